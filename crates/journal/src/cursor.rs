@@ -1,0 +1,48 @@
+//! The sync cursor: how far the hub has acknowledged the journal.
+//!
+//! Nothing before the cursor may be deleted until the hub has it; nothing is
+//! deleted by this crate at all today. The cursor is replaced atomically
+//! (write to a temporary file, fsync, rename, fsync the directory).
+
+use crate::error::{io, JournalError};
+use crate::segment::CURSOR_FILE;
+use serde::{Deserialize, Serialize};
+use std::io::Write as _;
+use std::path::Path;
+
+/// The last record the hub has acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncCursor {
+    /// Highest sequence number acknowledged (all earlier ones are too).
+    pub acked_seq: u64,
+    /// Record hash of that record, hex; guards against a cursor from another journal.
+    pub acked_hash: String,
+}
+
+impl SyncCursor {
+    /// Loads the cursor of the journal at `dir`, if one was stored.
+    pub fn load(dir: &Path) -> Result<Option<Self>, JournalError> {
+        let path = dir.join(CURSOR_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| JournalError::Damaged {
+                file: path,
+                offset: e.column() as u64,
+                reason: format!("sync cursor is not valid: {e}"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(path)(e)),
+        }
+    }
+
+    /// Stores the cursor atomically.
+    pub fn store(&self, dir: &Path) -> Result<(), JournalError> {
+        let tmp = dir.join(format!("{CURSOR_FILE}.tmp"));
+        let path = dir.join(CURSOR_FILE);
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| JournalError::InvalidEvent(e.to_string()))?;
+        let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        crate::writer::sync_dir(dir)
+    }
+}

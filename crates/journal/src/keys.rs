@@ -1,0 +1,350 @@
+//! Device identity keys, epoch keys, and where device keys are stored.
+//!
+//! The device key is long-lived and lives in the OS keyring (or, as an
+//! explicit option for tests and headless machines, a file readable only by
+//! its owner). It signs nothing but epoch certificates. Every record is signed
+//! by a short-lived epoch key that exists only in memory and is dropped when
+//! its epoch ends.
+
+use crate::format::SIGNATURE_LEN;
+use base64::Engine as _;
+use ring::rand::SystemRandom;
+use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Length of an Ed25519 public key.
+pub const PUBLIC_KEY_LEN: usize = 32;
+/// Keyring service under which the device key is stored.
+pub const KEYRING_SERVICE: &str = "exam-kiosk";
+/// Default keyring entry name for the device key.
+pub const DEFAULT_KEYRING_ENTRY: &str = "device-signing-key";
+/// First line of a device key file.
+const KEY_FILE_HEADER: &str = "exam-kiosk device key v1 (PKCS#8 Ed25519, base64)";
+
+/// Errors about keys and key stores.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The store holds no device key yet.
+    #[error("no device key in {0}; create one with `kioskctl device init --store ...`")]
+    Missing(String),
+    /// A key already exists and would be overwritten.
+    #[error("a device key already exists in {0}; refusing to overwrite it")]
+    AlreadyExists(String),
+    /// The stored bytes are not a valid key.
+    #[error("the device key in {store} is damaged: {reason}")]
+    Damaged {
+        /// Which store.
+        store: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A public key given by the user is malformed.
+    #[error("invalid public key: {0}")]
+    InvalidPublicKey(String),
+    /// Reading or writing a key file failed.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The OS keyring refused or is unavailable.
+    #[error("OS keyring ({entry}): {reason}")]
+    Keyring {
+        /// The entry name.
+        entry: String,
+        /// The keyring's message.
+        reason: String,
+    },
+    /// The system random generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+/// An Ed25519 public key with its derived device id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(pub [u8; PUBLIC_KEY_LEN]);
+
+impl PublicKey {
+    /// Parses 64 hex digits (surrounding whitespace allowed).
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
+        let bytes = hex::decode(text.trim()).map_err(|e| KeyError::InvalidPublicKey(e.to_string()))?;
+        let array: [u8; PUBLIC_KEY_LEN] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| KeyError::InvalidPublicKey(format!("{} bytes, expected 32", b.len())))?;
+        Ok(Self(array))
+    }
+
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The device id: the first 16 bytes of SHA-256 over the public key, hex.
+    pub fn device_id(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &self.0);
+        hex::encode(&digest.as_ref()[..16])
+    }
+
+    /// Verifies an Ed25519 signature over `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
+        UnparsedPublicKey::new(&ED25519, &self.0).verify(message, signature).is_ok()
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+/// An Ed25519 signing key. Its private half never leaves this type.
+pub struct SigningKey {
+    pair: Ed25519KeyPair,
+    public: PublicKey,
+}
+
+impl SigningKey {
+    /// Generates a fresh key; returns it with its PKCS#8 encoding.
+    pub fn generate() -> Result<(Self, Vec<u8>), KeyError> {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Random)?;
+        let key = Self::from_pkcs8(pkcs8.as_ref()).map_err(|reason| KeyError::Damaged { store: "memory".into(), reason })?;
+        Ok((key, pkcs8.as_ref().to_vec()))
+    }
+
+    /// Loads a key from PKCS#8 bytes.
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, String> {
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))?;
+        let public = PublicKey(pair.public_key().as_ref().try_into().map_err(|_| "public key length".to_string())?);
+        Ok(Self { pair, public })
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    /// Signs `message`.
+    pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+        self.pair.sign(message).as_ref().try_into().expect("Ed25519 signatures are 64 bytes")
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print private material.
+        write!(f, "SigningKey(public={})", self.public.to_hex())
+    }
+}
+
+/// Where the device key lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStore {
+    /// The OS keyring (Secret Service, Windows Credential Manager, macOS
+    /// Keychain), under service [`KEYRING_SERVICE`] and the given entry.
+    Keyring {
+        /// Entry (user) name; [`DEFAULT_KEYRING_ENTRY`] by default.
+        entry: String,
+    },
+    /// A file readable only by its owner; for tests and headless machines.
+    File(PathBuf),
+}
+
+impl std::str::FromStr for KeyStore {
+    type Err = String;
+
+    /// Parses `keyring`, `keyring:ENTRY` or `file:PATH`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "keyring" {
+            Ok(Self::Keyring { entry: DEFAULT_KEYRING_ENTRY.into() })
+        } else if let Some(entry) = text.strip_prefix("keyring:").filter(|e| !e.is_empty()) {
+            Ok(Self::Keyring { entry: entry.into() })
+        } else if let Some(path) = text.strip_prefix("file:").filter(|p| !p.is_empty()) {
+            Ok(Self::File(PathBuf::from(path)))
+        } else {
+            Err(format!("{text:?} is not a key store; expected `keyring`, `keyring:ENTRY` or `file:PATH`"))
+        }
+    }
+}
+
+impl fmt::Display for KeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Keyring { entry } => write!(f, "keyring:{entry}"),
+            Self::File(path) => write!(f, "file:{}", path.display()),
+        }
+    }
+}
+
+impl KeyStore {
+    /// Creates a new device key in this store; refuses to overwrite one.
+    pub fn create(&self) -> Result<SigningKey, KeyError> {
+        let (key, pkcs8) = SigningKey::generate()?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&pkcs8);
+        match self {
+            Self::File(path) => write_key_file(path, &encoded)?,
+            Self::Keyring { entry } => keyring_store::create(entry, &encoded)?,
+        }
+        Ok(key)
+    }
+
+    /// Loads the device key from this store.
+    pub fn load(&self) -> Result<SigningKey, KeyError> {
+        let encoded = match self {
+            Self::File(path) => read_key_file(path)?,
+            Self::Keyring { entry } => keyring_store::load(entry)?,
+        };
+        let damaged = |reason: String| KeyError::Damaged { store: self.to_string(), reason };
+        let pkcs8 = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|e| damaged(format!("not base64 ({e})")))?;
+        SigningKey::from_pkcs8(&pkcs8).map_err(damaged)
+    }
+
+    /// Removes the device key from this store (used by tests and uninstall).
+    pub fn delete(&self) -> Result<(), KeyError> {
+        match self {
+            Self::File(path) => std::fs::remove_file(path).map_err(|source| KeyError::Io { path: path.clone(), source }),
+            Self::Keyring { entry } => keyring_store::delete(entry),
+        }
+    }
+}
+
+fn write_key_file(path: &Path, encoded: &str) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.to_owned(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyError::AlreadyExists(format!("file:{}", path.display()))
+        } else {
+            io(source)
+        }
+    })?;
+    writeln!(file, "{KEY_FILE_HEADER}\n{encoded}").map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+fn read_key_file(path: &Path) -> Result<String, KeyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            KeyError::Missing(format!("file:{}", path.display()))
+        } else {
+            KeyError::Io { path: path.to_owned(), source }
+        }
+    })?;
+    let mut lines = text.lines();
+    if lines.next() != Some(KEY_FILE_HEADER) {
+        return Err(KeyError::Damaged {
+            store: format!("file:{}", path.display()),
+            reason: format!("first line is not {KEY_FILE_HEADER:?}"),
+        });
+    }
+    Ok(lines.collect())
+}
+
+#[cfg(feature = "keyring-store")]
+mod keyring_store {
+    use super::{KeyError, KEYRING_SERVICE};
+
+    fn entry(name: &str) -> Result<keyring::Entry, KeyError> {
+        keyring::Entry::new(KEYRING_SERVICE, name).map_err(|e| err(name, e))
+    }
+
+    fn err(name: &str, e: keyring::Error) -> KeyError {
+        KeyError::Keyring { entry: name.to_owned(), reason: e.to_string() }
+    }
+
+    pub fn create(name: &str, encoded: &str) -> Result<(), KeyError> {
+        let entry = entry(name)?;
+        match entry.get_password() {
+            Ok(_) => return Err(KeyError::AlreadyExists(format!("keyring:{name}"))),
+            Err(keyring::Error::NoEntry) => {}
+            Err(e) => return Err(err(name, e)),
+        }
+        entry.set_password(encoded).map_err(|e| err(name, e))
+    }
+
+    pub fn load(name: &str) -> Result<String, KeyError> {
+        match entry(name)?.get_password() {
+            Ok(secret) => Ok(secret),
+            Err(keyring::Error::NoEntry) => Err(KeyError::Missing(format!("keyring:{name}"))),
+            Err(e) => Err(err(name, e)),
+        }
+    }
+
+    pub fn delete(name: &str) -> Result<(), KeyError> {
+        entry(name)?.delete_credential().map_err(|e| err(name, e))
+    }
+}
+
+#[cfg(not(feature = "keyring-store"))]
+mod keyring_store {
+    use super::KeyError;
+
+    fn unavailable(name: &str) -> KeyError {
+        KeyError::Keyring { entry: name.to_owned(), reason: "built without the keyring-store feature".into() }
+    }
+    pub fn create(name: &str, _: &str) -> Result<(), KeyError> {
+        Err(unavailable(name))
+    }
+    pub fn load(name: &str) -> Result<String, KeyError> {
+        Err(unavailable(name))
+    }
+    pub fn delete(name: &str) -> Result<(), KeyError> {
+        Err(unavailable(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_round_trip_and_no_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: KeyStore = format!("file:{}", dir.path().join("k").display()).parse().unwrap();
+        assert!(matches!(store.load(), Err(KeyError::Missing(_))));
+        let key = store.create().unwrap();
+        assert_eq!(store.load().unwrap().public_key(), key.public_key());
+        assert!(matches!(store.create(), Err(KeyError::AlreadyExists(_))));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("k")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn damaged_key_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        std::fs::write(&path, format!("{KEY_FILE_HEADER}\nnot-base64!")).unwrap();
+        assert!(matches!(KeyStore::File(path).load(), Err(KeyError::Damaged { .. })));
+    }
+
+    #[test]
+    fn store_syntax() {
+        assert_eq!("keyring".parse::<KeyStore>().unwrap(), KeyStore::Keyring { entry: DEFAULT_KEYRING_ENTRY.into() });
+        assert!("keyring:".parse::<KeyStore>().is_err());
+        assert!("disk:/x".parse::<KeyStore>().is_err());
+    }
+
+    #[test]
+    fn signatures_verify_only_for_their_message() {
+        let (key, _) = SigningKey::generate().unwrap();
+        let sig = key.sign(b"abc");
+        assert!(key.public_key().verify(b"abc", &sig));
+        assert!(!key.public_key().verify(b"abd", &sig));
+        assert_eq!(key.public_key().device_id().len(), 32);
+    }
+}

@@ -1,0 +1,62 @@
+//! # exam-journal
+//!
+//! The signed, hash-chained, append-only integrity journal of exam-kiosk.
+//!
+//! * Every record carries its sequence number, wall-clock and monotonic time,
+//!   session id, epoch, kind and JSON payload, the hash of the record before
+//!   it, its own SHA-256 hash and an Ed25519 signature.
+//! * Records are signed by short-lived **epoch keys**, each certified in the
+//!   journal by the long-lived **device key** (kept in the OS keyring).
+//! * **Checkpoints** are signed RFC 9162 Merkle tree heads; exported to the
+//!   hub they reveal later truncation or rewriting.
+//! * Appends are durable (`fdatasync`) before they are acknowledged; a torn
+//!   final record after a crash is set aside and recorded, never dropped.
+//!
+//! `docs/journal-format.md` specifies the bytes exactly.
+//!
+//! ```no_run
+//! use exam_journal::{Event, Journal, JournalConfig, KeyStore};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store: KeyStore = "file:/var/lib/exam-kiosk/device.key".parse()?;
+//! let mut journal = Journal::open("/var/lib/exam-kiosk/journal".as_ref(), store.load()?, JournalConfig::default())?;
+//! let receipt = journal.append(&Event::new("session.locked", &serde_json::json!({"reason": "process"}))?)?;
+//! println!("recorded as #{}", receipt.seq);
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod cursor;
+mod error;
+pub mod format;
+mod keys;
+pub mod merkle;
+pub mod records;
+pub mod segment;
+mod verify;
+mod writer;
+
+pub use config::*;
+pub use cursor::SyncCursor;
+pub use error::JournalError;
+pub use keys::{KeyError, KeyStore, PublicKey, SigningKey, DEFAULT_KEYRING_ENTRY, KEYRING_SERVICE};
+pub use verify::{
+    latest_checkpoint, verify_journal, ExportedCheckpoint, VerifiedCheckpoint, VerifyError, VerifyFailure,
+    VerifyOptions, VerifyReport, CHECKPOINT_FORMAT,
+};
+pub use writer::{Event, Journal, Receipt};
+
+/// Reads every record of the journal at `dir` in order, checking hashes but
+/// not signatures (use [`verify_journal`] for that). Stops with an error at
+/// the first record that cannot be read.
+pub fn read_records(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf, segment::StoredRecord)>, JournalError> {
+    let mut out = Vec::new();
+    for seg in segment::list_segments(dir)? {
+        let scan = segment::scan_segment(&seg.path)?;
+        let stop = scan.stop.clone();
+        out.extend(scan.records.into_iter().map(|r| (seg.path.clone(), r)));
+        if let Some(stop) = stop {
+            return Err(JournalError::Damaged { file: seg.path, offset: stop.offset, reason: stop.reason });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,1 @@
+//! The exam kiosk core: everything that is not GUI.

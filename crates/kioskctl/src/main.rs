@@ -1,0 +1,46 @@
+//! `kioskctl`: the admin and test CLI over the exam-kiosk crates.
+//!
+//! Exit codes are stable and documented in the README:
+//! 0 success, 1 a verification or decision said "no", 2 usage or I/O error.
+
+mod device;
+mod exit;
+mod journal;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Admin and test CLI for exam-kiosk.
+#[derive(Parser)]
+#[command(name = "kioskctl", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The device identity key (create, show).
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// The signed integrity journal (append, verify, show, checkpoint).
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version on stdout with exit 0; errors are usage errors.
+            let usage_error = err.use_stderr();
+            let _ = err.print();
+            return if usage_error { exit::Outcome::Error.into() } else { ExitCode::SUCCESS };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Device(cmd) => device::run(cmd),
+        Command::Journal(cmd) => journal::run(cmd),
+    };
+    outcome.into()
+}

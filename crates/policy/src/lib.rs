@@ -1,0 +1,1 @@
+//! Exam policy model (see issue 3).
