@@ -6,6 +6,7 @@
 mod device;
 mod exit;
 mod journal;
+mod policy;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +27,9 @@ enum Command {
     /// The signed integrity journal (append, verify, show, checkpoint).
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// Exam policies (check, sign, verify, schema, keygen).
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Device(cmd) => device::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
+        Command::Policy(cmd) => policy::run(cmd),
     };
     outcome.into()
 }

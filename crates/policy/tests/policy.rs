@@ -1,0 +1,270 @@
+//! Loading, validation, schema and bundle tests over the shipped policies.
+
+use exam_policy::*;
+use std::path::{Path, PathBuf};
+
+fn policies_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+}
+
+fn shipped(name: &str) -> String {
+    std::fs::read_to_string(policies_dir().join(name)).unwrap()
+}
+
+/// Parses `text` as if it lived in policies/ and returns the diagnostics.
+fn diags(text: &str) -> Vec<Diagnostic> {
+    match parse_policy(text, "t.toml", Some(&policies_dir())) {
+        Ok(_) => panic!("expected an invalid policy"),
+        Err(e) => e.diagnostics().to_vec(),
+    }
+}
+
+/// The 1-based (line, column) of the first occurrence of `needle`.
+fn pos(text: &str, needle: &str) -> (usize, usize) {
+    let off = text.find(needle).unwrap_or_else(|| panic!("{needle} not in text"));
+    exam_policy::load::line_col(text, off)
+}
+
+#[test]
+fn shipped_policies_load() {
+    for name in ["school-pc.toml", "byod.toml", "demo.toml"] {
+        let p = load_policy_file(&policies_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!p.locations.is_empty());
+    }
+    let school = load_policy_file(&policies_dir().join("school-pc.toml")).unwrap();
+    assert_eq!(school.profile, Profile::SchoolPc);
+    assert_eq!(school.process_mode(), ProcessMode::AllowList);
+    assert_eq!(school.environment.vm, Action::Warn);
+    let byod = load_policy_file(&policies_dir().join("byod.toml")).unwrap();
+    assert_eq!(byod.process_mode(), ProcessMode::DenyList);
+    assert!(byod.effective_deny_rules().len() >= 62);
+}
+
+#[test]
+fn defaults_apply() {
+    let text = shipped("demo.toml");
+    let minimal: String = text.split("[processes]").next().unwrap().to_string();
+    let p = parse_policy(&minimal, "m.toml", Some(&policies_dir())).unwrap();
+    assert_eq!(p.environment.vm, Action::Warn, "vm defaults to warn");
+    assert!(p.processes.include_default_deny);
+    assert_eq!(p.journal, JournalSettings::default());
+}
+
+#[test]
+fn wrong_type_names_place_and_expectation() {
+    let text = shipped("school-pc.toml").replace("max-displays = 1", "max-displays = \"one\"");
+    let d = diags(&text);
+    assert_eq!(d.len(), 1);
+    let (line, col) = pos(&text, "\"one\"");
+    assert_eq!((d[0].line, d[0].column), (line, col), "{}", d[0]);
+    assert!(d[0].message.contains("expected u8"), "{}", d[0]);
+    assert!(d[0].to_string().starts_with(&format!("t.toml:{line}:{col}: ")));
+}
+
+#[test]
+fn unknown_keys_are_errors_at_the_key() {
+    let text = shipped("school-pc.toml").replace("require-reason = true", "require-reasn = true");
+    let d = diags(&text);
+    assert_eq!((d[0].line, d[0].column), pos(&text, "require-reasn"), "{}", d[0]);
+    assert!(d[0].message.contains("unknown field `require-reasn`"));
+    assert!(d[0].message.contains("`require-reason`"), "names what was expected: {}", d[0]);
+
+    let text = shipped("school-pc.toml").replace("mac = \"00:1b:21:3a:04:01\"", "macc = \"00:1b:21:3a:04:01\"");
+    let d = diags(&text);
+    assert_eq!((d[0].line, d[0].column), pos(&text, "macc"), "{}", d[0]);
+
+    let text = shipped("demo.toml").replace("[journal]", "[journal]\nfoo = 1");
+    let d = diags(&text);
+    assert_eq!((d[0].line, d[0].column), pos(&text, "foo = 1"), "{}", d[0]);
+
+    let text = shipped("demo.toml").replace("version = 1", "version = 1\nlocations = []");
+    assert!(diags(&text)[0].message.contains("unknown field `locations`"));
+}
+
+#[test]
+fn unknown_evidence_kind_and_typo() {
+    let text = shipped("demo.toml").replace("{ interface = { cidrs = [\"127.0.0.0/8\", \"::1/128\"] } }", "{ interfaces = { cidrs = [\"127.0.0.0/8\"] } }");
+    let d = diags(&text);
+    assert!(d[0].message.contains("unknown variant `interfaces`"), "{}", d[0]);
+    assert_eq!(d[0].line, pos(&text, "interfaces").0);
+}
+
+#[test]
+fn invalid_and_overlapping_cidrs() {
+    let text = shipped("school-pc.toml").replace("\"10.20.4.0/24\", \"2001", "\"10.20.4.1/24\", \"2001");
+    let d = diags(&text);
+    assert_eq!((d[0].line, d[0].column), pos(&text, "\"10.20.4.1/24\""), "{}", d[0]);
+    assert!(d[0].message.contains("did you mean 10.20.4.0/24"), "{}", d[0]);
+
+    let text = shipped("school-pc.toml").replace("\"10.20.4.0/24\", \"2001", "\"10.20.4.0/24\", \"10.20.4.128/25\", \"2001");
+    let d = diags(&text);
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].line, d[0].column), pos(&text, "\"10.20.4.128/25\""), "{}", d[0]);
+    assert!(d[0].message.contains("overlaps 10.20.4.0/24"), "{}", d[0]);
+    assert!(d[0].message.starts_with("location[0].evidence[0].interface.cidrs[1]"), "{}", d[0]);
+}
+
+#[test]
+fn semantic_errors_are_all_reported_with_places() {
+    let text = shipped("school-pc.toml")
+        .replace("name = \"Examenzaal\"", "name = \"B2.04\"")
+        .replace("a41e01a5be", "a41e01a6be")
+        .replace("step-secs = 30", "step-secs = 90")
+        .replace("max-failed-unlocks = 5", "max-failed-unlocks = 0")
+        .replace("{ name = \"kmag\", os = [\"linux\"], category = \"assistive\" }", "{ category = \"assistive\" }");
+    let d = diags(&text);
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    let all = msgs.join("\n");
+    assert!(all.contains("duplicate location name `B2.04`"), "{all}");
+    assert!(all.contains("ca-sha256: does not match the CA certificate"), "{all}");
+    assert!(all.contains("max-failed-unlocks: must be at least 1"), "{all}");
+    assert!(all.contains("needs at least one of name, exe"), "{all}");
+    let dup = d.iter().find(|d| d.message.contains("duplicate location")).unwrap();
+    assert_eq!(dup.line, pos(&text, "name = \"B2.04\"\ndescription = \"Grote").0);
+    let ca = d.iter().find(|d| d.message.contains("ca-sha256")).unwrap();
+    assert_eq!((ca.line, ca.column), pos(&text, "\"a41e01a6be"));
+}
+
+#[test]
+fn empty_requirements_and_groups() {
+    let text = shipped("demo.toml").replace("{ interface = { cidrs = [\"127.0.0.0/8\", \"::1/128\"] } },", "");
+    assert!(diags(&text).iter().any(|d| d.message.contains("at least one evidence requirement")));
+    let text = shipped("demo.toml").replace("{ interface = { cidrs = [\"127.0.0.0/8\", \"::1/128\"] } },", "{ any-of = [] },");
+    assert!(diags(&text).iter().any(|d| d.message.contains("empty group")));
+    let text = shipped("demo.toml").replace("\"127.0.0.0/8\", \"::1/128\"", "");
+    assert!(diags(&text).iter().any(|d| d.message.contains("needs at least one CIDR")));
+}
+
+#[test]
+fn bad_keys_and_secrets() {
+    let text = shipped("byod.toml").replace("echo-public-key = \"65fb", "echo-public-key = \"65f");
+    assert!(diags(&text)[0].message.contains("64 hex digits"));
+    let text = shipped("byod.toml").replace("secret = \"env:EXAM_ROOM_C112_SECRET\"", "secret = \"JBSWY3DPEHPK3PXP\"");
+    assert!(diags(&text)[0].message.contains("never put the secret itself in a policy"));
+    let text = shipped("byod.toml").replace("echo-public-key", "# echo-public-key");
+    assert!(diags(&text)[0].message.contains("needs `hub.echo-public-key`"));
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let base = shipped("school-pc.toml");
+    for cut in (0..base.len()).step_by(37) {
+        if base.is_char_boundary(cut) {
+            let _ = parse_policy(&base[..cut], "cut.toml", None);
+        }
+    }
+    for junk in ["", "\u{0}", "[[location]]\n[[location]]", "version = 99999999999999999999", "x = [[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]"] {
+        assert!(parse_policy(junk, "junk.toml", None).is_err());
+    }
+}
+
+#[test]
+fn schema_is_up_to_date() {
+    let path = policies_dir().join("policy.schema.json");
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    let current = schema_json();
+    assert!(
+        checked_in == current,
+        "policies/policy.schema.json is stale; regenerate it with:\n    {REGENERATE_COMMAND}\n"
+    );
+    let v: serde_json::Value = serde_json::from_str(&current).unwrap();
+    assert_eq!(v["additionalProperties"], serde_json::Value::Bool(false), "unknown keys are errors");
+}
+
+#[test]
+fn bundles_sign_and_verify() {
+    let text = shipped("demo.toml");
+    let key = SigningKey::generate().unwrap();
+    let other = SigningKey::generate().unwrap();
+    let dir = policies_dir();
+    let bundle = sign_policy(&text, "demo.toml", Some(&dir), &key).unwrap();
+    let trusted = TrustedKeys::new([key.public_key()]);
+    let v = verify_bundle(&bundle, "demo.bundle", Some(&dir), &trusted).unwrap();
+    assert_eq!(v.signer, key.public_key());
+    assert_eq!(v.policy.name, "exam-kiosk demo (loopback)");
+
+    // A key round-trips through PEM.
+    let again = SigningKey::from_pem(&key.to_pem()).unwrap();
+    assert_eq!(again.public_key(), key.public_key());
+
+    // Untrusted signer.
+    let e = verify_bundle(&bundle, "demo.bundle", Some(&dir), &TrustedKeys::new([other.public_key()])).unwrap_err();
+    assert!(e.to_string().contains("not a trusted policy key"), "{e}");
+
+    // One changed byte in the body.
+    let tampered = bundle.replace("vm = \"allow\"", "vm = \"allox\"").replace("max-displays = 1", "max-displays = 9");
+    let e = verify_bundle(&tampered, "demo.bundle", Some(&dir), &trusted).unwrap_err();
+    assert!(e.to_string().contains("BAD SIGNATURE"), "{e}");
+
+    // A signature by another key under the trusted key id.
+    let forged = sign_policy(&text, "demo.toml", Some(&dir), &other).unwrap();
+    let forged_sig = forged.lines().nth(2).unwrap();
+    let mixed = bundle.replacen(bundle.lines().nth(2).unwrap(), forged_sig, 1);
+    let e = verify_bundle(&mixed, "demo.bundle", Some(&dir), &trusted).unwrap_err();
+    assert!(e.to_string().contains("BAD SIGNATURE"), "{e}");
+
+    // Unsigned.
+    let e = verify_bundle(&text, "demo.toml", Some(&dir), &trusted).unwrap_err();
+    assert!(e.to_string().contains("not a signed policy bundle"), "{e}");
+
+    // Malformed headers.
+    let e = verify_bundle(&bundle.replacen("signature: ", "signature: !!", 1), "b", None, &trusted).unwrap_err();
+    assert!(e.to_string().contains("b:3:1: malformed bundle header"), "{e}");
+    let e = verify_bundle("exam-kiosk-policy-bundle: 1\nkey-id: 00", "b", None, &trusted).unwrap_err();
+    assert!(e.to_string().contains("malformed"), "{e}");
+
+    // A valid signature over an invalid policy still reports the place, in bundle lines.
+    let broken = text.replace("max-displays = 1", "max-displays = -1");
+    let key_id = key.public_key().key_id();
+    let body_sig = {
+        let mut msg = exam_policy::bundle::BUNDLE_DOMAIN.to_vec();
+        msg.extend_from_slice(&key_id.0);
+        msg.extend_from_slice(&(broken.len() as u64).to_be_bytes());
+        msg.extend_from_slice(broken.as_bytes());
+        key.sign(&msg)
+    };
+    use base64::Engine;
+    let b = format!(
+        "exam-kiosk-policy-bundle: 1\nkey-id: {key_id}\nsignature: {}\n\n{broken}",
+        base64::engine::general_purpose::STANDARD.encode(body_sig)
+    );
+    let e = verify_bundle(&b, "b", Some(&dir), &trusted).unwrap_err();
+    let d = &e.diagnostics()[0];
+    assert_eq!(d.line, pos(&b, "max-displays = -1").0, "{d}");
+}
+
+#[test]
+fn signing_refuses_invalid_policy() {
+    let key = SigningKey::generate().unwrap();
+    let text = shipped("demo.toml").replace("version = 1", "version = 2");
+    assert!(sign_policy(&text, "x", None, &key).is_err());
+}
+
+#[test]
+fn trust_file_parsing() {
+    let k = SigningKey::generate().unwrap().public_key();
+    let t = TrustedKeys::parse(&format!("# committee\n\n{k} key-id:abc\n"), "trust").unwrap();
+    assert_eq!(t.keys(), &[k]);
+    assert!(TrustedKeys::parse("# none\n", "trust").is_err());
+    let e = TrustedKeys::parse("zz\n", "trust").unwrap_err();
+    assert!(e.to_string().starts_with("trust:1:1:"), "{e}");
+}
+
+#[test]
+fn process_judgement() {
+    let p = load_policy_file(&policies_dir().join("school-pc.toml")).unwrap();
+    let deny = p.effective_deny_rules();
+    let facts = |name| ProcessFacts { name, ..Default::default() };
+    assert!(matches!(p.judge_process(&facts("AnyDesk.exe"), &[], &deny), ProcessVerdict::Denied { .. }));
+    assert!(matches!(p.judge_process(&facts("random-tool"), &[], &deny), ProcessVerdict::Denied { rule } if rule == "not on the allow list"));
+    let kiosk = ProcessFacts { name: "exam-kiosk", exe: Some("/usr/bin/exam-kiosk"), ..Default::default() };
+    assert!(matches!(p.judge_process(&kiosk, &[], &deny), ProcessVerdict::Allowed { .. }));
+    if cfg!(target_os = "linux") {
+        assert!(matches!(p.judge_process(&facts("orca"), &[], &deny), ProcessVerdict::Denied { .. }));
+        assert!(matches!(p.judge_process(&facts("orca"), &["screen-reader"], &deny), ProcessVerdict::Allowed { .. }));
+    }
+    let byod = load_policy_file(&policies_dir().join("byod.toml")).unwrap();
+    let deny = byod.effective_deny_rules();
+    assert_eq!(byod.judge_process(&facts("random-tool"), &[], &deny), ProcessVerdict::Unlisted);
+    assert!(matches!(byod.judge_process(&facts("Grammarly Desktop"), &[], &deny), ProcessVerdict::Denied { .. }));
+}
