@@ -13,7 +13,8 @@ fn device_key_lives_in_the_secret_service() {
         return;
     }
     // A unique entry, so a developer's real device key is never touched.
-    let entry = format!("test-{}-{}", std::process::id(), std::time::SystemTime::now().elapsed().is_ok() as u8);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let entry = format!("test-{}-{nanos}", std::process::id());
     let store: KeyStore = format!("keyring:{entry}").parse().unwrap();
     assert!(matches!(store.load(), Err(KeyError::Missing(_))), "entry should not exist yet");
     let key = store.create().expect("create in keyring");

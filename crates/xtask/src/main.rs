@@ -1,1 +1,165 @@
-fn main() {}
+//! `cargo xtask`: the project's automation, with no dependencies so that it
+//! builds before anything else is installed.
+//!
+//! * `cargo xtask test`  — install what the tests need, then run all tests.
+//! * `cargo xtask demo`  — install what the demo needs, then run the product
+//!   on its embedded defaults.
+//! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Debian packages the build, the tests and the demo need, with why.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "finds libdbus for the keyring crate"),
+    ("libdbus-1-dev", "the keyring crate talks to the Secret Service over D-Bus"),
+    ("dbus", "dbus-run-session gives tests a private session bus"),
+    ("gnome-keyring", "a real Secret Service for the keyring tests"),
+    ("iproute2", "network-namespace location tests (ip netns)"),
+];
+
+/// Password of the throw-away keyring that tests unlock; it protects nothing.
+const TEST_KEYRING_PASSWORD: &str = "exam-kiosk-test";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("test-in-session") => test_in_session(&args[1..]),
+        Some("demo") => demo(),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | demo | bench [CRITERION ARGS]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/xtask is two levels down").to_owned()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result {
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+/// Installs missing Debian packages when running as root on Debian/Ubuntu;
+/// otherwise prints the exact command to run and stops.
+fn ensure_apt_packages() -> Result {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            let out = Command::new("dpkg-query").args(["-W", "-f=${Status}", name]).stderr(Stdio::null()).output();
+            !matches!(out, Ok(o) if String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let has_apt = Path::new("/usr/bin/apt-get").exists();
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false);
+    let command = format!("apt-get update && apt-get install -y --no-install-recommends {}", missing.join(" "));
+    if !(has_apt && is_root) {
+        return Err(format!("missing system packages: {}; install them with:\n  sudo sh -c '{command}'", missing.join(", ")));
+    }
+    eprintln!("xtask: installing {}", missing.join(", "));
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn test(cargo_args: &[String]) -> Result {
+    ensure_apt_packages()?;
+    // Build first, outside the D-Bus session, so compile errors read plainly.
+    run(cargo().args(["build", "--workspace", "--all-targets"]))?;
+    // Everything runs inside a private D-Bus session with a real, unlocked
+    // gnome-keyring, so the keyring tests use a real Secret Service and
+    // never the developer's own keyring.
+    let xtask = std::env::current_exe().map_err(|e| e.to_string())?;
+    run(Command::new("dbus-run-session").arg("--").arg(xtask).arg("test-in-session").args(cargo_args))
+}
+
+fn test_in_session(cargo_args: &[String]) -> Result {
+    let keyring_home = workspace_root().join("target/test-keyring");
+    std::fs::create_dir_all(&keyring_home).map_err(|e| e.to_string())?;
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--components=secrets", "--daemonize", "--unlock"])
+        // Its keyring files go under target/, not into the user's home.
+        .env("XDG_DATA_HOME", &keyring_home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start gnome-keyring-daemon: {e}"))?;
+    {
+        use std::io::Write as _;
+        let mut stdin = daemon.stdin.take().expect("piped");
+        stdin.write_all(TEST_KEYRING_PASSWORD.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    // With --daemonize the first process exits once the daemon is up.
+    let status = daemon.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("gnome-keyring-daemon failed to start: {status}"));
+    }
+    run(cargo().args(["test", "--workspace"]).args(cargo_args).env("EXAM_KIOSK_KEYRING_TESTS", "1"))
+}
+
+fn demo() -> Result {
+    ensure_apt_packages()?;
+    run(cargo().args(["build", "--quiet", "-p", "kioskctl"]))?;
+    let root = workspace_root();
+    let kioskctl = root.join("target/debug/kioskctl");
+    let demo = root.join("target/demo");
+    let journal = demo.join("journal");
+    std::fs::create_dir_all(&demo).map_err(|e| e.to_string())?;
+    let key = demo.join("device.key");
+    let store = format!("file:{}", key.display());
+    println!("== exam-kiosk demo (data in {})", demo.display());
+    if !key.exists() {
+        run(Command::new(&kioskctl).args(["device", "init", "--store", &store]))?;
+    } else {
+        run(Command::new(&kioskctl).args(["device", "show", "--store", &store]))?;
+    }
+    let events = [
+        ("session.boot", r#"{"profile":"demo"}"#),
+        ("location.approved", r#"{"location":"demo-loopback"}"#),
+        ("guard.process_ended", r#"{"name":"AnyDesk","rule":"deny:remote-control","outcome":"ended"}"#),
+        ("session.submitted", r#"{"items":12}"#),
+    ];
+    for (kind, data) in events {
+        let journal_arg = journal.display().to_string();
+        run(Command::new(&kioskctl).args(["journal", "append", "--journal", &journal_arg, "--store", &store, "--kind", kind, "--data", data]))?;
+    }
+    println!("\n== the journal");
+    run(Command::new(&kioskctl).arg("journal").arg("show").arg(&journal))?;
+    println!("\n== verification");
+    run(Command::new(&kioskctl).arg("journal").arg("verify").arg(&journal))?;
+    Ok(())
+}
+
+fn bench(criterion_args: &[String]) -> Result {
+    ensure_apt_packages()?;
+    run(cargo().args(["bench", "--workspace", "--"]).args(criterion_args))
+}
