@@ -1,1 +1,2 @@
 //! The exam kiosk core: everything that is not GUI.
+pub mod location;

@@ -1,0 +1,30 @@
+//! Where the network facts come from, per operating system.
+
+use super::{Gateway, InterfaceAddr, WifiObservation};
+
+#[cfg(target_os = "linux")]
+pub mod linux;
+#[cfg(not(target_os = "linux"))]
+pub mod other;
+
+/// The OS-specific collectors. Errors are strings fit for the journal.
+pub trait NetworkPlatform: Send + Sync {
+    /// All interface addresses.
+    fn interfaces(&self) -> Result<Vec<InterfaceAddr>, String>;
+    /// The default gateways, each with its MAC where the neighbour table has it.
+    fn gateways(&self) -> Result<Vec<Gateway>, String>;
+    /// The connected Wi-Fi networks; no Wi-Fi (or no tool) is an answer, not an error.
+    fn wifi(&self) -> WifiObservation;
+}
+
+/// The collectors of the OS this was built for.
+pub fn native() -> Box<dyn NetworkPlatform> {
+    #[cfg(target_os = "linux")]
+    {
+        Box::new(linux::Linux::default())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Box::new(other::Unsupported)
+    }
+}

@@ -1,0 +1,354 @@
+//! Room codes: RFC 6238 TOTP (HMAC through `ring::hmac`), with a verifier
+//! that accepts ±1 step of clock skew, never accepts a code twice, and
+//! rate-limits wrong codes.
+
+use exam_policy::{RoomCodeReq, SecretRef, TotpAlgorithm};
+use ring::hmac;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Steps of clock skew accepted on either side of the current step.
+pub const ROOM_CODE_SKEW_STEPS: u64 = 1;
+/// Wrong codes allowed per window before further attempts are refused.
+pub const ROOM_CODE_MAX_FAILURES: usize = 5;
+/// The rate-limit window, ms.
+pub const ROOM_CODE_FAILURE_WINDOW_MS: u64 = 60_000;
+
+fn hmac_alg(alg: TotpAlgorithm) -> hmac::Algorithm {
+    match alg {
+        TotpAlgorithm::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        TotpAlgorithm::Sha256 => hmac::HMAC_SHA256,
+        TotpAlgorithm::Sha512 => hmac::HMAC_SHA512,
+    }
+}
+
+/// RFC 4226 HOTP value for `counter`, `digits` long (6..=9).
+pub fn hotp(secret: &[u8], alg: TotpAlgorithm, counter: u64, digits: u8) -> u32 {
+    let key = hmac::Key::new(hmac_alg(alg), secret);
+    let tag = hmac::sign(&key, &counter.to_be_bytes());
+    let mac = tag.as_ref();
+    let offset = usize::from(mac[mac.len() - 1] & 0x0f);
+    let bin = (u32::from(mac[offset] & 0x7f) << 24)
+        | (u32::from(mac[offset + 1]) << 16)
+        | (u32::from(mac[offset + 2]) << 8)
+        | u32::from(mac[offset + 3]);
+    bin % 10u32.pow(u32::from(digits.clamp(1, 9)))
+}
+
+/// RFC 6238 TOTP code (zero-padded) for unix time `unix_secs`.
+pub fn totp(secret: &[u8], alg: TotpAlgorithm, unix_secs: u64, step_secs: u64, digits: u8) -> String {
+    let counter = unix_secs / step_secs.max(1);
+    format!("{:0width$}", hotp(secret, alg, counter, digits), width = usize::from(digits))
+}
+
+/// Decodes RFC 4648 base32 (case-insensitive, spaces, dashes and `=` ignored).
+pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0u32);
+    for c in s.chars() {
+        let v = match c.to_ascii_uppercase() {
+            c @ 'A'..='Z' => c as u32 - 'A' as u32,
+            c @ '2'..='7' => c as u32 - '2' as u32 + 26,
+            ' ' | '-' | '=' | '\n' | '\r' | '\t' => continue,
+            _ => return None,
+        };
+        buf = (buf << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Reads a room secret: base32 text, or `hex:` followed by hex digits.
+pub fn resolve_secret(secret: &SecretRef, base_dir: Option<&Path>) -> Result<Vec<u8>, String> {
+    let text = match secret {
+        SecretRef::File(p) => {
+            let path = match base_dir {
+                Some(dir) => dir.join(p),
+                None => Path::new(p).to_path_buf(),
+            };
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read room secret {}: {e}", path.display()))?
+        }
+        SecretRef::Env(name) => std::env::var(name).map_err(|_| format!("room secret variable {name} is not set"))?,
+    };
+    let text = text.trim();
+    let bytes = match text.strip_prefix("hex:") {
+        Some(h) => hex::decode(h.trim()).map_err(|_| "room secret: invalid hex".to_string())?,
+        None => base32_decode(text).ok_or_else(|| "room secret: invalid base32".to_string())?,
+    };
+    if bytes.len() < 10 {
+        return Err("room secret is shorter than 80 bits".into());
+    }
+    Ok(bytes)
+}
+
+/// One room's code parameters with its secret resolved.
+#[derive(Clone)]
+pub struct RoomSecret {
+    /// The room.
+    pub room: String,
+    /// The TOTP secret.
+    pub secret: Vec<u8>,
+    /// Seconds per code.
+    pub step_secs: u32,
+    /// Digits per code.
+    pub digits: u8,
+    /// HMAC function.
+    pub algorithm: TotpAlgorithm,
+}
+
+impl std::fmt::Debug for RoomSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RoomSecret({}, <secret>)", self.room)
+    }
+}
+
+impl RoomSecret {
+    /// Resolves a policy requirement's secret.
+    pub fn from_req(req: &RoomCodeReq, base_dir: Option<&Path>) -> Result<Self, String> {
+        Ok(RoomSecret {
+            room: req.room.clone(),
+            secret: resolve_secret(&req.secret, base_dir)?,
+            step_secs: req.step_secs,
+            digits: req.digits,
+            algorithm: req.algorithm,
+        })
+    }
+
+    /// The code for unix time `unix_secs` (what the invigilator's screen shows).
+    pub fn code_at(&self, unix_secs: u64) -> String {
+        totp(&self.secret, self.algorithm, unix_secs, u64::from(self.step_secs), self.digits)
+    }
+}
+
+/// Why a room code was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "reason")]
+pub enum RoomCodeError {
+    /// Too many wrong codes recently.
+    #[error("too many wrong room codes; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// Not a code of the expected form.
+    #[error("a room code is 6 to 8 digits")]
+    Malformed,
+    /// No room's current code.
+    #[error("wrong or expired room code")]
+    Wrong,
+    /// Valid, but already used.
+    #[error("room code for {room} was already used; wait for the next code")]
+    Reused {
+        /// The room.
+        room: String,
+    },
+}
+
+/// Verifier state: per room the last accepted step; recent failure times.
+/// Serialisable so a kiosk can keep it across restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomCodeVerifier {
+    last_accepted_step: BTreeMap<String, u64>,
+    failures_ms: Vec<u64>,
+}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl RoomCodeVerifier {
+    /// A fresh verifier.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks `code` against the rooms' codes at `now_ms` (unix ms). On
+    /// success returns the room and marks that step as used.
+    pub fn verify(&mut self, code: &str, rooms: &[RoomSecret], now_ms: u64) -> Result<String, RoomCodeError> {
+        self.failures_ms
+            .retain(|t| now_ms.saturating_sub(*t) < ROOM_CODE_FAILURE_WINDOW_MS && *t <= now_ms);
+        if self.failures_ms.len() >= ROOM_CODE_MAX_FAILURES {
+            let oldest = self.failures_ms.iter().min().copied().unwrap_or(now_ms);
+            let retry = (oldest + ROOM_CODE_FAILURE_WINDOW_MS).saturating_sub(now_ms);
+            return Err(RoomCodeError::RateLimited {
+                retry_after_secs: retry.div_ceil(1000),
+            });
+        }
+        let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if !(6..=8).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+            self.failures_ms.push(now_ms);
+            return Err(RoomCodeError::Malformed);
+        }
+        let now_secs = now_ms / 1000;
+        let mut reused = None;
+        for room in rooms {
+            if usize::from(room.digits) != code.len() {
+                continue;
+            }
+            let step = u64::from(room.step_secs.max(1));
+            let current = now_secs / step;
+            let first = current.saturating_sub(ROOM_CODE_SKEW_STEPS);
+            for counter in first..=current + ROOM_CODE_SKEW_STEPS {
+                let expected = format!(
+                    "{:0width$}",
+                    hotp(&room.secret, room.algorithm, counter, room.digits),
+                    width = usize::from(room.digits)
+                );
+                if ct_eq(expected.as_bytes(), code.as_bytes()) {
+                    let last = self.last_accepted_step.get(&room.room).copied();
+                    if last.is_some_and(|l| counter <= l) {
+                        reused = Some(room.room.clone());
+                        continue;
+                    }
+                    self.last_accepted_step.insert(room.room.clone(), counter);
+                    return Ok(room.room.clone());
+                }
+            }
+        }
+        self.failures_ms.push(now_ms);
+        Err(match reused {
+            Some(room) => RoomCodeError::Reused { room },
+            None => RoomCodeError::Wrong,
+        })
+    }
+
+    /// Loads state saved by [`RoomCodeVerifier::save`]; a missing file is a fresh state.
+    pub fn load(path: &Path) -> std::io::Result<Self> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Saves the state (atomically: write to a temporary file, then rename).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("tmp");
+        let json = serde_json::to_vec(self).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA1_SEED: &[u8] = b"12345678901234567890";
+    const SHA256_SEED: &[u8] = b"12345678901234567890123456789012";
+    const SHA512_SEED: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
+
+    /// RFC 6238 appendix B, all published vectors (8 digits, 30 s step).
+    #[test]
+    fn rfc6238_vectors() {
+        let vectors: &[(u64, &str, &str, &str)] = &[
+            (59, "94287082", "46119246", "90693936"),
+            (1111111109, "07081804", "68084774", "25091201"),
+            (1111111111, "14050471", "67062674", "99943326"),
+            (1234567890, "89005924", "91819424", "93441116"),
+            (2000000000, "69279037", "90698825", "38618901"),
+            (20000000000, "65353130", "77737706", "47863826"),
+        ];
+        for (t, sha1, sha256, sha512) in vectors {
+            assert_eq!(totp(SHA1_SEED, TotpAlgorithm::Sha1, *t, 30, 8), *sha1, "SHA1 T={t}");
+            assert_eq!(totp(SHA256_SEED, TotpAlgorithm::Sha256, *t, 30, 8), *sha256, "SHA256 T={t}");
+            assert_eq!(totp(SHA512_SEED, TotpAlgorithm::Sha512, *t, 30, 8), *sha512, "SHA512 T={t}");
+        }
+    }
+
+    /// RFC 4226 appendix D.
+    #[test]
+    fn rfc4226_hotp_vectors() {
+        let expected = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
+        for (i, e) in expected.iter().enumerate() {
+            assert_eq!(hotp(SHA1_SEED, TotpAlgorithm::Sha1, i as u64, 6), *e);
+        }
+    }
+
+    #[test]
+    fn base32() {
+        assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(), SHA1_SEED);
+        assert_eq!(base32_decode("mzxw6ytb oi======").unwrap(), b"foobar");
+        assert!(base32_decode("0189").is_none());
+    }
+
+    fn room(name: &str) -> RoomSecret {
+        RoomSecret {
+            room: name.into(),
+            secret: SHA1_SEED.to_vec(),
+            step_secs: 30,
+            digits: 6,
+            algorithm: TotpAlgorithm::Sha1,
+        }
+    }
+
+    #[test]
+    fn accepts_skew_and_never_twice() {
+        let rooms = [room("B2.04")];
+        let now = 1_234_567_890_000u64;
+        let mut v = RoomCodeVerifier::new();
+        let current = rooms[0].code_at(now / 1000);
+        assert_eq!(v.verify(&current, &rooms, now), Ok("B2.04".into()));
+        assert_eq!(v.verify(&current, &rooms, now + 1000), Err(RoomCodeError::Reused { room: "B2.04".into() }));
+        // The previous step's code is now also spent (steps only go forward).
+        let previous = rooms[0].code_at(now / 1000 - 30);
+        assert!(v.verify(&previous, &rooms, now + 2000).is_err());
+        // The next step (clock skew) is accepted once.
+        let next = rooms[0].code_at(now / 1000 + 30);
+        assert_eq!(v.verify(&next, &rooms, now + 3000), Ok("B2.04".into()));
+        // Two steps away is not.
+        let mut fresh = RoomCodeVerifier::new();
+        let far = rooms[0].code_at(now / 1000 + 60);
+        assert_eq!(fresh.verify(&far, &rooms, now), Err(RoomCodeError::Wrong));
+        let old = rooms[0].code_at(now / 1000 - 30);
+        assert_eq!(fresh.verify(&old, &rooms, now), Ok("B2.04".into()));
+    }
+
+    #[test]
+    fn rate_limits_wrong_codes() {
+        let rooms = [room("B2.04")];
+        let now = 1_700_000_000_000u64;
+        let mut v = RoomCodeVerifier::new();
+        let right = rooms[0].code_at(now / 1000);
+        let wrong = if right == "000000" { "111111" } else { "000000" };
+        for i in 0..ROOM_CODE_MAX_FAILURES as u64 {
+            assert_eq!(v.verify(wrong, &rooms, now + i), Err(RoomCodeError::Wrong));
+        }
+        // Even the right code is refused while rate-limited.
+        assert!(matches!(v.verify(&right, &rooms, now + 10), Err(RoomCodeError::RateLimited { retry_after_secs: 60 })));
+        assert_eq!(v.verify("abc", &rooms, now + 10).unwrap_err().to_string(), "too many wrong room codes; try again in 60 s");
+        // After the window it works again.
+        let later = now + ROOM_CODE_FAILURE_WINDOW_MS + 5;
+        let code = rooms[0].code_at(later / 1000);
+        assert_eq!(v.verify(&code, &rooms, later), Ok("B2.04".into()));
+    }
+
+    #[test]
+    fn malformed_codes_count_as_failures() {
+        let mut v = RoomCodeVerifier::new();
+        for bad in ["", "12", "abcdef", "١٢٣٤٥٦", "123456789"] {
+            assert_eq!(v.verify(bad, &[room("x")], 1000), Err(RoomCodeError::Malformed), "{bad}");
+        }
+        assert!(matches!(v.verify("123456", &[room("x")], 1000), Err(RoomCodeError::RateLimited { .. })));
+    }
+
+    #[test]
+    fn state_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut v = RoomCodeVerifier::load(&path).unwrap();
+        let rooms = [room("r")];
+        v.verify(&rooms[0].code_at(1000), &rooms, 1_000_000).unwrap();
+        v.save(&path).unwrap();
+        let mut again = RoomCodeVerifier::load(&path).unwrap();
+        assert_eq!(again, v);
+        assert!(matches!(again.verify(&rooms[0].code_at(1000), &rooms, 1_000_500), Err(RoomCodeError::Reused { .. })));
+    }
+}
