@@ -3,9 +3,11 @@
 //! Exit codes are stable and documented in the README:
 //! 0 success, 1 a verification or decision said "no", 2 usage or I/O error.
 
+mod beacon;
 mod device;
 mod exit;
 mod journal;
+mod location;
 mod policy;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +32,12 @@ enum Command {
     /// Exam policies (check, sign, verify, schema, keygen).
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Location checks (probe).
+    #[command(subcommand)]
+    Location(location::LocationCommand),
+    /// Location beacons (serve, probe).
+    #[command(subcommand)]
+    Beacon(beacon::BeaconCommand),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +54,8 @@ fn main() -> ExitCode {
         Command::Device(cmd) => device::run(cmd),
         Command::Journal(cmd) => journal::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
+        Command::Location(cmd) => location::run(cmd),
+        Command::Beacon(cmd) => beacon::run(cmd),
     };
     outcome.into()
 }
