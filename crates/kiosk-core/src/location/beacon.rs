@@ -318,6 +318,10 @@ pub enum BeaconFailure {
     /// A datagram that is not a beacon answer.
     #[error("malformed answer")]
     Malformed,
+    /// Not challenged: other evidence of every location using this beacon
+    /// already failed, so no packet was sent to it.
+    #[error("not challenged: the other evidence for this location already failed")]
+    NotChallenged,
     /// Local failure (socket, randomness).
     #[error("local error: {0}")]
     Local(String),

@@ -195,45 +195,28 @@ pub fn gather(policy: &Policy, platform: &dyn NetworkPlatform, input: ProbeInput
     let mut beacon_reqs: Vec<&BeaconReq> = Vec::new();
     let mut room_reqs = Vec::new();
     let (mut need_wifi, mut need_gw, mut need_if) = (false, false, false);
+    let mut resolve = Vec::new();
     walk_policy(policy, &mut |r| match r {
         Requirement::Beacon(b) if !beacon_reqs.contains(&b) => beacon_reqs.push(b),
         Requirement::RoomCode(rc) => room_reqs.push(rc),
         Requirement::Wifi(_) => need_wifi = true,
-        Requirement::Gateway(_) => need_gw = true,
+        Requirement::Gateway(g) => {
+            need_gw = true;
+            if g.mac.is_some() {
+                resolve.push(g.ip);
+            }
+        }
         Requirement::Interface(_) => need_if = true,
         _ => {}
     });
 
-    let device_id = input.device_id.clone();
-    // Beacons first and in parallel: their round trip also fills the
-    // neighbour table that the gateway check reads.
-    let beacons: Vec<BeaconEvidence> = std::thread::scope(|s| {
-        let handles: Vec<_> = beacon_reqs
-            .iter()
-            .map(|b| {
-                let id = device_id.as_str();
-                s.spawn(move || beacon::probe(b, id))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(&beacon_reqs)
-            .map(|(h, b)| BeaconEvidence {
-                beacon: (*b).clone(),
-                result: h
-                    .join()
-                    .unwrap_or_else(|_| Err(BeaconFailure::Local("beacon check crashed".into()))),
-            })
-            .collect()
-    });
-
     const NOT_NEEDED: &str = "not needed by the policy";
     let interfaces = if need_if { platform.interfaces().into() } else { Collected::Failed(NOT_NEEDED.into()) };
-    let gateways = if need_gw { platform.gateways().into() } else { Collected::Failed(NOT_NEEDED.into()) };
+    let gateways = if need_gw { platform.gateways(&resolve).into() } else { Collected::Failed(NOT_NEEDED.into()) };
     let wifi = if need_wifi {
         platform.wifi()
     } else {
-        WifiObservation::none("not needed by the policy")
+        WifiObservation::none(NOT_NEEDED)
     };
 
     let hub_source = match (&input.hub_echo, &policy.hub.echo_public_key) {
@@ -271,17 +254,60 @@ pub fn gather(policy: &Policy, platform: &dyn NetworkPlatform, input: ProbeInput
         }
     };
 
-    Evidence {
+    let mut evidence = Evidence {
         device_id: input.device_id,
         collected_at_ms,
-        duration_us: started.elapsed().as_micros() as u64,
+        duration_us: 0,
         interfaces,
         gateways,
         wifi,
         hub_source,
-        beacons,
+        beacons: Vec::new(),
         room_code,
-    }
+    };
+
+    // Beacons last, in parallel, and only those of locations that can still
+    // hold: a kiosk at home does not send challenges to school addresses.
+    let wanted: Vec<&BeaconReq> = beacon_reqs
+        .iter()
+        .copied()
+        .filter(|b| {
+            policy.locations.iter().any(|loc| {
+                let req = loc.requirement();
+                let mut uses = false;
+                req.walk(&mut |r| uses |= matches!(r, Requirement::Beacon(x) if x == *b));
+                uses && eval("", &req, &evidence, collected_at_ms, true).0
+            })
+        })
+        .collect();
+    let device_id = evidence.device_id.clone();
+    let probed: Vec<Result<BeaconProof, BeaconFailure>> = std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .iter()
+            .map(|b| {
+                let id = device_id.as_str();
+                s.spawn(move || beacon::probe(b, id))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(BeaconFailure::Local("beacon check crashed".into()))))
+            .collect()
+    });
+    let probed: Vec<(&BeaconReq, Result<BeaconProof, BeaconFailure>)> = wanted.into_iter().zip(probed).collect();
+    evidence.beacons = beacon_reqs
+        .iter()
+        .map(|b| BeaconEvidence {
+            beacon: (*b).clone(),
+            result: probed
+                .iter()
+                .find(|(w, _)| *w == *b)
+                .map(|(_, r)| r.clone())
+                .unwrap_or(Err(BeaconFailure::NotChallenged)),
+        })
+        .collect();
+    evidence.duration_us = started.elapsed().as_micros() as u64;
+    evidence
 }
 
 /// One leaf requirement and whether it held.
@@ -357,7 +383,7 @@ fn list<T: std::fmt::Display>(items: &[T]) -> String {
 }
 
 /// Evaluates one requirement: (held, leaves that held, leaves that failed).
-fn eval(path: &str, req: &Requirement, ev: &Evidence, now_ms: u64) -> (bool, Vec<Check>, Vec<Check>) {
+fn eval(path: &str, req: &Requirement, ev: &Evidence, now_ms: u64, optimistic: bool) -> (bool, Vec<Check>, Vec<Check>) {
     match req {
         Requirement::AllOf(v) | Requirement::AnyOf(v) => {
             let all = matches!(req, Requirement::AllOf(_));
@@ -369,7 +395,7 @@ fn eval(path: &str, req: &Requirement, ev: &Evidence, now_ms: u64) -> (bool, Vec
                 } else {
                     format!("{path}.{}[{i}]", req.kind())
                 };
-                let (ok, h, f) = eval(&sub, r, ev, now_ms);
+                let (ok, h, f) = eval(&sub, r, ev, now_ms, optimistic);
                 count += usize::from(ok);
                 held.extend(h);
                 failed.extend(f);
@@ -463,6 +489,7 @@ fn eval(path: &str, req: &Requirement, ev: &Evidence, now_ms: u64) -> (bool, Vec
         Requirement::Beacon(r) => {
             let want = format!("beacon {}{}", r.address, r.id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default());
             let result = match ev.beacons.iter().find(|b| b.beacon == *r) {
+                None if optimistic => Ok("not challenged yet".into()),
                 None => Err("beacon was not challenged".into()),
                 Some(b) => match &b.result {
                     Ok(p) => Ok(format!("{} answered in {:.1} ms, clock skew {} ms", p.beacon_id, p.rtt_us as f64 / 1000.0, p.clock_skew_ms)),
@@ -495,7 +522,7 @@ pub fn decide(policy: &Policy, evidence: &Evidence) -> Decision {
 pub fn decide_at(policy: &Policy, evidence: &Evidence, now_ms: u64) -> Decision {
     let mut refusals = Vec::new();
     for loc in &policy.locations {
-        let (ok, held, failed) = eval("", &loc.requirement(), evidence, now_ms);
+        let (ok, held, failed) = eval("", &loc.requirement(), evidence, now_ms, false);
         if ok {
             return Decision::Approved {
                 location: loc.name.clone(),

@@ -14,7 +14,7 @@ impl NetworkPlatform for Fake {
     fn interfaces(&self) -> Result<Vec<InterfaceAddr>, String> {
         self.interfaces.clone()
     }
-    fn gateways(&self) -> Result<Vec<Gateway>, String> {
+    fn gateways(&self, _resolve: &[std::net::IpAddr]) -> Result<Vec<Gateway>, String> {
         self.gateways.clone()
     }
     fn wifi(&self) -> WifiObservation {

@@ -7,6 +7,11 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// UDP discard port, target of the neighbour-resolution datagram.
+const DISCARD_PORT: u16 = 9;
+/// How long to wait for a gateway's neighbour entry.
+pub const NEIGHBOUR_WAIT: Duration = Duration::from_millis(100);
+
 /// Longest a helper command may run before it is killed.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -98,6 +103,10 @@ impl Linux {
 }
 
 impl NetworkPlatform for Linux {
+    fn wifi(&self) -> WifiObservation {
+        self.wifi_observation()
+    }
+
     fn interfaces(&self) -> Result<Vec<InterfaceAddr>, String> {
         if self.use_ip_command {
             match run("ip", &["-j", "addr", "show"]) {
@@ -114,7 +123,35 @@ impl NetworkPlatform for Linux {
         Ok(out)
     }
 
-    fn gateways(&self) -> Result<Vec<Gateway>, String> {
+    fn gateways(&self, resolve: &[std::net::IpAddr]) -> Result<Vec<Gateway>, String> {
+        let mut gws = self.read_gateways()?;
+        let missing: Vec<std::net::IpAddr> =
+            gws.iter().filter(|g| g.mac.is_none() && resolve.contains(&g.ip)).map(|g| g.ip).collect();
+        if missing.is_empty() {
+            return Ok(gws);
+        }
+        // One empty datagram to the discard port makes the kernel resolve the
+        // gateway's link-layer address; then wait briefly for the entry.
+        for ip in &missing {
+            let bind = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+            if let Ok(sock) = std::net::UdpSocket::bind(bind) {
+                let _ = sock.send_to(&[], (*ip, DISCARD_PORT));
+            }
+        }
+        let start = Instant::now();
+        while start.elapsed() < NEIGHBOUR_WAIT {
+            std::thread::sleep(Duration::from_millis(2));
+            gws = self.read_gateways()?;
+            if gws.iter().all(|g| g.mac.is_some() || !missing.contains(&g.ip)) {
+                break;
+            }
+        }
+        Ok(gws)
+    }
+}
+
+impl Linux {
+    fn read_gateways(&self) -> Result<Vec<Gateway>, String> {
         let mut gws = parse::proc_route_v4(&self.read_proc("net/route")?);
         if let Ok(v6) = self.read_proc("net/ipv6_route") {
             gws.extend(parse::proc_route_v6(&v6));
@@ -134,8 +171,10 @@ impl NetworkPlatform for Linux {
         }
         Ok(gws)
     }
+}
 
-    fn wifi(&self) -> WifiObservation {
+impl Linux {
+    fn wifi_observation(&self) -> WifiObservation {
         match run("nmcli", &["-t", "-f", "ACTIVE,SSID,BSSID,DEVICE", "device", "wifi", "list", "--rescan", "no"]) {
             RunResult::Ok(text) => {
                 let links = parse::nmcli_wifi(&text);
@@ -186,14 +225,14 @@ mod tests {
         }
         std::fs::write(net.join("if_inet6"), "00000000000000000000000000000001 01 80 10 80       lo\n").unwrap();
         let l = Linux { proc_root: dir.path().into(), use_ip_command: false };
-        let gws = l.gateways().unwrap();
+        let gws = l.gateways(&[]).unwrap();
         assert_eq!(gws.len(), 1);
         assert_eq!(gws[0].mac.map(|m| m.to_string()).as_deref(), Some("02:fc:00:00:00:05"));
         let ifs = l.interfaces().unwrap();
         assert!(ifs.iter().any(|a| a.addr == "127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
         assert!(ifs.iter().any(|a| a.addr == "::1".parse::<std::net::IpAddr>().unwrap()));
         let missing = Linux { proc_root: dir.path().join("nope"), use_ip_command: false };
-        assert!(missing.gateways().is_err());
+        assert!(missing.gateways(&[]).is_err());
     }
 
     #[test]

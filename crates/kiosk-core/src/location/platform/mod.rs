@@ -11,8 +11,11 @@ pub mod other;
 pub trait NetworkPlatform: Send + Sync {
     /// All interface addresses.
     fn interfaces(&self) -> Result<Vec<InterfaceAddr>, String>;
-    /// The default gateways, each with its MAC where the neighbour table has it.
-    fn gateways(&self) -> Result<Vec<Gateway>, String>;
+    /// The default gateways, each with its MAC where the neighbour table has
+    /// it. For gateways listed in `resolve` that have no neighbour entry yet,
+    /// the platform may send one datagram to the gateway (it is on our own
+    /// link) so that the neighbour table fills.
+    fn gateways(&self, resolve: &[std::net::IpAddr]) -> Result<Vec<Gateway>, String>;
     /// The connected Wi-Fi networks; no Wi-Fi (or no tool) is an answer, not an error.
     fn wifi(&self) -> WifiObservation;
 }

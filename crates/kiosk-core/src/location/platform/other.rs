@@ -11,7 +11,7 @@ impl NetworkPlatform for Unsupported {
     fn interfaces(&self) -> Result<Vec<InterfaceAddr>, String> {
         Err("interface collection is not implemented on this OS yet".into())
     }
-    fn gateways(&self) -> Result<Vec<Gateway>, String> {
+    fn gateways(&self, _resolve: &[std::net::IpAddr]) -> Result<Vec<Gateway>, String> {
         Err("gateway collection is not implemented on this OS yet".into())
     }
     fn wifi(&self) -> WifiObservation {
