@@ -1,0 +1,163 @@
+//! `kioskctl guard`: scan for and end processes that may not run.
+
+use crate::exit::{self, Outcome};
+use anyhow::bail;
+use clap::Subcommand;
+use exam_journal::{Event, Journal, JournalConfig, KeyStore};
+use exam_policy::{load_policy_file, Policy, ProcessMode};
+use kiosk_core::guard::platform::NativePlatform;
+use kiosk_core::guard::{Enforcement, Guard, GuardConfig, Scope};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// Process guard commands.
+#[derive(Subcommand)]
+pub enum GuardCommand {
+    /// One sweep, report only: every process in scope that may not run.
+    Scan {
+        /// The policy (TOML).
+        #[arg(long)]
+        policy: PathBuf,
+        /// Which processes to judge: `user:UID|NAME` or `tree:PID` (its descendants).
+        /// Default: the current user's processes.
+        #[arg(long)]
+        scope: Option<Scope>,
+        /// Accommodations granted (extra allowed tools), by id.
+        #[arg(long = "accommodation")]
+        accommodations: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Watch and (with --enforce) end offending processes, journalling each event.
+    Watch {
+        /// The policy (TOML).
+        #[arg(long)]
+        policy: PathBuf,
+        /// The journal directory.
+        #[arg(long)]
+        journal: PathBuf,
+        /// Where the device key lives: `keyring`, `keyring:ENTRY` or `file:PATH`.
+        #[arg(long)]
+        store: KeyStore,
+        /// Which processes to judge and end: `user:UID|NAME` or `tree:PID` (its descendants).
+        #[arg(long)]
+        scope: Scope,
+        /// End offending processes (default: report what would be ended).
+        #[arg(long)]
+        enforce: bool,
+        /// Accommodations granted (extra allowed tools), by id.
+        #[arg(long = "accommodation")]
+        accommodations: Vec<String>,
+        /// Stop after this many seconds (default: until interrupted).
+        #[arg(long)]
+        duration: Option<u64>,
+    },
+}
+
+/// Runs a guard command.
+pub fn run(cmd: GuardCommand) -> Outcome {
+    let result = match cmd {
+        GuardCommand::Scan { policy, scope, accommodations, json } => scan(&policy, scope, accommodations, json),
+        GuardCommand::Watch { policy, journal, store, scope, enforce, accommodations, duration } => {
+            watch(&policy, &journal, &store, scope, enforce, accommodations, duration)
+        }
+    };
+    match result {
+        Ok(outcome) => outcome,
+        Err(err) => exit::error(&err),
+    }
+}
+
+fn load(policy: &Path, accommodations: &[String]) -> anyhow::Result<Policy> {
+    let policy = load_policy_file(policy)?;
+    for id in accommodations {
+        if !policy.processes.accommodations.iter().any(|a| &a.id == id) {
+            bail!("the policy has no accommodation {id:?}");
+        }
+    }
+    Ok(policy)
+}
+
+fn current_uid() -> u32 {
+    // The owner of our own /proc entry is our real uid.
+    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0)
+}
+
+fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: bool) -> anyhow::Result<Outcome> {
+    let policy = load(policy, &accommodations)?;
+    let scope = scope.unwrap_or(Scope::User(current_uid()));
+    let config = GuardConfig::from_policy(&policy, scope, Enforcement::ReportOnly, accommodations);
+    let mut guard = Guard::new(policy, config, NativePlatform::new()?);
+    let findings = guard.scan();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&findings)?);
+    } else if findings.is_empty() {
+        println!("no process in {scope} may be ended");
+    } else {
+        for f in &findings {
+            println!("would end pid {:>7}  {:<24} ({})", f.process.pid, f.process.name, f.rule);
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn watch(
+    policy_path: &Path,
+    journal_dir: &Path,
+    store: &KeyStore,
+    scope: Scope,
+    enforce: bool,
+    accommodations: Vec<String>,
+    duration: Option<u64>,
+) -> anyhow::Result<Outcome> {
+    let policy = load(policy_path, &accommodations)?;
+    // Never enforce an allow-list against the invoking user's own session
+    // (or root's): it would end the developer's desktop or CI itself.
+    if enforce && policy.process_mode() == ProcessMode::AllowList {
+        if let Scope::User(uid) = scope {
+            if uid == 0 || uid == current_uid() {
+                bail!("refusing to enforce an allow-list on user {uid}: that is this session; use the exam user's uid or --scope tree:PID");
+            }
+        }
+    }
+    let enforcement = if enforce { Enforcement::Enforce } else { Enforcement::ReportOnly };
+    let config = GuardConfig::from_policy(&policy, scope, enforcement, accommodations.clone());
+    let mut journal = Journal::open(journal_dir, store.load()?, JournalConfig::default())?;
+    let start = serde_json::json!({
+        "scope": scope.to_string(), "enforcement": enforcement, "policy": policy.name, "accommodations": accommodations,
+    });
+    journal.append(&Event::new("guard.started", &start)?)?;
+    let mut guard = Guard::new(policy, config, NativePlatform::new()?);
+    let mut failure: Option<anyhow::Error> = None;
+    let stop = AtomicBool::new(false);
+    let summary = guard.run(&stop, duration.map(Duration::from_secs), |event| {
+        println!("{} pid {} {} ({})", event.journal_kind(), event.pid, event.name, event.rule);
+        let mut batch = vec![Event::new(event.journal_kind(), &event)];
+        if event.requires_lock() {
+            let lock = serde_json::json!({"reason": "guard.process_not_ended", "pid": event.pid, "name": event.name});
+            batch.push(Event::new("session.lock_requested", &lock));
+        }
+        let result = batch.into_iter().collect::<Result<Vec<_>, _>>().and_then(|b| journal.append_batch(&b));
+        if let Err(err) = result {
+            if failure.is_none() {
+                failure = Some(err.into());
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    journal.append(&Event::new("guard.stopped", &summary)?)?;
+    journal.close()?;
+    if let Some(err) = failure {
+        return Err(err.context("journalling a guard event failed; the guard stopped"));
+    }
+    eprintln!(
+        "guard stopped: {} events, {} sweeps, {} exec notifications ({})",
+        summary.events,
+        summary.sweeps,
+        summary.exec_events,
+        if summary.event_driven { "event-driven" } else { "sweeps only" }
+    );
+    Ok(Outcome::Ok)
+}
