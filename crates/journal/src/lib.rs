@@ -32,6 +32,7 @@ mod keys;
 pub mod merkle;
 pub mod records;
 pub mod segment;
+mod stream;
 mod verify;
 mod writer;
 
@@ -43,6 +44,7 @@ pub use verify::{
     latest_checkpoint, verify_journal, ExportedCheckpoint, VerifiedCheckpoint, VerifyError, VerifyFailure,
     VerifyOptions, VerifyReport, CHECKPOINT_FORMAT,
 };
+pub use stream::{ChainState, ChainVerifier, VerifiedRecord};
 pub use writer::{Event, Journal, Receipt};
 
 /// Reads every record of the journal at `dir` in order, checking hashes but

@@ -1,0 +1,178 @@
+//! Administrative operations the `exam-hub` CLI (and later the console)
+//! performs directly on the database: enrolment tokens, revocation,
+//! lock-out resets, starting a sitting, instructions, listings.
+
+use crate::db::Db;
+use exam_protocol::InstructionKind;
+use sqlx::Row as _;
+
+/// Errors of admin operations.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The thing named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Creates a one-time enrolment token for `room`; returns the token (shown once).
+pub async fn create_enrol_token(db: &Db, room: &str, validity_ms: i64) -> Result<String, AdminError> {
+    let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(18));
+    let now = crate::now_ms();
+    sqlx::query("INSERT INTO enrol_tokens (token_hash, room, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+        .bind(crate::sha256_hex(token.as_bytes()))
+        .bind(room)
+        .bind(now)
+        .bind(now + validity_ms)
+        .execute(&db.pool)
+        .await?;
+    Ok(token)
+}
+
+/// Revokes a device: its certificate is refused and its sessions end.
+pub async fn revoke_device(db: &Db, device_id: &str) -> Result<(), AdminError> {
+    let now = crate::now_ms();
+    let mut tx = db.begin_write().await?;
+    let r = sqlx::query("UPDATE devices SET revoked_ms = $1 WHERE device_id = $2").bind(now).bind(device_id).execute(&mut *tx).await?;
+    if r.rows_affected() == 0 {
+        return Err(AdminError::NotFound(format!("no device {device_id}")));
+    }
+    sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE device_id = $2 AND revoked_ms IS NULL").bind(now).bind(device_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Clears a student's lock-out for a sitting (the code stays valid).
+pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
+    let r = sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .execute(&db.pool)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
+    }
+    Ok(())
+}
+
+/// Starts a sitting now (releases the content key before the scheduled time).
+pub async fn start_sitting(db: &Db, sitting: &str) -> Result<(), AdminError> {
+    let r = sqlx::query("UPDATE sittings SET started_ms = $1 WHERE sitting_id = $2 AND started_ms IS NULL")
+        .bind(crate::now_ms())
+        .bind(sitting)
+        .execute(&db.pool)
+        .await?;
+    if r.rows_affected() == 0 {
+        let exists = sqlx::query("SELECT sitting_id FROM sittings WHERE sitting_id = $1").bind(sitting).fetch_optional(&db.pool).await?;
+        if exists.is_none() {
+            return Err(AdminError::NotFound(format!("no sitting {sitting}")));
+        }
+    }
+    Ok(())
+}
+
+/// Who an instruction goes to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// One device.
+    Device(String),
+    /// Every enrolled device in a room.
+    Room(String),
+    /// The device of a student's current session in a sitting.
+    Student {
+        /// Sitting id.
+        sitting: String,
+        /// Student number.
+        student: String,
+    },
+}
+
+/// Issues an instruction to the target's devices; returns the instruction ids.
+/// `AddTime` for a student also extends their time on the hub.
+pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &str, by: &str) -> Result<Vec<String>, AdminError> {
+    let devices: Vec<String> = match target {
+        Target::Device(id) => {
+            let found = sqlx::query("SELECT device_id FROM devices WHERE device_id = $1 AND revoked_ms IS NULL").bind(id).fetch_optional(&db.pool).await?;
+            found.map(|r| r.try_get("device_id")).transpose()?.into_iter().collect()
+        }
+        Target::Room(room) => sqlx::query("SELECT device_id FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY device_id")
+            .bind(room)
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("device_id"))
+            .collect::<Result<_, _>>()?,
+        Target::Student { sitting, student } => {
+            if let InstructionKind::AddTime { minutes } = &kind {
+                let r = sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
+                    .bind(i64::from(*minutes))
+                    .bind(sitting)
+                    .bind(student)
+                    .execute(&db.pool)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
+                }
+            }
+            sqlx::query(
+                "SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC",
+            )
+            .bind(sitting)
+            .bind(student)
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|r| r.try_get("device_id"))
+            .transpose()?
+            .into_iter()
+            .collect()
+        }
+    };
+    if devices.is_empty() {
+        return Err(AdminError::NotFound("no (non-revoked) device matches the target".into()));
+    }
+    let mut ids = Vec::new();
+    for device in devices {
+        ids.push(crate::instructions::issue(db, &device, kind.clone(), reason, by).await?.id);
+    }
+    Ok(ids)
+}
+
+/// One line per device: id, room, state, last seen, revoked.
+pub async fn list_devices(db: &Db) -> Result<Vec<String>, AdminError> {
+    let rows = sqlx::query("SELECT device_id, room, hostname, last_state, last_seen_ms, revoked_ms FROM devices ORDER BY room, device_id")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let seen: Option<i64> = r.try_get("last_seen_ms")?;
+        let revoked: Option<i64> = r.try_get("revoked_ms")?;
+        out.push(format!(
+            "{}  room={}  host={}  state={}  last-seen={}{}",
+            r.try_get::<String, _>("device_id")?,
+            r.try_get::<String, _>("room")?,
+            r.try_get::<Option<String>, _>("hostname")?.unwrap_or_else(|| "-".into()),
+            r.try_get::<Option<String>, _>("last_state")?.unwrap_or_else(|| "-".into()),
+            seen.map_or("never".into(), crate::planning::format_ms),
+            if revoked.is_some() { "  REVOKED" } else { "" }
+        ));
+    }
+    Ok(out)
+}
+
+/// One line per alarm, newest first.
+pub async fn list_alarms(db: &Db) -> Result<Vec<String>, AdminError> {
+    let rows = sqlx::query("SELECT device_id, kind, detail, created_ms FROM alarms ORDER BY created_ms DESC").fetch_all(&db.pool).await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(format!(
+            "{}  {}  device={}  {}",
+            crate::planning::format_ms(r.try_get("created_ms")?),
+            r.try_get::<String, _>("kind")?,
+            r.try_get::<Option<String>, _>("device_id")?.unwrap_or_default(),
+            r.try_get::<String, _>("detail")?
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,667 @@
+//! The kiosk API handlers (`/api/v1/...`, `/healthz`).
+
+use crate::config::{self, LOGIN_EARLY_MS, MAX_LOGIN_FAILURES, SESSION_GRACE_MS};
+use crate::error::{ApiError, ApiJson};
+use crate::server::{CachedInstrument, ConnInfo, Hub};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use exam_protocol::*;
+use sqlx::Row as _;
+use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+type HubState = State<Arc<Hub>>;
+
+/// An enrolled, non-revoked device, identified by its client certificate.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// Device id.
+    pub id: String,
+    /// Room it is enrolled to.
+    pub room: String,
+    /// Pinned journal device key, hex.
+    pub public_key: Option<String>,
+    /// Source address of the connection.
+    pub remote: SocketAddr,
+}
+
+impl FromRequestParts<Arc<Hub>> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        let info = parts
+            .extensions
+            .get::<ConnInfo>()
+            .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "connection facts missing"))?;
+        let Some(fingerprint) = &info.client_cert_sha256 else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "client_certificate_required",
+                "this endpoint needs the device's client certificate; enrol the device first",
+            ));
+        };
+        let row = sqlx::query("SELECT device_id, room, device_public_key, revoked_ms FROM devices WHERE cert_sha256 = $1")
+            .bind(fingerprint)
+            .fetch_optional(&hub.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::forbidden("unknown_device", "this client certificate does not belong to an enrolled device"))?;
+        if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
+            return Err(ApiError::forbidden("device_revoked", "this device's enrolment was revoked"));
+        }
+        Ok(Device {
+            id: row.try_get("device_id")?,
+            room: row.try_get("room")?,
+            public_key: row.try_get("device_public_key")?,
+            remote: info.remote,
+        })
+    }
+}
+
+/// A valid student session on the device that created it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The device.
+    pub device: Device,
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Student number.
+    pub student_number: String,
+}
+
+impl FromRequestParts<Arc<Hub>> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        let device = Device::from_request_parts(parts, hub).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix(AUTHORIZATION_SCHEME))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or_else(|| ApiError::unauthorized("a session token is needed: Authorization: Bearer <token>"))?;
+        let row = sqlx::query("SELECT device_id, sitting_id, student_number, expires_ms, revoked_ms FROM sessions WHERE token_hash = $1")
+            .bind(crate::sha256_hex(token.as_bytes()))
+            .fetch_optional(&hub.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown session token"))?;
+        let owner: String = row.try_get("device_id")?;
+        if owner != device.id {
+            return Err(ApiError::unauthorized("this session belongs to another device"));
+        }
+        if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
+            return Err(ApiError::unauthorized("this session ended (the student logged in elsewhere, or it was revoked)"));
+        }
+        if row.try_get::<i64, _>("expires_ms")? < crate::now_ms() {
+            return Err(ApiError::unauthorized("this session expired"));
+        }
+        Ok(Session { device, sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? })
+    }
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), protocol: vec![PROTOCOL_VERSION] })
+}
+
+/// Fallback: JSON 404.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such endpoint")
+}
+
+/// Compares two HMACs without an early exit.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn check_len(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > max || value.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("invalid_field", format!("{name} must be 1 to {max} printable characters")));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/enrol`.
+pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) -> Result<Json<EnrolResponse>, ApiError> {
+    check_len("token", &req.token, 128)?;
+    if let Some(h) = &req.hostname {
+        check_len("hostname", h, config::MAX_FIELD_LEN)?;
+    }
+    let token_hash = crate::sha256_hex(req.token.trim().as_bytes());
+    let now = crate::now_ms();
+    let row = sqlx::query("SELECT room, expires_ms, used_ms FROM enrol_tokens WHERE token_hash = $1")
+        .bind(&token_hash)
+        .fetch_optional(&hub.db.pool)
+        .await?;
+    let room: String = match row {
+        Some(row) if row.try_get::<Option<i64>, _>("used_ms")?.is_none() && row.try_get::<i64, _>("expires_ms")? > now => {
+            row.try_get("room")?
+        }
+        _ => return Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired")),
+    };
+    let device_key = match &req.device_public_key {
+        Some(k) => Some(
+            exam_journal::PublicKey::from_hex(k)
+                .map_err(|e| ApiError::bad_request("invalid_device_key", format!("device_public_key: {e}")))?,
+        ),
+        None => None,
+    };
+    if req.csr_pem.len() > 16 * 1024 {
+        return Err(ApiError::bad_request("invalid_csr", "the certificate request is too large"));
+    }
+    let device_id = match device_key {
+        Some(k) => k.device_id(),
+        None => crate::pki::csr_key_id(&req.csr_pem).map_err(|e| ApiError::bad_request("invalid_csr", e.to_string()))?,
+    };
+    let (cert_pem, cert_sha) = hub
+        .keys
+        .issue_device_certificate(&req.csr_pem, &device_id)
+        .map_err(|e| ApiError::bad_request("invalid_csr", format!("the certificate request is not usable: {e}")))?;
+    let mut tx = hub.db.begin_write().await?;
+    let used = sqlx::query("UPDATE enrol_tokens SET used_ms = $1, device_id = $2 WHERE token_hash = $3 AND used_ms IS NULL")
+        .bind(now)
+        .bind(&device_id)
+        .bind(&token_hash)
+        .execute(&mut *tx)
+        .await?;
+    if used.rows_affected() != 1 {
+        return Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired"));
+    }
+    sqlx::query(
+        "INSERT INTO devices (device_id, room, cert_sha256, device_public_key, hostname, enrolled_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (device_id) DO UPDATE SET room = excluded.room, cert_sha256 = excluded.cert_sha256, \
+         device_public_key = excluded.device_public_key, hostname = excluded.hostname, enrolled_ms = excluded.enrolled_ms, revoked_ms = NULL",
+    )
+    .bind(&device_id)
+    .bind(&room)
+    .bind(&cert_sha)
+    .bind(device_key.map(|k| k.to_hex()))
+    .bind(req.hostname.clone())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(device = %device_id, room = %room, "device enrolled");
+    Ok(Json(EnrolResponse {
+        device_id,
+        room,
+        client_certificate_pem: cert_pem,
+        device_ca_pem: hub.keys.device_ca_pem.clone(),
+        school_ca_pem: hub.keys.school_ca_pem.clone(),
+        hub_signing_public_key: hub.keys.signing_public_hex.clone(),
+        signed_policy: hub.keys.signed_policy.clone(),
+        protocol_version: PROTOCOL_VERSION,
+    }))
+}
+
+/// `POST /api/v1/echo`.
+pub async fn echo(State(hub): HubState, device: Device, ApiJson(req): ApiJson<EchoRequest>) -> Result<Json<SignedHubEcho>, ApiError> {
+    if req.nonce.len() != 64 || !req.nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::bad_request("invalid_nonce", "nonce must be 32 bytes as 64 hex digits"));
+    }
+    let echo = HubEcho {
+        device_id: device.id,
+        nonce: req.nonce.to_ascii_lowercase(),
+        observed: device.remote.ip().to_canonical(),
+        time_ms: crate::now_ms().max(0) as u64,
+    };
+    let signature = hub.keys.sign_hex(&echo.signed_message());
+    Ok(Json(SignedHubEcho { echo, signature }))
+}
+
+/// Builds the assignment of a candidate.
+pub async fn load_assignment(hub: &Hub, sitting: &str, student: &str) -> Result<Assignment, ApiError> {
+    let row = sqlx::query(
+        "SELECT s.exam, s.room, s.start_ms, s.duration_minutes, s.started_ms, s.instrument_id, \
+         c.extra_minutes, c.added_minutes, c.tools, c.text_size, c.contrast, st.name, i.sha256, i.size \
+         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
+         JOIN students st ON st.student_number = c.student_number \
+         JOIN instruments i ON i.instrument_id = s.instrument_id \
+         WHERE c.sitting_id = $1 AND c.student_number = $2",
+    )
+    .bind(sitting)
+    .bind(student)
+    .fetch_optional(&hub.db.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found("no_assignment", "no assignment for this session"))?;
+    let duration: i64 = row.try_get("duration_minutes")?;
+    let extra: i64 = row.try_get("extra_minutes")?;
+    let added: i64 = row.try_get("added_minutes")?;
+    let start_ms: i64 = row.try_get("start_ms")?;
+    let started_ms: Option<i64> = row.try_get("started_ms")?;
+    let instrument_id: String = row.try_get("instrument_id")?;
+    let tools: String = row.try_get("tools")?;
+    Ok(Assignment {
+        sitting_id: sitting.to_string(),
+        exam: row.try_get("exam")?,
+        room: row.try_get("room")?,
+        student_number: student.to_string(),
+        student_name: row.try_get("name")?,
+        start_ms,
+        duration_minutes: duration as u32,
+        total_minutes: (duration + extra + added) as u32,
+        accommodations: Accommodations {
+            extra_minutes: extra as u32,
+            tools: tools.split(';').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            text_size: row.try_get("text_size")?,
+            contrast: row.try_get("contrast")?,
+        },
+        instrument: InstrumentRef {
+            path: format!("{}{}", paths::INSTRUMENTS, instrument_id),
+            id: instrument_id,
+            sha256: row.try_get("sha256")?,
+            size: row.try_get::<i64, _>("size")?.max(0) as u64,
+        },
+        started: started_ms.is_some() || crate::now_ms() >= start_ms,
+    })
+}
+
+/// `POST /api/v1/login`.
+pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+    let student = req.student_number.trim().to_string();
+    check_len("student_number", &student, 64)?;
+    check_len("access_code", &req.access_code, 64)?;
+    let now = crate::now_ms();
+    let rows = sqlx::query(
+        "SELECT c.sitting_id, c.code_hmac, c.failures, c.locked_ms, s.room, s.start_ms, s.duration_minutes, \
+         c.extra_minutes, c.added_minutes FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
+         WHERE c.student_number = $1",
+    )
+    .bind(&student)
+    .fetch_all(&hub.db.pool)
+    .await?;
+    // Compute the HMAC even when nothing matches, so timing does not tell
+    // whether a student number exists.
+    let mut current = Vec::new();
+    for row in &rows {
+        let start: i64 = row.try_get("start_ms")?;
+        let minutes: i64 = row.try_get::<i64, _>("duration_minutes")? + row.try_get::<i64, _>("extra_minutes")? + row.try_get::<i64, _>("added_minutes")?;
+        let end = start + minutes * 60_000 + SESSION_GRACE_MS;
+        if now >= start - LOGIN_EARLY_MS && now <= end {
+            current.push((row, end));
+        }
+    }
+    let _ = crate::planning::code_hmac(&hub.keys, "-", &student, &req.access_code);
+    if rows.is_empty() {
+        return Err(ApiError::not_found("unknown_student", "this student number is not in the planning"));
+    }
+    if current.is_empty() {
+        return Err(ApiError::not_found("no_sitting_now", "this student has no sitting now"));
+    }
+    let here: Vec<_> = current.iter().filter(|(row, _)| row.try_get::<String, _>("room").ok().as_deref() == Some(device.room.as_str())).collect();
+    let Some((row, end)) = here.first() else {
+        return Err(ApiError::forbidden(
+            "wrong_room",
+            "this student's sitting is in another room than the one this workstation is enrolled to",
+        ));
+    };
+    let sitting: String = row.try_get("sitting_id")?;
+    if row.try_get::<Option<i64>, _>("locked_ms")?.is_some() {
+        return Err(ApiError::new(StatusCode::LOCKED, "locked", "too many wrong access codes: ask the invigilator to unlock"));
+    }
+    let expected: String = row.try_get("code_hmac")?;
+    let given = crate::planning::code_hmac(&hub.keys, &sitting, &student, &req.access_code);
+    if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+        sqlx::query(
+            "UPDATE candidates SET failures = failures + 1, \
+             locked_ms = CASE WHEN failures + 1 >= $1 THEN $2 ELSE locked_ms END \
+             WHERE sitting_id = $3 AND student_number = $4",
+        )
+        .bind(MAX_LOGIN_FAILURES)
+        .bind(now)
+        .bind(&sitting)
+        .bind(&student)
+        .execute(&hub.db.pool)
+        .await?;
+        let failures: i64 = sqlx::query("SELECT failures FROM candidates WHERE sitting_id = $1 AND student_number = $2")
+            .bind(&sitting)
+            .bind(&student)
+            .fetch_one(&hub.db.pool)
+            .await?
+            .try_get("failures")?;
+        tracing::info!(device = %device.id, sitting = %sitting, failures, "login refused: wrong access code");
+        let remaining = (MAX_LOGIN_FAILURES - failures).max(0) as u32;
+        if remaining == 0 {
+            return Err(ApiError::new(StatusCode::LOCKED, "locked", "too many wrong access codes: ask the invigilator to unlock"));
+        }
+        let mut err = ApiError::unauthorized("wrong access code");
+        err.body.error = "invalid_credentials".into();
+        err.body.remaining_attempts = Some(remaining);
+        return Err(err);
+    }
+    let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
+    let mut tx = hub.db.begin_write().await?;
+    sqlx::query("UPDATE candidates SET failures = 0 WHERE sitting_id = $1 AND student_number = $2")
+        .bind(&sitting)
+        .bind(&student)
+        .execute(&mut *tx)
+        .await?;
+    // A new login (e.g. after moving to another PC) ends earlier sessions.
+    sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND revoked_ms IS NULL")
+        .bind(now)
+        .bind(&sitting)
+        .bind(&student)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO sessions (token_hash, device_id, sitting_id, student_number, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(crate::sha256_hex(token.as_bytes()))
+        .bind(&device.id)
+        .bind(&sitting)
+        .bind(&student)
+        .bind(now)
+        .bind(*end)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(device = %device.id, sitting = %sitting, "student logged in");
+    let assignment = load_assignment(&hub, &sitting, &student).await?;
+    Ok(Json(LoginResponse { session_token: token, expires_at_ms: *end, assignment }))
+}
+
+/// `GET /api/v1/assignment`.
+pub async fn assignment(State(hub): HubState, session: Session) -> Result<Json<Assignment>, ApiError> {
+    Ok(Json(load_assignment(&hub, &session.sitting_id, &session.student_number).await?))
+}
+
+async fn cached_instrument(hub: &Hub, id: &str) -> Result<Arc<CachedInstrument>, ApiError> {
+    if let Some(found) = hub.instruments.lock().map_err(|_| internal())?.get(id) {
+        return Ok(found.clone());
+    }
+    let row = sqlx::query("SELECT sha256, data FROM instruments WHERE instrument_id = $1")
+        .bind(id)
+        .fetch_optional(&hub.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_instrument", "the instrument is not on the hub"))?;
+    let cached = Arc::new(CachedInstrument { sha256: row.try_get("sha256")?, bytes: Bytes::from(row.try_get::<Vec<u8>, _>("data")?) });
+    hub.instruments.lock().map_err(|_| internal())?.insert(id.to_string(), cached.clone());
+    Ok(cached)
+}
+
+fn internal() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+}
+
+/// Parses a single `bytes=` range against `len`: `Ok(None)` for no (or an
+/// unusable) header, `Err(())` when unsatisfiable.
+pub fn parse_range(value: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let Ok(suffix) = b.parse::<u64>() else { return Ok(None) };
+        if suffix == 0 || len == 0 {
+            return Err(());
+        }
+        (len.saturating_sub(suffix), len - 1)
+    } else {
+        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let end = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            match b.parse::<u64>() {
+                Ok(end) if end >= start => end.min(len.saturating_sub(1)),
+                _ => return Ok(None),
+            }
+        };
+        if start >= len {
+            return Err(());
+        }
+        (start, end)
+    };
+    Ok(Some(range))
+}
+
+/// `GET /api/v1/instruments/{id}`, with `Range` support.
+pub async fn instrument(State(hub): HubState, session: Session, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let assignment = load_assignment(&hub, &session.sitting_id, &session.student_number).await?;
+    if assignment.instrument.id != id {
+        return Err(ApiError::forbidden("not_assigned", "this instrument is not assigned to this session"));
+    }
+    let inst = cached_instrument(&hub, &id).await?;
+    let len = inst.bytes.len() as u64;
+    let etag = format!("\"{}\"", inst.sha256);
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let if_range_ok = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v == etag);
+    let mut response = match parse_range(range.filter(|_| if_range_ok), len) {
+        Err(()) => {
+            let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", format!("the package has {len} bytes"))
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(r);
+        }
+        Ok(None) => (StatusCode::OK, Body::from(inst.bytes.clone())).into_response(),
+        Ok(Some((start, end))) => {
+            let body = inst.bytes.slice(start as usize..=end as usize);
+            let mut r = (StatusCode::PARTIAL_CONTENT, Body::from(body)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            r
+        }
+    };
+    let h = response.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+/// `POST /api/v1/start`: releases the content key once the sitting started.
+pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartResponse>, ApiError> {
+    let row = sqlx::query(
+        "SELECT s.start_ms, s.started_ms, i.content_key FROM sittings s JOIN instruments i ON i.instrument_id = s.instrument_id WHERE s.sitting_id = $1",
+    )
+    .bind(&session.sitting_id)
+    .fetch_optional(&hub.db.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found("no_assignment", "the sitting is gone"))?;
+    let start_ms: i64 = row.try_get("start_ms")?;
+    let started_ms: Option<i64> = row.try_get("started_ms")?;
+    let now = crate::now_ms();
+    let started_at = match started_ms {
+        Some(t) => t,
+        None if now >= start_ms => start_ms,
+        None => {
+            let mut err = ApiError::new(StatusCode::TOO_EARLY, "not_started", "the sitting has not started yet");
+            err.body.starts_at_ms = Some(start_ms);
+            return Err(err);
+        }
+    };
+    let assignment = load_assignment(&hub, &session.sitting_id, &session.student_number).await?;
+    tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "content key released");
+    Ok(Json(StartResponse {
+        sitting_id: session.sitting_id,
+        content_key: row.try_get("content_key")?,
+        started_at_ms: started_at,
+        total_minutes: assignment.total_minutes,
+    }))
+}
+
+/// `POST /api/v1/journal`.
+pub async fn journal(State(hub): HubState, device: Device, ApiJson(batch): ApiJson<JournalBatch>) -> Result<Json<JournalReceipt>, ApiError> {
+    let fields = crate::journal::ingest(
+        &hub.db,
+        crate::journal::DeviceRef { id: &device.id, public_key: device.public_key.as_deref() },
+        &batch,
+    )
+    .await?;
+    Ok(Json(crate::journal::receipt(&hub.keys, &device.id, fields)))
+}
+
+/// `POST /api/v1/answers`.
+pub async fn answers(State(hub): HubState, session: Session, ApiJson(upload): ApiJson<AnswerUpload>) -> Result<Json<AnswerReceipt>, ApiError> {
+    if upload.sitting_id != session.sitting_id {
+        return Err(ApiError::forbidden("wrong_sitting", "answers must be for the session's sitting"));
+    }
+    if upload.seq > i64::MAX as u64 {
+        return Err(ApiError::bad_request("invalid_field", "seq is too large"));
+    }
+    let text = serde_json::to_string(&upload.answers).map_err(|_| internal())?;
+    let sha = crate::sha256_hex(text.as_bytes());
+    let mut tx = hub.db.begin_write().await?;
+    let existing = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
+        .bind(&session.sitting_id)
+        .bind(&session.student_number)
+        .bind(upload.seq as i64)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(row) = existing {
+        let stored_sha: String = row.try_get("answers_sha256")?;
+        if stored_sha != sha {
+            return Err(ApiError::conflict("conflicting_answers", format!("save {} was already received with other contents", upload.seq)));
+        }
+        let receipt: String = row.try_get("receipt")?;
+        let receipt: AnswerReceipt = serde_json::from_str(&receipt).map_err(|_| internal())?;
+        return Ok(Json(receipt));
+    }
+    let final_row = sqlx::query("SELECT seq FROM answers WHERE sitting_id = $1 AND student_number = $2 AND final_submission = 1")
+        .bind(&session.sitting_id)
+        .bind(&session.student_number)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if final_row.is_some() {
+        return Err(ApiError::conflict("already_submitted", "the exam was already handed in"));
+    }
+    let mut receipt = AnswerReceipt {
+        sitting_id: session.sitting_id.clone(),
+        student_number: session.student_number.clone(),
+        seq: upload.seq,
+        answers_sha256: sha.clone(),
+        final_submission: upload.final_submission,
+        time_ms: crate::now_ms(),
+        receipt_code: String::new(),
+        signature: String::new(),
+    };
+    let signature = hub.keys.sign(&receipt.signed_message());
+    receipt.receipt_code = receipt_code(&signature);
+    receipt.signature = hex::encode(&signature);
+    sqlx::query(
+        "INSERT INTO answers (sitting_id, student_number, seq, final_submission, answers, answers_sha256, device_id, received_ms, receipt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&session.sitting_id)
+    .bind(&session.student_number)
+    .bind(upload.seq as i64)
+    .bind(i64::from(upload.final_submission))
+    .bind(text)
+    .bind(&sha)
+    .bind(&session.device.id)
+    .bind(receipt.time_ms)
+    .bind(serde_json::to_string(&receipt).map_err(|_| internal())?)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if upload.final_submission {
+        tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "final submission received");
+    }
+    Ok(Json(receipt))
+}
+
+/// `POST /api/v1/heartbeat`.
+pub async fn heartbeat(State(hub): HubState, device: Device, ApiJson(beat): ApiJson<Heartbeat>) -> Result<Json<HeartbeatAck>, ApiError> {
+    check_len("state", &beat.state, 64)?;
+    let now = crate::now_ms();
+    sqlx::query("UPDATE devices SET last_seen_ms = $1, last_state = $2 WHERE device_id = $3")
+        .bind(now)
+        .bind(&beat.state)
+        .bind(&device.id)
+        .execute(&hub.db.pool)
+        .await?;
+    let held = crate::journal::held(&hub.db, &device.id).await?;
+    if let Some(reported) = beat.journal_next_seq {
+        if reported < held {
+            let recent = sqlx::query("SELECT alarm_id FROM alarms WHERE device_id = $1 AND kind = $2 AND created_ms > $3")
+                .bind(&device.id)
+                .bind(crate::journal::alarm::TRUNCATION)
+                .bind(now - 10 * 60_000)
+                .fetch_optional(&hub.db.pool)
+                .await?;
+            if recent.is_none() {
+                let detail = format!("the kiosk reports {reported} journal records, but the hub already holds {held} (journal truncated or replaced)");
+                crate::journal::raise_alarm(&hub.db, &device.id, crate::journal::alarm::TRUNCATION, &detail).await;
+            }
+        }
+    }
+    let pending = hub.pending.borrow().for_device(&device.id).to_vec();
+    Ok(Json(HeartbeatAck { server_time_ms: now, journal_next_seq: held, pending_instructions: pending }))
+}
+
+struct StreamState {
+    rx: tokio::sync::watch::Receiver<Arc<crate::instructions::Pending>>,
+    device: String,
+    sent: HashSet<String>,
+    queue: VecDeque<Instruction>,
+    resend: tokio::time::Interval,
+}
+
+/// `GET /api/v1/instructions`: server-sent events, one `instruction` event
+/// per instruction, re-sent until acknowledged.
+pub async fn instructions(State(hub): HubState, device: Device) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    let mut rx = hub.pending.clone();
+    let initial: Vec<Instruction> = rx.borrow_and_update().for_device(&device.id).to_vec();
+    let mut resend = tokio::time::interval(config::INSTRUCTION_RESEND);
+    resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = StreamState {
+        rx,
+        device: device.id,
+        sent: initial.iter().map(|i| i.id.clone()).collect(),
+        queue: initial.into(),
+        resend,
+    };
+    // The first tick of an interval is immediate; the initial queue covers it.
+    let stream = futures_util::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(instruction) = st.queue.pop_front() {
+                let event = Event::default()
+                    .event("instruction")
+                    .id(instruction.id.clone())
+                    .json_data(&instruction)
+                    .unwrap_or_else(|_| Event::default().comment("unencodable instruction"));
+                return Some((Ok(event), st));
+            }
+            tokio::select! {
+                changed = st.rx.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                    let snapshot = st.rx.borrow_and_update().clone();
+                    for i in snapshot.for_device(&st.device) {
+                        if st.sent.insert(i.id.clone()) {
+                            st.queue.push_back(i.clone());
+                        }
+                    }
+                }
+                _ = st.resend.tick() => {
+                    let snapshot = st.rx.borrow().clone();
+                    st.queue.extend(snapshot.for_device(&st.device).iter().cloned());
+                }
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+}
+
+/// `POST /api/v1/instructions/ack`.
+pub async fn instruction_ack(State(hub): HubState, device: Device, ApiJson(ack): ApiJson<InstructionAck>) -> Result<Json<serde_json::Value>, ApiError> {
+    check_len("id", &ack.id, 64)?;
+    if !crate::instructions::acknowledge(&hub.db, &device.id, &ack.id).await? {
+        return Err(ApiError::not_found("unknown_instruction", "no such instruction for this device"));
+    }
+    hub.poll_now.notify_one();
+    Ok(Json(serde_json::json!({ "acknowledged": ack.id })))
+}

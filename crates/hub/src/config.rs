@@ -1,0 +1,107 @@
+//! `hub.toml`: the hub's configuration file, and every named limit.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8443";
+/// Largest JSON body accepted on ordinary endpoints.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+/// Largest journal batch body.
+pub const MAX_JOURNAL_BODY: usize = 8 * 1024 * 1024;
+/// Largest answer upload body.
+pub const MAX_ANSWER_BODY: usize = 2 * 1024 * 1024;
+/// Most records in one journal batch.
+pub const MAX_BATCH_RECORDS: usize = 5_000;
+/// Failed logins before a student is locked for the sitting.
+pub const MAX_LOGIN_FAILURES: i64 = 5;
+/// How long before the start a student may log in.
+pub const LOGIN_EARLY_MS: i64 = 60 * 60 * 1000;
+/// How long after the scheduled end a session stays valid.
+pub const SESSION_GRACE_MS: i64 = 60 * 60 * 1000;
+/// Validity of an enrolment token.
+pub const ENROL_TOKEN_VALIDITY_MS: i64 = 24 * 60 * 60 * 1000;
+/// Unacknowledged instructions are re-sent this often.
+pub const INSTRUCTION_RESEND: Duration = Duration::from_secs(3);
+/// Pending instructions are read from the database this often.
+pub const INSTRUCTION_POLL: Duration = Duration::from_millis(200);
+/// TLS handshake must finish within this.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Request headers must arrive within this.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest accepted text field (names, ids).
+pub const MAX_FIELD_LEN: usize = 200;
+
+/// The configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Name of the school, used in certificate names.
+    pub school: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// Database URL; empty for SQLite in the data directory.
+    #[serde(default)]
+    pub database: String,
+    /// Names (DNS or IP) in the hub certificate, for reference.
+    #[serde(default)]
+    pub server_names: Vec<String>,
+}
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads `hub.toml` from the data directory.
+    pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
+        let path = data_dir.join(crate::pki::files::CONFIG);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        toml::from_str(&text).map_err(|e| {
+            let (line, col) = e
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    (before.matches('\n').count() + 1, span.start - before.rfind('\n').map_or(0, |i| i + 1) + 1)
+                })
+                .unwrap_or((0, 0));
+            ConfigError::Invalid { path: format!("{}:{line}:{col}", path.display()), message: e.message().to_string() }
+        })
+    }
+
+    /// The database URL to use: the configured one, or SQLite in `data_dir`.
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        if self.database.trim().is_empty() {
+            crate::db::sqlite_url(data_dir)
+        } else {
+            self.database.clone()
+        }
+    }
+
+    /// The file text, with comments.
+    pub fn to_file_text(&self) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!(
+            "# exam-hub configuration (docs/hub.md).\n# database: empty for SQLite in this directory, or postgres://user@host/db\n{body}"
+        )
+    }
+}

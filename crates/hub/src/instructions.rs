@@ -1,0 +1,111 @@
+//! Instructions to kiosks (lock, unlock, add time, pause, resume, end).
+//!
+//! Instructions are rows in the database, so any hub node (or the admin
+//! CLI) can issue them and any node can deliver them. Each node runs one
+//! poller that reads the unacknowledged instructions every
+//! [`INSTRUCTION_POLL`](crate::config::INSTRUCTION_POLL) and publishes a
+//! snapshot; each kiosk's event stream sends what is new at once and re-sends
+//! what is still unacknowledged every
+//! [`INSTRUCTION_RESEND`](crate::config::INSTRUCTION_RESEND).
+
+use crate::config::INSTRUCTION_POLL;
+use crate::db::Db;
+use exam_protocol::{Instruction, InstructionKind};
+use sqlx::Row as _;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{watch, Notify};
+
+/// Unacknowledged instructions by device.
+#[derive(Debug, Default)]
+pub struct Pending {
+    by_device: HashMap<String, Vec<Instruction>>,
+}
+
+impl Pending {
+    /// The pending instructions of one device, oldest first.
+    pub fn for_device(&self, device_id: &str) -> &[Instruction] {
+        self.by_device.get(device_id).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Reads all unacknowledged instructions.
+pub async fn load_pending(db: &Db) -> Result<Pending, sqlx::Error> {
+    let rows = sqlx::query("SELECT device_id, body FROM instructions WHERE acked_ms IS NULL ORDER BY issued_ms, instruction_id")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut pending = Pending::default();
+    for row in rows {
+        let device: String = row.try_get("device_id")?;
+        let body: String = row.try_get("body")?;
+        match serde_json::from_str::<Instruction>(&body) {
+            Ok(instruction) => pending.by_device.entry(device).or_default().push(instruction),
+            Err(err) => tracing::error!(error = %err, "stored instruction is not valid; skipped"),
+        }
+    }
+    Ok(pending)
+}
+
+/// Publishes the pending instructions until the receivers are gone.
+pub async fn poller(db: Db, tx: watch::Sender<Arc<Pending>>, poll_now: Arc<Notify>) {
+    let mut last_error_logged = false;
+    loop {
+        match load_pending(&db).await {
+            Ok(pending) => {
+                last_error_logged = false;
+                if tx.send(Arc::new(pending)).is_err() {
+                    return;
+                }
+            }
+            Err(err) if !last_error_logged => {
+                tracing::warn!(error = %err, "cannot read pending instructions; retrying");
+                last_error_logged = true;
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            () = tokio::time::sleep(INSTRUCTION_POLL) => {}
+            () = poll_now.notified() => {}
+        }
+    }
+}
+
+/// Stores an instruction for a device; returns it.
+pub async fn issue(db: &Db, device_id: &str, kind: InstructionKind, reason: &str, issued_by: &str) -> Result<Instruction, sqlx::Error> {
+    let instruction = Instruction {
+        id: crate::random_id(),
+        kind,
+        reason: reason.to_string(),
+        issued_by: issued_by.to_string(),
+        issued_at_ms: crate::now_ms(),
+    };
+    let body = serde_json::to_string(&instruction).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query("INSERT INTO instructions (instruction_id, device_id, body, issued_ms) VALUES ($1, $2, $3, $4)")
+        .bind(&instruction.id)
+        .bind(device_id)
+        .bind(body)
+        .bind(instruction.issued_at_ms)
+        .execute(&db.pool)
+        .await?;
+    Ok(instruction)
+}
+
+/// Marks an instruction of `device_id` acknowledged. False when there is no such instruction.
+pub async fn acknowledge(db: &Db, device_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE instructions SET acked_ms = $1 WHERE instruction_id = $2 AND device_id = $3 AND acked_ms IS NULL")
+        .bind(crate::now_ms())
+        .bind(id)
+        .bind(device_id)
+        .execute(&db.pool)
+        .await?;
+    if result.rows_affected() == 1 {
+        return Ok(true);
+    }
+    // Acknowledging twice is fine; an unknown id is not.
+    let known = sqlx::query("SELECT instruction_id FROM instructions WHERE instruction_id = $1 AND device_id = $2")
+        .bind(id)
+        .bind(device_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(known.is_some())
+}

@@ -1,0 +1,243 @@
+//! Journal ingest: every uploaded record is verified against the device's
+//! chain (signature, epoch certificate, hash link, sequence) before it is
+//! stored; duplicates are recognised by device + sequence + hash; a different
+//! record at an already-stored sequence (rewritten history) or a kiosk that
+//! reports fewer records than the hub holds (truncation) raises an alarm.
+
+use crate::db::Db;
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use base64::Engine as _;
+use exam_journal::{ChainState, ChainVerifier, PublicKey};
+use exam_protocol::{JournalBatch, JournalReceipt};
+use sqlx::Row as _;
+use std::collections::HashMap;
+
+/// Rows per multi-row INSERT (7 parameters each).
+const INSERT_CHUNK: usize = 100;
+
+/// Alarm kinds.
+pub mod alarm {
+    /// A record at an already-stored sequence differs (history rewritten).
+    pub const REWRITE: &str = "journal.rewrite";
+    /// The kiosk reports fewer records than the hub holds.
+    pub const TRUNCATION: &str = "journal.truncation";
+    /// A record failed verification (signature, chain, certificate).
+    pub const INVALID: &str = "journal.invalid";
+}
+
+/// The device a batch comes from.
+#[derive(Debug, Clone)]
+pub struct DeviceRef<'a> {
+    /// Device id.
+    pub id: &'a str,
+    /// The journal device key pinned at enrolment, hex.
+    pub public_key: Option<&'a str>,
+}
+
+/// Records an alarm (outside any transaction).
+pub async fn raise_alarm(db: &Db, device_id: &str, kind: &str, detail: &str) {
+    tracing::warn!(device = device_id, kind, detail, "ALARM");
+    let result = sqlx::query("INSERT INTO alarms (alarm_id, device_id, kind, detail, created_ms) VALUES ($1, $2, $3, $4, $5)")
+        .bind(crate::random_id())
+        .bind(device_id)
+        .bind(kind)
+        .bind(detail)
+        .bind(crate::now_ms())
+        .execute(&db.pool)
+        .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, "could not store alarm");
+    }
+}
+
+struct Row {
+    seq: i64,
+    hash: String,
+    record_type: i64,
+    kind: String,
+    wall_time_us: i64,
+    frame: Vec<u8>,
+}
+
+/// Verifies and stores a batch; returns the receipt fields (unsigned).
+pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Result<(u64, String, u64, u64), ApiError> {
+    if batch.records.len() > crate::config::MAX_BATCH_RECORDS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("at most {} records per batch", crate::config::MAX_BATCH_RECORDS),
+        ));
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut frames = Vec::with_capacity(batch.records.len());
+    for (i, text) in batch.records.iter().enumerate() {
+        let frame = b64
+            .decode(text)
+            .map_err(|e| ApiError::bad_request("malformed_record", format!("record {i} of the batch is not base64: {e}")))?;
+        frames.push(frame);
+    }
+    let mut tx = db.begin_write().await?;
+    let state_row = sqlx::query("SELECT state FROM journal_state WHERE device_id = $1").bind(device.id).fetch_optional(&mut *tx).await?;
+    let mut verifier = match state_row {
+        Some(row) => {
+            let text: String = row.try_get("state")?;
+            let state: ChainState = serde_json::from_str(&text)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", format!("stored chain state: {e}")))?;
+            ChainVerifier::resume(&state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", e))?
+        }
+        None => {
+            let pinned = device.public_key.and_then(|k| PublicKey::from_hex(k).ok());
+            ChainVerifier::new(pinned)
+        }
+    };
+    let start_seq = verifier.next_seq();
+    let mut stored_hashes: Option<HashMap<i64, String>> = None;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut duplicates = 0u64;
+    let mut failure: Option<(ApiError, Option<&'static str>, String)> = None;
+    for (i, frame) in frames.iter().enumerate() {
+        let (body, hash, _) = match ChainVerifier::decode_frame(frame) {
+            Ok(parts) => parts,
+            Err(reason) => {
+                let detail = format!("record {i} of the batch: {reason}");
+                failure = Some((ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "journal_invalid", detail.clone()), Some(alarm::INVALID), detail));
+                break;
+            }
+        };
+        if body.seq < verifier.next_seq() {
+            if stored_hashes.is_none() {
+                // Records of a batch are in order: this is its lowest duplicate.
+                let low = body.seq as i64;
+                let found = sqlx::query("SELECT seq, hash FROM journal_records WHERE device_id = $1 AND seq >= $2 AND seq < $3")
+                    .bind(device.id)
+                    .bind(low)
+                    .bind(start_seq as i64)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut map = HashMap::new();
+                for row in found {
+                    map.insert(row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?);
+                }
+                stored_hashes = Some(map);
+            }
+            let stored = match stored_hashes.as_ref().and_then(|m| m.get(&(body.seq as i64))) {
+                Some(h) => Some(h.clone()),
+                None => sqlx::query("SELECT hash FROM journal_records WHERE device_id = $1 AND seq = $2")
+                    .bind(device.id)
+                    .bind(body.seq as i64)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>("hash"))
+                    .transpose()?,
+            };
+            if stored.as_deref() == Some(hex::encode(hash).as_str()) {
+                duplicates += 1;
+                continue;
+            }
+            let detail = format!(
+                "record {} differs from the one the hub already holds (history rewritten or journal replaced)",
+                body.seq
+            );
+            failure = Some((ApiError::conflict("history_rewritten", detail.clone()), Some(alarm::REWRITE), detail));
+            break;
+        }
+        if body.seq > verifier.next_seq() {
+            let mut err = ApiError::conflict(
+                "journal_gap",
+                format!("record {} arrived, but the hub holds records up to {}; send from there", body.seq, verifier.next_seq()),
+            );
+            err.body.expected_seq = Some(verifier.next_seq());
+            failure = Some((err, None, String::new()));
+            break;
+        }
+        match verifier.push_frame(frame) {
+            Ok(record) => rows.push(Row {
+                seq: record.body.seq as i64,
+                hash: hex::encode(record.hash),
+                record_type: record.body.record_type as i64,
+                kind: record.body.kind,
+                wall_time_us: record.body.wall_time_us,
+                frame: frame.clone(),
+            }),
+            Err(reason) => {
+                let detail = format!("record {}: {reason}", body.seq);
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "journal_invalid", detail.clone());
+                err.body.expected_seq = Some(verifier.next_seq());
+                failure = Some((err, Some(alarm::INVALID), detail));
+                break;
+            }
+        }
+    }
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut sql = String::from("INSERT INTO journal_records (device_id, seq, hash, record_type, kind, wall_time_us, frame) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7));
+        }
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(device.id)
+                .bind(row.seq)
+                .bind(row.hash.as_str())
+                .bind(row.record_type)
+                .bind(row.kind.as_str())
+                .bind(row.wall_time_us)
+                .bind(row.frame.as_slice());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let state = verifier.state();
+    if !rows.is_empty() {
+        let text = serde_json::to_string(&state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO journal_state (device_id, state, next_seq, checkpoint_size, updated_ms) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, next_seq = excluded.next_seq, \
+             checkpoint_size = excluded.checkpoint_size, updated_ms = excluded.updated_ms",
+        )
+        .bind(device.id)
+        .bind(text)
+        .bind(state.next_seq as i64)
+        .bind(state.last_checkpoint_size as i64)
+        .bind(crate::now_ms())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if let Some((err, alarm_kind, detail)) = failure {
+        if let Some(kind) = alarm_kind {
+            raise_alarm(db, device.id, kind, &detail).await;
+        }
+        return Err(err);
+    }
+    Ok((state.next_seq, state.last_hash, rows.len() as u64, duplicates))
+}
+
+/// The number of records the hub holds for a device.
+pub async fn held(db: &Db, device_id: &str) -> Result<u64, sqlx::Error> {
+    let row = sqlx::query("SELECT next_seq FROM journal_state WHERE device_id = $1").bind(device_id).fetch_optional(&db.pool).await?;
+    Ok(match row {
+        Some(row) => row.try_get::<i64, _>("next_seq")?.max(0) as u64,
+        None => 0,
+    })
+}
+
+/// Builds the signed receipt.
+pub fn receipt(keys: &crate::pki::Keys, device_id: &str, fields: (u64, String, u64, u64)) -> JournalReceipt {
+    let (next_seq, last_hash, stored, duplicates) = fields;
+    let mut receipt = JournalReceipt {
+        device_id: device_id.to_string(),
+        next_seq,
+        last_hash,
+        stored,
+        duplicates,
+        time_ms: crate::now_ms(),
+        signature: String::new(),
+    };
+    receipt.signature = keys.sign_hex(&receipt.signed_message());
+    receipt
+}

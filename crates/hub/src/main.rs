@@ -1,0 +1,381 @@
+//! `exam-hub`: the school's server for exam-kiosk. See `docs/hub.md`.
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use exam_hub::admin::{self, Target};
+use exam_hub::config::{Config, DEFAULT_LISTEN, ENROL_TOKEN_VALIDITY_MS};
+use exam_hub::db::Db;
+use exam_hub::pki::{self, files, Keys};
+use exam_hub::planning;
+use exam_protocol::InstructionKind;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// exam-hub: enrolment, planning, login, instruments, journal and answer sync for exam kiosks.
+#[derive(Parser)]
+#[command(name = "exam-hub", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Data {
+    /// The hub's data directory (keys, config, SQLite database).
+    #[arg(long)]
+    data: PathBuf,
+    /// Database URL (overrides hub.toml): sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, env = "EXAM_HUB_DATABASE")]
+    database: Option<String>,
+}
+
+impl Data {
+    fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database {
+            return Ok(url.clone());
+        }
+        Ok(Config::load(&self.data)?.database_url(&self.data))
+    }
+
+    async fn db(&self) -> anyhow::Result<Db> {
+        Db::connect(&self.database_url()?).await.context("cannot open the database")
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data directory: school CA, hub certificate, device CA, signing key, config.
+    Init {
+        /// The data directory to create.
+        #[arg(long)]
+        data: PathBuf,
+        /// DNS name or IP address kiosks use to reach the hub (repeatable).
+        #[arg(long = "name", default_values = ["localhost", "127.0.0.1"])]
+        names: Vec<String>,
+        /// The school's name, used in certificate names.
+        #[arg(long, default_value = "School")]
+        school: String,
+        /// Address to listen on.
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: String,
+        /// Database URL; empty for SQLite in the data directory.
+        #[arg(long, default_value = "")]
+        database: String,
+    },
+    /// Serve HTTPS (TLS 1.3; mutual TLS for kiosks).
+    Serve {
+        #[command(flatten)]
+        data: Data,
+        /// Address to listen on (overrides hub.toml), e.g. 0.0.0.0:8443.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create a one-time enrolment token for a room.
+    EnrolToken {
+        #[command(flatten)]
+        data: Data,
+        /// The room the device will be enrolled to.
+        #[arg(long)]
+        room: String,
+        /// Hours the token stays valid.
+        #[arg(long, default_value_t = ENROL_TOKEN_VALIDITY_MS / 3_600_000)]
+        hours: i64,
+    },
+    /// Import a planning CSV or an instrument package.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Issue new access codes for a sitting (replacing the old ones) and print them.
+    ReissueCodes {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// Only this student.
+        #[arg(long)]
+        student: Option<String>,
+        /// Write the printable list here (mode 0600) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Revoke a device: its certificate is refused from now on.
+    Revoke {
+        #[command(flatten)]
+        data: Data,
+        /// Device id.
+        #[arg(long)]
+        device: String,
+    },
+    /// Clear a student's lock-out after too many wrong access codes.
+    ResetLock {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// Student number.
+        #[arg(long)]
+        student: String,
+    },
+    /// Start a sitting now: kiosks may fetch the content key.
+    Start {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+    },
+    /// Send an instruction to kiosks (re-sent until acknowledged).
+    Instruct {
+        #[command(flatten)]
+        data: Data,
+        /// What to do.
+        #[arg(long, value_enum)]
+        action: Action,
+        /// Minutes, for add-time.
+        #[arg(long, default_value_t = 0)]
+        minutes: u32,
+        /// One device.
+        #[arg(long, conflicts_with_all = ["room", "sitting"])]
+        device: Option<String>,
+        /// Every device in a room.
+        #[arg(long, conflicts_with = "sitting")]
+        room: Option<String>,
+        /// The sitting of --student.
+        #[arg(long, requires = "student")]
+        sitting: Option<String>,
+        /// A student (with --sitting): the device of their session.
+        #[arg(long, requires = "sitting")]
+        student: Option<String>,
+        /// Why (shown on the kiosk and kept in its journal).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List enrolled devices.
+    Devices {
+        #[command(flatten)]
+        data: Data,
+    },
+    /// List alarms (journal rewrites, truncations, invalid records).
+    Alarms {
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import students, sittings and accommodations; issues access codes.
+    Planning {
+        #[command(flatten)]
+        data: Data,
+        /// The CSV file.
+        file: PathBuf,
+        /// Where to write the printable list of new access codes (mode 0600).
+        #[arg(long)]
+        codes_out: Option<PathBuf>,
+    },
+    /// Register an instrument package (opaque bytes; its hash is served to kiosks).
+    Instrument {
+        #[command(flatten)]
+        data: Data,
+        /// The package file.
+        file: PathBuf,
+        /// Instrument id used in the planning.
+        #[arg(long)]
+        id: String,
+        /// File with the 32-byte content key (raw); random when omitted.
+        #[arg(long)]
+        content_key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Action {
+    Lock,
+    Unlock,
+    AddTime,
+    Pause,
+    Resume,
+    End,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EXAM_HUB_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{} exists; refusing to overwrite a code list", path.display());
+    }
+    pki::write_file(path, text.as_bytes(), true)?;
+    Ok(())
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init { data, names, school, listen, database } => {
+            let summary = pki::init(&data, &names, &school)?;
+            let config = Config { school, listen, database, server_names: names };
+            pki::write_file(&data.join(files::CONFIG), config.to_file_text().as_bytes(), false)?;
+            // Create (and migrate) the database now, so problems show at once.
+            Db::connect(&config.database_url(&data)).await.context("cannot create the database")?;
+            println!("exam-hub initialised in {}", data.display());
+            println!("school CA:           {} (sha256 {})", data.join(files::SCHOOL_CA_CERT).display(), summary.school_ca_sha256);
+            println!("hub signing key:     {} (put this in the policy as the hub echo key)", summary.signing_public_key);
+            println!("next: exam-hub serve --data {}", data.display());
+        }
+        Command::Serve { data, listen } => {
+            let config = Config::load(&data.data)?;
+            let listen = listen.unwrap_or(config.listen.clone());
+            let url = data.database_url()?;
+            let hub = exam_hub::server::build(&data.data, &url).await?;
+            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, backend = ?hub.db.backend, "serving");
+            println!("exam-hub listening on https://{addr}");
+            std::io::stdout().flush()?;
+            exam_hub::server::serve(listener, hub, shutdown_signal()).await;
+            tracing::info!("stopped");
+        }
+        Command::EnrolToken { data, room, hours } => {
+            if hours <= 0 {
+                bail!("--hours must be positive");
+            }
+            let token = admin::create_enrol_token(&data.db().await?, &room, hours * 3_600_000).await?;
+            println!("{token}");
+        }
+        Command::Import(ImportCommand::Planning { data, file, codes_out }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let keys = Keys::load(&data.data)?;
+            let summary = planning::import_planning(&data.db().await?, &keys, &text, &file.display().to_string()).await?;
+            eprintln!(
+                "imported {} rows: {} students, {} sittings; {} new access codes",
+                summary.rows,
+                summary.students,
+                summary.sittings,
+                summary.codes.len()
+            );
+            let list = planning::printable_list(&summary.codes);
+            match codes_out {
+                Some(path) => {
+                    write_private(&path, &list)?;
+                    eprintln!("printable code list: {} (print it, then delete it)", path.display());
+                }
+                None => print!("{list}"),
+            }
+        }
+        Command::Import(ImportCommand::Instrument { data, file, id, content_key_file }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let key = match content_key_file {
+                Some(path) => {
+                    let key = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    if key.len() != 32 {
+                        bail!("{}: a content key is 32 bytes, this file has {}", path.display(), key.len());
+                    }
+                    Some(key)
+                }
+                None => None,
+            };
+            let sha = planning::import_instrument(&data.db().await?, &id, &bytes, key).await?;
+            println!("instrument {id}: {} bytes, sha256 {sha}", bytes.len());
+        }
+        Command::ReissueCodes { data, sitting, student, out } => {
+            let keys = Keys::load(&data.data)?;
+            let codes = planning::reissue_codes(&data.db().await?, &keys, &sitting, student.as_deref()).await?;
+            if codes.is_empty() {
+                bail!("no candidates found for sitting {sitting}");
+            }
+            let list = planning::printable_list(&codes);
+            match out {
+                Some(path) => write_private(&path, &list)?,
+                None => print!("{list}"),
+            }
+        }
+        Command::Revoke { data, device } => {
+            admin::revoke_device(&data.db().await?, &device).await?;
+            println!("device {device} revoked");
+        }
+        Command::ResetLock { data, sitting, student } => {
+            admin::reset_lock(&data.db().await?, &sitting, &student).await?;
+            println!("lock-out cleared for {student} in {sitting}");
+        }
+        Command::Start { data, sitting } => {
+            admin::start_sitting(&data.db().await?, &sitting).await?;
+            println!("sitting {sitting} started");
+        }
+        Command::Instruct { data, action, minutes, device, room, sitting, student, reason } => {
+            let target = match (device, room, sitting, student) {
+                (Some(d), None, None, None) => Target::Device(d),
+                (None, Some(r), None, None) => Target::Room(r),
+                (None, None, Some(sitting), Some(student)) => Target::Student { sitting, student },
+                _ => bail!("give exactly one target: --device, --room, or --sitting with --student"),
+            };
+            let kind = match action {
+                Action::Lock => InstructionKind::Lock,
+                Action::Unlock => InstructionKind::Unlock,
+                Action::AddTime if minutes == 0 => bail!("add-time needs --minutes"),
+                Action::AddTime => InstructionKind::AddTime { minutes },
+                Action::Pause => InstructionKind::Pause,
+                Action::Resume => InstructionKind::Resume,
+                Action::End => InstructionKind::End,
+            };
+            let ids = admin::instruct(&data.db().await?, &target, kind, &reason, "exam-hub cli").await?;
+            for id in ids {
+                println!("{id}");
+            }
+        }
+        Command::Devices { data } => {
+            for line in admin::list_devices(&data.db().await?).await? {
+                println!("{line}");
+            }
+        }
+        Command::Alarms { data } => {
+            for line in admin::list_alarms(&data.db().await?).await? {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

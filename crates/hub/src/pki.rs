@@ -1,0 +1,337 @@
+//! The hub's keys and certificates: the school CA, the hub's TLS
+//! certificate, the device CA that issues kiosk client certificates, the hub
+//! signing key (Ed25519) and the secret that keys access-code and token HMACs.
+//!
+//! All X.509 work is done by `rcgen` on `ring`; TLS by `rustls` on `ring`,
+//! TLS 1.3 only.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SerialNumber,
+};
+use ring::rand::{SecureRandom as _, SystemRandom};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// File names inside the data directory.
+pub mod files {
+    /// The configuration file.
+    pub const CONFIG: &str = "hub.toml";
+    /// School CA certificate (give this to kiosks; they pin it).
+    pub const SCHOOL_CA_CERT: &str = "school-ca.pem";
+    /// School CA private key (needed only to re-issue the hub certificate).
+    pub const SCHOOL_CA_KEY: &str = "school-ca.key";
+    /// Hub TLS certificate.
+    pub const HUB_CERT: &str = "hub.pem";
+    /// Hub TLS private key.
+    pub const HUB_KEY: &str = "hub.key";
+    /// Device CA certificate (issuer of kiosk client certificates).
+    pub const DEVICE_CA_CERT: &str = "device-ca.pem";
+    /// Device CA private key.
+    pub const DEVICE_CA_KEY: &str = "device-ca.key";
+    /// Hub signing key, Ed25519 PKCS#8 DER.
+    pub const SIGNING_KEY: &str = "hub-signing.pk8";
+    /// 32 random bytes (hex) keying the access-code and token HMACs.
+    pub const SECRET: &str = "hub-secret.hex";
+    /// Optional signed policy bundle handed to kiosks at enrolment.
+    pub const POLICY: &str = "policy.signed";
+}
+
+/// Validity of the CAs.
+const CA_VALIDITY_DAYS: i64 = 10 * 365;
+/// Validity of the hub's TLS certificate.
+const HUB_CERT_VALIDITY_DAYS: i64 = 2 * 365;
+/// Validity of a kiosk client certificate.
+pub const DEVICE_CERT_VALIDITY_DAYS: i64 = 400;
+
+/// Errors while creating or loading keys.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Certificate generation or parsing failed.
+    #[error("certificate: {0}")]
+    Cert(#[from] rcgen::Error),
+    /// TLS configuration failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// A key or certificate file holds something unusable.
+    #[error("{file}: {reason}")]
+    Invalid {
+        /// The file name.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The data directory already holds a hub.
+    #[error("{0} already holds a hub (found {1}); refusing to overwrite")]
+    AlreadyInitialised(PathBuf, &'static str),
+}
+
+fn read(dir: &Path, name: &str) -> Result<String, PkiError> {
+    let path = dir.join(name);
+    std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path, source })
+}
+
+/// Writes a file; private files get mode 0600.
+pub fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), PkiError> {
+    let io = |source| PkiError::Io { path: path.to_owned(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)
+}
+
+fn dn(common_name: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "exam-kiosk");
+    dn.push(DnType::CommonName, common_name);
+    dn
+}
+
+fn random_serial() -> SerialNumber {
+    let mut bytes = [0u8; 16];
+    // SystemRandom only fails when the OS has no randomness at all.
+    let _ = SystemRandom::new().fill(&mut bytes);
+    bytes[0] &= 0x7f;
+    SerialNumber::from_slice(&bytes)
+}
+
+fn ca_params(common_name: &str, now: OffsetDateTime) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.not_before = now - Duration::hours(1);
+    params.not_after = now + Duration::days(CA_VALIDITY_DAYS);
+    params.serial_number = Some(random_serial());
+    params
+}
+
+/// What `exam-hub init` created.
+#[derive(Debug, Clone)]
+pub struct InitSummary {
+    /// The hub signing public key, hex (put it in the policy as the hub echo key).
+    pub signing_public_key: String,
+    /// SHA-256 of the school CA certificate (DER), hex.
+    pub school_ca_sha256: String,
+}
+
+/// Creates the school CA, the hub certificate for `names` (DNS names or IP
+/// addresses), the device CA, the signing key and the secret in `dir`.
+pub fn init(dir: &Path, names: &[String], school: &str) -> Result<InitSummary, PkiError> {
+    std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_owned(), source })?;
+    for name in [files::SCHOOL_CA_KEY, files::DEVICE_CA_KEY, files::SIGNING_KEY, files::SECRET] {
+        if dir.join(name).exists() {
+            return Err(PkiError::AlreadyInitialised(dir.to_owned(), name));
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let school_key = KeyPair::generate()?;
+    let school_params = ca_params(&format!("{school} exam school CA"), now);
+    let school_cert = school_params.self_signed(&school_key)?;
+    let school_issuer = Issuer::new(school_params, &school_key);
+
+    let hub_key = KeyPair::generate()?;
+    let mut hub_params = CertificateParams::new(names.to_vec())?;
+    hub_params.distinguished_name = dn(&format!("{school} exam hub"));
+    hub_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    hub_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    hub_params.not_before = now - Duration::hours(1);
+    hub_params.not_after = now + Duration::days(HUB_CERT_VALIDITY_DAYS);
+    hub_params.serial_number = Some(random_serial());
+    hub_params.use_authority_key_identifier_extension = true;
+    let hub_cert = hub_params.signed_by(&hub_key, &school_issuer)?;
+
+    let device_key = KeyPair::generate()?;
+    let mut device_params = ca_params(&format!("{school} exam device CA"), now);
+    device_params.use_authority_key_identifier_extension = true;
+    let device_cert = device_params.signed_by(&device_key, &school_issuer)?;
+
+    let signing = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|_| PkiError::Tls("the system random number generator failed".into()))?;
+    let signing_public = Ed25519KeyPair::from_pkcs8(signing.as_ref())
+        .map_err(|e| PkiError::Tls(e.to_string()))?
+        .public_key()
+        .as_ref()
+        .to_vec();
+    let mut secret = [0u8; 32];
+    SystemRandom::new().fill(&mut secret).map_err(|_| PkiError::Tls("the system random number generator failed".into()))?;
+
+    write_file(&dir.join(files::SCHOOL_CA_CERT), school_cert.pem().as_bytes(), false)?;
+    write_file(&dir.join(files::SCHOOL_CA_KEY), school_key.serialize_pem().as_bytes(), true)?;
+    write_file(&dir.join(files::HUB_CERT), hub_cert.pem().as_bytes(), false)?;
+    write_file(&dir.join(files::HUB_KEY), hub_key.serialize_pem().as_bytes(), true)?;
+    write_file(&dir.join(files::DEVICE_CA_CERT), device_cert.pem().as_bytes(), false)?;
+    write_file(&dir.join(files::DEVICE_CA_KEY), device_key.serialize_pem().as_bytes(), true)?;
+    write_file(&dir.join(files::SIGNING_KEY), signing.as_ref(), true)?;
+    write_file(&dir.join(files::SECRET), hex::encode(secret).as_bytes(), true)?;
+    Ok(InitSummary {
+        signing_public_key: hex::encode(signing_public),
+        school_ca_sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, school_cert.der())),
+    })
+}
+
+/// The hub's loaded keys.
+pub struct Keys {
+    /// TLS server configuration (TLS 1.3, optional client certificates from the device CA).
+    pub tls: Arc<rustls::ServerConfig>,
+    /// School CA certificate, PEM.
+    pub school_ca_pem: String,
+    /// Device CA certificate, PEM.
+    pub device_ca_pem: String,
+    device_ca: Issuer<'static, KeyPair>,
+    signing: Ed25519KeyPair,
+    /// Hub signing public key, hex.
+    pub signing_public_hex: String,
+    secret: ring::hmac::Key,
+    /// The signed policy bundle, when one is configured.
+    pub signed_policy: Option<String>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print private material.
+        f.debug_struct("Keys").field("signing_public_hex", &self.signing_public_hex).finish_non_exhaustive()
+    }
+}
+
+/// The ring crypto provider, the only one used.
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn certs(dir: &Path, name: &str) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+    let pem = read(dir, name)?;
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PkiError::Invalid { file: name.into(), reason: e.to_string() })?;
+    if certs.is_empty() {
+        return Err(PkiError::Invalid { file: name.into(), reason: "no certificate in the file".into() });
+    }
+    Ok(certs)
+}
+
+impl Keys {
+    /// Loads everything `init` created.
+    pub fn load(dir: &Path) -> Result<Self, PkiError> {
+        let provider = provider();
+        let hub_chain = certs(dir, files::HUB_CERT)?;
+        let hub_key = PrivateKeyDer::from_pem_slice(read(dir, files::HUB_KEY)?.as_bytes())
+            .map_err(|e| PkiError::Invalid { file: files::HUB_KEY.into(), reason: e.to_string() })?;
+        let device_ca_pem = read(dir, files::DEVICE_CA_CERT)?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in certs(dir, files::DEVICE_CA_CERT)? {
+            roots.add(cert).map_err(|e| PkiError::Invalid { file: files::DEVICE_CA_CERT.into(), reason: e.to_string() })?;
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| PkiError::Tls(e.to_string()))?;
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| PkiError::Tls(e.to_string()))?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(hub_chain, hub_key)
+            .map_err(|e| PkiError::Tls(e.to_string()))?;
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+
+        let device_key = KeyPair::from_pem(&read(dir, files::DEVICE_CA_KEY)?)?;
+        let device_ca = Issuer::from_ca_cert_pem(&device_ca_pem, device_key)?;
+        let signing_path = dir.join(files::SIGNING_KEY);
+        let signing_bytes = std::fs::read(&signing_path).map_err(|source| PkiError::Io { path: signing_path, source })?;
+        let signing = Ed25519KeyPair::from_pkcs8(&signing_bytes)
+            .map_err(|e| PkiError::Invalid { file: files::SIGNING_KEY.into(), reason: e.to_string() })?;
+        let secret = hex::decode(read(dir, files::SECRET)?.trim())
+            .ok()
+            .filter(|s| s.len() == 32)
+            .ok_or_else(|| PkiError::Invalid { file: files::SECRET.into(), reason: "expected 64 hex digits".into() })?;
+        let signed_policy = match std::fs::read_to_string(dir.join(files::POLICY)) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(PkiError::Io { path: dir.join(files::POLICY), source }),
+        };
+        Ok(Self {
+            tls: Arc::new(tls),
+            school_ca_pem: read(dir, files::SCHOOL_CA_CERT)?,
+            device_ca_pem,
+            device_ca,
+            signing_public_hex: hex::encode(signing.public_key().as_ref()),
+            signing,
+            secret: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret),
+            signed_policy,
+        })
+    }
+
+    /// Signs `message` with the hub signing key; hex.
+    pub fn sign_hex(&self, message: &[u8]) -> String {
+        hex::encode(self.signing.sign(message).as_ref())
+    }
+
+    /// Signs `message` with the hub signing key; raw bytes.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.signing.sign(message).as_ref().to_vec()
+    }
+
+    /// HMAC-SHA256 under the hub secret, over length-prefixed parts; hex.
+    pub fn hmac_hex(&self, domain: &str, parts: &[&str]) -> String {
+        let mut ctx = ring::hmac::Context::with_key(&self.secret);
+        ctx.update(domain.as_bytes());
+        for part in parts {
+            ctx.update(&(part.len() as u32).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+        hex::encode(ctx.sign().as_ref())
+    }
+
+    /// Issues a client certificate for `device_id` from a PKCS#10 request.
+    /// Only the request's public key is used; subject, usages and validity are the hub's.
+    pub fn issue_device_certificate(&self, csr_pem: &str, device_id: &str) -> Result<(String, String), PkiError> {
+        let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)?;
+        let now = OffsetDateTime::now_utc();
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(device_id);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + Duration::days(DEVICE_CERT_VALIDITY_DAYS);
+        params.serial_number = Some(random_serial());
+        params.use_authority_key_identifier_extension = true;
+        csr.params = params;
+        let cert = csr.signed_by(&self.device_ca)?;
+        Ok((cert.pem(), cert_sha256(cert.der())))
+    }
+}
+
+/// SHA-256 of a DER certificate, hex: how the hub identifies a client certificate.
+pub fn cert_sha256(der: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, der))
+}
+
+/// SHA-256 of the public key inside a CSR (hex), used as device id when the
+/// kiosk sends no journal device key.
+pub fn csr_key_id(csr_pem: &str) -> Result<String, PkiError> {
+    let csr = CertificateSigningRequestParams::from_pem(csr_pem)?;
+    use rcgen::PublicKeyData as _;
+    let digest = ring::digest::digest(&ring::digest::SHA256, csr.public_key.der_bytes());
+    Ok(hex::encode(&digest.as_ref()[..16]))
+}

@@ -1,0 +1,459 @@
+//! Planning import (students, sittings, accommodations) from CSV, one-time
+//! access codes, and instrument import.
+//!
+//! The planning file has one row per student per sitting (what TEL and
+//! OnTrac export), with the header
+//! `student_number,student_name,sitting,exam,instrument,room,start,duration_minutes`
+//! and optionally `extra_minutes,tools,text_size,contrast` (tools separated
+//! by `;`). Every row is checked first; any error, reported with its line
+//! number, means nothing is imported. The import is one transaction.
+
+use crate::config::MAX_FIELD_LEN;
+use crate::db::Db;
+use crate::pki::Keys;
+use sqlx::Row as _;
+use std::collections::{BTreeMap, HashMap};
+use time::format_description::well_known::Rfc3339;
+
+/// Characters of access codes: no 0/O, 1/I/L, to be read aloud and typed safely.
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// Characters in an access code (without the dash).
+pub const CODE_LEN: usize = 8;
+/// HMAC domain of access codes.
+pub const CODE_DOMAIN: &str = "exam-hub/access-code/v1";
+/// Longest sitting, minutes.
+const MAX_DURATION_MINUTES: i64 = 24 * 60;
+/// Most extra minutes.
+const MAX_EXTRA_MINUTES: i64 = 12 * 60;
+
+/// Errors of an import.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Rows with errors; nothing was imported.
+    #[error("{} error(s), nothing imported:\n{}", .0.len(), .0.join("\n"))]
+    Rows(Vec<String>),
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(String),
+    /// The database failed; the transaction was rolled back.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// A newly issued access code, for the printable list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    /// Sitting id.
+    pub sitting: String,
+    /// Exam name.
+    pub exam: String,
+    /// Room.
+    pub room: String,
+    /// Start, RFC 3339.
+    pub start: String,
+    /// Student number.
+    pub student_number: String,
+    /// Student name.
+    pub student_name: String,
+    /// The code, `XXXX-XXXX`.
+    pub code: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSummary {
+    /// Rows read.
+    pub rows: usize,
+    /// Distinct students.
+    pub students: usize,
+    /// Distinct sittings.
+    pub sittings: usize,
+    /// Codes issued to candidates that had none.
+    pub codes: Vec<IssuedCode>,
+}
+
+/// A fresh random access code, `XXXX-XXXX`.
+pub fn new_access_code() -> String {
+    let mut out = String::with_capacity(CODE_LEN + 1);
+    while out.len() < CODE_LEN + 1 {
+        for b in crate::random_bytes(16) {
+            // Rejection sampling keeps every character equally likely.
+            if (b as usize) < CODE_ALPHABET.len() * (256 / CODE_ALPHABET.len()) && out.len() < CODE_LEN + 1 {
+                out.push(CODE_ALPHABET[b as usize % CODE_ALPHABET.len()] as char);
+                if out.len() == CODE_LEN / 2 {
+                    out.push('-');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Normalises what a student typed: upper case, no dashes or spaces.
+pub fn normalise_code(typed: &str) -> String {
+    typed.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect()
+}
+
+/// The stored form of an access code: HMAC under the hub secret.
+pub fn code_hmac(keys: &Keys, sitting: &str, student: &str, code: &str) -> String {
+    keys.hmac_hex(CODE_DOMAIN, &[sitting, student, &normalise_code(code)])
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sitting {
+    exam: String,
+    instrument: String,
+    room: String,
+    start_ms: i64,
+    start_text: String,
+    duration: i64,
+    line: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    sitting: String,
+    student: String,
+    extra: i64,
+    tools: String,
+    text_size: Option<String>,
+    contrast: Option<String>,
+}
+
+fn check_field(errors: &mut Vec<String>, line: u64, name: &str, value: &str, required: bool) {
+    if required && value.is_empty() {
+        errors.push(format!("line {line}: {name} is empty"));
+    } else if value.len() > MAX_FIELD_LEN {
+        errors.push(format!("line {line}: {name} is longer than {MAX_FIELD_LEN} characters"));
+    } else if value.chars().any(char::is_control) {
+        errors.push(format!("line {line}: {name} contains control characters"));
+    }
+}
+
+/// Imports a planning CSV (all or nothing); issues codes to new candidates.
+pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &str) -> Result<ImportSummary, ImportError> {
+    let required = ["student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes"];
+    let optional = ["extra_minutes", "tools", "text_size", "contrast"];
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(csv_text.as_bytes());
+    let headers = reader.headers().map_err(|e| ImportError::Rows(vec![format!("{file_name}: line 1: {e}")]))?.clone();
+    let mut column = HashMap::new();
+    let mut errors = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if !required.contains(&h) && !optional.contains(&h) {
+            errors.push(format!("{file_name}: line 1: unknown column {h:?} (expected {})", required.join(",")));
+        }
+        column.insert(h.to_string(), i);
+    }
+    for r in required {
+        if !column.contains_key(r) {
+            errors.push(format!("{file_name}: line 1: missing column {r:?}"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let mut students: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let mut sittings: BTreeMap<String, Sitting> = BTreeMap::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let mut rows = 0;
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(format!("{file_name}: line {line}: {e}"));
+                continue;
+            }
+        };
+        rows += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let get = |name: &str| column.get(name).and_then(|i| record.get(*i)).unwrap_or("").to_string();
+        let before = errors.len();
+        for name in required {
+            check_field(&mut errors, line, name, &get(name), true);
+        }
+        for name in optional {
+            check_field(&mut errors, line, name, &get(name), false);
+        }
+        let start_text = get("start");
+        let start_ms = match time::OffsetDateTime::parse(&start_text, &Rfc3339) {
+            Ok(t) => (t.unix_timestamp_nanos() / 1_000_000) as i64,
+            Err(_) => {
+                errors.push(format!("line {line}: start {start_text:?} is not an RFC 3339 time like 2026-06-01T09:00:00+02:00"));
+                0
+            }
+        };
+        let number = |name: &str, max: i64, default: Option<i64>| -> Result<i64, String> {
+            let text = get(name);
+            if text.is_empty() {
+                if let Some(d) = default {
+                    return Ok(d);
+                }
+            }
+            match text.parse::<i64>() {
+                Ok(n) if (0..=max).contains(&n) => Ok(n),
+                _ => Err(format!("line {line}: {name} {text:?} must be a whole number from 0 to {max}")),
+            }
+        };
+        let duration = number("duration_minutes", MAX_DURATION_MINUTES, None).unwrap_or_else(|e| {
+            errors.push(e);
+            0
+        });
+        if duration == 0 && errors.len() == before {
+            errors.push(format!("line {line}: duration_minutes must be at least 1"));
+        }
+        let extra = number("extra_minutes", MAX_EXTRA_MINUTES, Some(0)).unwrap_or_else(|e| {
+            errors.push(e);
+            0
+        });
+        let tools: Vec<String> = get("tools").split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
+        for tool in &tools {
+            if !tool.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                errors.push(format!("line {line}: tool {tool:?} must be lower-case letters, digits and dashes"));
+            }
+        }
+        let student = get("student_number");
+        let name = get("student_name");
+        let sitting_id = get("sitting");
+        if errors.len() > before {
+            continue;
+        }
+        match students.get(&student) {
+            Some((other, first)) if *other != name => {
+                errors.push(format!("line {line}: student {student} is called {name:?} here but {other:?} on line {first}"))
+            }
+            Some(_) => {}
+            None => {
+                students.insert(student.clone(), (name, line));
+            }
+        }
+        let sitting = Sitting {
+            exam: get("exam"),
+            instrument: get("instrument"),
+            room: get("room"),
+            start_ms,
+            start_text,
+            duration,
+            line,
+        };
+        match sittings.get(&sitting_id) {
+            Some(first) if (&first.exam, &first.instrument, &first.room, first.start_ms, first.duration)
+                != (&sitting.exam, &sitting.instrument, &sitting.room, sitting.start_ms, sitting.duration) =>
+            {
+                errors.push(format!(
+                    "line {line}: sitting {sitting_id} has other exam, instrument, room, start or duration than on line {}",
+                    first.line
+                ))
+            }
+            Some(_) => {}
+            None => {
+                sittings.insert(sitting_id.clone(), sitting);
+            }
+        }
+        if let Some(first) = seen.insert((sitting_id.clone(), student.clone()), line) {
+            errors.push(format!("line {line}: student {student} is already planned for sitting {sitting_id} on line {first}"));
+        }
+        let opt = |name: &str| Some(get(name)).filter(|v| !v.is_empty());
+        candidates.push(Candidate {
+            sitting: sitting_id,
+            student,
+            extra,
+            tools: tools.join(";"),
+            text_size: opt("text_size"),
+            contrast: opt("contrast"),
+        });
+    }
+    // Instruments must be imported first.
+    for (id, sitting) in &sittings {
+        let found = sqlx::query("SELECT instrument_id FROM instruments WHERE instrument_id = $1")
+            .bind(&sitting.instrument)
+            .fetch_optional(&db.pool)
+            .await?;
+        if found.is_none() {
+            errors.push(format!(
+                "line {}: sitting {id} uses instrument {:?}, which is not imported (exam-hub import instrument)",
+                sitting.line, sitting.instrument
+            ));
+        }
+    }
+    if rows == 0 && errors.is_empty() {
+        errors.push(format!("{file_name}: no rows"));
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors.into_iter().map(|e| if e.starts_with(file_name) { e } else { format!("{file_name}: {e}") }).collect()));
+    }
+
+    let mut tx = db.begin_write().await?;
+    for (number, (name, _)) in &students {
+        sqlx::query("INSERT INTO students (student_number, name) VALUES ($1, $2) ON CONFLICT (student_number) DO UPDATE SET name = excluded.name")
+            .bind(number)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (id, s) in &sittings {
+        sqlx::query(
+            "INSERT INTO sittings (sitting_id, exam, instrument_id, room, start_ms, duration_minutes) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (sitting_id) DO UPDATE SET exam = excluded.exam, instrument_id = excluded.instrument_id, \
+             room = excluded.room, start_ms = excluded.start_ms, duration_minutes = excluded.duration_minutes",
+        )
+        .bind(id)
+        .bind(&s.exam)
+        .bind(&s.instrument)
+        .bind(&s.room)
+        .bind(s.start_ms)
+        .bind(s.duration)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let mut codes = Vec::new();
+    for c in &candidates {
+        let existing = sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
+            .bind(&c.sitting)
+            .bind(&c.student)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if existing.is_some() {
+            sqlx::query("UPDATE candidates SET extra_minutes = $1, tools = $2, text_size = $3, contrast = $4 WHERE sitting_id = $5 AND student_number = $6")
+                .bind(c.extra)
+                .bind(&c.tools)
+                .bind(c.text_size.clone())
+                .bind(c.contrast.clone())
+                .bind(&c.sitting)
+                .bind(&c.student)
+                .execute(&mut *tx)
+                .await?;
+            continue;
+        }
+        let code = new_access_code();
+        sqlx::query(
+            "INSERT INTO candidates (sitting_id, student_number, extra_minutes, tools, text_size, contrast, code_hmac, failures, added_minutes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0)",
+        )
+        .bind(&c.sitting)
+        .bind(&c.student)
+        .bind(c.extra)
+        .bind(&c.tools)
+        .bind(c.text_size.clone())
+        .bind(c.contrast.clone())
+        .bind(code_hmac(keys, &c.sitting, &c.student, &code))
+        .execute(&mut *tx)
+        .await?;
+        let s = &sittings[&c.sitting];
+        codes.push(IssuedCode {
+            sitting: c.sitting.clone(),
+            exam: s.exam.clone(),
+            room: s.room.clone(),
+            start: s.start_text.clone(),
+            student_number: c.student.clone(),
+            student_name: students[&c.student].0.clone(),
+            code,
+        });
+    }
+    tx.commit().await?;
+    Ok(ImportSummary { rows, students: students.len(), sittings: sittings.len(), codes })
+}
+
+/// Issues new codes for a sitting (all candidates, or one), replacing the old
+/// ones and clearing lock-outs; returns them for printing.
+pub async fn reissue_codes(db: &Db, keys: &Keys, sitting: &str, student: Option<&str>) -> Result<Vec<IssuedCode>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let rows = sqlx::query(
+        "SELECT c.student_number, st.name, s.exam, s.room, s.start_ms FROM candidates c \
+         JOIN students st ON st.student_number = c.student_number JOIN sittings s ON s.sitting_id = c.sitting_id \
+         WHERE c.sitting_id = $1 ORDER BY c.student_number",
+    )
+    .bind(sitting)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut codes = Vec::new();
+    for row in rows {
+        let number: String = row.try_get("student_number")?;
+        if student.is_some_and(|s| s != number) {
+            continue;
+        }
+        let code = new_access_code();
+        sqlx::query("UPDATE candidates SET code_hmac = $1, failures = 0, locked_ms = NULL WHERE sitting_id = $2 AND student_number = $3")
+            .bind(code_hmac(keys, sitting, &number, &code))
+            .bind(sitting)
+            .bind(&number)
+            .execute(&mut *tx)
+            .await?;
+        let start_ms: i64 = row.try_get("start_ms")?;
+        codes.push(IssuedCode {
+            sitting: sitting.to_string(),
+            exam: row.try_get("exam")?,
+            room: row.try_get("room")?,
+            start: format_ms(start_ms),
+            student_number: number,
+            student_name: row.try_get("name")?,
+            code,
+        });
+    }
+    tx.commit().await?;
+    Ok(codes)
+}
+
+/// Unix ms as RFC 3339 (UTC).
+pub fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// The printable list for invigilators: per sitting, student and code.
+pub fn printable_list(codes: &[IssuedCode]) -> String {
+    let mut out = String::new();
+    let mut current = None;
+    for c in codes {
+        if current != Some(&c.sitting) {
+            out.push_str(&format!(
+                "\n== Sitting {} — {} — room {} — {}\n   (one-time access codes: hand each student only their own)\n\n",
+                c.sitting, c.exam, c.room, c.start
+            ));
+            current = Some(&c.sitting);
+        }
+        out.push_str(&format!("   {:<14} {:<40} {}\n", c.student_number, c.student_name, c.code));
+    }
+    out
+}
+
+/// Registers (or replaces) an instrument package: opaque bytes, their hash,
+/// and the content key released at the start (random when not given).
+pub async fn import_instrument(db: &Db, id: &str, bytes: &[u8], content_key: Option<Vec<u8>>) -> Result<String, sqlx::Error> {
+    use base64::Engine as _;
+    let sha = crate::sha256_hex(bytes);
+    let key = content_key.unwrap_or_else(|| crate::random_bytes(32));
+    sqlx::query(
+        "INSERT INTO instruments (instrument_id, sha256, size, content_key, data, imported_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (instrument_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, \
+         content_key = excluded.content_key, data = excluded.data, imported_ms = excluded.imported_ms",
+    )
+    .bind(id)
+    .bind(&sha)
+    .bind(bytes.len() as i64)
+    .bind(base64::engine::general_purpose::STANDARD.encode(key))
+    .bind(bytes)
+    .bind(crate::now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_well_formed() {
+        for _ in 0..200 {
+            let c = new_access_code();
+            assert_eq!(c.len(), 9, "{c}");
+            assert_eq!(&c[4..5], "-");
+            assert!(c.bytes().filter(|b| *b != b'-').all(|b| CODE_ALPHABET.contains(&b)));
+        }
+        assert_eq!(normalise_code(" abcd-efgh "), "ABCDEFGH");
+    }
+}

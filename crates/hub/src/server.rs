@@ -1,0 +1,135 @@
+//! The HTTPS server: TLS 1.3 accept loop with optional client certificates,
+//! the router, and the per-connection facts handlers rely on.
+
+use crate::config::{self, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT};
+use crate::db::Db;
+use crate::instructions::Pending;
+use crate::pki::{self, Keys};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tower::ServiceExt as _;
+
+/// What the TLS layer established about a connection.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The peer's address as the hub sees it.
+    pub remote: SocketAddr,
+    /// SHA-256 (hex) of the verified client certificate, if one was presented.
+    pub client_cert_sha256: Option<String>,
+}
+
+/// An instrument held in memory for fast ranged delivery.
+#[derive(Debug)]
+pub struct CachedInstrument {
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// The package bytes (shared; ranges are zero-copy slices).
+    pub bytes: axum::body::Bytes,
+}
+
+/// Everything handlers share.
+#[derive(Debug)]
+pub struct Hub {
+    /// Storage.
+    pub db: Db,
+    /// Keys and TLS configuration.
+    pub keys: Keys,
+    /// Instruments loaded so far, by id.
+    pub instruments: Mutex<HashMap<String, Arc<CachedInstrument>>>,
+    /// The latest snapshot of unacknowledged instructions.
+    pub pending: watch::Receiver<Arc<Pending>>,
+    /// Wakes the instruction poller early (after an acknowledgement).
+    pub poll_now: Arc<Notify>,
+}
+
+/// Builds the router over shared state.
+pub fn router(hub: Arc<Hub>) -> Router {
+    use crate::api;
+    let json_limit = DefaultBodyLimit::max(config::MAX_JSON_BODY);
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/v1/enrol", post(api::enrol).layer(json_limit))
+        .route("/api/v1/echo", post(api::echo).layer(json_limit))
+        .route("/api/v1/login", post(api::login).layer(json_limit))
+        .route("/api/v1/assignment", get(api::assignment))
+        .route("/api/v1/instruments/{id}", get(api::instrument))
+        .route("/api/v1/start", post(api::start))
+        .route("/api/v1/journal", post(api::journal).layer(DefaultBodyLimit::max(config::MAX_JOURNAL_BODY)))
+        .route("/api/v1/answers", post(api::answers).layer(DefaultBodyLimit::max(config::MAX_ANSWER_BODY)))
+        .route("/api/v1/heartbeat", post(api::heartbeat).layer(json_limit))
+        .route("/api/v1/instructions", get(api::instructions))
+        .route("/api/v1/instructions/ack", post(api::instruction_ack).layer(json_limit))
+        .fallback(api::not_found)
+        .with_state(hub)
+}
+
+/// Opens the database and keys of `data_dir` and builds the shared state,
+/// starting the instruction poller.
+pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Result<Arc<Hub>> {
+    let keys = Keys::load(data_dir)?;
+    let db = Db::connect(database_url).await?;
+    let (tx, rx) = watch::channel(Arc::new(Pending::default()));
+    let poll_now = Arc::new(Notify::new());
+    tokio::spawn(crate::instructions::poller(db.clone(), tx, poll_now.clone()));
+    Ok(Arc::new(Hub { db, keys, instruments: Mutex::new(HashMap::new()), pending: rx, poll_now }))
+}
+
+/// Serves HTTPS on `listener` until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, hub: Arc<Hub>, shutdown: impl std::future::Future<Output = ()>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(hub.keys.tls.clone());
+    let app = router(hub);
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors and similar: back off, keep serving.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(err)) => {
+                    tracing::debug!(%remote, error = %err, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let client_cert_sha256 =
+                tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| pki::cert_sha256(c.as_ref()));
+            let info = ConnInfo { remote, client_cert_sha256 };
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut().insert(info.clone());
+                app.clone().oneshot(req)
+            });
+            let result = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+            if let Err(err) = result {
+                tracing::debug!(%remote, error = %err, "connection ended with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,564 @@
+//! # exam-protocol
+//!
+//! The types the exam kiosk and exam-hub exchange, as JSON over HTTPS
+//! (TLS 1.3, mutual TLS after enrolment). `docs/protocol.md` describes every
+//! endpoint; this crate is the single definition of the bodies.
+//!
+//! Versioning: the kiosk API lives under [`API_PREFIX`] (`/api/v1`). Within a
+//! major version fields are only ever added (never renamed or removed), and
+//! readers ignore fields they do not know, so an older kiosk keeps working
+//! with a newer hub. A breaking change gets `/api/v2` alongside.
+//!
+//! Signed statements of the hub ([`SignedHubEcho`], [`JournalReceipt`],
+//! [`AnswerReceipt`]) are Ed25519 signatures by the hub signing key over the
+//! exact bytes of their `signed_message()` functions, each with its own
+//! domain separator so a signature for one can never be replayed as another.
+
+use ring::signature::{UnparsedPublicKey, ED25519};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// The protocol version this crate describes.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Path prefix of every kiosk endpoint.
+pub const API_PREFIX: &str = "/api/v1";
+/// Header that carries the session token (`Authorization: Bearer <token>` is used).
+pub const AUTHORIZATION_SCHEME: &str = "Bearer";
+
+/// Paths of the endpoints, relative to the hub's base URL.
+pub mod paths {
+    /// `GET`: liveness, no client certificate needed.
+    pub const HEALTHZ: &str = "/healthz";
+    /// `POST` [`super::EnrolRequest`] -> [`super::EnrolResponse`]; no client certificate.
+    pub const ENROL: &str = "/api/v1/enrol";
+    /// `POST` [`super::EchoRequest`] -> [`super::SignedHubEcho`].
+    pub const ECHO: &str = "/api/v1/echo";
+    /// `POST` [`super::LoginRequest`] -> [`super::LoginResponse`].
+    pub const LOGIN: &str = "/api/v1/login";
+    /// `GET` -> [`super::Assignment`] (session token).
+    pub const ASSIGNMENT: &str = "/api/v1/assignment";
+    /// `GET` instrument bytes with HTTP range support (session token); append the instrument id.
+    pub const INSTRUMENTS: &str = "/api/v1/instruments/";
+    /// `POST` -> [`super::StartResponse`] (session token): the content key, once the sitting started.
+    pub const START: &str = "/api/v1/start";
+    /// `POST` [`super::JournalBatch`] -> [`super::JournalReceipt`].
+    pub const JOURNAL: &str = "/api/v1/journal";
+    /// `POST` [`super::AnswerUpload`] -> [`super::AnswerReceipt`] (session token).
+    pub const ANSWERS: &str = "/api/v1/answers";
+    /// `POST` [`super::Heartbeat`] -> [`super::HeartbeatAck`].
+    pub const HEARTBEAT: &str = "/api/v1/heartbeat";
+    /// `GET`: server-sent events, each an [`super::Instruction`].
+    pub const INSTRUCTIONS: &str = "/api/v1/instructions";
+    /// `POST` [`super::InstructionAck`]: acknowledges an instruction.
+    pub const INSTRUCTIONS_ACK: &str = "/api/v1/instructions/ack";
+}
+
+/// Body of every error answer (4xx and 5xx).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_credentials`.
+    pub error: String,
+    /// Human-readable explanation (English), never containing secrets.
+    pub message: String,
+    /// For `invalid_credentials`: attempts left before the lock-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_attempts: Option<u32>,
+    /// For `journal_gap`: the sequence number the hub expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+    /// For `not_started`: when the sitting starts, unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at_ms: Option<i64>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok` when the hub answers.
+    pub status: String,
+    /// Hub version.
+    pub version: String,
+    /// Protocol versions served.
+    pub protocol: Vec<u32>,
+}
+
+/// `POST /api/v1/enrol`: a kiosk asks for a client certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    /// The one-time enrolment token from `exam-hub enrol-token`.
+    pub token: String,
+    /// PKCS#10 certificate signing request, PEM, for the device's TLS key.
+    pub csr_pem: String,
+    /// The journal device key (Ed25519, hex), pinned by the hub for journal
+    /// verification. Without it the first uploaded epoch certificate is trusted.
+    #[serde(default)]
+    pub device_public_key: Option<String>,
+    /// Host name, for the invigilator's overview only.
+    #[serde(default)]
+    pub hostname: Option<String>,
+}
+
+/// Answer to a successful enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// The device id the hub assigned.
+    pub device_id: String,
+    /// The room the device is enrolled to.
+    pub room: String,
+    /// The client certificate, PEM, issued by the hub's device CA.
+    pub client_certificate_pem: String,
+    /// The device CA certificate, PEM (chain for the client certificate).
+    pub device_ca_pem: String,
+    /// The school CA certificate, PEM: the only trust anchor for the hub's TLS.
+    pub school_ca_pem: String,
+    /// The hub signing key (Ed25519, hex) that signs echoes and receipts.
+    pub hub_signing_public_key: String,
+    /// The signed policy bundle, when the hub has one configured.
+    #[serde(default)]
+    pub signed_policy: Option<String>,
+    /// Protocol version of the hub.
+    pub protocol_version: u32,
+}
+
+/// `POST /api/v1/echo`: ask the hub to state the source address it sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EchoRequest {
+    /// A fresh random nonce, 32 bytes as 64 hex digits.
+    pub nonce: String,
+}
+
+/// Domain separator of hub echo signatures.
+pub const HUB_ECHO_DOMAIN: &[u8] = b"exam-kiosk/hub-echo/v1\0";
+
+/// What the hub states about a connection (identical in bytes and JSON to
+/// `kiosk_core::location::HubEcho`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HubEcho {
+    /// The device that asked (from its client certificate).
+    pub device_id: String,
+    /// The kiosk's nonce, hex (32 bytes).
+    pub nonce: String,
+    /// The source address the hub saw.
+    pub observed: IpAddr,
+    /// The hub's clock, unix ms.
+    pub time_ms: u64,
+}
+
+/// A [`HubEcho`] with the hub's Ed25519 signature (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SignedHubEcho {
+    /// The statement.
+    pub echo: HubEcho,
+    /// Signature over [`HubEcho::signed_message`], hex.
+    pub signature: String,
+}
+
+impl HubEcho {
+    /// The signed bytes: domain, device id (u32 BE length-prefixed), nonce
+    /// (its hex text), the address as 16 bytes (IPv4 mapped), time (u64 BE).
+    pub fn signed_message(&self) -> Vec<u8> {
+        let mut m = HUB_ECHO_DOMAIN.to_vec();
+        let id = self.device_id.as_bytes();
+        m.extend_from_slice(&(id.len() as u32).to_be_bytes());
+        m.extend_from_slice(id);
+        m.extend_from_slice(self.nonce.as_bytes());
+        let v6 = match self.observed {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            IpAddr::V6(v6) => v6,
+        };
+        m.extend_from_slice(&v6.octets());
+        m.extend_from_slice(&self.time_ms.to_be_bytes());
+        m
+    }
+}
+
+impl SignedHubEcho {
+    /// Checks the signature with the hub key (hex), the device and the nonce.
+    pub fn verify(&self, hub_key_hex: &str, device_id: &str, nonce: &str) -> Result<(), String> {
+        verify_hex_signature(hub_key_hex, &self.echo.signed_message(), &self.signature)
+            .map_err(|e| format!("hub echo: {e}"))?;
+        if self.echo.device_id != device_id {
+            return Err(format!("hub echo is for device `{}`, not this one", self.echo.device_id));
+        }
+        if !self.echo.nonce.eq_ignore_ascii_case(nonce) {
+            return Err("hub echo answers another nonce (replayed)".into());
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/v1/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The student number.
+    pub student_number: String,
+    /// The one-time access code for this sitting (dashes and case ignored).
+    pub access_code: String,
+}
+
+/// Answer to a successful login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Opaque session token; valid only with this device's client certificate.
+    pub session_token: String,
+    /// When the token expires, unix ms.
+    pub expires_at_ms: i64,
+    /// The assignment the token is for.
+    pub assignment: Assignment,
+}
+
+/// A student's accommodations ("passend examineren").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Accommodations {
+    /// Extra minutes on top of the sitting's duration.
+    pub extra_minutes: u32,
+    /// Allowed assistive tools (names as in the policy), e.g. `read-aloud`.
+    pub tools: Vec<String>,
+    /// Text size, e.g. `large`; `None` for the default.
+    pub text_size: Option<String>,
+    /// Contrast, e.g. `high`; `None` for the default.
+    pub contrast: Option<String>,
+}
+
+/// The instrument a sitting uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstrumentRef {
+    /// Instrument id.
+    pub id: String,
+    /// SHA-256 of the package bytes, hex.
+    pub sha256: String,
+    /// Package size in bytes.
+    pub size: u64,
+    /// Path to download it from (range requests supported).
+    pub path: String,
+}
+
+/// `GET /api/v1/assignment`: what the logged-in student sits here and now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Exam name.
+    pub exam: String,
+    /// Room.
+    pub room: String,
+    /// Student number.
+    pub student_number: String,
+    /// Student name.
+    pub student_name: String,
+    /// Scheduled start, unix ms.
+    pub start_ms: i64,
+    /// Duration of the sitting in minutes, without extra time.
+    pub duration_minutes: u32,
+    /// Duration with the student's extra time and any time added by an invigilator.
+    pub total_minutes: u32,
+    /// Accommodations.
+    pub accommodations: Accommodations,
+    /// The instrument.
+    pub instrument: InstrumentRef,
+    /// True once the sitting started (content key available).
+    pub started: bool,
+}
+
+/// `POST /api/v1/start`: the content key, released only once the sitting started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartResponse {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// The instrument's content key, base64 (32 bytes for AES-256-GCM).
+    pub content_key: String,
+    /// When the sitting started, unix ms.
+    pub started_at_ms: i64,
+    /// Minutes the student has, with accommodations and added time.
+    pub total_minutes: u32,
+}
+
+/// `POST /api/v1/journal`: a batch of journal records, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalBatch {
+    /// Complete record frames as stored in the journal, base64, consecutive.
+    pub records: Vec<String>,
+}
+
+/// Domain separator of journal receipts.
+pub const JOURNAL_RECEIPT_DOMAIN: &[u8] = b"exam-hub/journal-receipt/v1\0";
+
+/// The hub's signed statement of how much of a device's journal it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalReceipt {
+    /// The device.
+    pub device_id: String,
+    /// Records held: sequences `0..next_seq` are stored and verified.
+    pub next_seq: u64,
+    /// Hash of record `next_seq - 1`, hex (empty when none).
+    pub last_hash: String,
+    /// Records of this batch newly stored.
+    pub stored: u64,
+    /// Records of this batch the hub already had (duplicates).
+    pub duplicates: u64,
+    /// Hub clock, unix ms.
+    pub time_ms: i64,
+    /// Signature over [`JournalReceipt::signed_message`], hex.
+    pub signature: String,
+}
+
+impl JournalReceipt {
+    /// Domain, device id (u32 BE length-prefixed), next_seq (u64 BE),
+    /// last_hash text (length-prefixed), time (i64 BE).
+    pub fn signed_message(&self) -> Vec<u8> {
+        let mut m = JOURNAL_RECEIPT_DOMAIN.to_vec();
+        push_str(&mut m, &self.device_id);
+        m.extend_from_slice(&self.next_seq.to_be_bytes());
+        push_str(&mut m, &self.last_hash);
+        m.extend_from_slice(&self.time_ms.to_be_bytes());
+        m
+    }
+
+    /// Checks the signature with the hub key (hex).
+    pub fn verify(&self, hub_key_hex: &str) -> Result<(), String> {
+        verify_hex_signature(hub_key_hex, &self.signed_message(), &self.signature)
+    }
+}
+
+/// `POST /api/v1/answers`: an autosave or the final submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerUpload {
+    /// Sitting id (must be the session's).
+    pub sitting_id: String,
+    /// Per-session counter of the kiosk's saves; the hub keeps the highest.
+    pub seq: u64,
+    /// True for the final submission.
+    #[serde(default)]
+    pub final_submission: bool,
+    /// The answers, as the instrument defines them (opaque JSON to the hub).
+    pub answers: serde_json::Value,
+}
+
+/// Domain separator of answer receipts.
+pub const ANSWER_RECEIPT_DOMAIN: &[u8] = b"exam-hub/answer-receipt/v1\0";
+
+/// The hub's signed receipt for answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerReceipt {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Student number.
+    pub student_number: String,
+    /// The save this receipt is for.
+    pub seq: u64,
+    /// SHA-256 of the compact JSON of the answers as received, hex.
+    pub answers_sha256: String,
+    /// True when this was the final submission.
+    pub final_submission: bool,
+    /// Hub clock, unix ms.
+    pub time_ms: i64,
+    /// Short code the student sees (derived from the signature).
+    pub receipt_code: String,
+    /// Signature over [`AnswerReceipt::signed_message`], hex.
+    pub signature: String,
+}
+
+impl AnswerReceipt {
+    /// Domain, sitting id, student number (each u32 BE length-prefixed),
+    /// seq (u64 BE), answers hash text (length-prefixed), final (1 byte), time (i64 BE).
+    pub fn signed_message(&self) -> Vec<u8> {
+        let mut m = ANSWER_RECEIPT_DOMAIN.to_vec();
+        push_str(&mut m, &self.sitting_id);
+        push_str(&mut m, &self.student_number);
+        m.extend_from_slice(&self.seq.to_be_bytes());
+        push_str(&mut m, &self.answers_sha256);
+        m.push(u8::from(self.final_submission));
+        m.extend_from_slice(&self.time_ms.to_be_bytes());
+        m
+    }
+
+    /// Checks the signature with the hub key (hex) and that the code belongs to it.
+    pub fn verify(&self, hub_key_hex: &str) -> Result<(), String> {
+        verify_hex_signature(hub_key_hex, &self.signed_message(), &self.signature)?;
+        let sig = hex::decode(&self.signature).map_err(|_| "signature is not hex".to_string())?;
+        if receipt_code(&sig) != self.receipt_code {
+            return Err("receipt code does not belong to the signature".into());
+        }
+        Ok(())
+    }
+}
+
+/// The short receipt code: the first 40 bits of SHA-256(signature) in
+/// Crockford base32, as `XXXX-XXXX`.
+pub fn receipt_code(signature: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let digest = ring::digest::digest(&ring::digest::SHA256, signature);
+    let bytes = digest.as_ref();
+    let mut bits: u64 = 0;
+    for b in &bytes[..5] {
+        bits = (bits << 8) | u64::from(*b);
+    }
+    let mut out = String::with_capacity(9);
+    for i in 0..8 {
+        let idx = ((bits >> (35 - 5 * i)) & 31) as usize;
+        out.push(ALPHABET[idx] as char);
+        if i == 3 {
+            out.push('-');
+        }
+    }
+    out
+}
+
+/// What the kiosk is doing, reported in heartbeats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// Session state name (e.g. `in_exam`, `locked`).
+    pub state: String,
+    /// Journal records the kiosk has written (next sequence number).
+    #[serde(default)]
+    pub journal_next_seq: Option<u64>,
+    /// Hash of the kiosk's last journal record, hex.
+    #[serde(default)]
+    pub journal_last_hash: Option<String>,
+    /// Answer saves not yet acknowledged by the hub.
+    #[serde(default)]
+    pub answers_pending: u32,
+}
+
+/// Answer to a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatAck {
+    /// Hub clock, unix ms (kiosks report clock skew from it).
+    pub server_time_ms: i64,
+    /// Journal records the hub holds for this device.
+    pub journal_next_seq: u64,
+    /// Instructions not yet acknowledged (also delivered over the event stream).
+    pub pending_instructions: Vec<Instruction>,
+}
+
+/// What an instruction asks the kiosk to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InstructionKind {
+    /// Lock the session (lock screen).
+    Lock,
+    /// Unlock a locked session.
+    Unlock,
+    /// Give the student more time.
+    AddTime {
+        /// Minutes added.
+        minutes: u32,
+    },
+    /// Pause the timer and lock input.
+    Pause,
+    /// Resume after a pause.
+    Resume,
+    /// End the exam: submit what there is.
+    End,
+}
+
+/// An instruction to one kiosk; re-sent until acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instruction {
+    /// Unique id; acknowledge with it. Kiosks apply an id at most once.
+    pub id: String,
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: InstructionKind,
+    /// Why (for the journal and the lock screen).
+    pub reason: String,
+    /// Who gave it.
+    pub issued_by: String,
+    /// When, unix ms.
+    pub issued_at_ms: i64,
+}
+
+/// `POST /api/v1/instructions/ack`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstructionAck {
+    /// The instruction id.
+    pub id: String,
+}
+
+fn push_str(m: &mut Vec<u8>, s: &str) {
+    m.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    m.extend_from_slice(s.as_bytes());
+}
+
+/// Verifies a hex Ed25519 signature over `message` with a hex public key.
+pub fn verify_hex_signature(public_key_hex: &str, message: &[u8], signature_hex: &str) -> Result<(), String> {
+    let key = hex::decode(public_key_hex.trim()).map_err(|_| "public key is not hex".to_string())?;
+    let sig = hex::decode(signature_hex).map_err(|_| "signature is not hex".to_string())?;
+    UnparsedPublicKey::new(&ED25519, &key)
+        .verify(message, &sig)
+        .map_err(|_| "signature does not verify with the hub key".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::{Ed25519KeyPair, KeyPair as _};
+
+    fn key() -> Ed25519KeyPair {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
+    }
+
+    #[test]
+    fn echo_round_trip_and_tamper() {
+        let k = key();
+        let pk = hex::encode(k.public_key().as_ref());
+        let echo = HubEcho { device_id: "d1".into(), nonce: "ab".repeat(32), observed: "127.0.0.1".parse().unwrap(), time_ms: 5 };
+        let signed = SignedHubEcho { signature: hex::encode(k.sign(&echo.signed_message()).as_ref()), echo };
+        let json = serde_json::to_string(&signed).unwrap();
+        assert!(json.contains("device-id"), "kebab-case like kiosk-core's location::HubEcho: {json}");
+        let back: SignedHubEcho = serde_json::from_str(&json).unwrap();
+        back.verify(&pk, "d1", &"AB".repeat(32)).unwrap();
+        assert!(back.verify(&pk, "d2", &"ab".repeat(32)).is_err());
+        let mut forged = back.clone();
+        forged.echo.observed = "127.0.0.2".parse().unwrap();
+        assert!(forged.verify(&pk, "d1", &"ab".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn receipts_verify() {
+        let k = key();
+        let pk = hex::encode(k.public_key().as_ref());
+        let mut r = AnswerReceipt {
+            sitting_id: "s".into(),
+            student_number: "1".into(),
+            seq: 3,
+            answers_sha256: "00".into(),
+            final_submission: true,
+            time_ms: 9,
+            receipt_code: String::new(),
+            signature: String::new(),
+        };
+        let sig = k.sign(&r.signed_message());
+        r.signature = hex::encode(sig.as_ref());
+        r.receipt_code = receipt_code(sig.as_ref());
+        assert_eq!(r.receipt_code.len(), 9);
+        r.verify(&pk).unwrap();
+        r.seq = 4;
+        assert!(r.verify(&pk).is_err());
+    }
+
+    #[test]
+    fn instruction_json_shape() {
+        let i = Instruction {
+            id: "i1".into(),
+            kind: InstructionKind::AddTime { minutes: 10 },
+            reason: "fire alarm".into(),
+            issued_by: "console".into(),
+            issued_at_ms: 1,
+        };
+        let v = serde_json::to_value(&i).unwrap();
+        assert_eq!(v["kind"], "add_time");
+        assert_eq!(v["minutes"], 10);
+        assert_eq!(serde_json::from_value::<Instruction>(v).unwrap(), i);
+    }
+}
