@@ -200,7 +200,14 @@ impl BeaconServer {
         let mut buf = [0u8; 512];
         let (n, peer) = match self.socket.recv_from(&mut buf) {
             Ok(x) => x,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(())
+            }
             Err(e) => return Err(e),
         };
         // Malformed datagrams are dropped silently: no amplification, no oracle.
@@ -403,7 +410,14 @@ pub fn probe_with_nonce(req: &BeaconReq, device_id: &str, nonce: [u8; 32]) -> Re
             .map_err(|e| BeaconFailure::Local(e.to_string()))?;
         let n = match socket.recv(&mut buf) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                 return Err(last_bad.unwrap_or(BeaconFailure::Unreachable("port closed (connection refused)".into())))
             }
