@@ -6,6 +6,7 @@
 mod beacon;
 mod device;
 mod exit;
+mod guard;
 mod journal;
 mod location;
 mod policy;
@@ -38,6 +39,9 @@ enum Command {
     /// Location beacons (serve, probe).
     #[command(subcommand)]
     Beacon(beacon::BeaconCommand),
+    /// The process guard (scan, watch).
+    #[command(subcommand)]
+    Guard(guard::GuardCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd),
         Command::Location(cmd) => location::run(cmd),
         Command::Beacon(cmd) => beacon::run(cmd),
+        Command::Guard(cmd) => guard::run(cmd),
     };
     outcome.into()
 }

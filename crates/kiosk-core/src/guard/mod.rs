@@ -156,6 +156,9 @@ pub struct GuardConfig {
     pub sweep_interval: Duration,
     /// Time between `SIGTERM` and `SIGKILL`.
     pub kill_grace: Duration,
+    /// Use instant exec notifications where available (off: sweeps only,
+    /// as the peer does; used to compare the two).
+    pub exec_events: bool,
 }
 
 impl GuardConfig {
@@ -167,6 +170,7 @@ impl GuardConfig {
             accommodations,
             sweep_interval: Duration::from_millis(u64::from(policy.processes.sweep_interval_ms.max(1))),
             kill_grace: Duration::from_millis(u64::from(policy.processes.kill_grace_ms)),
+            exec_events: true,
         }
     }
 }
@@ -282,7 +286,8 @@ impl<P: ProcessPlatform> Guard<P> {
     /// `sweep_interval`. Every decision goes to `sink`.
     pub fn run(&mut self, stop: &AtomicBool, duration: Option<Duration>, mut sink: impl FnMut(GuardEvent)) -> RunSummary {
         let deadline = duration.map(|d| Instant::now() + d);
-        let mut events: Option<Box<dyn ExecEvents>> = self.platform.exec_events();
+        let mut events: Option<Box<dyn ExecEvents>> =
+            if self.config.exec_events { self.platform.exec_events() } else { None };
         let mut summary = RunSummary { event_driven: events.is_some(), ..RunSummary::default() };
         self.sweep(Detection::InitialSweep, &mut sink, &mut summary);
         let mut next_sweep = Instant::now() + self.config.sweep_interval;
@@ -305,6 +310,9 @@ impl<P: ProcessPlatform> Guard<P> {
                 Some(ExecWait::Timeout) => {}
                 Some(ExecWait::Exec(pid)) => {
                     summary.exec_events += 1;
+                    if !self.config.scope.may_contain_pid(pid, &mut self.platform) {
+                        continue;
+                    }
                     if let Some(process) = self.platform.inspect(pid) {
                         if let Some(event) = self.handle(&process, Detection::ExecEvent) {
                             summary.events += 1;

@@ -45,6 +45,20 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// Cheap pre-check on a bare PID (before reading the process's details):
+    /// false when the process is certainly outside the scope.
+    pub fn may_contain_pid(&self, pid: u32, platform: &mut impl ProcessPlatform) -> bool {
+        match *self {
+            Scope::User(uid) => platform.uid_of(pid).is_none_or(|owner| owner == uid),
+            Scope::Tree(_) => {
+                let probe = ProcessInfo { pid, ppid: platform.parent_of(pid), ..ProcessInfo::default() };
+                self.contains(&probe, platform)
+            }
+        }
+    }
+}
+
 impl FromStr for Scope {
     type Err = String;
 

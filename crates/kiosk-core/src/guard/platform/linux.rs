@@ -128,6 +128,12 @@ impl ProcessPlatform for LinuxPlatform {
         parent_from_stat(pid)
     }
 
+    fn uid_of(&mut self, pid: u32) -> Option<u32> {
+        // The real uid is the first field of `Uid:` in /proc/PID/status.
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
+    }
+
     fn exe_sha256(&mut self, process: &ProcessInfo) -> Option<[u8; 32]> {
         // Read through /proc so a replaced or deleted file still hashes as what runs.
         let proc_exe = format!("/proc/{}/exe", process.pid);
@@ -314,7 +320,8 @@ mod tests {
         assert!(parse_exec_events(&[0xff; 7]).is_empty());
         assert!(parse_exec_events(&[0xff; 100]).is_empty());
         let mut msg = vec![0u8; 16 + 20 + 24];
-        msg[0..4].copy_from_slice(&(msg.len() as u32).to_ne_bytes());
+        let len = msg.len() as u32;
+        msg[0..4].copy_from_slice(&len.to_ne_bytes());
         msg[36..40].copy_from_slice(&PROC_EVENT_EXEC.to_ne_bytes());
         msg[56..60].copy_from_slice(&4242u32.to_ne_bytes());
         assert_eq!(parse_exec_events(&msg), vec![4242]);

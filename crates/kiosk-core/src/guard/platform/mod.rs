@@ -40,6 +40,8 @@ pub trait ProcessPlatform {
     fn inspect(&mut self, pid: u32) -> Option<ProcessInfo>;
     /// The parent of `pid`, if it still runs.
     fn parent_of(&mut self, pid: u32) -> Option<u32>;
+    /// The real user id of `pid`, if it still runs.
+    fn uid_of(&mut self, pid: u32) -> Option<u32>;
     /// SHA-256 of the process's executable, when readable.
     fn exe_sha256(&mut self, process: &ProcessInfo) -> Option<[u8; 32]>;
     /// Ends `process`: a polite signal, `grace`, then a forced one, and

@@ -65,6 +65,10 @@ impl ProcessPlatform for SweepOnlyPlatform {
         self.inspect(pid).and_then(|p| p.ppid)
     }
 
+    fn uid_of(&mut self, _pid: u32) -> Option<u32> {
+        None
+    }
+
     fn exe_sha256(&mut self, process: &ProcessInfo) -> Option<[u8; 32]> {
         let bytes = std::fs::read(process.exe.as_deref()?).ok()?;
         ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().try_into().ok()
