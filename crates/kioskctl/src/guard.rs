@@ -4,7 +4,7 @@ use crate::exit::{self, Outcome};
 use anyhow::bail;
 use clap::Subcommand;
 use exam_journal::{Event, Journal, JournalConfig, KeyStore};
-use exam_policy::{load_policy_file, Policy, ProcessMode};
+use exam_policy::{load_policy_file, Action, Policy, ProcessMode};
 use kiosk_core::guard::platform::NativePlatform;
 use kiosk_core::guard::{Enforcement, Guard, GuardConfig, Scope};
 use std::path::{Path, PathBuf};
@@ -26,6 +26,17 @@ pub enum GuardCommand {
         /// Accommodations granted (extra allowed tools), by id.
         #[arg(long = "accommodation")]
         accommodations: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Environment checks (virtual machine, remote session, displays, screen
+    /// capture) with the policy's actions; exit 1 when one calls for a lock
+    /// or a refusal to start.
+    Env {
+        /// The policy (TOML).
+        #[arg(long)]
+        policy: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -60,6 +71,7 @@ pub enum GuardCommand {
 pub fn run(cmd: GuardCommand) -> Outcome {
     let result = match cmd {
         GuardCommand::Scan { policy, scope, accommodations, json } => scan(&policy, scope, accommodations, json),
+        GuardCommand::Env { policy, json } => environment(&policy, json),
         GuardCommand::Watch { policy, journal, store, scope, enforce, accommodations, duration } => {
             watch(&policy, &journal, &store, scope, enforce, accommodations, duration)
         }
@@ -101,6 +113,26 @@ fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: 
         }
     }
     Ok(Outcome::Ok)
+}
+
+fn environment(policy: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let policy = load_policy_file(policy)?;
+    let report = kiosk_core::environment::evaluate(&kiosk_core::environment::gather(), &policy.environment);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for finding in &report.findings {
+            let state = if finding.detected { format!("{:?}", finding.action).to_lowercase() } else { "ok".into() };
+            println!("{:<16} {state}", format!("{:?}", finding.check));
+            for evidence in &finding.evidence {
+                println!("    {evidence}");
+            }
+        }
+    }
+    Ok(match report.action {
+        Action::Allow | Action::Warn => Outcome::Ok,
+        Action::Lock | Action::RefuseStart => Outcome::Failed,
+    })
 }
 
 fn watch(

@@ -1,0 +1,250 @@
+//! Environment checks: virtual machine, remote sessions, number of displays,
+//! screen-capture tools. Each check gathers plain facts (platform code), and
+//! a pure function turns facts plus the policy's actions into findings.
+//!
+//! VM detection defaults to `warn` in the policy, because false positives on
+//! real PCs are the peer's most common complaint; each finding lists the
+//! evidence so an invigilator can judge it.
+
+#[cfg(target_os = "linux")]
+mod linux;
+
+use exam_policy::{Action, EnvironmentRules};
+use serde::Serialize;
+
+/// Process names of remote-access servers (any OS; compared case-insensitively,
+/// `.exe` ignored).
+pub const REMOTE_ACCESS_SERVERS: &[&str] = &[
+    "x11vnc", "Xvnc", "Xtigervnc", "vncserver", "x0vncserver", "wayvnc", "vino-server", "krfb", "xrdp",
+    "xrdp-sesman", "gnome-remote-desktop-daemon", "winvnc", "tvnserver", "vncserver-x11", "rdpclip",
+];
+/// Process names of screen recorders and capture tools.
+pub const SCREEN_CAPTURE_TOOLS: &[&str] = &[
+    "obs", "obs64", "simplescreenrecorder", "kazam", "vokoscreen", "vokoscreenNG", "peek", "wf-recorder",
+    "recordmydesktop", "gpu-screen-recorder", "kooha", "ShareX", "Bandicam", "CamtasiaStudio", "CamRecorder",
+    "ScreenToGif", "Snagit32", "SnagitEditor",
+];
+/// Command-line fragments of general tools used to grab the screen.
+pub const SCREEN_GRAB_ARGUMENTS: &[&str] = &["x11grab", "kmsgrab", "gdigrab", "ddagrab", "avfoundation"];
+/// DMI vendor/product strings of hypervisors (lower case, matched as substrings).
+pub const VM_DMI_MARKERS: &[&str] = &[
+    "qemu", "kvm", "vmware", "virtualbox", "innotek", "xen", "bochs", "parallels", "hyper-v", "virtual machine",
+    "amazon ec2", "google compute engine", "openstack", "bhyve",
+];
+/// MAC address prefixes (OUIs) assigned to hypervisors' virtual NICs.
+pub const VM_MAC_PREFIXES: &[&str] = &[
+    "08:00:27", // VirtualBox
+    "0a:00:27", // VirtualBox host-only
+    "00:05:69", "00:0c:29", "00:1c:14", "00:50:56", // VMware
+    "52:54:00", // QEMU/KVM
+    "00:15:5d", // Hyper-V
+    "00:16:3e", // Xen
+    "00:1c:42", // Parallels
+];
+
+/// The facts the checks are decided on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EnvironmentFacts {
+    /// DMI system vendor, product name and BIOS vendor, when readable.
+    pub dmi: Vec<String>,
+    /// The CPU reports that it runs under a hypervisor.
+    pub cpu_hypervisor_flag: bool,
+    /// MAC addresses of physical network interfaces.
+    pub physical_macs: Vec<String>,
+    /// Signs of a remote session of this program's user (e.g. `SSH_CONNECTION`).
+    pub remote_session_signs: Vec<String>,
+    /// Names of running processes (the whole machine).
+    pub process_names: Vec<String>,
+    /// Command lines of running processes that mention screen grabbing.
+    pub grab_command_lines: Vec<String>,
+    /// Connected displays, when the platform can tell.
+    pub connected_displays: Option<u32>,
+}
+
+/// One environment check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// Running inside a virtual machine.
+    VirtualMachine,
+    /// A remote session is active or a remote-access server runs.
+    RemoteSession,
+    /// More displays than allowed.
+    Displays,
+    /// A screen-capture tool runs.
+    ScreenCapture,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Which check.
+    pub check: Check,
+    /// Whether it fired.
+    pub detected: bool,
+    /// What was seen (empty when nothing).
+    pub evidence: Vec<String>,
+    /// The action the policy gives when it fires; `allow` when it did not.
+    pub action: Action,
+}
+
+/// All findings and the strongest action among them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvironmentReport {
+    /// One finding per check.
+    pub findings: Vec<Finding>,
+    /// The strongest action: `refuse-start` > `lock` > `warn` > `allow`.
+    pub action: Action,
+}
+
+fn severity(action: Action) -> u8 {
+    match action {
+        Action::Allow => 0,
+        Action::Warn => 1,
+        Action::Lock => 2,
+        Action::RefuseStart => 3,
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    let strip = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        lower.strip_suffix(".exe").map(str::to_owned).unwrap_or(lower)
+    };
+    strip(a) == strip(b)
+}
+
+/// Decides every check from facts and the policy's actions.
+pub fn evaluate(facts: &EnvironmentFacts, rules: &EnvironmentRules) -> EnvironmentReport {
+    let mut vm = Vec::new();
+    for value in &facts.dmi {
+        let lower = value.to_ascii_lowercase();
+        if let Some(marker) = VM_DMI_MARKERS.iter().find(|m| lower.contains(*m)) {
+            vm.push(format!("DMI {value:?} names a hypervisor ({marker})"));
+        }
+    }
+    if facts.cpu_hypervisor_flag {
+        vm.push("the CPU reports the hypervisor flag".into());
+    }
+    for mac in &facts.physical_macs {
+        let lower = mac.to_ascii_lowercase();
+        if VM_MAC_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+            vm.push(format!("network card {mac} has a virtual-machine vendor prefix"));
+        }
+    }
+
+    let mut remote = facts.remote_session_signs.clone();
+    for name in &facts.process_names {
+        if REMOTE_ACCESS_SERVERS.iter().any(|s| same_name(s, name)) {
+            remote.push(format!("remote-access server {name:?} is running"));
+        }
+    }
+
+    let mut displays = Vec::new();
+    if let Some(n) = facts.connected_displays.filter(|n| *n > u32::from(rules.max_displays)) {
+        displays.push(format!("{n} displays connected, at most {} allowed", rules.max_displays));
+    }
+
+    let mut capture = Vec::new();
+    for name in &facts.process_names {
+        if SCREEN_CAPTURE_TOOLS.iter().any(|s| same_name(s, name)) {
+            capture.push(format!("screen-capture tool {name:?} is running"));
+        }
+    }
+    capture.extend(facts.grab_command_lines.iter().map(|c| format!("a process grabs the screen: {c}")));
+
+    let findings: Vec<Finding> = [
+        (Check::VirtualMachine, vm, rules.vm),
+        (Check::RemoteSession, remote, rules.remote_session),
+        (Check::Displays, displays, rules.displays),
+        (Check::ScreenCapture, capture, rules.screen_capture),
+    ]
+    .into_iter()
+    .map(|(check, mut evidence, action)| {
+        evidence.dedup();
+        let detected = !evidence.is_empty();
+        Finding { check, detected, evidence, action: if detected { action } else { Action::Allow } }
+    })
+    .collect();
+    let action = findings.iter().map(|f| f.action).max_by_key(|a| severity(*a)).unwrap_or(Action::Allow);
+    EnvironmentReport { findings, action }
+}
+
+/// Gathers the facts on this machine.
+pub fn gather() -> EnvironmentFacts {
+    #[cfg(target_os = "linux")]
+    {
+        linux::gather()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        EnvironmentFacts::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> EnvironmentRules {
+        EnvironmentRules::default()
+    }
+
+    #[test]
+    fn a_clean_pc_fires_nothing() {
+        let facts = EnvironmentFacts {
+            dmi: vec!["Dell Inc.".into(), "OptiPlex 7010".into()],
+            physical_macs: vec!["f8:bc:12:34:56:78".into()],
+            process_names: vec!["exam-kiosk".into(), "cage".into()],
+            connected_displays: Some(1),
+            ..EnvironmentFacts::default()
+        };
+        let report = evaluate(&facts, &rules());
+        assert!(report.findings.iter().all(|f| !f.detected), "{report:?}");
+        assert_eq!(report.action, Action::Allow);
+    }
+
+    #[test]
+    fn each_check_fires_with_its_evidence_and_the_strongest_action_wins() {
+        let facts = EnvironmentFacts {
+            dmi: vec!["QEMU".into(), "Standard PC (Q35 + ICH9, 2009)".into()],
+            cpu_hypervisor_flag: true,
+            physical_macs: vec!["52:54:00:12:34:56".into()],
+            remote_session_signs: vec!["SSH_CONNECTION is set".into()],
+            process_names: vec!["x11vnc".into(), "OBS".into(), "ShareX.exe".into()],
+            grab_command_lines: vec!["ffmpeg -f x11grab -i :0".into()],
+            connected_displays: Some(2),
+        };
+        let mut rules = rules();
+        rules.vm = Action::Warn;
+        rules.remote_session = Action::Lock;
+        rules.displays = Action::RefuseStart;
+        rules.screen_capture = Action::Lock;
+        let report = evaluate(&facts, &rules);
+        let by = |c: Check| report.findings.iter().find(|f| f.check == c).unwrap();
+        assert_eq!(by(Check::VirtualMachine).evidence.len(), 3);
+        assert_eq!(by(Check::VirtualMachine).action, Action::Warn);
+        assert_eq!(by(Check::RemoteSession).evidence.len(), 2);
+        assert_eq!(by(Check::ScreenCapture).evidence.len(), 3);
+        assert_eq!(by(Check::Displays).action, Action::RefuseStart);
+        assert_eq!(report.action, Action::RefuseStart);
+    }
+
+    #[test]
+    fn allowed_checks_still_report_evidence() {
+        let facts = EnvironmentFacts { cpu_hypervisor_flag: true, ..EnvironmentFacts::default() };
+        let mut rules = rules();
+        rules.vm = Action::Allow;
+        let report = evaluate(&facts, &rules);
+        assert!(report.findings[0].detected);
+        assert_eq!(report.action, Action::Allow);
+    }
+
+    #[test]
+    fn the_real_machine_can_be_inspected() {
+        let facts = gather();
+        let report = evaluate(&facts, &rules());
+        assert_eq!(report.findings.len(), 4);
+        assert!(!facts.process_names.is_empty());
+    }
+}
