@@ -179,7 +179,9 @@ pub fn init(dir: &Path, names: &[String], school: &str) -> Result<InitSummary, P
 
     write_file(&dir.join(files::SCHOOL_CA_CERT), school_cert.pem().as_bytes(), false)?;
     write_file(&dir.join(files::SCHOOL_CA_KEY), school_key.serialize_pem().as_bytes(), true)?;
-    write_file(&dir.join(files::HUB_CERT), hub_cert.pem().as_bytes(), false)?;
+    // The chain includes the school CA, so a kiosk that knows only its
+    // fingerprint can enrol (kioskctl enrol --ca-sha256).
+    write_file(&dir.join(files::HUB_CERT), format!("{}{}", hub_cert.pem(), school_cert.pem()).as_bytes(), false)?;
     write_file(&dir.join(files::HUB_KEY), hub_key.serialize_pem().as_bytes(), true)?;
     write_file(&dir.join(files::DEVICE_CA_CERT), device_cert.pem().as_bytes(), false)?;
     write_file(&dir.join(files::DEVICE_CA_KEY), device_key.serialize_pem().as_bytes(), true)?;

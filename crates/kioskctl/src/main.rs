@@ -5,6 +5,7 @@
 
 mod beacon;
 mod device;
+mod enrol;
 mod exit;
 mod guard;
 mod journal;
@@ -42,6 +43,8 @@ enum Command {
     /// The process guard (scan, watch).
     #[command(subcommand)]
     Guard(guard::GuardCommand),
+    /// Enrol this device with the school's exam-hub (client certificate, pinned school CA).
+    Enrol(enrol::EnrolArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Location(cmd) => location::run(cmd),
         Command::Beacon(cmd) => beacon::run(cmd),
         Command::Guard(cmd) => guard::run(cmd),
+        Command::Enrol(args) => enrol::run(args),
     };
     outcome.into()
 }

@@ -5,6 +5,7 @@
 //! * `cargo xtask demo`  — install what the demo needs, then run the product
 //!   on its embedded defaults.
 //! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
+//! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -16,6 +17,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("dbus", "dbus-run-session gives tests a private session bus"),
     ("gnome-keyring", "a real Secret Service for the keyring tests"),
     ("iproute2", "network-namespace location tests (ip netns)"),
+    ("postgresql", "exam-hub tests and benchmarks on a throw-away PostgreSQL on loopback"),
 ];
 
 /// Password of the throw-away keyring that tests unlock; it protects nothing.
@@ -123,7 +125,97 @@ fn test_in_session(cargo_args: &[String]) -> Result {
     if !status.success() {
         return Err(format!("gnome-keyring-daemon failed to start: {status}"));
     }
-    run(cargo().args(["test", "--workspace"]).args(cargo_args).env("EXAM_KIOSK_KEYRING_TESTS", "1"))
+    // exam-hub's tests run on SQLite and on a real PostgreSQL; it is stopped
+    // when `postgres` is dropped, also when the tests fail.
+    let postgres = TestPostgres::start("test-postgres")?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .args(cargo_args)
+        .env("EXAM_KIOSK_KEYRING_TESTS", "1")
+        .env(POSTGRES_URL_ENV, postgres.url()))
+}
+
+/// Environment variable through which exam-hub's tests find PostgreSQL.
+const POSTGRES_URL_ENV: &str = "EXAM_HUB_TEST_POSTGRES_URL";
+
+/// A throw-away PostgreSQL cluster under target/, on 127.0.0.1 and a free
+/// port, trusting local connections; stopped and removed on drop.
+struct TestPostgres {
+    pg_ctl: PathBuf,
+    data: PathBuf,
+    as_postgres: bool,
+    port: u16,
+}
+
+fn postgres_bin_dir() -> Result<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| format!("PostgreSQL is not installed (/usr/lib/postgresql: {e}); apt-get install postgresql"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin): &(u32, PathBuf)| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).ok_or_else(|| "no PostgreSQL server binaries in /usr/lib/postgresql".into())
+}
+
+impl TestPostgres {
+    fn start(name: &str) -> Result<Self> {
+        let bin = postgres_bin_dir()?;
+        let root = workspace_root().join("target").join(name);
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        // PostgreSQL refuses to run as root: run it as the `postgres` user.
+        let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false);
+        if is_root {
+            run(Command::new("chown").arg("postgres:postgres").arg(&root))?;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let pg = Self { pg_ctl: bin.join("pg_ctl"), data: root.join("data"), as_postgres: is_root, port };
+        let as_user = |program: PathBuf| {
+            if is_root {
+                let mut cmd = Command::new("runuser");
+                cmd.args(["-u", "postgres", "--"]).arg(program);
+                cmd
+            } else {
+                Command::new(program)
+            }
+        };
+        run(as_user(bin.join("initdb"))
+            .arg("-D")
+            .arg(&pg.data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            .stdout(Stdio::null()))?;
+        let options = format!("-h 127.0.0.1 -p {port} -k {} -F -c max_connections=300", root.display());
+        run(as_user(pg.pg_ctl.clone())
+            .arg("-D")
+            .arg(&pg.data)
+            .args(["-o", &options, "-l"])
+            .arg(root.join("postgres.log"))
+            .args(["-w", "start"])
+            .stdout(Stdio::null()))?;
+        eprintln!("xtask: PostgreSQL for the tests on 127.0.0.1:{port}");
+        Ok(pg)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let mut cmd = if self.as_postgres {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(&self.pg_ctl);
+            cmd
+        } else {
+            Command::new(&self.pg_ctl)
+        };
+        let _ = cmd.arg("-D").arg(&self.data).args(["-m", "immediate", "-w", "stop"]).stdout(Stdio::null()).status();
+    }
 }
 
 fn demo() -> Result {
@@ -161,5 +253,25 @@ fn demo() -> Result {
 
 fn bench(criterion_args: &[String]) -> Result {
     ensure_apt_packages()?;
+    if criterion_args.first().map(String::as_str) == Some("hub") {
+        return bench_hub(&criterion_args[1..]);
+    }
     run(cargo().args(["bench", "--workspace", "--"]).args(criterion_args))
+}
+
+/// `cargo xtask bench hub [--kiosks N] [--sqlite-only]`: simulated kiosks,
+/// each on its own mutual-TLS connection, against a release exam-hub on
+/// SQLite and on a throw-away PostgreSQL.
+fn bench_hub(args: &[String]) -> Result {
+    run(cargo().args(["build", "--release", "-p", "exam-hub", "--bin", "exam-hub", "--example", "hub-bench"]))?;
+    let root = workspace_root();
+    let bench = root.join("target/release/examples/hub-bench");
+    let sqlite_only = args.iter().any(|a| a == "--sqlite-only");
+    let passthrough: Vec<&String> = args.iter().filter(|a| *a != "--sqlite-only").collect();
+    run(Command::new(&bench).args(["--backend", "sqlite"]).args(&passthrough))?;
+    if !sqlite_only {
+        let postgres = TestPostgres::start("bench-postgres")?;
+        run(Command::new(&bench).args(["--backend", "postgres", "--database", &postgres.url()]).args(&passthrough))?;
+    }
+    Ok(())
 }
