@@ -1,5 +1,6 @@
 //! The exam kiosk core: everything that is not GUI.
 pub mod location;
+pub mod clipboard;
 pub mod environment;
 pub mod guard;
 pub mod hub;

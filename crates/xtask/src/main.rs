@@ -17,6 +17,9 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("dbus", "dbus-run-session gives tests a private session bus"),
     ("gnome-keyring", "a real Secret Service for the keyring tests"),
     ("iproute2", "network-namespace location tests (ip netns)"),
+    ("xvfb", "a real X server for clipboard and kiosk window tests"),
+    ("xsel", "clears the X11 clipboard at exam start and end"),
+    ("wl-clipboard", "clears the Wayland clipboard at exam start and end (cage)"),
     ("postgresql", "exam-hub tests and benchmarks on a throw-away PostgreSQL on loopback"),
 ];
 
