@@ -4,3 +4,4 @@ pub mod clipboard;
 pub mod environment;
 pub mod guard;
 pub mod hub;
+pub mod session;

@@ -1,0 +1,336 @@
+//! The exam session: its phases, clock, lock and unlock, journalled and
+//! saved so that a crash can be resumed.
+//!
+//! The session is the one place that decides what happens; the UI renders
+//! [`SessionView`] and sends the student's and invigilator's actions here.
+
+pub mod checklist;
+pub mod clock;
+pub mod phase;
+pub mod unlock;
+
+pub use clock::{ClockState, ExamClock, PauseReason};
+pub use phase::{Phase, TransitionError, Trigger};
+
+use exam_journal::{Event, Journal, JournalError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// File in the state directory that holds the unfinished session.
+pub const SESSION_FILE: &str = "session.json";
+
+/// What a lock does to the exam time (from the policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockTime {
+    /// Time stops while locked (a technical failure is not the student's loss).
+    Pauses,
+    /// Time runs on while locked.
+    RunsOn,
+}
+
+/// Why a session operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The transition is not allowed from this phase.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The journal refused the record; the transition did not happen.
+    #[error("the journal could not record the transition: {0}")]
+    Journal(#[from] JournalError),
+    /// The session file could not be written.
+    #[error("saving the session to {path}: {source}")]
+    Save {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// What a resumed session needs to continue; saved at every transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedSession {
+    /// The phase at the last save (never `Locked`: the phase the lock interrupted).
+    pub phase: Phase,
+    /// The approved location.
+    pub location: Option<String>,
+    /// Student number.
+    pub student: Option<String>,
+    /// Sitting id.
+    pub sitting: Option<String>,
+    /// The clock, once the exam started.
+    pub clock: Option<ClockState>,
+}
+
+/// What the UI shows: the phase and what belongs to it. Never secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    /// The current phase.
+    pub phase: Phase,
+    /// The phase a lock interrupted.
+    pub before_lock: Option<Phase>,
+    /// Why the session is locked, in plain words.
+    pub lock_reason: Option<String>,
+    /// The approved location.
+    pub location: Option<String>,
+    /// Student number.
+    pub student: Option<String>,
+    /// Sitting id.
+    pub sitting: Option<String>,
+    /// Seconds left, once the exam started.
+    pub remaining_secs: Option<u64>,
+    /// Why the clock stands still.
+    pub clock_paused: Option<PauseReason>,
+    /// The hub's receipt code after hand-in.
+    pub receipt: Option<String>,
+}
+
+/// One exam session.
+pub struct Session {
+    phase: Phase,
+    before_lock: Option<Phase>,
+    lock_reason: Option<String>,
+    saved: SavedSession,
+    clock: Option<ExamClock>,
+    lock_time: LockTime,
+    receipt: Option<String>,
+    journal: Arc<Mutex<Journal>>,
+    state_dir: PathBuf,
+}
+
+impl Session {
+    /// Starts at `Boot`. When `state_dir` holds an unfinished session (the
+    /// kiosk crashed or lost power during an exam) the session goes to
+    /// `Resume` and waits for an invigilator to confirm.
+    pub fn boot(journal: Arc<Mutex<Journal>>, state_dir: &Path, lock_time: LockTime) -> Result<Self, SessionError> {
+        let mut session = Self {
+            phase: Phase::Boot,
+            before_lock: None,
+            lock_reason: None,
+            saved: SavedSession { phase: Phase::Boot, location: None, student: None, sitting: None, clock: None },
+            clock: None,
+            lock_time,
+            receipt: None,
+            journal,
+            state_dir: state_dir.to_owned(),
+        };
+        if let Some(saved) = load_saved(state_dir)? {
+            if matches!(saved.phase, Phase::InExam | Phase::WaitingForStart) {
+                session.clock = saved.clock.map(ExamClock::restore);
+                session.saved = saved;
+                session.apply(Trigger::UnfinishedSessionFound)?;
+            }
+        }
+        Ok(session)
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Applies `trigger`: checks the transition, journals it (durably)
+    /// *before* adopting it, updates the clock and saves the session.
+    pub fn apply(&mut self, trigger: Trigger) -> Result<Phase, SessionError> {
+        let to = self.phase.next(&trigger, self.before_lock)?;
+        let record = serde_json::json!({ "from": self.phase, "to": to, "cause": &trigger });
+        let event = Event::new("session.transition", &record)?;
+        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
+        let from = self.phase;
+        match &trigger {
+            Trigger::LocationApproved { location } => self.saved.location = Some(location.clone()),
+            Trigger::LoggedIn { student, sitting } => {
+                self.saved.student = Some(student.clone());
+                self.saved.sitting = Some(sitting.clone());
+            }
+            Trigger::Lock { reason } => {
+                if from != Phase::Locked {
+                    self.before_lock = Some(from);
+                }
+                self.lock_reason = Some(reason.clone());
+                if self.lock_time == LockTime::Pauses {
+                    if let Some(clock) = &mut self.clock {
+                        clock.pause(PauseReason::Locked);
+                    }
+                }
+            }
+            Trigger::Unlock { .. } => {
+                self.before_lock = None;
+                self.lock_reason = None;
+                if to == Phase::InExam {
+                    if let Some(clock) = self.clock.as_mut().filter(|c| c.paused() == Some(PauseReason::Locked)) {
+                        clock.start();
+                    }
+                }
+            }
+            Trigger::ExamStarted | Trigger::ResumeConfirmed { into: Phase::InExam, .. } => {
+                if let Some(clock) = &mut self.clock {
+                    clock.start();
+                }
+            }
+            Trigger::Submitted { receipt } => {
+                self.receipt = Some(receipt.clone());
+                if let Some(clock) = &mut self.clock {
+                    clock.pause(PauseReason::Invigilator);
+                }
+            }
+            _ => {}
+        }
+        self.phase = to;
+        if to != Phase::Locked {
+            self.saved.phase = to;
+        }
+        self.save()?;
+        Ok(to)
+    }
+
+    /// Sets the exam clock (at login, from the assignment: duration + extra time).
+    pub fn set_clock(&mut self, duration: Duration, extra: Duration) {
+        self.clock = Some(ExamClock::new(duration, extra));
+    }
+
+    /// Adds extra time (invigilator instruction), journalled.
+    pub fn add_time(&mut self, extra: Duration, reason: &str) -> Result<(), SessionError> {
+        let event = Event::new("session.time_added", &serde_json::json!({"seconds": extra.as_secs(), "reason": reason}))?;
+        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
+        if let Some(clock) = &mut self.clock {
+            clock.add_time(extra);
+        }
+        self.save()
+    }
+
+    /// What the UI shows.
+    pub fn view(&self) -> SessionView {
+        SessionView {
+            phase: self.phase,
+            before_lock: self.before_lock,
+            lock_reason: self.lock_reason.clone(),
+            location: self.saved.location.clone(),
+            student: self.saved.student.clone(),
+            sitting: self.saved.sitting.clone(),
+            // Rounded up: the display shows 70:00 at the start, 0:00 only when time is up.
+            remaining_secs: self.clock.as_ref().map(|c| c.remaining().as_millis().div_ceil(1000) as u64),
+            clock_paused: self.clock.as_ref().and_then(|c| c.paused()),
+            receipt: self.receipt.clone(),
+        }
+    }
+
+    /// Saves what a resume needs; removes it once the exam is handed in.
+    pub fn save(&mut self) -> Result<(), SessionError> {
+        let path = self.state_dir.join(SESSION_FILE);
+        let err = |source| SessionError::Save { path: path.clone(), source };
+        if self.phase == Phase::Submitted {
+            return match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(err(e)),
+                _ => Ok(()),
+            };
+        }
+        self.saved.clock = self.clock.as_ref().filter(|_| self.saved.phase == Phase::InExam).map(ExamClock::state);
+        std::fs::create_dir_all(&self.state_dir).map_err(err)?;
+        let tmp = self.state_dir.join(format!("{SESSION_FILE}.tmp"));
+        let bytes = serde_json::to_vec_pretty(&self.saved).unwrap_or_default();
+        write_durably(&tmp, &bytes).map_err(err)?;
+        std::fs::rename(&tmp, &path).map_err(err)?;
+        std::fs::File::open(&self.state_dir).and_then(|d| d.sync_all()).map_err(err)
+    }
+}
+
+fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn load_saved(state_dir: &Path) -> Result<Option<SavedSession>, SessionError> {
+    let path = state_dir.join(SESSION_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| SessionError::Save {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SessionError::Save { path, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exam_journal::{read_records, JournalConfig, SigningKey};
+
+    fn journal(dir: &Path, pkcs8: &[u8]) -> Arc<Mutex<Journal>> {
+        let key = SigningKey::from_pkcs8(pkcs8).unwrap();
+        Arc::new(Mutex::new(Journal::open(&dir.join("journal"), key, JournalConfig::default()).unwrap()))
+    }
+
+    fn to_exam(session: &mut Session) {
+        for trigger in [
+            Trigger::LockdownStarted,
+            Trigger::LockdownApplied,
+            Trigger::LocationApproved { location: "B2.14".into() },
+            Trigger::LoggedIn { student: "200123".into(), sitting: "NED-2F-0900".into() },
+            Trigger::AssignmentConfirmed,
+            Trigger::DownloadVerified,
+        ] {
+            session.apply(trigger).unwrap();
+        }
+        session.set_clock(Duration::from_secs(3600), Duration::from_secs(600));
+        session.apply(Trigger::ExamStarted).unwrap();
+    }
+
+    #[test]
+    fn every_transition_is_journalled_with_its_cause_and_invalid_ones_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert!(session.apply(Trigger::ExamStarted).is_err());
+        to_exam(&mut session);
+        assert_eq!(session.view().remaining_secs, Some(4200));
+        session.apply(Trigger::Lock { reason: "AnyDesk could not be ended".into() }).unwrap();
+        assert_eq!(session.view().clock_paused, Some(PauseReason::Locked));
+        session.apply(Trigger::Unlock { by: "inv-1".into(), reason: "process gone".into() }).unwrap();
+        assert_eq!(session.phase(), Phase::InExam);
+        assert_eq!(session.view().clock_paused, None);
+        session.apply(Trigger::Submitted { receipt: "K7Q-4MZ".into() }).unwrap();
+        assert!(!tmp.path().join(SESSION_FILE).exists(), "a handed-in session leaves nothing to resume");
+        drop(session);
+        let records = read_records(&tmp.path().join("journal")).unwrap();
+        let transitions: Vec<_> = records.iter().filter(|(_, r)| r.body.kind == "session.transition").collect();
+        assert_eq!(transitions.len(), 10);
+        let last: serde_json::Value = serde_json::from_slice(&transitions[9].1.body.payload).unwrap();
+        assert_eq!(last["cause"]["trigger"], "submitted");
+    }
+
+    #[test]
+    fn a_crash_during_the_exam_resumes_with_the_same_student_and_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        {
+            let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            to_exam(&mut session);
+            session.add_time(Duration::from_secs(300), "failure").unwrap();
+            // The kiosk dies here: no clean shutdown.
+        }
+        let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!(session.phase(), Phase::Resume);
+        let view = session.view();
+        assert_eq!(view.student.as_deref(), Some("200123"));
+        assert!(view.remaining_secs.unwrap() >= 4499, "{view:?}");
+        session.apply(Trigger::ResumeConfirmed { by: "inv-1".into(), into: Phase::InExam }).unwrap();
+        assert_eq!(session.phase(), Phase::InExam);
+    }
+
+    #[test]
+    fn a_damaged_session_file_is_an_error_not_a_fresh_start() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(SESSION_FILE), b"{not json").unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        assert!(Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).is_err());
+        assert_eq!(std::fs::read(tmp.path().join(SESSION_FILE)).unwrap(), b"{not json", "kept for the invigilator");
+    }
+}
