@@ -1,0 +1,52 @@
+// The only place that talks to the Rust shell. The UI knows these commands
+// and the one event, nothing else (see docs/ui.md).
+
+function tauri() {
+  const t = window.__TAURI__;
+  if (!t || !t.core || typeof t.core.invoke !== 'function') {
+    throw new Error('no-shell');
+  }
+  return t;
+}
+
+/** Rejections carry a plain string from Rust; normalise anything else. */
+function message(err) {
+  if (typeof err === 'string') return err;
+  if (err && typeof err.message === 'string') return err.message;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
+
+async function call(name, args) {
+  try {
+    return await tauri().core.invoke(name, args);
+  } catch (err) {
+    throw new Error(message(err));
+  }
+}
+
+export const shell = {
+  available() {
+    try {
+      tauri();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  view: () => call('view'),
+  uiReady: () => call('ui_ready'),
+  login: (studentNumber, accessCode, roomCode) => call('login', { studentNumber, accessCode, roomCode }),
+  confirmAssignment: () => call('confirm_assignment'),
+  startExam: () => call('start_exam'),
+  saveAnswer: (itemId, value) => call('save_answer', { itemId, value }),
+  submit: () => call('submit'),
+  unlock: (pin, reason) => call('unlock', { pin, reason }),
+  /** Calls `f(view)` with every `kiosk-view` event. */
+  onView(f) {
+    return tauri().event.listen('kiosk-view', (e) => f(e.payload));
+  },
+};

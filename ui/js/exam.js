@@ -1,0 +1,378 @@
+// The exam frame: items (one page at a time, or all on one page), previous/
+// next, a review list (answered / flagged), flags, read-aloud, autosave and
+// the hand-in confirmation.
+//
+// What the UI keeps itself: which page is shown, the flags, and the answers
+// typed since the last view (so a view event never overwrites what the
+// student is typing). Answers are sent with save_answer within 300 ms of a
+// change; the shell's view.sync says whether the hub has them.
+
+import { h, clear, announce, setText } from './dom.js';
+import { t } from '../i18n.js';
+import { shell } from './bridge.js';
+import { flatten, renderNodes, answered, plainText, countInline } from './qti.js';
+import { confirmDialog } from './dialog.js';
+
+export const SAVE_DEBOUNCE_MS = 300;
+const SAVE_RETRY_MS = 2000;
+
+/** Exam state that outlives a re-render (language switch, lock and unlock). */
+const state = {
+  key: null,
+  model: null,
+  answers: new Map(), // ref -> {responseId: value}
+  flags: new Set(),
+  page: 0,
+  scroll: false,
+  saves: new Map(), // ref -> {timer, inflight, dirty, failed}
+  onSaveState: null,
+};
+
+function instrumentKey(view) {
+  const i = view.instrument;
+  if (!i) return null;
+  const s = view.student ? view.student.number : '';
+  return `${s}/${i.identifier || i.title}/${i.item_count ?? (i.items ? i.items.length : '')}`;
+}
+
+/** Local saves not yet acknowledged by the shell. */
+export function pendingSaves() {
+  let n = 0;
+  for (const s of state.saves.values()) if (s.timer || s.inflight || s.dirty || s.failed) n += 1;
+  return n;
+}
+
+function saveState() {
+  if (state.onSaveState) state.onSaveState(pendingSaves());
+}
+
+function flush(ref) {
+  const s = state.saves.get(ref);
+  if (!s) return;
+  if (s.timer) {
+    clearTimeout(s.timer);
+    s.timer = null;
+  }
+  if (s.inflight) {
+    s.dirty = true;
+    return;
+  }
+  s.inflight = shell
+    .saveAnswer(ref, state.answers.get(ref) ?? null)
+    .then(() => {
+      s.failed = false;
+    })
+    .catch((err) => {
+      if (!s.failed) announce(t('save.failed', { msg: err.message }), true);
+      s.failed = true;
+      s.dirty = true;
+    })
+    .finally(() => {
+      s.inflight = null;
+      if (s.dirty) {
+        s.dirty = false;
+        if (s.failed) s.timer = setTimeout(() => flush(ref), SAVE_RETRY_MS);
+        else flush(ref);
+      }
+      saveState();
+    });
+  saveState();
+}
+
+function schedule(ref) {
+  let s = state.saves.get(ref);
+  if (!s) {
+    s = { timer: null, inflight: null, dirty: false, failed: false };
+    state.saves.set(ref, s);
+  }
+  if (s.timer) clearTimeout(s.timer);
+  s.timer = setTimeout(() => flush(ref), SAVE_DEBOUNCE_MS);
+  saveState();
+}
+
+/** Sends every pending answer now and waits for them (before hand-in). */
+export async function flushAll() {
+  for (const ref of state.saves.keys()) flush(ref);
+  for (let i = 0; i < 50; i += 1) {
+    const inflight = [...state.saves.values()].map((s) => s.inflight).filter(Boolean);
+    if (!inflight.length) break;
+    await Promise.allSettled(inflight);
+  }
+  const failed = [...state.saves.values()].some((s) => s.failed);
+  if (failed) throw new Error(t('save.failed', { msg: '—' }));
+}
+
+function accommodations(view) {
+  const acc = (view.assignment && view.assignment.accommodations) || {};
+  const tools = (acc.tools || []).map((x) => String(x).toLowerCase());
+  return {
+    readAloud: tools.some((x) => /read|voorlees|speech|tts/.test(x)) && 'speechSynthesis' in window,
+    spellcheck: tools.some((x) => /spell/.test(x)),
+  };
+}
+
+/**
+ * Mounts the exam screen into `root`. Returns { update(view), unmount() }.
+ * `onSaveState(n)` is told the number of local saves pending.
+ */
+export function mountExam(root, view, { onSaveState, render }) {
+  state.onSaveState = onSaveState;
+  const key = instrumentKey(view);
+  if (!view.instrument) {
+    root.append(h('section', { id: 'screen-exam', class: 'screen', 'aria-labelledby': 'exam-wait' }, h('h1', { id: 'exam-wait', tabindex: '-1' }, t('phase.unknown'))));
+    return { update() {}, unmount() {}, focus() {} };
+  }
+  if (key !== state.key) {
+    state.key = key;
+    const seed = view.instrument.shuffle_seed || key;
+    state.model = flatten(view.instrument, seed);
+    state.answers = new Map();
+    state.flags = new Set();
+    state.page = 0;
+    state.scroll = false;
+    for (const s of state.saves.values()) if (s.timer) clearTimeout(s.timer);
+    state.saves = new Map();
+  }
+  // Answers the shell holds (resume) fill in what the UI has not touched.
+  for (const [ref, value] of Object.entries(view.answers || {})) {
+    if (!state.answers.has(ref) && !state.saves.has(ref)) state.answers.set(ref, value);
+  }
+
+  const model = state.model;
+  const acc = accommodations(view);
+  const linear = model.navigation === 'linear';
+  const total = model.items.length;
+
+  const screen = h('section', { id: 'screen-exam', class: 'screen exam', 'aria-labelledby': 'screen-exam-title' },
+    h('h1', { id: 'screen-exam-title', class: 'sr-only' }, model.title || t('exam.region')));
+  const itemsArea = h('div', { class: 'exam-items', id: 'exam-items' });
+  const pageStatus = h('p', { class: 'page-status', id: 'page-status' });
+  const prev = h('button', { type: 'button', id: 'prev-item', class: 'secondary', onclick: () => go(state.page - 1) }, '← ', t('exam.prev'));
+  const next = h('button', { type: 'button', id: 'next-item', class: 'primary', onclick: () => go(state.page + 1) }, t('exam.next'), ' →');
+  const navBar = h('div', { class: 'exam-nav' }, linear ? h('span') : prev, pageStatus, next);
+  const reviewList = h('ol', { class: 'review-list', id: 'review-list' });
+  const reviewSummary = h('p', { class: 'review-summary', id: 'review-summary' });
+  const layoutToggle = linear
+    ? null
+    : h('button', { type: 'button', id: 'layout-toggle', class: 'secondary small', 'aria-pressed': 'false', onclick: () => {
+      state.scroll = !state.scroll;
+      drawItems();
+      layoutToggle.setAttribute('aria-pressed', String(state.scroll));
+      setText(layoutToggle, t(state.scroll ? 'exam.layout.single' : 'exam.layout.scroll'));
+    } }, t(state.scroll ? 'exam.layout.single' : 'exam.layout.scroll'));
+  const submitBtn = h('button', { type: 'button', id: 'submit-exam', class: 'primary submit', onclick: () => confirmSubmit() }, t('exam.submit'));
+  const aside = h('nav', { class: 'exam-review', 'aria-labelledby': 'review-heading' },
+    h('h2', { id: 'review-heading' }, t('exam.review')),
+    reviewSummary,
+    linear ? h('p', { class: 'hint' }, t('exam.review.linear')) : null,
+    reviewList,
+    h('p', { class: 'review-legend', 'aria-hidden': 'true' }, '✓ ', t('exam.review.answered'), ' · ⚑ ', t('exam.review.flagged')),
+    layoutToggle,
+    submitBtn);
+  const mainCol = h('div', { class: 'exam-main' }, itemsArea, navBar);
+  screen.append(mainCol, aside);
+  root.append(screen);
+
+  const itemEls = new Map(); // index -> article
+
+  function setResponse(ref, rid, value) {
+    const cur = { ...(state.answers.get(ref) || {}) };
+    cur[rid] = value;
+    state.answers.set(ref, cur);
+    schedule(ref);
+    drawReview();
+  }
+
+  function pageOf(index) {
+    return Math.max(0, model.pages.findIndex((p) => p.includes(index)));
+  }
+
+  function renderItem(index) {
+    const entry = model.items[index];
+    const { item, ref } = entry;
+    const headingId = `item-heading-${index}`;
+    const flagBtn = h('button', {
+      type: 'button',
+      class: 'flag-toggle secondary small',
+      'aria-pressed': String(state.flags.has(ref)),
+      dataset: { flag: ref },
+      onclick: () => {
+        if (state.flags.has(ref)) state.flags.delete(ref);
+        else state.flags.add(ref);
+        flagBtn.setAttribute('aria-pressed', String(state.flags.has(ref)));
+        setText(flagIcon, state.flags.has(ref) ? '⚑' : '⚐');
+        drawReview();
+      },
+    });
+    const flagIcon = h('span', { class: 'flag-icon', 'aria-hidden': 'true' }, state.flags.has(ref) ? '⚑' : '⚐');
+    flagBtn.append(flagIcon, ' ', t('exam.flag'));
+    let readBtn = null;
+    if (acc.readAloud) {
+      readBtn = h('button', { type: 'button', class: 'secondary small read-aloud', onclick: () => {
+        const synth = window.speechSynthesis;
+        if (synth.speaking) {
+          synth.cancel();
+          setText(readBtn, t('exam.readaloud'));
+          return;
+        }
+        const u = new SpeechSynthesisUtterance(plainText(item.body));
+        u.lang = item.lang || document.documentElement.lang;
+        u.onend = () => setText(readBtn, t('exam.readaloud'));
+        synth.speak(u);
+        setText(readBtn, t('exam.readaloud.stop'));
+      } }, t('exam.readaloud'));
+    }
+    const counters = countInline(item.body);
+    const ctx = {
+      item: entry,
+      seed: model.seed,
+      media: view.instrument.media || null,
+      spellcheck: acc.spellcheck,
+      headingBase: 2,
+      counters,
+      get: (rid) => (state.answers.get(ref) || {})[rid],
+      set: (rid, v) => setResponse(ref, rid, v),
+    };
+    // Section heading and its instructions, on the first item of a section.
+    const sectionBits = [];
+    for (const s of entry.sections) {
+      const first = model.items.findIndex((x) => x.sections.includes(s)) === index;
+      if (first && s.visible && s.title) sectionBits.push(h('p', { class: 'section-title' }, s.title));
+      if (first) for (const rb of s.rubric_blocks || []) sectionBits.push(...renderNodes([{ type: 'rubric-block', ...rb }], ctx));
+    }
+    const body = h('div', { class: 'item-body', lang: item.lang || null }, renderNodes(item.body, ctx));
+    return h('article', { class: 'item', dataset: { itemId: ref }, 'aria-labelledby': headingId },
+      sectionBits,
+      h('header', { class: 'item-header' },
+        h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
+        h('div', { class: 'item-tools' }, readBtn, flagBtn)),
+      body);
+  }
+
+  function drawItems(focus = false) {
+    if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
+    clear(itemsArea);
+    itemEls.clear();
+    if (!total) {
+      itemsArea.append(h('p', {}, t('exam.empty')));
+      return;
+    }
+    const indexes = state.scroll ? model.items.map((_, i) => i) : model.pages[state.page] || [];
+    for (const i of indexes) {
+      const el = renderItem(i);
+      itemEls.set(i, el);
+      itemsArea.append(el);
+    }
+    navBar.hidden = state.scroll;
+    const last = state.page >= model.pages.length - 1;
+    prev.disabled = state.page === 0;
+    next.disabled = last;
+    next.hidden = linear && last;
+    const first = indexes[0];
+    const lastIdx = indexes[indexes.length - 1];
+    setText(pageStatus, first === lastIdx ? t('exam.item', { n: first + 1, total }) : `${first + 1}–${lastIdx + 1} / ${total}`);
+    if (last && !state.scroll) pageStatus.append(h('span', { class: 'sr-only' }, ` ${t('exam.last')}`));
+    drawReview();
+    if (focus) {
+      const heading = itemsArea.querySelector('.item-heading');
+      if (heading) heading.focus();
+      itemsArea.scrollTop = 0;
+    }
+  }
+
+  function go(page, itemIndex = null) {
+    if (page < 0 || page >= model.pages.length) return;
+    if (linear && page < state.page) return;
+    if (state.scroll) {
+      const el = itemEls.get(itemIndex ?? model.pages[page][0]);
+      state.page = page;
+      drawReview();
+      if (el) {
+        el.scrollIntoView({ block: 'start' });
+        el.querySelector('.item-heading').focus();
+      }
+      return;
+    }
+    state.page = page;
+    drawItems(false);
+    const el = itemEls.get(itemIndex ?? model.pages[page][0]);
+    const heading = el ? el.querySelector('.item-heading') : null;
+    if (heading) heading.focus();
+    itemsArea.scrollTop = 0;
+  }
+
+  function drawReview() {
+    clear(reviewList);
+    let nAnswered = 0;
+    model.items.forEach((entry, i) => {
+      const isAnswered = answered(state.answers.get(entry.ref));
+      const isFlagged = state.flags.has(entry.ref);
+      if (isAnswered) nAnswered += 1;
+      const current = model.pages[state.page] && model.pages[state.page].includes(i);
+      const status = [isAnswered ? t('exam.review.answered') : t('exam.review.open')];
+      if (isFlagged) status.push(t('exam.review.flagged'));
+      if (current) status.push(t('exam.review.current'));
+      const label = `${t('exam.item', { n: i + 1, total })}: ${status.join(', ')}`;
+      const content = [
+        h('span', { class: 'review-no', 'aria-hidden': 'true' }, String(i + 1)),
+        h('span', { class: 'review-marks', 'aria-hidden': 'true' }, isAnswered ? '✓' : '', isFlagged ? '⚑' : ''),
+      ];
+      const cls = ['review-entry', isAnswered ? 'answered' : 'open', isFlagged ? 'flagged' : null, current ? 'current' : null];
+      const el = linear
+        ? h('span', { class: cls, role: 'img', 'aria-label': label }, content)
+        : h('button', { type: 'button', class: cls, 'aria-label': label, 'aria-current': current ? 'step' : null, dataset: { review: entry.ref }, onclick: () => go(pageOf(i), i) }, content);
+      reviewList.append(h('li', {}, el));
+    });
+    setText(reviewSummary, t('exam.review.summary', { answered: nAnswered, total, flagged: state.flags.size }));
+  }
+
+  function confirmSubmit() {
+    const open = model.items.filter((e) => !answered(state.answers.get(e.ref))).length;
+    const flagged = model.items.filter((e) => state.flags.has(e.ref)).length;
+    return confirmDialog({
+      id: 'submit-dialog',
+      title: t('submit.title'),
+      body: [
+        h('p', {}, t('submit.open', { n: open })),
+        flagged ? h('p', {}, t('submit.flagged', { n: flagged })) : null,
+        h('p', { class: 'strong' }, t('submit.body')),
+      ],
+      confirm: { id: 'confirm-submit', text: t('submit.confirm') },
+      cancel: { id: 'cancel-submit', text: t('submit.cancel') },
+      busyText: t('submit.busy'),
+      onConfirm: async () => {
+        await flushAll();
+        const v = await shell.submit();
+        if (v && typeof v === 'object' && v.phase) render(v);
+      },
+    });
+  }
+
+  drawItems(false);
+
+  return {
+    update() {
+      // Answers and page are the UI's own; the header shows time and sync.
+    },
+    unmount() {
+      if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
+      const dlg = document.getElementById('submit-dialog');
+      if (dlg) dlg.remove();
+    },
+    focus() {
+      const heading = itemsArea.querySelector('.item-heading');
+      if (heading) heading.focus();
+    },
+  };
+}
+
+/** Forgets the exam (after hand-in), so a next student starts clean. */
+export function resetExam() {
+  for (const s of state.saves.values()) if (s.timer) clearTimeout(s.timer);
+  state.key = null;
+  state.model = null;
+  state.answers = new Map();
+  state.flags = new Set();
+  state.saves = new Map();
+  state.page = 0;
+}
