@@ -139,6 +139,19 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
     Ok(ids)
 }
 
+/// Writes a consistent copy of the SQLite database to `out` (`VACUUM INTO`),
+/// safe while the hub runs. PostgreSQL is backed up with its own tools.
+pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminError> {
+    if db.backend != crate::db::Backend::Sqlite {
+        return Err(AdminError::NotFound("the database is PostgreSQL: back it up with pg_dump (docs/hub.md)".into()));
+    }
+    if out.exists() {
+        return Err(AdminError::NotFound(format!("{} exists; refusing to overwrite it", out.display())));
+    }
+    sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await?;
+    Ok(())
+}
+
 /// One line per device: id, room, state, last seen, revoked.
 pub async fn list_devices(db: &Db) -> Result<Vec<String>, AdminError> {
     let rows = sqlx::query("SELECT device_id, room, hostname, last_state, last_seen_ms, revoked_ms FROM devices ORDER BY room, device_id")

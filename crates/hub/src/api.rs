@@ -371,9 +371,13 @@ pub async fn assignment(State(hub): HubState, session: Session) -> Result<Json<A
     Ok(Json(load_assignment(&hub, &session.sitting_id, &session.student_number).await?))
 }
 
-async fn cached_instrument(hub: &Hub, id: &str) -> Result<Arc<CachedInstrument>, ApiError> {
+/// The instrument's bytes from memory, loaded once; reloaded when it was
+/// re-imported (another hash) since.
+async fn cached_instrument(hub: &Hub, id: &str, sha256: &str) -> Result<Arc<CachedInstrument>, ApiError> {
     if let Some(found) = hub.instruments.lock().map_err(|_| internal())?.get(id) {
-        return Ok(found.clone());
+        if found.sha256 == sha256 {
+            return Ok(found.clone());
+        }
     }
     let row = sqlx::query("SELECT sha256, data FROM instruments WHERE instrument_id = $1")
         .bind(id)
@@ -428,7 +432,7 @@ pub async fn instrument(State(hub): HubState, session: Session, Path(id): Path<S
     if assignment.instrument.id != id {
         return Err(ApiError::forbidden("not_assigned", "this instrument is not assigned to this session"));
     }
-    let inst = cached_instrument(&hub, &id).await?;
+    let inst = cached_instrument(&hub, &id, &assignment.instrument.sha256).await?;
     let len = inst.bytes.len() as u64;
     let etag = format!("\"{}\"", inst.sha256);
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
@@ -664,4 +668,32 @@ pub async fn instruction_ack(State(hub): HubState, device: Device, ApiJson(ack):
     }
     hub.poll_now.notify_one();
     Ok(Json(serde_json::json!({ "acknowledged": ack.id })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(None, 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-4"), 10), Ok(Some((0, 4))));
+        assert_eq!(parse_range(Some("bytes=5-"), 10), Ok(Some((5, 9))));
+        assert_eq!(parse_range(Some("bytes=5-100"), 10), Ok(Some((5, 9))));
+        assert_eq!(parse_range(Some("bytes=-3"), 10), Ok(Some((7, 9))));
+        assert_eq!(parse_range(Some("bytes=-30"), 10), Ok(Some((0, 9))));
+        assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=-0"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=0-0"), 0), Err(()));
+        for ignored in ["bytes=5-3", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=", "bytes=18446744073709551616-"] {
+            assert_eq!(parse_range(Some(ignored), 10), Ok(None), "{ignored}");
+        }
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
 }

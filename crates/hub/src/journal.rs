@@ -60,7 +60,98 @@ struct Row {
     frame: Vec<u8>,
 }
 
-/// Verifies and stores a batch; returns the receipt fields (unsigned).
+/// Why a batch stopped early: the answer, and the alarm to raise (kind, detail).
+type Failure = (ApiError, Option<(&'static str, String)>);
+
+/// The result of checking a batch against a chain state, before storing.
+struct Checked {
+    verifier: ChainVerifier,
+    rows: Vec<Row>,
+    duplicates: u64,
+    failure: Option<Failure>,
+}
+
+/// Attempts when another upload for the same device changed the chain meanwhile.
+const INGEST_ATTEMPTS: usize = 3;
+
+async fn load_verifier(db: &Db, device: &DeviceRef<'_>) -> Result<ChainVerifier, ApiError> {
+    let row = sqlx::query("SELECT state FROM journal_state WHERE device_id = $1").bind(device.id).fetch_optional(&db.pool).await?;
+    match row {
+        Some(row) => {
+            let text: String = row.try_get("state")?;
+            let state: ChainState = serde_json::from_str(&text)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", format!("stored chain state: {e}")))?;
+            ChainVerifier::resume(&state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", e))
+        }
+        None => Ok(ChainVerifier::new(device.public_key.and_then(|k| PublicKey::from_hex(k).ok()))),
+    }
+}
+
+/// Verifies frames in order against `verifier` (CPU only: run it off the async workers).
+fn check_batch(mut verifier: ChainVerifier, frames: &[Vec<u8>], stored: &HashMap<i64, String>) -> Checked {
+    let mut rows = Vec::new();
+    let mut duplicates = 0u64;
+    let mut failure: Option<Failure> = None;
+    for (i, frame) in frames.iter().enumerate() {
+        let (body, hash, _) = match ChainVerifier::decode_frame(frame) {
+            Ok(parts) => parts,
+            Err(reason) => {
+                let detail = format!("record {i} of the batch: {reason}");
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "journal_invalid", detail.clone());
+                err.body.expected_seq = Some(verifier.next_seq());
+                failure = Some((err, Some((alarm::INVALID, detail))));
+                break;
+            }
+        };
+        if body.seq < verifier.next_seq() {
+            if stored.get(&(body.seq as i64)).map(String::as_str) == Some(hex::encode(hash).as_str()) {
+                duplicates += 1;
+                continue;
+            }
+            let detail = format!(
+                "record {} differs from the one the hub already holds (history rewritten or journal replaced)",
+                body.seq
+            );
+            failure = Some((ApiError::conflict("history_rewritten", detail.clone()), Some((alarm::REWRITE, detail))));
+            break;
+        }
+        if body.seq > verifier.next_seq() {
+            let mut err = ApiError::conflict(
+                "journal_gap",
+                format!("record {} arrived, but the hub holds records up to {}; send from there", body.seq, verifier.next_seq()),
+            );
+            err.body.expected_seq = Some(verifier.next_seq());
+            failure = Some((err, None));
+            break;
+        }
+        match verifier.push_frame(frame) {
+            Ok(record) => rows.push(Row {
+                seq: record.body.seq as i64,
+                hash: hex::encode(record.hash),
+                record_type: record.body.record_type as i64,
+                kind: record.body.kind,
+                wall_time_us: record.body.wall_time_us,
+                frame: frame.clone(),
+            }),
+            Err(reason) => {
+                let detail = format!("record {}: {reason}", body.seq);
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "journal_invalid", detail.clone());
+                err.body.expected_seq = Some(verifier.next_seq());
+                failure = Some((err, Some((alarm::INVALID, detail))));
+                break;
+            }
+        }
+    }
+    Checked { verifier, rows, duplicates, failure }
+}
+
+/// Verifies and stores a batch; returns the receipt fields (unsigned):
+/// (next_seq, last_hash, stored, duplicates).
+///
+/// Verification runs outside the write transaction (on the blocking pool,
+/// so uploads of many devices verify in parallel); the transaction then
+/// stores the rows only if the device's chain did not move meanwhile
+/// (optimistic concurrency), else the batch is checked again.
 pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Result<(u64, String, u64, u64), ApiError> {
     if batch.records.len() > crate::config::MAX_BATCH_RECORDS {
         return Err(ApiError::new(
@@ -77,98 +168,59 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
             .map_err(|e| ApiError::bad_request("malformed_record", format!("record {i} of the batch is not base64: {e}")))?;
         frames.push(frame);
     }
-    let mut tx = db.begin_write().await?;
-    let state_row = sqlx::query("SELECT state FROM journal_state WHERE device_id = $1").bind(device.id).fetch_optional(&mut *tx).await?;
-    let mut verifier = match state_row {
-        Some(row) => {
-            let text: String = row.try_get("state")?;
-            let state: ChainState = serde_json::from_str(&text)
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", format!("stored chain state: {e}")))?;
-            ChainVerifier::resume(&state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", e))?
-        }
-        None => {
-            let pinned = device.public_key.and_then(|k| PublicKey::from_hex(k).ok());
-            ChainVerifier::new(pinned)
-        }
-    };
-    let start_seq = verifier.next_seq();
-    let mut stored_hashes: Option<HashMap<i64, String>> = None;
-    let mut rows: Vec<Row> = Vec::new();
-    let mut duplicates = 0u64;
-    let mut failure: Option<(ApiError, Option<&'static str>, String)> = None;
-    for (i, frame) in frames.iter().enumerate() {
-        let (body, hash, _) = match ChainVerifier::decode_frame(frame) {
-            Ok(parts) => parts,
-            Err(reason) => {
-                let detail = format!("record {i} of the batch: {reason}");
-                failure = Some((ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "journal_invalid", detail.clone()), Some(alarm::INVALID), detail));
-                break;
+    // The lowest sequence number the batch claims (for the duplicate check).
+    let lowest = frames.iter().filter_map(|f| ChainVerifier::decode_frame(f).ok()).map(|(b, _, _)| b.seq).min();
+    let frames = std::sync::Arc::new(frames);
+    for _ in 0..INGEST_ATTEMPTS {
+        let verifier = load_verifier(db, &device).await?;
+        let start_seq = verifier.next_seq();
+        let mut stored = HashMap::new();
+        if let Some(low) = lowest.filter(|low| *low < start_seq) {
+            let found = sqlx::query("SELECT seq, hash FROM journal_records WHERE device_id = $1 AND seq >= $2 AND seq < $3")
+                .bind(device.id)
+                .bind(low as i64)
+                .bind(start_seq as i64)
+                .fetch_all(&db.pool)
+                .await?;
+            for row in found {
+                stored.insert(row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?);
             }
-        };
-        if body.seq < verifier.next_seq() {
-            if stored_hashes.is_none() {
-                // Records of a batch are in order: this is its lowest duplicate.
-                let low = body.seq as i64;
-                let found = sqlx::query("SELECT seq, hash FROM journal_records WHERE device_id = $1 AND seq >= $2 AND seq < $3")
-                    .bind(device.id)
-                    .bind(low)
-                    .bind(start_seq as i64)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                let mut map = HashMap::new();
-                for row in found {
-                    map.insert(row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?);
-                }
-                stored_hashes = Some(map);
-            }
-            let stored = match stored_hashes.as_ref().and_then(|m| m.get(&(body.seq as i64))) {
-                Some(h) => Some(h.clone()),
-                None => sqlx::query("SELECT hash FROM journal_records WHERE device_id = $1 AND seq = $2")
-                    .bind(device.id)
-                    .bind(body.seq as i64)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get::<String, _>("hash"))
-                    .transpose()?,
-            };
-            if stored.as_deref() == Some(hex::encode(hash).as_str()) {
-                duplicates += 1;
+        }
+        let work = frames.clone();
+        let checked = tokio::task::spawn_blocking(move || check_batch(verifier, &work, &stored))
+            .await
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "verification failed unexpectedly"))?;
+        let Checked { verifier, rows, duplicates, failure } = checked;
+        if !rows.is_empty() {
+            let mut tx = db.begin_write().await?;
+            let current = sqlx::query("SELECT next_seq FROM journal_state WHERE device_id = $1")
+                .bind(device.id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get::<i64, _>("next_seq"))
+                .transpose()?
+                .unwrap_or(0);
+            if current != start_seq as i64 {
+                // Another upload for this device was stored meanwhile: check again.
+                drop(tx);
                 continue;
             }
-            let detail = format!(
-                "record {} differs from the one the hub already holds (history rewritten or journal replaced)",
-                body.seq
-            );
-            failure = Some((ApiError::conflict("history_rewritten", detail.clone()), Some(alarm::REWRITE), detail));
-            break;
+            store_rows(&mut tx, device.id, &rows, &verifier.state()).await?;
+            tx.commit().await?;
         }
-        if body.seq > verifier.next_seq() {
-            let mut err = ApiError::conflict(
-                "journal_gap",
-                format!("record {} arrived, but the hub holds records up to {}; send from there", body.seq, verifier.next_seq()),
-            );
-            err.body.expected_seq = Some(verifier.next_seq());
-            failure = Some((err, None, String::new()));
-            break;
-        }
-        match verifier.push_frame(frame) {
-            Ok(record) => rows.push(Row {
-                seq: record.body.seq as i64,
-                hash: hex::encode(record.hash),
-                record_type: record.body.record_type as i64,
-                kind: record.body.kind,
-                wall_time_us: record.body.wall_time_us,
-                frame: frame.clone(),
-            }),
-            Err(reason) => {
-                let detail = format!("record {}: {reason}", body.seq);
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "journal_invalid", detail.clone());
-                err.body.expected_seq = Some(verifier.next_seq());
-                failure = Some((err, Some(alarm::INVALID), detail));
-                break;
+        let state = verifier.state();
+        if let Some((err, alarm)) = failure {
+            if let Some((kind, detail)) = alarm {
+                raise_alarm(db, device.id, kind, &detail).await;
             }
+            return Err(err);
         }
+        return Ok((state.next_seq, state.last_hash, rows.len() as u64, duplicates));
     }
+    Err(ApiError::conflict("conflict", "concurrent uploads for this device; retry"))
+}
+
+async fn store_rows(tx: &mut sqlx::Transaction<'static, sqlx::Any>, device_id: &str, rows: &[Row], state: &ChainState) -> Result<(), ApiError> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO journal_records (device_id, seq, hash, record_type, kind, wall_time_us, frame) VALUES ");
         for i in 0..chunk.len() {
@@ -181,7 +233,7 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = query
-                .bind(device.id)
+                .bind(device_id)
                 .bind(row.seq)
                 .bind(row.hash.as_str())
                 .bind(row.record_type)
@@ -189,32 +241,22 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
                 .bind(row.wall_time_us)
                 .bind(row.frame.as_slice());
         }
-        query.execute(&mut *tx).await?;
+        query.execute(&mut **tx).await?;
     }
-    let state = verifier.state();
-    if !rows.is_empty() {
-        let text = serde_json::to_string(&state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO journal_state (device_id, state, next_seq, checkpoint_size, updated_ms) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, next_seq = excluded.next_seq, \
-             checkpoint_size = excluded.checkpoint_size, updated_ms = excluded.updated_ms",
-        )
-        .bind(device.id)
-        .bind(text)
-        .bind(state.next_seq as i64)
-        .bind(state.last_checkpoint_size as i64)
-        .bind(crate::now_ms())
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    if let Some((err, alarm_kind, detail)) = failure {
-        if let Some(kind) = alarm_kind {
-            raise_alarm(db, device.id, kind, &detail).await;
-        }
-        return Err(err);
-    }
-    Ok((state.next_seq, state.last_hash, rows.len() as u64, duplicates))
+    let text = serde_json::to_string(state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO journal_state (device_id, state, next_seq, checkpoint_size, updated_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, next_seq = excluded.next_seq, \
+         checkpoint_size = excluded.checkpoint_size, updated_ms = excluded.updated_ms",
+    )
+    .bind(device_id)
+    .bind(text)
+    .bind(state.next_seq as i64)
+    .bind(state.last_checkpoint_size as i64)
+    .bind(crate::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// The number of records the hub holds for a device.

@@ -161,6 +161,14 @@ enum Command {
         #[command(flatten)]
         data: Data,
     },
+    /// Copy the SQLite database consistently while the hub runs (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        data: Data,
+        /// The backup file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -264,6 +272,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             let token = admin::create_enrol_token(&data.db().await?, &room, hours * 3_600_000).await?;
             println!("{token}");
+            if let Ok(fingerprint) = pki::school_ca_sha256(&data.data) {
+                eprintln!(
+                    "enrol a kiosk in {room} (valid {hours} h, once):\n  kioskctl enrol --hub https://HUB:PORT --token {token} --ca-sha256 {fingerprint} --data DIR"
+                );
+            }
         }
         Command::Import(ImportCommand::Planning { data, file, codes_out }) => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -349,6 +362,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             for line in admin::list_devices(&data.db().await?).await? {
                 println!("{line}");
             }
+        }
+        Command::Backup { data, out } => {
+            let db = data.db().await?;
+            admin::backup_sqlite(&db, &out).await?;
+            println!("backup written to {}", out.display());
         }
         Command::Alarms { data } => {
             for line in admin::list_alarms(&data.db().await?).await? {

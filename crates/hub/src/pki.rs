@@ -324,6 +324,12 @@ impl Keys {
     }
 }
 
+/// SHA-256 (hex) of the school CA certificate in `dir`: what kiosks pin at enrolment.
+pub fn school_ca_sha256(dir: &Path) -> Result<String, PkiError> {
+    let certs = certs(dir, files::SCHOOL_CA_CERT)?;
+    Ok(cert_sha256(certs[0].as_ref()))
+}
+
 /// SHA-256 of a DER certificate, hex: how the hub identifies a client certificate.
 pub fn cert_sha256(der: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, der))

@@ -58,6 +58,18 @@ async fn enrolment_and_mutual_tls(backend: Backend) {
     let (status, body) = error_of(kiosk.post(paths::ECHO, &EchoRequest { nonce }).await).await;
     assert_eq!((status, body.error.as_str()), (403, "device_revoked"));
     assert!(hub.cli_ok(&["devices"]).contains("REVOKED"));
+
+    // Backups: SQLite is copied consistently while the hub runs; PostgreSQL points to pg_dump.
+    let backup = hub.path("backup.db");
+    let out = hub.cli(&["backup", "--out", backup.to_str().unwrap()]);
+    match backend {
+        Backend::Sqlite => {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+            assert!(!hub.cli(&["backup", "--out", backup.to_str().unwrap()]).status.success(), "never overwrites");
+        }
+        Backend::Postgres => assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump")),
+    }
 }
 on_both_backends!(enrolment_and_mutual_tls);
 
