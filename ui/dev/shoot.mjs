@@ -89,6 +89,25 @@ async function shots(browser) {
   }
 }
 
+async function itemShots(browser) {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${base}?state=exam`);
+  await page.waitForSelector('#screen-exam');
+  const refs = await page.$$eval('[data-review]', (els) => els.map((e) => e.dataset.review));
+  for (const ref of refs) {
+    await page.click(`[data-review="${ref}"]`);
+    await page.waitForSelector(`[data-item-id="${ref}"]`);
+    await page.screenshot({ path: join(out, `item_${ref}.png`) });
+    await axe(page, `item ${ref}`);
+    console.log(`shot item_${ref}.png`);
+  }
+  await page.click('#layout-toggle');
+  await page.screenshot({ path: join(out, 'exam_scroll.png') });
+  await axe(page, 'exam_scroll');
+  for (const e of errors) fail(`items: console: ${e}`);
+  await page.close();
+}
+
 async function expect(cond, msg) {
   if (!(await cond)) fail(`flow: ${msg}`);
   else console.log(`ok   ${msg}`);
@@ -204,6 +223,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 try {
   await shots(browser);
   if (!only) {
+    await itemShots(browser);
     await flow(browser);
     await timerAnnouncements(browser);
   }

@@ -113,7 +113,7 @@
     waiting: v({ phase: 'waiting_for_start', student, assignment }),
     exam: v(Object.assign({ phase: 'in_exam' }, exam)),
     exam_answered: v(Object.assign({ phase: 'in_exam', answers: { 'item-1': { RESPONSE: 'B' }, 'item-3': { R1: 'na', R2: 'd30' }, 'item-5': { RESPONSE: ['s1', 's2', 's3', 's4'] } } }, exam)),
-    exam_offline: v(Object.assign({ phase: 'in_exam', sync: { state: 'offline', pending: 4 }, remaining_secs: 290 }, exam)),
+    exam_offline: v(Object.assign({ phase: 'in_exam' }, exam, { sync: { state: 'offline', pending: 4 }, remaining_secs: 290 })),
     exam_large: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'large', contrast: null, tools: ['read_aloud'] } }) })),
     exam_contrast: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'x-large', contrast: 'high', tools: [] } }) })),
     locked: v(Object.assign({ phase: 'locked', lock_reason: 'Het programma AnyDesk werd gestart en kon niet worden afgesloten.', clock_paused: 'locked' }, exam)),

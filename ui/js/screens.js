@@ -317,7 +317,7 @@ export function locked(root, view, app) {
   const unlock = unlockForm(app, t('unlock.submit'));
   const el = h('section', { id: 'screen-locked', class: 'screen locked', 'aria-labelledby': 'screen-locked-title' },
     h('div', { class: 'lock-message', role: 'alert' },
-      h('h1', { id: 'screen-locked-title', tabindex: '-1' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), t('locked.title')),
+      h('h1', { id: 'screen-locked-title', tabindex: '-1' }, h('span', { class: 'lock-icon', 'aria-hidden': 'true' }, '⚠'), ' ', t('locked.title')),
       h('h2', {}, t('locked.what')),
       what,
       h('p', {}, t('locked.safe')),
