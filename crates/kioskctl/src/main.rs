@@ -8,6 +8,7 @@ mod device;
 mod enrol;
 mod exit;
 mod guard;
+mod invigilator;
 mod journal;
 mod location;
 mod policy;
@@ -43,6 +44,9 @@ enum Command {
     /// The process guard (scan, watch).
     #[command(subcommand)]
     Guard(guard::GuardCommand),
+    /// Invigilators (PIN hashes for the policy's roster).
+    #[command(subcommand)]
+    Invigilator(invigilator::InvigilatorCommand),
     /// Enrol this device with the school's exam-hub (client certificate, pinned school CA).
     Enrol(enrol::EnrolArgs),
 }
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Location(cmd) => location::run(cmd),
         Command::Beacon(cmd) => beacon::run(cmd),
         Command::Guard(cmd) => guard::run(cmd),
+        Command::Invigilator(cmd) => invigilator::run(cmd),
         Command::Enrol(args) => enrol::run(args),
     };
     outcome.into()

@@ -462,6 +462,23 @@ pub struct LockRules {
     /// Lock when the kiosk window loses focus.
     #[serde(default = "defaults::yes")]
     pub lock_on_focus_loss: bool,
+    /// Invigilators who may unlock at the PC with a personal PIN. The policy
+    /// is signed, so this is the signed roster.
+    #[serde(default, rename = "invigilator", skip_serializing_if = "Vec::is_empty")]
+    pub invigilators: Vec<InvigilatorEntry>,
+}
+
+/// An invigilator who may unlock at the PC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct InvigilatorEntry {
+    /// Account id (goes into the journal with every unlock).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The PIN's salted slow hash: `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`
+    /// (make one with `kioskctl invigilator pin-hash`).
+    pub pin: String,
 }
 
 impl Default for LockRules {
@@ -473,6 +490,7 @@ impl Default for LockRules {
             failed_unlock_window_secs: defaults::failed_unlock_window_secs(),
             require_reason: true,
             lock_on_focus_loss: true,
+            invigilators: Vec::new(),
         }
     }
 }

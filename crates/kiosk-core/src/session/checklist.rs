@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 /// Undoes what one step did.
-pub type Revert = Box<dyn FnOnce() -> Result<(), String> + Send>;
+pub type Revert = Box<dyn FnOnce() -> Result<(), String> + Send + Sync>;
 
 /// One startup step over a context `C` (what the kiosk builds up as it starts).
 pub struct Step<C> {

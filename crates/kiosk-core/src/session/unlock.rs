@@ -47,6 +47,29 @@ impl PinHash {
     }
 }
 
+impl std::str::FromStr for PinHash {
+    type Err = String;
+
+    /// Parses `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split('$').collect();
+        match parts.as_slice() {
+            ["pbkdf2-sha256", iterations, salt, hash] => Ok(Self {
+                salt: (*salt).to_owned(),
+                iterations: iterations.parse().map_err(|_| format!("iterations {iterations:?} is not a number"))?,
+                hash: (*hash).to_owned(),
+            }),
+            _ => Err("expected pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for PinHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pbkdf2-sha256${}${}${}", self.iterations, self.salt, self.hash)
+    }
+}
+
 /// One invigilator who may unlock PCs in a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,6 +220,15 @@ mod tests {
         assert!(!weak.matches("1"));
         let garbage = PinHash { salt: "zz".into(), iterations: PIN_HASH_ITERATIONS, hash: "".into() };
         assert!(!garbage.matches(""));
+    }
+
+    #[test]
+    fn pin_hash_text_round_trips() {
+        let hash = roster().invigilators[0].pin.clone();
+        let parsed: PinHash = hash.to_string().parse().unwrap();
+        assert_eq!(parsed, hash);
+        assert!(parsed.matches("4821"));
+        assert!("md5$1$aa$bb".parse::<PinHash>().is_err());
     }
 
     #[test]

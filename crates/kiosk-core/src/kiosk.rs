@@ -1,0 +1,782 @@
+//! The kiosk: the startup checklist, the session, the hub, the guard —
+//! everything the Tauri shell calls. The shell only maps commands onto
+//! these methods and forwards [`KioskView`] to the web view.
+
+use crate::guard::platform::NativePlatform;
+use crate::guard::{Enforcement, Guard, GuardConfig, GuardEvent, Scope};
+use crate::hub::HubClient;
+use crate::location::{self, Decision, ProbeInput, RoomCodeVerifier};
+use crate::session::checklist::{Applied, Checklist, Revert, Step, StepEvent};
+use crate::session::unlock::UnlockGate;
+use crate::session::{LockTime, Phase, Session, SessionView, Trigger};
+use exam_journal::{Event, Journal, JournalConfig, KeyStore, SigningKey};
+use exam_policy::{Policy, ProcessMode};
+use exam_protocol::{AnswerUpload, Assignment};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Sub-directories of the kiosk's data directory.
+pub mod dirs {
+    /// The integrity journal.
+    pub const JOURNAL: &str = "journal";
+    /// Session state for resume.
+    pub const STATE: &str = "state";
+    /// Downloaded instruments.
+    pub const INSTRUMENTS: &str = "instruments";
+    /// The hub enrolment (written by `kioskctl enrol`).
+    pub const HUB: &str = "hub";
+}
+
+/// How the kiosk is started.
+#[derive(Debug, Clone)]
+pub struct KioskOptions {
+    /// Data directory: journal, state, instruments, hub enrolment.
+    pub data_dir: PathBuf,
+    /// The policy file.
+    pub policy: PathBuf,
+    /// Where the device key lives.
+    pub key_store: KeyStore,
+    /// Demo mode: windowed, guard reports only, no clipboard changes.
+    pub demo: bool,
+    /// Which processes the guard watches; `None`: the current user's.
+    pub guard_scope: Option<Scope>,
+}
+
+/// One line of the startup checklist as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepStatus {
+    /// Step name.
+    pub step: String,
+    /// `running`, `done` or `failed`.
+    pub state: &'static str,
+}
+
+/// The location decision as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocationView {
+    /// Approved?
+    pub approved: bool,
+    /// The approved location.
+    pub location: Option<String>,
+    /// Every failed requirement, in words.
+    pub failed: Vec<String>,
+}
+
+/// The assignment as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssignmentView {
+    /// Exam name.
+    pub exam: String,
+    /// Room.
+    pub room: String,
+    /// Minutes without extra time.
+    pub duration_minutes: u32,
+    /// Minutes including extra time.
+    pub total_minutes: u32,
+    /// Extra minutes.
+    pub extra_minutes: u32,
+    /// Scheduled start, unix ms.
+    pub start_ms: i64,
+    /// Accommodations (text size, contrast, tools).
+    pub accommodations: exam_protocol::Accommodations,
+}
+
+/// A student as the UI shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StudentView {
+    /// Student number.
+    pub number: String,
+    /// Name.
+    pub name: String,
+}
+
+/// An error to show next to a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FormError {
+    /// The message.
+    pub message: String,
+    /// Attempts left, when the hub says.
+    pub remaining_attempts: Option<u32>,
+}
+
+/// Whether the student's work is safe at the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncView {
+    /// `saved`, `syncing` or `offline`.
+    pub state: &'static str,
+    /// Saves not yet acknowledged by the hub.
+    pub pending: u64,
+}
+
+/// Everything the UI renders. It holds no secrets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KioskView {
+    /// The session phase.
+    pub phase: Phase,
+    /// Demo mode.
+    pub demo: bool,
+    /// The startup checklist.
+    pub startup: Vec<StepStatus>,
+    /// Why startup failed.
+    pub startup_failure: Option<crate::session::checklist::StartupFailure>,
+    /// The location decision.
+    pub location: Option<LocationView>,
+    /// Whether the login form asks for the room code (BYOD).
+    pub needs_room_code: bool,
+    /// The last login error.
+    pub login_error: Option<FormError>,
+    /// The logged-in student.
+    pub student: Option<StudentView>,
+    /// The assignment.
+    pub assignment: Option<AssignmentView>,
+    /// Download progress: (done, total) bytes.
+    pub download: Option<DownloadView>,
+    /// Seconds left.
+    pub remaining_secs: Option<u64>,
+    /// Why the clock stands still.
+    pub clock_paused: Option<crate::session::PauseReason>,
+    /// Why the session is locked.
+    pub lock_reason: Option<String>,
+    /// The last unlock error.
+    pub unlock_error: Option<String>,
+    /// Sync status.
+    pub sync: SyncView,
+    /// The instrument's render model, once started.
+    pub instrument: Option<serde_json::Value>,
+    /// The answers so far.
+    pub answers: BTreeMap<String, serde_json::Value>,
+    /// The hub's receipt code after hand-in.
+    pub receipt: Option<String>,
+}
+
+/// Download progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DownloadView {
+    /// Bytes done.
+    pub done_bytes: u64,
+    /// Bytes in all.
+    pub total_bytes: u64,
+}
+
+/// A refusal the UI shows next to the action (wrong code, hub unreachable, ...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{message}")]
+pub struct UserError {
+    /// In words.
+    pub message: String,
+}
+
+fn user(message: impl std::fmt::Display) -> UserError {
+    UserError { message: message.to_string() }
+}
+
+/// What the steps build up while the kiosk starts.
+#[derive(Default)]
+struct StartContext {
+    policy: Option<Policy>,
+    device_key: Option<SigningKey>,
+    journal: Option<Arc<Mutex<Journal>>>,
+    session: Option<Session>,
+    guard: Option<GuardHandle>,
+    location: Option<Decision>,
+    hub: Option<HubClient>,
+}
+
+/// The guard running on its own thread.
+struct GuardHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    events: Mutex<std::sync::mpsc::Receiver<GuardEvent>>,
+}
+
+impl GuardHandle {
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Inner {
+    policy: Option<Policy>,
+    session: Option<Session>,
+    journal: Option<Arc<Mutex<Journal>>>,
+    hub: Option<HubClient>,
+    guard: Option<GuardHandle>,
+    applied: Option<Applied>,
+    startup: Vec<StepStatus>,
+    startup_failure: Option<crate::session::checklist::StartupFailure>,
+    location: Option<Decision>,
+    assignment: Option<Assignment>,
+    download: Option<DownloadView>,
+    login_error: Option<FormError>,
+    unlock_error: Option<String>,
+    unlock_gate: Option<UnlockGate>,
+    instrument: Option<serde_json::Value>,
+    answers: BTreeMap<String, serde_json::Value>,
+    answer_seq: u64,
+    acked_seq: u64,
+    offline: bool,
+    demo: bool,
+    data_dir: PathBuf,
+}
+
+/// The running kiosk.
+pub struct Kiosk {
+    inner: tokio::sync::Mutex<Inner>,
+    listener: Box<dyn Fn(&KioskView) + Send + Sync>,
+}
+
+impl Kiosk {
+    /// Runs the startup checklist. A failure is not an error here: the kiosk
+    /// then shows the failing step and its reason, with everything reverted.
+    pub fn start(options: KioskOptions, listener: Box<dyn Fn(&KioskView) + Send + Sync>) -> Self {
+        let mut context = StartContext::default();
+        let mut statuses: Vec<StepStatus> = Vec::new();
+        let result = checklist(&options).run(&mut context, |event| {
+            match event {
+                StepEvent::Started { step } => statuses.push(StepStatus { step: step.clone(), state: "running" }),
+                StepEvent::Applied { step } => set_state(&mut statuses, step, "done"),
+                StepEvent::Failed { step, .. } => set_state(&mut statuses, step, "failed"),
+                StepEvent::Reverted { .. } => {}
+            }
+        });
+        let (applied, failure) = match result {
+            Ok(applied) => (Some(applied), None),
+            Err(failure) => (None, Some(failure)),
+        };
+        let StartContext { policy, journal, session, guard, location, hub, .. } = context;
+        let unlock_gate = policy.as_ref().map(|p| {
+            UnlockGate::new(
+                crate::session::unlock::Roster { room: String::new(), invigilators: p.lock.invigilators.iter().filter_map(to_invigilator).collect() },
+                p.lock.max_failed_unlocks,
+                Duration::from_secs(u64::from(p.lock.failed_unlock_window_secs)),
+            )
+        });
+        let inner = Inner {
+            policy,
+            session,
+            journal,
+            hub,
+            guard,
+            applied,
+            startup: statuses,
+            startup_failure: failure,
+            location,
+            assignment: None,
+            download: None,
+            login_error: None,
+            unlock_error: None,
+            unlock_gate,
+            instrument: None,
+            answers: BTreeMap::new(),
+            answer_seq: 0,
+            acked_seq: 0,
+            offline: false,
+            demo: options.demo,
+            data_dir: options.data_dir,
+        };
+        Self { inner: tokio::sync::Mutex::new(inner), listener }
+    }
+
+    /// The current view.
+    pub async fn view(&self) -> KioskView {
+        self.inner.lock().await.view()
+    }
+
+    fn changed(&self, inner: &Inner) -> KioskView {
+        let view = inner.view();
+        (self.listener)(&view);
+        view
+    }
+
+    /// Handles what the guard reported since the last call: journals it
+    /// (done by the guard thread's sink) and locks when a process could not
+    /// be ended. Call periodically (the shell does, every 250 ms).
+    pub async fn poll_guard(&self) {
+        let mut inner = self.inner.lock().await;
+        let events: Vec<GuardEvent> = match &inner.guard {
+            Some(guard) => guard.events.lock().unwrap_or_else(|p| p.into_inner()).try_iter().collect(),
+            None => return,
+        };
+        let mut changed = false;
+        let in_exam = matches!(inner.phase(), Some(Phase::InExam | Phase::Locked));
+        for event in events {
+            // A process that could not be ended always locks; one that was
+            // ended locks during the exam, so the invigilator sees the attempt.
+            let reason = match &event.outcome {
+                crate::guard::Outcome::NotEnded { .. } => {
+                    Some(format!("Het programma '{}' mag niet draaien en kon niet worden gestopt.", event.name))
+                }
+                crate::guard::Outcome::Ended { .. } if in_exam => {
+                    Some(format!("Het programma '{}' is gestart. Het is gestopt; de surveillant moet de pc vrijgeven.", event.name))
+                }
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                if inner.lock_session(reason).is_ok() {
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.changed(&inner);
+        }
+    }
+
+    /// Logs the student in at the hub.
+    pub async fn login(&self, student_number: &str, access_code: &str, room_code: Option<&str>) -> Result<KioskView, UserError> {
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::Login) {
+            return Err(user("Inloggen kan nu niet."));
+        }
+        let _ = room_code;
+        let hub = inner.hub.as_mut().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+        match hub.login(student_number.trim(), access_code.trim()).await {
+            Ok(login) => {
+                let assignment = login.assignment;
+                inner.login_error = None;
+                inner.journal_event("session.login", &serde_json::json!({"student": assignment.student_number, "sitting": assignment.sitting_id}));
+                let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
+                session.set_clock(
+                    Duration::from_secs(u64::from(assignment.duration_minutes) * 60),
+                    Duration::from_secs(u64::from(assignment.total_minutes.saturating_sub(assignment.duration_minutes)) * 60),
+                );
+                session
+                    .apply(Trigger::LoggedIn { student: assignment.student_number.clone(), sitting: assignment.sitting_id.clone() })
+                    .map_err(user)?;
+                inner.assignment = Some(assignment);
+            }
+            Err(err) => {
+                let (message, remaining) = describe_login_error(&err);
+                inner.journal_event("session.login_failed", &serde_json::json!({"student": student_number, "reason": message}));
+                inner.login_error = Some(FormError { message: message.clone(), remaining_attempts: remaining });
+                self.changed(&inner);
+                return Err(user(message));
+            }
+        }
+        Ok(self.changed(&inner))
+    }
+
+    /// The student confirmed the assignment: download the instrument.
+    pub async fn confirm_assignment(&self) -> Result<KioskView, UserError> {
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::Assignment) {
+            return Err(user("Er is nu geen opdracht om te bevestigen."));
+        }
+        inner.session_apply(Trigger::AssignmentConfirmed)?;
+        let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
+        let path = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(user)?;
+        inner.download = Some(DownloadView { done_bytes: 0, total_bytes: assignment.instrument.size });
+        self.changed(&inner);
+        let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+        // The hub client resumes a partial download; retry a few times on failure.
+        let mut last_error = None;
+        for attempt in 0..3u64 {
+            match hub.download_instrument(&assignment.instrument, &path).await {
+                Ok(()) => {
+                    last_error = None;
+                    break;
+                }
+                Err(err) => {
+                    last_error = Some(err.to_string());
+                    tokio::time::sleep(Duration::from_millis(300 * (attempt + 1))).await;
+                }
+            }
+        }
+        if let Some(err) = last_error {
+            inner.journal_event("instrument.download_failed", &serde_json::json!({"reason": err}));
+            return Err(user(format!("Downloaden is niet gelukt: {err}. Probeer het opnieuw of roep de surveillant.")));
+        }
+        // Signature and completeness are checked now, before the start, without the key.
+        if let Some(policy) = inner.policy.as_ref() {
+            if let Err(e) = open_instrument(&path, None, policy) {
+                inner.journal_event("instrument.refused", &serde_json::json!({"instrument": assignment.instrument.id, "reason": e}));
+                let _ = std::fs::remove_file(&path);
+                return Err(user(format!("Het gedownloade examen is niet goedgekeurd of beschadigd: {e}. Roep de surveillant.")));
+            }
+        }
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        inner.download = Some(DownloadView { done_bytes: size, total_bytes: assignment.instrument.size });
+        inner.journal_event("instrument.downloaded", &serde_json::json!({"instrument": assignment.instrument.id, "sha256": assignment.instrument.sha256}));
+        inner.session_apply(Trigger::DownloadVerified)?;
+        Ok(self.changed(&inner))
+    }
+
+    /// Starts the exam once the hub releases the content key.
+    pub async fn start_exam(&self) -> Result<KioskView, UserError> {
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::WaitingForStart) {
+            return Err(user("Het examen kan nu niet starten."));
+        }
+        let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+        let start = hub.start().await.map_err(|e| user(format!("Het examen is nog niet gestart ({e}).")))?;
+        let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
+        let package = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
+        let policy = inner.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
+        let opened = open_instrument(&package, Some(&start.content_key), policy).map_err(|e| {
+            user(format!("Het examen kan niet worden geopend: {e}. Roep de surveillant."))
+        })?;
+        inner.journal_event("instrument.opened", &serde_json::json!({"instrument": assignment.instrument.id}));
+        inner.instrument = opened;
+        inner.session_apply(Trigger::ExamStarted)?;
+        Ok(self.changed(&inner))
+    }
+
+    /// Saves one answer locally (journal of answers) and at the hub.
+    pub async fn save_answer(&self, item_id: &str, value: serde_json::Value) -> Result<u64, UserError> {
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::InExam) {
+            return Err(user("Antwoorden kunnen nu niet worden opgeslagen."));
+        }
+        inner.answers.insert(item_id.to_owned(), value);
+        inner.answer_seq += 1;
+        let seq = inner.answer_seq;
+        inner.upload_answers(false).await;
+        self.changed(&inner);
+        Ok(seq)
+    }
+
+    /// Hands in: the final upload, and the hub's signed receipt.
+    pub async fn submit(&self) -> Result<KioskView, UserError> {
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::InExam) {
+            return Err(user("Inleveren kan nu niet."));
+        }
+        inner.answer_seq += 1;
+        let receipt = inner
+            .upload_answers(true)
+            .await
+            .ok_or_else(|| user("De examenserver is niet bereikbaar. Je werk is bewaard; probeer het zo opnieuw."))?;
+        inner.session_apply(Trigger::Submitted { receipt: receipt.clone() })?;
+        Ok(self.changed(&inner))
+    }
+
+    /// An invigilator unlocks (or confirms a resume) with their PIN.
+    pub async fn unlock(&self, pin: &str, reason: &str) -> Result<KioskView, UserError> {
+        let mut inner = self.inner.lock().await;
+        let phase = inner.phase();
+        if !matches!(phase, Some(Phase::Locked | Phase::Resume)) {
+            return Err(user("Er is niets te ontgrendelen."));
+        }
+        if reason.trim().is_empty() && inner.policy.as_ref().is_some_and(|p| p.lock.require_reason) {
+            return Err(user("Geef een reden op."));
+        }
+        let gate = inner.unlock_gate.as_mut().ok_or_else(|| user("Geen surveillanten bekend in het beleid."))?;
+        let invigilator = match gate.check(pin) {
+            Ok(i) => i.id.clone(),
+            Err(err) => {
+                let message = err.to_string();
+                inner.journal_event("session.unlock_failed", &serde_json::json!({"reason": message}));
+                inner.unlock_error = Some(message.clone());
+                self.changed(&inner);
+                return Err(user(message));
+            }
+        };
+        inner.unlock_error = None;
+        let trigger = if phase == Some(Phase::Resume) {
+            Trigger::ResumeConfirmed { by: invigilator, into: Phase::InExam }
+        } else {
+            Trigger::Unlock { by: invigilator, reason: reason.trim().to_owned() }
+        };
+        inner.session_apply(trigger)?;
+        Ok(self.changed(&inner))
+    }
+
+    /// Locks the session (guard, environment, focus loss, hub instruction).
+    pub async fn lock(&self, reason: &str) -> Result<KioskView, UserError> {
+        let mut inner = self.inner.lock().await;
+        inner.lock_session(reason.to_owned())?;
+        Ok(self.changed(&inner))
+    }
+
+    /// Whether closing the window may be allowed now.
+    pub async fn may_exit(&self) -> bool {
+        let inner = self.inner.lock().await;
+        inner.demo || matches!(inner.phase(), Some(Phase::Submitted) | None) || inner.startup_failure.is_some()
+    }
+
+    /// Journals an event from the shell (close refused, focus lost, ...).
+    pub async fn record(&self, kind: &str, payload: serde_json::Value) {
+        self.inner.lock().await.journal_event(kind, &payload);
+    }
+
+    /// Stops the guard and undoes every startup step, in reverse order.
+    pub async fn shutdown(&self) {
+        let mut inner = self.inner.lock().await;
+        if let Some(mut guard) = inner.guard.take() {
+            guard.stop();
+        }
+        if let Some(mut applied) = inner.applied.take() {
+            applied.unwind();
+        }
+    }
+}
+
+/// Verifies a downloaded package against the policy's trusted keys and,
+/// with the content key, decrypts and imports it into the render model.
+fn open_instrument(package: &Path, key_base64: Option<&str>, policy: &Policy) -> Result<Option<serde_json::Value>, String> {
+    use crate::instrument::{ContentKey, InstrumentTrust, SealedPackage};
+    let trust = InstrumentTrust::from_policy(policy);
+    let verified = SealedPackage::read(package).and_then(|p| p.verify(&trust)).map_err(|e| e.to_string())?;
+    let Some(key) = key_base64 else { return Ok(None) };
+    let key = ContentKey::from_base64(key).map_err(|e| e.to_string())?;
+    let instrument = verified.decrypt(&key).and_then(|c| c.import()).map_err(|e| e.to_string())?;
+    let json = instrument.render_json().map_err(|e| e.to_string())?;
+    serde_json::from_str(&json).map(Some).map_err(|e| e.to_string())
+}
+
+fn set_state(statuses: &mut [StepStatus], step: &str, state: &'static str) {
+    if let Some(s) = statuses.iter_mut().rev().find(|s| s.step == step) {
+        s.state = state;
+    }
+}
+
+fn to_invigilator(entry: &exam_policy::InvigilatorEntry) -> Option<crate::session::unlock::Invigilator> {
+    Some(crate::session::unlock::Invigilator { id: entry.id.clone(), name: entry.name.clone(), pin: entry.pin.parse().ok()? })
+}
+
+fn describe_login_error(err: &crate::hub::HubError) -> (String, Option<u32>) {
+    match err {
+        crate::hub::HubError::Refused { status, body } => {
+            let remaining = body.remaining_attempts;
+            let message = match (*status, remaining) {
+                (401, Some(n)) => format!("Studentnummer of toegangscode klopt niet. Nog {n} pogingen."),
+                (401, None) => "Studentnummer of toegangscode klopt niet.".to_owned(),
+                (423, _) => "Te veel foute pogingen: roep je surveillant.".to_owned(),
+                (404, _) => "Er staat nu geen examen voor je klaar in dit lokaal.".to_owned(),
+                _ => body.message.clone(),
+            };
+            (message, remaining)
+        }
+        crate::hub::HubError::Unreachable(_) => ("De examenserver is niet bereikbaar. Probeer het zo opnieuw of roep de surveillant.".into(), None),
+        other => (other.to_string(), None),
+    }
+}
+
+impl Inner {
+    fn phase(&self) -> Option<Phase> {
+        self.session.as_ref().map(Session::phase)
+    }
+
+    fn journal_event(&self, kind: &str, payload: &serde_json::Value) {
+        if let (Some(journal), Ok(event)) = (&self.journal, Event::new(kind, payload)) {
+            let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
+        }
+    }
+
+    fn session_apply(&mut self, trigger: Trigger) -> Result<Phase, UserError> {
+        self.session.as_mut().ok_or_else(|| user("Geen sessie."))?.apply(trigger).map_err(user)
+    }
+
+    fn lock_session(&mut self, reason: String) -> Result<(), UserError> {
+        match self.phase() {
+            None | Some(Phase::Submitted) => Ok(()),
+            Some(_) => self.session_apply(Trigger::Lock { reason }).map(|_| ()),
+        }
+    }
+
+    /// Uploads the answers; returns the receipt code when the hub signed one.
+    async fn upload_answers(&mut self, final_submission: bool) -> Option<String> {
+        let hub = self.hub.clone()?;
+        let sitting_id = self.assignment.as_ref()?.sitting_id.clone();
+        let upload = AnswerUpload {
+            sitting_id,
+            seq: self.answer_seq,
+            final_submission,
+            answers: serde_json::to_value(&self.answers).ok()?,
+        };
+        match hub.upload_answers(&upload).await {
+            Ok(receipt) => {
+                self.offline = false;
+                self.acked_seq = self.acked_seq.max(receipt.seq);
+                self.journal_event("answers.acknowledged", &serde_json::json!({"seq": receipt.seq, "final": final_submission, "sha256": receipt.answers_sha256}));
+                Some(receipt.receipt_code)
+            }
+            Err(err) => {
+                self.offline = true;
+                self.journal_event("answers.upload_failed", &serde_json::json!({"seq": upload.seq, "reason": err.to_string()}));
+                None
+            }
+        }
+    }
+
+    fn view(&self) -> KioskView {
+        let session: Option<SessionView> = self.session.as_ref().map(Session::view);
+        let location = self.location.as_ref().map(|d| match d {
+            Decision::Approved { location, .. } => LocationView { approved: true, location: Some(location.clone()), failed: vec![] },
+            Decision::Refused { locations } => LocationView {
+                approved: false,
+                location: None,
+                failed: locations
+                    .iter()
+                    .flat_map(|l| l.failed.iter().map(move |c| format!("{}: {} — {}", l.location, c.requirement, c.detail)))
+                    .collect(),
+            },
+        });
+        let pending = self.answer_seq.saturating_sub(self.acked_seq);
+        KioskView {
+            phase: session.as_ref().map_or(Phase::Boot, |s| s.phase),
+            demo: self.demo,
+            startup: self.startup.clone(),
+            startup_failure: self.startup_failure.clone(),
+            location,
+            needs_room_code: false,
+            login_error: self.login_error.clone(),
+            student: self.assignment.as_ref().map(|a| StudentView { number: a.student_number.clone(), name: a.student_name.clone() }),
+            assignment: self.assignment.as_ref().map(|a| AssignmentView {
+                exam: a.exam.clone(),
+                room: a.room.clone(),
+                duration_minutes: a.duration_minutes,
+                total_minutes: a.total_minutes,
+                extra_minutes: a.total_minutes.saturating_sub(a.duration_minutes),
+                start_ms: a.start_ms,
+                accommodations: a.accommodations.clone(),
+            }),
+            download: self.download,
+            remaining_secs: session.as_ref().and_then(|s| s.remaining_secs),
+            clock_paused: session.as_ref().and_then(|s| s.clock_paused),
+            lock_reason: session.as_ref().and_then(|s| s.lock_reason.clone()),
+            unlock_error: self.unlock_error.clone(),
+            sync: SyncView {
+                state: if self.offline { "offline" } else if pending > 0 { "syncing" } else { "saved" },
+                pending,
+            },
+            instrument: self.instrument.clone(),
+            answers: self.answers.clone(),
+            receipt: session.and_then(|s| s.receipt),
+        }
+    }
+}
+
+/// The startup checklist, in order.
+fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
+    let o = options.clone();
+    let policy_path = o.policy.clone();
+    let store = o.key_store.clone();
+    let data_dir = o.data_dir.clone();
+    let demo = o.demo;
+    let scope = o.guard_scope;
+    Checklist::new()
+        .step(Step::new("beleid gecontroleerd", move |c: &mut StartContext| {
+            c.policy = Some(exam_policy::load_policy_file(&policy_path).map_err(|e| e.to_string())?);
+            Ok(None)
+        }))
+        .step(Step::new("apparaatsleutel geladen", move |c: &mut StartContext| {
+            c.device_key = Some(store.load().map_err(|e| e.to_string())?);
+            Ok(None)
+        }))
+        .step(Step::new("logboek geopend", {
+            let data_dir = data_dir.clone();
+            move |c: &mut StartContext| {
+                let key = c.device_key.take().ok_or("no device key")?;
+                let journal = Journal::open(&data_dir.join(dirs::JOURNAL), key, JournalConfig::default()).map_err(|e| e.to_string())?;
+                let journal = Arc::new(Mutex::new(journal));
+                let session = Session::boot(journal.clone(), &data_dir.join(dirs::STATE), LockTime::Pauses).map_err(|e| e.to_string())?;
+                c.session = Some(session);
+                c.journal = Some(journal.clone());
+                Ok(Some(Box::new(move || {
+                    let mut journal = journal.lock().unwrap_or_else(|p| p.into_inner());
+                    journal.checkpoint().map(|_| ()).map_err(|e| e.to_string())
+                }) as Revert))
+            }
+        }))
+        .step(Step::new("afscherming toegepast", move |c: &mut StartContext| {
+            let session = c.session.as_mut().ok_or("no session")?;
+            if session.phase() == Phase::Boot {
+                session.apply(Trigger::LockdownStarted).map_err(|e| e.to_string())?;
+            }
+            if demo {
+                return Ok(None);
+            }
+            crate::clipboard::clear().map_err(|e| e.to_string())?;
+            Ok(Some(Box::new(|| crate::clipboard::clear().map_err(|e| e.to_string())) as Revert))
+        }))
+        .step(Step::new("procesbewaking gestart", move |c: &mut StartContext| {
+            let policy = c.policy.clone().ok_or("no policy")?;
+            let journal = c.journal.clone().ok_or("no journal")?;
+            let own_uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0);
+            let scope = scope.unwrap_or(Scope::User(own_uid));
+            // Demo mode, or an allow-list aimed at a developer's own session: report only.
+            let enforcement = if demo || (policy.process_mode() == ProcessMode::AllowList && matches!(scope, Scope::User(u) if u == own_uid)) {
+                Enforcement::ReportOnly
+            } else {
+                Enforcement::Enforce
+            };
+            let config = GuardConfig::from_policy(&policy, scope, enforcement, vec![]);
+            let platform = NativePlatform::new().map_err(|e| e.to_string())?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let (tx, rx) = std::sync::mpsc::channel();
+            let thread_stop = stop.clone();
+            let thread = std::thread::Builder::new()
+                .name("guard".into())
+                .spawn(move || {
+                    let mut guard = Guard::new(policy, config, platform);
+                    guard.run(&thread_stop, None, |event| {
+                        if let Ok(e) = Event::new(event.journal_kind(), &event) {
+                            let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&e);
+                        }
+                        let _ = tx.send(event);
+                    });
+                })
+                .map_err(|e| e.to_string())?;
+            c.guard = Some(GuardHandle { stop: stop.clone(), thread: Some(thread), events: Mutex::new(rx) });
+            Ok(Some(Box::new(move || {
+                stop.store(true, Ordering::Relaxed);
+                Ok(())
+            }) as Revert))
+        }))
+        .step(Step::new("locatie gecontroleerd", move |c: &mut StartContext| {
+            let policy = c.policy.as_ref().ok_or("no policy")?;
+            let session = c.session.as_mut().ok_or("no session")?;
+            if session.phase() == Phase::Lockdown {
+                session.apply(Trigger::LockdownApplied).map_err(|e| e.to_string())?;
+            }
+            let mut room_codes = RoomCodeVerifier::new();
+            let device_id = c.journal.as_ref().map(|j| j.lock().unwrap_or_else(|p| p.into_inner()).device_public_key().device_id()).unwrap_or_default();
+            let input = ProbeInput {
+                device_id,
+                room_code: None,
+                room_codes: &mut room_codes,
+                hub_echo: None,
+                hub_echo_nonce: None,
+                policy_dir: o.policy.parent().map(Path::to_path_buf),
+            };
+            let evidence = location::gather(policy, location::platform::native().as_ref(), input);
+            let decision = location::decide(policy, &evidence);
+            if let Some(journal) = &c.journal {
+                if let Ok(event) = Event::new(if decision.is_approved() { "location.approved" } else { "location.refused" }, &decision) {
+                    let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
+                }
+            }
+            let approved = match &decision {
+                Decision::Approved { location, .. } => Some(location.clone()),
+                Decision::Refused { .. } => None,
+            };
+            c.location = Some(decision);
+            match approved {
+                Some(location) => {
+                    if session.phase() == Phase::LocationCheck {
+                        session.apply(Trigger::LocationApproved { location }).map_err(|e| e.to_string())?;
+                    }
+                    Ok(None)
+                }
+                None => Err("deze pc staat niet in een goedgekeurd examenlokaal".into()),
+            }
+        }))
+        .step(Step::new("examenserver bereikt", move |c: &mut StartContext| {
+            let hub_dir = data_dir.join(dirs::HUB);
+            let probe = HubClient::from_dir(&hub_dir).map_err(|e| e.to_string())?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            runtime.block_on(probe.health()).map_err(|e| e.to_string())?;
+            // A fresh client: the probe's pooled connections belong to the runtime above.
+            c.hub = Some(HubClient::from_dir(&hub_dir).map_err(|e| e.to_string())?);
+            Ok(None)
+        }))
+}

@@ -1,0 +1,16 @@
+//! Declares the app's commands so Tauri's ACL applies to them: the web view
+//! may call only what `capabilities/kiosk.json` grants.
+
+fn main() {
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+        "view",
+        "login",
+        "confirm_assignment",
+        "start_exam",
+        "save_answer",
+        "submit",
+        "unlock",
+        "ui_ready",
+    ]));
+    tauri_build::try_build(attributes).expect("tauri build step");
+}

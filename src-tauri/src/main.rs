@@ -1,0 +1,215 @@
+//! exam-kiosk: the locked-down exam kiosk.
+//!
+//! A thin Tauri shell: every command calls [`kiosk_core::kiosk::Kiosk`]; the
+//! web view only renders the [`KioskView`] it is sent. The window takes the
+//! whole monitor without decorations, stays on top, refuses to close until
+//! the exam is handed in, allows navigation only within the kiosk's own
+//! pages, and denies new windows.
+
+use exam_journal::KeyStore;
+use kiosk_core::guard::Scope;
+use kiosk_core::kiosk::{Kiosk, KioskOptions, KioskView};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{Emitter as _, Manager as _, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+
+/// The event that carries every new [`KioskView`] to the web view.
+const VIEW_EVENT: &str = "kiosk-view";
+/// How often the guard's reports are looked at and the timer is pushed.
+const TICK: Duration = Duration::from_millis(250);
+
+struct AppState {
+    kiosk: Arc<Kiosk>,
+}
+
+type CommandResult<T> = Result<T, String>;
+
+#[tauri::command]
+async fn view(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
+    Ok(state.kiosk.view().await)
+}
+
+#[tauri::command]
+async fn ui_ready(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
+    state.kiosk.record("kiosk.ui_ready", serde_json::json!({})).await;
+    Ok(state.kiosk.view().await)
+}
+
+#[tauri::command]
+async fn login(
+    state: tauri::State<'_, AppState>,
+    student_number: String,
+    access_code: String,
+    room_code: Option<String>,
+) -> CommandResult<KioskView> {
+    state.kiosk.login(&student_number, &access_code, room_code.as_deref()).await.map_err(|e| e.message)
+}
+
+#[tauri::command]
+async fn confirm_assignment(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
+    state.kiosk.confirm_assignment().await.map_err(|e| e.message)
+}
+
+#[tauri::command]
+async fn start_exam(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
+    state.kiosk.start_exam().await.map_err(|e| e.message)
+}
+
+#[tauri::command]
+async fn save_answer(state: tauri::State<'_, AppState>, item_id: String, value: serde_json::Value) -> CommandResult<serde_json::Value> {
+    let seq = state.kiosk.save_answer(&item_id, value).await.map_err(|e| e.message)?;
+    Ok(serde_json::json!({ "saved": true, "seq": seq }))
+}
+
+#[tauri::command]
+async fn submit(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
+    state.kiosk.submit().await.map_err(|e| e.message)
+}
+
+#[tauri::command]
+async fn unlock(state: tauri::State<'_, AppState>, pin: String, reason: String) -> CommandResult<KioskView> {
+    state.kiosk.unlock(&pin, &reason).await.map_err(|e| e.message)
+}
+
+/// Command-line options (each also readable from an `EXAM_KIOSK_*`
+/// environment variable, which is how the WebDriver tests configure it).
+struct Args {
+    options: KioskOptions,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let env = |name: &str| std::env::var(name).ok();
+    let mut data = env("EXAM_KIOSK_DATA");
+    let mut policy = env("EXAM_KIOSK_POLICY");
+    let mut store = env("EXAM_KIOSK_STORE");
+    let mut scope = env("EXAM_KIOSK_GUARD_SCOPE");
+    let mut demo = env("EXAM_KIOSK_DEMO").is_some_and(|v| v == "1");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--data" => data = args.next(),
+            "--policy" => policy = args.next(),
+            "--store" => store = args.next(),
+            "--guard-scope" => scope = args.next(),
+            "--demo" => demo = true,
+            "--help" | "-h" => {
+                println!("exam-kiosk --data DIR --policy FILE --store keyring|file:PATH [--guard-scope user:UID|tree:PID] [--demo]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}; see --help")),
+        }
+    }
+    let data_dir = PathBuf::from(data.ok_or("--data DIR is required")?);
+    let policy = PathBuf::from(policy.ok_or("--policy FILE is required")?);
+    let key_store: KeyStore = store.unwrap_or_else(|| "keyring".into()).parse()?;
+    let guard_scope = scope.map(|s| s.parse::<Scope>()).transpose()?;
+    Ok(Args { options: KioskOptions { data_dir, policy, key_store, demo, guard_scope } })
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("exam-kiosk: {message}");
+            std::process::exit(2);
+        }
+    };
+    let demo = args.options.demo;
+    let app = tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, submit, unlock])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let emitter = handle.clone();
+            let kiosk = Arc::new(Kiosk::start(
+                args.options,
+                Box::new(move |view: &KioskView| {
+                    let _ = emitter.emit(VIEW_EVENT, view);
+                }),
+            ));
+            app.manage(AppState { kiosk: kiosk.clone() });
+
+            let mut builder = WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
+                .title(if demo { "exam-kiosk (DEMO)" } else { "Examen" })
+                .decorations(demo)
+                .resizable(demo)
+                .always_on_top(!demo)
+                .content_protected(true)
+                .devtools(false)
+                .on_navigation(|url| {
+                    // Only the kiosk's own pages; instruments come through the kiosk, not by navigation.
+                    matches!(url.scheme(), "tauri") || url.host_str() == Some("tauri.localhost")
+                });
+            if !demo {
+                builder = builder.fullscreen(true);
+            }
+            let window = builder.build()?;
+            // Without a window manager "fullscreen" does not fill the screen: size it ourselves.
+            if let Some(monitor) = window.primary_monitor()?.or(window.current_monitor()?) {
+                if demo {
+                    let size = monitor.size();
+                    window.set_size(tauri::PhysicalSize::new(size.width.min(1366), size.height.min(800)))?;
+                } else {
+                    window.set_position(*monitor.position())?;
+                    window.set_size(*monitor.size())?;
+                }
+            }
+            let ticker = kiosk.clone();
+            let tick_handle = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(TICK).await;
+                    ticker.poll_guard().await;
+                    let view = ticker.view().await;
+                    if view.remaining_secs.is_some() {
+                        let _ = tick_handle.emit(VIEW_EVENT, &view);
+                    }
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            let Some(state) = window.try_state::<AppState>() else { return };
+            let kiosk = state.kiosk.clone();
+            match event {
+                WindowEvent::CloseRequested { api, .. } => {
+                    if !tauri::async_runtime::block_on(kiosk.may_exit()) {
+                        api.prevent_close();
+                        tauri::async_runtime::spawn(async move {
+                            kiosk.record("kiosk.close_refused", serde_json::json!({})).await;
+                        });
+                    }
+                }
+                WindowEvent::Focused(false) => {
+                    tauri::async_runtime::spawn(async move {
+                        kiosk.record("kiosk.focus_lost", serde_json::json!({})).await;
+                    });
+                }
+                _ => {}
+            }
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("exam-kiosk: {err}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| match event {
+        tauri::RunEvent::ExitRequested { api, .. } => {
+            if let Some(state) = handle.try_state::<AppState>() {
+                if !tauri::async_runtime::block_on(state.kiosk.may_exit()) {
+                    api.prevent_exit();
+                }
+            }
+        }
+        tauri::RunEvent::Exit => {
+            if let Some(state) = handle.try_state::<AppState>() {
+                // Undo every startup step in reverse: the machine is left as it was.
+                tauri::async_runtime::block_on(state.kiosk.shutdown());
+            }
+        }
+        _ => {}
+    });
+}
