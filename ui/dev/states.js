@@ -116,6 +116,7 @@
     exam_offline: v(Object.assign({ phase: 'in_exam' }, exam, { sync: { state: 'offline', pending: 4 }, remaining_secs: 290 })),
     exam_large: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'large', contrast: null, tools: ['read_aloud'] } }) })),
     exam_contrast: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'x-large', contrast: 'high', tools: [] } }) })),
+    exam_linear: v(Object.assign({ phase: 'in_exam' }, exam, { instrument: Object.assign({}, instrument, { identifier: 'demo-linear', test_parts: [Object.assign({}, instrument.test_parts[0], { navigation_mode: 'linear' })] }) })),
     locked: v(Object.assign({ phase: 'locked', lock_reason: 'Het programma AnyDesk werd gestart en kon niet worden afgesloten.', clock_paused: 'locked' }, exam)),
     locked_error: v(Object.assign({ phase: 'locked', lock_reason: 'Het examenvenster verloor de focus.', unlock_error: 'Pincode onjuist. Nog 2 pogingen.' }, exam)),
     resume: v(Object.assign({ phase: 'resume' }, exam)),

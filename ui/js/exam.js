@@ -157,6 +157,8 @@ export function mountExam(root, view, { onSaveState, render }) {
     : h('button', { type: 'button', id: 'layout-toggle', class: 'secondary small', 'aria-pressed': 'false', onclick: () => {
       state.scroll = !state.scroll;
       drawItems();
+      const el = itemEls.get(model.pages[state.page] ? model.pages[state.page][0] : 0);
+      if (state.scroll && el) el.scrollIntoView({ block: 'start' });
       layoutToggle.setAttribute('aria-pressed', String(state.scroll));
       setText(layoutToggle, t(state.scroll ? 'exam.layout.single' : 'exam.layout.scroll'));
     } }, t(state.scroll ? 'exam.layout.single' : 'exam.layout.scroll'));
@@ -174,6 +176,19 @@ export function mountExam(root, view, { onSaveState, render }) {
   root.append(screen);
 
   const itemEls = new Map(); // index -> article
+
+  // In the one-page layout the current item is the one that has focus.
+  itemsArea.addEventListener('focusin', (e) => {
+    if (!state.scroll) return;
+    const article = e.target instanceof Element ? e.target.closest('[data-item-id]') : null;
+    if (!article) return;
+    const index = model.items.findIndex((x) => x.ref === article.dataset.itemId);
+    const page = pageOf(index);
+    if (index >= 0 && page !== state.page) {
+      state.page = page;
+      drawReview();
+    }
+  });
 
   function setResponse(ref, rid, value) {
     const cur = { ...(state.answers.get(ref) || {}) };
@@ -245,7 +260,7 @@ export function mountExam(root, view, { onSaveState, render }) {
       sectionBits,
       h('header', { class: 'item-header' },
         h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
-        h('div', { class: 'item-tools' }, readBtn, flagBtn)),
+        h('div', { class: 'item-tools' }, readBtn, linear ? null : flagBtn)),
       body);
   }
 
