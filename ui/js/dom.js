@@ -1,6 +1,6 @@
 // Building DOM without HTML strings: every text goes in through textContent,
 // so nothing from the hub, the instrument or an error message can become
-// markup. There is no innerHTML anywhere in the kiosk UI.
+// markup. No HTML-string parsing anywhere in the kiosk UI (a unit test checks).
 
 /**
  * h('button', {id: 'x', class: 'primary', onclick: f, 'aria-label': 'y'}, 'text', child, ...)

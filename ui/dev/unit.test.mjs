@@ -1,0 +1,124 @@
+// DOM-free unit tests of the UI modules: `node --test ui/dev/`
+// (Node ≥ 18, no packages). The rendering itself is checked in a real
+// browser by ui/dev/shoot.mjs.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { LANGS, t } from '../i18n.js';
+import { flatten, seededShuffle, answered, plainText } from '../js/qti.js';
+import { blocked } from '../js/lockdown.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ui = join(here, '..');
+
+test('Dutch and English have the same keys, of the same kind', () => {
+  const nl = LANGS.nl;
+  const en = LANGS.en;
+  assert.deepEqual(Object.keys(en).sort(), Object.keys(nl).sort());
+  for (const k of Object.keys(nl)) assert.equal(typeof en[k], typeof nl[k], k);
+});
+
+test('placeholders are filled, plurals work', () => {
+  assert.equal(t('location.room', { room: 'B2.14' }), 'Lokaal: B2.14');
+  assert.equal(t('login.attempts', { n: 1 }), 'Nog 1 poging.');
+  assert.equal(t('login.attempts', { n: 2 }), 'Nog 2 pogingen.');
+  assert.equal(t('no.such.key'), 'no.such.key');
+});
+
+test('every t() key used in the code exists', () => {
+  const files = ['js/main.js', 'js/screens.js', 'js/exam.js', 'js/qti.js', 'js/dialog.js'];
+  const missing = [];
+  for (const f of files) {
+    const src = readFileSync(join(ui, f), 'utf8');
+    for (const m of src.matchAll(/\bt\('([a-z0-9_.-]+)'/g)) if (!(m[1] in LANGS.nl)) missing.push(`${f}: ${m[1]}`);
+  }
+  assert.deepEqual(missing, []);
+});
+
+test('no innerHTML, eval, inline handlers or inline styles in the app', () => {
+  const bad = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'dev') walk(p);
+      } else if (/\.(js|html)$/.test(e.name)) {
+        const src = readFileSync(p, 'utf8');
+        for (const re of [/innerHTML/, /outerHTML/, /insertAdjacentHTML/, /\beval\(/, /new Function\(/, /document\.write/, /\son[a-z]+="/, /\sstyle="/, /<script>(?!\s*<\/script>)/]) {
+          if (re.test(src)) bad.push(`${p}: ${re}`);
+        }
+      }
+    }
+  };
+  walk(ui);
+  assert.deepEqual(bad, []);
+});
+
+test('seeded shuffle is stable and keeps fixed entries in place', () => {
+  const list = ['a', 'b', 'c', 'd', 'e', 'f'].map((id, i) => ({ id, fixed: i === 5 }));
+  const one = seededShuffle(list, 'seed-1').map((x) => x.id);
+  const two = seededShuffle(list, 'seed-1').map((x) => x.id);
+  assert.deepEqual(one, two);
+  assert.equal(one[5], 'f');
+  assert.deepEqual([...one].sort(), ['a', 'b', 'c', 'd', 'e', 'f']);
+});
+
+const item = (ref) => ({ kind: 'item', ref_identifier: ref, identifier: ref, title: ref, responses: [], body: [] });
+
+test('flatten: one page per item, a keep_together section is one page, linear wins', () => {
+  const model = flatten({
+    title: 'T',
+    test_parts: [
+      { identifier: 'p1', navigation_mode: 'nonlinear', sections: [
+        { identifier: 's1', title: 'S1', visible: true, keep_together: false, shuffle: false, rubric_blocks: [], parts: [
+          item('i1'),
+          { kind: 'section', identifier: 's2', title: 'S2', visible: true, keep_together: true, shuffle: false, rubric_blocks: [], parts: [item('i2'), item('i3')] },
+          item('i4'),
+        ] },
+      ] },
+      { identifier: 'p2', navigation_mode: 'linear', sections: [
+        { identifier: 's3', title: 'S3', visible: false, keep_together: false, shuffle: false, rubric_blocks: [], parts: [item('i5')] },
+      ] },
+    ],
+  }, 'seed');
+  assert.deepEqual(model.items.map((x) => x.ref), ['i1', 'i2', 'i3', 'i4', 'i5']);
+  assert.deepEqual(model.pages, [[0], [1, 2], [3], [4]]);
+  assert.equal(model.navigation, 'linear');
+  assert.deepEqual(model.items[1].sections.map((s) => s.identifier), ['s1', 's2']);
+});
+
+test('flatten accepts a shell-flattened {items} model', () => {
+  const model = flatten({ title: 'T', navigation: 'nonlinear', items: [item('a'), item('b')] }, 's');
+  assert.deepEqual(model.items.map((x) => x.ref), ['a', 'b']);
+  assert.deepEqual(model.pages, [[0], [1]]);
+});
+
+test('answered: empty strings, arrays and nulls do not count', () => {
+  assert.equal(answered(undefined), false);
+  assert.equal(answered({ RESPONSE: null }), false);
+  assert.equal(answered({ RESPONSE: '  ' }), false);
+  assert.equal(answered({ RESPONSE: [] }), false);
+  assert.equal(answered({ A: null, B: 'x' }), true);
+  assert.equal(answered({ RESPONSE: ['S1 T1'] }), true);
+});
+
+test('plainText flattens content for options and read-aloud', () => {
+  const nodes = [{ type: 'element', tag: 'p', attrs: {}, children: [{ type: 'text', text: 'Hello ' }, { type: 'element', tag: 'strong', attrs: {}, children: [{ type: 'text', text: 'world' }] }] }, { type: 'image', src: 'x.png', alt: 'a chart' }];
+  assert.equal(plainText(nodes), 'Hello world a chart');
+});
+
+test('lockdown blocks reload, print, find and devtools, not typing', () => {
+  const k = (key, mods = {}) => blocked({ key, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, target: null, ...mods });
+  assert.equal(k('r', { ctrlKey: true }), true);
+  assert.equal(k('F5'), true);
+  assert.equal(k('p', { ctrlKey: true }), true);
+  assert.equal(k('f', { ctrlKey: true }), true);
+  assert.equal(k('I', { ctrlKey: true, shiftKey: true }), true);
+  assert.equal(k('ArrowLeft', { altKey: true }), true);
+  assert.equal(k('r'), false);
+  assert.equal(k('c', { ctrlKey: true }), false);
+  assert.equal(k('Tab'), false);
+});
