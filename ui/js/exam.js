@@ -19,6 +19,7 @@ const SAVE_RETRY_MS = 2000;
 /** Exam state that outlives a re-render (language switch, lock and unlock). */
 const state = {
   key: null,
+  instrument: null,
   model: null,
   answers: new Map(), // ref -> {responseId: value}
   flags: new Set(),
@@ -28,8 +29,7 @@ const state = {
   onSaveState: null,
 };
 
-function instrumentKey(view) {
-  const i = view.instrument;
+function instrumentKey(view, i) {
   if (!i) return null;
   const s = view.student ? view.student.number : '';
   return `${s}/${i.identifier || i.title}/${i.item_count ?? (i.items ? i.items.length : '')}`;
@@ -117,15 +117,18 @@ function accommodations(view) {
  */
 export function mountExam(root, view, { onSaveState, render }) {
   state.onSaveState = onSaveState;
-  const key = instrumentKey(view);
-  if (!view.instrument) {
+  // The shell may send the instrument once and null afterwards: keep it.
+  const instrument = view.instrument || state.instrument;
+  const key = instrumentKey(view, instrument);
+  if (!instrument) {
     root.append(h('section', { id: 'screen-exam', class: 'screen', 'aria-labelledby': 'exam-wait' }, h('h1', { id: 'exam-wait', tabindex: '-1' }, t('phase.unknown'))));
     return { update() {}, unmount() {}, focus() {} };
   }
   if (key !== state.key) {
     state.key = key;
-    const seed = view.instrument.shuffle_seed || key;
-    state.model = flatten(view.instrument, seed);
+    state.instrument = instrument;
+    const seed = instrument.shuffle_seed || key;
+    state.model = flatten(instrument, seed);
     state.answers = new Map();
     state.flags = new Set();
     state.page = 0;
@@ -241,7 +244,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     const ctx = {
       item: entry,
       seed: model.seed,
-      media: view.instrument.media || null,
+      media: instrument.media || null,
       spellcheck: acc.spellcheck,
       headingBase: 2,
       counters,
@@ -370,6 +373,8 @@ export function mountExam(root, view, { onSaveState, render }) {
       // Answers and page are the UI's own; the header shows time and sync.
     },
     unmount() {
+      // Leaving the exam screen (lock, hand-in): send what is pending now.
+      for (const [ref, s] of state.saves) if (s.timer && !s.failed) flush(ref);
       if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
       const dlg = document.getElementById('submit-dialog');
       if (dlg) dlg.remove();
@@ -385,6 +390,7 @@ export function mountExam(root, view, { onSaveState, render }) {
 export function resetExam() {
   for (const s of state.saves.values()) if (s.timer) clearTimeout(s.timer);
   state.key = null;
+  state.instrument = null;
   state.model = null;
   state.answers = new Map();
   state.flags = new Set();

@@ -136,8 +136,7 @@ function updateSync(view) {
   }
   sync.className = `sync ${st === 'offline' ? 'offline' : localPending > 0 || st === 'syncing' ? 'syncing' : 'saved'}`;
   setText(syncGlyph, glyph);
-  setText(syncText, text);
-  sync.title = view.sync.pending ? t('sync.pending', { n: view.sync.pending }) : '';
+  setText(syncText, st === 'offline' && view.sync.pending ? `${text} (${t('sync.pending', { n: view.sync.pending })})` : text);
   if (lastSyncState && lastSyncState !== st) {
     if (st === 'offline') announce(t('sync.announce.offline'));
     else if (lastSyncState === 'offline') announce(t('sync.announce.online'));
