@@ -419,9 +419,22 @@ export function has(key) {
   return key in nl;
 }
 
-/** A startup step's name in plain words, or the step id when unknown. */
+// kiosk-core names its startup steps in Dutch words; map them (and plain
+// ids) to the keys above so English works too. Unknown names show as sent.
+const STEP_ALIASES = {
+  'beleid gecontroleerd': 'policy',
+  'apparaatsleutel geladen': 'device_key',
+  'logboek geopend': 'journal',
+  'afscherming toegepast': 'lockdown',
+  'procesbewaking gestart': 'guard',
+  'locatie gecontroleerd': 'location',
+  'examenserver bereikt': 'hub',
+};
+
+/** A startup step's name in plain words, or the step as sent when unknown. */
 export function stepName(step) {
-  return has(`step.${step}`) ? t(`step.${step}`) : step;
+  const id = STEP_ALIASES[step] || step;
+  return has(`step.${id}`) ? t(`step.${id}`) : step;
 }
 
 /** Bytes in a human unit, in the current language's number format. */

@@ -81,7 +81,7 @@
     notices: [],
   };
 
-  const startup = (n, failedAt) => ['policy', 'journal', 'device_key', 'lockdown', 'guard', 'location', 'hub'].map((step, i) => ({
+  const startup = (n, failedAt) => ['beleid gecontroleerd', 'apparaatsleutel geladen', 'logboek geopend', 'afscherming toegepast', 'procesbewaking gestart', 'locatie gecontroleerd', 'examenserver bereikt'].map((step, i) => ({
     step,
     state: failedAt === i ? 'failed' : i < n ? 'done' : i === n ? 'running' : 'running',
   })).slice(0, failedAt !== undefined ? failedAt + 1 : n + 1);
@@ -101,7 +101,7 @@
 
   window.__MOCK_STATES = {
     boot: v({ phase: 'boot', startup: startup(3) }),
-    boot_failed: v({ phase: 'lockdown', startup: startup(6, 4), startup_failure: { step: 'guard', reason: 'The process guard needs the privileged helper, which is not running (exam-kiosk-helper.service).' } }),
+    boot_failed: v({ phase: 'lockdown', startup: startup(6, 4), startup_failure: { step: 'procesbewaking gestart', reverted: [], reason: 'The process guard needs the privileged helper, which is not running (exam-kiosk-helper.service).' } }),
     location_checking: v({ phase: 'location_check', location: null }),
     location_ok: v({ phase: 'location_check', location: { approved: true, location: 'B2.14', failed: [] } }),
     location_refused: v({ phase: 'location_check', location: { approved: false, location: null, failed: ['Beacon B2.14: geen antwoord binnen 2 s', 'Wi-Fi-netwerk "school-examen" niet gevonden', 'Gateway-MAC komt niet overeen met een examenlokaal'] } }),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { LANGS, t } from '../i18n.js';
+import { LANGS, t, stepName } from '../i18n.js';
 import { flatten, seededShuffle, answered, plainText } from '../js/qti.js';
 import { blocked } from '../js/lockdown.js';
 
@@ -121,4 +121,10 @@ test('lockdown blocks reload, print, find and devtools, not typing', () => {
   assert.equal(k('r'), false);
   assert.equal(k('c', { ctrlKey: true }), false);
   assert.equal(k('Tab'), false);
+});
+
+test('kiosk-core step names map to translated labels', () => {
+  assert.equal(stepName('procesbewaking gestart'), 'Bewaking van programma’s starten');
+  assert.equal(stepName('guard'), 'Bewaking van programma’s starten');
+  assert.equal(stepName('iets nieuws'), 'iets nieuws');
 });
