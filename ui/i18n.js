@@ -24,8 +24,8 @@ const nl = {
   'save.failed': 'Je antwoord kon niet worden opgeslagen: {msg}. We proberen het opnieuw.',
 
   'timer.label': 'Resterende tijd',
-  'timer.paused.invigilator': 'Klok gepauzeerd door de surveillant',
-  'timer.paused.locked': 'Klok staat stil zolang het examen vergrendeld is',
+  'timer.paused.invigilator': 'gepauzeerd door de surveillant',
+  'timer.paused.locked': 'klok staat stil',
   'timer.announce': (p) => `Nog ${p.min} ${p.min === 1 ? 'minuut' : 'minuten'}.`,
   'timer.over': 'De tijd is om.',
   'timer.hms': (p) => `${p.h} uur ${p.m} minuten`,
@@ -215,8 +215,8 @@ const en = {
   'save.failed': 'Your answer could not be saved: {msg}. Trying again.',
 
   'timer.label': 'Time left',
-  'timer.paused.invigilator': 'Clock paused by the invigilator',
-  'timer.paused.locked': 'The clock stands still while the exam is locked',
+  'timer.paused.invigilator': 'paused by the invigilator',
+  'timer.paused.locked': 'clock stopped',
   'timer.announce': (p) => `${p.min} ${p.min === 1 ? 'minute' : 'minutes'} left.`,
   'timer.over': 'Time is up.',
   'timer.hms': (p) => `${p.h} hours ${p.m} minutes`,
