@@ -1,6 +1,7 @@
 // A scripted stand-in for window.__TAURI__ (NOT loaded by the app).
 //
 // preview.html?state=login            start in a named state (see states.js)
+//             &instrument=examples     use a real render model (render-fixtures.sh)
 //             &lang=en                 (the UI's own toggle is the real switch)
 //             &flow=1                  interactive flow: login 1234567 / demo,
 //                                      invigilator PIN 1234
@@ -12,6 +13,18 @@
   const params = new URLSearchParams(location.search);
   const states = window.__MOCK_STATES;
   const clone = (x) => JSON.parse(JSON.stringify(x));
+  // &instrument=NAME: use kiosk-core's real render model from
+  // dev/fixtures/NAME.json (written by render-fixtures.sh) in every state.
+  const fixture = params.get('instrument');
+  if (fixture) {
+    const xhr = new XMLHttpRequest();
+    xhr.open('GET', `fixtures/${encodeURIComponent(fixture)}.json`, false);
+    xhr.send();
+    if (xhr.status === 200) {
+      const real = JSON.parse(xhr.responseText);
+      for (const s of Object.values(states)) if (s.instrument) s.instrument = real;
+    }
+  }
   let view = clone(states[params.get('state') || 'boot'] || states.boot);
   const listeners = [];
   const calls = [];

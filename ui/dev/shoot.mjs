@@ -11,8 +11,9 @@
 // Exit status 1 when an axe violation, a console error or a flow step fails.
 
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const tools = process.env.UI_TOOLS || '/tmp/ui-tools';
 const require = createRequire(join(tools, 'package.json'));
@@ -89,21 +90,23 @@ async function shots(browser) {
   }
 }
 
-async function itemShots(browser) {
+async function itemShots(browser, instrument = null) {
   const { page, errors } = await newPage(browser);
-  await page.goto(`${base}?state=exam`);
+  await page.goto(`${base}?state=exam${instrument ? `&instrument=${instrument}` : ''}`);
+  const prefix = instrument ? `${instrument}_` : '';
   await page.waitForSelector('#screen-exam');
   const refs = await page.$$eval('[data-review]', (els) => els.map((e) => e.dataset.review));
   for (const ref of refs) {
     await page.click(`[data-review="${ref}"]`);
     await page.waitForSelector(`[data-item-id="${ref}"]`);
-    await page.screenshot({ path: join(out, `item_${ref}.png`) });
-    await axe(page, `item ${ref}`);
-    console.log(`shot item_${ref}.png`);
+    const file = `${prefix}item_${ref.replace(/[^\w.-]/g, '_')}.png`;
+    await page.screenshot({ path: join(out, file) });
+    await axe(page, file);
+    console.log(`shot ${file}`);
   }
   await page.click('#layout-toggle');
-  await page.screenshot({ path: join(out, 'exam_scroll.png') });
-  await axe(page, 'exam_scroll');
+  await page.screenshot({ path: join(out, `${prefix}exam_scroll.png`), fullPage: false });
+  await axe(page, `${prefix}exam_scroll`);
   for (const e of errors) fail(`items: console: ${e}`);
   await page.close();
 }
@@ -224,6 +227,11 @@ try {
   await shots(browser);
   if (!only) {
     await itemShots(browser);
+    // kiosk-core's real render models, when render-fixtures.sh has made them.
+    const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+    if (existsSync(fixtures)) {
+      for (const f of readdirSync(fixtures).filter((x) => x.endsWith('.json'))) await itemShots(browser, f.replace(/\.json$/, ''));
+    }
     await flow(browser);
     await timerAnnouncements(browser);
   }
