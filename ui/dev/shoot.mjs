@@ -128,6 +128,12 @@ async function flow(browser) {
   await page.waitForSelector('#login-attempts');
   await expect(page.textContent('#login-error').then((t) => /2/.test(t)), 'wrong code shows remaining attempts');
   await expect(page.evaluate(() => document.activeElement.id === 'access-code' && document.activeElement.value === ''), 'wrong code clears and focuses the code');
+  await page.evaluate(() => window.__mock.patch({ login_error: { message: 'Geblokkeerd.', remaining_attempts: 0 } }));
+  await page.waitForFunction(() => document.querySelector('#login-submit').disabled);
+  await expect(Promise.resolve(true), 'no attempts left disables the login button');
+  await page.evaluate(() => window.__mock.patch({ login_error: null }));
+  await page.waitForFunction(() => !document.querySelector('#login-submit').disabled);
+  await page.focus('#access-code');
   await page.keyboard.type('demo');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#screen-assignment');

@@ -279,7 +279,7 @@ function choiceInteraction(n, ctx) {
       h('div', { class: 'choice' },
         input,
         h('label', { for: id },
-          letter ? h('span', { class: 'choice-letter', 'aria-hidden': 'true' }, letter) : null,
+          letter ? h('span', { class: 'choice-letter' }, letter, h('span', { class: 'sr-only' }, ':')) : null,
           h('span', { class: 'choice-content' }, renderNodes(c.content, { ...ctx, phrasing: true })))),
     );
   });
@@ -323,7 +323,7 @@ function extendedText(n, ctx) {
     spellcheck: ctx.spellcheck ? 'true' : 'false',
     autocapitalize: 'off',
     autocomplete: 'off',
-    'aria-describedby': countId,
+    'aria-describedby': n.prompt && n.prompt.length ? `${promptId} ${countId}` : countId,
     dataset: { response: rid },
     oninput: (e) => {
       ctx.set(rid, e.target.value);

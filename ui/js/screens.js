@@ -33,7 +33,8 @@ async function run(button, busyText, errorEl, app, f) {
     setText(errorEl, err.message);
   } finally {
     if (button.isConnected) {
-      button.disabled = false;
+      // A screen may have blocked the button meanwhile (no attempts left).
+      button.disabled = button.dataset.blocked === 'true';
       button.removeAttribute('aria-busy');
       setText(button, text);
     }
@@ -180,9 +181,10 @@ export function login(root, view, app) {
         if (le.remaining_attempts !== null && le.remaining_attempts !== undefined) {
           error.append(' ', h('strong', { id: 'login-attempts' }, t('login.attempts', { n: le.remaining_attempts })));
         }
-        const locked = le.remaining_attempts === 0;
-        submit.disabled = locked;
       }
+      const blocked = Boolean(le && le.remaining_attempts === 0);
+      submit.dataset.blocked = String(blocked);
+      if (submit.getAttribute('aria-busy') !== 'true') submit.disabled = blocked;
     }
   };
   update(view);
