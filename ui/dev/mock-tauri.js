@@ -74,6 +74,7 @@
     },
     start_exam: () => patch(Object.assign(clone(states.exam), { phase: 'in_exam' })),
     save_answer: ({ itemId, value }) => {
+      if (view.phase !== 'in_exam') throw 'Antwoorden kunnen nu niet worden opgeslagen.';
       seq += 1;
       saved.push({ itemId, value: clone(value), seq, at: Date.now() });
       view.answers = Object.assign({}, view.answers, { [itemId]: clone(value) });

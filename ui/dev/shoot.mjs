@@ -186,7 +186,9 @@ async function flow(browser) {
     return e.defaultPrevented;
   }).concat([(() => { const e = new KeyboardEvent('keydown', { key: 'F5', bubbles: true, cancelable: true }); document.body.dispatchEvent(e); return e.defaultPrevented; })()]));
   await expect(Promise.resolve(prevented.every(Boolean)), 'Ctrl+R/P/F and F5 blocked');
-  // Lock mid-exam and unlock.
+  // Lock mid-exam, within the debounce of a change, and unlock.
+  await page.click('[data-review="item-4"]');
+  await page.fill('[data-item-id="item-4"] textarea', 'typed just before the lock');
   await page.evaluate(() => window.__mock.patch({ phase: 'locked', lock_reason: 'AnyDesk werd gestart.', instrument: null }));
   await page.waitForSelector('#screen-locked');
   await page.fill('#unlock-pin', '0000');
@@ -197,7 +199,9 @@ async function flow(browser) {
   await page.fill('#unlock-pin', '1234');
   await page.click('#unlock-submit');
   await page.waitForSelector('#screen-exam');
-  await expect(page.evaluate(() => document.querySelector('[data-item-id="item-3"] input.text-entry') === null && document.querySelector('[data-item-id="item-5"]') !== null), 'after unlock the same item is shown');
+  await expect(page.evaluate(() => document.querySelector('[data-item-id="item-4"] textarea').value === 'typed just before the lock'), 'after unlock the same item is shown, with the text');
+  await page.waitForFunction(() => window.__mock.saved.some((s) => s.itemId === 'item-4' && s.value.RESPONSE === 'typed just before the lock'), null, { timeout: 3000 }).catch(() => null);
+  await expect(page.evaluate(() => window.__mock.saved.some((s) => s.itemId === 'item-4' && s.value.RESPONSE === 'typed just before the lock')), 'a save refused during the lock is sent after the unlock');
   await expect(page.getAttribute('[data-review="item-1"]', 'aria-label').then((l) => /beantwoord/.test(l) && /gemarkeerd/.test(l)), 'answers and flags kept across the lock (instrument sent once)');
   // Submit: dialog, Escape closes, then confirm.
   await page.click('#submit-exam');

@@ -18,6 +18,7 @@ const SAVE_RETRY_MS = 2000;
 
 /** Exam state that outlives a re-render (language switch, lock and unlock). */
 const state = {
+  active: false,
   key: null,
   instrument: null,
   model: null,
@@ -63,7 +64,9 @@ function flush(ref) {
       s.failed = false;
     })
     .catch((err) => {
-      if (!s.failed) announce(t('save.failed', { msg: err.message }), true);
+      // While the exam screen is away (locked) the shell refuses saves; they
+      // are retried and sent again as soon as the exam is back.
+      if (!s.failed && state.active) announce(t('save.failed', { msg: err.message }), true);
       s.failed = true;
       s.dirty = true;
     })
@@ -367,12 +370,16 @@ export function mountExam(root, view, { onSaveState, render }) {
   }
 
   drawItems(false);
+  state.active = true;
+  // Saves refused while the exam was locked: send them now.
+  for (const [ref, s] of state.saves) if (s.failed && !s.inflight) flush(ref);
 
   return {
     update() {
       // Answers and page are the UI's own; the header shows time and sync.
     },
     unmount() {
+      state.active = false;
       // Leaving the exam screen (lock, hand-in): send what is pending now.
       for (const [ref, s] of state.saves) if (s.timer && !s.failed) flush(ref);
       if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
