@@ -275,16 +275,16 @@ export function waiting(root, view, app) {
 // --------------------------------------------------------------------------
 // Lock screen and resume, both with the invigilator's form.
 
-function unlockForm(app, submitText) {
+function unlockForm(app, submitText, resume = false) {
   const pin = h('input', { id: 'unlock-pin', name: 'unlock-pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', required: true });
   const reason = h('textarea', { id: 'unlock-reason', name: 'unlock-reason', rows: '2', autocomplete: 'off', required: true });
   const error = h('div', { id: 'unlock-error', class: 'error', role: 'alert' });
   const submit = h('button', { type: 'submit', id: 'unlock-submit', class: 'primary' }, submitText);
   const form = h('form', { id: 'unlock-form', class: 'form unlock', novalidate: true, 'aria-labelledby': 'unlock-title' },
     h('h2', { id: 'unlock-title' }, t('unlock.title')),
-    h('p', { class: 'hint' }, t('unlock.intro')),
+    h('p', { class: 'hint' }, t(resume ? 'unlock.resume.intro' : 'unlock.intro')),
     field('unlock-pin', t('unlock.pin'), pin),
-    field('unlock-reason', t('unlock.reason'), reason, t('unlock.reason.hint')),
+    field('unlock-reason', t('unlock.reason'), reason, t(resume ? 'unlock.resume.reason.hint' : 'unlock.reason.hint')),
     error,
     submit);
   form.addEventListener('submit', (e) => {
@@ -317,7 +317,7 @@ export function locked(root, view, app) {
   const what = h('p', { id: 'lock-reason', class: 'lock-reason' });
   const clock = h('p', { id: 'lock-clock' });
   const unlock = unlockForm(app, t('unlock.submit'));
-  const el = h('section', { id: 'screen-locked', class: 'screen locked', 'aria-labelledby': 'screen-locked-title' },
+  const el = h('section', { id: 'screen-locked', class: 'screen locked with-unlock', 'aria-labelledby': 'screen-locked-title' },
     h('div', { class: 'lock-message', role: 'alert' },
       h('h1', { id: 'screen-locked-title', tabindex: '-1' }, h('span', { class: 'lock-icon', 'aria-hidden': 'true' }, '⚠'), ' ', t('locked.title')),
       h('h2', {}, t('locked.what')),
@@ -337,10 +337,14 @@ export function locked(root, view, app) {
 }
 
 export function resume(root, view, app) {
-  const unlock = unlockForm(app, t('unlock.resume.submit'));
-  const el = screen('screen-resume', t('resume.title'),
-    h('p', { class: 'lead' }, t('resume.intro')),
-    h('p', { class: 'call' }, t('resume.wait')),
+  const unlock = unlockForm(app, t('unlock.resume.submit'), true);
+  const el = h('section', { id: 'screen-resume', class: 'screen with-unlock', 'aria-labelledby': 'screen-resume-title' },
+    h('div', {},
+      h('h1', { id: 'screen-resume-title', tabindex: '-1' }, t('resume.title')),
+      h('p', { class: 'lead' }, t('resume.intro')),
+      view.student ? h('p', { class: 'big' }, `${view.student.name} (${view.student.number})`) : null,
+      view.assignment ? h('p', {}, view.assignment.exam) : null,
+      h('p', { class: 'call' }, t('resume.wait'))),
     unlock.form);
   root.append(el);
   unlock.update(view);
