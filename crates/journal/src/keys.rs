@@ -213,6 +213,94 @@ impl KeyStore {
     }
 }
 
+/// First line of a secret file written by [`KeyStore::create_secret`].
+const SECRET_FILE_HEADER: &str = "exam-kiosk secret v1 (32 bytes, base64)";
+
+impl KeyStore {
+    /// Creates a new random 32-byte secret (e.g. the answer-store key) in
+    /// this store; refuses to overwrite an existing one. A store holds either
+    /// a device key or a secret, so use a separate entry or file.
+    pub fn create_secret(&self) -> Result<[u8; 32], KeyError> {
+        use ring::rand::SecureRandom as _;
+        let mut secret = [0u8; 32];
+        SystemRandom::new().fill(&mut secret).map_err(|_| KeyError::Random)?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(secret);
+        match self {
+            Self::File(path) => write_secret_file(path, &encoded)?,
+            Self::Keyring { entry } => keyring_store::create(entry, &encoded)?,
+        }
+        Ok(secret)
+    }
+
+    /// Loads a secret created by [`KeyStore::create_secret`].
+    pub fn load_secret(&self) -> Result<[u8; 32], KeyError> {
+        let encoded = match self {
+            Self::File(path) => read_secret_file(path)?,
+            Self::Keyring { entry } => keyring_store::load(entry)?,
+        };
+        let damaged = |reason: String| KeyError::Damaged { store: self.to_string(), reason };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|e| damaged(format!("not base64 ({e})")))?;
+        bytes.try_into().map_err(|b: Vec<u8>| damaged(format!("{} bytes, expected 32", b.len())))
+    }
+
+    /// Loads the secret, creating it first when the store has none.
+    pub fn load_or_create_secret(&self) -> Result<[u8; 32], KeyError> {
+        match self.load_secret() {
+            Err(KeyError::Missing(_)) => match self.create_secret() {
+                Err(KeyError::AlreadyExists(_)) => self.load_secret(),
+                other => other,
+            },
+            other => other,
+        }
+    }
+}
+
+fn write_secret_file(path: &Path, encoded: &str) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.to_owned(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyError::AlreadyExists(format!("file:{}", path.display()))
+        } else {
+            io(source)
+        }
+    })?;
+    writeln!(file, "{SECRET_FILE_HEADER}\n{encoded}").map_err(io)?;
+    file.sync_all().map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+fn read_secret_file(path: &Path) -> Result<String, KeyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            KeyError::Missing(format!("file:{}", path.display()))
+        } else {
+            KeyError::Io { path: path.to_owned(), source }
+        }
+    })?;
+    let mut lines = text.lines();
+    if lines.next() != Some(SECRET_FILE_HEADER) {
+        return Err(KeyError::Damaged {
+            store: format!("file:{}", path.display()),
+            reason: format!("first line is not {SECRET_FILE_HEADER:?}"),
+        });
+    }
+    Ok(lines.collect())
+}
+
 fn write_key_file(path: &Path, encoded: &str) -> Result<(), KeyError> {
     let io = |source| KeyError::Io { path: path.to_owned(), source };
     let mut options = std::fs::OpenOptions::new();
@@ -330,6 +418,20 @@ mod tests {
         let path = dir.path().join("k");
         std::fs::write(&path, format!("{KEY_FILE_HEADER}\nnot-base64!")).unwrap();
         assert!(matches!(KeyStore::File(path).load(), Err(KeyError::Damaged { .. })));
+    }
+
+    #[test]
+    fn secret_store_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::File(dir.path().join("s"));
+        assert!(matches!(store.load_secret(), Err(KeyError::Missing(_))));
+        let a = store.load_or_create_secret().unwrap();
+        assert_eq!(store.load_or_create_secret().unwrap(), a);
+        assert!(matches!(store.create_secret(), Err(KeyError::AlreadyExists(_))));
+        // A device key file is not a secret file.
+        let dev = KeyStore::File(dir.path().join("d"));
+        dev.create().unwrap();
+        assert!(matches!(dev.load_secret(), Err(KeyError::Damaged { .. })));
     }
 
     #[test]

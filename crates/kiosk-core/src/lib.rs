@@ -5,3 +5,5 @@ pub mod environment;
 pub mod guard;
 pub mod hub;
 pub mod session;
+pub mod instrument;
+pub mod answers;

@@ -8,6 +8,7 @@ mod device;
 mod enrol;
 mod exit;
 mod guard;
+mod instrument;
 mod invigilator;
 mod journal;
 mod location;
@@ -47,6 +48,9 @@ enum Command {
     /// Invigilators (PIN hashes for the policy's roster).
     #[command(subcommand)]
     Invigilator(invigilator::InvigilatorCommand),
+    /// Exam instrument packages (pack, inspect, verify, render).
+    #[command(subcommand)]
+    Instrument(instrument::InstrumentCommand),
     /// Enrol this device with the school's exam-hub (client certificate, pinned school CA).
     Enrol(enrol::EnrolArgs),
 }
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Guard(cmd) => guard::run(cmd),
         Command::Invigilator(cmd) => invigilator::run(cmd),
         Command::Enrol(args) => enrol::run(args),
+        Command::Instrument(cmd) => instrument::run(cmd),
     };
     outcome.into()
 }

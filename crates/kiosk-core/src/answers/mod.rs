@@ -1,0 +1,514 @@
+//! The answer store: every change a student makes is saved locally,
+//! encrypted (AES-256-GCM), append-only and fsynced before it is reported as
+//! saved, and queued for the hub until the hub's signed receipt acknowledges
+//! it. See `docs/answers.md` for the file format and the guarantees.
+//!
+//! ```no_run
+//! use kiosk_core::answers::{AnswerKey, AnswerStore};
+//! use exam_journal::KeyStore;
+//!
+//! fn example(receipt_from_hub: impl Fn(&exam_protocol::AnswerUpload) -> exam_protocol::AnswerReceipt)
+//!     -> Result<(), Box<dyn std::error::Error>> {
+//!     let key = AnswerKey::from_store(&KeyStore::Keyring { entry: "answer-store-key".into() })?;
+//!     let dir = std::path::Path::new("/var/lib/exam-kiosk/answers/S1");
+//!     let mut store = AnswerStore::open_or_create(dir, &key, "S1", "instr-1")?;
+//!     store.save("ITM-1", "RESPONSE", serde_json::json!("B"))?; // durable when this returns
+//!     if let Some(upload) = store.pending_upload() {
+//!         let receipt = receipt_from_hub(&upload); // HubClient::upload_answers + receipt.verify
+//!         store.ack(&receipt)?;
+//!     }
+//!     Ok(())
+//! }
+//! ```
+
+mod log;
+
+pub use log::{LOG_FILE, LOG_MAGIC, MAX_RECORD_BYTES, RECORD_AAD_DOMAIN};
+
+use exam_protocol::{AnswerReceipt, AnswerUpload};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// `format` of an [`AnswerSnapshot`].
+pub const SNAPSHOT_FORMAT: &str = "exam-kiosk-answers/1";
+/// Default keyring entry of the answer-store key.
+pub const DEFAULT_KEY_ENTRY: &str = "answer-store-key";
+/// Longest item or response identifier accepted.
+pub const MAX_ID_BYTES: usize = 256;
+/// Largest single response value (JSON bytes), e.g. an essay.
+pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+
+/// Why the answer store refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    /// File system trouble.
+    #[error("answer store {path}: {source}")]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The key does not belong to this store.
+    #[error("answer store {0}: the key does not open this store (wrong key)")]
+    WrongKey(PathBuf),
+    /// A record that is not the last one does not decrypt or parse: tampering or damage.
+    #[error("answer store {path}: damaged at byte {offset}: {reason}")]
+    Damaged {
+        /// The log file.
+        path: PathBuf,
+        /// Byte offset of the bad record.
+        offset: u64,
+        /// What.
+        reason: String,
+    },
+    /// Another process holds the store open.
+    #[error("answer store {0} is in use by another process")]
+    Locked(PathBuf),
+    /// The store belongs to another sitting or instrument.
+    #[error("answer store is for sitting {found}, not {expected}")]
+    WrongSitting {
+        /// Asked for.
+        expected: String,
+        /// In the store.
+        found: String,
+    },
+    /// The final submission was made; no further changes.
+    #[error("the answers were handed in; no further changes are accepted")]
+    Submitted,
+    /// An argument is out of bounds.
+    #[error("invalid answer: {0}")]
+    Invalid(String),
+    /// The key store failed.
+    #[error("answer key: {0}")]
+    Key(#[from] exam_journal::KeyError),
+    /// The system random generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+/// The answer store's AES-256-GCM key.
+#[derive(Clone)]
+pub struct AnswerKey(pub(crate) [u8; 32]);
+
+impl std::fmt::Debug for AnswerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerKey(..)")
+    }
+}
+
+impl AnswerKey {
+    /// From raw bytes (tests).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        AnswerKey(bytes)
+    }
+
+    /// Loads the key from the OS keyring or a key file, creating it when missing.
+    pub fn from_store(store: &exam_journal::KeyStore) -> Result<Self, AnswerError> {
+        Ok(AnswerKey(store.load_or_create_secret()?))
+    }
+}
+
+/// One saved response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedResponse {
+    /// The value as the UI gave it (`null` = cleared).
+    pub value: serde_json::Value,
+    /// The save that set it.
+    pub seq: u64,
+    /// When, unix ms.
+    pub time_ms: i64,
+}
+
+/// The answers of a sitting as the hub receives them (the `answers` of an
+/// [`AnswerUpload`]) and as a new PC restores them ([`AnswerStore::restore`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSnapshot {
+    /// Always [`SNAPSHOT_FORMAT`].
+    pub format: String,
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Instrument id.
+    pub instrument_id: String,
+    /// The last save included.
+    pub seq: u64,
+    /// True when this is the final submission.
+    pub final_submission: bool,
+    /// item ref identifier -> response identifier -> value.
+    pub responses: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Items the student flagged for review.
+    pub flagged: BTreeSet<String>,
+}
+
+/// What a save returns: the answer is durable on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    /// The save's sequence number.
+    pub seq: u64,
+}
+
+/// The state the UI shows ("alles opgeslagen" / "nog niet bij de hub").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerStatus {
+    /// Last local save.
+    pub saved_seq: u64,
+    /// Last save the hub acknowledged.
+    pub acked_seq: u64,
+    /// Whether the answers were handed in locally.
+    pub submitted: bool,
+    /// Receipt code of the hub's receipt for the final submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_code: Option<String>,
+}
+
+/// Decrypted log records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) enum Record {
+    Open { sitting_id: String, instrument_id: String, time_ms: i64 },
+    Save { seq: u64, time_ms: i64, item: String, response: String, value: serde_json::Value },
+    Flag { seq: u64, time_ms: i64, item: String, flagged: bool },
+    Final { seq: u64, time_ms: i64 },
+    Ack { seq: u64, final_submission: bool, receipt_code: String, time_ms: i64 },
+    Restored { snapshot: AnswerSnapshot, time_ms: i64 },
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    sitting_id: String,
+    instrument_id: String,
+    responses: BTreeMap<String, BTreeMap<String, SavedResponse>>,
+    flagged: BTreeSet<String>,
+    seq: u64,
+    acked: u64,
+    final_seq: Option<u64>,
+    receipt_code: Option<String>,
+}
+
+impl State {
+    fn apply(&mut self, record: &Record) {
+        match record {
+            Record::Open { sitting_id, instrument_id, .. } => {
+                self.sitting_id = sitting_id.clone();
+                self.instrument_id = instrument_id.clone();
+            }
+            Record::Save { seq, time_ms, item, response, value } => {
+                self.seq = self.seq.max(*seq);
+                self.responses
+                    .entry(item.clone())
+                    .or_default()
+                    .insert(response.clone(), SavedResponse { value: value.clone(), seq: *seq, time_ms: *time_ms });
+            }
+            Record::Flag { seq, item, flagged, .. } => {
+                self.seq = self.seq.max(*seq);
+                if *flagged {
+                    self.flagged.insert(item.clone());
+                } else {
+                    self.flagged.remove(item);
+                }
+            }
+            Record::Final { seq, .. } => {
+                self.seq = self.seq.max(*seq);
+                self.final_seq = Some(*seq);
+            }
+            Record::Ack { seq, final_submission, receipt_code, .. } => {
+                self.acked = self.acked.max(*seq);
+                if *final_submission {
+                    self.receipt_code = Some(receipt_code.clone());
+                }
+            }
+            Record::Restored { snapshot, time_ms } => {
+                self.responses = snapshot
+                    .responses
+                    .iter()
+                    .map(|(item, rs)| {
+                        let rs = rs
+                            .iter()
+                            .map(|(r, v)| (r.clone(), SavedResponse { value: v.clone(), seq: snapshot.seq, time_ms: *time_ms }))
+                            .collect();
+                        (item.clone(), rs)
+                    })
+                    .collect();
+                self.flagged = snapshot.flagged.clone();
+                self.seq = snapshot.seq;
+                self.acked = snapshot.seq;
+                self.final_seq = snapshot.final_submission.then_some(snapshot.seq);
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn check_id(what: &str, id: &str) -> Result<(), AnswerError> {
+    if id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
+        return Err(AnswerError::Invalid(format!("{what} must be 1..{MAX_ID_BYTES} bytes without control characters")));
+    }
+    Ok(())
+}
+
+/// An open answer store (one per sitting and student, one writer at a time).
+#[derive(Debug)]
+pub struct AnswerStore {
+    log: log::Log,
+    state: State,
+}
+
+impl AnswerStore {
+    /// Creates a new store in `dir`, or opens the one there (after `kill -9`
+    /// or power loss: a torn last record is set aside; everything reported as
+    /// saved is there).
+    pub fn open_or_create(dir: &Path, key: &AnswerKey, sitting_id: &str, instrument_id: &str) -> Result<Self, AnswerError> {
+        check_id("sitting id", sitting_id)?;
+        check_id("instrument id", instrument_id)?;
+        let (mut log, records) = log::Log::open_or_create(dir, key)?;
+        let mut state = State::default();
+        for r in &records {
+            state.apply(r);
+        }
+        if records.is_empty() {
+            let open = Record::Open { sitting_id: sitting_id.into(), instrument_id: instrument_id.into(), time_ms: now_ms() };
+            log.append(&open)?;
+            state.apply(&open);
+        } else if state.sitting_id != sitting_id || state.instrument_id != instrument_id {
+            return Err(AnswerError::WrongSitting {
+                expected: format!("{sitting_id} ({instrument_id})"),
+                found: format!("{} ({})", state.sitting_id, state.instrument_id),
+            });
+        }
+        Ok(AnswerStore { log, state })
+    }
+
+    /// Opens an existing store, whatever its sitting (for inspection and export).
+    pub fn open_existing(dir: &Path, key: &AnswerKey) -> Result<Self, AnswerError> {
+        let (log, records) = log::Log::open_existing(dir, key)?;
+        let mut state = State::default();
+        for r in &records {
+            state.apply(r);
+        }
+        Ok(AnswerStore { log, state })
+    }
+
+    /// Moves the answers to this PC: opens (or creates) the store in `dir`
+    /// and, when the hub's copy is newer than what is here, records it. A
+    /// local store that is as new or newer is kept as it is.
+    pub fn restore(dir: &Path, key: &AnswerKey, snapshot: &AnswerSnapshot) -> Result<Self, AnswerError> {
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(AnswerError::Invalid(format!("snapshot format {:?}", snapshot.format)));
+        }
+        for (item, rs) in &snapshot.responses {
+            check_id("item", item)?;
+            for r in rs.keys() {
+                check_id("response", r)?;
+            }
+        }
+        let mut store = Self::open_or_create(dir, key, &snapshot.sitting_id, &snapshot.instrument_id)?;
+        if snapshot.seq > store.state.seq {
+            let record = Record::Restored { snapshot: snapshot.clone(), time_ms: now_ms() };
+            store.log.append(&record)?;
+            store.state.apply(&record);
+        }
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        self.log.dir()
+    }
+
+    fn next_seq(&mut self) -> Result<u64, AnswerError> {
+        if self.state.final_seq.is_some() {
+            return Err(AnswerError::Submitted);
+        }
+        Ok(self.state.seq + 1)
+    }
+
+    /// Saves one response (`null` clears it). Returns once it is on disk.
+    pub fn save(&mut self, item: &str, response: &str, value: serde_json::Value) -> Result<Saved, AnswerError> {
+        check_id("item", item)?;
+        check_id("response", response)?;
+        let len = serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(usize::MAX);
+        if len > MAX_VALUE_BYTES {
+            return Err(AnswerError::Invalid(format!("value of {len} bytes; at most {MAX_VALUE_BYTES}")));
+        }
+        let seq = self.next_seq()?;
+        let record = Record::Save { seq, time_ms: now_ms(), item: item.into(), response: response.into(), value };
+        self.log.append(&record)?;
+        self.state.apply(&record);
+        Ok(Saved { seq })
+    }
+
+    /// Flags or unflags an item for review. Returns once it is on disk.
+    pub fn flag(&mut self, item: &str, flagged: bool) -> Result<Saved, AnswerError> {
+        check_id("item", item)?;
+        let seq = self.next_seq()?;
+        let record = Record::Flag { seq, time_ms: now_ms(), item: item.into(), flagged };
+        self.log.append(&record)?;
+        self.state.apply(&record);
+        Ok(Saved { seq })
+    }
+
+    /// Hands in: no change is accepted afterwards; the next upload is the final submission.
+    pub fn submit(&mut self) -> Result<Saved, AnswerError> {
+        let seq = self.next_seq()?;
+        let record = Record::Final { seq, time_ms: now_ms() };
+        self.log.append(&record)?;
+        self.state.apply(&record);
+        Ok(Saved { seq })
+    }
+
+    /// The current answers.
+    pub fn snapshot(&self) -> AnswerSnapshot {
+        let s = &self.state;
+        AnswerSnapshot {
+            format: SNAPSHOT_FORMAT.into(),
+            sitting_id: s.sitting_id.clone(),
+            instrument_id: s.instrument_id.clone(),
+            seq: s.seq,
+            final_submission: s.final_seq.is_some(),
+            responses: s
+                .responses
+                .iter()
+                .map(|(i, rs)| (i.clone(), rs.iter().map(|(r, v)| (r.clone(), v.value.clone())).collect()))
+                .collect(),
+            flagged: s.flagged.clone(),
+        }
+    }
+
+    /// One saved response.
+    pub fn response(&self, item: &str, response: &str) -> Option<&SavedResponse> {
+        self.state.responses.get(item)?.get(response)
+    }
+
+    /// Status for the UI.
+    pub fn status(&self) -> AnswerStatus {
+        AnswerStatus {
+            saved_seq: self.state.seq,
+            acked_seq: self.state.acked,
+            submitted: self.state.final_seq.is_some(),
+            receipt_code: self.state.receipt_code.clone(),
+        }
+    }
+
+    /// What to send to the hub next (`POST /api/v1/answers`), or `None`
+    /// when the hub has everything. Each upload is the whole answer set up
+    /// to `seq`; the hub keeps the highest.
+    pub fn pending_upload(&self) -> Option<AnswerUpload> {
+        if self.state.seq <= self.state.acked {
+            return None;
+        }
+        let snapshot = self.snapshot();
+        Some(AnswerUpload {
+            sitting_id: self.state.sitting_id.clone(),
+            seq: snapshot.seq,
+            final_submission: snapshot.final_submission,
+            answers: serde_json::to_value(&snapshot).unwrap_or(serde_json::Value::Null),
+        })
+    }
+
+    /// Records the hub's receipt (verify its signature first, e.g. with
+    /// `AnswerReceipt::verify`). Everything up to `receipt.seq` is then held by the hub.
+    pub fn ack(&mut self, receipt: &AnswerReceipt) -> Result<(), AnswerError> {
+        if receipt.sitting_id != self.state.sitting_id {
+            return Err(AnswerError::WrongSitting { expected: self.state.sitting_id.clone(), found: receipt.sitting_id.clone() });
+        }
+        if receipt.seq > self.state.seq {
+            return Err(AnswerError::Invalid(format!("receipt for save {} but only {} were made", receipt.seq, self.state.seq)));
+        }
+        if receipt.seq <= self.state.acked && !(receipt.final_submission && self.state.receipt_code.is_none()) {
+            return Ok(());
+        }
+        let record = Record::Ack {
+            seq: receipt.seq,
+            final_submission: receipt.final_submission,
+            receipt_code: receipt.receipt_code.clone(),
+            time_ms: now_ms(),
+        };
+        self.log.append(&record)?;
+        self.state.apply(&record);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> AnswerKey {
+        AnswerKey::from_bytes([7u8; 32])
+    }
+
+    fn receipt(seq: u64, final_submission: bool) -> AnswerReceipt {
+        AnswerReceipt {
+            sitting_id: "S1".into(),
+            student_number: "100".into(),
+            seq,
+            answers_sha256: String::new(),
+            final_submission,
+            time_ms: 0,
+            receipt_code: "ABCD-EFGH".into(),
+            signature: String::new(),
+        }
+    }
+
+    #[test]
+    fn save_reopen_ack_submit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a");
+        let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        assert_eq!(s.save("ITM-1", "RESPONSE", serde_json::json!("B")).unwrap().seq, 1);
+        s.save("ITM-2", "RESPONSE", serde_json::json!(["A", "C"])).unwrap();
+        s.flag("ITM-2", true).unwrap();
+        let up = s.pending_upload().unwrap();
+        assert_eq!(up.seq, 3);
+        s.ack(&receipt(3, false)).unwrap();
+        assert!(s.pending_upload().is_none());
+        drop(s);
+        let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        assert_eq!(s.status().acked_seq, 3);
+        assert_eq!(s.response("ITM-1", "RESPONSE").unwrap().value, serde_json::json!("B"));
+        assert!(s.snapshot().flagged.contains("ITM-2"));
+        s.submit().unwrap();
+        assert!(matches!(s.save("ITM-1", "RESPONSE", serde_json::json!("A")), Err(AnswerError::Submitted)));
+        let up = s.pending_upload().unwrap();
+        assert!(up.final_submission);
+        s.ack(&receipt(4, true)).unwrap();
+        assert_eq!(s.status().receipt_code.as_deref(), Some("ABCD-EFGH"));
+        assert!(AnswerStore::open_or_create(&dir, &key(), "S2", "I1").is_err());
+    }
+
+    #[test]
+    fn wrong_key_never_truncates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a");
+        let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        s.save("ITM-1", "RESPONSE", serde_json::json!("B")).unwrap();
+        drop(s);
+        let len = std::fs::metadata(dir.join(LOG_FILE)).unwrap().len();
+        let err = AnswerStore::open_or_create(&dir, &AnswerKey::from_bytes([8u8; 32]), "S1", "I1").unwrap_err();
+        assert!(matches!(err, AnswerError::WrongKey(_)), "{err}");
+        assert_eq!(std::fs::metadata(dir.join(LOG_FILE)).unwrap().len(), len);
+    }
+
+    #[test]
+    fn restore_on_another_pc_continues_the_sequence() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut a = AnswerStore::open_or_create(&tmp.path().join("pc1"), &key(), "S1", "I1").unwrap();
+        a.save("ITM-1", "RESPONSE", serde_json::json!("B")).unwrap();
+        a.save("ITM-3", "RESPONSE", serde_json::json!("tekst")).unwrap();
+        let exported: AnswerSnapshot = serde_json::from_value(a.pending_upload().unwrap().answers).unwrap();
+        let mut b = AnswerStore::restore(&tmp.path().join("pc2"), &key(), &exported).unwrap();
+        assert_eq!(b.snapshot().responses, a.snapshot().responses);
+        assert!(b.pending_upload().is_none(), "the hub already holds the restored answers");
+        assert_eq!(b.save("ITM-2", "RESPONSE", serde_json::json!("C")).unwrap().seq, 3);
+        // An older copy does not overwrite newer local answers.
+        let older = AnswerSnapshot { seq: 1, ..exported };
+        drop(b);
+        let b = AnswerStore::restore(&tmp.path().join("pc2"), &key(), &older).unwrap();
+        assert_eq!(b.status().saved_seq, 3);
+    }
+}

@@ -1,0 +1,1546 @@
+//! QTI 3.0 import: the content package (`imsmanifest.xml`, assessment test,
+//! items, media) into a render model for the kiosk UI and scoring data for
+//! the hub.
+//!
+//! The importer is strict: every element is either understood, or omitted by
+//! design with a [`Notice`] (feedback, which a summative exam never shows),
+//! or refused with [`QtiError::Unsupported`] naming the construct and where
+//! it is. Nothing is rendered half-understood.
+//!
+//! The render model ([`AssessmentTest`]) holds no correct responses or
+//! mappings; those are in [`Scoring`], which never needs to reach the web view.
+
+use super::paths;
+use super::xml::{self, Element, XNode};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// Most items in one test.
+pub const MAX_ITEMS: usize = 2_000;
+/// The content package manifest.
+pub const MANIFEST_PATH: &str = "imsmanifest.xml";
+/// Resource type of a QTI 3.0 assessment test in the manifest.
+pub const TEST_RESOURCE_TYPE: &str = "imsqti_test_xmlv3p0";
+
+/// Why QTI content was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QtiError {
+    /// Not well-formed XML.
+    #[error("{file}:{line}: XML error: {message}")]
+    Xml {
+        /// Package path.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What.
+        message: String,
+    },
+    /// DTDs, entity declarations or undefined entities.
+    #[error("{file}:{line}: refused {what}")]
+    Forbidden {
+        /// Package path.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What.
+        what: String,
+    },
+    /// A QTI construct this kiosk does not render.
+    #[error("{file}:{line}: unsupported QTI construct {construct}: {reason}")]
+    Unsupported {
+        /// Package path.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The construct, e.g. `<qti-hotspot-interaction>`.
+        construct: String,
+        /// Why or what instead.
+        reason: String,
+    },
+    /// Valid XML, invalid QTI.
+    #[error("{file}:{line}: invalid QTI: {message}")]
+    Invalid {
+        /// Package path.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What.
+        message: String,
+    },
+    /// A referenced file is not in the package.
+    #[error("{file}: references {path}, which is not in the package")]
+    MissingFile {
+        /// The referencing file.
+        file: String,
+        /// The missing package path.
+        path: String,
+    },
+    /// A reference that would leave the package or go to the network.
+    #[error("{file}:{line}: refused reference {reference:?}: {reason}")]
+    BadReference {
+        /// Package path.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The reference as written.
+        reference: String,
+        /// Why.
+        reason: String,
+    },
+    /// A size limit.
+    #[error("{file}: {what} exceeds the limit of {limit}")]
+    TooLarge {
+        /// Package path.
+        file: String,
+        /// What.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// A construct left out by design (reported, never silent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Package path.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The construct, e.g. `<qti-feedback-block>`.
+    pub construct: String,
+    /// Why it is left out.
+    pub reason: String,
+}
+
+/// An imported instrument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instrument {
+    /// What the kiosk renders (no correct responses).
+    pub test: AssessmentTest,
+    /// Response declarations and processing, for the hub.
+    pub scoring: Scoring,
+}
+
+impl Instrument {
+    /// The render model as JSON, for the web view.
+    pub fn render_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&self.test)
+    }
+
+    /// All items in test order.
+    pub fn items(&self) -> Vec<&Item> {
+        let mut out = Vec::new();
+        for part in &self.test.test_parts {
+            for s in &part.sections {
+                s.collect_items(&mut out);
+            }
+        }
+        out
+    }
+}
+
+/// The assessment test: what the kiosk renders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentTest {
+    /// Test identifier.
+    pub identifier: String,
+    /// Title.
+    pub title: String,
+    /// Language (`xml:lang`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Test-level time limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limits: Option<TimeLimits>,
+    /// Test parts in order.
+    pub test_parts: Vec<TestPart>,
+    /// Number of items.
+    pub item_count: usize,
+    /// Constructs left out by design.
+    pub notices: Vec<Notice>,
+}
+
+/// Linear (one way) or nonlinear (free) navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NavigationMode {
+    /// Items in order, no going back.
+    Linear,
+    /// Any order, back and forth.
+    Nonlinear,
+}
+
+/// When responses are submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubmissionMode {
+    /// Per item.
+    Individual,
+    /// All at the end of the part.
+    Simultaneous,
+}
+
+/// A test part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestPart {
+    /// Identifier.
+    pub identifier: String,
+    /// Navigation mode.
+    pub navigation_mode: NavigationMode,
+    /// Submission mode.
+    pub submission_mode: SubmissionMode,
+    /// Session control defaults for the part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_session_control: Option<ItemSessionControl>,
+    /// Time limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limits: Option<TimeLimits>,
+    /// Sections.
+    pub sections: Vec<Section>,
+}
+
+/// A section: rubric blocks, then items and subsections in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Identifier.
+    pub identifier: String,
+    /// Title.
+    pub title: String,
+    /// Whether the section is shown as a unit (heading) to the candidate.
+    pub visible: bool,
+    /// Keep items on one page (scrolling) rather than one at a time.
+    pub keep_together: bool,
+    /// `qti-ordering shuffle="true"`: the kiosk shuffles the children (seeded per candidate).
+    pub shuffle: bool,
+    /// Session control for the section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_session_control: Option<ItemSessionControl>,
+    /// Time limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limits: Option<TimeLimits>,
+    /// Rubric blocks (instructions) shown with the section.
+    pub rubric_blocks: Vec<RubricBlock>,
+    /// Items and subsections in order.
+    pub parts: Vec<SectionPart>,
+}
+
+impl Section {
+    fn collect_items<'a>(&'a self, out: &mut Vec<&'a Item>) {
+        for p in &self.parts {
+            match p {
+                SectionPart::Item(i) => out.push(i),
+                SectionPart::Section(s) => s.collect_items(out),
+            }
+        }
+    }
+}
+
+/// A child of a section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SectionPart {
+    /// A subsection.
+    Section(Section),
+    /// An item.
+    Item(Box<Item>),
+}
+
+/// `qti-item-session-control`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemSessionControl {
+    /// Maximum attempts (0 = unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Whether the candidate may review items after submitting them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_review: Option<bool>,
+    /// Whether items may be left unanswered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_skipping: Option<bool>,
+    /// Whether responses must be valid (min/max choices) before moving on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_responses: Option<bool>,
+    /// Whether the candidate may leave a comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_comment: Option<bool>,
+}
+
+/// `qti-time-limits`, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimeLimits {
+    /// Minimum time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_time: Option<f64>,
+    /// Maximum time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time: Option<f64>,
+    /// Whether a late submission is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_late_submission: Option<bool>,
+}
+
+/// An item as the test references it, with its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Identifier of the item reference in the test (unique in the test; answers are keyed by it).
+    pub ref_identifier: String,
+    /// The item's own identifier.
+    pub identifier: String,
+    /// Package path of the item file.
+    pub href: String,
+    /// Title.
+    pub title: String,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Language (`xml:lang`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Categories from the item reference (e.g. `dep-informational`).
+    pub categories: Vec<String>,
+    /// Whether the item must be answered.
+    pub required: bool,
+    /// Session control for this item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_session_control: Option<ItemSessionControl>,
+    /// Time limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limits: Option<TimeLimits>,
+    /// Package paths of the item's stylesheets.
+    pub stylesheets: Vec<String>,
+    /// The item's response variables (shape only; no correct values).
+    pub responses: Vec<ResponseInfo>,
+    /// The item body.
+    pub body: Vec<Node>,
+}
+
+/// Response cardinality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cardinality {
+    /// One value.
+    Single,
+    /// A set of values.
+    Multiple,
+    /// A sequence of values.
+    Ordered,
+    /// A record.
+    Record,
+}
+
+/// What the UI needs to know about a response variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseInfo {
+    /// Identifier, e.g. `RESPONSE`.
+    pub identifier: String,
+    /// Cardinality.
+    pub cardinality: Cardinality,
+    /// Base type (`identifier`, `string`, `directedPair`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_type: Option<String>,
+}
+
+/// A node of rendered content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Node {
+    /// Text.
+    Text {
+        /// The text (whitespace-only runs collapse to one space).
+        text: String,
+    },
+    /// An XHTML element from the allowed subset (see [`ALLOWED_HTML`]).
+    Element {
+        /// Tag name.
+        tag: String,
+        /// Allowed attributes (see [`ALLOWED_ATTRIBUTES`]).
+        attrs: BTreeMap<String, String>,
+        /// Children.
+        children: Vec<Node>,
+    },
+    /// An image from the package.
+    Image {
+        /// Package path (the UI serves it from the decrypted package).
+        src: String,
+        /// Alternative text.
+        alt: String,
+        /// Width as written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        width: Option<String>,
+        /// Height as written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        height: Option<String>,
+        /// Classes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        class: Vec<String>,
+    },
+    /// Instructions in an item body.
+    RubricBlock(RubricBlock),
+    /// `qti-choice-interaction`.
+    ChoiceInteraction(ChoiceInteraction),
+    /// `qti-order-interaction`.
+    OrderInteraction(OrderInteraction),
+    /// `qti-text-entry-interaction` (inline).
+    TextEntryInteraction(TextEntryInteraction),
+    /// `qti-extended-text-interaction`.
+    ExtendedTextInteraction(ExtendedTextInteraction),
+    /// `qti-match-interaction`.
+    MatchInteraction(MatchInteraction),
+    /// `qti-inline-choice-interaction` (inline).
+    InlineChoiceInteraction(InlineChoiceInteraction),
+    /// `qti-gap-match-interaction`.
+    GapMatchInteraction(GapMatchInteraction),
+    /// A gap inside a gap-match interaction's content.
+    Gap {
+        /// Gap identifier.
+        identifier: String,
+        /// Whether it must be filled.
+        required: bool,
+    },
+}
+
+/// `qti-rubric-block`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RubricBlock {
+    /// Who sees it (`candidate`, `proctor`, ...); the kiosk shows `candidate` blocks.
+    pub view: Vec<String>,
+    /// The `use` attribute (e.g. `instructions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#use: Option<String>,
+    /// Content.
+    pub content: Vec<Node>,
+}
+
+/// A simple choice (choice, order, inline choice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Identifier (the response value).
+    pub identifier: String,
+    /// Keeps its place when shuffling.
+    pub fixed: bool,
+    /// Content.
+    pub content: Vec<Node>,
+}
+
+/// `qti-choice-interaction`: single (`max_choices == 1`) or multiple choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Shuffle the non-fixed choices.
+    pub shuffle: bool,
+    /// Most choices (0 = no limit).
+    pub max_choices: u32,
+    /// Fewest choices.
+    pub min_choices: u32,
+    /// `horizontal` or `vertical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orientation: Option<String>,
+    /// Classes (shared vocabulary, e.g. `qti-labels-upper-alpha`).
+    pub class: Vec<String>,
+    /// Prompt.
+    pub prompt: Vec<Node>,
+    /// Choices in document order.
+    pub choices: Vec<Choice>,
+}
+
+/// `qti-order-interaction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Shuffle the non-fixed choices.
+    pub shuffle: bool,
+    /// Fewest choices to order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_choices: Option<u32>,
+    /// Most choices to order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_choices: Option<u32>,
+    /// `horizontal` or `vertical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orientation: Option<String>,
+    /// Classes.
+    pub class: Vec<String>,
+    /// Prompt.
+    pub prompt: Vec<Node>,
+    /// Choices in document order.
+    pub choices: Vec<Choice>,
+}
+
+/// `qti-text-entry-interaction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextEntryInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Expected length in characters (a width hint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_length: Option<u32>,
+    /// Regular expression the response should match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern_mask: Option<String>,
+    /// Placeholder text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Classes.
+    pub class: Vec<String>,
+}
+
+/// `qti-extended-text-interaction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtendedTextInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Expected length in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_length: Option<u32>,
+    /// Expected lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_lines: Option<u32>,
+    /// `plain`, `preformatted` or `xhtml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Regular expression the response should match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern_mask: Option<String>,
+    /// Placeholder text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Classes.
+    pub class: Vec<String>,
+    /// Prompt.
+    pub prompt: Vec<Node>,
+}
+
+/// A choice of a match or gap-match interaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssociableChoice {
+    /// Identifier.
+    pub identifier: String,
+    /// How often it may be used (0 = unlimited).
+    pub match_max: u32,
+    /// How often it must be used.
+    pub match_min: u32,
+    /// Keeps its place when shuffling.
+    pub fixed: bool,
+    /// Content.
+    pub content: Vec<Node>,
+}
+
+/// `qti-match-interaction`: pairs `source target` (directedPair).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Shuffle the non-fixed choices.
+    pub shuffle: bool,
+    /// Most associations (0 = unlimited).
+    pub max_associations: u32,
+    /// Fewest associations.
+    pub min_associations: u32,
+    /// Classes.
+    pub class: Vec<String>,
+    /// Prompt.
+    pub prompt: Vec<Node>,
+    /// The first match set (sources).
+    pub source: Vec<AssociableChoice>,
+    /// The second match set (targets).
+    pub target: Vec<AssociableChoice>,
+}
+
+/// `qti-inline-choice-interaction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineChoiceInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Shuffle the non-fixed choices.
+    pub shuffle: bool,
+    /// Whether a choice must be made.
+    pub required: bool,
+    /// Classes.
+    pub class: Vec<String>,
+    /// Choices.
+    pub choices: Vec<Choice>,
+}
+
+/// `qti-gap-match-interaction`: pairs `choice gap` (directedPair).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GapMatchInteraction {
+    /// Response variable.
+    pub response_identifier: String,
+    /// Shuffle the non-fixed choices.
+    pub shuffle: bool,
+    /// Fewest associations.
+    pub min_associations: u32,
+    /// Most associations (0 = unlimited).
+    pub max_associations: u32,
+    /// Classes.
+    pub class: Vec<String>,
+    /// Prompt.
+    pub prompt: Vec<Node>,
+    /// The gap texts and images.
+    pub gap_choices: Vec<AssociableChoice>,
+    /// The content with [`Node::Gap`]s.
+    pub content: Vec<Node>,
+}
+
+/// Scoring data: response declarations and processing per item (for the hub).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scoring {
+    /// Per item, in test order.
+    pub items: Vec<ItemScoring>,
+}
+
+/// Scoring data of one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemScoring {
+    /// The item reference identifier.
+    pub ref_identifier: String,
+    /// The item identifier.
+    pub identifier: String,
+    /// Weights from the item reference.
+    pub weights: BTreeMap<String, f64>,
+    /// Response declarations.
+    pub responses: Vec<ResponseDeclaration>,
+    /// Response processing.
+    pub processing: Processing,
+}
+
+/// `qti-response-declaration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseDeclaration {
+    /// Identifier.
+    pub identifier: String,
+    /// Cardinality.
+    pub cardinality: Cardinality,
+    /// Base type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_type: Option<String>,
+    /// Correct response values.
+    pub correct: Vec<String>,
+    /// Mapping (`map_response`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Mapping>,
+}
+
+/// `qti-mapping`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mapping {
+    /// Value for unmapped keys.
+    pub default_value: f64,
+    /// Lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower_bound: Option<f64>,
+    /// Upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper_bound: Option<f64>,
+    /// Entries.
+    pub entries: Vec<MapEntry>,
+}
+
+/// `qti-map-entry`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapEntry {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: f64,
+    /// Case-sensitive comparison (strings).
+    pub case_sensitive: bool,
+}
+
+/// Response processing of an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Processing {
+    /// None (e.g. human-scored extended text).
+    None,
+    /// A standard template (`match_correct`, `map_response`, ...).
+    Template {
+        /// The template URI.
+        uri: String,
+    },
+    /// Custom rules; the hub evaluates them from the package.
+    Custom,
+}
+
+/// XHTML elements rendered as [`Node::Element`].
+pub const ALLOWED_HTML: &[&str] = &[
+    "p", "div", "span", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "sub", "sup",
+    "small", "big", "code", "pre", "kbd", "samp", "var", "cite", "q", "abbr", "acronym", "dfn", "blockquote", "address",
+    "ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "col",
+    "colgroup", "figure", "figcaption", "ruby", "rt", "rp", "bdo", "bdi", "mark", "s", "del", "ins", "label", "section",
+    "article", "aside", "header", "footer",
+];
+
+/// Attributes kept on [`Node::Element`]s (others are dropped with a [`Notice`]).
+pub const ALLOWED_ATTRIBUTES: &[&str] = &[
+    "class", "id", "lang", "dir", "title", "colspan", "rowspan", "headers", "scope", "abbr", "span", "start", "type",
+    "reversed", "value", "summary",
+];
+
+/// Attributes dropped without a notice: presentation hints with no meaning for content.
+const QUIET_ATTRIBUTES: &[&str] = &["label", "data-qti-suppress-tts"];
+
+/// Constructs the kiosk refuses, with the reason shown to whoever packs the instrument.
+fn unsupported_reason(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "qti-associate-interaction" | "qti-hotspot-interaction" | "qti-graphic-associate-interaction"
+        | "qti-graphic-gap-match-interaction" | "qti-graphic-order-interaction" | "qti-select-point-interaction"
+        | "qti-position-object-interaction" | "qti-position-object-stage" | "qti-slider-interaction"
+        | "qti-hottext-interaction" | "qti-media-interaction" | "qti-upload-interaction"
+        | "qti-drawing-interaction" | "qti-custom-interaction" | "qti-portable-custom-interaction"
+        | "qti-end-attempt-interaction" => "this interaction type is not rendered by the kiosk",
+        "math" => "MathML is not rendered by the kiosk yet; use an image with alt text",
+        "object" | "audio" | "video" | "picture" | "iframe" | "embed" => "embedded media other than images is not supported",
+        "a" => "links are not allowed in an exam",
+        "script" | "style" | "form" | "input" | "button" | "select" | "textarea" => "active content is not allowed",
+        "qti-template-declaration" | "qti-template-processing" | "qti-template-block" | "qti-template-inline"
+        | "qti-printed-variable" | "qti-template-default" => "template (cloned) items are not supported",
+        "qti-assessment-stimulus-ref" | "qti-assessment-section-ref" => "external stimulus/section references are not supported",
+        "qti-selection" => "random item selection is not supported (the approved instrument must be fixed)",
+        "qti-pre-condition" | "qti-branch-rule" => "adaptive test routing is not supported",
+        "qti-context-declaration" | "qti-variable-mapping" => "not supported",
+        "qti-companion-materials-info" => "companion materials (calculators, rulers) are a policy matter, not part of the package",
+        "include" => "XInclude is not supported",
+        _ => return None,
+    })
+}
+
+type Reader<'r, 'a> = &'r dyn Fn(&str) -> Option<&'a [u8]>;
+
+/// Imports a QTI 3.0 content package; `read` returns a package file's bytes.
+pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
+    let manifest_bytes = read(MANIFEST_PATH).ok_or_else(|| QtiError::MissingFile { file: "(package)".into(), path: MANIFEST_PATH.into() })?;
+    let manifest = xml::parse(manifest_bytes, MANIFEST_PATH)?;
+    let test_path = test_from_manifest(&manifest, read)?;
+    let test_bytes = read(&test_path).ok_or_else(|| QtiError::MissingFile { file: MANIFEST_PATH.into(), path: test_path.clone() })?;
+    let root = xml::parse(test_bytes, &test_path)?;
+    let mut importer = Importer { read, notices: Vec::new(), scoring: Vec::new(), item_count: 0, ref_ids: HashSet::new() };
+    let test = importer.test(&root, &test_path)?;
+    Ok(Instrument { test, scoring: Scoring { items: importer.scoring } })
+}
+
+fn test_from_manifest(manifest: &Element, read: Reader<'_, '_>) -> Result<String, QtiError> {
+    let file = MANIFEST_PATH;
+    if manifest.name != "manifest" {
+        return Err(QtiError::Invalid { file: file.into(), line: manifest.line, message: format!("root is {}, expected <manifest>", manifest.tag()) });
+    }
+    let mut tests = Vec::new();
+    for resources in manifest.elements().filter(|e| e.name == "resources") {
+        for resource in resources.elements().filter(|e| e.name == "resource") {
+            let kind = resource.attr("type").unwrap_or("");
+            if kind.starts_with("imsqti_item_xmlv2") || kind.starts_with("imsqti_test_xmlv2") || kind == "imsqti_xmlv1p2" {
+                return Err(QtiError::Unsupported {
+                    file: file.into(),
+                    line: resource.line,
+                    construct: format!("resource type {kind}"),
+                    reason: "only QTI 3.0 packages are accepted; convert older QTI first".into(),
+                });
+            }
+            // Completeness: every file the manifest lists must be in the package.
+            for f in resource.elements().filter(|e| e.name == "file") {
+                if let Some(href) = f.attr("href") {
+                    let path = paths::resolve(file, href).map_err(|reason| QtiError::BadReference {
+                        file: file.into(),
+                        line: f.line,
+                        reference: href.into(),
+                        reason,
+                    })?;
+                    if read(&path).is_none() {
+                        return Err(QtiError::MissingFile { file: file.into(), path });
+                    }
+                }
+            }
+            if kind == TEST_RESOURCE_TYPE {
+                let href = resource.attr("href").ok_or_else(|| QtiError::Invalid {
+                    file: file.into(),
+                    line: resource.line,
+                    message: "test resource without href".into(),
+                })?;
+                let path = paths::resolve(file, href).map_err(|reason| QtiError::BadReference {
+                    file: file.into(),
+                    line: resource.line,
+                    reference: href.into(),
+                    reason,
+                })?;
+                tests.push((path, resource.line));
+            }
+        }
+    }
+    match tests.len() {
+        1 => Ok(tests.remove(0).0),
+        0 => Err(QtiError::Invalid {
+            file: file.into(),
+            line: manifest.line,
+            message: format!("no resource of type {TEST_RESOURCE_TYPE} (an instrument is one QTI 3.0 assessment test)"),
+        }),
+        _ => Err(QtiError::Invalid { file: file.into(), line: tests[1].1, message: "more than one assessment test in the package".into() }),
+    }
+}
+
+struct Importer<'r, 'a> {
+    read: Reader<'r, 'a>,
+    notices: Vec<Notice>,
+    scoring: Vec<ItemScoring>,
+    item_count: usize,
+    ref_ids: HashSet<String>,
+}
+
+fn invalid(file: &str, e: &Element, message: impl Into<String>) -> QtiError {
+    QtiError::Invalid { file: file.into(), line: e.line, message: message.into() }
+}
+
+fn unsupported(file: &str, e: &Element, reason: &str) -> QtiError {
+    QtiError::Unsupported { file: file.into(), line: e.line, construct: e.tag(), reason: reason.into() }
+}
+
+fn unexpected(file: &str, e: &Element, parent: &str) -> QtiError {
+    match unsupported_reason(&e.name) {
+        Some(reason) => unsupported(file, e, reason),
+        None => unsupported(file, e, &format!("not supported inside <{parent}>")),
+    }
+}
+
+fn required<'e>(file: &str, e: &'e Element, name: &str) -> Result<&'e str, QtiError> {
+    e.attr(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| invalid(file, e, format!("{} needs attribute {name}", e.tag())))
+}
+
+fn boolean(file: &str, e: &Element, name: &str, default: bool) -> Result<bool, QtiError> {
+    match e.attr(name).map(str::trim) {
+        None => Ok(default),
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(invalid(file, e, format!("{name}={other:?} is not a boolean"))),
+    }
+}
+
+fn number<T: std::str::FromStr>(file: &str, e: &Element, name: &str) -> Result<Option<T>, QtiError> {
+    match e.attr(name) {
+        None => Ok(None),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| invalid(file, e, format!("{name}={v:?} is not a valid number"))),
+    }
+}
+
+fn float(file: &str, e: &Element, name: &str) -> Result<Option<f64>, QtiError> {
+    let v: Option<f64> = number(file, e, name)?;
+    match v {
+        Some(x) if !x.is_finite() => Err(invalid(file, e, format!("{name} is not finite"))),
+        other => Ok(other),
+    }
+}
+
+fn classes(e: &Element) -> Vec<String> {
+    e.attr("class").map(|c| c.split_whitespace().map(String::from).collect()).unwrap_or_default()
+}
+
+fn lang(e: &Element) -> Option<String> {
+    e.attr("xml:lang").or_else(|| e.attr("lang")).map(String::from)
+}
+
+fn is_blank(node: &XNode) -> bool {
+    matches!(node, XNode::Text(t) if t.trim().is_empty())
+}
+
+/// The element children, refusing non-blank text where only elements belong.
+fn element_children<'e>(file: &str, e: &'e Element) -> Result<Vec<&'e Element>, QtiError> {
+    let mut out = Vec::new();
+    for c in &e.children {
+        match c {
+            XNode::Element(el) => out.push(el),
+            t if is_blank(t) => {}
+            XNode::Text(t) => {
+                return Err(invalid(file, e, format!("unexpected text {:?} in {}", t.trim().chars().take(40).collect::<String>(), e.tag())))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn cardinality(file: &str, e: &Element) -> Result<Cardinality, QtiError> {
+    Ok(match required(file, e, "cardinality")? {
+        "single" => Cardinality::Single,
+        "multiple" => Cardinality::Multiple,
+        "ordered" => Cardinality::Ordered,
+        "record" => Cardinality::Record,
+        other => return Err(invalid(file, e, format!("cardinality {other:?}"))),
+    })
+}
+
+fn session_control(file: &str, e: &Element) -> Result<ItemSessionControl, QtiError> {
+    Ok(ItemSessionControl {
+        max_attempts: number(file, e, "max-attempts")?,
+        allow_review: e.attr("allow-review").map(|_| boolean(file, e, "allow-review", true)).transpose()?,
+        allow_skipping: e.attr("allow-skipping").map(|_| boolean(file, e, "allow-skipping", true)).transpose()?,
+        validate_responses: e.attr("validate-responses").map(|_| boolean(file, e, "validate-responses", false)).transpose()?,
+        allow_comment: e.attr("allow-comment").map(|_| boolean(file, e, "allow-comment", false)).transpose()?,
+    })
+}
+
+fn time_limits(file: &str, e: &Element) -> Result<TimeLimits, QtiError> {
+    Ok(TimeLimits {
+        min_time: float(file, e, "min-time")?,
+        max_time: float(file, e, "max-time")?,
+        allow_late_submission: e.attr("allow-late-submission").map(|_| boolean(file, e, "allow-late-submission", false)).transpose()?,
+    })
+}
+
+/// Per-item state while converting a body.
+struct ItemCtx<'f> {
+    file: &'f str,
+    declared: HashSet<String>,
+    used: HashSet<String>,
+    dropped_attrs: Vec<(usize, String)>,
+}
+
+impl<'r, 'a> Importer<'r, 'a> {
+    fn notice(&mut self, file: &str, e: &Element, reason: &str) {
+        self.notices.push(Notice { file: file.into(), line: e.line, construct: e.tag(), reason: reason.into() });
+    }
+
+    fn test(&mut self, root: &Element, file: &str) -> Result<AssessmentTest, QtiError> {
+        if root.name == "assessmentTest" {
+            return Err(unsupported(file, root, "this is QTI 2.x; only QTI 3.0 is accepted"));
+        }
+        if root.name != "qti-assessment-test" {
+            return Err(invalid(file, root, format!("root is {}, expected <qti-assessment-test>", root.tag())));
+        }
+        let mut test = AssessmentTest {
+            identifier: required(file, root, "identifier")?.to_string(),
+            title: root.attr("title").unwrap_or("").to_string(),
+            lang: lang(root),
+            time_limits: None,
+            test_parts: Vec::new(),
+            item_count: 0,
+            notices: Vec::new(),
+        };
+        for child in element_children(file, root)? {
+            match child.name.as_str() {
+                "qti-outcome-declaration" | "qti-stylesheet" => {}
+                "qti-outcome-processing" => self.notice(file, child, "test outcome processing runs on the hub, not in the kiosk"),
+                "qti-test-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
+                "qti-time-limits" => test.time_limits = Some(time_limits(file, child)?),
+                "qti-test-part" => {
+                    let part = self.test_part(child, file)?;
+                    test.test_parts.push(part);
+                }
+                _ => return Err(unexpected(file, child, "qti-assessment-test")),
+            }
+        }
+        if test.test_parts.is_empty() {
+            return Err(invalid(file, root, "the test has no qti-test-part"));
+        }
+        test.item_count = self.item_count;
+        if test.item_count == 0 {
+            return Err(invalid(file, root, "the test has no items"));
+        }
+        test.notices = std::mem::take(&mut self.notices);
+        Ok(test)
+    }
+
+    fn test_part(&mut self, e: &Element, file: &str) -> Result<TestPart, QtiError> {
+        let navigation_mode = match required(file, e, "navigation-mode")? {
+            "linear" => NavigationMode::Linear,
+            "nonlinear" => NavigationMode::Nonlinear,
+            other => return Err(invalid(file, e, format!("navigation-mode {other:?}"))),
+        };
+        let submission_mode = match required(file, e, "submission-mode")? {
+            "individual" => SubmissionMode::Individual,
+            "simultaneous" => SubmissionMode::Simultaneous,
+            other => return Err(invalid(file, e, format!("submission-mode {other:?}"))),
+        };
+        let mut part = TestPart {
+            identifier: required(file, e, "identifier")?.to_string(),
+            navigation_mode,
+            submission_mode,
+            item_session_control: None,
+            time_limits: None,
+            sections: Vec::new(),
+        };
+        for child in element_children(file, e)? {
+            match child.name.as_str() {
+                "qti-item-session-control" => part.item_session_control = Some(session_control(file, child)?),
+                "qti-time-limits" => part.time_limits = Some(time_limits(file, child)?),
+                "qti-assessment-section" => {
+                    let s = self.section(child, file)?;
+                    part.sections.push(s);
+                }
+                "qti-test-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
+                _ => return Err(unexpected(file, child, "qti-test-part")),
+            }
+        }
+        Ok(part)
+    }
+
+    fn section(&mut self, e: &Element, file: &str) -> Result<Section, QtiError> {
+        let mut section = Section {
+            identifier: required(file, e, "identifier")?.to_string(),
+            title: e.attr("title").unwrap_or("").to_string(),
+            visible: boolean(file, e, "visible", true)?,
+            keep_together: boolean(file, e, "keep-together", true)?,
+            shuffle: false,
+            item_session_control: None,
+            time_limits: None,
+            rubric_blocks: Vec::new(),
+            parts: Vec::new(),
+        };
+        for child in element_children(file, e)? {
+            match child.name.as_str() {
+                "qti-item-session-control" => section.item_session_control = Some(session_control(file, child)?),
+                "qti-time-limits" => section.time_limits = Some(time_limits(file, child)?),
+                "qti-ordering" => section.shuffle = boolean(file, child, "shuffle", false)?,
+                "qti-rubric-block" => {
+                    let mut ctx = ItemCtx { file, declared: HashSet::new(), used: HashSet::new(), dropped_attrs: Vec::new() };
+                    let block = self.rubric_block(child, &mut ctx)?;
+                    self.report_dropped(&mut ctx);
+                    section.rubric_blocks.push(block);
+                }
+                "qti-assessment-section" => {
+                    let s = self.section(child, file)?;
+                    section.parts.push(SectionPart::Section(s));
+                }
+                "qti-assessment-item-ref" => {
+                    let item = self.item_ref(child, file)?;
+                    section.parts.push(SectionPart::Item(Box::new(item)));
+                }
+                _ => return Err(unexpected(file, child, "qti-assessment-section")),
+            }
+        }
+        Ok(section)
+    }
+
+    fn report_dropped(&mut self, ctx: &mut ItemCtx<'_>) {
+        let mut seen = HashSet::new();
+        for (line, attr) in ctx.dropped_attrs.drain(..) {
+            if seen.insert(attr.clone()) {
+                self.notices.push(Notice {
+                    file: ctx.file.into(),
+                    line,
+                    construct: format!("attribute {attr}"),
+                    reason: "presentation attribute not applied by the kiosk (the kiosk's own styles and accommodations apply)".into(),
+                });
+            }
+        }
+    }
+
+    fn item_ref(&mut self, e: &Element, test_file: &str) -> Result<Item, QtiError> {
+        let ref_identifier = required(test_file, e, "identifier")?.to_string();
+        if !self.ref_ids.insert(ref_identifier.clone()) {
+            return Err(invalid(test_file, e, format!("item reference identifier {ref_identifier} is used twice")));
+        }
+        self.item_count += 1;
+        if self.item_count > MAX_ITEMS {
+            return Err(QtiError::TooLarge { file: test_file.into(), what: "number of items", limit: MAX_ITEMS as u64 });
+        }
+        let href = required(test_file, e, "href")?;
+        let path = paths::resolve(test_file, href).map_err(|reason| QtiError::BadReference {
+            file: test_file.into(),
+            line: e.line,
+            reference: href.into(),
+            reason,
+        })?;
+        let mut weights = BTreeMap::new();
+        let mut isc = None;
+        let mut limits = None;
+        for child in element_children(test_file, e)? {
+            match child.name.as_str() {
+                "qti-item-session-control" => isc = Some(session_control(test_file, child)?),
+                "qti-time-limits" => limits = Some(time_limits(test_file, child)?),
+                "qti-weight" => {
+                    let id = required(test_file, child, "identifier")?.to_string();
+                    let value = float(test_file, child, "value")?.ok_or_else(|| invalid(test_file, child, "qti-weight needs value"))?;
+                    weights.insert(id, value);
+                }
+                _ => return Err(unexpected(test_file, child, "qti-assessment-item-ref")),
+            }
+        }
+        let bytes = (self.read)(&path).ok_or_else(|| QtiError::MissingFile { file: test_file.into(), path: path.clone() })?;
+        let root = xml::parse(bytes, &path)?;
+        let (mut item, scoring) = self.item(&root, &path, ref_identifier, weights)?;
+        item.categories = e.attr("category").map(|c| c.split_whitespace().map(String::from).collect()).unwrap_or_default();
+        item.required = boolean(test_file, e, "required", false)?;
+        item.item_session_control = isc;
+        item.time_limits = limits;
+        self.scoring.push(scoring);
+        Ok(item)
+    }
+
+    fn item(&mut self, root: &Element, file: &str, ref_identifier: String, weights: BTreeMap<String, f64>) -> Result<(Item, ItemScoring), QtiError> {
+        if root.name == "assessmentItem" {
+            return Err(unsupported(file, root, "this is QTI 2.x; only QTI 3.0 is accepted"));
+        }
+        if root.name != "qti-assessment-item" {
+            return Err(invalid(file, root, format!("root is {}, expected <qti-assessment-item>", root.tag())));
+        }
+        if boolean(file, root, "adaptive", false)? {
+            return Err(QtiError::Unsupported {
+                file: file.into(),
+                line: root.line,
+                construct: "adaptive=\"true\"".into(),
+                reason: "adaptive items are not supported in summative exams".into(),
+            });
+        }
+        let identifier = required(file, root, "identifier")?.to_string();
+        let mut item = Item {
+            ref_identifier: ref_identifier.clone(),
+            identifier: identifier.clone(),
+            href: file.to_string(),
+            title: root.attr("title").unwrap_or("").to_string(),
+            label: root.attr("label").map(String::from),
+            lang: lang(root),
+            categories: Vec::new(),
+            required: false,
+            item_session_control: None,
+            time_limits: None,
+            stylesheets: Vec::new(),
+            responses: Vec::new(),
+            body: Vec::new(),
+        };
+        let mut scoring = ItemScoring { ref_identifier, identifier, weights, responses: Vec::new(), processing: Processing::None };
+        let mut ctx = ItemCtx { file, declared: HashSet::new(), used: HashSet::new(), dropped_attrs: Vec::new() };
+        let mut body = None;
+        for child in element_children(file, root)? {
+            match child.name.as_str() {
+                "qti-response-declaration" => {
+                    let decl = response_declaration(file, child)?;
+                    if !ctx.declared.insert(decl.identifier.clone()) {
+                        return Err(invalid(file, child, format!("response {} declared twice", decl.identifier)));
+                    }
+                    item.responses.push(ResponseInfo {
+                        identifier: decl.identifier.clone(),
+                        cardinality: decl.cardinality,
+                        base_type: decl.base_type.clone(),
+                    });
+                    scoring.responses.push(decl);
+                }
+                "qti-outcome-declaration" => {}
+                "qti-stylesheet" => {
+                    let href = required(file, child, "href")?;
+                    let path = self.resolve_existing(file, child, href)?;
+                    item.stylesheets.push(path);
+                }
+                "qti-item-body" => {
+                    if body.is_some() {
+                        return Err(invalid(file, child, "more than one qti-item-body"));
+                    }
+                    body = Some(child);
+                }
+                "qti-response-processing" => {
+                    scoring.processing = match child.attr("template") {
+                        Some(uri) => Processing::Template { uri: uri.to_string() },
+                        None if child.elements().next().is_none() => Processing::None,
+                        None => Processing::Custom,
+                    };
+                }
+                "qti-modal-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
+                "qti-catalog-info" => self.notice(file, child, "accessibility catalogs are not used; the kiosk applies the student's accommodations itself"),
+                _ => return Err(unexpected(file, child, "qti-assessment-item")),
+            }
+        }
+        let body = body.ok_or_else(|| invalid(file, root, "item without qti-item-body"))?;
+        item.body = self.flow(body, &mut ctx, Mode::Body)?;
+        for id in &ctx.used {
+            if !ctx.declared.contains(id) {
+                return Err(invalid(file, body, format!("interaction uses response {id}, which is not declared")));
+            }
+        }
+        self.report_dropped(&mut ctx);
+        Ok((item, scoring))
+    }
+
+    fn resolve_existing(&self, file: &str, e: &Element, reference: &str) -> Result<String, QtiError> {
+        let path = paths::resolve(file, reference).map_err(|reason| QtiError::BadReference {
+            file: file.into(),
+            line: e.line,
+            reference: reference.into(),
+            reason,
+        })?;
+        if (self.read)(&path).is_none() {
+            return Err(QtiError::MissingFile { file: file.into(), path });
+        }
+        Ok(path)
+    }
+
+    fn rubric_block(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<RubricBlock, QtiError> {
+        let view = required(ctx.file, e, "view")?.split_whitespace().map(String::from).collect();
+        // QTI 3 wraps rubric content in qti-content-body; accept bare content too.
+        let wrapped: Vec<&Element> = e.elements().filter(|c| c.name == "qti-content-body").collect();
+        let content = match wrapped.as_slice() {
+            [body] => self.flow(body, ctx, Mode::Body)?,
+            [] => self.flow(e, ctx, Mode::Body)?,
+            _ => return Err(invalid(ctx.file, e, "more than one qti-content-body")),
+        };
+        Ok(RubricBlock { view, r#use: e.attr("use").map(String::from), content })
+    }
+
+    /// Converts the children of `e` as flow content.
+    fn flow(&mut self, e: &Element, ctx: &mut ItemCtx<'_>, mode: Mode) -> Result<Vec<Node>, QtiError> {
+        let mut out = Vec::new();
+        for child in &e.children {
+            match child {
+                XNode::Text(t) => {
+                    let text = if t.trim().is_empty() { " ".to_string() } else { t.clone() };
+                    out.push(Node::Text { text });
+                }
+                XNode::Element(el) => {
+                    if let Some(node) = self.element(el, ctx, mode)? {
+                        out.push(node);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn element(&mut self, e: &Element, ctx: &mut ItemCtx<'_>, mode: Mode) -> Result<Option<Node>, QtiError> {
+        let file = ctx.file;
+        let name = e.name.as_str();
+        if ALLOWED_HTML.contains(&name) && e.prefix.is_none() {
+            let mut attrs = BTreeMap::new();
+            for (k, v) in &e.attrs {
+                let key = if k == "xml:lang" { "lang" } else { k.as_str() };
+                if ALLOWED_ATTRIBUTES.contains(&key) {
+                    attrs.insert(key.to_string(), v.clone());
+                } else if !QUIET_ATTRIBUTES.contains(&key) && !key.starts_with("data-") {
+                    ctx.dropped_attrs.push((e.line, key.to_string()));
+                }
+            }
+            let children = self.flow(e, ctx, mode)?;
+            return Ok(Some(Node::Element { tag: name.to_string(), attrs, children }));
+        }
+        Ok(Some(match name {
+            "img" => {
+                let src = required(file, e, "src")?;
+                let path = self.resolve_existing(file, e, src)?;
+                let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+                if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "gif" | "svg" | "webp") {
+                    return Err(unsupported(file, e, &format!("image type .{ext} (png, jpg, gif, svg or webp only)")));
+                }
+                let alt = e.attr("alt").ok_or_else(|| invalid(file, e, "<img> needs alt text (accessibility)"))?;
+                Node::Image {
+                    src: path,
+                    alt: alt.to_string(),
+                    width: e.attr("width").map(String::from),
+                    height: e.attr("height").map(String::from),
+                    class: classes(e),
+                }
+            }
+            "qti-rubric-block" => Node::RubricBlock(self.rubric_block(e, ctx)?),
+            "qti-feedback-block" | "qti-feedback-inline" => {
+                self.notice(file, e, "feedback is not shown during a summative exam");
+                return Ok(None);
+            }
+            "qti-choice-interaction" => Node::ChoiceInteraction(self.choice(e, ctx)?),
+            "qti-order-interaction" => Node::OrderInteraction(self.order(e, ctx)?),
+            "qti-text-entry-interaction" => {
+                let response_identifier = self.use_response(e, ctx)?;
+                no_content(file, e)?;
+                Node::TextEntryInteraction(TextEntryInteraction {
+                    response_identifier,
+                    expected_length: number(file, e, "expected-length")?,
+                    pattern_mask: e.attr("pattern-mask").map(String::from),
+                    placeholder: e.attr("placeholder-text").map(String::from),
+                    class: classes(e),
+                })
+            }
+            "qti-extended-text-interaction" => {
+                let response_identifier = self.use_response(e, ctx)?;
+                let mut prompt = Vec::new();
+                for child in element_children(file, e)? {
+                    match child.name.as_str() {
+                        "qti-prompt" => prompt = self.flow(child, ctx, Mode::Body)?,
+                        _ => return Err(unexpected(file, child, "qti-extended-text-interaction")),
+                    }
+                }
+                Node::ExtendedTextInteraction(ExtendedTextInteraction {
+                    response_identifier,
+                    expected_length: number(file, e, "expected-length")?,
+                    expected_lines: number(file, e, "expected-lines")?,
+                    format: e.attr("format").map(String::from),
+                    pattern_mask: e.attr("pattern-mask").map(String::from),
+                    placeholder: e.attr("placeholder-text").map(String::from),
+                    class: classes(e),
+                    prompt,
+                })
+            }
+            "qti-match-interaction" => Node::MatchInteraction(self.match_interaction(e, ctx)?),
+            "qti-inline-choice-interaction" => {
+                let response_identifier = self.use_response(e, ctx)?;
+                let mut choices = Vec::new();
+                let mut ids = HashSet::new();
+                for child in element_children(file, e)? {
+                    match child.name.as_str() {
+                        "qti-inline-choice" => choices.push(self.simple_choice(child, ctx, &mut ids)?),
+                        _ => return Err(unexpected(file, child, "qti-inline-choice-interaction")),
+                    }
+                }
+                if choices.is_empty() {
+                    return Err(invalid(file, e, "inline choice interaction without choices"));
+                }
+                Node::InlineChoiceInteraction(InlineChoiceInteraction {
+                    response_identifier,
+                    shuffle: boolean(file, e, "shuffle", false)?,
+                    required: boolean(file, e, "required", false)?,
+                    class: classes(e),
+                    choices,
+                })
+            }
+            "qti-gap-match-interaction" => Node::GapMatchInteraction(self.gap_match(e, ctx)?),
+            "qti-gap" if mode == Mode::GapContent => {
+                no_content(file, e)?;
+                Node::Gap { identifier: required(file, e, "identifier")?.to_string(), required: boolean(file, e, "required", false)? }
+            }
+            "qti-gap" => return Err(invalid(file, e, "<qti-gap> outside a qti-gap-match-interaction")),
+            "qti-prompt" | "qti-simple-choice" | "qti-inline-choice" | "qti-gap-text" | "qti-gap-img" | "qti-simple-match-set"
+            | "qti-simple-associable-choice" | "qti-content-body" => {
+                return Err(invalid(file, e, format!("{} in the wrong place", e.tag())))
+            }
+            _ => {
+                let reason = unsupported_reason(name).unwrap_or("not a QTI 3.0 item body element the kiosk renders");
+                return Err(unsupported(file, e, reason));
+            }
+        }))
+    }
+
+    fn use_response(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<String, QtiError> {
+        let id = required(ctx.file, e, "response-identifier")?.to_string();
+        if !ctx.used.insert(id.clone()) {
+            return Err(invalid(ctx.file, e, format!("two interactions use response {id}")));
+        }
+        Ok(id)
+    }
+
+    fn simple_choice(&mut self, e: &Element, ctx: &mut ItemCtx<'_>, ids: &mut HashSet<String>) -> Result<Choice, QtiError> {
+        let identifier = required(ctx.file, e, "identifier")?.to_string();
+        if !ids.insert(identifier.clone()) {
+            return Err(invalid(ctx.file, e, format!("choice identifier {identifier} is used twice")));
+        }
+        Ok(Choice { identifier, fixed: boolean(ctx.file, e, "fixed", false)?, content: self.flow(e, ctx, Mode::Body)? })
+    }
+
+    fn choices(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<(Vec<Node>, Vec<Choice>), QtiError> {
+        let mut prompt = Vec::new();
+        let mut choices = Vec::new();
+        let mut ids = HashSet::new();
+        for child in element_children(ctx.file, e)? {
+            match child.name.as_str() {
+                "qti-prompt" => prompt = self.flow(child, ctx, Mode::Body)?,
+                "qti-simple-choice" => choices.push(self.simple_choice(child, ctx, &mut ids)?),
+                _ => return Err(unexpected(ctx.file, child, &e.name)),
+            }
+        }
+        if choices.is_empty() {
+            return Err(invalid(ctx.file, e, format!("{} without choices", e.tag())));
+        }
+        Ok((prompt, choices))
+    }
+
+    fn choice(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<ChoiceInteraction, QtiError> {
+        let response_identifier = self.use_response(e, ctx)?;
+        let (prompt, choices) = self.choices(e, ctx)?;
+        Ok(ChoiceInteraction {
+            response_identifier,
+            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            max_choices: number(ctx.file, e, "max-choices")?.unwrap_or(1),
+            min_choices: number(ctx.file, e, "min-choices")?.unwrap_or(0),
+            orientation: e.attr("orientation").map(String::from),
+            class: classes(e),
+            prompt,
+            choices,
+        })
+    }
+
+    fn order(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<OrderInteraction, QtiError> {
+        let response_identifier = self.use_response(e, ctx)?;
+        let (prompt, choices) = self.choices(e, ctx)?;
+        Ok(OrderInteraction {
+            response_identifier,
+            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            min_choices: number(ctx.file, e, "min-choices")?,
+            max_choices: number(ctx.file, e, "max-choices")?,
+            orientation: e.attr("orientation").map(String::from),
+            class: classes(e),
+            prompt,
+            choices,
+        })
+    }
+
+    fn associable(&mut self, e: &Element, ctx: &mut ItemCtx<'_>, ids: &mut HashSet<String>) -> Result<AssociableChoice, QtiError> {
+        let identifier = required(ctx.file, e, "identifier")?.to_string();
+        if !ids.insert(identifier.clone()) {
+            return Err(invalid(ctx.file, e, format!("choice identifier {identifier} is used twice")));
+        }
+        Ok(AssociableChoice {
+            identifier,
+            match_max: number(ctx.file, e, "match-max")?.unwrap_or(1),
+            match_min: number(ctx.file, e, "match-min")?.unwrap_or(0),
+            fixed: boolean(ctx.file, e, "fixed", false)?,
+            content: self.flow(e, ctx, Mode::Body)?,
+        })
+    }
+
+    fn match_interaction(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<MatchInteraction, QtiError> {
+        let response_identifier = self.use_response(e, ctx)?;
+        let mut prompt = Vec::new();
+        let mut sets = Vec::new();
+        let mut ids = HashSet::new();
+        for child in element_children(ctx.file, e)? {
+            match child.name.as_str() {
+                "qti-prompt" => prompt = self.flow(child, ctx, Mode::Body)?,
+                "qti-simple-match-set" => {
+                    let mut set = Vec::new();
+                    for c in element_children(ctx.file, child)? {
+                        match c.name.as_str() {
+                            "qti-simple-associable-choice" => set.push(self.associable(c, ctx, &mut ids)?),
+                            _ => return Err(unexpected(ctx.file, c, "qti-simple-match-set")),
+                        }
+                    }
+                    sets.push(set);
+                }
+                _ => return Err(unexpected(ctx.file, child, "qti-match-interaction")),
+            }
+        }
+        if sets.len() != 2 || sets.iter().any(Vec::is_empty) {
+            return Err(invalid(ctx.file, e, "a match interaction needs exactly two non-empty qti-simple-match-sets"));
+        }
+        let target = sets.pop().unwrap_or_default();
+        let source = sets.pop().unwrap_or_default();
+        Ok(MatchInteraction {
+            response_identifier,
+            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            max_associations: number(ctx.file, e, "max-associations")?.unwrap_or(1),
+            min_associations: number(ctx.file, e, "min-associations")?.unwrap_or(0),
+            class: classes(e),
+            prompt,
+            source,
+            target,
+        })
+    }
+
+    fn gap_match(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<GapMatchInteraction, QtiError> {
+        let response_identifier = self.use_response(e, ctx)?;
+        let mut prompt = Vec::new();
+        let mut gap_choices = Vec::new();
+        let mut content = Vec::new();
+        let mut ids = HashSet::new();
+        for child in &e.children {
+            let el = match child {
+                XNode::Element(el) => el,
+                XNode::Text(t) => {
+                    content.push(Node::Text { text: if t.trim().is_empty() { " ".into() } else { t.clone() } });
+                    continue;
+                }
+            };
+            match el.name.as_str() {
+                "qti-prompt" => prompt = self.flow(el, ctx, Mode::Body)?,
+                "qti-gap-text" => gap_choices.push(self.associable(el, ctx, &mut ids)?),
+                "qti-gap-img" => {
+                    let choice = self.associable(el, ctx, &mut ids)?;
+                    if !choice.content.iter().any(|n| matches!(n, Node::Image { .. })) {
+                        return Err(unsupported(ctx.file, el, "a qti-gap-img must hold an <img>"));
+                    }
+                    gap_choices.push(choice);
+                }
+                _ => {
+                    if let Some(node) = self.element(el, ctx, Mode::GapContent)? {
+                        content.push(node);
+                    }
+                }
+            }
+        }
+        if gap_choices.is_empty() {
+            return Err(invalid(ctx.file, e, "gap match interaction without gap choices"));
+        }
+        let mut gaps = HashSet::new();
+        collect_gaps(&content, &mut gaps);
+        if gaps.is_empty() {
+            return Err(invalid(ctx.file, e, "gap match interaction without qti-gap"));
+        }
+        for gap in &gaps {
+            if ids.contains(gap) {
+                return Err(invalid(ctx.file, e, format!("identifier {gap} is both a gap and a choice")));
+            }
+        }
+        Ok(GapMatchInteraction {
+            response_identifier,
+            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            min_associations: number(ctx.file, e, "min-associations")?.unwrap_or(0),
+            max_associations: number(ctx.file, e, "max-associations")?.unwrap_or(0),
+            class: classes(e),
+            prompt,
+            gap_choices,
+            content,
+        })
+    }
+}
+
+fn collect_gaps(nodes: &[Node], out: &mut HashSet<String>) {
+    for n in nodes {
+        match n {
+            Node::Gap { identifier, .. } => {
+                out.insert(identifier.clone());
+            }
+            Node::Element { children, .. } => collect_gaps(children, out),
+            _ => {}
+        }
+    }
+}
+
+fn no_content(file: &str, e: &Element) -> Result<(), QtiError> {
+    if e.children.iter().all(is_blank) {
+        Ok(())
+    } else {
+        Err(invalid(file, e, format!("{} must be empty", e.tag())))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Body,
+    GapContent,
+}
+
+fn response_declaration(file: &str, e: &Element) -> Result<ResponseDeclaration, QtiError> {
+    let mut decl = ResponseDeclaration {
+        identifier: required(file, e, "identifier")?.to_string(),
+        cardinality: cardinality(file, e)?,
+        base_type: e.attr("base-type").map(String::from),
+        correct: Vec::new(),
+        mapping: None,
+    };
+    for child in element_children(file, e)? {
+        match child.name.as_str() {
+            "qti-correct-response" => {
+                for v in element_children(file, child)? {
+                    if v.name != "qti-value" {
+                        return Err(unexpected(file, v, "qti-correct-response"));
+                    }
+                    decl.correct.push(v.text().trim().to_string());
+                }
+            }
+            "qti-default-value" => {}
+            "qti-mapping" => {
+                let mut mapping = Mapping {
+                    default_value: float(file, child, "default-value")?.unwrap_or(0.0),
+                    lower_bound: float(file, child, "lower-bound")?,
+                    upper_bound: float(file, child, "upper-bound")?,
+                    entries: Vec::new(),
+                };
+                for entry in element_children(file, child)? {
+                    if entry.name != "qti-map-entry" {
+                        return Err(unexpected(file, entry, "qti-mapping"));
+                    }
+                    mapping.entries.push(MapEntry {
+                        key: required(file, entry, "map-key")?.to_string(),
+                        value: float(file, entry, "mapped-value")?.ok_or_else(|| invalid(file, entry, "qti-map-entry needs mapped-value"))?,
+                        case_sensitive: boolean(file, entry, "case-sensitive", true)?,
+                    });
+                }
+                decl.mapping = Some(mapping);
+            }
+            "qti-area-mapping" => return Err(unsupported(file, child, "area mappings belong to graphic interactions, which are not supported")),
+            _ => return Err(unexpected(file, child, "qti-response-declaration")),
+        }
+    }
+    Ok(decl)
+}

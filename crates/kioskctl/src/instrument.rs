@@ -1,0 +1,203 @@
+//! `kioskctl instrument`: pack, inspect, verify and render exam instrument packages.
+
+use crate::exit::{self, Outcome};
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use exam_policy::{SigningKey, TrustedKeys};
+use kiosk_core::instrument::{pack, ContentKey, InstrumentTrust, PackInput, SealedPackage};
+use std::path::{Path, PathBuf};
+
+/// Signed, encrypted QTI 3.0 instrument packages (`.exam`).
+#[derive(Subcommand)]
+pub enum InstrumentCommand {
+    /// Pack a QTI 3.0 content package directory into a signed, encrypted
+    /// `.exam` file; the content key goes to a separate file (mode 0600).
+    Pack {
+        /// Directory with imsmanifest.xml, the assessment test, items and media.
+        dir: PathBuf,
+        /// The approval key (from `kioskctl policy keygen`).
+        #[arg(long)]
+        sign: PathBuf,
+        /// The package to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write the content key; default OUT.key.
+        #[arg(long)]
+        key_out: Option<PathBuf>,
+        /// Instrument id; default the assessment test's identifier.
+        #[arg(long)]
+        id: Option<String>,
+        /// Title; default the assessment test's title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Approved version label, e.g. `2025.1`.
+        #[arg(long, default_value = "1")]
+        version: String,
+    },
+    /// Show the signed header (readable without the content key). Not a verification.
+    Inspect {
+        /// The package.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify approval signature and completeness (exit 0 valid, 1 refused);
+    /// with --key also decrypt, check every file and import the QTI.
+    Verify {
+        /// The package.
+        file: PathBuf,
+        /// Trusted approval keys (one 64-hex public key per line).
+        #[arg(long)]
+        trust: PathBuf,
+        /// The content key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Verify, decrypt and print the render model as JSON (what the kiosk UI gets).
+    Render {
+        /// The package.
+        file: PathBuf,
+        /// Trusted approval keys.
+        #[arg(long)]
+        trust: PathBuf,
+        /// The content key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Print the scoring data (for the hub) instead.
+        #[arg(long)]
+        scoring: bool,
+    },
+}
+
+/// Runs an `instrument` subcommand.
+pub fn run(cmd: InstrumentCommand) -> Outcome {
+    let result = match cmd {
+        InstrumentCommand::Pack { dir, sign, out, key_out, id, title, version } => {
+            pack_cmd(&dir, &sign, &out, key_out, id, title, version)
+        }
+        InstrumentCommand::Inspect { file, json } => inspect(&file, json),
+        InstrumentCommand::Verify { file, trust, key } => return verify(&file, &trust, key.as_deref()),
+        InstrumentCommand::Render { file, trust, key, scoring } => render(&file, &trust, &key, scoring),
+    };
+    result.unwrap_or_else(|e| exit::error(&e))
+}
+
+fn default_key_path(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
+fn pack_cmd(
+    dir: &Path,
+    sign: &Path,
+    out: &Path,
+    key_out: Option<PathBuf>,
+    id: Option<String>,
+    title: Option<String>,
+    version: String,
+) -> anyhow::Result<Outcome> {
+    let signing_key = SigningKey::load(sign)?;
+    let files = PackInput::from_dir(dir)?;
+    let input = PackInput { instrument_id: id.unwrap_or_default(), title: title.unwrap_or_default(), version, files };
+    let key_path = key_out.unwrap_or_else(|| default_key_path(out));
+    if key_path.exists() {
+        bail!("{}: a content key file already exists; refusing to overwrite it", key_path.display());
+    }
+    let content_key = ContentKey::generate()?;
+    let (bytes, instrument) = pack(&input, &signing_key, &content_key)?;
+    // Key first (create_new): a package without its key is useless, a key without a package harmless.
+    content_key.save(&key_path)?;
+    let tmp = out.with_extension("exam.partial");
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
+    let header = SealedPackage::parse(bytes)?;
+    println!("packed {} ({} items, {} files, {} bytes)", out.display(), instrument.test.item_count, input.files.len(), header.as_bytes().len());
+    println!("instrument: {} — {} (version {})", header.header().instrument_id, header.header().title, header.header().version);
+    println!("approval key id: {}", header.header().approval_key_id);
+    println!("package sha256: {}", header.file_sha256());
+    println!("content key: {} (give it only to the hub)", key_path.display());
+    for n in &instrument.test.notices {
+        println!("notice: {}:{}: {} left out: {}", n.file, n.line, n.construct, n.reason);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn inspect(file: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let sealed = SealedPackage::read(file)?;
+    let h = sealed.header();
+    if json {
+        let mut v = serde_json::to_value(h)?;
+        v["package_sha256"] = serde_json::Value::String(sealed.file_sha256());
+        v["verified"] = serde_json::Value::Bool(false);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("instrument:      {}", h.instrument_id);
+        println!("title:           {}", h.title);
+        println!("version:         {}", h.version);
+        println!("approval key id: {}", h.approval_key_id);
+        println!("files:           {} ({} bytes)", h.file_count, h.content_bytes);
+        println!("manifest sha256: {}", h.manifest_sha256);
+        println!("cipher:          {} ({} bytes)", h.cipher, h.ciphertext_bytes);
+        println!("package sha256:  {}", sealed.file_sha256());
+        println!("(not verified: use `kioskctl instrument verify --trust KEYS`)");
+    }
+    Ok(Outcome::Ok)
+}
+
+fn verify(file: &Path, trust: &Path, key: Option<&Path>) -> Outcome {
+    let trusted = match TrustedKeys::load(trust) {
+        Ok(t) => InstrumentTrust::from_keys(&t),
+        Err(e) => return exit::error(&e.into()),
+    };
+    let content_key = match key.map(ContentKey::load).transpose() {
+        Ok(k) => k,
+        Err(e) => return exit::error(&e.into()),
+    };
+    let sealed = match SealedPackage::read(file) {
+        Ok(s) => s,
+        Err(kiosk_core::instrument::PackageError::Io { path, source }) => {
+            return exit::error(&anyhow::anyhow!("{path}: {source}"))
+        }
+        Err(e) => return refused(file, &e),
+    };
+    let verified = match sealed.verify(&trusted) {
+        Ok(v) => v,
+        Err(e) => return refused(file, &e),
+    };
+    println!("{}: approval signature valid (signed by {}), content complete", file.display(), verified.signer().name);
+    if let Some(key) = content_key {
+        let contents = match verified.decrypt(&key) {
+            Ok(c) => c,
+            Err(e) => return refused(file, &e),
+        };
+        match contents.import() {
+            Ok(instrument) => println!(
+                "{}: decrypted, every file matches the signed manifest, QTI imported ({} items)",
+                file.display(),
+                instrument.test.item_count
+            ),
+            Err(e) => return refused(file, &e),
+        }
+    }
+    Outcome::Ok
+}
+
+fn refused(file: &Path, e: &dyn std::fmt::Display) -> Outcome {
+    eprintln!("REFUSED {}: {e}", file.display());
+    Outcome::Failed
+}
+
+fn render(file: &Path, trust: &Path, key: &Path, scoring: bool) -> anyhow::Result<Outcome> {
+    let trusted = InstrumentTrust::from_keys(&TrustedKeys::load(trust)?);
+    let key = ContentKey::load(key)?;
+    let contents = SealedPackage::read(file)?.verify(&trusted)?.decrypt(&key)?;
+    let instrument = contents.import()?;
+    if scoring {
+        println!("{}", serde_json::to_string_pretty(&instrument.scoring)?);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&instrument.test)?);
+    }
+    Ok(Outcome::Ok)
+}
