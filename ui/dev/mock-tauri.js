@@ -10,6 +10,8 @@
 // window.__mock.calls / .saved         what the UI sent
 (function () {
   'use strict';
+  // tauri.conf.json has "freezePrototype": true; do the same here.
+  Object.freeze(Object.prototype);
   const params = new URLSearchParams(location.search);
   const states = window.__MOCK_STATES;
   const clone = (x) => JSON.parse(JSON.stringify(x));
