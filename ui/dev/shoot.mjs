@@ -154,6 +154,7 @@ async function flow(browser) {
   await page.keyboard.press('Tab'); // first radio
   await page.keyboard.press('ArrowDown');
   await page.waitForFunction(() => window.__mock.saved.length > 0, null, { timeout: 1000 });
+  await page.waitForSelector('#sync-status[data-local-pending="0"]', { timeout: 1000 });
   const saved = await page.evaluate(() => window.__mock.saved[window.__mock.saved.length - 1]);
   await expect(Promise.resolve(saved.itemId === 'item-1' && saved.value.RESPONSE === 'B' && Date.now() - t0 < 1000), `save_answer within 1 s (${JSON.stringify(saved)})`);
   // Flag and go next.

@@ -135,6 +135,10 @@ function updateSync(view) {
     text = t('sync.offline');
   }
   sync.className = `sync ${st === 'offline' ? 'offline' : localPending > 0 || st === 'syncing' ? 'syncing' : 'saved'}`;
+  // For tests: wait for #sync-status[data-local-pending="0"] before assuming
+  // every answer reached the shell.
+  sync.dataset.localPending = String(localPending);
+  sync.dataset.state = st;
   setText(syncGlyph, glyph);
   setText(syncText, st === 'offline' && view.sync.pending ? `${text} (${t('sync.pending', { n: view.sync.pending })})` : text);
   if (lastSyncState && lastSyncState !== st) {
