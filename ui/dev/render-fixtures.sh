@@ -15,6 +15,30 @@ for pair in examples:tests/fixtures/qti/examples demo:tests/fixtures/instruments
   dir=$root/${pair#*:}
   [ -d "$dir" ] || continue
   "$kioskctl" instrument pack "$dir" --sign "$root/policies/demo-instrument.key" --out "$tmp/$name.exam" >/dev/null
-  "$kioskctl" instrument render "$tmp/$name.exam" --trust "$root/policies/demo-instrument.key.pub" --key "$tmp/$name.exam.key" >"$out/$name.json"
+  "$kioskctl" instrument render "$tmp/$name.exam" --trust "$root/policies/demo-instrument.key.pub" --key "$tmp/$name.exam.key" >"$tmp/$name.json"
+  # Add `media`: every image path -> data: URI, as the shell should (docs/ui.md).
+  python3 - "$tmp/$name.json" "$dir" >"$out/$name.json" <<'PY'
+import base64, json, os, sys
+model = json.load(open(sys.argv[1]))
+root = sys.argv[2]
+types = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml", "webp": "image/webp"}
+media = {}
+def walk(x):
+    if isinstance(x, dict):
+        if x.get("type") == "image" and x.get("src") not in media:
+            path = os.path.join(root, x["src"])
+            if os.path.isfile(path):
+                kind = types.get(x["src"].rsplit(".", 1)[-1].lower())
+                if kind:
+                    media[x["src"]] = f"data:{kind};base64," + base64.b64encode(open(path, "rb").read()).decode()
+        for v in x.values():
+            walk(v)
+    elif isinstance(x, list):
+        for v in x:
+            walk(v)
+walk(model)
+model["media"] = media
+json.dump(model, sys.stdout, ensure_ascii=False)
+PY
   echo "$out/$name.json"
 done

@@ -388,8 +388,23 @@ function orderInteraction(n, ctx) {
     prompt, h('p', { class: 'hint', id: helpId }, t('qti.order.help')), list);
 }
 
-function optionText(c) {
-  return plainText(c.content) || c.identifier;
+function hasImage(nodes) {
+  return (nodes || []).some((n) => n && (n.type === 'image' || hasImage(n.children) || hasImage(n.content)));
+}
+
+/** Option text for a <select>: the plain text, numbered when the choices are shown as a rich list. */
+function optionText(c, i, rich) {
+  const text = plainText(c.content);
+  if (!rich) return text || c.identifier;
+  return text ? `${t('qti.choice.n', { n: i + 1 })}: ${text}` : t('qti.choice.n', { n: i + 1 });
+}
+
+/** The choices with their full content (images), numbered, for selects that can only show text. */
+function choiceList(choices, ctx, label) {
+  return h('ol', { class: 'choice-bank', 'aria-label': label },
+    choices.map((c, i) => h('li', {},
+      h('span', { class: 'bank-no' }, t('qti.choice.n', { n: i + 1 })),
+      h('span', { class: 'bank-content' }, renderNodes(c.content, { ...ctx, phrasing: true })))));
 }
 
 /** Disables options of choices used `match_max` times elsewhere. */
@@ -435,6 +450,7 @@ function matchInteraction(n, ctx) {
       c.el.disabled = !c.el.checked && full;
     }
   };
+  const rich = targets.some((tg) => hasImage(tg.content));
   const rows = sources.map((s) => {
     const label = plainText(s.content) || s.identifier;
     const contentId = nextId('src');
@@ -444,7 +460,7 @@ function matchInteraction(n, ctx) {
       const current = [...pairs].find((p) => p.split(' ')[0] === s.identifier);
       const sel = h('select', { id, 'aria-labelledby': contentId, onchange: emit, dataset: { source: s.identifier } },
         h('option', { value: '' }, t('qti.match.none')),
-        targets.map((tg) => h('option', { value: tg.identifier, selected: current === `${s.identifier} ${tg.identifier}` }, optionText(tg))));
+        targets.map((tg, i) => h('option', { value: tg.identifier, selected: current === `${s.identifier} ${tg.identifier}` }, optionText(tg, i, rich))));
       controls.push({ kind: 'select', el: sel, source: s.identifier });
       return h('div', { class: 'match-row' }, srcContent, h('div', { class: 'match-target' }, h('label', { for: id, class: 'sr-only' }, t('qti.match.pick', { label })), sel));
     }
@@ -459,7 +475,9 @@ function matchInteraction(n, ctx) {
   enforce();
   const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : null);
   return h('div', { class: ['interaction', 'match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
-    prompt, h('p', { class: 'hint' }, t('qti.match.help')), h('div', { class: 'match-rows' }, rows));
+    prompt, h('p', { class: 'hint' }, t('qti.match.help')),
+    rich ? choiceList(targets, ctx, t('qti.choices')) : null,
+    h('div', { class: 'match-rows' }, rows));
 }
 
 function inlineChoice(n, ctx) {
@@ -479,6 +497,7 @@ function inlineChoice(n, ctx) {
 function gapMatch(n, ctx) {
   const rid = n.response_identifier;
   const choices = ordered(n, ctx, n.gap_choices || []);
+  const rich = choices.some((c) => hasImage(c.content));
   const pairs = Array.isArray(ctx.get(rid)) ? ctx.get(rid) : [];
   const selects = [];
   const emit = () => {
@@ -500,13 +519,15 @@ function gapMatch(n, ctx) {
     const current = pairs.find((p) => p.split(' ')[1] === g.identifier);
     const sel = h('select', { class: 'gap', 'aria-label': t('qti.gap.label', { n: gapNo }), onchange: emit, dataset: { gap: g.identifier } },
       h('option', { value: '' }, t('qti.gap.none')),
-      choices.map((c) => h('option', { value: c.identifier, selected: current === `${c.identifier} ${g.identifier}` }, optionText(c))));
+      choices.map((c, i) => h('option', { value: c.identifier, selected: current === `${c.identifier} ${g.identifier}` }, optionText(c, i, rich))));
     selects.push(sel);
     return sel;
   };
   const promptId = nextId('prompt');
   const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : null);
-  const bank = h('ul', { class: 'gap-bank', 'aria-label': t('qti.gap.help') }, choices.map((c) => h('li', {}, renderNodes(c.content, { ...ctx, phrasing: true }))));
+  const bank = rich
+    ? choiceList(choices, ctx, t('qti.choices'))
+    : h('ul', { class: 'gap-bank', 'aria-label': t('qti.choices') }, choices.map((c) => h('li', {}, renderNodes(c.content, { ...ctx, phrasing: true }))));
   const content = h('div', { class: 'gap-content' }, renderNodes(n.content, { ...ctx, gaps }));
   enforce();
   return h('div', { class: ['interaction', 'gap-match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
