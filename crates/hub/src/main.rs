@@ -302,9 +302,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let key = match content_key_file {
                 Some(path) => {
-                    let key = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    let raw = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    // Either the 32 raw bytes, or their base64 as `kioskctl instrument pack` writes it.
+                    let key = if raw.len() == 32 {
+                        raw
+                    } else {
+                        let text = String::from_utf8_lossy(&raw);
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text.trim())
+                            .with_context(|| format!("{}: neither 32 raw bytes nor base64", path.display()))?
+                    };
                     if key.len() != 32 {
-                        bail!("{}: a content key is 32 bytes, this file has {}", path.display(), key.len());
+                        bail!("{}: a content key is 32 bytes, this file holds {}", path.display(), key.len());
                     }
                     Some(key)
                 }

@@ -622,7 +622,8 @@ impl Inner {
         });
         let pending = self.answer_seq.saturating_sub(self.acked_seq);
         KioskView {
-            phase: session.as_ref().map_or(Phase::Boot, |s| s.phase),
+            // A failed startup leaves nothing usable: the UI shows the failure, not a phase.
+            phase: if self.startup_failure.is_some() { Phase::Boot } else { session.as_ref().map_or(Phase::Boot, |s| s.phase) },
             demo: self.demo,
             startup: self.startup.clone(),
             startup_failure: self.startup_failure.clone(),

@@ -1,0 +1,317 @@
+//! End-to-end scenarios for exam-kiosk: a real `exam-hub` over TLS on
+//! loopback with demo data, a real enrolled kiosk data directory, a real X
+//! server (Xvfb), and the real `exam-kiosk` binary driven through
+//! `tauri-driver` (WebKitWebDriver). Used by the end-to-end test and by
+//! `cargo xtask demo` on machines without a display.
+
+pub mod scenario;
+pub mod webdriver;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The demo room (the kiosk is enrolled to it).
+pub const ROOM: &str = "demo";
+/// The demo sitting.
+pub const SITTING: &str = "DEMO-1";
+/// The invigilator PIN of the demo policy's roster.
+pub const DEMO_PIN: &str = "4821";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// A binary built by `cargo build --workspace` (debug profile).
+pub fn bin(name: &str) -> PathBuf {
+    workspace().join("target/debug").join(name)
+}
+
+/// `tauri-driver`, from PATH or cargo's bin directory.
+pub fn tauri_driver() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(home.map(|h| h.join("bin")));
+    candidates.map(|d| d.join("tauri-driver")).find(|p| p.exists())
+}
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A child process killed when dropped.
+pub struct Guarded(pub Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One student of the demo planning.
+#[derive(Debug, Clone)]
+pub struct Student {
+    /// Student number.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// One-time access code for the demo sitting.
+    pub code: String,
+}
+
+/// A running hub with demo data and an enrolled kiosk data directory.
+pub struct Stack {
+    /// Everything lives here.
+    pub dir: PathBuf,
+    hub: Option<Guarded>,
+    /// The hub's base URL.
+    pub hub_url: String,
+    /// Students and their codes.
+    pub students: Vec<Student>,
+    /// The kiosk's data directory.
+    pub kiosk_data: PathBuf,
+    /// The kiosk's device key store argument.
+    pub key_store: String,
+    /// The kiosk policy.
+    pub policy: PathBuf,
+}
+
+impl Stack {
+    /// Sets up a hub (init, instrument, planning, serve) and an enrolled kiosk in `dir`.
+    pub fn start(dir: &Path) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let hub_data = dir.join("hub");
+        let hub = bin("exam-hub");
+        let kioskctl = bin("kioskctl");
+        if !hub_data.exists() {
+            run(Command::new(&hub).args(["init", "--data"]).arg(&hub_data).args([
+                "--name", "127.0.0.1", "--name", "localhost", "--listen", "127.0.0.1:0",
+            ]))?;
+        }
+        // The demo instrument: a QTI 3.0 test, signed with the demo approval key.
+        let package = dir.join("demo.exam");
+        let policies = workspace().join("policies");
+        let _ = std::fs::remove_file(&package);
+        let _ = std::fs::remove_file(dir.join("demo.exam.key"));
+        run(Command::new(&kioskctl)
+            .args(["instrument", "pack"])
+            .arg(workspace().join("tests/fixtures/instruments/demo"))
+            .arg("--sign")
+            .arg(policies.join("demo-instrument.key"))
+            .arg("--out")
+            .arg(&package)
+            .args(["--id", "demo-instrument"]))?;
+        run(Command::new(&hub)
+            .args(["import", "instrument"])
+            .arg(&package)
+            .args(["--id", "demo-instrument", "--content-key-file"])
+            .arg(dir.join("demo.exam.key"))
+            .arg("--data")
+            .arg(&hub_data))?;
+        // The sitting started two minutes ago and lasts an hour.
+        let start = unix_rfc3339(std::time::SystemTime::now() - Duration::from_secs(120));
+        let planning = dir.join("planning.csv");
+        std::fs::write(
+            &planning,
+            format!(
+                "student_number,student_name,sitting,exam,instrument,room,start,duration_minutes,extra_minutes,tools,text_size,contrast\n\
+                 1001,Anna de Vries,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,15,read-aloud,large,\n\
+                 1002,Bram Jansen,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,,,,\n\
+                 1003,Chris Bakker,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,,,,high\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let codes = dir.join("codes.txt");
+        run(Command::new(&hub).args(["import", "planning"]).arg(&planning).arg("--codes-out").arg(&codes).arg("--data").arg(&hub_data))?;
+        let students = parse_codes(&std::fs::read_to_string(&codes).map_err(|e| e.to_string())?);
+
+        let mut child = Command::new(&hub)
+            .args(["serve", "--data"])
+            .arg(&hub_data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("EXAM_HUB_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line).map_err(|e| e.to_string())?;
+        let hub_url = line.trim().strip_prefix("exam-hub listening on ").ok_or(format!("unexpected hub output {line:?}"))?.to_owned();
+
+        // The kiosk: a device key and an enrolment to the demo room.
+        let kiosk_data = dir.join("kiosk");
+        let key_file = dir.join("device.key");
+        let key_store = format!("file:{}", key_file.display());
+        if !key_file.exists() {
+            run(Command::new(&kioskctl).args(["device", "init", "--store", &key_store]))?;
+        }
+        if !kiosk_data.join("hub").exists() {
+            let token = run(Command::new(&hub).args(["enrol-token", "--room", ROOM, "--data"]).arg(&hub_data))?;
+            let token = token.lines().next().unwrap_or("").trim().to_owned();
+            run(Command::new(&kioskctl)
+                .args(["enrol", "--hub", &hub_url, "--token", &token, "--data"])
+                .arg(kiosk_data.join("hub"))
+                .arg("--ca")
+                .arg(hub_data.join("school-ca.pem"))
+                .args(["--store", &key_store]))?;
+        }
+        Ok(Self {
+            dir: dir.to_owned(),
+            hub: Some(Guarded(child)),
+            hub_url,
+            students,
+            kiosk_data,
+            key_store,
+            policy: policies.join("demo.toml"),
+        })
+    }
+
+    /// The environment that configures `exam-kiosk` (see its `--help`).
+    pub fn kiosk_env(&self, demo: bool, guard_scope: Option<String>) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("EXAM_KIOSK_DATA".to_owned(), self.kiosk_data.display().to_string()),
+            ("EXAM_KIOSK_POLICY".to_owned(), self.policy.display().to_string()),
+            ("EXAM_KIOSK_STORE".to_owned(), self.key_store.clone()),
+            ("NO_AT_BRIDGE".to_owned(), "1".to_owned()),
+        ];
+        if demo {
+            env.push(("EXAM_KIOSK_DEMO".to_owned(), "1".to_owned()));
+        }
+        if let Some(scope) = guard_scope {
+            env.push(("EXAM_KIOSK_GUARD_SCOPE".to_owned(), scope));
+        }
+        env
+    }
+
+    /// Stops the hub (a crash: no clean shutdown).
+    pub fn stop_hub(&mut self) {
+        self.hub = None;
+    }
+}
+
+fn parse_codes(text: &str) -> Vec<Student> {
+    // The hub's printable list: "== Sitting ID ..." headings, then one
+    // indented line per student: "NUMBER  NAME ...  CODE".
+    let mut students = Vec::new();
+    let mut sitting = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("== Sitting ") {
+            sitting = rest.split_whitespace().next().unwrap_or("").to_owned();
+        } else if sitting == SITTING && line.starts_with("   ") && !line.trim_start().starts_with('(') && !line.trim().is_empty() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.len() >= 3 {
+                students.push(Student {
+                    number: words[0].to_owned(),
+                    name: words[1..words.len() - 1].join(" "),
+                    code: words[words.len() - 1].to_owned(),
+                });
+            }
+        }
+    }
+    students.sort_by(|a, b| a.number.cmp(&b.number));
+    students
+}
+
+fn unix_rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), UTC.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// An X server of our own (never the developer's display).
+pub struct Display {
+    _xvfb: Guarded,
+    /// `:N`.
+    pub name: String,
+}
+
+impl Display {
+    /// Starts Xvfb at 1366×768 on a free display number.
+    pub fn start() -> Result<Self, String> {
+        for n in 90..140 {
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            if Path::new(&socket).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let name = format!(":{n}");
+            let child = Command::new("Xvfb")
+                .args([&name, "-screen", "0", "1366x768x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("Xvfb: {e}"))?;
+            let guard = Guarded(child);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !Path::new(&socket).exists() {
+                if Instant::now() > deadline {
+                    return Err("Xvfb did not start".into());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return Ok(Self { _xvfb: guard, name });
+        }
+        Err("no free X display number".into())
+    }
+}
+
+/// `tauri-driver` on a free loopback port, configured to start the kiosk.
+pub struct Driver {
+    _child: Guarded,
+    /// Its URL.
+    pub url: String,
+}
+
+impl Driver {
+    /// Starts tauri-driver with the kiosk's environment.
+    pub fn start(display: &Display, env: &[(String, String)]) -> Result<Self, String> {
+        let driver = tauri_driver().ok_or("tauri-driver is not installed (cargo xtask test installs it)")?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut cmd = Command::new(driver);
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("DISPLAY", &display.name)
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = Guarded(cmd.spawn().map_err(|e| format!("tauri-driver: {e}"))?);
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(Self { _child: child, url })
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,89 @@
+//! The exam, from login to receipt, as a student and an invigilator would
+//! do it, through the real window.
+
+use crate::webdriver::Session;
+use crate::{Stack, DEMO_PIN};
+use std::path::Path;
+use std::time::Duration;
+
+const SCREEN: Duration = Duration::from_secs(30);
+
+/// What the scenario observed.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// Text of the login error after a wrong code.
+    pub wrong_code_message: String,
+    /// Text of the lock screen's reason.
+    pub lock_reason: String,
+    /// The receipt code shown after hand-in.
+    pub receipt: String,
+    /// Screenshots written.
+    pub screenshots: Vec<String>,
+}
+
+/// Saves a screenshot of the current screen as `out/NN-name.png`.
+pub async fn shot(session: &Session, out: &Path, observed: &mut Observed, name: &str) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let file = format!("{:02}-{name}.png", observed.screenshots.len() + 1);
+    std::fs::write(out.join(&file), session.screenshot().await?).map_err(|e| e.to_string())?;
+    observed.screenshots.push(file);
+    Ok(())
+}
+
+/// Login (wrong code, then right) → assignment → download → start → answer
+/// → `offender` (a prohibited program, started by the caller's hook) locks
+/// the session → PIN unlock → submit → receipt.
+pub async fn exam_flow(
+    session: &Session,
+    stack: &Stack,
+    out: &Path,
+    start_offender: &mut dyn FnMut() -> Result<(), String>,
+) -> Result<Observed, String> {
+    let mut observed = Observed::default();
+    let student = stack.students.first().ok_or("no students in the demo planning")?.clone();
+
+    let number = session.wait_for("#student-number", SCREEN).await?;
+    shot(session, out, &mut observed, "login").await?;
+    session.type_into(&number, &student.number).await?;
+    session.type_into(&session.find("#access-code").await?, "WRONG-CODE").await?;
+    session.click(&session.find("#login-submit").await?).await?;
+    session.wait_for("#login-error:not(:empty)", SCREEN).await?;
+    observed.wrong_code_message = session.text_of("#login-error").await?;
+    shot(session, out, &mut observed, "login-wrong-code").await?;
+
+    session.type_into(&session.find("#access-code").await?, &student.code).await?;
+    session.click(&session.find("#login-submit").await?).await?;
+    let confirm = session.wait_for("#confirm-assignment", SCREEN).await?;
+    shot(session, out, &mut observed, "assignment").await?;
+    session.click(&confirm).await?;
+
+    let start = session.wait_for("#start-exam", SCREEN).await?;
+    shot(session, out, &mut observed, "waiting-for-start").await?;
+    session.click(&start).await?;
+
+    session.wait_for("#screen-exam", SCREEN).await?;
+    let first_choice = session.wait_for("[data-item-id] input[type=radio]", SCREEN).await?;
+    session.click(&first_choice).await?;
+    session.wait_for("#sync-status", SCREEN).await?;
+    // Autosave is debounced; the hub acknowledges within a second or two.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    shot(session, out, &mut observed, "exam").await?;
+
+    start_offender()?;
+    session.wait_for("#screen-locked", SCREEN).await?;
+    observed.lock_reason = session.text_of("#lock-reason").await?;
+    shot(session, out, &mut observed, "locked").await?;
+    session.type_into(&session.find("#unlock-pin").await?, DEMO_PIN).await?;
+    session.type_into(&session.find("#unlock-reason").await?, "programma gestopt, student gesproken").await?;
+    session.click(&session.find("#unlock-submit").await?).await?;
+
+    let submit = session.wait_for("#submit-exam", SCREEN).await?;
+    session.click(&submit).await?;
+    let confirm = session.wait_for("#confirm-submit", SCREEN).await?;
+    shot(session, out, &mut observed, "confirm-submit").await?;
+    session.click(&confirm).await?;
+    session.wait_for("#receipt-code:not(:empty)", SCREEN).await?;
+    observed.receipt = session.text_of("#receipt-code").await?;
+    shot(session, out, &mut observed, "submitted").await?;
+    Ok(observed)
+}
