@@ -252,6 +252,10 @@ export function mountExam(root, view, { onSaveState, render }) {
       headingBase: 2,
       counters,
       get: (rid) => (state.answers.get(ref) || {})[rid],
+      cardinality: (rid) => {
+        const r = (item.responses || []).find((x) => x.identifier === rid);
+        return r ? r.cardinality : null;
+      },
       set: (rid, v) => setResponse(ref, rid, v),
     };
     // Section heading and its instructions, on the first item of a section.

@@ -13,6 +13,10 @@
 //   match                    ["S1 T2", "S2 T1"]       directedPair "source target"
 //   gap match                ["W1 G1", "W3 G2"]       directedPair "choice gap"
 //
+// When the item declares a response's cardinality, it decides the shape:
+// `single` gives the bare value (a match with one pair: "S1 T2"), otherwise
+// a list (a choice with max_choices 1 but cardinality multiple: ["A"]).
+//
 // An item's answer (what save_answer gets as `value`) is an object of those,
 // keyed by response identifier: {"RESPONSE": "A"}. Unanswered is null/absent.
 
@@ -107,6 +111,11 @@ export function flatten(instrument, seed) {
 
 // ---------------------------------------------------------------------------
 // Answers.
+
+function asArray(v) {
+  if (Array.isArray(v)) return v;
+  return v === null || v === undefined || v === '' ? [] : [v];
+}
 
 function isEmpty(v) {
   return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
@@ -263,9 +272,12 @@ function choiceInteraction(n, ctx) {
     const count = inputs.filter((i) => i.checked).length;
     for (const i of inputs) i.disabled = !i.checked && count >= n.max_choices;
   };
+  // The declared cardinality decides the value's shape (a max_choices 1
+  // interaction can still declare a multiple response).
+  const asList = ctx.cardinality(rid) ? ctx.cardinality(rid) !== 'single' : multiple;
   const emit = () => {
     const vals = inputs.filter((i) => i.checked).map((i) => i.value);
-    ctx.set(rid, multiple ? vals : vals[0] ?? null);
+    ctx.set(rid, asList ? vals : vals[0] ?? null);
     limit();
   };
   const choices = ordered(n, ctx, n.choices || []);
@@ -424,7 +436,7 @@ function matchInteraction(n, ctx) {
   const rid = n.response_identifier;
   const sources = ordered(n, ctx, n.source || []);
   const targets = ordered({ ...n, response_identifier: `${rid}/t` }, ctx, n.target || []);
-  const pairs = new Set(Array.isArray(ctx.get(rid)) ? ctx.get(rid) : []);
+  const pairs = new Set(asArray(ctx.get(rid)));
   const promptId = nextId('prompt');
   const controls = [];
   const emit = () => {
@@ -433,7 +445,7 @@ function matchInteraction(n, ctx) {
       if (c.kind === 'select' && c.el.value) out.push(`${c.source} ${c.el.value}`);
       if (c.kind === 'check' && c.el.checked) out.push(`${c.source} ${c.target}`);
     }
-    ctx.set(rid, out);
+    ctx.set(rid, ctx.cardinality(rid) === 'single' ? out[0] ?? null : out);
     enforce();
   };
   const enforce = () => {
@@ -498,10 +510,11 @@ function gapMatch(n, ctx) {
   const rid = n.response_identifier;
   const choices = ordered(n, ctx, n.gap_choices || []);
   const rich = choices.some((c) => hasImage(c.content));
-  const pairs = Array.isArray(ctx.get(rid)) ? ctx.get(rid) : [];
+  const pairs = asArray(ctx.get(rid));
   const selects = [];
   const emit = () => {
-    ctx.set(rid, selects.filter((s) => s.value).map((s) => `${s.value} ${s.dataset.gap}`));
+    const out = selects.filter((s) => s.value).map((s) => `${s.value} ${s.dataset.gap}`);
+    ctx.set(rid, ctx.cardinality(rid) === 'single' ? out[0] ?? null : out);
     enforce();
   };
   const enforce = () => {
