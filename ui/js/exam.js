@@ -160,12 +160,11 @@ export function mountExam(root, view, { onSaveState, render }) {
   const reviewSummary = h('p', { class: 'review-summary', id: 'review-summary' });
   const layoutToggle = linear
     ? null
-    : h('button', { type: 'button', id: 'layout-toggle', class: 'secondary small', 'aria-pressed': 'false', onclick: () => {
+    : h('button', { type: 'button', id: 'layout-toggle', class: 'secondary small', onclick: () => {
       state.scroll = !state.scroll;
       drawItems();
       const el = itemEls.get(model.pages[state.page] ? model.pages[state.page][0] : 0);
       if (state.scroll && el) el.scrollIntoView({ block: 'start' });
-      layoutToggle.setAttribute('aria-pressed', String(state.scroll));
       setText(layoutToggle, t(state.scroll ? 'exam.layout.single' : 'exam.layout.scroll'));
     } }, t(state.scroll ? 'exam.layout.single' : 'exam.layout.scroll'));
   const submitBtn = h('button', { type: 'button', id: 'submit-exam', class: 'primary submit', onclick: () => confirmSubmit() }, t('exam.submit'));
