@@ -10,6 +10,9 @@
 // window.__mock.calls / .saved         what the UI sent
 (function () {
   'use strict';
+  // Inside the real shell (ui/ is bundled whole, dev/ included) never stand
+  // in for it: leave the real window.__TAURI__ alone.
+  if (window.__TAURI__ || window.__TAURI_INTERNALS__) return;
   // tauri.conf.json has "freezePrototype": true; do the same here.
   Object.freeze(Object.prototype);
   const params = new URLSearchParams(location.search);
