@@ -194,10 +194,51 @@ fn render(file: &Path, trust: &Path, key: &Path, scoring: bool) -> anyhow::Resul
     let key = ContentKey::load(key)?;
     let contents = SealedPackage::read(file)?.verify(&trusted)?.decrypt(&key)?;
     let instrument = contents.import()?;
-    if scoring {
-        println!("{}", serde_json::to_string_pretty(&instrument.scoring)?);
+    let json = if scoring {
+        serde_json::to_string_pretty(&instrument.scoring)?
     } else {
-        println!("{}", serde_json::to_string_pretty(&instrument.test)?);
-    }
+        serde_json::to_string_pretty(&instrument.test)?
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{json}");
     Ok(Outcome::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(rel)
+    }
+
+    #[test]
+    fn pack_then_verify_and_refuse_tampering() {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = SigningKey::generate().unwrap();
+        let key_path = tmp.path().join("approve.key");
+        std::fs::write(&key_path, key.to_pem()).unwrap();
+        let trust = tmp.path().join("trust");
+        std::fs::write(&trust, format!("{}\n", key.public_key())).unwrap();
+        let out = tmp.path().join("demo.exam");
+        let packed = pack_cmd(&fixture("instruments/demo"), &key_path, &out, None, None, None, "1".into()).unwrap();
+        assert_eq!(packed, Outcome::Ok);
+        let content_key = default_key_path(&out);
+        assert!(content_key.exists());
+        assert_eq!(verify(&out, &trust, Some(&content_key)), Outcome::Ok);
+        assert_eq!(inspect(&out, true).unwrap(), Outcome::Ok);
+        // The key file is never overwritten by a second pack.
+        assert!(pack_cmd(&fixture("instruments/demo"), &key_path, &out, None, None, None, "1".into()).is_err());
+        // One changed byte: refused (exit 1).
+        let mut bytes = std::fs::read(&out).unwrap();
+        let n = bytes.len();
+        bytes[n - 10] ^= 1;
+        std::fs::write(&out, &bytes).unwrap();
+        assert_eq!(verify(&out, &trust, Some(&content_key)), Outcome::Failed);
+        // Another approval key: refused.
+        let other = tmp.path().join("other");
+        std::fs::write(&other, format!("{}\n", SigningKey::generate().unwrap().public_key())).unwrap();
+        assert_eq!(verify(&out, &other, None), Outcome::Failed);
+    }
 }

@@ -75,8 +75,21 @@ fn sync_dir(dir: &Path) -> Result<(), AnswerError> {
 #[cfg(target_os = "linux")]
 fn lock(file: &File, path: &Path) -> Result<(), AnswerError> {
     use rustix::fs::{flock, FlockOperation};
-    flock(file, FlockOperation::NonBlockingLockExclusive).map_err(|_| AnswerError::Locked(path.into()))
+    // A process forked by this one holds a copy of the descriptor (and so the
+    // lock) until it execs; wait that out before calling the store "in use".
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(()),
+            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(_) => return Err(AnswerError::Locked(path.into())),
+        }
+    }
 }
+
+/// How long to wait for another holder of the store's lock.
+#[cfg(target_os = "linux")]
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[cfg(not(target_os = "linux"))]
 fn lock(_file: &File, _path: &Path) -> Result<(), AnswerError> {
@@ -168,6 +181,20 @@ impl Log {
             match opened {
                 Some(record) => records.push(record),
                 None if offset + frame_len == bytes.len() => {
+                    // A whole last frame that does not open is a torn write,
+                    // unless it opens as a *later* record: then records
+                    // before it were removed.
+                    let later = (index + 1..index + 64).any(|i| {
+                        let mut ct = rest[4 + NONCE_LEN..frame_len].to_vec();
+                        aead.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad(&store_id, i)), &mut ct).is_ok()
+                    });
+                    if later {
+                        return Err(AnswerError::Damaged {
+                            path,
+                            offset: offset as u64,
+                            reason: "records before the last one were removed".into(),
+                        });
+                    }
                     torn = Some((offset, "last record does not decrypt (torn write)".into()));
                     break;
                 }

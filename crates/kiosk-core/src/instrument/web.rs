@@ -144,6 +144,19 @@ mod tests {
         }
     }
 
+    /// The vectors in docs/instrument-package.md, computed independently
+    /// (Python `hmac`) from the documented message layout.
+    #[test]
+    fn test_vectors() {
+        let n = "66656463626139383736353433323130";
+        for (url, mac) in [
+            ("https://toets.leverancier.example/item/3?lang=nl", "f676d3f40c1a1fc46d4a9453dfa6c339c4fbbdd628deba0b9dd3d48451e780c3"),
+            ("https://toets.leverancier.example/item/4", "ffa2094bed33042d0e84cd060ddf4feec2d592644c7d91bfaf02ad69007d55e2"),
+        ] {
+            assert_eq!(exam_key_header(&vector_input(url)), format!("v1; t=1767261600; n={n}; mac={mac}"));
+        }
+    }
+
     #[test]
     fn round_trip_and_binding() {
         let input = vector_input("https://toets.leverancier.example/item/3?lang=nl");
