@@ -71,6 +71,7 @@
   const instrument = {
     identifier: 'demo-test-1',
     title: 'Bedrijfseconomie — oefenexamen',
+    lang: 'nl',
     test_parts: [{
       identifier: 'part-1', navigation_mode: 'nonlinear', submission_mode: 'simultaneous',
       sections: [{ identifier: 'sec-1', title: 'Deel 1', visible: true, keep_together: false, shuffle: false, rubric_blocks: [

@@ -236,7 +236,7 @@ export function mountExam(root, view, { onSaveState, render }) {
           return;
         }
         const u = new SpeechSynthesisUtterance(plainText(item.body));
-        u.lang = item.lang || document.documentElement.lang;
+        u.lang = item.lang || instrument.lang || document.documentElement.lang;
         u.onend = () => setText(readBtn, t('exam.readaloud'));
         synth.speak(u);
         setText(readBtn, t('exam.readaloud.stop'));
@@ -264,9 +264,9 @@ export function mountExam(root, view, { onSaveState, render }) {
       if (first && s.visible && s.title) sectionBits.push(h('p', { class: 'section-title' }, s.title));
       if (first) for (const rb of s.rubric_blocks || []) sectionBits.push(...renderNodes([{ type: 'rubric-block', ...rb }], ctx));
     }
-    const body = h('div', { class: 'item-body', lang: item.lang || null }, renderNodes(item.body, ctx));
+    const body = h('div', { class: 'item-body', lang: item.lang || instrument.lang || null }, renderNodes(item.body, ctx));
     return h('article', { class: 'item', dataset: { itemId: ref }, 'aria-labelledby': headingId },
-      sectionBits,
+      sectionBits.length ? h('div', { class: 'section-intro', lang: instrument.lang || null }, sectionBits) : null,
       h('header', { class: 'item-header' },
         h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
         h('div', { class: 'item-tools' }, readBtn, linear ? null : flagBtn)),
