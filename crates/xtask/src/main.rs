@@ -21,7 +21,14 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("xsel", "clears the X11 clipboard at exam start and end"),
     ("wl-clipboard", "clears the Wayland clipboard at exam start and end (cage)"),
     ("postgresql", "exam-hub tests and benchmarks on a throw-away PostgreSQL on loopback"),
+    ("libwebkit2gtk-4.1-dev", "the kiosk's web view (Tauri on Linux)"),
+    ("libgtk-3-dev", "the kiosk's window (Tauri on Linux)"),
+    ("librsvg2-dev", "icons in the kiosk's window (Tauri on Linux)"),
+    ("webkit2gtk-driver", "WebKitWebDriver, which tauri-driver drives in the end-to-end tests"),
 ];
+
+/// The WebDriver front for Tauri apps, installed with cargo when missing.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 /// Password of the throw-away keyring that tests unlock; it protects nothing.
 const TEST_KEYRING_PASSWORD: &str = "exam-kiosk-test";
@@ -32,9 +39,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("test-in-session") => test_in_session(&args[1..]),
         Some("demo") => demo(),
+        Some("e2e") => e2e(&args[1..]),
         Some("bench") => bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | demo | bench [CRITERION ARGS]>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | CRITERION ARGS]>");
             return ExitCode::from(2);
         }
     };
@@ -96,8 +104,23 @@ fn ensure_apt_packages() -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// Installs `tauri-driver` with cargo when it is not on PATH or in cargo's bin.
+fn ensure_tauri_driver() -> Result {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|h| h.join("bin"));
+    let on_path = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("tauri-driver").exists()));
+    if on_path || cargo_bin.is_some_and(|b| b.join("tauri-driver").exists()) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing tauri-driver {TAURI_DRIVER_VERSION}");
+    run(cargo().args(["install", "tauri-driver", "--locked", "--version", TAURI_DRIVER_VERSION]))
+}
+
 fn test(cargo_args: &[String]) -> Result {
     ensure_apt_packages()?;
+    ensure_tauri_driver()?;
     // Build first, outside the D-Bus session, so compile errors read plainly.
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
     // Everything runs inside a private D-Bus session with a real, unlocked
@@ -221,37 +244,25 @@ impl Drop for TestPostgres {
     }
 }
 
+/// Only the end-to-end tests (real hub, real kiosk, WebDriver); screenshots in target/e2e/.
+fn e2e(cargo_args: &[String]) -> Result {
+    let mut args = vec!["-p".to_owned(), "exam-e2e".to_owned()];
+    args.extend_from_slice(cargo_args);
+    test(&args)
+}
+
+/// A local exam-hub with demo data and the kiosk (see tests/e2e/src/bin/demo.rs).
 fn demo() -> Result {
     ensure_apt_packages()?;
-    run(cargo().args(["build", "--quiet", "-p", "kioskctl"]))?;
-    let root = workspace_root();
-    let kioskctl = root.join("target/debug/kioskctl");
-    let demo = root.join("target/demo");
-    let journal = demo.join("journal");
-    std::fs::create_dir_all(&demo).map_err(|e| e.to_string())?;
-    let key = demo.join("device.key");
-    let store = format!("file:{}", key.display());
-    println!("== exam-kiosk demo (data in {})", demo.display());
-    if !key.exists() {
-        run(Command::new(&kioskctl).args(["device", "init", "--store", &store]))?;
+    ensure_tauri_driver()?;
+    run(cargo().args(["build", "--quiet", "-p", "exam-hub", "-p", "kioskctl", "-p", "exam-kiosk", "-p", "exam-e2e"]))?;
+    let demo = workspace_root().join("target/debug/demo");
+    if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        run(&mut Command::new(demo))
     } else {
-        run(Command::new(&kioskctl).args(["device", "show", "--store", &store]))?;
+        // WebKit wants a session bus; give it a private one.
+        run(Command::new("dbus-run-session").arg("--").arg(demo).env("NO_AT_BRIDGE", "1"))
     }
-    let events = [
-        ("session.boot", r#"{"profile":"demo"}"#),
-        ("location.approved", r#"{"location":"demo-loopback"}"#),
-        ("guard.process_ended", r#"{"name":"AnyDesk","rule":"deny:remote-control","outcome":"ended"}"#),
-        ("session.submitted", r#"{"items":12}"#),
-    ];
-    for (kind, data) in events {
-        let journal_arg = journal.display().to_string();
-        run(Command::new(&kioskctl).args(["journal", "append", "--journal", &journal_arg, "--store", &store, "--kind", kind, "--data", data]))?;
-    }
-    println!("\n== the journal");
-    run(Command::new(&kioskctl).arg("journal").arg("show").arg(&journal))?;
-    println!("\n== verification");
-    run(Command::new(&kioskctl).arg("journal").arg("verify").arg(&journal))?;
-    Ok(())
 }
 
 fn bench(criterion_args: &[String]) -> Result {

@@ -30,14 +30,15 @@ pub async fn shot(session: &Session, out: &Path, observed: &mut Observed, name: 
     Ok(())
 }
 
-/// Login (wrong code, then right) → assignment → download → start → answer
-/// → `offender` (a prohibited program, started by the caller's hook) locks
-/// the session → PIN unlock → submit → receipt.
+/// Login (a wrong code first, when asked) → assignment → download → start
+/// → answer → (when given) `start_offender` runs a prohibited program, the
+/// session locks and the invigilator unlocks with the PIN → submit → receipt.
 pub async fn exam_flow(
     session: &Session,
     stack: &Stack,
     out: &Path,
-    start_offender: &mut dyn FnMut() -> Result<(), String>,
+    wrong_code_first: bool,
+    start_offender: Option<&mut dyn FnMut() -> Result<(), String>>,
 ) -> Result<Observed, String> {
     let mut observed = Observed::default();
     let student = stack.students.first().ok_or("no students in the demo planning")?.clone();
@@ -45,11 +46,13 @@ pub async fn exam_flow(
     let number = session.wait_for("#student-number", SCREEN).await?;
     shot(session, out, &mut observed, "login").await?;
     session.type_into(&number, &student.number).await?;
-    session.type_into(&session.find("#access-code").await?, "WRONG-CODE").await?;
-    session.click(&session.find("#login-submit").await?).await?;
-    session.wait_for("#login-error:not(:empty)", SCREEN).await?;
-    observed.wrong_code_message = session.text_of("#login-error").await?;
-    shot(session, out, &mut observed, "login-wrong-code").await?;
+    if wrong_code_first {
+        session.type_into(&session.find("#access-code").await?, "WRONG-CODE").await?;
+        session.click(&session.find("#login-submit").await?).await?;
+        session.wait_for("#login-error:not(:empty)", SCREEN).await?;
+        observed.wrong_code_message = session.text_of("#login-error").await?;
+        shot(session, out, &mut observed, "login-wrong-code").await?;
+    }
 
     session.type_into(&session.find("#access-code").await?, &student.code).await?;
     session.click(&session.find("#login-submit").await?).await?;
@@ -69,13 +72,15 @@ pub async fn exam_flow(
     tokio::time::sleep(Duration::from_millis(1500)).await;
     shot(session, out, &mut observed, "exam").await?;
 
-    start_offender()?;
-    session.wait_for("#screen-locked", SCREEN).await?;
-    observed.lock_reason = session.text_of("#lock-reason").await?;
-    shot(session, out, &mut observed, "locked").await?;
-    session.type_into(&session.find("#unlock-pin").await?, DEMO_PIN).await?;
-    session.type_into(&session.find("#unlock-reason").await?, "programma gestopt, student gesproken").await?;
-    session.click(&session.find("#unlock-submit").await?).await?;
+    if let Some(start_offender) = start_offender {
+        start_offender()?;
+        session.wait_for("#screen-locked", SCREEN).await?;
+        observed.lock_reason = session.text_of("#lock-reason").await?;
+        shot(session, out, &mut observed, "locked").await?;
+        session.type_into(&session.find("#unlock-pin").await?, DEMO_PIN).await?;
+        session.type_into(&session.find("#unlock-reason").await?, "programma gestopt, student gesproken").await?;
+        session.click(&session.find("#unlock-submit").await?).await?;
+    }
 
     let submit = session.wait_for("#submit-exam", SCREEN).await?;
     session.click(&submit).await?;
@@ -87,3 +92,4 @@ pub async fn exam_flow(
     shot(session, out, &mut observed, "submitted").await?;
     Ok(observed)
 }
+

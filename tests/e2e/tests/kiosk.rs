@@ -31,7 +31,7 @@ async fn a_student_sits_the_exam_from_login_to_receipt() {
         let stdin = shell.0.stdin.as_mut().ok_or("no stdin")?;
         writeln!(stdin, "'{}' 300 &", anydesk.display()).map_err(|e| e.to_string())
     };
-    let result = scenario::exam_flow(&session, &stack, &out, &mut start_offender).await;
+    let result = scenario::exam_flow(&session, &stack, &out, true, Some(&mut start_offender)).await;
     if result.is_err() {
         let _ = scenario::shot(&session, &out, &mut Default::default(), "failure").await;
     }

@@ -198,9 +198,9 @@ pub struct Guard<P: ProcessPlatform> {
     platform: P,
     /// Never touched: the guard itself and its ancestors.
     protected: HashSet<u32>,
-    /// Processes already reported as impossible to end (pid, name): the
-    /// session is locked once for them, not again at every sweep.
-    not_ended: HashSet<(u32, String)>,
+    /// Processes already reported and left running (pid, name): impossible
+    /// to end, or report-only mode. Reported once, not again at every sweep.
+    reported: HashSet<(u32, String)>,
 }
 
 impl<P: ProcessPlatform> Guard<P> {
@@ -213,7 +213,7 @@ impl<P: ProcessPlatform> Guard<P> {
             protected.insert(p);
             pid = platform.parent_of(p);
         }
-        Self { policy, deny, config, platform, protected, not_ended: HashSet::new() }
+        Self { policy, deny, config, platform, protected, reported: HashSet::new() }
     }
 
     /// The configuration.
@@ -258,7 +258,7 @@ impl<P: ProcessPlatform> Guard<P> {
     /// Judges one process and, when it may not run, ends it (or reports it).
     fn handle(&mut self, process: &ProcessInfo, detected_by: Detection) -> Option<GuardEvent> {
         let started = Instant::now();
-        if self.not_ended.contains(&(process.pid, process.name.clone())) {
+        if self.reported.contains(&(process.pid, process.name.clone())) {
             return None;
         }
         let rule = self.judge(process)?;
@@ -266,8 +266,8 @@ impl<P: ProcessPlatform> Guard<P> {
             Enforcement::ReportOnly => Outcome::WouldEnd,
             Enforcement::Enforce => self.platform.terminate(process, self.config.kill_grace, KILL_CONFIRM_TIMEOUT),
         };
-        if matches!(outcome, Outcome::NotEnded { .. }) {
-            self.not_ended.insert((process.pid, process.name.clone()));
+        if matches!(outcome, Outcome::NotEnded { .. } | Outcome::WouldEnd) {
+            self.reported.insert((process.pid, process.name.clone()));
         }
         Some(GuardEvent {
             pid: process.pid,
