@@ -160,8 +160,10 @@ fn main() {
                 loop {
                     tokio::time::sleep(TICK).await;
                     ticker.poll_guard().await;
-                    let view = ticker.view().await;
+                    let mut view = ticker.view().await;
                     if view.remaining_secs.is_some() {
+                        // The UI keeps the instrument it has; the tick carries only the state.
+                        view.instrument = None;
                         let _ = tick_handle.emit(VIEW_EVENT, &view);
                     }
                 }

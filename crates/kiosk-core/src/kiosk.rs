@@ -432,7 +432,13 @@ impl Kiosk {
     /// Saves one answer locally (journal of answers) and at the hub.
     pub async fn save_answer(&self, item_id: &str, value: serde_json::Value) -> Result<u64, UserError> {
         let mut inner = self.inner.lock().await;
-        if inner.phase() != Some(Phase::InExam) {
+        // Also while a lock interrupted the exam: what the student typed just
+        // before the lock must not be lost.
+        let in_exam = match inner.session.as_ref().map(Session::view) {
+            Some(v) => v.phase == Phase::InExam || (v.phase == Phase::Locked && v.before_lock == Some(Phase::InExam)),
+            None => false,
+        };
+        if !in_exam {
             return Err(user("Antwoorden kunnen nu niet worden opgeslagen."));
         }
         inner.answers.insert(item_id.to_owned(), value);
