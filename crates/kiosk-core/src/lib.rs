@@ -7,3 +7,4 @@ pub mod hub;
 pub mod session;
 pub mod instrument;
 pub mod answers;
+pub mod kiosk;
