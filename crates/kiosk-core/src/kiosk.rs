@@ -184,6 +184,8 @@ struct StartContext {
     guard: Option<GuardHandle>,
     location: Option<Decision>,
     hub: Option<HubClient>,
+    /// An environment check asked for a lock (applied once startup is done).
+    environment_lock: Option<String>,
 }
 
 /// The guard running on its own thread.
@@ -250,7 +252,10 @@ impl Kiosk {
             Ok(applied) => (Some(applied), None),
             Err(failure) => (None, Some(failure)),
         };
-        let StartContext { policy, journal, session, guard, location, hub, .. } = context;
+        let StartContext { policy, journal, mut session, guard, location, hub, environment_lock, .. } = context;
+        if let (Some(reason), Some(session), None) = (environment_lock, session.as_mut(), failure.as_ref()) {
+            let _ = session.apply(Trigger::Lock { reason });
+        }
         let unlock_gate = policy.as_ref().map(|p| {
             UnlockGate::new(
                 crate::session::unlock::Roster { room: String::new(), invigilators: p.lock.invigilators.iter().filter_map(to_invigilator).collect() },
@@ -738,6 +743,24 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 stop.store(true, Ordering::Relaxed);
                 Ok(())
             }) as Revert))
+        }))
+        .step(Step::new("omgeving gecontroleerd", move |c: &mut StartContext| {
+            use exam_policy::Action;
+            let policy = c.policy.as_ref().ok_or("no policy")?;
+            let report = crate::environment::evaluate(&crate::environment::gather(), &policy.environment);
+            let fired: Vec<String> =
+                report.findings.iter().filter(|f| f.detected).flat_map(|f| f.evidence.iter().cloned()).collect();
+            if let (Some(journal), Ok(event)) = (&c.journal, Event::new("environment.checked", &report)) {
+                let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
+            }
+            match report.action {
+                Action::Allow | Action::Warn => Ok(None),
+                Action::Lock => {
+                    c.environment_lock = Some(format!("Deze pc voldoet niet aan de examenregels: {}.", fired.join("; ")));
+                    Ok(None)
+                }
+                Action::RefuseStart => Err(format!("deze pc mag geen examen starten: {}", fired.join("; "))),
+            }
         }))
         .step(Step::new("locatie gecontroleerd", move |c: &mut StartContext| {
             let policy = c.policy.as_ref().ok_or("no policy")?;
