@@ -11,7 +11,7 @@ use crate::session::unlock::UnlockGate;
 use crate::session::{LockTime, Phase, Session, SessionView, Trigger};
 use exam_journal::{Event, Journal, JournalConfig, KeyStore, SigningKey};
 use exam_policy::{Policy, ProcessMode};
-use exam_protocol::{AnswerUpload, Assignment};
+use exam_protocol::Assignment;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,8 @@ pub mod dirs {
     pub const INSTRUMENTS: &str = "instruments";
     /// The hub enrolment (written by `kioskctl enrol`).
     pub const HUB: &str = "hub";
+    /// Encrypted answer stores, one per sitting.
+    pub const ANSWERS: &str = "answers";
 }
 
 /// How the kiosk is started.
@@ -220,9 +222,10 @@ struct Inner {
     unlock_error: Option<String>,
     unlock_gate: Option<UnlockGate>,
     instrument: Option<serde_json::Value>,
-    answers: BTreeMap<String, serde_json::Value>,
-    answer_seq: u64,
-    acked_seq: u64,
+    /// The encrypted, durable answer store of the running sitting.
+    answers: Option<crate::answers::AnswerStore>,
+    /// Where the answer store's key lives (beside the device key).
+    answer_key_store: KeyStore,
     offline: bool,
     demo: bool,
     data_dir: PathBuf,
@@ -279,9 +282,8 @@ impl Kiosk {
             unlock_error: None,
             unlock_gate,
             instrument: None,
-            answers: BTreeMap::new(),
-            answer_seq: 0,
-            acked_seq: 0,
+            answers: None,
+            answer_key_store: answer_key_store(&options.key_store),
             offline: false,
             demo: options.demo,
             data_dir: options.data_dir,
@@ -430,11 +432,19 @@ impl Kiosk {
         })?;
         inner.journal_event("instrument.opened", &serde_json::json!({"instrument": assignment.instrument.id}));
         inner.instrument = opened;
+        let key = crate::answers::AnswerKey::from_store(&inner.answer_key_store)
+            .map_err(|e| user(format!("De sleutel voor je antwoorden is niet beschikbaar: {e}. Roep de surveillant.")))?;
+        let dir = inner.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
+        let store = crate::answers::AnswerStore::open_or_create(&dir, &key, &assignment.sitting_id, &assignment.instrument.id)
+            .map_err(|e| user(format!("Je antwoorden kunnen niet worden bewaard: {e}. Roep de surveillant.")))?;
+        inner.answers = Some(store);
         inner.session_apply(Trigger::ExamStarted)?;
         Ok(self.changed(&inner))
     }
 
-    /// Saves one answer locally (journal of answers) and at the hub.
+    /// Saves one item's responses (`{RESPONSE_ID: value}`) durably in the
+    /// encrypted answer store — it is on disk when this returns — then sends
+    /// the answers to the hub (acknowledged with a signed receipt).
     pub async fn save_answer(&self, item_id: &str, value: serde_json::Value) -> Result<u64, UserError> {
         let mut inner = self.inner.lock().await;
         // Also while a lock interrupted the exam: what the student typed just
@@ -446,10 +456,16 @@ impl Kiosk {
         if !in_exam {
             return Err(user("Antwoorden kunnen nu niet worden opgeslagen."));
         }
-        inner.answers.insert(item_id.to_owned(), value);
-        inner.answer_seq += 1;
-        let seq = inner.answer_seq;
-        inner.upload_answers(false).await;
+        let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        let responses: Vec<(String, serde_json::Value)> = match value {
+            serde_json::Value::Object(map) => map.into_iter().collect(),
+            other => vec![("RESPONSE".to_owned(), other)],
+        };
+        let mut seq = 0;
+        for (response, value) in responses {
+            seq = store.save(item_id, &response, value).map_err(|e| user(format!("Opslaan mislukt: {e}. Roep de surveillant.")))?.seq;
+        }
+        inner.upload_answers().await;
         self.changed(&inner);
         Ok(seq)
     }
@@ -460,11 +476,15 @@ impl Kiosk {
         if inner.phase() != Some(Phase::InExam) {
             return Err(user("Inleveren kan nu niet."));
         }
-        inner.answer_seq += 1;
-        let receipt = inner
-            .upload_answers(true)
-            .await
-            .ok_or_else(|| user("De examenserver is niet bereikbaar. Je werk is bewaard; probeer het zo opnieuw."))?;
+        let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        if !store.status().submitted {
+            store.submit().map_err(|e| user(format!("Inleveren mislukt: {e}. Roep de surveillant.")))?;
+        }
+        // The hand-in counts once the hub's signed receipt for the final save is stored.
+        inner.upload_answers().await;
+        let receipt = inner.answers.as_ref().and_then(|a| a.status().receipt_code).ok_or_else(|| {
+            user("De examenserver is niet bereikbaar. Je werk is bewaard en ingeleverd zodra de server weer bereikbaar is; probeer het zo opnieuw.")
+        })?;
         inner.session_apply(Trigger::Submitted { receipt: receipt.clone() })?;
         Ok(self.changed(&inner))
     }
@@ -543,6 +563,15 @@ fn open_instrument(package: &Path, key_base64: Option<&str>, policy: &Policy) ->
     serde_json::from_str(&json).map(Some).map_err(|e| e.to_string())
 }
 
+/// The answer-store key lives beside the device key: the keyring entry
+/// `answer-store-key`, or `PATH.answers` next to a key file.
+fn answer_key_store(device: &KeyStore) -> KeyStore {
+    match device {
+        KeyStore::Keyring { .. } => KeyStore::Keyring { entry: crate::answers::DEFAULT_KEY_ENTRY.into() },
+        KeyStore::File(path) => KeyStore::File(path.with_extension("answers")),
+    }
+}
+
 fn set_state(statuses: &mut [StepStatus], step: &str, state: &'static str) {
     if let Some(s) = statuses.iter_mut().rev().find(|s| s.step == step) {
         s.state = state;
@@ -593,21 +622,19 @@ impl Inner {
         }
     }
 
-    /// Uploads the answers; returns the receipt code when the hub signed one.
-    async fn upload_answers(&mut self, final_submission: bool) -> Option<String> {
+    /// Sends what the hub has not acknowledged yet; returns the receipt code
+    /// of the hub's acknowledgement, if it gave one.
+    async fn upload_answers(&mut self) -> Option<String> {
         let hub = self.hub.clone()?;
-        let sitting_id = self.assignment.as_ref()?.sitting_id.clone();
-        let upload = AnswerUpload {
-            sitting_id,
-            seq: self.answer_seq,
-            final_submission,
-            answers: serde_json::to_value(&self.answers).ok()?,
-        };
+        let upload = self.answers.as_ref()?.pending_upload()?;
         match hub.upload_answers(&upload).await {
             Ok(receipt) => {
                 self.offline = false;
-                self.acked_seq = self.acked_seq.max(receipt.seq);
-                self.journal_event("answers.acknowledged", &serde_json::json!({"seq": receipt.seq, "final": final_submission, "sha256": receipt.answers_sha256}));
+                let acked = self.answers.as_mut()?.ack(&receipt);
+                self.journal_event(
+                    "answers.acknowledged",
+                    &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256, "stored": acked.is_ok()}),
+                );
                 Some(receipt.receipt_code)
             }
             Err(err) => {
@@ -631,7 +658,9 @@ impl Inner {
                     .collect(),
             },
         });
-        let pending = self.answer_seq.saturating_sub(self.acked_seq);
+        let status = self.answers.as_ref().map(|a| a.status());
+        let pending = status.as_ref().map_or(0, |st| st.saved_seq.saturating_sub(st.acked_seq));
+        let snapshot = self.answers.as_ref().map(|a| a.snapshot());
         KioskView {
             // A failed startup leaves nothing usable: the UI shows the failure, not a phase.
             phase: if self.startup_failure.is_some() { Phase::Boot } else { session.as_ref().map_or(Phase::Boot, |s| s.phase) },
@@ -661,7 +690,9 @@ impl Inner {
                 pending,
             },
             instrument: self.instrument.clone(),
-            answers: self.answers.clone(),
+            answers: snapshot
+                .map(|s| s.responses.into_iter().map(|(item, rs)| (item, serde_json::to_value(rs).unwrap_or_default())).collect())
+                .unwrap_or_default(),
             receipt: session.and_then(|s| s.receipt),
         }
     }
