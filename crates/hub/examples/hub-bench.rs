@@ -18,6 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Journal records per upload.
+const BATCH: usize = 100;
+
 struct Args {
     backend: String,
     database: Option<String>,
@@ -214,9 +217,13 @@ async fn run(
     journal.append_batch(&events)?;
     journal.close()?;
     let frames: Vec<Vec<u8>> = exam_journal::read_records(jdir.path())?.into_iter().map(|(_, r)| r.frame).collect();
-    let batch = Arc::new({
+    // Kiosks sync continuously, in batches of BATCH records.
+    let batches: Arc<Vec<JournalBatch>> = Arc::new({
         use base64::Engine as _;
-        JournalBatch { records: frames.iter().map(|f| base64::engine::general_purpose::STANDARD.encode(f)).collect() }
+        frames
+            .chunks(BATCH)
+            .map(|c| JournalBatch { records: c.iter().map(|f| base64::engine::general_purpose::STANDARD.encode(f)).collect() })
+            .collect()
     });
     let records_per_kiosk = frames.len();
 
@@ -265,7 +272,7 @@ async fn run(
             }
             Err(e) => {
                 errors += 1;
-                first_error.get_or_insert(e.to_string());
+                first_error.get_or_insert(format!("{e:#}"));
             }
         }
     }
@@ -275,11 +282,13 @@ async fn run(
     let t = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for k in &kiosks {
-        let (k, base, batch) = (k.clone(), base.clone(), batch.clone());
+        let (k, base, batches) = (k.clone(), base.clone(), batches.clone());
         tasks.spawn(async move {
-            let r: JournalReceipt = check(k.client.post(format!("{base}{}", paths::JOURNAL)).json(&*batch).send().await).await?;
-            if r.stored as usize != batch.records.len() {
-                bail!("stored {} of {}", r.stored, batch.records.len());
+            for batch in batches.iter() {
+                let r: JournalReceipt = check(k.client.post(format!("{base}{}", paths::JOURNAL)).json(batch).send().await).await?;
+                if r.stored as usize != batch.records.len() {
+                    bail!("stored {} of {}", r.stored, batch.records.len());
+                }
             }
             anyhow::Ok(())
         });
@@ -287,7 +296,7 @@ async fn run(
     while let Some(r) = tasks.join_next().await {
         if let Err(e) = r? {
             errors += 1;
-            first_error.get_or_insert(e.to_string());
+            first_error.get_or_insert(format!("{e:#}"));
         }
     }
     let phase2 = t.elapsed();
@@ -310,7 +319,7 @@ async fn run(
     while let Some(r) = tasks.join_next().await {
         if let Err(e) = r? {
             errors += 1;
-            first_error.get_or_insert(e.to_string());
+            first_error.get_or_insert(format!("{e:#}"));
         }
     }
     let phase3 = t.elapsed();
@@ -321,7 +330,7 @@ async fn run(
     login_times.sort();
     start_times.sort();
     let records = (records_per_kiosk * kiosks.len()) as f64;
-    println!("== exam-hub bench: backend {}, {} kiosks (each its own mTLS connection), {} MB package, {} journal records per kiosk",
+    println!("== exam-hub bench: backend {}, {} kiosks (each its own mTLS connection), {} MB package, {} journal records per kiosk in batches of {BATCH}",
         args.backend, kiosks.len(), args.package_mb, records_per_kiosk);
     println!("machine: {} cores, {}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
     println!("enrolment (setup):            {:>8.2} s", enrol_time.as_secs_f64());

@@ -12,6 +12,10 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 pub const MAX_JOURNAL_BODY: usize = 8 * 1024 * 1024;
 /// Largest answer upload body.
 pub const MAX_ANSWER_BODY: usize = 2 * 1024 * 1024;
+/// Accept queue of the listening socket (capped by the kernel's somaxconn).
+pub const LISTEN_BACKLOG: u32 = 4096;
+/// Journal batches a hub node reads and verifies at the same time.
+pub const JOURNAL_CONCURRENCY: usize = 8;
 /// Most records in one journal batch.
 pub const MAX_BATCH_RECORDS: usize = 5_000;
 /// Failed logins before a student is locked for the sitting.

@@ -8,6 +8,7 @@
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The migrations, in order: (version, name, SQL).
@@ -48,6 +49,42 @@ pub struct Db {
     pub pool: AnyPool,
     /// The engine.
     pub backend: Backend,
+    /// SQLite has one writer at a time: writers of this process queue here
+    /// (without holding a pooled connection) instead of polling the busy lock.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds this process's writer slot.
+/// Dereferences to the connection, so `&mut *tx` is an executor.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _slot: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteTx")
+    }
+}
+
+impl WriteTx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 /// The SQLite URL of the embedded database in `data_dir`.
@@ -81,7 +118,7 @@ impl Db {
             // WAL is a property of the file: readers never wait for the writer.
             sqlx::query("PRAGMA journal_mode = WAL").fetch_optional(&pool).await?;
         }
-        let db = Self { pool, backend };
+        let db = Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) };
         db.migrate().await?;
         Ok(db)
     }
@@ -89,10 +126,13 @@ impl Db {
     /// Begins a transaction that will write. On SQLite it takes the write
     /// lock at once (`BEGIN IMMEDIATE`), so concurrent writers wait for each
     /// other (busy timeout) instead of failing when a read turns into a write.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => {
+                let slot = self.write_lock.clone().lock_owned().await;
+                Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _slot: Some(slot) })
+            }
+            Backend::Postgres => Ok(WriteTx { tx: self.pool.begin().await?, _slot: None }),
         }
     }
 

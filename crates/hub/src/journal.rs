@@ -13,8 +13,8 @@ use exam_protocol::{JournalBatch, JournalReceipt};
 use sqlx::Row as _;
 use std::collections::HashMap;
 
-/// Rows per multi-row INSERT (7 parameters each).
-const INSERT_CHUNK: usize = 100;
+/// Rows per multi-row INSERT (7 parameters each; far below SQLite's and PostgreSQL's limits).
+const INSERT_CHUNK: usize = 500;
 
 /// Alarm kinds.
 pub mod alarm {
@@ -220,7 +220,7 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
     Err(ApiError::conflict("conflict", "concurrent uploads for this device; retry"))
 }
 
-async fn store_rows(tx: &mut sqlx::Transaction<'static, sqlx::Any>, device_id: &str, rows: &[Row], state: &ChainState) -> Result<(), ApiError> {
+async fn store_rows(tx: &mut crate::db::WriteTx, device_id: &str, rows: &[Row], state: &ChainState) -> Result<(), ApiError> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO journal_records (device_id, seq, hash, record_type, kind, wall_time_us, frame) VALUES ");
         for i in 0..chunk.len() {

@@ -258,7 +258,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listen = listen.unwrap_or(config.listen.clone());
             let url = data.database_url()?;
             let hub = exam_hub::server::build(&data.data, &url).await?;
-            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let listener = listen_on(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = ?hub.db.backend, "serving");
             println!("exam-hub listening on https://{addr}");
@@ -383,6 +383,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Listens with a deep accept queue: at 9:00 a whole hall connects at once.
+async fn listen_on(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = tokio::net::lookup_host(addr).await?.next().context("the address resolves to nothing")?;
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket.listen(exam_hub::config::LISTEN_BACKLOG)?)
 }
 
 async fn shutdown_signal() {

@@ -48,6 +48,19 @@ pub struct Hub {
     pub pending: watch::Receiver<Arc<Pending>>,
     /// Wakes the instruction poller early (after an acknowledgement).
     pub poll_now: Arc<Notify>,
+    /// Journal batches processed at once; the others wait with their bodies
+    /// unread, which bounds memory and keeps the cores busy with verification.
+    pub journal_slots: Arc<tokio::sync::Semaphore>,
+}
+
+async fn journal_slot(
+    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    // The semaphore is never closed; without a permit the request still runs.
+    let _permit = hub.journal_slots.clone().acquire_owned().await.ok();
+    next.run(req).await
 }
 
 /// Builds the router over shared state.
@@ -62,7 +75,12 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/assignment", get(api::assignment))
         .route("/api/v1/instruments/{id}", get(api::instrument))
         .route("/api/v1/start", post(api::start))
-        .route("/api/v1/journal", post(api::journal).layer(DefaultBodyLimit::max(config::MAX_JOURNAL_BODY)))
+        .route(
+            "/api/v1/journal",
+            post(api::journal)
+                .layer(DefaultBodyLimit::max(config::MAX_JOURNAL_BODY))
+                .layer(axum::middleware::from_fn_with_state(hub.clone(), journal_slot)),
+        )
         .route("/api/v1/answers", post(api::answers).layer(DefaultBodyLimit::max(config::MAX_ANSWER_BODY)))
         .route("/api/v1/heartbeat", post(api::heartbeat).layer(json_limit))
         .route("/api/v1/instructions", get(api::instructions))
@@ -79,7 +97,8 @@ pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Re
     let (tx, rx) = watch::channel(Arc::new(Pending::default()));
     let poll_now = Arc::new(Notify::new());
     tokio::spawn(crate::instructions::poller(db.clone(), tx, poll_now.clone()));
-    Ok(Arc::new(Hub { db, keys, instruments: Mutex::new(HashMap::new()), pending: rx, poll_now }))
+    let journal_slots = Arc::new(tokio::sync::Semaphore::new(config::JOURNAL_CONCURRENCY));
+    Ok(Arc::new(Hub { db, keys, instruments: Mutex::new(HashMap::new()), pending: rx, poll_now, journal_slots }))
 }
 
 /// Serves HTTPS on `listener` until `shutdown` resolves.

@@ -153,7 +153,7 @@ fn test_in_session(cargo_args: &[String]) -> Result {
     }
     // exam-hub's tests run on SQLite and on a real PostgreSQL; it is stopped
     // when `postgres` is dropped, also when the tests fail.
-    let postgres = TestPostgres::start("test-postgres")?;
+    let postgres = TestPostgres::start("test-postgres", false)?;
     run(cargo()
         .args(["test", "--workspace"])
         .args(cargo_args)
@@ -185,7 +185,8 @@ fn postgres_bin_dir() -> Result<PathBuf> {
 }
 
 impl TestPostgres {
-    fn start(name: &str) -> Result<Self> {
+    /// `durable`: fsync as in production (benchmarks); off for tests (speed).
+    fn start(name: &str, durable: bool) -> Result<Self> {
         let bin = postgres_bin_dir()?;
         let root = workspace_root().join("target").join(name);
         let _ = std::fs::remove_dir_all(&root);
@@ -214,7 +215,8 @@ impl TestPostgres {
             .arg(&pg.data)
             .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
             .stdout(Stdio::null()))?;
-        let options = format!("-h 127.0.0.1 -p {port} -k {} -F -c max_connections=300", root.display());
+        let fsync = if durable { "" } else { " -F" };
+        let options = format!("-h 127.0.0.1 -p {port} -k {}{fsync} -c max_connections=300", root.display());
         run(as_user(pg.pg_ctl.clone())
             .arg("-D")
             .arg(&pg.data)
@@ -284,7 +286,7 @@ fn bench_hub(args: &[String]) -> Result {
     let passthrough: Vec<&String> = args.iter().filter(|a| *a != "--sqlite-only").collect();
     run(Command::new(&bench).args(["--backend", "sqlite"]).args(&passthrough))?;
     if !sqlite_only {
-        let postgres = TestPostgres::start("bench-postgres")?;
+        let postgres = TestPostgres::start("bench-postgres", true)?;
         run(Command::new(&bench).args(["--backend", "postgres", "--database", &postgres.url()]).args(&passthrough))?;
     }
     Ok(())
