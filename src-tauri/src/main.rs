@@ -18,6 +18,8 @@ use tauri::{Emitter as _, Manager as _, WebviewUrl, WebviewWindowBuilder, Window
 const VIEW_EVENT: &str = "kiosk-view";
 /// How often the guard's reports are looked at and the timer is pushed.
 const TICK: Duration = Duration::from_millis(250);
+/// Background sync with the hub every this many ticks (5 s).
+const SYNC_EVERY_TICKS: u32 = 20;
 
 struct AppState {
     kiosk: Arc<Kiosk>,
@@ -157,9 +159,14 @@ fn main() {
             let ticker = kiosk.clone();
             let tick_handle = handle.clone();
             tauri::async_runtime::spawn(async move {
+                let mut ticks: u32 = 0;
                 loop {
                     tokio::time::sleep(TICK).await;
+                    ticks = ticks.wrapping_add(1);
                     ticker.poll_guard().await;
+                    if ticks % SYNC_EVERY_TICKS == 0 {
+                        ticker.sync().await;
+                    }
                     let mut view = ticker.view().await;
                     if view.remaining_secs.is_some() {
                         // The UI keeps the instrument it has; the tick carries only the state.

@@ -19,6 +19,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The hub session token, kept for a resume after a crash.
+const TOKEN_FILE: &str = "hub-token";
+
+/// Writes a file only its owner can read, durably.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Most journal records sent to the hub in one batch.
+const JOURNAL_BATCH: usize = 500;
+
 /// Sub-directories of the kiosk's data directory.
 pub mod dirs {
     /// The integrity journal.
@@ -346,6 +367,10 @@ impl Kiosk {
         let hub = inner.hub.as_mut().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
         match hub.login(student_number.trim(), access_code.trim()).await {
             Ok(login) => {
+                // Kept (owner-only) so a crashed kiosk can resume this session; bound to this device's certificate.
+                if let Err(e) = write_private(&inner.data_dir.join(dirs::STATE).join(TOKEN_FILE), login.session_token.as_bytes()) {
+                    inner.journal_event("session.token_not_saved", &serde_json::json!({"reason": e.to_string()}));
+                }
                 let assignment = login.assignment;
                 inner.login_error = None;
                 inner.journal_event("session.login", &serde_json::json!({"student": assignment.student_number, "sitting": assignment.sitting_id}));
@@ -486,7 +511,12 @@ impl Kiosk {
             user("De examenserver is niet bereikbaar. Je werk is bewaard en ingeleverd zodra de server weer bereikbaar is; probeer het zo opnieuw.")
         })?;
         inner.session_apply(Trigger::Submitted { receipt: receipt.clone() })?;
-        Ok(self.changed(&inner))
+        let _ = std::fs::remove_file(inner.data_dir.join(dirs::STATE).join(TOKEN_FILE));
+        let view = self.changed(&inner);
+        drop(inner);
+        // Hand the journal over now, too; what fails stays queued for the background sync.
+        self.sync().await;
+        Ok(view)
     }
 
     /// An invigilator unlocks (or confirms a resume) with their PIN.
@@ -512,7 +542,8 @@ impl Kiosk {
         };
         inner.unlock_error = None;
         let trigger = if phase == Some(Phase::Resume) {
-            Trigger::ResumeConfirmed { by: invigilator, into: Phase::InExam }
+            let into = inner.restore_after_crash().await?;
+            Trigger::ResumeConfirmed { by: invigilator, into }
         } else {
             Trigger::Unlock { by: invigilator, reason: reason.trim().to_owned() }
         };
@@ -525,6 +556,44 @@ impl Kiosk {
         let mut inner = self.inner.lock().await;
         inner.lock_session(reason.to_owned())?;
         Ok(self.changed(&inner))
+    }
+
+    /// Background sync (the shell calls it every few seconds): answers the
+    /// hub has not acknowledged, and journal records after the sync cursor.
+    /// Offline, everything stays queued on disk and the UI says so.
+    pub async fn sync(&self) {
+        let mut inner = self.inner.lock().await;
+        let was_offline = inner.offline;
+        let Some(hub) = inner.hub.clone() else { return };
+        inner.upload_answers().await;
+        if let Some(journal) = inner.journal.clone() {
+            let (dir, from) = {
+                let j = journal.lock().unwrap_or_else(|p| p.into_inner());
+                (j.dir().to_owned(), j.sync_cursor().map_or(0, |c| c.acked_seq + 1))
+            };
+            let frames: Vec<Vec<u8>> = exam_journal::read_records(&dir)
+                .map(|records| {
+                    records.into_iter().map(|(_, r)| r).filter(|r| r.body.seq >= from).take(JOURNAL_BATCH).map(|r| r.frame).collect()
+                })
+                .unwrap_or_default();
+            if !frames.is_empty() {
+                match hub.upload_journal(&frames).await {
+                    Ok(receipt) => {
+                        inner.offline = false;
+                        let hash: Option<[u8; 32]> = hex::decode(&receipt.last_hash).ok().and_then(|h| h.try_into().ok());
+                        if let (Some(last), Some(hash)) = (receipt.next_seq.checked_sub(1), hash) {
+                            let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).acknowledge(last, &hash);
+                        }
+                    }
+                    Err(crate::hub::HubError::Unreachable(_)) => inner.offline = true,
+                    Err(err) => inner.journal_event("sync.journal_refused", &serde_json::json!({"reason": err.to_string()})),
+                }
+            }
+        }
+        if inner.offline != was_offline {
+            inner.journal_event(if inner.offline { "sync.offline" } else { "sync.online" }, &serde_json::json!({}));
+            self.changed(&inner);
+        }
     }
 
     /// Whether closing the window may be allowed now.
@@ -601,6 +670,36 @@ fn describe_login_error(err: &crate::hub::HubError) -> (String, Option<u32>) {
 }
 
 impl Inner {
+    /// After a crash: the assignment, the instrument (with the content key,
+    /// again from the hub) and the answers from the local store. Returns the
+    /// phase to continue in.
+    async fn restore_after_crash(&mut self) -> Result<Phase, UserError> {
+        let unreachable = |e: crate::hub::HubError| user(format!("De examenserver is niet bereikbaar ({e}); hervatten kan zodra hij terug is."));
+        let mut hub = self.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+        let token = std::fs::read_to_string(self.data_dir.join(dirs::STATE).join(TOKEN_FILE))
+            .map_err(|_| user("De sessie van vóór de storing is niet meer te vinden; de student moet opnieuw inloggen."))?;
+        hub.set_session_token(Some(token.trim().to_owned()));
+        let assignment = hub.assignment().await.map_err(unreachable)?;
+        self.hub = Some(hub.clone());
+        let package = self.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
+        hub.download_instrument(&assignment.instrument, &package).await.map_err(unreachable)?;
+        let resumed_in = self.session.as_ref().map(Session::view).and_then(|v| v.remaining_secs).is_some();
+        self.assignment = Some(assignment.clone());
+        if !resumed_in {
+            return Ok(Phase::WaitingForStart);
+        }
+        let start = hub.start().await.map_err(unreachable)?;
+        let policy = self.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
+        self.instrument = open_instrument(&package, Some(&start.content_key), policy).map_err(user)?;
+        let key = crate::answers::AnswerKey::from_store(&self.answer_key_store).map_err(user)?;
+        let dir = self.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
+        let store = crate::answers::AnswerStore::open_or_create(&dir, &key, &assignment.sitting_id, &assignment.instrument.id)
+            .map_err(|e| user(format!("De antwoorden van vóór de storing kunnen niet worden geopend: {e}. Roep de surveillant.")))?;
+        self.journal_event("session.resumed", &serde_json::json!({"sitting": assignment.sitting_id, "answers_saved": store.status().saved_seq}));
+        self.answers = Some(store);
+        Ok(Phase::InExam)
+    }
+
     fn phase(&self) -> Option<Phase> {
         self.session.as_ref().map(Session::phase)
     }

@@ -76,6 +76,7 @@ pub struct Stack {
     /// Everything lives here.
     pub dir: PathBuf,
     hub: Option<Guarded>,
+    hub_data: PathBuf,
     /// The hub's base URL.
     pub hub_url: String,
     /// Students and their codes.
@@ -137,18 +138,7 @@ impl Stack {
         run(Command::new(&hub).args(["import", "planning"]).arg(&planning).arg("--codes-out").arg(&codes).arg("--data").arg(&hub_data))?;
         let students = parse_codes(&std::fs::read_to_string(&codes).map_err(|e| e.to_string())?);
 
-        let mut child = Command::new(&hub)
-            .args(["serve", "--data"])
-            .arg(&hub_data)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("EXAM_HUB_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line).map_err(|e| e.to_string())?;
-        let hub_url = line.trim().strip_prefix("exam-hub listening on ").ok_or(format!("unexpected hub output {line:?}"))?.to_owned();
+        let (child, hub_url) = serve_hub(&hub_data, "127.0.0.1:0")?;
 
         // The kiosk: a device key and an enrolment to the demo room.
         let kiosk_data = dir.join("kiosk");
@@ -169,7 +159,8 @@ impl Stack {
         }
         Ok(Self {
             dir: dir.to_owned(),
-            hub: Some(Guarded(child)),
+            hub: Some(child),
+            hub_data,
             hub_url,
             students,
             kiosk_data,
@@ -199,6 +190,52 @@ impl Stack {
     pub fn stop_hub(&mut self) {
         self.hub = None;
     }
+
+    /// Starts the hub again on the same address.
+    pub fn restart_hub(&mut self) -> Result<(), String> {
+        self.hub = None;
+        let addr = self.hub_url.trim_start_matches("https://").trim_end_matches('/').to_owned();
+        let (child, url) = serve_hub(&self.hub_data, &addr)?;
+        if url != self.hub_url {
+            return Err(format!("hub came back on {url}, not {}", self.hub_url));
+        }
+        self.hub = Some(child);
+        Ok(())
+    }
+
+    /// Kills (SIGKILL) the exam-kiosk process that runs on this stack's data directory.
+    pub fn kill_kiosk(&self) -> Result<u32, String> {
+        let marker = format!("EXAM_KIOSK_DATA={}", self.kiosk_data.display());
+        let exe = bin("exam-kiosk");
+        for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let is_kiosk = std::fs::read_link(entry.path().join("exe")).is_ok_and(|e| e == exe);
+            let ours = std::fs::read(entry.path().join("environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == marker.as_bytes()));
+            if is_kiosk && ours {
+                run(Command::new("kill").args(["-KILL", &pid.to_string()]))?;
+                return Ok(pid);
+            }
+        }
+        Err("no exam-kiosk process of this stack".into())
+    }
+}
+
+/// Starts `exam-hub serve` and reads the address it listens on.
+fn serve_hub(data: &Path, listen: &str) -> Result<(Guarded, String), String> {
+    let mut child = Command::new(bin("exam-hub"))
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", listen])
+        .env("EXAM_HUB_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line).map_err(|e| e.to_string())?;
+    let url = line.trim().strip_prefix("exam-hub listening on ").ok_or(format!("unexpected hub output {line:?}"))?.to_owned();
+    Ok((Guarded(child), url))
 }
 
 fn parse_codes(text: &str) -> Vec<Student> {

@@ -55,3 +55,68 @@ async fn a_student_sits_the_exam_from_login_to_receipt() {
     let verify = Command::new(bin("kioskctl")).args(["journal", "verify"]).arg(&journal).status().unwrap();
     assert!(verify.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing() {
+    use exam_e2e::DEMO_PIN;
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut stack = Stack::start(tmp.path()).unwrap();
+    let display = Display::start().unwrap();
+    // DEMO mode keeps the guard out of this scenario (the other test covers it).
+    let driver = Driver::start(&display, &stack.kiosk_env(true, None)).unwrap();
+    let out = workspace().join("target/e2e/resume");
+    let app = bin("exam-kiosk");
+    let wait = Duration::from_secs(30);
+
+    // Into the exam, one answer saved.
+    let session = Session::new(&driver.url, app.to_str().unwrap()).await.unwrap();
+    let student = stack.students[1].clone();
+    session.type_into(&session.wait_for("#student-number", wait).await.unwrap(), &student.number).await.unwrap();
+    session.type_into(&session.find("#access-code").await.unwrap(), &student.code).await.unwrap();
+    session.click(&session.find("#login-submit").await.unwrap()).await.unwrap();
+    session.click(&session.wait_for("#confirm-assignment", wait).await.unwrap()).await.unwrap();
+    session.click(&session.wait_for("#start-exam", wait).await.unwrap()).await.unwrap();
+    let choice = session.wait_for("[data-item-id] input[type=radio]", wait).await.unwrap();
+    session.click(&choice).await.unwrap();
+    session.wait_for("#sync-status[data-local-pending=\"0\"]", wait).await.unwrap();
+
+    // kill -9 mid-exam; the next start resumes after the invigilator's PIN.
+    stack.kill_kiosk().unwrap();
+    session.close().await; // the driver forgets the dead app
+    let session = Session::new(&driver.url, app.to_str().unwrap()).await.unwrap();
+    session.wait_for("#unlock-pin", wait).await.unwrap();
+    let mut observed = Default::default();
+    scenario::shot(&session, &out, &mut observed, "resume").await.unwrap();
+    session.type_into(&session.find("#unlock-pin").await.unwrap(), DEMO_PIN).await.unwrap();
+    session.type_into(&session.find("#unlock-reason").await.unwrap(), "pc herstart na storing").await.unwrap();
+    session.click(&session.find("#unlock-submit").await.unwrap()).await.unwrap();
+    session.wait_for("#screen-exam", wait).await.unwrap();
+    let restored = session
+        .script("return Array.from(document.querySelectorAll('[data-item-id] input[type=radio]')).some(i => i.checked)")
+        .await
+        .unwrap();
+    assert_eq!(restored, serde_json::Value::Bool(true), "the answer from before the crash is back");
+    scenario::shot(&session, &out, &mut observed, "resumed-exam").await.unwrap();
+
+    // The hub goes down mid-exam: work is kept and the student is told.
+    stack.stop_hub();
+    session.click(&session.wait_for("#next-item", wait).await.unwrap()).await.unwrap();
+    let second = session.wait_for("[data-item-id] input[type=radio]:not(:checked)", wait).await.unwrap();
+    session.click(&second).await.unwrap();
+    session.wait_for("#sync-status[data-state=\"offline\"], #sync-status.offline", Duration::from_secs(20)).await.ok();
+    scenario::shot(&session, &out, &mut observed, "hub-offline").await.unwrap();
+    stack.restart_hub().unwrap();
+    session.click(&session.wait_for("#submit-exam", wait).await.unwrap()).await.unwrap();
+    session.click(&session.wait_for("#confirm-submit", wait).await.unwrap()).await.unwrap();
+    let receipt = session.wait_for("#receipt-code:not(:empty)", Duration::from_secs(60)).await;
+    scenario::shot(&session, &out, &mut observed, "submitted-after-outage").await.unwrap();
+    session.close().await;
+    receipt.unwrap();
+
+    // The journal reached the hub: the sync cursor is set and the journal verifies.
+    let journal = stack.kiosk_data.join("journal");
+    let cursor = std::fs::read_to_string(journal.join("sync-cursor.json"));
+    assert!(cursor.is_ok(), "the hub acknowledged journal records");
+    assert!(Command::new(bin("kioskctl")).args(["journal", "verify"]).arg(&journal).status().unwrap().success());
+}
