@@ -6,6 +6,11 @@
 //!   on its embedded defaults.
 //! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
 //! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
+//! * `cargo xtask package [--debug]` — release binaries and the `.deb` in target/dist/.
+//! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
+//! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
+
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -25,6 +30,9 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("libgtk-3-dev", "the kiosk's window (Tauri on Linux)"),
     ("librsvg2-dev", "icons in the kiosk's window (Tauri on Linux)"),
     ("webkit2gtk-driver", "WebKitWebDriver, which tauri-driver drives in the end-to-end tests"),
+    ("cage", "the package test runs the kiosk session under cage, headless"),
+    ("xwayland", "cage's X11 compatibility, which it starts with the session"),
+    ("grim", "the package test captures the cage session"),
 ];
 
 /// The WebDriver front for Tauri apps, installed with cargo when missing.
@@ -41,8 +49,11 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("e2e") => e2e(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("package") => package::package_command(&args[1..]),
+        Some("test-deb") => package::test_deb(&args[1..]),
+        Some("check-platforms" | "cross-check") => package::check_platforms(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | CRITERION ARGS]>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
             return ExitCode::from(2);
         }
     };
@@ -127,7 +138,13 @@ fn test(cargo_args: &[String]) -> Result {
     // gnome-keyring, so the keyring tests use a real Secret Service and
     // never the developer's own keyring.
     let xtask = std::env::current_exe().map_err(|e| e.to_string())?;
-    run(Command::new("dbus-run-session").arg("--").arg(xtask).arg("test-in-session").args(cargo_args))
+    run(Command::new("dbus-run-session").arg("--").arg(xtask).arg("test-in-session").args(cargo_args))?;
+    // The whole suite also builds, installs and purges the .deb (debug
+    // binaries, so no release build of the Tauri app in CI).
+    if cargo_args.is_empty() {
+        package::test_deb(&[])?;
+    }
+    Ok(())
 }
 
 fn test_in_session(cargo_args: &[String]) -> Result {

@@ -1,0 +1,560 @@
+//! `cargo xtask package`, `cargo xtask test-deb` and `cargo xtask
+//! check-platforms` (alias `cross-check`).
+//!
+//! The `.deb` is written with `dpkg-deb` from a staged tree (no extra tool).
+//! `package` builds release binaries; the test in `cargo xtask test`
+//! packages the debug binaries that `cargo build --workspace` already built
+//! (stripped of debug info), so CI never pays for a release build of the
+//! Tauri app.
+
+use crate::{cargo, run, workspace_root, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The Debian package name.
+const PACKAGE: &str = "exam-kiosk";
+/// The kiosk's user.
+const KIOSK_USER: &str = "examkiosk";
+/// Binaries in the package: (cargo package, binary, installed path).
+const BINARIES: &[(&str, &str, &str)] = &[
+    ("exam-kiosk", "exam-kiosk", "usr/bin/exam-kiosk"),
+    ("kioskctl", "kioskctl", "usr/bin/kioskctl"),
+    ("exam-privhelper", "exam-kiosk-helper", "usr/libexec/exam-kiosk/exam-kiosk-helper"),
+];
+/// Longest the headless cage session may take to show the kiosk.
+const CAGE_SETTLE: Duration = Duration::from_secs(20);
+
+/// Which build goes into the package.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `cargo build --release` (what `cargo xtask package` ships).
+    Release,
+    /// The debug binaries already in target/debug (tests only).
+    Debug,
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn io<T>(what: &Path, r: std::io::Result<T>) -> Result<T> {
+    r.map_err(|e| format!("{}: {e}", what.display()))
+}
+
+fn install_file(src: &Path, dest: &Path, mode: u32) -> Result {
+    use std::os::unix::fs::PermissionsExt as _;
+    io(dest, std::fs::create_dir_all(dest.parent().expect("has a parent")))?;
+    io(src, std::fs::copy(src, dest))?;
+    io(dest, std::fs::set_permissions(dest, std::fs::Permissions::from_mode(mode)))
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+/// `cargo xtask package`: release binaries and the .deb in target/dist/.
+pub fn package_command(args: &[String]) -> Result {
+    let build = if args.iter().any(|a| a == "--debug") { Build::Debug } else { Build::Release };
+    let deb = package(build)?;
+    println!("{}", deb.display());
+    Ok(())
+}
+
+/// Builds the `.deb` and returns its path.
+pub fn package(build: Build) -> Result<PathBuf> {
+    let root = workspace_root();
+    let packages: Vec<&str> = BINARIES.iter().flat_map(|(p, _, _)| ["-p", p]).collect();
+    let (bin_dir, dist) = match build {
+        Build::Release => {
+            run(cargo().args(["build", "--release"]).args(&packages))?;
+            (root.join("target/release"), root.join("target/dist"))
+        }
+        Build::Debug => {
+            // Normally a no-op: `cargo xtask test` built the workspace already.
+            run(cargo().args(["build", "--quiet"]).args(&packages))?;
+            (root.join("target/debug"), root.join("target/dist/debug"))
+        }
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let arch = output(Command::new("dpkg").arg("--print-architecture"))?;
+    let stage = dist.join(format!("stage/{PACKAGE}_{version}_{arch}"));
+    let _ = std::fs::remove_dir_all(&stage);
+    io(&stage, std::fs::create_dir_all(&stage))?;
+
+    for (_, bin, dest) in BINARIES {
+        let src = bin_dir.join(bin);
+        let dest = stage.join(dest);
+        io(&dest, std::fs::create_dir_all(dest.parent().expect("has a parent")))?;
+        // Debug info stays out of the package (a debug exam-kiosk is ~300 MB with it).
+        let stripped = Command::new("strip").arg("--strip-debug").arg("-o").arg(&dest).arg(&src).status();
+        if !matches!(stripped, Ok(s) if s.success()) {
+            install_file(&src, &dest, 0o755)?;
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        io(&dest, std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)))?;
+    }
+    let linux = root.join("installer/linux");
+    install_file(&linux.join("bin/exam-kiosk-session"), &stage.join("usr/libexec/exam-kiosk/exam-kiosk-session"), 0o755)?;
+    install_file(&linux.join("bin/exam-in-progress"), &stage.join("usr/libexec/exam-kiosk/exam-in-progress"), 0o755)?;
+    for unit in ["exam-kiosk-helper.service", "exam-kiosk-session.service"] {
+        install_file(&linux.join("systemd").join(unit), &stage.join("lib/systemd/system").join(unit), 0o644)?;
+    }
+    install_file(&linux.join("kiosk.env"), &stage.join("etc/exam-kiosk/kiosk.env"), 0o644)?;
+    // Policies, schema and public keys; never private keys or secrets.
+    for entry in io(&root.join("policies"), std::fs::read_dir(root.join("policies")))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if [".toml", ".json", ".pub", ".pem"].iter().any(|ext| name.ends_with(ext)) {
+            install_file(&entry.path(), &stage.join("usr/share/exam-kiosk/policies").join(&name), 0o644)?;
+        }
+    }
+    let doc = stage.join("usr/share/doc").join(PACKAGE);
+    for name in ["installer.md", "byod.md"] {
+        let src = root.join("docs").join(name);
+        if src.exists() {
+            install_file(&src, &doc.join(name), 0o644)?;
+        }
+    }
+    io(&doc, std::fs::create_dir_all(&doc))?;
+    io(&doc, std::fs::write(doc.join("copyright"), copyright()))?;
+
+    let debian = stage.join("DEBIAN");
+    io(&debian, std::fs::create_dir_all(&debian))?;
+    let control = io(&linux, std::fs::read_to_string(linux.join("debian/control.in")))?
+        .replace("@VERSION@", version)
+        .replace("@ARCH@", &arch)
+        .replace("@INSTALLED_SIZE@", &(dir_size(&stage) / 1024).to_string());
+    io(&debian, std::fs::write(debian.join("control"), control))?;
+    install_file(&linux.join("debian/conffiles"), &debian.join("conffiles"), 0o644)?;
+    let exam_check = io(&linux, std::fs::read_to_string(linux.join("debian/exam-check.sh")))?;
+    for script in ["preinst", "postinst", "prerm", "postrm"] {
+        let text = io(&linux, std::fs::read_to_string(linux.join("debian").join(script)))?.replace("#EXAM_CHECK#", &exam_check);
+        let dest = debian.join(script);
+        io(&dest, std::fs::write(&dest, text))?;
+        use std::os::unix::fs::PermissionsExt as _;
+        io(&dest, std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)))?;
+    }
+
+    let deb = dist.join(format!("{PACKAGE}_{version}_{arch}.deb"));
+    // Release: xz, small. Test builds: fast gzip.
+    let compression: &[&str] = match build {
+        Build::Release => &["-Zxz"],
+        Build::Debug => &["-Zgzip", "-z1"],
+    };
+    run(Command::new("dpkg-deb")
+        .arg("--root-owner-group")
+        .args(compression)
+        .arg("--build")
+        .arg(&stage)
+        .arg(&deb)
+        .stdout(Stdio::null()))?;
+    Ok(deb)
+}
+
+fn copyright() -> String {
+    format!(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
+         Upstream-Name: exam-kiosk\n\
+         Source: {}\n\n\
+         Files: *\n\
+         License: {}\n",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_LICENSE")
+    )
+}
+
+// --- The package test --------------------------------------------------------
+
+/// Everything the package may leave on the machine, checked after purge.
+const LEFTOVER_PATHS: &[&str] = &[
+    "/usr/bin/exam-kiosk",
+    "/usr/bin/kioskctl",
+    "/usr/libexec/exam-kiosk",
+    "/usr/share/exam-kiosk",
+    "/usr/share/doc/exam-kiosk",
+    "/lib/systemd/system/exam-kiosk-helper.service",
+    "/lib/systemd/system/exam-kiosk-session.service",
+    "/etc/exam-kiosk",
+    "/var/lib/exam-kiosk",
+    "/var/lib/exam-kiosk-helper",
+    "/run/exam-kiosk-helper",
+];
+
+/// Unit links and systemd helper state mentioning our units.
+fn unit_leftovers() -> Vec<String> {
+    let mut found = Vec::new();
+    for base in ["/etc/systemd/system", "/var/lib/systemd/deb-systemd-helper-enabled", "/var/lib/systemd/deb-systemd-helper-masked"] {
+        find_named(Path::new(base), "exam-kiosk", &mut found);
+    }
+    found
+}
+
+fn find_named(dir: &Path, needle: &str, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().contains(needle) {
+            found.push(path.display().to_string());
+        } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_named(&path, needle, found);
+        }
+    }
+}
+
+fn package_installed() -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", PACKAGE])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("installed"))
+}
+
+fn user_exists(name: &str) -> bool {
+    Command::new("getent").args(["passwd", name]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn group_exists(name: &str) -> bool {
+    Command::new("getent").args(["group", name]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn check(ok: bool, what: &str) -> Result {
+    if ok {
+        println!("  ok: {what}");
+        Ok(())
+    } else {
+        Err(format!("package test: {what}: FAILED"))
+    }
+}
+
+/// `cargo xtask test-deb`: package the debug build, install it into this
+/// machine, check users, files and units, start the kiosk under cage
+/// headless as `examkiosk` and capture it with grim, test exam-time removal
+/// refusal, purge, and check nothing is left. Root only; otherwise SKIPPED.
+pub fn test_deb(_args: &[String]) -> Result {
+    let deb = package(Build::Debug)?;
+    println!("xtask: built {}", deb.display());
+    if !is_root() {
+        println!("SKIPPED: needs root (installing the .deb into this machine with dpkg)");
+        return Ok(());
+    }
+    if package_installed() || user_exists(KIOSK_USER) || group_exists(KIOSK_USER) {
+        println!("SKIPPED: {PACKAGE} or the {KIOSK_USER} user already exists on this machine; not touching it");
+        return Ok(());
+    }
+    let before = unit_leftovers();
+    let result = install_and_check(&deb);
+    // Always purge, also when a check failed; forced so a test session.json never blocks it.
+    let purged = run(Command::new("dpkg").args(["--purge", PACKAGE]).env("EXAM_KIOSK_FORCE", "1").stdout(Stdio::null()));
+    result?;
+    purged?;
+    println!("xtask: purged; checking nothing is left");
+    check(!package_installed(), "the package is gone")?;
+    check(!user_exists(KIOSK_USER), "the examkiosk user is gone")?;
+    check(!group_exists(KIOSK_USER), "the examkiosk group is gone")?;
+    let left: Vec<&&str> = LEFTOVER_PATHS.iter().filter(|p| Path::new(p).exists()).collect();
+    check(left.is_empty(), &format!("no files left ({left:?})"))?;
+    let units: Vec<String> = unit_leftovers().into_iter().filter(|u| !before.contains(u)).collect();
+    check(units.is_empty(), &format!("no unit links or helper state left ({units:?})"))?;
+    println!("xtask: package test passed");
+    Ok(())
+}
+
+fn install_and_check(deb: &Path) -> Result {
+    println!("xtask: installing {} with dpkg", deb.display());
+    run(Command::new("dpkg").arg("-i").arg(deb).env("DEBIAN_FRONTEND", "noninteractive").stdout(Stdio::null()))?;
+    let passwd = output(Command::new("getent").args(["passwd", KIOSK_USER]))?;
+    let fields: Vec<&str> = passwd.split(':').collect();
+    let uid: u32 = fields.get(2).and_then(|u| u.parse().ok()).unwrap_or(0);
+    check(uid > 0 && uid < 1000, &format!("{KIOSK_USER} is an unprivileged system user (uid {uid})"))?;
+    check(fields.get(5) == Some(&"/var/lib/exam-kiosk"), "its home is /var/lib/exam-kiosk")?;
+    check(fields.get(6) == Some(&"/usr/sbin/nologin"), "it has no login shell")?;
+    let data = output(Command::new("stat").args(["-c", "%U %a", "/var/lib/exam-kiosk"]))?;
+    check(data == format!("{KIOSK_USER} 700"), &format!("/var/lib/exam-kiosk is {KIOSK_USER}'s, mode 700 ({data})"))?;
+    let key = output(Command::new("stat").args(["-c", "%U", "/var/lib/exam-kiosk/device.key"])).unwrap_or_default();
+    check(key == KIOSK_USER, "the device key was created, owned by examkiosk")?;
+    for path in [
+        "/usr/bin/exam-kiosk",
+        "/usr/bin/kioskctl",
+        "/usr/libexec/exam-kiosk/exam-kiosk-helper",
+        "/usr/libexec/exam-kiosk/exam-kiosk-session",
+        "/usr/share/exam-kiosk/policies/school-pc.toml",
+        "/usr/share/exam-kiosk/policies/byod.toml",
+        "/lib/systemd/system/exam-kiosk-helper.service",
+        "/lib/systemd/system/exam-kiosk-session.service",
+        "/etc/exam-kiosk/kiosk.env",
+    ] {
+        check(Path::new(path).exists(), &format!("{path} installed"))?;
+    }
+    check(!Path::new("/usr/share/exam-kiosk/policies/demo-instrument.key").exists(), "no private keys shipped")?;
+    check(
+        Path::new("/etc/systemd/system/multi-user.target.wants/exam-kiosk-helper.service").exists(),
+        "the helper service is enabled",
+    )?;
+    check(
+        !Path::new("/etc/systemd/system/graphical.target.wants/exam-kiosk-session.service").exists(),
+        "the kiosk session is not enabled by the install (IT enables it after enrolment)",
+    )?;
+    verify_units();
+    installed_helper_serves_only_the_kiosk_user(uid)?;
+    refuses_during_an_exam()?;
+    cage_screenshot(uid)?;
+    Ok(())
+}
+
+/// `systemd-analyze verify` and the helper's exposure score, when available.
+fn verify_units() {
+    let verify = Command::new("systemd-analyze")
+        .args(["verify", "/lib/systemd/system/exam-kiosk-helper.service", "/lib/systemd/system/exam-kiosk-session.service"])
+        .output();
+    match verify {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stderr);
+            let ours: Vec<&str> = text.lines().filter(|l| l.contains("exam-kiosk")).collect();
+            println!("  systemd-analyze verify: {}", if ours.is_empty() { "no findings for our units".into() } else { ours.join(" | ") });
+        }
+        Err(_) => println!("  SKIPPED: systemd-analyze not available"),
+    }
+    if let Ok(out) = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "/lib/systemd/system/exam-kiosk-helper.service"])
+        .output()
+    {
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = text.lines().find(|l| l.contains("Overall exposure level")) {
+            println!("  systemd-analyze security (helper): {}", line.trim().trim_start_matches('→').trim());
+        }
+    }
+}
+
+/// The installed helper, on a scratch socket and scratch SysRq/DMI files,
+/// serves the real examkiosk user and refuses `nobody`.
+fn installed_helper_serves_only_the_kiosk_user(uid: u32) -> Result {
+    let scratch = workspace_root().join("target/dist/debug/helper-test");
+    let _ = std::fs::remove_dir_all(&scratch);
+    io(&scratch, std::fs::create_dir_all(scratch.join("dmi")))?;
+    io(&scratch, std::fs::write(scratch.join("sysrq"), "438\n"))?;
+    let socket = scratch.join("helper.sock");
+    let mut helper = Command::new("/usr/libexec/exam-kiosk/exam-kiosk-helper")
+        .args(["serve", "--allow-user", KIOSK_USER, "--socket"])
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(scratch.join("state"))
+        .arg("--sysrq-file")
+        .arg(scratch.join("sysrq"))
+        .arg("--dmi-dir")
+        .arg(scratch.join("dmi"))
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the installed helper: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !socket.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ask = |as_uid: u32| {
+        Command::new("setpriv")
+            .args([format!("--reuid={as_uid}"), format!("--regid={as_uid}"), "--clear-groups".into()])
+            .arg("/usr/libexec/exam-kiosk/exam-kiosk-helper")
+            .args(["request", r#"{"v":1,"op":"ping"}"#, "--socket"])
+            .arg(&socket)
+            .output()
+            .map(|o| (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned()))
+    };
+    let served = ask(uid);
+    let stranger = ask(65534);
+    let _ = helper.kill();
+    let _ = helper.wait();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (ok, out) = served.map_err(|e| e.to_string())?;
+    check(ok && out.contains("\"version\":1"), &format!("the installed helper serves {KIOSK_USER} ({})", out.trim()))?;
+    let (ok, out) = stranger.map_err(|e| e.to_string())?;
+    check(!ok && out.contains("not served"), &format!("the installed helper refuses nobody ({})", out.trim()))
+}
+
+/// With a session in progress, removal and a second install are refused
+/// and journalled; nothing is changed.
+fn refuses_during_an_exam() -> Result {
+    let state = Path::new("/var/lib/exam-kiosk/state");
+    let session = state.join("session.json");
+    run(Command::new("runuser").args(["-u", KIOSK_USER, "--", "mkdir", "-p"]).arg(state))?;
+    io(&session, std::fs::write(&session, "{\n  \"phase\": \"in_exam\",\n  \"sitting\": \"TEST\"\n}\n"))?;
+    let remove = Command::new("dpkg").args(["-r", PACKAGE]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    check(matches!(remove, Ok(s) if !s.success()) && package_installed(), "removal during an exam is refused")?;
+    let deb = std::fs::read_dir(workspace_root().join("target/dist/debug"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .ok_or("no .deb")?;
+    let reinstall = Command::new("dpkg").arg("-i").arg(&deb).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    check(matches!(reinstall, Ok(s) if !s.success()), "a second install over a running exam is refused")?;
+    // dpkg leaves a refused upgrade half-way; configuring again restores it.
+    let _ = Command::new("dpkg").arg("--configure").arg("-a").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let journal = output(Command::new("/usr/bin/kioskctl").args(["journal", "show", "--json", "/var/lib/exam-kiosk/journal"]))?;
+    check(journal.contains("installer.remove_refused"), "the refused removal is in the signed journal")?;
+    check(journal.contains("installer.upgrade_refused"), "the refused upgrade is in the signed journal")?;
+    let verified = Command::new("/usr/bin/kioskctl").args(["journal", "verify", "/var/lib/exam-kiosk/journal"]).stdout(Stdio::null()).status();
+    check(matches!(verified, Ok(s) if s.success()), "the journal verifies")?;
+    io(&session, std::fs::remove_file(&session))
+}
+
+/// The kiosk under cage, headless, as examkiosk; grim captures it to
+/// target/dist/debug/cage-session.png.
+fn cage_screenshot(uid: u32) -> Result {
+    for tool in ["cage", "grim"] {
+        if !Path::new("/usr/bin").join(tool).exists() {
+            println!("  SKIPPED: {tool} is not installed (cage screenshot)");
+            return Ok(());
+        }
+    }
+    use std::os::unix::process::CommandExt as _;
+    let root = workspace_root();
+    let shot = root.join("target/dist/debug/cage-session.png");
+    let _ = std::fs::remove_file(&shot);
+    // A scratch runtime dir and data dir owned by examkiosk; the real
+    // session unit is never started (it would take over tty1).
+    let runtime = PathBuf::from(format!("/tmp/exam-kiosk-cage-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&runtime);
+    run(Command::new("install").args(["-d", "-m", "0700", "-o", KIOSK_USER, "-g", KIOSK_USER]).arg(&runtime))?;
+    run(Command::new("install").args(["-d", "-m", "0700", "-o", KIOSK_USER, "-g", KIOSK_USER]).arg(runtime.join("data")))?;
+    let mut session = Command::new("runuser")
+        .args(["-u", KIOSK_USER, "--", "env", "-i"])
+        .arg("PATH=/usr/bin:/bin")
+        .arg(format!("HOME={}", runtime.display()))
+        .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
+        .args(["WLR_BACKENDS=headless", "WLR_RENDERER=pixman", "WLR_LIBINPUT_NO_DEVICES=1", "NO_AT_BRIDGE=1"])
+        .arg(format!("EXAM_KIOSK_DATA={}", runtime.join("data").display()))
+        .arg("EXAM_KIOSK_POLICY=/usr/share/exam-kiosk/policies/demo.toml")
+        .arg(format!("EXAM_KIOSK_STORE=file:{}", runtime.join("data/device.key").display()))
+        .arg(format!("EXAM_KIOSK_GUARD_SCOPE=user:{uid}"))
+        // Demo: the guard only reports; nothing on this machine is touched.
+        .arg("EXAM_KIOSK_DEMO=1")
+        .args(["dbus-run-session", "--", "cage", "-d", "--", "/usr/libexec/exam-kiosk/exam-kiosk-session", "--inhibited"])
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(root.join("target/dist/debug/cage-session.log")).map_err(|e| e.to_string())?)
+        .spawn()
+        .map_err(|e| format!("cannot start cage: {e}"))?;
+    let started = Instant::now();
+    let mut result = Err("cage produced no screenshot".to_owned());
+    while started.elapsed() < CAGE_SETTLE {
+        std::thread::sleep(Duration::from_secs(2));
+        if let Ok(Some(status)) = session.try_wait() {
+            result = Err(format!("cage exited early ({status}); see target/dist/debug/cage-session.log"));
+            break;
+        }
+        let display = std::fs::read_dir(&runtime)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.starts_with("wayland-") && !n.ends_with(".lock"));
+        let Some(display) = display else { continue };
+        // Let the web view render before capturing.
+        if started.elapsed() < Duration::from_secs(12) {
+            continue;
+        }
+        let tmp = runtime.join("shot.png");
+        let grim = Command::new("runuser")
+            .args(["-u", KIOSK_USER, "--", "env"])
+            .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
+            .arg(format!("WAYLAND_DISPLAY={display}"))
+            .arg("grim")
+            .arg(&tmp)
+            .stderr(Stdio::null())
+            .status();
+        if matches!(grim, Ok(s) if s.success()) {
+            result = std::fs::copy(&tmp, &shot).map(|_| ()).map_err(|e| e.to_string());
+            break;
+        }
+    }
+    // The session runs in its own process group: end exactly that group.
+    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", session.id())]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while session.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", session.id())]).status();
+    let _ = session.wait();
+    // Anything of the session that left the group (the examkiosk user exists
+    // only for this test, so all its processes are this test's), by pid.
+    if let Ok(pids) = output(Command::new("pgrep").args(["-u", KIOSK_USER])) {
+        for pid in pids.lines() {
+            let _ = Command::new("kill").args(["-KILL", pid]).status();
+        }
+    }
+    let _ = std::fs::remove_dir_all(&runtime);
+    result?;
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    // A blank (one-colour) capture compresses to a few KB; the kiosk's page does not.
+    check(size > 20_000, &format!("cage showed the kiosk: {} ({size} bytes)", shot.display()))
+}
+
+// --- Cross-platform checks -----------------------------------------------------
+
+/// `cargo xtask check-platforms`: `cargo check` for Windows (workspace) and
+/// macOS (kiosk-core). A target rustup cannot install is reported SKIPPED,
+/// never passed silently.
+pub fn check_platforms(_args: &[String]) -> Result {
+    let root = workspace_root();
+    let checks: &[(&str, &[&str])] = &[
+        ("x86_64-pc-windows-gnu", &["--workspace", "--exclude", "exam-e2e"]),
+        ("aarch64-apple-darwin", &["-p", "kiosk-core", "-p", "exam-privhelper"]),
+    ];
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let mut failures = Vec::new();
+    for (target, args) in checks {
+        if !installed.lines().any(|l| l.trim() == *target) {
+            eprintln!("xtask: rustup target add {target}");
+            let added = Command::new("rustup").args(["target", "add", target]).status();
+            if !matches!(added, Ok(s) if s.success()) {
+                println!("SKIPPED: target {target} not installable here (rustup target add failed)");
+                continue;
+            }
+        }
+        if target.contains("windows") && !windres_available() {
+            println!("SKIPPED: {target}: no x86_64-w64-mingw32-windres (apt binutils-mingw-w64-x86-64) for Tauri's resource step");
+            continue;
+        }
+        println!("xtask: cargo check --target {target} {}", args.join(" "));
+        let status = cargo().current_dir(&root).args(["check", "--target", target]).args(*args).status();
+        match status {
+            Ok(s) if s.success() => println!("xtask: {target}: ok"),
+            _ => failures.push(*target),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("cargo check failed for {}", failures.join(", ")))
+    }
+}
+
+fn windres_available() -> bool {
+    if Command::new("x86_64-w64-mingw32-windres").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
+        return true;
+    }
+    if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
+        return false;
+    }
+    let installed = Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends", "binutils-mingw-w64-x86-64"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout(Stdio::null())
+        .status();
+    matches!(installed, Ok(s) if s.success())
+}
