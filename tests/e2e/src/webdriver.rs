@@ -23,15 +23,19 @@ impl Session {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
-        let resp: Value = http
-            .post(format!("{driver}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        // The driver may still be settling after a previous session: retry briefly.
+        let mut attempt = 0;
+        let resp: Value = loop {
+            match http.post(format!("{driver}/session")).json(&caps).send().await {
+                Ok(resp) => break resp.json().await.map_err(|e| e.to_string())?,
+                Err(e) if attempt < 20 => {
+                    attempt += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        };
         let id = resp["value"]["sessionId"].as_str().ok_or_else(|| format!("no session: {resp}"))?;
         Ok(Self { http, base: format!("{driver}/session/{id}") })
     }

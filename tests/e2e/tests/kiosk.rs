@@ -6,8 +6,12 @@ use exam_e2e::{bin, scenario, workspace, Display, Driver, Guarded, Stack};
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
+/// One kiosk window at a time: two WebKit instances on two cores only slow each other down.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_student_sits_the_exam_from_login_to_receipt() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     if Command::new("Xvfb").arg("-help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err()
         || exam_e2e::tauri_driver().is_none()
     {
@@ -58,6 +62,7 @@ async fn a_student_sits_the_exam_from_login_to_receipt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     use exam_e2e::DEMO_PIN;
     use std::time::Duration;
     let tmp = tempfile::tempdir().unwrap();
