@@ -627,9 +627,38 @@ fn open_instrument(package: &Path, key_base64: Option<&str>, policy: &Policy) ->
     let verified = SealedPackage::read(package).and_then(|p| p.verify(&trust)).map_err(|e| e.to_string())?;
     let Some(key) = key_base64 else { return Ok(None) };
     let key = ContentKey::from_base64(key).map_err(|e| e.to_string())?;
-    let instrument = verified.decrypt(&key).and_then(|c| c.import()).map_err(|e| e.to_string())?;
+    let contents = verified.decrypt(&key).map_err(|e| e.to_string())?;
+    let instrument = contents.import().map_err(|e| e.to_string())?;
     let json = instrument.render_json().map_err(|e| e.to_string())?;
-    serde_json::from_str(&json).map(Some).map_err(|e| e.to_string())
+    let mut model: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+    // Images travel inside the render model as data: URLs (the CSP allows
+    // nothing else), keyed by their path in the package.
+    let mut media = serde_json::Map::new();
+    for path in contents.paths() {
+        let Some(mime) = image_mime(path) else { continue };
+        if let Some(bytes) = contents.file(path) {
+            use base64::Engine as _;
+            let url = format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes));
+            media.insert(path.to_owned(), serde_json::Value::String(url));
+        }
+    }
+    if let Some(object) = model.as_object_mut() {
+        object.insert("media".into(), serde_json::Value::Object(media));
+    }
+    Ok(Some(model))
+}
+
+/// The MIME type of an image file in a package, by extension.
+fn image_mime(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit('.').next()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        _ => return None,
+    })
 }
 
 /// The answer-store key lives beside the device key: the keyring entry
