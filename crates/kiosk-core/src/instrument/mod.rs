@@ -44,7 +44,7 @@ mod xml;
 pub use error::PackageError;
 pub use keys::{ContentKey, InstrumentTrust, TrustedSigner};
 pub use package::{
-    build_payload, pack, seal_payload, PackInput, PackageContents, PackageHeader, SealedPackage, VerifiedPackage,
+    build_payload, media_type, pack, seal_payload, PackInput, PackageContents, PackageHeader, SealedPackage, VerifiedPackage,
     CIPHER, FORMAT_VERSION, HEADER_SIGN_DOMAIN, MAGIC, MAX_FILES, MAX_FILE_BYTES, MAX_HEADER_BYTES, MAX_PACKAGE_BYTES,
     MAX_PATH_BYTES, PAYLOAD_AAD_DOMAIN, PAYLOAD_MAGIC,
 };

@@ -405,6 +405,12 @@ impl PackageContents {
         self.files.get(path).map(|r| &self.payload[r.clone()])
     }
 
+    /// A file's bytes with its media type, for the web view's URI-scheme
+    /// handler (e.g. `instrument://media/schap.png`).
+    pub fn media(&self, path: &str) -> Option<(&[u8], &'static str)> {
+        self.file(path).map(|bytes| (bytes, media_type(path)))
+    }
+
     /// All paths, sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
@@ -588,4 +594,18 @@ pub fn pack(input: &PackInput, signing_key: &SigningKey, content_key: &ContentKe
         content_key,
     )?;
     Ok((bytes, instrument))
+}
+
+/// The media type the kiosk serves a package file with (by extension).
+pub fn media_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().map(str::to_ascii_lowercase).as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("svg") => "image/svg+xml",
+        Some("webp") => "image/webp",
+        Some("css") => "text/css",
+        Some("xml") => "application/xml",
+        _ => "application/octet-stream",
+    }
 }
