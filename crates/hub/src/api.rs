@@ -393,9 +393,13 @@ fn internal() -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
 }
 
+/// Why a range cannot be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// Parses a single `bytes=` range against `len`: `Ok(None)` for no (or an
-/// unusable) header, `Err(())` when unsatisfiable.
-pub fn parse_range(value: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
+/// unusable) header, [`Unsatisfiable`] when it starts past the end.
+pub fn parse_range(value: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
     let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else { return Ok(None) };
     if spec.contains(',') {
         return Ok(None);
@@ -405,7 +409,7 @@ pub fn parse_range(value: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, 
     let range = if a.is_empty() {
         let Ok(suffix) = b.parse::<u64>() else { return Ok(None) };
         if suffix == 0 || len == 0 {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         (len.saturating_sub(suffix), len - 1)
     } else {
@@ -419,7 +423,7 @@ pub fn parse_range(value: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, 
             }
         };
         if start >= len {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         (start, end)
     };
@@ -438,7 +442,7 @@ pub async fn instrument(State(hub): HubState, session: Session, Path(id): Path<S
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let if_range_ok = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v == etag);
     let mut response = match parse_range(range.filter(|_| if_range_ok), len) {
-        Err(()) => {
+        Err(Unsatisfiable) => {
             let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", format!("the package has {len} bytes"))
                 .into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
@@ -682,9 +686,9 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=5-100"), 10), Ok(Some((5, 9))));
         assert_eq!(parse_range(Some("bytes=-3"), 10), Ok(Some((7, 9))));
         assert_eq!(parse_range(Some("bytes=-30"), 10), Ok(Some((0, 9))));
-        assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
-        assert_eq!(parse_range(Some("bytes=-0"), 10), Err(()));
-        assert_eq!(parse_range(Some("bytes=0-0"), 0), Err(()));
+        assert_eq!(parse_range(Some("bytes=10-"), 10), Err(Unsatisfiable));
+        assert_eq!(parse_range(Some("bytes=-0"), 10), Err(Unsatisfiable));
+        assert_eq!(parse_range(Some("bytes=0-0"), 0), Err(Unsatisfiable));
         for ignored in ["bytes=5-3", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=", "bytes=18446744073709551616-"] {
             assert_eq!(parse_range(Some(ignored), 10), Ok(None), "{ignored}");
         }
