@@ -205,13 +205,25 @@ impl TestPostgres {
     /// `durable`: fsync as in production (benchmarks); off for tests (speed).
     fn start(name: &str, durable: bool) -> Result<Self> {
         let bin = postgres_bin_dir()?;
-        let root = workspace_root().join("target").join(name);
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
         // PostgreSQL refuses to run as root: run it as the `postgres` user.
         let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false);
-        if is_root {
-            run(Command::new("chown").arg("postgres:postgres").arg(&root))?;
+        let mut root = workspace_root().join("target").join(name);
+        let prepare = |root: &Path| -> Result<bool> {
+            let _ = std::fs::remove_dir_all(root);
+            std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+            if !is_root {
+                return Ok(true);
+            }
+            run(Command::new("chown").arg("postgres:postgres").arg(root))?;
+            // The checkout may sit below a directory the postgres user cannot enter.
+            Ok(Command::new("runuser").args(["-u", "postgres", "--", "test", "-w"]).arg(root).status().is_ok_and(|s| s.success()))
+        };
+        if !prepare(&root)? {
+            let _ = std::fs::remove_dir_all(&root);
+            root = std::env::temp_dir().join(format!("exam-kiosk-{name}-{}", std::process::id()));
+            if !prepare(&root)? {
+                return Err(format!("the postgres user cannot write to {}", root.display()));
+            }
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
