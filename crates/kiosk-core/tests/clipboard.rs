@@ -28,7 +28,12 @@ fn clear_empties_a_real_x11_clipboard() {
     put.stdin.take().unwrap().write_all(b"antwoord van vraag 3").unwrap();
     put.wait().unwrap();
     let read = || String::from_utf8(xsel(&["--clipboard", "--output"]).output().unwrap().stdout).unwrap();
-    assert_eq!(read(), "antwoord van vraag 3");
+    // xsel hands the selection to a background copy of itself; wait until it owns it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while read() != "antwoord van vraag 3" {
+        assert!(Instant::now() < deadline, "the clipboard never held the text");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // clear() reads DISPLAY from the environment: run it in a child with ours.
     let status = Command::new(std::env::current_exe().unwrap())

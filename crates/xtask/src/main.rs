@@ -172,7 +172,8 @@ fn test_in_session(cargo_args: &[String]) -> Result {
     // when `postgres` is dropped, also when the tests fail.
     let postgres = TestPostgres::start("test-postgres", false)?;
     run(cargo()
-        .args(["test", "--workspace"])
+        // Every failing test binary is reported, not only the first.
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(cargo_args)
         .env("EXAM_KIOSK_KEYRING_TESTS", "1")
         .env(POSTGRES_URL_ENV, postgres.url()))
@@ -185,6 +186,7 @@ const POSTGRES_URL_ENV: &str = "EXAM_HUB_TEST_POSTGRES_URL";
 /// port, trusting local connections; stopped and removed on drop.
 struct TestPostgres {
     pg_ctl: PathBuf,
+    root: PathBuf,
     data: PathBuf,
     as_postgres: bool,
     port: u16,
@@ -229,7 +231,7 @@ impl TestPostgres {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
             .port();
-        let pg = Self { pg_ctl: bin.join("pg_ctl"), data: root.join("data"), as_postgres: is_root, port };
+        let pg = Self { pg_ctl: bin.join("pg_ctl"), data: root.join("data"), root: root.clone(), as_postgres: is_root, port };
         let as_user = |program: PathBuf| {
             if is_root {
                 let mut cmd = Command::new("runuser");
@@ -272,6 +274,9 @@ impl Drop for TestPostgres {
             Command::new(&self.pg_ctl)
         };
         let _ = cmd.arg("-D").arg(&self.data).args(["-m", "immediate", "-w", "stop"]).stdout(Stdio::null()).status();
+        if self.root.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
 }
 
