@@ -172,3 +172,17 @@ mod fuzzish {
         }
     }
 }
+
+#[test]
+fn one_big_item_referenced_many_times_hits_the_total_xml_limit() {
+    // ~1 MB item, referenced 100 times: 100 MB of XML to parse is refused.
+    let big = item_with_body(&format!("<p>{}</p>{CHOICE}", "x".repeat(1024 * 1024)));
+    let refs: String = (0..100).map(|i| format!("<qti-assessment-item-ref identifier=\"I{i}\" href=\"items/item.xml\"/>")).collect();
+    let test = TEST.replace("<qti-assessment-item-ref identifier=\"I1\" href=\"items/item.xml\"/>", &refs);
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert("imsmanifest.xml".into(), MANIFEST.as_bytes().to_vec());
+    files.insert("test.xml".into(), test.into_bytes());
+    files.insert("items/item.xml".into(), big.into_bytes());
+    let err = import(&|p: &str| files.get(p).map(Vec::as_slice)).unwrap_err();
+    assert!(matches!(err, QtiError::TooLarge { what: "XML of all items together", .. }), "{err}");
+}

@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, HashSet};
 
 /// Most items in one test.
 pub const MAX_ITEMS: usize = 2_000;
+/// Most XML bytes parsed for one test (an item referenced many times counts each time).
+pub const MAX_TOTAL_XML_BYTES: u64 = 64 * 1024 * 1024;
 /// The content package manifest.
 pub const MANIFEST_PATH: &str = "imsmanifest.xml";
 /// Resource type of a QTI 3.0 assessment test in the manifest.
@@ -716,7 +718,14 @@ pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
     let test_path = test_from_manifest(&manifest, read)?;
     let test_bytes = read(&test_path).ok_or_else(|| QtiError::MissingFile { file: MANIFEST_PATH.into(), path: test_path.clone() })?;
     let root = xml::parse(test_bytes, &test_path)?;
-    let mut importer = Importer { read, notices: Vec::new(), scoring: Vec::new(), item_count: 0, ref_ids: HashSet::new() };
+    let mut importer = Importer {
+        read,
+        notices: Vec::new(),
+        scoring: Vec::new(),
+        item_count: 0,
+        ref_ids: HashSet::new(),
+        xml_bytes: (manifest_bytes.len() + test_bytes.len()) as u64,
+    };
     let test = importer.test(&root, &test_path)?;
     Ok(Instrument { test, scoring: Scoring { items: importer.scoring } })
 }
@@ -785,6 +794,7 @@ struct Importer<'r, 'a> {
     scoring: Vec<ItemScoring>,
     item_count: usize,
     ref_ids: HashSet<String>,
+    xml_bytes: u64,
 }
 
 fn invalid(file: &str, e: &Element, message: impl Into<String>) -> QtiError {
@@ -1055,6 +1065,10 @@ impl<'r, 'a> Importer<'r, 'a> {
             }
         }
         let bytes = (self.read)(&path).ok_or_else(|| QtiError::MissingFile { file: test_file.into(), path: path.clone() })?;
+        self.xml_bytes += bytes.len() as u64;
+        if self.xml_bytes > MAX_TOTAL_XML_BYTES {
+            return Err(QtiError::TooLarge { file: test_file.into(), what: "XML of all items together", limit: MAX_TOTAL_XML_BYTES });
+        }
         let root = xml::parse(bytes, &path)?;
         let (mut item, scoring) = self.item(&root, &path, ref_identifier, weights)?;
         item.categories = e.attr("category").map(|c| c.split_whitespace().map(String::from).collect()).unwrap_or_default();
