@@ -1,7 +1,7 @@
 //! A small blocking client for the helper, for the kiosk and for IT
 //! (`exam-kiosk-helper request`).
 
-use crate::protocol::{Request, Response, MAX_REQUEST_BYTES};
+use crate::protocol::{Request, Response};
 use std::path::Path;
 use std::time::Duration;
 
@@ -48,7 +48,7 @@ pub fn send_raw(socket: &Path, bytes: &[u8]) -> Result<Response, ClientError> {
     let _ = stream.write_all(bytes);
     let _ = stream.flush();
     let mut line = String::new();
-    BufReader::new(stream).take(MAX_REQUEST_BYTES as u64 * 64).read_line(&mut line).map_err(io)?;
+    BufReader::new(stream).take(crate::protocol::MAX_REQUEST_BYTES as u64 * 64).read_line(&mut line).map_err(io)?;
     serde_json::from_str(line.trim_end()).map_err(|e| ClientError::BadAnswer(format!("{e}: {line:?}")))
 }
 

@@ -535,6 +535,12 @@ pub fn check_platforms(_args: &[String]) -> Result {
                 continue;
             }
         }
+        if target.contains("apple") && std::env::var_os("SDKROOT").is_none() {
+            // ring's build script compiles C that includes Apple SDK headers
+            // (TargetConditionals.h, libc), which clang alone does not have.
+            println!("SKIPPED: {target}: ring's C code needs Apple's SDK headers; set SDKROOT to a macOS SDK to check");
+            continue;
+        }
         let (tool, apt) = if target.contains("windows") {
             ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
         } else {
@@ -551,6 +557,11 @@ pub fn check_platforms(_args: &[String]) -> Result {
             // ring's build script compiles its C/assembly for the target; clang
             // cross-compiles it without Apple's SDK.
             check.env("CC_aarch64_apple_darwin", "clang").env("AR_aarch64_apple_darwin", "llvm-ar-14");
+            if let Some(sdk) = std::env::var_os("SDKROOT") {
+                let mut flags = std::ffi::OsString::from("-isysroot ");
+                flags.push(sdk);
+                check.env("CFLAGS_aarch64_apple_darwin", flags);
+            }
         }
         let status = check.status();
         match status {

@@ -10,8 +10,18 @@ pub use linux::{uid_of_user, LinuxPlatform as NativePlatform};
 
 #[cfg(not(target_os = "linux"))]
 mod other;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
 pub use other::{uid_of_user, SweepOnlyPlatform as NativePlatform};
+
+#[cfg(target_os = "windows")]
+mod windows;
+#[cfg(target_os = "windows")]
+pub use windows::{uid_of_user, WindowsPlatform as NativePlatform};
+
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+pub use macos::{uid_of_user, MacosPlatform as NativePlatform};
 
 /// What waiting for the next exec notification gave.
 #[derive(Debug)]
