@@ -661,6 +661,18 @@ fn image_mime(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The real uid of this process (the guard never enforces an allow-list on it).
+#[cfg(unix)]
+fn current_uid() -> u32 {
+    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0)
+}
+
+/// Other platforms have no uid; user scopes are not used there.
+#[cfg(not(unix))]
+fn current_uid() -> u32 {
+    0
+}
+
 /// The answer-store key lives beside the device key: the keyring entry
 /// `answer-store-key`, or `PATH.answers` next to a key file.
 fn answer_key_store(device: &KeyStore) -> KeyStore {
@@ -872,7 +884,7 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
         .step(Step::new("procesbewaking gestart", move |c: &mut StartContext| {
             let policy = c.policy.clone().ok_or("no policy")?;
             let journal = c.journal.clone().ok_or("no journal")?;
-            let own_uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0);
+            let own_uid = current_uid();
             let scope = scope.unwrap_or(Scope::User(own_uid));
             // Demo mode, or an allow-list aimed at a developer's own session: report only.
             let enforcement = if demo || (policy.process_mode() == ProcessMode::AllowList && matches!(scope, Scope::User(u) if u == own_uid)) {
