@@ -48,6 +48,7 @@ const nl = {
   'step.device_key': 'Sleutel van deze computer laden',
   'step.lockdown': 'Computer afschermen',
   'step.guard': 'Bewaking van programma’s starten',
+  'step.environment': 'Deze computer controleren',
   'step.location': 'Examenlokaal controleren',
   'step.hub': 'Verbinding met de examenserver maken',
 
@@ -243,6 +244,7 @@ const en = {
   'step.device_key': 'Loading this computer’s key',
   'step.lockdown': 'Locking down this computer',
   'step.guard': 'Starting the program guard',
+  'step.environment': 'Checking this computer',
   'step.location': 'Checking the exam room',
   'step.hub': 'Connecting to the exam server',
 
@@ -435,6 +437,7 @@ const STEP_ALIASES = {
   'logboek geopend': 'journal',
   'afscherming toegepast': 'lockdown',
   'procesbewaking gestart': 'guard',
+  'omgeving gecontroleerd': 'environment',
   'locatie gecontroleerd': 'location',
   'examenserver bereikt': 'hub',
 };

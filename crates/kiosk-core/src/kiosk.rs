@@ -661,6 +661,22 @@ fn image_mime(path: &str) -> Option<&'static str> {
     })
 }
 
+/// Asks the hub to echo, signed, the address it sees us at (location
+/// evidence a local change of IP cannot fake). `None` when not enrolled or
+/// unreachable: the requirement then fails with that reason.
+fn fetch_hub_echo(hub_dir: &Path) -> Option<(location::SignedHubEcho, String)> {
+    let client = HubClient::from_dir(hub_dir).ok()?;
+    // 32 fresh random bytes: the echo cannot be replayed from an earlier check.
+    let mut nonce = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).ok()?;
+    let nonce = hex::encode(nonce);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let echo = runtime.block_on(client.echo(&nonce)).ok()?;
+    // The protocol type and the location evidence type share one JSON form.
+    let echo = serde_json::to_value(echo).and_then(serde_json::from_value).ok()?;
+    Some((echo, nonce))
+}
+
 /// The real uid of this process (the guard never enforces an allow-list on it).
 #[cfg(unix)]
 fn current_uid() -> u32 {
@@ -846,6 +862,7 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
     let data_dir = o.data_dir.clone();
     let demo = o.demo;
     let scope = o.guard_scope;
+    let echo_dir = o.data_dir.join(dirs::HUB);
     Checklist::new()
         .step(Step::new("beleid gecontroleerd", move |c: &mut StartContext| {
             c.policy = Some(exam_policy::load_policy_file(&policy_path).map_err(|e| e.to_string())?);
@@ -940,13 +957,15 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 session.apply(Trigger::LockdownApplied).map_err(|e| e.to_string())?;
             }
             let mut room_codes = RoomCodeVerifier::new();
+            // The hub's signed view of our source address, when enrolled and reachable.
+            let echo = fetch_hub_echo(&echo_dir);
             let device_id = c.journal.as_ref().map(|j| j.lock().unwrap_or_else(|p| p.into_inner()).device_public_key().device_id()).unwrap_or_default();
             let input = ProbeInput {
                 device_id,
                 room_code: None,
                 room_codes: &mut room_codes,
-                hub_echo: None,
-                hub_echo_nonce: None,
+                hub_echo: echo.as_ref().map(|(e, _)| e.clone()),
+                hub_echo_nonce: echo.map(|(_, nonce)| nonce),
                 policy_dir: o.policy.parent().map(Path::to_path_buf),
             };
             let evidence = location::gather(policy, location::platform::native().as_ref(), input);

@@ -14,8 +14,8 @@ pub struct EnrolArgs {
     /// The hub's base URL, e.g. https://hub.school.example:8443.
     #[arg(long)]
     hub: String,
-    /// The one-time enrolment token from `exam-hub enrol-token`.
-    #[arg(long)]
+    /// The one-time enrolment token from `exam-hub enrol-token` (it may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     token: String,
     /// Directory for the enrolment: client certificate and key, pinned school CA, hub.json.
     #[arg(long)]

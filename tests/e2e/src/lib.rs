@@ -151,22 +151,14 @@ impl Stack {
             let token = run(Command::new(&hub).args(["enrol-token", "--room", ROOM, "--data"]).arg(&hub_data))?;
             let token = token.lines().next().unwrap_or("").trim().to_owned();
             run(Command::new(&kioskctl)
-                .args(["enrol", "--hub", &hub_url, "--token", &token, "--data"])
+                .args(["enrol", "--hub", &hub_url, &format!("--token={token}"), "--data"])
                 .arg(kiosk_data.join("hub"))
                 .arg("--ca")
                 .arg(hub_data.join("school-ca.pem"))
                 .args(["--store", &key_store]))?;
         }
-        Ok(Self {
-            dir: dir.to_owned(),
-            hub: Some(child),
-            hub_data,
-            hub_url,
-            students,
-            kiosk_data,
-            key_store,
-            policy: policies.join("demo.toml"),
-        })
+        let policy = write_policy(dir, &policies, &kiosk_data)?;
+        Ok(Self { dir: dir.to_owned(), hub: Some(child), hub_data, hub_url, students, kiosk_data, key_store, policy })
     }
 
     /// The environment that configures `exam-kiosk` (see its `--help`).
@@ -219,6 +211,30 @@ impl Stack {
         }
         Err("no exam-kiosk process of this stack".into())
     }
+}
+
+/// The demo policy, made to trust this hub's echo key and to require, for
+/// the demo room, that the hub saw the kiosk come from loopback (signed
+/// hub-source evidence, on top of the interface address).
+fn write_policy(dir: &Path, policies: &Path, kiosk_data: &Path) -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(policies.join("demo.toml")).map_err(|e| e.to_string())?;
+    let enrolment = std::fs::read_to_string(kiosk_data.join("hub/hub.json")).map_err(|e| e.to_string())?;
+    let enrolment: serde_json::Value = serde_json::from_str(&enrolment).map_err(|e| e.to_string())?;
+    let echo_key = enrolment["hub_signing_public_key"].as_str().ok_or("hub.json has no hub_signing_public_key")?;
+    let replace = |text: String, from: &str, to: &str| -> Result<String, String> {
+        if text.contains(from) { Ok(text.replacen(from, to, 1)) } else { Err(format!("policies/demo.toml no longer contains {from:?}")) }
+    };
+    let text = replace(text, "[hub]\n", &format!("[hub]\necho-public-key = \"{echo_key}\"\n"))?;
+    let text = replace(text, "ca-file = \"example-school-ca.pem\"", &format!("ca-file = \"{}\"", policies.join("example-school-ca.pem").display()))?;
+    let text = replace(text, "file:demo-room.secret", &format!("file:{}", policies.join("demo-room.secret").display()))?;
+    let text = replace(
+        text,
+        "    { interface = { cidrs = [\"127.0.0.0/8\", \"::1/128\"] } },\n",
+        "    { interface = { cidrs = [\"127.0.0.0/8\", \"::1/128\"] } },\n    { hub-source = { cidrs = [\"127.0.0.0/8\"], max-age-secs = 60 } },\n",
+    )?;
+    let path = dir.join("kiosk-policy.toml");
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    Ok(path)
 }
 
 /// Starts `exam-hub serve` and reads the address it listens on.

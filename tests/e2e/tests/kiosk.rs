@@ -53,6 +53,13 @@ async fn a_student_sits_the_exam_from_login_to_receipt() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|v| v["kind"].as_str().unwrap_or("").to_owned())
         .collect();
+    let approved = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["kind"] == "location.approved")
+        .expect("a location decision");
+    let held: Vec<&str> = approved["payload"]["held"].as_array().unwrap().iter().filter_map(|c| c["kind"].as_str()).collect();
+    assert!(held.contains(&"hub-source"), "the hub's signed echo is part of the evidence: {held:?}");
     for kind in ["session.login_failed", "session.login", "instrument.downloaded", "instrument.opened", "guard.process_ended", "answers.acknowledged"] {
         assert!(kinds.iter().any(|k| k == kind), "journal lacks {kind}: {kinds:?}");
     }
