@@ -37,10 +37,10 @@ async fn kiosk_client_flow(backend: Backend) {
     assert_eq!(client.health().await.unwrap().status, "ok");
     let echo = client.echo(&"cd".repeat(32)).await.unwrap();
     assert!(echo.echo.observed.is_loopback());
-    // The location check's own type reads and verifies the hub's echo as is.
-    let as_location: kiosk_core::location::SignedHubEcho = serde_json::from_value(serde_json::to_value(&echo).unwrap()).unwrap();
+    // The location check verifies the hub's echo against the policy's echo key.
     let key: [u8; 32] = hex::decode(&identity.hub_signing_public_key).unwrap().try_into().unwrap();
-    as_location.verify(&exam_policy::PublicKeyHex(key), &identity.device_id, Some(&"cd".repeat(32))).unwrap();
+    kiosk_core::location::hub_echo::verify(&echo, &exam_policy::PublicKeyHex(key), &identity.device_id, Some(&"cd".repeat(32)))
+        .unwrap();
     match client.login("1001", "AAAA-AAAA").await {
         Err(HubError::Refused { status: 401, body }) => assert_eq!(body.remaining_attempts, Some(4)),
         other => panic!("{other:?}"),

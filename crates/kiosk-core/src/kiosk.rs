@@ -672,8 +672,6 @@ fn fetch_hub_echo(hub_dir: &Path) -> Option<(location::SignedHubEcho, String)> {
     let nonce = hex::encode(nonce);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
     let echo = runtime.block_on(client.echo(&nonce)).ok()?;
-    // The protocol type and the location evidence type share one JSON form.
-    let echo = serde_json::to_value(echo).and_then(serde_json::from_value).ok()?;
     Some((echo, nonce))
 }
 

@@ -222,7 +222,7 @@ pub fn gather(policy: &Policy, platform: &dyn NetworkPlatform, input: ProbeInput
     let hub_source = match (&input.hub_echo, &policy.hub.echo_public_key) {
         (None, _) => HubSourceEvidence::Absent,
         (Some(_), None) => HubSourceEvidence::Invalid("the policy has no hub echo key".into()),
-        (Some(echo), Some(key)) => match echo.verify(key, &input.device_id, input.hub_echo_nonce.as_deref()) {
+        (Some(echo), Some(key)) => match hub_echo::verify(echo, key, &input.device_id, input.hub_echo_nonce.as_deref()) {
             Ok(()) => HubSourceEvidence::Verified {
                 observed: echo.echo.observed,
                 hub_time_ms: echo.echo.time_ms,

@@ -201,7 +201,9 @@ name = "C1.12"
 evidence = [ { hub-source = { cidrs = ["198.51.100.0/28"], max-age-secs = 60 } } ]"#;
     let p = policy(locs, Some(&hub.public_key().to_string()));
     let nonce = "ab".repeat(32);
-    let echo = |ip: &str, t: u64| HubEcho { device_id: "kiosk-1".into(), nonce: nonce.clone(), observed: ip.parse().unwrap(), time_ms: t }.sign(&hub);
+    let echo = |ip: &str, t: u64| {
+        super::hub_echo::sign(HubEcho { device_id: "kiosk-1".into(), nonce: nonce.clone(), observed: ip.parse().unwrap(), time_ms: t }, &hub)
+    };
     let now = beacon::unix_ms();
     let mut v = RoomCodeVerifier::new();
     let run = |e: Option<SignedHubEcho>, v: &mut RoomCodeVerifier| {
@@ -219,7 +221,10 @@ evidence = [ { hub-source = { cidrs = ["198.51.100.0/28"], max-age-secs = 60 } }
     let mut forged = echo("203.0.113.9", now);
     forged.echo.observed = "198.51.100.3".parse().unwrap();
     assert!(s(run(Some(forged), &mut v)).contains("bad signature"));
-    let other = HubEcho { device_id: "kiosk-1".into(), nonce: "cd".repeat(32), observed: "198.51.100.3".parse().unwrap(), time_ms: now }.sign(&hub);
+    let other = super::hub_echo::sign(
+        HubEcho { device_id: "kiosk-1".into(), nonce: "cd".repeat(32), observed: "198.51.100.3".parse().unwrap(), time_ms: now },
+        &hub,
+    );
     assert!(s(run(Some(other), &mut v)).contains("replayed"));
 }
 
