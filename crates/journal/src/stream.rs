@@ -165,12 +165,15 @@ impl ChainVerifier {
     pub fn push_frame(&mut self, frame: &[u8]) -> Result<VerifiedRecord, String> {
         let (body, hash, signature) = Self::decode_frame(frame)?;
         let mut next = self.clone();
-        next.check(&body, &hash, &signature)?;
+        next.check_record(&body, &hash, &signature)?;
         *self = next;
         Ok(VerifiedRecord { body, hash })
     }
 
-    fn check(&mut self, body: &RecordBody, hash: &Hash, signature: &[u8; 64]) -> Result<(), String> {
+    /// Checks one decoded record (its hash already recomputed) and advances.
+    /// On error the verifier may be part-way: callers that go on use
+    /// [`ChainVerifier::push_frame`], which keeps it unchanged.
+    pub(crate) fn check_record(&mut self, body: &RecordBody, hash: &Hash, signature: &[u8; 64]) -> Result<(), String> {
         if body.seq != self.next_seq {
             return Err(format!(
                 "sequence number is {}, expected {} (a record was removed, duplicated, reordered or inserted)",

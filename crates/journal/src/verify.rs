@@ -11,7 +11,8 @@ use crate::error::JournalError;
 use crate::format::{self, Hash, RecordBody, RecordType};
 use crate::keys::PublicKey;
 use crate::merkle::MerkleFrontier;
-use crate::records::{CheckpointPayload, EpochCertificate, KIND_CHECKPOINT, KIND_EPOCH};
+use crate::records::{CheckpointPayload, EpochCertificate};
+use crate::stream::ChainVerifier;
 use crate::segment::{self, StoredRecord};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -108,16 +109,15 @@ pub fn verify_journal(dir: &Path, options: &VerifyOptions) -> Result<VerifyRepor
     Ok(verifier.report())
 }
 
+/// Whole-journal verification: the record rules are [`ChainVerifier`]'s
+/// (the same the hub applies batch by batch); this adds the counts and keeps
+/// every record hash for checks against an external checkpoint.
 struct Verifier {
-    device_key: Option<PublicKey>,
+    chain: ChainVerifier,
     pinned: bool,
-    epoch: Option<(u32, PublicKey)>,
-    session: Option<([u8; 16], u64)>,
-    next_seq: u64,
-    prev_hash: Hash,
-    merkle: MerkleFrontier,
     /// Record hash by sequence, kept to check external checkpoints.
     hashes: Vec<Hash>,
+    last_session: Option<[u8; 16]>,
     segments: u64,
     epochs: u64,
     sessions: u64,
@@ -128,14 +128,10 @@ struct Verifier {
 impl Verifier {
     fn new(device_key: Option<PublicKey>) -> Self {
         Self {
-            device_key,
+            chain: ChainVerifier::new(device_key),
             pinned: device_key.is_some(),
-            epoch: None,
-            session: None,
-            next_seq: 0,
-            prev_hash: [0; 32],
-            merkle: MerkleFrontier::new(),
             hashes: Vec::new(),
+            last_session: None,
             segments: 0,
             epochs: 0,
             sessions: 0,
@@ -146,105 +142,23 @@ impl Verifier {
 
     fn check(&mut self, record: &StoredRecord) -> Result<(), String> {
         let body = &record.body;
-        if body.seq != self.next_seq {
-            return Err(format!(
-                "sequence number is {}, expected {} (a record was removed, duplicated, reordered or inserted)",
-                body.seq, self.next_seq
-            ));
-        }
-        if body.prev_hash != self.prev_hash {
-            return Err("previous-hash link does not match the record before it".into());
-        }
-        let message = format::signed_message(&record.hash);
+        self.chain.check_record(body, &record.hash, &record.signature)?;
         match body.record_type {
-            RecordType::EpochCertificate => self.check_epoch_certificate(body, &message, &record.signature)?,
-            RecordType::Event | RecordType::Checkpoint => {
-                let (epoch, key) = self.epoch.ok_or("record before any epoch certificate")?;
-                if body.epoch != epoch {
-                    return Err(format!("record claims epoch {}, but epoch {epoch} is current", body.epoch));
-                }
-                if self.session.map(|(id, _)| id) != Some(body.session_id) {
-                    return Err("a new writer session must begin with an epoch certificate".into());
-                }
-                if !key.verify(&message, &record.signature) {
-                    return Err(format!("signature does not verify with the key of epoch {epoch}"));
-                }
-                if body.kind == KIND_EPOCH {
-                    return Err(format!("kind {KIND_EPOCH} is only valid on an epoch certificate"));
-                }
-                if body.record_type == RecordType::Checkpoint {
-                    self.check_checkpoint(body)?;
-                } else if body.kind == KIND_CHECKPOINT {
-                    return Err(format!("kind {KIND_CHECKPOINT} is only valid on a checkpoint record"));
-                }
-            }
+            RecordType::EpochCertificate => self.epochs += 1,
+            RecordType::Checkpoint => self.checkpoints += 1,
+            RecordType::Event => {}
         }
-        if let Some((id, last_mono)) = self.session {
-            if id == body.session_id && body.mono_ns < last_mono {
-                return Err("monotonic time went backwards within a session".into());
-            }
-        }
-        if self.session.map(|(id, _)| id) != Some(body.session_id) {
+        if self.last_session != Some(body.session_id) {
             self.sessions += 1;
+            self.last_session = Some(body.session_id);
         }
-        self.session = Some((body.session_id, body.mono_ns));
-        self.next_seq += 1;
-        self.prev_hash = record.hash;
-        self.merkle.push(&record.hash);
         self.hashes.push(record.hash);
-        Ok(())
-    }
-
-    fn check_epoch_certificate(&mut self, body: &RecordBody, message: &[u8], signature: &[u8; 64]) -> Result<(), String> {
-        if body.kind != KIND_EPOCH {
-            return Err(format!("epoch certificate has kind {:?}, expected {KIND_EPOCH}", body.kind));
-        }
-        let cert: EpochCertificate =
-            serde_json::from_slice(&body.payload).map_err(|e| format!("epoch certificate payload: {e}"))?;
-        let device = PublicKey::from_hex(&cert.device_public_key).map_err(|e| format!("epoch certificate: {e}"))?;
-        let epoch_key = PublicKey::from_hex(&cert.epoch_public_key).map_err(|e| format!("epoch certificate: {e}"))?;
-        match self.device_key {
-            Some(expected) if expected != device => {
-                return Err(format!(
-                    "epoch certificate names device key {}, expected {}",
-                    device.to_hex(),
-                    expected.to_hex()
-                ))
-            }
-            Some(_) => {}
-            None => self.device_key = Some(device),
-        }
-        if !device.verify(message, signature) {
-            return Err("epoch certificate signature does not verify with the device key (forged certificate)".into());
-        }
-        let expected_epoch = self.epoch.map_or(1, |(n, _)| n + 1);
-        if body.epoch != expected_epoch {
-            return Err(format!("epoch certificate for epoch {}, expected {expected_epoch}", body.epoch));
-        }
-        self.epoch = Some((body.epoch, epoch_key));
-        self.epochs += 1;
-        Ok(())
-    }
-
-    fn check_checkpoint(&mut self, body: &RecordBody) -> Result<(), String> {
-        if body.kind != KIND_CHECKPOINT {
-            return Err(format!("checkpoint has kind {:?}, expected {KIND_CHECKPOINT}", body.kind));
-        }
-        let payload: CheckpointPayload =
-            serde_json::from_slice(&body.payload).map_err(|e| format!("checkpoint payload: {e}"))?;
-        if payload.tree_size != body.seq {
-            return Err(format!("checkpoint covers {} records, but it is record {}", payload.tree_size, body.seq));
-        }
-        if payload.root_hash != hex::encode(self.merkle.root()) {
-            return Err("checkpoint root hash does not match the records before it".into());
-        }
-        self.checkpoints += 1;
         Ok(())
     }
 
     fn check_external(&mut self, checkpoint: &ExportedCheckpoint, dir: &Path) -> Result<(), VerifyFailure> {
         let fail = |reason: String| VerifyFailure { file: dir.to_owned(), offset: 0, seq: Some(checkpoint.tree_size), reason };
-        let verified = checkpoint.verify(self.device_key).map_err(|e| fail(format!("external checkpoint: {e}")))?;
+        let verified = checkpoint.verify(self.chain.device_key()).map_err(|e| fail(format!("external checkpoint: {e}")))?;
         let seq = verified.seq;
         match self.hashes.get(seq as usize) {
             None => Err(fail(format!(
@@ -269,13 +183,13 @@ impl Verifier {
 
     fn report(&self) -> VerifyReport {
         VerifyReport {
-            records: self.next_seq,
+            records: self.chain.next_seq(),
             segments: self.segments,
             epochs: self.epochs,
             sessions: self.sessions,
             checkpoints: self.checkpoints,
-            last_hash: (self.next_seq > 0).then(|| hex::encode(self.prev_hash)),
-            device_public_key: self.device_key.map(|k| k.to_hex()),
+            last_hash: self.hashes.last().map(hex::encode),
+            device_public_key: self.chain.device_key().map(|k| k.to_hex()),
             device_key_pinned: self.pinned,
             external_checkpoint_size: self.external_size,
         }
