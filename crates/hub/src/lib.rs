@@ -12,6 +12,7 @@
 //! operator's guide, `docs/protocol.md` the API.
 
 pub mod admin;
+pub mod answers_api;
 pub mod api;
 pub mod config;
 pub mod db;
@@ -21,6 +22,7 @@ pub mod journal;
 pub mod pki;
 pub mod planning;
 pub mod server;
+pub mod web_session;
 
 /// Current time, unix milliseconds.
 pub fn now_ms() -> i64 {

@@ -125,6 +125,14 @@ enum Command {
         #[arg(long)]
         sitting: String,
     },
+    /// Print a sitting's web-instrument session nonce (hex), for the supplier.
+    WebNonce {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+    },
     /// Send an instruction to kiosks (re-sent until acknowledged).
     Instruct {
         #[command(flatten)]
@@ -344,6 +352,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Start { data, sitting } => {
             admin::start_sitting(&data.db().await?, &sitting).await?;
             println!("sitting {sitting} started");
+        }
+        Command::WebNonce { data, sitting } => {
+            println!("{}", exam_hub::web_session::session_nonce(&Keys::load(&data.data)?, &sitting));
         }
         Command::Instruct { data, action, minutes, device, room, sitting, student, reason } => {
             let target = match (device, room, sitting, student) {

@@ -82,6 +82,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
                 .layer(axum::middleware::from_fn_with_state(hub.clone(), journal_slot)),
         )
         .route("/api/v1/answers", post(api::answers).layer(DefaultBodyLimit::max(config::MAX_ANSWER_BODY)))
+        .route("/api/v1/answers/latest", get(crate::answers_api::latest))
+        .route("/api/v1/web-session", post(crate::web_session::web_session))
         .route("/api/v1/heartbeat", post(api::heartbeat).layer(json_limit))
         .route("/api/v1/instructions", get(api::instructions))
         .route("/api/v1/instructions/ack", post(api::instruction_ack).layer(json_limit))

@@ -51,6 +51,12 @@ pub mod paths {
     pub const INSTRUCTIONS: &str = "/api/v1/instructions";
     /// `POST` [`super::InstructionAck`]: acknowledges an instruction.
     pub const INSTRUCTIONS_ACK: &str = "/api/v1/instructions/ack";
+    /// `GET` -> [`super::LatestAnswers`] (session token): the hub's copy of
+    /// the student's answers, for a move to another PC.
+    pub const ANSWERS_LATEST: &str = "/api/v1/answers/latest";
+    /// `POST` -> [`super::WebSession`] (session token): the session nonce that
+    /// keys the exam key header of a web instrument, once the sitting started.
+    pub const WEB_SESSION: &str = "/api/v1/web-session";
 }
 
 /// Body of every error answer (4xx and 5xx).
@@ -409,6 +415,37 @@ pub fn receipt_code(signature: &[u8]) -> String {
         }
     }
     out
+}
+
+/// `GET /api/v1/answers/latest`: the newest answers the hub holds for the
+/// session's student and sitting, from whichever device sent them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatestAnswers {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// The save (`seq`) of the snapshot; 0 with `answers: null` when the hub has none.
+    pub seq: u64,
+    /// The answers exactly as uploaded (the kiosk's `AnswerSnapshot`), or `null`.
+    pub answers: serde_json::Value,
+    /// The device that sent them (empty when none).
+    pub device_id: String,
+    /// True when this was the final submission.
+    pub final_submission: bool,
+    /// The hub's signed receipt for this save, so the kiosk can check it
+    /// (hash of `answers`, signature), or `None` when there are no answers.
+    #[serde(default)]
+    pub receipt: Option<AnswerReceipt>,
+}
+
+/// `POST /api/v1/web-session`: what a kiosk needs to key the exam key header
+/// of a web instrument (`kiosk_core::instrument::web`). The hub hands the
+/// same nonce to the supplier for this sitting (`exam-hub web-nonce`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebSession {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// The session nonce, 32 bytes as 64 hex digits: the HMAC key of the header.
+    pub session_nonce: String,
 }
 
 /// What the kiosk is doing, reported in heartbeats.

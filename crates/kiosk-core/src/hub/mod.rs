@@ -457,6 +457,32 @@ impl HubClient {
         Ok(receipt)
     }
 
+    /// The hub's copy of this student's answers (for a move to another PC),
+    /// checked: the hub's signature on the receipt, and that the answers are
+    /// the ones it signed for this sitting and save.
+    pub async fn latest_answers(&self) -> Result<LatestAnswers, HubError> {
+        let latest: LatestAnswers = self.get(paths::ANSWERS_LATEST).await?;
+        let Some(receipt) = &latest.receipt else {
+            return match latest.answers.is_null() {
+                true => Ok(latest),
+                false => Err(HubError::Protocol("the hub sent answers without its receipt".into())),
+            };
+        };
+        receipt.verify(&self.identity.hub_signing_public_key).map_err(HubError::Protocol)?;
+        let text = serde_json::to_string(&latest.answers).map_err(|e| HubError::Protocol(e.to_string()))?;
+        let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()));
+        if sha != receipt.answers_sha256 || receipt.seq != latest.seq || receipt.sitting_id != latest.sitting_id {
+            return Err(HubError::Protocol("the hub's answers do not match its signed receipt".into()));
+        }
+        Ok(latest)
+    }
+
+    /// The session nonce that keys the exam key header of a web instrument
+    /// (refused with `not_started` before the start).
+    pub async fn web_session(&self) -> Result<WebSession, HubError> {
+        self.post(paths::WEB_SESSION, &serde_json::json!({})).await
+    }
+
     /// Sends a heartbeat.
     pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<HeartbeatAck, HubError> {
         self.post(paths::HEARTBEAT, beat).await

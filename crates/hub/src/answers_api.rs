@@ -1,0 +1,53 @@
+//! `GET /api/v1/answers/latest`: the hub's copy of a student's answers, so a
+//! student moved to another PC of the room continues with every answer the
+//! hub signed for (`kiosk_core::answers::AnswerStore::restore`).
+//!
+//! Bound to the session like every kiosk endpoint: mutual TLS with an enrolled
+//! device, and a session token created on *that* device by the student's
+//! login (which ended the old PC's session). Only the session's own sitting
+//! and student are ever returned.
+
+use crate::error::ApiError;
+use crate::server::Hub;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use exam_protocol::{AnswerReceipt, LatestAnswers};
+use sqlx::Row as _;
+use std::sync::Arc;
+
+/// `GET /api/v1/answers/latest`.
+pub async fn latest(State(hub): State<Arc<Hub>>, session: crate::api::Session) -> Result<Json<LatestAnswers>, ApiError> {
+    let row = sqlx::query(
+        "SELECT seq, answers, device_id, final_submission, receipt FROM answers \
+         WHERE sitting_id = $1 AND student_number = $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(&session.sitting_id)
+    .bind(&session.student_number)
+    .fetch_optional(&hub.db.pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Json(LatestAnswers {
+            sitting_id: session.sitting_id,
+            seq: 0,
+            answers: serde_json::Value::Null,
+            device_id: String::new(),
+            final_submission: false,
+            receipt: None,
+        }));
+    };
+    // Both columns were written by the hub itself from valid JSON; failing to
+    // read them back is damage, not bad input.
+    let damaged = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "stored answers cannot be read");
+    let answers: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("answers")?).map_err(|_| damaged())?;
+    let receipt: AnswerReceipt = serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| damaged())?;
+    tracing::info!(device = %session.device.id, sitting = %session.sitting_id, seq = receipt.seq, "answers handed to a kiosk");
+    Ok(Json(LatestAnswers {
+        sitting_id: session.sitting_id,
+        seq: row.try_get::<i64, _>("seq")?.max(0) as u64,
+        answers,
+        device_id: row.try_get("device_id")?,
+        final_submission: row.try_get::<i64, _>("final_submission")? != 0,
+        receipt: Some(receipt),
+    }))
+}

@@ -1,0 +1,40 @@
+//! The session nonce of web instruments: the HMAC key of the exam key header
+//! (`kiosk_core::instrument::web`). One per sitting, derived from the hub
+//! secret, so the hub stores nothing and every hub node of a school gives the
+//! same answer. Kiosks get it at `POST /api/v1/web-session` once the sitting
+//! started; the supplier gets it through the school (`exam-hub web-nonce`).
+
+use crate::error::ApiError;
+use crate::pki::Keys;
+use crate::server::Hub;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use exam_protocol::WebSession;
+use sqlx::Row as _;
+use std::sync::Arc;
+
+/// HMAC domain of session nonces.
+pub const WEB_SESSION_DOMAIN: &str = "exam-hub/web-session/v1";
+
+/// The sitting's session nonce, 32 bytes as 64 hex digits.
+pub fn session_nonce(keys: &Keys, sitting_id: &str) -> String {
+    keys.hmac_hex(WEB_SESSION_DOMAIN, &[sitting_id])
+}
+
+/// `POST /api/v1/web-session`: like the content key, only once the sitting started.
+pub async fn web_session(State(hub): State<Arc<Hub>>, session: crate::api::Session) -> Result<Json<WebSession>, ApiError> {
+    let row = sqlx::query("SELECT start_ms, started_ms FROM sittings WHERE sitting_id = $1")
+        .bind(&session.sitting_id)
+        .fetch_optional(&hub.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_assignment", "the sitting is gone"))?;
+    let start_ms: i64 = row.try_get("start_ms")?;
+    let started = row.try_get::<Option<i64>, _>("started_ms")?.is_some() || crate::now_ms() >= start_ms;
+    if !started {
+        let mut err = ApiError::new(StatusCode::TOO_EARLY, "not_started", "the sitting has not started yet");
+        err.body.starts_at_ms = Some(start_ms);
+        return Err(err);
+    }
+    Ok(Json(WebSession { session_nonce: session_nonce(&hub.keys, &session.sitting_id), sitting_id: session.sitting_id }))
+}
