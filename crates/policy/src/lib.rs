@@ -20,6 +20,7 @@ pub mod model;
 pub mod pem;
 pub mod process;
 pub mod schema;
+pub mod totp;
 pub mod types;
 pub mod validate;
 

@@ -1,9 +1,9 @@
-//! Room codes: RFC 6238 TOTP (HMAC through `ring::hmac`), with a verifier
+//! Room codes: RFC 6238 TOTP (`exam_policy::totp`, shared with the hub's
+//! invigilator console), with a verifier
 //! that accepts ±1 step of clock skew, never accepts a code twice, and
 //! rate-limits wrong codes.
 
 use exam_policy::{RoomCodeReq, SecretRef, TotpAlgorithm};
-use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,54 +15,7 @@ pub const ROOM_CODE_MAX_FAILURES: usize = 5;
 /// The rate-limit window, ms.
 pub const ROOM_CODE_FAILURE_WINDOW_MS: u64 = 60_000;
 
-fn hmac_alg(alg: TotpAlgorithm) -> hmac::Algorithm {
-    match alg {
-        TotpAlgorithm::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-        TotpAlgorithm::Sha256 => hmac::HMAC_SHA256,
-        TotpAlgorithm::Sha512 => hmac::HMAC_SHA512,
-    }
-}
-
-/// RFC 4226 HOTP value for `counter`, `digits` long (6..=9).
-pub fn hotp(secret: &[u8], alg: TotpAlgorithm, counter: u64, digits: u8) -> u32 {
-    let key = hmac::Key::new(hmac_alg(alg), secret);
-    let tag = hmac::sign(&key, &counter.to_be_bytes());
-    let mac = tag.as_ref();
-    let offset = usize::from(mac[mac.len() - 1] & 0x0f);
-    let bin = (u32::from(mac[offset] & 0x7f) << 24)
-        | (u32::from(mac[offset + 1]) << 16)
-        | (u32::from(mac[offset + 2]) << 8)
-        | u32::from(mac[offset + 3]);
-    bin % 10u32.pow(u32::from(digits.clamp(1, 9)))
-}
-
-/// RFC 6238 TOTP code (zero-padded) for unix time `unix_secs`.
-pub fn totp(secret: &[u8], alg: TotpAlgorithm, unix_secs: u64, step_secs: u64, digits: u8) -> String {
-    let counter = unix_secs / step_secs.max(1);
-    format!("{:0width$}", hotp(secret, alg, counter, digits), width = usize::from(digits))
-}
-
-/// Decodes RFC 4648 base32 (case-insensitive, spaces, dashes and `=` ignored).
-pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut buf, mut bits) = (0u32, 0u32);
-    for c in s.chars() {
-        let v = match c.to_ascii_uppercase() {
-            c @ 'A'..='Z' => c as u32 - 'A' as u32,
-            c @ '2'..='7' => c as u32 - '2' as u32 + 26,
-            ' ' | '-' | '=' | '\n' | '\r' | '\t' => continue,
-            _ => return None,
-        };
-        buf = (buf << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
+pub use exam_policy::totp::{base32_decode, hotp, totp};
 
 /// Reads a room secret: base32 text, or `hex:` followed by hex digits.
 pub fn resolve_secret(secret: &SecretRef, base_dir: Option<&Path>) -> Result<Vec<u8>, String> {
@@ -242,42 +195,6 @@ mod tests {
     use super::*;
 
     const SHA1_SEED: &[u8] = b"12345678901234567890";
-    const SHA256_SEED: &[u8] = b"12345678901234567890123456789012";
-    const SHA512_SEED: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
-
-    /// RFC 6238 appendix B, all published vectors (8 digits, 30 s step).
-    #[test]
-    fn rfc6238_vectors() {
-        let vectors: &[(u64, &str, &str, &str)] = &[
-            (59, "94287082", "46119246", "90693936"),
-            (1111111109, "07081804", "68084774", "25091201"),
-            (1111111111, "14050471", "67062674", "99943326"),
-            (1234567890, "89005924", "91819424", "93441116"),
-            (2000000000, "69279037", "90698825", "38618901"),
-            (20000000000, "65353130", "77737706", "47863826"),
-        ];
-        for (t, sha1, sha256, sha512) in vectors {
-            assert_eq!(totp(SHA1_SEED, TotpAlgorithm::Sha1, *t, 30, 8), *sha1, "SHA1 T={t}");
-            assert_eq!(totp(SHA256_SEED, TotpAlgorithm::Sha256, *t, 30, 8), *sha256, "SHA256 T={t}");
-            assert_eq!(totp(SHA512_SEED, TotpAlgorithm::Sha512, *t, 30, 8), *sha512, "SHA512 T={t}");
-        }
-    }
-
-    /// RFC 4226 appendix D.
-    #[test]
-    fn rfc4226_hotp_vectors() {
-        let expected = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
-        for (i, e) in expected.iter().enumerate() {
-            assert_eq!(hotp(SHA1_SEED, TotpAlgorithm::Sha1, i as u64, 6), *e);
-        }
-    }
-
-    #[test]
-    fn base32() {
-        assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(), SHA1_SEED);
-        assert_eq!(base32_decode("mzxw6ytb oi======").unwrap(), b"foobar");
-        assert!(base32_decode("0189").is_none());
-    }
 
     fn room(name: &str) -> RoomSecret {
         RoomSecret {
