@@ -10,6 +10,7 @@
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
 //! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
 
+mod cage;
 mod package;
 
 use std::path::{Path, PathBuf};

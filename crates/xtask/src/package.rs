@@ -22,8 +22,6 @@ const BINARIES: &[(&str, &str, &str)] = &[
     ("kioskctl", "kioskctl", "usr/bin/kioskctl"),
     ("exam-privhelper", "exam-kiosk-helper", "usr/libexec/exam-kiosk/exam-kiosk-helper"),
 ];
-/// Longest the headless cage session may take to show the kiosk.
-const CAGE_SETTLE: Duration = Duration::from_secs(20);
 
 /// Which build goes into the package.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -412,105 +410,35 @@ fn refuses_during_an_exam() -> Result {
     io(&session, std::fs::remove_file(&session))
 }
 
-/// The kiosk under cage, headless, as examkiosk; grim captures it to
-/// target/dist/debug/cage-session.png.
+/// The kiosk under cage as examkiosk, on no real display; grim captures its
+/// first painted page to target/dist/debug/cage-session.png (see `cage`).
 fn cage_screenshot(uid: u32) -> Result {
-    for tool in ["cage", "grim"] {
+    for tool in ["cage", "grim", "Xvfb"] {
         if !Path::new("/usr/bin").join(tool).exists() {
             println!("  SKIPPED: {tool} is not installed (cage screenshot)");
             return Ok(());
         }
     }
-    use std::os::unix::process::CommandExt as _;
-    let root = workspace_root();
-    let shot = root.join("target/dist/debug/cage-session.png");
-    let _ = std::fs::remove_file(&shot);
-    // A scratch runtime dir and data dir owned by examkiosk; the real
-    // session unit is never started (it would take over tty1).
-    let runtime = PathBuf::from(format!("/tmp/exam-kiosk-cage-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&runtime);
-    run(Command::new("install").args(["-d", "-m", "0700", "-o", KIOSK_USER, "-g", KIOSK_USER]).arg(&runtime))?;
-    run(Command::new("install").args(["-d", "-m", "0700", "-o", KIOSK_USER, "-g", KIOSK_USER]).arg(runtime.join("data")))?;
-    let mut session = Command::new("runuser")
-        .args(["-u", KIOSK_USER, "--", "env", "-i"])
-        .arg("PATH=/usr/bin:/bin")
-        .arg(format!("HOME={}", runtime.display()))
-        .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
-        .args(["WLR_BACKENDS=headless", "WLR_RENDERER=pixman", "WLR_LIBINPUT_NO_DEVICES=1", "NO_AT_BRIDGE=1"])
-        .arg(format!("EXAM_KIOSK_DATA={}", runtime.join("data").display()))
-        .arg("EXAM_KIOSK_POLICY=/usr/share/exam-kiosk/policies/demo.toml")
-        .arg(format!("EXAM_KIOSK_STORE=file:{}", runtime.join("data/device.key").display()))
-        .arg(format!("EXAM_KIOSK_GUARD_SCOPE=user:{uid}"))
-        // Demo: the guard only reports; nothing on this machine is touched.
-        .arg("EXAM_KIOSK_DEMO=1")
-        .args(["dbus-run-session", "--", "cage", "-d", "--", "/usr/libexec/exam-kiosk/exam-kiosk-session", "--inhibited"])
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(root.join("target/dist/debug/cage-session.log")).map_err(|e| e.to_string())?)
-        .spawn()
-        .map_err(|e| format!("cannot start cage: {e}"))?;
-    let started = Instant::now();
-    let mut result = Err("cage produced no screenshot".to_owned());
-    while started.elapsed() < CAGE_SETTLE {
-        std::thread::sleep(Duration::from_secs(2));
-        if let Ok(Some(status)) = session.try_wait() {
-            result = Err(format!("cage exited early ({status}); see target/dist/debug/cage-session.log"));
-            break;
-        }
-        let display = std::fs::read_dir(&runtime)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .find(|n| n.starts_with("wayland-") && !n.ends_with(".lock"));
-        let Some(display) = display else { continue };
-        // Let the web view render before capturing.
-        if started.elapsed() < Duration::from_secs(12) {
-            continue;
-        }
-        let tmp = runtime.join("shot.png");
-        let grim = Command::new("runuser")
-            .args(["-u", KIOSK_USER, "--", "env"])
-            .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
-            .arg(format!("WAYLAND_DISPLAY={display}"))
-            .arg("grim")
-            .arg(&tmp)
-            .stderr(Stdio::null())
-            .status();
-        if matches!(grim, Ok(s) if s.success()) {
-            result = std::fs::copy(&tmp, &shot).map(|_| ()).map_err(|e| e.to_string());
-            break;
-        }
-    }
-    // The session runs in its own process group: end exactly that group.
-    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", session.id())]).status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while session.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", session.id())]).status();
-    let _ = session.wait();
-    // Anything of the session that left the group (the examkiosk user exists
-    // only for this test, so all its processes are this test's), by pid.
+    let out_dir = workspace_root().join("target/dist/debug");
+    let session = crate::cage::CageSession { user: KIOSK_USER, uid, out_dir: &out_dir };
+    let captured = session.capture();
+    // Anything of the session that left its process group (the examkiosk
+    // user exists only for this test, so all its processes are this test's).
     if let Ok(pids) = output(Command::new("pgrep").args(["-u", KIOSK_USER])) {
         for pid in pids.lines() {
             let _ = Command::new("kill").args(["-KILL", pid]).status();
         }
     }
-    let _ = std::fs::remove_dir_all(&runtime);
-    result?;
-    check(true, &format!("the kiosk ran under cage as {KIOSK_USER} and grim captured {}", shot.display()))?;
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    // A blank (one-colour) capture compresses to a few KB; the kiosk's page does not.
-    if size > 20_000 {
-        println!("  ok: the capture shows content ({size} bytes)");
-    } else {
-        // Known gap (docs/installer.md): cage 0.1.4 / wlroots 0.15 headless
-        // with the pixman renderer fails its output test here, and every
-        // capture is black, with any client. Reported, not passed silently.
-        println!("  NOT SHOWN: the capture is blank ({size} bytes): headless cage (wlroots 0.15, pixman) composites nothing here; see target/dist/debug/cage-session.log");
-    }
-    Ok(())
+    let (shot, stats) = captured?;
+    check(
+        true,
+        &format!(
+            "the kiosk ran under cage as {KIOSK_USER} and grim captured its page ({:.0}% not black, {} colours): {}",
+            stats.non_black * 100.0,
+            stats.colours,
+            shot.display()
+        ),
+    )
 }
 
 // --- Cross-platform checks -----------------------------------------------------
