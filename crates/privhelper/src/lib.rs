@@ -15,9 +15,13 @@
 //! * anything else is refused with a reason and logged.
 //!
 //! [`protocol`] holds the wire types, [`client`] a small blocking client for
-//! the kiosk, and (Linux only) [`server`] the helper itself.
+//! the kiosk, and (Linux only) [`server`] the helper itself and [`process`]
+//! the `/proc`, pidfd and process-connector primitives it shares with the
+//! kiosk's guard.
 
 pub mod client;
+#[cfg(target_os = "linux")]
+pub mod process;
 pub mod protocol;
 #[cfg(target_os = "linux")]
 pub mod server;

@@ -46,7 +46,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         Some("serve") => {
             let allowed_uid = match (option(args, "--allow-user")?, option(args, "--allow-uid")?) {
                 (Some(user), None) => {
-                    server::uid_of_user(&user).ok_or_else(|| format!("no user {user:?} in /etc/passwd"))?
+                    exam_privhelper::process::uid_of_user(&user).ok_or_else(|| format!("no user {user:?} in /etc/passwd"))?
                 }
                 (None, Some(uid)) => uid.parse().map_err(|_| format!("--allow-uid {uid:?} is not a number"))?,
                 _ => return Err("serve needs exactly one of --allow-user NAME or --allow-uid UID".into()),

@@ -7,17 +7,15 @@
 //! secrets, so they may be logged.
 
 use crate::protocol::{parse_request, ExecLine, Request, RequestError, Response, DMI_FIELDS, MAX_REQUEST_BYTES};
-use netlink_sys::{protocols::NETLINK_CONNECTOR, Socket, SocketAddr};
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::process::{pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
+use crate::process::{self, Ended, ProcConnector, Received};
+use rustix::event::{poll, PollFd, PollFlags};
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
-use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest a client may take to send its request.
 pub const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,8 +35,6 @@ pub const SYSRQ_FILE: &str = "/proc/sys/kernel/sysrq";
 pub const DMI_DIR: &str = "/sys/class/dmi/id";
 /// File in the state directory holding the SysRq value from before the exam.
 pub const SYSRQ_SAVED: &str = "sysrq.saved";
-/// `PF_KTHREAD` in `/proc/PID/stat`'s flags.
-const PF_KTHREAD: u64 = 0x0020_0000;
 
 /// How the helper runs.
 #[derive(Debug, Clone)]
@@ -205,38 +201,17 @@ fn read_line(stream: &mut UnixStream) -> Result<Vec<u8>, RequestError> {
     }
 }
 
-/// The fields of `/proc/PID/stat` after the command name.
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    Some(rest.split(' ').map(str::to_owned).collect())
-}
-
-/// Start time in clock ticks since boot (field 22).
-pub fn start_ticks(pid: u32) -> Option<u64> {
-    stat_fields(pid)?.get(19)?.parse().ok()
-}
-
-fn real_uid(pid: u32) -> Option<u32> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
-}
-
 fn end_process(config: &ServerConfig, pid: u32, expected_ticks: u64) -> Response {
+    let gone = || Response { result: Some("already_gone".into()), ..Response::ok() };
     if pid <= 2 || pid == std::process::id() {
         return Response::refused(format!("pid {pid} is never ended"));
     }
-    let Some(fields) = stat_fields(pid) else {
-        return Response { result: Some("already_gone".into()), ..Response::ok() };
-    };
-    let flags: u64 = fields.get(6).and_then(|f| f.parse().ok()).unwrap_or(0);
-    let ppid: u32 = fields.get(1).and_then(|f| f.parse().ok()).unwrap_or(0);
-    if flags & PF_KTHREAD != 0 || ppid == 2 {
-        return Response::refused(format!("pid {pid} is a kernel thread"));
+    match process::is_kernel_thread(pid) {
+        None => return gone(),
+        Some(true) => return Response::refused(format!("pid {pid} is a kernel thread")),
+        Some(false) => {}
     }
-    let Some(uid) = real_uid(pid) else {
-        return Response { result: Some("already_gone".into()), ..Response::ok() };
-    };
+    let Some(uid) = process::real_uid(pid) else { return gone() };
     if uid == 0 {
         return Response::refused(format!("pid {pid} belongs to root; the helper never ends root's processes"));
     }
@@ -246,45 +221,13 @@ fn end_process(config: &ServerConfig, pid: u32, expected_ticks: u64) -> Response
             config.min_target_uid
         ));
     }
-    let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
-        return Response::refused(format!("invalid pid {pid}"));
-    };
-    // A pidfd pins this exact process; checking the start time after opening
-    // it proves the pidfd refers to the process the kiosk meant.
-    let pidfd = match pidfd_open(raw, PidfdFlags::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::SRCH) => return Response { result: Some("already_gone".into()), ..Response::ok() },
-        Err(e) => return Response::refused(format!("cannot open pidfd: {e}")),
-    };
-    if start_ticks(pid) != Some(expected_ticks) {
-        return Response { result: Some("already_gone".into()), ..Response::ok() };
-    }
-    for (signal, wait, name) in [(Signal::TERM, KILL_GRACE, "SIGTERM"), (Signal::KILL, KILL_CONFIRM, "SIGKILL")] {
-        match pidfd_send_signal(&pidfd, signal) {
-            Ok(()) => {}
-            Err(rustix::io::Errno::SRCH) => return Response { result: Some("already_gone".into()), ..Response::ok() },
-            Err(e) => return Response::refused(format!("{name} failed: {e}")),
-        }
-        if wait_for_exit(&pidfd, wait) {
-            return Response { result: Some("ended".into()), signal: Some(name.into()), ..Response::ok() };
-        }
-    }
-    Response::refused(format!("pid {pid} still runs {} ms after SIGKILL", KILL_CONFIRM.as_millis()))
-}
-
-/// A pidfd becomes readable when its process has exited.
-fn wait_for_exit(pidfd: &OwnedFd, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let spec = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) };
-        let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
-        match poll(&mut fds, Some(&spec)) {
-            Ok(n) if n > 0 => return true,
-            Ok(_) => return false,
-            Err(rustix::io::Errno::INTR) if !left.is_zero() => continue,
-            Err(_) => return false,
-        }
+    // The start time, checked after the pidfd pinned the process, proves it
+    // is the process the kiosk meant.
+    match process::end_process(pid, || process::start_ticks(pid) == Some(expected_ticks), KILL_GRACE, KILL_CONFIRM) {
+        Ended::BySignal(signal) => Response { result: Some("ended".into()), signal: Some(signal.into()), ..Response::ok() },
+        Ended::AlreadyGone => gone(),
+        Ended::NotPermitted => Response::refused(format!("the kernel refused to signal pid {pid}")),
+        Ended::Failed(reason) => Response::refused(format!("pid {pid}: {reason}")),
     }
 }
 
@@ -356,78 +299,11 @@ pub fn restore_sysrq(state_dir: &Path, sysrq_file: &Path) -> std::io::Result<Opt
     Ok(Some((before, read_trimmed(sysrq_file)?)))
 }
 
-// --- The process-event connector -------------------------------------------
-
-const CN_IDX_PROC: u32 = 1;
-const CN_VAL_PROC: u32 = 1;
-const PROC_CN_MCAST_LISTEN: u32 = 1;
-const PROC_CN_MCAST_IGNORE: u32 = 2;
-const PROC_EVENT_EXEC: u32 = 0x0000_0002;
-const NLMSG_HDRLEN: usize = 16;
-const CN_MSG_LEN: usize = 20;
-const NLMSG_DONE: u16 = 3;
-const EVENT_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 /// How often a watch checks whether its client has gone.
 const WATCH_POLL: Duration = Duration::from_millis(500);
 
-struct Connector {
-    socket: Socket,
-}
-
-impl Connector {
-    fn subscribe() -> std::io::Result<Self> {
-        let mut socket = Socket::new(NETLINK_CONNECTOR)?;
-        socket.bind(&SocketAddr::new(0, CN_IDX_PROC))?;
-        let _ = socket.set_rx_buf_sz(EVENT_SOCKET_BUFFER);
-        let connector = Self { socket };
-        connector.control(PROC_CN_MCAST_LISTEN)?;
-        Ok(connector)
-    }
-
-    fn control(&self, op: u32) -> std::io::Result<()> {
-        let mut msg = Vec::with_capacity(NLMSG_HDRLEN + CN_MSG_LEN + 4);
-        msg.extend_from_slice(&((NLMSG_HDRLEN + CN_MSG_LEN + 4) as u32).to_ne_bytes());
-        msg.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
-        msg.extend_from_slice(&0u16.to_ne_bytes());
-        msg.extend_from_slice(&0u32.to_ne_bytes());
-        msg.extend_from_slice(&0u32.to_ne_bytes());
-        msg.extend_from_slice(&CN_IDX_PROC.to_ne_bytes());
-        msg.extend_from_slice(&CN_VAL_PROC.to_ne_bytes());
-        msg.extend_from_slice(&0u32.to_ne_bytes());
-        msg.extend_from_slice(&0u32.to_ne_bytes());
-        msg.extend_from_slice(&4u16.to_ne_bytes());
-        msg.extend_from_slice(&0u16.to_ne_bytes());
-        msg.extend_from_slice(&op.to_ne_bytes());
-        self.socket.send(&msg, 0).map(|_| ())
-    }
-}
-
-impl Drop for Connector {
-    fn drop(&mut self) {
-        let _ = self.control(PROC_CN_MCAST_IGNORE);
-    }
-}
-
-/// Exec events (thread-group ids) in one netlink datagram.
-pub fn parse_exec_events(datagram: &[u8]) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while datagram.len() >= pos + NLMSG_HDRLEN {
-        let len = u32::from_ne_bytes(datagram[pos..pos + 4].try_into().expect("4 bytes")) as usize;
-        if len < NLMSG_HDRLEN || pos + len > datagram.len() {
-            break;
-        }
-        let event = &datagram[pos + NLMSG_HDRLEN + CN_MSG_LEN.min(len - NLMSG_HDRLEN)..pos + len];
-        if event.len() >= 24 && u32::from_ne_bytes(event[0..4].try_into().expect("4 bytes")) == PROC_EVENT_EXEC {
-            out.push(u32::from_ne_bytes(event[20..24].try_into().expect("4 bytes")));
-        }
-        pos += (len + 3) & !3;
-    }
-    out
-}
-
 fn watch_exec(mut stream: UnixStream, peer_pid: i32) {
-    let connector = match Connector::subscribe() {
+    let mut connector = match ProcConnector::subscribe() {
         Ok(c) => c,
         Err(e) => {
             log("warn", &format!("watch_exec from pid {peer_pid}: cannot subscribe: {e}"));
@@ -438,11 +314,9 @@ fn watch_exec(mut stream: UnixStream, peer_pid: i32) {
     log("info", &format!("watch_exec from pid {peer_pid}: streaming"));
     answer(&mut stream, &Response { watching: Some(true), ..Response::ok() });
     let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-    let mut buffer = Vec::with_capacity(64 * 1024);
     loop {
-        let spec = Timespec { tv_sec: 0, tv_nsec: WATCH_POLL.as_nanos() as i64 };
-        let mut fds = [PollFd::new(&connector.socket, PollFlags::IN), PollFd::new(&stream, PollFlags::IN)];
-        match poll(&mut fds, Some(&spec)) {
+        let mut fds = [PollFd::new(&connector, PollFlags::IN), PollFd::new(&stream, PollFlags::IN)];
+        match poll(&mut fds, Some(&process::timespec(WATCH_POLL))) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
@@ -454,12 +328,9 @@ fn watch_exec(mut stream: UnixStream, peer_pid: i32) {
         if fds[0].revents().is_empty() {
             continue;
         }
-        buffer.clear();
-        let lines: Vec<ExecLine> = match connector.socket.recv(&mut buffer, 0) {
-            Ok(_) => parse_exec_events(&buffer).into_iter().map(|exec| ExecLine::Exec { exec }).collect(),
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) => {
-                vec![ExecLine::Overflow { overflow: true }]
-            }
+        let lines: Vec<ExecLine> = match connector.receive() {
+            Ok(Received::Execs(pids)) => pids.into_iter().map(|exec| ExecLine::Exec { exec }).collect(),
+            Ok(Received::Overflow) => vec![ExecLine::Overflow { overflow: true }],
             Err(_) => break,
         };
         let mut out = String::new();
@@ -474,23 +345,9 @@ fn watch_exec(mut stream: UnixStream, peer_pid: i32) {
     log("info", &format!("watch_exec from pid {peer_pid}: ended"));
 }
 
-/// The uid of a user name, from `/etc/passwd`.
-pub fn uid_of_user(name: &str) -> Option<u32> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        (fields.next()? == name).then(|| fields.nth(1)?.parse().ok()).flatten()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn own_start_ticks_are_readable() {
-        assert!(start_ticks(std::process::id()).is_some());
-    }
 
     #[test]
     fn sysrq_disable_and_restore_round_trip_on_a_scratch_file() {
@@ -512,11 +369,5 @@ mod tests {
         assert_eq!((r.sysrq_before.as_deref(), r.sysrq_now.as_deref()), (Some("0"), Some("438")));
         assert_eq!(sysrq_restore(&config).result.as_deref(), Some("nothing to restore"));
         assert!(!read_dmi(&config.dmi_dir).ok);
-    }
-
-    #[test]
-    fn garbage_datagrams_yield_no_events() {
-        assert!(parse_exec_events(&[]).is_empty());
-        assert!(parse_exec_events(&[0xff; 40]).is_empty());
     }
 }

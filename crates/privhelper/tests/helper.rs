@@ -8,7 +8,7 @@
 
 use exam_privhelper::client::{send, send_raw};
 use exam_privhelper::protocol::{Request, MAX_REQUEST_BYTES};
-use exam_privhelper::server::start_ticks;
+use exam_privhelper::process::start_ticks;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
