@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (20, "reports", include_str!("../migrations/0020_reports.sql")),
+];
 /// Separator between statements in a migration file.
 const STATEMENT_SEPARATOR: &str = "\n--;\n";
 /// Connections per hub node.

@@ -1,0 +1,73 @@
+//! Reports from the hub's records: the sealed **proces-verbaal** of a
+//! sitting (HTML and PDF), the **results export** (CSV for the student
+//! information system, QTI 3 results reporting XML) and **retention** of
+//! answers and journals. `docs/proces-verbaal.md` and `docs/hub.md` describe
+//! the outputs.
+//!
+//! The console and the CLI call only the functions re-exported here:
+//!
+//! ```no_run
+//! # async fn demo(db: &exam_hub::db::Db, keys: &exam_hub::pki::Keys) -> Result<(), exam_hub::reports::ReportError> {
+//! use exam_hub::reports;
+//! reports::add_remark(db, "S1", "j.jansen", "Lokaal 12 was 10 minuten te laat open.").await?;
+//! let pv = reports::proces_verbaal(db, "S1").await?;
+//! let html = pv.to_html();                       // printable page, all text escaped
+//! let pdf = pv.to_pdf();                         // PDF with an embedded font
+//! let seal = reports::seal(keys, pdf.as_bytes()); // detached Ed25519 signature
+//! let results = reports::results(db, "S1").await?;
+//! let csv = results.to_csv();
+//! let qti = results.qti_documents();           // (student number, assessmentResult XML)
+//! # let _ = (html, seal, csv, qti); Ok(()) }
+//! ```
+
+mod html;
+mod pdf;
+mod proces_verbaal;
+mod qti_results;
+mod records;
+mod remarks;
+mod results;
+pub mod retention;
+pub mod scoring;
+mod seal;
+
+pub use html::escape as html_escape;
+pub use pdf::Pdf;
+pub use qti_results::{result_file_name, xml_escape, QTI_RESULT_NAMESPACE};
+pub use proces_verbaal::{proces_verbaal, DeviceJournal, Irregularity, ProcesVerbaal, SeatStatus, SeatSummary};
+pub use remarks::{add_remark, list_remarks, Remark, MAX_REMARK_LEN};
+pub use results::{format_score, neutralise_formula, results, ResultRow, ResultStatus, SittingResults, CSV_HEADER};
+pub use retention::{run_retention, RetentionRule, RetentionSummary};
+pub use scoring::import_scoring;
+pub use seal::{seal, verify_seal, Seal, SealError, SEAL_DOMAIN};
+
+/// Errors of the reports.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The sitting does not exist.
+    #[error("no sitting {0}")]
+    UnknownSitting(String),
+    /// The instrument does not exist.
+    #[error("no instrument {0}")]
+    UnknownInstrument(String),
+    /// Input refused, with the reason.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (the hub's clock).
+pub(crate) fn format_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]")).ok())
+        .unwrap_or_else(|| format!("@{ms} ms"))
+}
+
+/// Formats a duration in milliseconds as `H:MM:SS`.
+pub(crate) fn format_duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}

@@ -1,0 +1,457 @@
+//! A small PDF 1.7 writer for the proces-verbaal: A4 pages, text and table
+//! rules only, one embedded TrueType font (DejaVu Sans, which covers Dutch
+//! and most Latin, Greek and Cyrillic names).
+//!
+//! Why this is injection-proof by construction: every piece of text is
+//! written as a hex string of glyph ids (`<0041...> Tj`), never as a PDF
+//! literal string, so no character in a name or remark can end a string or
+//! add an operator. The font is a Type 0 font (Identity-H) with a ToUnicode
+//! map, so copying or `pdftotext` gives back the original characters.
+
+use super::html::{Section, Table};
+use super::proces_verbaal::ProcesVerbaal;
+use super::format_time;
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::OnceLock;
+
+/// The embedded font (Bitstream Vera licence, `fonts/LICENSE-DejaVu.txt`).
+const FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+/// The PostScript name used in the document.
+const FONT_NAME: &str = "DejaVuSans";
+
+const PAGE_WIDTH: f32 = 595.28;
+const PAGE_HEIGHT: f32 = 841.89;
+const MARGIN: f32 = 42.0;
+const BODY_SIZE: f32 = 9.5;
+const TABLE_SIZE: f32 = 7.5;
+const HEADING_SIZE: f32 = 12.5;
+const TITLE_SIZE: f32 = 17.0;
+const CELL_PAD: f32 = 2.5;
+
+/// A finished PDF document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pdf(Vec<u8>);
+
+impl Pdf {
+    /// The file's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The file's bytes, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// The font file, compressed once per process (it is the same every time).
+fn compressed_font() -> &'static [u8] {
+    static CACHE: OnceLock<Vec<u8>> = OnceLock::new();
+    CACHE.get_or_init(|| deflate(FONT))
+}
+
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// Glyph lookup and metrics, remembering which glyphs the document uses.
+struct Font<'a> {
+    face: ttf_parser::Face<'a>,
+    units_per_em: f32,
+    /// char -> (glyph id, advance in font units)
+    cache: BTreeMap<char, (u16, u16)>,
+    /// glyph id -> (advance, the character it shows) for the widths and ToUnicode map
+    used: BTreeMap<u16, (u16, char)>,
+    fallback: (u16, u16),
+}
+
+impl<'a> Font<'a> {
+    fn new() -> Self {
+        // The font is compiled in and known to parse (a unit test checks it).
+        let face = ttf_parser::Face::parse(FONT, 0).expect("the embedded font parses");
+        let units_per_em = f32::from(face.units_per_em());
+        let q = face.glyph_index('?').map_or(0, |g| g.0);
+        let fallback = (q, face.glyph_hor_advance(ttf_parser::GlyphId(q)).unwrap_or(0));
+        Self { face, units_per_em, cache: BTreeMap::new(), used: BTreeMap::new(), fallback }
+    }
+
+    /// The glyph and advance for `c`; characters the font lacks show as `?`.
+    fn glyph(&mut self, c: char) -> (u16, u16) {
+        if let Some(g) = self.cache.get(&c) {
+            return *g;
+        }
+        let g = match self.face.glyph_index(c) {
+            Some(id) if id.0 != 0 => (id.0, self.face.glyph_hor_advance(id).unwrap_or(0)),
+            _ => self.fallback,
+        };
+        self.cache.insert(c, g);
+        g
+    }
+
+    fn width(&mut self, text: &str, size: f32) -> f32 {
+        let units: u32 = text.chars().map(|c| u32::from(self.glyph(c).1)).sum();
+        units as f32 * size / self.units_per_em
+    }
+
+    /// `text` as a hex string of glyph ids.
+    fn encode(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() * 4 + 2);
+        out.push('<');
+        for c in text.chars() {
+            let (gid, advance) = self.glyph(c);
+            let shown = if self.face.glyph_index(c).is_some_and(|g| g.0 == gid) { c } else { '?' };
+            self.used.entry(gid).or_insert((advance, shown));
+            let _ = write!(out, "{gid:04X}");
+        }
+        out.push('>');
+        out
+    }
+
+    /// Splits `text` into lines no wider than `width` (at spaces; words
+    /// longer than a line are broken between characters). Line breaks in the
+    /// text are kept; other control characters become spaces.
+    fn wrap(&mut self, text: &str, size: f32, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in text.split('\n') {
+            let paragraph: String = paragraph.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let mut line = String::new();
+            for word in paragraph.split(' ') {
+                let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+                if self.width(&candidate, size) <= width {
+                    line = candidate;
+                    continue;
+                }
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                for c in word.chars() {
+                    let mut next = line.clone();
+                    next.push(c);
+                    if !line.is_empty() && self.width(&next, size) > width {
+                        lines.push(std::mem::take(&mut line));
+                        next = c.to_string();
+                    }
+                    line = next;
+                }
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// Lays out pages: a cursor from the top, a new page when the next block does not fit.
+struct Layout<'a> {
+    font: Font<'a>,
+    pages: Vec<String>,
+    y: f32,
+    footer: String,
+}
+
+impl<'a> Layout<'a> {
+    fn new(footer: String) -> Self {
+        let mut layout = Self { font: Font::new(), pages: Vec::new(), y: 0.0, footer };
+        layout.new_page();
+        layout
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(String::new());
+        self.y = PAGE_HEIGHT - MARGIN;
+    }
+
+    fn ensure(&mut self, height: f32) {
+        if self.y - height < MARGIN + 14.0 {
+            self.new_page();
+        }
+    }
+
+    fn page(&mut self) -> &mut String {
+        // There is always a page: `new` creates the first one.
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn text_at(&mut self, x: f32, baseline: f32, size: f32, text: &str) {
+        let encoded = self.font.encode(text);
+        let _ = writeln!(self.page(), "BT /F1 {size:.2} Tf {x:.2} {baseline:.2} Td {encoded} Tj ET");
+    }
+
+    fn paragraph(&mut self, text: &str, size: f32, gap_after: f32) {
+        let leading = size * 1.3;
+        for line in self.font.wrap(text, size, PAGE_WIDTH - 2.0 * MARGIN) {
+            self.ensure(leading);
+            self.y -= leading;
+            self.text_at(MARGIN, self.y + size * 0.25, size, &line);
+        }
+        self.y -= gap_after;
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.ensure(HEADING_SIZE * 4.0);
+        self.y -= HEADING_SIZE * 0.8;
+        self.paragraph(text, HEADING_SIZE, 2.0);
+        let y = self.y;
+        let _ = writeln!(self.page(), "0.5 w {MARGIN:.2} {y:.2} m {:.2} {y:.2} l S", PAGE_WIDTH - MARGIN);
+        self.y -= 5.0;
+    }
+
+    fn table(&mut self, table: &Table) {
+        let total: u32 = table.widths.iter().sum();
+        let usable = PAGE_WIDTH - 2.0 * MARGIN;
+        let widths: Vec<f32> = table.widths.iter().map(|w| *w as f32 / total.max(1) as f32 * usable).collect();
+        let headers: Vec<String> = table.headers.iter().map(|h| (*h).to_string()).collect();
+        self.row(&headers, &widths, true);
+        for row in &table.rows {
+            let (cells, height) = self.wrap_row(row, &widths);
+            if self.y - height < MARGIN + 14.0 {
+                self.new_page();
+                self.row(&headers, &widths, true);
+            }
+            self.draw_row(&cells, &widths, height, false);
+        }
+        self.y -= 6.0;
+    }
+
+    fn wrap_row(&mut self, row: &[String], widths: &[f32]) -> (Vec<Vec<String>>, f32) {
+        let cells: Vec<Vec<String>> =
+            row.iter().zip(widths).map(|(cell, w)| self.font.wrap(cell, TABLE_SIZE, w - 2.0 * CELL_PAD)).collect();
+        let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        (cells, lines as f32 * TABLE_SIZE * 1.25 + 2.0 * CELL_PAD)
+    }
+
+    fn row(&mut self, row: &[String], widths: &[f32], header: bool) {
+        let (cells, height) = self.wrap_row(row, widths);
+        self.ensure(height);
+        self.draw_row(&cells, widths, height, header);
+    }
+
+    fn draw_row(&mut self, cells: &[Vec<String>], widths: &[f32], height: f32, header: bool) {
+        let top = self.y;
+        let mut x = MARGIN;
+        for (lines, w) in cells.iter().zip(widths) {
+            if header {
+                let _ = writeln!(self.page(), "0.9 g {x:.2} {:.2} {w:.2} {height:.2} re f 0 g", top - height);
+            }
+            let _ = writeln!(self.page(), "0.4 w {x:.2} {:.2} {w:.2} {height:.2} re S", top - height);
+            let mut baseline = top - CELL_PAD - TABLE_SIZE;
+            for line in lines {
+                self.text_at(x + CELL_PAD, baseline, TABLE_SIZE, line);
+                baseline -= TABLE_SIZE * 1.25;
+            }
+            x += w;
+        }
+        self.y = top - height;
+    }
+
+    fn section(&mut self, section: &Section) {
+        self.heading(section.title);
+        for p in &section.paragraphs {
+            let text = if p.alert { format!("!! {}", p.text) } else { p.text.clone() };
+            self.paragraph(&text, BODY_SIZE, 2.0);
+        }
+        if let Some(table) = &section.table {
+            self.table(table);
+        }
+    }
+
+    /// Adds page numbers and the footer, then returns the content streams.
+    fn finish(mut self) -> (Font<'a>, Vec<String>) {
+        let count = self.pages.len();
+        for i in 0..count {
+            let text = format!("{} — pagina {} van {count}", self.footer, i + 1);
+            let encoded = self.font.encode(&text);
+            let _ = writeln!(self.pages[i], "BT /F1 7 Tf {MARGIN:.2} {:.2} Td {encoded} Tj ET", MARGIN - 14.0);
+        }
+        (self.font, self.pages)
+    }
+}
+
+/// UTF-16BE hex string with BOM, for document information text.
+fn utf16_hex(text: &str) -> String {
+    let mut out = String::from("<FEFF");
+    for unit in text.encode_utf16() {
+        let _ = write!(out, "{unit:04X}");
+    }
+    out.push('>');
+    out
+}
+
+/// Assembles numbered objects into a file with a cross-reference table.
+struct Writer {
+    out: Vec<u8>,
+    offsets: Vec<usize>,
+}
+
+impl Writer {
+    fn object(&mut self, id: usize, dict: &str, stream: Option<&[u8]>) {
+        debug_assert_eq!(id, self.offsets.len() + 1, "objects are written in order");
+        self.offsets.push(self.out.len());
+        let _ = write!(self.out, "{id} 0 obj\n{dict}\n");
+        if let Some(data) = stream {
+            self.out.extend_from_slice(b"stream\n");
+            self.out.extend_from_slice(data);
+            self.out.extend_from_slice(b"\nendstream\n");
+        }
+        self.out.extend_from_slice(b"endobj\n");
+    }
+}
+
+/// Renders the proces-verbaal as a PDF.
+pub(crate) fn render(pv: &ProcesVerbaal) -> Pdf {
+    let footer = format!("Proces-verbaal {} — gegenereerd {} UTC", pv.sitting_id, format_time(pv.generated_ms));
+    let mut layout = Layout::new(footer);
+    layout.paragraph("Proces-verbaal van afname", TITLE_SIZE, 6.0);
+    for section in pv.sections() {
+        layout.section(&section);
+    }
+    layout.paragraph(
+        "Verzegeld met de ondertekeningssleutel van de examenserver; controleer met exam-hub verify-pv (docs/proces-verbaal.md).",
+        BODY_SIZE,
+        0.0,
+    );
+    let (font, pages) = layout.finish();
+
+    // Objects: 1 catalog, 2 pages, 3 font, 4 CID font, 5 descriptor,
+    // 6 font file, 7 ToUnicode, 8 info, then per page: page, content.
+    let mut w = Writer { out: Vec::with_capacity(compressed_font().len() + 64 * 1024), offsets: Vec::new() };
+    w.out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
+    let first_page = 9;
+    let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
+    w.object(1, "<< /Type /Catalog /Pages 2 0 R /Lang (nl-NL) >>", None);
+    w.object(2, &format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()), None);
+    w.object(
+        3,
+        &format!("<< /Type /Font /Subtype /Type0 /BaseFont /{FONT_NAME} /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 7 0 R >>"),
+        None,
+    );
+    let scale = 1000.0 / font.units_per_em;
+    let mut widths = String::new();
+    for (gid, (advance, _)) in &font.used {
+        let _ = write!(widths, "{gid} [{}] ", (f32::from(*advance) * scale).round() as i64);
+    }
+    w.object(
+        4,
+        &format!(
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{FONT_NAME} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+             /FontDescriptor 5 0 R /CIDToGIDMap /Identity /DW {} /W [{widths}] >>",
+            (f32::from(font.fallback.1) * scale).round() as i64
+        ),
+        None,
+    );
+    let face = &font.face;
+    let bbox = face.global_bounding_box();
+    let s = |v: i16| (f32::from(v) * scale).round() as i64;
+    w.object(
+        5,
+        &format!(
+            "<< /Type /FontDescriptor /FontName /{FONT_NAME} /Flags 32 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} \
+             /CapHeight {} /StemV 80 /FontFile2 6 0 R >>",
+            s(bbox.x_min),
+            s(bbox.y_min),
+            s(bbox.x_max),
+            s(bbox.y_max),
+            s(face.ascender()),
+            s(face.descender()),
+            s(face.capital_height().unwrap_or(face.ascender()))
+        ),
+        None,
+    );
+    let font_file = compressed_font();
+    w.object(6, &format!("<< /Length {} /Length1 {} /Filter /FlateDecode >>", font_file.len(), FONT.len()), Some(font_file));
+    let cmap = to_unicode(&font.used);
+    let cmap = deflate(cmap.as_bytes());
+    w.object(7, &format!("<< /Length {} /Filter /FlateDecode >>", cmap.len()), Some(&cmap));
+    w.object(
+        8,
+        &format!(
+            "<< /Title {} /Producer (exam-hub) /CreationDate ({}) >>",
+            utf16_hex(&format!("Proces-verbaal {}", pv.sitting_id)),
+            pdf_date(pv.generated_ms)
+        ),
+        None,
+    );
+    for (i, content) in pages.iter().enumerate() {
+        let page_id = first_page + 2 * i;
+        w.object(
+            page_id,
+            &format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                page_id + 1
+            ),
+            None,
+        );
+        let data = deflate(content.as_bytes());
+        w.object(page_id + 1, &format!("<< /Length {} /Filter /FlateDecode >>", data.len()), Some(&data));
+    }
+    let xref = w.out.len();
+    let _ = write!(w.out, "xref\n0 {}\n0000000000 65535 f \n", w.offsets.len() + 1);
+    for offset in &w.offsets {
+        let _ = write!(w.out, "{offset:010} 00000 n \n");
+    }
+    let _ = write!(w.out, "trailer\n<< /Size {} /Root 1 0 R /Info 8 0 R >>\nstartxref\n{xref}\n%%EOF\n", w.offsets.len() + 1);
+    Pdf(w.out)
+}
+
+/// The ToUnicode CMap: glyph id -> the character it shows.
+fn to_unicode(used: &BTreeMap<u16, (u16, char)>) -> String {
+    let mut out = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let entries: Vec<_> = used.iter().collect();
+    for chunk in entries.chunks(100) {
+        let _ = writeln!(out, "{} beginbfchar", chunk.len());
+        for (gid, (_, c)) in chunk {
+            let mut units = [0u16; 2];
+            let hex: String = c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
+            let _ = writeln!(out, "<{gid:04X}> <{hex}>");
+        }
+        out.push_str("endbfchar\n");
+    }
+    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out
+}
+
+/// A PDF date string, `D:YYYYMMDDHHmmSSZ`.
+fn pdf_date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("D:[year][month][day][hour][minute][second]Z")).ok())
+        .unwrap_or_else(|| "D:19700101000000Z".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_font_parses_and_covers_dutch_text() {
+        let mut font = Font::new();
+        for c in "àáâäèéêëïíóöúüçñ€ĳ ÀÉËÏÖÜ'\"<>&\\()".chars() {
+            assert!(font.face.glyph_index(c).is_some(), "the font lacks {c:?}");
+        }
+        assert!(font.width("Proces-verbaal", 10.0) > 10.0);
+    }
+
+    #[test]
+    fn wrapping_keeps_every_character_and_fits_the_width() {
+        let mut font = Font::new();
+        let text = "Een heel lang woord: Kwaliteitszorgmedewerkersbijeenkomstenverslagen en nog wat tekst\nnieuwe regel";
+        let lines = font.wrap(text, 10.0, 80.0);
+        assert!(lines.len() > 3);
+        for line in &lines {
+            assert!(font.width(line, 10.0) <= 80.0 + 0.01 || line.chars().count() == 1, "{line:?} is too wide");
+        }
+        let joined: String = lines.concat().chars().filter(|c| !c.is_whitespace()).collect();
+        let original: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(joined, original);
+    }
+}

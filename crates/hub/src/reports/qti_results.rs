@@ -1,0 +1,134 @@
+//! QTI 3.0 Results Reporting: one `assessmentResult` document per candidate
+//! with the candidate's response variables and the hub's SCORE outcomes.
+//!
+//! Written by hand with escaping, so every value is text in the document
+//! and no input can add elements or attributes.
+
+use super::results::{format_score, ResultRow, ResultStatus, SittingResults};
+use serde_json::Value;
+use std::fmt::Write as _;
+
+/// The QTI 3.0 results reporting namespace.
+pub const QTI_RESULT_NAMESPACE: &str = "http://www.imsglobal.org/xsd/imsqti_result_v3p0";
+
+/// Escapes text for XML content and double-quoted attributes; drops
+/// characters XML 1.0 cannot hold (other control characters).
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => {
+                let _ = write!(out, "&#{};", u32::from(c));
+            }
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn response_values(value: &Value) -> (Vec<String>, &'static str) {
+    match value {
+        Value::Null => (Vec::new(), "single"),
+        Value::Array(items) => (
+            items
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect(),
+            "multiple",
+        ),
+        Value::String(s) if s.is_empty() => (Vec::new(), "single"),
+        Value::String(s) => (vec![s.clone()], "single"),
+        other => (vec![other.to_string()], "single"),
+    }
+}
+
+fn outcome(out: &mut String, indent: &str, identifier: &str, value: Option<f64>) {
+    if let Some(v) = value {
+        let _ = writeln!(
+            out,
+            "{indent}<outcomeVariable identifier=\"{identifier}\" cardinality=\"single\" baseType=\"float\"><value>{}</value></outcomeVariable>",
+            format_score(v)
+        );
+    }
+}
+
+impl SittingResults {
+    /// One QTI 3 `assessmentResult` document per candidate who has answers:
+    /// (student number, XML). Absent candidates have no result document.
+    pub fn qti_documents(&self) -> Vec<(String, String)> {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.status, ResultStatus::Submitted | ResultStatus::NotSubmitted))
+            .map(|r| (r.student_number.clone(), self.qti_document(r)))
+            .collect()
+    }
+
+    fn qti_document(&self, row: &ResultRow) -> String {
+        let e = xml_escape;
+        let datestamp = row.received_ms.map(crate::planning::format_ms).unwrap_or_default();
+        let status = if row.status == ResultStatus::Submitted { "final" } else { "pendingSubmission" };
+        let mut x = String::with_capacity(1024 + row.items.len() * 512);
+        let _ = write!(
+            x,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<assessmentResult xmlns=\"{QTI_RESULT_NAMESPACE}\">\n  \
+             <context sourcedId=\"{}\">\n    <sessionIdentifier sourceID=\"exam-hub\" identifier=\"{}\"/>\n  </context>\n  \
+             <testResult identifier=\"{}\" datestamp=\"{}\">\n",
+            e(&row.student_number),
+            e(&format!("{}/{}", self.sitting_id, row.student_number)),
+            e(&self.instrument_id),
+            e(&datestamp),
+        );
+        outcome(&mut x, "    ", "SCORE", row.score);
+        outcome(&mut x, "    ", "MAXSCORE", row.max_score);
+        x.push_str("  </testResult>\n");
+        for (index, item) in row.items.iter().enumerate() {
+            let _ = writeln!(
+                x,
+                "  <itemResult identifier=\"{}\" sequenceIndex=\"{}\" datestamp=\"{}\" sessionStatus=\"{status}\">",
+                e(&item.ref_identifier),
+                index + 1,
+                e(&datestamp)
+            );
+            for (identifier, value) in &item.responses {
+                let (values, cardinality) = response_values(value);
+                let _ = writeln!(x, "    <responseVariable identifier=\"{}\" cardinality=\"{cardinality}\">", e(identifier));
+                x.push_str("      <candidateResponse>");
+                for v in &values {
+                    let _ = write!(x, "<value>{}</value>", e(v));
+                }
+                x.push_str("</candidateResponse>\n    </responseVariable>\n");
+            }
+            outcome(&mut x, "    ", "SCORE", item.score);
+            outcome(&mut x, "    ", "MAXSCORE", item.max_score);
+            x.push_str("  </itemResult>\n");
+        }
+        x.push_str("</assessmentResult>\n");
+        x
+    }
+}
+
+/// A file name for a student's result document: letters, digits, `.`, `_`
+/// and `-` kept, anything else `_`, never empty or hidden.
+pub fn result_file_name(student_number: &str) -> String {
+    let safe: String =
+        student_number.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' }).collect();
+    format!("result-{safe}.xml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_leaves_no_markup_and_no_invalid_characters() {
+        assert_eq!(xml_escape("<a href='x'>&\"\u{1}"), "&lt;a href=&apos;x&apos;&gt;&amp;&quot;");
+        assert_eq!(result_file_name("../../etc/passwd"), "result-______etc_passwd.xml");
+    }
+}

@@ -1,0 +1,338 @@
+//! Reads everything the reports need about one sitting from the hub's
+//! database, with this module's own queries (no other module's internals).
+
+use super::ReportError;
+use crate::config::{LOGIN_EARLY_MS, SESSION_GRACE_MS};
+use crate::db::Db;
+use exam_journal::records::CheckpointPayload;
+use exam_journal::ChainVerifier;
+use exam_protocol::Instruction;
+use sqlx::Row as _;
+use std::collections::BTreeMap;
+
+/// Journal event kinds the proces-verbaal reports (irregularities, network,
+/// time); everything else in a journal is routine and is only counted.
+pub(crate) const REPORTED_KINDS: &[&str] = &[
+    "guard.process_ended",
+    "guard.process_not_ended",
+    "guard.process_would_end",
+    "session.transition",
+    "session.time_added",
+    "session.unlock_failed",
+    "session.login_failed",
+    "environment.checked",
+    "location.refused",
+    "instrument.refused",
+    "journal.torn_tail",
+    "sync.offline",
+    "sync.online",
+    "sync.journal_refused",
+];
+
+/// The planned sitting.
+#[derive(Debug, Clone)]
+pub(crate) struct Sitting {
+    pub id: String,
+    pub exam: String,
+    pub instrument_id: String,
+    pub room: String,
+    pub start_ms: i64,
+    pub duration_minutes: i64,
+    pub started_ms: Option<i64>,
+}
+
+/// A planned candidate.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub student_number: String,
+    pub name: String,
+    pub extra_minutes: i64,
+    pub added_minutes: i64,
+    pub login_locked_ms: Option<i64>,
+}
+
+/// A login session of a candidate on a device.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub device_id: String,
+    pub student_number: String,
+    pub created_ms: i64,
+}
+
+/// An enrolled device that served the sitting.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Device {
+    pub hostname: Option<String>,
+    pub room: String,
+    pub last_seen_ms: Option<i64>,
+    pub last_state: Option<String>,
+}
+
+/// An instruction the hub issued to a device of the sitting.
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedInstruction {
+    pub device_id: String,
+    pub instruction: Instruction,
+    pub acked_ms: Option<i64>,
+}
+
+/// A verified journal event (the hub stores only verified records).
+#[derive(Debug, Clone)]
+pub(crate) struct JournalEvent {
+    pub device_id: String,
+    pub seq: i64,
+    pub kind: String,
+    /// The kiosk's wall clock, unix ms.
+    pub time_ms: i64,
+    pub payload: serde_json::Value,
+}
+
+/// What the hub knows of one device's journal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JournalState {
+    /// Records the hub holds and verified (0 when none arrived).
+    pub records: i64,
+    /// The last checkpoint in the verified chain: tree size and root.
+    pub checkpoint: Option<(u64, String)>,
+    /// Alarms raised for this device: (time, kind, detail).
+    pub alarms: Vec<(i64, String, String)>,
+}
+
+/// A candidate's answers as the hub holds them.
+#[derive(Debug, Clone)]
+pub(crate) struct LatestAnswers {
+    pub final_submission: bool,
+    pub received_ms: i64,
+    pub answers: String,
+    pub receipt_code: Option<String>,
+}
+
+/// A retention deletion recorded for the sitting.
+#[derive(Debug, Clone)]
+pub(crate) struct Deletion {
+    pub what: String,
+    pub subject: String,
+    pub rows: i64,
+    pub rule: String,
+    pub deleted_ms: i64,
+}
+
+/// Everything about one sitting.
+#[derive(Debug, Clone)]
+pub(crate) struct SittingRecords {
+    pub sitting: Sitting,
+    pub candidates: Vec<Candidate>,
+    pub sessions: Vec<Session>,
+    pub devices: BTreeMap<String, Device>,
+    pub instructions: Vec<IssuedInstruction>,
+    pub events: Vec<JournalEvent>,
+    pub journals: BTreeMap<String, JournalState>,
+    pub answers: BTreeMap<String, LatestAnswers>,
+    pub deletions: Vec<Deletion>,
+}
+
+pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
+    let row = sqlx::query("SELECT sitting_id, exam, instrument_id, room, start_ms, duration_minutes, started_ms FROM sittings WHERE sitting_id = $1")
+        .bind(sitting_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ReportError::UnknownSitting(sitting_id.to_string()))?;
+    Ok(Sitting {
+        id: row.try_get("sitting_id")?,
+        exam: row.try_get("exam")?,
+        instrument_id: row.try_get("instrument_id")?,
+        room: row.try_get("room")?,
+        start_ms: row.try_get("start_ms")?,
+        duration_minutes: row.try_get("duration_minutes")?,
+        started_ms: row.try_get("started_ms")?,
+    })
+}
+
+pub(crate) async fn load_candidates(db: &Db, sitting_id: &str) -> Result<Vec<Candidate>, ReportError> {
+    let rows = sqlx::query(
+        "SELECT c.student_number, s.name, c.extra_minutes, c.added_minutes, c.locked_ms FROM candidates c \
+         LEFT JOIN students s ON s.student_number = c.student_number WHERE c.sitting_id = $1 ORDER BY c.student_number",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Candidate {
+                student_number: r.try_get("student_number")?,
+                name: r.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+                extra_minutes: r.try_get("extra_minutes")?,
+                added_minutes: r.try_get("added_minutes")?,
+                login_locked_ms: r.try_get("locked_ms")?,
+            })
+        })
+        .collect()
+}
+
+/// The latest answers per candidate (the highest `seq`, which is the final
+/// submission when there is one: the hub refuses saves after it).
+pub(crate) async fn load_latest_answers(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, LatestAnswers>, ReportError> {
+    let rows = sqlx::query(
+        "SELECT a.student_number, a.final_submission, a.received_ms, a.answers, a.receipt FROM answers a \
+         JOIN (SELECT student_number, MAX(seq) AS seq FROM answers WHERE sitting_id = $1 GROUP BY student_number) m \
+         ON m.student_number = a.student_number AND m.seq = a.seq WHERE a.sitting_id = $1",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let receipt: String = r.try_get("receipt")?;
+        let receipt_code = serde_json::from_str::<exam_protocol::AnswerReceipt>(&receipt).ok().map(|r| r.receipt_code);
+        out.insert(
+            r.try_get("student_number")?,
+            LatestAnswers {
+                final_submission: r.try_get::<i64, _>("final_submission")? != 0,
+                received_ms: r.try_get("received_ms")?,
+                answers: r.try_get("answers")?,
+                receipt_code,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Loads the whole record of a sitting.
+pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, ReportError> {
+    let sitting = load_sitting(db, sitting_id).await?;
+    let candidates = load_candidates(db, sitting_id).await?;
+    let sessions: Vec<Session> =
+        sqlx::query("SELECT device_id, student_number, created_ms FROM sessions WHERE sitting_id = $1 ORDER BY created_ms, device_id")
+            .bind(sitting_id)
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Session {
+                    device_id: r.try_get("device_id")?,
+                    student_number: r.try_get("student_number")?,
+                    created_ms: r.try_get("created_ms")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+
+    let planned_start = sitting.started_ms.map_or(sitting.start_ms, |s| s.min(sitting.start_ms));
+    let longest_extra = candidates.iter().map(|c| c.extra_minutes + c.added_minutes).max().unwrap_or(0);
+    let planned_end = sitting.started_ms.unwrap_or(sitting.start_ms).max(sitting.start_ms)
+        + (sitting.duration_minutes + longest_extra) * 60_000;
+    let first_login = sessions.iter().map(|s| s.created_ms).min().unwrap_or(planned_start);
+    // The devices' records count from an hour before the start (or the
+    // first login) to the latest possible end plus the session grace.
+    let window_ms = (first_login.min(planned_start - LOGIN_EARLY_MS), planned_end + SESSION_GRACE_MS);
+
+    let mut devices = BTreeMap::new();
+    for s in &sessions {
+        devices.entry(s.device_id.clone()).or_insert_with(Device::default);
+    }
+    let mut instructions = Vec::new();
+    let mut events = Vec::new();
+    let mut journals = BTreeMap::new();
+    let kinds = REPORTED_KINDS.iter().enumerate().map(|(i, _)| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
+    let event_sql = format!(
+        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND wall_time_us >= $2 AND wall_time_us <= $3 \
+         AND kind IN ({kinds}) ORDER BY seq"
+    );
+    for (device_id, device) in devices.iter_mut() {
+        if let Some(r) = sqlx::query("SELECT room, hostname, last_seen_ms, last_state FROM devices WHERE device_id = $1")
+            .bind(device_id)
+            .fetch_optional(&db.pool)
+            .await?
+        {
+            *device = Device {
+                room: r.try_get("room")?,
+                hostname: r.try_get("hostname")?,
+                last_seen_ms: r.try_get("last_seen_ms")?,
+                last_state: r.try_get("last_state")?,
+            };
+        }
+        let rows = sqlx::query(
+            "SELECT body, acked_ms FROM instructions WHERE device_id = $1 AND issued_ms >= $2 AND issued_ms <= $3 ORDER BY issued_ms, instruction_id",
+        )
+        .bind(device_id)
+        .bind(window_ms.0)
+        .bind(window_ms.1)
+        .fetch_all(&db.pool)
+        .await?;
+        for r in rows {
+            let body: String = r.try_get("body")?;
+            if let Ok(instruction) = serde_json::from_str::<Instruction>(&body) {
+                instructions.push(IssuedInstruction { device_id: device_id.clone(), instruction, acked_ms: r.try_get("acked_ms")? });
+            }
+        }
+        let mut query = sqlx::query(&event_sql).bind(device_id).bind(window_ms.0 * 1000).bind(window_ms.1 * 1000);
+        for kind in REPORTED_KINDS {
+            query = query.bind(*kind);
+        }
+        for r in query.fetch_all(&db.pool).await? {
+            let frame: Vec<u8> = r.try_get("frame")?;
+            // Stored frames were verified on arrival; decoding only reads the payload.
+            let payload = ChainVerifier::decode_frame(&frame)
+                .ok()
+                .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
+                .unwrap_or(serde_json::Value::Null);
+            events.push(JournalEvent {
+                device_id: device_id.clone(),
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                time_ms: r.try_get::<i64, _>("wall_time_us")? / 1000,
+                payload,
+            });
+        }
+        journals.insert(device_id.clone(), load_journal_state(db, device_id).await?);
+    }
+    events.sort_by(|a, b| (a.time_ms, &a.device_id, a.seq).cmp(&(b.time_ms, &b.device_id, b.seq)));
+
+    let answers = load_latest_answers(db, sitting_id).await?;
+    // Deletions of this sitting's answers, and of its devices' journals.
+    let mut deletions = Vec::new();
+    let mut subjects = vec![("sitting_id", sitting_id.to_string())];
+    subjects.extend(devices.keys().map(|d| ("subject", d.clone())));
+    for (column, value) in subjects {
+        let sql = format!(
+            "SELECT what, subject, rows_deleted, rule, deleted_ms FROM retention_deletions WHERE {column} = $1 ORDER BY deleted_ms, deletion_id"
+        );
+        for r in sqlx::query(&sql).bind(&value).fetch_all(&db.pool).await? {
+            deletions.push(Deletion {
+                what: r.try_get("what")?,
+                subject: r.try_get("subject")?,
+                rows: r.try_get("rows_deleted")?,
+                rule: r.try_get("rule")?,
+                deleted_ms: r.try_get("deleted_ms")?,
+            });
+        }
+    }
+    deletions.sort_by_key(|d| d.deleted_ms);
+    Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions })
+}
+
+async fn load_journal_state(db: &Db, device_id: &str) -> Result<JournalState, ReportError> {
+    let mut state = JournalState::default();
+    if let Some(r) = sqlx::query("SELECT next_seq FROM journal_state WHERE device_id = $1").bind(device_id).fetch_optional(&db.pool).await? {
+        state.records = r.try_get("next_seq")?;
+    }
+    // The newest checkpoint record the hub verified (record type 3).
+    if let Some(r) = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND record_type = 3 ORDER BY seq DESC LIMIT 1")
+        .bind(device_id)
+        .fetch_optional(&db.pool)
+        .await?
+    {
+        let frame: Vec<u8> = r.try_get("frame")?;
+        state.checkpoint = ChainVerifier::decode_frame(&frame)
+            .ok()
+            .and_then(|(body, _, _)| serde_json::from_slice::<CheckpointPayload>(&body.payload).ok())
+            .map(|c| (c.tree_size, c.root_hash));
+    }
+    for r in sqlx::query("SELECT created_ms, kind, detail FROM alarms WHERE device_id = $1 ORDER BY created_ms")
+        .bind(device_id)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        state.alarms.push((r.try_get("created_ms")?, r.try_get("kind")?, r.try_get("detail")?));
+    }
+    Ok(state)
+}

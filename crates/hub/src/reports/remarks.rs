@@ -1,0 +1,85 @@
+//! Invigilators' free-text remarks for the proces-verbaal: stored as given
+//! (escaped only when rendered), never edited; a correction is a new remark.
+
+use super::ReportError;
+use crate::db::Db;
+use sqlx::Row as _;
+
+/// Longest remark accepted, in characters.
+pub const MAX_REMARK_LEN: usize = 4_000;
+
+/// One remark.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Remark {
+    /// Unique id.
+    pub id: String,
+    /// The sitting.
+    pub sitting_id: String,
+    /// Who wrote it (the console account name, or the CLI user).
+    pub author: String,
+    /// The text, as written.
+    pub text: String,
+    /// When, unix ms (the hub's clock).
+    pub created_ms: i64,
+}
+
+/// Stores a remark by `author` on `sitting_id`, timestamped now; returns it.
+/// Refuses an unknown sitting, an empty or over-long text, and control
+/// characters other than line breaks and tabs.
+pub async fn add_remark(db: &Db, sitting_id: &str, author: &str, text: &str) -> Result<Remark, ReportError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ReportError::Invalid("a remark needs text".into()));
+    }
+    if text.chars().count() > MAX_REMARK_LEN {
+        return Err(ReportError::Invalid(format!("a remark is at most {MAX_REMARK_LEN} characters")));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ReportError::Invalid(format!("the remark contains control character U+{:04X}", u32::from(c))));
+    }
+    let author = author.trim();
+    if author.is_empty() || author.chars().count() > crate::config::MAX_FIELD_LEN || author.chars().any(char::is_control) {
+        return Err(ReportError::Invalid("the author must be a name of 1 to 200 printable characters".into()));
+    }
+    let exists = sqlx::query("SELECT sitting_id FROM sittings WHERE sitting_id = $1").bind(sitting_id).fetch_optional(&db.pool).await?;
+    if exists.is_none() {
+        return Err(ReportError::UnknownSitting(sitting_id.to_string()));
+    }
+    let remark = Remark {
+        id: crate::random_id(),
+        sitting_id: sitting_id.to_string(),
+        author: author.to_string(),
+        text: text.to_string(),
+        created_ms: crate::now_ms(),
+    };
+    sqlx::query("INSERT INTO pv_remarks (remark_id, sitting_id, author, text, created_ms) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&remark.id)
+        .bind(&remark.sitting_id)
+        .bind(&remark.author)
+        .bind(&remark.text)
+        .bind(remark.created_ms)
+        .execute(&db.pool)
+        .await?;
+    Ok(remark)
+}
+
+/// The remarks on a sitting, oldest first.
+pub async fn list_remarks(db: &Db, sitting_id: &str) -> Result<Vec<Remark>, ReportError> {
+    let rows = sqlx::query(
+        "SELECT remark_id, sitting_id, author, text, created_ms FROM pv_remarks WHERE sitting_id = $1 ORDER BY created_ms, remark_id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Remark {
+                id: r.try_get("remark_id")?,
+                sitting_id: r.try_get("sitting_id")?,
+                author: r.try_get("author")?,
+                text: r.try_get("text")?,
+                created_ms: r.try_get("created_ms")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,165 @@
+//! Retention: answers and journals are kept for the period the school sets
+//! (`retention-days` in `hub.toml`, from its exam regulations), then
+//! deleted; every deletion is recorded in `retention_deletions` (what,
+//! whose, how many rows, the cut-off, the rule, when), which the
+//! proces-verbaal shows.
+//!
+//! * **Answers** go per sitting, all at once, when the sitting's last
+//!   possible end (start + duration + the longest extra time + the session
+//!   grace) is older than the cut-off.
+//! * **Journals** go per device, oldest first: the records before the first
+//!   one written on or after the cut-off (by the kiosk's clock). The hub's
+//!   copy stays a contiguous tail of the chain, and the chain state it
+//!   verifies new uploads against is kept, so later uploads still verify.
+//!
+//! The proces-verbaal's own data (planning, sessions, instructions,
+//! remarks, alarms) is not deleted: it is the record of the sitting.
+
+use super::ReportError;
+use crate::config::SESSION_GRACE_MS;
+use crate::db::Db;
+use sqlx::Row as _;
+
+/// `what` of answer deletions.
+pub const WHAT_ANSWERS: &str = "antwoorden";
+/// `what` of journal deletions.
+pub const WHAT_JOURNAL: &str = "logboek";
+/// Milliseconds in a day.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The school's retention rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionRule {
+    /// Days answers and journals are kept after the sitting.
+    pub days: u32,
+}
+
+impl RetentionRule {
+    /// How the rule is named in the deletion record.
+    pub fn describe(&self) -> String {
+        format!("bewaartermijn {} dagen (hub.toml retention-days)", self.days)
+    }
+
+    /// The cut-off for `now_ms`: what ended before it is deleted.
+    pub fn cutoff_ms(&self, now_ms: i64) -> i64 {
+        now_ms - i64::from(self.days) * DAY_MS
+    }
+}
+
+/// What one run deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionSummary {
+    /// Sittings whose answers were deleted.
+    pub answer_sittings: u64,
+    /// Answer rows deleted.
+    pub answer_rows: u64,
+    /// Devices whose journal was shortened.
+    pub journal_devices: u64,
+    /// Journal records deleted.
+    pub journal_rows: u64,
+}
+
+/// One deletion, as recorded.
+struct Deleted<'a> {
+    what: &'static str,
+    subject: String,
+    sitting: Option<&'a str>,
+    rows: u64,
+}
+
+async fn record(tx: &mut crate::db::WriteTx, d: Deleted<'_>, cutoff: i64, rule: &RetentionRule, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO retention_deletions (deletion_id, what, subject, sitting_id, rows_deleted, older_than_ms, rule, deleted_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(crate::random_id())
+    .bind(d.what)
+    .bind(d.subject)
+    .bind(d.sitting)
+    .bind(d.rows as i64)
+    .bind(cutoff)
+    .bind(rule.describe())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes what is older than the rule allows at `now_ms`; each deletion and
+/// its record are one transaction.
+pub async fn run_retention(db: &Db, rule: RetentionRule, now_ms: i64) -> Result<RetentionSummary, ReportError> {
+    if rule.days == 0 {
+        return Err(ReportError::Invalid("a retention period of 0 days would delete today's exams; refused".into()));
+    }
+    let cutoff = rule.cutoff_ms(now_ms);
+    let mut summary = RetentionSummary::default();
+
+    // Sittings with answers whose last possible end is before the cut-off.
+    let sittings = sqlx::query(
+        "SELECT s.sitting_id, s.start_ms, s.started_ms, s.duration_minutes, \
+         (SELECT MAX(c.extra_minutes + c.added_minutes) FROM candidates c WHERE c.sitting_id = s.sitting_id) AS longest_extra \
+         FROM sittings s WHERE EXISTS (SELECT 1 FROM answers a WHERE a.sitting_id = s.sitting_id) ORDER BY s.sitting_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    for s in sittings {
+        let sitting_id: String = s.try_get("sitting_id")?;
+        let start: i64 = s.try_get("start_ms")?;
+        let started: Option<i64> = s.try_get("started_ms")?;
+        let duration: i64 = s.try_get("duration_minutes")?;
+        let extra: Option<i64> = s.try_get("longest_extra")?;
+        let end = started.unwrap_or(start).max(start) + (duration + extra.unwrap_or(0)) * 60_000 + SESSION_GRACE_MS;
+        if end >= cutoff {
+            continue;
+        }
+        let mut tx = db.begin_write().await?;
+        let candidates = sqlx::query("SELECT COUNT(DISTINCT student_number) AS n FROM answers WHERE sitting_id = $1")
+            .bind(&sitting_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<i64, _>("n")?;
+        let deleted = sqlx::query("DELETE FROM answers WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?.rows_affected();
+        if deleted > 0 {
+            let what = Deleted { what: WHAT_ANSWERS, subject: format!("{candidates} kandidaten"), sitting: Some(&sitting_id), rows: deleted };
+            record(&mut tx, what, cutoff, &rule, now_ms).await?;
+            summary.answer_sittings += 1;
+            summary.answer_rows += deleted;
+        }
+        tx.commit().await?;
+    }
+
+    // Journals: per device, the records before the first one on or after the cut-off.
+    let cutoff_us = cutoff.saturating_mul(1000);
+    let devices = sqlx::query("SELECT DISTINCT device_id FROM journal_records WHERE wall_time_us < $1 ORDER BY device_id")
+        .bind(cutoff_us)
+        .fetch_all(&db.pool)
+        .await?;
+    for d in devices {
+        let device_id: String = d.try_get("device_id")?;
+        let mut tx = db.begin_write().await?;
+        let keep_from = sqlx::query("SELECT MIN(seq) AS seq FROM journal_records WHERE device_id = $1 AND wall_time_us >= $2")
+            .bind(&device_id)
+            .bind(cutoff_us)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<Option<i64>, _>("seq")?
+            .unwrap_or(i64::MAX);
+        let deleted = sqlx::query("DELETE FROM journal_records WHERE device_id = $1 AND seq < $2")
+            .bind(&device_id)
+            .bind(keep_from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted > 0 {
+            let what = Deleted { what: WHAT_JOURNAL, subject: device_id.clone(), sitting: None, rows: deleted };
+            record(&mut tx, what, cutoff, &rule, now_ms).await?;
+            summary.journal_devices += 1;
+            summary.journal_rows += deleted;
+        }
+        tx.commit().await?;
+    }
+    if summary != RetentionSummary::default() {
+        tracing::info!(?summary, rule = %rule.describe(), "retention: deleted expired answers and journals");
+    }
+    Ok(summary)
+}

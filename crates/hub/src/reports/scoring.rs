@@ -1,0 +1,368 @@
+//! Hub-side scoring with the QTI 3 standard response-processing templates
+//! `match_correct` and `map_response`.
+//!
+//! The scoring data is the JSON that `kioskctl instrument render --scoring`
+//! prints (kiosk-core's `qti::Scoring`): the hub never depends on kiosk-core,
+//! so these types read that JSON, and a test checks they read what
+//! kiosk-core writes. Items with other processing (custom rules, none, e.g.
+//! an essay) are left unscored: a person scores them.
+
+use super::ReportError;
+use crate::db::Db;
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::Row as _;
+use std::collections::BTreeMap;
+
+/// Scoring data of an instrument.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Scoring {
+    /// Per item, in test order.
+    pub items: Vec<ItemScoring>,
+}
+
+/// Scoring data of one item.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ItemScoring {
+    /// The item reference identifier (answers are keyed by it).
+    pub ref_identifier: String,
+    /// The item identifier.
+    pub identifier: String,
+    /// Response declarations.
+    pub responses: Vec<ResponseDeclaration>,
+    /// Response processing.
+    pub processing: Processing,
+}
+
+/// A response declaration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ResponseDeclaration {
+    /// Identifier, e.g. `RESPONSE`.
+    pub identifier: String,
+    /// `single`, `multiple`, `ordered` or `record`.
+    pub cardinality: String,
+    /// Base type (`identifier`, `string`, `directedPair`, `pair`, ...).
+    #[serde(default)]
+    pub base_type: Option<String>,
+    /// Correct values.
+    #[serde(default)]
+    pub correct: Vec<String>,
+    /// Mapping for `map_response`.
+    #[serde(default)]
+    pub mapping: Option<Mapping>,
+}
+
+/// A `qti-mapping`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Mapping {
+    /// Value of unmapped keys.
+    pub default_value: f64,
+    /// Lower bound of the sum.
+    #[serde(default)]
+    pub lower_bound: Option<f64>,
+    /// Upper bound of the sum.
+    #[serde(default)]
+    pub upper_bound: Option<f64>,
+    /// Entries.
+    pub entries: Vec<MapEntry>,
+}
+
+/// A `qti-map-entry`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MapEntry {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: f64,
+    /// Case-sensitive comparison.
+    pub case_sensitive: bool,
+}
+
+/// Response processing.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Processing {
+    /// None.
+    None,
+    /// A standard template, by URI.
+    Template {
+        /// The template URI.
+        uri: String,
+    },
+    /// Custom rules (not run by the hub).
+    Custom,
+}
+
+/// The standard templates the hub runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// `match_correct`: 1 when the response equals the correct response, else 0.
+    MatchCorrect,
+    /// `map_response`: the sum of the mapped values, within the bounds.
+    MapResponse,
+}
+
+impl Processing {
+    /// The standard template, when it is one the hub runs.
+    pub fn template(&self) -> Option<Template> {
+        let Self::Template { uri } = self else { return None };
+        let name = uri.rsplit('/').next().unwrap_or(uri).trim_end_matches(".xml");
+        match name {
+            "match_correct" => Some(Template::MatchCorrect),
+            "map_response" => Some(Template::MapResponse),
+            _ => None,
+        }
+    }
+}
+
+/// One item's outcome for a candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemOutcome {
+    /// Item reference identifier.
+    pub ref_identifier: String,
+    /// The candidate's responses by response identifier (as the kiosk sent them).
+    pub responses: BTreeMap<String, Value>,
+    /// SCORE, when the hub could score the item.
+    pub score: Option<f64>,
+    /// MAXSCORE, when known.
+    pub max_score: Option<f64>,
+}
+
+/// The values of a response: a bare value is one value; null, "" and [] are none.
+fn values(response: Option<&Value>) -> Vec<String> {
+    match response {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) if s.is_empty() => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+            .collect(),
+        Some(other) => vec![other.to_string()],
+    }
+}
+
+/// Canonical form for comparison: whitespace collapsed; an undirected pair sorted.
+fn canonical(value: &str, base_type: Option<&str>) -> String {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    if base_type == Some("pair") && parts.len() == 2 {
+        let (a, b) = if parts[0] <= parts[1] { (parts[0], parts[1]) } else { (parts[1], parts[0]) };
+        return format!("{a} {b}");
+    }
+    parts.join(" ")
+}
+
+/// `match_correct` for one declaration.
+fn match_correct(decl: &ResponseDeclaration, given: &[String]) -> f64 {
+    let bt = decl.base_type.as_deref();
+    let given: Vec<String> = given.iter().map(|v| canonical(v, bt)).collect();
+    let correct: Vec<String> = decl.correct.iter().map(|v| canonical(v, bt)).collect();
+    let equal = match decl.cardinality.as_str() {
+        "multiple" => {
+            let mut a = given.clone();
+            let mut b = correct.clone();
+            a.sort();
+            a.dedup();
+            b.sort();
+            b.dedup();
+            a == b
+        }
+        _ => given == correct,
+    };
+    if equal && !correct.is_empty() {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+fn map_key_matches(entry: &MapEntry, value: &str, base_type: Option<&str>) -> bool {
+    let key = canonical(&entry.key, base_type);
+    if entry.case_sensitive {
+        key == value
+    } else {
+        key.to_lowercase() == value.to_lowercase()
+    }
+}
+
+/// `map_response` for one declaration: each distinct value counts once.
+fn map_response(decl: &ResponseDeclaration, mapping: &Mapping, given: &[String]) -> f64 {
+    let bt = decl.base_type.as_deref();
+    let mut seen: Vec<String> = Vec::new();
+    let mut sum = 0.0;
+    for value in given.iter().map(|v| canonical(v, bt)) {
+        if seen.contains(&value) {
+            continue;
+        }
+        sum += mapping.entries.iter().find(|e| map_key_matches(e, &value, bt)).map_or(mapping.default_value, |e| e.value);
+        seen.push(value);
+    }
+    if let Some(lower) = mapping.lower_bound {
+        sum = sum.max(lower);
+    }
+    if let Some(upper) = mapping.upper_bound {
+        sum = sum.min(upper);
+    }
+    sum
+}
+
+/// The highest `map_response` can give.
+fn map_max(decl: &ResponseDeclaration, mapping: &Mapping) -> f64 {
+    let positive: f64 = mapping.entries.iter().map(|e| e.value.max(0.0)).sum();
+    let best = mapping.entries.iter().map(|e| e.value).fold(mapping.default_value.max(0.0), f64::max);
+    let max = if decl.cardinality == "single" { best } else { positive };
+    mapping.upper_bound.map_or(max, |u| max.min(u))
+}
+
+impl ItemScoring {
+    /// Scores the candidate's responses to this item (`RESPONSE` is the
+    /// response the standard templates score).
+    pub fn score(&self, responses: &BTreeMap<String, Value>) -> ItemOutcome {
+        let decl = self.responses.iter().find(|d| d.identifier == "RESPONSE");
+        let given = values(responses.get("RESPONSE"));
+        let (score, max_score) = match (self.processing.template(), decl) {
+            (Some(Template::MatchCorrect), Some(decl)) => (Some(match_correct(decl, &given)), Some(1.0)),
+            (Some(Template::MapResponse), Some(decl)) => match &decl.mapping {
+                Some(mapping) => (Some(map_response(decl, mapping, &given)), Some(map_max(decl, mapping))),
+                None => (None, None),
+            },
+            _ => (None, None),
+        };
+        ItemOutcome { ref_identifier: self.ref_identifier.clone(), responses: responses.clone(), score, max_score }
+    }
+}
+
+impl Scoring {
+    /// Parses the scoring JSON, with the position of the first problem.
+    pub fn from_json(text: &str) -> Result<Self, ReportError> {
+        serde_json::from_str(text).map_err(|e| ReportError::Invalid(format!("scoring data: {e}")))
+    }
+
+    /// Scores an answer snapshot (`{"responses": {item: {response: value}}}`):
+    /// one outcome per item, in test order.
+    pub fn score_snapshot(&self, snapshot: &Value) -> Vec<ItemOutcome> {
+        let responses = snapshot.get("responses");
+        self.items
+            .iter()
+            .map(|item| {
+                let given: BTreeMap<String, Value> = responses
+                    .and_then(|r| r.get(&item.ref_identifier))
+                    .and_then(Value::as_object)
+                    .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                item.score(&given)
+            })
+            .collect()
+    }
+}
+
+/// Stores the scoring data of an instrument (replacing earlier data).
+/// Refuses text that is not valid scoring JSON and unknown instruments.
+pub async fn import_scoring(db: &Db, instrument_id: &str, json: &str) -> Result<usize, ReportError> {
+    let scoring = Scoring::from_json(json)?;
+    let known = sqlx::query("SELECT instrument_id FROM instruments WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
+    if known.is_none() {
+        return Err(ReportError::UnknownInstrument(instrument_id.to_string()));
+    }
+    sqlx::query(
+        "INSERT INTO instrument_scoring (instrument_id, scoring, imported_ms) VALUES ($1, $2, $3) \
+         ON CONFLICT (instrument_id) DO UPDATE SET scoring = excluded.scoring, imported_ms = excluded.imported_ms",
+    )
+    .bind(instrument_id)
+    .bind(json)
+    .bind(crate::now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(scoring.items.len())
+}
+
+/// The stored scoring data of an instrument, if any.
+pub async fn load_scoring(db: &Db, instrument_id: &str) -> Result<Option<Scoring>, ReportError> {
+    let row = sqlx::query("SELECT scoring FROM instrument_scoring WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
+    row.map(|r| Scoring::from_json(&r.try_get::<String, _>("scoring")?)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decl(cardinality: &str, correct: &[&str], mapping: Option<Mapping>) -> ResponseDeclaration {
+        ResponseDeclaration {
+            identifier: "RESPONSE".into(),
+            cardinality: cardinality.into(),
+            base_type: Some("identifier".into()),
+            correct: correct.iter().map(|s| (*s).to_string()).collect(),
+            mapping,
+        }
+    }
+
+    fn item(d: ResponseDeclaration, uri: &str) -> ItemScoring {
+        ItemScoring {
+            ref_identifier: "i1".into(),
+            identifier: "i1".into(),
+            responses: vec![d],
+            processing: Processing::Template { uri: uri.into() },
+        }
+    }
+
+    fn answer(v: Value) -> BTreeMap<String, Value> {
+        BTreeMap::from([("RESPONSE".to_string(), v)])
+    }
+
+    const MC: &str = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml";
+    const MR: &str = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml";
+
+    #[test]
+    fn match_correct_single_multiple_and_ordered() {
+        let single = item(decl("single", &["B"], None), MC);
+        assert_eq!(single.score(&answer(json!("B"))).score, Some(1.0));
+        assert_eq!(single.score(&answer(json!("A"))).score, Some(0.0));
+        assert_eq!(single.score(&answer(Value::Null)).score, Some(0.0));
+        let multiple = item(decl("multiple", &["A", "C"], None), MC);
+        assert_eq!(multiple.score(&answer(json!(["C", "A"]))).score, Some(1.0));
+        assert_eq!(multiple.score(&answer(json!(["A"]))).score, Some(0.0));
+        let ordered = item(decl("ordered", &["C", "A", "B"], None), MC);
+        assert_eq!(ordered.score(&answer(json!(["C", "A", "B"]))).score, Some(1.0));
+        assert_eq!(ordered.score(&answer(json!(["A", "C", "B"]))).score, Some(0.0));
+    }
+
+    #[test]
+    fn map_response_counts_each_value_once_within_bounds() {
+        let mapping = Mapping {
+            default_value: -0.5,
+            lower_bound: Some(0.0),
+            upper_bound: Some(2.0),
+            entries: vec![
+                MapEntry { key: "A".into(), value: 1.0, case_sensitive: true },
+                MapEntry { key: "C".into(), value: 1.5, case_sensitive: true },
+            ],
+        };
+        let it = item(decl("multiple", &[], Some(mapping)), MR);
+        assert_eq!(it.score(&answer(json!(["A", "A"]))).score, Some(1.0));
+        assert_eq!(it.score(&answer(json!(["A", "C"]))).score, Some(2.0), "upper bound");
+        assert_eq!(it.score(&answer(json!(["B"]))).score, Some(0.0), "lower bound");
+        assert_eq!(it.score(&answer(json!(["A", "B"]))).score, Some(0.5));
+        assert_eq!(it.score(&answer(json!([]))).max_score, Some(2.0));
+    }
+
+    #[test]
+    fn case_insensitive_text_entry_and_unscored_items() {
+        let mapping = Mapping {
+            default_value: 0.0,
+            lower_bound: None,
+            upper_bound: None,
+            entries: vec![MapEntry { key: "Amsterdam".into(), value: 2.0, case_sensitive: false }],
+        };
+        let mut d = decl("single", &["Amsterdam"], Some(mapping));
+        d.base_type = Some("string".into());
+        let it = item(d.clone(), MR);
+        assert_eq!(it.score(&answer(json!("amsterdam"))).score, Some(2.0));
+        let essay = ItemScoring { processing: Processing::None, ..item(d, MR) };
+        assert_eq!(essay.score(&answer(json!("een verhaal"))).score, None);
+    }
+}
