@@ -51,6 +51,13 @@ const nl = {
   'step.environment': 'Deze computer controleren',
   'step.location': 'Examenlokaal controleren',
   'step.hub': 'Verbinding met de examenserver maken',
+  'step.clock': 'Klok van deze computer controleren',
+
+  'notice.close_refused': 'Het examenvenster kan niet worden gesloten zolang het examen loopt. Lever je examen in om af te sluiten.',
+  'notice.second_instance_refused': 'Er werd geprobeerd de examenkiosk nog een keer te starten. Dat is geweigerd; je examen loopt gewoon door.',
+  'notice.storage_failing': 'Je antwoord kon niet op deze computer worden opgeslagen (de schijf is vol of defect). Het blijft op het scherm staan en we proberen het opnieuw. Roep de surveillant.',
+  'notice.focus_lost': 'Het examenvenster was even niet actief. Dit is vastgelegd.',
+  'notice.dismiss': 'Sluit melding',
 
   'location.title': 'Controle van het examenlokaal',
   'location.checking': 'We controleren of deze computer in een goedgekeurd examenlokaal staat…',
@@ -247,6 +254,13 @@ const en = {
   'step.environment': 'Checking this computer',
   'step.location': 'Checking the exam room',
   'step.hub': 'Connecting to the exam server',
+  'step.clock': 'Checking this computer’s clock',
+
+  'notice.close_refused': 'The exam window cannot be closed while the exam runs. Hand in your exam to finish.',
+  'notice.second_instance_refused': 'Someone tried to start the exam kiosk a second time. That was refused; your exam carries on.',
+  'notice.storage_failing': 'Your answer could not be saved on this computer (the disk is full or failing). It stays on screen and we keep trying. Call the invigilator.',
+  'notice.focus_lost': 'The exam window was briefly not active. This was recorded.',
+  'notice.dismiss': 'Close message',
 
   'location.title': 'Exam room check',
   'location.checking': 'Checking that this computer is in an approved exam room…',
@@ -438,6 +452,7 @@ const STEP_ALIASES = {
   'afscherming toegepast': 'lockdown',
   'procesbewaking gestart': 'guard',
   'omgeving gecontroleerd': 'environment',
+  'klok gecontroleerd': 'clock',
   'locatie gecontroleerd': 'location',
   'examenserver bereikt': 'hub',
 };

@@ -6,9 +6,13 @@
 //! the exam is handed in, allows navigation only within the kiosk's own
 //! pages, and denies new windows.
 
+#[cfg(unix)]
+mod single_instance;
+
 use exam_journal::KeyStore;
 use kiosk_core::guard::Scope;
 use kiosk_core::kiosk::{Kiosk, KioskOptions, KioskView};
+use kiosk_core::session::Notice;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +122,15 @@ fn main() {
         }
     };
     let demo = args.options.demo;
+    // Before any window: a second copy must not cover the running exam.
+    #[cfg(unix)]
+    let instance = match single_instance::claim(&args.options.data_dir) {
+        Ok(instance) => instance,
+        Err(err) => {
+            eprintln!("exam-kiosk: {err}");
+            std::process::exit(3);
+        }
+    };
     let app = tauri::Builder::default()
         .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, submit, unlock])
         .setup(move |app| {
@@ -130,6 +143,16 @@ fn main() {
                 }),
             ));
             app.manage(AppState { kiosk: kiosk.clone() });
+            #[cfg(unix)]
+            {
+                let told = kiosk.clone();
+                instance.listen(move || {
+                    let told = told.clone();
+                    tauri::async_runtime::spawn(async move {
+                        told.refused(Notice::SecondInstanceRefused, serde_json::json!({})).await;
+                    });
+                });
+            }
 
             let mut builder = WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title(if demo { "exam-kiosk (DEMO)" } else { "Examen" })
@@ -185,14 +208,13 @@ fn main() {
                     if !tauri::async_runtime::block_on(kiosk.may_exit()) {
                         api.prevent_close();
                         tauri::async_runtime::spawn(async move {
-                            kiosk.record("kiosk.close_refused", serde_json::json!({})).await;
+                            kiosk.refused(Notice::CloseRefused, serde_json::json!({})).await;
                         });
                     }
                 }
                 WindowEvent::Focused(false) => {
-                    tauri::async_runtime::spawn(async move {
-                        kiosk.record("kiosk.focus_lost", serde_json::json!({})).await;
-                    });
+                    // Locks during the exam when the policy says so; kiosk-core decides.
+                    tauri::async_runtime::spawn(async move { kiosk.focus_lost().await });
                 }
                 _ => {}
             }

@@ -36,6 +36,10 @@ const header = h('header', { class: 'app-header' },
   h('div', { class: 'header-bar' },
     h('div', { class: 'header-start' }, brand, examTitle),
     h('div', { class: 'header-end' }, timer, sync, langButton)));
+const noticeText = h('p', { id: 'notice-text' });
+const noticeClose = h('button', { type: 'button', id: 'notice-dismiss', class: 'secondary small' });
+// role=alert: screen readers announce a notice as soon as it appears.
+const notice = h('div', { id: 'notice', class: 'notice', role: 'alert', hidden: true }, noticeText, noticeClose);
 const main = h('main', { id: 'main', tabindex: '-1' });
 const livePolite = h('div', { id: 'live-polite', class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
 const liveAssertive = h('div', { id: 'live-assertive', class: 'sr-only', 'aria-live': 'assertive', 'aria-atomic': 'true' });
@@ -43,8 +47,13 @@ const liveAssertive = h('div', { id: 'live-assertive', class: 'sr-only', 'aria-l
 function buildFrame() {
   const app = document.getElementById('app');
   clear(app);
-  app.append(header, main, livePolite, liveAssertive);
+  app.append(header, notice, main, livePolite, liveAssertive);
   langButton.addEventListener('click', () => setLang(lang() === 'nl' ? 'en' : 'nl'));
+  // Dismissing only hides it here; the journal keeps the event.
+  noticeClose.addEventListener('click', () => {
+    notice.hidden = true;
+    main.focus();
+  });
   frameText();
 }
 
@@ -52,6 +61,7 @@ function frameText() {
   setText(brand, t('app.title'));
   setText(timerLabel, t('timer.label'));
   setText(langButton, t('lang.switch'));
+  setText(noticeClose, t('notice.dismiss'));
   langButton.setAttribute('lang', lang() === 'nl' ? 'en' : 'nl');
   langButton.setAttribute('aria-label', t('lang.switch.label'));
   clear(demoBanner);
@@ -149,6 +159,23 @@ function updateSync(view) {
 }
 
 // ---------------------------------------------------------------------------
+// Notice: something refused or failing that does not lock the exam.
+
+let lastNotice = null;
+
+function updateNotice(view) {
+  const kind = view.notice || null;
+  if (kind !== lastNotice || (kind && notice.dataset.lang !== lang())) {
+    // A new notice shows again even if the previous one was dismissed.
+    notice.hidden = !kind;
+    notice.dataset.kind = kind || '';
+    notice.dataset.lang = lang();
+    setText(noticeText, kind ? t(`notice.${kind}`) : '');
+  }
+  lastNotice = kind;
+}
+
+// ---------------------------------------------------------------------------
 // Rendering.
 
 function mountScreen(view) {
@@ -185,6 +212,7 @@ export function render(view) {
   document.title = view.assignment && view.assignment.exam ? `${view.assignment.exam} — ${t('app.title')}` : t('app.title');
   updateClock(view);
   updateSync(view);
+  updateNotice(view);
   if (view.phase === 'submitted' && current.phase !== 'submitted') resetExam();
   if (view.phase !== current.phase) {
     mountScreen(view);

@@ -385,7 +385,8 @@ export function submitted(root, view) {
 export const SCREENS = {
   boot,
   lockdown: boot,
-  location_check: location,
+  // BYOD: when only the room code is missing, the login form asks for it.
+  location_check: (root, view, app) => (view.needs_room_code ? login(root, view, app) : location(root, view, app)),
   login,
   assignment,
   download,

@@ -8,7 +8,8 @@ use crate::hub::HubClient;
 use crate::location::{self, Decision, ProbeInput, RoomCodeVerifier};
 use crate::session::checklist::{Applied, Checklist, Revert, Step, StepEvent};
 use crate::session::unlock::UnlockGate;
-use crate::session::{LockTime, Phase, Session, SessionView, Trigger};
+use crate::session::skew::{ClockComparison, MAX_CLOCK_SKEW};
+use crate::session::{LockTime, Notice, Phase, Session, SessionView, Trigger};
 use exam_journal::{Event, Journal, JournalConfig, KeyStore, SigningKey};
 use exam_policy::{Policy, ProcessMode};
 use exam_protocol::Assignment;
@@ -21,6 +22,8 @@ use std::time::Duration;
 
 /// The hub session token, kept for a resume after a crash.
 const TOKEN_FILE: &str = "hub-token";
+/// Room codes used and wrong attempts, so a restart does not reset either.
+const ROOM_CODE_STATE_FILE: &str = "room-codes.json";
 
 /// Writes a file only its owner can read, durably.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -174,6 +177,8 @@ pub struct KioskView {
     pub answers: BTreeMap<String, serde_json::Value>,
     /// The hub's receipt code after hand-in.
     pub receipt: Option<String>,
+    /// Something refused or failing that does not lock the exam (see [`Notice`]).
+    pub notice: Option<Notice>,
 }
 
 /// Download progress.
@@ -209,6 +214,8 @@ struct StartContext {
     hub: Option<HubClient>,
     /// An environment check asked for a lock (applied once startup is done).
     environment_lock: Option<String>,
+    /// The location holds only once the student types the room code (BYOD).
+    room_code_pending: bool,
 }
 
 /// The guard running on its own thread.
@@ -250,6 +257,12 @@ struct Inner {
     offline: bool,
     demo: bool,
     data_dir: PathBuf,
+    policy_path: PathBuf,
+    notice: Option<Notice>,
+    /// The location check waits for the room code typed at login.
+    room_code_pending: bool,
+    /// Room codes already used and wrong attempts (kept across restarts).
+    room_codes: RoomCodeVerifier,
 }
 
 /// The running kiosk.
@@ -276,7 +289,7 @@ impl Kiosk {
             Ok(applied) => (Some(applied), None),
             Err(failure) => (None, Some(failure)),
         };
-        let StartContext { policy, journal, mut session, guard, location, hub, environment_lock, .. } = context;
+        let StartContext { policy, journal, mut session, guard, location, hub, environment_lock, room_code_pending, .. } = context;
         if let (Some(reason), Some(session), None) = (environment_lock, session.as_mut(), failure.as_ref()) {
             let _ = session.apply(Trigger::Lock { reason });
         }
@@ -307,7 +320,11 @@ impl Kiosk {
             answer_key_store: answer_key_store(&options.key_store),
             offline: false,
             demo: options.demo,
+            room_codes: RoomCodeVerifier::load(&options.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default(),
             data_dir: options.data_dir,
+            policy_path: options.policy,
+            notice: None,
+            room_code_pending,
         };
         Self { inner: tokio::sync::Mutex::new(inner), listener }
     }
@@ -360,10 +377,16 @@ impl Kiosk {
     /// Logs the student in at the hub.
     pub async fn login(&self, student_number: &str, access_code: &str, room_code: Option<&str>) -> Result<KioskView, UserError> {
         let mut inner = self.inner.lock().await;
+        if inner.phase() == Some(Phase::LocationCheck) && inner.room_code_pending {
+            if let Err(err) = inner.check_room_code(room_code).await {
+                inner.login_error = Some(FormError { message: err.message.clone(), remaining_attempts: None });
+                self.changed(&inner);
+                return Err(err);
+            }
+        }
         if inner.phase() != Some(Phase::Login) {
             return Err(user("Inloggen kan nu niet."));
         }
-        let _ = room_code;
         let hub = inner.hub.as_mut().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
         match hub.login(student_number.trim(), access_code.trim()).await {
             Ok(login) => {
@@ -460,10 +483,17 @@ impl Kiosk {
         let key = crate::answers::AnswerKey::from_store(&inner.answer_key_store)
             .map_err(|e| user(format!("De sleutel voor je antwoorden is niet beschikbaar: {e}. Roep de surveillant.")))?;
         let dir = inner.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
-        let store = crate::answers::AnswerStore::open_or_create(&dir, &key, &assignment.sitting_id, &assignment.instrument.id)
+        // The hub's copy too: a student moved from another PC continues with every answer.
+        let (store, moved) = crate::answers::open_with_hub_copy(&dir, &key, &assignment.sitting_id, &assignment.instrument.id, &hub)
+            .await
             .map_err(|e| user(format!("Je antwoorden kunnen niet worden bewaard: {e}. Roep de surveillant.")))?;
         inner.answers = Some(store);
         inner.session_apply(Trigger::ExamStarted)?;
+        if let Some(moved) = moved {
+            // A move needs the invigilator: the session stays locked until one unlocks it.
+            inner.journal_event("answers.moved_in", &serde_json::json!({"from_device": moved.from_device, "seq": moved.seq}));
+            inner.lock_session("Je antwoorden zijn van een andere pc overgezet. De surveillant moet dit toestaan.".into())?;
+        }
         Ok(self.changed(&inner))
     }
 
@@ -488,7 +518,21 @@ impl Kiosk {
         };
         let mut seq = 0;
         for (response, value) in responses {
-            seq = store.save(item_id, &response, value).map_err(|e| user(format!("Opslaan mislukt: {e}. Roep de surveillant.")))?.seq;
+            match store.save(item_id, &response, value) {
+                Ok(saved) => seq = saved.seq,
+                Err(e) => {
+                    // Nothing is reported saved: the UI keeps the answer and retries.
+                    let message = format!("Opslaan mislukt: {e}. Je antwoord blijft op het scherm staan; roep de surveillant.");
+                    inner.journal_event(Notice::StorageFailing.journal_kind(), &serde_json::json!({"item": item_id, "reason": e.to_string()}));
+                    inner.notice = Some(Notice::StorageFailing);
+                    self.changed(&inner);
+                    return Err(user(message));
+                }
+            }
+        }
+        if inner.notice == Some(Notice::StorageFailing) {
+            inner.notice = None;
+            inner.journal_event("answers.save_recovered", &serde_json::json!({"item": item_id, "seq": seq}));
         }
         inner.upload_answers().await;
         self.changed(&inner);
@@ -556,6 +600,43 @@ impl Kiosk {
         let mut inner = self.inner.lock().await;
         inner.lock_session(reason.to_owned())?;
         Ok(self.changed(&inner))
+    }
+
+    /// The kiosk window lost focus (another window took it). During the exam
+    /// this locks the session when the policy says so (`lock-on-focus-loss`),
+    /// except in demo mode, which only reports. Always journalled.
+    pub async fn focus_lost(&self) {
+        let mut inner = self.inner.lock().await;
+        let phase = inner.phase();
+        let policy_locks = inner.policy.as_ref().is_some_and(|p| p.lock.lock_on_focus_loss);
+        let locks = phase == Some(Phase::InExam) && policy_locks && !inner.demo;
+        inner.journal_event(
+            Notice::FocusLost.journal_kind(),
+            &serde_json::json!({"phase": phase, "locks": locks, "policy_locks": policy_locks, "demo": inner.demo}),
+        );
+        if locks {
+            let reason = "Het examenvenster was niet meer actief: een ander venster of programma kreeg de aandacht. De surveillant moet de pc vrijgeven.";
+            if inner.lock_session(reason.to_owned()).is_ok() {
+                self.changed(&inner);
+            }
+        } else if phase == Some(Phase::InExam) {
+            inner.notice = Some(Notice::FocusLost);
+            self.changed(&inner);
+        }
+    }
+
+    /// Something was refused that the student should see (a close request,
+    /// a second copy of the kiosk): journalled, and shown as a notice.
+    pub async fn refused(&self, notice: Notice, payload: serde_json::Value) {
+        let mut inner = self.inner.lock().await;
+        let phase = inner.phase();
+        let mut payload = payload;
+        if let Some(object) = payload.as_object_mut() {
+            object.insert("phase".into(), serde_json::to_value(phase).unwrap_or_default());
+        }
+        inner.journal_event(notice.journal_kind(), &payload);
+        inner.notice = Some(notice);
+        self.changed(&inner);
     }
 
     /// Background sync (the shell calls it every few seconds): answers the
@@ -662,17 +743,53 @@ fn image_mime(path: &str) -> Option<&'static str> {
 }
 
 /// Asks the hub to echo, signed, the address it sees us at (location
-/// evidence a local change of IP cannot fake). `None` when not enrolled or
-/// unreachable: the requirement then fails with that reason.
+/// evidence a local change of IP cannot fake) and its clock. `None` when not
+/// enrolled or unreachable: the requirement then fails with that reason.
+/// Blocking: for the startup steps, which run before the async runtime.
 fn fetch_hub_echo(hub_dir: &Path) -> Option<(location::SignedHubEcho, String)> {
     let client = HubClient::from_dir(hub_dir).ok()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    runtime.block_on(hub_echo(&client))
+}
+
+/// [`fetch_hub_echo`] with a client the kiosk already has.
+async fn hub_echo(client: &HubClient) -> Option<(location::SignedHubEcho, String)> {
     // 32 fresh random bytes: the echo cannot be replayed from an earlier check.
     let mut nonce = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).ok()?;
     let nonce = hex::encode(nonce);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-    let echo = runtime.block_on(client.echo(&nonce)).ok()?;
+    let echo = client.echo(&nonce).await.ok()?;
     Some((echo, nonce))
+}
+
+/// Whether a refused location would hold if the student typed the current
+/// code of one of the policy's rooms (everything else already holds).
+fn would_hold_with_room_code(policy: &Policy, evidence: &location::Evidence) -> bool {
+    if evidence.room_code != location::RoomCodeEvidence::NotEntered {
+        return false;
+    }
+    let mut rooms = Vec::new();
+    for loc in &policy.locations {
+        for requirement in &loc.evidence {
+            requirement.walk(&mut |r| {
+                if let exam_policy::Requirement::RoomCode(rc) = r {
+                    rooms.push(rc.room.clone());
+                }
+            });
+        }
+    }
+    rooms.into_iter().any(|room| {
+        let mut with_code = evidence.clone();
+        with_code.room_code = location::RoomCodeEvidence::Accepted { room };
+        location::decide(policy, &with_code).is_approved()
+    })
+}
+
+/// Appends one event to the journal, if it is open (startup steps).
+fn journal_to(journal: Option<&Arc<Mutex<Journal>>>, kind: &str, payload: &serde_json::Value) {
+    if let (Some(journal), Ok(event)) = (journal, Event::new(kind, payload)) {
+        let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
+    }
 }
 
 /// The real uid of this process (the guard never enforces an allow-list on it).
@@ -759,10 +876,73 @@ impl Inner {
         self.session.as_ref().map(Session::phase)
     }
 
-    fn journal_event(&self, kind: &str, payload: &serde_json::Value) {
-        if let (Some(journal), Ok(event)) = (&self.journal, Event::new(kind, payload)) {
-            let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
+    /// BYOD: the location holds once the student types the room's current
+    /// code. Checks the whole location again with the code (and a fresh hub
+    /// echo), journals the decision, and moves the session on to the login.
+    async fn check_room_code(&mut self, room_code: Option<&str>) -> Result<(), UserError> {
+        let code = room_code
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| user("Vul de lokaalcode in die de surveillant laat zien."))?
+            .to_owned();
+        let policy = self.policy.clone().ok_or_else(|| user("Geen beleid."))?;
+        let echo = match &self.hub {
+            Some(hub) => hub_echo(hub).await,
+            None => None,
+        };
+        let device_id = self.device_id();
+        let policy_dir = self.policy_path.parent().map(Path::to_path_buf);
+        let mut verifier = std::mem::take(&mut self.room_codes);
+        // Gathering may challenge beacons (blocking UDP with timeouts): off the async threads.
+        let (decision, entered, verifier) = tokio::task::spawn_blocking(move || {
+            let input = ProbeInput {
+                device_id,
+                room_code: Some(code),
+                room_codes: &mut verifier,
+                hub_echo: echo.as_ref().map(|(e, _)| e.clone()),
+                hub_echo_nonce: echo.map(|(_, nonce)| nonce),
+                policy_dir,
+            };
+            let evidence = location::gather(&policy, location::platform::native().as_ref(), input);
+            (location::decide(&policy, &evidence), evidence.room_code, verifier)
+        })
+        .await
+        .map_err(user)?;
+        self.room_codes = verifier;
+        if let Err(e) = self.room_codes.save(&self.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)) {
+            self.journal_event("location.room_code_state_not_saved", &serde_json::json!({"reason": e.to_string()}));
         }
+        self.journal_event(if decision.is_approved() { "location.approved" } else { "location.refused" }, &serde_json::to_value(&decision).unwrap_or_default());
+        let approved = match &decision {
+            Decision::Approved { location, .. } => Some(location.clone()),
+            Decision::Refused { .. } => None,
+        };
+        self.location = Some(decision);
+        let Some(location) = approved else {
+            return Err(user(match entered {
+                location::RoomCodeEvidence::Refused(location::RoomCodeError::RateLimited { retry_after_secs }) => {
+                    format!("Te veel foute lokaalcodes. Probeer het over {retry_after_secs} seconden opnieuw.")
+                }
+                location::RoomCodeEvidence::Refused(location::RoomCodeError::Reused { .. }) => {
+                    "Deze lokaalcode is al gebruikt. Wacht op de volgende code op het scherm van de surveillant.".to_owned()
+                }
+                location::RoomCodeEvidence::Accepted { .. } => {
+                    "De lokaalcode klopt, maar deze pc staat niet in een goedgekeurd examenlokaal. Roep de surveillant.".to_owned()
+                }
+                _ => "De lokaalcode klopt niet of is verlopen. Kijk op het scherm van de surveillant en probeer het opnieuw.".to_owned(),
+            }));
+        };
+        self.room_code_pending = false;
+        self.session_apply(Trigger::LocationApproved { location })?;
+        Ok(())
+    }
+
+    fn device_id(&self) -> String {
+        self.journal.as_ref().map(|j| j.lock().unwrap_or_else(|p| p.into_inner()).device_public_key().device_id()).unwrap_or_default()
+    }
+
+    fn journal_event(&self, kind: &str, payload: &serde_json::Value) {
+        journal_to(self.journal.as_ref(), kind, payload);
     }
 
     fn session_apply(&mut self, trigger: Trigger) -> Result<Phase, UserError> {
@@ -822,7 +1002,7 @@ impl Inner {
             startup: self.startup.clone(),
             startup_failure: self.startup_failure.clone(),
             location,
-            needs_room_code: false,
+            needs_room_code: self.room_code_pending,
             login_error: self.login_error.clone(),
             student: self.assignment.as_ref().map(|a| StudentView { number: a.student_number.clone(), name: a.student_name.clone() }),
             assignment: self.assignment.as_ref().map(|a| AssignmentView {
@@ -848,6 +1028,7 @@ impl Inner {
                 .map(|s| s.responses.into_iter().map(|(item, rs)| (item, serde_json::to_value(rs).unwrap_or_default())).collect())
                 .unwrap_or_default(),
             receipt: session.and_then(|s| s.receipt),
+            notice: self.notice,
         }
     }
 }
@@ -936,9 +1117,7 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             let report = crate::environment::evaluate(&crate::environment::gather(), &policy.environment);
             let fired: Vec<String> =
                 report.findings.iter().filter(|f| f.detected).flat_map(|f| f.evidence.iter().cloned()).collect();
-            if let (Some(journal), Ok(event)) = (&c.journal, Event::new("environment.checked", &report)) {
-                let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
-            }
+            journal_to(c.journal.as_ref(), "environment.checked", &serde_json::to_value(&report).unwrap_or_default());
             match report.action {
                 Action::Allow | Action::Warn => Ok(None),
                 Action::Lock => {
@@ -946,6 +1125,21 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                     Ok(None)
                 }
                 Action::RefuseStart => Err(format!("deze pc mag geen examen starten: {}", fired.join("; "))),
+            }
+        }))
+        .step(Step::new("klok gecontroleerd", {
+            let hub_dir = o.data_dir.join(dirs::HUB);
+            move |c: &mut StartContext| {
+                // Without an enrolment or a reachable hub there is no time to
+                // compare with; the hub step says why.
+                let Some((echo, _)) = fetch_hub_echo(&hub_dir) else {
+                    journal_to(c.journal.as_ref(), "clock.unchecked", &serde_json::json!({"reason": "the hub did not answer"}));
+                    return Ok(None);
+                };
+                let comparison = ClockComparison::new(location::beacon::unix_ms(), echo.echo.time_ms, MAX_CLOCK_SKEW);
+                let ok = comparison.within_tolerance();
+                journal_to(c.journal.as_ref(), if ok { "clock.checked" } else { "clock.far_off" }, &serde_json::to_value(comparison).unwrap_or_default());
+                if ok { Ok(None) } else { Err(comparison.describe()) }
             }
         }))
         .step(Step::new("locatie gecontroleerd", move |c: &mut StartContext| {
@@ -968,10 +1162,18 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             };
             let evidence = location::gather(policy, location::platform::native().as_ref(), input);
             let decision = location::decide(policy, &evidence);
-            if let Some(journal) = &c.journal {
-                if let Ok(event) = Event::new(if decision.is_approved() { "location.approved" } else { "location.refused" }, &decision) {
-                    let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
-                }
+            // BYOD: when the room code is all that is missing, the login form asks for it.
+            let awaits_code = !decision.is_approved() && would_hold_with_room_code(policy, &evidence);
+            let kind = match (decision.is_approved(), awaits_code) {
+                (true, _) => "location.approved",
+                (false, true) => "location.awaiting_room_code",
+                (false, false) => "location.refused",
+            };
+            journal_to(c.journal.as_ref(), kind, &serde_json::to_value(&decision).unwrap_or_default());
+            if awaits_code {
+                c.location = Some(decision);
+                c.room_code_pending = true;
+                return Ok(None);
             }
             let approved = match &decision {
                 Decision::Approved { location, .. } => Some(location.clone()),

@@ -6,10 +6,13 @@
 
 pub mod checklist;
 pub mod clock;
+pub mod notice;
 pub mod phase;
+pub mod skew;
 pub mod unlock;
 
 pub use clock::{ClockState, ExamClock, PauseReason};
+pub use notice::Notice;
 pub use phase::{Phase, TransitionError, Trigger};
 
 use exam_journal::{Event, Journal, JournalError};

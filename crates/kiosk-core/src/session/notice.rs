@@ -1,0 +1,33 @@
+//! Notices: something the student tried or the PC did that was refused or
+//! needs attention, without locking the exam. The UI shows each in plain
+//! words (its text is in `ui/i18n.js` under `notice.<kind>`); the journal
+//! holds the event.
+
+use serde::Serialize;
+
+/// What the kiosk wants the student (and the invigilator walking by) to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// The window manager or Alt+F4 asked to close the window; refused until hand-in.
+    CloseRefused,
+    /// The kiosk was started a second time; the second copy was refused.
+    SecondInstanceRefused,
+    /// An answer could not be written (disk full or failing); it stays on
+    /// screen and is retried; nothing was reported as saved.
+    StorageFailing,
+    /// The window lost focus (reported only: demo mode, or the policy does not lock on it).
+    FocusLost,
+}
+
+impl Notice {
+    /// The journal event kind for this notice.
+    pub fn journal_kind(self) -> &'static str {
+        match self {
+            Notice::CloseRefused => "kiosk.close_refused",
+            Notice::SecondInstanceRefused => "kiosk.second_instance_refused",
+            Notice::StorageFailing => "answers.save_failed",
+            Notice::FocusLost => "kiosk.focus_lost",
+        }
+    }
+}
