@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use kiosk_core::answers::{AnswerKey, AnswerStore};
+use kiosk_core::answers::{open_with_hub_copy, AnswerKey, AnswerStore, MovedIn, TransferError};
 use kiosk_core::hub::{self, Bootstrap, EnrolOptions, HubClient, HubError};
 
 /// Enrols a kiosk in `room` with kiosk-core's own enrolment; its client.
@@ -67,7 +67,12 @@ async fn move_to_another_pc(backend: Backend) {
     assert_eq!(latest.device_id, old_pc.identity.device_id);
     assert!(!latest.final_submission);
     let snapshot: kiosk_core::answers::AnswerSnapshot = serde_json::from_value(latest.answers).unwrap();
-    let mut moved = AnswerStore::restore(&hub.path("answers-new"), &key, &snapshot).unwrap();
+    assert_eq!(snapshot, before);
+    // What the kiosk does at the start: a store for another instrument is refused, nothing written.
+    let wrong = open_with_hub_copy(&hub.path("answers-wrong"), &key, "S1", "inst-b", &new_pc).await.unwrap_err();
+    assert!(matches!(wrong, TransferError::Mismatch(_)), "{wrong}");
+    let (mut moved, moved_in) = open_with_hub_copy(&hub.path("answers-new"), &key, "S1", "inst-a", &new_pc).await.unwrap();
+    assert_eq!(moved_in, Some(MovedIn { from_device: old_pc.identity.device_id.clone(), seq: before.seq }));
     assert_eq!(moved.snapshot(), before, "every answer the hub signed for arrives on the new PC");
 
     // Saving on the new PC continues the sequence: no conflict at the hub, and the final receipt.
@@ -79,6 +84,11 @@ async fn move_to_another_pc(backend: Backend) {
     assert!(after.final_submission);
     assert_eq!(after.device_id, new_pc.identity.device_id);
     assert_eq!(after.answers["responses"]["ITM-1"]["RESPONSE"], "C");
+
+    // The same PC opening its own store again (after a crash): nothing moved in.
+    drop(moved);
+    let (again, moved_in) = open_with_hub_copy(&hub.path("answers-new"), &key, "S1", "inst-a", &new_pc).await.unwrap();
+    assert_eq!((moved_in, again.status().submitted), (None, true));
 
     // Another student on the old PC sees only their own (no) answers.
     old_pc.login("1002", &hub.code("S1", "1002")).await.unwrap();

@@ -22,7 +22,9 @@
 //! ```
 
 mod log;
+mod transfer;
 
+pub use transfer::{open_with_hub_copy, MovedIn, TransferError};
 pub use log::{LOG_FILE, LOG_MAGIC, MAX_RECORD_BYTES, RECORD_AAD_DOMAIN};
 
 use exam_protocol::{AnswerReceipt, AnswerUpload};
@@ -297,6 +299,12 @@ impl AnswerStore {
     /// and, when the hub's copy is newer than what is here, records it. A
     /// local store that is as new or newer is kept as it is.
     pub fn restore(dir: &Path, key: &AnswerKey, snapshot: &AnswerSnapshot) -> Result<Self, AnswerError> {
+        Self::restore_reporting(dir, key, snapshot).map(|(store, _)| store)
+    }
+
+    /// [`AnswerStore::restore`], also saying whether the snapshot was newer
+    /// and recorded (`true`) or the local answers were kept (`false`).
+    pub fn restore_reporting(dir: &Path, key: &AnswerKey, snapshot: &AnswerSnapshot) -> Result<(Self, bool), AnswerError> {
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(AnswerError::Invalid(format!("snapshot format {:?}", snapshot.format)));
         }
@@ -307,12 +315,13 @@ impl AnswerStore {
             }
         }
         let mut store = Self::open_or_create(dir, key, &snapshot.sitting_id, &snapshot.instrument_id)?;
-        if snapshot.seq > store.state.seq {
+        let newer = snapshot.seq > store.state.seq;
+        if newer {
             let record = Record::Restored { snapshot: snapshot.clone(), time_ms: now_ms() };
             store.log.append(&record)?;
             store.state.apply(&record);
         }
-        Ok(store)
+        Ok((store, newer))
     }
 
     /// The store's directory.

@@ -216,7 +216,8 @@ async fn answer<T: serde::de::DeserializeOwned>(resp: Result<reqwest::Response, 
     }
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+/// An error with its sources, `a: b: c` (TLS failures hide the reason in a source).
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

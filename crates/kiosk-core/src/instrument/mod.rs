@@ -39,6 +39,8 @@ mod package;
 pub mod paths;
 pub mod qti;
 pub mod web;
+pub mod web_instrument;
+pub mod web_proxy;
 mod xml;
 
 pub use error::PackageError;

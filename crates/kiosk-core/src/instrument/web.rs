@@ -121,6 +121,57 @@ pub fn verify_exam_key_header(
     Ok(parsed)
 }
 
+/// What a supplier runs for one sitting: checks every request's header
+/// against the approved kiosk builds, the policy and the sitting's session
+/// nonce, and refuses a request nonce it has seen within the clock window
+/// (so a captured request cannot be replayed, not even to the same URL).
+#[derive(Debug)]
+pub struct SupplierVerifier {
+    approved_builds: Vec<String>,
+    policy_hash: String,
+    session_nonce: Vec<u8>,
+    /// Request nonces seen, with their header time, pruned as the window passes.
+    seen: std::collections::HashMap<[u8; 16], u64>,
+}
+
+/// Most request nonces remembered; beyond it the verifier refuses (fail closed).
+pub const MAX_REMEMBERED_NONCES: usize = 1_000_000;
+
+impl SupplierVerifier {
+    /// A verifier for one sitting.
+    pub fn new(approved_builds: Vec<String>, policy_hash: String, session_nonce: Vec<u8>) -> Self {
+        Self { approved_builds, policy_hash, session_nonce, seen: std::collections::HashMap::new() }
+    }
+
+    /// Verifies the header of a request for `url` (as the supplier received
+    /// it, full URL) at `now_secs`. Returns the approved build it came from.
+    pub fn verify(&mut self, header: Option<&str>, url: &str, now_secs: u64) -> Result<String, String> {
+        let header = header.ok_or_else(|| format!("no {HEADER_NAME} header"))?;
+        let build = self
+            .approved_builds
+            .iter()
+            .find(|b| verify_exam_key_header(header, b, &self.policy_hash, &self.session_nonce, url, now_secs).is_ok())
+            .cloned();
+        // One more parse for the nonce and a precise reason when nothing matched.
+        let parsed = match &build {
+            Some(b) => verify_exam_key_header(header, b, &self.policy_hash, &self.session_nonce, url, now_secs)?,
+            None => {
+                let first = self.approved_builds.first().map_or("", String::as_str);
+                verify_exam_key_header(header, first, &self.policy_hash, &self.session_nonce, url, now_secs)?;
+                return Err("exam key does not verify".into());
+            }
+        };
+        self.seen.retain(|_, t| t.abs_diff(now_secs) <= MAX_CLOCK_SKEW_SECS);
+        if self.seen.len() >= MAX_REMEMBERED_NONCES {
+            return Err("too many requests in the clock window".into());
+        }
+        if self.seen.insert(parsed.request_nonce, parsed.time_secs).is_some() {
+            return Err("exam key replayed (request nonce already seen)".into());
+        }
+        Ok(build.unwrap_or_default())
+    }
+}
+
 /// A fresh random request nonce.
 pub fn request_nonce() -> Result<[u8; 16], ring::error::Unspecified> {
     use ring::rand::SecureRandom as _;
@@ -169,6 +220,18 @@ mod tests {
         assert!(verify_exam_key_header(&header, "00", input.policy_hash, input.session_nonce, input.url, input.time_secs).is_err());
         assert!(verify_exam_key_header(&header, input.build_hash, input.policy_hash, input.session_nonce, input.url, input.time_secs + 1000).is_err());
         assert!(parse_exam_key_header("v2; t=1").is_err());
+
+        // The supplier's verifier: any approved build, and each request nonce once.
+        let mut verifier = SupplierVerifier::new(
+            vec!["11".repeat(32), input.build_hash.to_string()],
+            input.policy_hash.to_string(),
+            input.session_nonce.to_vec(),
+        );
+        assert_eq!(verifier.verify(Some(&header), input.url, input.time_secs).as_deref(), Ok(input.build_hash));
+        assert_eq!(verifier.verify(Some(&header), input.url, input.time_secs), Err("exam key replayed (request nonce already seen)".into()));
+        assert!(verifier.verify(None, input.url, input.time_secs).unwrap_err().contains("no X-Exam-Key"));
+        let mut other_build = SupplierVerifier::new(vec!["22".repeat(32)], input.policy_hash.to_string(), input.session_nonce.to_vec());
+        assert_eq!(other_build.verify(Some(&header), input.url, input.time_secs), Err("exam key does not verify".into()));
         assert!(parse_exam_key_header("v1; t=x; n=00; mac=00").is_err());
     }
 }
