@@ -18,8 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Journal records per upload.
-const BATCH: usize = 100;
+/// Journal records per upload: the kiosk's own batch size (`JOURNAL_BATCH`
+/// in kiosk-core), so a 502-record journal goes up in two requests.
+const BATCH: usize = 500;
 
 struct Args {
     backend: String,

@@ -9,7 +9,7 @@
 use crate::format::SIGNATURE_LEN;
 use base64::Engine as _;
 use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -89,9 +89,61 @@ impl PublicKey {
         hex::encode(&digest.as_ref()[..16])
     }
 
-    /// Verifies an Ed25519 signature over `message`.
+    /// Verifies an Ed25519 signature over `message` (ZIP 215 rules, see
+    /// [`SignatureBatch`]).
     pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
-        UnparsedPublicKey::new(&ED25519, &self.0).verify(message, signature).is_ok()
+        match ed25519_consensus::VerificationKey::try_from(self.0) {
+            Ok(key) => key.verify(&ed25519_consensus::Signature::from(*signature), message).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Signatures collected to be verified together.
+///
+/// Batch verification is several times faster than one check per signature
+/// (a hub verifies hundreds of thousands of journal records at an exam start).
+/// Single and batch checks both follow ZIP 215 (canonical `S`, cofactored
+/// equation), so a batch passes exactly when every signature in it would
+/// pass [`PublicKey::verify`]; a failed batch does not say which signature
+/// failed, so callers then check one by one.
+#[derive(Default)]
+pub struct SignatureBatch {
+    verifier: ed25519_consensus::batch::Verifier,
+    len: usize,
+    /// A key that is not a valid curve point fails the whole batch.
+    invalid_key: bool,
+}
+
+impl SignatureBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one signature to check.
+    pub fn queue(&mut self, key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) {
+        match ed25519_consensus::VerificationKeyBytes::try_from(key.0.as_slice()) {
+            Ok(key) => self.verifier.queue((key, ed25519_consensus::Signature::from(*signature), message)),
+            Err(_) => self.invalid_key = true,
+        }
+        self.len += 1;
+    }
+
+    /// How many signatures are queued.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether every queued signature verifies (an empty batch does).
+    pub fn verify(self) -> bool {
+        // The random weights keep a forger from making bad signatures cancel out.
+        !self.invalid_key && self.verifier.verify(rand_core::OsRng).is_ok()
     }
 }
 

@@ -39,7 +39,7 @@ mod writer;
 pub use config::*;
 pub use cursor::SyncCursor;
 pub use error::JournalError;
-pub use keys::{KeyError, KeyStore, PublicKey, SigningKey, DEFAULT_KEYRING_ENTRY, KEYRING_SERVICE};
+pub use keys::{KeyError, KeyStore, PublicKey, SignatureBatch, SigningKey, DEFAULT_KEYRING_ENTRY, KEYRING_SERVICE};
 pub use verify::{
     latest_checkpoint, verify_journal, ExportedCheckpoint, VerifiedCheckpoint, VerifyError, VerifyFailure,
     VerifyOptions, VerifyReport, CHECKPOINT_FORMAT,

@@ -8,7 +8,7 @@
 //! verifies each uploaded batch without re-reading what it already holds.
 
 use crate::format::{self, Hash, RecordBody, RecordType};
-use crate::keys::PublicKey;
+use crate::keys::{PublicKey, SignatureBatch};
 use crate::merkle::{leaf_hash, node_hash};
 use crate::records::{CheckpointPayload, EpochCertificate, KIND_CHECKPOINT, KIND_EPOCH};
 use serde::{Deserialize, Serialize};
@@ -165,15 +165,61 @@ impl ChainVerifier {
     pub fn push_frame(&mut self, frame: &[u8]) -> Result<VerifiedRecord, String> {
         let (body, hash, signature) = Self::decode_frame(frame)?;
         let mut next = self.clone();
-        next.check_record(&body, &hash, &signature)?;
+        next.check_record(&body, &hash, &signature, &mut Signatures::Now)?;
         *self = next;
         Ok(VerifiedRecord { body, hash })
+    }
+
+    /// Verifies the next records in order, with one batch signature check
+    /// for all of them: the same result as [`ChainVerifier::push_frame`] on
+    /// each frame in turn, several times faster. Returns the records that
+    /// verified and, if one did not, its index in `frames` and the reason;
+    /// the verifier then stands just before that record.
+    pub fn push_frames<F: AsRef<[u8]>>(&mut self, frames: &[F]) -> (Vec<VerifiedRecord>, Option<(usize, String)>) {
+        let mut next = self.clone();
+        let mut batch = SignatureBatch::new();
+        let mut records = Vec::with_capacity(frames.len());
+        let mut all_checked = true;
+        for frame in frames {
+            let checked = Self::decode_frame(frame.as_ref())
+                .and_then(|(body, hash, signature)| {
+                    next.check_record(&body, &hash, &signature, &mut Signatures::Batch(&mut batch))?;
+                    Ok(VerifiedRecord { body, hash })
+                });
+            match checked {
+                Ok(record) => records.push(record),
+                Err(_) => {
+                    all_checked = false;
+                    break;
+                }
+            }
+        }
+        if all_checked && batch.verify() {
+            *self = next;
+            return (records, None);
+        }
+        // Something failed: find the first failing record, one by one, so the
+        // reason and position are exactly those of the single checks.
+        let mut records = Vec::new();
+        for (i, frame) in frames.iter().enumerate() {
+            match self.push_frame(frame.as_ref()) {
+                Ok(record) => records.push(record),
+                Err(reason) => return (records, Some((i, reason))),
+            }
+        }
+        (records, None)
     }
 
     /// Checks one decoded record (its hash already recomputed) and advances.
     /// On error the verifier may be part-way: callers that go on use
     /// [`ChainVerifier::push_frame`], which keeps it unchanged.
-    pub(crate) fn check_record(&mut self, body: &RecordBody, hash: &Hash, signature: &[u8; 64]) -> Result<(), String> {
+    pub(crate) fn check_record(
+        &mut self,
+        body: &RecordBody,
+        hash: &Hash,
+        signature: &[u8; 64],
+        signatures: &mut Signatures<'_>,
+    ) -> Result<(), String> {
         if body.seq != self.next_seq {
             return Err(format!(
                 "sequence number is {}, expected {} (a record was removed, duplicated, reordered or inserted)",
@@ -185,7 +231,7 @@ impl ChainVerifier {
         }
         let message = format::signed_message(hash);
         match body.record_type {
-            RecordType::EpochCertificate => self.check_epoch_certificate(body, &message, signature)?,
+            RecordType::EpochCertificate => self.check_epoch_certificate(body, &message, signature, signatures)?,
             RecordType::Event | RecordType::Checkpoint => {
                 let (epoch, key) = self.epoch.ok_or("record before any epoch certificate")?;
                 if body.epoch != epoch {
@@ -194,7 +240,7 @@ impl ChainVerifier {
                 if self.session.map(|(id, _)| id) != Some(body.session_id) {
                     return Err("a new writer session must begin with an epoch certificate".into());
                 }
-                if !key.verify(&message, signature) {
+                if !signatures.check(&key, &message, signature) {
                     return Err(format!("signature does not verify with the key of epoch {epoch}"));
                 }
                 if body.kind == KIND_EPOCH {
@@ -231,7 +277,13 @@ impl ChainVerifier {
         self.frontier.push(node);
     }
 
-    fn check_epoch_certificate(&mut self, body: &RecordBody, message: &[u8], signature: &[u8; 64]) -> Result<(), String> {
+    fn check_epoch_certificate(
+        &mut self,
+        body: &RecordBody,
+        message: &[u8],
+        signature: &[u8; 64],
+        signatures: &mut Signatures<'_>,
+    ) -> Result<(), String> {
         if body.kind != KIND_EPOCH {
             return Err(format!("epoch certificate has kind {:?}, expected {KIND_EPOCH}", body.kind));
         }
@@ -248,7 +300,7 @@ impl ChainVerifier {
                 ));
             }
         }
-        if !device.verify(message, signature) {
+        if !signatures.check(&device, message, signature) {
             return Err("epoch certificate signature does not verify with the device key (forged certificate)".into());
         }
         let expected_epoch = self.epoch.map_or(1, |(n, _)| n + 1);
@@ -274,6 +326,27 @@ impl ChainVerifier {
         }
         self.last_checkpoint_size = payload.tree_size;
         Ok(())
+    }
+}
+
+/// How record signatures are checked: at once, or queued for one batch check
+/// (a record that passes the other checks is then only provisionally good).
+pub(crate) enum Signatures<'a> {
+    /// Verify each signature as it comes.
+    Now,
+    /// Queue it; the caller verifies the batch.
+    Batch(&'a mut SignatureBatch),
+}
+
+impl Signatures<'_> {
+    fn check(&mut self, key: &PublicKey, message: &[u8], signature: &[u8; 64]) -> bool {
+        match self {
+            Signatures::Now => key.verify(message, signature),
+            Signatures::Batch(batch) => {
+                batch.queue(key, message, signature);
+                true
+            }
+        }
     }
 }
 
@@ -339,5 +412,64 @@ mod tests {
         assert!(w.push_frame(&frames[0]).unwrap_err().contains("device key"));
         assert_eq!(v.state(), before);
         v.push_frame(&frames[2]).unwrap();
+    }
+
+    /// Batch verification gives what record-by-record verification gives:
+    /// the same records, the same failing index and reason, the same state.
+    #[test]
+    fn batch_push_matches_single_push_under_every_byte_flip() {
+        let (_dir, frames, public) = journal(30);
+        let split = 5;
+        let mut base = ChainVerifier::new(Some(public));
+        for frame in &frames[..split] {
+            base.push_frame(frame).unwrap();
+        }
+        let tail = &frames[split..];
+        // Untouched: everything verifies.
+        let mut batch = base.clone();
+        let (records, failure) = batch.push_frames(tail);
+        assert_eq!((records.len(), failure), (tail.len(), None));
+        // One flipped bit in each position of one record (the last byte of
+        // each field region is enough to reach hash, body and signature).
+        let target = 7;
+        for position in 0..tail[target].len() {
+            let mut tampered = tail.to_vec();
+            tampered[target][position] ^= 0x01;
+            let mut single = base.clone();
+            let mut expected = (0, None);
+            for (i, frame) in tampered.iter().enumerate() {
+                match single.push_frame(frame) {
+                    Ok(_) => expected.0 += 1,
+                    Err(reason) => {
+                        expected.1 = Some((i, reason));
+                        break;
+                    }
+                }
+            }
+            let mut batch = base.clone();
+            let (records, failure) = batch.push_frames(&tampered);
+            assert_eq!((records.len(), failure), expected, "flip at byte {position}");
+            assert_eq!(batch.state(), single.state(), "flip at byte {position}");
+        }
+    }
+
+    #[test]
+    fn a_forged_signature_fails_the_batch_at_its_record() {
+        let (_dir, frames, public) = journal(20);
+        let (forger, _) = SigningKey::generate().unwrap();
+        let mut tampered = frames.clone();
+        // Re-sign record 12 with another key: hash and chain still match.
+        let raw = format::split_frame(&tampered[12]).unwrap().unwrap();
+        let message = format::signed_message(raw.hash);
+        let forged = forger.sign(&message);
+        let n = tampered[12].len();
+        tampered[12][n - 64..].copy_from_slice(&forged);
+        let mut v = ChainVerifier::new(Some(public));
+        let (records, failure) = v.push_frames(&tampered);
+        assert_eq!(records.len(), 12);
+        let (index, reason) = failure.unwrap();
+        assert_eq!(index, 12);
+        assert!(reason.contains("signature"), "{reason}");
+        assert_eq!(v.next_seq(), 12);
     }
 }
