@@ -51,6 +51,11 @@ pub struct Config {
     /// Names (DNS or IP) in the hub certificate, for reference.
     #[serde(default)]
     pub server_names: Vec<String>,
+    /// Days answers and journals are kept after a sitting (the school's exam
+    /// regulations decide); `exam-hub retention run` deletes what is older.
+    /// Absent: nothing is ever deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 /// Errors reading the configuration.

@@ -7,6 +7,7 @@ use exam_hub::config::{Config, DEFAULT_LISTEN, ENROL_TOKEN_VALIDITY_MS};
 use exam_hub::db::Db;
 use exam_hub::pki::{self, files, Keys};
 use exam_hub::planning;
+use exam_hub::reports::{self, ReportError};
 use exam_protocol::InstructionKind;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -169,6 +170,25 @@ enum Command {
         #[command(flatten)]
         data: Data,
     },
+    /// Proces-verbaal, results export and invigilators' remarks (docs/proces-verbaal.md).
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Check a sealed report (proces-verbaal) against the hub signing key: exit 0 intact, 1 changed.
+    VerifyPv {
+        /// The report file (HTML or PDF).
+        file: PathBuf,
+        /// Its seal file (FILE.sig).
+        sig: PathBuf,
+        /// The hub's data directory, for its signing key.
+        #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+        data: Option<PathBuf>,
+        /// The hub signing public key (hex), e.g. as the school published it.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Delete answers and journals older than the retention period in hub.toml.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Copy the SQLite database consistently while the hub runs (PostgreSQL: use pg_dump).
     Backup {
         #[command(flatten)]
@@ -204,6 +224,68 @@ enum ImportCommand {
         #[arg(long)]
         content_key_file: Option<PathBuf>,
     },
+    /// Register an instrument's scoring data (`kioskctl instrument render --scoring`), used by `report results`.
+    Scoring {
+        #[command(flatten)]
+        data: Data,
+        /// The scoring JSON file.
+        file: PathBuf,
+        /// Instrument id.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Write the sealed proces-verbaal of a sitting (HTML, PDF and their .sig files).
+    ProcesVerbaal {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// Directory to write into (created when missing; files are never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the results of a sitting: CSV for the student information system, optionally QTI 3 results XML.
+    Results {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// The CSV file to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// Directory for one QTI 3 assessmentResult document per candidate.
+        #[arg(long)]
+        qti: Option<PathBuf>,
+    },
+    /// Add an invigilator's remark to a sitting's proces-verbaal.
+    Remark {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// Who writes it.
+        #[arg(long)]
+        author: String,
+        /// The remark.
+        #[arg(long)]
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Delete what is older than retention-days (hub.toml) and record each deletion.
+    Run {
+        #[command(flatten)]
+        data: Data,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -235,6 +317,10 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
+            // A seal that does not hold is a verification result, not a usage error.
+            if matches!(err.downcast_ref::<ReportError>(), Some(ReportError::Seal(_))) {
+                return std::process::ExitCode::from(1);
+            }
             std::process::ExitCode::from(2)
         }
     }
@@ -252,7 +338,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Init { data, names, school, listen, database } => {
             let summary = pki::init(&data, &names, &school)?;
-            let config = Config { school, listen, database, server_names: names };
+            let config = Config { school, listen, database, server_names: names, retention_days: None };
             pki::write_file(&data.join(files::CONFIG), config.to_file_text().as_bytes(), false)?;
             // Create (and migrate) the database now, so problems show at once.
             Db::connect(&config.database_url(&data)).await.context("cannot create the database")?;
@@ -381,6 +467,53 @@ async fn run(command: Command) -> anyhow::Result<()> {
             for line in admin::list_devices(&data.db().await?).await? {
                 println!("{line}");
             }
+        }
+        Command::Import(ImportCommand::Scoring { data, file, id }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let items = reports::import_scoring(&data.db().await?, &id, &text).await?;
+            println!("instrument {id}: scoring data for {items} items");
+        }
+        Command::Report(ReportCommand::ProcesVerbaal { data, sitting, out }) => {
+            let keys = Keys::load(&data.data)?;
+            for path in reports::write_proces_verbaal(&data.db().await?, &keys, &sitting, &out).await? {
+                println!("{}", path.display());
+            }
+        }
+        Command::Report(ReportCommand::Results { data, sitting, out, qti }) => {
+            let results = reports::write_results(&data.db().await?, &sitting, &out, qti.as_deref()).await?;
+            if !results.scored {
+                eprintln!("note: no scoring data for instrument {}: results say \"ingeleverd\" (exam-hub import scoring)", results.instrument_id);
+            }
+            println!("{}: {} candidates", out.display(), results.rows.len());
+        }
+        Command::Report(ReportCommand::Remark { data, sitting, author, text }) => {
+            let remark = reports::add_remark(&data.db().await?, &sitting, &author, &text).await?;
+            println!("remark {} added", remark.id);
+        }
+        Command::VerifyPv { file, sig, data, key } => {
+            let trusted = match (key, data) {
+                (Some(key), _) => key,
+                (None, Some(dir)) => Keys::load(&dir)?.signing_public_hex.clone(),
+                (None, None) => bail!("give --data or --key"),
+            };
+            let seal = reports::verify_sealed_file(&file, &sig, &trusted)?;
+            println!("{}: seal OK (hub key {}, sha256 {})", file.display(), seal.public_key, seal.sha256);
+        }
+        Command::Retention(RetentionCommand::Run { data }) => {
+            let config = Config::load(&data.data)?;
+            let Some(days) = config.retention_days else {
+                bail!("hub.toml sets no retention-days: nothing is deleted (docs/hub.md, Retention)");
+            };
+            let rule = reports::RetentionRule { days };
+            let done = reports::run_retention(&data.db().await?, rule, exam_hub::now_ms()).await?;
+            println!(
+                "{}: answers of {} sittings ({} saves) and {} journal records of {} devices deleted",
+                rule.describe(),
+                done.answer_sittings,
+                done.answer_rows,
+                done.journal_rows,
+                done.journal_devices
+            );
         }
         Command::Backup { data, out } => {
             let db = data.db().await?;

@@ -20,6 +20,7 @@
 //! # let _ = (html, seal, csv, qti); Ok(()) }
 //! ```
 
+mod files;
 mod html;
 mod pdf;
 mod proces_verbaal;
@@ -31,6 +32,7 @@ pub mod retention;
 pub mod scoring;
 mod seal;
 
+pub use files::{verify_sealed_file, write_proces_verbaal, write_results};
 pub use html::escape as html_escape;
 pub use pdf::Pdf;
 pub use qti_results::{result_file_name, xml_escape, QTI_RESULT_NAMESPACE};
@@ -53,6 +55,12 @@ pub enum ReportError {
     /// Input refused, with the reason.
     #[error("{0}")]
     Invalid(String),
+    /// A file could not be read or written.
+    #[error("{0}")]
+    Io(String),
+    /// A seal does not hold (the file changed, or another key sealed it).
+    #[error("seal: {0}")]
+    Seal(#[from] SealError),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
