@@ -3,6 +3,8 @@ pub mod location;
 pub mod clipboard;
 pub mod environment;
 pub mod guard;
+#[cfg(target_os = "linux")]
+pub mod helper;
 pub mod hub;
 pub mod session;
 pub mod instrument;

@@ -17,10 +17,12 @@ pub(super) fn cpuinfo_has_hypervisor(cpuinfo: &str) -> bool {
 }
 
 pub(super) fn gather() -> EnvironmentFacts {
-    let dmi = ["sys_vendor", "product_name", "board_vendor", "bios_vendor"]
-        .iter()
-        .filter_map(|f| read_trimmed(Path::new("/sys/class/dmi/id").join(f)))
-        .collect();
+    const DMI: [&str; 4] = ["sys_vendor", "product_name", "board_vendor", "bios_vendor"];
+    // Not root (the installed kiosk): the privileged helper reads DMI.
+    let dmi = match crate::helper::Helper::detect().and_then(|helper| helper.read_dmi().ok()) {
+        Some(fields) => DMI.iter().filter_map(|f| fields.get(*f).cloned()).filter(|v| !v.is_empty()).collect(),
+        None => DMI.iter().filter_map(|f| read_trimmed(Path::new("/sys/class/dmi/id").join(f))).collect(),
+    };
     let cpu_hypervisor_flag = std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| cpuinfo_has_hypervisor(&c));
     let mut physical_macs = Vec::new();
     if let Ok(entries) = std::fs::read_dir("/sys/class/net") {
