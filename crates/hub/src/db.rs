@@ -14,6 +14,7 @@ use std::time::Duration;
 /// The migrations, in order: (version, name, SQL).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (10, "console", include_str!("../migrations/0010_console.sql")),
     (20, "reports", include_str!("../migrations/0020_reports.sql")),
 ];
 /// Separator between statements in a migration file.

@@ -15,6 +15,7 @@ pub mod admin;
 pub mod answers_api;
 pub mod api;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod instructions;

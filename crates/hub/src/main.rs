@@ -3,6 +3,7 @@
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use exam_hub::admin::{self, Target};
+use exam_hub::console;
 use exam_hub::config::{Config, DEFAULT_LISTEN, ENROL_TOKEN_VALIDITY_MS};
 use exam_hub::db::Db;
 use exam_hub::pki::{self, files, Keys};
@@ -170,6 +171,23 @@ enum Command {
         #[command(flatten)]
         data: Data,
     },
+    /// Invigilator console accounts (docs/console.md).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Create (or replace) a room's BYOD room-code secret; prints it in base32 for the policy.
+    RoomCode {
+        #[command(flatten)]
+        data: Data,
+        /// The room.
+        #[arg(long)]
+        room: String,
+        /// Seconds per code.
+        #[arg(long, default_value_t = 30)]
+        step: u32,
+        /// Digits per code.
+        #[arg(long, default_value_t = 6)]
+        digits: u8,
+    },
     /// Proces-verbaal, results export and invigilators' remarks (docs/proces-verbaal.md).
     #[command(subcommand)]
     Report(ReportCommand),
@@ -286,6 +304,54 @@ enum RetentionCommand {
         #[command(flatten)]
         data: Data,
     },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account, or replace its password, name, role and rooms. The password is read from standard input.
+    Add {
+        #[command(flatten)]
+        data: Data,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Full name, shown in the console and the proces-verbaal.
+        #[arg(long)]
+        name: String,
+        /// invigilator (of --room) or admin (every room).
+        #[arg(long, value_enum)]
+        role: ConsoleRole,
+        /// A room the invigilator runs (repeatable).
+        #[arg(long = "room")]
+        rooms: Vec<String>,
+    },
+    /// Lift a lock-out after wrong passwords.
+    Unlock {
+        #[command(flatten)]
+        data: Data,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        #[command(flatten)]
+        data: Data,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConsoleRole {
+    Invigilator,
+    Admin,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -519,6 +585,35 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let db = data.db().await?;
             admin::backup_sqlite(&db, &out).await?;
             println!("backup written to {}", out.display());
+        }
+        Command::Account(AccountCommand::Add { data, username, name, role, rooms }) => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let role = match role {
+                ConsoleRole::Invigilator => console::accounts::Role::Invigilator,
+                ConsoleRole::Admin => console::accounts::Role::Admin,
+            };
+            console::accounts::add(&data.db().await?, &username, &name, role, &rooms, password).await?;
+            println!("account {username} saved");
+        }
+        Command::Account(AccountCommand::Unlock { data, username }) => {
+            console::accounts::unlock(&data.db().await?, &username).await?;
+            println!("account {username} unlocked");
+        }
+        Command::Account(AccountCommand::Disable { data, username }) => {
+            console::accounts::disable(&data.db().await?, &username).await?;
+            println!("account {username} disabled");
+        }
+        Command::Account(AccountCommand::List { data }) => {
+            for line in console::accounts::list(&data.db().await?).await? {
+                println!("{line}");
+            }
+        }
+        Command::RoomCode { data, room, step, digits } => {
+            let secret = console::room::create_room_secret(&data.db().await?, &room, step, digits).await?;
+            println!("{secret}");
+            eprintln!("room {room}: put this base32 secret in the policy's room-code secret file (algorithm sha1, step {step} s, {digits} digits)");
         }
         Command::Alarms { data } => {
             for line in admin::list_alarms(&data.db().await?).await? {

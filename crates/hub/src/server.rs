@@ -87,6 +87,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/heartbeat", post(api::heartbeat).layer(json_limit))
         .route("/api/v1/instructions", get(api::instructions))
         .route("/api/v1/instructions/ack", post(api::instruction_ack).layer(json_limit))
+        .merge(crate::console::router(hub.clone()))
         .fallback(api::not_found)
         .with_state(hub)
 }

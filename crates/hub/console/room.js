@@ -1,0 +1,316 @@
+import { api, signedIn, el } from "/console/common.js";
+import { STATE_LABELS, applyPatch, formatAgo, formatClock, timeLeft } from "/console/view.js";
+
+const room = new URLSearchParams(window.location.search).get("room") || "";
+document.getElementById("room-title").textContent = `Lokaal ${room}`;
+document.title = `Lokaal ${room} – Examenconsole`;
+
+const rows = new Map(); // seat key -> <tr>
+let view = null;
+let clockOffset = 0; // hub clock minus browser clock
+const now = () => Date.now() + clockOffset;
+
+const status = document.getElementById("status");
+const notice = document.getElementById("notice");
+function announce(text) {
+  notice.hidden = true;
+  status.textContent = text;
+}
+function warn(text) {
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+// ---- seats -------------------------------------------------------------
+
+function seatRow(seat) {
+  const tr = el("tr", undefined, { "data-seat": seat.key });
+  const name = el("th", undefined, { scope: "row" });
+  name.append(el("span", seat.name, { class: "name" }), el("span", ` ${seat.student_number}`, { class: "number" }));
+  tr.append(name);
+  for (const cls of ["state", "left", "beat", "pc", "events"]) tr.append(el("td", "", { class: cls }));
+  const actions = el("td", undefined, { class: "act" });
+  const button = el("button", "Acties", { type: "button", class: "seat-actions", "aria-label": `Acties voor ${seat.name}` });
+  button.addEventListener("click", () => openSeat(tr.dataset.seat, button));
+  actions.append(button);
+  tr.append(actions);
+  return tr;
+}
+
+function updateRow(tr, seat) {
+  tr.dataset.state = seat.state;
+  tr.dataset.version = String(seat.version);
+  const stateCell = tr.querySelector(".state");
+  const badges = [STATE_LABELS[seat.state] || seat.state];
+  if (seat.paused) badges.push("gepauzeerd");
+  if (seat.login_locked) badges.push("inlogblokkade");
+  if (seat.moving_to) badges.push("wordt verplaatst");
+  stateCell.replaceChildren(el("span", badges[0], { class: `badge ${seat.state}` }));
+  for (const extra of badges.slice(1)) stateCell.append(" ", el("span", extra, { class: "badge extra" }));
+  tr.querySelector(".pc").textContent = seat.hostname || (seat.device_id ? seat.device_id.slice(0, 8) : "–");
+  const events = tr.querySelector(".events");
+  events.replaceChildren();
+  if (seat.events.length) {
+    const list = el("ul", undefined, { class: "events" });
+    for (const e of seat.events) list.append(el("li", `${formatClock(e.time_ms)} ${e.text}`));
+    events.append(list);
+  } else {
+    events.textContent = "–";
+  }
+  tick(tr, seat);
+}
+
+function tick(tr, seat) {
+  tr.querySelector(".left").textContent = timeLeft(seat, now());
+  tr.querySelector(".beat").textContent = formatAgo(seat.last_heartbeat_ms, now());
+}
+
+function renderSeats() {
+  const body = document.getElementById("seat-rows");
+  const keys = new Set(view.seats.map((s) => s.key));
+  for (const [key, tr] of rows) {
+    if (!keys.has(key)) {
+      tr.remove();
+      rows.delete(key);
+    }
+  }
+  for (const seat of view.seats) {
+    let tr = rows.get(seat.key);
+    if (!tr) {
+      tr = seatRow(seat);
+      rows.set(seat.key, tr);
+      body.append(tr);
+    }
+    if (tr.dataset.json !== JSON.stringify(seat)) {
+      tr.dataset.json = JSON.stringify(seat);
+      updateRow(tr, seat);
+    }
+  }
+}
+
+// ---- sittings and room code --------------------------------------------
+
+function renderSittings() {
+  const box = document.getElementById("sittings");
+  box.replaceChildren();
+  if (!view.sittings.length) box.append(el("p", "Vandaag geen zittingen in dit lokaal."));
+  for (const s of view.sittings) {
+    const part = el("section", undefined, { class: "sitting", "data-sitting": s.sitting_id, "aria-labelledby": `sitting-${s.sitting_id}` });
+    part.append(el("h3", `${s.exam} (${s.sitting_id})`, { id: `sitting-${s.sitting_id}` }));
+    let state = s.started ? "Gestart" : `Start om ${formatClock(s.start_ms)}`;
+    if (s.paused) state = "Gepauzeerd";
+    if (s.ended_ms) state = `Beëindigd om ${formatClock(s.ended_ms)}`;
+    part.append(el("p", `${state} · ${s.duration_minutes} minuten`, { class: "sitting-state" }));
+    const buttons = el("div", undefined, { class: "buttons" });
+    const add = (action, label) => {
+      const b = el("button", label, { type: "button", "data-action": action, "data-sitting": s.sitting_id });
+      b.addEventListener("click", () => confirmAction({ action, sitting_id: s.sitting_id, version: s.version, label: `${label}: ${s.exam}` }, b));
+      buttons.append(b);
+    };
+    if (!s.ended_ms) {
+      if (!s.started) add("start", "Gezamenlijk starten");
+      if (s.started && !s.paused) add("pause_all", "Alles pauzeren");
+      if (s.paused) add("resume_all", "Alles hervatten");
+      add("end_all", "Beëindigen voor iedereen");
+    }
+    part.append(buttons);
+    const downloads = el("p", undefined, { class: "downloads" });
+    const base = `/console/api/sittings/${encodeURIComponent(s.sitting_id)}`;
+    downloads.append(
+      el("a", "Proces-verbaal (HTML)", { href: `${base}/proces-verbaal.html`, download: "", "data-download": "pv-html" }), " ",
+      el("a", "Proces-verbaal (PDF)", { href: `${base}/proces-verbaal.pdf`, download: "", "data-download": "pv-pdf" }), " ",
+      el("a", "Resultaten (CSV)", { href: `${base}/results.csv`, download: "", "data-download": "csv" }),
+    );
+    part.append(downloads);
+    const form = el("form", undefined, { class: "remark" });
+    const id = `remark-${s.sitting_id}`;
+    form.append(el("label", "Opmerking voor het proces-verbaal", { for: id }), el("textarea", undefined, { id, rows: "2", maxlength: "4000" }));
+    const save = el("button", "Opmerking opslaan", { type: "submit" });
+    form.append(save);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = form.querySelector("textarea").value;
+      try {
+        await api(`/sittings/${encodeURIComponent(s.sitting_id)}/remarks`, { method: "POST", body: { text } });
+        form.querySelector("textarea").value = "";
+        announce("Opmerking opgeslagen.");
+      } catch (e) {
+        warn(e.message);
+      }
+    });
+    part.append(form);
+    box.append(part);
+  }
+}
+
+function renderCode() {
+  const panel = document.getElementById("room-code-panel");
+  panel.hidden = !view.room_code;
+  if (view.room_code) {
+    document.getElementById("room-code").textContent = view.room_code.code;
+    document.getElementById("room-code-left").textContent = String(Math.max(0, Math.ceil((view.room_code.valid_until_ms - now()) / 1000)));
+  }
+}
+
+function render(full) {
+  clockOffset = view.server_now_ms - Date.now();
+  if (full.sittings) renderSittings();
+  renderCode();
+  renderSeats();
+}
+
+// ---- actions -------------------------------------------------------------
+
+const dialog = document.getElementById("seat-dialog");
+const confirmForm = document.getElementById("confirm-form");
+let pending = null;
+let returnFocus = null;
+
+const SEAT_ACTIONS = [
+  ["unlock", "Ontgrendelen"],
+  ["add_time", "Extra tijd"],
+  ["pause", "Pauzeren"],
+  ["resume", "Hervatten"],
+  ["move", "Naar andere pc"],
+  ["end", "Examen beëindigen"],
+  ["reset_lockout", "Inlogblokkade opheffen"],
+  ["reprint_code", "Nieuwe toegangscode"],
+  ["lock", "Vergrendelen"],
+];
+
+function openSeat(key, opener) {
+  const seat = view.seats.find((s) => s.key === key);
+  if (!seat) return;
+  returnFocus = opener;
+  document.getElementById("seat-dialog-title").textContent = `${seat.name} (${seat.student_number})`;
+  const box = document.getElementById("seat-actions");
+  box.replaceChildren();
+  box.hidden = false;
+  confirmForm.hidden = true;
+  document.getElementById("code-result").hidden = true;
+  for (const [action, label] of SEAT_ACTIONS) {
+    const b = el("button", label, { type: "button", "data-action": action });
+    b.addEventListener("click", () => showConfirm({ action, sitting_id: seat.sitting_id, student_number: seat.student_number, version: seat.version, label: `${label}: ${seat.name}` }));
+    box.append(b);
+  }
+  if (!dialog.open) dialog.showModal();
+  box.querySelector("button").focus();
+}
+
+function confirmAction(request, opener) {
+  returnFocus = opener;
+  document.getElementById("seat-dialog-title").textContent = request.label;
+  document.getElementById("seat-actions").hidden = true;
+  document.getElementById("code-result").hidden = true;
+  showConfirm(request);
+  if (!dialog.open) dialog.showModal();
+  document.getElementById("confirm-reason").focus();
+}
+
+function showConfirm(request) {
+  pending = request;
+  document.getElementById("seat-actions").hidden = true;
+  confirmForm.hidden = false;
+  document.getElementById("confirm-question").textContent = `${request.label}. Weet u het zeker?`;
+  document.getElementById("confirm-minutes-field").hidden = request.action !== "add_time";
+  document.getElementById("confirm-kind-field").hidden = request.action !== "add_time";
+  const deviceField = document.getElementById("confirm-device-field");
+  deviceField.hidden = request.action !== "move";
+  if (request.action === "move") {
+    const select = document.getElementById("confirm-device");
+    select.replaceChildren();
+    for (const d of view.devices.filter((d) => !d.in_use)) {
+      select.append(el("option", `${d.hostname || d.device_id.slice(0, 8)}${d.online ? "" : " (offline)"}`, { value: d.device_id }));
+    }
+  }
+  const reasonOptional = ["start", "resume", "resume_all"].includes(request.action);
+  document.getElementById("confirm-reason-field").querySelector("label").textContent =
+    reasonOptional ? "Reden (optioneel)" : "Reden (komt in het proces-verbaal)";
+  document.getElementById("confirm-reason").value = "";
+  document.getElementById("confirm-error").hidden = true;
+  document.getElementById("confirm-reason").focus();
+}
+
+function closeDialog() {
+  dialog.close();
+  pending = null;
+  if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
+}
+
+document.getElementById("confirm-cancel").addEventListener("click", closeDialog);
+document.getElementById("seat-dialog-close").addEventListener("click", closeDialog);
+document.getElementById("code-print").addEventListener("click", () => window.print());
+
+document.getElementById("confirm-ok").addEventListener("click", async () => {
+  if (!pending) return;
+  const body = { action: pending.action, sitting_id: pending.sitting_id, version: pending.version };
+  if (pending.student_number) body.student_number = pending.student_number;
+  let reason = document.getElementById("confirm-reason").value.trim();
+  if (pending.action === "add_time") {
+    body.minutes = Number(document.getElementById("confirm-minutes").value);
+    reason = `${document.getElementById("confirm-kind").value}: ${reason}`;
+  }
+  if (pending.action === "move") body.to_device = document.getElementById("confirm-device").value;
+  body.reason = reason;
+  const error = document.getElementById("confirm-error");
+  try {
+    const result = await api(`/rooms/${encodeURIComponent(room)}/actions`, { method: "POST", body });
+    announce(result.message);
+    if (result.access_code) {
+      confirmForm.hidden = true;
+      document.getElementById("code-student").textContent = pending.label.split(": ").slice(1).join(": ");
+      document.getElementById("code-value").textContent = result.access_code;
+      document.getElementById("code-result").hidden = false;
+      document.getElementById("code-print").focus();
+      pending = null;
+    } else {
+      closeDialog();
+    }
+  } catch (e) {
+    if (e.code === "conflict" || e.code === "sitting_finished") {
+      closeDialog();
+      warn(e.message);
+    } else {
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  }
+});
+
+// ---- live ------------------------------------------------------------------
+
+function connect() {
+  const connection = document.getElementById("connection");
+  const source = new EventSource(`/console/api/rooms/${encodeURIComponent(room)}/events`);
+  source.addEventListener("snapshot", (event) => {
+    view = JSON.parse(event.data);
+    connection.textContent = "Live verbonden";
+    connection.dataset.live = "true";
+    render({ sittings: true });
+  });
+  source.addEventListener("patch", (event) => {
+    if (!view) return;
+    const patch = JSON.parse(event.data);
+    view = applyPatch(view, patch);
+    render({ sittings: patch.sittings !== undefined });
+  });
+  source.addEventListener("signed_out", () => {
+    source.close();
+    window.location.assign("/console/");
+  });
+  source.onerror = () => {
+    connection.textContent = "Verbinding verbroken – opnieuw verbinden…";
+    connection.dataset.live = "false";
+  };
+}
+
+await signedIn();
+connect();
+setInterval(() => {
+  if (!view) return;
+  renderCode();
+  for (const seat of view.seats) {
+    const tr = rows.get(seat.key);
+    if (tr) tick(tr, seat);
+  }
+}, 1000);

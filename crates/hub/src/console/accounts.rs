@@ -1,0 +1,256 @@
+//! Console accounts: one per person, with a role (invigilator of rooms, or
+//! exam administrator), a slow password hash and a lock-out after repeated
+//! wrong passwords.
+
+use super::password;
+use super::ConsoleError;
+use crate::db::Db;
+use sqlx::Row as _;
+
+/// Wrong passwords in a row before an account is locked.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a locked account stays locked (unless an administrator unlocks it).
+pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// Longest user name.
+pub const MAX_USERNAME_LEN: usize = 64;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the rooms listed for the account.
+    Invigilator,
+    /// Exam administrator: every room, and the reports.
+    Admin,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Invigilator => "invigilator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "invigilator" => Some(Role::Invigilator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A console account (without its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    /// Login name.
+    pub username: String,
+    /// Name shown in the console and written into the hub's journal.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Rooms an invigilator may act on (empty for administrators: all rooms).
+    pub rooms: Vec<String>,
+}
+
+impl Account {
+    /// Whether the account may see and act on `room`.
+    pub fn may_act_in(&self, room: &str) -> bool {
+        self.role == Role::Admin || self.rooms.iter().any(|r| r == room)
+    }
+}
+
+/// A user name: 1–64 characters of `[A-Za-z0-9._@-]`.
+pub fn check_username(username: &str) -> Result<(), ConsoleError> {
+    let ok = !username.is_empty()
+        && username.len() <= MAX_USERNAME_LEN
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConsoleError::Invalid(format!("a user name is 1 to {MAX_USERNAME_LEN} characters of A-Z a-z 0-9 . _ @ -")))
+    }
+}
+
+/// Creates an account, or replaces the password, name, role and rooms of an
+/// existing one (and lifts its lock-out).
+pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms: &[String], password: &str) -> Result<(), ConsoleError> {
+    check_username(username)?;
+    super::check_text("name", display_name, 100)?;
+    for room in rooms {
+        super::check_text("room", room, crate::config::MAX_FIELD_LEN)?;
+    }
+    if role == Role::Invigilator && rooms.is_empty() {
+        return Err(ConsoleError::Invalid("an invigilator needs at least one --room".into()));
+    }
+    let hash = password::hash(password).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO console_accounts (username, display_name, role, password_hash, created_ms, failures) VALUES ($1, $2, $3, $4, $5, 0) \
+         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, \
+         password_hash = excluded.password_hash, failures = 0, locked_until_ms = NULL, disabled_ms = NULL",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(role.as_str())
+    .bind(hash)
+    .bind(crate::now_ms())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM console_account_rooms WHERE username = $1").bind(username).execute(&mut *tx).await?;
+    for room in rooms {
+        sqlx::query("INSERT INTO console_account_rooms (username, room) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(username)
+            .bind(room)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // A changed password or role ends the account's sessions.
+    sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE username = $2 AND revoked_ms IS NULL")
+        .bind(crate::now_ms())
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Lifts a lock-out after wrong passwords.
+pub async fn unlock(db: &Db, username: &str) -> Result<(), ConsoleError> {
+    let r = sqlx::query("UPDATE console_accounts SET failures = 0, locked_until_ms = NULL WHERE username = $1")
+        .bind(username)
+        .execute(&db.pool)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(ConsoleError::NotFound(format!("no account {username}")));
+    }
+    Ok(())
+}
+
+/// Disables an account and ends its sessions.
+pub async fn disable(db: &Db, username: &str) -> Result<(), ConsoleError> {
+    let now = crate::now_ms();
+    let mut tx = db.begin_write().await?;
+    let r = sqlx::query("UPDATE console_accounts SET disabled_ms = $1 WHERE username = $2").bind(now).bind(username).execute(&mut *tx).await?;
+    if r.rows_affected() == 0 {
+        return Err(ConsoleError::NotFound(format!("no account {username}")));
+    }
+    sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE username = $2 AND revoked_ms IS NULL")
+        .bind(now)
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Loads an enabled account.
+pub async fn load(db: &Db, username: &str) -> Result<Option<Account>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT display_name, role FROM console_accounts WHERE username = $1 AND disabled_ms IS NULL")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&row.try_get::<String, _>("role")?) else { return Ok(None) };
+    let rooms = sqlx::query("SELECT room FROM console_account_rooms WHERE username = $1 ORDER BY room")
+        .bind(username)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("room"))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(Account { username: username.to_string(), display_name: row.try_get("display_name")?, role, rooms }))
+}
+
+/// One line per account: user name, role, rooms, state.
+pub async fn list(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT username FROM console_accounts ORDER BY username").fetch_all(&db.pool).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let username: String = row.try_get("username")?;
+        let state = sqlx::query("SELECT disabled_ms, locked_until_ms FROM console_accounts WHERE username = $1")
+            .bind(&username)
+            .fetch_one(&db.pool)
+            .await?;
+        let disabled = state.try_get::<Option<i64>, _>("disabled_ms")?.is_some();
+        let locked = state.try_get::<Option<i64>, _>("locked_until_ms")?.is_some_and(|t| t > crate::now_ms());
+        match load(db, &username).await? {
+            Some(a) => out.push(format!(
+                "{}  role={}  name={}  rooms={}{}",
+                a.username,
+                a.role.as_str(),
+                a.display_name,
+                if a.role == Role::Admin { "*".to_string() } else { a.rooms.join(",") },
+                if locked { "  LOCKED" } else { "" }
+            )),
+            None => out.push(format!("{username}  {}", if disabled { "DISABLED" } else { "INVALID ROLE" })),
+        }
+    }
+    Ok(out)
+}
+
+/// The outcome of a password check.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// The password is right.
+    Ok(Account),
+    /// Wrong user name or password (which of the two is not revealed).
+    Wrong,
+    /// The account is locked until this time (unix ms).
+    Locked(i64),
+}
+
+/// Checks a password, counting failures and locking the account after
+/// [`MAX_FAILURES`]. Unknown user names cost the same time as known ones.
+pub async fn check_password(db: &Db, username: &str, password: &str) -> Result<LoginOutcome, sqlx::Error> {
+    let now = crate::now_ms();
+    let row = sqlx::query("SELECT password_hash, locked_until_ms FROM console_accounts WHERE username = $1 AND disabled_ms IS NULL")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else {
+        let password = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || password::verify_nothing(&password)).await;
+        return Ok(LoginOutcome::Wrong);
+    };
+    if let Some(until) = row.try_get::<Option<i64>, _>("locked_until_ms")?.filter(|t| *t > now) {
+        return Ok(LoginOutcome::Locked(until));
+    }
+    let stored: String = row.try_get("password_hash")?;
+    let password = password.to_string();
+    // PBKDF2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored)).await.unwrap_or(false);
+    if matches {
+        sqlx::query("UPDATE console_accounts SET failures = 0, locked_until_ms = NULL WHERE username = $1")
+            .bind(username)
+            .execute(&db.pool)
+            .await?;
+        return Ok(match load(db, username).await? {
+            Some(account) => LoginOutcome::Ok(account),
+            None => LoginOutcome::Wrong,
+        });
+    }
+    sqlx::query(
+        "UPDATE console_accounts SET failures = failures + 1, \
+         locked_until_ms = CASE WHEN failures + 1 >= $1 THEN $2 ELSE locked_until_ms END WHERE username = $3",
+    )
+    .bind(MAX_FAILURES)
+    .bind(now + LOCKOUT_MS)
+    .bind(username)
+    .execute(&db.pool)
+    .await?;
+    let locked: Option<i64> = sqlx::query("SELECT locked_until_ms FROM console_accounts WHERE username = $1")
+        .bind(username)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("locked_until_ms")?;
+    Ok(match locked.filter(|t| *t > now) {
+        Some(until) => LoginOutcome::Locked(until),
+        None => LoginOutcome::Wrong,
+    })
+}

@@ -1,0 +1,548 @@
+//! Invigilator actions. Each one is checked (room, sitting not finished,
+//! the version the page saw), journalled on the hub with who and why in the
+//! same transaction as its effect, and then delivered to the kiosks through
+//! the instruction channel ([`crate::instructions`]).
+
+use super::auth::ConsoleUser;
+use super::{Console, ConsoleError};
+use crate::db::{Db, WriteTx};
+use exam_protocol::InstructionKind;
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+use std::sync::Arc;
+
+/// Longest reason or remark text.
+pub const MAX_REASON_LEN: usize = 500;
+/// Most minutes one add-time action gives.
+pub const MAX_ADDED_MINUTES: u32 = 240;
+
+/// What an invigilator does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Start the sitting for everyone now ("gezamenlijke start").
+    Start,
+    /// Pause every seat of the sitting (time stops).
+    PauseAll,
+    /// Resume every paused seat of the sitting.
+    ResumeAll,
+    /// End the sitting for everyone.
+    EndAll,
+    /// Unlock one student's PC.
+    Unlock,
+    /// Lock one student's PC.
+    Lock,
+    /// Give one student extra time.
+    AddTime,
+    /// Pause one student (time stops).
+    Pause,
+    /// Resume one paused student.
+    Resume,
+    /// End one student's exam.
+    End,
+    /// Authorise moving one student to another PC.
+    Move,
+    /// Clear one student's login lock-out.
+    ResetLockout,
+    /// Issue a new access code for one student (the old one stops working).
+    ReprintCode,
+}
+
+impl Action {
+    /// The action's name in the hub's journal.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::PauseAll => "pause_all",
+            Action::ResumeAll => "resume_all",
+            Action::EndAll => "end_all",
+            Action::Unlock => "unlock",
+            Action::Lock => "lock",
+            Action::AddTime => "add_time",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+            Action::End => "end",
+            Action::Move => "move",
+            Action::ResetLockout => "reset_lockout",
+            Action::ReprintCode => "reprint_code",
+        }
+    }
+
+    fn is_room_wide(self) -> bool {
+        matches!(self, Action::Start | Action::PauseAll | Action::ResumeAll | Action::EndAll)
+    }
+
+    /// Starting and resuming need no reason; everything else does.
+    fn needs_reason(self) -> bool {
+        !matches!(self, Action::Start | Action::Resume | Action::ResumeAll)
+    }
+}
+
+/// `POST /console/api/rooms/{room}/actions` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// What to do.
+    pub action: Action,
+    /// The sitting.
+    pub sitting_id: String,
+    /// The student (for actions on one seat).
+    #[serde(default)]
+    pub student_number: Option<String>,
+    /// The version of the seat (or, for room-wide actions, the sitting) the page showed.
+    pub version: i64,
+    /// Why (journalled; shown on the kiosk for instructions).
+    #[serde(default)]
+    pub reason: String,
+    /// Minutes, for `add_time`.
+    #[serde(default)]
+    pub minutes: Option<u32>,
+    /// The PC to move to, for `move`.
+    #[serde(default)]
+    pub to_device: Option<String>,
+}
+
+/// The answer to an action.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionResult {
+    /// What happened, in Dutch, for the page to announce.
+    pub message: String,
+    /// The new version of the seat or sitting.
+    pub version: i64,
+    /// A new access code (`reprint_code` only; shown once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_code: Option<String>,
+    /// Instructions sent to kiosks.
+    pub instructions: usize,
+}
+
+struct Sitting {
+    start_ms: i64,
+    started_ms: Option<i64>,
+}
+
+/// A seat's current PC: the newest session that was not revoked.
+pub async fn current_device(db: &Db, sitting: &str, student: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("device_id"))
+        .transpose()
+}
+
+/// The move of a student to `device` authorised from the console, if any
+/// (the answer hand-over to the new PC checks this).
+pub async fn authorised_move(db: &Db, sitting: &str, student: &str, device: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT move_id FROM console_moves WHERE sitting_id = $1 AND student_number = $2 AND to_device = $3 ORDER BY authorised_ms DESC")
+        .bind(sitting)
+        .bind(student)
+        .bind(device)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("move_id"))
+        .transpose()
+}
+
+fn hhmm(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[hour]:[minute]:[second] UTC")).ok())
+        .unwrap_or_default()
+}
+
+/// Who last acted on a seat (or, with no student, the sitting), for the
+/// message to the invigilator who lost a race.
+async fn last_actor(db: &Db, sitting: &str, student: Option<&str>) -> Result<String, sqlx::Error> {
+    let row = match student {
+        Some(s) => sqlx::query(
+            "SELECT display_name, action, at_ms FROM console_actions WHERE sitting_id = $1 AND (student_number = $2 OR student_number IS NULL) ORDER BY at_ms DESC",
+        )
+        .bind(sitting)
+        .bind(s)
+        .fetch_optional(&db.pool)
+        .await?,
+        None => sqlx::query("SELECT display_name, action, at_ms FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms DESC")
+            .bind(sitting)
+            .fetch_optional(&db.pool)
+            .await?,
+    };
+    Ok(match row {
+        Some(r) => format!(
+            "{} deed intussen '{}' om {}",
+            r.try_get::<String, _>("display_name")?,
+            r.try_get::<String, _>("action")?,
+            hhmm(r.try_get("at_ms")?)
+        ),
+        None => "iemand anders heeft dit intussen gewijzigd".into(),
+    })
+}
+
+/// Raises a seat's version from `expected`; a conflict when the page was stale.
+async fn bump_seat(tx: &mut WriteTx, sitting: &str, student: &str, expected: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING")
+        .bind(sitting)
+        .bind(student)
+        .execute(&mut **tx)
+        .await?;
+    let r = sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1 AND student_number = $2 AND version = $3")
+        .bind(sitting)
+        .bind(student)
+        .bind(expected)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Raises a sitting's version from `expected`; a conflict when the page was stale.
+async fn bump_sitting(tx: &mut WriteTx, sitting: &str, expected: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("INSERT INTO console_sittings (sitting_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING").bind(sitting).execute(&mut **tx).await?;
+    let r = sqlx::query("UPDATE console_sittings SET version = version + 1 WHERE sitting_id = $1 AND version = $2")
+        .bind(sitting)
+        .bind(expected)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Appends to the hub's journal of console actions.
+#[allow(clippy::too_many_arguments)]
+async fn journal(
+    tx: &mut WriteTx,
+    user: &ConsoleUser,
+    room: &str,
+    sitting: &str,
+    student: Option<&str>,
+    action: &str,
+    reason: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(crate::random_id())
+    .bind(crate::now_ms())
+    .bind(&user.account.username)
+    .bind(&user.account.display_name)
+    .bind(room)
+    .bind(sitting)
+    .bind(student)
+    .bind(action)
+    .bind(reason)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Loads the sitting, refusing one of another room or one already ended.
+async fn load_sitting(db: &Db, room: &str, sitting: &str) -> Result<Sitting, ConsoleError> {
+    let row = sqlx::query("SELECT room, start_ms, started_ms FROM sittings WHERE sitting_id = $1")
+        .bind(sitting)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("zitting {sitting} bestaat niet")))?;
+    if row.try_get::<String, _>("room")? != room {
+        return Err(ConsoleError::WrongRoom);
+    }
+    if let Some(r) = sqlx::query("SELECT ended_ms, ended_by FROM console_sittings WHERE sitting_id = $1 AND ended_ms IS NOT NULL")
+        .bind(sitting)
+        .fetch_optional(&db.pool)
+        .await?
+    {
+        return Err(ConsoleError::Finished(format!(
+            "Zitting {sitting} is al beëindigd door {} om {}. Vernieuw de pagina; er kan niets meer aan veranderd worden.",
+            r.try_get::<Option<String>, _>("ended_by")?.unwrap_or_default(),
+            hhmm(r.try_get("ended_ms")?)
+        )));
+    }
+    Ok(Sitting { start_ms: row.try_get("start_ms")?, started_ms: row.try_get("started_ms")? })
+}
+
+/// `POST /console/api/rooms/{room}/actions`.
+pub async fn act(
+    axum::extract::State(console): axum::extract::State<Arc<Console>>,
+    axum::extract::Path(room): axum::extract::Path<String>,
+    user: ConsoleUser,
+    super::Body(req): super::Body<ActionRequest>,
+) -> Result<axum::Json<ActionResult>, ConsoleError> {
+    if !user.account.may_act_in(&room) {
+        return Err(ConsoleError::WrongRoom);
+    }
+    let reason = req.reason.trim().to_string();
+    if req.action.needs_reason() || !reason.is_empty() {
+        super::check_text("reden", &reason, MAX_REASON_LEN)?;
+    }
+    let db = &console.hub.db;
+    let sitting = load_sitting(db, &room, &req.sitting_id).await?;
+    let result = if req.action.is_room_wide() {
+        room_wide(&console, &user, &room, &sitting, &req, &reason).await?
+    } else {
+        let student = req.student_number.as_deref().ok_or_else(|| ConsoleError::Invalid("student_number ontbreekt".into()))?;
+        seat(&console, &user, &room, &req, student, &reason).await?
+    };
+    tracing::info!(username = %user.account.username, room = %room, sitting = %req.sitting_id, action = req.action.name(), "console action");
+    Ok(axum::Json(result))
+}
+
+async fn seat(
+    console: &Console,
+    user: &ConsoleUser,
+    room: &str,
+    req: &ActionRequest,
+    student: &str,
+    reason: &str,
+) -> Result<ActionResult, ConsoleError> {
+    let db = &console.hub.db;
+    let sitting_id = req.sitting_id.as_str();
+    let candidate = sqlx::query(
+        "SELECT st.name, cs.paused_ms, cs.ended_ms FROM candidates c JOIN students st ON st.student_number = c.student_number \
+         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
+         WHERE c.sitting_id = $1 AND c.student_number = $2",
+    )
+    .bind(sitting_id)
+    .bind(student)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| ConsoleError::NotFound(format!("student {student} staat niet in zitting {sitting_id}")))?;
+    let name: String = candidate.try_get("name")?;
+    let paused_ms: Option<i64> = candidate.try_get("paused_ms")?;
+    if candidate.try_get::<Option<i64>, _>("ended_ms")?.is_some() && !matches!(req.action, Action::ReprintCode) {
+        return Err(ConsoleError::Finished(format!("Het examen van {name} is al beëindigd. Vernieuw de pagina.")));
+    }
+    let device = current_device(db, sitting_id, student).await?;
+    let needs_device = matches!(req.action, Action::Unlock | Action::Lock | Action::Pause | Action::Resume | Action::Move);
+    if needs_device && device.is_none() {
+        return Err(ConsoleError::Conflict(format!("{name} is nog niet ingelogd op een pc."), None));
+    }
+    let now = crate::now_ms();
+    let by = user.account.display_name.clone();
+    let mut kind: Option<InstructionKind> = None;
+    let mut detail = String::new();
+    let mut instruction_reason = reason.to_string();
+    let mut to_device: Option<String> = None;
+    match req.action {
+        Action::Unlock => kind = Some(InstructionKind::Unlock),
+        Action::Lock => kind = Some(InstructionKind::Lock),
+        Action::AddTime => {
+            let minutes = req.minutes.filter(|m| (1..=MAX_ADDED_MINUTES).contains(m)).ok_or_else(|| {
+                ConsoleError::Invalid(format!("extra tijd is 1 tot {MAX_ADDED_MINUTES} minuten"))
+            })?;
+            kind = Some(InstructionKind::AddTime { minutes });
+            detail = format!("{minutes} min");
+        }
+        Action::Pause if paused_ms.is_some() => return Err(ConsoleError::Invalid(format!("{name} is al gepauzeerd"))),
+        Action::Pause => kind = Some(InstructionKind::Pause),
+        Action::Resume if paused_ms.is_none() => return Err(ConsoleError::Invalid(format!("{name} is niet gepauzeerd"))),
+        Action::Resume => kind = Some(InstructionKind::Resume),
+        Action::End => kind = device.as_ref().map(|_| InstructionKind::End),
+        Action::Move => {
+            let target = req.to_device.as_deref().ok_or_else(|| ConsoleError::Invalid("kies de pc waar de student naartoe gaat".into()))?;
+            let row = sqlx::query("SELECT hostname FROM devices WHERE device_id = $1 AND room = $2 AND revoked_ms IS NULL")
+                .bind(target)
+                .bind(room)
+                .fetch_optional(&db.pool)
+                .await?
+                .ok_or_else(|| ConsoleError::Invalid("die pc hoort niet bij dit lokaal".into()))?;
+            if device.as_deref() == Some(target) {
+                return Err(ConsoleError::Invalid(format!("{name} zit al op die pc")));
+            }
+            let host = row.try_get::<Option<String>, _>("hostname")?.unwrap_or_else(|| target.to_string());
+            detail = format!("van {} naar {host} ({target})", device.as_deref().unwrap_or("-"));
+            instruction_reason = format!("Verplaatst naar {host}: {reason}");
+            kind = Some(InstructionKind::Lock);
+            to_device = Some(target.to_string());
+        }
+        Action::ResetLockout | Action::ReprintCode => {}
+        Action::Start | Action::PauseAll | Action::ResumeAll | Action::EndAll => {
+            return Err(ConsoleError::Invalid("dit is een actie voor de hele zitting".into()))
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    if !bump_seat(&mut tx, sitting_id, student, req.version).await? {
+        drop(tx);
+        let who = last_actor(db, sitting_id, Some(student)).await?;
+        return Err(ConsoleError::Conflict(format!("Niet uitgevoerd: {who}. De weergave is bijgewerkt; kijk of uw actie nog nodig is."), Some(seat_version(db, sitting_id, student).await?)));
+    }
+    match req.action {
+        Action::AddTime => {
+            sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
+                .bind(i64::from(req.minutes.unwrap_or(0)))
+                .bind(sitting_id)
+                .bind(student)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Action::Pause => {
+            sqlx::query("UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND student_number = $3").bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
+        }
+        Action::Resume => {
+            sqlx::query(
+                "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NOT NULL",
+            )
+            .bind(now)
+            .bind(sitting_id)
+            .bind(student)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Action::End => {
+            sqlx::query("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND student_number = $3").bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
+        }
+        Action::Move => {
+            sqlx::query(
+                "INSERT INTO console_moves (move_id, sitting_id, student_number, from_device, to_device, authorised_by, authorised_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(crate::random_id())
+            .bind(sitting_id)
+            .bind(student)
+            .bind(device.clone())
+            .bind(to_device.clone())
+            .bind(&by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Action::ResetLockout => {
+            sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2").bind(sitting_id).bind(student).execute(&mut *tx).await?;
+        }
+        _ => {}
+    }
+    journal(&mut tx, user, room, sitting_id, Some(student), req.action.name(), reason, &detail).await?;
+    tx.commit().await?;
+    let version = req.version + 1;
+    let mut sent = 0;
+    if let (Some(kind), Some(device)) = (kind, device.as_deref()) {
+        crate::instructions::issue(db, device, kind, &instruction_reason, &by).await?;
+        console.hub.poll_now.notify_one();
+        sent = 1;
+    }
+    let mut access_code = None;
+    let message = match req.action {
+        Action::Unlock => format!("{name}: ontgrendelen verstuurd naar de pc."),
+        Action::Lock => format!("{name}: vergrendelen verstuurd naar de pc."),
+        Action::AddTime => format!("{name}: {} minuten extra tijd gegeven.", req.minutes.unwrap_or(0)),
+        Action::Pause => format!("{name}: gepauzeerd; de tijd staat stil."),
+        Action::Resume => format!("{name}: hervat."),
+        Action::End => format!("{name}: examen beëindigd."),
+        Action::Move => format!("{name}: verplaatsing goedgekeurd. Laat {name} op de nieuwe pc inloggen met dezelfde toegangscode; de antwoorden gaan mee."),
+        Action::ResetLockout => format!("{name}: inlogblokkade opgeheven."),
+        Action::ReprintCode => {
+            let codes = crate::planning::reissue_codes(db, &console.hub.keys, sitting_id, Some(student)).await?;
+            let code = codes.into_iter().next().map(|c| c.code).ok_or_else(|| ConsoleError::NotFound(format!("geen code voor {student}")))?;
+            access_code = Some(code);
+            format!("{name}: nieuwe toegangscode gemaakt (de oude werkt niet meer).")
+        }
+        _ => String::new(),
+    };
+    Ok(ActionResult { message, version, access_code, instructions: sent })
+}
+
+async fn seat_version(db: &Db, sitting: &str, student: &str) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query("SELECT version FROM console_seats WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get::<i64, _>("version"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+async fn sitting_version(db: &Db, sitting: &str) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query("SELECT version FROM console_sittings WHERE sitting_id = $1")
+        .bind(sitting)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get::<i64, _>("version"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &Sitting, req: &ActionRequest, reason: &str) -> Result<ActionResult, ConsoleError> {
+    let db = &console.hub.db;
+    let sitting_id = req.sitting_id.as_str();
+    let now = crate::now_ms();
+    let paused: bool = sqlx::query("SELECT paused_ms FROM console_sittings WHERE sitting_id = $1")
+        .bind(sitting_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get::<Option<i64>, _>("paused_ms"))
+        .transpose()?
+        .flatten()
+        .is_some();
+    let (kind, message) = match req.action {
+        Action::Start if sitting.started_ms.is_some() || now >= sitting.start_ms => {
+            return Err(ConsoleError::Invalid(format!("zitting {sitting_id} is al begonnen")))
+        }
+        Action::Start => (None, format!("Zitting {sitting_id} is gestart; de pc's krijgen de examensleutel.")),
+        Action::PauseAll if paused => return Err(ConsoleError::Invalid(format!("zitting {sitting_id} is al gepauzeerd"))),
+        Action::PauseAll => (Some(InstructionKind::Pause), format!("Zitting {sitting_id} is gepauzeerd; de tijd staat stil.")),
+        Action::ResumeAll if !paused => return Err(ConsoleError::Invalid(format!("zitting {sitting_id} is niet gepauzeerd"))),
+        Action::ResumeAll => (Some(InstructionKind::Resume), format!("Zitting {sitting_id} is hervat.")),
+        Action::EndAll => (Some(InstructionKind::End), format!("Zitting {sitting_id} is beëindigd voor iedereen.")),
+        _ => return Err(ConsoleError::Invalid("dit is een actie voor één student".into())),
+    };
+    // Everyone logged in who has not handed in gets the instruction.
+    let mut devices = Vec::new();
+    for r in sqlx::query(
+        "SELECT DISTINCT se.device_id FROM sessions se WHERE se.sitting_id = $1 AND se.revoked_ms IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM answers a WHERE a.sitting_id = se.sitting_id AND a.student_number = se.student_number AND a.final_submission = 1)",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        devices.push(r.try_get::<String, _>("device_id")?);
+    }
+    let mut tx = db.begin_write().await?;
+    if !bump_sitting(&mut tx, sitting_id, req.version).await? {
+        drop(tx);
+        let who = last_actor(db, sitting_id, None).await?;
+        return Err(ConsoleError::Conflict(format!("Niet uitgevoerd: {who}. De weergave is bijgewerkt."), Some(sitting_version(db, sitting_id).await?)));
+    }
+    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) SELECT sitting_id, student_number, 0, 0 FROM candidates WHERE sitting_id = $1 ON CONFLICT DO NOTHING")
+        .bind(sitting_id)
+        .execute(&mut *tx)
+        .await?;
+    // Room-wide actions change every seat: pages acting on a seat with an older version lose.
+    let seat_update = match req.action {
+        Action::Start => {
+            sqlx::query("UPDATE sittings SET started_ms = $1 WHERE sitting_id = $2 AND started_ms IS NULL").bind(now).bind(sitting_id).execute(&mut *tx).await?;
+            "UPDATE console_seats SET version = version + 1 WHERE sitting_id = $2 AND $1 > 0"
+        }
+        Action::PauseAll => {
+            sqlx::query("UPDATE console_sittings SET paused_ms = $1 WHERE sitting_id = $2").bind(now).bind(sitting_id).execute(&mut *tx).await?;
+            "UPDATE console_seats SET version = version + 1, paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL"
+        }
+        Action::ResumeAll => {
+            sqlx::query("UPDATE console_sittings SET paused_ms = NULL WHERE sitting_id = $1").bind(sitting_id).execute(&mut *tx).await?;
+            "UPDATE console_seats SET version = version + 1, paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL"
+        }
+        _ => {
+            sqlx::query("UPDATE console_sittings SET ended_ms = $1, ended_by = $2 WHERE sitting_id = $3")
+                .bind(now)
+                .bind(&user.account.display_name)
+                .bind(sitting_id)
+                .execute(&mut *tx)
+                .await?;
+            "UPDATE console_seats SET version = version + 1, ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL"
+        }
+    };
+    sqlx::query(seat_update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    let detail = format!("{} pc's", devices.len());
+    let reason = if reason.is_empty() && req.action == Action::Start { "gezamenlijke start" } else { reason };
+    journal(&mut tx, user, room, sitting_id, None, req.action.name(), reason, &detail).await?;
+    tx.commit().await?;
+    let mut sent = 0;
+    if let Some(kind) = kind {
+        for device in &devices {
+            crate::instructions::issue(db, device, kind.clone(), reason, &user.account.display_name).await?;
+            sent += 1;
+        }
+        console.hub.poll_now.notify_one();
+    }
+    Ok(ActionResult { message, version: req.version + 1, access_code: None, instructions: sent })
+}

@@ -1,0 +1,275 @@
+//! Console sign-in: sessions in an `HttpOnly; Secure; SameSite=Strict`
+//! cookie (only its SHA-256 is stored), expiring when idle and after a
+//! maximum age; a CSRF token per session that every state-changing request
+//! must echo in a header; a per-address rate limit on sign-in attempts on
+//! top of the per-account lock-out.
+
+use super::accounts::{self, Account, LoginOutcome};
+use super::{Console, ConsoleError};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sqlx::Row as _;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+/// The session cookie. `__Host-` makes browsers insist on `Secure`, `Path=/`
+/// and no `Domain`, so no other host can plant it.
+pub const COOKIE: &str = "__Host-exam-console";
+/// The header state-changing requests carry the session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
+/// A session ends this long after sign-in, whatever happens.
+pub const MAX_SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+/// Sign-in attempts one address may make per [`LOGIN_WINDOW_MS`].
+pub const LOGIN_ATTEMPTS_PER_WINDOW: usize = 10;
+/// The window of the sign-in rate limit.
+pub const LOGIN_WINDOW_MS: i64 = 60 * 1000;
+/// Addresses the rate limiter remembers at most (oldest forgotten first).
+const RATE_LIMITER_CAPACITY: usize = 10_000;
+
+/// Sign-in attempts per client address in a sliding window.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    attempts: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
+}
+
+impl RateLimiter {
+    /// Records an attempt from `ip` at `now_ms`; `Err(seconds)` when the
+    /// address must wait that long first (the attempt is then not counted).
+    pub fn attempt(&self, ip: IpAddr, now_ms: i64) -> Result<(), u64> {
+        let mut map = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= RATE_LIMITER_CAPACITY {
+            map.retain(|_, times| times.back().is_some_and(|t| now_ms - t < LOGIN_WINDOW_MS));
+        }
+        let times = map.entry(ip).or_default();
+        while times.front().is_some_and(|t| now_ms - t >= LOGIN_WINDOW_MS) {
+            times.pop_front();
+        }
+        if times.len() >= LOGIN_ATTEMPTS_PER_WINDOW {
+            let oldest = times.front().copied().unwrap_or(now_ms);
+            return Err(((oldest + LOGIN_WINDOW_MS - now_ms).max(1000) as u64).div_ceil(1000));
+        }
+        times.push_back(now_ms);
+        Ok(())
+    }
+}
+
+/// A signed-in console user, checked on every request: valid session
+/// cookie, enabled account, and for state-changing methods the CSRF token
+/// and a same-origin request.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    /// The account.
+    pub account: Account,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    token_hash: String,
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Refuses cross-site requests: browsers send `Sec-Fetch-Site` and `Origin`
+/// on every state-changing fetch; when present they must say same-origin.
+fn same_origin(headers: &HeaderMap) -> Result<(), ConsoleError> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site != "same-origin" && site != "none" {
+            return Err(ConsoleError::Csrf);
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if origin != format!("https://{host}") {
+            return Err(ConsoleError::Csrf);
+        }
+    }
+    Ok(())
+}
+
+impl FromRequestParts<Arc<Console>> for ConsoleUser {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Arc<Console>) -> Result<Self, ConsoleError> {
+        let token = cookie_value(&parts.headers, COOKIE).filter(|t| !t.is_empty() && t.len() <= 128).ok_or(ConsoleError::LoginRequired)?;
+        let token_hash = crate::sha256_hex(token.as_bytes());
+        let db = &console.hub.db;
+        let now = crate::now_ms();
+        let row = sqlx::query("SELECT username, csrf_token, last_used_ms, expires_ms, revoked_ms FROM console_sessions WHERE token_hash = $1")
+            .bind(&token_hash)
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or(ConsoleError::LoginRequired)?;
+        let last_used: i64 = row.try_get("last_used_ms")?;
+        if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() || row.try_get::<i64, _>("expires_ms")? <= now || now - last_used > IDLE_TIMEOUT_MS {
+            return Err(ConsoleError::LoginRequired);
+        }
+        let csrf_token: String = row.try_get("csrf_token")?;
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            same_origin(&parts.headers)?;
+            let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !crate::api::constant_time_eq(given.as_bytes(), csrf_token.as_bytes()) {
+                return Err(ConsoleError::Csrf);
+            }
+        }
+        let username: String = row.try_get("username")?;
+        let account = accounts::load(db, &username).await?.ok_or(ConsoleError::LoginRequired)?;
+        // Touch the session at most every few seconds (a live page polls nothing, but
+        // every action would otherwise write).
+        if now - last_used > 5_000 {
+            sqlx::query("UPDATE console_sessions SET last_used_ms = $1 WHERE token_hash = $2").bind(now).bind(&token_hash).execute(&db.pool).await?;
+        }
+        Ok(ConsoleUser { account, csrf_token, token_hash })
+    }
+}
+
+impl ConsoleUser {
+    /// SHA-256 of the session cookie (for the live stream's session checks).
+    pub(super) fn token_hash(&self) -> &str {
+        &self.token_hash
+    }
+}
+
+/// True while a session is neither revoked nor expired; a live page keeps
+/// its session from idling out (watching the room is using the console).
+pub async fn session_alive(db: &crate::db::Db, token_hash: &str) -> bool {
+    let now = crate::now_ms();
+    let result = sqlx::query("UPDATE console_sessions SET last_used_ms = $1 WHERE token_hash = $2 AND revoked_ms IS NULL AND expires_ms > $1")
+        .bind(now)
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await;
+    // A database hiccup does not sign anyone out.
+    result.map_or(true, |r| r.rows_affected() == 1)
+}
+
+/// `POST /console/api/login` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// What the console page needs to know about the signed-in user.
+#[derive(Debug, serde::Serialize)]
+pub struct Me {
+    /// The account.
+    pub account: Account,
+    /// The token to send in the `X-CSRF-Token` header.
+    pub csrf_token: String,
+    /// When the session ends at the latest (unix ms).
+    pub idle_timeout_ms: i64,
+}
+
+fn session_cookie(token: &str, max_age_secs: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// `POST /console/api/login`.
+pub async fn login(
+    State(console): State<Arc<Console>>,
+    axum::Extension(conn): axum::Extension<crate::server::ConnInfo>,
+    headers: HeaderMap,
+    super::Body(req): super::Body<LoginRequest>,
+) -> Result<Response, ConsoleError> {
+    same_origin(&headers)?;
+    let now = crate::now_ms();
+    console.login_limiter.attempt(conn.remote.ip(), now).map_err(ConsoleError::RateLimited)?;
+    accounts::check_username(&req.username).map_err(|_| ConsoleError::WrongPassword)?;
+    if req.password.len() > super::password::MAX_PASSWORD_LEN * 4 {
+        return Err(ConsoleError::WrongPassword);
+    }
+    let db = &console.hub.db;
+    let account = match accounts::check_password(db, &req.username, &req.password).await? {
+        LoginOutcome::Ok(account) => account,
+        LoginOutcome::Wrong => {
+            tracing::info!(remote = %conn.remote.ip(), "console sign-in refused");
+            return Err(ConsoleError::WrongPassword);
+        }
+        LoginOutcome::Locked(until) => {
+            tracing::warn!(username = %req.username, "console account locked after wrong passwords");
+            return Err(ConsoleError::AccountLocked(until));
+        }
+    };
+    let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
+    let csrf_token = crate::random_id();
+    sqlx::query(
+        "INSERT INTO console_sessions (token_hash, username, csrf_token, created_ms, last_used_ms, expires_ms) VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(crate::sha256_hex(token.as_bytes()))
+    .bind(&account.username)
+    .bind(&csrf_token)
+    .bind(now)
+    .bind(now + MAX_SESSION_MS)
+    .execute(&db.pool)
+    .await?;
+    tracing::info!(username = %account.username, "console sign-in");
+    let mut response = Json(Me { account, csrf_token, idle_timeout_ms: IDLE_TIMEOUT_MS }).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token, MAX_SESSION_MS / 1000));
+    Ok(response)
+}
+
+/// `POST /console/api/logout`: ends the session.
+pub async fn logout(State(console): State<Arc<Console>>, user: ConsoleUser) -> Result<Response, ConsoleError> {
+    sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE token_hash = $2")
+        .bind(crate::now_ms())
+        .bind(&user.token_hash)
+        .execute(&console.hub.db.pool)
+        .await?;
+    let mut response = Json(serde_json::json!({ "signed_out": true })).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0));
+    Ok(response)
+}
+
+/// `GET /console/api/me`.
+pub async fn me(user: ConsoleUser) -> Json<Me> {
+    Json(Me { account: user.account, csrf_token: user.csrf_token, idle_timeout_ms: IDLE_TIMEOUT_MS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_window() {
+        let limiter = RateLimiter::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for i in 0..LOGIN_ATTEMPTS_PER_WINDOW as i64 {
+            assert_eq!(limiter.attempt(ip, 1_000 + i), Ok(()));
+        }
+        assert_eq!(limiter.attempt(ip, 2_000), Err(60));
+        assert_eq!(limiter.attempt("10.0.0.2".parse().unwrap(), 2_000), Ok(()), "per address");
+        assert_eq!(limiter.attempt(ip, 1_000 + LOGIN_WINDOW_MS), Ok(()), "the window slides");
+    }
+
+    #[test]
+    fn cookies_and_origins() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; __Host-exam-console=tok; b=2"));
+        assert_eq!(cookie_value(&h, COOKIE), Some("tok"));
+        h.insert(header::HOST, HeaderValue::from_static("hub:8443"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://hub:8443"));
+        assert!(same_origin(&h).is_ok());
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(matches!(same_origin(&h), Err(ConsoleError::Csrf)));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(matches!(same_origin(&h), Err(ConsoleError::Csrf)));
+    }
+}

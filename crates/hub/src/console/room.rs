@@ -1,0 +1,438 @@
+//! The room view: every seat of a room's sittings of the day with the
+//! student, state, end time, last heartbeat and latest integrity events,
+//! the sittings' console state, the room's PCs and the BYOD room code —
+//! built from the hub's tables, so every hub node shows the same.
+
+use crate::db::Db;
+use exam_journal::format::{split_frame, RecordBody};
+use serde::Serialize;
+use sqlx::Row as _;
+use std::collections::HashMap;
+
+/// Sittings shown are those starting within this long before or after now.
+pub const VIEW_WINDOW_MS: i64 = 18 * 60 * 60 * 1000;
+/// A PC that has not sent a heartbeat for this long is shown offline.
+pub const OFFLINE_AFTER_MS: i64 = 30_000;
+/// Integrity events shown per seat.
+pub const EVENTS_PER_SEAT: i64 = 3;
+
+/// What a seat is doing, as the console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatState {
+    /// Not logged in, or logged in and waiting for the start.
+    NotStarted,
+    /// Working on the exam.
+    InExam,
+    /// The kiosk is locked (guard, environment, invigilator, pause).
+    Locked,
+    /// Logged in, but no heartbeat for [`OFFLINE_AFTER_MS`].
+    Offline,
+    /// Handed in (the hub holds the final submission).
+    Submitted,
+}
+
+/// One integrity event of a seat's PC, summarised in Dutch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatEvent {
+    /// When (kiosk clock, unix ms).
+    pub time_ms: i64,
+    /// The journal kind, e.g. `session.transition`.
+    pub kind: String,
+    /// Short description.
+    pub text: String,
+}
+
+/// One student in one sitting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seat {
+    /// `sitting/student`, unique in the view.
+    pub key: String,
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Student number.
+    pub student_number: String,
+    /// Student name.
+    pub name: String,
+    /// State.
+    pub state: SeatState,
+    /// The kiosk's own phase from its last heartbeat (e.g. `waiting_for_start`).
+    pub phase: Option<String>,
+    /// The PC of the student's current session.
+    pub device_id: Option<String>,
+    /// That PC's host name.
+    pub hostname: Option<String>,
+    /// Last heartbeat of that PC (hub clock, unix ms).
+    pub last_heartbeat_ms: Option<i64>,
+    /// When the time is up (hub clock, unix ms), counting extra time and
+    /// pauses; `None` before the sitting started, while paused, or once
+    /// handed in or ended.
+    pub end_ms: Option<i64>,
+    /// Minutes of time the student has in all (duration + extra + added).
+    pub total_minutes: i64,
+    /// Minutes added by invigilators.
+    pub added_minutes: i64,
+    /// Paused from the console.
+    pub paused: bool,
+    /// While paused: the time that was left when the pause began, ms.
+    pub paused_remaining_ms: Option<i64>,
+    /// Ended from the console.
+    pub ended: bool,
+    /// Locked out of login after wrong access codes.
+    pub login_locked: bool,
+    /// A move to another PC was authorised and the student has not logged in there yet.
+    pub moving_to: Option<String>,
+    /// Version for optimistic concurrency (actions name the version they saw).
+    pub version: i64,
+    /// Latest integrity events of the PC, newest first.
+    pub events: Vec<SeatEvent>,
+}
+
+/// A sitting in the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SittingView {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Exam name.
+    pub exam: String,
+    /// Scheduled start (unix ms).
+    pub start_ms: i64,
+    /// Scheduled duration, minutes.
+    pub duration_minutes: i64,
+    /// Started (by the clock, or together from the console).
+    pub started: bool,
+    /// Paused for everyone from the console.
+    pub paused: bool,
+    /// Ended for everyone from the console (unix ms).
+    pub ended_ms: Option<i64>,
+    /// Version for optimistic concurrency of room-wide actions.
+    pub version: i64,
+}
+
+/// An enrolled PC of the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceView {
+    /// Device id.
+    pub device_id: String,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// Online (a heartbeat within [`OFFLINE_AFTER_MS`]).
+    pub online: bool,
+    /// A student's current session is on it.
+    pub in_use: bool,
+}
+
+/// The BYOD room code now on screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoomCode {
+    /// The code.
+    pub code: String,
+    /// When the next code starts (unix ms).
+    pub valid_until_ms: i64,
+    /// Seconds per code.
+    pub step_secs: i64,
+}
+
+/// The whole room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoomView {
+    /// Room name.
+    pub room: String,
+    /// Hub clock when built (unix ms); pages correct their clock with it.
+    pub server_now_ms: i64,
+    /// The room code, when the room has a secret.
+    pub room_code: Option<RoomCode>,
+    /// Sittings of the day, by start.
+    pub sittings: Vec<SittingView>,
+    /// Seats, by sitting and name.
+    pub seats: Vec<Seat>,
+    /// PCs enrolled to the room.
+    pub devices: Vec<DeviceView>,
+}
+
+/// Latest events per device, re-read only when the device's journal grew.
+#[derive(Debug, Default)]
+pub struct EventCache {
+    by_device: HashMap<String, (i64, Vec<SeatEvent>)>,
+}
+
+/// The current room code of `room`, if it has a secret.
+pub async fn room_code(db: &Db, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT secret_hex, step_secs, digits FROM console_room_codes WHERE room = $1")
+        .bind(room)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Ok(secret) = hex::decode(row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
+    let step: i64 = row.try_get::<i64, _>("step_secs")?.max(1);
+    let digits = row.try_get::<i64, _>("digits")?.clamp(6, 8) as u8;
+    let secs = now_ms.max(0) / 1000;
+    Ok(Some(RoomCode {
+        code: exam_policy::totp::totp(&secret, exam_policy::TotpAlgorithm::Sha1, secs as u64, step as u64, digits),
+        valid_until_ms: (secs / step + 1) * step * 1000,
+        step_secs: step,
+    }))
+}
+
+/// Creates (or replaces) the TOTP secret of `room`; returns it in base32 for
+/// the policy's room-code secret file.
+pub async fn create_room_secret(db: &Db, room: &str, step_secs: u32, digits: u8) -> Result<String, super::ConsoleError> {
+    super::check_text("room", room, crate::config::MAX_FIELD_LEN)?;
+    if !(6..=8).contains(&digits) || !(10..=600).contains(&step_secs) {
+        return Err(super::ConsoleError::Invalid("a room code has 6 to 8 digits and changes every 10 to 600 seconds".into()));
+    }
+    let secret = crate::random_bytes(20);
+    sqlx::query(
+        "INSERT INTO console_room_codes (room, secret_hex, step_secs, digits, created_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (room) DO UPDATE SET secret_hex = excluded.secret_hex, step_secs = excluded.step_secs, digits = excluded.digits, created_ms = excluded.created_ms",
+    )
+    .bind(room)
+    .bind(hex::encode(&secret))
+    .bind(i64::from(step_secs))
+    .bind(i64::from(digits))
+    .bind(crate::now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(exam_policy::totp::base32_encode(&secret))
+}
+
+/// Summarises a journal event for the room view.
+pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    match kind {
+        "session.transition" => {
+            let cause = &payload["cause"];
+            match cause["trigger"].as_str().unwrap_or("") {
+                "lock" => format!("Vergrendeld: {}", text(&cause["reason"])),
+                "unlock" => format!("Ontgrendeld door {}: {}", text(&cause["by"]), text(&cause["reason"])),
+                "exam_started" => "Examen gestart".into(),
+                "submitted" => "Ingeleverd".into(),
+                "logged_in" => "Ingelogd".into(),
+                "resume_confirmed" => format!("Hervat na herstart (door {})", text(&cause["by"])),
+                other => format!("{} → {} ({other})", text(&payload["from"]), text(&payload["to"])),
+            }
+        }
+        "session.time_added" => format!("Extra tijd: {} min ({})", payload["seconds"].as_i64().unwrap_or(0) / 60, text(&payload["reason"])),
+        _ => kind.to_string(),
+    }
+}
+
+async fn device_events(db: &Db, device_id: &str) -> Result<Vec<SeatEvent>, sqlx::Error> {
+    let rows = sqlx::query("SELECT kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND record_type = 1 ORDER BY seq DESC LIMIT $2")
+        .bind(device_id)
+        .bind(EVENTS_PER_SEAT)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut events = Vec::new();
+    for row in rows {
+        let kind: String = row.try_get("kind")?;
+        let frame: Vec<u8> = row.try_get("frame")?;
+        let payload = split_frame(&frame)
+            .ok()
+            .flatten()
+            .and_then(|f| RecordBody::decode(f.body).ok())
+            .and_then(|b| serde_json::from_slice(&b.payload).ok())
+            .unwrap_or(serde_json::Value::Null);
+        events.push(SeatEvent { time_ms: row.try_get::<i64, _>("wall_time_us")? / 1000, text: describe(&kind, &payload), kind });
+    }
+    Ok(events)
+}
+
+struct DeviceRow {
+    hostname: Option<String>,
+    last_seen_ms: Option<i64>,
+    last_state: Option<String>,
+}
+
+/// Builds the view of `room` at `now_ms`.
+pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
+    let (from, to) = (now_ms - VIEW_WINDOW_MS, now_ms + VIEW_WINDOW_MS);
+    let mut sittings = Vec::new();
+    let mut sitting_facts: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT s.sitting_id, s.exam, s.start_ms, s.duration_minutes, s.started_ms, cs.version, cs.paused_ms, cs.ended_ms \
+         FROM sittings s LEFT JOIN console_sittings cs ON cs.sitting_id = s.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY s.start_ms, s.sitting_id",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        let start_ms: i64 = r.try_get("start_ms")?;
+        let started_ms: Option<i64> = r.try_get("started_ms")?;
+        let paused_ms: Option<i64> = r.try_get("paused_ms")?;
+        let ended_ms: Option<i64> = r.try_get("ended_ms")?;
+        let view = SittingView {
+            sitting_id: r.try_get("sitting_id")?,
+            exam: r.try_get("exam")?,
+            start_ms,
+            duration_minutes: r.try_get("duration_minutes")?,
+            started: started_ms.is_some() || now_ms >= start_ms,
+            paused: paused_ms.is_some(),
+            ended_ms,
+            version: r.try_get::<Option<i64>, _>("version")?.unwrap_or(0),
+        };
+        let effective_start = started_ms.unwrap_or(start_ms);
+        sitting_facts.insert(view.sitting_id.clone(), (effective_start, view.duration_minutes, ended_ms, started_ms.or((now_ms >= start_ms).then_some(start_ms))));
+        sittings.push(view);
+    }
+
+    let mut devices: HashMap<String, DeviceRow> = HashMap::new();
+    let mut device_order = Vec::new();
+    for r in sqlx::query("SELECT device_id, hostname, last_seen_ms, last_state FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY hostname, device_id")
+        .bind(room)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let id: String = r.try_get("device_id")?;
+        device_order.push(id.clone());
+        devices.insert(id, DeviceRow { hostname: r.try_get("hostname")?, last_seen_ms: r.try_get("last_seen_ms")?, last_state: r.try_get("last_state")? });
+    }
+    let online = |d: &DeviceRow| d.last_seen_ms.is_some_and(|t| now_ms - t <= OFFLINE_AFTER_MS);
+
+    // The current session of each candidate: the newest one not revoked.
+    let mut current: HashMap<(String, String), String> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT se.sitting_id, se.student_number, se.device_id FROM sessions se JOIN sittings s ON s.sitting_id = se.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND se.revoked_ms IS NULL ORDER BY se.created_ms",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        current.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("device_id")?);
+    }
+    let mut submitted = std::collections::HashSet::new();
+    for r in sqlx::query(
+        "SELECT DISTINCT a.sitting_id, a.student_number FROM answers a JOIN sittings s ON s.sitting_id = a.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND a.final_submission = 1",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        submitted.insert((r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?));
+    }
+    let mut moves: HashMap<(String, String), String> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT m.sitting_id, m.student_number, m.to_device FROM console_moves m JOIN sittings s ON s.sitting_id = m.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY m.authorised_ms",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        moves.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("to_device")?);
+    }
+
+    // Events: re-read a device's latest records only when its journal grew.
+    let mut journal_sizes: HashMap<String, i64> = HashMap::new();
+    for r in sqlx::query("SELECT j.device_id, j.next_seq FROM journal_state j JOIN devices d ON d.device_id = j.device_id WHERE d.room = $1")
+        .bind(room)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        journal_sizes.insert(r.try_get("device_id")?, r.try_get("next_seq")?);
+    }
+    let in_use: std::collections::HashSet<&String> = current.values().collect();
+    for device in current.values() {
+        let size = journal_sizes.get(device).copied().unwrap_or(0);
+        if cache.by_device.get(device).is_none_or(|(cached, _)| *cached != size) {
+            let events = if size == 0 { Vec::new() } else { device_events(db, device).await? };
+            cache.by_device.insert(device.clone(), (size, events));
+        }
+    }
+
+    let mut seats = Vec::new();
+    for r in sqlx::query(
+        "SELECT c.sitting_id, c.student_number, st.name, c.extra_minutes, c.added_minutes, c.locked_ms, \
+         cs.version, cs.paused_ms, cs.paused_total_ms, cs.ended_ms \
+         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id JOIN students st ON st.student_number = c.student_number \
+         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY s.start_ms, c.sitting_id, st.name, c.student_number",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        let sitting_id: String = r.try_get("sitting_id")?;
+        let student_number: String = r.try_get("student_number")?;
+        let key = (sitting_id.clone(), student_number.clone());
+        let (start, duration, sitting_ended, actual_start) = sitting_facts.get(&sitting_id).copied().unwrap_or((0, 0, None, None));
+        let added: i64 = r.try_get("added_minutes")?;
+        let total = duration + r.try_get::<i64, _>("extra_minutes")? + added;
+        let paused_ms: Option<i64> = r.try_get("paused_ms")?;
+        let paused_total = r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0);
+        let ended = r.try_get::<Option<i64>, _>("ended_ms")?.is_some() || sitting_ended.is_some();
+        let device_id = current.get(&key).cloned();
+        let device = device_id.as_ref().and_then(|d| devices.get(d));
+        let is_submitted = submitted.contains(&key);
+        let state = if is_submitted {
+            SeatState::Submitted
+        } else if let Some(d) = device {
+            if !online(d) {
+                SeatState::Offline
+            } else {
+                match d.last_state.as_deref() {
+                    Some("in_exam") => SeatState::InExam,
+                    Some("locked") => SeatState::Locked,
+                    Some("submitted") => SeatState::Submitted,
+                    _ => SeatState::NotStarted,
+                }
+            }
+        } else {
+            SeatState::NotStarted
+        };
+        // While paused the end moves with the clock, so the view carries the
+        // frozen remainder instead (and stays unchanged until resumed).
+        let running = actual_start.is_some() && !is_submitted && !ended;
+        let scheduled_end = start + total * 60_000 + paused_total;
+        let (end_ms, paused_remaining_ms) = match (running, paused_ms) {
+            (true, None) => (Some(scheduled_end), None),
+            (true, Some(p)) => (None, Some((scheduled_end - p).max(0))),
+            (false, _) => (None, None),
+        };
+        let moving_to = moves.get(&key).filter(|to| device_id.as_ref() != Some(*to)).cloned();
+        seats.push(Seat {
+            key: format!("{sitting_id}/{student_number}"),
+            name: r.try_get("name")?,
+            state,
+            phase: device.and_then(|d| d.last_state.clone()),
+            hostname: device.and_then(|d| d.hostname.clone()),
+            last_heartbeat_ms: device.and_then(|d| d.last_seen_ms),
+            events: device_id.as_ref().and_then(|d| cache.by_device.get(d)).map(|(_, e)| e.clone()).unwrap_or_default(),
+            device_id,
+            end_ms,
+            total_minutes: total,
+            added_minutes: added,
+            paused: paused_ms.is_some(),
+            paused_remaining_ms,
+            ended,
+            login_locked: r.try_get::<Option<i64>, _>("locked_ms")?.is_some(),
+            moving_to,
+            version: r.try_get::<Option<i64>, _>("version")?.unwrap_or(0),
+            sitting_id,
+            student_number,
+        });
+    }
+    let devices = device_order
+        .iter()
+        .map(|id| {
+            let d = &devices[id];
+            DeviceView { device_id: id.clone(), hostname: d.hostname.clone(), online: online(d), in_use: in_use.contains(id) }
+        })
+        .collect();
+    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(db, room, now_ms).await?, sittings, seats, devices })
+}
