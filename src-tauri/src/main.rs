@@ -8,6 +8,7 @@
 
 #[cfg(unix)]
 mod single_instance;
+mod web_instrument;
 
 use exam_journal::KeyStore;
 use kiosk_core::guard::Scope;
@@ -131,7 +132,7 @@ fn main() {
             std::process::exit(3);
         }
     };
-    let app = tauri::Builder::default()
+    let app = web_instrument::register(tauri::Builder::default())
         .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, submit, unlock])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -161,9 +162,10 @@ fn main() {
                 .always_on_top(!demo)
                 .content_protected(true)
                 .devtools(false)
-                .on_navigation(|url| {
-                    // Only the kiosk's own pages; instruments come through the kiosk, not by navigation.
-                    matches!(url.scheme(), "tauri") || url.host_str() == Some("tauri.localhost")
+                .on_navigation({
+                    // The kiosk's own pages, and a web instrument's allowed origins through its proxy.
+                    let kiosk = kiosk.clone();
+                    move |url| web_instrument::allows_navigation(&kiosk, url)
                 });
             if !demo {
                 builder = builder.fullscreen(true);

@@ -12,6 +12,7 @@ import { t } from '../i18n.js';
 import { shell } from './bridge.js';
 import { flatten, renderNodes, answered, plainText, countInline } from './qti.js';
 import { confirmDialog } from './dialog.js';
+import { mountWebExam } from './web-instrument.js';
 
 export const SAVE_DEBOUNCE_MS = 300;
 const SAVE_RETRY_MS = 2000;
@@ -123,6 +124,10 @@ export function mountExam(root, view, { onSaveState, render }) {
   // The shell may send the instrument once and null afterwards: keep it.
   const instrument = view.instrument || state.instrument;
   const key = instrumentKey(view, instrument);
+  if (instrument && instrument.kind === 'web') {
+    state.instrument = instrument;
+    return mountWebExam(root, instrument, { render });
+  }
   if (!instrument) {
     root.append(h('section', { id: 'screen-exam', class: 'screen', 'aria-labelledby': 'exam-wait' }, h('h1', { id: 'exam-wait', tabindex: '-1' }, t('phase.unknown'))));
     return { update() {}, unmount() {}, focus() {} };

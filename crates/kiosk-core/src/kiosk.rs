@@ -254,6 +254,10 @@ struct Inner {
     answers: Option<crate::answers::AnswerStore>,
     /// Where the answer store's key lives (beside the device key).
     answer_key_store: KeyStore,
+    /// The running web instrument's proxy (shared with [`Kiosk::web_proxy`]).
+    web: crate::instrument::web_start::WebSlot,
+    /// SHA-256 of the policy file, for the exam key header of web instruments.
+    policy_hash: String,
     offline: bool,
     demo: bool,
     data_dir: PathBuf,
@@ -269,6 +273,7 @@ struct Inner {
 pub struct Kiosk {
     inner: tokio::sync::Mutex<Inner>,
     listener: Box<dyn Fn(&KioskView) + Send + Sync>,
+    web: crate::instrument::web_start::WebSlot,
 }
 
 impl Kiosk {
@@ -300,6 +305,7 @@ impl Kiosk {
                 Duration::from_secs(u64::from(p.lock.failed_unlock_window_secs)),
             )
         });
+        let web = crate::instrument::web_start::WebSlot::default();
         let inner = Inner {
             policy,
             session,
@@ -318,6 +324,8 @@ impl Kiosk {
             instrument: None,
             answers: None,
             answer_key_store: answer_key_store(&options.key_store),
+            web: web.clone(),
+            policy_hash: crate::instrument::web_start::policy_hash(&options.policy),
             offline: false,
             demo: options.demo,
             room_codes: RoomCodeVerifier::load(&options.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default(),
@@ -326,7 +334,13 @@ impl Kiosk {
             notice: None,
             room_code_pending,
         };
-        Self { inner: tokio::sync::Mutex::new(inner), listener }
+        Self { inner: tokio::sync::Mutex::new(inner), listener, web }
+    }
+
+    /// The proxy of the running web instrument, for the shell's `examweb:`
+    /// handler and navigation check (never waits for the kiosk's other work).
+    pub fn web_proxy(&self) -> Option<Arc<crate::instrument::web_proxy::WebProxy>> {
+        crate::instrument::web_start::current(&self.web)
     }
 
     /// The current view.
@@ -479,7 +493,9 @@ impl Kiosk {
             user(format!("Het examen kan niet worden geopend: {e}. Roep de surveillant."))
         })?;
         inner.journal_event("instrument.opened", &serde_json::json!({"instrument": assignment.instrument.id}));
-        inner.instrument = opened;
+        inner.instrument = crate::instrument::web_start::open(opened, &hub, &inner.policy_hash, &inner.web)
+            .await
+            .map_err(|e| user(format!("Het webexamen kan niet worden geopend: {e}. Roep de surveillant.")))?;
         let key = crate::answers::AnswerKey::from_store(&inner.answer_key_store)
             .map_err(|e| user(format!("De sleutel voor je antwoorden is niet beschikbaar: {e}. Roep de surveillant.")))?;
         let dir = inner.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
@@ -555,6 +571,7 @@ impl Kiosk {
             user("De examenserver is niet bereikbaar. Je werk is bewaard en ingeleverd zodra de server weer bereikbaar is; probeer het zo opnieuw.")
         })?;
         inner.session_apply(Trigger::Submitted { receipt: receipt.clone() })?;
+        crate::instrument::web_start::close(&inner.web);
         let _ = std::fs::remove_file(inner.data_dir.join(dirs::STATE).join(TOKEN_FILE));
         let view = self.changed(&inner);
         drop(inner);
@@ -709,6 +726,9 @@ fn open_instrument(package: &Path, key_base64: Option<&str>, policy: &Policy) ->
     let Some(key) = key_base64 else { return Ok(None) };
     let key = ContentKey::from_base64(key).map_err(|e| e.to_string())?;
     let contents = verified.decrypt(&key).map_err(|e| e.to_string())?;
+    if let Some(web) = contents.web_instrument().map_err(|e| e.to_string())? {
+        return Ok(Some(crate::instrument::web_start::descriptor_view(&web)));
+    }
     let instrument = contents.import().map_err(|e| e.to_string())?;
     let json = instrument.render_json().map_err(|e| e.to_string())?;
     let mut model: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
@@ -862,7 +882,8 @@ impl Inner {
         }
         let start = hub.start().await.map_err(unreachable)?;
         let policy = self.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
-        self.instrument = open_instrument(&package, Some(&start.content_key), policy).map_err(user)?;
+        let opened = open_instrument(&package, Some(&start.content_key), policy).map_err(user)?;
+        self.instrument = crate::instrument::web_start::open(opened, &hub, &self.policy_hash, &self.web).await.map_err(user)?;
         let key = crate::answers::AnswerKey::from_store(&self.answer_key_store).map_err(user)?;
         let dir = self.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
         let store = crate::answers::AnswerStore::open_or_create(&dir, &key, &assignment.sitting_id, &assignment.instrument.id)

@@ -4,6 +4,7 @@ use crate::exit::{self, Outcome};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use exam_policy::{SigningKey, TrustedKeys};
+use kiosk_core::instrument::web_instrument::{pack_web, WEB_INSTRUMENT_FILE};
 use kiosk_core::instrument::{pack, ContentKey, InstrumentTrust, PackInput, SealedPackage};
 use std::path::{Path, PathBuf};
 
@@ -106,19 +107,29 @@ fn pack_cmd(
         bail!("{}: a content key file already exists; refusing to overwrite it", key_path.display());
     }
     let content_key = ContentKey::generate()?;
-    let (bytes, instrument) = pack(&input, &signing_key, &content_key)?;
+    // A directory with web-instrument.json is a supplier's web instrument, otherwise QTI 3.0.
+    let web = input.files.iter().any(|(p, _)| p == WEB_INSTRUMENT_FILE);
+    let (bytes, instrument) = if web {
+        let (bytes, web) = pack_web(&input, &signing_key, &content_key)?;
+        println!("web instrument: {} (origins: {})", web.url, web.allowed_origins.join(", "));
+        (bytes, None)
+    } else {
+        let (bytes, instrument) = pack(&input, &signing_key, &content_key)?;
+        (bytes, Some(instrument))
+    };
     // Key first (create_new): a package without its key is useless, a key without a package harmless.
     content_key.save(&key_path)?;
     let tmp = out.with_extension("exam.partial");
     std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
     let header = SealedPackage::parse(bytes)?;
-    println!("packed {} ({} items, {} files, {} bytes)", out.display(), instrument.test.item_count, input.files.len(), header.as_bytes().len());
+    let items = instrument.as_ref().map_or(0, |i| i.test.item_count);
+    println!("packed {} ({items} items, {} files, {} bytes)", out.display(), input.files.len(), header.as_bytes().len());
     println!("instrument: {} — {} (version {})", header.header().instrument_id, header.header().title, header.header().version);
     println!("approval key id: {}", header.header().approval_key_id);
     println!("package sha256: {}", header.file_sha256());
     println!("content key: {} (give it only to the hub)", key_path.display());
-    for n in &instrument.test.notices {
+    for n in instrument.iter().flat_map(|i| &i.test.notices) {
         println!("notice: {}:{}: {} left out: {}", n.file, n.line, n.construct, n.reason);
     }
     Ok(Outcome::Ok)

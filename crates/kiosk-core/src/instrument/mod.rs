@@ -41,6 +41,7 @@ pub mod qti;
 pub mod web;
 pub mod web_instrument;
 pub mod web_proxy;
+pub mod web_start;
 mod xml;
 
 pub use error::PackageError;

@@ -1,0 +1,84 @@
+//! The shell side of web instruments: the `examweb:` URI scheme, whose every
+//! request goes to kiosk-core's [`WebProxy`](kiosk_core::instrument::web_proxy::WebProxy)
+//! (pinned TLS, exam key header, allowed origins), and the navigation check
+//! for every frame. What is refused is journalled as `web_instrument.blocked`.
+//!
+//! Pages in the `examweb:` frame never reach the shell's commands: Tauri's
+//! initialisation scripts (with the invoke key) go to the main frame only, and
+//! the proxy's content security policy allows connections to the allowed
+//! origins alone (not `ipc:`).
+
+use kiosk_core::instrument::web_proxy::{Blocked, ProxyRequest, SCHEME};
+use kiosk_core::kiosk::Kiosk;
+use std::sync::Arc;
+use tauri::http::{Request, Response};
+use tauri::{Manager as _, Runtime};
+
+/// The journal event of a refused request or navigation.
+const BLOCKED_EVENT: &str = "web_instrument.blocked";
+
+/// Registers the `examweb:` scheme on the builder.
+pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.register_asynchronous_uri_scheme_protocol(SCHEME, |ctx, request, responder| {
+        let app = ctx.app_handle().clone();
+        tauri::async_runtime::spawn(async move {
+            let kiosk = app.try_state::<crate::AppState>().map(|s| s.kiosk.clone());
+            responder.respond(handle(kiosk, request).await);
+        });
+    })
+}
+
+async fn handle(kiosk: Option<Arc<Kiosk>>, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let url = request.uri().to_string();
+    let Some(kiosk) = kiosk else { return plain(503, "starting") };
+    let Some(proxy) = kiosk.web_proxy() else {
+        journal(&kiosk, &Blocked::ForeignOrigin { url: url.chars().take(512).collect() }).await;
+        return plain(403, "no web instrument is running");
+    };
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+        .collect();
+    let method = request.method().as_str().to_string();
+    let outcome = proxy.handle(ProxyRequest { method, url, headers, body: request.into_body() }).await;
+    if let Some(blocked) = &outcome.blocked {
+        journal(&kiosk, blocked).await;
+    }
+    let mut response = Response::builder().status(outcome.response.status);
+    for (name, value) in &outcome.response.headers {
+        response = response.header(name.as_str(), value.as_str());
+    }
+    response.body(outcome.response.body).unwrap_or_else(|_| plain(502, "unusable response from the supplier"))
+}
+
+/// The navigation rule for every frame: the kiosk's own pages, and `examweb:`
+/// URLs on the running web instrument's allowed origins. Anything else is
+/// refused and journalled.
+pub fn allows_navigation(kiosk: &Arc<Kiosk>, url: &tauri::Url) -> bool {
+    if url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost") {
+        return true;
+    }
+    let verdict = match kiosk.web_proxy() {
+        Some(proxy) => proxy.allows_navigation(url.as_str()),
+        None => Err(Blocked::ForeignOrigin { url: url.as_str().chars().take(512).collect() }),
+    };
+    match verdict {
+        Ok(()) => true,
+        Err(blocked) => {
+            let kiosk = kiosk.clone();
+            tauri::async_runtime::spawn(async move { journal(&kiosk, &blocked).await });
+            false
+        }
+    }
+}
+
+async fn journal(kiosk: &Kiosk, blocked: &Blocked) {
+    kiosk.record(BLOCKED_EVENT, serde_json::to_value(blocked).unwrap_or_default()).await;
+}
+
+fn plain(status: u16, text: &'static str) -> Response<Vec<u8>> {
+    let mut response = Response::new(text.as_bytes().to_vec());
+    *response.status_mut() = tauri::http::StatusCode::from_u16(status).unwrap_or(tauri::http::StatusCode::FORBIDDEN);
+    response
+}
