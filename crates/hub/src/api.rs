@@ -55,8 +55,10 @@ impl FromRequestParts<Arc<Hub>> for Device {
         if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
             return Err(ApiError::forbidden("device_revoked", "this device's enrolment was revoked"));
         }
+        let id: String = row.try_get("device_id")?;
+        hub.device_requests.check(&id, crate::now_ms()).map_err(|s| ApiError::rate_limited("requests from this device", s))?;
         Ok(Device {
-            id: row.try_get("device_id")?,
+            id,
             room: row.try_get("room")?,
             public_key: row.try_get("device_public_key")?,
             remote: info.remote,
@@ -270,6 +272,7 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
     check_len("student_number", &student, 64)?;
     check_len("access_code", &req.access_code, 64)?;
     let now = crate::now_ms();
+    hub.device_logins.check(&device.id, now).map_err(|s| ApiError::rate_limited("login attempts from this workstation", s))?;
     let rows = sqlx::query(
         "SELECT c.sitting_id, c.code_hmac, c.failures, c.locked_ms, s.room, s.start_ms, s.duration_minutes, \
          c.extra_minutes, c.added_minutes FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \

@@ -20,6 +20,17 @@ pub const JOURNAL_CONCURRENCY: usize = 8;
 pub const MAX_BATCH_RECORDS: usize = 5_000;
 /// Failed logins before a student is locked for the sitting.
 pub const MAX_LOGIN_FAILURES: i64 = 5;
+/// Requests one device may make per [`DEVICE_RATE_WINDOW_MS`] (a kiosk
+/// makes a few every 5 s; a runaway or hostile one is answered 429).
+pub const DEVICE_REQUESTS_PER_WINDOW: usize = 600;
+/// Login attempts one device may make per [`DEVICE_RATE_WINDOW_MS`], across
+/// all student numbers (the per-student lock-out cannot stop a device that
+/// tries a few codes for each of many students).
+pub const DEVICE_LOGINS_PER_WINDOW: usize = 20;
+/// The window of the per-device rate limits.
+pub const DEVICE_RATE_WINDOW_MS: i64 = 60 * 1000;
+/// Devices the rate limiters remember at most.
+pub const RATE_LIMITER_CAPACITY: usize = 100_000;
 /// How long before the start a student may log in.
 pub const LOGIN_EARLY_MS: i64 = 60 * 60 * 1000;
 /// How long after the scheduled end a session stays valid.

@@ -22,6 +22,7 @@ pub mod instructions;
 pub mod journal;
 pub mod pki;
 pub mod planning;
+pub mod ratelimit;
 pub mod reports;
 pub mod server;
 pub mod web_session;

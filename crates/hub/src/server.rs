@@ -5,6 +5,7 @@ use crate::config::{self, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT};
 use crate::db::Db;
 use crate::instructions::Pending;
 use crate::pki::{self, Keys};
+use crate::ratelimit::RateLimiter;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -51,6 +52,10 @@ pub struct Hub {
     /// Journal batches processed at once; the others wait with their bodies
     /// unread, which bounds memory and keeps the cores busy with verification.
     pub journal_slots: Arc<tokio::sync::Semaphore>,
+    /// Requests per device.
+    pub device_requests: RateLimiter<String>,
+    /// Login attempts per device.
+    pub device_logins: RateLimiter<String>,
 }
 
 async fn journal_slot(
@@ -101,7 +106,17 @@ pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Re
     let poll_now = Arc::new(Notify::new());
     tokio::spawn(crate::instructions::poller(db.clone(), tx, poll_now.clone()));
     let journal_slots = Arc::new(tokio::sync::Semaphore::new(config::JOURNAL_CONCURRENCY));
-    Ok(Arc::new(Hub { db, keys, instruments: Mutex::new(HashMap::new()), pending: rx, poll_now, journal_slots }))
+    let limiter = |limit| RateLimiter::new(limit, config::DEVICE_RATE_WINDOW_MS, config::RATE_LIMITER_CAPACITY);
+    Ok(Arc::new(Hub {
+        db,
+        keys,
+        instruments: Mutex::new(HashMap::new()),
+        pending: rx,
+        poll_now,
+        journal_slots,
+        device_requests: limiter(config::DEVICE_REQUESTS_PER_WINDOW),
+        device_logins: limiter(config::DEVICE_LOGINS_PER_WINDOW),
+    }))
 }
 
 /// Serves HTTPS on `listener` until `shutdown` resolves.

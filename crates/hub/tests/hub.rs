@@ -417,3 +417,45 @@ async fn instructions_until_acknowledged(backend: Backend) {
     assert!(got.iter().any(|i| i.kind == InstructionKind::End), "{got:?}");
 }
 on_both_backends!(instructions_until_acknowledged);
+
+async fn device_rate_limits(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut kiosk = hub.enrol(ROOM).await;
+    let mut other = hub.enrol(ROOM).await;
+    // A device that tries many student numbers is slowed down, whatever the
+    // per-student lock-outs say.
+    for i in 0..exam_hub::config::DEVICE_LOGINS_PER_WINDOW {
+        let (status, _) = error_of(kiosk.login(&format!("77{i:02}"), "AAAA-AAAA").await).await;
+        assert_eq!(status, 404, "attempt {i}");
+    }
+    let resp = kiosk.login("1001", &hub.code("S1", "1001")).await;
+    let retry_after: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let (status, body) = error_of(resp).await;
+    assert_eq!((status, body.error.as_str()), (429, "rate_limited"));
+    assert!(body.message.contains("try again"), "{}", body.message);
+    // Nothing was counted against the student: no failures, no lock.
+    // Another workstation in the room is not affected.
+    let login = other.login_ok("1001", &hub.code("S1", "1001")).await;
+    assert_eq!(login.assignment.sitting_id, "S1");
+    // Other requests of the limited device still pass (separate limit).
+    let beat = Heartbeat { state: "login".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    assert_eq!(kiosk.post(paths::HEARTBEAT, &beat).await.status(), 200);
+    // A runaway device is answered 429 once over its request budget.
+    // `other` has made one request so far (its login).
+    let mut sent = 1;
+    let refused = loop {
+        let resp = other.post(paths::HEARTBEAT, &beat).await;
+        sent += 1;
+        if resp.status() != 200 {
+            break resp;
+        }
+        assert!(sent <= exam_hub::config::DEVICE_REQUESTS_PER_WINDOW, "no limit after {sent} requests");
+    };
+    assert_eq!(sent, exam_hub::config::DEVICE_REQUESTS_PER_WINDOW + 1);
+    let (status, body) = error_of(refused).await;
+    assert_eq!((status, body.error.as_str()), (429, "rate_limited"));
+    // The first device has its own budget.
+    assert_eq!(kiosk.post(paths::HEARTBEAT, &beat).await.status(), 200);
+}
+on_both_backends!(device_rate_limits);
