@@ -34,6 +34,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("cage", "the package test runs the kiosk session under cage, headless"),
     ("xwayland", "cage's X11 compatibility, which it starts with the session"),
     ("grim", "the package test captures the cage session"),
+    ("poppler-utils", "pdftotext and pdfinfo read the proces-verbaal PDF in exam-hub's report tests"),
 ];
 
 /// The WebDriver front for Tauri apps, installed with cargo when missing.

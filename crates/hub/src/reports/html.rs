@@ -137,8 +137,8 @@ impl ProcesVerbaal {
             title: "Kandidaten",
             paragraphs: Vec::new(),
             table: Some(Table {
-                headers: vec!["Studentnummer", "Naam", "Status", "Pc('s)", "Ingelogd", "Ingeleverd", "Ontvangstcode", "Extra tijd (min)"],
-                widths: vec![10, 16, 12, 14, 12, 12, 9, 7],
+                headers: vec!["Studentnummer", "Naam", "Status", "Pc('s)", "Ingelogd", "Ingeleverd", "Bewijscode", "Extra tijd (min)"],
+                widths: vec![13, 17, 11, 14, 11, 11, 9, 7],
                 rows: self
                     .seats
                     .iter()

@@ -1,0 +1,479 @@
+//! The proces-verbaal, results export and retention against a real
+//! `exam-hub` process over real TLS (kiosks enrolled with client
+//! certificates, real signed journals), on SQLite and on PostgreSQL.
+#![allow(missing_docs)]
+
+mod common;
+
+use common::*;
+use exam_hub::db::Db;
+use exam_hub::pki::Keys;
+use exam_hub::reports;
+use exam_protocol::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// A sitting with hostile names and codes, in the common test room.
+const SITTING: &str = "PV1";
+/// Script in a name must stay text everywhere.
+const SCRIPT_NAME: &str = "<script>alert('pv')</script> de Vries";
+const DUTCH_NAME: &str = "Zoë \"O'Brien\" & Bakker";
+/// An exam code that a spreadsheet would run as a formula, with a comma and quotes for RFC 4180.
+const FORMULA_EXAM: &str = "=cmd|\"/C calc\",A0";
+const PROCESS_NAME: &str = "<script>alert(1)</script>.exe";
+const REMARK: &str = "<img src=x onerror=alert(1)> Zoë had een storing; één pc vervangen.";
+
+async fn open_db(hub: &TestHub) -> Db {
+    let url = hub.database.clone().unwrap_or_else(|| exam_hub::db::sqlite_url(&hub.data()));
+    Db::connect(&url).await.unwrap()
+}
+
+/// Imports the sitting; returns the access codes by student number.
+async fn plan(db: &Db, keys: &Keys) -> HashMap<String, String> {
+    let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+    let start = start.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes", "extra_minutes", "tools",
+        "text_size", "contrast",
+    ])
+    .unwrap();
+    for (number, name) in [("2001", SCRIPT_NAME), ("2002", DUTCH_NAME), ("2003", "Chris Afwezig"), ("=2004", "Formule Student")] {
+        csv.write_record([number, name, SITTING, FORMULA_EXAM, "inst-a", ROOM, start.as_str(), "90", "", "", "", ""]).unwrap();
+    }
+    let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+    let summary = exam_hub::planning::import_planning(db, keys, &text, "pv.csv").await.unwrap();
+    summary.codes.into_iter().map(|c| (c.student_number, c.code)).collect()
+}
+
+/// Appends events (kind, payload) to a kiosk's journal, sleeping where the
+/// kind is "sleep"; returns all frames.
+fn journal(dir: &Path, pkcs8: &[u8], events: &[(&str, serde_json::Value)]) -> Vec<Vec<u8>> {
+    let key = exam_journal::SigningKey::from_pkcs8(pkcs8).unwrap();
+    let config = exam_journal::JournalConfig { checkpoint_every_records: 4, ..Default::default() };
+    let mut j = exam_journal::Journal::open(dir, key, config).unwrap();
+    for (kind, payload) in events {
+        if *kind == "sleep" {
+            std::thread::sleep(Duration::from_millis(payload.as_u64().unwrap()));
+            continue;
+        }
+        j.append(&exam_journal::Event::new(kind, payload).unwrap()).unwrap();
+    }
+    j.close().unwrap();
+    exam_journal::read_records(dir).unwrap().into_iter().map(|(_, r)| r.frame).collect()
+}
+
+async fn upload(kiosk: &Kiosk, frames: &[Vec<u8>]) {
+    let resp = kiosk.post(paths::JOURNAL, &b64(frames)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+
+fn snapshot(seq: u64, final_submission: bool, responses: serde_json::Value) -> AnswerUpload {
+    AnswerUpload {
+        sitting_id: SITTING.into(),
+        seq,
+        final_submission,
+        answers: json!({
+            "format": "exam-kiosk-answers/1", "sitting_id": SITTING, "instrument_id": "inst-a", "seq": seq,
+            "final_submission": final_submission, "responses": responses, "flagged": []
+        }),
+    }
+}
+
+/// The scoring data as `kioskctl instrument render --scoring` prints it.
+fn scoring_json() -> String {
+    const MC: &str = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml";
+    const MR: &str = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml";
+    json!({"items": [
+        {"ref_identifier": "ITM-1", "identifier": "q1", "weights": {}, "processing": {"kind": "template", "uri": MC},
+         "responses": [{"identifier": "RESPONSE", "cardinality": "single", "base_type": "identifier", "correct": ["B"]}]},
+        {"ref_identifier": "ITM-2", "identifier": "q2", "weights": {}, "processing": {"kind": "template", "uri": MR},
+         "responses": [{"identifier": "RESPONSE", "cardinality": "multiple", "base_type": "identifier", "correct": ["A", "C"],
+           "mapping": {"default_value": 0.0, "upper_bound": 2.0, "entries": [
+             {"key": "A", "value": 1.0, "case_sensitive": true}, {"key": "C", "value": 1.5, "case_sensitive": true}]}}]},
+        {"ref_identifier": "ITM-3", "identifier": "q3", "weights": {}, "processing": {"kind": "template", "uri": MR},
+         "responses": [{"identifier": "RESPONSE", "cardinality": "single", "base_type": "string", "correct": ["Amsterdam"],
+           "mapping": {"default_value": 0.0, "entries": [{"key": "Amsterdam", "value": 2.0, "case_sensitive": false}]}}]}
+    ]})
+    .to_string()
+}
+
+/// `exam-hub verify-pv ARGS`, trusting the hub's data directory unless `--key` is given.
+fn verify_pv(args: &[&str], hub: &TestHub) -> std::process::Output {
+    let mut cmd = Command::new(exe());
+    cmd.arg("verify-pv").args(args);
+    if !args.contains(&"--key") {
+        cmd.arg("--data").arg(hub.data());
+    }
+    cmd.output().unwrap()
+}
+
+fn text_without_whitespace(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+async fn proces_verbaal_and_results(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let keys = Keys::load(&hub.data()).unwrap();
+    let codes = plan(&db, &keys).await;
+    let mut a = hub.enrol(ROOM).await;
+    let mut b = hub.enrol(ROOM).await;
+    let mut c = hub.enrol(ROOM).await;
+    a.login_ok("2001", &codes["2001"]).await;
+    b.login_ok("2002", &codes["2002"]).await;
+    hub.cli_ok(&["start", "--sitting", SITTING]);
+
+    // Kiosk A: environment finding, a process ended, lock, unlock by an
+    // invigilator, a network outage of at least 2 s, extra time.
+    let a_frames = journal(
+        &hub.path("journal-a"),
+        &a.device_pkcs8,
+        &[
+            ("environment.checked", json!({"findings": [
+                {"check": "virtual_machine", "detected": true, "evidence": ["VirtualBox <b>"], "action": "warn"},
+                {"check": "remote_session", "detected": false, "evidence": [], "action": "allow"}], "action": "warn"})),
+            ("session.transition", json!({"from": "login", "to": "assignment", "cause": {"trigger": "logged_in", "student": "2001", "sitting": SITTING}})),
+            ("guard.process_ended", json!({"pid": 4242, "name": PROCESS_NAME, "exe": null, "rule": "deny:browser", "detected_by": "exec", "outcome": {"ended": {"signal": "SIGKILL"}}, "handling_us": 900})),
+            ("session.transition", json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "proces beëindigd"}})),
+            ("session.unlock_failed", json!({})),
+            ("session.transition", json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "Mevr. de Wit", "reason": "student meldde storing"}})),
+            ("sync.offline", json!({})),
+            ("sleep", json!(2200)),
+            ("sync.online", json!({})),
+            ("session.time_added", json!({"seconds": 600, "reason": "storing"})),
+        ],
+    );
+    upload(&a, &a_frames).await;
+    // Kiosk B: a clean journal, then a rewritten history (an alarm).
+    let b_frames = journal(&hub.path("journal-b"), &b.device_pkcs8, &[("sync.offline", json!({}))]);
+    upload(&b, &b_frames).await;
+    let rewritten = journal(&hub.path("journal-b2"), &b.device_pkcs8, &[("session.login", json!({}))]);
+    assert_eq!(b.post(paths::JOURNAL, &b64(&rewritten)).await.status(), 409);
+
+    // Hub instructions, then 2002 moves to kiosk C (C sends no journal).
+    hub.cli_ok(&["instruct", "--action", "add-time", "--minutes", "10", "--sitting", SITTING, "--student", "2002", "--reason", "storing <pc>"]);
+    hub.cli_ok(&["instruct", "--action", "lock", "--device", b.id(), "--reason", "verplaatsen"]);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    c.login_ok("2002", &codes["2002"]).await;
+
+    // Answers: 2001 hands in, 2002 only saved; 2003 and =2004 are absent.
+    let resp = c.post(paths::ANSWERS, &snapshot(1, false, json!({"ITM-1": {"RESPONSE": "A"}}))).await;
+    assert_eq!(resp.status(), 200);
+    let given = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-2": {"RESPONSE": ["A", "C"]}, "ITM-3": {"RESPONSE": "amsterdam"}});
+    let receipt: AnswerReceipt = a.post(paths::ANSWERS, &snapshot(3, true, given)).await.json().await.unwrap();
+
+    reports::add_remark(&db, SITTING, "Mevr. de Wit", REMARK).await.unwrap();
+    hub.cli_ok(&["report", "remark", "--sitting", SITTING, "--author", "Dhr. <b>Bos</b>", "--text", "Lokaal om 09:02 open."]);
+    assert!(matches!(reports::add_remark(&db, "NOPE", "x", "y").await, Err(reports::ReportError::UnknownSitting(_))));
+    assert!(matches!(reports::add_remark(&db, SITTING, "x", "a\u{7}b").await, Err(reports::ReportError::Invalid(_))));
+
+    // The proces-verbaal as data.
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let status: HashMap<&str, reports::SeatStatus> = pv.seats.iter().map(|s| (s.student_number.as_str(), s.status)).collect();
+    assert_eq!(status["2001"], reports::SeatStatus::Submitted);
+    assert_eq!(status["2002"], reports::SeatStatus::Present);
+    assert_eq!(status["2003"], reports::SeatStatus::Absent);
+    let seat = |n: &str| pv.seats.iter().find(|s| s.student_number == n).unwrap();
+    assert_eq!(seat("2001").receipt_code.as_deref(), Some(receipt.receipt_code.as_str()));
+    assert_eq!(seat("2002").devices, vec![b.id().to_string(), c.id().to_string()], "the move shows");
+    assert_eq!(seat("2002").added_minutes, 10);
+    let of = |category: &str| pv.irregularities.iter().filter(|i| i.category == category).collect::<Vec<_>>();
+    let outage = &of("netwerkonderbreking");
+    assert_eq!(outage.len(), 2, "A's outage, and B's that never ended: {outage:?}");
+    let a_outage = outage.iter().find(|o| o.device_id.as_deref() == Some(a.id())).unwrap();
+    let secs: i64 = a_outage.description.split("duur 0:00:").nth(1).unwrap()[..2].parse().unwrap();
+    assert!(secs >= 2, "{}", a_outage.description);
+    assert_eq!(a_outage.student.as_deref(), Some("2001"));
+    assert!(of("proces beëindigd")[0].description.contains(PROCESS_NAME));
+    assert!(of("ontgrendeld").iter().any(|u| u.description.contains("ontgrendeld door Mevr. de Wit; reden: student meldde storing")));
+    assert!(of("extra tijd").iter().any(|e| e.description.contains("instructie 10 minuten extra tijd door exam-hub cli; reden: storing <pc>")));
+    assert!(of("verplaatst")[0].description.contains(b.id()));
+    assert_eq!(of("omgevingsbevinding").len(), 1);
+    assert_eq!(of("start").len(), 1);
+    assert!(pv.invigilators.contains(&"Mevr. de Wit".to_string()) && pv.invigilators.contains(&"exam-hub cli".to_string()));
+    let journal_of = |id: &str| pv.journals.iter().find(|j| j.device_id == id).unwrap();
+    let ja = journal_of(a.id());
+    assert!(ja.verified && ja.records == a_frames.len() as i64, "{ja:?}");
+    let (size, root) = ja.checkpoint.clone().expect("A's journal has checkpoints");
+    assert!(ja.statement.contains(&format!("checkpoint over records 0..{size} (Merkle-root {root})")));
+    let jb = journal_of(b.id());
+    assert!(!jb.verified && jb.alarms.iter().any(|a| a.contains("journal.rewrite")), "{jb:?}");
+    assert!(!journal_of(c.id()).verified && journal_of(c.id()).statement.starts_with("Geen logboek ontvangen"));
+
+    // Written, sealed, verified, and a one-byte change shows.
+    let out = hub.path("pv");
+    let listed = hub.cli_ok(&["report", "proces-verbaal", "--sitting", SITTING, "--out", out.to_str().unwrap()]);
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    let html_path = out.join("proces-verbaal-PV1.html");
+    let pdf_path = out.join("proces-verbaal-PV1.pdf");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<b>"), "markup from the records is escaped");
+    assert!(html.contains("&lt;script&gt;alert(&#39;pv&#39;)&lt;/script&gt; de Vries"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; Zoë had een storing; één pc vervangen."));
+    assert!(html.contains("Zoë &quot;O&#39;Brien&quot; &amp; Bakker"));
+    assert!(html.contains("Dhr. &lt;b&gt;Bos&lt;/b&gt;"));
+    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start"] {
+        assert!(html.contains(needle), "HTML lacks {needle}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&pdf_path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // -raw: in content-stream order, so a table cell's wrapped lines stay together.
+    let pdf_text = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&pdf_path).arg("-").output().expect("pdftotext (apt poppler-utils)");
+    assert!(pdf_text.status.success(), "pdftotext: {}", String::from_utf8_lossy(&pdf_text.stderr));
+    let pdf_text = text_without_whitespace(&String::from_utf8(pdf_text.stdout).unwrap());
+    for literal in [SCRIPT_NAME, DUTCH_NAME, REMARK, PROCESS_NAME, FORMULA_EXAM, "Dhr. <b>Bos</b>", "Proces-verbaal van afname", "netwerkonderbreking"] {
+        assert!(pdf_text.contains(&text_without_whitespace(literal)), "the PDF text lacks {literal:?}");
+    }
+    let info = Command::new("pdfinfo").arg(&pdf_path).output().unwrap();
+    assert!(info.status.success(), "pdfinfo: {}", String::from_utf8_lossy(&info.stderr));
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(info.lines().any(|l| l.starts_with("Title:") && l.ends_with("Proces-verbaal PV1")), "{info}");
+
+    for file in [&html_path, &pdf_path] {
+        let sig = format!("{}.sig", file.display());
+        let ok = verify_pv(&[file.to_str().unwrap(), &sig], &hub);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("seal OK"));
+        // One byte changed, anywhere: the seal fails (exit 1).
+        let mut bytes = std::fs::read(file).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        let changed = hub.path("changed");
+        std::fs::write(&changed, &bytes).unwrap();
+        let bad = verify_pv(&[changed.to_str().unwrap(), &sig], &hub);
+        assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stderr));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("changed after sealing"));
+        std::fs::remove_file(&changed).unwrap();
+        // Another key (a forger's) is refused even when its own signature holds.
+        let other_key = hex::encode([7u8; 32]);
+        let wrong = verify_pv(&[file.to_str().unwrap(), &sig, "--key", &other_key], &hub);
+        assert_eq!(wrong.status.code(), Some(1));
+    }
+    // A second run never overwrites a sealed report.
+    let again = hub.cli(&["report", "proces-verbaal", "--sitting", SITTING, "--out", out.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+
+    // Results: scoring on the hub, CSV back with the right rows, QTI well-formed.
+    let scoring = hub.path("scoring.json");
+    std::fs::write(&scoring, scoring_json()).unwrap();
+    hub.cli_ok(&["import", "scoring", scoring.to_str().unwrap(), "--id", "inst-a"]);
+    let csv_path = hub.path("results.csv");
+    let qti_dir = hub.path("qti");
+    hub.cli_ok(&["report", "results", "--sitting", SITTING, "--out", csv_path.to_str().unwrap(), "--qti", qti_dir.to_str().unwrap()]);
+    let raw = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(raw.contains("\r\n") && raw.contains("\"'=cmd|\"\"/C calc\"\",A0\""), "RFC 4180 quoting and a neutralised formula: {raw}");
+    let mut reader = csv::Reader::from_reader(raw.as_bytes());
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), reports::CSV_HEADER.to_vec());
+    let mut rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    rows.sort();
+    let date = &rows[0][2];
+    assert_eq!(date.len(), 10);
+    let exam = format!("'{FORMULA_EXAM}");
+    let expect = |n: &str, result: &str, status: &str| vec![n.to_string(), exam.clone(), date.clone(), result.to_string(), status.to_string()];
+    assert_eq!(
+        rows,
+        vec![
+            expect("'=2004", "", "afwezig"),
+            expect("2001", "5", "ingeleverd"),
+            expect("2002", "0", "niet ingeleverd"),
+            expect("2003", "", "afwezig"),
+        ],
+        "rows sorted by their text"
+    );
+    let mut documents = std::fs::read_dir(&qti_dir).unwrap().map(|e| e.unwrap().path()).collect::<Vec<_>>();
+    documents.sort();
+    assert_eq!(documents.len(), 2, "one assessmentResult per candidate with answers: {documents:?}");
+    let xml = std::fs::read_to_string(qti_dir.join("result-2001.xml")).unwrap();
+    let parsed = parse_xml(&xml);
+    assert_eq!(parsed.root, "assessmentResult");
+    assert_eq!(parsed.namespace, reports::QTI_RESULT_NAMESPACE);
+    assert_eq!(parsed.count("itemResult"), 3);
+    assert_eq!(parsed.count("responseVariable"), 3);
+    assert_eq!(parsed.attr("context", "sourcedId"), Some("2001".to_string()));
+    assert_eq!(parsed.values, vec!["5", "5", "B", "1", "1", "A", "C", "2", "2", "amsterdam", "2", "2"]);
+    assert!(xml.contains("sessionStatus=\"final\""));
+}
+on_both_backends!(proces_verbaal_and_results);
+
+/// What the XML check found.
+struct ParsedXml {
+    root: String,
+    namespace: String,
+    elements: Vec<(String, Vec<(String, String)>)>,
+    values: Vec<String>,
+}
+
+impl ParsedXml {
+    fn count(&self, name: &str) -> usize {
+        self.elements.iter().filter(|(n, _)| n == name).count()
+    }
+
+    fn attr(&self, element: &str, attr: &str) -> Option<String> {
+        self.elements.iter().find(|(n, _)| n == element)?.1.iter().find(|(k, _)| k == attr).map(|(_, v)| v.clone())
+    }
+}
+
+/// Parses with quick-xml (fails on anything not well-formed) and collects
+/// element names, attributes and the text of `value` elements.
+fn parse_xml(xml: &str) -> ParsedXml {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut parsed = ParsedXml { root: String::new(), namespace: String::new(), elements: Vec::new(), values: Vec::new() };
+    let mut in_value = false;
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event().unwrap_or_else(|e| panic!("not well-formed at {}: {e}", reader.buffer_position())) {
+            Event::Start(e) => {
+                depth += 1;
+                in_value = element(&mut parsed, &e) == "value";
+            }
+            Event::Empty(e) => {
+                element(&mut parsed, &e);
+            }
+            Event::Text(t) if in_value => parsed.values.push(t.decode().unwrap().into_owned()),
+            Event::End(_) => {
+                in_value = false;
+                depth -= 1;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0);
+    parsed
+}
+
+/// Records an element's name and attributes; returns the name.
+fn element(parsed: &mut ParsedXml, e: &quick_xml::events::BytesStart<'_>) -> String {
+    let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+    let attrs: Vec<(String, String)> = e
+        .attributes()
+        .map(|a| {
+            let a = a.unwrap();
+            (String::from_utf8(a.key.as_ref().to_vec()).unwrap(), a.unescape_value().unwrap().into_owned())
+        })
+        .collect();
+    if parsed.root.is_empty() {
+        parsed.root = name.clone();
+        parsed.namespace = attrs.iter().find(|(k, _)| k == "xmlns").map(|(_, v)| v.clone()).unwrap_or_default();
+    }
+    parsed.elements.push((name.clone(), attrs));
+    name
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Stores a journal record row as journal ingest would (fixture for times
+/// long past, which a real kiosk cannot produce today).
+async fn journal_row(db: &Db, device: &str, seq: i64, wall_ms: i64) {
+    sqlx::query("INSERT INTO journal_records (device_id, seq, hash, record_type, kind, wall_time_us, frame) VALUES ($1, $2, $3, 1, 'test.event', $4, $5)")
+        .bind(device)
+        .bind(seq)
+        .bind(format!("{seq:064x}"))
+        .bind(wall_ms * 1000)
+        .bind(vec![0u8; 16])
+        .execute(&db.pool)
+        .await
+        .unwrap();
+}
+
+async fn count(db: &Db, sql: &str, bind: &str) -> i64 {
+    use sqlx::Row as _;
+    sqlx::query(sql).bind(bind).fetch_one(&db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
+}
+
+async fn retention(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let now = exam_hub::now_ms();
+    // An exam of 400 days ago with answers, planned like any other.
+    sqlx::query("INSERT INTO sittings (sitting_id, exam, instrument_id, room, start_ms, duration_minutes, started_ms) VALUES ('OLD1', 'Rekenen 2F', 'inst-a', $1, $2, 90, NULL)")
+        .bind(ROOM)
+        .bind(now - 400 * DAY_MS)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    for (student, seq, final_submission) in [("1001", 1, 0), ("1001", 2, 1), ("1002", 1, 0)] {
+        sqlx::query("INSERT INTO candidates (sitting_id, student_number, extra_minutes, tools, code_hmac, failures, added_minutes) VALUES ('OLD1', $1, 0, '', 'x', 0, 0) ON CONFLICT (sitting_id, student_number) DO NOTHING")
+            .bind(student)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO answers (sitting_id, student_number, seq, final_submission, answers, answers_sha256, device_id, received_ms, receipt) VALUES ('OLD1', $1, $2, $3, '{}', 'x', 'old-device', $4, '{}')")
+            .bind(student)
+            .bind(seq)
+            .bind(final_submission)
+            .bind(now - 400 * DAY_MS)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    // Today's exam through the real API: an answer and a journal.
+    let mut kiosk = hub.enrol(ROOM).await;
+    kiosk.login_ok("1001", &hub.code("S1", "1001")).await;
+    let save = AnswerUpload { sitting_id: "S1".into(), seq: 1, final_submission: false, answers: json!({"responses": {}}) };
+    assert_eq!(kiosk.post(paths::ANSWERS, &save).await.status(), 200);
+    let frames = kiosk.make_journal(&hub.path("journal"), 30);
+    upload(&kiosk, &frames).await;
+    // An old device, and one whose clock went back once (seq 6).
+    for seq in 0..5 {
+        journal_row(&db, "old-device", seq, now - 500 * DAY_MS).await;
+    }
+    for (seq, age_days) in [(0, 500), (1, 500), (2, 450), (3, 450), (4, 400), (5, 10), (6, 700), (7, 9), (8, 8), (9, 0)] {
+        journal_row(&db, "mixed-device", seq, now - age_days * DAY_MS).await;
+    }
+
+    // Without a period set, nothing is deleted.
+    let refused = hub.cli(&["retention", "run"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no retention-days"));
+    assert!(matches!(
+        reports::run_retention(&db, reports::RetentionRule { days: 0 }, now).await,
+        Err(reports::ReportError::Invalid(_))
+    ));
+
+    let config = hub.data().join("hub.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}retention-days = 365\n")).unwrap();
+    let out = hub.cli_ok(&["retention", "run"]);
+    assert!(
+        out.contains("bewaartermijn 365 dagen (hub.toml retention-days): answers of 1 sittings (3 saves) and 10 journal records of 2 devices deleted"),
+        "{out}"
+    );
+    let answers = "SELECT COUNT(*) FROM answers WHERE sitting_id = $1";
+    let records = "SELECT COUNT(*) FROM journal_records WHERE device_id = $1";
+    assert_eq!(count(&db, answers, "OLD1").await, 0);
+    assert_eq!(count(&db, answers, "S1").await, 1, "within the period: untouched");
+    assert_eq!(count(&db, records, kiosk.id()).await, frames.len() as i64, "within the period: untouched");
+    assert_eq!(count(&db, records, "old-device").await, 0);
+    assert_eq!(count(&db, records, "mixed-device").await, 5, "a contiguous tail stays, the record with the odd clock too");
+    assert_eq!(count(&db, "SELECT MIN(seq) FROM journal_records WHERE device_id = $1", "mixed-device").await, 5);
+    // Every deletion is recorded, with the rule.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM retention_deletions WHERE rule = $1", "bewaartermijn 365 dagen (hub.toml retention-days)").await, 3);
+    assert_eq!(count(&db, "SELECT rows_deleted FROM retention_deletions WHERE sitting_id = $1", "OLD1").await, 3);
+    assert_eq!(count(&db, "SELECT rows_deleted FROM retention_deletions WHERE subject = $1", "mixed-device").await, 5);
+    // A second run finds nothing more.
+    let again = hub.cli_ok(&["retention", "run"]);
+    assert!(again.contains("answers of 0 sittings (0 saves) and 0 journal records of 0 devices deleted"), "{again}");
+    // The hub still takes the kiosk's journal where it left off.
+    let more = append_journal(&hub.path("journal"), &kiosk.device_pkcs8, 3);
+    upload(&kiosk, &more[frames.len()..]).await;
+
+    // The proces-verbaal and the results say what was deleted.
+    let pv = reports::proces_verbaal(&db, "OLD1").await.unwrap();
+    assert_eq!(pv.deletions.len(), 1, "{:?}", pv.deletions);
+    assert!(pv.deletions[0].contains("antwoorden (2 kandidaten, 3 rijen) verwijderd volgens bewaartermijn 365 dagen"));
+    assert!(pv.to_html().contains("Verwijderd na de bewaartermijn"));
+    let results = reports::results(&db, "OLD1").await.unwrap();
+    assert!(results.rows.iter().all(|r| r.status == reports::ResultStatus::Deleted));
+}
+on_both_backends!(retention);
