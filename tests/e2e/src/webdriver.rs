@@ -111,6 +111,12 @@ impl Session {
         base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).map_err(|e| e.to_string())
     }
 
+    /// Switches to an `<iframe>` (`Some`) or back to the top-level page (`None`).
+    pub async fn switch_to_frame(&self, frame: Option<&Element>) -> Result<(), String> {
+        let id = frame.map_or(Value::Null, |el| json!({ ELEMENT_KEY: el.0 }));
+        self.call(reqwest::Method::POST, "/frame", Some(json!({ "id": id }))).await.map(|_| ())
+    }
+
     /// Ends the session (and the app).
     pub async fn close(self) {
         let _ = self.http.delete(&self.base).send().await;

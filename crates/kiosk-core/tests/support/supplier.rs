@@ -51,7 +51,8 @@ fn page(path: &str, port: u16) -> (u16, Vec<(String, String)>, &'static str, Str
                      <a id=\"next\" href=\"/item/2\">Volgende vraag</a> \
                      <a id=\"absolute\" href=\"https://127.0.0.1:{port}/item/2\">Absoluut</a> \
                      <a id=\"away\" href=\"/redirect-away\">Weg</a> \
-                     <a id=\"inside\" href=\"/redirect-inside\">Binnen</a>"
+                     <a id=\"inside\" href=\"/redirect-inside\">Binnen</a> \
+                     <a id=\"foreign\" href=\"https://example.net/elsewhere\">Elders</a>"
                 ),
             ),
         ),
