@@ -4,7 +4,7 @@
 let csrfToken = "";
 
 /** Calls the console API; throws an Error with .status, .code, .version and a Dutch .message. */
-export async function api(path, { method = "GET", body } = {}) {
+export async function api(path, { method = "GET", body, redirect = true } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
@@ -18,7 +18,7 @@ export async function api(path, { method = "GET", body } = {}) {
     cache: "no-store",
   });
   const data = await response.json().catch(() => ({}));
-  if (response.status === 401 && path !== "/login") {
+  if (response.status === 401 && redirect) {
     window.location.assign("/console/");
   }
   if (!response.ok) {

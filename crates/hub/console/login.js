@@ -4,7 +4,7 @@ const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
 
 // Already signed in: straight to the rooms.
-api("/me").then(() => window.location.replace("/console/rooms.html")).catch(() => {});
+api("/me", { redirect: false }).then(() => window.location.replace("/console/rooms.html")).catch(() => {});
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -19,7 +19,7 @@ form.addEventListener("submit", async (event) => {
   const button = document.getElementById("login-submit");
   button.disabled = true;
   try {
-    await api("/login", { method: "POST", body: { username, password } });
+    await api("/login", { method: "POST", body: { username, password }, redirect: false });
     window.location.assign("/console/rooms.html");
   } catch (e) {
     error.textContent = e.message;

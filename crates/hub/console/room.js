@@ -231,6 +231,21 @@ function showConfirm(request) {
   document.getElementById("confirm-reason").focus();
 }
 
+// Our own action raised the version: the next action may follow at once,
+// before the live view brings the change.
+function adoptVersion(request, version) {
+  if (request.student_number) {
+    const seat = view.seats.find((s) => s.sitting_id === request.sitting_id && s.student_number === request.student_number);
+    if (seat && seat.version < version) seat.version = version;
+  } else {
+    const sitting = view.sittings.find((s) => s.sitting_id === request.sitting_id);
+    if (sitting && sitting.version < version) {
+      sitting.version = version;
+      renderSittings();
+    }
+  }
+}
+
 function closeDialog() {
   dialog.close();
   pending = null;
@@ -256,6 +271,7 @@ document.getElementById("confirm-ok").addEventListener("click", async () => {
   try {
     const result = await api(`/rooms/${encodeURIComponent(room)}/actions`, { method: "POST", body });
     announce(result.message);
+    adoptVersion(pending, result.version);
     if (result.access_code) {
       confirmForm.hidden = true;
       document.getElementById("code-student").textContent = pending.label.split(": ").slice(1).join(": ");

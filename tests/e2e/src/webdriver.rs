@@ -1,5 +1,6 @@
 //! A minimal W3C WebDriver client (the few commands the scenarios use),
-//! talking to `tauri-driver` on loopback.
+//! talking to `tauri-driver` (the kiosk) or `chromedriver` (the hub's
+//! invigilator console) on loopback.
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -19,10 +20,15 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 impl Session {
     /// Creates a session that launches `application` (the exam-kiosk binary).
     pub async fn new(driver: &str, application: &str) -> Result<Self, String> {
+        Self::with_capabilities(driver, json!({"tauri:options": {"application": application}})).await
+    }
+
+    /// Creates a session with these `alwaysMatch` capabilities (e.g. headless Chromium).
+    pub async fn with_capabilities(driver: &str, always_match: Value) -> Result<Self, String> {
         // The driver speaks plain HTTP on loopback; reqwest still wants a TLS provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
-        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}});
+        let caps = json!({"capabilities": {"alwaysMatch": always_match}});
         // The driver may still be settling after a previous session: retry briefly.
         let mut attempt = 0;
         let resp: Value = loop {
@@ -102,6 +108,26 @@ impl Session {
     /// Runs a script in the page and returns its result.
     pub async fn script(&self, script: &str) -> Result<Value, String> {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+    }
+
+    /// Runs an asynchronous script: it calls `arguments[arguments.length - 1]` with its result.
+    pub async fn script_async(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
+    }
+
+    /// Opens `url` in the window.
+    pub async fn navigate(&self, url: &str) -> Result<(), String> {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await.map(|_| ())
+    }
+
+    /// The window's current URL.
+    pub async fn current_url(&self) -> Result<String, String> {
+        Ok(self.call(reqwest::Method::GET, "/url", None).await?.as_str().unwrap_or("").to_owned())
+    }
+
+    /// Sends keys to the focused element (W3C key codes, e.g. `"\u{E004}"` for Tab).
+    pub async fn keys(&self, el: &Element, text: &str) -> Result<(), String> {
+        self.call(reqwest::Method::POST, &format!("/element/{}/value", el.0), Some(json!({"text": text}))).await.map(|_| ())
     }
 
     /// A PNG screenshot of the window.
