@@ -24,9 +24,11 @@ pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
-/// A binary built by `cargo build --workspace` (debug profile).
+/// A binary built by `cargo build --workspace` (debug profile, or the one
+/// `EXAM_E2E_PROFILE` names: `cargo xtask bench first-item` uses release).
 pub fn bin(name: &str) -> PathBuf {
-    workspace().join("target/debug").join(name)
+    let profile = std::env::var("EXAM_E2E_PROFILE").unwrap_or_else(|_| "debug".into());
+    workspace().join("target").join(profile).join(name)
 }
 
 /// `tauri-driver`, from PATH or cargo's bin directory.
