@@ -6,6 +6,7 @@
 //!   on its embedded defaults.
 //! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
 //! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
+//! * `cargo xtask bench first-item [--runs N]` — time to first item shown in the release app.
 //! * `cargo xtask package [--debug]` — release binaries and the `.deb` in target/dist/.
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
 //! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
         Some("test-deb") => package::test_deb(&args[1..]),
         Some("check-platforms" | "cross-check") => package::check_platforms(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | first-item | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
             return ExitCode::from(2);
         }
     };
@@ -308,7 +309,20 @@ fn bench(criterion_args: &[String]) -> Result {
     if criterion_args.first().map(String::as_str) == Some("hub") {
         return bench_hub(&criterion_args[1..]);
     }
+    if criterion_args.first().map(String::as_str) == Some("first-item") {
+        return bench_first_item(&criterion_args[1..]);
+    }
     run(cargo().args(["bench", "--workspace", "--"]).args(criterion_args))
+}
+
+/// `cargo xtask bench first-item [--runs N]`: time from "start exam" to the
+/// first item shown, in the release app under Xvfb (tests/e2e/src/bin/first-item-bench.rs).
+fn bench_first_item(args: &[String]) -> Result {
+    ensure_tauri_driver()?;
+    run(cargo().args(["build", "--release", "-p", "exam-hub", "-p", "kioskctl", "-p", "exam-kiosk", "-p", "exam-e2e", "--bin", "first-item-bench"]))?;
+    let bench = workspace_root().join("target/release/first-item-bench");
+    // WebKit wants a session bus; give it a private one.
+    run(Command::new("dbus-run-session").arg("--").arg(bench).args(args).env("EXAM_E2E_PROFILE", "release").env("NO_AT_BRIDGE", "1"))
 }
 
 /// `cargo xtask bench hub [--kiosks N] [--sqlite-only]`: simulated kiosks,
