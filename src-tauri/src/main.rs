@@ -189,6 +189,7 @@ fn main() {
                     tokio::time::sleep(TICK).await;
                     ticks = ticks.wrapping_add(1);
                     ticker.poll_guard().await;
+                    ticker.poll_focus().await;
                     if ticks % SYNC_EVERY_TICKS == 0 {
                         ticker.sync().await;
                     }
@@ -214,9 +215,11 @@ fn main() {
                         });
                     }
                 }
-                WindowEvent::Focused(false) => {
-                    // Locks during the exam when the policy says so; kiosk-core decides.
-                    tauri::async_runtime::spawn(async move { kiosk.focus_lost().await });
+                // kiosk-core decides whether (and after what grace) a focus loss locks.
+                WindowEvent::Focused(focused) => {
+                    let focused = *focused;
+                    let away = kiosk.focus_changed(focused);
+                    tauri::async_runtime::spawn(async move { kiosk.journal_focus(focused, away).await });
                 }
                 _ => {}
             }

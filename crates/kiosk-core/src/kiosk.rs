@@ -40,6 +40,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// How long the window may be without focus before the exam locks. A
+/// window manager's keyboard grab (a shortcut such as Alt+F4, an input
+/// method) takes the focus for a few milliseconds; a student switching to
+/// another window to read it stays away far longer.
+pub const FOCUS_GRACE: Duration = Duration::from_secs(1);
+
 /// Most journal records sent to the hub in one batch.
 const JOURNAL_BATCH: usize = 500;
 
@@ -267,11 +273,18 @@ struct Inner {
     room_code_pending: bool,
     /// Room codes already used and wrong attempts (kept across restarts).
     room_codes: RoomCodeVerifier,
+    /// Answer saves that failed since the last one that worked, and the last
+    /// reason: journalled again once saving works, in case the journal (on
+    /// the same full disk) could not take the failure itself.
+    save_failures: Option<(u32, String)>,
 }
 
 /// The running kiosk.
 pub struct Kiosk {
     inner: tokio::sync::Mutex<Inner>,
+    /// Since when the window has been without focus (outside `inner`: the
+    /// shell updates it synchronously, in event order).
+    focus_lost_at: Mutex<Option<std::time::Instant>>,
     listener: Box<dyn Fn(&KioskView) + Send + Sync>,
     web: crate::instrument::web_start::WebSlot,
 }
@@ -333,8 +346,9 @@ impl Kiosk {
             policy_path: options.policy,
             notice: None,
             room_code_pending,
+            save_failures: None,
         };
-        Self { inner: tokio::sync::Mutex::new(inner), listener, web }
+        Self { inner: tokio::sync::Mutex::new(inner), focus_lost_at: Mutex::new(None), listener, web }
     }
 
     /// The proxy of the running web instrument, for the shell's `examweb:`
@@ -541,14 +555,18 @@ impl Kiosk {
                     let message = format!("Opslaan mislukt: {e}. Je antwoord blijft op het scherm staan; roep de surveillant.");
                     inner.journal_event(Notice::StorageFailing.journal_kind(), &serde_json::json!({"item": item_id, "reason": e.to_string()}));
                     inner.notice = Some(Notice::StorageFailing);
+                    let count = inner.save_failures.as_ref().map_or(0, |(n, _)| *n);
+                    inner.save_failures = Some((count + 1, e.to_string()));
                     self.changed(&inner);
                     return Err(user(message));
                 }
             }
         }
-        if inner.notice == Some(Notice::StorageFailing) {
-            inner.notice = None;
-            inner.journal_event("answers.save_recovered", &serde_json::json!({"item": item_id, "seq": seq}));
+        if let Some((failures, last_reason)) = inner.save_failures.take() {
+            if inner.notice == Some(Notice::StorageFailing) {
+                inner.notice = None;
+            }
+            inner.journal_event("answers.save_recovered", &serde_json::json!({"item": item_id, "seq": seq, "failures": failures, "last_reason": last_reason}));
         }
         inner.upload_answers().await;
         self.changed(&inner);
@@ -619,27 +637,57 @@ impl Kiosk {
         Ok(self.changed(&inner))
     }
 
-    /// The kiosk window lost focus (another window took it). During the exam
-    /// this locks the session when the policy says so (`lock-on-focus-loss`),
-    /// except in demo mode, which only reports. Always journalled.
-    pub async fn focus_lost(&self) {
-        let mut inner = self.inner.lock().await;
+    /// The window gained (`true`) or lost the focus. Synchronous, so the
+    /// shell can call it in event order; returns how long the window was
+    /// without focus when it comes back. Whether a loss locks is decided by
+    /// [`Kiosk::poll_focus`] once [`FOCUS_GRACE`] has passed.
+    pub fn focus_changed(&self, focused: bool) -> Option<Duration> {
+        let mut lost_at = self.focus_lost_at.lock().unwrap_or_else(|p| p.into_inner());
+        if focused {
+            lost_at.take().map(|t| t.elapsed())
+        } else {
+            lost_at.get_or_insert_with(std::time::Instant::now);
+            None
+        }
+    }
+
+    /// Journals a focus change reported by [`Kiosk::focus_changed`].
+    pub async fn journal_focus(&self, focused: bool, away: Option<Duration>) {
+        let inner = self.inner.lock().await;
         let phase = inner.phase();
+        match (focused, away) {
+            (false, _) => inner.journal_event(Notice::FocusLost.journal_kind(), &serde_json::json!({"phase": phase})),
+            (true, Some(away)) => {
+                inner.journal_event("kiosk.focus_regained", &serde_json::json!({"phase": phase, "after_ms": away.as_millis() as u64}))
+            }
+            (true, None) => {}
+        }
+    }
+
+    /// Locks the session when the window has been without focus for longer
+    /// than [`FOCUS_GRACE`] during the exam and the policy says so
+    /// (`lock-on-focus-loss`); demo mode, or a policy that does not lock,
+    /// only shows a notice. Call periodically (the shell does, every 250 ms).
+    pub async fn poll_focus(&self) {
+        let mut inner = self.inner.lock().await;
+        let mut lost_at = self.focus_lost_at.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(lost) = *lost_at else { return };
+        if lost.elapsed() < FOCUS_GRACE || inner.phase() != Some(Phase::InExam) {
+            return;
+        }
+        // Counted once: the next loss starts a new count.
+        *lost_at = None;
+        drop(lost_at);
         let policy_locks = inner.policy.as_ref().is_some_and(|p| p.lock.lock_on_focus_loss);
-        let locks = phase == Some(Phase::InExam) && policy_locks && !inner.demo;
-        inner.journal_event(
-            Notice::FocusLost.journal_kind(),
-            &serde_json::json!({"phase": phase, "locks": locks, "policy_locks": policy_locks, "demo": inner.demo}),
-        );
+        let locks = policy_locks && !inner.demo;
+        inner.journal_event("kiosk.focus_away", &serde_json::json!({"away_ms": lost.elapsed().as_millis() as u64, "locks": locks, "policy_locks": policy_locks, "demo": inner.demo}));
         if locks {
             let reason = "Het examenvenster was niet meer actief: een ander venster of programma kreeg de aandacht. De surveillant moet de pc vrijgeven.";
-            if inner.lock_session(reason.to_owned()).is_ok() {
-                self.changed(&inner);
-            }
-        } else if phase == Some(Phase::InExam) {
+            let _ = inner.lock_session(reason.to_owned());
+        } else {
             inner.notice = Some(Notice::FocusLost);
-            self.changed(&inner);
         }
+        self.changed(&inner);
     }
 
     /// Something was refused that the student should see (a close request,
@@ -1096,7 +1144,20 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 return Ok(None);
             }
             crate::clipboard::clear().map_err(|e| e.to_string())?;
-            Ok(Some(Box::new(|| crate::clipboard::clear().map_err(|e| e.to_string())) as Revert))
+            // SysRq off through the helper (Linux), keyboard hook (Windows); see crate::lockdown.
+            let journal = c.journal.clone();
+            let events = journal.clone();
+            let lockdown = crate::lockdown::Lockdown::engage(move |event| {
+                journal_to(events.as_ref(), "lockdown.event", &serde_json::json!({ "event": format!("{event:?}") }));
+            })
+            .map_err(|e| e.to_string())?;
+            journal_to(journal.as_ref(), "lockdown.engaged", &serde_json::json!({ "applied": lockdown.applied() }));
+            Ok(Some(Box::new(move || {
+                let released = lockdown.release().map_err(|e| e.to_string());
+                journal_to(journal.as_ref(), "lockdown.released", &serde_json::json!({ "released": released }));
+                crate::clipboard::clear().map_err(|e| e.to_string())?;
+                released.map(|_| ())
+            }) as Revert))
         }))
         .step(Step::new("procesbewaking gestart", move |c: &mut StartContext| {
             let policy = c.policy.clone().ok_or("no policy")?;

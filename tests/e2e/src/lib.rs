@@ -5,6 +5,7 @@
 //! `cargo xtask demo` on machines without a display.
 
 pub mod scenario;
+pub mod steps;
 pub mod webdriver;
 
 use std::io::{BufRead as _, BufReader};
@@ -308,7 +309,9 @@ impl Display {
     pub fn start() -> Result<Self, String> {
         for n in 90..140 {
             let socket = format!("/tmp/.X11-unix/X{n}");
-            if Path::new(&socket).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            // A lock whose X server is gone (killed tests leave them) is free:
+            // Xvfb itself replaces a stale lock and socket.
+            if x_server_alive(n) {
                 continue;
             }
             let name = format!(":{n}");
@@ -320,7 +323,8 @@ impl Display {
                 .map_err(|e| format!("Xvfb: {e}"))?;
             let guard = Guarded(child);
             let deadline = Instant::now() + Duration::from_secs(10);
-            while !Path::new(&socket).exists() {
+            // Ready when it accepts connections (a stale socket file may exist before).
+            while std::os::unix::net::UnixStream::connect(&socket).is_err() {
                 if Instant::now() > deadline {
                     return Err("Xvfb did not start".into());
                 }
@@ -364,6 +368,15 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(Self { _child: child, url })
+    }
+}
+
+/// Whether display `n`'s lock file names a running process.
+fn x_server_alive(n: u32) -> bool {
+    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
+        Ok(pid) => pid.trim().parse::<u32>().map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
+        // No lock: in use only if something answers on the socket.
+        Err(_) => std::os::unix::net::UnixStream::connect(format!("/tmp/.X11-unix/X{n}")).is_ok(),
     }
 }
 

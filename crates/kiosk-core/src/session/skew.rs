@@ -54,6 +54,8 @@ impl ClockComparison {
 /// "2 uur en 5 minuten", "3 minuten", "40 seconden".
 fn dutch_duration(ms: u64) -> String {
     let secs = ms / 1000;
+    // Whole minutes, rounded: a clock read a second late is not "1 uur en 59 minuten".
+    let secs = if secs >= 60 { (secs + 30) / 60 * 60 } else { secs };
     let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     let unit = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let parts: Vec<String> = [
