@@ -70,11 +70,17 @@ impl ConsoleHub {
     /// [`LATER_SITTING`] (in two hours) and one in [`OTHER_SITTING`] in
     /// [`OTHER_ROOM`]; the [`ACCOUNTS`]; and a room-code secret for [`ROOM`].
     pub fn start(students: usize) -> Self {
+        Self::start_on(students, None)
+    }
+
+    /// [`ConsoleHub::start`] on the database at `database` (PostgreSQL), or SQLite for `None`.
+    pub fn start_on(students: usize, database: Option<String>) -> Self {
         // Every client here (kiosk-core's, reqwest's) uses rustls on ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = dir.path().join("hub");
-        run(Command::new(exam_hub_bin()).args(["init", "--data"]).arg(&data).args(["--name", "127.0.0.1", "--listen", "127.0.0.1:0"]));
+        let database = database.unwrap_or_default();
+        run(Command::new(exam_hub_bin()).args(["init", "--data"]).arg(&data).args(["--name", "127.0.0.1", "--listen", "127.0.0.1:0", "--database", &database]));
         let cli = |args: &[&str]| run(Command::new(exam_hub_bin()).args(args).arg("--data").arg(&data));
         // The hub treats instruments as opaque bytes.
         let instrument = dir.path().join("instrument.exam");
@@ -199,6 +205,21 @@ fn parse_codes(text: &str) -> HashMap<(String, String), String> {
         }
     }
     out
+}
+
+/// The environment variable with the PostgreSQL server URL (set by `cargo xtask test`).
+pub const POSTGRES_ENV: &str = "EXAM_HUB_TEST_POSTGRES_URL";
+
+/// A fresh PostgreSQL database, or `None` when no server is configured.
+pub async fn postgres_database() -> Option<String> {
+    let url = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
+    sqlx::any::install_default_drivers();
+    let name = format!("consoletest_{}", exam_hub::random_id());
+    let admin = sqlx::AnyPool::connect(&url).await.expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+    admin.close().await;
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b).to_string();
+    Some(format!("{base}/{name}"))
 }
 
 /// A free TCP port on loopback.

@@ -176,3 +176,65 @@ pub fn stream(console: Arc<Console>, room: &str, token_hash: String) -> impl fut
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::room::{SeatState, SittingView};
+
+    fn seat(key: &str, state: SeatState) -> Seat {
+        Seat {
+            key: key.into(),
+            sitting_id: "S1".into(),
+            student_number: key.into(),
+            name: "N".into(),
+            state,
+            phase: None,
+            device_id: None,
+            hostname: None,
+            last_heartbeat_ms: None,
+            end_ms: None,
+            total_minutes: 90,
+            added_minutes: 0,
+            paused: false,
+            paused_remaining_ms: None,
+            ended: false,
+            login_locked: false,
+            moving_to: None,
+            version: 0,
+            events: Vec::new(),
+        }
+    }
+
+    fn view(seats: Vec<Seat>) -> RoomView {
+        RoomView { room: "R".into(), server_now_ms: 1, room_code: None, sittings: Vec::new(), seats, devices: Vec::new() }
+    }
+
+    #[test]
+    fn patches_carry_only_what_changed() {
+        let old = view(vec![seat("a", SeatState::InExam), seat("b", SeatState::InExam), seat("c", SeatState::NotStarted)]);
+        let mut new = view(vec![seat("a", SeatState::InExam), seat("b", SeatState::Locked), seat("d", SeatState::NotStarted)]);
+        new.server_now_ms = 2;
+        let patch = diff(&old, &new).expect("changed");
+        assert_eq!(patch.seats.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["b", "d"]);
+        assert_eq!(patch.removed, ["c"]);
+        assert!(patch.sittings.is_none() && patch.room_code.is_none() && patch.devices.is_none());
+        // The build time alone is no change.
+        assert!(diff(&new, &view(new.seats.clone())).is_none());
+        assert!(same(&new, &view(new.seats.clone())));
+        let mut with_sitting = view(new.seats.clone());
+        with_sitting.sittings.push(SittingView {
+            sitting_id: "S1".into(),
+            exam: "E".into(),
+            start_ms: 0,
+            duration_minutes: 90,
+            started: true,
+            paused: false,
+            ended_ms: None,
+            version: 1,
+        });
+        let patch = diff(&new, &with_sitting).expect("sitting changed");
+        assert_eq!(patch.sittings.map(<[_]>::len), Some(1));
+        assert!(patch.seats.is_empty());
+    }
+}

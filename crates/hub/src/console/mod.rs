@@ -40,8 +40,8 @@ pub const MAX_BODY: usize = 16 * 1024;
 pub struct Console {
     /// The hub (database, keys, instruction poller).
     pub hub: Arc<Hub>,
-    /// Sign-in attempts per address.
-    pub login_limiter: auth::RateLimiter,
+    /// Sign-in attempts per client address.
+    pub login_limiter: crate::ratelimit::RateLimiter<std::net::IpAddr>,
     /// Watched rooms.
     pub watchers: live::Watchers,
 }
@@ -231,7 +231,7 @@ async fn room_events(State(console): State<Arc<Console>>, Path(room): Path<Strin
 
 /// The console's routes, all under `/console/`.
 pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
-    let console = Arc::new(Console { hub, login_limiter: auth::RateLimiter::default(), watchers: live::Watchers::default() });
+    let console = Arc::new(Console { hub, login_limiter: crate::ratelimit::RateLimiter::new(auth::LOGIN_ATTEMPTS_PER_WINDOW, auth::LOGIN_WINDOW_MS, auth::LOGIN_LIMITER_CAPACITY), watchers: live::Watchers::default() });
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))

@@ -436,3 +436,21 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
         .collect();
     Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(db, room, now_ms).await?, sittings, seats, devices })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn journal_events_in_words() {
+        let lock = json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "Proces beëindigd: chat"}});
+        assert_eq!(describe("session.transition", &lock), "Vergrendeld: Proces beëindigd: chat");
+        let unlock = json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "J. Jansen", "reason": "ok"}});
+        assert_eq!(describe("session.transition", &unlock), "Ontgrendeld door J. Jansen: ok");
+        assert_eq!(describe("session.time_added", &json!({"seconds": 600, "reason": "storing"})), "Extra tijd: 10 min (storing)");
+        assert_eq!(describe("guard.process_ended", &json!({})), "guard.process_ended");
+        // A malformed payload is not an error, just less informative.
+        assert_eq!(describe("session.transition", &serde_json::Value::Null), " →  ()");
+    }
+}
