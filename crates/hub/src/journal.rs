@@ -221,8 +221,20 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
                 drop(tx);
                 continue;
             }
-            store_rows(&mut tx, device.id, &rows, &verifier.state()).await?;
-            tx.commit().await?;
+            let state = serde_json::to_string(&verifier.state())
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            let stored = match store_rows(&mut tx, device.id, &rows, &verifier.state(), &state).await {
+                Ok(()) => tx.commit().await,
+                Err(err) => Err(err),
+            };
+            match stored {
+                Ok(()) => {}
+                // Another node stored the same records between our check and
+                // our insert (PostgreSQL lets both read the old position):
+                // check again against what is stored now.
+                Err(err) if crate::db::is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
         }
         let state = verifier.state();
         if let Some((err, alarm)) = failure {
@@ -236,7 +248,13 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
     Err(ApiError::conflict("conflict", "concurrent uploads for this device; retry"))
 }
 
-async fn store_rows(tx: &mut crate::db::WriteTx, device_id: &str, rows: &[Row], state: &ChainState) -> Result<(), ApiError> {
+async fn store_rows(
+    tx: &mut crate::db::WriteTx,
+    device_id: &str,
+    rows: &[Row],
+    state: &ChainState,
+    state_json: &str,
+) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO journal_records (device_id, seq, hash, record_type, kind, wall_time_us, frame) VALUES ");
         for i in 0..chunk.len() {
@@ -259,14 +277,13 @@ async fn store_rows(tx: &mut crate::db::WriteTx, device_id: &str, rows: &[Row], 
         }
         query.execute(&mut **tx).await?;
     }
-    let text = serde_json::to_string(state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     sqlx::query(
         "INSERT INTO journal_state (device_id, state, next_seq, checkpoint_size, updated_ms) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, next_seq = excluded.next_seq, \
          checkpoint_size = excluded.checkpoint_size, updated_ms = excluded.updated_ms",
     )
     .bind(device_id)
-    .bind(text)
+    .bind(state_json)
     .bind(state.next_seq as i64)
     .bind(state.last_checkpoint_size as i64)
     .bind(crate::now_ms())

@@ -459,3 +459,59 @@ async fn device_rate_limits(backend: Backend) {
     assert_eq!(kiosk.post(paths::HEARTBEAT, &beat).await.status(), 200);
 }
 on_both_backends!(device_rate_limits);
+
+/// Two hub nodes on one database: a kiosk may reach either, and what one
+/// node stores, the other honours.
+async fn two_nodes_share_one_database(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let node_b = hub.another_node();
+    let mut on_a = hub.enrol(ROOM).await;
+    let login = on_a.login_ok("1001", &hub.code("S1", "1001")).await;
+    // The same device and session through node B.
+    let on_b = Kiosk { client: on_a.client.clone(), enrolled: on_a.enrolled.clone(), device_pkcs8: on_a.device_pkcs8.clone(), base: node_b.base.clone(), token: on_a.token.clone() };
+    let a: Assignment = on_b.get(paths::ASSIGNMENT).await.json().await.unwrap();
+    assert_eq!(a.sitting_id, login.assignment.sitting_id);
+
+    // The same journal batch to both nodes at once (a retry that raced the
+    // first attempt): stored once, acknowledged by both.
+    let frames = on_a.make_journal(&hub.path("journal"), 200);
+    let batch = b64(&frames[..120]);
+    let (ra, rb) = tokio::join!(on_a.post(paths::JOURNAL, &batch), on_b.post(paths::JOURNAL, &batch));
+    let (ra, rb): (JournalReceipt, JournalReceipt) = (ra.json().await.unwrap(), rb.json().await.unwrap());
+    assert_eq!((ra.next_seq, rb.next_seq), (120, 120));
+    assert_eq!(ra.stored + rb.stored, 120, "stored once: {ra:?} {rb:?}");
+    assert_eq!(ra.duplicates + rb.duplicates, 120);
+    // The rest through node B; the chain continues from what node A stored.
+    let r: JournalReceipt = on_b.post(paths::JOURNAL, &b64(&frames[120..])).await.json().await.unwrap();
+    assert_eq!(r.next_seq, frames.len() as u64);
+    let report = exam_journal::verify_journal(&hub.path("journal"), &Default::default()).unwrap();
+    assert_eq!(Some(r.last_hash), report.last_hash);
+
+    // An instruction given through the CLI reaches the kiosk on node B's
+    // stream; acknowledged through node A, node B stops re-sending it.
+    let mut stream = on_b.get(paths::INSTRUCTIONS).await;
+    assert_eq!(stream.status(), 200);
+    let mut buffer = String::new();
+    let id = hub.cli_ok(&["instruct", "--sitting", "S1", "--student", "1001", "--action", "lock", "--reason", "two nodes"]).trim().to_string();
+    let got = read_events(&mut stream, &mut buffer, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.first().map(|i| i.id.as_str()), Some(id.as_str()));
+    let resp = on_a.post(paths::INSTRUCTIONS_ACK, &InstructionAck { id: id.clone() }).await;
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    buffer.clear();
+    let later = read_events(&mut stream, &mut buffer, 1, Duration::from_secs(5)).await;
+    assert!(later.iter().all(|i| i.id != id), "acknowledged on A, re-sent by B: {later:?}");
+
+    // A login lock-out counted on one node holds on the other.
+    let mut other_a = hub.enrol(ROOM).await;
+    let mut other_b = Kiosk { base: node_b.base.clone(), ..hub.enrol(ROOM).await };
+    for _ in 0..3 {
+        let _ = other_a.login("1002", "WRNG-CODE").await;
+    }
+    for _ in 0..2 {
+        let _ = other_b.login("1002", "WRNG-CODE").await;
+    }
+    let (status, body) = error_of(other_a.login("1002", &hub.code("S1", "1002")).await).await;
+    assert_eq!((status, body.error.as_str()), (423, "locked"));
+}
+on_both_backends!(two_nodes_share_one_database);

@@ -143,6 +143,19 @@ impl TestHub {
 
     /// Starts `exam-hub serve` and waits for its address.
     pub fn launch(&mut self) {
+        let (child, base) = self.serve();
+        self.base = base;
+        self.child = Some(child);
+    }
+
+    /// Starts another hub node on the same data directory and database
+    /// (several stateless nodes sharing one database).
+    pub fn another_node(&self) -> HubNode {
+        let (child, base) = self.serve();
+        HubNode { child, base }
+    }
+
+    fn serve(&self) -> (Child, String) {
         let mut cmd = Command::new(exe());
         cmd.args(["serve", "--data"]).arg(self.data()).args(["--listen", "127.0.0.1:0"]);
         if let Some(db) = &self.database {
@@ -153,8 +166,7 @@ impl TestHub {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
         let addr = line.trim().strip_prefix("exam-hub listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}"));
-        self.base = addr.to_string();
-        self.child = Some(child);
+        (child, addr.to_string())
     }
 
     /// Kills the hub process (like a crash) and starts it again.
@@ -193,6 +205,19 @@ impl TestHub {
         assert_eq!(enrolled.device_id, device_key.public_key().device_id());
         let client = client(&enrolled.school_ca_pem, Some((&enrolled.client_certificate_pem, &tls_key.serialize_pem())));
         Kiosk { client, enrolled, device_pkcs8: pkcs8, base: self.base.clone(), token: None }
+    }
+}
+
+/// A further `exam-hub serve` process of the same hub; stopped when dropped.
+pub struct HubNode {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for HubNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
