@@ -89,10 +89,11 @@ impl Helper {
         Ok(self.ask(&Request::ReadDmi)?.dmi.unwrap_or_default())
     }
 
-    /// Switches the magic SysRq key off; returns (value before, value now).
-    pub fn sysrq_disable(&self) -> Result<(String, String), HelperError> {
+    /// Switches the magic SysRq key off; returns (value before, value now),
+    /// or `None` when the kernel has no SysRq key at all.
+    pub fn sysrq_disable(&self) -> Result<Option<(String, String)>, HelperError> {
         let r = self.ask(&Request::SysrqDisable)?;
-        Ok((r.sysrq_before.unwrap_or_default(), r.sysrq_now.unwrap_or_default()))
+        Ok(r.sysrq_now.map(|now| (r.sysrq_before.unwrap_or_default(), now)))
     }
 
     /// Puts SysRq back as it was before [`Helper::sysrq_disable`]; `None`

@@ -5,6 +5,7 @@ pub mod environment;
 pub mod guard;
 #[cfg(target_os = "linux")]
 pub mod helper;
+pub mod lockdown;
 pub mod hub;
 pub mod session;
 pub mod instrument;

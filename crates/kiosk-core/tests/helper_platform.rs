@@ -2,8 +2,8 @@
 //! privileged helper: the helper serves as root on a test-only socket (in
 //! this test process), and this test binary is run again as `nobody` — the
 //! kiosk side — which must end a process of a third user it has no right to
-//! signal, receive exec events it could not subscribe to, and read DMI,
-//! all through the helper. Root only (it switches users); otherwise SKIPPED.
+//! signal, receive exec events it could not subscribe to, read DMI and
+//! switch SysRq off for the exam and back, all through the helper. Root only (it switches users); otherwise SKIPPED.
 
 #![cfg(target_os = "linux")]
 
@@ -132,4 +132,11 @@ fn kiosk_side_as_nobody() {
     // DMI, serials included, through the helper (scratch files here).
     let dmi = platform.helper().unwrap().read_dmi().unwrap();
     assert_eq!(dmi.get("product_serial").map(String::as_str), Some("SN-0042"));
+
+    // The exam's lockdown switches SysRq off through the helper and back on
+    // (the helper's SysRq file is a scratch file holding 438 here).
+    let lockdown = kiosk_core::lockdown::Lockdown::engage(|_| {}).unwrap();
+    assert_eq!(lockdown.applied(), ["SysRq 438 -> 0 (privileged helper)"]);
+    let released = lockdown.release().unwrap();
+    assert_eq!(released, ["SysRq 0 -> 438 (privileged helper)"]);
 }

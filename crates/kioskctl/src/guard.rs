@@ -92,9 +92,16 @@ fn load(policy: &Path, accommodations: &[String]) -> anyhow::Result<Policy> {
     Ok(policy)
 }
 
+#[cfg(unix)]
 fn current_uid() -> u32 {
     // The owner of our own /proc entry is our real uid.
     std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0)
+}
+
+/// No uids off Unix; the Windows guard scopes by process tree.
+#[cfg(not(unix))]
+fn current_uid() -> u32 {
+    0
 }
 
 fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: bool) -> anyhow::Result<Outcome> {

@@ -33,6 +33,8 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/exam-kiosk-helper";
 pub const SYSRQ_FILE: &str = "/proc/sys/kernel/sysrq";
 /// The kernel's DMI identity.
 pub const DMI_DIR: &str = "/sys/class/dmi/id";
+/// `sysrq_disable`'s result on a kernel without the magic SysRq key.
+pub const NO_SYSRQ: &str = "no magic SysRq in this kernel";
 /// File in the state directory holding the SysRq value from before the exam.
 pub const SYSRQ_SAVED: &str = "sysrq.saved";
 
@@ -252,6 +254,10 @@ fn read_trimmed(path: &Path) -> std::io::Result<String> {
 /// Switches SysRq off, remembering the old value (kept from the first
 /// disable: a second disable does not overwrite it with 0).
 fn sysrq_disable(config: &ServerConfig) -> Response {
+    if !config.sysrq_file.exists() {
+        // A kernel built without CONFIG_MAGIC_SYSRQ: nothing to switch off.
+        return Response { result: Some(NO_SYSRQ.into()), ..Response::ok() };
+    }
     let saved = config.state_dir.join(SYSRQ_SAVED);
     let result = (|| -> std::io::Result<(String, String)> {
         let before = read_trimmed(&config.sysrq_file)?;
@@ -368,6 +374,8 @@ mod tests {
         let r = sysrq_restore(&config);
         assert_eq!((r.sysrq_before.as_deref(), r.sysrq_now.as_deref()), (Some("0"), Some("438")));
         assert_eq!(sysrq_restore(&config).result.as_deref(), Some("nothing to restore"));
+        std::fs::remove_file(&config.sysrq_file).unwrap();
+        assert_eq!(sysrq_disable(&config).result.as_deref(), Some(NO_SYSRQ), "no SysRq is not an error");
         assert!(!read_dmi(&config.dmi_dir).ok);
     }
 }

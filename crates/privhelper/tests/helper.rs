@@ -267,3 +267,56 @@ fn streams_exec_events_when_privileged() {
     }
     let _ = child.wait();
 }
+
+/// The real `/proc/sys/kernel/sysrq`, as the packaged helper uses it: off
+/// for the exam, back to its value after. Root only; the value is restored
+/// even when an assertion fails.
+#[test]
+fn switches_the_real_sysrq_off_and_restores_it() {
+    const SYSRQ: &str = "/proc/sys/kernel/sysrq";
+    if !is_root() {
+        println!("SKIPPED: needs root (writes {SYSRQ})");
+        return;
+    }
+    let Ok(original) = std::fs::read_to_string(SYSRQ) else {
+        println!("SKIPPED: this kernel has no magic SysRq ({SYSRQ} is missing)");
+        return;
+    };
+    if std::fs::write(SYSRQ, &original).is_err() {
+        println!("SKIPPED: {SYSRQ} is read-only here (a container?)");
+        return;
+    }
+    struct Restore(String);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = std::fs::write(SYSRQ, &self.0);
+        }
+    }
+    let _restore = Restore(original.clone());
+    let state = tempfile::tempdir().unwrap();
+    let socket = state.path().join("helper.sock");
+    let mut helper = Command::new(HELPER)
+        .args(["serve", "--allow-uid", "0", "--sysrq-file", SYSRQ, "--socket"])
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(state.path().join("state"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "helper did not create its socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let off = send(&socket, &Request::SysrqDisable).unwrap();
+    let now = std::fs::read_to_string(SYSRQ).unwrap();
+    let back = send(&socket, &Request::SysrqRestore).unwrap();
+    let after = std::fs::read_to_string(SYSRQ).unwrap();
+    let _ = helper.kill();
+    let _ = helper.wait();
+    assert!(off.ok, "{off:?}");
+    assert_eq!(off.sysrq_before.as_deref(), Some(original.trim()));
+    assert_eq!(now.trim(), "0", "SysRq was not switched off");
+    assert!(back.ok, "{back:?}");
+    assert_eq!(after, original, "SysRq was not restored");
+}

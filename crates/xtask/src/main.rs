@@ -6,6 +6,7 @@
 //!   on its embedded defaults.
 //! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
 //! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
+//! * `cargo xtask bench console [--seats N] [--events N]` — the console's live room view, kiosk event to browser.
 //! * `cargo xtask bench first-item [--runs N]` — time to first item shown in the release app.
 //! * `cargo xtask package [--debug]` — release binaries and the `.deb` in target/dist/.
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
@@ -36,6 +37,8 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("xwayland", "cage's X11 compatibility, which it starts with the session"),
     ("grim", "the package test captures the cage session"),
     ("poppler-utils", "pdftotext and pdfinfo read the proces-verbaal PDF in exam-hub's report tests"),
+    ("chromium", "the invigilator console's browser tests and benchmark run in headless Chromium"),
+    ("chromium-driver", "chromedriver: WebDriver for Chromium (console browser tests, axe-core checks)"),
 ];
 
 /// The WebDriver front for Tauri apps, installed with cargo when missing.
@@ -309,6 +312,9 @@ fn bench(criterion_args: &[String]) -> Result {
     if criterion_args.first().map(String::as_str) == Some("hub") {
         return bench_hub(&criterion_args[1..]);
     }
+    if criterion_args.first().map(String::as_str) == Some("console") {
+        return bench_console(&criterion_args[1..]);
+    }
     if criterion_args.first().map(String::as_str) == Some("first-item") {
         return bench_first_item(&criterion_args[1..]);
     }
@@ -323,6 +329,15 @@ fn bench_first_item(args: &[String]) -> Result {
     let bench = workspace_root().join("target/release/first-item-bench");
     // WebKit wants a session bus; give it a private one.
     run(Command::new("dbus-run-session").arg("--").arg(bench).args(args).env("EXAM_E2E_PROFILE", "release").env("NO_AT_BRIDGE", "1"))
+}
+
+/// `cargo xtask bench console [--seats N] [--events N]`: a release exam-hub,
+/// simulated kiosks and the room page in headless Chromium; kiosk event to
+/// row update, p50/p99 (tests/console/src/bin/console-bench.rs).
+fn bench_console(args: &[String]) -> Result {
+    run(cargo().args(["build", "--release", "-p", "exam-hub", "--bin", "exam-hub", "-p", "exam-console-tests", "--bin", "console-bench"]))?;
+    let root = workspace_root();
+    run(Command::new(root.join("target/release/console-bench")).args(args).env("EXAM_CONSOLE_HUB_BIN", root.join("target/release/exam-hub")))
 }
 
 /// `cargo xtask bench hub [--kiosks N] [--sqlite-only]`: simulated kiosks,

@@ -1,5 +1,4 @@
-//! `cargo xtask package`, `cargo xtask test-deb` and `cargo xtask
-//! check-platforms` (alias `cross-check`).
+//! `cargo xtask package` and `cargo xtask test-deb`.
 //!
 //! The `.deb` is written with `dpkg-deb` from a staged tree (no extra tool).
 //! `package` builds release binaries; the test in `cargo xtask test`
@@ -23,6 +22,9 @@ const BINARIES: &[(&str, &str, &str)] = &[
     ("exam-privhelper", "exam-kiosk-helper", "usr/libexec/exam-kiosk/exam-kiosk-helper"),
 ];
 
+/// The logind drop-in that makes the power and suspend keys do nothing.
+const LOGIND_DROP_IN: &str = "/usr/lib/systemd/logind.conf.d/exam-kiosk.conf";
+
 /// Which build goes into the package.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Build {
@@ -32,11 +34,11 @@ pub enum Build {
     Debug,
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
 }
 
-fn output(cmd: &mut Command) -> Result<String> {
+pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     let out = cmd.output().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     if !out.status.success() {
         return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
@@ -115,6 +117,7 @@ pub fn package(build: Build) -> Result<PathBuf> {
         install_file(&linux.join("systemd").join(unit), &stage.join("lib/systemd/system").join(unit), 0o644)?;
     }
     install_file(&linux.join("kiosk.env"), &stage.join("etc/exam-kiosk/kiosk.env"), 0o644)?;
+    install_file(&linux.join("logind/exam-kiosk.conf"), &stage.join(LOGIND_DROP_IN.trim_start_matches('/')), 0o644)?;
     // Policies, schema and public keys; never private keys or secrets.
     for entry in io(&root.join("policies"), std::fs::read_dir(root.join("policies")))?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -192,6 +195,7 @@ const LEFTOVER_PATHS: &[&str] = &[
     "/var/lib/exam-kiosk",
     "/var/lib/exam-kiosk-helper",
     "/run/exam-kiosk-helper",
+    LOGIND_DROP_IN,
 ];
 
 /// Unit links and systemd helper state mentioning our units.
@@ -295,10 +299,16 @@ fn install_and_check(deb: &Path) -> Result {
         "/lib/systemd/system/exam-kiosk-helper.service",
         "/lib/systemd/system/exam-kiosk-session.service",
         "/etc/exam-kiosk/kiosk.env",
+        LOGIND_DROP_IN,
     ] {
         check(Path::new(path).exists(), &format!("{path} installed"))?;
     }
     check(!Path::new("/usr/share/exam-kiosk/policies/demo-instrument.key").exists(), "no private keys shipped")?;
+    let logind = std::fs::read_to_string(LOGIND_DROP_IN).unwrap_or_default();
+    check(
+        ["HandlePowerKey=ignore", "HandleSuspendKey=ignore", "HandleLidSwitch=ignore"].iter().all(|k| logind.contains(k)),
+        "the logind drop-in makes the power, suspend and lid keys do nothing",
+    )?;
     check(
         Path::new("/etc/systemd/system/multi-user.target.wants/exam-kiosk-helper.service").exists(),
         "the helper service is enabled",
@@ -402,9 +412,19 @@ fn refuses_during_an_exam() -> Result {
     check(matches!(reinstall, Ok(s) if !s.success()), "a second install over a running exam is refused")?;
     // dpkg leaves a refused upgrade half-way; configuring again restores it.
     let _ = Command::new("dpkg").arg("--configure").arg("-a").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    // IT's override: forced, it goes ahead, and that is journalled too.
+    let forced = Command::new("dpkg")
+        .arg("-i")
+        .arg(&deb)
+        .env("EXAM_KIOSK_FORCE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    check(matches!(forced, Ok(s) if s.success()) && package_installed(), "IT can force the install (EXAM_KIOSK_FORCE=1)")?;
     let journal = output(Command::new("/usr/bin/kioskctl").args(["journal", "show", "--json", "/var/lib/exam-kiosk/journal"]))?;
     check(journal.contains("installer.remove_refused"), "the refused removal is in the signed journal")?;
     check(journal.contains("installer.upgrade_refused"), "the refused upgrade is in the signed journal")?;
+    check(journal.contains("installer.upgrade_forced"), "the forced upgrade is in the signed journal")?;
     let verified = Command::new("/usr/bin/kioskctl").args(["journal", "verify", "/var/lib/exam-kiosk/journal"]).stdout(Stdio::null()).status();
     check(matches!(verified, Ok(s) if s.success()), "the journal verifies")?;
     io(&session, std::fs::remove_file(&session))
@@ -439,85 +459,4 @@ fn cage_screenshot(uid: u32) -> Result {
             shot.display()
         ),
     )
-}
-
-// --- Cross-platform checks -----------------------------------------------------
-
-/// `cargo xtask check-platforms`: `cargo check` for Windows (workspace) and
-/// macOS (kiosk-core). A target rustup cannot install is reported SKIPPED,
-/// never passed silently.
-pub fn check_platforms(_args: &[String]) -> Result {
-    let root = workspace_root();
-    let checks: &[(&str, &[&str])] = &[
-        ("x86_64-pc-windows-gnu", &["--workspace", "--exclude", "exam-e2e"]),
-        ("aarch64-apple-darwin", &["-p", "kiosk-core", "-p", "exam-privhelper"]),
-    ];
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    let mut failures = Vec::new();
-    for (target, args) in checks {
-        if !installed.lines().any(|l| l.trim() == *target) {
-            eprintln!("xtask: rustup target add {target}");
-            let added = Command::new("rustup").args(["target", "add", target]).status();
-            if !matches!(added, Ok(s) if s.success()) {
-                println!("SKIPPED: target {target} not installable here (rustup target add failed)");
-                continue;
-            }
-        }
-        if target.contains("apple") && std::env::var_os("SDKROOT").is_none() {
-            // ring's build script compiles C that includes Apple SDK headers
-            // (TargetConditionals.h, libc), which clang alone does not have.
-            println!("SKIPPED: {target}: ring's C code needs Apple's SDK headers; set SDKROOT to a macOS SDK to check");
-            continue;
-        }
-        let (tool, apt) = if target.contains("windows") {
-            ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
-        } else {
-            ("clang", "clang")
-        };
-        if !cross_tool_available(tool, apt) {
-            println!("SKIPPED: {target}: no {tool} (apt {apt}) for ring's and Tauri's build scripts");
-            continue;
-        }
-        println!("xtask: cargo check --target {target} {}", args.join(" "));
-        let mut check = cargo();
-        check.current_dir(&root).args(["check", "--target", target]).args(*args);
-        if target.contains("apple") {
-            // ring's build script compiles its C/assembly for the target; clang
-            // cross-compiles it without Apple's SDK.
-            check.env("CC_aarch64_apple_darwin", "clang").env("AR_aarch64_apple_darwin", "llvm-ar-14");
-            if let Some(sdk) = std::env::var_os("SDKROOT") {
-                let mut flags = std::ffi::OsString::from("-isysroot ");
-                flags.push(sdk);
-                check.env("CFLAGS_aarch64_apple_darwin", flags);
-            }
-        }
-        let status = check.status();
-        match status {
-            Ok(s) if s.success() => println!("xtask: {target}: ok"),
-            _ => failures.push(*target),
-        }
-    }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("cargo check failed for {}", failures.join(", ")))
-    }
-}
-
-/// Cross C compilers the target checks need: `tool`, installed from `apt` when root.
-fn cross_tool_available(tool: &str, apt: &str) -> bool {
-    let present = |t: &str| Command::new(t).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if present(tool) {
-        return true;
-    }
-    if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
-        return false;
-    }
-    eprintln!("xtask: installing {apt}");
-    let _ = Command::new("apt-get")
-        .args(["install", "-y", "-q", "--no-install-recommends", apt])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout(Stdio::null())
-        .status();
-    present(tool)
 }

@@ -34,9 +34,12 @@ pub const ACCOUNTS: &[(&str, &str, &str, &[&str])] = &[
     ("admin", "Ada Beheer", "admin", &[]),
 ];
 
-/// The `exam-hub` binary of this build.
+/// Names another `exam-hub` binary to test (the benchmark uses the release build).
+pub const HUB_BIN_ENV: &str = "EXAM_CONSOLE_HUB_BIN";
+
+/// The `exam-hub` binary: `$EXAM_CONSOLE_HUB_BIN`, or the debug build.
 pub fn exam_hub_bin() -> PathBuf {
-    exam_e2e::bin("exam-hub")
+    std::env::var_os(HUB_BIN_ENV).map(PathBuf::from).unwrap_or_else(|| exam_e2e::bin("exam-hub"))
 }
 
 /// A running hub with a planned room.

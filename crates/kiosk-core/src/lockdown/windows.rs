@@ -1,0 +1,200 @@
+//! Windows lockdown through the Win32 API (FFI; the one place in kiosk-core
+//! besides [`super::macos`] where `unsafe` is allowed — see
+//! docs/architecture.md, "unsafe code"). Compiled for
+//! `x86_64-pc-windows-gnu` by `cargo xtask check-platforms`; not yet run on
+//! Windows.
+//!
+//! * A low-level keyboard hook (`WH_KEYBOARD_LL`) on its own thread with a
+//!   message loop swallows what [`super::keys::blocked`] names: Alt+Tab,
+//!   the Windows keys, Ctrl+Esc, Alt+Esc, Alt+F4.
+//! * Ctrl+Alt+Del cannot be blocked by any program: it switches to the
+//!   secure desktop. A watch compares the input desktop with the kiosk's
+//!   (`Default`) twice a second and reports [`LockdownEvent::SecureDesktop`]
+//!   so the kiosk locks.
+//! * [`exclude_from_capture`] sets `WDA_EXCLUDEFROMCAPTURE` on the kiosk's
+//!   window: screenshots, recorders and remote viewers see black.
+
+use super::keys::{blocked, Modifiers};
+use super::{LockdownError, LockdownEvent};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use windows_sys::Win32::Foundation::{LPARAM, LRESULT, WPARAM};
+use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
+use windows_sys::Win32::System::StationsAndDesktops::{
+    CloseDesktop, GetUserObjectInformationW, OpenInputDesktop, DESKTOP_READOBJECTS, UOI_NAME,
+};
+use windows_sys::Win32::System::Threading::GetCurrentThreadId;
+use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetAsyncKeyState, VK_CONTROL};
+use windows_sys::Win32::UI::WindowsAndMessaging::{
+    CallNextHookEx, GetMessageW, PostThreadMessageW, SetWindowDisplayAffinity, SetWindowsHookExW,
+    UnhookWindowsHookEx, HC_ACTION, KBDLLHOOKSTRUCT, LLKHF_ALTDOWN, MSG, WDA_EXCLUDEFROMCAPTURE, WH_KEYBOARD_LL,
+    WM_QUIT,
+};
+
+/// How often the secure-desktop watch looks.
+const DESKTOP_POLL: Duration = Duration::from_millis(500);
+/// Key presses swallowed since the hook was installed (for the journal).
+static SWALLOWED: AtomicU64 = AtomicU64::new(0);
+
+/// The hook: swallow what `keys::blocked` names, pass everything else on.
+unsafe extern "system" fn keyboard_hook(code: i32, wparam: WPARAM, lparam: LPARAM) -> LRESULT {
+    if code == HC_ACTION as i32 {
+        // SAFETY: for WH_KEYBOARD_LL with HC_ACTION, lparam points to a
+        // KBDLLHOOKSTRUCT that is valid for the duration of this call; we
+        // only read it.
+        let event = unsafe { &*(lparam as *const KBDLLHOOKSTRUCT) };
+        let alt = event.flags & LLKHF_ALTDOWN != 0;
+        // SAFETY: GetAsyncKeyState has no preconditions; a negative value
+        // means the key is down.
+        let ctrl = unsafe { GetAsyncKeyState(i32::from(VK_CONTROL)) } < 0;
+        if blocked(event.vkCode, Modifiers { alt, ctrl }).is_some() {
+            SWALLOWED.fetch_add(1, Ordering::Relaxed);
+            // Non-zero: the key goes nowhere.
+            return 1;
+        }
+    }
+    // SAFETY: the hook chain requires passing our own arguments on unchanged.
+    unsafe { CallNextHookEx(std::ptr::null_mut(), code, wparam, lparam) }
+}
+
+/// True while the input desktop is the kiosk's (`Default`); false on the
+/// secure desktop (Ctrl+Alt+Del, UAC, lock screen), which an ordinary user
+/// cannot even open.
+pub fn input_desktop_is_default() -> bool {
+    // SAFETY: plain call; the returned handle is checked and closed below.
+    let desktop = unsafe { OpenInputDesktop(0, 0, DESKTOP_READOBJECTS) };
+    if desktop.is_null() {
+        return false;
+    }
+    let mut name = [0u16; 64];
+    let mut needed = 0u32;
+    // SAFETY: `name` is a writable buffer of the length we pass (in bytes);
+    // `needed` is a valid out-pointer; `desktop` is the open handle.
+    let ok = unsafe {
+        GetUserObjectInformationW(
+            desktop,
+            UOI_NAME,
+            name.as_mut_ptr().cast::<c_void>(),
+            std::mem::size_of_val(&name) as u32,
+            &mut needed,
+        )
+    };
+    // SAFETY: `desktop` came from OpenInputDesktop and is closed once.
+    unsafe { CloseDesktop(desktop) };
+    let len = name.iter().position(|c| *c == 0).unwrap_or(name.len());
+    ok != 0 && String::from_utf16_lossy(&name[..len]).eq_ignore_ascii_case("Default")
+}
+
+/// Sets `WDA_EXCLUDEFROMCAPTURE` on the kiosk's window (`hwnd` from the
+/// shell's window handle): captures and remote viewers see nothing of it.
+pub fn exclude_from_capture(hwnd: *mut c_void) -> Result<(), LockdownError> {
+    // SAFETY: the call validates `hwnd` itself and fails on a stale handle;
+    // it only changes a display attribute of that window.
+    let ok = unsafe { SetWindowDisplayAffinity(hwnd, WDA_EXCLUDEFROMCAPTURE) };
+    if ok == 0 {
+        return Err(LockdownError::Os {
+            what: "SetWindowDisplayAffinity",
+            reason: std::io::Error::last_os_error().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The running keyboard hook and secure-desktop watch.
+pub struct Engaged {
+    hook_thread: Option<JoinHandle<()>>,
+    hook_thread_id: u32,
+    watch_stop: Arc<AtomicBool>,
+    watch_thread: Option<JoinHandle<()>>,
+}
+
+impl Engaged {
+    /// Installs the hook (on its own thread with a message loop, as
+    /// low-level hooks require) and starts the desktop watch.
+    pub fn start(on_event: impl Fn(LockdownEvent) + Send + 'static) -> Result<Self, LockdownError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let hook_thread = std::thread::Builder::new()
+            .name("keyboard-hook".into())
+            .spawn(move || {
+                // SAFETY: no preconditions.
+                let thread_id = unsafe { GetCurrentThreadId() };
+                // SAFETY: a null name asks for this executable's module handle.
+                let module = unsafe { GetModuleHandleW(std::ptr::null()) };
+                // SAFETY: `keyboard_hook` has the HOOKPROC signature and lives
+                // for the whole program; thread id 0 = a global low-level hook.
+                let hook = unsafe { SetWindowsHookExW(WH_KEYBOARD_LL, Some(keyboard_hook), module, 0) };
+                if hook.is_null() {
+                    let _ = tx.send(Err(std::io::Error::last_os_error().to_string()));
+                    return;
+                }
+                let _ = tx.send(Ok(thread_id));
+                // SAFETY: an all-zero MSG is a valid value of this plain C struct.
+                let mut msg: MSG = unsafe { std::mem::zeroed() };
+                // The hook runs inside this loop; WM_QUIT (from `stop`) ends it.
+                // SAFETY: `msg` is a valid out-pointer; null HWND = this thread's messages.
+                while unsafe { GetMessageW(&mut msg, std::ptr::null_mut(), 0, 0) } > 0 {}
+                // SAFETY: `hook` is the handle installed above, removed once.
+                unsafe { UnhookWindowsHookEx(hook) };
+            })
+            .map_err(|e| LockdownError::Os { what: "spawn keyboard-hook thread", reason: e.to_string() })?;
+        let hook_thread_id = match rx.recv() {
+            Ok(Ok(id)) => id,
+            Ok(Err(reason)) => return Err(LockdownError::Os { what: "SetWindowsHookExW", reason }),
+            Err(_) => return Err(LockdownError::Os { what: "SetWindowsHookExW", reason: "hook thread died".into() }),
+        };
+
+        let watch_stop = Arc::new(AtomicBool::new(false));
+        let stop = watch_stop.clone();
+        let watch_thread = std::thread::Builder::new()
+            .name("secure-desktop-watch".into())
+            .spawn(move || {
+                let mut on_kiosk_desktop = true;
+                while !stop.load(Ordering::Relaxed) {
+                    let now = input_desktop_is_default();
+                    if now != on_kiosk_desktop {
+                        on_event(if now { LockdownEvent::KioskDesktop } else { LockdownEvent::SecureDesktop });
+                        on_kiosk_desktop = now;
+                    }
+                    std::thread::sleep(DESKTOP_POLL);
+                }
+            })
+            .map_err(|e| LockdownError::Os { what: "spawn secure-desktop watch", reason: e.to_string() })?;
+        Ok(Self { hook_thread: Some(hook_thread), hook_thread_id, watch_stop, watch_thread: Some(watch_thread) })
+    }
+
+    /// What is engaged, for the journal.
+    pub fn applied(&self) -> Vec<String> {
+        vec![
+            "keyboard hook: Alt+Tab, Windows keys, Ctrl+Esc, Alt+Esc, Alt+F4 swallowed".into(),
+            "secure-desktop watch (Ctrl+Alt+Del)".into(),
+        ]
+    }
+
+    /// Removes the hook and stops the watch.
+    pub fn stop(mut self) -> Vec<String> {
+        self.stop_inner();
+        vec![format!("keyboard hook removed ({} key presses swallowed)", SWALLOWED.load(Ordering::Relaxed))]
+    }
+
+    fn stop_inner(&mut self) {
+        // SAFETY: posting WM_QUIT to the hook thread's queue; a thread that
+        // already ended makes the call fail harmlessly.
+        unsafe { PostThreadMessageW(self.hook_thread_id, WM_QUIT, 0, 0) };
+        if let Some(thread) = self.hook_thread.take() {
+            let _ = thread.join();
+        }
+        self.watch_stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.watch_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Engaged {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
