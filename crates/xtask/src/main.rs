@@ -14,6 +14,7 @@
 
 mod cage;
 mod package;
+mod platforms;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("package") => package::package_command(&args[1..]),
         Some("test-deb") => package::test_deb(&args[1..]),
-        Some("check-platforms" | "cross-check") => package::check_platforms(&args[1..]),
+        Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | first-item | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
             return ExitCode::from(2);
