@@ -53,6 +53,6 @@ pub async fn open_with_hub_copy(
     }
     let (store, recorded) = AnswerStore::restore_reporting(dir, key, &snapshot)?;
     let moved = (recorded && latest.device_id != hub.identity.device_id)
-        .then(|| MovedIn { from_device: latest.device_id, seq: snapshot.seq });
+        .then_some(MovedIn { from_device: latest.device_id, seq: snapshot.seq });
     Ok((store, moved))
 }
