@@ -88,12 +88,14 @@ pub fn input_desktop_is_default() -> bool {
     ok != 0 && String::from_utf16_lossy(&name[..len]).eq_ignore_ascii_case("Default")
 }
 
-/// Sets `WDA_EXCLUDEFROMCAPTURE` on the kiosk's window (`hwnd` from the
-/// shell's window handle): captures and remote viewers see nothing of it.
-pub fn exclude_from_capture(hwnd: *mut c_void) -> Result<(), LockdownError> {
-    // SAFETY: the call validates `hwnd` itself and fails on a stale handle;
+/// Sets `WDA_EXCLUDEFROMCAPTURE` on the kiosk's window: captures and remote
+/// viewers see nothing of it. `hwnd` is the window handle's value (from the
+/// shell: `window.hwnd()?.0 as isize`); it is an opaque handle, never
+/// dereferenced here.
+pub fn exclude_from_capture(hwnd: isize) -> Result<(), LockdownError> {
+    // SAFETY: the call validates the handle itself and fails on a stale one;
     // it only changes a display attribute of that window.
-    let ok = unsafe { SetWindowDisplayAffinity(hwnd, WDA_EXCLUDEFROMCAPTURE) };
+    let ok = unsafe { SetWindowDisplayAffinity(hwnd as *mut c_void, WDA_EXCLUDEFROMCAPTURE) };
     if ok == 0 {
         return Err(LockdownError::Os {
             what: "SetWindowDisplayAffinity",
