@@ -10,6 +10,20 @@ use std::time::Duration;
 /// How long a screen may take to appear on a loaded 2-core machine.
 pub const SCREEN: Duration = Duration::from_secs(60);
 
+/// Waits until `script` (a function body) returns `true` in the page.
+pub async fn wait_until(session: &Session, script: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if session.script(script).await? == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("timed out waiting until {script}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Logs `student` in, confirms, starts, answers the first item, and waits
 /// until the answer reached the shell.
 pub async fn into_exam(session: &Session, student: &Student) -> Result<(), String> {

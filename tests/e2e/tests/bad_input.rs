@@ -193,3 +193,207 @@ fn serve_hub_under_faketime(stack: &Stack, offset: &str) -> Guarded {
     assert!(line.contains("listening on"), "hub under faketime: {line:?}");
     Guarded(child)
 }
+
+/// The stack's policy with only the location that needs the room code
+/// (loopback + the demo room's code), as on a BYOD laptop without a beacon.
+fn room_code_policy(stack: &Stack) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(&stack.policy).unwrap();
+    let mut parts = text.split("[[location]]");
+    let head = parts.next().unwrap().to_owned();
+    let locations: Vec<&str> = parts.collect();
+    let room_code = locations.iter().find(|l| l.contains("name = \"demo-room-code\"")).expect("demo.toml has demo-room-code");
+    let rest = &text[text.find("[processes]").expect("demo.toml has [processes]")..];
+    let path = stack.dir.join("byod-policy.toml");
+    // The room-code location is not the last one, so its block ends before [processes].
+    assert!(!room_code.contains("[processes]"));
+    std::fs::write(&path, format!("{head}[[location]]{room_code}{rest}")).unwrap();
+    path
+}
+
+/// The demo room's code now and its neighbours (the verifier accepts ±1 step).
+fn room_codes_now(policy: &std::path::Path) -> (String, Vec<String>) {
+    let policy_file = exam_policy::load_policy_file(policy).unwrap();
+    let mut req = None;
+    for location in &policy_file.locations {
+        for r in &location.evidence {
+            r.walk(&mut |r| {
+                if let exam_policy::Requirement::RoomCode(rc) = r {
+                    req = Some(rc.clone());
+                }
+            });
+        }
+    }
+    let secret = kiosk_core::location::RoomSecret::from_req(&req.expect("a room-code requirement"), policy.parent()).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let near = [now - 30, now, now + 30].iter().map(|t| secret.code_at(*t)).collect();
+    (secret.code_at(now), near)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    require_tools(&["Xvfb"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    let policy = room_code_policy(&stack);
+    let (_quiet, scope) = quiet_scope();
+    let mut env = stack.kiosk_env(false, Some(scope));
+    for (k, v) in env.iter_mut() {
+        if k == "EXAM_KIOSK_POLICY" {
+            *v = policy.display().to_string();
+        }
+    }
+    let display = Display::start().unwrap();
+    let driver = Driver::start(&display, &env).unwrap();
+    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let out = workspace().join("target/e2e/bad-input");
+    let mut observed = Observed::default();
+    let result = async {
+        let student = &stack.students[1];
+        let room = session.wait_for("#room-code", SCREEN).await?;
+        shot(&session, &out, &mut observed, "login-room-code").await?;
+        session.type_into(&session.find("#student-number").await?, &student.number).await?;
+        session.type_into(&session.find("#access-code").await?, &student.code).await?;
+        let (_, near) = room_codes_now(&policy);
+        let wrong = (0..1_000_000u32).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap();
+        session.type_into(&room, &wrong).await?;
+        session.click(&session.find("#login-submit").await?).await?;
+        session.wait_for("#login-error:not(:empty)", SCREEN).await?;
+        let refused = session.text_of("#login-error").await?;
+        shot(&session, &out, &mut observed, "login-room-code-wrong").await?;
+        let (right, _) = room_codes_now(&policy);
+        session.type_into(&session.find("#access-code").await?, &student.code).await?;
+        session.type_into(&session.find("#room-code").await?, &right).await?;
+        session.click(&session.find("#login-submit").await?).await?;
+        session.wait_for("#confirm-assignment", SCREEN).await?;
+        Ok::<String, String>(refused)
+    }
+    .await;
+    if result.is_err() {
+        let _ = shot(&session, &out, &mut observed, "failure-room-code").await;
+    }
+    session.close().await;
+    let refused = result.unwrap();
+    assert!(refused.contains("lokaalcode klopt niet"), "{refused}");
+
+    let records = steps::journal_records(&stack.kiosk_data.join("journal")).unwrap();
+    let kinds = kinds(&records);
+    let order: Vec<&str> = kinds.iter().map(String::as_str).filter(|k| k.starts_with("location.")).collect();
+    assert_eq!(order, ["location.awaiting_room_code", "location.refused", "location.approved"], "{kinds:?}");
+    let approved = records.iter().find(|r| r["kind"] == "location.approved").unwrap();
+    let held: Vec<&str> = approved["payload"]["held"].as_array().unwrap().iter().filter_map(|c| c["kind"].as_str()).collect();
+    assert!(held.contains(&"room-code"), "{held:?}");
+    assert!(kinds.iter().any(|k| k == "session.login"), "the login went on to the hub: {kinds:?}");
+}
+
+/// A tiny tmpfs, unmounted when dropped.
+struct TinyDisk(std::path::PathBuf);
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        // The kiosk may still be closing its files: retry, then detach lazily.
+        for _ in 0..20 {
+            if Command::new("umount").arg(&self.0).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_mid_exam_is_shown_and_loses_no_answer() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to mount a small tmpfs");
+        return;
+    }
+    require_tools(&["Xvfb"]);
+    let tmp = tempfile::tempdir().unwrap();
+    // The kiosk's data directory is a 4 MiB tmpfs of its own.
+    let kiosk_dir = tmp.path().join("kiosk");
+    std::fs::create_dir_all(&kiosk_dir).unwrap();
+    assert!(Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(&kiosk_dir).status().unwrap().success());
+    let _disk = TinyDisk(kiosk_dir.clone());
+    let stack = Stack::start(tmp.path()).unwrap();
+    assert_eq!(stack.kiosk_data, kiosk_dir);
+    let (_quiet, scope) = quiet_scope();
+    let display = Display::start().unwrap();
+    let driver = Driver::start(&display, &stack.kiosk_env(false, Some(scope))).unwrap();
+    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let out = workspace().join("target/e2e/bad-input");
+    let mut observed = Observed::default();
+    let filler = kiosk_dir.join("filler");
+    let result = async {
+        steps::into_exam(&session, &stack.students[2]).await?;
+        // Fill the disk, then change the answer until a save no longer fits
+        // (tmpfs pages already allocated to the store take a few more bytes).
+        fill(&filler)?;
+        let mut shown = false;
+        for _ in 0..60 {
+            session.click(&session.wait_for("[data-item-id] input[type=radio]:not(:checked)", SCREEN).await?).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let notice = session.find("#notice[data-kind=\"storage_failing\"]").await;
+            if let Ok(notice) = notice {
+                if session.displayed(&notice).await? {
+                    shown = true;
+                    break;
+                }
+            }
+        }
+        if !shown {
+            return Err("no storage notice after 60 answers on a full disk".into());
+        }
+        let pending = session.script("return document.getElementById('sync-status').dataset.localPending").await?;
+        shot(&session, &out, &mut observed, "disk-full").await?;
+        // Room again: the kept answer is retried and stored; the notice goes.
+        std::fs::remove_file(&filler).map_err(|e| e.to_string())?;
+        session.wait_for("#sync-status[data-local-pending=\"0\"]", SCREEN).await?;
+        steps::wait_until(&session, "return document.getElementById('notice').hidden", SCREEN).await?;
+        let receipt = steps::hand_in(&session).await?;
+        Ok::<(serde_json::Value, String), String>((pending, receipt))
+    }
+    .await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&filler);
+        let _ = shot(&session, &out, &mut observed, "failure-disk-full").await;
+    }
+    session.close().await;
+    let (pending, receipt) = result.unwrap();
+    assert_ne!(pending, serde_json::json!("0"), "the failed answer was not reported saved");
+    assert!(receipt.trim().len() >= 6);
+
+    let records = steps::journal_records(&stack.kiosk_data.join("journal")).unwrap();
+    let recovered = records.iter().find(|r| r["kind"] == "answers.save_recovered").expect("answers.save_recovered in the journal");
+    assert!(recovered["payload"]["failures"].as_u64().unwrap() >= 1);
+    assert!(recovered["payload"]["last_reason"].as_str().unwrap().to_lowercase().contains("space"), "{recovered}");
+    // Both answers reached the hub with the final receipt.
+    let final_ack = records.iter().rev().find(|r| r["kind"] == "answers.acknowledged" && r["payload"]["final"] == true);
+    assert!(final_ack.is_some(), "the hand-in was acknowledged");
+    assert!(steps::journal_verifies(&stack.kiosk_data.join("journal")));
+}
+
+/// Writes zeros to `path` until the file system is full.
+fn fill(path: &std::path::Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let block = vec![0u8; 64 * 1024];
+    loop {
+        match file.write(&block) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(28) => break,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    // The last partial block, byte by byte is too slow; a small one fills what is left.
+    let small = [0u8; 512];
+    while file.write(&small).is_ok_and(|n| n > 0) {}
+    let _ = file.sync_all();
+    Ok(())
+}
