@@ -169,6 +169,9 @@ fn main() {
                 });
             if !demo {
                 builder = builder.fullscreen(true);
+                // No Dock, menu bar, Cmd+Tab or Force Quit (kiosk_core::lockdown::macos).
+                #[cfg(target_os = "macos")]
+                let _ = kiosk_core::lockdown::macos::apply_if_main_thread();
             }
             let window = builder.build()?;
             // Without a window manager "fullscreen" does not fill the screen: size it ourselves.

@@ -43,3 +43,10 @@ pub fn apply_presentation_options(mtm: MainThreadMarker) -> NSApplicationPresent
 pub fn restore_presentation_options(mtm: MainThreadMarker, before: NSApplicationPresentationOptions) {
     NSApplication::sharedApplication(mtm).setPresentationOptions(before);
 }
+
+/// [`apply_presentation_options`] when called on the main thread (the
+/// shell's setup hook); `None` elsewhere. macOS drops the options when the
+/// app quits, so nothing outlives the kiosk.
+pub fn apply_if_main_thread() -> Option<NSApplicationPresentationOptions> {
+    MainThreadMarker::new().map(apply_presentation_options)
+}
