@@ -132,6 +132,8 @@ fn kiosk_side_as_nobody() {
     // DMI, serials included, through the helper (scratch files here).
     let dmi = platform.helper().unwrap().read_dmi().unwrap();
     assert_eq!(dmi.get("product_serial").map(String::as_str), Some("SN-0042"));
+    // The environment checks read DMI the same way (the helper's scratch vendor, not this machine's).
+    assert_eq!(kiosk_core::environment::gather().dmi, ["Exam PCs B.V."]);
 
     // The exam's lockdown switches SysRq off through the helper and back on
     // (the helper's SysRq file is a scratch file holding 438 here).
