@@ -248,9 +248,13 @@ function adoptVersion(request, version) {
 
 function closeDialog() {
   dialog.close();
+}
+
+// Closing by button or Escape: forget the action, focus goes back where it was.
+dialog.addEventListener("close", () => {
   pending = null;
   if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
-}
+});
 
 document.getElementById("confirm-cancel").addEventListener("click", closeDialog);
 document.getElementById("seat-dialog-close").addEventListener("click", closeDialog);

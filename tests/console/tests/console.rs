@@ -102,6 +102,14 @@ async fn invigilator_runs_a_sitting_in_the_browser() {
     let code = b.eval("document.getElementById('room-code').textContent").await;
     assert!(code.as_str().is_some_and(|c| c.len() == 6 && c.bytes().all(|x| x.is_ascii_digit())), "{code}");
     b.assert_accessible("room").await;
+    // Keyboard only: Enter on a seat's button opens its actions with the focus inside;
+    // Escape closes them and the focus returns to the button.
+    let button = b.wait(&format!("{} button.seat-actions", seat(&s1))).await;
+    b.session.keys(&button, "\u{E007}").await.expect("enter");
+    b.wait_until("dialog open, focus inside", "document.getElementById('seat-dialog').open && document.getElementById('seat-dialog').contains(document.activeElement)").await;
+    let first = b.wait("#seat-actions button").await;
+    b.session.keys(&first, "\u{E00C}").await.expect("escape");
+    b.wait_until("dialog closed, focus back", "!document.getElementById('seat-dialog').open && document.activeElement.classList.contains('seat-actions')").await;
 
     // Live: a kiosk locks itself (the guard ended a process); the row follows.
     kiosks[0].lock("Proces beëindigd: chat-app");

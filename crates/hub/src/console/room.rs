@@ -26,7 +26,7 @@ pub enum SeatState {
     InExam,
     /// The kiosk is locked (guard, environment, invigilator, pause).
     Locked,
-    /// Logged in, but no heartbeat for [`OFFLINE_AFTER_MS`].
+    /// Logged in, and the PC's heartbeats stopped [`OFFLINE_AFTER_MS`] ago.
     Offline,
     /// Handed in (the hub holds the final submission).
     Submitted,
@@ -56,7 +56,9 @@ pub struct Seat {
     pub name: String,
     /// State.
     pub state: SeatState,
-    /// The kiosk's own phase from its last heartbeat (e.g. `waiting_for_start`).
+    /// The kiosk's own phase (e.g. `waiting_for_start`): from its last
+    /// heartbeat, or, for a kiosk that sends none, from its latest journalled
+    /// session transition.
     pub phase: Option<String>,
     /// The PC of the student's current session.
     pub device_id: Option<String>,
@@ -150,10 +152,21 @@ pub struct RoomView {
     pub devices: Vec<DeviceView>,
 }
 
+/// What a device's journal says, re-read only when the journal grew.
+#[derive(Debug, Clone, Default)]
+struct JournalFacts {
+    /// Records held (the cache key).
+    size: i64,
+    /// Latest events, newest first.
+    events: Vec<SeatEvent>,
+    /// The phase of the latest `session.transition` (`to`).
+    phase: Option<String>,
+}
+
 /// Latest events per device, re-read only when the device's journal grew.
 #[derive(Debug, Default)]
 pub struct EventCache {
-    by_device: HashMap<String, (i64, Vec<SeatEvent>)>,
+    by_device: HashMap<String, JournalFacts>,
 }
 
 /// The current room code of `room`, if it has a secret.
@@ -219,6 +232,25 @@ pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
     }
 }
 
+fn payload(frame: &[u8]) -> serde_json::Value {
+    split_frame(frame)
+        .ok()
+        .flatten()
+        .and_then(|f| RecordBody::decode(f.body).ok())
+        .and_then(|b| serde_json::from_slice(&b.payload).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+async fn journal_facts(db: &Db, device_id: &str, size: i64) -> Result<JournalFacts, sqlx::Error> {
+    let phase = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND kind = 'session.transition' ORDER BY seq DESC LIMIT 1")
+        .bind(device_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .and_then(|r| r.try_get::<Vec<u8>, _>("frame").ok())
+        .and_then(|frame| payload(&frame)["to"].as_str().map(str::to_string));
+    Ok(JournalFacts { size, events: device_events(db, device_id).await?, phase })
+}
+
 async fn device_events(db: &Db, device_id: &str) -> Result<Vec<SeatEvent>, sqlx::Error> {
     let rows = sqlx::query("SELECT kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND record_type = 1 ORDER BY seq DESC LIMIT $2")
         .bind(device_id)
@@ -228,13 +260,7 @@ async fn device_events(db: &Db, device_id: &str) -> Result<Vec<SeatEvent>, sqlx:
     let mut events = Vec::new();
     for row in rows {
         let kind: String = row.try_get("kind")?;
-        let frame: Vec<u8> = row.try_get("frame")?;
-        let payload = split_frame(&frame)
-            .ok()
-            .flatten()
-            .and_then(|f| RecordBody::decode(f.body).ok())
-            .and_then(|b| serde_json::from_slice(&b.payload).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let payload = payload(&row.try_get::<Vec<u8>, _>("frame")?);
         events.push(SeatEvent { time_ms: row.try_get::<i64, _>("wall_time_us")? / 1000, text: describe(&kind, &payload), kind });
     }
     Ok(events)
@@ -347,9 +373,9 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     let in_use: std::collections::HashSet<&String> = current.values().collect();
     for device in current.values() {
         let size = journal_sizes.get(device).copied().unwrap_or(0);
-        if cache.by_device.get(device).is_none_or(|(cached, _)| *cached != size) {
-            let events = if size == 0 { Vec::new() } else { device_events(db, device).await? };
-            cache.by_device.insert(device.clone(), (size, events));
+        if cache.by_device.get(device).is_none_or(|cached| cached.size != size) {
+            let facts = if size == 0 { JournalFacts::default() } else { journal_facts(db, device, size).await? };
+            cache.by_device.insert(device.clone(), facts);
         }
     }
 
@@ -379,21 +405,27 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
         let device_id = current.get(&key).cloned();
         let device = device_id.as_ref().and_then(|d| devices.get(d));
         let is_submitted = submitted.contains(&key);
+        let journal = device_id.as_ref().and_then(|d| cache.by_device.get(d));
+        // The phase from the heartbeat; a kiosk that never sent one is judged
+        // by its journal (and never called offline: its liveness is unknown).
+        let phase = match device {
+            Some(d) if d.last_seen_ms.is_some() => d.last_state.clone(),
+            Some(_) => journal.and_then(|j| j.phase.clone()),
+            None => None,
+        };
         let state = if is_submitted {
             SeatState::Submitted
-        } else if let Some(d) = device {
-            if !online(d) {
-                SeatState::Offline
-            } else {
-                match d.last_state.as_deref() {
-                    Some("in_exam") => SeatState::InExam,
-                    Some("locked") => SeatState::Locked,
-                    Some("submitted") => SeatState::Submitted,
-                    _ => SeatState::NotStarted,
-                }
-            }
-        } else {
+        } else if device.is_some_and(|d| d.last_seen_ms.is_some() && !online(d)) {
+            SeatState::Offline
+        } else if device.is_none() {
             SeatState::NotStarted
+        } else {
+            match phase.as_deref() {
+                Some("in_exam") => SeatState::InExam,
+                Some("locked") => SeatState::Locked,
+                Some("submitted") => SeatState::Submitted,
+                _ => SeatState::NotStarted,
+            }
         };
         // While paused the end moves with the clock, so the view carries the
         // frozen remainder instead (and stays unchanged until resumed).
@@ -409,10 +441,10 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
             key: format!("{sitting_id}/{student_number}"),
             name: r.try_get("name")?,
             state,
-            phase: device.and_then(|d| d.last_state.clone()),
+            phase,
             hostname: device.and_then(|d| d.hostname.clone()),
             last_heartbeat_ms: device.and_then(|d| d.last_seen_ms),
-            events: device_id.as_ref().and_then(|d| cache.by_device.get(d)).map(|(_, e)| e.clone()).unwrap_or_default(),
+            events: journal.map(|j| j.events.clone()).unwrap_or_default(),
             device_id,
             end_ms,
             total_minutes: total,
