@@ -304,10 +304,20 @@ fn install_and_check(deb: &Path) -> Result {
         check(Path::new(path).exists(), &format!("{path} installed"))?;
     }
     check(!Path::new("/usr/share/exam-kiosk/policies/demo-instrument.key").exists(), "no private keys shipped")?;
-    let logind = std::fs::read_to_string(LOGIND_DROP_IN).unwrap_or_default();
+    // What logind will read (its drop-in directories merged), not just our file.
+    let logind = output(Command::new("systemd-analyze").args(["cat-config", "systemd/logind.conf"]))
+        .unwrap_or_else(|_| std::fs::read_to_string(LOGIND_DROP_IN).unwrap_or_default());
     check(
-        ["HandlePowerKey=ignore", "HandleSuspendKey=ignore", "HandleLidSwitch=ignore"].iter().all(|k| logind.contains(k)),
-        "the logind drop-in makes the power, suspend and lid keys do nothing",
+        logind.contains(LOGIND_DROP_IN)
+            && ["HandlePowerKey=ignore", "HandleSuspendKey=ignore", "HandleLidSwitch=ignore"].iter().all(|k| logind.contains(k)),
+        "logind's configuration includes the drop-in: power, suspend and lid keys do nothing",
+    )?;
+    // cage allows VT switching (Ctrl+Alt+F1...) only with -s.
+    let session_unit = std::fs::read_to_string("/lib/systemd/system/exam-kiosk-session.service").unwrap_or_default();
+    let exec = session_unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap_or_default();
+    check(
+        exec.contains("/usr/bin/cage ") && !exec.split_whitespace().any(|a| a == "-s"),
+        &format!("the session runs cage without VT switching ({exec})"),
     )?;
     check(
         Path::new("/etc/systemd/system/multi-user.target.wants/exam-kiosk-helper.service").exists(),
