@@ -35,7 +35,13 @@ struct Helper {
 }
 
 impl Helper {
+    /// The helper on scratch SysRq and DMI files.
     fn start(allowed_uid: u32) -> Self {
+        Self::start_with_sysrq(allowed_uid, None)
+    }
+
+    /// The helper; `sysrq` overrides its scratch SysRq file.
+    fn start_with_sysrq(allowed_uid: u32, sysrq: Option<&Path>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         // Other users must reach the socket to be refused by the helper (not by file modes).
         std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -51,7 +57,7 @@ impl Helper {
             .arg("--state-dir")
             .arg(dir.path().join("state"))
             .arg("--sysrq-file")
-            .arg(dir.path().join("sysrq"))
+            .arg(sysrq.map_or_else(|| dir.path().join("sysrq"), Path::to_path_buf))
             .arg("--dmi-dir")
             .arg(dir.path().join("dmi"))
             .stderr(std::fs::File::create(&log).unwrap())
@@ -293,27 +299,12 @@ fn switches_the_real_sysrq_off_and_restores_it() {
         }
     }
     let _restore = Restore(original.clone());
-    let state = tempfile::tempdir().unwrap();
-    let socket = state.path().join("helper.sock");
-    let mut helper = Command::new(HELPER)
-        .args(["serve", "--allow-uid", "0", "--sysrq-file", SYSRQ, "--socket"])
-        .arg(&socket)
-        .arg("--state-dir")
-        .arg(state.path().join("state"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(Instant::now() < deadline, "helper did not create its socket");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let off = send(&socket, &Request::SysrqDisable).unwrap();
+    let helper = Helper::start_with_sysrq(my_uid(), Some(Path::new(SYSRQ)));
+    let off = send(&helper.socket, &Request::SysrqDisable).unwrap();
     let now = std::fs::read_to_string(SYSRQ).unwrap();
-    let back = send(&socket, &Request::SysrqRestore).unwrap();
+    let back = send(&helper.socket, &Request::SysrqRestore).unwrap();
     let after = std::fs::read_to_string(SYSRQ).unwrap();
-    let _ = helper.kill();
-    let _ = helper.wait();
+    drop(helper);
     assert!(off.ok, "{off:?}");
     assert_eq!(off.sysrq_before.as_deref(), Some(original.trim()));
     assert_eq!(now.trim(), "0", "SysRq was not switched off");
