@@ -8,6 +8,7 @@
 //! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
 //! * `cargo xtask bench console [--seats N] [--events N]` — the console's live room view, kiosk event to browser.
 //! * `cargo xtask bench first-item [--runs N]` — time to first item shown in the release app.
+//! * `cargo xtask bench kiosk [--runs N]` — start to first paint and memory of the release app vs Chromium --kiosk.
 //! * `cargo xtask package [--debug]` — release binaries and the `.deb` in target/dist/.
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
 //! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
@@ -39,6 +40,10 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("grim", "the package test captures the cage session"),
     ("poppler-utils", "pdftotext and pdfinfo read the proces-verbaal PDF in exam-hub's report tests"),
     ("chromium", "the invigilator console's browser tests and benchmark run in headless Chromium"),
+    ("xdotool", "the kiosk's bad-input test presses Alt+F4 and moves the focus to another window"),
+    ("openbox", "a window manager for the kiosk's bad-input test (Alt+F4 becomes a close request)"),
+    ("x11-utils", "xprop and xmessage for the kiosk's bad-input test"),
+    ("faketime", "the kiosk's clock test runs exam-hub with a shifted wall clock"),
     ("chromium-driver", "chromedriver: WebDriver for Chromium (console browser tests, axe-core checks)"),
 ];
 
@@ -319,7 +324,21 @@ fn bench(criterion_args: &[String]) -> Result {
     if criterion_args.first().map(String::as_str) == Some("first-item") {
         return bench_first_item(&criterion_args[1..]);
     }
+    if criterion_args.first().map(String::as_str) == Some("kiosk") {
+        return bench_kiosk(&criterion_args[1..]);
+    }
     run(cargo().args(["bench", "--workspace", "--"]).args(criterion_args))
+}
+
+/// `cargo xtask bench kiosk [--runs N]`: start of the release exam-kiosk to
+/// its first painted screen, and the memory of its process tree during an
+/// exam, beside Chromium --kiosk on the same UI (tests/e2e/src/bin/kiosk-bench.rs).
+fn bench_kiosk(args: &[String]) -> Result {
+    ensure_tauri_driver()?;
+    run(cargo().args(["build", "--release", "-p", "exam-hub", "-p", "kioskctl", "-p", "exam-kiosk", "-p", "exam-e2e", "--bin", "kiosk-bench"]))?;
+    let bench = workspace_root().join("target/release/kiosk-bench");
+    // WebKit wants a session bus; give it a private one.
+    run(Command::new("dbus-run-session").arg("--").arg(bench).args(args).env("EXAM_E2E_PROFILE", "release").env("NO_AT_BRIDGE", "1"))
 }
 
 /// `cargo xtask bench first-item [--runs N]`: time from "start exam" to the

@@ -1,0 +1,322 @@
+//! `cargo xtask bench kiosk`: start to first painted screen, and memory
+//! during an exam, of the release `exam-kiosk` under Xvfb, side by side with
+//! Chromium in `--kiosk` mode showing the same UI.
+//!
+//! **First paint**, exam-kiosk: from just before the process is spawned to
+//! the `kiosk.ui_ready` record in its journal. The UI sends `ui_ready` two
+//! animation frames after it rendered its first screen (the login form), so
+//! the time covers the startup checklist (policy, device key, journal,
+//! lockdown, guard, environment, clock and location with the hub's signed
+//! echo, hub health), the window, WebKit, and painting the first screen.
+//! Journal wall-clock stamps and the spawn time come from the same clock.
+//!
+//! **First paint**, Chromium: from just before `chromium --kiosk` is spawned
+//! to a request the page makes two animation frames after the UI rendered
+//! its first screen (the same `ui/`, served over loopback HTTP by this
+//! program, in the preview's `login` state with its scripted shell; a probe
+//! script is added to the page for the request).
+//!
+//! **Memory**: the sum of RSS and of PSS (`/proc/PID/smaps_rollup`) over the
+//! process and all its descendants (WebKit's web and network processes;
+//! Chromium's zygotes, renderer, GPU and utility processes), 3 s after the
+//! exam screen is shown: exam-kiosk logged in through WebDriver into a real
+//! exam with a real hub, Chromium showing the preview's `exam` state. PSS
+//! shares libraries fairly between processes; RSS counts them in each.
+//!
+//! `--runs N` (default 5). Set `EXAM_E2E_PROFILE=release` (xtask does).
+
+use exam_e2e::steps;
+use exam_e2e::webdriver::Session;
+use exam_e2e::{bin, workspace, Display, Driver, Guarded, Stack};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Settle time before memory is read.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// Added to the preview page: tells the server when the first screen is painted.
+const PROBE: &str = r#"(function () {
+  const screenShown = () => document.querySelector('main > section');
+  const report = () => requestAnimationFrame(() => requestAnimationFrame(() => fetch('/painted', { method: 'POST' })));
+  const observer = new MutationObserver(() => { if (screenShown()) { observer.disconnect(); report(); } });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
+})();
+"#;
+
+fn main() {
+    let runs = std::env::args()
+        .skip_while(|a| a != "--runs")
+        .nth(1)
+        .map(|n| n.parse::<usize>().expect("--runs N"))
+        .unwrap_or(5);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    if let Err(e) = runtime.block_on(bench(runs)) {
+        eprintln!("kiosk-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn bench(runs: usize) -> Result<(), String> {
+    let chromium = which("chromium").ok_or("chromium is not installed (apt-get install chromium)")?;
+    let display = Display::start()?;
+    let ui = serve_ui(&workspace().join("ui"))?;
+
+    let mut kiosk_paint = Vec::new();
+    let mut chromium_paint = Vec::new();
+    for run in 0..runs {
+        kiosk_paint.push(kiosk_first_paint(&display).await?);
+        chromium_paint.push(chromium_first_paint(&display, &chromium, &ui, "login")?.0);
+        eprintln!("run {}: exam-kiosk {:.0} ms, chromium {:.0} ms", run + 1, kiosk_paint[run], chromium_paint[run]);
+    }
+    let kiosk_memory = kiosk_exam_memory(&display).await?;
+    let (_, chromium_memory) = chromium_first_paint(&display, &chromium, &ui, "exam")?;
+
+    println!("first paint, ms over {runs} runs (median / min / max):");
+    println!("  exam-kiosk        {}", summary(&mut kiosk_paint));
+    println!("  chromium --kiosk  {}", summary(&mut chromium_paint));
+    println!("memory during the exam (process tree):");
+    println!("  exam-kiosk        {kiosk_memory}");
+    println!("  chromium --kiosk  {chromium_memory}");
+    Ok(())
+}
+
+fn summary(ms: &mut [f64]) -> String {
+    ms.sort_by(f64::total_cmp);
+    format!("{:.0} / {:.0} / {:.0}", ms[ms.len() / 2], ms[0], ms[ms.len() - 1])
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.exists())
+}
+
+fn unix_us(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// A process for the guard to watch (nothing runs under it), so the
+/// benchmark measures an enforcing kiosk without touching the session.
+fn quiet_scope() -> Result<(Guarded, String), String> {
+    let child = Command::new("sleep").arg("3600").spawn().map_err(|e| e.to_string())?;
+    let scope = format!("tree:{}", child.id());
+    Ok((Guarded(child), scope))
+}
+
+/// Spawn → `kiosk.ui_ready` in the journal, ms.
+async fn kiosk_first_paint(display: &Display) -> Result<f64, String> {
+    let tmp = tempfile::tempdir_in(workspace().join("target")).map_err(|e| e.to_string())?;
+    let stack = Stack::start(tmp.path())?;
+    let (_quiet, scope) = quiet_scope()?;
+    let mut cmd = Command::new(bin("exam-kiosk"));
+    cmd.env("DISPLAY", &display.name).env_remove("WAYLAND_DISPLAY").stdout(Stdio::null()).stderr(Stdio::null());
+    for (k, v) in stack.kiosk_env(false, Some(scope)) {
+        cmd.env(k, v);
+    }
+    let spawned = SystemTime::now();
+    let _kiosk = Guarded(cmd.spawn().map_err(|e| e.to_string())?);
+    let journal = stack.kiosk_data.join("journal");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The journal is flushed record by record (fdatasync), so reading it is safe while it grows.
+        if let Ok(records) = steps::journal_records(&journal) {
+            if let Some(ready) = records.iter().find(|r| r["kind"] == "kiosk.ui_ready") {
+                let at = ready["wall_time_us"].as_i64().ok_or("ui_ready without wall_time_us")?;
+                return Ok((at - unix_us(spawned)) as f64 / 1000.0);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err("exam-kiosk did not report its first paint".into());
+        }
+    }
+}
+
+/// Logs in through WebDriver into a real exam, then measures the kiosk's process tree.
+async fn kiosk_exam_memory(display: &Display) -> Result<Memory, String> {
+    let tmp = tempfile::tempdir_in(workspace().join("target")).map_err(|e| e.to_string())?;
+    let stack = Stack::start(tmp.path())?;
+    let (_quiet, scope) = quiet_scope()?;
+    let driver = Driver::start(display, &stack.kiosk_env(false, Some(scope)))?;
+    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().ok_or("path")?).await?;
+    let result = async {
+        steps::into_exam(&session, &stack.students[1]).await?;
+        tokio::time::sleep(SETTLE).await;
+        let pid = kiosk_pid(&stack)?;
+        Ok(Memory::of_tree(pid))
+    }
+    .await;
+    session.close().await;
+    result
+}
+
+/// The exam-kiosk process running on this stack's data directory.
+fn kiosk_pid(stack: &Stack) -> Result<u32, String> {
+    let marker = format!("EXAM_KIOSK_DATA={}", stack.kiosk_data.display());
+    let exe = bin("exam-kiosk");
+    for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let is_kiosk = std::fs::read_link(entry.path().join("exe")).is_ok_and(|e| e == exe);
+        let ours = std::fs::read(entry.path().join("environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == marker.as_bytes()));
+        if is_kiosk && ours {
+            return Ok(pid);
+        }
+    }
+    Err("no exam-kiosk process".into())
+}
+
+/// Chromium `--kiosk` on the preview page in `state`: (first paint ms, memory).
+fn chromium_first_paint(display: &Display, chromium: &Path, ui: &UiServer, state: &str) -> Result<(f64, Memory), String> {
+    let profile = tempfile::tempdir_in(workspace().join("target")).map_err(|e| e.to_string())?;
+    let url = format!("http://127.0.0.1:{}/dev/preview.html?state={state}", ui.port);
+    while ui.painted.try_recv().is_ok() {}
+    let started = Instant::now();
+    let child = Command::new(chromium)
+        .arg("--kiosk")
+        // As root Chromium refuses to start with its sandbox; the benchmark runs as root in CI.
+        .args(if is_root() { &["--no-sandbox"][..] } else { &[][..] })
+        .args(["--no-first-run", "--no-default-browser-check", "--disable-background-networking", "--password-store=basic"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(&url)
+        .env("DISPLAY", &display.name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("chromium: {e}"))?;
+    let chromium = Guarded(child);
+    let painted = ui.painted.recv_timeout(WAIT).map_err(|_| "chromium did not report its first paint".to_string())?;
+    let ms = painted.duration_since(started).as_secs_f64() * 1000.0;
+    std::thread::sleep(SETTLE);
+    let memory = Memory::of_tree(chromium.0.id());
+    Ok((ms, memory))
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// Memory of a process tree.
+struct Memory {
+    processes: usize,
+    rss_kib: u64,
+    pss_kib: u64,
+}
+
+impl Memory {
+    fn of_tree(root: u32) -> Self {
+        let tree = descendants(root);
+        let field = |path: String, name: &str| -> u64 {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|text| {
+                    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok())
+                })
+                .unwrap_or(0)
+        };
+        Memory {
+            processes: tree.len(),
+            rss_kib: tree.iter().map(|pid| field(format!("/proc/{pid}/smaps_rollup"), "Rss:")).sum(),
+            pss_kib: tree.iter().map(|pid| field(format!("/proc/{pid}/smaps_rollup"), "Pss:")).sum(),
+        }
+    }
+}
+
+impl std::fmt::Display for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PSS {:.0} MB, RSS {:.0} MB, {} processes", self.pss_kib as f64 / 1024.0, self.rss_kib as f64 / 1024.0, self.processes)
+    }
+}
+
+/// `root` and every process below it.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // The command name may hold spaces and parentheses: the ppid follows the last ')'.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    tree
+}
+
+/// `ui/` over loopback HTTP, with the probe added to the preview page.
+struct UiServer {
+    port: u16,
+    painted: mpsc::Receiver<Instant>,
+}
+
+fn serve_ui(root: &Path) -> Result<UiServer, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let (tx, painted) = mpsc::channel();
+    let root = root.canonicalize().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = answer(stream, &root, &tx);
+            });
+        }
+    });
+    Ok(UiServer { port, painted })
+}
+
+fn answer(mut stream: std::net::TcpStream, root: &Path, painted: &mpsc::Sender<Instant>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
+    let target = request.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split('?').next().unwrap_or("/");
+    if path == "/painted" {
+        let _ = painted.send(Instant::now());
+        return stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    }
+    let (status, body, mime) = if path == "/bench-probe.js" {
+        ("200 OK", PROBE.as_bytes().to_vec(), "text/javascript")
+    } else {
+        // Only files under ui/, never outside it.
+        match root.join(path.trim_start_matches('/')).canonicalize() {
+            Ok(file) if file.starts_with(root) && file.is_file() => {
+                let mut body = std::fs::read(&file)?;
+                if file.ends_with("dev/preview.html") {
+                    let text = String::from_utf8_lossy(&body).replacen("</head>", "<script src=\"/bench-probe.js\"></script>\n</head>", 1);
+                    body = text.into_bytes();
+                }
+                ("200 OK", body, mime_of(&file))
+            }
+            _ => ("404 Not Found", b"not found".to_vec(), "text/plain"),
+        }
+    };
+    write!(stream, "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+    stream.write_all(&body)
+}
+
+fn mime_of(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript",
+        Some("css") => "text/css",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
