@@ -49,7 +49,11 @@ fn same(a: &RoomView, b: &RoomView) -> bool {
 async fn watch_room(console: Arc<Console>, room: String, tx: watch::Sender<Published>) {
     let mut cache = EventCache::default();
     let mut failed = false;
+    // A rebuild that takes long eats into the period instead of adding to it.
+    let mut ticks = tokio::time::interval(ROOM_POLL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        ticks.tick().await;
         {
             // Stop when the last page went away (checked under the registry's lock,
             // so a new subscriber either finds this sender alive or starts a new one).
@@ -59,7 +63,7 @@ async fn watch_room(console: Arc<Console>, room: String, tx: watch::Sender<Publi
                 return;
             }
         }
-        match room::load(&console.hub.db, &room, crate::now_ms(), &mut cache).await {
+        match room::load(console.read_pool().await, &room, crate::now_ms(), &mut cache).await {
             Ok(view) => {
                 failed = false;
                 tx.send_if_modified(|current| {
@@ -76,7 +80,6 @@ async fn watch_room(console: Arc<Console>, room: String, tx: watch::Sender<Publi
             }
             Err(_) => {}
         }
-        tokio::time::sleep(ROOM_POLL).await;
     }
 }
 

@@ -44,6 +44,34 @@ pub struct Console {
     pub login_limiter: crate::ratelimit::RateLimiter<std::net::IpAddr>,
     /// Watched rooms.
     pub watchers: live::Watchers,
+    /// The live view's own few connections (see [`Console::read_pool`]).
+    read_pool: tokio::sync::OnceCell<sqlx::AnyPool>,
+}
+
+/// Connections of the live view's read pool, per hub node.
+pub const READ_POOL_CONNECTIONS: u32 = 2;
+
+impl Console {
+    /// A small pool of its own for the live view's read-only queries, so a
+    /// room full of kiosks keeping the hub's connections busy does not hold
+    /// up the invigilator's view (SQLite in WAL mode: readers never wait for
+    /// the writer). Falls back to the hub's pool if it cannot connect.
+    pub async fn read_pool(&self) -> &sqlx::AnyPool {
+        self.read_pool
+            .get_or_init(|| async {
+                let options = (*self.hub.db.pool.connect_options()).clone();
+                sqlx::any::AnyPoolOptions::new()
+                    .max_connections(READ_POOL_CONNECTIONS)
+                    .acquire_timeout(crate::db::ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .unwrap_or_else(|err| {
+                        tracing::warn!(error = %err, "console read pool unavailable; using the hub's pool");
+                        self.hub.db.pool.clone()
+                    })
+            })
+            .await
+    }
 }
 
 /// The JSON body of a refused console request.
@@ -217,7 +245,7 @@ async fn room_view(State(console): State<Arc<Console>>, Path(room): Path<String>
     if !user.account.may_act_in(&room) {
         return Err(ConsoleError::WrongRoom);
     }
-    Ok(axum::Json(room::load(&console.hub.db, &room, crate::now_ms(), &mut room::EventCache::default()).await?))
+    Ok(axum::Json(room::load(console.read_pool().await, &room, crate::now_ms(), &mut room::EventCache::default()).await?))
 }
 
 /// `GET /console/api/rooms/{room}/events`: the live room view (SSE).
@@ -231,7 +259,12 @@ async fn room_events(State(console): State<Arc<Console>>, Path(room): Path<Strin
 
 /// The console's routes, all under `/console/`.
 pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
-    let console = Arc::new(Console { hub, login_limiter: crate::ratelimit::RateLimiter::new(auth::LOGIN_ATTEMPTS_PER_WINDOW, auth::LOGIN_WINDOW_MS, auth::LOGIN_LIMITER_CAPACITY), watchers: live::Watchers::default() });
+    let console = Arc::new(Console {
+        hub,
+        login_limiter: crate::ratelimit::RateLimiter::new(auth::LOGIN_ATTEMPTS_PER_WINDOW, auth::LOGIN_WINDOW_MS, auth::LOGIN_LIMITER_CAPACITY),
+        watchers: live::Watchers::default(),
+        read_pool: tokio::sync::OnceCell::new(),
+    });
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))

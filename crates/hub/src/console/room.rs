@@ -4,6 +4,7 @@
 //! built from the hub's tables, so every hub node shows the same.
 
 use crate::db::Db;
+use sqlx::AnyPool;
 use exam_journal::format::{split_frame, RecordBody};
 use serde::Serialize;
 use sqlx::Row as _;
@@ -170,10 +171,10 @@ pub struct EventCache {
 }
 
 /// The current room code of `room`, if it has a secret.
-pub async fn room_code(db: &Db, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
+pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
     let Some(row) = sqlx::query("SELECT secret_hex, step_secs, digits FROM console_room_codes WHERE room = $1")
         .bind(room)
-        .fetch_optional(&db.pool)
+        .fetch_optional(pool)
         .await?
     else {
         return Ok(None);
@@ -241,21 +242,21 @@ fn payload(frame: &[u8]) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
-async fn journal_facts(db: &Db, device_id: &str, size: i64) -> Result<JournalFacts, sqlx::Error> {
+async fn journal_facts(pool: &AnyPool, device_id: &str, size: i64) -> Result<JournalFacts, sqlx::Error> {
     let phase = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND kind = 'session.transition' ORDER BY seq DESC LIMIT 1")
         .bind(device_id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(pool)
         .await?
         .and_then(|r| r.try_get::<Vec<u8>, _>("frame").ok())
         .and_then(|frame| payload(&frame)["to"].as_str().map(str::to_string));
-    Ok(JournalFacts { size, events: device_events(db, device_id).await?, phase })
+    Ok(JournalFacts { size, events: device_events(pool, device_id).await?, phase })
 }
 
-async fn device_events(db: &Db, device_id: &str) -> Result<Vec<SeatEvent>, sqlx::Error> {
+async fn device_events(pool: &AnyPool, device_id: &str) -> Result<Vec<SeatEvent>, sqlx::Error> {
     let rows = sqlx::query("SELECT kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND record_type = 1 ORDER BY seq DESC LIMIT $2")
         .bind(device_id)
         .bind(EVENTS_PER_SEAT)
-        .fetch_all(&db.pool)
+        .fetch_all(pool)
         .await?;
     let mut events = Vec::new();
     for row in rows {
@@ -272,8 +273,8 @@ struct DeviceRow {
     last_state: Option<String>,
 }
 
-/// Builds the view of `room` at `now_ms`.
-pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
+/// Builds the view of `room` at `now_ms` (read-only queries on `pool`).
+pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
     let (from, to) = (now_ms - VIEW_WINDOW_MS, now_ms + VIEW_WINDOW_MS);
     let mut sittings = Vec::new();
     let mut sitting_facts: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new();
@@ -285,7 +286,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     .bind(room)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(pool)
     .await?
     {
         let start_ms: i64 = r.try_get("start_ms")?;
@@ -311,7 +312,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     let mut device_order = Vec::new();
     for r in sqlx::query("SELECT device_id, hostname, last_seen_ms, last_state FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY hostname, device_id")
         .bind(room)
-        .fetch_all(&db.pool)
+        .fetch_all(pool)
         .await?
     {
         let id: String = r.try_get("device_id")?;
@@ -329,7 +330,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     .bind(room)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(pool)
     .await?
     {
         current.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("device_id")?);
@@ -342,7 +343,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     .bind(room)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(pool)
     .await?
     {
         submitted.insert((r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?));
@@ -355,7 +356,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     .bind(room)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(pool)
     .await?
     {
         moves.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("to_device")?);
@@ -365,7 +366,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     let mut journal_sizes: HashMap<String, i64> = HashMap::new();
     for r in sqlx::query("SELECT j.device_id, j.next_seq FROM journal_state j JOIN devices d ON d.device_id = j.device_id WHERE d.room = $1")
         .bind(room)
-        .fetch_all(&db.pool)
+        .fetch_all(pool)
         .await?
     {
         journal_sizes.insert(r.try_get("device_id")?, r.try_get("next_seq")?);
@@ -374,7 +375,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     for device in current.values() {
         let size = journal_sizes.get(device).copied().unwrap_or(0);
         if cache.by_device.get(device).is_none_or(|cached| cached.size != size) {
-            let facts = if size == 0 { JournalFacts::default() } else { journal_facts(db, device, size).await? };
+            let facts = if size == 0 { JournalFacts::default() } else { journal_facts(pool, device, size).await? };
             cache.by_device.insert(device.clone(), facts);
         }
     }
@@ -390,7 +391,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
     .bind(room)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(pool)
     .await?
     {
         let sitting_id: String = r.try_get("sitting_id")?;
@@ -466,7 +467,7 @@ pub async fn load(db: &Db, room: &str, now_ms: i64, cache: &mut EventCache) -> R
             DeviceView { device_id: id.clone(), hostname: d.hostname.clone(), online: online(d), in_use: in_use.contains(id) }
         })
         .collect();
-    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(db, room, now_ms).await?, sittings, seats, devices })
+    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(pool, room, now_ms).await?, sittings, seats, devices })
 }
 
 #[cfg(test)]
