@@ -300,6 +300,46 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert_eq!(parsed.attr("context", "sourcedId"), Some("2001".to_string()));
     assert_eq!(parsed.values, vec!["5", "5", "B", "1", "1", "A", "C", "2", "2", "amsterdam", "2", "2"]);
     assert!(xml.contains("sessionStatus=\"final\""));
+    let multiple = parsed.elements.iter().filter(|(n, _)| n == "responseVariable").nth(1).unwrap();
+    assert!(multiple.1.contains(&("cardinality".into(), "multiple".into())) && multiple.1.contains(&("baseType".into(), "identifier".into())));
+    // 2002 answered one item: every declared response is still reported.
+    let saved = parse_xml(&std::fs::read_to_string(qti_dir.join("result-2002.xml")).unwrap());
+    assert_eq!(saved.count("responseVariable"), 3);
+    assert_eq!(saved.attr("itemResult", "sessionStatus"), Some("pendingSubmission".to_string()));
+}
+
+/// The hub reads the scoring data exactly as kiosk-core writes it (the hub
+/// does not depend on kiosk-core, so this is where the two meet).
+#[test]
+fn scoring_data_from_kiosk_core_reads_on_the_hub() {
+    use kiosk_core::instrument::qti;
+    let written = qti::Scoring {
+        items: vec![qti::ItemScoring {
+            ref_identifier: "ITM-1".into(),
+            identifier: "q1".into(),
+            weights: Default::default(),
+            responses: vec![qti::ResponseDeclaration {
+                identifier: "RESPONSE".into(),
+                cardinality: qti::Cardinality::Multiple,
+                base_type: Some("identifier".into()),
+                correct: vec!["A".into(), "C".into()],
+                mapping: Some(qti::Mapping {
+                    default_value: -1.0,
+                    lower_bound: Some(0.0),
+                    upper_bound: None,
+                    entries: vec![qti::MapEntry { key: "A".into(), value: 1.0, case_sensitive: true }],
+                }),
+            }],
+            processing: qti::Processing::Template { uri: "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml".into() },
+        }],
+    };
+    let read = reports::scoring::Scoring::from_json(&serde_json::to_string(&written).unwrap()).unwrap();
+    let item = &read.items[0];
+    assert_eq!((item.ref_identifier.as_str(), item.responses[0].cardinality.as_str()), ("ITM-1", "multiple"));
+    assert_eq!(item.responses[0].mapping.as_ref().unwrap().default_value, -1.0);
+    assert_eq!(item.processing.template(), Some(reports::scoring::Template::MapResponse));
+    let outcome = item.score(&[("RESPONSE".to_string(), json!(["A", "B"]))].into_iter().collect());
+    assert_eq!(outcome.score, Some(0.0), "1 - 1, not below the lower bound");
 }
 on_both_backends!(proces_verbaal_and_results);
 

@@ -6,6 +6,7 @@
 //!   on its embedded defaults.
 //! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
 //! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
+//! * `cargo xtask bench pv [--seats N]` — the proces-verbaal of a 300-seat sitting (SQLite and PostgreSQL).
 //! * `cargo xtask bench console [--seats N] [--events N]` — the console's live room view, kiosk event to browser.
 //! * `cargo xtask bench first-item [--runs N]` — time to first item shown in the release app.
 //! * `cargo xtask bench kiosk [--runs N]` — start to first paint and memory of the release app vs Chromium --kiosk.
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         Some("test-deb") => package::test_deb(&args[1..]),
         Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | first-item | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | pv | first-item | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
             return ExitCode::from(2);
         }
     };
@@ -318,6 +319,9 @@ fn bench(criterion_args: &[String]) -> Result {
     if criterion_args.first().map(String::as_str) == Some("hub") {
         return bench_hub(&criterion_args[1..]);
     }
+    if criterion_args.first().map(String::as_str) == Some("pv") {
+        return bench_pv(&criterion_args[1..]);
+    }
     if criterion_args.first().map(String::as_str) == Some("console") {
         return bench_console(&criterion_args[1..]);
     }
@@ -358,6 +362,21 @@ fn bench_console(args: &[String]) -> Result {
     run(cargo().args(["build", "--release", "-p", "exam-hub", "--bin", "exam-hub", "-p", "exam-console-tests", "--bin", "console-bench"]))?;
     let root = workspace_root();
     run(Command::new(root.join("target/release/console-bench")).args(args).env("EXAM_CONSOLE_HUB_BIN", root.join("target/release/exam-hub")))
+}
+
+/// `cargo xtask bench pv [--seats N] [--sqlite-only]`: the proces-verbaal of
+/// a 300-seat sitting (release build), on SQLite and a throw-away PostgreSQL.
+fn bench_pv(args: &[String]) -> Result {
+    run(cargo().args(["build", "--release", "-p", "exam-hub", "--example", "pv-bench"]))?;
+    let bench = workspace_root().join("target/release/examples/pv-bench");
+    let sqlite_only = args.iter().any(|a| a == "--sqlite-only");
+    let passthrough: Vec<&String> = args.iter().filter(|a| *a != "--sqlite-only").collect();
+    run(Command::new(&bench).args(&passthrough))?;
+    if !sqlite_only {
+        let postgres = TestPostgres::start("bench-postgres", true)?;
+        run(Command::new(&bench).args(["--database", &postgres.url()]).args(&passthrough))?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask bench hub [--kiosks N] [--sqlite-only]`: simulated kiosks,

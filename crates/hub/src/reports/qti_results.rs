@@ -96,9 +96,18 @@ impl SittingResults {
                 index + 1,
                 e(&datestamp)
             );
-            for (identifier, value) in &item.responses {
-                let (values, cardinality) = response_values(value);
-                let _ = writeln!(x, "    <responseVariable identifier=\"{}\" cardinality=\"{cardinality}\">", e(identifier));
+            // Every declared response (unanswered ones with an empty
+            // candidateResponse), then anything else the kiosk sent.
+            let mut identifiers: Vec<&String> = item.declared.keys().collect();
+            identifiers.extend(item.responses.keys().filter(|k| !item.declared.contains_key(*k)));
+            for identifier in identifiers {
+                let (values, shape) = response_values(item.responses.get(identifier).unwrap_or(&Value::Null));
+                let (cardinality, base_type) = match item.declared.get(identifier) {
+                    Some((cardinality, base_type)) => (cardinality.as_str(), base_type.as_deref()),
+                    None => (shape, None),
+                };
+                let base_type = base_type.map(|b| format!(" baseType=\"{}\"", e(b))).unwrap_or_default();
+                let _ = writeln!(x, "    <responseVariable identifier=\"{}\" cardinality=\"{}\"{base_type}>", e(identifier), e(cardinality));
                 x.push_str("      <candidateResponse>");
                 for v in &values {
                     let _ = write!(x, "<value>{}</value>", e(v));

@@ -225,114 +225,130 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
     // first login) to the latest possible end plus the session grace.
     let window_ms = (first_login.min(planned_start - LOGIN_EARLY_MS), planned_end + SESSION_GRACE_MS);
 
-    let mut devices = BTreeMap::new();
-    for s in &sessions {
-        devices.entry(s.device_id.clone()).or_insert_with(Device::default);
-    }
-    let mut instructions = Vec::new();
-    let mut events = Vec::new();
-    let mut journals = BTreeMap::new();
-    let kinds = REPORTED_KINDS.iter().enumerate().map(|(i, _)| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
-    let event_sql = format!(
-        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND wall_time_us >= $2 AND wall_time_us <= $3 \
-         AND kind IN ({kinds}) ORDER BY seq"
-    );
-    for (device_id, device) in devices.iter_mut() {
-        if let Some(r) = sqlx::query("SELECT room, hostname, last_seen_ms, last_state FROM devices WHERE device_id = $1")
-            .bind(device_id)
-            .fetch_optional(&db.pool)
-            .await?
-        {
-            *device = Device {
+    // One query per table for all of the sitting's devices (a 300-seat
+    // sitting would otherwise be 1,500 round trips to PostgreSQL).
+    const SITTING_DEVICES: &str = "SELECT DISTINCT device_id FROM sessions WHERE sitting_id = $1";
+    let mut devices: BTreeMap<String, Device> = sessions.iter().map(|s| (s.device_id.clone(), Device::default())).collect();
+    for r in sqlx::query(&format!("SELECT device_id, room, hostname, last_seen_ms, last_state FROM devices WHERE device_id IN ({SITTING_DEVICES})"))
+        .bind(sitting_id)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        devices.insert(
+            r.try_get("device_id")?,
+            Device {
                 room: r.try_get("room")?,
                 hostname: r.try_get("hostname")?,
                 last_seen_ms: r.try_get("last_seen_ms")?,
                 last_state: r.try_get("last_state")?,
-            };
-        }
-        let rows = sqlx::query(
-            "SELECT body, acked_ms FROM instructions WHERE device_id = $1 AND issued_ms >= $2 AND issued_ms <= $3 ORDER BY issued_ms, instruction_id",
-        )
-        .bind(device_id)
-        .bind(window_ms.0)
-        .bind(window_ms.1)
-        .fetch_all(&db.pool)
-        .await?;
-        for r in rows {
-            let body: String = r.try_get("body")?;
-            if let Ok(instruction) = serde_json::from_str::<Instruction>(&body) {
-                instructions.push(IssuedInstruction { device_id: device_id.clone(), instruction, acked_ms: r.try_get("acked_ms")? });
-            }
-        }
-        let mut query = sqlx::query(&event_sql).bind(device_id).bind(window_ms.0 * 1000).bind(window_ms.1 * 1000);
-        for kind in REPORTED_KINDS {
-            query = query.bind(*kind);
-        }
-        for r in query.fetch_all(&db.pool).await? {
-            let frame: Vec<u8> = r.try_get("frame")?;
-            // Stored frames were verified on arrival; decoding only reads the payload.
-            let payload = ChainVerifier::decode_frame(&frame)
-                .ok()
-                .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
-                .unwrap_or(serde_json::Value::Null);
-            events.push(JournalEvent {
-                device_id: device_id.clone(),
-                seq: r.try_get("seq")?,
-                kind: r.try_get("kind")?,
-                time_ms: r.try_get::<i64, _>("wall_time_us")? / 1000,
-                payload,
-            });
-        }
-        journals.insert(device_id.clone(), load_journal_state(db, device_id).await?);
+            },
+        );
     }
+    let mut instructions = Vec::new();
+    for r in sqlx::query(&format!(
+        "SELECT device_id, body, acked_ms FROM instructions WHERE device_id IN ({SITTING_DEVICES}) AND issued_ms >= $2 AND issued_ms <= $3 \
+         ORDER BY issued_ms, instruction_id"
+    ))
+    .bind(sitting_id)
+    .bind(window_ms.0)
+    .bind(window_ms.1)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        let body: String = r.try_get("body")?;
+        if let Ok(instruction) = serde_json::from_str::<Instruction>(&body) {
+            instructions.push(IssuedInstruction { device_id: r.try_get("device_id")?, instruction, acked_ms: r.try_get("acked_ms")? });
+        }
+    }
+    let kinds = REPORTED_KINDS.iter().enumerate().map(|(i, _)| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
+    let event_sql = format!(
+        "SELECT device_id, seq, kind, wall_time_us, frame FROM journal_records WHERE device_id IN ({SITTING_DEVICES}) \
+         AND wall_time_us >= $2 AND wall_time_us <= $3 AND kind IN ({kinds})"
+    );
+    let mut query = sqlx::query(&event_sql).bind(sitting_id).bind(window_ms.0 * 1000).bind(window_ms.1 * 1000);
+    for kind in REPORTED_KINDS {
+        query = query.bind(*kind);
+    }
+    let mut events = Vec::new();
+    for r in query.fetch_all(&db.pool).await? {
+        let frame: Vec<u8> = r.try_get("frame")?;
+        // Stored frames were verified on arrival; decoding only reads the payload.
+        let payload = ChainVerifier::decode_frame(&frame)
+            .ok()
+            .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
+            .unwrap_or(serde_json::Value::Null);
+        events.push(JournalEvent {
+            device_id: r.try_get("device_id")?,
+            seq: r.try_get("seq")?,
+            kind: r.try_get("kind")?,
+            time_ms: r.try_get::<i64, _>("wall_time_us")? / 1000,
+            payload,
+        });
+    }
+    let journals = load_journal_states(db, sitting_id, SITTING_DEVICES, &devices).await?;
     events.sort_by(|a, b| (a.time_ms, &a.device_id, a.seq).cmp(&(b.time_ms, &b.device_id, b.seq)));
 
     let answers = load_latest_answers(db, sitting_id).await?;
     // Deletions of this sitting's answers, and of its devices' journals.
     let mut deletions = Vec::new();
-    let mut subjects = vec![("sitting_id", sitting_id.to_string())];
-    subjects.extend(devices.keys().map(|d| ("subject", d.clone())));
-    for (column, value) in subjects {
-        let sql = format!(
-            "SELECT what, subject, rows_deleted, rule, deleted_ms FROM retention_deletions WHERE {column} = $1 ORDER BY deleted_ms, deletion_id"
-        );
-        for r in sqlx::query(&sql).bind(&value).fetch_all(&db.pool).await? {
-            deletions.push(Deletion {
-                what: r.try_get("what")?,
-                subject: r.try_get("subject")?,
-                rows: r.try_get("rows_deleted")?,
-                rule: r.try_get("rule")?,
-                deleted_ms: r.try_get("deleted_ms")?,
-            });
-        }
+    for r in sqlx::query(&format!(
+        "SELECT what, subject, rows_deleted, rule, deleted_ms FROM retention_deletions WHERE sitting_id = $1 \
+         OR (what = $2 AND subject IN ({SITTING_DEVICES})) ORDER BY deleted_ms, deletion_id"
+    ))
+    .bind(sitting_id)
+    .bind(super::retention::WHAT_JOURNAL)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        deletions.push(Deletion {
+            what: r.try_get("what")?,
+            subject: r.try_get("subject")?,
+            rows: r.try_get("rows_deleted")?,
+            rule: r.try_get("rule")?,
+            deleted_ms: r.try_get("deleted_ms")?,
+        });
     }
     deletions.sort_by_key(|d| d.deleted_ms);
     Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions })
 }
 
-async fn load_journal_state(db: &Db, device_id: &str) -> Result<JournalState, ReportError> {
-    let mut state = JournalState::default();
-    if let Some(r) = sqlx::query("SELECT next_seq FROM journal_state WHERE device_id = $1").bind(device_id).fetch_optional(&db.pool).await? {
-        state.records = r.try_get("next_seq")?;
-    }
-    // The newest checkpoint record the hub verified (record type 3).
-    if let Some(r) = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND record_type = 3 ORDER BY seq DESC LIMIT 1")
-        .bind(device_id)
-        .fetch_optional(&db.pool)
+/// What the hub knows of each device's journal: records held, the newest
+/// verified checkpoint, alarms.
+async fn load_journal_states(
+    db: &Db,
+    sitting_id: &str,
+    sitting_devices: &str,
+    devices: &BTreeMap<String, Device>,
+) -> Result<BTreeMap<String, JournalState>, ReportError> {
+    let mut states: BTreeMap<String, JournalState> = devices.keys().map(|d| (d.clone(), JournalState::default())).collect();
+    for r in sqlx::query(&format!("SELECT device_id, next_seq FROM journal_state WHERE device_id IN ({sitting_devices})"))
+        .bind(sitting_id)
+        .fetch_all(&db.pool)
         .await?
     {
+        states.entry(r.try_get("device_id")?).or_default().records = r.try_get("next_seq")?;
+    }
+    // The newest checkpoint record (type 3) of each device.
+    let checkpoints = format!(
+        "SELECT j.device_id, j.frame FROM journal_records j JOIN (SELECT device_id, MAX(seq) AS seq FROM journal_records \
+         WHERE record_type = 3 AND device_id IN ({sitting_devices}) GROUP BY device_id) m ON m.device_id = j.device_id AND m.seq = j.seq"
+    );
+    for r in sqlx::query(&checkpoints).bind(sitting_id).fetch_all(&db.pool).await? {
         let frame: Vec<u8> = r.try_get("frame")?;
-        state.checkpoint = ChainVerifier::decode_frame(&frame)
+        states.entry(r.try_get("device_id")?).or_default().checkpoint = ChainVerifier::decode_frame(&frame)
             .ok()
             .and_then(|(body, _, _)| serde_json::from_slice::<CheckpointPayload>(&body.payload).ok())
             .map(|c| (c.tree_size, c.root_hash));
     }
-    for r in sqlx::query("SELECT created_ms, kind, detail FROM alarms WHERE device_id = $1 ORDER BY created_ms")
-        .bind(device_id)
-        .fetch_all(&db.pool)
-        .await?
+    for r in sqlx::query(&format!(
+        "SELECT device_id, created_ms, kind, detail FROM alarms WHERE device_id IN ({sitting_devices}) ORDER BY created_ms, alarm_id"
+    ))
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?
     {
-        state.alarms.push((r.try_get("created_ms")?, r.try_get("kind")?, r.try_get("detail")?));
+        let device: String = r.try_get("device_id")?;
+        states.entry(device).or_default().alarms.push((r.try_get("created_ms")?, r.try_get("kind")?, r.try_get("detail")?));
     }
-    Ok(state)
+    Ok(states)
 }

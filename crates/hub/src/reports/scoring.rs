@@ -122,6 +122,8 @@ pub struct ItemOutcome {
     pub ref_identifier: String,
     /// The candidate's responses by response identifier (as the kiosk sent them).
     pub responses: BTreeMap<String, Value>,
+    /// The declared responses: identifier -> (cardinality, base type).
+    pub declared: BTreeMap<String, (String, Option<String>)>,
     /// SCORE, when the hub could score the item.
     pub score: Option<f64>,
     /// MAXSCORE, when known.
@@ -232,7 +234,8 @@ impl ItemScoring {
             },
             _ => (None, None),
         };
-        ItemOutcome { ref_identifier: self.ref_identifier.clone(), responses: responses.clone(), score, max_score }
+        let declared = self.responses.iter().map(|d| (d.identifier.clone(), (d.cardinality.clone(), d.base_type.clone()))).collect();
+        ItemOutcome { ref_identifier: self.ref_identifier.clone(), responses: responses.clone(), declared, score, max_score }
     }
 }
 
