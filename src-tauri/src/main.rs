@@ -8,6 +8,7 @@
 
 #[cfg(unix)]
 mod single_instance;
+mod instrument_media;
 mod web_instrument;
 
 use exam_journal::KeyStore;
@@ -132,7 +133,7 @@ fn main() {
             std::process::exit(3);
         }
     };
-    let app = web_instrument::register(tauri::Builder::default())
+    let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
         .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, submit, unlock])
         .setup(move |app| {
             let handle = app.handle().clone();

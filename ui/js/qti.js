@@ -149,11 +149,13 @@ function qtiClasses(list) {
   return (Array.isArray(list) ? list : String(list || '').split(/\s+/)).filter((c) => /^qti-[a-z0-9-]+$/.test(c));
 }
 
-/** A safe image source: data: images, or a package path resolved via `media`. */
+/** A safe image source: data: images, or a package path resolved via `media`
+ * (to the shell's exammedia: scheme, which serves the instrument's images). */
 function imageSrc(src, ctx) {
   if (typeof src !== 'string') return null;
   if (ctx.media && typeof ctx.media[src] === 'string') src = ctx.media[src];
   if (/^data:image\/(png|jpe?g|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]+$/.test(src)) return src;
+  if (/^exammedia:\/\/localhost\/[A-Za-z0-9\-._~/%]+$/.test(src)) return src;
   return null;
 }
 

@@ -264,6 +264,8 @@ struct Inner {
     web: crate::instrument::web_start::WebSlot,
     /// SHA-256 of the policy file, for the exam key header of web instruments.
     policy_hash: String,
+    /// The running QTI instrument's package, for its images (shared with [`Kiosk::instrument_media`]).
+    media: crate::instrument::media::MediaSlot,
     offline: bool,
     demo: bool,
     data_dir: PathBuf,
@@ -287,6 +289,7 @@ pub struct Kiosk {
     focus_lost_at: Mutex<Option<std::time::Instant>>,
     listener: Box<dyn Fn(&KioskView) + Send + Sync>,
     web: crate::instrument::web_start::WebSlot,
+    media: crate::instrument::media::MediaSlot,
 }
 
 impl Kiosk {
@@ -319,6 +322,7 @@ impl Kiosk {
             )
         });
         let web = crate::instrument::web_start::WebSlot::default();
+        let media = crate::instrument::media::MediaSlot::default();
         let inner = Inner {
             policy,
             session,
@@ -338,6 +342,7 @@ impl Kiosk {
             answers: None,
             answer_key_store: answer_key_store(&options.key_store),
             web: web.clone(),
+            media: media.clone(),
             policy_hash: crate::instrument::web_start::policy_hash(&options.policy),
             offline: false,
             demo: options.demo,
@@ -348,7 +353,13 @@ impl Kiosk {
             room_code_pending,
             save_failures: None,
         };
-        Self { inner: tokio::sync::Mutex::new(inner), focus_lost_at: Mutex::new(None), listener, web }
+        Self { inner: tokio::sync::Mutex::new(inner), focus_lost_at: Mutex::new(None), listener, web, media }
+    }
+
+    /// An image of the running instrument for the shell's `exammedia:`
+    /// handler: bytes and media type (never waits for the kiosk's other work).
+    pub fn instrument_media(&self, url: &str) -> Option<(Vec<u8>, &'static str)> {
+        crate::instrument::media::lookup(&self.media, url)
     }
 
     /// The proxy of the running web instrument, for the shell's `examweb:`
@@ -479,7 +490,7 @@ impl Kiosk {
         }
         // Signature and completeness are checked now, before the start, without the key.
         if let Some(policy) = inner.policy.as_ref() {
-            if let Err(e) = open_instrument(&path, None, policy) {
+            if let Err(e) = open_instrument(&path, None, policy, &inner.media) {
                 inner.journal_event("instrument.refused", &serde_json::json!({"instrument": assignment.instrument.id, "reason": e}));
                 let _ = std::fs::remove_file(&path);
                 return Err(user(format!("Het gedownloade examen is niet goedgekeurd of beschadigd: {e}. Roep de surveillant.")));
@@ -503,7 +514,7 @@ impl Kiosk {
         let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
         let package = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
         let policy = inner.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
-        let opened = open_instrument(&package, Some(&start.content_key), policy).map_err(|e| {
+        let opened = open_instrument(&package, Some(&start.content_key), policy, &inner.media).map_err(|e| {
             user(format!("Het examen kan niet worden geopend: {e}. Roep de surveillant."))
         })?;
         inner.journal_event("instrument.opened", &serde_json::json!({"instrument": assignment.instrument.id}));
@@ -590,6 +601,7 @@ impl Kiosk {
         })?;
         inner.session_apply(Trigger::Submitted { receipt: receipt.clone() })?;
         crate::instrument::web_start::close(&inner.web);
+        crate::instrument::media::release(&inner.media);
         let _ = std::fs::remove_file(inner.data_dir.join(dirs::STATE).join(TOKEN_FILE));
         let view = self.changed(&inner);
         drop(inner);
@@ -766,8 +778,14 @@ impl Kiosk {
 }
 
 /// Verifies a downloaded package against the policy's trusted keys and,
-/// with the content key, decrypts and imports it into the render model.
-fn open_instrument(package: &Path, key_base64: Option<&str>, policy: &Policy) -> Result<Option<serde_json::Value>, String> {
+/// with the content key, decrypts and imports it into the render model; the
+/// decrypted package goes to `media` for its images.
+fn open_instrument(
+    package: &Path,
+    key_base64: Option<&str>,
+    policy: &Policy,
+    media: &crate::instrument::media::MediaSlot,
+) -> Result<Option<serde_json::Value>, String> {
     use crate::instrument::{ContentKey, InstrumentTrust, SealedPackage};
     let trust = InstrumentTrust::from_policy(policy);
     let verified = SealedPackage::read(package).and_then(|p| p.verify(&trust)).map_err(|e| e.to_string())?;
@@ -780,34 +798,16 @@ fn open_instrument(package: &Path, key_base64: Option<&str>, policy: &Policy) ->
     let instrument = contents.import().map_err(|e| e.to_string())?;
     let json = instrument.render_json().map_err(|e| e.to_string())?;
     let mut model: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-    // Images travel inside the render model as data: URLs (the CSP allows
-    // nothing else), keyed by their path in the package.
-    let mut media = serde_json::Map::new();
-    for path in contents.paths() {
-        let Some(mime) = image_mime(path) else { continue };
-        if let Some(bytes) = contents.file(path) {
-            use base64::Engine as _;
-            let url = format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes));
-            media.insert(path.to_owned(), serde_json::Value::String(url));
-        }
-    }
+    // Images are served by the shell's exammedia: scheme from the package in
+    // memory; the render model maps each package path to its URL.
+    use crate::instrument::media::{hold, is_image, media_url};
+    let urls: serde_json::Map<String, serde_json::Value> =
+        contents.paths().filter(|p| is_image(p)).map(|p| (p.to_owned(), serde_json::Value::String(media_url(p)))).collect();
     if let Some(object) = model.as_object_mut() {
-        object.insert("media".into(), serde_json::Value::Object(media));
+        object.insert("media".into(), serde_json::Value::Object(urls));
     }
+    hold(media, contents);
     Ok(Some(model))
-}
-
-/// The MIME type of an image file in a package, by extension.
-fn image_mime(path: &str) -> Option<&'static str> {
-    let ext = path.rsplit('.').next()?.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        _ => return None,
-    })
 }
 
 /// Asks the hub to echo, signed, the address it sees us at (location
@@ -930,7 +930,7 @@ impl Inner {
         }
         let start = hub.start().await.map_err(unreachable)?;
         let policy = self.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
-        let opened = open_instrument(&package, Some(&start.content_key), policy).map_err(user)?;
+        let opened = open_instrument(&package, Some(&start.content_key), policy, &self.media).map_err(user)?;
         self.instrument = crate::instrument::web_start::open(opened, &hub, &self.policy_hash, &self.web).await.map_err(user)?;
         let key = crate::answers::AnswerKey::from_store(&self.answer_key_store).map_err(user)?;
         let dir = self.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);

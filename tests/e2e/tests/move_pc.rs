@@ -92,6 +92,22 @@ async fn a_student_moves_to_another_pc_with_every_answer() {
             return Err("the answer from the first PC is not on the second".into());
         }
         scenario::shot(&session, &out, &mut observed, "second-pc-resumed").await?;
+        // The instrument's image comes from the kiosk's exammedia: scheme and is decoded.
+        session.click(&session.find("#review-list button[data-review=\"ITM-v09\"]").await?).await?;
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let shown = session
+                .script("const i = document.querySelector('[data-item-id] img'); return !!i && i.complete && i.naturalWidth > 0 && i.src.startsWith('exammedia://localhost/')")
+                .await?;
+            if shown == serde_json::Value::Bool(true) {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err("the image of item 9 is not shown".into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        scenario::shot(&session, &out, &mut observed, "second-pc-image").await?;
         session.click(&session.wait_for("#submit-exam", WAIT).await?).await?;
         session.click(&session.wait_for("#confirm-submit", WAIT).await?).await?;
         session.wait_for("#receipt-code:not(:empty)", WAIT).await?;

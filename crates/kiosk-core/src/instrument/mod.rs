@@ -35,6 +35,7 @@
 
 mod error;
 mod keys;
+pub mod media;
 mod package;
 pub mod paths;
 pub mod qti;

@@ -1,0 +1,29 @@
+//! The `exammedia:` URI scheme: the images of the running QTI instrument,
+//! served from the decrypted package kiosk-core holds in memory
+//! ([`kiosk_core::instrument::media`]). Only images of that package; nothing
+//! before the start or after the hand-in.
+
+use kiosk_core::instrument::media::MEDIA_SCHEME;
+use tauri::http::{header, Response, StatusCode};
+use tauri::{Manager as _, Runtime};
+
+/// Registers the `exammedia:` scheme on the builder.
+pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.register_uri_scheme_protocol(MEDIA_SCHEME, |ctx, request| {
+        let url = request.uri().to_string();
+        let found = ctx.app_handle().try_state::<crate::AppState>().and_then(|s| s.kiosk.instrument_media(&url));
+        let mut response = Response::new(Vec::new());
+        match found {
+            Some((bytes, mime)) => {
+                *response.body_mut() = bytes;
+                if let Ok(v) = header::HeaderValue::from_str(mime) {
+                    response.headers_mut().insert(header::CONTENT_TYPE, v);
+                }
+                // Images never run script, even SVG: no scripts, no loads from anywhere.
+                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
+            }
+            None => *response.status_mut() = StatusCode::NOT_FOUND,
+        }
+        response
+    })
+}
