@@ -106,6 +106,8 @@ const nl = {
   'download.progress': 'Voortgang van het ophalen',
   'download.bytes': (p) => `${p.done} van ${p.total} (${p.pct}%)`,
   'download.unknown': 'Bezig…',
+  'download.retry': 'Opnieuw proberen',
+  'download.busy': 'Bezig met ophalen…',
 
   'waiting.title': 'Wacht op de start',
   'waiting.intro': 'Het examen staat klaar. Het begint zodra de surveillant het startsein geeft.',
@@ -309,6 +311,8 @@ const en = {
   'download.progress': 'Download progress',
   'download.bytes': (p) => `${p.done} of ${p.total} (${p.pct}%)`,
   'download.unknown': 'Working…',
+  'download.retry': 'Try again',
+  'download.busy': 'Fetching…',
 
   'waiting.title': 'Waiting for the start',
   'waiting.intro': 'The exam is ready. It starts when the invigilator gives the signal.',

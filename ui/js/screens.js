@@ -222,17 +222,27 @@ export function assignment(root, view, app) {
 // --------------------------------------------------------------------------
 // Download.
 
-export function download(root, view) {
+export function download(root, view, app) {
   const progress = h('progress', { id: 'download-progress', 'aria-labelledby': 'download-label', 'aria-describedby': 'download-text' });
   const text = h('p', { id: 'download-text', class: 'progress-text' });
+  const error = h('div', { id: 'download-error', class: 'error', role: 'alert' });
+  const retry = h('button', { type: 'button', id: 'download-retry', class: 'primary', hidden: true }, t('download.retry'));
   const el = screen('screen-download', t('download.title'),
     h('p', { class: 'lead' }, t('download.intro')),
     h('p', { id: 'download-label', class: 'field-label' }, t('download.progress')),
     progress,
-    text);
+    text,
+    error,
+    retry);
   root.append(el);
+  retry.addEventListener('click', () => run(retry, t('download.busy'), error, app, () => shell.confirmAssignment()));
   let lastPct = -1;
   const update = (v) => {
+    // An interrupted download: say why, keep the progress, offer to try again.
+    if (retry.getAttribute('aria-busy') !== 'true') {
+      setText(error, v.download_error || '');
+      retry.hidden = !v.download_error;
+    }
     const d = v.download;
     if (!d || !d.total_bytes) {
       progress.removeAttribute('value');

@@ -167,6 +167,8 @@ pub struct KioskView {
     pub assignment: Option<AssignmentView>,
     /// Download progress: (done, total) bytes.
     pub download: Option<DownloadView>,
+    /// Why the last download attempt failed (the download screen offers to try again).
+    pub download_error: Option<String>,
     /// Seconds left.
     pub remaining_secs: Option<u64>,
     /// Why the clock stands still.
@@ -252,6 +254,7 @@ struct Inner {
     location: Option<Decision>,
     assignment: Option<Assignment>,
     download: Option<DownloadView>,
+    download_error: Option<String>,
     login_error: Option<FormError>,
     unlock_error: Option<String>,
     unlock_gate: Option<UnlockGate>,
@@ -335,6 +338,7 @@ impl Kiosk {
             location,
             assignment: None,
             download: None,
+            download_error: None,
             login_error: None,
             unlock_error: None,
             unlock_gate,
@@ -460,10 +464,16 @@ impl Kiosk {
     /// The student confirmed the assignment: download the instrument.
     pub async fn confirm_assignment(&self) -> Result<KioskView, UserError> {
         let mut inner = self.inner.lock().await;
-        if inner.phase() != Some(Phase::Assignment) {
-            return Err(user("Er is nu geen opdracht om te bevestigen."));
+        match inner.phase() {
+            Some(Phase::Assignment) => {
+                inner.session_apply(Trigger::AssignmentConfirmed)?;
+            }
+            // A download that failed (hub gone mid-way) is tried again; the
+            // hub client resumes the partial file.
+            Some(Phase::Download) => inner.journal_event("instrument.download_retried", &serde_json::json!({})),
+            _ => return Err(user("Er is nu geen opdracht om te bevestigen.")),
         }
-        inner.session_apply(Trigger::AssignmentConfirmed)?;
+        inner.download_error = None;
         let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
         let path = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(user)?;
@@ -486,7 +496,10 @@ impl Kiosk {
         }
         if let Some(err) = last_error {
             inner.journal_event("instrument.download_failed", &serde_json::json!({"reason": err}));
-            return Err(user(format!("Downloaden is niet gelukt: {err}. Probeer het opnieuw of roep de surveillant.")));
+            let message = format!("Het ophalen van het examen is onderbroken ({err}). Wat al binnen is, blijft bewaard. Probeer het opnieuw of roep de surveillant.");
+            inner.download_error = Some(message.clone());
+            self.changed(&inner);
+            return Err(user(message));
         }
         // Signature and completeness are checked now, before the start, without the key.
         if let Some(policy) = inner.policy.as_ref() {
@@ -899,7 +912,14 @@ fn describe_login_error(err: &crate::hub::HubError) -> (String, Option<u32>) {
                 (401, Some(n)) => format!("Studentnummer of toegangscode klopt niet. Nog {n} pogingen."),
                 (401, None) => "Studentnummer of toegangscode klopt niet.".to_owned(),
                 (423, _) => "Te veel foute pogingen: roep je surveillant.".to_owned(),
+                (404, _) if body.error == "unknown_student" => {
+                    "Dit studentnummer staat niet in de examenplanning. Controleer het nummer of roep de surveillant.".to_owned()
+                }
+                (404, _) if body.error == "no_sitting_now" => {
+                    "Er staat nu geen examen voor je klaar: het is nog niet begonnen of het is al afgelopen. Roep de surveillant.".to_owned()
+                }
                 (404, _) => "Er staat nu geen examen voor je klaar in dit lokaal.".to_owned(),
+                (403, _) if body.error == "wrong_room" => "Je examen is in een ander lokaal. Roep de surveillant.".to_owned(),
                 _ => body.message.clone(),
             };
             (message, remaining)
@@ -1084,6 +1104,7 @@ impl Inner {
                 accommodations: a.accommodations.clone(),
             }),
             download: self.download,
+            download_error: self.download_error.clone(),
             remaining_secs: session.as_ref().and_then(|s| s.remaining_secs),
             clock_paused: session.as_ref().and_then(|s| s.clock_paused),
             lock_reason: session.as_ref().and_then(|s| s.lock_reason.clone()),
