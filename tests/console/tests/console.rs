@@ -61,13 +61,7 @@ async fn received<F: Fn(&exam_protocol::Instruction) -> bool>(kiosk: &SimKiosk, 
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn invigilator_runs_a_sitting_in_the_browser() {
-    if let Err(why) = browser::tools() {
-        panic!("{why}");
-    }
-    require(&exam_hub_bin());
-    let hub = ConsoleHub::start(4);
+async fn run_sitting(hub: ConsoleHub) {
     let [s1, s2, s3, s4]: [String; 4] = hub.students.clone().try_into().expect("four students");
     let mut kiosks = Vec::new();
     for i in 1..=5 {
@@ -275,6 +269,24 @@ async fn invigilator_runs_a_sitting_in_the_browser() {
     b.sign_in("admin", PASSWORD).await;
     b.wait_until("rooms page", "location.pathname === '/console/rooms.html' && document.querySelectorAll('#rooms li').length >= 2").await;
     b.assert_accessible("rooms").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn invigilator_runs_a_sitting_in_the_browser_sqlite() {
+    browser::tools().unwrap_or_else(|why| panic!("{why}"));
+    require(&exam_hub_bin());
+    run_sitting(ConsoleHub::start(4)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn invigilator_runs_a_sitting_in_the_browser_postgres() {
+    browser::tools().unwrap_or_else(|why| panic!("{why}"));
+    require(&exam_hub_bin());
+    let Some(database) = postgres_database().await else {
+        eprintln!("{POSTGRES_ENV} is not set: PostgreSQL variant not run here (cargo xtask test runs it)");
+        return;
+    };
+    run_sitting(ConsoleHub::start_on(4, Some(database))).await;
 }
 
 /// The version of the sitting as the page shows it (via the API the page uses).

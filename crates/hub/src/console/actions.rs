@@ -507,31 +507,30 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
         .bind(sitting_id)
         .execute(&mut *tx)
         .await?;
-    // Room-wide actions change every seat: pages acting on a seat with an older version lose.
-    let seat_update = match req.action {
-        Action::Start => {
-            sqlx::query("UPDATE sittings SET started_ms = $1 WHERE sitting_id = $2 AND started_ms IS NULL").bind(now).bind(sitting_id).execute(&mut *tx).await?;
-            "UPDATE console_seats SET version = version + 1 WHERE sitting_id = $2 AND $1 > 0"
-        }
-        Action::PauseAll => {
-            sqlx::query("UPDATE console_sittings SET paused_ms = $1 WHERE sitting_id = $2").bind(now).bind(sitting_id).execute(&mut *tx).await?;
-            "UPDATE console_seats SET version = version + 1, paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL"
-        }
-        Action::ResumeAll => {
-            sqlx::query("UPDATE console_sittings SET paused_ms = NULL WHERE sitting_id = $1").bind(sitting_id).execute(&mut *tx).await?;
-            "UPDATE console_seats SET version = version + 1, paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL"
-        }
-        _ => {
-            sqlx::query("UPDATE console_sittings SET ended_ms = $1, ended_by = $2 WHERE sitting_id = $3")
-                .bind(now)
-                .bind(&user.account.display_name)
-                .bind(sitting_id)
-                .execute(&mut *tx)
-                .await?;
-            "UPDATE console_seats SET version = version + 1, ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL"
-        }
+    let (sitting_update, seat_update) = match req.action {
+        Action::Start => ("UPDATE sittings SET started_ms = $1 WHERE sitting_id = $2 AND started_ms IS NULL", None),
+        Action::PauseAll => (
+            "UPDATE console_sittings SET paused_ms = $1 WHERE sitting_id = $2",
+            Some("UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL"),
+        ),
+        Action::ResumeAll => (
+            "UPDATE console_sittings SET paused_ms = NULL WHERE sitting_id = $2 AND paused_ms <= $1",
+            Some("UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL"),
+        ),
+        _ => (
+            "UPDATE console_sittings SET ended_ms = $1 WHERE sitting_id = $2",
+            Some("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL"),
+        ),
     };
-    sqlx::query(seat_update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    sqlx::query(sitting_update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    if let Some(update) = seat_update {
+        sqlx::query(update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    }
+    if req.action == Action::EndAll {
+        sqlx::query("UPDATE console_sittings SET ended_by = $1 WHERE sitting_id = $2").bind(&user.account.display_name).bind(sitting_id).execute(&mut *tx).await?;
+    }
+    // Room-wide actions change every seat: pages acting on a seat with an older version lose.
+    sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1").bind(sitting_id).execute(&mut *tx).await?;
     let detail = format!("{} pc's", devices.len());
     let reason = if reason.is_empty() && req.action == Action::Start { "gezamenlijke start" } else { reason };
     journal(&mut tx, user, room, sitting_id, None, req.action.name(), reason, &detail).await?;
