@@ -27,7 +27,7 @@ function seatRow(seat) {
   const tr = el("tr", undefined, { "data-seat": seat.key });
   const name = el("th", undefined, { scope: "row" });
   name.append(el("span", seat.name, { class: "name" }), el("span", ` ${seat.student_number}`, { class: "number" }));
-  tr.append(name);
+  tr.append(name, el("td", seat.sitting_id, { class: "sitting-id" }));
   for (const cls of ["state", "left", "beat", "pc", "events"]) tr.append(el("td", "", { class: cls }));
   const actions = el("td", undefined, { class: "act" });
   const button = el("button", "Acties", { type: "button", class: "seat-actions", "aria-label": `Acties voor ${seat.name}` });

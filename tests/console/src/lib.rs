@@ -55,6 +55,8 @@ pub struct ConsoleHub {
     pub codes: HashMap<(String, String), String>,
     /// Student numbers of [`SITTING`], in order.
     pub students: Vec<String>,
+    /// The room-code secret of [`ROOM`] as `exam-hub room-code` printed it (base32).
+    pub room_secret: String,
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -124,7 +126,7 @@ impl ConsoleHub {
             std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), format!("{PASSWORD}\n").as_bytes()).expect("password");
             assert!(child.wait().expect("wait").success(), "account add {username}");
         }
-        cli(&["room-code", "--room", ROOM]);
+        let room_secret = cli(&["room-code", "--room", ROOM]).trim().to_string();
         let mut child = Command::new(exam_hub_bin())
             .args(["serve", "--data"])
             .arg(&data)
@@ -137,7 +139,7 @@ impl ConsoleHub {
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
         let base = line.trim().strip_prefix("exam-hub listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_string();
         let school_ca_pem = std::fs::read_to_string(data.join("school-ca.pem")).expect("school CA");
-        Self { dir, _child: Guarded(child), base, school_ca_pem, codes, students: numbers }
+        Self { dir, _child: Guarded(child), base, school_ca_pem, codes, students: numbers, room_secret }
     }
 
     /// The data directory.

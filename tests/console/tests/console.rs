@@ -10,6 +10,7 @@ use exam_console_tests::browser::{self, Browser};
 use exam_console_tests::kiosk::SimKiosk;
 use exam_console_tests::*;
 use exam_protocol::InstructionKind;
+use kiosk_core::location::{RoomCodeVerifier, RoomSecret};
 use serde_json::json;
 use std::time::Duration;
 
@@ -93,9 +94,24 @@ async fn run_sitting(hub: ConsoleHub) {
     seat_text(&b, &s2, "Bram <b>Jansen</b>").await;
     assert_eq!(b.eval("document.querySelectorAll('#seat-rows b').length").await, json!(0));
     // The room code is large and is the code of now.
-    let code = b.eval("document.getElementById('room-code').textContent").await;
-    assert!(code.as_str().is_some_and(|c| c.len() == 6 && c.bytes().all(|x| x.is_ascii_digit())), "{code}");
+    // The room code on screen is one the kiosk's own verifier accepts for this room.
+    let code = b.eval("document.getElementById('room-code').textContent").await.as_str().expect("room code").to_string();
+    let secret = RoomSecret {
+        room: ROOM.into(),
+        secret: kiosk_core::location::totp::base32_decode(&hub.room_secret).expect("base32 secret"),
+        step_secs: 30,
+        digits: 6,
+        algorithm: exam_policy::TotpAlgorithm::Sha1,
+    };
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64;
+    assert_eq!(RoomCodeVerifier::new().verify(&code, &[secret], now_ms), Ok(ROOM.to_string()), "room code {code}");
     b.assert_accessible("room").await;
+    // On a tablet (820 × 1180): nothing wider than the screen, still accessible.
+    b.session.set_window_size(820, 1180).await.expect("tablet size");
+    b.wait_until("no horizontal scrolling", "document.documentElement.scrollWidth <= window.innerWidth").await;
+    b.assert_accessible("room on a tablet").await;
+    b.shoot("room-tablet").await;
+    b.session.set_window_size(1280, 1000).await.expect("desktop size");
     // Keyboard only: Enter on a seat's button opens its actions with the focus inside;
     // Escape closes them and the focus returns to the button.
     let button = b.wait(&format!("{} button.seat-actions", seat(&s1))).await;
@@ -111,6 +127,7 @@ async fn run_sitting(hub: ConsoleHub) {
     kiosks[0].heartbeat().await;
     seat_state(&b, &s1, "locked").await;
     seat_text(&b, &s1, "Vergrendeld: Proces beëindigd: chat-app").await;
+    b.shoot("room-locked-seat").await;
 
     // Remote unlock, confirmed with a reason; the kiosk gets it with who and why.
     seat_action(&b, &s1, "unlock", "Proces was onschuldig").await;

@@ -115,6 +115,11 @@ impl Session {
         self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
     }
 
+    /// Resizes the window (CSS pixels), e.g. to a tablet's size.
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
+        self.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await.map(|_| ())
+    }
+
     /// Opens `url` in the window.
     pub async fn navigate(&self, url: &str) -> Result<(), String> {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await.map(|_| ())
