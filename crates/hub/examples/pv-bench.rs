@@ -51,7 +51,7 @@ fn seat_events(seat: usize, routine: usize) -> Vec<exam_journal::Event> {
     let e = |kind: &str, payload: serde_json::Value| exam_journal::Event::new(kind, &payload).expect("event");
     let mut out = vec![
         e("environment.checked", json!({"findings": [
-            {"check": "virtual_machine", "detected": seat % 50 == 0, "evidence": if seat % 50 == 0 { vec!["QEMU"] } else { vec![] }, "action": "warn"},
+            {"check": "virtual_machine", "detected": seat.is_multiple_of(50), "evidence": if seat.is_multiple_of(50) { vec!["QEMU"] } else { vec![] }, "action": "warn"},
             {"check": "remote_session", "detected": false, "evidence": [], "action": "allow"}], "action": "allow"})),
         e("location.approved", json!({"location": "B2.14"})),
         e("session.transition", json!({"from": "login", "to": "assignment", "cause": {"trigger": "logged_in", "student": format!("{seat}"), "sitting": "BENCH"}})),
@@ -61,19 +61,19 @@ fn seat_events(seat: usize, routine: usize) -> Vec<exam_journal::Event> {
     ];
     for i in 0..routine {
         out.push(e("answers.acknowledged", json!({"seq": i, "receipt": "AB12-CD34"})));
-        if i == routine / 3 && seat % 10 == 0 {
+        if i == routine / 3 && seat.is_multiple_of(10) {
             out.push(e("guard.process_ended", json!({"pid": 4000 + seat, "name": "firefox-esr", "rule": "deny:browser", "detected_by": "exec", "outcome": {"ended": {}}, "handling_us": 800})));
             out.push(e("session.transition", json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "proces beëindigd"}})));
             out.push(e("session.transition", json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "Mevr. de Wit", "reason": "browser per ongeluk gestart"}})));
         }
-        if i == routine / 2 && seat % 7 == 0 {
+        if i == routine / 2 && seat.is_multiple_of(7) {
             out.push(e("sync.offline", json!({})));
         }
-        if i == routine / 2 + 20 && seat % 7 == 0 {
+        if i == routine / 2 + 20 && seat.is_multiple_of(7) {
             out.push(e("sync.online", json!({})));
         }
     }
-    if seat % 20 == 0 {
+    if seat.is_multiple_of(20) {
         out.push(e("session.time_added", json!({"seconds": 600, "reason": "storing"})));
     }
     out.push(e("session.transition", json!({"from": "in_exam", "to": "submitted", "cause": {"trigger": "submitted", "receipt": "AB12-CD34"}})));
@@ -85,7 +85,7 @@ async fn seed(db: &Db, keys: &Keys, dir: &std::path::Path, args: &Args) -> anyho
     let start = start.format(&time::format_description::well_known::Rfc3339)?;
     let mut csv = String::from("student_number,student_name,sitting,exam,instrument,room,start,duration_minutes,extra_minutes\n");
     for seat in 0..args.seats {
-        csv.push_str(&format!("{},Student {seat} van der Berg,BENCH,Rekenen 2F,inst,B2.14,{start},90,{}\n", 100_000 + seat, if seat % 8 == 0 { 30 } else { 0 }));
+        csv.push_str(&format!("{},Student {seat} van der Berg,BENCH,Rekenen 2F,inst,B2.14,{start},90,{}\n", 100_000 + seat, if seat.is_multiple_of(8) { 30 } else { 0 }));
     }
     exam_hub::planning::import_instrument(db, "inst", &[0u8; 1024], None).await?;
     exam_hub::planning::import_planning(db, keys, &csv, "bench.csv").await?;
@@ -142,7 +142,7 @@ async fn seed(db: &Db, keys: &Keys, dir: &std::path::Path, args: &Args) -> anyho
                 .execute(&db.pool)
                 .await?;
         }
-        if seat % 25 == 0 {
+        if seat.is_multiple_of(25) {
             exam_hub::instructions::issue(db, &device, InstructionKind::AddTime { minutes: 10 }, "storing", "Dhr. Bos").await?;
         }
         exam_hub::instructions::issue(db, &device, InstructionKind::End, "einde zitting", "Mevr. de Wit").await?;
@@ -177,7 +177,7 @@ async fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let (mut load, mut html, mut pdf, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut sizes = (0, 0, 0, 0);
+    let mut sizes = (0, 0, 0, 0, 0);
     for _ in 0..args.runs {
         let t0 = Instant::now();
         let pv = reports::proces_verbaal(&db, "BENCH").await?;
@@ -193,15 +193,18 @@ async fn main() -> anyhow::Result<()> {
         html.push(t2 - t1);
         pdf.push(t3 - t2);
         total.push(t4 - t0);
-        sizes = (h.len(), p.as_bytes().len(), pv.irregularities.len(), pv.seats.len());
+        let pages = p.as_bytes().windows(11).filter(|w| w == b"/Type /Page").count() - 1;
+        sizes = (h.len(), p.as_bytes().len(), pv.irregularities.len(), pv.seats.len(), pages);
     }
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "proces-verbaal: {} seats, {} entries; HTML {} KB, PDF {} KB",
+        "proces-verbaal: {} seats, {} entries; HTML {} KB, PDF {} KB, {} pages; first run (compresses the embedded font once) {:.0} ms",
         sizes.3,
         sizes.2,
         sizes.0 / 1024,
-        sizes.1 / 1024
+        sizes.1 / 1024,
+        sizes.4,
+        ms(total[0])
     );
     println!(
         "median of {} runs: records + build {:.0} ms, HTML {:.0} ms, PDF {:.0} ms; total with both seals {:.0} ms (max {:.0} ms; goal ≤ 2000 ms)",

@@ -171,6 +171,21 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert!(matches!(reports::add_remark(&db, "NOPE", "x", "y").await, Err(reports::ReportError::UnknownSitting(_))));
     assert!(matches!(reports::add_remark(&db, SITTING, "x", "a\u{7}b").await, Err(reports::ReportError::Invalid(_))));
 
+    // Console actions as the console journals them (the console's own tests drive it in a browser).
+    for (action, student, reason) in [("start", None, ""), ("reset_lockout", Some("2003"), "typefout <code>")] {
+        sqlx::query("INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) VALUES ($1, $2, 'wit', 'Mevr. de Wit', $3, $4, $5, $6, $7, '')")
+            .bind(exam_hub::random_id())
+            .bind(exam_hub::now_ms())
+            .bind(ROOM)
+            .bind(SITTING)
+            .bind(student)
+            .bind(action)
+            .bind(reason)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+
     // The proces-verbaal as data.
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
     let status: HashMap<&str, reports::SeatStatus> = pv.seats.iter().map(|s| (s.student_number.as_str(), s.status)).collect();
@@ -193,7 +208,9 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert!(of("extra tijd").iter().any(|e| e.description.contains("instructie 10 minuten extra tijd door exam-hub cli; reden: storing <pc>")));
     assert!(of("verplaatst")[0].description.contains(b.id()));
     assert_eq!(of("omgevingsbevinding").len(), 1);
-    assert_eq!(of("start").len(), 1);
+    assert_eq!(of("start").len(), 1, "the console's start names who started");
+    assert_eq!(of("start")[0].description, "gezamenlijke start door Mevr. de Wit");
+    assert_eq!(of("consoleactie")[0].description, "inlogblokkade opgeheven door Mevr. de Wit; reden: typefout <code>");
     assert!(pv.invigilators.contains(&"Mevr. de Wit".to_string()) && pv.invigilators.contains(&"exam-hub cli".to_string()));
     let journal_of = |id: &str| pv.journals.iter().find(|j| j.device_id == id).unwrap();
     let ja = journal_of(a.id());
@@ -216,7 +233,7 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; Zoë had een storing; één pc vervangen."));
     assert!(html.contains("Zoë &quot;O&#39;Brien&quot; &amp; Bakker"));
     assert!(html.contains("Dhr. &lt;b&gt;Bos&lt;/b&gt;"));
-    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start"] {
+    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start door", "typefout &lt;code&gt;"] {
         assert!(html.contains(needle), "HTML lacks {needle}");
     }
     #[cfg(unix)]

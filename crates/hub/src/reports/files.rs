@@ -11,18 +11,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     crate::pki::write_file(path, bytes, true).map_err(|e| ReportError::Io(e.to_string()))
 }
 
-/// A file name part from a sitting id: letters, digits, `_` and `-`; anything else `_`.
-fn safe_name(id: &str) -> String {
-    id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' }).collect()
-}
-
 /// Writes the proces-verbaal of `sitting_id` into `out_dir` (created when
 /// missing) as `proces-verbaal-<sitting>.html` and `.pdf`, each with its
 /// seal beside it (`.html.sig`, `.pdf.sig`). Returns the paths written.
 pub async fn write_proces_verbaal(db: &Db, keys: &Keys, sitting_id: &str, out_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let pv = proces_verbaal(db, sitting_id).await?;
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::Io(format!("{}: {e}", out_dir.display())))?;
-    let base = format!("proces-verbaal-{}", safe_name(sitting_id));
+    let base = format!("proces-verbaal-{}", super::file_name_part(sitting_id));
     let html = pv.to_html().into_bytes();
     let pdf = pv.to_pdf().into_bytes();
     let mut written = Vec::new();

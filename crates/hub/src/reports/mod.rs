@@ -33,9 +33,8 @@ pub mod scoring;
 mod seal;
 
 pub use files::{verify_sealed_file, write_proces_verbaal, write_results};
-pub use html::escape as html_escape;
 pub use pdf::Pdf;
-pub use qti_results::{result_file_name, xml_escape, QTI_RESULT_NAMESPACE};
+pub use qti_results::{result_file_name, QTI_RESULT_NAMESPACE};
 pub use proces_verbaal::{proces_verbaal, DeviceJournal, Irregularity, ProcesVerbaal, SeatStatus, SeatSummary};
 pub use remarks::{add_remark, list_remarks, Remark, MAX_REMARK_LEN};
 pub use results::{format_score, neutralise_formula, results, ResultRow, ResultStatus, SittingResults, CSV_HEADER};
@@ -64,6 +63,32 @@ pub enum ReportError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+}
+
+/// Escapes text for HTML and XML, in element content and double-quoted
+/// attributes alike; drops the control characters XML 1.0 cannot hold and
+/// writes line breaks and tabs as character references (so they survive in
+/// attributes too).
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", u32::from(c))),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A file name part: ASCII letters, digits, `-` and `_` kept, anything else `_`.
+pub(crate) fn file_name_part(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' }).collect()
 }
 
 /// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (the hub's clock).

@@ -394,7 +394,7 @@ pub(crate) fn render(pv: &ProcesVerbaal) -> Pdf {
     let xref = w.out.len();
     let _ = write!(w.out, "xref\n0 {}\n0000000000 65535 f \n", w.offsets.len() + 1);
     for offset in &w.offsets {
-        let _ = write!(w.out, "{offset:010} 00000 n \n");
+        let _ = writeln!(w.out, "{offset:010} 00000 n ");
     }
     let _ = write!(w.out, "trailer\n<< /Size {} /Root 1 0 R /Info 8 0 R >>\nstartxref\n{xref}\n%%EOF\n", w.offsets.len() + 1);
     Pdf(w.out)

@@ -236,7 +236,29 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
             invigilators.push(name.to_string());
         }
     };
-    if let Some(started) = records.sitting.started_ms {
+    // Console actions that are not instructions to a PC (those appear as
+    // instructions below, with the same name and reason).
+    for a in &records.console_actions {
+        let what = match a.action.as_str() {
+            "start" => "gezamenlijke start",
+            "move" => "verplaatsing naar een andere pc toegestaan",
+            "reset_lockout" => "inlogblokkade opgeheven",
+            "reprint_code" => "nieuwe toegangscode uitgereikt",
+            _ => continue,
+        };
+        note_person(&a.by);
+        let detail = if a.detail.trim().is_empty() { String::new() } else { format!(" ({})", a.detail) };
+        entries.push(Irregularity {
+            time_ms: a.at_ms,
+            category: if a.action == "start" { "start" } else { "consoleactie" },
+            device_id: None,
+            student: a.student.clone(),
+            description: with_reason(format!("{what} door {}{detail}", a.by), &a.reason),
+            source: "hub",
+        });
+    }
+    let console_start = records.console_actions.iter().any(|a| a.action == "start");
+    if let Some(started) = records.sitting.started_ms.filter(|_| !console_start) {
         entries.push(Irregularity {
             time_ms: started,
             category: "start",
@@ -247,7 +269,9 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
         });
     }
     // Instructions to several devices at once (a room) are one entry.
-    let mut grouped: BTreeMap<(i64, String, String, String), (Vec<String>, usize)> = BTreeMap::new();
+    // (time, kind, by, reason) -> (devices, how many did not acknowledge)
+    type Key = (i64, String, String, String);
+    let mut grouped: BTreeMap<Key, (Vec<String>, usize)> = BTreeMap::new();
     for i in &records.instructions {
         let ins = &i.instruction;
         let kind = serde_json::to_string(&ins.kind).unwrap_or_default();

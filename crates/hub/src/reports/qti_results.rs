@@ -11,27 +11,6 @@ use std::fmt::Write as _;
 /// The QTI 3.0 results reporting namespace.
 pub const QTI_RESULT_NAMESPACE: &str = "http://www.imsglobal.org/xsd/imsqti_result_v3p0";
 
-/// Escapes text for XML content and double-quoted attributes; drops
-/// characters XML 1.0 cannot hold (other control characters).
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => {
-                let _ = write!(out, "&#{};", u32::from(c));
-            }
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn response_values(value: &Value) -> (Vec<String>, &'static str) {
     match value {
         Value::Null => (Vec::new(), "single"),
@@ -71,7 +50,7 @@ impl SittingResults {
     }
 
     fn qti_document(&self, row: &ResultRow) -> String {
-        let e = xml_escape;
+        let e = super::escape_markup;
         let datestamp = row.received_ms.map(crate::planning::format_ms).unwrap_or_default();
         let status = if row.status == ResultStatus::Submitted { "final" } else { "pendingSubmission" };
         let mut x = String::with_capacity(1024 + row.items.len() * 512);
@@ -123,12 +102,9 @@ impl SittingResults {
     }
 }
 
-/// A file name for a student's result document: letters, digits, `.`, `_`
-/// and `-` kept, anything else `_`, never empty or hidden.
+/// A file name for a student's result document (see [`super::file_name_part`]).
 pub fn result_file_name(student_number: &str) -> String {
-    let safe: String =
-        student_number.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' }).collect();
-    format!("result-{safe}.xml")
+    format!("result-{}.xml", super::file_name_part(student_number))
 }
 
 #[cfg(test)]
@@ -137,7 +113,7 @@ mod tests {
 
     #[test]
     fn escaping_leaves_no_markup_and_no_invalid_characters() {
-        assert_eq!(xml_escape("<a href='x'>&\"\u{1}"), "&lt;a href=&apos;x&apos;&gt;&amp;&quot;");
+        assert_eq!(super::super::escape_markup("<a href='x'>&\"\u{1}\n"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&#10;");
         assert_eq!(result_file_name("../../etc/passwd"), "result-______etc_passwd.xml");
     }
 }

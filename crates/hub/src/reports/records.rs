@@ -107,6 +107,17 @@ pub(crate) struct LatestAnswers {
     pub receipt_code: Option<String>,
 }
 
+/// A console action on the sitting (`console_actions`, written by the console).
+#[derive(Debug, Clone)]
+pub(crate) struct ConsoleAction {
+    pub at_ms: i64,
+    pub by: String,
+    pub student: Option<String>,
+    pub action: String,
+    pub reason: String,
+    pub detail: String,
+}
+
 /// A retention deletion recorded for the sitting.
 #[derive(Debug, Clone)]
 pub(crate) struct Deletion {
@@ -129,6 +140,7 @@ pub(crate) struct SittingRecords {
     pub journals: BTreeMap<String, JournalState>,
     pub answers: BTreeMap<String, LatestAnswers>,
     pub deletions: Vec<Deletion>,
+    pub console_actions: Vec<ConsoleAction>,
 }
 
 pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
@@ -309,7 +321,25 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
         });
     }
     deletions.sort_by_key(|d| d.deleted_ms);
-    Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions })
+    let console_actions = sqlx::query(
+        "SELECT at_ms, display_name, student_number, action, reason, detail FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms, action_id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ConsoleAction {
+            at_ms: r.try_get("at_ms")?,
+            by: r.try_get("display_name")?,
+            student: r.try_get("student_number")?,
+            action: r.try_get("action")?,
+            reason: r.try_get("reason")?,
+            detail: r.try_get("detail")?,
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions, console_actions })
 }
 
 /// What the hub knows of each device's journal: records held, the newest
