@@ -268,6 +268,10 @@ async fn proces_verbaal_and_results(backend: Backend) {
         assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stderr));
         assert!(String::from_utf8_lossy(&bad.stderr).contains("changed after sealing"));
         std::fs::remove_file(&changed).unwrap();
+        // A damaged seal file is a failed verification, not a pass.
+        let damaged = hub.path("damaged.sig");
+        std::fs::write(&damaged, std::fs::read_to_string(&sig).unwrap().replace("signature: ", "signature: 00")).unwrap();
+        assert_eq!(verify_pv(&[file.to_str().unwrap(), damaged.to_str().unwrap()], &hub).status.code(), Some(1));
         // Another key (a forger's) is refused even when its own signature holds.
         let other_key = hex::encode([7u8; 32]);
         let wrong = verify_pv(&[file.to_str().unwrap(), &sig, "--key", &other_key], &hub);
@@ -281,6 +285,16 @@ async fn proces_verbaal_and_results(backend: Backend) {
     // Results: scoring on the hub, CSV back with the right rows, QTI well-formed.
     let scoring = hub.path("scoring.json");
     std::fs::write(&scoring, scoring_json()).unwrap();
+    // Bad scoring data and unknown names are refused precisely, storing nothing.
+    let broken = hub.path("broken.json");
+    std::fs::write(&broken, "{\"items\": [{\"ref_identifier\": 1}]}").unwrap();
+    let refused = hub.cli(&["import", "scoring", broken.to_str().unwrap(), "--id", "inst-a"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("scoring data: invalid type: integer `1`, expected a string at line 1"));
+    let unknown = hub.cli(&["import", "scoring", scoring.to_str().unwrap(), "--id", "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no instrument nope"));
+    let nothing = hub.cli(&["report", "results", "--sitting", "NOPE", "--out", hub.path("x.csv").to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("no sitting NOPE") && !hub.path("x.csv").exists());
     hub.cli_ok(&["import", "scoring", scoring.to_str().unwrap(), "--id", "inst-a"]);
     let csv_path = hub.path("results.csv");
     let qti_dir = hub.path("qti");

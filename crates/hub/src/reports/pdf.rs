@@ -208,6 +208,10 @@ impl<'a> Layout<'a> {
         let usable = PAGE_WIDTH - 2.0 * MARGIN;
         let widths: Vec<f32> = table.widths.iter().map(|w| *w as f32 / total.max(1) as f32 * usable).collect();
         let headers: Vec<String> = table.headers.iter().map(|h| (*h).to_string()).collect();
+        // Never leave a header alone at the foot of a page.
+        let (_, header_height) = self.wrap_row(&headers, &widths);
+        let first_height = table.rows.first().map_or(0.0, |row| self.wrap_row(row, &widths).1);
+        self.ensure(header_height + first_height);
         self.row(&headers, &widths, true);
         for row in &table.rows {
             let (cells, height) = self.wrap_row(row, &widths);
