@@ -186,8 +186,17 @@ async fn proces_verbaal_and_results(backend: Backend) {
             .unwrap();
     }
 
+    sqlx::query("INSERT INTO console_sittings (sitting_id, version, ended_ms, ended_by) VALUES ($1, 3, $2, 'Mevr. de Wit')")
+        .bind(SITTING)
+        .bind(exam_hub::now_ms())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
     // The proces-verbaal as data.
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert_eq!(pv.ended.as_ref().and_then(|(_, by)| by.as_deref()), Some("Mevr. de Wit"));
+    assert_eq!(pv.planned_end_ms - pv.started_ms.unwrap().max(pv.planned_start_ms), 100 * 60_000, "90 minutes and 10 added");
     let status: HashMap<&str, reports::SeatStatus> = pv.seats.iter().map(|s| (s.student_number.as_str(), s.status)).collect();
     assert_eq!(status["2001"], reports::SeatStatus::Submitted);
     assert_eq!(status["2002"], reports::SeatStatus::Present);
@@ -233,7 +242,7 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; Zoë had een storing; één pc vervangen."));
     assert!(html.contains("Zoë &quot;O&#39;Brien&quot; &amp; Bakker"));
     assert!(html.contains("Dhr. &lt;b&gt;Bos&lt;/b&gt;"));
-    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start door", "typefout &lt;code&gt;"] {
+    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start door", "typefout &lt;code&gt;", "UTC door Mevr. de Wit", "Uiterlijk einde"] {
         assert!(html.contains(needle), "HTML lacks {needle}");
     }
     #[cfg(unix)]
@@ -281,6 +290,18 @@ async fn proces_verbaal_and_results(backend: Backend) {
     let again = hub.cli(&["report", "proces-verbaal", "--sitting", SITTING, "--out", out.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+
+    // The same PC then serves another sitting (S1): what happens there is S1's, not PV1's.
+    a.login_ok("1001", &hub.code("S1", "1001")).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let later = journal(&hub.path("journal-a"), &a.device_pkcs8, &[("guard.process_ended", json!({"name": "other-sitting.exe", "rule": "deny:x"}))]);
+    upload(&a, &later[a_frames.len()..]).await;
+    let ours = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert!(ours.irregularities.iter().all(|i| !i.description.contains("other-sitting.exe")));
+    assert_eq!(ours.irregularities.iter().filter(|i| i.category == "proces beëindigd").count(), 1);
+    let theirs = reports::proces_verbaal(&db, "S1").await.unwrap();
+    assert!(theirs.irregularities.iter().any(|i| i.description.contains("other-sitting.exe") && i.student.as_deref() == Some("1001")));
+    assert!(theirs.irregularities.iter().all(|i| !i.description.contains(PROCESS_NAME)), "PV1's events stay out of S1's");
 
     // Results: scoring on the hub, CSV back with the right rows, QTI well-formed.
     let scoring = hub.path("scoring.json");

@@ -107,6 +107,11 @@ impl ProcesVerbaal {
                 para(format!("Lokaal: {}", self.room)),
                 para(format!("Gepland: {} UTC, {} minuten", format_time(self.planned_start_ms), self.duration_minutes)),
                 para(format!("Gestart: {}", self.started_ms.map_or_else(|| "niet gestart op de examenserver".into(), |t| format!("{} UTC", format_time(t))))),
+                para(format!("Uiterlijk einde (met de langste extra tijd): {} UTC", format_time(self.planned_end_ms))),
+                para(match &self.ended {
+                    Some((at, by)) => format!("Beëindigd: {} UTC door {}", format_time(*at), by.as_deref().unwrap_or("onbekend")),
+                    None => "Beëindigd: niet vanuit de console".into(),
+                }),
                 para(format!("Laatste inlevering: {}", opt_time(self.last_submission_ms))),
                 para(format!(
                     "Surveillanten: {}",

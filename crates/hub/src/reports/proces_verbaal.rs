@@ -27,6 +27,10 @@ pub struct ProcesVerbaal {
     pub duration_minutes: i64,
     /// When the sitting was started on the hub (joint start), unix ms.
     pub started_ms: Option<i64>,
+    /// The latest possible end: start + duration + the longest extra time, unix ms.
+    pub planned_end_ms: i64,
+    /// When the sitting was ended from the console, and by whom.
+    pub ended: Option<(i64, Option<String>)>,
     /// The last final submission, unix ms.
     pub last_submission_ms: Option<i64>,
     /// Everyone who acted: invigilators issuing instructions, unlocking, writing remarks.
@@ -444,8 +448,12 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
         .iter()
         .map(|d| format!("{}: {} ({}, {} rijen) verwijderd volgens {}", format_time(d.deleted_ms), d.what, d.subject, d.rows, d.rule))
         .collect();
+    let longest_extra = records.candidates.iter().map(|c| c.extra_minutes + c.added_minutes).max().unwrap_or(0);
+    let ended = records.ended.clone();
     let s = records.sitting;
     ProcesVerbaal {
+        planned_end_ms: s.started_ms.unwrap_or(s.start_ms).max(s.start_ms) + (s.duration_minutes + longest_extra) * 60_000,
+        ended,
         sitting_id: s.id,
         exam: s.exam,
         instrument_id: s.instrument_id,

@@ -141,6 +141,8 @@ pub(crate) struct SittingRecords {
     pub answers: BTreeMap<String, LatestAnswers>,
     pub deletions: Vec<Deletion>,
     pub console_actions: Vec<ConsoleAction>,
+    /// When and by whom the sitting was ended from the console.
+    pub ended: Option<(i64, Option<String>)>,
 }
 
 pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
@@ -281,21 +283,23 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
     for kind in REPORTED_KINDS {
         query = query.bind(*kind);
     }
+    let bounds = device_bounds(db, sitting_id, SITTING_DEVICES, &sessions, window_ms).await?;
     let mut events = Vec::new();
     for r in query.fetch_all(&db.pool).await? {
+        let device_id: String = r.try_get("device_id")?;
+        let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
+        // A PC that served another sitting in the window: its events of that
+        // sitting are not this one's.
+        if bounds.get(&device_id).is_some_and(|(from, to)| time_ms < *from || time_ms >= *to) {
+            continue;
+        }
         let frame: Vec<u8> = r.try_get("frame")?;
         // Stored frames were verified on arrival; decoding only reads the payload.
         let payload = ChainVerifier::decode_frame(&frame)
             .ok()
             .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
             .unwrap_or(serde_json::Value::Null);
-        events.push(JournalEvent {
-            device_id: r.try_get("device_id")?,
-            seq: r.try_get("seq")?,
-            kind: r.try_get("kind")?,
-            time_ms: r.try_get::<i64, _>("wall_time_us")? / 1000,
-            payload,
-        });
+        events.push(JournalEvent { device_id, seq: r.try_get("seq")?, kind: r.try_get("kind")?, time_ms, payload });
     }
     let journals = load_journal_states(db, sitting_id, SITTING_DEVICES, &devices).await?;
     events.sort_by(|a, b| (a.time_ms, &a.device_id, a.seq).cmp(&(b.time_ms, &b.device_id, b.seq)));
@@ -339,7 +343,47 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
         })
     })
     .collect::<Result<_, sqlx::Error>>()?;
-    Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions, console_actions })
+    let ended = match sqlx::query("SELECT ended_ms, ended_by FROM console_sittings WHERE sitting_id = $1").bind(sitting_id).fetch_optional(&db.pool).await? {
+        Some(r) => r.try_get::<Option<i64>, _>("ended_ms")?.map(|t| Ok::<_, sqlx::Error>((t, r.try_get("ended_by")?))).transpose()?,
+        None => None,
+    };
+    Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions, console_actions, ended })
+}
+
+/// Per device that also served another sitting within the window: the part
+/// of the window that is this sitting's — from this sitting's first login on
+/// it when another sitting's login came before, up to the next other
+/// sitting's login after this sitting's last one.
+async fn device_bounds(
+    db: &Db,
+    sitting_id: &str,
+    sitting_devices: &str,
+    sessions: &[Session],
+    window_ms: (i64, i64),
+) -> Result<BTreeMap<String, (i64, i64)>, ReportError> {
+    let mut bounds = BTreeMap::new();
+    let others = sqlx::query(&format!(
+        "SELECT device_id, created_ms FROM sessions WHERE sitting_id <> $1 AND device_id IN ({sitting_devices}) \
+         AND created_ms >= $2 AND created_ms <= $3"
+    ))
+    .bind(sitting_id)
+    .bind(window_ms.0)
+    .bind(window_ms.1)
+    .fetch_all(&db.pool)
+    .await?;
+    for r in others {
+        let device: String = r.try_get("device_id")?;
+        let other: i64 = r.try_get("created_ms")?;
+        let ours: Vec<i64> = sessions.iter().filter(|s| s.device_id == device).map(|s| s.created_ms).collect();
+        let (Some(first), Some(last)) = (ours.iter().min().copied(), ours.iter().max().copied()) else { continue };
+        let entry = bounds.entry(device).or_insert(window_ms);
+        if other < first {
+            entry.0 = entry.0.max(first);
+        } else if other > last {
+            entry.1 = entry.1.min(other);
+        }
+    }
+    Ok(bounds)
 }
 
 /// What the hub knows of each device's journal: records held, the newest
