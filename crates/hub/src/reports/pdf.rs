@@ -211,15 +211,29 @@ impl<'a> Layout<'a> {
         // Never leave a header alone at the foot of a page.
         let (_, header_height) = self.wrap_row(&headers, &widths);
         let first_height = table.rows.first().map_or(0.0, |row| self.wrap_row(row, &widths).1);
-        self.ensure(header_height + first_height);
+        self.ensure((header_height + first_height).min(PAGE_HEIGHT - 2.0 * MARGIN - 14.0));
         self.row(&headers, &widths, true);
         for row in &table.rows {
-            let (cells, height) = self.wrap_row(row, &widths);
-            if self.y - height < MARGIN + 14.0 {
+            let (mut cells, mut height) = self.wrap_row(row, &widths);
+            // A row taller than what is left goes on a new page; taller than
+            // a whole page, it continues there (nothing is cut off).
+            loop {
+                if self.y - height >= MARGIN + 14.0 {
+                    self.draw_row(&cells, &widths, height, false);
+                    break;
+                }
+                let fresh = (self.y - MARGIN - 14.0 - 2.0 * CELL_PAD) / (TABLE_SIZE * 1.25);
+                if height > PAGE_HEIGHT - 2.0 * MARGIN - 14.0 - header_height && fresh >= 3.0 {
+                    let fit = fresh as usize;
+                    let rest: Vec<Vec<String>> = cells.iter_mut().map(|c| c.split_off(fit.min(c.len()))).collect();
+                    self.draw_row(&cells, &widths, fit as f32 * TABLE_SIZE * 1.25 + 2.0 * CELL_PAD, false);
+                    let lines = rest.iter().map(Vec::len).max().unwrap_or(0);
+                    cells = rest;
+                    height = lines as f32 * TABLE_SIZE * 1.25 + 2.0 * CELL_PAD;
+                }
                 self.new_page();
                 self.row(&headers, &widths, true);
             }
-            self.draw_row(&cells, &widths, height, false);
         }
         self.y -= 6.0;
     }
@@ -443,6 +457,26 @@ mod tests {
             assert!(font.face.glyph_index(c).is_some(), "the font lacks {c:?}");
         }
         assert!(font.width("Proces-verbaal", 10.0) > 10.0);
+    }
+
+    #[test]
+    fn a_row_taller_than_a_page_continues_on_the_next() {
+        let long: String = (0..1500).map(|i| format!("regel{i} ")).collect();
+        let mut layout = Layout::new("test".into());
+        layout.table(&Table { headers: vec!["A", "B"], rows: vec![vec!["kort".into(), long.clone()]], widths: vec![1, 1] });
+        let (mut font, pages) = layout.finish();
+        assert!(pages.len() >= 2, "{} pages", pages.len());
+        let all: String = pages.concat();
+        for word in ["regel0", "regel750", "regel1499"] {
+            let encoded = font.encode(word);
+            assert!(all.contains(&encoded[1..encoded.len() - 1]), "{word} is missing");
+        }
+        for page in &pages {
+            for line in page.lines().filter(|l| l.contains(" Td ")) {
+                let y: f32 = line.split_whitespace().nth(5).unwrap().parse().unwrap();
+                assert!((MARGIN - 14.0 - 0.01..=PAGE_HEIGHT).contains(&y), "text outside the page at y={y}");
+            }
+        }
     }
 
     #[test]
