@@ -104,3 +104,53 @@ pub(crate) fn format_duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strings built from the characters that matter to HTML, XML and
+    /// spreadsheets, plus controls and non-ASCII, in many combinations.
+    fn hostile_strings() -> Vec<String> {
+        let alphabet = ['<', '>', '&', '"', '\'', '=', '+', '-', '@', '/', ';', '#', 'a', 'ë', '\n', '\t', '\r', '\u{1}', '\u{1b}', '\u{FFFF}', '€', '王'];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        (0..2_000)
+            .map(|_| {
+                (0..(state % 24))
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        alphabet[(state % alphabet.len() as u64) as usize]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn escaped_text_never_contains_markup_or_xml_invalid_characters() {
+        for s in hostile_strings() {
+            let e = escape_markup(&s);
+            assert!(!e.contains(['<', '>', '"', '\'']), "{s:?} -> {e:?}");
+            assert!(!e.chars().any(|c| (c as u32) < 0x20 || c == '\u{FFFF}'), "{s:?} -> {e:?}");
+            // Every & starts one of the references written here.
+            for (i, _) in e.match_indices('&') {
+                let rest = &e[i..];
+                assert!(
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#9;", "&#10;", "&#13;"].iter().any(|r| rest.starts_with(r)),
+                    "{s:?} -> {e:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn neutralised_cells_never_start_a_formula() {
+        for s in hostile_strings() {
+            let cell = neutralise_formula(&s);
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{s:?} -> {cell:?}");
+            assert!(cell.ends_with(&s));
+        }
+    }
+}
