@@ -418,6 +418,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listen = listen.unwrap_or(config.listen.clone());
             let url = data.database_url()?;
             let hub = exam_hub::server::build(&data.data, &url).await?;
+            if let Some(days) = config.retention_days {
+                tokio::spawn(reports::retention::run_periodically(hub.db.clone(), reports::RetentionRule { days }));
+            }
             let listener = listen_on(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = ?hub.db.backend, "serving");

@@ -484,7 +484,7 @@ async fn count(db: &Db, sql: &str, bind: &str) -> i64 {
 }
 
 async fn retention(backend: Backend) {
-    let Some(hub) = TestHub::start(backend).await else { return };
+    let Some(mut hub) = TestHub::start(backend).await else { return };
     let db = open_db(&hub).await;
     let now = exam_hub::now_ms();
     // An exam of 400 days ago with answers, planned like any other.
@@ -567,5 +567,20 @@ async fn retention(backend: Backend) {
     assert!(pv.to_html().contains("Verwijderd na de bewaartermijn"));
     let results = reports::results(&db, "OLD1").await.unwrap();
     assert!(results.rows.iter().all(|r| r.status == reports::ResultStatus::Deleted));
+
+    // `exam-hub serve` applies the rule by itself shortly after it starts.
+    sqlx::query("INSERT INTO answers (sitting_id, student_number, seq, final_submission, answers, answers_sha256, device_id, received_ms, receipt) VALUES ('OLD1', '1001', 9, 1, '{}', 'x', 'old-device', $1, '{}')")
+        .bind(now - 400 * DAY_MS)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    hub.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count(&db, answers, "OLD1").await > 0 {
+        assert!(std::time::Instant::now() < deadline, "serve did not apply the retention rule within 60 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM retention_deletions WHERE sitting_id = $1", "OLD1").await, 2);
+    assert_eq!(count(&db, answers, "S1").await, 1);
 }
 on_both_backends!(retention);

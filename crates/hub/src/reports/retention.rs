@@ -26,6 +26,10 @@ pub const WHAT_ANSWERS: &str = "antwoorden";
 pub const WHAT_JOURNAL: &str = "logboek";
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// `exam-hub serve` applies the rule this long after starting…
+pub const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+/// …and then this often.
+pub const RUN_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
 
 /// The school's retention rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,4 +166,19 @@ pub async fn run_retention(db: &Db, rule: RetentionRule, now_ms: i64) -> Result<
         tracing::info!(?summary, rule = %rule.describe(), "retention: deleted expired answers and journals");
     }
     Ok(summary)
+}
+
+/// Applies the rule [`FIRST_RUN_AFTER`] the start and then every
+/// [`RUN_EVERY`], for as long as the hub serves (`exam-hub serve` runs this
+/// when `retention-days` is set). Several hub nodes may run it at once: a
+/// deletion and its record are one transaction, so a second node finds
+/// nothing left to delete and records nothing.
+pub async fn run_periodically(db: Db, rule: RetentionRule) {
+    tokio::time::sleep(FIRST_RUN_AFTER).await;
+    loop {
+        if let Err(err) = run_retention(&db, rule, crate::now_ms()).await {
+            tracing::warn!(error = %err, "retention run failed; trying again later");
+        }
+        tokio::time::sleep(RUN_EVERY).await;
+    }
 }
