@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:11pt;line-height:1.4;color:#111;background:#fff;max-width:60rem;margin:1.5rem auto;padding:0 1rem}\
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.6rem;border-bottom:1px solid #555}\
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #777;padding:.25rem .4rem;text-align:left;vertical-align:top}\
-th{background:#e8e8e8}.fout{color:#8b0000;font-weight:bold}.opm{white-space:pre-wrap}\
+th{background:#e8e8e8}.id{overflow-wrap:anywhere}.fout{color:#8b0000;font-weight:bold}.opm{white-space:pre-wrap}\
+caption{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}\
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}";
 
 impl ProcesVerbaal {
@@ -39,7 +40,9 @@ impl ProcesVerbaal {
                 for row in &table.rows {
                     h.push_str("<tr>");
                     for cell in row {
-                        let _ = write!(h, "<td class=\"opm\">{}</td>", e(cell));
+                        // Only long unbroken tokens (PC ids) may break anywhere.
+                        let class = if cell.split_whitespace().any(|w| w.chars().count() > 20) { "opm id" } else { "opm" };
+                        let _ = write!(h, "<td class=\"{class}\">{}</td>", e(cell));
                     }
                     h.push_str("</tr>\n");
                 }
