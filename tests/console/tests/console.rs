@@ -233,13 +233,24 @@ async fn run_sitting(hub: ConsoleHub) {
     confirm(&b).await;
     status_says(&b, "gepauzeerd").await;
     seat_text(&b, &s1, "(gepauzeerd)").await;
+    let before = b.eval(&format!("document.querySelector('{}').dataset.version", seat(&s4))).await;
     b.click(&format!("button[data-action=\"resume_all\"][data-sitting=\"{SITTING}\"]")).await;
     confirm(&b).await;
     status_says(&b, "hervat").await;
+    // A room-wide action changes every seat's version; the live view brings the new ones.
+    b.wait_until("seat versions after resume", &format!("document.querySelector('{}').dataset.version !== '{}'", seat(&s4), before.as_str().unwrap_or(""))).await;
     for kiosk in [&kiosks[0], &kiosks[1], &kiosks[3], &kiosks[4]] {
         received(kiosk, "pause", |i| i.kind == InstructionKind::Pause).await;
         received(kiosk, "resume", |i| i.kind == InstructionKind::Resume).await;
     }
+
+    // End for one student: Dewi's PC hands in.
+    seat_action(&b, &s4, "end", "Klaar, wil inleveren").await;
+    confirm(&b).await;
+    status_says(&b, "examen beëindigd").await;
+    let end = received(&kiosks[3], "end at pc-04", |i| i.kind == InstructionKind::End).await;
+    assert_eq!(end.reason, "Klaar, wil inleveren");
+    seat_state(&b, &s4, "submitted").await;
 
     // A stale page (opened before the end) acts after the sitting ended: clear message.
     seat_action(&b, &s1, "lock", "Nog even").await;
