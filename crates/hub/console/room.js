@@ -90,56 +90,97 @@ function renderSeats() {
 
 // ---- sittings and room code --------------------------------------------
 
+// Each sitting's part is built once and updated in place, so a remark being
+// typed survives live updates and the keyboard focus stays where it was.
+const sittingParts = new Map(); // sitting id -> { part, state, buttons, signature }
+
+function sittingButtons(s) {
+  const list = [];
+  if (!s.ended_ms) {
+    if (!s.started) list.push(["start", "Gezamenlijk starten"]);
+    if (s.started && !s.paused) list.push(["pause_all", "Alles pauzeren"]);
+    if (s.paused) list.push(["resume_all", "Alles hervatten"]);
+    list.push(["end_all", "Beëindigen voor iedereen"]);
+  }
+  return list;
+}
+
+function sittingPart(s) {
+  const part = el("section", undefined, { class: "sitting", "data-sitting": s.sitting_id, "aria-labelledby": `sitting-${s.sitting_id}` });
+  part.append(el("h3", `${s.exam} (${s.sitting_id})`, { id: `sitting-${s.sitting_id}` }));
+  const state = el("p", "", { class: "sitting-state" });
+  const buttons = el("div", undefined, { class: "buttons" });
+  part.append(state, buttons);
+  const downloads = el("p", undefined, { class: "downloads" });
+  const base = `/console/api/sittings/${encodeURIComponent(s.sitting_id)}`;
+  downloads.append(
+    el("a", "Proces-verbaal (HTML)", { href: `${base}/proces-verbaal.html`, download: "", "data-download": "pv-html" }), " ",
+    el("a", "Proces-verbaal (PDF)", { href: `${base}/proces-verbaal.pdf`, download: "", "data-download": "pv-pdf" }), " ",
+    el("a", "Resultaten (CSV)", { href: `${base}/results.csv`, download: "", "data-download": "csv" }),
+  );
+  part.append(downloads);
+  const form = el("form", undefined, { class: "remark" });
+  const id = `remark-${s.sitting_id}`;
+  form.append(el("label", "Opmerking voor het proces-verbaal", { for: id }), el("textarea", undefined, { id, rows: "2", maxlength: "4000" }));
+  form.append(el("button", "Opmerking opslaan", { type: "submit" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = form.querySelector("textarea").value;
+    try {
+      await api(`/sittings/${encodeURIComponent(s.sitting_id)}/remarks`, { method: "POST", body: { text } });
+      form.querySelector("textarea").value = "";
+      announce("Opmerking opgeslagen.");
+    } catch (e) {
+      warn(e.message);
+    }
+  });
+  part.append(form);
+  return { part, state, buttons, signature: "" };
+}
+
 function renderSittings() {
   const box = document.getElementById("sittings");
-  box.replaceChildren();
-  if (!view.sittings.length) box.append(el("p", "Vandaag geen zittingen in dit lokaal."));
+  const ids = new Set(view.sittings.map((s) => s.sitting_id));
+  for (const [id, entry] of sittingParts) {
+    if (!ids.has(id)) {
+      entry.part.remove();
+      sittingParts.delete(id);
+    }
+  }
+  let empty = document.getElementById("no-sittings");
+  if (!view.sittings.length && !empty) {
+    empty = el("p", "Vandaag geen zittingen in dit lokaal.", { id: "no-sittings" });
+    box.append(empty);
+  } else if (view.sittings.length && empty) {
+    empty.remove();
+  }
   for (const s of view.sittings) {
-    const part = el("section", undefined, { class: "sitting", "data-sitting": s.sitting_id, "aria-labelledby": `sitting-${s.sitting_id}` });
-    part.append(el("h3", `${s.exam} (${s.sitting_id})`, { id: `sitting-${s.sitting_id}` }));
+    let entry = sittingParts.get(s.sitting_id);
+    if (!entry) {
+      entry = sittingPart(s);
+      sittingParts.set(s.sitting_id, entry);
+      box.append(entry.part);
+    }
     let state = s.started ? "Gestart" : `Start om ${formatClock(s.start_ms)}`;
     if (s.paused) state = "Gepauzeerd";
     if (s.ended_ms) state = `Beëindigd om ${formatClock(s.ended_ms)}`;
-    part.append(el("p", `${state} · ${s.duration_minutes} minuten`, { class: "sitting-state" }));
-    const buttons = el("div", undefined, { class: "buttons" });
-    const add = (action, label) => {
+    entry.state.textContent = `${state} · ${s.duration_minutes} minuten`;
+    const list = sittingButtons(s);
+    const signature = list.map(([action]) => action).join(",");
+    if (signature === entry.signature) continue;
+    entry.signature = signature;
+    const focused = entry.buttons.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+    entry.buttons.replaceChildren();
+    for (const [action, label] of list) {
       const b = el("button", label, { type: "button", "data-action": action, "data-sitting": s.sitting_id });
-      b.addEventListener("click", () => confirmAction({ action, sitting_id: s.sitting_id, version: s.version, label: `${label}: ${s.exam}` }, b));
-      buttons.append(b);
-    };
-    if (!s.ended_ms) {
-      if (!s.started) add("start", "Gezamenlijk starten");
-      if (s.started && !s.paused) add("pause_all", "Alles pauzeren");
-      if (s.paused) add("resume_all", "Alles hervatten");
-      add("end_all", "Beëindigen voor iedereen");
+      b.addEventListener("click", () => {
+        // The version at the moment of the click, not when the button was made.
+        const current = view.sittings.find((x) => x.sitting_id === s.sitting_id) || s;
+        confirmAction({ action, sitting_id: s.sitting_id, version: current.version, label: `${label}: ${current.exam}` }, b);
+      });
+      entry.buttons.append(b);
     }
-    part.append(buttons);
-    const downloads = el("p", undefined, { class: "downloads" });
-    const base = `/console/api/sittings/${encodeURIComponent(s.sitting_id)}`;
-    downloads.append(
-      el("a", "Proces-verbaal (HTML)", { href: `${base}/proces-verbaal.html`, download: "", "data-download": "pv-html" }), " ",
-      el("a", "Proces-verbaal (PDF)", { href: `${base}/proces-verbaal.pdf`, download: "", "data-download": "pv-pdf" }), " ",
-      el("a", "Resultaten (CSV)", { href: `${base}/results.csv`, download: "", "data-download": "csv" }),
-    );
-    part.append(downloads);
-    const form = el("form", undefined, { class: "remark" });
-    const id = `remark-${s.sitting_id}`;
-    form.append(el("label", "Opmerking voor het proces-verbaal", { for: id }), el("textarea", undefined, { id, rows: "2", maxlength: "4000" }));
-    const save = el("button", "Opmerking opslaan", { type: "submit" });
-    form.append(save);
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const text = form.querySelector("textarea").value;
-      try {
-        await api(`/sittings/${encodeURIComponent(s.sitting_id)}/remarks`, { method: "POST", body: { text } });
-        form.querySelector("textarea").value = "";
-        announce("Opmerking opgeslagen.");
-      } catch (e) {
-        warn(e.message);
-      }
-    });
-    part.append(form);
-    box.append(part);
+    if (focused) (entry.buttons.querySelector(`[data-action="${focused}"]`) || entry.buttons.querySelector("button"))?.focus();
   }
 }
 
@@ -253,7 +294,12 @@ function closeDialog() {
 // Closing by button or Escape: forget the action, focus goes back where it was.
 dialog.addEventListener("close", () => {
   pending = null;
-  if (returnFocus && document.body.contains(returnFocus)) returnFocus.focus();
+  if (!returnFocus) return;
+  if (!document.body.contains(returnFocus) && returnFocus.dataset.sitting) {
+    // The sitting's buttons changed meanwhile: its first button takes the focus.
+    returnFocus = document.querySelector(`section[data-sitting="${CSS.escape(returnFocus.dataset.sitting)}"] .buttons button`);
+  }
+  returnFocus?.focus();
 });
 
 document.getElementById("confirm-cancel").addEventListener("click", closeDialog);
@@ -261,24 +307,37 @@ document.getElementById("seat-dialog-close").addEventListener("click", closeDial
 document.getElementById("code-print").addEventListener("click", () => window.print());
 
 document.getElementById("confirm-ok").addEventListener("click", async () => {
-  if (!pending) return;
-  const body = { action: pending.action, sitting_id: pending.sitting_id, version: pending.version };
-  if (pending.student_number) body.student_number = pending.student_number;
+  const request = pending;
+  if (!request) return;
+  const body = { action: request.action, sitting_id: request.sitting_id, version: request.version };
+  if (request.student_number) body.student_number = request.student_number;
   let reason = document.getElementById("confirm-reason").value.trim();
-  if (pending.action === "add_time") {
+  if (request.action === "add_time") {
     body.minutes = Number(document.getElementById("confirm-minutes").value);
     reason = `${document.getElementById("confirm-kind").value}: ${reason}`;
   }
-  if (pending.action === "move") body.to_device = document.getElementById("confirm-device").value;
+  if (request.action === "move") body.to_device = document.getElementById("confirm-device").value;
   body.reason = reason;
   const error = document.getElementById("confirm-error");
+  const ok = document.getElementById("confirm-ok");
+  ok.disabled = true;
   try {
     const result = await api(`/rooms/${encodeURIComponent(room)}/actions`, { method: "POST", body });
+    adoptVersion(request, result.version);
+    if (!request.student_number) {
+      // A room-wide action changed every seat's version: take the new view now,
+      // so the next action on a seat does not wait for the live update.
+      try {
+        view = await api(`/rooms/${encodeURIComponent(room)}`);
+        render({ sittings: true });
+      } catch {
+        // The live view brings it shortly.
+      }
+    }
     announce(result.message);
-    adoptVersion(pending, result.version);
     if (result.access_code) {
       confirmForm.hidden = true;
-      document.getElementById("code-student").textContent = pending.label.split(": ").slice(1).join(": ");
+      document.getElementById("code-student").textContent = request.label.split(": ").slice(1).join(": ");
       document.getElementById("code-value").textContent = result.access_code;
       document.getElementById("code-result").hidden = false;
       document.getElementById("code-print").focus();
@@ -294,6 +353,8 @@ document.getElementById("confirm-ok").addEventListener("click", async () => {
       error.textContent = e.message;
       error.hidden = false;
     }
+  } finally {
+    ok.disabled = false;
   }
 });
 

@@ -84,10 +84,18 @@ impl Browser {
         }
     }
 
-    /// Clicks the element matching `css` (after waiting for it).
+    /// Clicks the element matching `css` (after waiting for it). A live page
+    /// may replace the element between finding and clicking: then it is
+    /// found again.
     pub async fn click(&self, css: &str) {
-        let el = self.wait(css).await;
-        self.session.click(&el).await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        for attempt in 0..5 {
+            let el = self.wait(css).await;
+            match self.session.click(&el).await {
+                Ok(()) => return,
+                Err(e) if e.contains("stale element") && attempt < 4 => continue,
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Types into the element matching `css`.
