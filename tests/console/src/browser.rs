@@ -25,8 +25,17 @@ pub struct Browser {
     pub session: Session,
     _driver: Guarded,
     _profile: tempfile::TempDir,
+    /// chromedriver's process group (Chromium and its helpers are in it).
+    process_group: u32,
     /// The hub's base URL.
     pub base: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // End the browser with its driver — only the group this test started.
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.process_group)]).stderr(Stdio::null()).status();
+    }
 }
 
 impl Browser {
@@ -35,12 +44,14 @@ impl Browser {
     pub async fn start(hub: &ConsoleHub) -> Self {
         let (driver, browser) = tools().unwrap_or_else(|e| panic!("{e}"));
         let port = free_port();
-        let child = Command::new(driver)
-            .arg(format!("--port={port}"))
+        // Its own process group: Chromium and its helpers join it, so the
+        // whole browser can be ended with it (and nothing else).
+        let child = std::os::unix::process::CommandExt::process_group(Command::new(driver).arg(format!("--port={port}")), 0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
+        let process_group = child.id();
         let guarded = Guarded(child);
         let url = format!("http://127.0.0.1:{port}");
         let probe = reqwest::Client::builder().no_proxy().build().expect("client");
@@ -65,7 +76,7 @@ impl Browser {
         ];
         let caps = json!({"browserName": "chrome", "goog:chromeOptions": {"binary": browser, "args": args}});
         let session = Session::with_capabilities(&url, caps).await.expect("browser session");
-        Self { session, _driver: guarded, _profile: profile, base: hub.base.clone() }
+        Self { session, _driver: guarded, _profile: profile, process_group, base: hub.base.clone() }
     }
 
     /// Opens a console path.
