@@ -44,9 +44,13 @@ impl Browser {
     pub async fn start(hub: &ConsoleHub) -> Self {
         let (driver, browser) = tools().unwrap_or_else(|e| panic!("{e}"));
         let port = free_port();
+        let profile = tempfile::tempdir().expect("profile dir");
         // Its own process group: Chromium and its helpers join it, so the
         // whole browser can be ended with it (and nothing else).
         let child = std::os::unix::process::CommandExt::process_group(Command::new(driver).arg(format!("--port={port}")), 0)
+            // Chromium's crash database and caches stay in the test's directory, not in $HOME.
+            .env("XDG_CONFIG_HOME", profile.path())
+            .env("XDG_CACHE_HOME", profile.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -60,7 +64,6 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = tempfile::tempdir().expect("profile dir");
         let args = vec![
             "--headless=new".to_string(),
             // Tests run as root in CI; Chromium refuses its sandbox there.

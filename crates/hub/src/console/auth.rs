@@ -178,6 +178,8 @@ pub async fn login(
             return Err(ConsoleError::AccountLocked(until));
         }
     };
+    // Sessions that ended a day ago are of no further use.
+    sqlx::query("DELETE FROM console_sessions WHERE expires_ms < $1").bind(now - 24 * 60 * 60 * 1000).execute(&db.pool).await?;
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
     let csrf_token = crate::random_id();
     sqlx::query(
