@@ -24,7 +24,7 @@ use tauri::{Emitter as _, Manager as _, WebviewUrl, WebviewWindowBuilder, Window
 const VIEW_EVENT: &str = "kiosk-view";
 /// How often the guard's reports are looked at and the timer is pushed.
 const TICK: Duration = Duration::from_millis(250);
-/// Background sync with the hub every this many ticks (5 s).
+/// Background sync and heartbeat to the hub every this many ticks (5 s).
 const SYNC_EVERY_TICKS: u32 = 20;
 
 struct AppState {
@@ -185,6 +185,9 @@ fn main() {
                     window.set_size(*monitor.size())?;
                 }
             }
+            // The invigilator console reaches this PC through the hub's instructions.
+            let follower = kiosk.clone();
+            tauri::async_runtime::spawn(async move { follower.follow_instructions().await });
             let ticker = kiosk.clone();
             let tick_handle = handle.clone();
             tauri::async_runtime::spawn(async move {
@@ -196,6 +199,7 @@ fn main() {
                     ticker.poll_focus().await;
                     if ticks % SYNC_EVERY_TICKS == 0 {
                         ticker.sync().await;
+                        ticker.heartbeat().await;
                     }
                     let mut view = ticker.view().await;
                     if view.remaining_secs.is_some() {

@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod remote;
+
 /// The hub session token, kept for a resume after a crash.
 const TOKEN_FILE: &str = "hub-token";
 /// Room codes used and wrong attempts, so a restart does not reset either.

@@ -164,8 +164,9 @@ impl Session {
             Trigger::Unlock { .. } => {
                 self.before_lock = None;
                 self.lock_reason = None;
+                // Unlocking ends a pause too (the invigilator's, or the lock's).
                 if to == Phase::InExam {
-                    if let Some(clock) = self.clock.as_mut().filter(|c| c.paused() == Some(PauseReason::Locked)) {
+                    if let Some(clock) = self.clock.as_mut().filter(|c| c.paused().is_some()) {
                         clock.start();
                     }
                 }
@@ -202,6 +203,30 @@ impl Session {
         self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
         if let Some(clock) = &mut self.clock {
             clock.add_time(extra);
+        }
+        self.save()
+    }
+
+    /// Stops the exam clock for an invigilator's pause (a technical
+    /// failure: time lost to it is not the student's), journalled.
+    pub fn pause_clock(&mut self, reason: &str) -> Result<(), SessionError> {
+        let event = Event::new("session.clock_paused", &serde_json::json!({"reason": reason}))?;
+        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
+        if let Some(clock) = &mut self.clock {
+            clock.pause(PauseReason::Invigilator);
+        }
+        self.save()
+    }
+
+    /// Lets the clock run again after an invigilator's pause, journalled.
+    /// A clock that stands still for another reason (the lock) stays so.
+    pub fn resume_clock(&mut self) -> Result<(), SessionError> {
+        let event = Event::new("session.clock_resumed", &serde_json::json!({}))?;
+        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
+        if let Some(clock) = self.clock.as_mut().filter(|c| c.paused() == Some(PauseReason::Invigilator)) {
+            if self.phase == Phase::InExam {
+                clock.start();
+            }
         }
         self.save()
     }

@@ -1,0 +1,221 @@
+//! How the invigilator console reaches this PC: the hub's instructions
+//! (lock, unlock, add time, pause, resume, end) and the kiosk's heartbeats.
+//!
+//! Instructions arrive over the hub's event stream within a second, and
+//! again in every heartbeat's answer until acknowledged; each id is carried
+//! out once (the ids done are kept on disk, so a restart does not add the
+//! same extra time twice) and then acknowledged.
+
+use super::{Inner, Kiosk};
+use crate::hub::HubClient;
+use crate::session::{Phase, Trigger};
+use exam_protocol::{Heartbeat, Instruction, InstructionKind};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How often the kiosk reports to the hub (the console shows its last report).
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+/// First wait before reopening a closed or failed instruction stream.
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
+/// Longest wait between attempts to reopen it.
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// The ids of instructions carried out, one per line (in the state directory).
+const DONE_FILE: &str = "instructions-done";
+
+/// What became of an instruction, for the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Carried out.
+    Done,
+    /// Nothing to do in this phase (e.g. unlock while not locked); acknowledged.
+    NotApplicable(&'static str),
+    /// Could not be carried out; the reason is journalled and the hub is told
+    /// it was received (re-sending would not help).
+    Failed(String),
+}
+
+impl Kiosk {
+    /// Follows the hub's instruction stream for as long as the kiosk runs,
+    /// reopening it with a growing pause when it fails or closes. Spawn it
+    /// once; it never returns.
+    pub async fn follow_instructions(&self) {
+        let mut wait = RECONNECT_FIRST;
+        loop {
+            let hub = self.inner.lock().await.hub.clone();
+            if let Some(hub) = hub {
+                if let Ok(mut stream) = hub.instructions().await {
+                    wait = RECONNECT_FIRST;
+                    while let Ok(Some(instruction)) = stream.next().await {
+                        self.carry_out(&hub, &instruction).await;
+                    }
+                }
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(RECONNECT_MAX);
+        }
+    }
+
+    /// Reports the session's state to the hub; instructions still pending
+    /// in the answer are carried out too (when the stream is broken).
+    /// The shell calls it every [`HEARTBEAT_EVERY`].
+    pub async fn heartbeat(&self) {
+        let (hub, beat) = {
+            let inner = self.inner.lock().await;
+            let Some(hub) = inner.hub.clone() else { return };
+            (hub, heartbeat_of(&inner))
+        };
+        if let Ok(ack) = hub.heartbeat(&beat).await {
+            for instruction in &ack.pending_instructions {
+                self.carry_out(&hub, instruction).await;
+            }
+        }
+    }
+
+    async fn carry_out(&self, hub: &HubClient, instruction: &Instruction) {
+        self.apply_instruction(instruction).await;
+        // A lost acknowledgement only means the instruction comes again,
+        // and an id already carried out is then only acknowledged.
+        let _ = hub.acknowledge(&instruction.id).await;
+    }
+
+    /// Carries out one instruction from the hub, once per id, and journals
+    /// what it did. Returns `None` for an id already carried out.
+    pub async fn apply_instruction(&self, instruction: &Instruction) -> Option<Outcome> {
+        let mut inner = self.inner.lock().await;
+        let done_file = inner.data_dir.join(super::dirs::STATE).join(DONE_FILE);
+        if already_done(&done_file, &instruction.id) {
+            return None;
+        }
+        let by = format!("{} (op afstand)", instruction.issued_by);
+        let reason = instruction.reason.trim();
+        let mut hand_in = false;
+        let outcome = match &instruction.kind {
+            InstructionKind::Lock => match inner.phase() {
+                None | Some(Phase::Submitted) => Outcome::NotApplicable("no session to lock"),
+                Some(_) => {
+                    let text = if reason.is_empty() {
+                        "De surveillant heeft het examen vergrendeld.".to_owned()
+                    } else {
+                        format!("De surveillant heeft het examen vergrendeld: {reason}")
+                    };
+                    result(inner.lock_session(text))
+                }
+            },
+            InstructionKind::Unlock => unlock(&mut inner, by.clone(), reason),
+            InstructionKind::AddTime { minutes } => match inner.session.as_mut() {
+                Some(session) => result(session.add_time(Duration::from_secs(u64::from(*minutes) * 60), reason)),
+                None => Outcome::NotApplicable("no session yet: the assignment carries the added time"),
+            },
+            InstructionKind::Pause => match inner.phase() {
+                Some(Phase::InExam | Phase::Locked) => {
+                    let text = if reason.is_empty() {
+                        "Het examen is gepauzeerd door de surveillant; de tijd staat stil.".to_owned()
+                    } else {
+                        format!("Het examen is gepauzeerd door de surveillant ({reason}); de tijd staat stil.")
+                    };
+                    match inner.lock_session(text) {
+                        Ok(()) => result(inner.session.as_mut().map_or(Ok(()), |s| s.pause_clock(reason))),
+                        Err(err) => Outcome::Failed(err.message),
+                    }
+                }
+                _ => Outcome::NotApplicable("no exam running"),
+            },
+            // Unlocking ends the pause and lets the clock run again.
+            InstructionKind::Resume => unlock(&mut inner, by.clone(), reason),
+            InstructionKind::End => match inner.phase() {
+                Some(Phase::InExam) => {
+                    hand_in = true;
+                    Outcome::Done
+                }
+                Some(Phase::Locked) => match unlock(&mut inner, by.clone(), reason) {
+                    Outcome::Done if inner.phase() == Some(Phase::InExam) => {
+                        hand_in = true;
+                        Outcome::Done
+                    }
+                    Outcome::Done => Outcome::NotApplicable("no exam running"),
+                    other => other,
+                },
+                _ => Outcome::NotApplicable("no exam running"),
+            },
+        };
+        let payload = serde_json::json!({
+            "id": instruction.id,
+            "instruction": instruction.kind,
+            "by": instruction.issued_by,
+            "reason": instruction.reason,
+            "outcome": describe(&outcome),
+        });
+        inner.journal_event("instruction.applied", &payload);
+        if let Err(err) = remember_done(&done_file, &instruction.id) {
+            inner.journal_event("instruction.not_remembered", &serde_json::json!({"id": instruction.id, "reason": err.to_string()}));
+        }
+        self.changed(&inner);
+        drop(inner);
+        if hand_in {
+            // The same hand-in as the student's own: final save, the hub's receipt.
+            if let Err(err) = self.submit().await {
+                self.record("instruction.end_failed", serde_json::json!({"id": instruction.id, "reason": err.message})).await;
+                return Some(Outcome::Failed(err.message));
+            }
+        }
+        Some(outcome)
+    }
+}
+
+fn unlock(inner: &mut Inner, by: String, reason: &str) -> Outcome {
+    if inner.phase() != Some(Phase::Locked) {
+        return Outcome::NotApplicable("not locked");
+    }
+    inner.unlock_error = None;
+    result(inner.session_apply(Trigger::Unlock { by, reason: reason.to_owned() }).map(|_| ()))
+}
+
+fn result<E: std::fmt::Display>(done: Result<(), E>) -> Outcome {
+    match done {
+        Ok(()) => Outcome::Done,
+        Err(err) => Outcome::Failed(err.to_string()),
+    }
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Done => "done".to_owned(),
+        Outcome::NotApplicable(why) => format!("not applicable: {why}"),
+        Outcome::Failed(why) => format!("failed: {why}"),
+    }
+}
+
+fn heartbeat_of(inner: &Inner) -> Heartbeat {
+    let state = inner
+        .phase()
+        .and_then(|p| serde_json::to_value(p).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "starting".to_owned());
+    let last = inner.journal.as_ref().and_then(|j| j.lock().unwrap_or_else(|p| p.into_inner()).last());
+    let answers_pending = inner
+        .answers
+        .as_ref()
+        .map(|a| a.status())
+        .map_or(0, |s| u32::try_from(s.saved_seq.saturating_sub(s.acked_seq)).unwrap_or(u32::MAX));
+    Heartbeat {
+        state,
+        journal_next_seq: last.as_ref().map(|r| r.seq + 1),
+        journal_last_hash: last.map(|r| hex::encode(r.hash)),
+        answers_pending,
+    }
+}
+
+fn already_done(file: &PathBuf, id: &str) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|line| line == id))
+}
+
+fn remember_done(file: &PathBuf, id: &str) -> std::io::Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+    // Ids are the hub's random hex; a line break in one would split it.
+    writeln!(out, "{}", id.replace(['\n', '\r'], ""))?;
+    out.sync_all()
+}

@@ -1,0 +1,127 @@
+//! The invigilator's instructions reach the kiosk, at kiosk-core level (no
+//! window needed) against a real exam-hub over mutual TLS: lock, unlock,
+//! extra time, pause and resume (the clock stands still), end (handed in
+//! with the hub's receipt); each carried out once, journalled with who and
+//! why, and the kiosk's heartbeats show its state on the hub.
+
+use exam_e2e::{bin, steps, Guarded, Stack, SITTING};
+use kiosk_core::kiosk::{Kiosk, KioskOptions};
+use kiosk_core::session::{PauseReason, Phase};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn kiosk(stack: &Stack, scope: u32) -> Kiosk {
+    let options = KioskOptions {
+        data_dir: stack.kiosk_data.clone(),
+        policy: stack.policy.clone(),
+        key_store: stack.key_store.parse().unwrap(),
+        // DEMO: no display to clear a clipboard on; instructions are the same.
+        demo: true,
+        guard_scope: Some(kiosk_core::guard::Scope::Tree(scope)),
+    };
+    // The startup steps block (as in the shell, where they run before the async runtime).
+    std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap()
+}
+
+/// `exam-hub instruct` for the student's device; returns the instruction id.
+fn instruct(stack: &Stack, student: &str, args: &[&str]) -> String {
+    let out = Command::new(bin("exam-hub"))
+        .arg("instruct")
+        .args(args)
+        .args(["--sitting", SITTING, "--student", student, "--data"])
+        .arg(stack.dir.join("hub"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "instruct {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Waits (generously: a loaded machine) until the kiosk's view satisfies `done`.
+async fn wait_for(kiosk: &Kiosk, what: &str, done: impl Fn(&kiosk_core::kiosk::KioskView) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = kiosk.view().await;
+        if done(&view) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "waited 30 s for {what}; phase {:?}", view.phase);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_instructions_are_carried_out_once_and_journalled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
+    let kiosk = Arc::new(kiosk(&stack, quiet.0.id()));
+    let student = stack.students[1].clone();
+    kiosk.login(&student.number, &student.code, None).await.unwrap();
+    kiosk.confirm_assignment().await.unwrap();
+    let view = kiosk.start_exam().await.unwrap();
+    assert_eq!(view.phase, Phase::InExam);
+    let follower = kiosk.clone();
+    let following = tokio::spawn(async move { follower.follow_instructions().await });
+
+    // Lock from the console: the lock screen names the invigilator's reason.
+    instruct(&stack, &student.number, &["--action", "lock", "--reason", "telefoon op tafel"]);
+    wait_for(&kiosk, "the lock", |v| v.phase == Phase::Locked).await;
+    let view = kiosk.view().await;
+    assert!(format!("{view:?}").contains("telefoon op tafel"), "the reason is shown: {view:?}");
+    instruct(&stack, &student.number, &["--action", "unlock", "--reason", "telefoon ingeleverd"]);
+    wait_for(&kiosk, "the unlock", |v| v.phase == Phase::InExam).await;
+
+    // Extra time: ten minutes more on the clock.
+    let before = kiosk.view().await.remaining_secs.unwrap();
+    instruct(&stack, &student.number, &["--action", "add-time", "--minutes", "10", "--reason", "storing"]);
+    wait_for(&kiosk, "the extra time", |v| v.remaining_secs.is_some_and(|r| r > before + 500)).await;
+
+    // Pause: locked, and the clock stands still until resume.
+    instruct(&stack, &student.number, &["--action", "pause", "--reason", "stroomstoring"]);
+    wait_for(&kiosk, "the pause", |v| v.phase == Phase::Locked).await;
+    let view = kiosk.view().await;
+    assert_eq!(view.clock_paused, Some(PauseReason::Invigilator), "{view:?}");
+    let paused_at = view.remaining_secs.unwrap();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(kiosk.view().await.remaining_secs, Some(paused_at), "no time passes during a pause");
+    instruct(&stack, &student.number, &["--action", "resume", "--reason", "stroom terug"]);
+    wait_for(&kiosk, "the resume", |v| v.phase == Phase::InExam && v.clock_paused.is_none()).await;
+
+    // An instruction that arrives twice (the stream, then a heartbeat) is
+    // carried out once.
+    let again = exam_protocol::Instruction {
+        id: "test-duplicate".into(),
+        kind: exam_protocol::InstructionKind::AddTime { minutes: 5 },
+        reason: "twee keer bezorgd".into(),
+        issued_by: "test".into(),
+        issued_at_ms: 0,
+    };
+    let before = kiosk.view().await.remaining_secs.unwrap();
+    assert!(kiosk.apply_instruction(&again).await.is_some());
+    assert!(kiosk.apply_instruction(&again).await.is_none(), "the same id is not carried out twice");
+    let after = kiosk.view().await.remaining_secs.unwrap();
+    assert!(after > before + 250 && after < before + 350, "five minutes added once: {before} -> {after}");
+
+    // The heartbeat tells the hub where the session is.
+    kiosk.heartbeat().await;
+    let devices = Command::new(bin("exam-hub")).arg("devices").arg("--data").arg(stack.dir.join("hub")).output().unwrap();
+    let devices = String::from_utf8_lossy(&devices.stdout);
+    assert!(devices.contains("state=in_exam"), "{devices}");
+
+    // End: the exam is handed in, with the hub's receipt.
+    instruct(&stack, &student.number, &["--action", "end", "--reason", "tijd voorbij"]);
+    wait_for(&kiosk, "the hand-in", |v| v.phase == Phase::Submitted).await;
+    following.abort();
+    kiosk.shutdown().await;
+
+    let journal = stack.kiosk_data.join("journal");
+    let records = steps::journal_records(&journal).unwrap();
+    let applied: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "instruction.applied").collect();
+    let kinds: Vec<&str> = applied.iter().map(|r| r["payload"]["instruction"]["kind"].as_str().unwrap_or("")).collect();
+    assert_eq!(kinds, ["lock", "unlock", "add_time", "pause", "resume", "add_time", "end"], "{applied:?}");
+    assert!(applied.iter().all(|r| r["payload"]["outcome"] == "done"), "{applied:?}");
+    assert!(applied.iter().any(|r| r["payload"]["by"] == "exam-hub cli" && r["payload"]["reason"] == "stroomstoring"));
+    assert!(records.iter().any(|r| r["kind"] == "session.clock_paused"));
+    assert!(steps::journal_verifies(&journal));
+}
