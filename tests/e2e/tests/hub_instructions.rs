@@ -5,24 +5,14 @@
 //! why, and the kiosk's heartbeats show its state on the hub.
 
 use exam_e2e::{bin, steps, Guarded, Stack, SITTING};
-use kiosk_core::kiosk::{Kiosk, KioskOptions};
+#[path = "support/core_kiosk.rs"]
+mod core_kiosk;
+
+use kiosk_core::kiosk::Kiosk;
 use kiosk_core::session::{PauseReason, Phase};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn kiosk(stack: &Stack, scope: u32) -> Kiosk {
-    let options = KioskOptions {
-        data_dir: stack.kiosk_data.clone(),
-        policy: stack.policy.clone(),
-        key_store: stack.key_store.parse().unwrap(),
-        // DEMO: no display to clear a clipboard on; instructions are the same.
-        demo: true,
-        guard_scope: Some(kiosk_core::guard::Scope::Tree(scope)),
-    };
-    // The startup steps block (as in the shell, where they run before the async runtime).
-    std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap()
-}
 
 /// `exam-hub instruct` for the student's device; returns the instruction id.
 fn instruct(stack: &Stack, student: &str, args: &[&str]) -> String {
@@ -55,7 +45,7 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
     let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
-    let kiosk = Arc::new(kiosk(&stack, quiet.0.id()));
+    let kiosk = Arc::new(core_kiosk::start(&stack, quiet.0.id()));
     let student = stack.students[1].clone();
     kiosk.login(&student.number, &student.code, None).await.unwrap();
     kiosk.confirm_assignment().await.unwrap();

@@ -6,7 +6,9 @@
 //! retried once the cause is gone.
 
 use exam_e2e::{bin, steps, Guarded, Stack};
-use kiosk_core::kiosk::{Kiosk, KioskOptions};
+#[path = "support/core_kiosk.rs"]
+mod core_kiosk;
+
 use kiosk_core::session::Phase;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
@@ -55,19 +57,6 @@ fn plan_other_sittings(stack: &Stack) -> ((String, String), (String, String)) {
     (code_of("2001"), code_of("2002"))
 }
 
-fn kiosk(stack: &Stack, scope: u32) -> Kiosk {
-    let options = KioskOptions {
-        data_dir: stack.kiosk_data.clone(),
-        policy: stack.policy.clone(),
-        key_store: stack.key_store.parse().unwrap(),
-        // DEMO: no display to clear a clipboard on; login and download are the same.
-        demo: true,
-        guard_scope: Some(kiosk_core::guard::Scope::Tree(scope)),
-    };
-    // The startup steps block (as in the shell, where they run before the async runtime).
-    std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_logins_and_an_interrupted_download_are_explained_journalled_and_retryable() {
     let tmp = tempfile::tempdir().unwrap();
@@ -75,7 +64,7 @@ async fn refused_logins_and_an_interrupted_download_are_explained_journalled_and
     let (over, later) = plan_other_sittings(&stack);
     // The guard watches an idle process of ours, nothing else.
     let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
-    let kiosk = kiosk(&stack, quiet.0.id());
+    let kiosk = core_kiosk::start(&stack, quiet.0.id());
     let view = kiosk.view().await;
     assert!(view.startup_failure.is_none(), "{:?}", view.startup_failure);
     assert_eq!(view.phase, Phase::Login);
