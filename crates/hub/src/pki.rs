@@ -330,10 +330,7 @@ pub fn school_ca_sha256(dir: &Path) -> Result<String, PkiError> {
     Ok(cert_sha256(certs[0].as_ref()))
 }
 
-/// SHA-256 of a DER certificate, hex: how the hub identifies a client certificate.
-pub fn cert_sha256(der: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, der))
-}
+pub use exam_protocol::cert_sha256;
 
 /// SHA-256 of the public key inside a CSR (hex), used as device id when the
 /// kiosk sends no journal device key.

@@ -10,12 +10,7 @@ use kiosk_core::hub::{self, Bootstrap, EnrolOptions, HubClient, HubError};
 
 async fn kiosk_client_flow(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
-    let fingerprint = hub::cert_sha256(
-        rustls::pki_types::pem::PemObject::from_pem_slice(hub.school_ca_pem.as_bytes())
-            .map(|c: rustls::pki_types::CertificateDer<'static>| c.as_ref().to_vec())
-            .unwrap()
-            .as_slice(),
-    );
+    let fingerprint = hub.school_ca_sha256();
     let dir = hub.path("kiosk");
     let (device_key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
     let options = |token: String, bootstrap| EnrolOptions {

@@ -11,12 +11,7 @@ use kiosk_core::hub::{self, Bootstrap, EnrolOptions, HubError};
 
 async fn wrong_used_and_expired_tokens_are_refused(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
-    let fingerprint = hub::cert_sha256(
-        rustls::pki_types::pem::PemObject::from_pem_slice(hub.school_ca_pem.as_bytes())
-            .map(|c: rustls::pki_types::CertificateDer<'static>| c.as_ref().to_vec())
-            .unwrap()
-            .as_slice(),
-    );
+    let fingerprint = hub.school_ca_sha256();
     let options = |token: &str| EnrolOptions {
         hub_url: hub.base.clone(),
         token: token.into(),

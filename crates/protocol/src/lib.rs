@@ -526,6 +526,13 @@ fn push_str(m: &mut Vec<u8>, s: &str) {
     m.extend_from_slice(s.as_bytes());
 }
 
+/// SHA-256 of a DER certificate, lower-case hex: how the hub knows a
+/// device by its client certificate, and how a kiosk pins the school CA on
+/// first contact.
+pub fn cert_sha256(der: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, der))
+}
+
 /// Verifies a hex Ed25519 signature over `message` with a hex public key.
 pub fn verify_hex_signature(public_key_hex: &str, message: &[u8], signature_hex: &str) -> Result<(), String> {
     let key = hex::decode(public_key_hex.trim()).map_err(|_| "public key is not hex".to_string())?;

@@ -182,6 +182,14 @@ impl TestHub {
         format!("{}{path}", self.base)
     }
 
+    /// SHA-256 of the school CA certificate (hex): what IT gives `kioskctl
+    /// enrol` to pin the hub on first contact.
+    pub fn school_ca_sha256(&self) -> String {
+        let der: rustls::pki_types::CertificateDer<'static> =
+            rustls::pki_types::pem::PemObject::from_pem_slice(self.school_ca_pem.as_bytes()).unwrap();
+        exam_hub::pki::cert_sha256(der.as_ref())
+    }
+
     /// A client without a client certificate (only the pinned school CA).
     pub fn anonymous(&self) -> reqwest::Client {
         client(&self.school_ca_pem, None)

@@ -113,10 +113,7 @@ fn parse_certs(pem: &str) -> Result<Vec<CertificateDer<'static>>, HubError> {
     Ok(certs)
 }
 
-/// SHA-256 of a certificate (DER), hex.
-pub fn cert_sha256(der: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, der))
-}
+pub use exam_protocol::cert_sha256;
 
 /// A rustls client configuration: TLS 1.3, ring, only `school_ca_pem`
 /// trusted, with the client certificate when given.
