@@ -339,7 +339,9 @@ fn bench(criterion_args: &[String]) -> Result {
 /// exam, beside Chromium --kiosk on the same UI (tests/e2e/src/bin/kiosk-bench.rs).
 fn bench_kiosk(args: &[String]) -> Result {
     ensure_tauri_driver()?;
-    run(cargo().args(["build", "--release", "-p", "exam-hub", "-p", "kioskctl", "-p", "exam-kiosk", "-p", "exam-e2e", "--bin", "kiosk-bench"]))?;
+    // Two builds: `--bin` would limit the first to that one binary, leaving a stale exam-kiosk.
+    run(cargo().args(["build", "--release", "-p", "exam-hub", "-p", "kioskctl", "-p", "exam-kiosk"]))?;
+    run(cargo().args(["build", "--release", "-p", "exam-e2e", "--bin", "kiosk-bench"]))?;
     let bench = workspace_root().join("target/release/kiosk-bench");
     // WebKit wants a session bus; give it a private one.
     run(Command::new("dbus-run-session").arg("--").arg(bench).args(args).env("EXAM_E2E_PROFILE", "release").env("NO_AT_BRIDGE", "1"))

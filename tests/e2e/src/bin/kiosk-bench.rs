@@ -203,6 +203,8 @@ struct Memory {
     processes: usize,
     rss_kib: u64,
     pss_kib: u64,
+    /// PSS per process name, largest first.
+    by_name: Vec<(String, u64)>,
 }
 
 impl Memory {
@@ -216,17 +218,32 @@ impl Memory {
                 })
                 .unwrap_or(0)
         };
+        let mut by_name: Vec<(String, u64)> = Vec::new();
+        for pid in &tree {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned();
+            let pss = field(format!("/proc/{pid}/smaps_rollup"), "Pss:");
+            match by_name.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, sum)) => *sum += pss,
+                None => by_name.push((name, pss)),
+            }
+        }
+        by_name.sort_by_key(|(_, pss)| std::cmp::Reverse(*pss));
         Memory {
             processes: tree.len(),
             rss_kib: tree.iter().map(|pid| field(format!("/proc/{pid}/smaps_rollup"), "Rss:")).sum(),
             pss_kib: tree.iter().map(|pid| field(format!("/proc/{pid}/smaps_rollup"), "Pss:")).sum(),
+            by_name,
         }
     }
 }
 
 impl std::fmt::Display for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PSS {:.0} MB, RSS {:.0} MB, {} processes", self.pss_kib as f64 / 1024.0, self.rss_kib as f64 / 1024.0, self.processes)
+        write!(f, "PSS {:.0} MB, RSS {:.0} MB, {} processes (PSS:", self.pss_kib as f64 / 1024.0, self.rss_kib as f64 / 1024.0, self.processes)?;
+        for (name, pss) in &self.by_name {
+            write!(f, " {name} {:.0} MB", *pss as f64 / 1024.0)?;
+        }
+        write!(f, ")")
     }
 }
 
