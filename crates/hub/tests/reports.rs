@@ -360,8 +360,8 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert_eq!(saved.attr("itemResult", "sessionStatus"), Some("pendingSubmission".to_string()));
 }
 
-/// The hub reads the scoring data exactly as kiosk-core writes it (the hub
-/// does not depend on kiosk-core, so this is where the two meet).
+/// The scoring JSON kiosk-core's importer writes (`kioskctl instrument render
+/// --scoring`) is what `exam-hub import scoring` reads and scores with.
 #[test]
 fn scoring_data_from_kiosk_core_reads_on_the_hub() {
     use kiosk_core::instrument::qti;
@@ -385,12 +385,12 @@ fn scoring_data_from_kiosk_core_reads_on_the_hub() {
             processing: qti::Processing::Template { uri: "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml".into() },
         }],
     };
-    let read = reports::scoring::Scoring::from_json(&serde_json::to_string(&written).unwrap()).unwrap();
+    let read = reports::scoring::parse_scoring(&serde_json::to_string(&written).unwrap()).unwrap();
     let item = &read.items[0];
     assert_eq!((item.ref_identifier.as_str(), item.responses[0].cardinality.as_str()), ("ITM-1", "multiple"));
     assert_eq!(item.responses[0].mapping.as_ref().unwrap().default_value, -1.0);
-    assert_eq!(item.processing.template(), Some(reports::scoring::Template::MapResponse));
-    let outcome = item.score(&[("RESPONSE".to_string(), json!(["A", "B"]))].into_iter().collect());
+    assert_eq!(reports::scoring::template(&item.processing), Some(reports::scoring::Template::MapResponse));
+    let outcome = reports::scoring::score_item(item, &[("RESPONSE".to_string(), json!(["A", "B"]))].into_iter().collect());
     assert_eq!(outcome.score, Some(0.0), "1 - 1, not below the lower bound");
 }
 on_both_backends!(proces_verbaal_and_results);

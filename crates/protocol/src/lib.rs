@@ -25,6 +25,8 @@ pub const API_PREFIX: &str = "/api/v1";
 /// Header that carries the session token (`Authorization: Bearer <token>` is used).
 pub const AUTHORIZATION_SCHEME: &str = "Bearer";
 
+pub mod scoring;
+
 /// Paths of the endpoints, relative to the hub's base URL.
 pub mod paths {
     /// `GET`: liveness, no client certificate needed.

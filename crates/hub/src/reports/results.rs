@@ -4,7 +4,7 @@
 //! results reporting XML ([`super::qti_results`]).
 
 use super::records::{self, LatestAnswers};
-use super::scoring::{load_scoring, ItemOutcome};
+use super::scoring::{load_scoring, score_snapshot, ItemOutcome};
 use super::ReportError;
 use crate::db::Db;
 use sqlx::Row as _;
@@ -102,7 +102,7 @@ fn row(student: &str, answers: Option<&LatestAnswers>, scoring: Option<&super::s
         return ResultRow { student_number: student.into(), status, score: None, max_score: None, received_ms: None, items: Vec::new() };
     };
     let snapshot: serde_json::Value = serde_json::from_str(&answers.answers).unwrap_or(serde_json::Value::Null);
-    let items = scoring.map(|s| s.score_snapshot(&snapshot)).unwrap_or_default();
+    let items = scoring.map(|s| score_snapshot(s, &snapshot)).unwrap_or_default();
     let all = |f: fn(&ItemOutcome) -> Option<f64>| -> Option<f64> {
         if items.is_empty() {
             return None;

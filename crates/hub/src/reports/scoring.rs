@@ -9,89 +9,11 @@
 
 use super::ReportError;
 use crate::db::Db;
-use serde::Deserialize;
 use serde_json::Value;
 use sqlx::Row as _;
 use std::collections::BTreeMap;
 
-/// Scoring data of an instrument.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Scoring {
-    /// Per item, in test order.
-    pub items: Vec<ItemScoring>,
-}
-
-/// Scoring data of one item.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ItemScoring {
-    /// The item reference identifier (answers are keyed by it).
-    pub ref_identifier: String,
-    /// The item identifier.
-    pub identifier: String,
-    /// Response declarations.
-    pub responses: Vec<ResponseDeclaration>,
-    /// Response processing.
-    pub processing: Processing,
-}
-
-/// A response declaration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ResponseDeclaration {
-    /// Identifier, e.g. `RESPONSE`.
-    pub identifier: String,
-    /// `single`, `multiple`, `ordered` or `record`.
-    pub cardinality: String,
-    /// Base type (`identifier`, `string`, `directedPair`, `pair`, ...).
-    #[serde(default)]
-    pub base_type: Option<String>,
-    /// Correct values.
-    #[serde(default)]
-    pub correct: Vec<String>,
-    /// Mapping for `map_response`.
-    #[serde(default)]
-    pub mapping: Option<Mapping>,
-}
-
-/// A `qti-mapping`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Mapping {
-    /// Value of unmapped keys.
-    pub default_value: f64,
-    /// Lower bound of the sum.
-    #[serde(default)]
-    pub lower_bound: Option<f64>,
-    /// Upper bound of the sum.
-    #[serde(default)]
-    pub upper_bound: Option<f64>,
-    /// Entries.
-    pub entries: Vec<MapEntry>,
-}
-
-/// A `qti-map-entry`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct MapEntry {
-    /// Key.
-    pub key: String,
-    /// Value.
-    pub value: f64,
-    /// Case-sensitive comparison.
-    pub case_sensitive: bool,
-}
-
-/// Response processing.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Processing {
-    /// None.
-    None,
-    /// A standard template, by URI.
-    Template {
-        /// The template URI.
-        uri: String,
-    },
-    /// Custom rules (not run by the hub).
-    Custom,
-}
+pub use exam_protocol::scoring::{Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring};
 
 /// The standard templates the hub runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,16 +24,12 @@ pub enum Template {
     MapResponse,
 }
 
-impl Processing {
-    /// The standard template, when it is one the hub runs.
-    pub fn template(&self) -> Option<Template> {
-        let Self::Template { uri } = self else { return None };
-        let name = uri.rsplit('/').next().unwrap_or(uri).trim_end_matches(".xml");
-        match name {
-            "match_correct" => Some(Template::MatchCorrect),
-            "map_response" => Some(Template::MapResponse),
-            _ => None,
-        }
+/// The standard template of an item's processing, when it is one the hub runs.
+pub fn template(processing: &Processing) -> Option<Template> {
+    match processing.template_name()? {
+        "match_correct" => Some(Template::MatchCorrect),
+        "map_response" => Some(Template::MapResponse),
+        _ => None,
     }
 }
 
@@ -123,7 +41,7 @@ pub struct ItemOutcome {
     /// The candidate's responses by response identifier (as the kiosk sent them).
     pub responses: BTreeMap<String, Value>,
     /// The declared responses: identifier -> (cardinality, base type).
-    pub declared: BTreeMap<String, (String, Option<String>)>,
+    pub declared: BTreeMap<String, (Cardinality, Option<String>)>,
     /// SCORE, when the hub could score the item.
     pub score: Option<f64>,
     /// MAXSCORE, when known.
@@ -163,8 +81,8 @@ fn match_correct(decl: &ResponseDeclaration, given: &[String]) -> f64 {
     let bt = decl.base_type.as_deref();
     let given: Vec<String> = given.iter().map(|v| canonical(v, bt)).collect();
     let correct: Vec<String> = decl.correct.iter().map(|v| canonical(v, bt)).collect();
-    let equal = match decl.cardinality.as_str() {
-        "multiple" => {
+    let equal = match decl.cardinality {
+        Cardinality::Multiple => {
             let mut a = given.clone();
             let mut b = correct.clone();
             a.sort();
@@ -216,57 +134,54 @@ fn map_response(decl: &ResponseDeclaration, mapping: &Mapping, given: &[String])
 fn map_max(decl: &ResponseDeclaration, mapping: &Mapping) -> f64 {
     let positive: f64 = mapping.entries.iter().map(|e| e.value.max(0.0)).sum();
     let best = mapping.entries.iter().map(|e| e.value).fold(mapping.default_value.max(0.0), f64::max);
-    let max = if decl.cardinality == "single" { best } else { positive };
+    let max = if decl.cardinality == Cardinality::Single { best } else { positive };
     mapping.upper_bound.map_or(max, |u| max.min(u))
 }
 
-impl ItemScoring {
-    /// Scores the candidate's responses to this item (`RESPONSE` is the
-    /// response the standard templates score).
-    pub fn score(&self, responses: &BTreeMap<String, Value>) -> ItemOutcome {
-        let decl = self.responses.iter().find(|d| d.identifier == "RESPONSE");
-        let given = values(responses.get("RESPONSE"));
-        let (score, max_score) = match (self.processing.template(), decl) {
-            (Some(Template::MatchCorrect), Some(decl)) => (Some(match_correct(decl, &given)), Some(1.0)),
-            (Some(Template::MapResponse), Some(decl)) => match &decl.mapping {
-                Some(mapping) => (Some(map_response(decl, mapping, &given)), Some(map_max(decl, mapping))),
-                None => (None, None),
-            },
-            _ => (None, None),
-        };
-        let declared = self.responses.iter().map(|d| (d.identifier.clone(), (d.cardinality.clone(), d.base_type.clone()))).collect();
-        ItemOutcome { ref_identifier: self.ref_identifier.clone(), responses: responses.clone(), declared, score, max_score }
-    }
+/// Scores the candidate's responses to one item (`RESPONSE` is the
+/// response the standard templates score).
+pub fn score_item(item: &ItemScoring, responses: &BTreeMap<String, Value>) -> ItemOutcome {
+    let decl = item.responses.iter().find(|d| d.identifier == "RESPONSE");
+    let given = values(responses.get("RESPONSE"));
+    let (score, max_score) = match (template(&item.processing), decl) {
+        (Some(Template::MatchCorrect), Some(decl)) => (Some(match_correct(decl, &given)), Some(1.0)),
+        (Some(Template::MapResponse), Some(decl)) => match &decl.mapping {
+            Some(mapping) => (Some(map_response(decl, mapping, &given)), Some(map_max(decl, mapping))),
+            None => (None, None),
+        },
+        _ => (None, None),
+    };
+    let declared = item.responses.iter().map(|d| (d.identifier.clone(), (d.cardinality, d.base_type.clone()))).collect();
+    ItemOutcome { ref_identifier: item.ref_identifier.clone(), responses: responses.clone(), declared, score, max_score }
 }
 
-impl Scoring {
-    /// Parses the scoring JSON, with the position of the first problem.
-    pub fn from_json(text: &str) -> Result<Self, ReportError> {
-        serde_json::from_str(text).map_err(|e| ReportError::Invalid(format!("scoring data: {e}")))
-    }
+/// Parses the scoring JSON, with the position of the first problem.
+pub fn parse_scoring(text: &str) -> Result<Scoring, ReportError> {
+    serde_json::from_str(text).map_err(|e| ReportError::Invalid(format!("scoring data: {e}")))
+}
 
-    /// Scores an answer snapshot (`{"responses": {item: {response: value}}}`):
-    /// one outcome per item, in test order.
-    pub fn score_snapshot(&self, snapshot: &Value) -> Vec<ItemOutcome> {
-        let responses = snapshot.get("responses");
-        self.items
-            .iter()
-            .map(|item| {
-                let given: BTreeMap<String, Value> = responses
-                    .and_then(|r| r.get(&item.ref_identifier))
-                    .and_then(Value::as_object)
-                    .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default();
-                item.score(&given)
-            })
-            .collect()
-    }
+/// Scores an answer snapshot (`{"responses": {item: {response: value}}}`):
+/// one outcome per item, in test order.
+pub fn score_snapshot(scoring: &Scoring, snapshot: &Value) -> Vec<ItemOutcome> {
+    let responses = snapshot.get("responses");
+    scoring
+        .items
+        .iter()
+        .map(|item| {
+            let given: BTreeMap<String, Value> = responses
+                .and_then(|r| r.get(&item.ref_identifier))
+                .and_then(Value::as_object)
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            score_item(item, &given)
+        })
+        .collect()
 }
 
 /// Stores the scoring data of an instrument (replacing earlier data).
 /// Refuses text that is not valid scoring JSON and unknown instruments.
 pub async fn import_scoring(db: &Db, instrument_id: &str, json: &str) -> Result<usize, ReportError> {
-    let scoring = Scoring::from_json(json)?;
+    let scoring = parse_scoring(json)?;
     let known = sqlx::query("SELECT instrument_id FROM instruments WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
     if known.is_none() {
         return Err(ReportError::UnknownInstrument(instrument_id.to_string()));
@@ -286,7 +201,7 @@ pub async fn import_scoring(db: &Db, instrument_id: &str, json: &str) -> Result<
 /// The stored scoring data of an instrument, if any.
 pub async fn load_scoring(db: &Db, instrument_id: &str) -> Result<Option<Scoring>, ReportError> {
     let row = sqlx::query("SELECT scoring FROM instrument_scoring WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
-    row.map(|r| Scoring::from_json(&r.try_get::<String, _>("scoring")?)).transpose()
+    row.map(|r| parse_scoring(&r.try_get::<String, _>("scoring")?)).transpose()
 }
 
 #[cfg(test)]
@@ -297,7 +212,7 @@ mod tests {
     fn decl(cardinality: &str, correct: &[&str], mapping: Option<Mapping>) -> ResponseDeclaration {
         ResponseDeclaration {
             identifier: "RESPONSE".into(),
-            cardinality: cardinality.into(),
+            cardinality: serde_json::from_value(json!(cardinality)).unwrap(),
             base_type: Some("identifier".into()),
             correct: correct.iter().map(|s| (*s).to_string()).collect(),
             mapping,
@@ -308,6 +223,7 @@ mod tests {
         ItemScoring {
             ref_identifier: "i1".into(),
             identifier: "i1".into(),
+            weights: BTreeMap::new(),
             responses: vec![d],
             processing: Processing::Template { uri: uri.into() },
         }
@@ -323,15 +239,15 @@ mod tests {
     #[test]
     fn match_correct_single_multiple_and_ordered() {
         let single = item(decl("single", &["B"], None), MC);
-        assert_eq!(single.score(&answer(json!("B"))).score, Some(1.0));
-        assert_eq!(single.score(&answer(json!("A"))).score, Some(0.0));
-        assert_eq!(single.score(&answer(Value::Null)).score, Some(0.0));
+        assert_eq!(score_item(&single, &answer(json!("B"))).score, Some(1.0));
+        assert_eq!(score_item(&single, &answer(json!("A"))).score, Some(0.0));
+        assert_eq!(score_item(&single, &answer(Value::Null)).score, Some(0.0));
         let multiple = item(decl("multiple", &["A", "C"], None), MC);
-        assert_eq!(multiple.score(&answer(json!(["C", "A"]))).score, Some(1.0));
-        assert_eq!(multiple.score(&answer(json!(["A"]))).score, Some(0.0));
+        assert_eq!(score_item(&multiple, &answer(json!(["C", "A"]))).score, Some(1.0));
+        assert_eq!(score_item(&multiple, &answer(json!(["A"]))).score, Some(0.0));
         let ordered = item(decl("ordered", &["C", "A", "B"], None), MC);
-        assert_eq!(ordered.score(&answer(json!(["C", "A", "B"]))).score, Some(1.0));
-        assert_eq!(ordered.score(&answer(json!(["A", "C", "B"]))).score, Some(0.0));
+        assert_eq!(score_item(&ordered, &answer(json!(["C", "A", "B"]))).score, Some(1.0));
+        assert_eq!(score_item(&ordered, &answer(json!(["A", "C", "B"]))).score, Some(0.0));
     }
 
     #[test]
@@ -346,11 +262,11 @@ mod tests {
             ],
         };
         let it = item(decl("multiple", &[], Some(mapping)), MR);
-        assert_eq!(it.score(&answer(json!(["A", "A"]))).score, Some(1.0));
-        assert_eq!(it.score(&answer(json!(["A", "C"]))).score, Some(2.0), "upper bound");
-        assert_eq!(it.score(&answer(json!(["B"]))).score, Some(0.0), "lower bound");
-        assert_eq!(it.score(&answer(json!(["A", "B"]))).score, Some(0.5));
-        assert_eq!(it.score(&answer(json!([]))).max_score, Some(2.0));
+        assert_eq!(score_item(&it, &answer(json!(["A", "A"]))).score, Some(1.0));
+        assert_eq!(score_item(&it, &answer(json!(["A", "C"]))).score, Some(2.0), "upper bound");
+        assert_eq!(score_item(&it, &answer(json!(["B"]))).score, Some(0.0), "lower bound");
+        assert_eq!(score_item(&it, &answer(json!(["A", "B"]))).score, Some(0.5));
+        assert_eq!(score_item(&it, &answer(json!([]))).max_score, Some(2.0));
     }
 
     #[test]
@@ -364,8 +280,8 @@ mod tests {
         let mut d = decl("single", &["Amsterdam"], Some(mapping));
         d.base_type = Some("string".into());
         let it = item(d.clone(), MR);
-        assert_eq!(it.score(&answer(json!("amsterdam"))).score, Some(2.0));
+        assert_eq!(score_item(&it, &answer(json!("amsterdam"))).score, Some(2.0));
         let essay = ItemScoring { processing: Processing::None, ..item(d, MR) };
-        assert_eq!(essay.score(&answer(json!("een verhaal"))).score, None);
+        assert_eq!(score_item(&essay, &answer(json!("een verhaal"))).score, None);
     }
 }

@@ -14,6 +14,7 @@ use super::paths;
 use super::xml::{self, Element, XNode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
+pub use exam_protocol::scoring::{Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring};
 
 /// Most items in one test.
 pub const MAX_ITEMS: usize = 2_000;
@@ -316,20 +317,6 @@ pub struct Item {
     pub body: Vec<Node>,
 }
 
-/// Response cardinality.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cardinality {
-    /// One value.
-    Single,
-    /// A set of values.
-    Multiple,
-    /// A sequence of values.
-    Ordered,
-    /// A record.
-    Record,
-}
-
 /// What the UI needs to know about a response variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseInfo {
@@ -584,86 +571,6 @@ pub struct GapMatchInteraction {
     pub gap_choices: Vec<AssociableChoice>,
     /// The content with [`Node::Gap`]s.
     pub content: Vec<Node>,
-}
-
-/// Scoring data: response declarations and processing per item (for the hub).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Scoring {
-    /// Per item, in test order.
-    pub items: Vec<ItemScoring>,
-}
-
-/// Scoring data of one item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemScoring {
-    /// The item reference identifier.
-    pub ref_identifier: String,
-    /// The item identifier.
-    pub identifier: String,
-    /// Weights from the item reference.
-    pub weights: BTreeMap<String, f64>,
-    /// Response declarations.
-    pub responses: Vec<ResponseDeclaration>,
-    /// Response processing.
-    pub processing: Processing,
-}
-
-/// `qti-response-declaration`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseDeclaration {
-    /// Identifier.
-    pub identifier: String,
-    /// Cardinality.
-    pub cardinality: Cardinality,
-    /// Base type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_type: Option<String>,
-    /// Correct response values.
-    pub correct: Vec<String>,
-    /// Mapping (`map_response`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Mapping>,
-}
-
-/// `qti-mapping`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mapping {
-    /// Value for unmapped keys.
-    pub default_value: f64,
-    /// Lower bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lower_bound: Option<f64>,
-    /// Upper bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upper_bound: Option<f64>,
-    /// Entries.
-    pub entries: Vec<MapEntry>,
-}
-
-/// `qti-map-entry`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MapEntry {
-    /// Key.
-    pub key: String,
-    /// Value.
-    pub value: f64,
-    /// Case-sensitive comparison (strings).
-    pub case_sensitive: bool,
-}
-
-/// Response processing of an item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Processing {
-    /// None (e.g. human-scored extended text).
-    None,
-    /// A standard template (`match_correct`, `map_response`, ...).
-    Template {
-        /// The template URI.
-        uri: String,
-    },
-    /// Custom rules; the hub evaluates them from the package.
-    Custom,
 }
 
 /// XHTML elements rendered as [`Node::Element`].
