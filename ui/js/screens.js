@@ -141,6 +141,7 @@ export function login(root, view, app) {
   root.append(el);
   let current = view;
   let lastError = null;
+  for (const input of [code, room]) input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -159,11 +160,13 @@ export function login(root, view, app) {
       return;
     }
     run(submit, t('login.busy'), error, app, () => shell.login(s, c, needsRoom ? r : null)).then(() => {
-      if (code.isConnected && error.textContent) {
-        code.value = '';
-        code.setAttribute('aria-invalid', 'true');
-        code.focus();
-      }
+      if (!code.isConnected || !error.textContent) return;
+      // Still asking for the room code: the code was what failed (the hub is
+      // asked only once the location holds), so the access code stays.
+      const wrong = current.needs_room_code ? room : code;
+      wrong.value = '';
+      wrong.setAttribute('aria-invalid', 'true');
+      wrong.focus();
     });
   });
 

@@ -260,6 +260,9 @@ async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
         session.click(&session.find("#login-submit").await?).await?;
         session.wait_for("#login-error:not(:empty)", SCREEN).await?;
         let refused = session.text_of("#login-error").await?;
+        // The room code is marked wrong; the access code the student typed stays.
+        let kept = "return document.getElementById('room-code').getAttribute('aria-invalid') === 'true' && document.getElementById('access-code').value !== ''";
+        steps::wait_until(&session, kept, SCREEN).await?;
         shot(&session, &out, &mut observed, "login-room-code-wrong").await?;
         let (right, _) = room_codes_now(&policy);
         session.type_into(&session.find("#access-code").await?, &student.code).await?;
