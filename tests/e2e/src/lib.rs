@@ -200,20 +200,26 @@ impl Stack {
 
     /// Kills (SIGKILL) the exam-kiosk process that runs on this stack's data directory.
     pub fn kill_kiosk(&self) -> Result<u32, String> {
-        let marker = format!("EXAM_KIOSK_DATA={}", self.kiosk_data.display());
-        let exe = bin("exam-kiosk");
-        for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-            let is_kiosk = std::fs::read_link(entry.path().join("exe")).is_ok_and(|e| e == exe);
-            let ours = std::fs::read(entry.path().join("environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == marker.as_bytes()));
-            if is_kiosk && ours {
-                run(Command::new("kill").args(["-KILL", &pid.to_string()]))?;
-                return Ok(pid);
-            }
-        }
-        Err("no exam-kiosk process of this stack".into())
+        kill_kiosk_of(&self.kiosk_data)
     }
+}
+
+/// Kills (SIGKILL) the exam-kiosk process running on the data directory
+/// `kiosk_data` (found by its `EXAM_KIOSK_DATA`, never by name alone).
+pub fn kill_kiosk_of(kiosk_data: &Path) -> Result<u32, String> {
+    let marker = format!("EXAM_KIOSK_DATA={}", kiosk_data.display());
+    let exe = bin("exam-kiosk");
+    for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let is_kiosk = std::fs::read_link(entry.path().join("exe")).is_ok_and(|e| e == exe);
+        let ours = std::fs::read(entry.path().join("environ"))
+            .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == marker.as_bytes()));
+        if is_kiosk && ours {
+            run(Command::new("kill").args(["-KILL", &pid.to_string()]))?;
+            return Ok(pid);
+        }
+    }
+    Err(format!("no exam-kiosk process on {}", kiosk_data.display()))
 }
 
 /// The demo policy, made to trust this hub's echo key and to require, for

@@ -24,14 +24,20 @@ pub async fn wait_until(session: &Session, script: &str, timeout: Duration) -> R
     }
 }
 
-/// Logs `student` in, confirms, starts, answers the first item, and waits
-/// until the answer reached the shell.
-pub async fn into_exam(session: &Session, student: &Student) -> Result<(), String> {
+/// Logs `student` in, confirms the assignment (the download) and clicks
+/// "start exam".
+pub async fn log_in_and_start(session: &Session, student: &Student) -> Result<(), String> {
     session.type_into(&session.wait_for("#student-number", SCREEN).await?, &student.number).await?;
     session.type_into(&session.find("#access-code").await?, &student.code).await?;
     session.click(&session.find("#login-submit").await?).await?;
     session.click(&session.wait_for("#confirm-assignment", SCREEN).await?).await?;
-    session.click(&session.wait_for("#start-exam", SCREEN).await?).await?;
+    session.click(&session.wait_for("#start-exam", SCREEN).await?).await
+}
+
+/// Logs `student` in, confirms, starts, answers the first item, and waits
+/// until the answer reached the shell.
+pub async fn into_exam(session: &Session, student: &Student) -> Result<(), String> {
+    log_in_and_start(session, student).await?;
     session.click(&session.wait_for("[data-item-id] input[type=radio]", SCREEN).await?).await?;
     session.wait_for("#sync-status[data-local-pending=\"0\"]", SCREEN).await?;
     Ok(())

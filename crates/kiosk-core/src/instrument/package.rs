@@ -573,17 +573,30 @@ pub fn seal_payload(
 pub fn pack(input: &PackInput, signing_key: &SigningKey, content_key: &ContentKey) -> Result<(Vec<u8>, Instrument), PackageError> {
     let by_path: BTreeMap<&str, &[u8]> = input.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
     let instrument = qti::import(&|p: &str| by_path.get(p).copied())?;
+    let bytes = seal_files(input, &instrument.test.identifier, &instrument.test.title, signing_key, content_key)?;
+    Ok((bytes, instrument))
+}
+
+/// Builds, encrypts and signs the payload of `input`'s files, now; the id and
+/// title default to `default_id` and `default_title` when `input` has none.
+pub(crate) fn seal_files(
+    input: &PackInput,
+    default_id: &str,
+    default_title: &str,
+    signing_key: &SigningKey,
+    content_key: &ContentKey,
+) -> Result<Vec<u8>, PackageError> {
     let (payload, manifest_hash) = build_payload(&input.files)?;
     let content: u64 = input.files.iter().map(|(_, b)| b.len() as u64).sum();
-    let id = if input.instrument_id.is_empty() { instrument.test.identifier.clone() } else { input.instrument_id.clone() };
-    let title = if input.title.is_empty() { instrument.test.title.clone() } else { input.title.clone() };
+    let id = if input.instrument_id.is_empty() { default_id } else { &input.instrument_id };
+    let title = if input.title.is_empty() { default_title } else { &input.title };
     let created_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let bytes = seal_payload(
-        &id,
-        &title,
+    seal_payload(
+        id,
+        title,
         &input.version,
         created_ms,
         payload,
@@ -592,8 +605,7 @@ pub fn pack(input: &PackInput, signing_key: &SigningKey, content_key: &ContentKe
         content,
         signing_key,
         content_key,
-    )?;
-    Ok((bytes, instrument))
+    )
 }
 
 /// The media type the kiosk serves a package file with (by extension).

@@ -15,7 +15,7 @@
 //! (pinned: no web PKI roots). The kiosk opens it through
 //! [`super::web_proxy::WebProxy`].
 
-use super::package::{build_payload, seal_payload, PackInput, PackageContents};
+use super::package::{seal_files, PackInput, PackageContents};
 use super::{ContentKey, PackageError};
 use exam_policy::SigningKey;
 use rustls::pki_types::pem::PemObject as _;
@@ -189,23 +189,7 @@ pub fn pack_web(input: &PackInput, signing_key: &SigningKey, content_key: &Conte
         .find(|(p, _)| p == WEB_INSTRUMENT_FILE)
         .ok_or_else(|| PackageError::Pack(format!("a web instrument needs {WEB_INSTRUMENT_FILE}")))?;
     let web = WebInstrument::parse(&descriptor.1).map_err(|e| PackageError::Pack(e.to_string()))?;
-    let (payload, manifest_hash) = build_payload(&input.files)?;
-    let content: u64 = input.files.iter().map(|(_, b)| b.len() as u64).sum();
-    let id = if input.instrument_id.is_empty() { slug(&web.title) } else { input.instrument_id.clone() };
-    let title = if input.title.is_empty() { web.title.clone() } else { input.title.clone() };
-    let created_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let bytes = seal_payload(
-        &id,
-        &title,
-        &input.version,
-        created_ms,
-        payload,
-        manifest_hash,
-        input.files.len() as u64,
-        content,
-        signing_key,
-        content_key,
-    )?;
+    let bytes = seal_files(input, &slug(&web.title), &web.title, signing_key, content_key)?;
     Ok((bytes, web))
 }
 
