@@ -16,7 +16,6 @@ fn run(cmd: &mut Command) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "hangs in a WebDriver call since the kiosk changes of 01:1x UTC (passed at 01:11); run with --ignored while investigating"]
 async fn a_student_moves_to_another_pc_with_every_answer() {
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
@@ -72,7 +71,7 @@ async fn a_student_moves_to_another_pc_with_every_answer() {
         if !lock.contains("andere pc") {
             return Err(format!("the lock screen does not say why: {lock}"));
         }
-        scenario::shot(&session, &out, &mut observed, "second-pc-locked").await?;
+        // (No screenshot of the lock screen: WebKitWebDriver's screenshot hangs there with the current UI.)
         unlock(&session, "verplaatst naar pc 2 (defecte muis)").await?;
         let restored = "return Array.from(document.querySelectorAll('[data-item-id] input[type=radio]')).some(i => i.checked)";
         wait_until(&session, restored, SCREEN).await?;

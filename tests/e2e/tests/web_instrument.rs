@@ -26,7 +26,6 @@ fn run(cmd: &mut Command) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "hangs in a WebDriver call with the current tree (passed at 00:50 UTC, commit c86b5b7); run with --ignored while investigating"]
 async fn a_web_instrument_runs_through_the_kiosk_proxy() {
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
@@ -146,7 +145,6 @@ async fn web_flow(session: &Session, student: &Student, supplier: &supplier::Sup
 
     // Back in the kiosk's page: hand in, the hub's receipt.
     session.switch_to_frame(None).await?;
-    let receipt = hand_in(session).await?;
-    scenario::shot(session, out, &mut observed, "web-receipt").await?;
-    Ok(receipt)
+    // (No screenshot of the receipt screen: WebKitWebDriver's screenshot hangs there with the current UI.)
+    hand_in(session).await
 }
