@@ -11,7 +11,7 @@ use crate::hub::HubClient;
 use crate::session::{Phase, Trigger};
 use exam_protocol::{Heartbeat, Instruction, InstructionKind};
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 /// How often the kiosk reports to the hub (the console shows its last report).
@@ -206,11 +206,11 @@ fn heartbeat_of(inner: &Inner) -> Heartbeat {
     }
 }
 
-fn already_done(file: &PathBuf, id: &str) -> bool {
+fn already_done(file: &Path, id: &str) -> bool {
     std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|line| line == id))
 }
 
-fn remember_done(file: &PathBuf, id: &str) -> std::io::Result<()> {
+fn remember_done(file: &Path, id: &str) -> std::io::Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
