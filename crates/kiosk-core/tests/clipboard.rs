@@ -10,15 +10,19 @@ fn clear_empties_a_real_x11_clipboard() {
         eprintln!("SKIPPED: Xvfb is not installed (cargo xtask test installs it)");
         return;
     }
-    // A display number of our own, so a developer's X session is never touched.
-    let display = format!(":{}", 200 + std::process::id() % 500);
-    let mut xvfb = Command::new("Xvfb").args([&display, "-nolisten", "tcp"]).stderr(Stdio::null()).spawn().unwrap();
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::path::Path::new(&socket).exists() {
-        assert!(Instant::now() < deadline, "Xvfb did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Xvfb picks a free display number itself and tells us (-displayfd):
+    // a developer's X session is never touched, and a display left behind
+    // by a killed run (its socket still on disk) is never mistaken for ours.
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut number = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(xvfb.stdout.take().unwrap()), &mut number).unwrap();
+    assert!(!number.trim().is_empty(), "Xvfb did not start");
+    let display = format!(":{}", number.trim());
     let xsel = |args: &[&str]| {
         let mut cmd = Command::new("xsel");
         cmd.args(args).env("DISPLAY", &display).env_remove("WAYLAND_DISPLAY");
