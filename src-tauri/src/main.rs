@@ -115,7 +115,25 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args { options: KioskOptions { data_dir, policy, key_store, demo, guard_scope } })
 }
 
+/// Switches WebKitGTK's DMA-BUF renderer off unless the machine's
+/// administrator chose (`WEBKIT_DISABLE_DMABUF_RENDERER=0` turns it back on).
+///
+/// Exam screens are forms and text; that renderer's buffers and GL state
+/// cost about 120 MB per kiosk (PSS 281 → 161 MB during an exam,
+/// docs/benchmarks.md "Kiosk"), which takes the kiosk over its 200 MB goal
+/// on the older school PCs it is meant for, and painting is no slower
+/// without it. Runs first in `main`, before any thread exists.
+#[cfg(target_os = "linux")]
+fn prefer_lean_webkit() {
+    const RENDERER_OFF: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
+    if std::env::var_os(RENDERER_OFF).is_none() {
+        std::env::set_var(RENDERER_OFF, "1");
+    }
+}
+
 fn main() {
+    #[cfg(target_os = "linux")]
+    prefer_lean_webkit();
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {

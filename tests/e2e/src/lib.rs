@@ -7,6 +7,7 @@
 pub mod scenario;
 pub mod steps;
 pub mod webdriver;
+pub mod xcapture;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -347,6 +348,8 @@ pub struct Driver {
     _child: Guarded,
     /// Its URL.
     pub url: String,
+    /// The X display (`:N`) it starts the kiosk on.
+    pub display: String,
 }
 
 impl Driver {
@@ -373,7 +376,7 @@ impl Driver {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Ok(Self { _child: child, url })
+        Ok(Self { _child: child, url, display: display.name.clone() })
     }
 }
 

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 pub struct Session {
     http: reqwest::Client,
     base: String,
+    /// The X display the application runs on, when the screenshots are
+    /// read from the X server (see [`crate::xcapture`]).
+    x_display: Option<String>,
 }
 
 /// A located element.
@@ -18,9 +21,12 @@ pub struct Element(String);
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Session {
-    /// Creates a session that launches `application` (the exam-kiosk binary).
-    pub async fn new(driver: &str, application: &str) -> Result<Self, String> {
-        Self::with_capabilities(driver, json!({"tauri:options": {"application": application}})).await
+    /// Creates a session on `driver` (tauri-driver) that launches
+    /// `application` (the exam-kiosk binary); its screenshots are of the
+    /// driver's X screen.
+    pub async fn new(driver: &crate::Driver, application: &str) -> Result<Self, String> {
+        let session = Self::with_capabilities(&driver.url, json!({"tauri:options": {"application": application}})).await?;
+        Ok(Self { x_display: Some(driver.display.clone()), ..session })
     }
 
     /// Creates a session with these `alwaysMatch` capabilities (e.g. headless Chromium).
@@ -43,7 +49,7 @@ impl Session {
             }
         };
         let id = resp["value"]["sessionId"].as_str().ok_or_else(|| format!("no session: {resp}"))?;
-        Ok(Self { http, base: format!("{driver}/session/{id}") })
+        Ok(Self { http, base: format!("{driver}/session/{id}"), x_display: None })
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
@@ -135,9 +141,19 @@ impl Session {
         self.call(reqwest::Method::POST, &format!("/element/{}/value", el.0), Some(json!({"text": text}))).await.map(|_| ())
     }
 
-    /// A PNG screenshot of the window.
+    /// A PNG screenshot: of the whole X screen for a kiosk session, of the
+    /// page (WebDriver's screenshot) otherwise.
     pub async fn screenshot(&self) -> Result<Vec<u8>, String> {
         use base64::Engine as _;
+        if let Some(display) = &self.x_display {
+            // What the DOM shows now is on the screen after two animation frames.
+            self.script_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+                .await?;
+            let display = display.clone();
+            return tokio::task::spawn_blocking(move || crate::xcapture::capture_settled_png(&display, 10))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await?;
         base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).map_err(|e| e.to_string())
     }

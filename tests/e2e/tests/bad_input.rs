@@ -46,7 +46,7 @@ async fn alt_f4_a_second_start_and_lost_focus_are_refused_shown_and_journalled()
     let _wm = steps::window_manager(&display).unwrap();
     let env = stack.kiosk_env(false, Some(scope));
     let driver = Driver::start(&display, &env).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let out = workspace().join("target/e2e/bad-input");
     let mut observed = Observed::default();
     let result = window_and_focus(&session, &stack, &display, &env, &out, &mut observed).await;
@@ -155,7 +155,7 @@ async fn a_kiosk_clock_far_off_the_hub_stops_startup_with_the_reason() {
     let _hub = serve_hub_under_faketime(&stack, "+2h");
     let display = Display::start().unwrap();
     let driver = Driver::start(&display, &stack.kiosk_env(true, None)).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let out = workspace().join("target/e2e/bad-input");
     let mut observed = Observed::default();
     let failure = session.wait_for("#startup-failure:not(:empty)", SCREEN).await;
@@ -245,7 +245,7 @@ async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
     }
     let display = Display::start().unwrap();
     let driver = Driver::start(&display, &env).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let out = workspace().join("target/e2e/bad-input");
     let mut observed = Observed::default();
     let result = async {
@@ -328,7 +328,7 @@ async fn a_full_disk_mid_exam_is_shown_and_loses_no_answer() {
     let (_quiet, scope) = quiet_scope();
     let display = Display::start().unwrap();
     let driver = Driver::start(&display, &stack.kiosk_env(false, Some(scope))).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let out = workspace().join("target/e2e/bad-input");
     let mut observed = Observed::default();
     let filler = kiosk_dir.join("filler");

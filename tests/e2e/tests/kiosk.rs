@@ -28,7 +28,7 @@ async fn a_student_sits_the_exam_from_login_to_receipt() {
     let scope = format!("tree:{}", shell.0.id());
     let display = Display::start().unwrap();
     let driver = Driver::start(&display, &stack.kiosk_env(false, Some(scope))).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let out = workspace().join("target/e2e");
     let anydesk = bin_dir.join("AnyDesk");
     let mut start_offender = || -> Result<(), String> {
@@ -82,7 +82,7 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     let wait = Duration::from_secs(30);
 
     // Into the exam, one answer saved.
-    let session = Session::new(&driver.url, app.to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, app.to_str().unwrap()).await.unwrap();
     let student = stack.students[1].clone();
     session.type_into(&session.wait_for("#student-number", wait).await.unwrap(), &student.number).await.unwrap();
     session.type_into(&session.find("#access-code").await.unwrap(), &student.code).await.unwrap();
@@ -96,7 +96,7 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     // kill -9 mid-exam; the next start resumes after the invigilator's PIN.
     stack.kill_kiosk().unwrap();
     session.close().await; // the driver forgets the dead app
-    let session = Session::new(&driver.url, app.to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, app.to_str().unwrap()).await.unwrap();
     session.wait_for("#unlock-pin", wait).await.unwrap();
     let mut observed = Default::default();
     scenario::shot(&session, &out, &mut observed, "resume").await.unwrap();

@@ -48,7 +48,7 @@ async fn a_student_moves_to_another_pc_with_every_answer() {
 
     // PC 1: into the exam, one answer, acknowledged by the hub.
     let driver = Driver::start(&display, &stack.kiosk_env(true, None)).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let first = async {
         into_exam(&session, &student).await?;
         session.wait_for("#sync-status[data-local-pending=\"0\"][data-state=\"saved\"]", SCREEN).await?;
@@ -63,7 +63,7 @@ async fn a_student_moves_to_another_pc_with_every_answer() {
 
     // PC 2: same student, same code; the hub's copy comes along, locked until the invigilator allows it.
     let driver = Driver::start(&display, &second_env).unwrap();
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let moved = async {
         log_in_and_start(&session, &student).await?;
         session.wait_for("#unlock-pin", SCREEN).await?;
@@ -71,7 +71,7 @@ async fn a_student_moves_to_another_pc_with_every_answer() {
         if !lock.contains("andere pc") {
             return Err(format!("the lock screen does not say why: {lock}"));
         }
-        // (No screenshot of the lock screen: WebKitWebDriver's screenshot hangs there with the current UI.)
+        scenario::shot(&session, &out, &mut observed, "second-pc-locked").await?;
         unlock(&session, "verplaatst naar pc 2 (defecte muis)").await?;
         let restored = "return Array.from(document.querySelectorAll('[data-item-id] input[type=radio]')).some(i => i.checked)";
         wait_until(&session, restored, SCREEN).await?;

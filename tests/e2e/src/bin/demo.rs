@@ -38,7 +38,7 @@ fn main() {
     let result = runtime.block_on(async {
         let display = Display::start()?;
         let driver = Driver::start(&display, &stack.kiosk_env(true, None))?;
-        let session = Session::new(&driver.url, bin("exam-kiosk").to_str().unwrap_or_default()).await?;
+        let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap_or_default()).await?;
         // In DEMO mode the guard only reports, so no program is ended and nothing locks.
         let result = scenario::exam_flow(&session, &stack, &out, false, None).await;
         session.close().await;

@@ -79,7 +79,7 @@ async fn one_run(display: &Display) -> Result<(f64, f64, u64), String> {
     let stack = Stack::start(tmp.path())?;
     let size = install_package(tmp.path())?;
     let driver = Driver::start(display, &stack.kiosk_env(true, None))?;
-    let session = Session::new(&driver.url, bin("exam-kiosk").to_str().ok_or("path")?).await?;
+    let session = Session::new(&driver, bin("exam-kiosk").to_str().ok_or("path")?).await?;
     let result = async {
         let student = &stack.students[1];
         session.type_into(&session.wait_for("#student-number", WAIT).await?, &student.number).await?;
