@@ -16,12 +16,16 @@
 //! program, in the preview's `login` state with its scripted shell; a probe
 //! script is added to the page for the request).
 //!
-//! **Memory**: the sum of RSS and of PSS (`/proc/PID/smaps_rollup`) over the
-//! process and all its descendants (WebKit's web and network processes;
+//! **Memory**: the distinct physical pages resident in the process and all
+//! its descendants (`/proc/PID/pagemap`, as root: each page once, however
+//! many processes map it), and the sums of PSS and RSS
+//! (`/proc/PID/smaps_rollup`) over the same processes (WebKit's web and network processes;
 //! Chromium's zygotes, renderer, GPU and utility processes), 3 s after the
 //! exam screen is shown: exam-kiosk logged in through WebDriver into a real
 //! exam with a real hub, Chromium showing the preview's `exam` state. PSS
-//! shares libraries fairly between processes; RSS counts them in each.
+//! divides shared pages among all processes mapping them, also ones outside
+//! the tree; RSS counts them in each. `EXAM_BENCH_MEMORY_DETAIL=1` prints
+//! where the pages are, by process and mapping.
 //!
 //! exam-kiosk is measured as shipped (WebKitGTK's DMA-BUF renderer off, see
 //! `prefer_lean_webkit` in src-tauri) and with that renderer back on
@@ -227,6 +231,9 @@ struct Memory {
     processes: usize,
     rss_kib: u64,
     pss_kib: u64,
+    /// Physical memory the tree holds, each page counted once however many
+    /// of its processes map it; `None` when page frames cannot be read (not root).
+    resident_once_kib: Option<u64>,
     /// PSS per process name, largest first.
     by_name: Vec<(String, u64)>,
 }
@@ -256,6 +263,7 @@ impl Memory {
             processes: tree.len(),
             rss_kib: tree.iter().map(|pid| field(format!("/proc/{pid}/smaps_rollup"), "Rss:")).sum(),
             pss_kib: tree.iter().map(|pid| field(format!("/proc/{pid}/smaps_rollup"), "Pss:")).sum(),
+            resident_once_kib: resident_once_kib(&tree),
             by_name,
         }
     }
@@ -263,12 +271,78 @@ impl Memory {
 
 impl std::fmt::Display for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PSS {:.0} MB, RSS {:.0} MB, {} processes (PSS:", self.pss_kib as f64 / 1024.0, self.rss_kib as f64 / 1024.0, self.processes)?;
+        write!(f, "PSS {:.0} MB, ", self.pss_kib as f64 / 1024.0)?;
+        if let Some(once) = self.resident_once_kib {
+            write!(f, "resident (each page once) {:.0} MB, ", once as f64 / 1024.0)?;
+        }
+        write!(f, "RSS {:.0} MB, {} processes (PSS:", self.rss_kib as f64 / 1024.0, self.processes)?;
         for (name, pss) in &self.by_name {
             write!(f, " {name} {:.0} MB", *pss as f64 / 1024.0)?;
         }
         write!(f, ")")
     }
+}
+
+/// The distinct physical pages resident in any process of `tree`, in KiB:
+/// the memory the tree holds, shared libraries counted once, not once per
+/// process (RSS) nor shared out with processes outside the tree (PSS).
+/// Reads each mapping that has resident pages (`smaps`) in `pagemap`; the
+/// page frame numbers there are zero unless we are root, then `None`.
+fn resident_once_kib(tree: &[u32]) -> Option<u64> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    const PAGE: u64 = 4096; // pagemap is indexed by the base page size (4 KiB on x86-64)
+    const PRESENT: u64 = 1 << 63;
+    const PFN_MASK: u64 = (1 << 55) - 1;
+    // Each frame with what maps it first (process and file, or anonymous).
+    let mut frames = std::collections::HashMap::new();
+    let mut present_without_frame = false;
+    for pid in tree {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned();
+        let mut what = String::new();
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else { continue };
+        let Ok(mut pagemap) = std::fs::File::open(format!("/proc/{pid}/pagemap")) else { continue };
+        let mut range: Option<(u64, u64)> = None;
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+                range = u64::from_str_radix(start, 16).ok().zip(u64::from_str_radix(end, 16).ok());
+                let file = line.split_whitespace().nth(5).unwrap_or("[anonymous]");
+                what = format!("{comm} {}", file.rsplit('/').next().unwrap_or(file));
+                continue;
+            }
+            let Some(rss) = line.strip_prefix("Rss:") else { continue };
+            let Some((start, end)) = range.take() else { continue };
+            if rss.trim().trim_end_matches("kB").trim() == "0" {
+                continue;
+            }
+            let mut entries = vec![0u8; ((end - start) / PAGE * 8) as usize];
+            if pagemap.seek(SeekFrom::Start(start / PAGE * 8)).is_err() || pagemap.read_exact(&mut entries).is_err() {
+                continue;
+            }
+            for entry in entries.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) {
+                if entry & PRESENT != 0 {
+                    match entry & PFN_MASK {
+                        0 => present_without_frame = true,
+                        frame => {
+                            frames.entry(frame).or_insert_with(|| what.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if std::env::var_os("EXAM_BENCH_MEMORY_DETAIL").is_some() {
+        let mut by_what = std::collections::HashMap::<&str, u64>::new();
+        for what in frames.values() {
+            *by_what.entry(what).or_default() += PAGE / 1024;
+        }
+        let mut by_what: Vec<_> = by_what.into_iter().collect();
+        by_what.sort_by_key(|(_, kib)| std::cmp::Reverse(*kib));
+        for (what, kib) in by_what.iter().take(40) {
+            eprintln!("    {:>7.1} MB  {what}", *kib as f64 / 1024.0);
+        }
+    }
+    (!present_without_frame && !frames.is_empty()).then(|| frames.len() as u64 * PAGE / 1024)
 }
 
 /// `root` and every process below it.
