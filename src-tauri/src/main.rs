@@ -119,10 +119,10 @@ fn parse_args() -> Result<Args, String> {
 /// administrator chose (`WEBKIT_DISABLE_DMABUF_RENDERER=0` turns it back on).
 ///
 /// Exam screens are forms and text; that renderer's buffers and GL state
-/// cost about 120 MB per kiosk (PSS 281 → 161 MB during an exam,
-/// docs/benchmarks.md "Kiosk"), which takes the kiosk over its 200 MB goal
-/// on the older school PCs it is meant for, and painting is no slower
-/// without it. Runs first in `main`, before any thread exists.
+/// cost about 120 MB per kiosk (369 → 250 MB resident during an exam,
+/// docs/benchmarks.md "Kiosk app"), a lot on the older school PCs the
+/// kiosk runs on, and the first paint is faster without it. Runs first in
+/// `main`, before any thread exists.
 #[cfg(target_os = "linux")]
 fn prefer_lean_webkit() {
     const RENDERER_OFF: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
