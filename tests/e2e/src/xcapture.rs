@@ -1,11 +1,11 @@
 //! A screenshot of a whole X screen, read from the X server itself.
 //!
 //! The kiosk's screenshots are taken this way rather than with WebDriver's
-//! screenshot command: WebKitWebDriver's screenshot waits for WebKit to
-//! produce a fresh rendering of the page, and on some screens that never
-//! comes (the lock and receipt screens; every exam screen once WebKit's
-//! DMA-BUF renderer is off, which the kiosk does to stay under its memory
-//! goal), so the command hangs. The X server always has the pixels. It is
+//! screenshot command: WebKitWebDriver's screenshot never answers on some
+//! screens (seen on the lock and receipt screens, and on every exam screen
+//! once WebKit's DMA-BUF renderer is off, as the kiosk ships it; where in
+//! WebKit it waits was not pinned down). The X server always has the
+//! pixels. It is
 //! also the truer picture: the whole screen as the student sees it, with
 //! anything that is not the kiosk's web view (another window, a gap
 //! around a window that is not full screen) in it too.
