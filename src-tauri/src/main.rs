@@ -24,7 +24,7 @@ use tauri::{Emitter as _, Manager as _, WebviewUrl, WebviewWindowBuilder, Window
 const VIEW_EVENT: &str = "kiosk-view";
 /// How often the guard's reports are looked at and the timer is pushed.
 const TICK: Duration = Duration::from_millis(250);
-/// Background sync and heartbeat to the hub every this many ticks (5 s).
+/// Background sync to the hub every this many ticks (5 s).
 const SYNC_EVERY_TICKS: u32 = 20;
 
 struct AppState {
@@ -206,6 +206,16 @@ fn main() {
             // The invigilator console reaches this PC through the hub's instructions.
             let follower = kiosk.clone();
             tauri::async_runtime::spawn(async move { follower.follow_instructions().await });
+            // Its own task: a heartbeat may wait on the hub (or carry out an
+            // end, a whole hand-in), and the guard and timer must not.
+            let beater = kiosk.clone();
+            tauri::async_runtime::spawn(async move {
+                let mut every = tokio::time::interval(kiosk_core::kiosk::remote::HEARTBEAT_EVERY);
+                loop {
+                    every.tick().await;
+                    beater.heartbeat().await;
+                }
+            });
             let ticker = kiosk.clone();
             let tick_handle = handle.clone();
             tauri::async_runtime::spawn(async move {
@@ -217,7 +227,6 @@ fn main() {
                     ticker.poll_focus().await;
                     if ticks % SYNC_EVERY_TICKS == 0 {
                         ticker.sync().await;
-                        ticker.heartbeat().await;
                     }
                     let mut view = ticker.view().await;
                     if view.remaining_secs.is_some() {

@@ -64,9 +64,10 @@ pub struct Config {
     pub server_names: Vec<String>,
     /// Days answers and journals are kept after a sitting (the school's exam
     /// regulations decide); `exam-hub retention run` deletes what is older.
-    /// Absent: nothing is ever deleted.
+    /// Absent: nothing is ever deleted. `0` is refused when the file is
+    /// read (it would delete today's exams).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retention_days: Option<u32>,
+    pub retention_days: Option<std::num::NonZeroU32>,
 }
 
 /// Errors reading the configuration.

@@ -419,7 +419,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let url = data.database_url()?;
             let hub = exam_hub::server::build(&data.data, &url).await?;
             if let Some(days) = config.retention_days {
-                tokio::spawn(reports::retention::run_periodically(hub.db.clone(), reports::RetentionRule { days }));
+                tokio::spawn(reports::retention::run_periodically(hub.db.clone(), reports::RetentionRule { days: days.get() }));
             }
             let listener = listen_on(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
@@ -573,7 +573,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let Some(days) = config.retention_days else {
                 bail!("hub.toml sets no retention-days: nothing is deleted (docs/hub.md, Retention)");
             };
-            let rule = reports::RetentionRule { days };
+            let rule = reports::RetentionRule { days: days.get() };
             let done = reports::run_retention(&data.db().await?, rule, exam_hub::now_ms()).await?;
             println!(
                 "{}: answers of {} sittings ({} saves) and {} journal records of {} devices deleted",

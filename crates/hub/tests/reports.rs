@@ -296,11 +296,15 @@ async fn proces_verbaal_and_results(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let later = journal(&hub.path("journal-a"), &a.device_pkcs8, &[("guard.process_ended", json!({"name": "other-sitting.exe", "rule": "deny:x"}))]);
     upload(&a, &later[a_frames.len()..]).await;
+    // An instruction to that PC during S1 is S1's too.
+    hub.cli_ok(&["instruct", "--action", "lock", "--device", a.id(), "--reason", "instructie van S1"]);
     let ours = reports::proces_verbaal(&db, SITTING).await.unwrap();
     assert!(ours.irregularities.iter().all(|i| !i.description.contains("other-sitting.exe")));
+    assert!(ours.irregularities.iter().all(|i| !i.description.contains("instructie van S1")), "S1's instruction stays out of PV1's");
     assert_eq!(ours.irregularities.iter().filter(|i| i.category == "proces beëindigd").count(), 1);
     let theirs = reports::proces_verbaal(&db, "S1").await.unwrap();
     assert!(theirs.irregularities.iter().any(|i| i.description.contains("other-sitting.exe") && i.student.as_deref() == Some("1001")));
+    assert!(theirs.irregularities.iter().any(|i| i.description.contains("instructie van S1")), "{:?}", theirs.irregularities);
     assert!(theirs.irregularities.iter().all(|i| !i.description.contains(PROCESS_NAME)), "PV1's events stay out of S1's");
 
     // Results: scoring on the hub, CSV back with the right rows, QTI well-formed.
@@ -360,11 +364,12 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert_eq!(saved.attr("itemResult", "sessionStatus"), Some("pendingSubmission".to_string()));
 }
 
-/// The scoring JSON kiosk-core's importer writes (`kioskctl instrument render
-/// --scoring`) is what `exam-hub import scoring` reads and scores with.
+/// Scoring JSON as `kioskctl instrument render --scoring` writes it (the
+/// types are shared, `exam_protocol::scoring`) is read by `import scoring`,
+/// and a `map_response` item keeps to its lower bound.
 #[test]
-fn scoring_data_from_kiosk_core_reads_on_the_hub() {
-    use kiosk_core::instrument::qti;
+fn map_response_scoring_read_from_json_keeps_to_its_lower_bound() {
+    use exam_protocol::scoring as qti;
     let written = qti::Scoring {
         items: vec![qti::ItemScoring {
             ref_identifier: "ITM-1".into(),
@@ -535,6 +540,12 @@ async fn retention(backend: Backend) {
 
     let config = hub.data().join("hub.toml");
     let text = std::fs::read_to_string(&config).unwrap();
+    // 0 days is refused where hub.toml is read (so `serve` refuses it too), at its line.
+    std::fs::write(&config, format!("{text}retention-days = 0\n")).unwrap();
+    let zero = hub.cli(&["retention", "run"]);
+    let zero_err = String::from_utf8_lossy(&zero.stderr);
+    let line = text.lines().count() + 1;
+    assert!(!zero.status.success() && zero_err.contains(&format!("hub.toml:{line}:")) && zero_err.contains("nonzero"), "{zero_err}");
     std::fs::write(&config, format!("{text}retention-days = 365\n")).unwrap();
     let out = hub.cli_ok(&["retention", "run"]);
     assert!(

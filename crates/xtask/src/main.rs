@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         Some("test-deb") => package::test_deb(&args[1..]),
         Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | pv | first-item | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
             return ExitCode::from(2);
         }
     };

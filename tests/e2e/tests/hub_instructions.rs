@@ -57,8 +57,8 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
     // Lock from the console: the lock screen names the invigilator's reason.
     instruct(&stack, &student.number, &["--action", "lock", "--reason", "telefoon op tafel"]);
     wait_for(&kiosk, "the lock", |v| v.phase == Phase::Locked).await;
-    let view = kiosk.view().await;
-    assert!(format!("{view:?}").contains("telefoon op tafel"), "the reason is shown: {view:?}");
+    let reason = kiosk.view().await.lock_reason;
+    assert!(reason.as_deref().is_some_and(|r| r.contains("telefoon op tafel")), "the reason is shown: {reason:?}");
     instruct(&stack, &student.number, &["--action", "unlock", "--reason", "telefoon ingeleverd"]);
     wait_for(&kiosk, "the unlock", |v| v.phase == Phase::InExam).await;
 
@@ -78,8 +78,8 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
     instruct(&stack, &student.number, &["--action", "resume", "--reason", "stroom terug"]);
     wait_for(&kiosk, "the resume", |v| v.phase == Phase::InExam && v.clock_paused.is_none()).await;
 
-    // An instruction that arrives twice (the stream, then a heartbeat) is
-    // carried out once.
+    // An instruction that arrives twice (e.g. the stream, then a heartbeat)
+    // is carried out once.
     let again = exam_protocol::Instruction {
         id: "test-duplicate".into(),
         kind: exam_protocol::InstructionKind::AddTime { minutes: 5 },
@@ -99,10 +99,15 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
     let devices = String::from_utf8_lossy(&devices.stdout);
     assert!(devices.contains("state=in_exam"), "{devices}");
 
-    // End: the exam is handed in, with the hub's receipt.
-    instruct(&stack, &student.number, &["--action", "end", "--reason", "tijd voorbij"]);
-    wait_for(&kiosk, "the hand-in", |v| v.phase == Phase::Submitted).await;
+    // End, with the stream gone: the heartbeat's answer carries it, and the
+    // exam is handed in with the hub's receipt.
     following.abort();
+    let _ = following.await;
+    instruct(&stack, &student.number, &["--action", "end", "--reason", "tijd voorbij"]);
+    kiosk.heartbeat().await;
+    let view = kiosk.view().await;
+    assert_eq!(view.phase, Phase::Submitted, "{:?}", view.lock_reason);
+    assert!(view.receipt.as_deref().is_some_and(|r| !r.is_empty()), "a receipt: {:?}", view.receipt);
     kiosk.shutdown().await;
 
     let journal = stack.kiosk_data.join("journal");

@@ -49,6 +49,27 @@ pub enum Action {
 }
 
 impl Action {
+    const ALL: [Action; 13] = [
+        Action::Start,
+        Action::PauseAll,
+        Action::ResumeAll,
+        Action::EndAll,
+        Action::Unlock,
+        Action::Lock,
+        Action::AddTime,
+        Action::Pause,
+        Action::Resume,
+        Action::End,
+        Action::Move,
+        Action::ResetLockout,
+        Action::ReprintCode,
+    ];
+
+    /// The action a [`name`](Self::name) in the hub's journal stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     /// The action's name in the hub's journal.
     pub fn name(self) -> &'static str {
         match self {

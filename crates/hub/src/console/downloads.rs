@@ -30,13 +30,12 @@ async fn check_room(console: &Console, user: &ConsoleUser, sitting: &str) -> Res
     }
 }
 
+/// `file_name` must be header-safe: build it with [`reports::file_name_part`].
 fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str, seal: Option<reports::Seal>) -> Response {
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // The file name is built from a sitting id, which may hold any printable text.
-    let safe: String = file_name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Some(seal) = seal {
@@ -52,7 +51,7 @@ pub async fn proces_verbaal_html(State(console): State<Arc<Console>>, Path(sitti
     check_room(&console, &user, &sitting).await?;
     let html = reports::proces_verbaal(&console.hub.db, &sitting).await?.to_html().into_bytes();
     let seal = reports::seal(&console.hub.keys, &html);
-    Ok(download(html, "text/html; charset=utf-8", &format!("proces-verbaal-{sitting}.html"), Some(seal)))
+    Ok(download(html, "text/html; charset=utf-8", &format!("proces-verbaal-{}.html", reports::file_name_part(&sitting)), Some(seal)))
 }
 
 /// `GET /console/api/sittings/{sitting}/proces-verbaal.pdf`.
@@ -60,14 +59,14 @@ pub async fn proces_verbaal_pdf(State(console): State<Arc<Console>>, Path(sittin
     check_room(&console, &user, &sitting).await?;
     let pdf = reports::proces_verbaal(&console.hub.db, &sitting).await?.to_pdf().into_bytes();
     let seal = reports::seal(&console.hub.keys, &pdf);
-    Ok(download(pdf, "application/pdf", &format!("proces-verbaal-{sitting}.pdf"), Some(seal)))
+    Ok(download(pdf, "application/pdf", &format!("proces-verbaal-{}.pdf", reports::file_name_part(&sitting)), Some(seal)))
 }
 
 /// `GET /console/api/sittings/{sitting}/results.csv`.
 pub async fn results_csv(State(console): State<Arc<Console>>, Path(sitting): Path<String>, user: ConsoleUser) -> Result<Response, ConsoleError> {
     check_room(&console, &user, &sitting).await?;
     let csv = reports::results(&console.hub.db, &sitting).await?.to_csv().into_bytes();
-    Ok(download(csv, "text/csv; charset=utf-8", &format!("resultaten-{sitting}.csv"), None))
+    Ok(download(csv, "text/csv; charset=utf-8", &format!("resultaten-{}.csv", reports::file_name_part(&sitting)), None))
 }
 
 /// `GET /console/api/sittings/{sitting}/remarks`.

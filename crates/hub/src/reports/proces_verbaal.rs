@@ -5,6 +5,7 @@
 use super::records::{self, JournalEvent, SittingRecords};
 use super::remarks::{list_remarks, Remark};
 use super::{format_duration, format_time, ReportError};
+use crate::console::actions::Action;
 use crate::db::Db;
 use exam_protocol::InstructionKind;
 use serde_json::Value;
@@ -243,25 +244,26 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
     // Console actions that are not instructions to a PC (those appear as
     // instructions below, with the same name and reason).
     for a in &records.console_actions {
-        let what = match a.action.as_str() {
-            "start" => "gezamenlijke start",
-            "move" => "verplaatsing naar een andere pc toegestaan",
-            "reset_lockout" => "inlogblokkade opgeheven",
-            "reprint_code" => "nieuwe toegangscode uitgereikt",
+        let action = Action::from_name(&a.action);
+        let what = match action {
+            Some(Action::Start) => "gezamenlijke start",
+            Some(Action::Move) => "verplaatsing naar een andere pc toegestaan",
+            Some(Action::ResetLockout) => "inlogblokkade opgeheven",
+            Some(Action::ReprintCode) => "nieuwe toegangscode uitgereikt",
             _ => continue,
         };
         note_person(&a.by);
         let detail = if a.detail.trim().is_empty() { String::new() } else { format!(" ({})", a.detail) };
         entries.push(Irregularity {
             time_ms: a.at_ms,
-            category: if a.action == "start" { "start" } else { "consoleactie" },
+            category: if action == Some(Action::Start) { "start" } else { "consoleactie" },
             device_id: None,
             student: a.student.clone(),
             description: with_reason(format!("{what} door {}{detail}", a.by), &a.reason),
             source: "hub",
         });
     }
-    let console_start = records.console_actions.iter().any(|a| a.action == "start");
+    let console_start = records.console_actions.iter().any(|a| Action::from_name(&a.action) == Some(Action::Start));
     if let Some(started) = records.sitting.started_ms.filter(|_| !console_start) {
         entries.push(Irregularity {
             time_ms: started,
@@ -448,11 +450,11 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
         .iter()
         .map(|d| format!("{}: {} ({}, {} rijen) verwijderd volgens {}", format_time(d.deleted_ms), d.what, d.subject, d.rows, d.rule))
         .collect();
-    let longest_extra = records.candidates.iter().map(|c| c.extra_minutes + c.added_minutes).max().unwrap_or(0);
+    let planned_end_ms = records.sitting.latest_end_ms(super::records::longest_extra_minutes(&records.candidates));
     let ended = records.ended.clone();
     let s = records.sitting;
     ProcesVerbaal {
-        planned_end_ms: s.started_ms.unwrap_or(s.start_ms).max(s.start_ms) + (s.duration_minutes + longest_extra) * 60_000,
+        planned_end_ms,
         ended,
         sitting_id: s.id,
         exam: s.exam,

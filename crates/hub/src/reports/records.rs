@@ -41,6 +41,25 @@ pub(crate) struct Sitting {
     pub started_ms: Option<i64>,
 }
 
+impl Sitting {
+    /// When the last candidate may still be working: the later of the
+    /// planned and the actual start, plus the duration and the longest
+    /// extra time of any candidate (without the session grace).
+    pub fn latest_end_ms(&self, longest_extra_minutes: i64) -> i64 {
+        latest_end_ms(self.start_ms, self.started_ms, self.duration_minutes + longest_extra_minutes)
+    }
+}
+
+/// See [`Sitting::latest_end_ms`]; `minutes` is the duration plus the longest extra time.
+pub(crate) fn latest_end_ms(start_ms: i64, started_ms: Option<i64>, minutes: i64) -> i64 {
+    started_ms.unwrap_or(start_ms).max(start_ms) + minutes * 60_000
+}
+
+/// The most extra time (planned plus added by the console) of any candidate.
+pub(crate) fn longest_extra_minutes(candidates: &[Candidate]) -> i64 {
+    candidates.iter().map(|c| c.extra_minutes + c.added_minutes).max().unwrap_or(0)
+}
+
 /// A planned candidate.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
@@ -231,9 +250,7 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
             .collect::<Result<_, sqlx::Error>>()?;
 
     let planned_start = sitting.started_ms.map_or(sitting.start_ms, |s| s.min(sitting.start_ms));
-    let longest_extra = candidates.iter().map(|c| c.extra_minutes + c.added_minutes).max().unwrap_or(0);
-    let planned_end = sitting.started_ms.unwrap_or(sitting.start_ms).max(sitting.start_ms)
-        + (sitting.duration_minutes + longest_extra) * 60_000;
+    let planned_end = sitting.latest_end_ms(longest_extra_minutes(&candidates));
     let first_login = sessions.iter().map(|s| s.created_ms).min().unwrap_or(planned_start);
     // The devices' records count from an hour before the start (or the
     // first login) to the latest possible end plus the session grace.
@@ -258,9 +275,13 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
             },
         );
     }
+    // A PC that served another sitting in the window: what it did for that
+    // sitting (instructions, journal events) is not this one's.
+    let bounds = device_bounds(db, sitting_id, SITTING_DEVICES, &sessions, window_ms).await?;
+    let other_sittings = |device_id: &str, time_ms: i64| bounds.get(device_id).is_some_and(|(from, to)| time_ms < *from || time_ms >= *to);
     let mut instructions = Vec::new();
     for r in sqlx::query(&format!(
-        "SELECT device_id, body, acked_ms FROM instructions WHERE device_id IN ({SITTING_DEVICES}) AND issued_ms >= $2 AND issued_ms <= $3 \
+        "SELECT device_id, body, issued_ms, acked_ms FROM instructions WHERE device_id IN ({SITTING_DEVICES}) AND issued_ms >= $2 AND issued_ms <= $3 \
          ORDER BY issued_ms, instruction_id"
     ))
     .bind(sitting_id)
@@ -269,9 +290,13 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
     .fetch_all(&db.pool)
     .await?
     {
+        let device_id: String = r.try_get("device_id")?;
+        if other_sittings(&device_id, r.try_get("issued_ms")?) {
+            continue;
+        }
         let body: String = r.try_get("body")?;
         if let Ok(instruction) = serde_json::from_str::<Instruction>(&body) {
-            instructions.push(IssuedInstruction { device_id: r.try_get("device_id")?, instruction, acked_ms: r.try_get("acked_ms")? });
+            instructions.push(IssuedInstruction { device_id, instruction, acked_ms: r.try_get("acked_ms")? });
         }
     }
     let kinds = REPORTED_KINDS.iter().enumerate().map(|(i, _)| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
@@ -283,14 +308,11 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
     for kind in REPORTED_KINDS {
         query = query.bind(*kind);
     }
-    let bounds = device_bounds(db, sitting_id, SITTING_DEVICES, &sessions, window_ms).await?;
     let mut events = Vec::new();
     for r in query.fetch_all(&db.pool).await? {
         let device_id: String = r.try_get("device_id")?;
         let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
-        // A PC that served another sitting in the window: its events of that
-        // sitting are not this one's.
-        if bounds.get(&device_id).is_some_and(|(from, to)| time_ms < *from || time_ms >= *to) {
+        if other_sittings(&device_id, time_ms) {
             continue;
         }
         let frame: Vec<u8> = r.try_get("frame")?;
@@ -324,7 +346,6 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
             deleted_ms: r.try_get("deleted_ms")?,
         });
     }
-    deletions.sort_by_key(|d| d.deleted_ms);
     let console_actions = sqlx::query(
         "SELECT at_ms, display_name, student_number, action, reason, detail FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms, action_id",
     )
@@ -361,6 +382,12 @@ async fn device_bounds(
     sessions: &[Session],
     window_ms: (i64, i64),
 ) -> Result<BTreeMap<String, (i64, i64)>, ReportError> {
+    // This sitting's first and last login per device.
+    let mut ours: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for s in sessions {
+        let span = ours.entry(&s.device_id).or_insert((s.created_ms, s.created_ms));
+        *span = (span.0.min(s.created_ms), span.1.max(s.created_ms));
+    }
     let mut bounds = BTreeMap::new();
     let others = sqlx::query(&format!(
         "SELECT device_id, created_ms FROM sessions WHERE sitting_id <> $1 AND device_id IN ({sitting_devices}) \
@@ -374,8 +401,7 @@ async fn device_bounds(
     for r in others {
         let device: String = r.try_get("device_id")?;
         let other: i64 = r.try_get("created_ms")?;
-        let ours: Vec<i64> = sessions.iter().filter(|s| s.device_id == device).map(|s| s.created_ms).collect();
-        let (Some(first), Some(last)) = (ours.iter().min().copied(), ours.iter().max().copied()) else { continue };
+        let Some(&(first, last)) = ours.get(device.as_str()) else { continue };
         let entry = bounds.entry(device).or_insert(window_ms);
         if other < first {
             entry.0 = entry.0.max(first);

@@ -112,7 +112,7 @@ pub async fn run_retention(db: &Db, rule: RetentionRule, now_ms: i64) -> Result<
         let started: Option<i64> = s.try_get("started_ms")?;
         let duration: i64 = s.try_get("duration_minutes")?;
         let extra: Option<i64> = s.try_get("longest_extra")?;
-        let end = started.unwrap_or(start).max(start) + (duration + extra.unwrap_or(0)) * 60_000 + SESSION_GRACE_MS;
+        let end = super::records::latest_end_ms(start, started, duration + extra.unwrap_or(0)) + SESSION_GRACE_MS;
         if end >= cutoff {
             continue;
         }

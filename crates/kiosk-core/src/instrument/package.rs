@@ -405,8 +405,8 @@ impl PackageContents {
         self.files.get(path).map(|r| &self.payload[r.clone()])
     }
 
-    /// A file's bytes with its media type, for the web view's URI-scheme
-    /// handler (e.g. `instrument://media/schap.png`).
+    /// A file's bytes with its media type, for the web view's
+    /// `exammedia:` handler (`exammedia://localhost/media/schap.png`).
     pub fn media(&self, path: &str) -> Option<(&[u8], &'static str)> {
         self.file(path).map(|bytes| (bytes, media_type(path)))
     }

@@ -79,7 +79,8 @@ pub fn resolve(base: &str, reference: &str) -> Result<String, String> {
     Ok(joined)
 }
 
-fn percent_decode(text: &str) -> Result<String, String> {
+/// Decodes `%XX` escapes (UTF-8); what is wrong with a bad escape otherwise.
+pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
     if !text.contains('%') {
         return Ok(text.to_string());
     }

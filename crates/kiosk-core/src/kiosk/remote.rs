@@ -33,6 +33,9 @@ pub enum Outcome {
     /// Could not be carried out; the reason is journalled and the hub is told
     /// it was received (re-sending would not help).
     Failed(String),
+    /// Not carried out yet (an end whose hand-in did not reach the hub): not
+    /// acknowledged and not remembered, so it is carried out when it comes again.
+    Retry(String),
 }
 
 impl Kiosk {
@@ -73,7 +76,9 @@ impl Kiosk {
     }
 
     async fn carry_out(&self, hub: &HubClient, instruction: &Instruction) {
-        self.apply_instruction(instruction).await;
+        if let Some(Outcome::Retry(_)) = self.apply_instruction(instruction).await {
+            return;
+        }
         // A lost acknowledgement only means the instruction comes again,
         // and an id already carried out is then only acknowledged.
         let _ = hub.acknowledge(&instruction.id).await;
@@ -147,8 +152,8 @@ impl Kiosk {
             "outcome": describe(&outcome),
         });
         inner.journal_event("instruction.applied", &payload);
-        if let Err(err) = remember_done(&done_file, &instruction.id) {
-            inner.journal_event("instruction.not_remembered", &serde_json::json!({"id": instruction.id, "reason": err.to_string()}));
+        if !hand_in {
+            remember(&mut inner, &done_file, &instruction.id);
         }
         self.changed(&inner);
         drop(inner);
@@ -156,10 +161,18 @@ impl Kiosk {
             // The same hand-in as the student's own: final save, the hub's receipt.
             if let Err(err) = self.submit().await {
                 self.record("instruction.end_failed", serde_json::json!({"id": instruction.id, "reason": err.message})).await;
-                return Some(Outcome::Failed(err.message));
+                return Some(Outcome::Retry(err.message));
             }
+            remember(&mut *self.inner.lock().await, &done_file, &instruction.id);
         }
         Some(outcome)
+    }
+}
+
+/// Keeps `id` as carried out; a failure to keep it is journalled.
+fn remember(inner: &mut Inner, done_file: &Path, id: &str) {
+    if let Err(err) = remember_done(done_file, id) {
+        inner.journal_event("instruction.not_remembered", &serde_json::json!({"id": id, "reason": err.to_string()}));
     }
 }
 
@@ -183,6 +196,7 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::Done => "done".to_owned(),
         Outcome::NotApplicable(why) => format!("not applicable: {why}"),
         Outcome::Failed(why) => format!("failed: {why}"),
+        Outcome::Retry(why) => format!("not yet: {why}"),
     }
 }
 

@@ -218,19 +218,6 @@ impl Session {
         self.save()
     }
 
-    /// Lets the clock run again after an invigilator's pause, journalled.
-    /// A clock that stands still for another reason (the lock) stays so.
-    pub fn resume_clock(&mut self) -> Result<(), SessionError> {
-        let event = Event::new("session.clock_resumed", &serde_json::json!({}))?;
-        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
-        if let Some(clock) = self.clock.as_mut().filter(|c| c.paused() == Some(PauseReason::Invigilator)) {
-            if self.phase == Phase::InExam {
-                clock.start();
-            }
-        }
-        self.save()
-    }
-
     /// What the UI shows.
     pub fn view(&self) -> SessionView {
         SessionView {
