@@ -184,12 +184,61 @@ fn test_in_session(cargo_args: &[String]) -> Result {
     // exam-hub's tests run on SQLite and on a real PostgreSQL; it is stopped
     // when `postgres` is dropped, also when the tests fail.
     let postgres = TestPostgres::start("test-postgres", false)?;
-    run(cargo()
+    let tests = run(cargo()
         // Every failing test binary is reported, not only the first.
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(cargo_args)
         .env("EXAM_KIOSK_KEYRING_TESTS", "1")
-        .env(POSTGRES_URL_ENV, postgres.url()))
+        .env(POSTGRES_URL_ENV, postgres.url()));
+    // Tests end what they start: a program of ours still running now was
+    // left behind by a test harness (it is ended here, and the run fails).
+    let leftovers = end_leftover_processes(&workspace_root().join("target"));
+    tests?;
+    if leftovers.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("tests left these processes running (now ended): {}", leftovers.join("; ")))
+    }
+}
+
+/// Start time of a process in clock ticks since boot (`/proc/PID/stat` field 22).
+fn process_start_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Ends every process started after this one whose program lies under
+/// `target` (a built `exam-hub`, `exam-kiosk`, test binary…), and says which.
+/// Linux only; elsewhere nothing is found.
+fn end_leftover_processes(target: &Path) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let Some(my_start) = process_start_ticks(&me) else { return Vec::new() };
+    let find = || -> Vec<(String, String)> {
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()) && *pid != me)
+            .filter(|pid| process_start_ticks(pid).is_some_and(|t| t >= my_start))
+            .filter_map(|pid| {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+                exe.starts_with(target).then(|| (pid, exe.display().to_string()))
+            })
+            .collect()
+    };
+    // A test's child that is being reaped right now gets a moment to go.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut found = find();
+    while !found.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        found = find();
+    }
+    for (pid, _) in &found {
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
+    found.into_iter().map(|(pid, exe)| format!("{exe} (pid {pid})")).collect()
 }
 
 /// Environment variable through which exam-hub's tests find PostgreSQL.

@@ -182,12 +182,25 @@ async fn a_kiosk_clock_far_off_the_hub_stops_startup_with_the_reason() {
     assert!(!kinds(&records).iter().any(|k| k == "location.approved"), "startup stopped before the location check");
 }
 
+/// libfaketime's preload library (Debian: /usr/lib/<triplet>/faketime/).
+fn libfaketime() -> std::path::PathBuf {
+    let found = std::fs::read_dir("/usr/lib").ok().into_iter().flatten().flatten().find_map(|entry| {
+        let candidate = entry.path().join("faketime/libfaketime.so.1");
+        candidate.is_file().then_some(candidate)
+    });
+    found.expect("libfaketime.so.1 (Debian package libfaketime)")
+}
+
 /// `exam-hub serve` on the stack's address under libfaketime.
+///
+/// The hub is started directly with libfaketime preloaded, not through the
+/// `faketime` wrapper: that wrapper forks and waits, so killing it (as
+/// [`Guarded`] does) left the hub running after the test.
 fn serve_hub_under_faketime(stack: &Stack, offset: &str) -> Guarded {
     let addr = stack.hub_url.trim_start_matches("https://").trim_end_matches('/').to_owned();
-    let mut child = Command::new("faketime")
-        .args(["-f", offset])
-        .arg(bin("exam-hub"))
+    let mut child = Command::new(bin("exam-hub"))
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME", offset)
         .args(["serve", "--data"])
         .arg(stack.dir.join("hub"))
         .args(["--listen", &addr])
