@@ -196,7 +196,20 @@ async fn run(
             let _permit = sem.acquire().await?;
             let key = rcgen::KeyPair::generate()?;
             let csr = rcgen::CertificateParams::default().serialize_request(&key)?.pem()?;
-            let req = EnrolRequest { token, csr_pem: csr, device_public_key: None, hostname: None };
+            // Proof of possession of a fresh device key over the hub's challenge.
+            let challenge: EnrolChallenge =
+                check(anonymous.post(format!("{base}{}", paths::ENROL_CHALLENGE)).json(&EnrolChallengeRequest { token: token.clone() }).send().await).await?;
+            let (device_key, _) = exam_journal::SigningKey::generate()?;
+            let public = device_key.public_key().to_hex();
+            let message = enrol_proof_message(&challenge.challenge, &token, &csr, &public).map_err(anyhow::Error::msg)?;
+            let req = EnrolRequest {
+                token,
+                csr_pem: csr,
+                device_public_key: Some(public),
+                hostname: None,
+                challenge: Some(challenge.challenge),
+                proof: Some(hex::encode(device_key.sign(&message))),
+            };
             let enrolled: EnrolResponse = check(anonymous.post(format!("{base}{}", paths::ENROL)).json(&req).send().await).await?;
             let client = client(&ca, Some((&enrolled.client_certificate_pem, &key.serialize_pem())))?;
             anyhow::Ok(Kiosk { client, student, code })

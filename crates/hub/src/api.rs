@@ -28,6 +28,9 @@ pub struct Device {
     pub room: String,
     /// Pinned journal device key, hex.
     pub public_key: Option<String>,
+    /// SHA-256 (hex) of the client certificate of this connection; session
+    /// tokens are bound to it.
+    pub cert_sha256: String,
     /// Source address of the connection.
     pub remote: SocketAddr,
 }
@@ -61,6 +64,7 @@ impl FromRequestParts<Arc<Hub>> for Device {
             id,
             room: row.try_get("room")?,
             public_key: row.try_get("device_public_key")?,
+            cert_sha256: fingerprint.clone(),
             remote: info.remote,
         })
     }
@@ -90,7 +94,7 @@ impl FromRequestParts<Arc<Hub>> for Session {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(|| ApiError::unauthorized("a session token is needed: Authorization: Bearer <token>"))?;
-        let row = sqlx::query("SELECT device_id, sitting_id, student_number, expires_ms, revoked_ms FROM sessions WHERE token_hash = $1")
+        let row = sqlx::query("SELECT device_id, cert_sha256, sitting_id, student_number, expires_ms, revoked_ms FROM sessions WHERE token_hash = $1")
             .bind(crate::sha256_hex(token.as_bytes()))
             .fetch_optional(&hub.db.pool)
             .await?
@@ -98,6 +102,13 @@ impl FromRequestParts<Arc<Hub>> for Session {
         let owner: String = row.try_get("device_id")?;
         if owner != device.id {
             return Err(ApiError::unauthorized("this session belongs to another device"));
+        }
+        // Bound to the certificate it was issued over: after a re-enrolment
+        // (or with a copied token) another certificate of the same device id
+        // does not inherit it.
+        let bound: Option<String> = row.try_get("cert_sha256")?;
+        if !bound.is_some_and(|b| constant_time_eq(b.as_bytes(), device.cert_sha256.as_bytes())) {
+            return Err(ApiError::unauthorized("this session was issued over another client certificate; log in again"));
         }
         if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
             return Err(ApiError::unauthorized("this session ended (the student logged in elsewhere, or it was revoked)"));
@@ -131,43 +142,116 @@ fn check_len(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `POST /api/v1/enrol`.
+/// `POST /api/v1/enrol/challenge`: a single-use challenge for the enrolment
+/// with `token` (only a valid, unused token gets one).
+pub async fn enrol_challenge(State(hub): HubState, ApiJson(req): ApiJson<EnrolChallengeRequest>) -> Result<Json<EnrolChallenge>, ApiError> {
+    check_len("token", &req.token, 128)?;
+    let token_hash = crate::sha256_hex(req.token.trim().as_bytes());
+    let now = crate::now_ms();
+    valid_enrol_token(&hub, &token_hash, now).await?;
+    let challenge = hex::encode(crate::random_bytes(32));
+    let expires = now + config::ENROL_CHALLENGE_VALIDITY_MS;
+    let mut tx = hub.db.begin_write().await?;
+    // Expired challenges are worthless (not evidence): dropped as new ones come.
+    sqlx::query("DELETE FROM enrol_challenges WHERE expires_ms <= $1").bind(now).execute(&mut *tx).await?;
+    let open: i64 = sqlx::query("SELECT COUNT(*) AS n FROM enrol_challenges WHERE token_hash = $1 AND used_ms IS NULL")
+        .bind(&token_hash)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if open >= config::MAX_ENROL_CHALLENGES_PER_TOKEN {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_challenges",
+            "too many open enrolment challenges for this token; use one, or wait until they expire",
+        ));
+    }
+    sqlx::query("INSERT INTO enrol_challenges (challenge, token_hash, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+        .bind(&challenge)
+        .bind(&token_hash)
+        .bind(now)
+        .bind(expires)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(EnrolChallenge { challenge, expires_at_ms: expires }))
+}
+
+/// The room of a valid (known, unused, unexpired) enrolment token.
+async fn valid_enrol_token(hub: &Hub, token_hash: &str, now: i64) -> Result<String, ApiError> {
+    let row = sqlx::query("SELECT room, expires_ms, used_ms FROM enrol_tokens WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(&hub.db.pool)
+        .await?;
+    match row {
+        Some(row) if row.try_get::<Option<i64>, _>("used_ms")?.is_none() && row.try_get::<i64, _>("expires_ms")? > now => Ok(row.try_get("room")?),
+        _ => Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired")),
+    }
+}
+
+/// `POST /api/v1/enrol`: a client certificate for a device that proves it
+/// holds its journal device key (a signature over a hub challenge, the token,
+/// the CSR and the key). A device id already enrolled is re-enrolled only
+/// with that proof, and a revoked one only after `exam-hub device readmit`.
 pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) -> Result<Json<EnrolResponse>, ApiError> {
     check_len("token", &req.token, 128)?;
     if let Some(h) = &req.hostname {
         check_len("hostname", h, config::MAX_FIELD_LEN)?;
     }
-    let token_hash = crate::sha256_hex(req.token.trim().as_bytes());
-    let now = crate::now_ms();
-    let row = sqlx::query("SELECT room, expires_ms, used_ms FROM enrol_tokens WHERE token_hash = $1")
-        .bind(&token_hash)
-        .fetch_optional(&hub.db.pool)
-        .await?;
-    let room: String = match row {
-        Some(row) if row.try_get::<Option<i64>, _>("used_ms")?.is_none() && row.try_get::<i64, _>("expires_ms")? > now => {
-            row.try_get("room")?
-        }
-        _ => return Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired")),
+    let Some(key_hex) = req.device_public_key.as_deref() else {
+        return Err(ApiError::bad_request(
+            "device_key_required",
+            "enrolment needs the device's journal key (device_public_key) and its proof of possession; update the kiosk",
+        ));
     };
-    let device_key = match &req.device_public_key {
-        Some(k) => Some(
-            exam_journal::PublicKey::from_hex(k)
-                .map_err(|e| ApiError::bad_request("invalid_device_key", format!("device_public_key: {e}")))?,
-        ),
-        None => None,
+    let device_key = exam_journal::PublicKey::from_hex(key_hex)
+        .map_err(|e| ApiError::bad_request("invalid_device_key", format!("device_public_key: {e}")))?;
+    let (Some(challenge), Some(proof)) = (req.challenge.as_deref(), req.proof.as_deref()) else {
+        return Err(ApiError::bad_request(
+            "proof_required",
+            "enrolment needs a challenge from POST /api/v1/enrol/challenge and the device key's signature over it (proof); update the kiosk",
+        ));
     };
     if req.csr_pem.len() > 16 * 1024 {
         return Err(ApiError::bad_request("invalid_csr", "the certificate request is too large"));
     }
-    let device_id = match device_key {
-        Some(k) => k.device_id(),
-        None => crate::pki::csr_key_id(&req.csr_pem).map_err(|e| ApiError::bad_request("invalid_csr", e.to_string()))?,
-    };
+    let message = enrol_proof_message(challenge, &req.token, &req.csr_pem, key_hex)
+        .map_err(|e| ApiError::bad_request("invalid_challenge", e))?;
+    let signature: [u8; 64] = hex::decode(proof.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ApiError::bad_request("invalid_proof", "proof must be an Ed25519 signature, 64 bytes as 128 hex digits"))?;
+    if !device_key.verify(&message, &signature) {
+        return Err(ApiError::forbidden(
+            "invalid_proof",
+            "the proof does not verify with device_public_key: only the holder of the device key can enrol it",
+        ));
+    }
+    let token_hash = crate::sha256_hex(req.token.trim().as_bytes());
+    let now = crate::now_ms();
+    let room = valid_enrol_token(&hub, &token_hash, now).await?;
+    let device_id = device_key.device_id();
     let (cert_pem, cert_sha) = hub
         .keys
         .issue_device_certificate(&req.csr_pem, &device_id)
         .map_err(|e| ApiError::bad_request("invalid_csr", format!("the certificate request is not usable: {e}")))?;
+    // Every refusal below returns before the commit: the challenge and the
+    // token stay unused, the device record unchanged.
     let mut tx = hub.db.begin_write().await?;
+    let consumed = sqlx::query(
+        "UPDATE enrol_challenges SET used_ms = $1 WHERE challenge = $2 AND token_hash = $3 AND used_ms IS NULL AND expires_ms > $1",
+    )
+    .bind(now)
+    .bind(challenge.trim().to_ascii_lowercase())
+    .bind(&token_hash)
+    .execute(&mut *tx)
+    .await?;
+    if consumed.rows_affected() != 1 {
+        return Err(ApiError::forbidden(
+            "invalid_challenge",
+            "the challenge is unknown, already used, expired or for another token: ask for a new one",
+        ));
+    }
     let used = sqlx::query("UPDATE enrol_tokens SET used_ms = $1, device_id = $2 WHERE token_hash = $3 AND used_ms IS NULL")
         .bind(now)
         .bind(&device_id)
@@ -177,19 +261,73 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
     if used.rows_affected() != 1 {
         return Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired"));
     }
-    sqlx::query(
-        "INSERT INTO devices (device_id, room, cert_sha256, device_public_key, hostname, enrolled_ms) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (device_id) DO UPDATE SET room = excluded.room, cert_sha256 = excluded.cert_sha256, \
-         device_public_key = excluded.device_public_key, hostname = excluded.hostname, enrolled_ms = excluded.enrolled_ms, revoked_ms = NULL",
-    )
-    .bind(&device_id)
-    .bind(&room)
-    .bind(&cert_sha)
-    .bind(device_key.map(|k| k.to_hex()))
-    .bind(req.hostname.clone())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let existing = sqlx::query("SELECT room, hostname, revoked_ms, readmitted_ms FROM devices WHERE device_id = $1")
+        .bind(&device_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match existing {
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO devices (device_id, room, cert_sha256, device_public_key, hostname, enrolled_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (device_id) DO NOTHING",
+            )
+            .bind(&device_id)
+            .bind(&room)
+            .bind(&cert_sha)
+            .bind(device_key.to_hex())
+            .bind(req.hostname.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() != 1 {
+                return Err(ApiError::conflict("enrolment_in_progress", "this device is being enrolled at the same moment; try again"));
+            }
+        }
+        Some(row) => {
+            let revoked: Option<i64> = row.try_get("revoked_ms")?;
+            let readmitted: Option<i64> = row.try_get("readmitted_ms")?;
+            if revoked.is_some_and(|r| readmitted.is_none_or(|a| a < r)) {
+                return Err(ApiError::forbidden(
+                    "device_revoked",
+                    "this device's enrolment was revoked; an administrator must re-admit it first (exam-hub device readmit)",
+                ));
+            }
+            let old_room: String = row.try_get("room")?;
+            let old_host: Option<String> = row.try_get("hostname")?;
+            // The same key, proven: a reinstalled PC. Its old certificate and
+            // the sessions issued over it stop working; nothing else moves.
+            sqlx::query(
+                "UPDATE devices SET room = $1, cert_sha256 = $2, hostname = $3, enrolled_ms = $4, revoked_ms = NULL WHERE device_id = $5",
+            )
+            .bind(&room)
+            .bind(&cert_sha)
+            .bind(req.hostname.clone())
+            .bind(now)
+            .bind(&device_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE device_id = $2 AND revoked_ms IS NULL")
+                .bind(now)
+                .bind(&device_id)
+                .execute(&mut *tx)
+                .await?;
+            let detail = format!(
+                "device re-enrolled with proof of its device key{}: room {old_room} -> {room}, host {} -> {}; its previous certificate and sessions are no longer accepted",
+                if revoked.is_some() { " after re-admission" } else { "" },
+                old_host.as_deref().unwrap_or("-"),
+                req.hostname.as_deref().unwrap_or("-"),
+            );
+            sqlx::query("INSERT INTO alarms (alarm_id, device_id, kind, detail, created_ms) VALUES ($1, $2, $3, $4, $5)")
+                .bind(crate::random_id())
+                .bind(&device_id)
+                .bind(REENROLMENT_ALARM)
+                .bind(&detail)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tracing::warn!(device = %device_id, %detail, "device re-enrolled");
+        }
+    }
     tx.commit().await?;
     tracing::info!(device = %device_id, room = %room, "device enrolled");
     Ok(Json(EnrolResponse {
@@ -203,6 +341,9 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
         protocol_version: PROTOCOL_VERSION,
     }))
 }
+
+/// Alarm kind of a re-enrolment of an already enrolled device id.
+pub const REENROLMENT_ALARM: &str = "device.reenrolled";
 
 /// `POST /api/v1/echo`.
 pub async fn echo(State(hub): HubState, device: Device, ApiJson(req): ApiJson<EchoRequest>) -> Result<Json<SignedHubEcho>, ApiError> {
@@ -354,13 +495,14 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
         .bind(&student)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO sessions (token_hash, device_id, sitting_id, student_number, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO sessions (token_hash, device_id, sitting_id, student_number, created_ms, expires_ms, cert_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(crate::sha256_hex(token.as_bytes()))
         .bind(&device.id)
         .bind(&sitting)
         .bind(&student)
         .bind(now)
         .bind(*end)
+        .bind(&device.cert_sha256)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -37,6 +37,10 @@ pub const LOGIN_EARLY_MS: i64 = 60 * 60 * 1000;
 pub const SESSION_GRACE_MS: i64 = 60 * 60 * 1000;
 /// Validity of an enrolment token.
 pub const ENROL_TOKEN_VALIDITY_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long an enrolment challenge is accepted.
+pub const ENROL_CHALLENGE_VALIDITY_MS: i64 = 5 * 60 * 1000;
+/// Open (unused, unexpired) enrolment challenges one token may have.
+pub const MAX_ENROL_CHALLENGES_PER_TOKEN: i64 = 16;
 /// Unacknowledged instructions are re-sent this often.
 pub const INSTRUCTION_RESEND: Duration = Duration::from_secs(3);
 /// Pending instructions are read from the database this often.

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (10, "console", include_str!("../migrations/0010_console.sql")),
     (20, "reports", include_str!("../migrations/0020_reports.sql")),
+    (30, "identity", include_str!("../migrations/0030_identity.sql")),
 ];
 /// Separator between statements in a migration file.
 const STATEMENT_SEPARATOR: &str = "\n--;\n";

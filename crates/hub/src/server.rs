@@ -75,6 +75,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/enrol", post(api::enrol).layer(json_limit))
+        .route("/api/v1/enrol/challenge", post(api::enrol_challenge).layer(json_limit))
         .route("/api/v1/echo", post(api::echo).layer(json_limit))
         .route("/api/v1/login", post(api::login).layer(json_limit))
         .route("/api/v1/assignment", get(api::assignment))

@@ -20,7 +20,7 @@ async fn kiosk(hub: &TestHub, name: &str, room: &str) -> HubClient {
         hub_url: hub.base.clone(),
         token,
         bootstrap: Bootstrap::CaPem(hub.school_ca_pem.clone()),
-        device_public_key: Some(device_key.public_key().to_hex()),
+        device_key: std::sync::Arc::new(device_key),
         hostname: Some(name.into()),
     };
     hub::enrol(&options, &dir).await.unwrap();

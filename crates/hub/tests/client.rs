@@ -13,11 +13,12 @@ async fn kiosk_client_flow(backend: Backend) {
     let fingerprint = hub.school_ca_sha256();
     let dir = hub.path("kiosk");
     let (device_key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
+    let device_key = std::sync::Arc::new(device_key);
     let options = |token: String, bootstrap| EnrolOptions {
         hub_url: hub.base.clone(),
         token,
         bootstrap,
-        device_public_key: Some(device_key.public_key().to_hex()),
+        device_key: device_key.clone(),
         hostname: Some("pc-07".into()),
     };
     // A wrong fingerprint: the hub is not trusted, nothing is stored.

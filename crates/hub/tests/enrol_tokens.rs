@@ -12,11 +12,12 @@ use kiosk_core::hub::{self, Bootstrap, EnrolOptions, HubError};
 async fn wrong_used_and_expired_tokens_are_refused(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
     let fingerprint = hub.school_ca_sha256();
+    let device_key = std::sync::Arc::new(exam_journal::SigningKey::generate().unwrap().0);
     let options = |token: &str| EnrolOptions {
         hub_url: hub.base.clone(),
         token: token.into(),
         bootstrap: Bootstrap::CaSha256(fingerprint.clone()),
-        device_public_key: None,
+        device_key: device_key.clone(),
         hostname: Some("pc-07".into()),
     };
     let refused = |result: Result<hub::HubIdentity, HubError>, what: &str, dir: &std::path::Path| {

@@ -24,17 +24,21 @@ async fn enrolment_and_mutual_tls(backend: Backend) {
     let token = hub.cli_ok(&["enrol-token", "--room", ROOM]).trim().to_string();
     let key = rcgen::KeyPair::generate().unwrap();
     let csr = rcgen::CertificateParams::default().serialize_request(&key).unwrap().pem().unwrap();
-    let req = |token: &str| EnrolRequest { token: token.into(), csr_pem: csr.clone(), device_public_key: None, hostname: None };
-    let first = hub.anonymous().post(hub.url(paths::ENROL)).json(&req(&token)).send().await.unwrap();
+    let (device_key, _) = exam_journal::SigningKey::generate().unwrap();
+    let req = hub.proven_enrol_request(&token, &device_key, &csr, None).await;
+    let first = hub.anonymous().post(hub.url(paths::ENROL)).json(&req).send().await.unwrap();
     assert_eq!(first.status(), 200);
-    let (status, body) = error_of(hub.anonymous().post(hub.url(paths::ENROL)).json(&req(&token)).send().await.unwrap()).await;
+    let (status, body) = error_of(hub.anonymous().post(hub.url(paths::ENROL)).json(&req).send().await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (403, "invalid_token"));
-    let (status, _) = error_of(hub.anonymous().post(hub.url(paths::ENROL)).json(&req("nope' OR '1'='1")).send().await.unwrap()).await;
+    let (status, _) = error_of(hub.challenge("nope' OR '1'='1").await).await;
+    assert_eq!(status, 403);
+    let forged = EnrolRequest { token: "nope' OR '1'='1".into(), ..req.clone() };
+    let (status, _) = error_of(hub.anonymous().post(hub.url(paths::ENROL)).json(&forged).send().await.unwrap()).await;
     assert_eq!(status, 403);
     // A garbage CSR is a clear 400 (with a fresh token).
     let token = hub.cli_ok(&["enrol-token", "--room", ROOM]).trim().to_string();
-    let mut bad = req(&token);
-    bad.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n".into();
+    let garbage = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+    let bad = hub.proven_enrol_request(&token, &device_key, garbage, None).await;
     let (status, body) = error_of(hub.anonymous().post(hub.url(paths::ENROL)).json(&bad).send().await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (400, "invalid_csr"));
 

@@ -26,9 +26,11 @@ pub struct EnrolArgs {
     /// Or: the SHA-256 fingerprint of the school CA (printed by `exam-hub init`).
     #[arg(long)]
     ca_sha256: Option<String>,
-    /// The journal device key to register with the hub (`keyring`, `keyring:ENTRY` or `file:PATH`).
+    /// The journal device key (`keyring`, `keyring:ENTRY` or `file:PATH`, made
+    /// by `kioskctl device init`): the hub registers it and it signs the
+    /// enrolment's proof of possession.
     #[arg(long)]
-    store: Option<KeyStore>,
+    store: KeyStore,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -57,11 +59,10 @@ fn enrol(args: &EnrolArgs) -> anyhow::Result<hub::HubIdentity> {
         (None, Some(sha)) => Bootstrap::CaSha256(sha.clone()),
         (None, None) => anyhow::bail!("give --ca FILE or --ca-sha256 FINGERPRINT"),
     };
-    let device_public_key = match &args.store {
-        Some(store) => Some(store.load().context("cannot load the journal device key")?.public_key().to_hex()),
-        None => None,
-    };
+    let device_key = std::sync::Arc::new(
+        args.store.load().with_context(|| format!("cannot load the journal device key from {} (kioskctl device init)", args.store))?,
+    );
     let hostname = std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty());
-    let options = EnrolOptions { hub_url: args.hub.clone(), token: args.token.clone(), bootstrap, device_public_key, hostname };
+    let options = EnrolOptions { hub_url: args.hub.clone(), token: args.token.clone(), bootstrap, device_key, hostname };
     hub::enrol_blocking(&options, &args.data).context("enrolment failed")
 }

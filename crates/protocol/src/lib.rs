@@ -33,6 +33,9 @@ pub mod paths {
     pub const HEALTHZ: &str = "/healthz";
     /// `POST` [`super::EnrolRequest`] -> [`super::EnrolResponse`]; no client certificate.
     pub const ENROL: &str = "/api/v1/enrol";
+    /// `POST` [`super::EnrolChallengeRequest`] -> [`super::EnrolChallenge`]; no client
+    /// certificate. The single-use challenge the enrol request's proof signs.
+    pub const ENROL_CHALLENGE: &str = "/api/v1/enrol/challenge";
     /// `POST` [`super::EchoRequest`] -> [`super::SignedHubEcho`].
     pub const ECHO: &str = "/api/v1/echo";
     /// `POST` [`super::LoginRequest`] -> [`super::LoginResponse`].
@@ -99,12 +102,60 @@ pub struct EnrolRequest {
     /// PKCS#10 certificate signing request, PEM, for the device's TLS key.
     pub csr_pem: String,
     /// The journal device key (Ed25519, hex), pinned by the hub for journal
-    /// verification. Without it the first uploaded epoch certificate is trusted.
+    /// verification; the device id is derived from it. Required: the hub
+    /// refuses an enrolment without it (`device_key_required`).
     #[serde(default)]
     pub device_public_key: Option<String>,
     /// Host name, for the invigilator's overview only.
     #[serde(default)]
     pub hostname: Option<String>,
+    /// The challenge from `POST /api/v1/enrol/challenge` (64 hex digits).
+    /// Required (`proof_required` without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    /// Proof of possession of the device key: its Ed25519 signature (hex)
+    /// over [`enrol_proof_message`]. Required (`proof_required` without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+}
+
+/// `POST /api/v1/enrol/challenge`: ask for a challenge to sign at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolChallengeRequest {
+    /// The one-time enrolment token (only a valid, unused token gets a challenge).
+    pub token: String,
+}
+
+/// A single-use, short-lived enrolment challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolChallenge {
+    /// 32 random bytes, 64 hex digits.
+    pub challenge: String,
+    /// Hub clock when it stops being accepted, unix ms.
+    pub expires_at_ms: i64,
+}
+
+/// Domain separator of the enrolment proof of possession.
+pub const ENROL_PROOF_DOMAIN: &[u8] = b"exam-kiosk/enrol-proof/v1\0";
+
+/// The bytes the device key signs at enrolment: the domain, then four
+/// 32-byte values — the challenge, SHA-256 of the enrolment token (trimmed,
+/// as the hub hashes it), SHA-256 of the CSR's PEM text exactly as sent, and
+/// the device public key. Fixed lengths, so no separators are needed.
+pub fn enrol_proof_message(challenge_hex: &str, token: &str, csr_pem: &str, device_public_key_hex: &str) -> Result<Vec<u8>, String> {
+    let fixed = |name: &str, text: &str| -> Result<Vec<u8>, String> {
+        hex::decode(text.trim())
+            .ok()
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| format!("{name} must be 32 bytes as 64 hex digits"))
+    };
+    let mut m = ENROL_PROOF_DOMAIN.to_vec();
+    m.extend_from_slice(&fixed("challenge", challenge_hex)?);
+    m.extend_from_slice(ring::digest::digest(&ring::digest::SHA256, token.trim().as_bytes()).as_ref());
+    m.extend_from_slice(ring::digest::digest(&ring::digest::SHA256, csr_pem.as_bytes()).as_ref());
+    m.extend_from_slice(&fixed("device_public_key", device_public_key_hex)?);
+    Ok(m)
 }
 
 /// Answer to a successful enrolment.

@@ -44,7 +44,7 @@ impl SimKiosk {
             hub_url: hub.base.clone(),
             token,
             bootstrap: Bootstrap::CaPem(hub.school_ca_pem.clone()),
-            device_public_key: Some(device_key.public_key().to_hex()),
+            device_key: std::sync::Arc::new(device_key),
             hostname: Some(hostname.to_string()),
         };
         let identity = hub::enrol(&options, &dir.join("hub")).await.expect("enrol");

@@ -197,22 +197,46 @@ impl TestHub {
 
     /// Enrols a new kiosk in `room`.
     pub async fn enrol(&self, room: &str) -> Kiosk {
-        let token = self.cli_ok(&["enrol-token", "--room", room]).trim().to_string();
         let (device_key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
+        self.enrol_key(room, &device_key, pkcs8, "test-pc").await
+    }
+
+    /// Enrols a kiosk in `room` with the given journal device key (a new
+    /// TLS key and certificate each time), proving possession of the key.
+    pub async fn enrol_key(&self, room: &str, device_key: &exam_journal::SigningKey, pkcs8: Vec<u8>, hostname: &str) -> Kiosk {
+        let token = self.cli_ok(&["enrol-token", "--room", room]).trim().to_string();
         let tls_key = rcgen::KeyPair::generate().unwrap();
         let csr = rcgen::CertificateParams::default().serialize_request(&tls_key).unwrap().pem().unwrap();
-        let req = EnrolRequest {
-            token,
-            csr_pem: csr,
-            device_public_key: Some(device_key.public_key().to_hex()),
-            hostname: Some("test-pc".into()),
-        };
+        let req = self.proven_enrol_request(&token, device_key, &csr, Some(hostname)).await;
         let resp = self.anonymous().post(self.url(paths::ENROL)).json(&req).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
         let enrolled: EnrolResponse = resp.json().await.unwrap();
         assert_eq!(enrolled.device_id, device_key.public_key().device_id());
         let client = client(&enrolled.school_ca_pem, Some((&enrolled.client_certificate_pem, &tls_key.serialize_pem())));
         Kiosk { client, enrolled, device_pkcs8: pkcs8, base: self.base.clone(), token: None }
+    }
+
+    /// `POST /api/v1/enrol/challenge` for `token`.
+    pub async fn challenge(&self, token: &str) -> reqwest::Response {
+        self.anonymous().post(self.url(paths::ENROL_CHALLENGE)).json(&EnrolChallengeRequest { token: token.into() }).send().await.unwrap()
+    }
+
+    /// An enrol request for `csr` with a fresh challenge for `token`, signed
+    /// by `device_key` (proof of possession).
+    pub async fn proven_enrol_request(&self, token: &str, device_key: &exam_journal::SigningKey, csr: &str, hostname: Option<&str>) -> EnrolRequest {
+        let resp = self.challenge(token).await;
+        assert_eq!(resp.status(), 200, "challenge: {}", resp.text().await.unwrap());
+        let challenge: EnrolChallenge = resp.json().await.unwrap();
+        let public = device_key.public_key().to_hex();
+        let message = enrol_proof_message(&challenge.challenge, token, csr, &public).unwrap();
+        EnrolRequest {
+            token: token.into(),
+            csr_pem: csr.into(),
+            device_public_key: Some(public),
+            hostname: hostname.map(str::to_string),
+            challenge: Some(challenge.challenge),
+            proof: Some(hex::encode(device_key.sign(&message))),
+        }
     }
 }
 

@@ -249,14 +249,16 @@ pub struct EnrolOptions {
     pub token: String,
     /// First trust anchor.
     pub bootstrap: Bootstrap,
-    /// Journal device key (hex), for the hub to pin.
-    pub device_public_key: Option<String>,
+    /// The journal device key: the hub pins its public half (the device id
+    /// derives from it), and it signs the enrolment's proof of possession.
+    pub device_key: Arc<exam_journal::SigningKey>,
     /// Host name to report.
     pub hostname: Option<String>,
 }
 
-/// Enrols this device: makes a P-256 key pair and CSR, sends it with the
-/// token, checks the returned school CA against the bootstrap anchor, and
+/// Enrols this device: makes a P-256 key pair and CSR, asks the hub for a
+/// challenge, sends the CSR with the token and the device key's signature
+/// over challenge, token, CSR and key (proof of possession), checks the returned school CA against the bootstrap anchor, and
 /// stores the identity in `dir`.
 pub async fn enrol(options: &EnrolOptions, dir: &Path) -> Result<HubIdentity, HubError> {
     if dir.join(files::IDENTITY).exists() {
@@ -279,14 +281,31 @@ pub async fn enrol(options: &EnrolOptions, dir: &Path) -> Result<HubIdentity, Hu
         .serialize_request(&key)
         .and_then(|c| c.pem())
         .map_err(|e| HubError::Tls(e.to_string()))?;
-    let request = EnrolRequest {
-        token: options.token.trim().to_string(),
-        csr_pem: csr,
-        device_public_key: options.device_public_key.clone(),
-        hostname: options.hostname.clone(),
-    };
+    let token = options.token.trim().to_string();
     let base = options.hub_url.trim_end_matches('/').to_string();
     let client = http_client(config)?;
+    // Proof of possession: the device key signs the hub's single-use
+    // challenge together with the token, the CSR and its own public half.
+    let challenge: EnrolChallenge = answer(
+        client
+            .post(format!("{base}{}", paths::ENROL_CHALLENGE))
+            .timeout(REQUEST_TIMEOUT)
+            .json(&EnrolChallengeRequest { token: token.clone() })
+            .send()
+            .await,
+    )
+    .await?;
+    let public_hex = options.device_key.public_key().to_hex();
+    let message = enrol_proof_message(&challenge.challenge, &token, &csr, &public_hex).map_err(HubError::Protocol)?;
+    let proof = hex::encode(options.device_key.sign(&message));
+    let request = EnrolRequest {
+        token,
+        csr_pem: csr,
+        device_public_key: Some(public_hex),
+        hostname: options.hostname.clone(),
+        challenge: Some(challenge.challenge),
+        proof: Some(proof),
+    };
     let response: EnrolResponse =
         answer(client.post(format!("{base}{}", paths::ENROL)).timeout(REQUEST_TIMEOUT).json(&request).send().await).await?;
     let returned_ca = parse_certs(&response.school_ca_pem)?;
