@@ -45,6 +45,9 @@ pub enum JournalError {
     /// An earlier write failed half-way; the writer must be reopened.
     #[error("an earlier write failed part-way; reopen the journal to recover")]
     Poisoned,
+    /// The closing checkpoint is written ([`crate::Journal::seal`]); nothing more is appended.
+    #[error("the journal is closed: its closing checkpoint is written, nothing more is appended")]
+    Closed,
     /// A key could not be used.
     #[error(transparent)]
     Key(#[from] KeyError),

@@ -89,9 +89,20 @@ impl PublicKey {
         hex::encode(&digest.as_ref()[..16])
     }
 
+    /// True when the key is not a point of the curve, or is a point of small
+    /// order (the identity among them). Such a key has no secret behind it:
+    /// with it, a signature like `R` = identity, `S` = 0 verifies for every
+    /// message under the cofactored ZIP 215 equation. Weak keys verify nothing.
+    pub fn is_weak(&self) -> bool {
+        curve25519_dalek_ng::edwards::CompressedEdwardsY(self.0).decompress().is_none_or(|point| point.is_small_order())
+    }
+
     /// Verifies an Ed25519 signature over `message` (ZIP 215 rules, see
-    /// [`SignatureBatch`]).
+    /// [`SignatureBatch`]). A weak key ([`PublicKey::is_weak`]) verifies nothing.
     pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
+        if self.is_weak() {
+            return false;
+        }
         match ed25519_consensus::VerificationKey::try_from(self.0) {
             Ok(key) => key.verify(&ed25519_consensus::Signature::from(*signature), message).is_ok(),
             Err(_) => false,
@@ -124,6 +135,7 @@ impl SignatureBatch {
     /// Adds one signature to check.
     pub fn queue(&mut self, key: &PublicKey, message: &[u8], signature: &[u8; SIGNATURE_LEN]) {
         match ed25519_consensus::VerificationKeyBytes::try_from(key.0.as_slice()) {
+            Ok(_) if key.is_weak() => self.invalid_key = true,
             Ok(key) => self.verifier.queue((key, ed25519_consensus::Signature::from(*signature), message)),
             Err(_) => self.invalid_key = true,
         }
@@ -491,6 +503,30 @@ mod tests {
         assert_eq!("keyring".parse::<KeyStore>().unwrap(), KeyStore::Keyring { entry: DEFAULT_KEYRING_ENTRY.into() });
         assert!("keyring:".parse::<KeyStore>().is_err());
         assert!("disk:/x".parse::<KeyStore>().is_err());
+    }
+
+    #[test]
+    fn weak_keys_verify_nothing() {
+        // The identity point (y = 1): with R = identity and S = 0 the cofactored
+        // equation holds for every message.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut forged = [0u8; SIGNATURE_LEN];
+        forged[0] = 1;
+        let weak = PublicKey(identity);
+        assert!(weak.is_weak());
+        assert!(!weak.verify(b"anything", &forged));
+        let mut batch = SignatureBatch::new();
+        batch.queue(&weak, b"anything", &forged);
+        assert!(!batch.verify());
+        // A point of order 2 (y = -1) is weak too; a real key is not.
+        let mut order_two = [0xffu8; 32];
+        order_two[0] = 0xec;
+        order_two[31] = 0x7f;
+        assert!(PublicKey(order_two).is_weak());
+        let (key, _) = SigningKey::generate().unwrap();
+        assert!(!key.public_key().is_weak());
+        assert!(!key.public_key().verify(b"anything", &forged));
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! * **Checkpoints** are signed RFC 9162 Merkle tree heads; exported to the
 //!   hub they reveal later truncation or rewriting.
 //! * Appends are durable (`fdatasync`) before they are acknowledged; a torn
-//!   final record after a crash is set aside and recorded, never dropped.
+//!   final record after a crash (an incomplete final frame, nothing else) is
+//!   set aside and recorded, never dropped. Complete records are never set
+//!   aside: a damaged length, a bad signature or a journal shorter than what
+//!   the hub acknowledged makes the writer refuse to open.
 //!
 //! `docs/journal-format.md` specifies the bytes exactly.
 //!
@@ -41,8 +44,8 @@ pub use cursor::SyncCursor;
 pub use error::JournalError;
 pub use keys::{KeyError, KeyStore, PublicKey, SignatureBatch, SigningKey, DEFAULT_KEYRING_ENTRY, KEYRING_SERVICE};
 pub use verify::{
-    latest_checkpoint, verify_journal, ExportedCheckpoint, VerifiedCheckpoint, VerifyError, VerifyFailure,
-    VerifyOptions, VerifyReport, CHECKPOINT_FORMAT,
+    latest_checkpoint, quarantined_files, verify_journal, ExportedCheckpoint, QuarantinedFile, VerifiedCheckpoint,
+    VerifyError, VerifyFailure, VerifyOptions, VerifyReport, CHECKPOINT_FORMAT,
 };
 pub use stream::{ChainState, ChainVerifier, VerifiedRecord};
 pub use writer::{Event, Journal, Receipt};

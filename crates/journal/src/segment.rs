@@ -21,7 +21,8 @@ fn parse_segment_name(name: &str) -> Option<u64> {
     if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    // Only the name the writer gives: `seg-00000001.journal`, never `seg-000000001.journal`.
+    digits.parse().ok().filter(|index| *index > 0 && segment_name(*index) == name)
 }
 
 /// One segment file of a journal.
@@ -38,6 +39,28 @@ pub struct Segment {
 /// Fails when `dir` is missing, is not a journal (holds files the journal
 /// does not write), or when segment numbers have a gap.
 pub fn list_segments(dir: &Path) -> Result<Vec<Segment>, JournalError> {
+    let segments = segment_files(dir)?;
+    match segment_gap(&segments) {
+        None => Ok(segments),
+        Some(reason) => Err(JournalError::NotAJournal { path: dir.to_owned(), reason }),
+    }
+}
+
+/// Where segment numbers do not run 1, 2, 3, ... (a segment removed or
+/// added), if they do not.
+pub fn segment_gap(segments: &[Segment]) -> Option<String> {
+    segments.iter().enumerate().find(|(position, s)| s.index != *position as u64 + 1).map(|(position, s)| {
+        format!(
+            "segment numbers must run 1, 2, 3, ... without gaps; found {} at position {} (a segment was removed or added)",
+            s.index,
+            position + 1
+        )
+    })
+}
+
+/// Lists the segment files of the journal at `dir`, in index order, without
+/// checking that their numbers run without gaps (see [`segment_gap`]).
+pub fn segment_files(dir: &Path) -> Result<Vec<Segment>, JournalError> {
     let entries = std::fs::read_dir(dir).map_err(io(dir))?;
     let mut segments = Vec::new();
     for entry in entries {
@@ -59,18 +82,6 @@ pub fn list_segments(dir: &Path) -> Result<Vec<Segment>, JournalError> {
         }
     }
     segments.sort_by_key(|s| s.index);
-    for (position, segment) in segments.iter().enumerate() {
-        if segment.index != position as u64 + 1 {
-            return Err(JournalError::NotAJournal {
-                path: dir.to_owned(),
-                reason: format!(
-                    "segment numbers must run 1, 2, 3, ... without gaps; found {} at position {}",
-                    segment.index,
-                    position + 1
-                ),
-            });
-        }
-    }
     Ok(segments)
 }
 
@@ -96,10 +107,63 @@ pub struct ScanStop {
     pub offset: u64,
     /// What is wrong there.
     pub reason: String,
-    /// True when the bytes from `offset` to the end look like an interrupted
-    /// write (an incomplete frame, or a bad final frame) rather than damage
-    /// followed by more records.
+    /// True when the bytes from `offset` to the end are a torn tail: what an
+    /// interrupted append leaves behind, and nothing else. That is an
+    /// incomplete final frame (its length runs past the end of the file, or
+    /// fewer than 4 bytes remain), or bytes that are all zero (space the file
+    /// system allocated before the data reached it), and in either case no
+    /// complete record with a correct hash anywhere in those bytes. A complete
+    /// frame that is wrong, or a length that runs over later records, is
+    /// damage or tampering, never torn.
     pub torn: bool,
+    /// Complete frames with a correct hash and a decodable body found in the
+    /// bytes from `offset` on, as (offset in the segment, sequence number):
+    /// records that a damaged length hides.
+    pub hidden_records: Vec<(u64, u64)>,
+}
+
+impl ScanStop {
+    fn new(bytes: &[u8], offset: usize, reason: String, incomplete: bool) -> Self {
+        let tail = &bytes[offset..];
+        let hidden_records: Vec<(u64, u64)> =
+            find_records(tail).into_iter().map(|(at, seq)| ((offset + at) as u64, seq)).collect();
+        let torn = (incomplete || tail.iter().all(|b| *b == 0)) && hidden_records.is_empty();
+        let reason = if hidden_records.is_empty() || torn {
+            reason
+        } else {
+            let (at, seq) = hidden_records[0];
+            format!(
+                "{reason}; yet {} complete record(s) with a correct hash follow (the first, record {seq}, at offset {at}): \
+                 a damaged length, not an interrupted write (tampering or disk corruption)",
+                hidden_records.len()
+            )
+        };
+        Self { offset: offset as u64, reason, torn, hidden_records }
+    }
+}
+
+/// Finds every complete frame in `bytes`, at any offset, whose stored hash
+/// matches its contents and whose body decodes: (offset, sequence number).
+pub fn find_records(bytes: &[u8]) -> Vec<(usize, u64)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at + format::FRAME_OVERHEAD <= bytes.len() {
+        if let Ok(Some(frame)) = format::split_frame(&bytes[at..]) {
+            // Cheap checks first: a body starts with version 1 and a known type.
+            if frame.body[0] == format::BODY_VERSION
+                && (1..=3).contains(&frame.body[1])
+                && &format::record_hash(frame.body) == frame.hash
+            {
+                if let Ok(body) = RecordBody::decode(frame.body) {
+                    found.push((at, body.seq));
+                    at += frame.len;
+                    continue;
+                }
+            }
+        }
+        at += 1;
+    }
+    found
 }
 
 /// The records of one segment, read and hash-checked, but not verified
@@ -128,11 +192,11 @@ pub fn scan_bytes(bytes: &[u8]) -> SegmentScan {
     let header_index = match format::decode_segment_header(bytes) {
         Ok(index) => index,
         Err(err) => {
-            let torn = matches!(err, DecodeError::Truncated { .. });
+            let incomplete = matches!(err, DecodeError::Truncated { .. });
             return SegmentScan {
                 header_index: None,
                 records: Vec::new(),
-                stop: Some(ScanStop { offset: 0, reason: format!("segment header: {err}"), torn }),
+                stop: Some(ScanStop::new(bytes, 0, format!("segment header: {err}"), incomplete)),
                 len,
             };
         }
@@ -145,23 +209,18 @@ pub fn scan_bytes(bytes: &[u8]) -> SegmentScan {
             Ok(None) => break None,
             Ok(Some(frame)) => frame,
             Err(err) => {
-                // An incomplete frame or an impossible length at the end is
-                // what an interrupted append leaves behind.
-                break Some(ScanStop { offset: pos as u64, reason: err.to_string(), torn: true });
+                // Only an incomplete frame can be an interrupted append.
+                let incomplete = matches!(err, DecodeError::Truncated { .. });
+                break Some(ScanStop::new(bytes, pos, err.to_string(), incomplete));
             }
         };
-        let is_last = pos + frame.len == bytes.len();
         let recomputed = format::record_hash(frame.body);
         if &recomputed != frame.hash {
-            break Some(ScanStop {
-                offset: pos as u64,
-                reason: "stored hash does not match the record's contents".into(),
-                torn: is_last,
-            });
+            break Some(ScanStop::new(bytes, pos, "stored hash does not match the record's contents".into(), false));
         }
         let body = match RecordBody::decode(frame.body) {
             Ok(body) => body,
-            Err(err) => break Some(ScanStop { offset: pos as u64, reason: err.to_string(), torn: is_last }),
+            Err(err) => break Some(ScanStop::new(bytes, pos, err.to_string(), false)),
         };
         records.push(StoredRecord {
             offset: pos as u64,

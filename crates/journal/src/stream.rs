@@ -10,7 +10,7 @@
 use crate::format::{self, Hash, RecordBody, RecordType};
 use crate::keys::{PublicKey, SignatureBatch};
 use crate::merkle::{leaf_hash, node_hash};
-use crate::records::{CheckpointPayload, EpochCertificate, KIND_CHECKPOINT, KIND_EPOCH};
+use crate::records::{CheckpointPayload, EpochCertificate, TornTail, KIND_CHECKPOINT, KIND_EPOCH, KIND_TORN_TAIL};
 use serde::{Deserialize, Serialize};
 
 /// Where verification of a device's journal stands; store it between batches.
@@ -250,6 +250,13 @@ impl ChainVerifier {
                     self.check_checkpoint(body)?;
                 } else if body.kind == KIND_CHECKPOINT {
                     return Err(format!("kind {KIND_CHECKPOINT} is only valid on a checkpoint record"));
+                } else if body.kind == KIND_TORN_TAIL {
+                    serde_json::from_slice::<TornTail>(&body.payload).map_err(|e| format!("{KIND_TORN_TAIL} payload: {e}"))?;
+                } else if body.kind.starts_with("journal.") {
+                    return Err(format!("kind {:?} is reserved (journal.*) and not defined by this format", body.kind));
+                } else {
+                    let text = std::str::from_utf8(&body.payload).map_err(|e| format!("payload is not UTF-8: {e}"))?;
+                    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| format!("payload is not JSON: {e}"))?;
                 }
             }
         }
@@ -291,6 +298,17 @@ impl ChainVerifier {
             serde_json::from_slice(&body.payload).map_err(|e| format!("epoch certificate payload: {e}"))?;
         let device = PublicKey::from_hex(&cert.device_public_key).map_err(|e| format!("epoch certificate: {e}"))?;
         let epoch_key = PublicKey::from_hex(&cert.epoch_public_key).map_err(|e| format!("epoch certificate: {e}"))?;
+        for (name, key, text) in [("device", &device, &cert.device_public_key), ("epoch", &epoch_key, &cert.epoch_public_key)] {
+            if *text != key.to_hex() {
+                return Err(format!("epoch certificate: {name}_public_key must be 64 lower-case hex digits"));
+            }
+            if key.is_weak() {
+                return Err(format!(
+                    "epoch certificate names a weak {name} key {} (a small-order point that verifies forged signatures)",
+                    key.to_hex()
+                ));
+            }
+        }
         if let Some(expected) = self.device_key {
             if expected != device {
                 return Err(format!(

@@ -64,6 +64,41 @@ pub struct VerifyReport {
     pub device_key_pinned: bool,
     /// Size of the external checkpoint checked, if one was given.
     pub external_checkpoint_size: Option<u64>,
+    /// Files in `quarantine/`: torn tails a writer set aside. A valid journal
+    /// has none that holds a complete record.
+    pub quarantined: Vec<QuarantinedFile>,
+}
+
+/// One file in the journal's `quarantine/` directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuarantinedFile {
+    /// Its path relative to the journal directory.
+    pub name: String,
+    /// Its length in bytes.
+    pub length: u64,
+    /// Complete records with a correct hash found in it, as (offset, sequence).
+    pub records: Vec<(u64, u64)>,
+}
+
+/// Lists `quarantine/` and searches every file in it for complete records.
+pub fn quarantined_files(dir: &Path) -> Result<Vec<QuarantinedFile>, JournalError> {
+    let quarantine = dir.join(segment::QUARANTINE_DIR);
+    let entries = match std::fs::read_dir(&quarantine) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(crate::error::io(&quarantine)(e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(crate::error::io(&quarantine))?;
+        let path = entry.path();
+        let bytes = std::fs::read(&path).map_err(crate::error::io(&path))?;
+        let records = segment::find_records(&bytes).into_iter().map(|(at, seq)| (at as u64, seq)).collect();
+        let name = format!("{}/{}", segment::QUARANTINE_DIR, entry.file_name().to_string_lossy());
+        files.push(QuarantinedFile { name, length: bytes.len() as u64, records });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
 }
 
 /// Options for [`verify_journal`].
@@ -78,9 +113,12 @@ pub struct VerifyOptions {
 
 /// Verifies the journal at `dir` completely.
 pub fn verify_journal(dir: &Path, options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
-    let segments = segment::list_segments(dir)?;
+    let segments = segment::segment_files(dir)?;
+    if let Some(reason) = segment::segment_gap(&segments) {
+        return Err(VerifyFailure { file: dir.to_owned(), offset: 0, seq: None, reason }.into());
+    }
     let mut verifier = Verifier::new(options.device_key);
-    for seg in &segments {
+    for (position, seg) in segments.iter().enumerate() {
         let scan = segment::scan_segment(&seg.path)?;
         let fail = |offset: u64, seq: Option<u64>, reason: String| VerifyFailure { file: seg.path.clone(), offset, seq, reason };
         match scan.header_index {
@@ -94,14 +132,46 @@ pub fn verify_journal(dir: &Path, options: &VerifyOptions) -> Result<VerifyRepor
             verifier.check(record).map_err(|reason| fail(record.offset, Some(record.body.seq), reason))?;
         }
         if let Some(stop) = scan.stop {
-            let reason = if stop.torn {
-                format!("{}: the final record is incomplete or damaged (an interrupted write, or tampering); opening the journal for writing sets such a torn tail aside", stop.reason)
+            let reason = if stop.torn && position + 1 == segments.len() {
+                format!("{}: a torn tail (the final record is incomplete: an interrupted write, or a cut); opening the journal for writing sets it aside", stop.reason)
             } else {
                 stop.reason
             };
             return Err(fail(stop.offset, None, reason).into());
         }
+        if scan.records.is_empty() && position + 1 < segments.len() {
+            return Err(fail(
+                format::SEGMENT_HEADER_LEN as u64,
+                None,
+                "segment holds no record, yet a later segment exists".into(),
+            )
+            .into());
+        }
         verifier.segments += 1;
+    }
+    if verifier.chain.next_seq() == 0 {
+        return Err(VerifyFailure {
+            file: dir.to_owned(),
+            offset: 0,
+            seq: None,
+            reason: "the journal holds no record (every segment missing or empty)".into(),
+        }
+        .into());
+    }
+    verifier.quarantined = quarantined_files(dir)?;
+    if let Some(file) = verifier.quarantined.iter().find(|f| !f.records.is_empty()) {
+        let seqs: Vec<String> = file.records.iter().map(|(_, seq)| seq.to_string()).collect();
+        return Err(VerifyFailure {
+            file: dir.join(&file.name),
+            offset: file.records[0].0,
+            seq: Some(file.records[0].1),
+            reason: format!(
+                "quarantine holds {} complete record(s) (sequence {}) that were set aside from the journal: evidence was removed",
+                file.records.len(),
+                seqs.join(", ")
+            ),
+        }
+        .into());
     }
     if let Some(checkpoint) = &options.checkpoint {
         verifier.check_external(checkpoint, dir)?;
@@ -123,6 +193,7 @@ struct Verifier {
     sessions: u64,
     checkpoints: u64,
     external_size: Option<u64>,
+    quarantined: Vec<QuarantinedFile>,
 }
 
 impl Verifier {
@@ -137,6 +208,7 @@ impl Verifier {
             sessions: 0,
             checkpoints: 0,
             external_size: None,
+            quarantined: Vec::new(),
         }
     }
 
@@ -192,6 +264,7 @@ impl Verifier {
             device_public_key: self.chain.device_key().map(|k| k.to_hex()),
             device_key_pinned: self.pinned,
             external_checkpoint_size: self.external_size,
+            quarantined: self.quarantined.clone(),
         }
     }
 }

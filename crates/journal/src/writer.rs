@@ -9,6 +9,7 @@ use crate::keys::SigningKey;
 use crate::merkle::MerkleFrontier;
 use crate::records::{self, CheckpointPayload, EpochCertificate, EpochReason, TornTail};
 use crate::segment::{self, Segment, LOCK_FILE, QUARANTINE_DIR};
+use crate::stream::ChainVerifier;
 use ring::rand::SecureRandom as _;
 use serde::Serialize;
 use std::fs::{File, OpenOptions};
@@ -106,6 +107,8 @@ pub struct Journal {
     segment_first_seq: Vec<u64>,
     cursor: Option<SyncCursor>,
     poisoned: bool,
+    /// Set by [`Journal::seal`]: the closing checkpoint is written, nothing follows it.
+    closed: bool,
     recovered: Option<TornTail>,
 }
 
@@ -124,9 +127,10 @@ impl Journal {
     pub fn open(dir: &Path, device_key: SigningKey, config: JournalConfig) -> Result<Self, JournalError> {
         if !dir.exists() {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
-            if let Some(parent) = dir.parent() {
-                sync_dir(parent)?;
-            }
+            // A relative one-component path (`journal`) has the empty path as
+            // its parent: that is the current directory.
+            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            sync_dir(parent)?;
         }
         let lock_path = dir.join(LOCK_FILE);
         let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
@@ -137,7 +141,8 @@ impl Journal {
         }
 
         let segments = segment::list_segments(dir)?;
-        let recovered_state = recover(dir, &segments, &device_key)?;
+        let cursor = SyncCursor::load(dir)?;
+        let recovered_state = recover(dir, &segments, &device_key, cursor.as_ref())?;
         let now = Instant::now();
         let tip = Tip {
             next_seq: recovered_state.next_seq,
@@ -167,7 +172,6 @@ impl Journal {
             .fill(&mut session_id)
             .map_err(|_| JournalError::Key(crate::keys::KeyError::Random))?;
         let (placeholder_epoch_key, _) = SigningKey::generate()?;
-        let cursor = SyncCursor::load(dir)?;
         let mut journal = Self {
             dir: dir.to_owned(),
             config,
@@ -181,6 +185,7 @@ impl Journal {
             segment_first_seq,
             cursor,
             poisoned: false,
+            closed: false,
             recovered: recovered_state.torn.clone(),
         };
         // The session begins with its epoch certificate, then the recovery
@@ -292,7 +297,25 @@ impl Journal {
 
     /// Writes a final checkpoint and closes the writer.
     pub fn close(mut self) -> Result<Receipt, JournalError> {
-        self.checkpoint()
+        self.seal()
+    }
+
+    /// Writes the closing checkpoint (at session end or shutdown) and refuses
+    /// every later append with [`JournalError::Closed`], so the journal ends
+    /// with a checkpoint even when other parts of the program still hold the
+    /// writer. Sealing again returns the same checkpoint.
+    pub fn seal(&mut self) -> Result<Receipt, JournalError> {
+        if self.closed {
+            return self.last().ok_or(JournalError::Closed);
+        }
+        let receipt = self.checkpoint()?;
+        self.closed = true;
+        Ok(receipt)
+    }
+
+    /// True once [`Journal::seal`] has written the closing checkpoint.
+    pub fn is_sealed(&self) -> bool {
+        self.closed
     }
 
     fn read_hash(&self, seq: u64) -> Result<Hash, JournalError> {
@@ -384,6 +407,9 @@ impl Journal {
         if self.poisoned {
             return Err(JournalError::Poisoned);
         }
+        if self.closed {
+            return Err(JournalError::Closed);
+        }
         let mut chunk: Vec<u8> = Vec::new();
         let mut rotated = false;
         let first_seq = self.tip.next_seq;
@@ -461,7 +487,19 @@ struct Recovered {
     torn: Option<TornTail>,
 }
 
-fn recover(dir: &Path, segments: &[Segment], device_key: &SigningKey) -> Result<Recovered, JournalError> {
+/// Reads what is on disk and decides where the next record goes. Every record
+/// is verified as [`crate::verify_journal`] would (hash, chain, signatures,
+/// epoch certificates by this device key, checkpoints): the writer never
+/// appends behind a record that fails verification, never sets aside complete
+/// records (only an incomplete final frame is a torn tail), and never reuses a
+/// sequence number the hub acknowledged.
+fn recover(
+    dir: &Path,
+    segments: &[Segment],
+    device_key: &SigningKey,
+    cursor: Option<&SyncCursor>,
+) -> Result<Recovered, JournalError> {
+    let mut verifier = ChainVerifier::new(Some(device_key.public_key()));
     let mut state = Recovered {
         next_seq: 0,
         last_hash: [0; 32],
@@ -501,9 +539,29 @@ fn recover(dir: &Path, segments: &[Segment], device_key: &SigningKey) -> Result<
             state.last_hash = record.hash;
             state.merkle.push(&record.hash);
         }
+        let frames: Vec<&[u8]> = scan.records.iter().map(|r| r.frame.as_slice()).collect();
+        if let (_, Some((index, reason))) = verifier.push_frames(&frames) {
+            let record = &scan.records[index];
+            return Err(damaged(
+                record.offset,
+                format!("record {} fails verification: {reason}; refusing to append behind it", record.body.seq),
+            ));
+        }
+        if scan.records.is_empty() && scan.stop.is_none() && !is_last {
+            return Err(damaged(
+                format::SEGMENT_HEADER_LEN as u64,
+                "segment holds no record, yet a later segment exists (segments were added or emptied)".into(),
+            ));
+        }
         if let Some(stop) = scan.stop {
-            if !(is_last && stop.torn) {
-                return Err(damaged(stop.offset, stop.reason));
+            if !stop.torn {
+                return Err(damaged(
+                    stop.offset,
+                    format!("{}; this is not a torn tail, so nothing is set aside and nothing is appended", stop.reason),
+                ));
+            }
+            if !is_last {
+                return Err(damaged(stop.offset, format!("{} in a segment that is not the last one", stop.reason)));
             }
             state.torn = Some(quarantine_tail(dir, seg, stop.offset, &stop.reason)?);
             if scan.header_index.is_none() {
@@ -516,7 +574,41 @@ fn recover(dir: &Path, segments: &[Segment], device_key: &SigningKey) -> Result<
             }
         }
     }
+    if let Some(cursor) = cursor {
+        check_cursor(dir, cursor, segments, &state)?;
+    }
     Ok(state)
+}
+
+/// The hub holds every record through `acked_seq`: a journal that ends
+/// before it, or has another record there, lost or changed what the hub
+/// holds. Appending would reuse acknowledged sequence numbers and build a
+/// history that diverges from the hub's, so the writer refuses.
+fn check_cursor(dir: &Path, cursor: &SyncCursor, segments: &[Segment], state: &Recovered) -> Result<(), JournalError> {
+    let file = dir.join(segment::CURSOR_FILE);
+    let damaged = |reason: String| JournalError::Damaged { file: file.clone(), offset: 0, reason };
+    if cursor.acked_seq >= state.next_seq {
+        return Err(damaged(format!(
+            "the hub acknowledged records through {}, but the journal ends {}; records the hub holds are missing \
+             (deleted, cut off or restored from an old copy), and appending would reuse acknowledged sequence numbers",
+            cursor.acked_seq,
+            state.next_seq.checked_sub(1).map_or("before its first record".to_string(), |last| format!("at record {last}"))
+        )));
+    }
+    let position = state.segment_first_seq.partition_point(|first| *first <= cursor.acked_seq).saturating_sub(1);
+    let stored = segments
+        .get(position)
+        .map(|seg| segment::scan_segment(&seg.path))
+        .transpose()?
+        .and_then(|scan| scan.records.into_iter().find(|r| r.body.seq == cursor.acked_seq))
+        .map(|r| hex::encode(r.hash));
+    if stored.as_deref() != Some(cursor.acked_hash.as_str()) {
+        return Err(damaged(format!(
+            "record {} is not the one the hub acknowledged (its hash differs): the journal was replaced or rewritten",
+            cursor.acked_seq
+        )));
+    }
+    Ok(())
 }
 
 /// Copies the bytes from `offset` to the end of `seg` into the quarantine
