@@ -1153,8 +1153,10 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 c.session = Some(session);
                 c.journal = Some(journal.clone());
                 Ok(Some(Box::new(move || {
+                    // The last step undone: the closing checkpoint, after which
+                    // the journal takes nothing more (so it ends with it).
                     let mut journal = journal.lock().unwrap_or_else(|p| p.into_inner());
-                    journal.checkpoint().map(|_| ()).map_err(|e| e.to_string())
+                    journal.seal().map(|_| ()).map_err(|e| e.to_string())
                 }) as Revert))
             }
         }))

@@ -38,10 +38,14 @@ async fn without_an_enrolment_startup_stops_at_the_hub_and_reverts() {
     assert_eq!(undone, ["procesbewaking gestart", "logboek geopend"], "reverted last first");
     assert_eq!(view.phase, Phase::Boot, "a failed startup shows the failure, not a phase");
     assert!(view.startup.iter().any(|s| s.step == "examenserver bereikt" && s.state == "failed"));
+    // The shell still reports (a refused close, a focus change) after the
+    // steps were undone; the journal must still end with its closing checkpoint.
+    kiosk.record("kiosk.close_refused", serde_json::json!({})).await;
     kiosk.shutdown().await;
     let journal = tmp.path().join("data/journal");
     verify_journal(&journal, &VerifyOptions::default()).unwrap();
     let kinds: Vec<String> = read_records(&journal).unwrap().into_iter().map(|(_, r)| r.body.kind).collect();
+    assert_eq!(kinds.last().map(String::as_str), Some("journal.checkpoint"), "the journal ends with a checkpoint: {kinds:?}");
     assert!(kinds.iter().any(|k| k == "environment.checked"), "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "location.approved"), "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "journal.checkpoint"), "reverting the journal step leaves a checkpoint: {kinds:?}");

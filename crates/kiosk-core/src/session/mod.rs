@@ -142,7 +142,16 @@ impl Session {
         let to = self.phase.next(&trigger, self.before_lock)?;
         let record = serde_json::json!({ "from": self.phase, "to": to, "cause": &trigger });
         let event = Event::new("session.transition", &record)?;
-        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
+        {
+            let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+            journal.append(&event)?;
+            if to == Phase::Submitted {
+                // The session ends: a checkpoint covers everything up to the
+                // hand-in. Best effort: the hand-in is recorded already, and
+                // the closing checkpoint at shutdown tries again.
+                let _ = journal.checkpoint();
+            }
+        }
         let from = self.phase;
         match &trigger {
             Trigger::LocationApproved { location } => self.saved.location = Some(location.clone()),
@@ -319,6 +328,9 @@ mod tests {
         assert_eq!(transitions.len(), 10);
         let last: serde_json::Value = serde_json::from_slice(&transitions[9].1.body.payload).unwrap();
         assert_eq!(last["cause"]["trigger"], "submitted");
+        // The session's end is covered by a checkpoint right after it.
+        let (_, after) = records.iter().find(|(_, r)| r.body.seq == transitions[9].1.body.seq + 1).unwrap();
+        assert_eq!(after.body.record_type, exam_journal::format::RecordType::Checkpoint);
     }
 
     #[test]
