@@ -50,11 +50,14 @@ function updateRow(tr, seat) {
   tr.querySelector(".pc").textContent = seat.hostname || (seat.device_id ? seat.device_id.slice(0, 8) : "–");
   const events = tr.querySelector(".events");
   events.replaceChildren();
+  if (seat.answers_note) {
+    events.append(el("p", `Buiten de tijd: ${seat.answers_note}`, { class: "answers-note" }));
+  }
   if (seat.events.length) {
     const list = el("ul", undefined, { class: "events" });
     for (const e of seat.events) list.append(el("li", `${formatClock(e.time_ms)} ${e.text}`));
     events.append(list);
-  } else {
+  } else if (!seat.answers_note) {
     events.textContent = "–";
   }
   tick(tr, seat);
@@ -214,6 +217,7 @@ const SEAT_ACTIONS = [
   ["resume", "Hervatten"],
   ["move", "Naar andere pc"],
   ["end", "Examen beëindigen"],
+  ["reopen", "Examen heropenen"],
   ["reset_lockout", "Inlogblokkade opheffen"],
   ["reprint_code", "Nieuwe toegangscode"],
   ["lock", "Vergrendelen"],

@@ -6,6 +6,7 @@ export const STATE_LABELS = {
   locked: "Vergrendeld",
   offline: "Offline",
   submitted: "Ingeleverd",
+  handed_in_outside_time: "Buiten de tijd ingeleverd (telt niet)",
 };
 
 /** Applies a `patch` event to a view; returns the new view. */

@@ -3,7 +3,7 @@
 //! lock-out resets, starting a sitting, instructions, listings.
 
 use crate::db::Db;
-use exam_protocol::InstructionKind;
+use exam_protocol::{InstructionKind, InstructionScope};
 use sqlx::Row as _;
 
 /// Errors of admin operations.
@@ -12,6 +12,9 @@ pub enum AdminError {
     /// The thing named does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The request is not valid in the current state (nothing was changed).
+    #[error("{0}")]
+    Invalid(String),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -89,54 +92,176 @@ pub enum Target {
     },
 }
 
-/// Issues an instruction to the target's devices; returns the instruction ids.
-/// `AddTime` for a student also extends their time on the hub.
+/// Issues an instruction to the target's devices, each in the session of the
+/// student logged in there; returns the instruction ids. `AddTime` for a
+/// student also extends their time on the hub; `End`, `Pause` and `Resume`
+/// for a student are recorded on the hub (the seat's state and the journal
+/// of actions, like the console's), so the hub enforces them even when no PC
+/// receives the instruction.
 pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &str, by: &str) -> Result<Vec<String>, AdminError> {
-    let devices: Vec<String> = match target {
+    let mut devices: Vec<(String, Option<InstructionScope>)> = Vec::new();
+    let mut recorded = 0;
+    match target {
         Target::Device(id) => {
             let found = sqlx::query("SELECT device_id FROM devices WHERE device_id = $1 AND revoked_ms IS NULL").bind(id).fetch_optional(&db.pool).await?;
-            found.map(|r| r.try_get("device_id")).transpose()?.into_iter().collect()
+            if let Some(row) = found {
+                let device: String = row.try_get("device_id")?;
+                let scope = crate::instructions::current_session(db, &device).await?;
+                devices.push((device, scope));
+            }
         }
-        Target::Room(room) => sqlx::query("SELECT device_id FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY device_id")
-            .bind(room)
-            .fetch_all(&db.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("device_id"))
-            .collect::<Result<_, _>>()?,
+        Target::Room(room) => {
+            let rows = sqlx::query("SELECT device_id FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY device_id").bind(room).fetch_all(&db.pool).await?;
+            let current = crate::instructions::current_sessions(db).await?;
+            for row in rows {
+                let device: String = row.try_get("device_id")?;
+                let scope = current.get(&device).cloned();
+                devices.push((device, scope));
+            }
+        }
         Target::Student { sitting, student } => {
+            let planned = sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
+                .bind(sitting)
+                .bind(student)
+                .fetch_optional(&db.pool)
+                .await?;
+            if planned.is_none() {
+                return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
+            }
             if let InstructionKind::AddTime { minutes } = &kind {
-                let r = sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
+                sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
                     .bind(i64::from(*minutes))
                     .bind(sitting)
                     .bind(student)
                     .execute(&db.pool)
                     .await?;
-                if r.rows_affected() == 0 {
-                    return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
-                }
             }
-            sqlx::query(
+            let scope = InstructionScope { sitting_id: sitting.clone(), student_number: student.clone() };
+            if record_seat(db, &scope, &kind, reason, by).await? {
+                recorded += 1;
+            }
+            let device = sqlx::query(
                 "SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC",
             )
             .bind(sitting)
             .bind(student)
             .fetch_optional(&db.pool)
             .await?
-            .map(|r| r.try_get("device_id"))
-            .transpose()?
-            .into_iter()
-            .collect()
+            .map(|r| r.try_get::<String, _>("device_id"))
+            .transpose()?;
+            devices.extend(device.map(|d| (d, Some(scope))));
         }
-    };
-    if devices.is_empty() {
+    }
+    if !matches!(target, Target::Student { .. }) {
+        for scope in devices.iter().filter_map(|(_, s)| s.as_ref()) {
+            record_seat(db, scope, &kind, reason, by).await?;
+        }
+    }
+    if devices.is_empty() && recorded == 0 {
         return Err(AdminError::NotFound("no (non-revoked) device matches the target".into()));
     }
     let mut ids = Vec::new();
-    for device in devices {
-        ids.push(crate::instructions::issue(db, &device, kind.clone(), reason, by).await?.id);
+    for (device, scope) in devices {
+        ids.push(crate::instructions::issue(db, &device, scope, kind.clone(), reason, by).await?.id);
     }
     Ok(ids)
+}
+
+/// Records an end, pause or resume of one seat from the CLI on the hub: the
+/// seat's state and a line in the journal of actions (as the console does).
+/// False when there was nothing to change (already ended, already paused,
+/// not paused) or the instruction is of another kind.
+async fn record_seat(db: &Db, scope: &InstructionScope, kind: &InstructionKind, reason: &str, by: &str) -> Result<bool, AdminError> {
+    let (update, action) = match kind {
+        InstructionKind::End => ("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND ended_ms IS NULL", "end"),
+        InstructionKind::Pause => (
+            "UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NULL AND ended_ms IS NULL",
+            "pause",
+        ),
+        InstructionKind::Resume => (
+            "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL \
+             WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NOT NULL",
+            "resume",
+        ),
+        _ => return Ok(false),
+    };
+    seat_change(db, scope, update, action, reason, by, "exam-hub cli").await
+}
+
+/// Changes one seat (`update` binds now, sitting, student) and journals the
+/// action in the same transaction; false when `update` changed nothing.
+async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: &str, reason: &str, by: &str, detail: &str) -> Result<bool, AdminError> {
+    let now = crate::now_ms();
+    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
+        .bind(&scope.sitting_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no sitting {}", scope.sitting_id)))?
+        .try_get("room")?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING")
+        .bind(&scope.sitting_id)
+        .bind(&scope.student_number)
+        .execute(&mut *tx)
+        .await?;
+    let changed = sqlx::query(update).bind(now).bind(&scope.sitting_id).bind(&scope.student_number).execute(&mut *tx).await?;
+    if changed.rows_affected() == 0 {
+        return Ok(false);
+    }
+    // Console pages that show the seat's older state lose their race.
+    sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1 AND student_number = $2")
+        .bind(&scope.sitting_id)
+        .bind(&scope.student_number)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(crate::random_id())
+    .bind(now)
+    .bind(CLI_USER)
+    .bind(by)
+    .bind(room)
+    .bind(&scope.sitting_id)
+    .bind(&scope.student_number)
+    .bind(action)
+    .bind(reason)
+    .bind(detail)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The user name the CLI's actions are journalled under.
+pub const CLI_USER: &str = "exam-hub-cli";
+
+/// Reopens a student's ended exam (`exam-hub reopen`): the hub lets the
+/// student log in and take the content key again. The reason is required and
+/// journalled like the console's action; the end stays in the journal.
+pub async fn reopen(db: &Db, sitting: &str, student: &str, reason: &str, by: &str) -> Result<(), AdminError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > crate::console::actions::MAX_REASON_LEN || reason.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(format!(
+            "--reason is required: 1 to {} printable characters (it is journalled)",
+            crate::console::actions::MAX_REASON_LEN
+        )));
+    }
+    let planned = sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?;
+    if planned.is_none() {
+        return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
+    }
+    let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: student.to_string() };
+    let update = "UPDATE console_seats SET ended_ms = NULL WHERE sitting_id = $2 AND student_number = $3 AND ended_ms IS NOT NULL AND $1 > 0";
+    if !seat_change(db, &scope, update, "reopen", reason, by, "exam-hub cli").await? {
+        return Err(AdminError::Invalid(format!("the exam of {student} in {sitting} was not ended; nothing to reopen")));
+    }
+    Ok(())
 }
 
 /// Writes a consistent copy of the SQLite database to `out` (`VACUUM INTO`),
@@ -148,7 +273,17 @@ pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminEr
     if out.exists() {
         return Err(AdminError::NotFound(format!("{} exists; refusing to overwrite it", out.display())));
     }
-    sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await?;
+    // Data at rest: created empty with mode 0600 first (VACUUM INTO accepts
+    // an empty file), so the copy is never readable by others, whatever the umask.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(out).map_err(|e| AdminError::Invalid(format!("{}: {e}", out.display())))?;
+    if let Err(err) = sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await {
+        let _ = std::fs::remove_file(out);
+        return Err(err.into());
+    }
     Ok(())
 }
 

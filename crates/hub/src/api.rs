@@ -448,6 +448,8 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
         ));
     };
     let sitting: String = row.try_get("sitting_id")?;
+    // The hub's own records come first: an ended exam, a sitting whose time is over.
+    crate::enforcement::login_allowed(&hub.db, hub.sitting_grace_ms, &sitting, &student, now).await?;
     if row.try_get::<Option<i64>, _>("locked_ms")?.is_some() {
         return Err(ApiError::new(StatusCode::LOCKED, "locked", "too many wrong access codes: ask the invigilator to unlock"));
     }
@@ -507,6 +509,8 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
         .await?;
     tx.commit().await?;
     tracing::info!(device = %device.id, sitting = %sitting, "student logged in");
+    // Instructions belong to the device's current session: re-read them now.
+    hub.poll_now.notify_one();
     let assignment = load_assignment(&hub, &sitting, &student).await?;
     Ok(Json(LoginResponse { session_token: token, expires_at_ms: *end, assignment }))
 }
@@ -635,6 +639,7 @@ pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartR
             return Err(err);
         }
     };
+    crate::enforcement::key_allowed(&hub.db, hub.sitting_grace_ms, &session.sitting_id, &session.student_number, now).await?;
     let assignment = load_assignment(&hub, &session.sitting_id, &session.student_number).await?;
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "content key released");
     Ok(Json(StartResponse {
@@ -663,6 +668,11 @@ pub async fn answers(State(hub): HubState, session: Session, ApiJson(upload): Ap
     }
     if upload.seq > i64::MAX as u64 {
         return Err(ApiError::bad_request("invalid_field", "seq is too large"));
+    }
+    // Every save is stored (and classified in the reports from the hub's
+    // records and the kiosk's journal); only a hand-in before the start is refused.
+    if upload.final_submission {
+        crate::enforcement::hand_in_allowed(&hub.db, &session.sitting_id, &session.student_number, crate::now_ms()).await?;
     }
     let text = serde_json::to_string(&upload.answers).map_err(|_| internal())?;
     let sha = crate::sha256_hex(text.as_bytes());

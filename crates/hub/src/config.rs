@@ -72,6 +72,47 @@ pub struct Config {
     /// read (it would delete today's exams).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<std::num::NonZeroU32>,
+    /// Minutes after the end of a student's time (start + duration + extra
+    /// time + added time + paused time) during which a first login and the
+    /// content key are still given; absent: [`DEFAULT_SITTING_GRACE_MINUTES`].
+    /// 0 to [`MAX_SITTING_GRACE_MINUTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sitting_grace_minutes: Option<GraceMinutes>,
+}
+
+/// Default of `sitting-grace-minutes`.
+pub const DEFAULT_SITTING_GRACE_MINUTES: u32 = 15;
+/// Largest `sitting-grace-minutes`.
+pub const MAX_SITTING_GRACE_MINUTES: u32 = 120;
+
+/// `sitting-grace-minutes`: a whole number of minutes, 0 to
+/// [`MAX_SITTING_GRACE_MINUTES`], checked when hub.toml is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct GraceMinutes(u32);
+
+impl GraceMinutes {
+    /// Minutes, checked.
+    pub fn new(minutes: u32) -> Result<Self, String> {
+        if minutes > MAX_SITTING_GRACE_MINUTES {
+            return Err(format!("sitting-grace-minutes must be 0 to {MAX_SITTING_GRACE_MINUTES} minutes, not {minutes}"));
+        }
+        Ok(Self(minutes))
+    }
+
+    /// Milliseconds.
+    pub fn ms(self) -> i64 {
+        i64::from(self.0) * 60_000
+    }
+}
+
+impl<'de> Deserialize<'de> for GraceMinutes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let minutes = i64::deserialize(d)?;
+        let minutes = u32::try_from(minutes)
+            .map_err(|_| serde::de::Error::custom(format!("sitting-grace-minutes must be 0 to {MAX_SITTING_GRACE_MINUTES} minutes, not {minutes}")))?;
+        Self::new(minutes).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Errors reading the configuration.
@@ -111,6 +152,11 @@ impl Config {
                 .unwrap_or((0, 0));
             ConfigError::Invalid { path: format!("{}:{line}:{col}", path.display()), message: e.message().to_string() }
         })
+    }
+
+    /// The grace after a student's time, ms.
+    pub fn sitting_grace_ms(&self) -> i64 {
+        self.sitting_grace_minutes.map_or(i64::from(DEFAULT_SITTING_GRACE_MINUTES) * 60_000, GraceMinutes::ms)
     }
 
     /// The database URL to use: the configured one, or SQLite in `data_dir`.

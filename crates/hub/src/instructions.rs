@@ -7,10 +7,17 @@
 //! snapshot; each kiosk's event stream sends what is new at once and re-sends
 //! what is still unacknowledged every
 //! [`INSTRUCTION_RESEND`](crate::config::INSTRUCTION_RESEND).
+//!
+//! An instruction belongs to a session (sitting + student,
+//! [`InstructionScope`]): it is delivered only while that session is the
+//! device's current one (the newest session on the device that was not
+//! revoked and has not expired), so one queued for a PC that was off never
+//! reaches the next student who logs in there. It expires with the session:
+//! still in the table (evidence), never delivered again.
 
 use crate::config::INSTRUCTION_POLL;
 use crate::db::Db;
-use exam_protocol::{Instruction, InstructionKind};
+use exam_protocol::{Instruction, InstructionKind, InstructionScope};
 use sqlx::Row as _;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,17 +36,61 @@ impl Pending {
     }
 }
 
-/// Reads all unacknowledged instructions.
+/// The current session of every device that has one: the newest session
+/// that was not revoked and has not expired.
+pub async fn current_sessions(db: &Db) -> Result<HashMap<String, InstructionScope>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT device_id, sitting_id, student_number FROM sessions WHERE revoked_ms IS NULL AND expires_ms > $1 ORDER BY created_ms, token_hash",
+    )
+    .bind(crate::now_ms())
+    .fetch_all(&db.pool)
+    .await?;
+    let mut current = HashMap::new();
+    for row in rows {
+        // Ordered oldest first: the newest session of a device wins.
+        current.insert(
+            row.try_get::<String, _>("device_id")?,
+            InstructionScope { sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? },
+        );
+    }
+    Ok(current)
+}
+
+/// The current session of one device (see [`current_sessions`]).
+pub async fn current_session(db: &Db, device_id: &str) -> Result<Option<InstructionScope>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT sitting_id, student_number FROM sessions WHERE device_id = $1 AND revoked_ms IS NULL AND expires_ms > $2 \
+         ORDER BY created_ms DESC, token_hash DESC",
+    )
+    .bind(device_id)
+    .bind(crate::now_ms())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| Ok(InstructionScope { sitting_id: r.try_get("sitting_id")?, student_number: r.try_get("student_number")? })).transpose()
+}
+
+/// Whether `instruction` may be delivered to a device whose current session
+/// is `current`: only in its own session; one without a session only to a
+/// device nobody is logged in on.
+pub fn deliverable(instruction: &Instruction, current: Option<&InstructionScope>) -> bool {
+    instruction.session.as_ref() == current
+}
+
+/// Reads all unacknowledged instructions that are deliverable now.
 pub async fn load_pending(db: &Db) -> Result<Pending, sqlx::Error> {
     let rows = sqlx::query("SELECT device_id, body FROM instructions WHERE acked_ms IS NULL ORDER BY issued_ms, instruction_id")
         .fetch_all(&db.pool)
         .await?;
+    let current = current_sessions(db).await?;
     let mut pending = Pending::default();
     for row in rows {
         let device: String = row.try_get("device_id")?;
         let body: String = row.try_get("body")?;
         match serde_json::from_str::<Instruction>(&body) {
-            Ok(instruction) => pending.by_device.entry(device).or_default().push(instruction),
+            Ok(instruction) if deliverable(&instruction, current.get(&device)) => {
+                pending.by_device.entry(device).or_default().push(instruction)
+            }
+            Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "stored instruction is not valid; skipped"),
         }
     }
@@ -70,14 +121,23 @@ pub async fn poller(db: Db, tx: watch::Sender<Arc<Pending>>, poll_now: Arc<Notif
     }
 }
 
-/// Stores an instruction for a device; returns it.
-pub async fn issue(db: &Db, device_id: &str, kind: InstructionKind, reason: &str, issued_by: &str) -> Result<Instruction, sqlx::Error> {
+/// Stores an instruction for a device in a session (`None`: nobody is
+/// logged in on it); returns it.
+pub async fn issue(
+    db: &Db,
+    device_id: &str,
+    session: Option<InstructionScope>,
+    kind: InstructionKind,
+    reason: &str,
+    issued_by: &str,
+) -> Result<Instruction, sqlx::Error> {
     let instruction = Instruction {
         id: crate::random_id(),
         kind,
         reason: reason.to_string(),
         issued_by: issued_by.to_string(),
         issued_at_ms: crate::now_ms(),
+        session,
     };
     let body = serde_json::to_string(&instruction).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     sqlx::query("INSERT INTO instructions (instruction_id, device_id, body, issued_ms) VALUES ($1, $2, $3, $4)")

@@ -17,6 +17,7 @@ pub mod api;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod enforcement;
 pub mod error;
 pub mod instructions;
 pub mod journal;
@@ -24,6 +25,7 @@ pub mod pki;
 pub mod planning;
 pub mod ratelimit;
 pub mod reports;
+pub mod secrets;
 pub mod server;
 pub mod web_session;
 

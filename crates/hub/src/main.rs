@@ -119,6 +119,21 @@ enum Command {
         #[arg(long)]
         student: String,
     },
+    /// Reopen a student's ended exam: the hub lets the student log in and
+    /// take the content key again (journalled with the reason).
+    Reopen {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// Student number.
+        #[arg(long)]
+        student: String,
+        /// Why (required; journalled and in the proces-verbaal).
+        #[arg(long)]
+        reason: String,
+    },
     /// Start a sitting now: kiosks may fetch the content key.
     Start {
         #[command(flatten)]
@@ -404,7 +419,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Init { data, names, school, listen, database } => {
             let summary = pki::init(&data, &names, &school)?;
-            let config = Config { school, listen, database, server_names: names, retention_days: None };
+            let config = Config { school, listen, database, server_names: names, retention_days: None, sitting_grace_minutes: None };
             pki::write_file(&data.join(files::CONFIG), config.to_file_text().as_bytes(), false)?;
             // Create (and migrate) the database now, so problems show at once.
             Db::connect(&config.database_url(&data)).await.context("cannot create the database")?;
@@ -504,6 +519,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             admin::reset_lock(&data.db().await?, &sitting, &student).await?;
             println!("lock-out cleared for {student} in {sitting}");
         }
+        Command::Reopen { data, sitting, student, reason } => {
+            admin::reopen(&data.db().await?, &sitting, &student, &reason, "exam-hub cli").await?;
+            println!("exam of {student} in {sitting} reopened");
+        }
         Command::Start { data, sitting } => {
             admin::start_sitting(&data.db().await?, &sitting).await?;
             println!("sitting {sitting} started");
@@ -528,6 +547,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Action::End => InstructionKind::End,
             };
             let ids = admin::instruct(&data.db().await?, &target, kind, &reason, "exam-hub cli").await?;
+            if ids.is_empty() {
+                eprintln!("recorded on the hub; no PC is logged in to send it to");
+            }
             for id in ids {
                 println!("{id}");
             }

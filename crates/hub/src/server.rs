@@ -56,6 +56,8 @@ pub struct Hub {
     pub device_requests: RateLimiter<String>,
     /// Login attempts per device.
     pub device_logins: RateLimiter<String>,
+    /// `sitting-grace-minutes` of hub.toml, ms (the default without the file).
+    pub sitting_grace_ms: i64,
 }
 
 async fn journal_slot(
@@ -101,7 +103,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
 /// Opens the database and keys of `data_dir` and builds the shared state,
 /// starting the instruction poller.
 pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Result<Arc<Hub>> {
-    let keys = Keys::load(data_dir)?;
+    let mut keys = Keys::load(data_dir)?;
     let db = Db::connect(database_url).await?;
     let (tx, rx) = watch::channel(Arc::new(Pending::default()));
     let poll_now = Arc::new(Notify::new());
@@ -117,6 +119,9 @@ pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Re
         journal_slots,
         device_requests: limiter(config::DEVICE_REQUESTS_PER_WINDOW),
         device_logins: limiter(config::DEVICE_LOGINS_PER_WINDOW),
+        // `serve` read hub.toml before (and stops on an invalid one).
+        sitting_grace_ms: config::Config::load(data_dir)
+            .map_or(i64::from(config::DEFAULT_SITTING_GRACE_MINUTES) * 60_000, |c| c.sitting_grace_ms()),
     }))
 }
 
@@ -158,7 +163,18 @@ pub async fn serve(listener: TcpListener, hub: Arc<Hub>, shutdown: impl std::fut
             let info = ConnInfo { remote, client_cert_sha256 };
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(info.clone());
-                app.clone().oneshot(req)
+                // Every body must keep arriving (see `body_rate`).
+                let timed_out = Arc::new(AtomicBool::new(false));
+                let req = req.map(|body| axum::body::Body::new(MinRateBody::new(body, timed_out.clone())));
+                let app = app.clone();
+                async move {
+                    let response = app.oneshot(req).await;
+                    if timed_out.load(Ordering::Relaxed) {
+                        tracing::info!(%remote, "request body too slow: cut");
+                        return Ok(body_rate::too_slow_response());
+                    }
+                    response
+                }
             });
             let result = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

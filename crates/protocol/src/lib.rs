@@ -564,6 +564,23 @@ pub struct Instruction {
     pub issued_by: String,
     /// When, unix ms.
     pub issued_at_ms: i64,
+    /// The session it belongs to. The hub delivers it only while that
+    /// session is the device's current one, and a kiosk carries it out only
+    /// in that session (another student's instruction is acknowledged as not
+    /// applicable and journalled). `None` only for an instruction to a PC
+    /// with nobody logged in, which no session carries out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<InstructionScope>,
+}
+
+/// The session (sitting and student) an [`Instruction`] belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstructionScope {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Student number.
+    pub student_number: String,
 }
 
 /// `POST /api/v1/instructions/ack`.
@@ -652,6 +669,7 @@ mod tests {
             reason: "fire alarm".into(),
             issued_by: "console".into(),
             issued_at_ms: 1,
+            session: Some(InstructionScope { sitting_id: "S1".into(), student_number: "1001".into() }),
         };
         let v = serde_json::to_value(&i).unwrap();
         assert_eq!(v["kind"], "add_time");

@@ -86,6 +86,7 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
         reason: "twee keer bezorgd".into(),
         issued_by: "test".into(),
         issued_at_ms: 0,
+        session: Some(exam_protocol::InstructionScope { sitting_id: SITTING.into(), student_number: student.number.clone() }),
     };
     let before = kiosk.view().await.remaining_secs.unwrap();
     assert!(kiosk.apply_instruction(&again).await.is_some());

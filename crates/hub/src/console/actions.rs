@@ -6,7 +6,7 @@
 use super::auth::ConsoleUser;
 use super::{Console, ConsoleError};
 use crate::db::{Db, WriteTx};
-use exam_protocol::InstructionKind;
+use exam_protocol::{InstructionKind, InstructionScope};
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use std::sync::Arc;
@@ -46,10 +46,13 @@ pub enum Action {
     ResetLockout,
     /// Issue a new access code for one student (the old one stops working).
     ReprintCode,
+    /// Reopen one student's ended exam (with a reason): the hub lets the
+    /// student log in and take the content key again.
+    Reopen,
 }
 
 impl Action {
-    const ALL: [Action; 13] = [
+    const ALL: [Action; 14] = [
         Action::Start,
         Action::PauseAll,
         Action::ResumeAll,
@@ -63,6 +66,7 @@ impl Action {
         Action::Move,
         Action::ResetLockout,
         Action::ReprintCode,
+        Action::Reopen,
     ];
 
     /// The action a [`name`](Self::name) in the hub's journal stands for.
@@ -86,6 +90,7 @@ impl Action {
             Action::Move => "move",
             Action::ResetLockout => "reset_lockout",
             Action::ReprintCode => "reprint_code",
+            Action::Reopen => "reopen",
         }
     }
 
@@ -258,8 +263,9 @@ async fn journal(
     Ok(())
 }
 
-/// Loads the sitting, refusing one of another room or one already ended.
-async fn load_sitting(db: &Db, room: &str, sitting: &str) -> Result<Sitting, ConsoleError> {
+/// Loads the sitting, refusing one of another room or (unless
+/// `allow_ended`, for reopening one student) one already ended.
+async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> Result<Sitting, ConsoleError> {
     let row = sqlx::query("SELECT room, start_ms, started_ms FROM sittings WHERE sitting_id = $1")
         .bind(sitting)
         .fetch_optional(&db.pool)
@@ -272,6 +278,7 @@ async fn load_sitting(db: &Db, room: &str, sitting: &str) -> Result<Sitting, Con
         .bind(sitting)
         .fetch_optional(&db.pool)
         .await?
+        .filter(|_| !allow_ended)
     {
         return Err(ConsoleError::Finished(format!(
             "Zitting {sitting} is al beëindigd door {} om {}. Vernieuw de pagina; er kan niets meer aan veranderd worden.",
@@ -297,7 +304,7 @@ pub async fn act(
         super::check_text("reden", &reason, MAX_REASON_LEN)?;
     }
     let db = &console.hub.db;
-    let sitting = load_sitting(db, &room, &req.sitting_id).await?;
+    let sitting = load_sitting(db, &room, &req.sitting_id, req.action == Action::Reopen).await?;
     let result = if req.action.is_room_wide() {
         room_wide(&console, &user, &room, &sitting, &req, &reason).await?
     } else {
@@ -330,8 +337,12 @@ async fn seat(
     .ok_or_else(|| ConsoleError::NotFound(format!("student {student} staat niet in zitting {sitting_id}")))?;
     let name: String = candidate.try_get("name")?;
     let paused_ms: Option<i64> = candidate.try_get("paused_ms")?;
-    if candidate.try_get::<Option<i64>, _>("ended_ms")?.is_some() && !matches!(req.action, Action::ReprintCode) {
+    let ended = candidate.try_get::<Option<i64>, _>("ended_ms")?.is_some();
+    if ended && !matches!(req.action, Action::ReprintCode | Action::Reopen) {
         return Err(ConsoleError::Finished(format!("Het examen van {name} is al beëindigd. Vernieuw de pagina.")));
+    }
+    if !ended && req.action == Action::Reopen {
+        return Err(ConsoleError::Invalid(format!("Het examen van {name} is niet beëindigd; er is niets te heropenen.")));
     }
     let device = current_device(db, sitting_id, student).await?;
     let needs_device = matches!(req.action, Action::Unlock | Action::Lock | Action::Pause | Action::Resume | Action::Move);
@@ -376,7 +387,7 @@ async fn seat(
             kind = Some(InstructionKind::Lock);
             to_device = Some(target.to_string());
         }
-        Action::ResetLockout | Action::ReprintCode => {}
+        Action::ResetLockout | Action::ReprintCode | Action::Reopen => {}
         Action::Start | Action::PauseAll | Action::ResumeAll | Action::EndAll => {
             return Err(ConsoleError::Invalid("dit is een actie voor de hele zitting".into()))
         }
@@ -429,6 +440,11 @@ async fn seat(
         Action::ResetLockout => {
             sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2").bind(sitting_id).bind(student).execute(&mut *tx).await?;
         }
+        Action::Reopen => {
+            // The end stays in the hub's journal of actions (and in the
+            // classification of what arrived meanwhile); only the seat's state changes.
+            sqlx::query("UPDATE console_seats SET ended_ms = NULL WHERE sitting_id = $1 AND student_number = $2").bind(sitting_id).bind(student).execute(&mut *tx).await?;
+        }
         _ => {}
     }
     journal(&mut tx, user, room, sitting_id, Some(student), req.action.name(), reason, &detail).await?;
@@ -436,7 +452,8 @@ async fn seat(
     let version = req.version + 1;
     let mut sent = 0;
     if let (Some(kind), Some(device)) = (kind, device.as_deref()) {
-        crate::instructions::issue(db, device, kind, &instruction_reason, &by).await?;
+        let scope = InstructionScope { sitting_id: sitting_id.to_string(), student_number: student.to_string() };
+        crate::instructions::issue(db, device, Some(scope), kind, &instruction_reason, &by).await?;
         console.hub.poll_now.notify_one();
         sent = 1;
     }
@@ -450,6 +467,7 @@ async fn seat(
         Action::End => format!("{name}: examen beëindigd."),
         Action::Move => format!("{name}: verplaatsing goedgekeurd. Laat {name} op de nieuwe pc inloggen met dezelfde toegangscode; de antwoorden gaan mee."),
         Action::ResetLockout => format!("{name}: inlogblokkade opgeheven."),
+        Action::Reopen => format!("{name}: examen heropend; {name} kan weer inloggen en verder werken."),
         Action::ReprintCode => {
             let codes = crate::planning::reissue_codes(db, &console.hub.keys, sitting_id, Some(student)).await?;
             let code = codes.into_iter().next().map(|c| c.code).ok_or_else(|| ConsoleError::NotFound(format!("geen code voor {student}")))?;
@@ -506,17 +524,17 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
         Action::EndAll => (Some(InstructionKind::End), format!("Zitting {sitting_id} is beëindigd voor iedereen.")),
         _ => return Err(ConsoleError::Invalid("dit is een actie voor één student".into())),
     };
-    // Everyone logged in who has not handed in gets the instruction.
+    // Everyone logged in who has not handed in gets the instruction, in their session.
     let mut devices = Vec::new();
     for r in sqlx::query(
-        "SELECT DISTINCT se.device_id FROM sessions se WHERE se.sitting_id = $1 AND se.revoked_ms IS NULL AND NOT EXISTS \
+        "SELECT DISTINCT se.device_id, se.student_number FROM sessions se WHERE se.sitting_id = $1 AND se.revoked_ms IS NULL AND NOT EXISTS \
          (SELECT 1 FROM answers a WHERE a.sitting_id = se.sitting_id AND a.student_number = se.student_number AND a.final_submission = 1)",
     )
     .bind(sitting_id)
     .fetch_all(&db.pool)
     .await?
     {
-        devices.push(r.try_get::<String, _>("device_id")?);
+        devices.push((r.try_get::<String, _>("device_id")?, r.try_get::<String, _>("student_number")?));
     }
     let mut tx = db.begin_write().await?;
     if !bump_sitting(&mut tx, sitting_id, req.version).await? {
@@ -558,8 +576,9 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
     tx.commit().await?;
     let mut sent = 0;
     if let Some(kind) = kind {
-        for device in &devices {
-            crate::instructions::issue(db, device, kind.clone(), reason, &user.account.display_name).await?;
+        for (device, student) in &devices {
+            let scope = InstructionScope { sitting_id: sitting_id.to_string(), student_number: student.clone() };
+            crate::instructions::issue(db, device, Some(scope), kind.clone(), reason, &user.account.display_name).await?;
             sent += 1;
         }
         console.hub.poll_now.notify_one();

@@ -166,6 +166,7 @@ impl From<crate::admin::AdminError> for ConsoleError {
     fn from(err: crate::admin::AdminError) -> Self {
         match err {
             crate::admin::AdminError::NotFound(m) => ConsoleError::NotFound(m),
+            crate::admin::AdminError::Invalid(m) => ConsoleError::Invalid(m),
             crate::admin::AdminError::Db(e) => ConsoleError::Db(e),
         }
     }
@@ -262,6 +263,9 @@ pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
     let console = Arc::new(Console {
         hub,
         login_limiter: crate::ratelimit::RateLimiter::new(auth::LOGIN_ATTEMPTS_PER_WINDOW, auth::LOGIN_WINDOW_MS, auth::LOGIN_LIMITER_CAPACITY),
+        login_backoff: auth::login_backoff(),
+        login_backoff: auth::login_backoff(),
+        login_backoff: auth::login_backoff(),
         watchers: live::Watchers::default(),
         read_pool: tokio::sync::OnceCell::new(),
     });

@@ -29,8 +29,12 @@ pub enum SeatState {
     Locked,
     /// Logged in, and the PC's heartbeats stopped [`OFFLINE_AFTER_MS`] ago.
     Offline,
-    /// Handed in (the hub holds the final submission).
+    /// Handed in in time (the hub holds the final submission, made in the student's time).
     Submitted,
+    /// A hand-in arrived but was not made in the student's time (after an
+    /// end, after the end time, during a pause): stored, does not count;
+    /// [`Seat::answers_note`] says why.
+    HandedInOutsideTime,
 }
 
 /// One integrity event of a seat's PC, summarised in Dutch.
@@ -89,6 +93,10 @@ pub struct Seat {
     pub version: i64,
     /// Latest integrity events of the PC, newest first.
     pub events: Vec<SeatEvent>,
+    /// Saves or a hand-in that arrived outside the student's time, in Dutch
+    /// (e.g. "inlevering 12 ontvangen …: na beëindiging (…)"); `None` when
+    /// everything that arrived was made in time.
+    pub answers_note: Option<String>,
 }
 
 /// A sitting in the room.
@@ -170,8 +178,9 @@ pub struct EventCache {
     by_device: HashMap<String, JournalFacts>,
 }
 
-/// The current room code of `room`, if it has a secret.
-pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
+/// The current room code of `room`, if it has a secret (stored wrapped,
+/// [`crate::secrets`]; one that cannot be opened shows no code and is logged).
+pub async fn room_code(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
     let Some(row) = sqlx::query("SELECT secret_hex, step_secs, digits FROM console_room_codes WHERE room = $1")
         .bind(room)
         .fetch_optional(pool)
@@ -179,7 +188,13 @@ pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option
     else {
         return Ok(None);
     };
-    let Ok(secret) = hex::decode(row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
+    let secret = match crate::secrets::open_room_secret(keys, room, &row.try_get::<String, _>("secret_hex")?) {
+        Ok(secret) => secret,
+        Err(err) => {
+            tracing::error!(room, error = %err, "room-code secret cannot be opened");
+            return Ok(None);
+        }
+    };
     let step: i64 = row.try_get::<i64, _>("step_secs")?.max(1);
     let digits = row.try_get::<i64, _>("digits")?.clamp(6, 8) as u8;
     let secs = now_ms.max(0) / 1000;
@@ -191,8 +206,8 @@ pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option
 }
 
 /// Creates (or replaces) the TOTP secret of `room`; returns it in base32 for
-/// the policy's room-code secret file.
-pub async fn create_room_secret(db: &Db, room: &str, step_secs: u32, digits: u8) -> Result<String, super::ConsoleError> {
+/// the policy's room-code secret file. Stored wrapped with the hub's wrap key.
+pub async fn create_room_secret(db: &Db, wrap: &crate::pki::WrapKey, room: &str, step_secs: u32, digits: u8) -> Result<String, super::ConsoleError> {
     super::check_text("room", room, crate::config::MAX_FIELD_LEN)?;
     if !(6..=8).contains(&digits) || !(10..=600).contains(&step_secs) {
         return Err(super::ConsoleError::Invalid("a room code has 6 to 8 digits and changes every 10 to 600 seconds".into()));
@@ -203,7 +218,7 @@ pub async fn create_room_secret(db: &Db, room: &str, step_secs: u32, digits: u8)
          ON CONFLICT (room) DO UPDATE SET secret_hex = excluded.secret_hex, step_secs = excluded.step_secs, digits = excluded.digits, created_ms = excluded.created_ms",
     )
     .bind(room)
-    .bind(hex::encode(&secret))
+    .bind(crate::secrets::wrap_room_secret(wrap, room, &secret))
     .bind(i64::from(step_secs))
     .bind(i64::from(digits))
     .bind(crate::now_ms())
@@ -274,7 +289,7 @@ struct DeviceRow {
 }
 
 /// Builds the view of `room` at `now_ms` (read-only queries on `pool`).
-pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
+pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
     let (from, to) = (now_ms - VIEW_WINDOW_MS, now_ms + VIEW_WINDOW_MS);
     let mut sittings = Vec::new();
     let mut sitting_facts: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new();
@@ -348,6 +363,36 @@ pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCach
     {
         submitted.insert((r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?));
     }
+    // What arrived outside the time, classified from the hub's records and
+    // the kiosks' journals: only for sittings where something was handed in
+    // or an end or pause was recorded.
+    let mut notes: HashMap<(String, String), (bool, String)> = HashMap::new();
+    let mut classified = std::collections::HashSet::new();
+    for r in sqlx::query(
+        "SELECT DISTINCT a.sitting_id FROM answers a JOIN sittings s ON s.sitting_id = a.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND (a.final_submission = 1 OR EXISTS \
+         (SELECT 1 FROM console_actions ca WHERE ca.sitting_id = a.sitting_id AND ca.action IN ('end', 'end_all', 'pause', 'pause_all')))",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?
+    {
+        let sitting: String = r.try_get("sitting_id")?;
+        if !classified.insert(sitting.clone()) {
+            continue;
+        }
+        for (student, saves) in crate::enforcement::classify_sitting(pool, &sitting).await? {
+            let counted = crate::enforcement::Counted::of(&saves);
+            let in_time = counted.handed_in().is_some();
+            if let Some(last) = counted.outside.last() {
+                let more = counted.outside.len() - 1;
+                let text = if more > 0 { format!("{} (en {more} eerder)", last.describe()) } else { last.describe() };
+                notes.insert((sitting.clone(), student), (in_time, text));
+            }
+        }
+    }
     let mut moves: HashMap<(String, String), String> = HashMap::new();
     for r in sqlx::query(
         "SELECT m.sitting_id, m.student_number, m.to_device FROM console_moves m JOIN sittings s ON s.sitting_id = m.sitting_id \
@@ -405,7 +450,10 @@ pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCach
         let ended = r.try_get::<Option<i64>, _>("ended_ms")?.is_some() || sitting_ended.is_some();
         let device_id = current.get(&key).cloned();
         let device = device_id.as_ref().and_then(|d| devices.get(d));
+        let note = notes.get(&key);
         let is_submitted = submitted.contains(&key);
+        // A hand-in that does not count is shown as such, never as "ingeleverd".
+        let outside = is_submitted && note.is_some_and(|(in_time, _)| !in_time);
         let journal = device_id.as_ref().and_then(|d| cache.by_device.get(d));
         // The phase from the heartbeat; a kiosk that never sent one is judged
         // by its journal (and never called offline: its liveness is unknown).
@@ -414,7 +462,9 @@ pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCach
             Some(_) => journal.and_then(|j| j.phase.clone()),
             None => None,
         };
-        let state = if is_submitted {
+        let state = if outside {
+            SeatState::HandedInOutsideTime
+        } else if is_submitted {
             SeatState::Submitted
         } else if device.is_some_and(|d| d.last_seen_ms.is_some() && !online(d)) {
             SeatState::Offline
@@ -446,6 +496,7 @@ pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCach
             hostname: device.and_then(|d| d.hostname.clone()),
             last_heartbeat_ms: device.and_then(|d| d.last_seen_ms),
             events: journal.map(|j| j.events.clone()).unwrap_or_default(),
+            answers_note: note.map(|(_, text)| text.clone()),
             device_id,
             end_ms,
             total_minutes: total,
@@ -467,7 +518,7 @@ pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCach
             DeviceView { device_id: id.clone(), hostname: d.hostname.clone(), online: online(d), in_use: in_use.contains(id) }
         })
         .collect();
-    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(pool, room, now_ms).await?, sittings, seats, devices })
+    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(pool, keys, room, now_ms).await?, sittings, seats, devices })
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ pub use results::{format_score, neutralise_formula, results, ResultRow, ResultSt
 pub use retention::{run_retention, RetentionRule, RetentionSummary};
 pub use scoring::import_scoring;
 pub use seal::{seal, verify_seal, Seal, SealError, SEAL_DOMAIN};
+/// The one latest-end formula, for the hub's enforcement of the window.
+pub(crate) use records::latest_end_ms;
 
 /// Errors of the reports.
 #[derive(Debug, thiserror::Error)]

@@ -58,8 +58,11 @@ pub enum SeatStatus {
     Absent,
     /// Logged in, did not hand in (answers as last saved are kept).
     Present,
-    /// Handed in; the hub signed a final receipt.
+    /// Handed in in time; the hub signed a final receipt.
     Submitted,
+    /// A hand-in arrived and is stored, but was not made in the student's
+    /// time (see [`crate::enforcement::Standing`]): it does not count.
+    HandedInOutsideTime(crate::enforcement::Standing),
 }
 
 impl SeatStatus {
@@ -69,6 +72,13 @@ impl SeatStatus {
             Self::Absent => "afwezig",
             Self::Present => "aanwezig, niet ingeleverd",
             Self::Submitted => "ingeleverd",
+            Self::HandedInOutsideTime(standing) => match standing {
+                crate::enforcement::Standing::AfterEnd => "inlevering na beëindiging (telt niet)",
+                crate::enforcement::Standing::AfterDeadline => "inlevering na de eindtijd (telt niet)",
+                crate::enforcement::Standing::DuringPause => "inlevering tijdens pauze (telt niet)",
+                crate::enforcement::Standing::BeforeStart => "inlevering vóór de start (telt niet)",
+                crate::enforcement::Standing::OnTime => "ingeleverd",
+            },
         }
     }
 }
@@ -138,7 +148,8 @@ pub struct DeviceJournal {
 pub async fn proces_verbaal(db: &Db, sitting_id: &str) -> Result<ProcesVerbaal, ReportError> {
     let records = records::load(db, sitting_id).await?;
     let remarks = list_remarks(db, sitting_id).await?;
-    Ok(build(records, remarks, crate::now_ms()))
+    let saves = crate::enforcement::classify_sitting(&db.pool, sitting_id).await?;
+    Ok(build(records, remarks, &saves, crate::now_ms()))
 }
 
 /// The student logged in on `device` at `time_ms` (the latest session
@@ -232,7 +243,12 @@ fn instruction_label(kind: &InstructionKind) -> (&'static str, String) {
     }
 }
 
-fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> ProcesVerbaal {
+fn build(
+    records: SittingRecords,
+    remarks: Vec<Remark>,
+    saves: &std::collections::BTreeMap<String, Vec<crate::enforcement::ClassifiedSave>>,
+    generated_ms: i64,
+) -> ProcesVerbaal {
     let mut entries = Vec::new();
     let mut invigilators: Vec<String> = Vec::new();
     let mut note_person = |name: &str| {
@@ -378,6 +394,19 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
     for (device, since) in offline_since {
         entries.push(outage(&records, device, since, None));
     }
+    // What arrived outside the student's time: stored, shown, not counted.
+    for (student, list) in saves {
+        for save in crate::enforcement::Counted::of(list).outside {
+            entries.push(Irregularity {
+                time_ms: save.received_ms,
+                category: "buiten de tijd",
+                device_id: Some(save.device_id.clone()),
+                student: Some(student.clone()),
+                description: format!("{}; opgeslagen, telt niet mee", save.describe()),
+                source: "hub",
+            });
+        }
+    }
     for r in &remarks {
         note_person(&r.author);
     }
@@ -395,9 +424,14 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
                 }
             }
             let answers = records.answers.get(&c.student_number);
-            let submitted = answers.filter(|a| a.final_submission);
+            let counted = crate::enforcement::Counted::of(saves.get(&c.student_number).map_or(&[][..], Vec::as_slice));
+            // Only a hand-in made in the student's time is "ingeleverd".
+            let submitted = counted.handed_in();
             let status = match (submitted, sessions.is_empty()) {
                 (Some(_), _) => SeatStatus::Submitted,
+                (None, _) if counted.late_hand_in().is_some() => {
+                    SeatStatus::HandedInOutsideTime(counted.late_hand_in().map_or(crate::enforcement::Standing::AfterDeadline, |s| s.standing))
+                }
                 (None, false) => SeatStatus::Present,
                 (None, true) if answers.is_some() => SeatStatus::Present,
                 (None, true) => SeatStatus::Absent,
@@ -409,7 +443,10 @@ fn build(records: SittingRecords, remarks: Vec<Remark>, generated_ms: i64) -> Pr
                 devices,
                 first_login_ms: sessions.first().map(|s| s.created_ms),
                 submitted_ms: submitted.map(|a| a.received_ms),
-                receipt_code: submitted.and_then(|a| a.receipt_code.clone()),
+                // The code the student saw, also for a hand-in that does not count.
+                receipt_code: submitted
+                    .and_then(|a| a.receipt_code.clone())
+                    .or_else(|| answers.filter(|a| a.final_submission).and_then(|a| a.receipt_code.clone())),
                 extra_minutes: c.extra_minutes,
                 added_minutes: c.added_minutes,
             }

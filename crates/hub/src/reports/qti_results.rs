@@ -44,7 +44,7 @@ impl SittingResults {
     pub fn qti_documents(&self) -> Vec<(String, String)> {
         self.rows
             .iter()
-            .filter(|r| matches!(r.status, ResultStatus::Submitted | ResultStatus::NotSubmitted))
+            .filter(|r| matches!(r.status, ResultStatus::Submitted | ResultStatus::NotSubmitted | ResultStatus::HandedInOutsideTime(_)))
             .map(|r| (r.student_number.clone(), self.qti_document(r)))
             .collect()
     }
@@ -52,6 +52,7 @@ impl SittingResults {
     fn qti_document(&self, row: &ResultRow) -> String {
         let e = super::escape_markup;
         let datestamp = row.received_ms.map(crate::planning::format_ms).unwrap_or_default();
+        // Only a hand-in made in time is final; the responses are those made in time.
         let status = if row.status == ResultStatus::Submitted { "final" } else { "pendingSubmission" };
         let mut x = String::with_capacity(1024 + row.items.len() * 512);
         let _ = write!(

@@ -121,8 +121,6 @@ pub(crate) struct JournalState {
 #[derive(Debug, Clone)]
 pub(crate) struct LatestAnswers {
     pub final_submission: bool,
-    pub received_ms: i64,
-    pub answers: String,
     pub receipt_code: Option<String>,
 }
 
@@ -221,8 +219,6 @@ pub(crate) async fn load_latest_answers(db: &Db, sitting_id: &str) -> Result<BTr
             r.try_get("student_number")?,
             LatestAnswers {
                 final_submission: r.try_get::<i64, _>("final_submission")? != 0,
-                received_ms: r.try_get("received_ms")?,
-                answers: r.try_get("answers")?,
                 receipt_code,
             },
         );

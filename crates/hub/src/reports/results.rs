@@ -3,7 +3,8 @@
 //! information system (RFC 4180, formula-injection safe) and as QTI 3
 //! results reporting XML ([`super::qti_results`]).
 
-use super::records::{self, LatestAnswers};
+use super::records;
+use crate::enforcement::{ClassifiedSave, Counted, Standing};
 use super::scoring::{load_scoring, score_snapshot, ItemOutcome};
 use super::ReportError;
 use crate::db::Db;
@@ -12,8 +13,13 @@ use sqlx::Row as _;
 /// A candidate's status in the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultStatus {
-    /// Handed in (final submission with the hub's receipt).
+    /// Handed in in time (final submission with the hub's receipt, made in
+    /// the student's time).
     Submitted,
+    /// A hand-in arrived and is stored, but was not made in the student's
+    /// time (after an end, after the end time, during a pause, before the
+    /// start): it does not count; the last save made in time does.
+    HandedInOutsideTime(Standing),
     /// Answers saved but never handed in.
     NotSubmitted,
     /// No answers at all.
@@ -27,6 +33,11 @@ impl ResultStatus {
     pub fn label(self) -> &'static str {
         match self {
             Self::Submitted => "ingeleverd",
+            Self::HandedInOutsideTime(Standing::AfterEnd) => "ingeleverd na beëindiging (telt niet)",
+            Self::HandedInOutsideTime(Standing::AfterDeadline) => "ingeleverd na de eindtijd (telt niet)",
+            Self::HandedInOutsideTime(Standing::DuringPause) => "ingeleverd tijdens pauze (telt niet)",
+            Self::HandedInOutsideTime(Standing::BeforeStart) => "ingeleverd vóór de start (telt niet)",
+            Self::HandedInOutsideTime(Standing::OnTime) => "ingeleverd",
             Self::NotSubmitted => "niet ingeleverd",
             Self::Absent => "afwezig",
             Self::Deleted => "verwijderd (bewaartermijn)",
@@ -45,8 +56,12 @@ pub struct ResultRow {
     pub score: Option<f64>,
     /// The sum of the items' maximum scores, when known for every item.
     pub max_score: Option<f64>,
-    /// When the answers (final or last saved) reached the hub, unix ms.
+    /// When the answers that count (the last save or hand-in made in time)
+    /// reached the hub, unix ms.
     pub received_ms: Option<i64>,
+    /// Saves and hand-ins that arrived but were not made in time, described
+    /// in Dutch (stored; not counted).
+    pub outside_time: Vec<String>,
     /// Per item (empty without scoring data or answers).
     pub items: Vec<ItemOutcome>,
 }
@@ -72,7 +87,7 @@ pub struct SittingResults {
 pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, ReportError> {
     let sitting = records::load_sitting(db, sitting_id).await?;
     let candidates = records::load_candidates(db, sitting_id).await?;
-    let answers = records::load_latest_answers(db, sitting_id).await?;
+    let saves = crate::enforcement::classify_sitting(&db.pool, sitting_id).await?;
     let scoring = load_scoring(db, &sitting.instrument_id).await?;
     let deleted = sqlx::query("SELECT deletion_id FROM retention_deletions WHERE sitting_id = $1 AND what = $2")
         .bind(sitting_id)
@@ -84,7 +99,7 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
         .is_some();
     let rows = candidates
         .iter()
-        .map(|c| row(&c.student_number, answers.get(&c.student_number), scoring.as_ref(), deleted))
+        .map(|c| row(&c.student_number, saves.get(&c.student_number).map(Vec::as_slice), scoring.as_ref(), deleted))
         .collect();
     Ok(SittingResults {
         sitting_id: sitting.id,
@@ -96,12 +111,29 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     })
 }
 
-fn row(student: &str, answers: Option<&LatestAnswers>, scoring: Option<&super::scoring::Scoring>, deleted: bool) -> ResultRow {
-    let Some(answers) = answers else {
+fn row(student: &str, saves: Option<&[ClassifiedSave]>, scoring: Option<&super::scoring::Scoring>, deleted: bool) -> ResultRow {
+    let Some(saves) = saves.filter(|s| !s.is_empty()) else {
         let status = if deleted { ResultStatus::Deleted } else { ResultStatus::Absent };
-        return ResultRow { student_number: student.into(), status, score: None, max_score: None, received_ms: None, items: Vec::new() };
+        return ResultRow {
+            student_number: student.into(),
+            status,
+            score: None,
+            max_score: None,
+            received_ms: None,
+            outside_time: Vec::new(),
+            items: Vec::new(),
+        };
     };
-    let snapshot: serde_json::Value = serde_json::from_str(&answers.answers).unwrap_or(serde_json::Value::Null);
+    let counted = Counted::of(saves);
+    let status = match (counted.handed_in(), counted.late_hand_in()) {
+        (Some(_), _) => ResultStatus::Submitted,
+        (None, Some(late)) => ResultStatus::HandedInOutsideTime(late.standing),
+        (None, None) => ResultStatus::NotSubmitted,
+    };
+    let outside_time = counted.outside.iter().map(|s| s.describe()).collect();
+    // Only answers made in time count; without any, nothing is scored.
+    let snapshot: serde_json::Value =
+        counted.counted.and_then(|c| serde_json::from_str(&c.answers).ok()).unwrap_or(serde_json::Value::Null);
     let items = scoring.map(|s| score_snapshot(s, &snapshot)).unwrap_or_default();
     let all = |f: fn(&ItemOutcome) -> Option<f64>| -> Option<f64> {
         if items.is_empty() {
@@ -111,10 +143,11 @@ fn row(student: &str, answers: Option<&LatestAnswers>, scoring: Option<&super::s
     };
     ResultRow {
         student_number: student.into(),
-        status: if answers.final_submission { ResultStatus::Submitted } else { ResultStatus::NotSubmitted },
-        score: all(|i| i.score),
+        status,
+        score: counted.counted.and(all(|i| i.score)),
         max_score: all(|i| i.max_score),
-        received_ms: Some(answers.received_ms),
+        received_ms: counted.counted.map(|c| c.received_ms),
+        outside_time,
         items,
     }
 }
@@ -153,11 +186,12 @@ impl SittingResults {
         let _ = writer.write_record(CSV_HEADER);
         for row in &self.rows {
             let result = match (row.status, row.score) {
-                (ResultStatus::Submitted | ResultStatus::NotSubmitted, Some(score)) => format_score(score),
+                (ResultStatus::Submitted | ResultStatus::NotSubmitted | ResultStatus::HandedInOutsideTime(_), Some(score)) => format_score(score),
                 (ResultStatus::Submitted, None) => "ingeleverd".into(),
                 _ => String::new(),
             };
             let cells = [&row.student_number, &self.exam, &self.date, &result, &row.status.label().to_string()];
+            // Whatever arrived outside the time is stored and shown, never silently "ingeleverd".
             let _ = writer.write_record(cells.iter().map(|c| neutralise_formula(c)));
         }
         // Writing into a Vec cannot fail.

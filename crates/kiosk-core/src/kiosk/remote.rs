@@ -5,6 +5,12 @@
 //! again in every heartbeat's answer until acknowledged; each id is carried
 //! out once (the ids done are kept on disk, so a restart does not add the
 //! same extra time twice) and then acknowledged.
+//!
+//! An instruction belongs to one session (sitting and student): one for
+//! another session — e.g. queued for this PC while it was off, before the
+//! next student logged in here — is not carried out, but journalled and
+//! acknowledged as not applicable. A remote *end* on a locked seat keeps it
+//! locked until the hand-in has the hub's receipt.
 
 use super::{Inner, Kiosk};
 use crate::hub::HubClient;
@@ -95,7 +101,12 @@ impl Kiosk {
         let by = format!("{} (op afstand)", instruction.issued_by);
         let reason = instruction.reason.trim();
         let mut hand_in = false;
+        let mut hand_in_locked = false;
+        let current = inner.assignment.as_ref().map(|a| (a.sitting_id.as_str(), a.student_number.as_str()));
+        let scope = instruction.session.as_ref().map(|s| (s.sitting_id.as_str(), s.student_number.as_str()));
         let outcome = match &instruction.kind {
+            // Another student's instruction (or one for no session) is not carried out.
+            _ if scope != current => Outcome::NotApplicable("for another session"),
             InstructionKind::Lock => match inner.phase() {
                 None | Some(Phase::Submitted) => Outcome::NotApplicable("no session to lock"),
                 Some(_) => {
@@ -133,26 +144,24 @@ impl Kiosk {
                     hand_in = true;
                     Outcome::Done
                 }
-                Some(Phase::Locked) => match unlock(&mut inner, by.clone(), reason) {
-                    Outcome::Done if inner.phase() == Some(Phase::InExam) => {
-                        hand_in = true;
-                        Outcome::Done
-                    }
-                    Outcome::Done => Outcome::NotApplicable("no exam running"),
-                    other => other,
-                },
+                // Handed in while the lock stays: unlocked only with the receipt.
+                Some(Phase::Locked) if inner.session.as_ref().and_then(|s| s.view().before_lock) == Some(Phase::InExam) => {
+                    hand_in_locked = true;
+                    Outcome::Done
+                }
                 _ => Outcome::NotApplicable("no exam running"),
             },
         };
         let payload = serde_json::json!({
             "id": instruction.id,
             "instruction": instruction.kind,
+            "session": instruction.session,
             "by": instruction.issued_by,
             "reason": instruction.reason,
             "outcome": describe(&outcome),
         });
         inner.journal_event("instruction.applied", &payload);
-        if !hand_in {
+        if !hand_in && !hand_in_locked {
             remember(&mut inner, &done_file, &instruction.id);
         }
         self.changed(&inner);
@@ -165,7 +174,43 @@ impl Kiosk {
             }
             remember(&mut *self.inner.lock().await, &done_file, &instruction.id);
         }
+        if hand_in_locked {
+            if let Err(why) = self.hand_in_locked(by, reason.to_owned()).await {
+                self.record("instruction.end_failed", serde_json::json!({"id": instruction.id, "reason": why, "still_locked": true})).await;
+                return Some(Outcome::Retry(why));
+            }
+            remember(&mut *self.inner.lock().await, &done_file, &instruction.id);
+        }
         Some(outcome)
+    }
+
+    /// A remote end on a locked seat: the final save and its upload while
+    /// the lock stays; only with the hub's receipt does the session leave
+    /// the lock, straight on to handed in (one step under the kiosk's lock,
+    /// so no unlocked exam is ever shown). Without a receipt the seat stays
+    /// locked and the end comes again.
+    async fn hand_in_locked(&self, by: String, reason: String) -> Result<(), String> {
+        let mut inner = self.inner.lock().await;
+        let store = inner.answers.as_mut().ok_or_else(|| "er is geen examen geopend".to_owned())?;
+        if !store.status().submitted {
+            store.submit().map_err(|e| format!("inleveren mislukt: {e}"))?;
+        }
+        inner.upload_answers().await;
+        let receipt = inner
+            .answers
+            .as_ref()
+            .and_then(|a| a.status().receipt_code)
+            .ok_or_else(|| "de examenserver heeft de inlevering nog niet bevestigd; de pc blijft vergrendeld".to_owned())?;
+        inner.unlock_error = None;
+        inner.session_apply(Trigger::Unlock { by, reason }).map_err(|e| e.message)?;
+        inner.session_apply(Trigger::Submitted { receipt }).map_err(|e| e.message)?;
+        crate::instrument::web_start::close(&inner.web);
+        crate::instrument::media::release(&inner.media);
+        let _ = std::fs::remove_file(inner.data_dir.join(super::dirs::STATE).join(super::TOKEN_FILE));
+        self.changed(&inner);
+        drop(inner);
+        self.sync().await;
+        Ok(())
     }
 }
 

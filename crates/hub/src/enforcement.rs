@@ -1,0 +1,501 @@
+//! The hub decides from its own records: end, pause and the sitting's window
+//! (docs/hub.md, "The hub enforces end, pause and the window").
+//!
+//! - After an invigilator's *end* (console or CLI) a student gets no new
+//!   login on any PC and no content key until an invigilator reopens the
+//!   exam with a reason ([`login_allowed`], [`key_allowed`]).
+//! - No first login and no content key after the sitting's window: the
+//!   start, plus duration, planned extra time, added time and paused time,
+//!   plus the configured grace (`sitting-grace-minutes` in hub.toml).
+//! - Answers are never thrown away: whatever arrives is stored with its
+//!   receipt, and *classified* ([`classify_sitting`]) from the hub's own
+//!   records (the journal of actions: end, reopen, pause, resume) and, when
+//!   the hub's receive time is outside the time, the kiosk's signed journal
+//!   (the failed upload of that save, its time corrected by the clock skew
+//!   the kiosk measured against the hub). Only [`Standing::OnTime`] counts.
+
+use crate::db::Db;
+use sqlx::AnyPool;
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use exam_journal::ChainVerifier;
+use serde::Serialize;
+use sqlx::Row as _;
+use std::collections::{BTreeMap, HashMap};
+
+/// A save or hand-in made this long after the end (hub clock) still counts:
+/// the hand-in the kiosk makes at its end is in flight for a moment.
+pub const ANSWER_GRACE_MS: i64 = 60_000;
+/// How far a journal time (after the skew correction) may lie after the
+/// hub's receive time before the two are called inconsistent.
+pub const CLOCK_MARGIN_MS: i64 = 5_000;
+/// Journal kinds the classification reads.
+const EVIDENCE_KINDS: [&str; 4] = ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off"];
+
+/// The hub's record of one seat (student in a sitting), now.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    /// The scheduled start, unix ms.
+    pub start_ms: i64,
+    /// When the key was first released: the console's start, or the scheduled one.
+    pub effective_start_ms: i64,
+    /// Start + duration + planned extra + added minutes (no pauses), unix ms.
+    pub base_end_ms: i64,
+    /// When an invigilator ended the exam (and nobody reopened it).
+    pub ended_ms: Option<i64>,
+    /// Paused since.
+    pub paused_ms: Option<i64>,
+    /// Pauses that are over, ms.
+    pub paused_total_ms: i64,
+}
+
+impl Seat {
+    /// The end of the student's time at `now`: pauses move it.
+    pub fn end_ms(&self, now: i64) -> i64 {
+        self.base_end_ms + self.paused_total_ms + self.paused_ms.map_or(0, |p| (now - p).max(0))
+    }
+}
+
+/// Loads a seat; `None` when the student is not planned in the sitting.
+pub async fn load_seat(pool: &AnyPool, sitting: &str, student: &str) -> Result<Option<Seat>, sqlx::Error> {
+    let Some(r) = sqlx::query(
+        "SELECT s.start_ms, s.started_ms, s.duration_minutes, c.extra_minutes, c.added_minutes, cs.ended_ms, cs.paused_ms, cs.paused_total_ms \
+         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
+         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
+         WHERE c.sitting_id = $1 AND c.student_number = $2",
+    )
+    .bind(sitting)
+    .bind(student)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let start_ms: i64 = r.try_get("start_ms")?;
+    let started_ms: Option<i64> = r.try_get("started_ms")?;
+    let minutes = r.try_get::<i64, _>("duration_minutes")? + r.try_get::<i64, _>("extra_minutes")? + r.try_get::<i64, _>("added_minutes")?;
+    Ok(Some(Seat {
+        start_ms,
+        effective_start_ms: started_ms.map_or(start_ms, |s| s.min(start_ms)),
+        base_end_ms: crate::reports::latest_end_ms(start_ms, started_ms, minutes),
+        ended_ms: r.try_get("ended_ms")?,
+        paused_ms: r.try_get("paused_ms")?,
+        paused_total_ms: r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0),
+    }))
+}
+
+fn ended_error(at_ms: i64) -> ApiError {
+    ApiError::forbidden(
+        "exam_ended",
+        format!(
+            "an invigilator ended this student's exam at {} UTC; only an invigilator can reopen it (with a reason)",
+            crate::planning::format_ms(at_ms)
+        ),
+    )
+}
+
+fn over_error(end_ms: i64, grace_ms: i64) -> ApiError {
+    ApiError::forbidden(
+        "sitting_over",
+        format!(
+            "the sitting's time ended at {} UTC (with {} minutes' grace); an invigilator can add time",
+            crate::planning::format_ms(end_ms),
+            grace_ms / 60_000
+        ),
+    )
+}
+
+/// May the student log in now? Refused after an end (on any PC), and a
+/// first login after the window (start … end + pauses + grace). Called
+/// before the access code is checked; changes nothing.
+pub async fn login_allowed(db: &Db, grace_ms: i64, sitting: &str, student: &str, now: i64) -> Result<(), ApiError> {
+    let Some(seat) = load_seat(&db.pool, sitting, student).await? else { return Ok(()) };
+    if let Some(at) = seat.ended_ms {
+        return Err(ended_error(at));
+    }
+    let earlier = sqlx::query("SELECT token_hash FROM sessions WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?;
+    let end = seat.end_ms(now);
+    if earlier.is_none() && now > end + grace_ms {
+        return Err(over_error(end, grace_ms));
+    }
+    Ok(())
+}
+
+/// May the student's session take the content key now? Refused after an
+/// end and after the window (end + pauses + grace).
+pub async fn key_allowed(db: &Db, grace_ms: i64, sitting: &str, student: &str, now: i64) -> Result<(), ApiError> {
+    let seat = load_seat(&db.pool, sitting, student)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_assignment", "no assignment for this session"))?;
+    if let Some(at) = seat.ended_ms {
+        return Err(ended_error(at));
+    }
+    let end = seat.end_ms(now);
+    if now > end + grace_ms {
+        return Err(over_error(end, grace_ms));
+    }
+    Ok(())
+}
+
+/// Refuses a final save before the sitting started (no hand-in can be made
+/// before the key was released); other saves are stored and classified.
+pub async fn hand_in_allowed(db: &Db, sitting: &str, student: &str, now: i64) -> Result<(), ApiError> {
+    let Some(seat) = load_seat(&db.pool, sitting, student).await? else { return Ok(()) };
+    if now < seat.effective_start_ms {
+        let mut err = ApiError::new(StatusCode::TOO_EARLY, "not_started", "a hand-in before the sitting started is not accepted");
+        err.body.starts_at_ms = Some(seat.effective_start_ms);
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Where a save or hand-in stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Made in the student's time: counts.
+    OnTime,
+    /// Made before the sitting started.
+    BeforeStart,
+    /// Made after an invigilator ended the exam.
+    AfterEnd,
+    /// Made after the end of the student's time.
+    AfterDeadline,
+    /// Made while the student was paused.
+    DuringPause,
+}
+
+impl Standing {
+    /// The Dutch label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OnTime => "op tijd",
+            Self::BeforeStart => "vóór de start",
+            Self::AfterEnd => "na beëindiging",
+            Self::AfterDeadline => "na de eindtijd",
+            Self::DuringPause => "tijdens pauze",
+        }
+    }
+}
+
+/// What the classification rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The hub's receive time (it lies in the student's time, or before the start).
+    HubReceipt,
+    /// The kiosk's signed journal, its time corrected by the measured clock skew.
+    Journal,
+    /// The journal record is not (yet) on the hub, or its time cannot be
+    /// checked: classified by the hub's receive time.
+    Unverifiable,
+}
+
+impl Basis {
+    /// The Dutch label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::HubReceipt => "ontvangsttijd van de hub",
+            Self::Journal => "volgens het logboek van de pc, klokverschil verrekend",
+            Self::Unverifiable => "niet te controleren (logboek van de pc ontbreekt of klopt niet met de ontvangst); naar de ontvangsttijd van de hub",
+        }
+    }
+}
+
+/// One stored save, classified.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassifiedSave {
+    /// The kiosk's save number.
+    pub seq: i64,
+    /// A hand-in.
+    pub final_submission: bool,
+    /// When the hub received it, unix ms.
+    pub received_ms: i64,
+    /// The device it came from.
+    pub device_id: String,
+    /// When it was made, hub clock, as far as the hub can tell.
+    pub made_ms: i64,
+    /// Where it stands.
+    pub standing: Standing,
+    /// On what.
+    pub basis: Basis,
+    /// The answers (the kiosk's snapshot, JSON).
+    #[serde(skip)]
+    pub answers: String,
+    /// The receipt code the kiosk showed.
+    pub receipt_code: Option<String>,
+}
+
+impl ClassifiedSave {
+    /// "hand-in/save N: op tijd (basis)", in Dutch.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} ontvangen {} UTC: {} ({})",
+            if self.final_submission { "inlevering" } else { "opslag" },
+            self.seq,
+            crate::planning::format_ms(self.received_ms),
+            self.standing.label(),
+            self.basis.label()
+        )
+    }
+}
+
+/// The time line of one seat from the journal of actions.
+#[derive(Debug, Clone, Default)]
+struct Timeline {
+    ended: Vec<(i64, Option<i64>)>,
+    paused: Vec<(i64, Option<i64>)>,
+}
+
+impl Timeline {
+    fn inside(spans: &[(i64, Option<i64>)], t: i64) -> bool {
+        spans.iter().any(|(from, to)| t >= *from && to.is_none_or(|to| t < to))
+    }
+
+    fn paused_ms(&self, now: i64) -> i64 {
+        self.paused.iter().map(|(from, to)| (to.unwrap_or(now) - from).max(0)).sum()
+    }
+}
+
+async fn timelines(pool: &AnyPool, sitting: &str, students: &[String]) -> Result<HashMap<String, Timeline>, sqlx::Error> {
+    let rows = sqlx::query("SELECT at_ms, student_number, action FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms, action_id")
+        .bind(sitting)
+        .fetch_all(pool)
+        .await?;
+    let mut out: HashMap<String, Timeline> = students.iter().map(|s| (s.clone(), Timeline::default())).collect();
+    for r in rows {
+        let at: i64 = r.try_get("at_ms")?;
+        let who: Option<String> = r.try_get("student_number")?;
+        let action: String = r.try_get("action")?;
+        for (student, line) in out.iter_mut() {
+            if who.as_ref().is_some_and(|w| w != student) {
+                continue;
+            }
+            let ended = line.ended.last().is_some_and(|(_, to)| to.is_none());
+            let paused = line.paused.last().is_some_and(|(_, to)| to.is_none());
+            match action.as_str() {
+                "end" | "end_all" if !ended => line.ended.push((at, None)),
+                "reopen" if ended => line.ended.last_mut().into_iter().for_each(|e| e.1 = Some(at)),
+                "pause" | "pause_all" if !paused && !ended => line.paused.push((at, None)),
+                "resume" | "resume_all" if paused => line.paused.last_mut().into_iter().for_each(|p| p.1 = Some(at)),
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The first journal evidence of a save: (sitting, student, seq) -> (kiosk
+/// time, measured skew kiosk − hub), per device.
+type Evidence = HashMap<(String, String, i64), (i64, Option<i64>)>;
+
+async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND kind IN ($2, $3, $4, $5) ORDER BY seq",
+    )
+    .bind(device)
+    .bind(EVIDENCE_KINDS[0])
+    .bind(EVIDENCE_KINDS[1])
+    .bind(EVIDENCE_KINDS[2])
+    .bind(EVIDENCE_KINDS[3])
+    .fetch_all(pool)
+    .await?;
+    let mut out = Evidence::new();
+    let mut session: Option<(String, String)> = None;
+    let mut skew: Option<i64> = None;
+    for r in rows {
+        let kind: String = r.try_get("kind")?;
+        let frame: Vec<u8> = r.try_get("frame")?;
+        // Stored frames were verified on arrival; decoding only reads the payload.
+        let payload: serde_json::Value = ChainVerifier::decode_frame(&frame)
+            .ok()
+            .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        match kind.as_str() {
+            "session.login" => {
+                session = text("sitting").zip(text("student"));
+            }
+            "clock.checked" | "clock.far_off" => skew = payload.get("skew_ms").and_then(serde_json::Value::as_i64),
+            _ => {
+                if let (Some((sitting, student)), Some(seq)) = (&session, payload.get("seq").and_then(serde_json::Value::as_i64)) {
+                    let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
+                    out.entry((sitting.clone(), student.clone(), seq)).or_insert((time_ms, skew));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One stored save as read.
+struct Stored {
+    student: String,
+    device: String,
+    seq: i64,
+    final_submission: bool,
+    received_ms: i64,
+    answers: String,
+    receipt_code: Option<String>,
+}
+
+/// The journal's time (hub clock) of save `seq` of a student on `device`,
+/// when the journal holds its evidence, the kiosk measured its clock skew
+/// before it, and it is consistent with the hub's receipt at `received_ms`.
+async fn journal_time(
+    pool: &AnyPool,
+    journals: &mut HashMap<String, Evidence>,
+    sitting: &str,
+    student: &str,
+    device: &str,
+    seq: i64,
+    received_ms: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    if !journals.contains_key(device) {
+        journals.insert(device.to_string(), evidence(pool, device).await?);
+    }
+    let found = journals.get(device).and_then(|e| e.get(&(sitting.to_string(), student.to_string(), seq))).copied();
+    Ok(match found {
+        Some((kiosk_ms, Some(skew))) if kiosk_ms - skew <= received_ms + CLOCK_MARGIN_MS => Some((kiosk_ms - skew).min(received_ms)),
+        _ => None,
+    })
+}
+
+/// Classifies every stored save of a sitting, per student, oldest first.
+///
+/// A save is judged by when it was made: the hub's receive time when that
+/// lies in the student's time (or before the start), else the journal's
+/// evidence of it ([`Basis::Journal`]), else the receive time
+/// ([`Basis::Unverifiable`]). A hand-in (save N) holds the answers of save
+/// N − 1 (the kiosk's final mark takes its own number), so a hand-in the
+/// kiosk makes after an end or at the end time is judged by when save N − 1
+/// was made: the answers made in time count, work done after the end does not.
+pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<String, Vec<ClassifiedSave>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT student_number, seq, final_submission, answers, device_id, received_ms, receipt FROM answers WHERE sitting_id = $1 ORDER BY student_number, seq",
+    )
+    .bind(sitting)
+    .fetch_all(pool)
+    .await?;
+    let mut by_student: BTreeMap<String, Vec<Stored>> = BTreeMap::new();
+    for r in rows {
+        let receipt: String = r.try_get("receipt")?;
+        let stored = Stored {
+            student: r.try_get("student_number")?,
+            device: r.try_get("device_id")?,
+            seq: r.try_get("seq")?,
+            final_submission: r.try_get::<i64, _>("final_submission")? != 0,
+            received_ms: r.try_get("received_ms")?,
+            answers: r.try_get("answers")?,
+            receipt_code: serde_json::from_str::<exam_protocol::AnswerReceipt>(&receipt).ok().map(|r| r.receipt_code),
+        };
+        by_student.entry(stored.student.clone()).or_default().push(stored);
+    }
+    let students: Vec<String> = by_student.keys().cloned().collect();
+    let lines = timelines(pool, sitting, &students).await?;
+    let now = crate::now_ms();
+    let mut journals: HashMap<String, Evidence> = HashMap::new();
+    let mut out: BTreeMap<String, Vec<ClassifiedSave>> = BTreeMap::new();
+    for (student, saves) in by_student {
+        let Some(seat) = load_seat(pool, sitting, &student).await? else { continue };
+        let mut line = lines.get(&student).cloned().unwrap_or_default();
+        // An end recorded before the journal of actions existed for it.
+        if let (Some(at), false) = (seat.ended_ms, line.ended.last().is_some_and(|(_, to)| to.is_none())) {
+            line.ended.push((at, None));
+        }
+        let deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + ANSWER_GRACE_MS;
+        let standing_at = |t: i64| {
+            if t < seat.effective_start_ms {
+                Standing::BeforeStart
+            } else if Timeline::inside(&line.ended, t) {
+                Standing::AfterEnd
+            } else if Timeline::inside(&line.paused, t) {
+                Standing::DuringPause
+            } else if t > deadline {
+                Standing::AfterDeadline
+            } else {
+                Standing::OnTime
+            }
+        };
+        // Each save by itself.
+        let mut judged: Vec<(i64, Standing, Basis)> = Vec::with_capacity(saves.len());
+        for save in &saves {
+            let by_receipt = standing_at(save.received_ms);
+            judged.push(if matches!(by_receipt, Standing::OnTime | Standing::BeforeStart) {
+                // Made no later than received: the receive time settles it.
+                (save.received_ms, by_receipt, Basis::HubReceipt)
+            } else {
+                match journal_time(pool, &mut journals, sitting, &student, &save.device, save.seq, save.received_ms).await? {
+                    Some(made) => (made, standing_at(made), Basis::Journal),
+                    None => (save.received_ms, by_receipt, Basis::Unverifiable),
+                }
+            });
+        }
+        // A hand-in by its answers: those of save N - 1.
+        for (i, save) in saves.iter().enumerate() {
+            if !save.final_submission || judged[i].1 == Standing::OnTime || save.seq <= 1 {
+                continue;
+            }
+            let content = match saves.iter().position(|s| s.seq == save.seq - 1) {
+                Some(j) => Some(judged[j]),
+                None => journal_time(pool, &mut journals, sitting, &student, &save.device, save.seq - 1, save.received_ms)
+                    .await?
+                    .map(|made| (made, standing_at(made), Basis::Journal)),
+            };
+            if let Some(content) = content {
+                judged[i] = content;
+            }
+        }
+        let list = out.entry(student).or_default();
+        for (save, (made_ms, standing, basis)) in saves.into_iter().zip(judged) {
+            list.push(ClassifiedSave {
+                seq: save.seq,
+                final_submission: save.final_submission,
+                received_ms: save.received_ms,
+                device_id: save.device,
+                made_ms,
+                standing,
+                basis,
+                answers: save.answers,
+                receipt_code: save.receipt_code,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A student's saves as the results and the proces-verbaal count them.
+#[derive(Debug, Clone, Default)]
+pub struct Counted<'a> {
+    /// The newest save made in time: what counts.
+    pub counted: Option<&'a ClassifiedSave>,
+    /// The newest save of all.
+    pub latest: Option<&'a ClassifiedSave>,
+    /// Saves not made in time (stored, shown, not counted).
+    pub outside: Vec<&'a ClassifiedSave>,
+}
+
+impl<'a> Counted<'a> {
+    /// Sorts a student's classified saves.
+    pub fn of(saves: &'a [ClassifiedSave]) -> Self {
+        Self {
+            counted: saves.iter().rev().find(|s| s.standing == Standing::OnTime),
+            latest: saves.last(),
+            outside: saves.iter().filter(|s| s.standing != Standing::OnTime).collect(),
+        }
+    }
+
+    /// The hand-in that counts (made in time).
+    pub fn handed_in(&self) -> Option<&'a ClassifiedSave> {
+        self.counted.filter(|s| s.final_submission)
+    }
+
+    /// A hand-in that arrived but does not count, and why.
+    pub fn late_hand_in(&self) -> Option<&'a ClassifiedSave> {
+        self.latest.filter(|s| s.final_submission && s.standing != Standing::OnTime)
+    }
+}
