@@ -273,17 +273,7 @@ pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminEr
     if out.exists() {
         return Err(AdminError::NotFound(format!("{} exists; refusing to overwrite it", out.display())));
     }
-    // Data at rest: created empty with mode 0600 first (VACUUM INTO accepts
-    // an empty file), so the copy is never readable by others, whatever the umask.
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(out).map_err(|e| AdminError::Invalid(format!("{}: {e}", out.display())))?;
-    if let Err(err) = sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await {
-        let _ = std::fs::remove_file(out);
-        return Err(err.into());
-    }
+    sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await?;
     Ok(())
 }
 

@@ -103,7 +103,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
 /// Opens the database and keys of `data_dir` and builds the shared state,
 /// starting the instruction poller.
 pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Result<Arc<Hub>> {
-    let mut keys = Keys::load(data_dir)?;
+    let keys = Keys::load(data_dir)?;
     let db = Db::connect(database_url).await?;
     let (tx, rx) = watch::channel(Arc::new(Pending::default()));
     let poll_now = Arc::new(Notify::new());
@@ -163,18 +163,7 @@ pub async fn serve(listener: TcpListener, hub: Arc<Hub>, shutdown: impl std::fut
             let info = ConnInfo { remote, client_cert_sha256 };
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(info.clone());
-                // Every body must keep arriving (see `body_rate`).
-                let timed_out = Arc::new(AtomicBool::new(false));
-                let req = req.map(|body| axum::body::Body::new(MinRateBody::new(body, timed_out.clone())));
-                let app = app.clone();
-                async move {
-                    let response = app.oneshot(req).await;
-                    if timed_out.load(Ordering::Relaxed) {
-                        tracing::info!(%remote, "request body too slow: cut");
-                        return Ok(body_rate::too_slow_response());
-                    }
-                    response
-                }
+                app.clone().oneshot(req)
             });
             let result = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -44,8 +44,8 @@ pub fn run(cmd: DeviceCommand) -> Outcome {
 
 fn print_identity(public: &PublicKey, json: bool) {
     if json {
-        outln!("{}", serde_json::json!({"device_id": public.device_id(), "public_key": public.to_hex()}));
+        println!("{}", serde_json::json!({"device_id": public.device_id(), "public_key": public.to_hex()}));
     } else {
-        outln!("device id:  {}\npublic key: {}", public.device_id(), public.to_hex());
+        println!("device id:  {}\npublic key: {}", public.device_id(), public.to_hex());
     }
 }

@@ -263,9 +263,6 @@ pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
     let console = Arc::new(Console {
         hub,
         login_limiter: crate::ratelimit::RateLimiter::new(auth::LOGIN_ATTEMPTS_PER_WINDOW, auth::LOGIN_WINDOW_MS, auth::LOGIN_LIMITER_CAPACITY),
-        login_backoff: auth::login_backoff(),
-        login_backoff: auth::login_backoff(),
-        login_backoff: auth::login_backoff(),
         watchers: live::Watchers::default(),
         read_pool: tokio::sync::OnceCell::new(),
     });
