@@ -60,11 +60,11 @@ pub fn run(cmd: BeaconCommand) -> Outcome {
             };
             match beacon::probe(&req, &device_id) {
                 Ok(p) => {
-                    println!("ok: {} answered in {:.2} ms, clock skew {} ms", p.beacon_id, p.rtt_us as f64 / 1000.0, p.clock_skew_ms);
+                    outln!("ok: {} answered in {:.2} ms, clock skew {} ms", p.beacon_id, p.rtt_us as f64 / 1000.0, p.clock_skew_ms);
                     Outcome::Ok
                 }
                 Err(e) => {
-                    println!("failed: {e}");
+                    outln!("failed: {e}");
                     Outcome::Failed
                 }
             }
@@ -78,7 +78,7 @@ fn serve(key: PathBuf, listen: SocketAddr, id: &str, offset: i64) -> anyhow::Res
     let mut server = BeaconServer::bind(listen, key, id).with_context(|| format!("cannot listen on {listen}"))?;
     server.time_offset_ms = offset;
     // Printed so scripts and tests know it is ready.
-    println!("beacon {id} listening on {} (public key {public})", server.local_addr()?);
+    outln!("beacon {id} listening on {} (public key {public})", server.local_addr()?);
     let stop = AtomicBool::new(false);
     server.serve(&stop).context("beacon stopped")?;
     Ok(Outcome::Ok)

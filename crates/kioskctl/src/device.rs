@@ -44,8 +44,8 @@ pub fn run(cmd: DeviceCommand) -> Outcome {
 
 fn print_identity(public: &PublicKey, json: bool) {
     if json {
-        println!("{}", serde_json::json!({"device_id": public.device_id(), "public_key": public.to_hex()}));
+        outln!("{}", serde_json::json!({"device_id": public.device_id(), "public_key": public.to_hex()}));
     } else {
-        println!("device id:  {}\npublic key: {}", public.device_id(), public.to_hex());
+        outln!("device id:  {}\npublic key: {}", public.device_id(), public.to_hex());
     }
 }

@@ -25,6 +25,71 @@ impl From<Outcome> for ExitCode {
 
 /// Prints `error: <chain>` to stderr and returns [`Outcome::Error`].
 pub fn error(err: &anyhow::Error) -> Outcome {
-    eprintln!("error: {err:#}");
+    eprintln!("error: {}", chain(err));
     Outcome::Error
+}
+
+/// The error and its causes joined with `: `, each said once: a cause whose
+/// text its wrapper already shows (`QTI: X` over `X`) is not repeated.
+pub fn chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if text.ends_with(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
+/// `println!` for every command: when stdout is a closed pipe
+/// (`kioskctl journal show DIR | head -1`) the process ends quietly with
+/// exit code 2 (an I/O error) instead of panicking with a backtrace.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::exit::write_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to stdout; see [`outln!`].
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing to stdout: {err}");
+        }
+        std::process::exit(2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_shown_is_not_repeated() {
+        // How kiosk-core's PackageError::Qti wraps its cause: the text
+        // includes the source's, and the source is reported again below it.
+        let inner = std::io::Error::other("x.xml: references y.png, which is not in the package");
+        let err = anyhow::Error::new(Wrapper(inner)).context("packing");
+        assert_eq!(super::chain(&err), "packing: QTI: x.xml: references y.png, which is not in the package");
+    }
+
+    #[derive(Debug)]
+    struct Wrapper(std::io::Error);
+
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "QTI: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
 }

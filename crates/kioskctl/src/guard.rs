@@ -111,12 +111,12 @@ fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: 
     let mut guard = Guard::new(policy, config, NativePlatform::new()?);
     let findings = guard.scan();
     if json {
-        println!("{}", serde_json::to_string_pretty(&findings)?);
+        outln!("{}", serde_json::to_string_pretty(&findings)?);
     } else if findings.is_empty() {
-        println!("no process in {scope} may be ended");
+        outln!("no process in {scope} may be ended");
     } else {
         for f in &findings {
-            println!("would end pid {:>7}  {:<24} ({})", f.process.pid, f.process.name, f.rule);
+            outln!("would end pid {:>7}  {:<24} ({})", f.process.pid, f.process.name, f.rule);
         }
     }
     Ok(Outcome::Ok)
@@ -126,13 +126,13 @@ fn environment(policy: &Path, json: bool) -> anyhow::Result<Outcome> {
     let policy = load_policy_file(policy)?;
     let report = kiosk_core::environment::evaluate(&kiosk_core::environment::gather(), &policy.environment);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for finding in &report.findings {
             let state = if finding.detected { format!("{:?}", finding.action).to_lowercase() } else { "ok".into() };
-            println!("{:<16} {state}", format!("{:?}", finding.check));
+            outln!("{:<16} {state}", format!("{:?}", finding.check));
             for evidence in &finding.evidence {
-                println!("    {evidence}");
+                outln!("    {evidence}");
             }
         }
     }
@@ -172,7 +172,7 @@ fn watch(
     let mut failure: Option<anyhow::Error> = None;
     let stop = AtomicBool::new(false);
     let summary = guard.run(&stop, duration.map(Duration::from_secs), |event| {
-        println!("{} pid {} {} ({})", event.journal_kind(), event.pid, event.name, event.rule);
+        outln!("{} pid {} {} ({})", event.journal_kind(), event.pid, event.name, event.rule);
         let mut batch = vec![Event::new(event.journal_kind(), &event)];
         if event.requires_lock() {
             let lock = serde_json::json!({"reason": "guard.process_not_ended", "pid": event.pid, "name": event.name});

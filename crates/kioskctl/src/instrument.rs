@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use exam_policy::{SigningKey, TrustedKeys};
 use kiosk_core::instrument::web_instrument::{pack_web, WEB_INSTRUMENT_FILE};
-use kiosk_core::instrument::{pack, ContentKey, InstrumentTrust, PackInput, SealedPackage};
+use kiosk_core::instrument::{pack, ContentKey, InstrumentTrust, PackInput, PackageError, SealedPackage};
 use std::path::{Path, PathBuf};
 
 /// Signed, encrypted QTI 3.0 instrument packages (`.exam`).
@@ -100,7 +100,11 @@ fn pack_cmd(
     version: String,
 ) -> anyhow::Result<Outcome> {
     let signing_key = SigningKey::load(sign)?;
-    let files = PackInput::from_dir(dir)?;
+    // Content the packer refuses is a "no" (exit 1); only I/O is an error (exit 2).
+    let files = match PackInput::from_dir(dir) {
+        Ok(files) => files,
+        Err(e) => return pack_refused(dir, e),
+    };
     let input = PackInput { instrument_id: id.unwrap_or_default(), title: title.unwrap_or_default(), version, files };
     let key_path = key_out.unwrap_or_else(|| default_key_path(out));
     if key_path.exists() {
@@ -110,11 +114,17 @@ fn pack_cmd(
     // A directory with web-instrument.json is a supplier's web instrument, otherwise QTI 3.0.
     let web = input.files.iter().any(|(p, _)| p == WEB_INSTRUMENT_FILE);
     let (bytes, instrument) = if web {
-        let (bytes, web) = pack_web(&input, &signing_key, &content_key)?;
-        println!("web instrument: {} (origins: {})", web.url, web.allowed_origins.join(", "));
+        let (bytes, web) = match pack_web(&input, &signing_key, &content_key) {
+            Ok(packed) => packed,
+            Err(e) => return pack_refused(dir, e),
+        };
+        outln!("web instrument: {} (origins: {})", web.url, web.allowed_origins.join(", "));
         (bytes, None)
     } else {
-        let (bytes, instrument) = pack(&input, &signing_key, &content_key)?;
+        let (bytes, instrument) = match pack(&input, &signing_key, &content_key) {
+            Ok(packed) => packed,
+            Err(e) => return pack_refused(dir, e),
+        };
         (bytes, Some(instrument))
     };
     // Key first (create_new): a package without its key is useless, a key without a package harmless.
@@ -124,13 +134,13 @@ fn pack_cmd(
     std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
     let header = SealedPackage::parse(bytes)?;
     let items = instrument.as_ref().map_or(0, |i| i.test.item_count);
-    println!("packed {} ({items} items, {} files, {} bytes)", out.display(), input.files.len(), header.as_bytes().len());
-    println!("instrument: {} — {} (version {})", header.header().instrument_id, header.header().title, header.header().version);
-    println!("approval key id: {}", header.header().approval_key_id);
-    println!("package sha256: {}", header.file_sha256());
-    println!("content key: {} (give it only to the hub)", key_path.display());
+    outln!("packed {} ({items} items, {} files, {} bytes)", out.display(), input.files.len(), header.as_bytes().len());
+    outln!("instrument: {} — {} (version {})", header.header().instrument_id, header.header().title, header.header().version);
+    outln!("approval key id: {}", header.header().approval_key_id);
+    outln!("package sha256: {}", header.file_sha256());
+    outln!("content key: {} (give it only to the hub)", key_path.display());
     for n in instrument.iter().flat_map(|i| &i.test.notices) {
-        println!("notice: {}:{}: {} left out: {}", n.file, n.line, n.construct, n.reason);
+        outln!("notice: {}:{}: {} left out: {}", n.file, n.line, n.construct, n.reason);
     }
     Ok(Outcome::Ok)
 }
@@ -142,17 +152,17 @@ fn inspect(file: &Path, json: bool) -> anyhow::Result<Outcome> {
         let mut v = serde_json::to_value(h)?;
         v["package_sha256"] = serde_json::Value::String(sealed.file_sha256());
         v["verified"] = serde_json::Value::Bool(false);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("instrument:      {}", h.instrument_id);
-        println!("title:           {}", h.title);
-        println!("version:         {}", h.version);
-        println!("approval key id: {}", h.approval_key_id);
-        println!("files:           {} ({} bytes)", h.file_count, h.content_bytes);
-        println!("manifest sha256: {}", h.manifest_sha256);
-        println!("cipher:          {} ({} bytes)", h.cipher, h.ciphertext_bytes);
-        println!("package sha256:  {}", sealed.file_sha256());
-        println!("(not verified: use `kioskctl instrument verify --trust KEYS`)");
+        outln!("instrument:      {}", h.instrument_id);
+        outln!("title:           {}", h.title);
+        outln!("version:         {}", h.version);
+        outln!("approval key id: {}", h.approval_key_id);
+        outln!("files:           {} ({} bytes)", h.file_count, h.content_bytes);
+        outln!("manifest sha256: {}", h.manifest_sha256);
+        outln!("cipher:          {} ({} bytes)", h.cipher, h.ciphertext_bytes);
+        outln!("package sha256:  {}", sealed.file_sha256());
+        outln!("(not verified: use `kioskctl instrument verify --trust KEYS`)");
     }
     Ok(Outcome::Ok)
 }
@@ -177,14 +187,14 @@ fn verify(file: &Path, trust: &Path, key: Option<&Path>) -> Outcome {
         Ok(v) => v,
         Err(e) => return refused(file, &e),
     };
-    println!("{}: approval signature valid (signed by {}), content complete", file.display(), verified.signer().name);
+    outln!("{}: approval signature valid (signed by {}), content complete", file.display(), verified.signer().name);
     if let Some(key) = content_key {
         let contents = match verified.decrypt(&key) {
             Ok(c) => c,
             Err(e) => return refused(file, &e),
         };
         match contents.import() {
-            Ok(instrument) => println!(
+            Ok(instrument) => outln!(
                 "{}: decrypted, every file matches the signed manifest, QTI imported ({} items)",
                 file.display(),
                 instrument.test.item_count
@@ -193,6 +203,16 @@ fn verify(file: &Path, trust: &Path, key: Option<&Path>) -> Outcome {
         }
     }
     Outcome::Ok
+}
+
+/// A packing error: reading the files (I/O) or the random generator failing
+/// is an error (exit 2); anything the packer refuses in the content is a
+/// refusal (exit 1), said once.
+fn pack_refused(dir: &Path, e: PackageError) -> anyhow::Result<Outcome> {
+    match e {
+        PackageError::Io { .. } | PackageError::Random => Err(e.into()),
+        e => Ok(refused(dir, &exit::chain(&e.into()))),
+    }
 }
 
 fn refused(file: &Path, e: &dyn std::fmt::Display) -> Outcome {

@@ -29,7 +29,7 @@ pub fn run(cmd: InvigilatorCommand) -> Outcome {
             }
             match PinHash::create(pin) {
                 Ok(hash) => {
-                    println!("{hash}");
+                    outln!("{hash}");
                     Outcome::Ok
                 }
                 Err(err) => exit::error(&anyhow::anyhow!(err)),

@@ -79,7 +79,7 @@ fn append(dir: &Path, store: &KeyStore, kind: &str, data: &str) -> anyhow::Resul
     let receipt = journal.append(&event)?;
     // Each run is a writer session; closing it leaves a checkpoint behind.
     journal.close()?;
-    println!("recorded #{} {}", receipt.seq, hex::encode(receipt.hash));
+    outln!("recorded #{} {}", receipt.seq, hex::encode(receipt.hash));
     Ok(())
 }
 
@@ -91,18 +91,18 @@ fn verify(dir: &Path, device_key: Option<&str>, checkpoint: Option<&Path>, json:
     match verify_journal(dir, &options) {
         Ok(report) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
             } else {
-                println!(
+                outln!(
                     "ok: {} records in {} segments, {} epochs, {} sessions, {} checkpoints",
                     report.records, report.segments, report.epochs, report.sessions, report.checkpoints
                 );
                 if let Some(key) = &report.device_public_key {
                     let how = if report.device_key_pinned { "pinned" } else { "taken from the journal, not pinned" };
-                    println!("device key: {key} ({how})");
+                    outln!("device key: {key} ({how})");
                 }
                 if let Some(size) = report.external_checkpoint_size {
-                    println!("contains the external checkpoint over {size} records");
+                    outln!("contains the external checkpoint over {size} records");
                 }
             }
             Outcome::Ok
@@ -113,7 +113,7 @@ fn verify(dir: &Path, device_key: Option<&str>, checkpoint: Option<&Path>, json:
                     "ok": false, "file": failure.file, "offset": failure.offset,
                     "seq": failure.seq, "reason": failure.reason,
                 });
-                println!("{value}");
+                outln!("{value}");
             }
             eprintln!("FAILED: {failure}");
             Outcome::Failed
@@ -163,9 +163,9 @@ fn show(dir: &Path, json: bool) -> anyhow::Result<()> {
                 "mono_ns": body.mono_ns, "session": hex::encode(body.session_id), "epoch": body.epoch,
                 "kind": body.kind, "payload": payload, "hash": hex::encode(record.hash),
             });
-            println!("{line}");
+            outln!("{line}");
         } else {
-            println!("{:>6}  {:<10} {:>3}  {:<28} {}", body.seq, record_type, body.epoch, body.kind, payload);
+            outln!("{:>6}  {:<10} {:>3}  {:<28} {}", body.seq, record_type, body.epoch, body.kind, payload);
         }
     }
     Ok(())
@@ -173,6 +173,6 @@ fn show(dir: &Path, json: bool) -> anyhow::Result<()> {
 
 fn checkpoint(dir: &Path) -> anyhow::Result<()> {
     let checkpoint = latest_checkpoint(dir)?.context("the journal has no checkpoint yet")?;
-    println!("{}", serde_json::to_string_pretty(&checkpoint)?);
+    outln!("{}", serde_json::to_string_pretty(&checkpoint)?);
     Ok(())
 }

@@ -110,7 +110,7 @@ fn probe(
     let decision = decide(&policy, &evidence);
     if json {
         let out = serde_json::json!({ "policy": policy.name, "evidence": evidence, "decision": decision });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_human(&policy, &evidence, &decision);
     }
@@ -118,65 +118,65 @@ fn probe(
 }
 
 fn print_human(policy: &Policy, ev: &Evidence, decision: &Decision) {
-    println!("policy:      {}", policy.name);
-    println!("device:      {}", ev.device_id);
+    outln!("policy:      {}", policy.name);
+    outln!("device:      {}", ev.device_id);
     match &ev.interfaces {
-        Collected::Ok(a) => println!(
+        Collected::Ok(a) => outln!(
             "interfaces:  {}",
             a.iter().map(|a| format!("{} {}/{}", a.interface, a.addr, a.prefix)).collect::<Vec<_>>().join(", ")
         ),
-        Collected::Failed(e) => println!("interfaces:  ({e})"),
+        Collected::Failed(e) => outln!("interfaces:  ({e})"),
     }
     match &ev.gateways {
-        Collected::Ok(g) if g.is_empty() => println!("gateways:    none"),
-        Collected::Ok(g) => println!(
+        Collected::Ok(g) if g.is_empty() => outln!("gateways:    none"),
+        Collected::Ok(g) => outln!(
             "gateways:    {}",
             g.iter()
                 .map(|g| format!("{} via {} (MAC {})", g.ip, g.interface, g.mac.map(|m| m.to_string()).unwrap_or_else(|| "unknown".into())))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Collected::Failed(e) => println!("gateways:    ({e})"),
+        Collected::Failed(e) => outln!("gateways:    ({e})"),
     }
     if ev.wifi.links.is_empty() {
-        println!("wifi:        none ({})", ev.wifi.note.as_deref().unwrap_or(""));
+        outln!("wifi:        none ({})", ev.wifi.note.as_deref().unwrap_or(""));
     } else {
         for l in &ev.wifi.links {
-            println!("wifi:        {} via {}", l.ssid, l.bssid.map(|b| b.to_string()).unwrap_or_else(|| "?".into()));
+            outln!("wifi:        {} via {}", l.ssid, l.bssid.map(|b| b.to_string()).unwrap_or_else(|| "?".into()));
         }
     }
     match &ev.hub_source {
-        HubSourceEvidence::Absent => println!("hub echo:    none"),
-        HubSourceEvidence::Verified { observed, .. } => println!("hub echo:    hub saw {observed}"),
-        HubSourceEvidence::Invalid(e) => println!("hub echo:    INVALID: {e}"),
+        HubSourceEvidence::Absent => outln!("hub echo:    none"),
+        HubSourceEvidence::Verified { observed, .. } => outln!("hub echo:    hub saw {observed}"),
+        HubSourceEvidence::Invalid(e) => outln!("hub echo:    INVALID: {e}"),
     }
     for b in &ev.beacons {
         match &b.result {
-            Ok(p) => println!("beacon:      {} ok ({}, {:.2} ms)", b.beacon.address, p.beacon_id, p.rtt_us as f64 / 1000.0),
-            Err(e) => println!("beacon:      {} FAILED: {e}", b.beacon.address),
+            Ok(p) => outln!("beacon:      {} ok ({}, {:.2} ms)", b.beacon.address, p.beacon_id, p.rtt_us as f64 / 1000.0),
+            Err(e) => outln!("beacon:      {} FAILED: {e}", b.beacon.address),
         }
     }
     match &ev.room_code {
         RoomCodeEvidence::NotEntered => {}
-        RoomCodeEvidence::Accepted { room } => println!("room code:   accepted for {room}"),
-        RoomCodeEvidence::Refused(e) => println!("room code:   REFUSED: {e}"),
-        RoomCodeEvidence::Unavailable(e) => println!("room code:   unavailable: {e}"),
+        RoomCodeEvidence::Accepted { room } => outln!("room code:   accepted for {room}"),
+        RoomCodeEvidence::Refused(e) => outln!("room code:   REFUSED: {e}"),
+        RoomCodeEvidence::Unavailable(e) => outln!("room code:   unavailable: {e}"),
     }
-    println!("gathered in {:.1} ms", ev.duration_us as f64 / 1000.0);
-    println!();
+    outln!("gathered in {:.1} ms", ev.duration_us as f64 / 1000.0);
+    outln!("");
     match decision {
         Decision::Approved { location, held } => {
-            println!("APPROVED: location {location}");
+            outln!("APPROVED: location {location}");
             for c in held {
-                println!("  ok   {}: {} ({})", c.path, c.requirement, c.detail);
+                outln!("  ok   {}: {} ({})", c.path, c.requirement, c.detail);
             }
         }
         Decision::Refused { locations } => {
-            println!("REFUSED: not in an approved exam location");
+            outln!("REFUSED: not in an approved exam location");
             for l in locations {
-                println!("  location {}:", l.location);
+                outln!("  location {}:", l.location);
                 for c in &l.failed {
-                    println!("    FAIL {}: {}: {}", c.path, c.requirement, c.detail);
+                    outln!("    FAIL {}: {}: {}", c.path, c.requirement, c.detail);
                 }
             }
         }

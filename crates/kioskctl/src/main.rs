@@ -3,10 +3,12 @@
 //! Exit codes are stable and documented in the README:
 //! 0 success, 1 a verification or decision said "no", 2 usage or I/O error.
 
+// First: its `outln!` macro is used by the modules below.
+#[macro_use]
+mod exit;
 mod beacon;
 mod device;
 mod enrol;
-mod exit;
 mod guard;
 mod instrument;
 mod invigilator;

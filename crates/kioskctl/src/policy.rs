@@ -70,13 +70,13 @@ pub fn run(cmd: PolicyCommand) -> Outcome {
             Err(e) => exit::error(&e.into()),
         },
         PolicyCommand::Schema => {
-            print!("{}", schema_json());
+            outln!("{}", schema_json().trim_end_matches('\n'));
             Outcome::Ok
         }
         PolicyCommand::Keygen { out, force } => keygen(&out, force).unwrap_or_else(|e| exit::error(&e)),
         PolicyCommand::Pubkey { key } => match SigningKey::load(&key) {
             Ok(k) => {
-                println!("{}", k.public_key());
+                outln!("{}", k.public_key());
                 Outcome::Ok
             }
             Err(e) => exit::error(&e.into()),
@@ -147,7 +147,7 @@ fn check_one(file: &Path, trusted: Option<&TrustedKeys>) -> Outcome {
     };
     match result {
         Ok(msg) => {
-            println!("{origin}: ok: {msg}");
+            outln!("{origin}: ok: {msg}");
             Outcome::Ok
         }
         Err(e) => {
@@ -183,7 +183,7 @@ fn sign(file: &Path, key: &Path, out: Option<PathBuf>) -> anyhow::Result<Outcome
     };
     let out = out.unwrap_or_else(|| file.with_extension("bundle"));
     std::fs::write(&out, bundle).with_context(|| format!("cannot write {}", out.display()))?;
-    println!(
+    outln!(
         "signed {} -> {} with key {}",
         file.display(),
         out.display(),
@@ -217,9 +217,9 @@ fn keygen(out: &Path, force: bool) -> anyhow::Result<Outcome> {
     let pub_path = PathBuf::from(pub_path);
     std::fs::write(&pub_path, format!("{public} key-id:{}\n", public.key_id()))
         .with_context(|| format!("cannot write {}", pub_path.display()))?;
-    println!("private key: {} (keep it secret)", out.display());
-    println!("public key:  {public}");
-    println!("key id:      {}", public.key_id());
-    println!("written to:  {}", pub_path.display());
+    outln!("private key: {} (keep it secret)", out.display());
+    outln!("public key:  {public}");
+    outln!("key id:      {}", public.key_id());
+    outln!("written to:  {}", pub_path.display());
     Ok(Outcome::Ok)
 }
