@@ -47,6 +47,55 @@ pub async fn revoke_device(db: &Db, device_id: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Who the hub's action journal names for actions from the `exam-hub` CLI.
+pub const CLI_ACTOR: &str = "exam-hub-cli";
+/// Action name of a re-admission in `console_actions`.
+pub const READMIT_ACTION: &str = "device_readmit";
+
+/// Re-admits a revoked device by its id: its revocation stays in force (its
+/// old certificate stays refused) until the device enrols again with a new
+/// token and proof of its device key. Journalled with who and why in the
+/// hub's action journal (`console_actions`), in the same transaction.
+pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<(), AdminError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        return Err(AdminError::Invalid("--reason must be 1 to 500 printable characters: why may this PC enrol again?".into()));
+    }
+    let now = crate::now_ms();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query("SELECT room, revoked_ms, readmitted_ms FROM devices WHERE device_id = $1")
+        .bind(device_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no device {device_id} (exam-hub devices lists them)")))?;
+    let revoked: Option<i64> = row.try_get("revoked_ms")?;
+    let readmitted: Option<i64> = row.try_get("readmitted_ms")?;
+    match revoked {
+        None => return Err(AdminError::Invalid(format!("device {device_id} is not revoked; nothing to re-admit"))),
+        Some(r) if readmitted.is_some_and(|a| a >= r) => {
+            return Err(AdminError::Invalid(format!("device {device_id} was already re-admitted; it may enrol again with a new token")))
+        }
+        Some(_) => {}
+    }
+    sqlx::query("UPDATE devices SET readmitted_ms = $1 WHERE device_id = $2").bind(now).bind(device_id).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
+         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, $8)",
+    )
+    .bind(crate::random_id())
+    .bind(now)
+    .bind(CLI_ACTOR)
+    .bind("exam-hub CLI (beheer)")
+    .bind(row.try_get::<String, _>("room")?)
+    .bind(READMIT_ACTION)
+    .bind(reason)
+    .bind(format!("device {device_id} re-admitted: it may enrol again with a new token and proof of its device key"))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Clears a student's lock-out for a sitting (the code stays valid).
 pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
     let r = sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2")
@@ -273,7 +322,17 @@ pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminEr
     if out.exists() {
         return Err(AdminError::NotFound(format!("{} exists; refusing to overwrite it", out.display())));
     }
-    sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await?;
+    // Data at rest: created empty with mode 0600 first (VACUUM INTO accepts
+    // an empty file), so the copy is never readable by others, whatever the umask.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(out).map_err(|e| AdminError::Invalid(format!("{}: {e}", out.display())))?;
+    if let Err(err) = sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await {
+        let _ = std::fs::remove_file(out);
+        return Err(err.into());
+    }
     Ok(())
 }
 

@@ -644,7 +644,7 @@ pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartR
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "content key released");
     Ok(Json(StartResponse {
         sitting_id: session.sitting_id,
-        content_key: row.try_get("content_key")?,
+        content_key: crate::secrets::sitting_content_key(&hub, &assignment.sitting_id).await?,
         started_at_ms: started_at,
         total_minutes: assignment.total_minutes,
     }))

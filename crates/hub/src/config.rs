@@ -78,6 +78,21 @@ pub struct Config {
     /// 0 to [`MAX_SITTING_GRACE_MINUTES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sitting_grace_minutes: Option<GraceMinutes>,
+    /// The file of the key that wraps content keys and room-code secrets in
+    /// the database; keep it outside the data directory and back it up
+    /// separately. Absent: [`crate::pki::default_wrap_key_path`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_key_file: Option<std::path::PathBuf>,
+}
+
+/// The wrap key file of the hub in `data_dir`: hub.toml's `wrap-key-file`
+/// (relative paths are relative to the data directory), or the default
+/// beside the data directory when hub.toml does not name one (or cannot be read).
+pub fn wrap_key_path(data_dir: &Path) -> std::path::PathBuf {
+    match Config::load(data_dir).ok().and_then(|c| c.wrap_key_file) {
+        Some(path) => data_dir.join(path),
+        None => crate::pki::default_wrap_key_path(data_dir),
+    }
 }
 
 /// Default of `sitting-grace-minutes`.

@@ -92,6 +92,39 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// The database file of a SQLite URL (`sqlite://PATH?...` or `sqlite:PATH`);
+/// `None` for an in-memory database.
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// Data at rest: the SQLite file is created 0600 before SQLite opens it
+/// (SQLite itself would create it 0644 less the umask), and an existing one
+/// and its `-wal`/`-shm`/`-journal` are set to 0600. SQLite gives the files it
+/// creates beside the database the database file's mode, so these stay 0600.
+fn private_sqlite_files(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The SQLite URL of the embedded database in `data_dir`.
 pub fn sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("hub.db").display())
@@ -108,12 +141,18 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl);
         };
+        if let Some(path) = sqlite_path(url).filter(|_| backend == Backend::Sqlite) {
+            private_sqlite_files(&path).map_err(sqlx::Error::Io)?;
+        }
         let mut options = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     sqlx::query(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")).execute(&mut *conn).await?;
                     sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                    // Data at rest: deleted and overwritten content (a secret
+                    // wrapped in place) is zeroed, not left in free pages.
+                    sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await?;
                     Ok(())
                 })
             });

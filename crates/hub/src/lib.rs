@@ -25,6 +25,7 @@ pub mod pki;
 pub mod planning;
 pub mod ratelimit;
 pub mod reports;
+pub mod secrets;
 pub mod server;
 pub mod web_session;
 

@@ -176,6 +176,9 @@ enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Device identity: re-admit a revoked device.
+    #[command(subcommand)]
+    Device(DeviceCommand),
     /// List enrolled devices.
     Devices {
         #[command(flatten)]
@@ -229,6 +232,21 @@ enum Command {
         /// The backup file to create.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Allow a revoked device to enrol again (with a new token and proof of its
+    /// device key); its old certificate stays refused. Journalled with the reason.
+    Readmit {
+        /// Device id (as `exam-hub devices` lists it).
+        device: String,
+        #[command(flatten)]
+        data: Data,
+        /// Why this PC may enrol again (kept in the hub's action journal).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -380,6 +398,13 @@ enum Action {
 }
 
 fn main() -> std::process::ExitCode {
+    // Data at rest: whatever this process creates (the database and the
+    // files SQLite makes beside it, backups, reports, directories) is private
+    // to the hub's user, also files created by libraries that take no mode.
+    // Files and directories that must be private are also created with
+    // explicit modes, so this does not depend on the umask alone.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EXAM_HUB_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -419,7 +444,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Init { data, names, school, listen, database } => {
             let summary = pki::init(&data, &names, &school)?;
-            let config = Config { school, listen, database, server_names: names, retention_days: None, sitting_grace_minutes: None };
+            let config = Config { school, listen, database, server_names: names, retention_days: None, sitting_grace_minutes: None, wrap_key_file: None };
             pki::write_file(&data.join(files::CONFIG), config.to_file_text().as_bytes(), false)?;
             // Create (and migrate) the database now, so problems show at once.
             Db::connect(&config.database_url(&data)).await.context("cannot create the database")?;
@@ -430,6 +455,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Serve { data, listen } => {
             let config = Config::load(&data.data)?;
+            // A data directory from before 0700 was the rule is made private at start.
+            pki::private_dir(&data.data)?;
             let listen = listen.unwrap_or(config.listen.clone());
             let url = data.database_url()?;
             let hub = exam_hub::server::build(&data.data, &url).await?;
@@ -496,7 +523,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let sha = planning::import_instrument(&data.db().await?, &id, &bytes, key).await?;
+            let db = data.db().await?;
+            let mut keys = Keys::load(&data.data)?;
+            exam_hub::secrets::prepare(&db, &mut keys).await?;
+            let sha = planning::import_instrument(&db, keys.wrap_key()?, &id, &bytes, key).await?;
             println!("instrument {id}: {} bytes, sha256 {sha}", bytes.len());
         }
         Command::ReissueCodes { data, sitting, student, out } => {
@@ -554,6 +584,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 println!("{id}");
             }
         }
+        Command::Device(DeviceCommand::Readmit { device, data, reason }) => {
+            admin::readmit_device(&data.db().await?, &device, &reason).await?;
+            println!("device {device} re-admitted: it may enrol again with a new token (exam-hub enrol-token)");
+        }
         Command::Devices { data } => {
             for line in admin::list_devices(&data.db().await?).await? {
                 println!("{line}");
@@ -609,7 +643,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Backup { data, out } => {
             let db = data.db().await?;
             admin::backup_sqlite(&db, &out).await?;
-            println!("backup written to {}", out.display());
+            println!("backup written to {} (mode 0600)", out.display());
+            println!("it holds the whole database: planning, access-code hashes, instruments, journals, answers, console accounts;");
+            println!("content keys and room-code secrets in it are wrapped: they open only with the hub wrap key,");
+            println!("which is NOT in the backup: {}", exam_hub::config::wrap_key_path(&data.data).display());
+            println!("back that key file up separately (another medium, kept apart): without it, the instruments' content keys and the room codes in this backup cannot be used.");
         }
         Command::Account(AccountCommand::Add { data, username, name, role, rooms }) => {
             let mut password = String::new();
@@ -636,7 +674,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::RoomCode { data, room, step, digits } => {
-            let secret = console::room::create_room_secret(&data.db().await?, &room, step, digits).await?;
+            let db = data.db().await?;
+            let mut keys = Keys::load(&data.data)?;
+            exam_hub::secrets::prepare(&db, &mut keys).await?;
+            let secret = console::room::create_room_secret(&db, keys.wrap_key()?, &room, step, digits).await?;
             println!("{secret}");
             eprintln!("room {room}: put this base32 secret in the policy's room-code secret file (algorithm sha1, step {step} s, {digits} digits)");
         }

@@ -4,6 +4,11 @@
 //!
 //! All X.509 work is done by `rcgen` on `ring`; TLS by `rustls` on `ring`,
 //! TLS 1.3 only.
+//!
+//! Secrets the database must hold but a copy of it must not reveal (content
+//! keys, room-code secrets) are wrapped with the [`WrapKey`] (AES-256-GCM,
+//! `ring::aead`), kept in its own file outside the data directory
+//! (`wrap-key-file` in hub.toml, default [`default_wrap_key_path`]).
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
@@ -41,6 +46,10 @@ pub mod files {
     pub const SECRET: &str = "hub-secret.hex";
     /// Optional signed policy bundle handed to kiosks at enrolment.
     pub const POLICY: &str = "policy.signed";
+    /// The SQLite database.
+    pub const DATABASE: &str = "hub.db";
+    /// The wrap key's file name in its own directory (see [`super::WrapKey`]).
+    pub const WRAP_KEY: &str = "hub-wrap.key";
 }
 
 /// Validity of the CAs.
@@ -78,6 +87,14 @@ pub enum PkiError {
     /// The data directory already holds a hub.
     #[error("{0} already holds a hub (found {1}); refusing to overwrite")]
     AlreadyInitialised(PathBuf, &'static str),
+    /// The wrap key is missing, damaged, or does not open a stored secret.
+    #[error("hub wrap key {path}: {reason}")]
+    WrapKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
 }
 
 fn read(dir: &Path, name: &str) -> Result<String, PkiError> {
@@ -99,6 +116,127 @@ pub fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), PkiErr
     let _ = private;
     let mut file = options.open(path).map_err(io)?;
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)
+}
+
+/// Makes `dir` (created when missing) readable by its owner only: 0700.
+pub fn private_dir(dir: &Path) -> Result<(), PkiError> {
+    let io = |source| PkiError::Io { path: dir.to_owned(), source };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Makes an existing file readable by its owner only (0600); a missing one is fine.
+pub fn private_file(path: &Path) -> Result<(), PkiError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(PkiError::Io { path: path.to_owned(), source: e }),
+            _ => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Where the wrap key lives unless hub.toml says otherwise: `hub-wrap.key`
+/// in a directory of its own beside the data directory, named after it
+/// (`/var/lib/exam-hub` -> `/var/lib/exam-hub.keys/hub-wrap.key`), so that a
+/// copy or backup of the data directory does not contain it.
+pub fn default_wrap_key_path(data_dir: &Path) -> PathBuf {
+    let name = data_dir.file_name().map_or_else(|| "exam-hub".into(), |n| n.to_string_lossy().into_owned());
+    let parent = data_dir.parent().unwrap_or(Path::new(""));
+    parent.join(format!("{name}.keys")).join(files::WRAP_KEY)
+}
+
+/// Prefix of a wrapped value in the database (`wrap1:` + base64 of nonce and sealed bytes).
+pub const WRAPPED_PREFIX: &str = "wrap1:";
+
+/// The key that wraps secrets stored in the database. AES-256-GCM with a
+/// random nonce per value; the associated data names the column and row, so
+/// a wrapped value cannot be moved to another row.
+pub struct WrapKey {
+    key: ring::aead::LessSafeKey,
+    /// The file it was read from.
+    pub path: PathBuf,
+}
+
+impl std::fmt::Debug for WrapKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WrapKey").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl WrapKey {
+    /// Creates a new key file at `path` (0600) in its own directory (0700);
+    /// refuses to overwrite one.
+    pub fn create(path: &Path) -> Result<Self, PkiError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private_dir(dir)?;
+        }
+        let mut secret = [0u8; 32];
+        SystemRandom::new().fill(&mut secret).map_err(|_| PkiError::Tls("the system random number generator failed".into()))?;
+        write_file(path, hex::encode(secret).as_bytes(), true)?;
+        Self::load(path)
+    }
+
+    /// Reads the key file (64 hex digits).
+    pub fn load(path: &Path) -> Result<Self, PkiError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PkiError::Io { path: path.to_owned(), source })?;
+        let bytes = hex::decode(text.trim())
+            .ok()
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| PkiError::WrapKey { path: path.to_owned(), reason: "expected 64 hex digits".into() })?;
+        let key = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &bytes)
+            .map_err(|_| PkiError::WrapKey { path: path.to_owned(), reason: "unusable key".into() })?;
+        Ok(Self { key: ring::aead::LessSafeKey::new(key), path: path.to_owned() })
+    }
+
+    /// True when `stored` is a wrapped value (not legacy plaintext).
+    pub fn is_wrapped(stored: &str) -> bool {
+        stored.starts_with(WRAPPED_PREFIX)
+    }
+
+    /// Wraps `secret` for the row named by `context` (e.g. `instruments.content_key/ID`).
+    pub fn wrap(&self, context: &str, secret: &[u8]) -> String {
+        let mut nonce = [0u8; ring::aead::NONCE_LEN];
+        // SystemRandom fails only when the OS has no randomness at all.
+        let _ = SystemRandom::new().fill(&mut nonce);
+        let mut sealed = secret.to_vec();
+        // Sealing only fails for inputs larger than AES-GCM allows (not secrets of bytes).
+        let _ = self.key.seal_in_place_append_tag(
+            ring::aead::Nonce::assume_unique_for_key(nonce),
+            ring::aead::Aad::from(context.as_bytes()),
+            &mut sealed,
+        );
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{WRAPPED_PREFIX}{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, out))
+    }
+
+    /// Opens a value [`WrapKey::wrap`] made for the same `context`.
+    pub fn unwrap(&self, context: &str, stored: &str) -> Result<Vec<u8>, PkiError> {
+        let fail = |reason: &str| PkiError::WrapKey { path: self.path.clone(), reason: format!("{context}: {reason}") };
+        let body = stored.strip_prefix(WRAPPED_PREFIX).ok_or_else(|| fail("the stored value is not wrapped"))?;
+        let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).map_err(|_| fail("the stored value is damaged"))?;
+        if raw.len() < ring::aead::NONCE_LEN + ring::aead::AES_256_GCM.tag_len() {
+            return Err(fail("the stored value is damaged"));
+        }
+        let (nonce, sealed) = raw.split_at(ring::aead::NONCE_LEN);
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail("the stored value is damaged"))?;
+        let mut sealed = sealed.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, ring::aead::Aad::from(context.as_bytes()), &mut sealed)
+            .map_err(|_| fail("this key does not open the stored secret (another hub's key, or the value was changed); restore the key file from its backup"))?;
+        Ok(plain.to_vec())
+    }
 }
 
 fn dn(common_name: &str) -> DistinguishedName {
@@ -137,13 +275,22 @@ pub struct InitSummary {
 }
 
 /// Creates the school CA, the hub certificate for `names` (DNS names or IP
-/// addresses), the device CA, the signing key and the secret in `dir`.
+/// addresses), the device CA, the signing key and the secret in `dir` (0700,
+/// private files 0600), and the wrap key in its own directory beside it
+/// ([`default_wrap_key_path`]).
 pub fn init(dir: &Path, names: &[String], school: &str) -> Result<InitSummary, PkiError> {
-    std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_owned(), source })?;
+    private_dir(dir)?;
     for name in [files::SCHOOL_CA_KEY, files::DEVICE_CA_KEY, files::SIGNING_KEY, files::SECRET] {
         if dir.join(name).exists() {
             return Err(PkiError::AlreadyInitialised(dir.to_owned(), name));
         }
+    }
+    let wrap_path = default_wrap_key_path(dir);
+    if wrap_path.exists() {
+        return Err(PkiError::WrapKey {
+            path: wrap_path,
+            reason: "exists (from an earlier hub?); refusing to overwrite it: move it away, or keep the old data directory".into(),
+        });
     }
     let now = OffsetDateTime::now_utc();
     let school_key = KeyPair::generate()?;
@@ -187,6 +334,7 @@ pub fn init(dir: &Path, names: &[String], school: &str) -> Result<InitSummary, P
     write_file(&dir.join(files::DEVICE_CA_KEY), device_key.serialize_pem().as_bytes(), true)?;
     write_file(&dir.join(files::SIGNING_KEY), signing.as_ref(), true)?;
     write_file(&dir.join(files::SECRET), hex::encode(secret).as_bytes(), true)?;
+    WrapKey::create(&wrap_path)?;
     Ok(InitSummary {
         signing_public_key: hex::encode(signing_public),
         school_ca_sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, school_cert.der())),
@@ -208,6 +356,10 @@ pub struct Keys {
     secret: ring::hmac::Key,
     /// The signed policy bundle, when one is configured.
     pub signed_policy: Option<String>,
+    /// The wrap key, when its file exists (see [`Keys::wrap_key`]).
+    pub wrap: Option<WrapKey>,
+    /// Where the wrap key is (or is to be) kept.
+    pub wrap_path: PathBuf,
 }
 
 impl std::fmt::Debug for Keys {
@@ -272,7 +424,15 @@ impl Keys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(PkiError::Io { path: dir.join(files::POLICY), source }),
         };
+        let wrap_path = crate::config::wrap_key_path(dir);
+        let wrap = match WrapKey::load(&wrap_path) {
+            Ok(key) => Some(key),
+            Err(PkiError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
         Ok(Self {
+            wrap,
+            wrap_path,
             tls: Arc::new(tls),
             school_ca_pem: read(dir, files::SCHOOL_CA_CERT)?,
             device_ca_pem,
@@ -281,6 +441,14 @@ impl Keys {
             signing,
             secret: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret),
             signed_policy,
+        })
+    }
+
+    /// The wrap key, or a clear error saying where it was looked for.
+    pub fn wrap_key(&self) -> Result<&WrapKey, PkiError> {
+        self.wrap.as_ref().ok_or_else(|| PkiError::WrapKey {
+            path: self.wrap_path.clone(),
+            reason: "missing: `exam-hub serve` creates it on an existing hub; if the hub had one, restore it from its backup".into(),
         })
     }
 

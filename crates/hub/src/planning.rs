@@ -421,9 +421,9 @@ pub fn printable_list(codes: &[IssuedCode]) -> String {
 }
 
 /// Registers (or replaces) an instrument package: opaque bytes, their hash,
-/// and the content key released at the start (random when not given).
-pub async fn import_instrument(db: &Db, id: &str, bytes: &[u8], content_key: Option<Vec<u8>>) -> Result<String, sqlx::Error> {
-    use base64::Engine as _;
+/// and the content key released at the start (random when not given),
+/// stored wrapped with the hub's wrap key ([`crate::secrets`]).
+pub async fn import_instrument(db: &Db, wrap: &crate::pki::WrapKey, id: &str, bytes: &[u8], content_key: Option<Vec<u8>>) -> Result<String, sqlx::Error> {
     let sha = crate::sha256_hex(bytes);
     let key = content_key.unwrap_or_else(|| crate::random_bytes(32));
     sqlx::query(
@@ -434,7 +434,7 @@ pub async fn import_instrument(db: &Db, id: &str, bytes: &[u8], content_key: Opt
     .bind(id)
     .bind(&sha)
     .bind(bytes.len() as i64)
-    .bind(base64::engine::general_purpose::STANDARD.encode(key))
+    .bind(crate::secrets::wrap_content_key(wrap, id, &key))
     .bind(bytes)
     .bind(crate::now_ms())
     .execute(&db.pool)

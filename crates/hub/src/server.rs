@@ -103,8 +103,9 @@ pub fn router(hub: Arc<Hub>) -> Router {
 /// Opens the database and keys of `data_dir` and builds the shared state,
 /// starting the instruction poller.
 pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Result<Arc<Hub>> {
-    let keys = Keys::load(data_dir)?;
+    let mut keys = Keys::load(data_dir)?;
     let db = Db::connect(database_url).await?;
+    crate::secrets::prepare(&db, &mut keys).await?;
     let (tx, rx) = watch::channel(Arc::new(Pending::default()));
     let poll_now = Arc::new(Notify::new());
     tokio::spawn(crate::instructions::poller(db.clone(), tx, poll_now.clone()));

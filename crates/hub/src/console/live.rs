@@ -63,7 +63,7 @@ async fn watch_room(console: Arc<Console>, room: String, tx: watch::Sender<Publi
                 return;
             }
         }
-        match room::load(console.read_pool().await, &room, crate::now_ms(), &mut cache).await {
+        match room::load(console.read_pool().await, &console.hub.keys, &room, crate::now_ms(), &mut cache).await {
             Ok(view) => {
                 failed = false;
                 tx.send_if_modified(|current| {

@@ -246,7 +246,7 @@ async fn room_view(State(console): State<Arc<Console>>, Path(room): Path<String>
     if !user.account.may_act_in(&room) {
         return Err(ConsoleError::WrongRoom);
     }
-    Ok(axum::Json(room::load(console.read_pool().await, &room, crate::now_ms(), &mut room::EventCache::default()).await?))
+    Ok(axum::Json(room::load(console.read_pool().await, &console.hub.keys, &room, crate::now_ms(), &mut room::EventCache::default()).await?))
 }
 
 /// `GET /console/api/rooms/{room}/events`: the live room view (SSE).

@@ -178,8 +178,9 @@ pub struct EventCache {
     by_device: HashMap<String, JournalFacts>,
 }
 
-/// The current room code of `room`, if it has a secret.
-pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
+/// The current room code of `room`, if it has a secret (stored wrapped,
+/// [`crate::secrets`]; one that cannot be opened shows no code and is logged).
+pub async fn room_code(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
     let Some(row) = sqlx::query("SELECT secret_hex, step_secs, digits FROM console_room_codes WHERE room = $1")
         .bind(room)
         .fetch_optional(pool)
@@ -187,7 +188,13 @@ pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option
     else {
         return Ok(None);
     };
-    let Ok(secret) = hex::decode(row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
+    let secret = match crate::secrets::open_room_secret(keys, room, &row.try_get::<String, _>("secret_hex")?) {
+        Ok(secret) => secret,
+        Err(err) => {
+            tracing::error!(room, error = %err, "room-code secret cannot be opened");
+            return Ok(None);
+        }
+    };
     let step: i64 = row.try_get::<i64, _>("step_secs")?.max(1);
     let digits = row.try_get::<i64, _>("digits")?.clamp(6, 8) as u8;
     let secs = now_ms.max(0) / 1000;
@@ -199,8 +206,8 @@ pub async fn room_code(pool: &AnyPool, room: &str, now_ms: i64) -> Result<Option
 }
 
 /// Creates (or replaces) the TOTP secret of `room`; returns it in base32 for
-/// the policy's room-code secret file.
-pub async fn create_room_secret(db: &Db, room: &str, step_secs: u32, digits: u8) -> Result<String, super::ConsoleError> {
+/// the policy's room-code secret file. Stored wrapped with the hub's wrap key.
+pub async fn create_room_secret(db: &Db, wrap: &crate::pki::WrapKey, room: &str, step_secs: u32, digits: u8) -> Result<String, super::ConsoleError> {
     super::check_text("room", room, crate::config::MAX_FIELD_LEN)?;
     if !(6..=8).contains(&digits) || !(10..=600).contains(&step_secs) {
         return Err(super::ConsoleError::Invalid("a room code has 6 to 8 digits and changes every 10 to 600 seconds".into()));
@@ -211,7 +218,7 @@ pub async fn create_room_secret(db: &Db, room: &str, step_secs: u32, digits: u8)
          ON CONFLICT (room) DO UPDATE SET secret_hex = excluded.secret_hex, step_secs = excluded.step_secs, digits = excluded.digits, created_ms = excluded.created_ms",
     )
     .bind(room)
-    .bind(hex::encode(&secret))
+    .bind(crate::secrets::wrap_room_secret(wrap, room, &secret))
     .bind(i64::from(step_secs))
     .bind(i64::from(digits))
     .bind(crate::now_ms())
@@ -282,7 +289,7 @@ struct DeviceRow {
 }
 
 /// Builds the view of `room` at `now_ms` (read-only queries on `pool`).
-pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
+pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i64, cache: &mut EventCache) -> Result<RoomView, sqlx::Error> {
     let (from, to) = (now_ms - VIEW_WINDOW_MS, now_ms + VIEW_WINDOW_MS);
     let mut sittings = Vec::new();
     let mut sitting_facts: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new();
@@ -511,7 +518,7 @@ pub async fn load(pool: &AnyPool, room: &str, now_ms: i64, cache: &mut EventCach
             DeviceView { device_id: id.clone(), hostname: d.hostname.clone(), online: online(d), in_use: in_use.contains(id) }
         })
         .collect();
-    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(pool, room, now_ms).await?, sittings, seats, devices })
+    Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(pool, keys, room, now_ms).await?, sittings, seats, devices })
 }
 
 #[cfg(test)]
