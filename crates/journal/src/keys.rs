@@ -179,6 +179,14 @@ impl SigningKey {
         Ok((key, pkcs8.as_ref().to_vec()))
     }
 
+    /// The key of a fixed 32-byte seed (RFC 8032 private key). Only for
+    /// deterministic test vectors: a device or epoch key is always generated.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let pair = Ed25519KeyPair::from_seed_unchecked(seed).expect("any 32 bytes are an Ed25519 seed");
+        let public = PublicKey(pair.public_key().as_ref().try_into().expect("Ed25519 public keys are 32 bytes"));
+        Self { pair, public }
+    }
+
     /// Loads a key from PKCS#8 bytes.
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, String> {
         let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))?;
