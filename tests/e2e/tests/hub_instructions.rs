@@ -127,3 +127,75 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
     assert!(records.iter().any(|r| r["kind"] == "session.clock_paused"));
     assert!(steps::journal_verifies(&journal));
 }
+
+/// Issue 14 point 11, at kiosk-core level: an instruction belongs to one
+/// session (another student's — e.g. queued for this PC while it was off —
+/// is acknowledged as not applicable, journalled, and changes nothing), and a
+/// remote end on a locked seat keeps it locked until the hand-in has the
+/// hub's receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instructions_for_another_session_and_a_remote_end_on_a_locked_seat() {
+    use exam_protocol::{Instruction, InstructionKind, InstructionScope};
+    use kiosk_core::kiosk::remote::Outcome;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut stack = Stack::start(tmp.path()).unwrap();
+    let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
+    let kiosk = Arc::new(core_kiosk::start(&stack, quiet.0.id()));
+    let student = stack.students[1].clone();
+    let other = stack.students[0].clone();
+    kiosk.login(&student.number, &student.code, None).await.unwrap();
+    kiosk.confirm_assignment().await.unwrap();
+    assert_eq!(kiosk.start_exam().await.unwrap().phase, Phase::InExam);
+    let instruction = |id: &str, kind: InstructionKind, for_student: Option<&str>| Instruction {
+        id: id.into(),
+        kind,
+        reason: "test".into(),
+        issued_by: "surveillant".into(),
+        issued_at_ms: 0,
+        session: for_student.map(|s| InstructionScope { sitting_id: SITTING.into(), student_number: s.into() }),
+    };
+
+    // Another student's extra time: not carried out (this student's clock is unchanged).
+    let before = kiosk.view().await.remaining_secs.unwrap();
+    let for_other = instruction("for-another-student", InstructionKind::AddTime { minutes: 10 }, Some(&other.number));
+    assert_eq!(kiosk.apply_instruction(&for_other).await, Some(Outcome::NotApplicable("for another session")));
+    assert!(kiosk.view().await.remaining_secs.unwrap() <= before, "no extra time for the wrong student");
+    // One for no session (a PC nobody was logged in on) is not carried out in a session either.
+    let unscoped = instruction("for-no-session", InstructionKind::Lock, None);
+    assert_eq!(kiosk.apply_instruction(&unscoped).await, Some(Outcome::NotApplicable("for another session")));
+    assert_eq!(kiosk.view().await.phase, Phase::InExam);
+
+    // Locked by the invigilator; then the hub is gone and a remote end comes:
+    // the hand-in cannot reach the hub, so the seat stays locked.
+    let lock = instruction("lock", InstructionKind::Lock, Some(&student.number));
+    assert_eq!(kiosk.apply_instruction(&lock).await, Some(Outcome::Done));
+    assert_eq!(kiosk.view().await.phase, Phase::Locked);
+    stack.stop_hub();
+    let end = instruction("end", InstructionKind::End, Some(&student.number));
+    let outcome = kiosk.apply_instruction(&end).await;
+    assert!(matches!(outcome, Some(Outcome::Retry(_))), "{outcome:?}");
+    assert_eq!(kiosk.view().await.phase, Phase::Locked, "a failed hand-in leaves the seat locked");
+    // The hub is back and the end comes again: handed in, with the receipt; only now the lock goes.
+    stack.restart_hub().unwrap();
+    assert_eq!(kiosk.apply_instruction(&end).await, Some(Outcome::Done));
+    let view = kiosk.view().await;
+    assert_eq!(view.phase, Phase::Submitted);
+    assert!(view.receipt.as_deref().is_some_and(|r| !r.is_empty()), "{:?}", view.receipt);
+    kiosk.shutdown().await;
+
+    let records = steps::journal_records(&stack.kiosk_data.join("journal")).unwrap();
+    let applied: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "instruction.applied").collect();
+    let outcome_of = |id: &str| applied.iter().find(|r| r["payload"]["id"] == id).map(|r| r["payload"]["outcome"].clone());
+    assert_eq!(outcome_of("for-another-student"), Some(serde_json::json!("not applicable: for another session")));
+    assert_eq!(applied.iter().find(|r| r["payload"]["id"] == "for-another-student").unwrap()["payload"]["session"]["student_number"], other.number.as_str());
+    assert!(records.iter().any(|r| r["kind"] == "instruction.end_failed" && r["payload"]["still_locked"] == true));
+    // Never unlocked between the lock and the hand-in.
+    let transitions: Vec<String> = records
+        .iter()
+        .filter(|r| r["kind"] == "session.transition")
+        .map(|r| format!("{}->{}", r["payload"]["from"].as_str().unwrap_or(""), r["payload"]["to"].as_str().unwrap_or("")))
+        .collect();
+    let locked_at = transitions.iter().rposition(|t| t.ends_with("->locked")).unwrap();
+    assert_eq!(transitions[locked_at + 1..], ["locked->in_exam".to_owned(), "in_exam->submitted".to_owned()], "{transitions:?}");
+    assert!(steps::journal_verifies(&stack.kiosk_data.join("journal")));
+}

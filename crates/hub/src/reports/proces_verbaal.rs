@@ -266,6 +266,7 @@ fn build(
             Some(Action::Move) => "verplaatsing naar een andere pc toegestaan",
             Some(Action::ResetLockout) => "inlogblokkade opgeheven",
             Some(Action::ReprintCode) => "nieuwe toegangscode uitgereikt",
+            Some(Action::Reopen) => "beëindigd examen heropend",
             _ => continue,
         };
         note_person(&a.by);

@@ -1,0 +1,389 @@
+//! The hub decides from its own records (issue 14 points 2 and 11), tried as
+//! a student, a kiosk and an invigilator would, against a real `exam-hub`
+//! process over real TLS: after an end no login elsewhere and no content
+//! key until an invigilator reopens with a reason; whatever arrives is stored
+//! with its receipt and classified (op tijd, na beëindiging, tijdens pauze,
+//! na de eindtijd) in the results and the proces-verbaal; an offline kiosk's
+//! answers made in time count once its journal shows so; no first login and
+//! no key after the sitting's window; no hand-in before the start; an
+//! instruction for one student never reaches the next student on that PC.
+//! Sittings are planned relative to now; nothing sleeps.
+#![allow(missing_docs)]
+
+mod common;
+
+use common::*;
+use exam_hub::db::Db;
+use exam_hub::reports::{self, SeatStatus};
+use exam_protocol::*;
+use serde_json::json;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+async fn open_db(hub: &TestHub) -> Db {
+    let url = hub.database.clone().unwrap_or_else(|| exam_hub::db::sqlite_url(&hub.data()));
+    Db::connect(&url).await.unwrap()
+}
+
+fn upload(sitting: &str, seq: u64, final_submission: bool) -> AnswerUpload {
+    AnswerUpload {
+        sitting_id: sitting.into(),
+        seq,
+        final_submission,
+        answers: json!({
+            "format": "exam-kiosk-answers/1", "sitting_id": sitting, "instrument_id": "inst-a", "seq": seq,
+            "final_submission": final_submission, "responses": {"ITM-1": {"RESPONSE": format!("antwoord {seq}")}}, "flagged": []
+        }),
+    }
+}
+
+/// Sends a save; asserts the hub stored it and signed a receipt for it.
+async fn save_stored(kiosk: &Kiosk, sitting: &str, seq: u64, final_submission: bool) -> AnswerReceipt {
+    let resp = kiosk.post(paths::ANSWERS, &upload(sitting, seq, final_submission)).await;
+    assert_eq!(resp.status(), 200, "save {seq}: {}", resp.text().await.unwrap());
+    let receipt: AnswerReceipt = resp.json().await.unwrap();
+    assert_eq!((receipt.seq, receipt.final_submission), (seq, final_submission));
+    assert!(!receipt.receipt_code.is_empty());
+    receipt
+}
+
+async fn start(kiosk: &Kiosk) -> reqwest::Response {
+    kiosk.post(paths::START, &json!({})).await
+}
+
+async fn heartbeat(kiosk: &Kiosk) -> HeartbeatAck {
+    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    let resp = kiosk.post(paths::HEARTBEAT, &beat).await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+/// The CSV line of one student.
+fn csv_line(results: &reports::SittingResults, student: &str) -> String {
+    results.to_csv().lines().find(|l| l.starts_with(&format!("{student},"))).unwrap_or_default().to_string()
+}
+
+async fn end_is_enforced_until_reopened(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc1 = hub.enrol(ROOM).await;
+    let mut pc2 = hub.enrol(ROOM).await;
+    let code = hub.code("S1", "1002");
+    pc1.login_ok("1002", &code).await;
+    assert_eq!(start(&pc1).await.status(), 200);
+    save_stored(&pc1, "S1", 1, false).await;
+
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1002", "--reason", "fraude vermoed"]);
+
+    // What the kiosk still sends is stored, with its receipt (nothing is lost) ...
+    save_stored(&pc1, "S1", 2, false).await;
+    // ... but there is no key any more, and no login on any PC.
+    let (status, body) = error_of(start(&pc1).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "exam_ended"), "{}", body.message);
+    let (status, body) = error_of(pc2.login("1002", &code).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "exam_ended"), "{}", body.message);
+    assert!(body.message.contains("reopen"), "{}", body.message);
+    // The hand-in is stored and signed for, too.
+    save_stored(&pc1, "S1", 3, true).await;
+
+    // Results and proces-verbaal: stored, shown as after the end, not "ingeleverd".
+    let db = open_db(&hub).await;
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1002").unwrap();
+    assert_eq!(row.status.label(), "ingeleverd na beëindiging (telt niet)");
+    assert!(row.outside_time.iter().any(|t| t.contains("inlevering 3") && t.contains("na beëindiging")), "{:?}", row.outside_time);
+    assert!(row.outside_time.iter().all(|t| t.contains("niet te controleren")), "no journal arrived: {:?}", row.outside_time);
+    let line = csv_line(&results, "1002");
+    assert!(line.ends_with(",ingeleverd na beëindiging (telt niet)"), "{line}");
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    let seat = pv.seats.iter().find(|s| s.student_number == "1002").unwrap();
+    assert_eq!(seat.status, SeatStatus::HandedInOutsideTime(exam_hub::enforcement::Standing::AfterEnd));
+    assert_eq!(seat.submitted_ms, None);
+    let late: Vec<_> = pv.irregularities.iter().filter(|i| i.category == "buiten de tijd").collect();
+    assert_eq!(late.len(), 2, "save 2 and the hand-in: {late:?}");
+    assert!(late.iter().all(|i| i.student.as_deref() == Some("1002") && i.description.contains("na beëindiging")));
+
+    // Reopening needs a reason; without one nothing changes.
+    let out = hub.cli(&["reopen", "--sitting", "S1", "--student", "1002", "--reason", "  "]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--reason is required"), "{}", String::from_utf8_lossy(&out.stderr));
+    let (status, body) = error_of(pc2.login("1002", &code).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "exam_ended"));
+    // With a reason: the student may log in elsewhere and take the key again.
+    hub.cli_ok(&["reopen", "--sitting", "S1", "--student", "1002", "--reason", "onterecht beëindigd"]);
+    pc2.login_ok("1002", &code).await;
+    assert_eq!(start(&pc2).await.status(), 200);
+    // Reopening an exam that is not ended is refused.
+    let out = hub.cli(&["reopen", "--sitting", "S1", "--student", "1002", "--reason", "nog eens"]);
+    assert!(!out.status.success());
+    // Both end and reopen are in the hub's journal of actions, with their reasons.
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    let text = format!("{:?}", pv.irregularities);
+    assert!(text.contains("fraude vermoed") && text.contains("onterecht beëindigd"), "{text}");
+}
+on_both_backends!(end_is_enforced_until_reopened);
+
+/// An invigilator's console session: (cookie, CSRF token).
+async fn console_login(hub: &TestHub) -> (reqwest::Client, String, String) {
+    let mut cmd = Command::new(exe());
+    cmd.args(["account", "add", "--username", "jan", "--name", "Jan Surveillant", "--role", "invigilator", "--room", ROOM, "--data"])
+        .arg(hub.data());
+    if let Some(db) = &hub.database {
+        cmd.args(["--database", db]);
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"een lang genoeg wachtwoord 7\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "account add: {}", String::from_utf8_lossy(&out.stderr));
+    let client = hub.anonymous();
+    let resp = client
+        .post(hub.url("/console/api/login"))
+        .json(&json!({"username": "jan", "password": "een lang genoeg wachtwoord 7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let me: serde_json::Value = resp.json().await.unwrap();
+    (client, cookie, me["csrf_token"].as_str().unwrap().to_string())
+}
+
+/// A console action on a seat, with the version the room view shows.
+async fn console_act(hub: &TestHub, session: &(reqwest::Client, String, String), action: &str, student: &str, reason: &str) -> reqwest::Response {
+    let (client, cookie, csrf) = session;
+    let view: serde_json::Value = client
+        .get(hub.url(&format!("/console/api/rooms/{ROOM}")))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seat = view["seats"].as_array().unwrap().iter().find(|s| s["key"] == format!("S1/{student}")).unwrap().clone();
+    client
+        .post(hub.url(&format!("/console/api/rooms/{ROOM}/actions")))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({"action": action, "sitting_id": "S1", "student_number": student, "version": seat["version"], "reason": reason}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn pause_and_console_end(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc1 = hub.enrol(ROOM).await;
+    let mut pc2 = hub.enrol(ROOM).await;
+    let code = hub.code("S1", "1001");
+    pc1.login_ok("1001", &code).await;
+    save_stored(&pc1, "S1", 1, false).await;
+    hub.cli_ok(&["instruct", "--action", "pause", "--sitting", "S1", "--student", "1001", "--reason", "brandalarm"]);
+    // A save while paused is stored, but does not count.
+    save_stored(&pc1, "S1", 2, false).await;
+    hub.cli_ok(&["instruct", "--action", "resume", "--sitting", "S1", "--student", "1001", "--reason", "alarm voorbij"]);
+    save_stored(&pc1, "S1", 3, false).await;
+    let db = open_db(&hub).await;
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status, reports::ResultStatus::NotSubmitted);
+    assert_eq!(row.outside_time.len(), 1, "{:?}", row.outside_time);
+    assert!(row.outside_time[0].contains("opslag 2") && row.outside_time[0].contains("tijdens pauze"), "{:?}", row.outside_time);
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    assert!(
+        pv.irregularities.iter().any(|i| i.category == "buiten de tijd" && i.description.contains("tijdens pauze")),
+        "{:?}",
+        pv.irregularities
+    );
+
+    // The console's end and reopen: the same enforcement, the reason required.
+    let console = console_login(&hub).await;
+    let resp = console_act(&hub, &console, "end", "1001", "telefoon gebruikt").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let (status, body) = error_of(pc2.login("1001", &code).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "exam_ended"));
+    assert_eq!(error_of(start(&pc1).await).await.0, 403);
+    let resp = console_act(&hub, &console, "reopen", "1001", "").await;
+    assert_eq!(resp.status(), 400, "a reopen without a reason: {}", resp.text().await.unwrap());
+    assert_eq!(error_of(pc2.login("1001", &code).await).await.0, 403, "nothing changed");
+    let resp = console_act(&hub, &console, "reopen", "1001", "verkeerde student beëindigd").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    pc2.login_ok("1001", &code).await;
+    assert_eq!(start(&pc2).await.status(), 200);
+}
+on_both_backends!(pause_and_console_end);
+
+/// A kiosk journal with `events`, signed with the kiosk's device key; its frames.
+fn kiosk_journal(dir: &std::path::Path, kiosk: &Kiosk, events: &[(&str, serde_json::Value)]) -> Vec<Vec<u8>> {
+    let key = exam_journal::SigningKey::from_pkcs8(&kiosk.device_pkcs8).unwrap();
+    let mut journal = exam_journal::Journal::open(dir, key, exam_journal::JournalConfig::default()).unwrap();
+    for (kind, payload) in events {
+        journal.append(&exam_journal::Event::new(kind, payload).unwrap()).unwrap();
+    }
+    journal.close().unwrap();
+    exam_journal::read_records(dir).unwrap().into_iter().map(|(_, r)| r.frame).collect()
+}
+
+async fn offline_answers_made_in_time_count(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    // Offline: the kiosk saves, its upload fails, and its signed journal says so (clock checked against the hub).
+    let frames = kiosk_journal(
+        &hub.path("journal-pc"),
+        &pc,
+        &[
+            ("clock.checked", json!({"kiosk_ms": 1, "hub_ms": 1, "skew_ms": 0, "tolerance_ms": 120000})),
+            ("session.login", json!({"student": "1001", "sitting": "S1"})),
+            ("answers.upload_failed", json!({"seq": 1, "reason": "de examenserver is niet bereikbaar"})),
+        ],
+    );
+    // Meanwhile the invigilator ends the exam; the kiosk comes back afterwards.
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1001", "--reason", "tijd voorbij"]);
+    save_stored(&pc, "S1", 1, false).await;
+    save_stored(&pc, "S1", 2, true).await;
+    let db = open_db(&hub).await;
+    // Before its journal arrives the hub cannot check: after the end, said so.
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status.label(), "ingeleverd na beëindiging (telt niet)");
+    assert!(row.outside_time.iter().all(|t| t.contains("niet te controleren")), "{:?}", row.outside_time);
+    // With the journal: the answers were made before the end, and they count.
+    let resp = pc.post(paths::JOURNAL, &b64(&frames)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status, reports::ResultStatus::Submitted, "{:?}", row.outside_time);
+    assert!(row.outside_time.is_empty(), "{:?}", row.outside_time);
+    assert!(csv_line(&results, "1001").ends_with(",ingeleverd"), "{}", csv_line(&results, "1001"));
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    let seat = pv.seats.iter().find(|s| s.student_number == "1001").unwrap();
+    assert_eq!(seat.status, SeatStatus::Submitted);
+    // Still: no new login and no key after the end.
+    assert_eq!(error_of(start(&pc).await).await.1.error, "exam_ended");
+}
+on_both_backends!(offline_answers_made_in_time_count);
+
+/// Imports one more sitting `id` in the test room for `student`, started
+/// `started_min_ago` minutes ago, of `duration` minutes; returns the access code.
+async fn plan_sitting(hub: &TestHub, db: &Db, id: &str, student: &str, started_min_ago: i64, duration: i64) -> String {
+    let keys = exam_hub::pki::Keys::load(&hub.data()).unwrap();
+    let start = (time::OffsetDateTime::now_utc() - time::Duration::minutes(started_min_ago))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let csv = format!(
+        "student_number,student_name,sitting,exam,instrument,room,start,duration_minutes\n\
+         {student},Student {student},{id},Rekenen 3F,inst-a,{ROOM},{start},{duration}\n"
+    );
+    let summary = exam_hub::planning::import_planning(db, &keys, &csv, "late.csv").await.unwrap();
+    summary.codes.into_iter().find(|c| c.sitting == id).unwrap().code
+}
+
+async fn the_sittings_window(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    // A sitting whose end was 40 minutes ago: no first login, so no key either.
+    let code = plan_sitting(&hub, &db, "OVER", "7001", 130, 90).await;
+    let mut pc = hub.enrol(ROOM).await;
+    let (status, body) = error_of(pc.login("7001", &code).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "sitting_over"), "{}", body.message);
+
+    // Within its time the student logs in; when the time is over (the
+    // planning moved the start back), the key is refused and a hand-in is
+    // stored but counted after the end time.
+    let code = plan_sitting(&hub, &db, "LATE", "7002", 5, 90).await;
+    pc.login_ok("7002", &code).await;
+    assert_eq!(start(&pc).await.status(), 200);
+    save_stored(&pc, "LATE", 1, false).await;
+    sqlx::query("UPDATE sittings SET start_ms = start_ms - $1 WHERE sitting_id = 'LATE'")
+        .bind(125 * 60_000i64)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (status, body) = error_of(start(&pc).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "sitting_over"), "{}", body.message);
+    save_stored(&pc, "LATE", 2, false).await;
+    save_stored(&pc, "LATE", 3, true).await;
+    let results = reports::results(&db, "LATE").await.unwrap();
+    assert_eq!(results.rows[0].status.label(), "ingeleverd na de eindtijd (telt niet)");
+    let pv = reports::proces_verbaal(&db, "LATE").await.unwrap();
+    assert!(!pv.irregularities.is_empty(), "not 'Geen handelingen of onregelmatigheden'");
+    assert!(pv.irregularities.iter().any(|i| i.description.contains("na de eindtijd")), "{:?}", pv.irregularities);
+
+    // A hand-in before the sitting started is refused (and changes nothing); a save is stored.
+    let mut early = hub.enrol(ROOM).await;
+    early.login_ok("1003", &hub.code("S2", "1003")).await;
+    let (status, body) = error_of(early.post(paths::ANSWERS, &upload("S2", 1, true)).await).await;
+    assert_eq!((status, body.error.as_str()), (425, "not_started"), "{}", body.message);
+    let latest: LatestAnswers = early.get(paths::ANSWERS_LATEST).await.json().await.unwrap();
+    assert_eq!(latest.seq, 0, "nothing stored");
+    let receipt = save_stored(&early, "S2", 1, false).await;
+    assert!(!receipt.final_submission);
+}
+on_both_backends!(the_sittings_window);
+
+#[test]
+fn the_grace_setting_is_checked_where_hub_toml_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let out = Command::new(exe()).args(["init", "--data"]).arg(&data).args(["--name", "127.0.0.1", "--listen", "127.0.0.1:0"]).output().unwrap();
+    assert!(out.status.success());
+    let path = data.join("hub.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("sitting-grace-minutes = 500\n");
+    std::fs::write(&path, &text).unwrap();
+    let line = text.lines().count();
+    let out = Command::new(exe()).args(["serve", "--data"]).arg(&data).output().unwrap();
+    assert!(!out.status.success(), "an invalid grace must stop the hub");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("hub.toml:{line}:25")), "{err}");
+    assert!(err.contains("sitting-grace-minutes must be 0 to 120 minutes, not 500"), "{err}");
+}
+
+async fn instructions_belong_to_a_session(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    // Extra time for Anna, while her PC is off (nothing acknowledges it).
+    let for_anna = hub.cli_ok(&["instruct", "--action", "add-time", "--minutes", "10", "--sitting", "S1", "--student", "1001", "--reason", "storing"]);
+    let for_anna = for_anna.trim().to_string();
+    // Bram logs in on that PC; an instruction for him arrives ...
+    let login = pc.login_ok("1002", &hub.code("S1", "1002")).await;
+    assert_eq!(login.assignment.total_minutes, 90, "Bram's own time");
+    let for_bram = hub.cli_ok(&["instruct", "--action", "lock", "--sitting", "S1", "--student", "1002", "--reason", "telefoon"]);
+    let for_bram = for_bram.trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pending = loop {
+        let ack = heartbeat(&pc).await;
+        if ack.pending_instructions.iter().any(|i| i.id == for_bram) {
+            break ack.pending_instructions;
+        }
+        assert!(Instant::now() < deadline, "Bram's instruction never arrived: {:?}", ack.pending_instructions);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // ... scoped to his session, and Anna's extra time is not among them.
+    assert!(pending.iter().all(|i| i.id != for_anna), "Anna's extra time must not reach Bram: {pending:?}");
+    let mine = pending.iter().find(|i| i.id == for_bram).unwrap();
+    assert_eq!(
+        mine.session,
+        Some(InstructionScope { sitting_id: "S1".into(), student_number: "1002".into() }),
+        "scoped to Bram's session"
+    );
+    // Anna logs in again (on this PC): her extra time is in her assignment, and the instruction is hers again.
+    let login = pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    assert_eq!(login.assignment.total_minutes, 90 + 15 + 10);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ack = heartbeat(&pc).await;
+        if ack.pending_instructions.iter().any(|i| i.id == for_anna) {
+            assert!(ack.pending_instructions.iter().all(|i| i.id != for_bram), "{:?}", ack.pending_instructions);
+            break;
+        }
+        assert!(Instant::now() < deadline, "Anna's instruction did not come back with her session");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+on_both_backends!(instructions_belong_to_a_session);
