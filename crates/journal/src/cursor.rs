@@ -18,6 +18,13 @@ pub struct SyncCursor {
     pub acked_seq: u64,
     /// Record hash of that record, hex; guards against a cursor from another journal.
     pub acked_hash: String,
+    /// The hub's signed journal receipt for it, as the hub sent it (JSON),
+    /// when one was kept: the hub's proof that it holds the journal up to
+    /// and including `acked_seq` with exactly this head. With the hub's key,
+    /// anyone can then check that this prefix was not rewritten later, even
+    /// by someone holding the device key (`kioskctl journal verify --hub-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_receipt: Option<serde_json::Value>,
 }
 
 impl SyncCursor {

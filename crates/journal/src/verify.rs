@@ -64,6 +64,9 @@ pub struct VerifyReport {
     pub device_key_pinned: bool,
     /// Size of the external checkpoint checked, if one was given.
     pub external_checkpoint_size: Option<u64>,
+    /// The last record the hub acknowledged and the journal still holds
+    /// unchanged, when [`VerifyOptions::acknowledged`] was given.
+    pub hub_acknowledged_through: Option<u64>,
     /// Files in `quarantine/`: torn tails a writer set aside. A valid journal
     /// has none that holds a complete record.
     pub quarantined: Vec<QuarantinedFile>,
@@ -109,6 +112,12 @@ pub struct VerifyOptions {
     pub device_key: Option<PublicKey>,
     /// A checkpoint obtained earlier that the journal must still contain.
     pub checkpoint: Option<ExportedCheckpoint>,
+    /// A record the hub acknowledged, as (sequence, record hash), taken from
+    /// the hub's signed journal receipt (whose signature the caller checked):
+    /// the journal must still hold exactly this record there. Through the
+    /// hash chain this fixes every record before it too, so a rewrite of any
+    /// of them is found even when made with the device key.
+    pub acknowledged: Option<(u64, Hash)>,
 }
 
 /// Verifies the journal at `dir` completely.
@@ -176,6 +185,25 @@ pub fn verify_journal(dir: &Path, options: &VerifyOptions) -> Result<VerifyRepor
     if let Some(checkpoint) = &options.checkpoint {
         verifier.check_external(checkpoint, dir)?;
     }
+    if let Some((seq, hash)) = options.acknowledged {
+        let fail = |reason: String| VerifyFailure { file: dir.to_owned(), offset: 0, seq: Some(seq), reason };
+        match verifier.hashes.get(seq as usize) {
+            None => {
+                return Err(fail(format!(
+                    "journal has {} records, but the hub acknowledged records through {seq} (the journal was truncated)",
+                    verifier.hashes.len()
+                ))
+                .into())
+            }
+            Some(stored) if *stored != hash => {
+                return Err(fail(format!(
+                    "record {seq} differs from the one the hub acknowledged (this record or one before it was rewritten)"
+                ))
+                .into())
+            }
+            Some(_) => verifier.acknowledged = Some(seq),
+        }
+    }
     Ok(verifier.report())
 }
 
@@ -193,6 +221,7 @@ struct Verifier {
     sessions: u64,
     checkpoints: u64,
     external_size: Option<u64>,
+    acknowledged: Option<u64>,
     quarantined: Vec<QuarantinedFile>,
 }
 
@@ -208,6 +237,7 @@ impl Verifier {
             sessions: 0,
             checkpoints: 0,
             external_size: None,
+            acknowledged: None,
             quarantined: Vec::new(),
         }
     }
@@ -264,6 +294,7 @@ impl Verifier {
             device_public_key: self.chain.device_key().map(|k| k.to_hex()),
             device_key_pinned: self.pinned,
             external_checkpoint_size: self.external_size,
+            hub_acknowledged_through: self.acknowledged,
             quarantined: self.quarantined.clone(),
         }
     }

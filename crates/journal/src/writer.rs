@@ -271,6 +271,18 @@ impl Journal {
     /// Records that the hub has stored every record up to `seq`, whose hash
     /// must be `hash`. The cursor only moves forward.
     pub fn acknowledge(&mut self, seq: u64, hash: &Hash) -> Result<(), JournalError> {
+        self.acknowledge_with_receipt(seq, hash, None)
+    }
+
+    /// As [`Journal::acknowledge`], keeping the hub's signed receipt for it
+    /// next to the journal (in the sync cursor; the caller has checked its
+    /// signature and that it names `seq` and `hash`).
+    pub fn acknowledge_with_receipt(
+        &mut self,
+        seq: u64,
+        hash: &Hash,
+        hub_receipt: Option<serde_json::Value>,
+    ) -> Result<(), JournalError> {
         if seq >= self.tip.next_seq {
             return Err(JournalError::BadAcknowledgement(format!(
                 "sequence {seq} is beyond the last record {}",
@@ -289,7 +301,7 @@ impl Journal {
         if &stored != hash {
             return Err(JournalError::BadAcknowledgement(format!("hash for sequence {seq} does not match the journal")));
         }
-        let cursor = SyncCursor { acked_seq: seq, acked_hash: hex::encode(hash) };
+        let cursor = SyncCursor { acked_seq: seq, acked_hash: hex::encode(hash), hub_receipt };
         cursor.store(&self.dir)?;
         self.cursor = Some(cursor);
         Ok(())

@@ -247,7 +247,7 @@ fn weak_epoch_keys_are_refused_by_verifier_and_writer() {
     let key = pkcs8();
     let dir = weak_epoch_journal(tmp.path(), &key);
     let device = SigningKey::from_pkcs8(&key).unwrap().public_key();
-    let failure = match verify_journal(&dir, &VerifyOptions { device_key: Some(device), checkpoint: None }) {
+    let failure = match verify_journal(&dir, &VerifyOptions { device_key: Some(device), checkpoint: None, acknowledged: None }) {
         Err(VerifyError::Failed(failure)) => failure.to_string(),
         other => panic!("a weak epoch key verified: {other:?}"),
     };

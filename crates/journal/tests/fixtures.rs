@@ -14,7 +14,7 @@ fn fixture_journal_verifies_against_its_key_and_checkpoint() {
     let key = PublicKey::from_hex(&std::fs::read_to_string(dir.join("device-public-key.hex")).unwrap()).unwrap();
     let checkpoint: ExportedCheckpoint =
         serde_json::from_str(&std::fs::read_to_string(dir.join("checkpoint.json")).unwrap()).unwrap();
-    let report = verify_journal(&dir.join("journal"), &VerifyOptions { device_key: Some(key), checkpoint: Some(checkpoint) })
+    let report = verify_journal(&dir.join("journal"), &VerifyOptions { device_key: Some(key), checkpoint: Some(checkpoint), acknowledged: None })
         .unwrap();
     assert_eq!(report.records, 9);
     assert_eq!(report.external_checkpoint_size, Some(8));

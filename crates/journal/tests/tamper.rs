@@ -58,7 +58,7 @@ fn untouched_journal_verifies() {
     let pkcs8 = device_pkcs8();
     let dir = small_journal(tmp.path(), &pkcs8, true);
     let device = SigningKey::from_pkcs8(&pkcs8).unwrap().public_key();
-    let report = verify_journal(&dir, &VerifyOptions { device_key: Some(device), checkpoint: None }).unwrap();
+    let report = verify_journal(&dir, &VerifyOptions { device_key: Some(device), checkpoint: None, acknowledged: None }).unwrap();
     assert_eq!(report.sessions, 2);
     assert!(report.segments > 1, "the test journal should span several segments");
     assert!(report.checkpoints >= 2);
@@ -143,7 +143,7 @@ fn removed_duplicated_reordered_inserted_records_fail() {
     // without one the shorter journal is a valid journal (see the threat model).
     let tmp = tempfile::tempdir().unwrap();
     let dir = small_journal(tmp.path(), &pkcs8, false);
-    let anchored = VerifyOptions { device_key: None, checkpoint: latest_checkpoint(&dir).unwrap() };
+    let anchored = VerifyOptions { device_key: None, checkpoint: latest_checkpoint(&dir).unwrap(), acknowledged: None };
     edit_frames(&dir, |f| { f.pop(); });
     verify_journal(&dir, &VerifyOptions::default()).unwrap();
     assert!(must_fail(&dir, &anchored).contains("truncated"));
@@ -204,7 +204,7 @@ fn forged_epoch_certificate_fails() {
     let tmp2 = tempfile::tempdir().unwrap();
     let other = small_journal(tmp2.path(), &device_pkcs8(), false);
     let pinned = SigningKey::from_pkcs8(&pkcs8).unwrap().public_key();
-    let message = must_fail(&other, &VerifyOptions { device_key: Some(pinned), checkpoint: None });
+    let message = must_fail(&other, &VerifyOptions { device_key: Some(pinned), checkpoint: None, acknowledged: None });
     assert!(message.contains("expected"), "{message}");
 }
 
@@ -214,7 +214,7 @@ fn truncation_and_rewrite_behind_a_checkpoint_fail_even_with_the_device_key() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = small_journal(tmp.path(), &pkcs8, false);
     let checkpoint = latest_checkpoint(&dir).unwrap().unwrap();
-    let options = VerifyOptions { device_key: None, checkpoint: Some(checkpoint.clone()) };
+    let options = VerifyOptions { device_key: None, checkpoint: Some(checkpoint.clone()), acknowledged: None };
     verify_journal(&dir, &options).unwrap();
 
     // The attacker holds the device key and rebuilds a shorter journal.
@@ -241,7 +241,7 @@ fn truncation_and_rewrite_behind_a_checkpoint_fail_even_with_the_device_key() {
     // A doctored checkpoint is itself refused.
     let mut doctored = checkpoint;
     doctored.tree_size -= 1;
-    let message = must_fail(&dir, &VerifyOptions { device_key: None, checkpoint: Some(doctored) });
+    let message = must_fail(&dir, &VerifyOptions { device_key: None, checkpoint: Some(doctored), acknowledged: None });
     assert!(message.contains("external checkpoint"), "{message}");
 }
 

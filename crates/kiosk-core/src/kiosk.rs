@@ -755,7 +755,9 @@ impl Kiosk {
                         inner.offline = false;
                         let hash: Option<[u8; 32]> = hex::decode(&receipt.last_hash).ok().and_then(|h| h.try_into().ok());
                         if let (Some(last), Some(hash)) = (receipt.next_seq.checked_sub(1), hash) {
-                            let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).acknowledge(last, &hash);
+                            // The signed receipt is kept with the cursor: proof of what the hub holds.
+                            let kept = serde_json::to_value(&receipt).ok();
+                            let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).acknowledge_with_receipt(last, &hash, kept);
                         }
                     }
                     Err(crate::hub::HubError::Unreachable(_)) => inner.offline = true,

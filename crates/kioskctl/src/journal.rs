@@ -37,6 +37,15 @@ pub enum JournalCommand {
         /// A checkpoint file from `journal checkpoint` that the journal must still contain.
         #[arg(long)]
         checkpoint: Option<PathBuf>,
+        /// The hub's signing public key (hex, or a file holding it): check the
+        /// hub's signed journal receipt and that the journal still holds,
+        /// unchanged, every record the hub acknowledged in it.
+        #[arg(long)]
+        hub_key: Option<String>,
+        /// The hub's journal receipt (JSON) to check with --hub-key; default
+        /// the one the kiosk kept in the journal's sync-cursor.json.
+        #[arg(long, requires = "hub_key")]
+        hub_receipt: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -60,8 +69,9 @@ pub enum JournalCommand {
 pub fn run(cmd: JournalCommand) -> Outcome {
     let result = match cmd {
         JournalCommand::Append { journal, store, kind, data } => append(&journal, &store, &kind, &data),
-        JournalCommand::Verify { dir, device_key, checkpoint, json } => {
-            return verify(&dir, device_key.as_deref(), checkpoint.as_deref(), json)
+        JournalCommand::Verify { dir, device_key, checkpoint, hub_key, hub_receipt, json } => {
+            let hub = hub_key.as_deref().map(|key| (key, hub_receipt.as_deref()));
+            return verify(&dir, device_key.as_deref(), checkpoint.as_deref(), hub, json);
         }
         JournalCommand::Show { dir, json } => show(&dir, json),
         JournalCommand::Checkpoint { dir } => checkpoint(&dir),
@@ -83,12 +93,40 @@ fn append(dir: &Path, store: &KeyStore, kind: &str, data: &str) -> anyhow::Resul
     Ok(())
 }
 
-fn verify(dir: &Path, device_key: Option<&str>, checkpoint: Option<&Path>, json: bool) -> Outcome {
-    let options = match verify_options(device_key, checkpoint) {
+fn verify(
+    dir: &Path,
+    device_key: Option<&str>,
+    checkpoint: Option<&Path>,
+    hub: Option<(&str, Option<&Path>)>,
+    json: bool,
+) -> Outcome {
+    let mut options = match verify_options(device_key, checkpoint) {
         Ok(options) => options,
         Err(err) => return exit::error(&err),
     };
-    match verify_journal(dir, &options) {
+    let receipt = match hub.map(|(key, file)| hub_receipt(dir, key, file)).transpose() {
+        Ok(receipt) => receipt,
+        Err(err) => return exit::error(&err),
+    };
+    let fail = |reason: String| {
+        let failure = exam_journal::VerifyFailure { file: dir.to_owned(), offset: 0, seq: None, reason };
+        VerifyError::Failed(failure)
+    };
+    let result = match &receipt {
+        Some(Err(reason)) => Err(fail(reason.clone())),
+        Some(Ok((receipt, acknowledged))) => {
+            options.acknowledged = *acknowledged;
+            verify_journal(dir, &options).and_then(|report| {
+                let journal_device = report.device_public_key.as_deref().and_then(|k| PublicKey::from_hex(k).ok());
+                match journal_device.map(|k| k.device_id()) {
+                    Some(id) if id == receipt.device_id => Ok(report),
+                    _ => Err(fail(format!("the hub receipt is for device {}, not this journal's", receipt.device_id))),
+                }
+            })
+        }
+        None => verify_journal(dir, &options),
+    };
+    match result {
         Ok(report) => {
             if json {
                 outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
@@ -103,6 +141,14 @@ fn verify(dir: &Path, device_key: Option<&str>, checkpoint: Option<&Path>, json:
                 }
                 if let Some(size) = report.external_checkpoint_size {
                     outln!("contains the external checkpoint over {size} records");
+                }
+                match report.hub_acknowledged_through {
+                    Some(seq) => outln!("records 0..={seq} are unchanged since the hub acknowledged them (signed receipt)"),
+                    None if receipt.is_some() => outln!("the hub had acknowledged no record yet"),
+                    None => {}
+                }
+                for file in &report.quarantined {
+                    outln!("quarantined: {} ({} bytes, no complete record)", file.name, file.length);
                 }
             }
             Outcome::Ok
@@ -120,6 +166,43 @@ fn verify(dir: &Path, device_key: Option<&str>, checkpoint: Option<&Path>, json:
         }
         Err(VerifyError::Unreadable(err)) => exit::error(&err.into()),
     }
+}
+
+/// The hub's journal receipt, its signature checked with `hub_key`: the
+/// receipt and the acknowledged (sequence, hash), or why it is not valid
+/// (a failed verification). Reading or parsing problems are errors.
+type CheckedReceipt = Result<(exam_protocol::JournalReceipt, Option<(u64, [u8; 32])>), String>;
+
+fn hub_receipt(dir: &Path, hub_key: &str, file: Option<&Path>) -> anyhow::Result<CheckedReceipt> {
+    let key_path = Path::new(hub_key);
+    let key = if key_path.is_file() {
+        std::fs::read_to_string(key_path).with_context(|| format!("reading {}", key_path.display()))?
+    } else {
+        hub_key.to_owned()
+    };
+    let key = PublicKey::from_hex(&key).context("--hub-key must be 64 hex digits or a file holding them")?.to_hex();
+    let receipt: exam_protocol::JournalReceipt = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{} is not a hub journal receipt", path.display()))?
+        }
+        None => {
+            let cursor = exam_journal::SyncCursor::load(dir)?;
+            let value = cursor.and_then(|c| c.hub_receipt).with_context(|| {
+                format!("{} keeps no hub receipt; give one with --hub-receipt", dir.join("sync-cursor.json").display())
+            })?;
+            serde_json::from_value(value).context("the hub receipt in sync-cursor.json is not a hub journal receipt")?
+        }
+    };
+    if let Err(e) = receipt.verify(&key) {
+        return Ok(Err(format!("the hub receipt does not verify with the hub key: {e}")));
+    }
+    let Some(last) = receipt.next_seq.checked_sub(1) else { return Ok(Ok((receipt, None))) };
+    let hash: Option<[u8; 32]> = hex::decode(&receipt.last_hash).ok().and_then(|h| h.try_into().ok());
+    Ok(match hash {
+        Some(hash) => Ok((receipt, Some((last, hash)))),
+        None => Err("the hub receipt's last_hash is not 64 hex digits".into()),
+    })
 }
 
 fn verify_options(device_key: Option<&str>, checkpoint: Option<&Path>) -> anyhow::Result<VerifyOptions> {
@@ -144,7 +227,7 @@ fn verify_options(device_key: Option<&str>, checkpoint: Option<&Path>) -> anyhow
             Some(parsed)
         }
     };
-    Ok(VerifyOptions { device_key, checkpoint })
+    Ok(VerifyOptions { device_key, checkpoint, acknowledged: None })
 }
 
 fn show(dir: &Path, json: bool) -> anyhow::Result<()> {

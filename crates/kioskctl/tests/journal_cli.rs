@@ -147,3 +147,109 @@ fn pack_refuses_content_with_exit_1_and_says_it_once() {
     let o = kioskctl(tmp.path(), &["instrument", "pack", "content", "--out", "x.exam"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// What someone holding the device key can do: rebuild the whole journal
+/// with record `target`'s payload changed, re-certifying every epoch with
+/// fresh epoch keys and recomputing every hash, link and checkpoint.
+fn rewrite_with_device_key(dir: &Path, device: &exam_journal::SigningKey, target: u64) {
+    use exam_journal::format::{self, RecordType};
+    use exam_journal::merkle::MerkleFrontier;
+    use exam_journal::records::{CheckpointPayload, EpochCertificate};
+    let records = read_records(dir).unwrap();
+    let mut out: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let mut prev = [0u8; 32];
+    let mut merkle = MerkleFrontier::new();
+    let mut epoch_key: Option<exam_journal::SigningKey> = None;
+    for (path, record) in records {
+        let mut body = record.body.clone();
+        body.prev_hash = prev;
+        if body.seq == target {
+            body.payload = br#"{"i":0,"note":"rewritten"}"#.to_vec();
+        }
+        if body.record_type == RecordType::EpochCertificate {
+            let (key, _) = exam_journal::SigningKey::generate().unwrap();
+            let mut cert: EpochCertificate = serde_json::from_slice(&body.payload).unwrap();
+            cert.epoch_public_key = key.public_key().to_hex();
+            body.payload = serde_json::to_vec(&cert).unwrap();
+            epoch_key = Some(key);
+        }
+        if body.record_type == RecordType::Checkpoint {
+            let payload = CheckpointPayload { tree_size: merkle.size(), root_hash: hex::encode(merkle.root()) };
+            body.payload = serde_json::to_vec(&payload).unwrap();
+        }
+        let bytes = body.encode();
+        let hash = format::record_hash(&bytes);
+        let signer = if body.record_type == RecordType::EpochCertificate { device } else { epoch_key.as_ref().unwrap() };
+        let frame = format::encode_frame(&bytes, &hash, &signer.sign(&format::signed_message(&hash)));
+        match out.last_mut() {
+            Some((p, seg)) if *p == path => seg.extend_from_slice(&frame),
+            _ => {
+                let index = out.len() as u64 + 1;
+                let mut seg = format::encode_segment_header(index).to_vec();
+                seg.extend_from_slice(&frame);
+                out.push((path, seg));
+            }
+        }
+        prev = hash;
+        merkle.push(&hash);
+    }
+    for (path, bytes) in out {
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+#[test]
+fn a_rewrite_with_the_device_key_is_found_below_the_hub_receipt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = device(tmp.path());
+    let journal = tmp.path().join("journal");
+    let config = JournalConfig { epoch_max_records: 50, segment_max_bytes: 64 * 1024, ..JournalConfig::default() };
+    let key = store.parse::<KeyStore>().unwrap().load().unwrap();
+    let device_key = key.public_key();
+    let mut writer = Journal::open(&journal, key, config).unwrap();
+    for i in 0..900 {
+        writer.append(&Event::new("test.event", &serde_json::json!({ "i": i })).unwrap()).unwrap();
+    }
+    // The hub's signed receipt through record 600, as the kiosk keeps it.
+    let (hub, _) = exam_journal::SigningKey::generate().unwrap();
+    let held = read_records(&journal).unwrap()[600].1.hash;
+    let mut receipt = exam_protocol::JournalReceipt {
+        device_id: device_key.device_id(),
+        next_seq: 601,
+        last_hash: hex::encode(held),
+        stored: 601,
+        duplicates: 0,
+        time_ms: 1_760_000_000_000,
+        signature: String::new(),
+    };
+    receipt.signature = hex::encode(hub.sign(&receipt.signed_message()));
+    writer.acknowledge_with_receipt(600, &held, Some(serde_json::to_value(&receipt).unwrap())).unwrap();
+    writer.close().unwrap();
+    let receipt_file = tmp.path().join("receipt.json");
+    std::fs::write(&receipt_file, serde_json::to_string(&receipt).unwrap()).unwrap();
+    let hub_key = hub.public_key().to_hex();
+    let dir = journal.to_str().unwrap();
+    let o = kioskctl(tmp.path(), &["journal", "verify", dir, "--device-key", &device_key.to_hex(), "--hub-key", &hub_key]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("records 0..=600 are unchanged since the hub acknowledged them"), "{}", text(&o));
+
+    let device = store.parse::<KeyStore>().unwrap().load().unwrap();
+    rewrite_with_device_key(&journal, &device, 502);
+    // The device key alone cannot tell: the rewrite verifies, pinned key and all.
+    let o = kioskctl(tmp.path(), &["journal", "verify", dir, "--device-key", &device_key.to_hex()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The hub's receipt can: with the one kept next to the journal, and with the hub's own copy.
+    let o = kioskctl(tmp.path(), &["journal", "verify", dir, "--hub-key", &hub_key]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("record 600 differs from the one the hub acknowledged"), "{}", text(&o));
+    std::fs::remove_file(journal.join(segment::CURSOR_FILE)).unwrap();
+    let receipt_arg = receipt_file.to_str().unwrap();
+    let o = kioskctl(tmp.path(), &["journal", "verify", dir, "--hub-key", &hub_key, "--hub-receipt", receipt_arg]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // A receipt the hub did not sign is refused as such.
+    receipt.next_seq = 300;
+    std::fs::write(&receipt_file, serde_json::to_string(&receipt).unwrap()).unwrap();
+    let o = kioskctl(tmp.path(), &["journal", "verify", dir, "--hub-key", &hub_key, "--hub-receipt", receipt_arg]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("does not verify with the hub key"), "{}", text(&o));
+}
