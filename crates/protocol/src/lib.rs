@@ -676,4 +676,30 @@ mod tests {
         assert_eq!(v["minutes"], 10);
         assert_eq!(serde_json::from_value::<Instruction>(v).unwrap(), i);
     }
+
+    #[test]
+    fn enrol_proof_binds_every_input() {
+        let (c, t, csr, k) = ("ab".repeat(32), " token-1 ", "-----BEGIN CERTIFICATE REQUEST-----\nX\n", "cd".repeat(32));
+        let m = enrol_proof_message(&c, t, csr, &k).unwrap();
+        assert!(m.starts_with(ENROL_PROOF_DOMAIN));
+        assert_eq!(m.len(), ENROL_PROOF_DOMAIN.len() + 4 * 32);
+        // The token is hashed trimmed, as the hub hashes it.
+        assert_eq!(m, enrol_proof_message(&c, "token-1", csr, &k).unwrap());
+        // Any other challenge, token, CSR or key gives other bytes.
+        for other in [
+            enrol_proof_message(&"ac".repeat(32), t, csr, &k),
+            enrol_proof_message(&c, "token-2", csr, &k),
+            enrol_proof_message(&c, t, "-----BEGIN CERTIFICATE REQUEST-----\nY\n", &k),
+            enrol_proof_message(&c, t, csr, &"ce".repeat(32)),
+        ] {
+            assert_ne!(other.unwrap(), m);
+        }
+        // Malformed challenge or key: a clear error, no message.
+        assert!(enrol_proof_message("xyz", t, csr, &k).unwrap_err().contains("challenge"));
+        assert!(enrol_proof_message(&"ab".repeat(31), t, csr, &k).unwrap_err().contains("challenge"));
+        assert!(enrol_proof_message(&c, t, csr, "zz").unwrap_err().contains("device_public_key"));
+        // Older kiosks' requests without the new fields still parse (the hub then says what is missing).
+        let old: EnrolRequest = serde_json::from_str(r#"{"token":"t","csr_pem":"c"}"#).unwrap();
+        assert_eq!((old.challenge, old.proof, old.device_public_key), (None, None, None));
+    }
 }
