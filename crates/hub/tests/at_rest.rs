@@ -198,8 +198,13 @@ async fn plaintext_from_before_is_wrapped_at_start(backend: Backend) {
     if backend == Backend::Sqlite {
         std::fs::set_permissions(hub.data().join("hub.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
     }
+    // ...and had no wrap key: the start creates one (nothing is wrapped yet).
+    let key_dir = wrap_key_file(&hub).parent().unwrap().to_owned();
+    std::fs::remove_dir_all(&key_dir).unwrap();
 
     hub.restart();
+    assert_eq!(mode(&wrap_key_file(&hub)), 0o600, "created at start");
+    assert_eq!(mode(&key_dir), 0o700);
     let db = db_of(&hub).await;
     let (key, room) = stored(&db).await;
     for value in [&key, &room] {
