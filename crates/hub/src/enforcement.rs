@@ -193,6 +193,9 @@ pub enum Basis {
     /// The journal record is not (yet) on the hub, or its time cannot be
     /// checked: classified by the hub's receive time.
     Unverifiable,
+    /// A hand-in that is the first save and holds no responses: nothing in
+    /// it was made late.
+    NoAnswers,
 }
 
 impl Basis {
@@ -202,6 +205,7 @@ impl Basis {
             Self::HubReceipt => "ontvangsttijd van de hub",
             Self::Journal => "volgens het logboek van de pc, klokverschil verrekend",
             Self::Unverifiable => "niet te controleren (logboek van de pc ontbreekt of klopt niet met de ontvangst); naar de ontvangsttijd van de hub",
+            Self::NoAnswers => "inlevering zonder antwoorden",
         }
     }
 }
@@ -437,7 +441,15 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         }
         // A hand-in by its answers: those of save N - 1.
         for (i, save) in saves.iter().enumerate() {
-            if !save.final_submission || judged[i].1 == Standing::OnTime || save.seq <= 1 {
+            if !save.final_submission || judged[i].1 == Standing::OnTime {
+                continue;
+            }
+            if save.seq <= 1 {
+                // The first save: no earlier answers. Without responses
+                // (what the scoring reads) nothing in it was made late.
+                if judged[i].1 != Standing::BeforeStart && !has_responses(&save.answers) {
+                    judged[i] = (save.received_ms, Standing::OnTime, Basis::NoAnswers);
+                }
                 continue;
             }
             let content = match saves.iter().position(|s| s.seq == save.seq - 1) {
@@ -466,6 +478,15 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         }
     }
     Ok(out)
+}
+
+/// Whether a kiosk's answers snapshot holds any response (the `responses`
+/// the scoring reads; `exam-kiosk-answers/1`).
+fn has_responses(answers: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(answers)
+        .ok()
+        .and_then(|v| v.get("responses").and_then(serde_json::Value::as_object).map(|m| !m.is_empty()))
+        .unwrap_or(false)
 }
 
 /// A student's saves as the results and the proces-verbaal count them.
@@ -497,5 +518,29 @@ impl<'a> Counted<'a> {
     /// A hand-in that arrived but does not count, and why.
     pub fn late_hand_in(&self) -> Option<&'a ClassifiedSave> {
         self.latest.filter(|s| s.final_submission && s.standing != Standing::OnTime)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_snapshot_with_responses_has_answers() {
+        assert!(has_responses(r#"{"format":"exam-kiosk-answers/1","responses":{"ITM-1":{"RESPONSE":"B"}}}"#));
+        assert!(!has_responses(r#"{"format":"exam-kiosk-answers/1","responses":{}}"#));
+        assert!(!has_responses(r#"{"q1":"B"}"#));
+        assert!(!has_responses("not json"));
+    }
+
+    #[test]
+    fn spans_include_their_start_and_exclude_their_end() {
+        let spans = [(10, Some(20)), (30, None)];
+        assert!(!Timeline::inside(&spans, 9));
+        assert!(Timeline::inside(&spans, 10));
+        assert!(!Timeline::inside(&spans, 20));
+        assert!(Timeline::inside(&spans, 1_000));
+        let line = Timeline { ended: Vec::new(), paused: vec![(10, Some(20)), (30, None)] };
+        assert_eq!(line.paused_ms(35), 15);
     }
 }
