@@ -98,14 +98,17 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
 
 /// Clears a student's lock-out for a sitting (the code stays valid).
 pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
+    let mut tx = db.begin_write().await?;
     let r = sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2")
         .bind(sitting)
         .bind(student)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
     if r.rows_affected() == 0 {
         return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
     }
+    crate::lockout::clear(&mut tx, sitting, student).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The kiosk API handlers (`/api/v1/...`, `/healthz`).
 
-use crate::config::{self, LOGIN_EARLY_MS, MAX_LOGIN_FAILURES, SESSION_GRACE_MS};
+use crate::config::{self, LOGIN_EARLY_MS, SESSION_GRACE_MS};
 use crate::error::{ApiError, ApiJson};
 use crate::server::{CachedInstrument, ConnInfo, Hub};
 use axum::body::{Body, Bytes};
@@ -450,46 +450,16 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
     let sitting: String = row.try_get("sitting_id")?;
     // The hub's own records come first: an ended exam, a sitting whose time is over.
     crate::enforcement::login_allowed(&hub.db, hub.sitting_grace_ms, &sitting, &student, now).await?;
-    if row.try_get::<Option<i64>, _>("locked_ms")?.is_some() {
-        return Err(ApiError::new(StatusCode::LOCKED, "locked", "too many wrong access codes: ask the invigilator to unlock"));
-    }
+    // Counted per (student, PC), reserved before the check: see `lockout`.
+    let attempt = crate::lockout::reserve(&hub.db, &sitting, &student, &device.id).await?;
     let expected: String = row.try_get("code_hmac")?;
     let given = crate::planning::code_hmac(&hub.keys, &sitting, &student, &req.access_code);
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-        sqlx::query(
-            "UPDATE candidates SET failures = failures + 1, \
-             locked_ms = CASE WHEN failures + 1 >= $1 THEN $2 ELSE locked_ms END \
-             WHERE sitting_id = $3 AND student_number = $4",
-        )
-        .bind(MAX_LOGIN_FAILURES)
-        .bind(now)
-        .bind(&sitting)
-        .bind(&student)
-        .execute(&hub.db.pool)
-        .await?;
-        let failures: i64 = sqlx::query("SELECT failures FROM candidates WHERE sitting_id = $1 AND student_number = $2")
-            .bind(&sitting)
-            .bind(&student)
-            .fetch_one(&hub.db.pool)
-            .await?
-            .try_get("failures")?;
-        tracing::info!(device = %device.id, sitting = %sitting, failures, "login refused: wrong access code");
-        let remaining = (MAX_LOGIN_FAILURES - failures).max(0) as u32;
-        if remaining == 0 {
-            return Err(ApiError::new(StatusCode::LOCKED, "locked", "too many wrong access codes: ask the invigilator to unlock"));
-        }
-        let mut err = ApiError::unauthorized("wrong access code");
-        err.body.error = "invalid_credentials".into();
-        err.body.remaining_attempts = Some(remaining);
-        return Err(err);
+        return Err(attempt.wrong_code(&hub.db, now).await);
     }
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
     let mut tx = hub.db.begin_write().await?;
-    sqlx::query("UPDATE candidates SET failures = 0 WHERE sitting_id = $1 AND student_number = $2")
-        .bind(&sitting)
-        .bind(&student)
-        .execute(&mut *tx)
-        .await?;
+    attempt.succeeded(&mut tx).await?;
     // A new login (e.g. after moving to another PC) ends earlier sessions.
     sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND revoked_ms IS NULL")
         .bind(now)

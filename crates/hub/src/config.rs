@@ -20,6 +20,11 @@ pub const JOURNAL_CONCURRENCY: usize = 8;
 pub const MAX_BATCH_RECORDS: usize = 5_000;
 /// Failed logins before a student is locked for the sitting.
 pub const MAX_LOGIN_FAILURES: i64 = 5;
+/// A PC with wrong access codes for this many students within
+/// [`SUSPECT_WINDOW_MS`] raises an alarm.
+pub const SUSPECT_STUDENTS: i64 = 3;
+/// The window of [`SUSPECT_STUDENTS`].
+pub const SUSPECT_WINDOW_MS: i64 = 10 * 60 * 1000;
 /// Requests one device may make per [`DEVICE_RATE_WINDOW_MS`] (a kiosk
 /// makes a few every 5 s; a runaway or hostile one is answered 429).
 pub const DEVICE_REQUESTS_PER_WINDOW: usize = 600;
@@ -49,6 +54,11 @@ pub const INSTRUCTION_POLL: Duration = Duration::from_millis(200);
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Request headers must arrive within this.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request body may take this long before [`MIN_BODY_RATE`] applies.
+pub const BODY_GRACE: Duration = Duration::from_secs(10);
+/// Bytes per second a request body must arrive at, on average, after
+/// [`BODY_GRACE`]; a slower body is cut (`408 body_timeout`).
+pub const MIN_BODY_RATE: u64 = 1024;
 /// Longest accepted text field (names, ids).
 pub const MAX_FIELD_LEN: usize = 200;
 

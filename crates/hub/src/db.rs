@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "console", include_str!("../migrations/0010_console.sql")),
     (20, "reports", include_str!("../migrations/0020_reports.sql")),
     (30, "identity", include_str!("../migrations/0030_identity.sql")),
+    (50, "login_failures", include_str!("../migrations/0050_login_failures.sql")),
 ];
 /// Separator between statements in a migration file.
 const STATEMENT_SEPARATOR: &str = "\n--;\n";

@@ -1,6 +1,7 @@
 //! Journal ingest: every uploaded record is verified against the device's
 //! chain (signature, epoch certificate, hash link, sequence) before it is
-//! stored; duplicates are recognised by device + sequence + hash; a different
+//! stored; duplicates (of stored records or of records earlier in the same
+//! batch) are recognised by device + sequence + hash; a different
 //! record at an already-stored sequence (rewritten history) or a kiosk that
 //! reports fewer records than the hub holds (truncation) raises an alarm.
 
@@ -115,7 +116,11 @@ fn check_batch(mut verifier: ChainVerifier, frames: &[Vec<u8>], stored: &HashMap
             }
         };
         if seq < verifier.next_seq() {
-            if stored.get(&(seq as i64)).map(String::as_str) == Some(hex::encode(hash).as_str()) {
+            // Held already: stored before, or earlier in this very batch (a
+            // kiosk may send one record twice; an identical copy is a duplicate).
+            let in_batch = rows.first().and_then(|first: &Row| usize::try_from(seq as i64 - first.seq).ok()).and_then(|at| rows.get(at));
+            let held = in_batch.map(|row| row.hash.as_str()).or_else(|| stored.get(&(seq as i64)).map(String::as_str));
+            if held == Some(hex::encode(hash).as_str()) {
                 duplicates += 1;
                 i += 1;
                 continue;

@@ -21,6 +21,7 @@ pub mod enforcement;
 pub mod error;
 pub mod instructions;
 pub mod journal;
+pub mod lockout;
 pub mod pki;
 pub mod planning;
 pub mod ratelimit;

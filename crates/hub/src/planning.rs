@@ -380,6 +380,7 @@ pub async fn reissue_codes(db: &Db, keys: &Keys, sitting: &str, student: Option<
             .bind(&number)
             .execute(&mut *tx)
             .await?;
+        crate::lockout::clear(&mut tx, sitting, &number).await?;
         let start_ms: i64 = row.try_get("start_ms")?;
         codes.push(IssuedCode {
             sitting: sitting.to_string(),

@@ -1,9 +1,10 @@
-//! Sliding-window rate limits, kept in memory per hub node.
+//! Sliding-window rate limits and growing delays after failures, kept in
+//! memory per hub node.
 //!
 //! With several hub nodes behind one address each node counts on its own,
 //! so the effective limit is at most the per-node limit times the number of
 //! nodes; the lock-outs that must hold across nodes (5 wrong access codes per
-//! student and sitting) live in the database instead.
+//! student and PC) live in the database instead (`lockout`).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -48,9 +49,103 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     }
 }
 
+/// Growing delays after failures, per key (for the console: per account
+/// name and source address). The first [`Backoff::free`] failures cost
+/// nothing; each further one makes the key wait twice as long as the one
+/// before (from `base_ms`, at most `cap_ms`) before its next attempt is even
+/// checked. Nothing is ever locked: the wait ends by itself, and a success
+/// clears the key. Callers refuse an attempt with the wait instead of
+/// sleeping, so a waiting attacker holds no connection, lock or task.
+#[derive(Debug)]
+pub struct Backoff<K> {
+    free: u32,
+    base_ms: i64,
+    cap_ms: i64,
+    /// Keys remembered at most; keys without a pending wait are forgotten first.
+    capacity: usize,
+    /// Key -> (failures, next attempt allowed at, unix ms).
+    state: Mutex<HashMap<K, (u32, i64)>>,
+}
+
+impl<K: Hash + Eq + Clone> Backoff<K> {
+    /// `free` failures without delay, then `base_ms`, doubling, at most `cap_ms`.
+    pub fn new(free: u32, base_ms: i64, cap_ms: i64, capacity: usize) -> Self {
+        Self { free, base_ms, cap_ms, capacity, state: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Err(seconds)` while `key` must still wait (the attempt is then not
+    /// checked and not counted).
+    pub fn check(&self, key: &K, now_ms: i64) -> Result<(), u64> {
+        let map = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(key) {
+            Some((_, until)) if *until > now_ms => Err(((until - now_ms) as u64).div_ceil(1000).max(1)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failure of `key`; returns the wait now required, ms.
+    pub fn failed(&self, key: &K, now_ms: i64) -> i64 {
+        let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= self.capacity && !map.contains_key(key) {
+            // Forget the oldest waits first; a full map never stops counting.
+            map.retain(|_, (_, until)| *until > now_ms);
+            if map.len() >= self.capacity {
+                let oldest = map.iter().min_by_key(|(_, (_, until))| *until).map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    map.remove(&oldest);
+                }
+            }
+        }
+        let entry = map.entry(key.clone()).or_insert((0, now_ms));
+        entry.0 = entry.0.saturating_add(1);
+        let over = entry.0.saturating_sub(self.free);
+        let wait = if over == 0 { 0 } else { self.base_ms.saturating_mul(1i64 << (over - 1).min(40)).min(self.cap_ms) };
+        entry.1 = now_ms + wait;
+        wait
+    }
+
+    /// A success: the key starts afresh.
+    pub fn succeeded(&self, key: &K) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_grows_per_key_and_never_locks() {
+        let b = Backoff::new(3, 1_000, 8_000, 100);
+        for _ in 0..3 {
+            assert_eq!(b.check(&"a", 0), Ok(()));
+            assert_eq!(b.failed(&"a", 0), 0, "the first three are free");
+        }
+        assert_eq!(b.failed(&"a", 0), 1_000);
+        assert_eq!(b.check(&"a", 500), Err(1));
+        // Other keys (the same account from another address) are not slowed.
+        assert_eq!(b.check(&"b", 500), Ok(()));
+        assert_eq!(b.check(&"a", 1_000), Ok(()));
+        assert_eq!(b.failed(&"a", 1_000), 2_000);
+        assert_eq!(b.failed(&"a", 3_000), 4_000);
+        assert_eq!(b.failed(&"a", 7_000), 8_000);
+        assert_eq!(b.failed(&"a", 15_000), 8_000, "capped");
+        assert_eq!(b.check(&"a", 20_000), Err(3));
+        // The wait ends by itself; a success clears the count.
+        assert_eq!(b.check(&"a", 23_000), Ok(()));
+        b.succeeded(&"a");
+        assert_eq!(b.failed(&"a", 23_000), 0);
+    }
+
+    #[test]
+    fn backoff_stays_bounded() {
+        let b = Backoff::new(0, 1_000, 1_000, 2);
+        b.failed(&1, 0);
+        b.failed(&2, 0);
+        b.failed(&3, 0);
+        assert_eq!(b.state.lock().unwrap().len(), 2);
+        assert_eq!(b.check(&3, 10), Err(1), "the newest is kept");
+    }
 
     #[test]
     fn limits_each_key_within_its_window() {

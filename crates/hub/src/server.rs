@@ -1,5 +1,7 @@
 //! The HTTPS server: TLS 1.3 accept loop with optional client certificates,
-//! the router, and the per-connection facts handlers rely on.
+//! the router, and the per-connection facts handlers rely on. Handshake,
+//! headers and every request body are bounded in time (a body must keep a
+//! minimum rate: `body_rate`).
 
 use crate::config::{self, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT};
 use crate::db::Db;
@@ -17,6 +19,10 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt as _;
+
+mod body_rate;
+use body_rate::MinRateBody;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the TLS layer established about a connection.
 #[derive(Debug, Clone)]
@@ -164,7 +170,18 @@ pub async fn serve(listener: TcpListener, hub: Arc<Hub>, shutdown: impl std::fut
             let info = ConnInfo { remote, client_cert_sha256 };
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(info.clone());
-                app.clone().oneshot(req)
+                // Every body must keep arriving (see `body_rate`).
+                let timed_out = Arc::new(AtomicBool::new(false));
+                let req = req.map(|body| axum::body::Body::new(MinRateBody::new(body, timed_out.clone())));
+                let app = app.clone();
+                async move {
+                    let response = app.oneshot(req).await;
+                    if timed_out.load(Ordering::Relaxed) {
+                        tracing::info!(%remote, "request body too slow: cut");
+                        return Ok(body_rate::too_slow_response());
+                    }
+                    response
+                }
             });
             let result = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -595,3 +595,67 @@ async fn retention(backend: Backend) {
     assert_eq!(count(&db, answers, "S1").await, 1);
 }
 on_both_backends!(retention);
+
+/// Issue 14 point 7: a batch that carries one record twice (byte-identical
+/// copies) is not a rewritten history: the copy counts as a duplicate, no
+/// alarm is raised and the proces-verbaal calls the journal in order.
+async fn identical_copies_in_one_batch_are_duplicates(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let keys = Keys::load(&hub.data()).unwrap();
+    let codes = plan(&db, &keys).await;
+    let mut kiosk = hub.enrol(ROOM).await;
+    kiosk.login_ok("2001", &codes["2001"]).await;
+    let frames = journal(&hub.path("journal"), &kiosk.device_pkcs8, &[("sync.offline", json!({})), ("sync.online", json!({})), ("session.login", json!({}))]);
+    assert!(frames.len() >= 4, "{}", frames.len());
+    // Records 0, 1, 2, 2, 3, ...: the third record twice, byte for byte.
+    let mut batch = frames.clone();
+    batch.insert(3, frames[2].clone());
+    let resp = kiosk.post(paths::JOURNAL, &b64(&batch)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let receipt: JournalReceipt = resp.json().await.unwrap();
+    assert_eq!((receipt.stored, receipt.duplicates, receipt.next_seq), (frames.len() as u64, 1, frames.len() as u64));
+    // Uploading the same doubled batch again: all duplicates.
+    let again: JournalReceipt = kiosk.post(paths::JOURNAL, &b64(&batch)).await.json().await.unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, batch.len() as u64));
+    let alarms = hub.cli_ok(&["alarms"]);
+    assert!(!alarms.contains(kiosk.id()), "no alarm for the kiosk: {alarms}");
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let j = pv.journals.iter().find(|j| j.device_id == kiosk.id()).unwrap();
+    assert!(j.verified && j.alarms.is_empty() && j.statement.contains("het logboek is in orde"), "{j:?}");
+    assert!(!pv.to_html().contains("NIET IN ORDE"));
+}
+on_both_backends!(identical_copies_in_one_batch_are_duplicates);
+
+/// Issue 14 point 8: a name a kiosk writes into its journal (`cause.by` of
+/// an unlock) is not listed as an invigilator: those come from the hub's
+/// own records; the kiosk's names are listed apart, marked as unchecked.
+async fn names_a_kiosk_claims_are_not_invigilators(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let keys = Keys::load(&hub.data()).unwrap();
+    let codes = plan(&db, &keys).await;
+    let mut kiosk = hub.enrol(ROOM).await;
+    kiosk.login_ok("2001", &codes["2001"]).await;
+    const CLAIMED: &str = "Piet Nep";
+    let frames = journal(
+        &hub.path("journal"),
+        &kiosk.device_pkcs8,
+        &[
+            ("session.transition", json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "test"}})),
+            ("session.transition", json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": CLAIMED, "reason": "zelf gedaan"}})),
+        ],
+    );
+    upload(&kiosk, &frames).await;
+    // An instruction from the hub: its issuer is on record.
+    hub.cli_ok(&["instruct", "--action", "add-time", "--minutes", "5", "--sitting", SITTING, "--student", "2001", "--reason", "storing"]);
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert!(!pv.invigilators.iter().any(|n| n == CLAIMED), "a kiosk's claim listed as invigilator: {:?}", pv.invigilators);
+    assert!(pv.invigilators.iter().any(|n| n == "exam-hub cli"), "{:?}", pv.invigilators);
+    assert_eq!(pv.claimed_by_kiosk, vec![CLAIMED.to_string()]);
+    let html = pv.to_html();
+    let line = |prefix: &str| html.lines().find(|l| l.contains(prefix)).unwrap_or_else(|| panic!("no {prefix} in the HTML")).to_string();
+    assert!(!line("Surveillanten:").contains(CLAIMED), "{}", line("Surveillanten:"));
+    assert!(line("Namen volgens de kiosk (niet gecontroleerd door de examenserver):").contains(CLAIMED));
+}
+on_both_backends!(names_a_kiosk_claims_are_not_invigilators);

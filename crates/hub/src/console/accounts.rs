@@ -1,16 +1,12 @@
 //! Console accounts: one per person, with a role (invigilator of rooms, or
-//! exam administrator), a slow password hash and a lock-out after repeated
-//! wrong passwords.
+//! exam administrator) and a slow password hash. Wrong passwords never lock
+//! an account: `auth` slows them per (user name, address).
 
 use super::password;
 use super::ConsoleError;
 use crate::db::Db;
 use sqlx::Row as _;
 
-/// Wrong passwords in a row before an account is locked.
-pub const MAX_FAILURES: i64 = 5;
-/// How long a locked account stays locked (unless an administrator unlocks it).
-pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
 /// Longest user name.
 pub const MAX_USERNAME_LEN: usize = 64;
 
@@ -118,7 +114,8 @@ pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms:
     Ok(())
 }
 
-/// Lifts a lock-out after wrong passwords.
+/// Clears the lock-out columns hub versions before schema 50 set after
+/// wrong passwords (sign-in no longer reads or sets them).
 pub async fn unlock(db: &Db, username: &str) -> Result<(), ConsoleError> {
     let r = sqlx::query("UPDATE console_accounts SET failures = 0, locked_until_ms = NULL WHERE username = $1")
         .bind(username)
@@ -201,15 +198,14 @@ pub enum LoginOutcome {
     Ok(Account),
     /// Wrong user name or password (which of the two is not revealed).
     Wrong,
-    /// The account is locked until this time (unix ms).
-    Locked(i64),
 }
 
-/// Checks a password, counting failures and locking the account after
-/// [`MAX_FAILURES`]. Unknown user names cost the same time as known ones.
+/// Checks a password. Nothing is counted or locked here (a lock-out would
+/// let anyone on the network lock an invigilator out): the console slows
+/// wrong passwords per (user name, address), see `auth`. Unknown user names
+/// cost the same time as known ones.
 pub async fn check_password(db: &Db, username: &str, password: &str) -> Result<LoginOutcome, sqlx::Error> {
-    let now = crate::now_ms();
-    let row = sqlx::query("SELECT password_hash, locked_until_ms FROM console_accounts WHERE username = $1 AND disabled_ms IS NULL")
+    let row = sqlx::query("SELECT password_hash FROM console_accounts WHERE username = $1 AND disabled_ms IS NULL")
         .bind(username)
         .fetch_optional(&db.pool)
         .await?;
@@ -218,39 +214,16 @@ pub async fn check_password(db: &Db, username: &str, password: &str) -> Result<L
         let _ = tokio::task::spawn_blocking(move || password::verify_nothing(&password)).await;
         return Ok(LoginOutcome::Wrong);
     };
-    if let Some(until) = row.try_get::<Option<i64>, _>("locked_until_ms")?.filter(|t| *t > now) {
-        return Ok(LoginOutcome::Locked(until));
-    }
     let stored: String = row.try_get("password_hash")?;
     let password = password.to_string();
-    // PBKDF2 is deliberately slow: keep it off the async workers.
+    // PBKDF2 is deliberately slow: keep it off the async workers (no
+    // database connection is held meanwhile).
     let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored)).await.unwrap_or(false);
-    if matches {
-        sqlx::query("UPDATE console_accounts SET failures = 0, locked_until_ms = NULL WHERE username = $1")
-            .bind(username)
-            .execute(&db.pool)
-            .await?;
-        return Ok(match load(db, username).await? {
-            Some(account) => LoginOutcome::Ok(account),
-            None => LoginOutcome::Wrong,
-        });
+    if !matches {
+        return Ok(LoginOutcome::Wrong);
     }
-    sqlx::query(
-        "UPDATE console_accounts SET failures = failures + 1, \
-         locked_until_ms = CASE WHEN failures + 1 >= $1 THEN $2 ELSE locked_until_ms END WHERE username = $3",
-    )
-    .bind(MAX_FAILURES)
-    .bind(now + LOCKOUT_MS)
-    .bind(username)
-    .execute(&db.pool)
-    .await?;
-    let locked: Option<i64> = sqlx::query("SELECT locked_until_ms FROM console_accounts WHERE username = $1")
-        .bind(username)
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("locked_until_ms")?;
-    Ok(match locked.filter(|t| *t > now) {
-        Some(until) => LoginOutcome::Locked(until),
+    Ok(match load(db, username).await? {
+        Some(account) => LoginOutcome::Ok(account),
         None => LoginOutcome::Wrong,
     })
 }

@@ -439,6 +439,7 @@ async fn seat(
         }
         Action::ResetLockout => {
             sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2").bind(sitting_id).bind(student).execute(&mut *tx).await?;
+            crate::lockout::clear(&mut tx, sitting_id, student).await?;
         }
         Action::Reopen => {
             // The end stays in the hub's journal of actions (and in the

@@ -1,8 +1,10 @@
 //! Console sign-in: sessions in an `HttpOnly; Secure; SameSite=Strict`
 //! cookie (only its SHA-256 is stored), expiring when idle and after a
 //! maximum age; a CSRF token per session that every state-changing request
-//! must echo in a header; a per-address rate limit on sign-in attempts on
-//! top of the per-account lock-out.
+//! must echo in a header; a per-address rate limit on sign-in attempts, and
+//! growing delays after wrong passwords per (user name, address) instead of
+//! a lock-out: an attacker elsewhere on the network cannot lock anyone out,
+//! and an unknown user name is answered exactly like a known one.
 
 use super::accounts::{self, Account, LoginOutcome};
 use super::{Console, ConsoleError};
@@ -29,6 +31,17 @@ pub const LOGIN_ATTEMPTS_PER_WINDOW: usize = 10;
 pub const LOGIN_WINDOW_MS: i64 = 60 * 1000;
 /// Addresses the sign-in rate limiter remembers at most (idle ones forgotten first).
 pub const LOGIN_LIMITER_CAPACITY: usize = 10_000;
+/// Wrong passwords per (user name, address) answered without delay.
+pub const FREE_FAILURES: u32 = 3;
+/// The first delay after [`FREE_FAILURES`]; each further wrong password doubles it.
+pub const FIRST_DELAY_MS: i64 = 1_000;
+/// The longest delay.
+pub const MAX_DELAY_MS: i64 = 5 * 60 * 1000;
+
+/// The console's sign-in delays (see [`crate::ratelimit::Backoff`]).
+pub fn login_backoff() -> crate::ratelimit::Backoff<(String, std::net::IpAddr)> {
+    crate::ratelimit::Backoff::new(FREE_FAILURES, FIRST_DELAY_MS, MAX_DELAY_MS, LOGIN_LIMITER_CAPACITY)
+}
 
 /// A signed-in console user, checked on every request: valid session
 /// cookie, enabled account, and for state-changing methods the CSRF token
@@ -166,18 +179,20 @@ pub async fn login(
     if req.password.len() > super::password::MAX_PASSWORD_LEN * 4 {
         return Err(ConsoleError::WrongPassword);
     }
+    // Slowed per (name as typed, address), known name or not: the answer
+    // never tells whether an account exists, and no one elsewhere is slowed.
+    let key = (req.username.clone(), conn.remote.ip());
+    console.login_backoff.check(&key, now).map_err(ConsoleError::RateLimited)?;
     let db = &console.hub.db;
     let account = match accounts::check_password(db, &req.username, &req.password).await? {
         LoginOutcome::Ok(account) => account,
         LoginOutcome::Wrong => {
-            tracing::info!(remote = %conn.remote.ip(), "console sign-in refused");
+            let wait_ms = console.login_backoff.failed(&key, crate::now_ms());
+            tracing::info!(remote = %conn.remote.ip(), wait_ms, "console sign-in refused");
             return Err(ConsoleError::WrongPassword);
         }
-        LoginOutcome::Locked(until) => {
-            tracing::warn!(username = %req.username, "console account locked after wrong passwords");
-            return Err(ConsoleError::AccountLocked(until));
-        }
     };
+    console.login_backoff.succeeded(&key);
     // Sessions that ended a day ago are of no further use; failing to tidy
     // them up must not keep an invigilator out.
     if let Err(err) = sqlx::query("DELETE FROM console_sessions WHERE expires_ms < $1").bind(now - 24 * 60 * 60 * 1000).execute(&db.pool).await {

@@ -42,6 +42,8 @@ pub struct Console {
     pub hub: Arc<Hub>,
     /// Sign-in attempts per client address.
     pub login_limiter: crate::ratelimit::RateLimiter<std::net::IpAddr>,
+    /// Growing delays after wrong passwords, per (user name as typed, client address).
+    pub login_backoff: crate::ratelimit::Backoff<(String, std::net::IpAddr)>,
     /// Watched rooms.
     pub watchers: live::Watchers,
     /// The live view's own few connections (see [`Console::read_pool`]).
@@ -99,9 +101,6 @@ pub enum ConsoleError {
     /// Wrong user name or password.
     #[error("onjuiste gebruikersnaam of wachtwoord")]
     WrongPassword,
-    /// Too many wrong passwords: locked until this time (unix ms).
-    #[error("te veel onjuiste wachtwoorden: dit account is tijdelijk geblokkeerd")]
-    AccountLocked(i64),
     /// Too many sign-in attempts from this address: retry after seconds.
     #[error("te veel aanmeldpogingen; probeer het over {0} seconden opnieuw")]
     RateLimited(u64),
@@ -135,7 +134,6 @@ impl IntoResponse for ConsoleError {
             ConsoleError::LoginRequired => (StatusCode::UNAUTHORIZED, "login_required"),
             ConsoleError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             ConsoleError::WrongPassword => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            ConsoleError::AccountLocked(_) => (StatusCode::LOCKED, "account_locked"),
             ConsoleError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ConsoleError::WrongRoom => (StatusCode::FORBIDDEN, "wrong_room"),
             ConsoleError::NotFound(_) | ConsoleError::Report(ReportError::UnknownSitting(_)) => (StatusCode::NOT_FOUND, "not_found"),
@@ -263,6 +261,7 @@ pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
     let console = Arc::new(Console {
         hub,
         login_limiter: crate::ratelimit::RateLimiter::new(auth::LOGIN_ATTEMPTS_PER_WINDOW, auth::LOGIN_WINDOW_MS, auth::LOGIN_LIMITER_CAPACITY),
+        login_backoff: auth::login_backoff(),
         watchers: live::Watchers::default(),
         read_pool: tokio::sync::OnceCell::new(),
     });

@@ -120,6 +120,10 @@ impl ProcesVerbaal {
                     "Surveillanten: {}",
                     if self.invigilators.is_empty() { "geen handelingen geregistreerd".into() } else { self.invigilators.join(", ") }
                 )),
+                para(format!(
+                    "Namen volgens de kiosk (niet gecontroleerd door de examenserver): {}",
+                    if self.claimed_by_kiosk.is_empty() { "geen".into() } else { self.claimed_by_kiosk.join(", ") }
+                )),
                 para(format!("Kandidaten: {} gepland, {} aanwezig, {} afwezig, {} ingeleverd", self.seats.len(), present, self.seats.len() - present, submitted)),
             ],
             table: None,

@@ -34,8 +34,12 @@ pub struct ProcesVerbaal {
     pub ended: Option<(i64, Option<String>)>,
     /// The last final submission, unix ms.
     pub last_submission_ms: Option<i64>,
-    /// Everyone who acted: invigilators issuing instructions, unlocking, writing remarks.
+    /// Everyone the hub's own records show acting: console actions and
+    /// instructions (names of console accounts and of the CLI).
     pub invigilators: Vec<String>,
+    /// Names a kiosk's journal gives for an unlock or a confirmed resume
+    /// (`cause.by`): what the kiosk says, not checked by the hub.
+    pub claimed_by_kiosk: Vec<String>,
     /// One line per planned candidate.
     pub seats: Vec<SeatSummary>,
     /// Every irregularity and action, in time order.
@@ -251,6 +255,7 @@ fn build(
 ) -> ProcesVerbaal {
     let mut entries = Vec::new();
     let mut invigilators: Vec<String> = Vec::new();
+    let mut claimed_by_kiosk: Vec<String> = Vec::new();
     let mut note_person = |name: &str| {
         let name = name.trim();
         if !name.is_empty() && !invigilators.iter().any(|n| n == name) {
@@ -378,7 +383,11 @@ fn build(
                 if let Some((category, description)) = journal_entry(e) {
                     if e.kind == "session.transition" {
                         let cause = e.payload.get("cause").cloned().unwrap_or(Value::Null);
-                        note_person(&text(&cause, "by"));
+                        let name = text(&cause, "by");
+                        let name = name.trim();
+                        if !name.is_empty() && !claimed_by_kiosk.iter().any(|n| n == name) {
+                            claimed_by_kiosk.push(name.to_string());
+                        }
                     }
                     entries.push(Irregularity {
                         time_ms: e.time_ms,
@@ -503,6 +512,7 @@ fn build(
         started_ms: s.started_ms,
         last_submission_ms: seats.iter().filter_map(|seat| seat.submitted_ms).max(),
         invigilators,
+        claimed_by_kiosk,
         seats,
         irregularities: entries,
         journals,

@@ -1,0 +1,171 @@
+//! The access-code lock-out, counted per (student, PC) in the database.
+//!
+//! Every code that is going to be checked first reserves an attempt with one
+//! atomic `UPDATE … WHERE attempts < limit RETURNING attempts`, so however
+//! many wrong codes arrive at once, at most [`MAX_LOGIN_FAILURES`] are
+//! checked before a correct one (or the invigilator) resets the count; the
+//! others are answered `423 locked` unchecked. The count belongs to the PC
+//! the codes were typed on: wrong codes on PC X never lock the student on
+//! PC Y, so one PC cannot lock a room of students out. A PC with wrong codes
+//! for [`SUSPECT_STUDENTS`] or more students within [`SUSPECT_WINDOW_MS`]
+//! raises the alarm [`alarm::MANY_STUDENTS`].
+//!
+//! While a student is locked on some PC, `candidates.locked_ms` says so (the
+//! console shows the seat as locked, the proces-verbaal records it); the
+//! invigilator's unlock and a new access code clear it and [`clear`] the
+//! per-PC counts.
+
+use crate::config::{MAX_LOGIN_FAILURES, SUSPECT_STUDENTS, SUSPECT_WINDOW_MS};
+use crate::db::Db;
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use sqlx::Row as _;
+
+/// Alarm kinds.
+pub mod alarm {
+    /// One PC typed wrong access codes for several students.
+    pub const MANY_STUDENTS: &str = "login.many_students";
+}
+
+/// An attempt reserved for one (sitting, student, PC): the code may now be
+/// checked once.
+#[derive(Debug)]
+#[must_use = "a reserved attempt is settled with `wrong_code` or `succeeded`"]
+pub struct Attempt<'a> {
+    sitting: &'a str,
+    student: &'a str,
+    device: &'a str,
+    /// Attempts counted on this PC, this one included.
+    attempts: i64,
+}
+
+fn locked() -> ApiError {
+    ApiError::new(StatusCode::LOCKED, "locked", "too many wrong access codes on this workstation: ask the invigilator to unlock")
+}
+
+/// Reserves one check of an access code for `student` of `sitting` on
+/// `device`; `423 locked` when this PC has used up its attempts.
+pub async fn reserve<'a>(db: &Db, sitting: &'a str, student: &'a str, device: &'a str) -> Result<Attempt<'a>, ApiError> {
+    sqlx::query(
+        "INSERT INTO login_failures (sitting_id, student_number, device_id, attempts) VALUES ($1, $2, $3, 0) \
+         ON CONFLICT (sitting_id, student_number, device_id) DO NOTHING",
+    )
+    .bind(sitting)
+    .bind(student)
+    .bind(device)
+    .execute(&db.pool)
+    .await?;
+    let row = sqlx::query(
+        "UPDATE login_failures SET attempts = attempts + 1 \
+         WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts < $4 AND locked_ms IS NULL \
+         RETURNING attempts",
+    )
+    .bind(sitting)
+    .bind(student)
+    .bind(device)
+    .bind(MAX_LOGIN_FAILURES)
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        Some(row) => Ok(Attempt { sitting, student, device, attempts: row.try_get("attempts")? }),
+        None => Err(locked()),
+    }
+}
+
+impl Attempt<'_> {
+    /// The code was wrong: the attempt stays counted, the PC is locked for
+    /// this student at the limit, and a PC trying several students raises
+    /// an alarm. Returns the answer for the kiosk.
+    pub async fn wrong_code(self, db: &Db, now: i64) -> ApiError {
+        match self.record_wrong(db, now).await {
+            Ok(err) | Err(err) => err,
+        }
+    }
+
+    async fn record_wrong(self, db: &Db, now: i64) -> Result<ApiError, ApiError> {
+        let at_limit = self.attempts >= MAX_LOGIN_FAILURES;
+        let mut tx = db.begin_write().await?;
+        sqlx::query(
+            "UPDATE login_failures SET last_failure_ms = $1, locked_ms = CASE WHEN attempts >= $2 THEN $1 ELSE locked_ms END \
+             WHERE sitting_id = $3 AND student_number = $4 AND device_id = $5",
+        )
+        .bind(now)
+        .bind(MAX_LOGIN_FAILURES)
+        .bind(self.sitting)
+        .bind(self.student)
+        .bind(self.device)
+        .execute(&mut *tx)
+        .await?;
+        if at_limit {
+            // Shown on the console's seat, recorded in the proces-verbaal.
+            sqlx::query("UPDATE candidates SET locked_ms = COALESCE(locked_ms, $1) WHERE sitting_id = $2 AND student_number = $3")
+                .bind(now)
+                .bind(self.sitting)
+                .bind(self.student)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(device = %self.device, sitting = %self.sitting, attempts = self.attempts, "login refused: wrong access code");
+        self.suspect_device(db, now).await?;
+        if at_limit {
+            return Ok(locked());
+        }
+        let mut err = ApiError::unauthorized("wrong access code");
+        err.body.error = "invalid_credentials".into();
+        err.body.remaining_attempts = Some((MAX_LOGIN_FAILURES - self.attempts).max(0) as u32);
+        Ok(err)
+    }
+
+    /// Raises [`alarm::MANY_STUDENTS`] (once per window) when this PC typed
+    /// wrong codes for several students recently.
+    async fn suspect_device(&self, db: &Db, now: i64) -> Result<(), ApiError> {
+        let since = now - SUSPECT_WINDOW_MS;
+        let students: i64 = sqlx::query("SELECT COUNT(DISTINCT student_number) AS n FROM login_failures WHERE device_id = $1 AND last_failure_ms > $2")
+            .bind(self.device)
+            .bind(since)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?;
+        if students < SUSPECT_STUDENTS {
+            return Ok(());
+        }
+        let recent = sqlx::query("SELECT alarm_id FROM alarms WHERE device_id = $1 AND kind = $2 AND created_ms > $3")
+            .bind(self.device)
+            .bind(alarm::MANY_STUDENTS)
+            .bind(since)
+            .fetch_optional(&db.pool)
+            .await?;
+        if recent.is_none() {
+            let detail = format!(
+                "wrong access codes for {students} students on this workstation within {} minutes",
+                SUSPECT_WINDOW_MS / 60_000
+            );
+            crate::journal::raise_alarm(db, self.device, alarm::MANY_STUDENTS, &detail).await;
+        }
+        Ok(())
+    }
+
+    /// The code was right: this PC's count for the student starts again
+    /// (inside the login's transaction).
+    pub async fn succeeded(self, tx: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3")
+            .bind(self.sitting)
+            .bind(self.student)
+            .bind(self.device)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Clears a student's counts and locks on every PC (the invigilator's
+/// unlock, `exam-hub reset-lock`, a new access code).
+pub async fn clear(tx: &mut sqlx::AnyConnection, sitting: &str, student: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
