@@ -142,10 +142,11 @@ async fn seed(db: &Db, keys: &Keys, dir: &std::path::Path, args: &Args) -> anyho
                 .execute(&db.pool)
                 .await?;
         }
+        let scope = exam_protocol::InstructionScope { sitting_id: "BENCH".into(), student_number: student.clone() };
         if seat.is_multiple_of(25) {
-            exam_hub::instructions::issue(db, &device, InstructionKind::AddTime { minutes: 10 }, "storing", "Dhr. Bos").await?;
+            exam_hub::instructions::issue(db, &device, Some(scope.clone()), InstructionKind::AddTime { minutes: 10 }, "storing", "Dhr. Bos").await?;
         }
-        exam_hub::instructions::issue(db, &device, InstructionKind::End, "einde zitting", "Mevr. de Wit").await?;
+        exam_hub::instructions::issue(db, &device, Some(scope), InstructionKind::End, "einde zitting", "Mevr. de Wit").await?;
     }
     for i in 0..5 {
         reports::add_remark(db, "BENCH", "Mevr. de Wit", &format!("Opmerking {i}: de zitting verliep rustig; één student kwam 5 minuten te laat.")).await?;
