@@ -157,6 +157,21 @@ pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError>
         done.wrapped_room_secrets += 1;
     }
     tx.commit().await?;
+    // Another hub node may have wrapped the same rows with its own key at the
+    // same moment (each made one during an upgrade): read back and open every
+    // secret, so such a node refuses to start instead of failing at the start.
+    for row in sqlx::query("SELECT instrument_id, content_key FROM instruments").fetch_all(&db.pool).await? {
+        let stored: String = row.try_get("content_key")?;
+        if WrapKey::is_wrapped(&stored) {
+            wrap.unwrap(&content_key_context(&row.try_get::<String, _>("instrument_id")?), &stored)?;
+        }
+    }
+    for row in sqlx::query("SELECT room, secret_hex FROM console_room_codes").fetch_all(&db.pool).await? {
+        let stored: String = row.try_get("secret_hex")?;
+        if WrapKey::is_wrapped(&stored) {
+            wrap.unwrap(&room_secret_context(&row.try_get::<String, _>("room")?), &stored)?;
+        }
+    }
     if done.wrapped_content_keys + done.wrapped_room_secrets > 0 && db.backend == crate::db::Backend::Sqlite {
         // The plain-text versions must not live on in the write-ahead log.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_optional(&db.pool).await?;
