@@ -154,6 +154,13 @@ fn main() {
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
         .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, submit, unlock])
         .setup(move |app| {
+            // Signals are caught from here on, before the startup steps run
+            // (until then the default action ends the process).
+            #[cfg(unix)]
+            let signals = tauri::async_runtime::block_on(async {
+                use tokio::signal::unix::{signal, SignalKind};
+                (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+            });
             let handle = app.handle().clone();
             let emitter = handle.clone();
             let kiosk = Arc::new(Kiosk::start(
@@ -202,6 +209,29 @@ fn main() {
                     window.set_position(*monitor.position())?;
                     window.set_size(*monitor.size())?;
                 }
+            }
+            // A shutdown by signal (systemd stop, Ctrl+C, `kill`) is journalled;
+            // when leaving is allowed now, the app exits through RunEvent::Exit,
+            // which undoes every startup step and seals the journal with its
+            // closing checkpoint. Otherwise the exam goes on.
+            #[cfg(unix)]
+            {
+                let signalled = kiosk.clone();
+                let exit_handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    let (Ok(mut term), Ok(mut int)) = signals else { return };
+                    loop {
+                        let name = tokio::select! {
+                            _ = term.recv() => "SIGTERM",
+                            _ = int.recv() => "SIGINT",
+                        };
+                        signalled.record("kiosk.signal", serde_json::json!({ "signal": name })).await;
+                        if signalled.may_exit().await {
+                            exit_handle.exit(0);
+                            return;
+                        }
+                    }
+                });
             }
             // The invigilator console reaches this PC through the hub's instructions.
             let follower = kiosk.clone();
