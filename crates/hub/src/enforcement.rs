@@ -227,7 +227,9 @@ pub struct ClassifiedSave {
     pub standing: Standing,
     /// On what.
     pub basis: Basis,
-    /// The answers (the kiosk's snapshot, JSON).
+    /// The answers (the kiosk's snapshot, JSON) — only of a first-save
+    /// hand-in; the others are read with [`load_answers`] when needed (the
+    /// console classifies often, and answers can be large).
     #[serde(skip)]
     pub answers: String,
     /// The receipt code the kiosk showed.
@@ -380,7 +382,8 @@ async fn journal_time(
 /// was made: the answers made in time count, work done after the end does not.
 pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<String, Vec<ClassifiedSave>>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT student_number, seq, final_submission, answers, device_id, received_ms, receipt FROM answers WHERE sitting_id = $1 ORDER BY student_number, seq",
+        "SELECT student_number, seq, final_submission, CASE WHEN final_submission = 1 AND seq <= 1 THEN answers ELSE '' END AS answers, \
+         device_id, received_ms, receipt FROM answers WHERE sitting_id = $1 ORDER BY student_number, seq",
     )
     .bind(sitting)
     .fetch_all(pool)
@@ -478,6 +481,18 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         }
     }
     Ok(out)
+}
+
+/// The answers (JSON) of one stored save.
+pub async fn load_answers(pool: &AnyPool, sitting: &str, student: &str, seq: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT answers FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
+        .bind(sitting)
+        .bind(student)
+        .bind(seq)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| r.try_get("answers"))
+        .transpose()
 }
 
 /// Whether a kiosk's answers snapshot holds any response (the `responses`

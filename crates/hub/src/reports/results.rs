@@ -97,10 +97,16 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
         .map(|r| r.try_get::<String, _>("deletion_id"))
         .transpose()?
         .is_some();
-    let rows = candidates
-        .iter()
-        .map(|c| row(&c.student_number, saves.get(&c.student_number).map(Vec::as_slice), scoring.as_ref(), deleted))
-        .collect();
+    let mut rows = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        let list = saves.get(&c.student_number).map(Vec::as_slice);
+        // Only the answers that count are read and scored.
+        let counted = match list.and_then(|l| Counted::of(l).counted) {
+            Some(save) => crate::enforcement::load_answers(&db.pool, sitting_id, &c.student_number, save.seq).await?,
+            None => None,
+        };
+        rows.push(row(&c.student_number, list, counted.as_deref(), scoring.as_ref(), deleted));
+    }
     Ok(SittingResults {
         sitting_id: sitting.id,
         exam: sitting.exam,
@@ -111,7 +117,7 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     })
 }
 
-fn row(student: &str, saves: Option<&[ClassifiedSave]>, scoring: Option<&super::scoring::Scoring>, deleted: bool) -> ResultRow {
+fn row(student: &str, saves: Option<&[ClassifiedSave]>, counted_answers: Option<&str>, scoring: Option<&super::scoring::Scoring>, deleted: bool) -> ResultRow {
     let Some(saves) = saves.filter(|s| !s.is_empty()) else {
         let status = if deleted { ResultStatus::Deleted } else { ResultStatus::Absent };
         return ResultRow {
@@ -132,8 +138,7 @@ fn row(student: &str, saves: Option<&[ClassifiedSave]>, scoring: Option<&super::
     };
     let outside_time = counted.outside.iter().map(|s| s.describe()).collect();
     // Only answers made in time count; without any, nothing is scored.
-    let snapshot: serde_json::Value =
-        counted.counted.and_then(|c| serde_json::from_str(&c.answers).ok()).unwrap_or(serde_json::Value::Null);
+    let snapshot: serde_json::Value = counted_answers.and_then(|a| serde_json::from_str(a).ok()).unwrap_or(serde_json::Value::Null);
     let items = scoring.map(|s| score_snapshot(s, &snapshot)).unwrap_or_default();
     let all = |f: fn(&ItemOutcome) -> Option<f64>| -> Option<f64> {
         if items.is_empty() {
