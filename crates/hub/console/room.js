@@ -196,10 +196,21 @@ function renderCode() {
   }
 }
 
+// Alarms about the room's PCs (wrong access codes for several students, a rewritten journal, …).
+function renderAlarms() {
+  const items = [];
+  for (const d of view.devices) {
+    for (const text of d.alarms || []) items.push(el("li", `${d.hostname || d.device_id.slice(0, 8)}: ${text}`));
+  }
+  document.getElementById("alarms").replaceChildren(...items);
+  document.getElementById("alarms-panel").hidden = !items.length;
+}
+
 function render(full) {
   clockOffset = view.server_now_ms - Date.now();
   if (full.sittings) renderSittings();
   renderCode();
+  renderAlarms();
   renderSeats();
 }
 

@@ -193,3 +193,30 @@ async fn console_defences_postgres() {
     };
     defences(ConsoleHub::start_on(3, Some(database))).await;
 }
+
+/// Issue 14 point 3: a PC that types wrong access codes for several
+/// students raises an alarm the invigilator sees on the room page (the
+/// students are locked on that PC only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_for_several_students_show_an_alarm_on_the_room_page() {
+    require(&exam_hub_bin());
+    let hub = ConsoleHub::start(4);
+    let mut suspect = exam_console_tests::kiosk::SimKiosk::enrol(&hub, ROOM, "pc-09").await;
+    let mut honest = exam_console_tests::kiosk::SimKiosk::enrol(&hub, ROOM, "pc-10").await;
+    for student in ["1001", "1002", "1003"] {
+        assert!(suspect.login(student, "AAAA-AAAA").await.is_err());
+    }
+    // The right code still works on another PC.
+    honest.login("1001", &hub.code(SITTING, "1001")).await.expect("login on another PC");
+    let jan = sign_in(&hub, "j.jansen").await;
+    let view: Value = jan.client.get(hub.url(&format!("/console/api/rooms/{ROOM}"))).send().await.expect("view").json().await.expect("json");
+    let devices = view["devices"].as_array().expect("devices");
+    let alarms_of = |host: &str| -> Vec<String> {
+        let d = devices.iter().find(|d| d["hostname"] == host).unwrap_or_else(|| panic!("no {host} in {view}"));
+        d["alarms"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
+    let suspect_alarms = alarms_of("pc-09");
+    assert_eq!(suspect_alarms.len(), 1, "{suspect_alarms:?}");
+    assert!(suspect_alarms[0].contains("onjuiste toegangscodes voor meerdere studenten op deze pc"), "{suspect_alarms:?}");
+    assert!(alarms_of("pc-10").is_empty());
+}

@@ -131,6 +131,9 @@ pub struct DeviceView {
     pub online: bool,
     /// A student's current session is on it.
     pub in_use: bool,
+    /// Alarms about the PC within the view's window, newest first, in Dutch
+    /// (for example wrong access codes for several students typed on it).
+    pub alarms: Vec<String>,
 }
 
 /// The BYOD room code now on screen.
@@ -511,14 +514,48 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
             student_number,
         });
     }
+    let mut alarms: HashMap<String, Vec<String>> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT a.device_id, a.kind, a.detail FROM alarms a JOIN devices d ON d.device_id = a.device_id \
+         WHERE d.room = $1 AND a.created_ms > $2 ORDER BY a.created_ms DESC, a.alarm_id",
+    )
+    .bind(room)
+    .bind(from)
+    .fetch_all(pool)
+    .await?
+    {
+        let kind: String = r.try_get("kind")?;
+        let detail: String = r.try_get("detail")?;
+        alarms.entry(r.try_get("device_id")?).or_default().push(alarm_text(&kind, &detail));
+    }
     let devices = device_order
         .iter()
         .map(|id| {
             let d = &devices[id];
-            DeviceView { device_id: id.clone(), hostname: d.hostname.clone(), online: online(d), in_use: in_use.contains(id) }
+            DeviceView {
+                device_id: id.clone(),
+                hostname: d.hostname.clone(),
+                online: online(d),
+                in_use: in_use.contains(id),
+                alarms: alarms.remove(id).unwrap_or_default(),
+            }
         })
         .collect();
     Ok(RoomView { room: room.to_string(), server_now_ms: now_ms, room_code: room_code(pool, keys, room, now_ms).await?, sittings, seats, devices })
+}
+
+/// An alarm in the invigilator's words (the detail as the hub wrote it).
+fn alarm_text(kind: &str, detail: &str) -> String {
+    use crate::journal::alarm;
+    let what = match kind {
+        crate::lockout::alarm::MANY_STUDENTS => "onjuiste toegangscodes voor meerdere studenten op deze pc — ga kijken",
+        alarm::REWRITE => "logboek herschreven",
+        alarm::TRUNCATION => "logboek ingekort",
+        alarm::INVALID => "ongeldig record in het logboek",
+        crate::api::REENROLMENT_ALARM => "pc opnieuw ingeschreven",
+        other => other,
+    };
+    format!("Alarm: {what} ({detail})")
 }
 
 #[cfg(test)]
