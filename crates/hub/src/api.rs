@@ -85,6 +85,36 @@ impl FromRequestParts<Arc<Hub>> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        Session::from_parts(parts, hub, Expiry::Enforced).await
+    }
+}
+
+/// Whether a session past its expiry time is still accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    /// Refused once expired (everything but answers).
+    Enforced,
+    /// Accepted after expiry: answers an offline kiosk kept are never
+    /// thrown away; the hub classifies them from its records and the journal.
+    Ignored,
+}
+
+/// A session whose answers are taken also after it expired (not after it
+/// was revoked, nor from another device or certificate): an offline PC that
+/// comes back hours later still delivers what the student made in time.
+#[derive(Debug, Clone)]
+pub struct AnswerSession(pub Session);
+
+impl FromRequestParts<Arc<Hub>> for AnswerSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, ApiError> {
+        Session::from_parts(parts, hub, Expiry::Ignored).await.map(AnswerSession)
+    }
+}
+
+impl Session {
+    async fn from_parts(parts: &mut Parts, hub: &Arc<Hub>, expiry: Expiry) -> Result<Self, ApiError> {
         let device = Device::from_request_parts(parts, hub).await?;
         let token = parts
             .headers
@@ -113,10 +143,15 @@ impl FromRequestParts<Arc<Hub>> for Session {
         if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
             return Err(ApiError::unauthorized("this session ended (the student logged in elsewhere, or it was revoked)"));
         }
-        if row.try_get::<i64, _>("expires_ms")? < crate::now_ms() {
-            return Err(ApiError::unauthorized("this session expired"));
+        let session = Session { device, sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? };
+        if expiry == Expiry::Enforced {
+            let expires_ms: i64 = row.try_get("expires_ms")?;
+            let valid = crate::enforcement::session_valid(&hub.db.pool, &session.sitting_id, &session.student_number, expires_ms, crate::now_ms());
+            if !valid.await? {
+                return Err(ApiError::unauthorized("this session expired"));
+            }
         }
-        Ok(Session { device, sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? })
+        Ok(session)
     }
 }
 
@@ -296,8 +331,12 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
             let old_host: Option<String> = row.try_get("hostname")?;
             // The same key, proven: a reinstalled PC. Its old certificate and
             // the sessions issued over it stop working; nothing else moves.
-            sqlx::query(
-                "UPDATE devices SET room = $1, cert_sha256 = $2, hostname = $3, enrolled_ms = $4, revoked_ms = NULL WHERE device_id = $5",
+            // The revocation check is repeated in the update itself: a
+            // revocation committed since the read above (PostgreSQL reads
+            // committed) is never undone.
+            let updated = sqlx::query(
+                "UPDATE devices SET room = $1, cert_sha256 = $2, hostname = $3, enrolled_ms = $4, revoked_ms = NULL WHERE device_id = $5 \
+                 AND (revoked_ms IS NULL OR (readmitted_ms IS NOT NULL AND readmitted_ms >= revoked_ms))",
             )
             .bind(&room)
             .bind(&cert_sha)
@@ -306,6 +345,12 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
             .bind(&device_id)
             .execute(&mut *tx)
             .await?;
+            if updated.rows_affected() != 1 {
+                return Err(ApiError::forbidden(
+                    "device_revoked",
+                    "this device's enrolment was revoked; an administrator must re-admit it first (exam-hub device readmit)",
+                ));
+            }
             sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE device_id = $2 AND revoked_ms IS NULL")
                 .bind(now)
                 .bind(&device_id)
@@ -448,14 +493,21 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
         ));
     };
     let sitting: String = row.try_get("sitting_id")?;
-    // The hub's own records come first: an ended exam, a sitting whose time is over.
-    crate::enforcement::login_allowed(&hub.db, hub.sitting_grace_ms, &sitting, &student, now).await?;
     // Counted per (student, PC), reserved before the check: see `lockout`.
     let attempt = crate::lockout::reserve(&hub.db, &sitting, &student, &device.id).await?;
     let expected: String = row.try_get("code_hmac")?;
     let given = crate::planning::code_hmac(&hub.keys, &sitting, &student, &req.access_code);
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(attempt.wrong_code(&hub.db, now).await);
+    }
+    // Then the hub's own records: an ended exam, a sitting whose time is over
+    // (only after the code, so a student number alone tells nobody of an end).
+    // The right code does not count against the PC's attempts.
+    if let Err(refused) = crate::enforcement::login_allowed(&hub.db, hub.sitting_grace_ms, &sitting, &student, now).await {
+        let mut tx = hub.db.begin_write().await?;
+        attempt.succeeded(&mut tx).await?;
+        tx.commit().await?;
+        return Err(refused);
     }
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
     let mut tx = hub.db.begin_write().await?;
@@ -632,7 +684,11 @@ pub async fn journal(State(hub): HubState, device: Device, ApiJson(batch): ApiJs
 }
 
 /// `POST /api/v1/answers`.
-pub async fn answers(State(hub): HubState, session: Session, ApiJson(upload): ApiJson<AnswerUpload>) -> Result<Json<AnswerReceipt>, ApiError> {
+pub async fn answers(
+    State(hub): HubState,
+    AnswerSession(session): AnswerSession,
+    ApiJson(upload): ApiJson<AnswerUpload>,
+) -> Result<Json<AnswerReceipt>, ApiError> {
     if upload.sitting_id != session.sitting_id {
         return Err(ApiError::forbidden("wrong_sitting", "answers must be for the session's sitting"));
     }

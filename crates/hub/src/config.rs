@@ -59,6 +59,9 @@ pub const BODY_GRACE: Duration = Duration::from_secs(10);
 /// Bytes per second a request body must arrive at, on average, after
 /// [`BODY_GRACE`]; a slower body is cut (`408 body_timeout`).
 pub const MIN_BODY_RATE: u64 = 1024;
+/// No request body may take longer than this in all (the largest, an 8 MiB
+/// journal batch, then needs about 70 KB/s).
+pub const MAX_BODY_TIME: Duration = Duration::from_secs(120);
 /// Longest accepted text field (names, ids).
 pub const MAX_FIELD_LEN: usize = 200;
 

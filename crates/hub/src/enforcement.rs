@@ -56,6 +56,18 @@ impl Seat {
     }
 }
 
+/// Whether a session that expires at `expires_ms` is still valid at `now`.
+/// The expiry set at login is the seat's end then plus
+/// [`SESSION_GRACE_MS`](crate::config::SESSION_GRACE_MS); time added and
+/// pauses since move the seat's end, and the session with it.
+pub async fn session_valid(pool: &AnyPool, sitting: &str, student: &str, expires_ms: i64, now: i64) -> Result<bool, sqlx::Error> {
+    if expires_ms >= now {
+        return Ok(true);
+    }
+    let seat = load_seat(pool, sitting, student).await?;
+    Ok(seat.is_some_and(|seat| seat.end_ms(now) + crate::config::SESSION_GRACE_MS >= now))
+}
+
 /// Loads a seat; `None` when the student is not planned in the sitting.
 pub async fn load_seat(pool: &AnyPool, sitting: &str, student: &str) -> Result<Option<Seat>, sqlx::Error> {
     let Some(r) = sqlx::query(
@@ -107,7 +119,7 @@ fn over_error(end_ms: i64, grace_ms: i64) -> ApiError {
 
 /// May the student log in now? Refused after an end (on any PC), and a
 /// first login after the window (start … end + pauses + grace). Called
-/// before the access code is checked; changes nothing.
+/// after the access code was checked (the answer tells of an end); changes nothing.
 pub async fn login_allowed(db: &Db, grace_ms: i64, sitting: &str, student: &str, now: i64) -> Result<(), ApiError> {
     let Some(seat) = load_seat(&db.pool, sitting, student).await? else { return Ok(()) };
     if let Some(at) = seat.ended_ms {

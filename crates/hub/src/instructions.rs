@@ -36,37 +36,47 @@ impl Pending {
     }
 }
 
+/// How long past its expiry at login a session is still looked at: time
+/// added and pauses since may have moved it (see
+/// [`session_valid`](crate::enforcement::session_valid)).
+const EXTENDED_SESSION_LOOKBACK_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// The current session of every device that has one: the newest session
-/// that was not revoked and has not expired.
+/// that was not revoked and is still valid (its expiry moves with time added
+/// and pauses).
 pub async fn current_sessions(db: &Db) -> Result<HashMap<String, InstructionScope>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT device_id, sitting_id, student_number FROM sessions WHERE revoked_ms IS NULL AND expires_ms > $1 ORDER BY created_ms, token_hash",
-    )
-    .bind(crate::now_ms())
-    .fetch_all(&db.pool)
-    .await?;
-    let mut current = HashMap::new();
-    for row in rows {
-        // Ordered oldest first: the newest session of a device wins.
-        current.insert(
-            row.try_get::<String, _>("device_id")?,
-            InstructionScope { sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? },
-        );
-    }
-    Ok(current)
+    current(db, None).await
 }
 
 /// The current session of one device (see [`current_sessions`]).
 pub async fn current_session(db: &Db, device_id: &str) -> Result<Option<InstructionScope>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT sitting_id, student_number FROM sessions WHERE device_id = $1 AND revoked_ms IS NULL AND expires_ms > $2 \
-         ORDER BY created_ms DESC, token_hash DESC",
+    Ok(current(db, Some(device_id)).await?.remove(device_id))
+}
+
+async fn current(db: &Db, device: Option<&str>) -> Result<HashMap<String, InstructionScope>, sqlx::Error> {
+    let now = crate::now_ms();
+    let rows = sqlx::query(
+        "SELECT device_id, sitting_id, student_number, expires_ms FROM sessions \
+         WHERE revoked_ms IS NULL AND expires_ms > $1 AND ($2 = '' OR device_id = $2) ORDER BY created_ms, token_hash",
     )
-    .bind(device_id)
-    .bind(crate::now_ms())
-    .fetch_optional(&db.pool)
+    .bind(now - EXTENDED_SESSION_LOOKBACK_MS)
+    .bind(device.unwrap_or(""))
+    .fetch_all(&db.pool)
     .await?;
-    row.map(|r| Ok(InstructionScope { sitting_id: r.try_get("sitting_id")?, student_number: r.try_get("student_number")? })).transpose()
+    let mut current = HashMap::new();
+    for row in rows {
+        let scope = InstructionScope { sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? };
+        let device_id: String = row.try_get("device_id")?;
+        let expires_ms: i64 = row.try_get("expires_ms")?;
+        // Ordered oldest first: the newest session of a device wins, and a
+        // newer session that is no longer valid still ends an older one's turn.
+        if crate::enforcement::session_valid(&db.pool, &scope.sitting_id, &scope.student_number, expires_ms, now).await? {
+            current.insert(device_id, scope);
+        } else {
+            current.remove(&device_id);
+        }
+    }
+    Ok(current)
 }
 
 /// Whether `instruction` may be delivered to a device whose current session

@@ -642,6 +642,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Backup { data, out } => {
             let db = data.db().await?;
+            // Secrets still in plain text (a database from before wrapping,
+            // backed up before the first start of this version) are wrapped
+            // first, so what this says of the backup is true.
+            let mut keys = Keys::load(&data.data)?;
+            exam_hub::secrets::prepare(&db, &mut keys).await?;
             admin::backup_sqlite(&db, &out).await?;
             println!("backup written to {} (mode 0600)", out.display());
             println!("it holds the whole database: planning, access-code hashes, instruments, journals, answers, console accounts;");

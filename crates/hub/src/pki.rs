@@ -174,10 +174,11 @@ impl std::fmt::Debug for WrapKey {
 }
 
 impl WrapKey {
-    /// Creates a new key file at `path` (0600) in its own directory (0700);
-    /// refuses to overwrite one.
+    /// Creates a new key file at `path` (0600), in its own directory (0700)
+    /// when that does not exist yet — an existing directory (a configured
+    /// `/etc/exam-hub`, say) keeps its mode; refuses to overwrite a key.
     pub fn create(path: &Path) -> Result<Self, PkiError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
             private_dir(dir)?;
         }
         let mut secret = [0u8; 32];
@@ -186,8 +187,10 @@ impl WrapKey {
         Self::load(path)
     }
 
-    /// Reads the key file (64 hex digits).
+    /// Reads the key file (64 hex digits), made 0600 first (a key restored
+    /// from its backup with a looser mode is not left readable to others).
     pub fn load(path: &Path) -> Result<Self, PkiError> {
+        private_file(path)?;
         let text = std::fs::read_to_string(path).map_err(|source| PkiError::Io { path: path.to_owned(), source })?;
         let bytes = hex::decode(text.trim())
             .ok()

@@ -22,7 +22,8 @@ pub fn session_nonce(keys: &Keys, sitting_id: &str) -> String {
     keys.hmac_hex(WEB_SESSION_DOMAIN, &[sitting_id])
 }
 
-/// `POST /api/v1/web-session`: like the content key, only once the sitting started.
+/// `POST /api/v1/web-session`: like the content key, only once the sitting
+/// started, and not after an end or after the sitting's window.
 pub async fn web_session(State(hub): State<Arc<Hub>>, session: crate::api::Session) -> Result<Json<WebSession>, ApiError> {
     let row = sqlx::query("SELECT start_ms, started_ms FROM sittings WHERE sitting_id = $1")
         .bind(&session.sitting_id)
@@ -36,5 +37,8 @@ pub async fn web_session(State(hub): State<Arc<Hub>>, session: crate::api::Sessi
         err.body.starts_at_ms = Some(start_ms);
         return Err(err);
     }
+    // The nonce is a web instrument's key: refused like the content key
+    // after an end and after the sitting's window.
+    crate::enforcement::key_allowed(&hub.db, hub.sitting_grace_ms, &session.sitting_id, &session.student_number, crate::now_ms()).await?;
     Ok(Json(WebSession { session_nonce: session_nonce(&hub.keys, &session.sitting_id), sitting_id: session.sitting_id }))
 }

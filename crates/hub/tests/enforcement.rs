@@ -80,9 +80,15 @@ async fn end_is_enforced_until_reopened(backend: Backend) {
     // ... but there is no key any more, and no login on any PC.
     let (status, body) = error_of(start(&pc1).await).await;
     assert_eq!((status, body.error.as_str()), (403, "exam_ended"), "{}", body.message);
+    // Nor a web instrument's key (its session nonce).
+    let (status, body) = error_of(pc1.post(paths::WEB_SESSION, &json!({})).await).await;
+    assert_eq!((status, body.error.as_str()), (403, "exam_ended"), "{}", body.message);
     let (status, body) = error_of(pc2.login("1002", &code).await).await;
     assert_eq!((status, body.error.as_str()), (403, "exam_ended"), "{}", body.message);
     assert!(body.message.contains("reopen"), "{}", body.message);
+    // Without the right code nobody learns of the end: a wrong code is just wrong.
+    let (status, body) = error_of(pc2.login("1002", "GEEN-CODE").await).await;
+    assert_eq!((status, body.error.as_str()), (401, "invalid_credentials"), "{}", body.message);
     // The hand-in is stored and signed for, too.
     save_stored(&pc1, "S1", 3, true).await;
 
@@ -263,6 +269,56 @@ async fn offline_answers_made_in_time_count(backend: Backend) {
     assert_eq!(error_of(start(&pc).await).await.1.error, "exam_ended");
 }
 on_both_backends!(offline_answers_made_in_time_count);
+
+/// A session lasts as long as the student's seat: an offline PC that comes
+/// back after its session expired (an hour past the end) still delivers the
+/// answers it kept (stored with a receipt, classified), while everything
+/// else over that session is refused; when the invigilator adds time, the
+/// session is valid again and instructions reach the PC.
+async fn a_session_lives_as_long_as_the_seat(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let code = plan_sitting(&hub, &db, "LONG", "7003", 5, 90).await;
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("7003", &code).await;
+    // The student's time ended more than an hour ago (the planning moved
+    // back), and the session's expiry set at login has passed.
+    sqlx::query("UPDATE sittings SET start_ms = start_ms - $1 WHERE sitting_id = 'LONG'")
+        .bind(180 * 60_000i64)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET expires_ms = $1 WHERE student_number = '7003'")
+        .bind(exam_hub::now_ms() - 1)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pc.get(paths::ASSIGNMENT).await.status(), 401, "an expired session");
+    save_stored(&pc, "LONG", 1, false).await;
+    let results = reports::results(&db, "LONG").await.unwrap();
+    assert_eq!(results.rows[0].status, reports::ResultStatus::NotSubmitted, "the save is stored");
+    // Time added: the session is valid again, and an instruction reaches the PC.
+    sqlx::query("UPDATE candidates SET added_minutes = 240 WHERE sitting_id = 'LONG' AND student_number = '7003'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pc.get(paths::ASSIGNMENT).await.status(), 200, "valid again");
+    let id = hub.cli_ok(&["instruct", "--action", "lock", "--sitting", "LONG", "--student", "7003", "--reason", "controle"]);
+    let id = id.trim();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !heartbeat(&pc).await.pending_instructions.iter().any(|i| i.id == id) {
+        assert!(Instant::now() < deadline, "the instruction never reached the PC");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Revoked (the student logged in on another PC): the old PC's token is
+    // refused, for answers too; they reach the hub through the new session.
+    let mut other = hub.enrol(ROOM).await;
+    other.login_ok("7003", &code).await;
+    let (status, _) = error_of(pc.post(paths::ANSWERS, &upload("LONG", 2, false)).await).await;
+    assert_eq!(status, 401);
+    save_stored(&other, "LONG", 2, false).await;
+}
+on_both_backends!(a_session_lives_as_long_as_the_seat);
 
 /// Imports one more sitting `id` in the test room for `student`, started
 /// `started_min_ago` minutes ago, of `duration` minutes; returns the access code.

@@ -212,6 +212,13 @@ async fn session_token_is_bound_to_its_certificate(backend: Backend) {
     assert_eq!(second.get(paths::ASSIGNMENT).await.status(), 200);
     let (room, host, _, revoked) = device_row(&db, second.id()).await.unwrap();
     assert_eq!((room.as_str(), host.as_deref(), revoked), (ROOM, Some("pc-03"), false));
+    // A re-enrolment says nothing about the PC's journal: no "NIET IN ORDE".
+    let frames = second.make_journal(&hub.path("journal-pc-03"), 3);
+    let resp = second.post(paths::JOURNAL, &b64(&frames)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let pv = exam_hub::reports::proces_verbaal(&db, "S1").await.unwrap();
+    let journal = pv.journals.iter().find(|j| j.device_id == second.id()).expect("the PC is in the proces-verbaal");
+    assert!(journal.verified && journal.alarms.is_empty(), "{journal:?}");
 }
 on_both_backends!(session_token_is_bound_to_its_certificate);
 

@@ -212,6 +212,22 @@ async fn console_sign_in_is_slowed_per_address_not_locked(backend: Backend) {
 }
 on_both_backends!(console_sign_in_is_slowed_per_address_not_locked);
 
+/// Wrong passwords sent at once do not all pass the wait: each attempt is
+/// counted before its (slow) check, so at most the free ones and one more
+/// are checked; the others are answered 429 unchecked.
+async fn console_sign_ins_sent_at_once_are_slowed_too(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    add_account(&hub, "wit");
+    let attacker = client_from(&hub, source(9));
+    let attempts = (0..10).map(|_| sign_in(&hub, &attacker, "wit", "not the password"));
+    let answers = futures_util::future::join_all(attempts).await;
+    let checked = answers.iter().filter(|a| a.0 == 401).count();
+    let waited = answers.iter().filter(|a| a.0 == 429).count();
+    assert_eq!(checked + waited, 10, "{answers:?}");
+    assert!(checked <= 4, "three free attempts and the one that started the wait: {answers:?}");
+}
+on_both_backends!(console_sign_ins_sent_at_once_are_slowed_too);
+
 /// Opens a TLS connection to the hub (no client certificate) and trickles
 /// a declared 16 kB body one byte every 4.5 s; returns how long until the
 /// hub answered or closed, and the status line it sent (if any).

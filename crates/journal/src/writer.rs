@@ -521,6 +521,9 @@ fn recover(
         segment_first_seq: Vec::new(),
         torn: None,
     };
+    // A torn tail is set aside only after every check passed: a refusal
+    // changes nothing.
+    let mut torn_at: Option<(&Segment, u64, String, bool)> = None;
     for (position, seg) in segments.iter().enumerate() {
         let is_last = position + 1 == segments.len();
         let scan = segment::scan_segment(&seg.path)?;
@@ -575,19 +578,25 @@ fn recover(
             if !is_last {
                 return Err(damaged(stop.offset, format!("{} in a segment that is not the last one", stop.reason)));
             }
-            state.torn = Some(quarantine_tail(dir, seg, stop.offset, &stop.reason)?);
-            if scan.header_index.is_none() {
-                // The crash hit while the segment was being created: its
-                // bytes are kept in quarantine and the segment starts afresh.
-                std::fs::remove_file(&seg.path).map_err(io(&seg.path))?;
-                sync_dir(dir)?;
-                state.segment_first_seq.pop();
-                state.open_segment = None;
-            }
+            torn_at = Some((seg, stop.offset, stop.reason.clone(), scan.header_index.is_none()));
         }
     }
+    // Checked before anything is set aside: a torn tail that would take a
+    // record the hub acknowledged (or a journal cut below it) is refused
+    // with the journal as it is.
     if let Some(cursor) = cursor {
         check_cursor(dir, cursor, segments, &state)?;
+    }
+    if let Some((seg, offset, reason, headerless)) = torn_at {
+        state.torn = Some(quarantine_tail(dir, seg, offset, &reason)?);
+        if headerless {
+            // The crash hit while the segment was being created: its
+            // bytes are kept in quarantine and the segment starts afresh.
+            std::fs::remove_file(&seg.path).map_err(io(&seg.path))?;
+            sync_dir(dir)?;
+            state.segment_first_seq.pop();
+            state.open_segment = None;
+        }
     }
     Ok(state)
 }

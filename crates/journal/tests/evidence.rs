@@ -189,6 +189,28 @@ fn the_writer_never_reuses_an_acknowledged_sequence_number() {
     assert_eq!(writer.len(), last.seq + 2); // its records, then the new epoch certificate
 }
 
+/// A length field made to run past the end on the last record the hub
+/// acknowledged looks like a torn tail; the writer still refuses, and sets
+/// nothing aside, before anything is changed.
+#[test]
+fn a_torn_tail_never_takes_an_acknowledged_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = pkcs8();
+    let path = tmp.path().join("journal");
+    let mut writer = open(&path, &key).unwrap();
+    for i in 0..5 {
+        writer.append(&event(i)).unwrap();
+    }
+    let last = writer.last().unwrap();
+    writer.acknowledge(last.seq, &last.hash).unwrap();
+    drop(writer);
+    let len = std::fs::metadata(seg1(&path)).unwrap().len() as usize;
+    let at = offset_of(&path, last.seq);
+    // In range, yet past the end of the file: no complete frame follows.
+    set_body_len(&path, last.seq, (len - at) as u32);
+    assert_refused_untouched(&path, &key, &format!("the hub acknowledged records through {}", last.seq));
+}
+
 /// A journal whose second session's epoch key is the identity point, with
 /// an event "signed" by R = identity, S = 0 (which the cofactored equation
 /// accepts for that key and any message).

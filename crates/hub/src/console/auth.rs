@@ -183,11 +183,13 @@ pub async fn login(
     // never tells whether an account exists, and no one elsewhere is slowed.
     let key = (req.username.clone(), conn.remote.ip());
     console.login_backoff.check(&key, now).map_err(ConsoleError::RateLimited)?;
+    // Counted as failed before the (slow) password check, so attempts sent
+    // at once cannot all pass the wait; a success clears the count.
+    let wait_ms = console.login_backoff.failed(&key, now);
     let db = &console.hub.db;
     let account = match accounts::check_password(db, &req.username, &req.password).await? {
         LoginOutcome::Ok(account) => account,
         LoginOutcome::Wrong => {
-            let wait_ms = console.login_backoff.failed(&key, crate::now_ms());
             tracing::info!(remote = %conn.remote.ip(), wait_ms, "console sign-in refused");
             return Err(ConsoleError::WrongPassword);
         }

@@ -88,6 +88,15 @@ pub struct ErrorBody {
     pub version: Option<i64>,
 }
 
+/// "1 seconde", "5 seconden".
+fn seconds_nl(n: u64) -> String {
+    if n == 1 {
+        "1 seconde".into()
+    } else {
+        format!("{n} seconden")
+    }
+}
+
 /// Why a console request was refused. Every variant becomes a JSON
 /// `{"error": code, "message": text}` with a fitting status.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +111,7 @@ pub enum ConsoleError {
     #[error("onjuiste gebruikersnaam of wachtwoord")]
     WrongPassword,
     /// Too many sign-in attempts from this address: retry after seconds.
-    #[error("te veel aanmeldpogingen; probeer het over {0} seconden opnieuw")]
+    #[error("te veel aanmeldpogingen; probeer het over {} opnieuw", seconds_nl(*.0))]
     RateLimited(u64),
     /// The account may not act on this room.
     #[error("u bent niet ingedeeld in dit lokaal")]

@@ -437,11 +437,12 @@ async fn load_journal_states(
             .map(|c| (c.tree_size, c.root_hash));
     }
     for r in sqlx::query(&format!(
-        "SELECT device_id, created_ms, kind, detail FROM alarms WHERE device_id IN ({sitting_devices}) AND kind <> $2 ORDER BY created_ms, alarm_id"
+        "SELECT device_id, created_ms, kind, detail FROM alarms WHERE device_id IN ({sitting_devices}) AND kind <> $2 AND kind <> $3 ORDER BY created_ms, alarm_id"
     ))
     .bind(sitting_id)
-    // Wrong access codes on a PC say nothing about its journal.
+    // Wrong access codes on a PC, or its re-enrolment, say nothing about its journal.
     .bind(crate::lockout::alarm::MANY_STUDENTS)
+    .bind(crate::api::REENROLMENT_ALARM)
     .fetch_all(&db.pool)
     .await?
     {

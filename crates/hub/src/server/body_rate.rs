@@ -5,9 +5,12 @@
 //! From the first time a handler reads the body, it must be complete within
 //! [`BODY_GRACE`] plus one second per [`MIN_BODY_RATE`] bytes received; a
 //! body that falls behind ends with an error, the handler's answer is
-//! replaced by `408 body_timeout` and the connection is closed.
+//! replaced by `408 body_timeout` and the connection is closed. No body may
+//! take longer than [`MAX_BODY_TIME`] in all, however steadily it arrives:
+//! otherwise an 8 MiB journal batch sent at the minimum rate would hold one
+//! of the few journal slots for over two hours.
 
-use crate::config::{BODY_GRACE, MIN_BODY_RATE};
+use crate::config::{BODY_GRACE, MAX_BODY_TIME, MIN_BODY_RATE};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use std::future::Future as _;
 use std::pin::Pin;
@@ -40,9 +43,15 @@ impl MinRateBody {
 
     /// When the body must be complete, given what arrived so far.
     fn deadline(&self, started: Instant) -> Instant {
-        let allowed = Duration::from_millis(self.received.saturating_mul(1000) / MIN_BODY_RATE);
-        started + BODY_GRACE + allowed
+        deadline(started, self.received)
     }
+}
+
+/// When a body that started at `started` must be complete, with `received`
+/// bytes arrived so far.
+fn deadline(started: Instant, received: u64) -> Instant {
+    let allowed = Duration::from_millis(received.saturating_mul(1000) / MIN_BODY_RATE);
+    started + (BODY_GRACE + allowed).min(MAX_BODY_TIME)
 }
 
 impl Body for MinRateBody {
@@ -92,3 +101,17 @@ pub fn too_slow_response() -> axum::response::Response {
     response
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_steady_body_still_ends_within_the_overall_limit() {
+        let started = Instant::now();
+        assert_eq!(deadline(started, 0), started + BODY_GRACE);
+        assert_eq!(deadline(started, 10 * MIN_BODY_RATE), started + BODY_GRACE + Duration::from_secs(10));
+        // An 8 MiB journal batch at the minimum rate: cut at the overall limit, not after 2 h.
+        assert_eq!(deadline(started, crate::config::MAX_JOURNAL_BODY as u64), started + MAX_BODY_TIME);
+    }
+}
