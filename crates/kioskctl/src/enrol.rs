@@ -41,11 +41,11 @@ pub fn run(args: EnrolArgs) -> Outcome {
     match enrol(&args) {
         Ok(identity) => {
             if args.json {
-                println!("{}", serde_json::to_string(&identity).unwrap_or_default());
+                outln!("{}", serde_json::to_string(&identity).unwrap_or_default());
             } else {
-                println!("enrolled as device {} in room {}", identity.device_id, identity.room);
-                println!("hub:         {}", identity.hub_url);
-                println!("enrolment:   {}", args.data.display());
+                outln!("enrolled as device {} in room {}", identity.device_id, identity.room);
+                outln!("hub:         {}", identity.hub_url);
+                outln!("enrolment:   {}", args.data.display());
             }
             Outcome::Ok
         }

@@ -57,13 +57,26 @@ macro_rules! outln {
 
 /// Writes one line to stdout; see [`outln!`].
 pub fn write_line(args: std::fmt::Arguments<'_>) {
+    if let Err(err) = try_write_line(args) {
+        report_stdout_error(&err);
+        std::process::exit(2);
+    }
+}
+
+/// Writes one line to stdout and flushes it, returning the error instead of
+/// ending the process: for commands that must finish their own work (journal
+/// what happened, close the journal) before they end on a closed stdout.
+pub fn try_write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    if let Err(err) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
-        if err.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing to stdout: {err}");
-        }
-        std::process::exit(2);
+    out.write_fmt(args).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush())
+}
+
+/// Says why stdout could not be written (nothing for a closed pipe: the
+/// reader went away on purpose, `| head -1`).
+pub fn report_stdout_error(err: &std::io::Error) {
+    if err.kind() != std::io::ErrorKind::BrokenPipe {
+        eprintln!("error: writing to stdout: {err}");
     }
 }
 

@@ -170,9 +170,12 @@ fn watch(
     journal.append(&Event::new("guard.started", &start)?)?;
     let mut guard = Guard::new(policy, config, NativePlatform::new()?);
     let mut failure: Option<anyhow::Error> = None;
+    let mut stdout_error: Option<std::io::Error> = None;
     let stop = AtomicBool::new(false);
     let summary = guard.run(&stop, duration.map(Duration::from_secs), |event| {
-        outln!("{} pid {} {} ({})", event.journal_kind(), event.pid, event.name, event.rule);
+        // Journal first, then print: the journal is the evidence, stdout only
+        // a view of it. A closed stdout stops the guard cleanly (guard.stopped
+        // and the closing checkpoint are still written), never mid-event.
         let mut batch = vec![Event::new(event.journal_kind(), &event)];
         if event.requires_lock() {
             let lock = serde_json::json!({"reason": "guard.process_not_ended", "pid": event.pid, "name": event.name});
@@ -185,11 +188,29 @@ fn watch(
             }
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        if stdout_error.is_none() {
+            let printed = crate::exit::try_write_line(format_args!(
+                "{} pid {} {} ({})",
+                event.journal_kind(),
+                event.pid,
+                event.name,
+                event.rule
+            ));
+            if let Err(err) = printed {
+                stdout_error = Some(err);
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
     });
     journal.append(&Event::new("guard.stopped", &summary)?)?;
     journal.close()?;
     if let Some(err) = failure {
         return Err(err.context("journalling a guard event failed; the guard stopped"));
+    }
+    if let Some(err) = stdout_error {
+        crate::exit::report_stdout_error(&err);
+        eprintln!("guard stopped: stdout was closed; every event was journalled");
+        return Ok(Outcome::Error);
     }
     eprintln!(
         "guard stopped: {} events, {} sweeps, {} exec notifications ({})",

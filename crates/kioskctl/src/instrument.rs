@@ -230,9 +230,9 @@ fn render(file: &Path, trust: &Path, key: &Path, scoring: bool) -> anyhow::Resul
     } else {
         serde_json::to_string_pretty(&instrument.test)?
     };
-    // A closed pipe (`| head`) is not an error worth a panic.
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stdout().lock(), "{json}");
+    // A closed pipe (`| head`) ends quietly with exit 2, any other write
+    // error (a full disk) says so: the render model was not delivered.
+    outln!("{json}");
     Ok(Outcome::Ok)
 }
 

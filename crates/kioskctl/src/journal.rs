@@ -155,9 +155,12 @@ fn verify(
         }
         Err(VerifyError::Failed(failure)) => {
             if json {
+                // Quarantined bytes are listed whatever the verdict (null when
+                // quarantine/ itself cannot be read).
+                let quarantined = exam_journal::quarantined_files(dir).ok();
                 let value = serde_json::json!({
                     "ok": false, "file": failure.file, "offset": failure.offset,
-                    "seq": failure.seq, "reason": failure.reason,
+                    "seq": failure.seq, "reason": failure.reason, "quarantined": quarantined,
                 });
                 outln!("{value}");
             }
@@ -187,10 +190,16 @@ fn hub_receipt(dir: &Path, hub_key: &str, file: Option<&Path>) -> anyhow::Result
             serde_json::from_str(&text).with_context(|| format!("{} is not a hub journal receipt", path.display()))?
         }
         None => {
+            // A receipt was demanded: none to check is a failed verification
+            // (exit 1), like one that does not verify: deleting it must not
+            // look like a usage error.
             let cursor = exam_journal::SyncCursor::load(dir)?;
-            let value = cursor.and_then(|c| c.hub_receipt).with_context(|| {
-                format!("{} keeps no hub receipt; give one with --hub-receipt", dir.join("sync-cursor.json").display())
-            })?;
+            let Some(value) = cursor.and_then(|c| c.hub_receipt) else {
+                return Ok(Err(format!(
+                    "{} keeps no hub receipt, so nothing the hub acknowledged can be checked; give the hub's receipt with --hub-receipt",
+                    dir.join("sync-cursor.json").display()
+                )));
+            };
             serde_json::from_value(value).context("the hub receipt in sync-cursor.json is not a hub journal receipt")?
         }
     };

@@ -164,3 +164,34 @@ fn scan_and_env_report_without_acting() {
     let bad = kioskctl().args(["guard", "scan", "--policy", "/nonexistent.toml"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn a_closed_stdout_never_keeps_an_event_out_of_the_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (offenders, pid) = Offenders::start(tmp.path(), "AnyDesk");
+    let store = format!("file:{}", tmp.path().join("key").display());
+    assert!(kioskctl().args(["device", "init", "--store", &store]).status().unwrap().success());
+    let journal = tmp.path().join("journal");
+    let mut child = kioskctl()
+        .args(["guard", "watch", "--policy"])
+        .arg(policy("byod.toml"))
+        .arg("--journal")
+        .arg(&journal)
+        .args(["--store", &store, "--scope", &format!("tree:{}", offenders.root()), "--enforce", "--duration", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before the guard prints anything (`| head -0`).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!alive(pid), "the offender must be gone");
+    let kinds = journal_kinds(&journal);
+    assert!(kinds.contains(&"guard.process_ended".into()), "the event is journalled although it could not be printed: {kinds:?}");
+    assert!(kinds.contains(&"guard.stopped".into()), "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("journal.checkpoint"), "closed with a checkpoint: {kinds:?}");
+    assert!(kioskctl().args(["journal", "verify"]).arg(&journal).status().unwrap().success());
+}

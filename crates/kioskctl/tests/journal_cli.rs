@@ -253,3 +253,60 @@ fn a_rewrite_with_the_device_key_is_found_below_the_hub_receipt() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("does not verify with the hub key"), "{}", text(&o));
 }
+
+#[test]
+fn verify_json_lists_the_quarantine_when_verification_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = device(tmp.path());
+    let journal = tmp.path().join("journal");
+    write_journal(&journal, &store, 3, JournalConfig::default());
+    // Someone moved the last two complete records out of the journal into quarantine/.
+    let seg = journal.join(segment::segment_name(1));
+    let records = read_records(&journal).unwrap();
+    let at = records[records.len() - 2].1.offset as usize;
+    let bytes = std::fs::read(&seg).unwrap();
+    std::fs::create_dir(journal.join(segment::QUARANTINE_DIR)).unwrap();
+    let moved = journal.join(segment::QUARANTINE_DIR).join("seg-00000001.journal.0.0.torn");
+    std::fs::write(&moved, &bytes[at..]).unwrap();
+    std::fs::write(&seg, &bytes[..at]).unwrap();
+    let o = kioskctl(tmp.path(), &["journal", "verify", "--json", journal.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["ok"], false, "{report}");
+    let quarantined = report["quarantined"].as_array().expect("the quarantine is listed on failure too");
+    assert_eq!(quarantined.len(), 1, "{report}");
+    assert_eq!(quarantined[0]["length"], (bytes.len() - at) as u64, "{report}");
+    let found = quarantined[0]["records"].as_array().unwrap();
+    let seqs: Vec<u64> = found.iter().map(|r| r[1].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = records[records.len() - 2..].iter().map(|(_, r)| r.body.seq).collect();
+    assert_eq!(seqs, expected, "{report}");
+}
+
+#[test]
+fn a_demanded_hub_receipt_that_is_missing_fails_verification_with_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = device(tmp.path());
+    let journal = tmp.path().join("journal");
+    write_journal(&journal, &store, 3, JournalConfig::default());
+    let (hub, _) = exam_journal::SigningKey::generate().unwrap();
+    let o = kioskctl(tmp.path(), &["journal", "verify", journal.to_str().unwrap(), "--hub-key", &hub.public_key().to_hex()]);
+    assert_eq!(o.status.code(), Some(1), "no receipt to check is a failed check, not a usage error: {}", text(&o));
+    assert!(text(&o).contains("FAILED") && text(&o).contains("keeps no hub receipt"), "{}", text(&o));
+}
+
+#[test]
+fn render_says_when_its_output_cannot_be_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = kioskctl(tmp.path(), &["policy", "keygen", "--out", "approval.key"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/instruments/demo");
+    let o = kioskctl(tmp.path(), &["instrument", "pack", demo.to_str().unwrap(), "--sign", "approval.key", "--out", "d.exam"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let args = ["instrument", "render", "d.exam", "--trust", "approval.key.pub", "--key", "d.exam.key"];
+    let o = kioskctl(tmp.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kioskctl")).current_dir(tmp.path()).args(args).stdout(full).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "a render model that was not delivered is no success: {}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("error: writing to stdout"), "{}", text(&o));
+}
