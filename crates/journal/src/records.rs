@@ -60,3 +60,15 @@ pub struct TornTail {
     /// Why they were not a complete record.
     pub reason: String,
 }
+
+impl TornTail {
+    /// The rules serde cannot say: `sha256` is 64 lower-case hex digits, as
+    /// every hex in the format (docs/journal-format.md, Conventions).
+    pub fn check(&self) -> Result<(), String> {
+        let hex_ok = self.sha256.len() == 64 && self.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !hex_ok {
+            return Err(format!("{KIND_TORN_TAIL} payload: sha256 must be 64 lower-case hex digits"));
+        }
+        Ok(())
+    }
+}

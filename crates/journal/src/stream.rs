@@ -251,7 +251,9 @@ impl ChainVerifier {
                 } else if body.kind == KIND_CHECKPOINT {
                     return Err(format!("kind {KIND_CHECKPOINT} is only valid on a checkpoint record"));
                 } else if body.kind == KIND_TORN_TAIL {
-                    serde_json::from_slice::<TornTail>(&body.payload).map_err(|e| format!("{KIND_TORN_TAIL} payload: {e}"))?;
+                    serde_json::from_slice::<TornTail>(&body.payload)
+                        .map_err(|e| format!("{KIND_TORN_TAIL} payload: {e}"))?
+                        .check()?;
                 } else if body.kind.starts_with("journal.") {
                     return Err(format!("kind {:?} is reserved (journal.*) and not defined by this format", body.kind));
                 } else {

@@ -405,6 +405,15 @@ fn generate() -> Vec<Vector> {
         "refuses",
         files,
     ));
+    let mut files = b.files();
+    files.insert("sync-cursor.json".into(), cursor(3, &b.hashes[3]));
+    v.push(valid(
+        "cursor-at-end",
+        "the hub acknowledged every record (0..=3, the last): a fully synced journal; a writer appends record 4",
+        b.hashes.len(),
+        "appends",
+        files,
+    ));
 
     // Directory rules.
     let mut b = Builder::base();
@@ -434,6 +443,31 @@ fn generate() -> Vec<Vector> {
     let mut files = BTreeMap::new();
     files.insert(".gitkeep".into(), Vec::new());
     v.push(invalid("empty", "a directory without segments holds no journal to verify", "", 0, None, "appends", files));
+
+    let b = Builder::new();
+    let files = BTreeMap::from([(SEG1.to_string(), b.segments[0][..format::SEGMENT_HEADER_LEN].to_vec())]);
+    v.push(invalid(
+        "single-frameless-segment",
+        "one segment holding only its header: it is the last segment, so no failure in it, but the journal holds no record",
+        "",
+        0,
+        None,
+        "appends",
+        files,
+    ));
+
+    let b = Builder::base();
+    let mut files = b.files();
+    files.insert("seg-00000002.journal".into(), vec![0u8; 40]);
+    v.push(invalid(
+        "zero-filled-header",
+        "the last segment is 40 zero bytes (created, its header never reached the disk): a torn tail at its offset 0",
+        "seg-00000002.journal",
+        0,
+        None,
+        "sets_aside_torn_tail",
+        files,
+    ));
 
     let b = Builder::base();
     let files = BTreeMap::from([("seg-000000001.journal".to_string(), b.segments[0].clone())]);
@@ -507,6 +541,37 @@ fn generate() -> Vec<Vector> {
         SEG1,
         b.offset(upper),
         Some(upper),
+        "refuses",
+        b.files(),
+    ));
+
+    let mut b = Builder::base();
+    b.start_session(2);
+    let payload = format!(
+        r#"{{"segment":"{SEG1}","offset":16,"length":50,"sha256":"{}","quarantined_as":"quarantine/{SEG1}.16.1767258100000000.torn","reason":"cut short"}}"#,
+        "AB".repeat(32)
+    );
+    let seq = b.event("journal.torn_tail", payload.as_bytes());
+    v.push(invalid(
+        "torn-tail-uppercase-sha256",
+        "a journal.torn_tail event whose sha256 is upper-case hex (hex is lower-case)",
+        SEG1,
+        b.offset(seq),
+        Some(seq),
+        "refuses",
+        b.files(),
+    ));
+
+    let mut b = Builder::base();
+    let root = hex::encode(b.merkle.root());
+    let size = b.hashes.len();
+    let seq = b.checkpoint_with(format!(r#"{{"tree_size":{size}.0,"root_hash":"{root}"}}"#).as_bytes());
+    v.push(invalid(
+        "checkpoint-tree-size-not-integer",
+        "a checkpoint whose tree_size is written 4.0: integers in journal.* payloads are JSON integers without fraction or exponent",
+        SEG1,
+        b.offset(seq),
+        Some(seq),
         "refuses",
         b.files(),
     ));
