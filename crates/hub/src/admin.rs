@@ -309,8 +309,11 @@ pub async fn reopen(db: &Db, sitting: &str, student: &str, reason: &str, by: &st
         return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
     }
     let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: student.to_string() };
-    let update = "UPDATE console_seats SET ended_ms = NULL WHERE sitting_id = $2 AND student_number = $3 AND ended_ms <= $1";
-    if !seat_change(db, &scope, update, "reopen", reason, by, "exam-hub cli").await? {
+    // The session's unacknowledged end and pause instructions are withdrawn
+    // (kept, named in the journal of actions, never delivered).
+    let withdrawn = crate::instructions::to_withdraw(db, &scope).await?;
+    let detail = if withdrawn.is_empty() { "exam-hub cli".to_string() } else { format!("exam-hub cli; ingetrokken instructies: {}", withdrawn.join(", ")) };
+    if !seat_change(db, &scope, crate::enforcement::REOPEN_SEAT, "reopen", reason, by, &detail).await? {
         return Err(AdminError::Invalid(format!("the exam of {student} in {sitting} was not ended; nothing to reopen")));
     }
     Ok(())

@@ -41,13 +41,20 @@ pub async fn latest(State(hub): State<Arc<Hub>>, session: crate::api::Session) -
     let damaged = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "stored answers cannot be read");
     let answers: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("answers")?).map_err(|_| damaged())?;
     let receipt: AnswerReceipt = serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| damaged())?;
+    // A hand-in an invigilator's reopen overtook no longer closes the exam:
+    // the kiosk continues from its answers (its receipt stays as signed).
+    let mut final_submission = row.try_get::<i64, _>("final_submission")? != 0;
+    if final_submission {
+        let reopened = crate::enforcement::reopened_ms(&hub.db.pool, &session.sitting_id, &session.student_number).await?;
+        final_submission = reopened.is_none_or(|at| receipt.time_ms > at);
+    }
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, seq = receipt.seq, "answers handed to a kiosk");
     Ok(Json(LatestAnswers {
         sitting_id: session.sitting_id,
         seq: row.try_get::<i64, _>("seq")?.max(0) as u64,
         answers,
         device_id: row.try_get("device_id")?,
-        final_submission: row.try_get::<i64, _>("final_submission")? != 0,
+        final_submission,
         receipt: Some(receipt),
     }))
 }

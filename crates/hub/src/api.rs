@@ -695,10 +695,13 @@ pub async fn answers(
     if upload.seq > i64::MAX as u64 {
         return Err(ApiError::bad_request("invalid_field", "seq is too large"));
     }
+    // Received now: taken before waiting for the write lock, so a save that
+    // arrived before an end but queued behind it is not "after the end".
+    let received_ms = crate::now_ms();
     // Every save is stored (and classified in the reports from the hub's
     // records and the kiosk's journal); only a hand-in before the start is refused.
     if upload.final_submission {
-        crate::enforcement::hand_in_allowed(&hub.db, &session.sitting_id, &session.student_number, crate::now_ms()).await?;
+        crate::enforcement::hand_in_allowed(&hub.db, &session.sitting_id, &session.student_number, received_ms).await?;
     }
     let text = serde_json::to_string(&upload.answers).map_err(|_| internal())?;
     let sha = crate::sha256_hex(text.as_bytes());
@@ -718,7 +721,9 @@ pub async fn answers(
         let receipt: AnswerReceipt = serde_json::from_str(&receipt).map_err(|_| internal())?;
         return Ok(Json(receipt));
     }
-    let final_row = sqlx::query("SELECT seq FROM answers WHERE sitting_id = $1 AND student_number = $2 AND final_submission = 1")
+    // A hand-in closes the exam, unless an invigilator reopened it since
+    // (the earlier hand-in stays stored and is classified like any save).
+    let final_row = sqlx::query(crate::enforcement::HAND_IN_SINCE_REOPEN)
         .bind(&session.sitting_id)
         .bind(&session.student_number)
         .fetch_optional(&mut *tx)
@@ -732,7 +737,7 @@ pub async fn answers(
         seq: upload.seq,
         answers_sha256: sha.clone(),
         final_submission: upload.final_submission,
-        time_ms: crate::now_ms(),
+        time_ms: received_ms,
         receipt_code: String::new(),
         signature: String::new(),
     };

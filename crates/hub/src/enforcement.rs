@@ -24,8 +24,33 @@ use sqlx::Row as _;
 use std::collections::{BTreeMap, HashMap};
 
 /// A save or hand-in made this long after the end (hub clock) still counts:
-/// the hand-in the kiosk makes at its end is in flight for a moment.
+/// the hand-in the kiosk makes at its end is in flight for a moment. Also
+/// how soon after an invigilator's end the PC must acknowledge the hub's end
+/// instruction for what it sent until then to count ([`Basis::EndInstruction`]).
 pub const ANSWER_GRACE_MS: i64 = 60_000;
+
+/// The stored hand-ins of a seat that an invigilator's reopen did not
+/// overtake (`$1` sitting, `$2` student): a hand-in received before the
+/// seat's newest reopen no longer closes the exam (it stays stored and is
+/// classified like every save); one received after it does.
+pub const HAND_IN_SINCE_REOPEN: &str = "SELECT seq FROM answers WHERE sitting_id = $1 AND student_number = $2 AND final_submission = 1 \
+     AND received_ms > COALESCE((SELECT MAX(at_ms) FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = 'reopen'), -1)";
+
+/// The seat's update at a reopen (`$1` now, `$2` sitting, `$3` student): the
+/// end is lifted, and a pause the end overtook ends as if resumed now.
+pub const REOPEN_SEAT: &str = "UPDATE console_seats SET ended_ms = NULL, \
+     paused_total_ms = paused_total_ms + CASE WHEN paused_ms IS NULL THEN 0 ELSE $1 - paused_ms END, paused_ms = NULL \
+     WHERE sitting_id = $2 AND student_number = $3 AND ended_ms <= $1";
+
+/// When the seat's exam was last reopened by an invigilator, if ever.
+pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT MAX(at_ms) AS at_ms FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = 'reopen'")
+        .bind(sitting)
+        .bind(student)
+        .fetch_one(pool)
+        .await?;
+    row.try_get("at_ms")
+}
 /// How far a journal time (after the skew correction) may lie after the
 /// hub's receive time before the two are called inconsistent.
 pub const CLOCK_MARGIN_MS: i64 = 5_000;
@@ -208,6 +233,11 @@ pub enum Basis {
     /// A hand-in that is the first save and holds no responses: nothing in
     /// it was made late.
     NoAnswers,
+    /// Sent by the PC after an invigilator's end but before the PC
+    /// acknowledged the hub's end instruction (it does so after carrying it
+    /// out: the hand-in), and that acknowledgement came within
+    /// [`ANSWER_GRACE_MS`] of the end: in flight at the end, counts as made at the end.
+    EndInstruction,
 }
 
 impl Basis {
@@ -218,6 +248,7 @@ impl Basis {
             Self::Journal => "volgens het logboek van de pc, klokverschil verrekend",
             Self::Unverifiable => "niet te controleren (logboek van de pc ontbreekt of klopt niet met de ontvangst); naar de ontvangsttijd van de hub",
             Self::NoAnswers => "inlevering zonder antwoorden",
+            Self::EndInstruction => "onderweg bij de beëindiging: verstuurd voordat de pc de eind-instructie van de hub bevestigde",
         }
     }
 }
@@ -274,6 +305,11 @@ impl Timeline {
         spans.iter().any(|(from, to)| t >= *from && to.is_none_or(|to| t < to))
     }
 
+    /// The start of the span that holds `t`.
+    fn span_start(spans: &[(i64, Option<i64>)], t: i64) -> Option<i64> {
+        spans.iter().find(|(from, to)| t >= *from && to.is_none_or(|to| t < to)).map(|(from, _)| *from)
+    }
+
     fn paused_ms(&self, now: i64) -> i64 {
         self.paused.iter().map(|(from, to)| (to.unwrap_or(now) - from).max(0)).sum()
     }
@@ -297,7 +333,11 @@ async fn timelines(pool: &AnyPool, sitting: &str, students: &[String]) -> Result
             let paused = line.paused.last().is_some_and(|(_, to)| to.is_none());
             match action.as_str() {
                 "end" | "end_all" if !ended => line.ended.push((at, None)),
-                "reopen" if ended => line.ended.last_mut().into_iter().for_each(|e| e.1 = Some(at)),
+                "reopen" if ended => {
+                    line.ended.last_mut().into_iter().for_each(|e| e.1 = Some(at));
+                    // A pause the end overtook ends with the reopen (as in console_seats).
+                    line.paused.last_mut().filter(|p| p.1.is_none()).into_iter().for_each(|p| p.1 = Some(at));
+                }
                 "pause" | "pause_all" if !paused && !ended => line.paused.push((at, None)),
                 "resume" | "resume_all" if paused => line.paused.last_mut().into_iter().for_each(|p| p.1 = Some(at)),
                 _ => {}
@@ -345,6 +385,25 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
                     out.entry((sitting.clone(), student.clone(), seq)).or_insert((time_ms, skew));
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The end instructions of a sitting that a PC acknowledged: student ->
+/// (device, issued, acknowledged), unix ms.
+async fn acknowledged_ends(pool: &AnyPool, sitting: &str) -> Result<HashMap<String, Vec<(String, i64, i64)>>, sqlx::Error> {
+    let rows = sqlx::query("SELECT device_id, body, issued_ms, acked_ms FROM instructions WHERE acked_ms IS NOT NULL AND body LIKE $1")
+        .bind("%\"end\"%")
+        .fetch_all(pool)
+        .await?;
+    let mut out: HashMap<String, Vec<(String, i64, i64)>> = HashMap::new();
+    for r in rows {
+        let body: String = r.try_get("body")?;
+        let Ok(instruction) = serde_json::from_str::<exam_protocol::Instruction>(&body) else { continue };
+        let Some(scope) = instruction.session.filter(|s| s.sitting_id == sitting) else { continue };
+        if instruction.kind == exam_protocol::InstructionKind::End {
+            out.entry(scope.student_number).or_default().push((r.try_get("device_id")?, r.try_get("issued_ms")?, r.try_get("acked_ms")?));
         }
     }
     Ok(out)
@@ -416,6 +475,7 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
     }
     let students: Vec<String> = by_student.keys().cloned().collect();
     let lines = timelines(pool, sitting, &students).await?;
+    let acked_ends = acknowledged_ends(pool, sitting).await?;
     let now = crate::now_ms();
     let mut journals: HashMap<String, Evidence> = HashMap::new();
     let mut out: BTreeMap<String, Vec<ClassifiedSave>> = BTreeMap::new();
@@ -440,11 +500,26 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
                 Standing::OnTime
             }
         };
+        let ends = acked_ends.get(&student).map_or(&[][..], Vec::as_slice);
+        // Sent after the invigilator's end at `end` but before the PC
+        // acknowledged the end instruction (carried out: handed in), when it
+        // did so within the grace: in flight at the end (docs/hub.md).
+        let in_flight_at_end = |save: &Stored| -> Option<i64> {
+            let end = Timeline::span_start(&line.ended, save.received_ms)?;
+            ends.iter()
+                .any(|(device, issued, acked)| {
+                    *device == save.device && *issued >= end && *acked - end <= ANSWER_GRACE_MS && save.received_ms <= *acked
+                })
+                .then_some(end)
+        };
         // Each save by itself.
         let mut judged: Vec<(i64, Standing, Basis)> = Vec::with_capacity(saves.len());
         for save in &saves {
             let by_receipt = standing_at(save.received_ms);
-            judged.push(if matches!(by_receipt, Standing::OnTime | Standing::BeforeStart) {
+            let at_end = if by_receipt == Standing::AfterEnd { in_flight_at_end(save) } else { None };
+            judged.push(if let Some(end) = at_end {
+                (end, standing_at(end - 1), Basis::EndInstruction)
+            } else if matches!(by_receipt, Standing::OnTime | Standing::BeforeStart) {
                 // Made no later than received: the receive time settles it.
                 (save.received_ms, by_receipt, Basis::HubReceipt)
             } else {

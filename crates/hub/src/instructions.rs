@@ -14,6 +14,12 @@
 //! revoked and has not expired), so one queued for a PC that was off never
 //! reaches the next student who logs in there. It expires with the session:
 //! still in the table (evidence), never delivered again.
+//!
+//! An invigilator's reopen withdraws the session's end and pause
+//! instructions issued before it that no PC acknowledged ([`withdrawn`]):
+//! they stay in the table, the reopen's entry in the hub's journal of
+//! actions names them, and they are never delivered (a PC that was off at
+//! the end would otherwise hand in when it comes back, after the reopen).
 
 use crate::config::INSTRUCTION_POLL;
 use crate::db::Db;
@@ -86,18 +92,58 @@ pub fn deliverable(instruction: &Instruction, current: Option<&InstructionScope>
     instruction.session.as_ref() == current
 }
 
+/// Whether an invigilator's reopen at `reopened_ms` of the instruction's
+/// session withdrew it: an end or pause issued no later than the reopen.
+pub fn withdrawn(instruction: &Instruction, reopened_ms: Option<i64>) -> bool {
+    matches!(instruction.kind, InstructionKind::End | InstructionKind::Pause) && reopened_ms.is_some_and(|at| instruction.issued_at_ms <= at)
+}
+
+/// The newest reopen of every seat that was ever reopened.
+async fn reopens(db: &Db) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT sitting_id, student_number, MAX(at_ms) AS at_ms FROM console_actions WHERE action = 'reopen' AND student_number IS NOT NULL \
+         GROUP BY sitting_id, student_number",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        out.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("at_ms")?);
+    }
+    Ok(out)
+}
+
+/// The ids of a session's unacknowledged end and pause instructions, which a
+/// reopen now withdraws (journalled with the reopen).
+pub async fn to_withdraw(db: &Db, scope: &InstructionScope) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT body FROM instructions WHERE acked_ms IS NULL ORDER BY issued_ms, instruction_id").fetch_all(&db.pool).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Ok(instruction) = serde_json::from_str::<Instruction>(&row.try_get::<String, _>("body")?) {
+            if instruction.session.as_ref() == Some(scope) && withdrawn(&instruction, Some(i64::MAX)) {
+                out.push(instruction.id);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Reads all unacknowledged instructions that are deliverable now.
 pub async fn load_pending(db: &Db) -> Result<Pending, sqlx::Error> {
     let rows = sqlx::query("SELECT device_id, body FROM instructions WHERE acked_ms IS NULL ORDER BY issued_ms, instruction_id")
         .fetch_all(&db.pool)
         .await?;
     let current = current_sessions(db).await?;
+    let reopened = reopens(db).await?;
     let mut pending = Pending::default();
     for row in rows {
         let device: String = row.try_get("device_id")?;
         let body: String = row.try_get("body")?;
         match serde_json::from_str::<Instruction>(&body) {
-            Ok(instruction) if deliverable(&instruction, current.get(&device)) => {
+            Ok(instruction)
+                if deliverable(&instruction, current.get(&device))
+                    && !withdrawn(&instruction, instruction.session.as_ref().and_then(|s| reopened.get(&(s.sitting_id.clone(), s.student_number.clone()))).copied()) =>
+            {
                 pending.by_device.entry(device).or_default().push(instruction)
             }
             Ok(_) => {}

@@ -443,3 +443,172 @@ async fn instructions_belong_to_a_session(backend: Backend) {
     }
 }
 on_both_backends!(instructions_belong_to_a_session);
+
+/// Polls the PC's heartbeat until `pending(ids)` holds, or fails after 10 s.
+async fn until_pending(pc: &Kiosk, what: &str, pending: impl Fn(&[Instruction]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pending(&heartbeat(pc).await.pending_instructions) {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A reopen really reopens (issue 14 point 2 follow-up, H3): the PC that was
+/// off at the end never gets the end instruction after the reopen (it is
+/// withdrawn, kept and named in the journal of actions); the student logs in
+/// elsewhere, the hub's copy of the answers is not "handed in", and the
+/// saves and the hand-in after the reopen are stored and count, while the
+/// hand-in after the end stays stored and is shown as not counting.
+async fn reopen_really_reopens(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc1 = hub.enrol(ROOM).await;
+    let mut pc2 = hub.enrol(ROOM).await;
+    let code = hub.code("S1", "1002");
+    pc1.login_ok("1002", &code).await;
+    assert_eq!(start(&pc1).await.status(), 200);
+    save_stored(&pc1, "S1", 1, false).await;
+    let end_id = hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1002", "--reason", "fraude vermoed"]);
+    let end_id = end_id.trim().to_string();
+    until_pending(&pc1, "the end never reached the PC", |p| p.iter().any(|i| i.id == end_id)).await;
+    // The kiosk saves and hands in after the end (neither counts) ...
+    save_stored(&pc1, "S1", 2, false).await;
+    save_stored(&pc1, "S1", 3, true).await;
+    // ... and the invigilator reopens: the PC, still holding the end, does not get it any more.
+    hub.cli_ok(&["reopen", "--sitting", "S1", "--student", "1002", "--reason", "onterecht beëindigd"]);
+    until_pending(&pc1, "the end instruction was not withdrawn by the reopen", |p| !p.iter().any(|i| i.id == end_id)).await;
+    let db = open_db(&hub).await;
+    let body: String = sqlx::query_scalar("SELECT body FROM instructions WHERE instruction_id = $1").bind(&end_id).fetch_one(&db.pool).await.unwrap();
+    assert!(body.contains("fraude vermoed"), "the withdrawn instruction is kept: {body}");
+    let detail: String = sqlx::query_scalar("SELECT detail FROM console_actions WHERE action = 'reopen'").fetch_one(&db.pool).await.unwrap();
+    assert!(detail.contains(&end_id), "the reopen names what it withdrew: {detail}");
+
+    // On another PC: login, key, the hub's copy (not handed in), saves and a hand-in that count.
+    pc2.login_ok("1002", &code).await;
+    assert_eq!(start(&pc2).await.status(), 200);
+    let latest: LatestAnswers = pc2.get(paths::ANSWERS_LATEST).await.json().await.unwrap();
+    assert_eq!((latest.seq, latest.final_submission), (3, false), "the reopened exam continues");
+    save_stored(&pc2, "S1", 4, false).await;
+    save_stored(&pc2, "S1", 5, true).await;
+    // Only now handed in again.
+    let (status, body) = error_of(pc2.post(paths::ANSWERS, &upload("S1", 6, false)).await).await;
+    assert_eq!((status, body.error.as_str()), (409, "already_submitted"));
+
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1002").unwrap();
+    assert_eq!(row.status, reports::ResultStatus::Submitted, "{:?}", row.outside_time);
+    assert!(row.outside_time.iter().any(|t| t.contains("inlevering 3") && t.contains("na beëindiging")), "{:?}", row.outside_time);
+    assert!(csv_line(&results, "1002").ends_with(",ingeleverd"), "{}", csv_line(&results, "1002"));
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    let seat = pv.seats.iter().find(|s| s.student_number == "1002").unwrap();
+    assert_eq!(seat.status, SeatStatus::Submitted);
+    assert!(pv.irregularities.iter().any(|i| i.category == "buiten de tijd" && i.description.contains("inlevering 3")), "{:?}", pv.irregularities);
+}
+on_both_backends!(reopen_really_reopens);
+
+/// A room-wide console action, with the sitting's version the room view shows.
+async fn console_act_all(hub: &TestHub, session: &(reqwest::Client, String, String), action: &str, reason: &str) -> reqwest::Response {
+    let (client, cookie, csrf) = session;
+    let view = room_view(hub, session).await;
+    let sitting = view["sittings"].as_array().unwrap().iter().find(|s| s["sitting_id"] == "S1").unwrap().clone();
+    client
+        .post(hub.url(&format!("/console/api/rooms/{ROOM}/actions")))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({"action": action, "sitting_id": "S1", "version": sitting["version"], "reason": reason}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn room_view(hub: &TestHub, session: &(reqwest::Client, String, String)) -> serde_json::Value {
+    let (client, cookie, _) = session;
+    client.get(hub.url(&format!("/console/api/rooms/{ROOM}"))).header(reqwest::header::COOKIE, cookie).send().await.unwrap().json().await.unwrap()
+}
+
+fn seat_of(view: &serde_json::Value, student: &str) -> serde_json::Value {
+    view["seats"].as_array().unwrap().iter().find(|s| s["key"] == format!("S1/{student}")).unwrap().clone()
+}
+
+/// After "Beëindigen voor iedereen" one student is reopened: the console
+/// shows that seat as not ended and allows actions on it (the others stay
+/// ended); a pause the end overtook is over, so saves after the reopen are
+/// "op tijd", not "tijdens pauze".
+async fn reopen_after_end_all_and_pause(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc1 = hub.enrol(ROOM).await;
+    let mut pc2 = hub.enrol(ROOM).await;
+    pc1.login_ok("1001", &hub.code("S1", "1001")).await;
+    pc2.login_ok("1002", &hub.code("S1", "1002")).await;
+    save_stored(&pc1, "S1", 1, false).await;
+    let console = console_login(&hub).await;
+    let resp = console_act(&hub, &console, "pause", "1001", "naar de wc").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let resp = console_act_all(&hub, &console, "end_all", "tijd voorbij").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let resp = console_act(&hub, &console, "lock", "1001", "controle").await;
+    assert_eq!(resp.status(), 409, "an ended seat takes no actions: {}", resp.text().await.unwrap());
+    let resp = console_act(&hub, &console, "reopen", "1001", "was nog niet klaar door de pauze").await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let view = room_view(&hub, &console).await;
+    let (s1, s2) = (seat_of(&view, "1001"), seat_of(&view, "1002"));
+    assert_eq!((s1["ended"].as_bool(), s1["paused"].as_bool()), (Some(false), Some(false)), "{s1}");
+    assert_eq!(s2["ended"].as_bool(), Some(true), "{s2}");
+    // Actions on the reopened seat work; on the others they are still refused.
+    let (client, cookie, csrf) = &console;
+    let resp = client
+        .post(hub.url(&format!("/console/api/rooms/{ROOM}/actions")))
+        .header(reqwest::header::COOKIE, cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({"action": "add_time", "sitting_id": "S1", "student_number": "1001", "version": s1["version"], "reason": "pauze", "minutes": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let resp = console_act(&hub, &console, "lock", "1002", "controle").await;
+    assert_eq!(resp.status(), 409, "the others stay ended: {}", resp.text().await.unwrap());
+    // The student continues: the saves after the reopen count.
+    pc1.login_ok("1001", &hub.code("S1", "1001")).await;
+    save_stored(&pc1, "S1", 2, false).await;
+    save_stored(&pc1, "S1", 3, true).await;
+    let db = open_db(&hub).await;
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status, reports::ResultStatus::Submitted, "{:?}", row.outside_time);
+    assert!(row.outside_time.is_empty(), "{:?}", row.outside_time);
+}
+on_both_backends!(reopen_after_end_all_and_pause);
+
+/// At a normal end the kiosk hands in what the student made (M2): a save in
+/// flight and the hand-in the hub's end instruction caused, sent before the
+/// PC acknowledged that instruction (within a minute of the end), count as
+/// made at the end; without that acknowledgement (the fraud case in
+/// `end_is_enforced_until_reopened`) they do not.
+async fn the_hand_in_an_end_causes_counts(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    assert_eq!(start(&pc).await.status(), 200);
+    save_stored(&pc, "S1", 1, false).await;
+    let end_id = hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1001", "--reason", "tijd voorbij"]);
+    let end_id = end_id.trim().to_string();
+    // In flight at the end, then the hand-in the end instruction caused, then its acknowledgement.
+    save_stored(&pc, "S1", 2, false).await;
+    until_pending(&pc, "the end never reached the PC", |p| p.iter().any(|i| i.id == end_id)).await;
+    save_stored(&pc, "S1", 3, true).await;
+    let db = open_db(&hub).await;
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status.label(), "ingeleverd na beëindiging (telt niet)", "not acknowledged yet");
+    let resp = pc.post(paths::INSTRUCTIONS_ACK, &InstructionAck { id: end_id.clone() }).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status, reports::ResultStatus::Submitted, "{:?}", row.outside_time);
+    assert!(row.outside_time.is_empty(), "{:?}", row.outside_time);
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    assert_eq!(pv.seats.iter().find(|s| s.student_number == "1001").unwrap().status, SeatStatus::Submitted);
+    let classified = exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap();
+    let saves = &classified["1001"];
+    assert!(saves.iter().skip(1).all(|s| s.basis == exam_hub::enforcement::Basis::EndInstruction), "{saves:?}");
+}
+on_both_backends!(the_hand_in_an_end_causes_counts);

@@ -264,7 +264,8 @@ async fn journal(
 }
 
 /// Loads the sitting, refusing one of another room or (unless
-/// `allow_ended`, for reopening one student) one already ended.
+/// `allow_ended`: actions on one seat, which [`seat`] refuses for an ended
+/// seat but allows on one reopened after "Beëindigen voor iedereen") one already ended.
 async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> Result<Sitting, ConsoleError> {
     let row = sqlx::query("SELECT room, start_ms, started_ms FROM sittings WHERE sitting_id = $1")
         .bind(sitting)
@@ -304,7 +305,7 @@ pub async fn act(
         super::check_text("reden", &reason, MAX_REASON_LEN)?;
     }
     let db = &console.hub.db;
-    let sitting = load_sitting(db, &room, &req.sitting_id, req.action == Action::Reopen).await?;
+    let sitting = load_sitting(db, &room, &req.sitting_id, !req.action.is_room_wide()).await?;
     let result = if req.action.is_room_wide() {
         room_wide(&console, &user, &room, &sitting, &req, &reason).await?
     } else {
@@ -387,7 +388,16 @@ async fn seat(
             kind = Some(InstructionKind::Lock);
             to_device = Some(target.to_string());
         }
-        Action::ResetLockout | Action::ReprintCode | Action::Reopen => {}
+        Action::Reopen => {
+            // The session's end (and pause) instructions no PC acknowledged are
+            // withdrawn: kept, named here, never delivered (crate::instructions).
+            let scope = InstructionScope { sitting_id: sitting_id.to_string(), student_number: student.to_string() };
+            let ids = crate::instructions::to_withdraw(db, &scope).await?;
+            if !ids.is_empty() {
+                detail = format!("ingetrokken instructies: {}", ids.join(", "));
+            }
+        }
+        Action::ResetLockout | Action::ReprintCode => {}
         Action::Start | Action::PauseAll | Action::ResumeAll | Action::EndAll => {
             return Err(ConsoleError::Invalid("dit is een actie voor de hele zitting".into()))
         }
@@ -444,7 +454,8 @@ async fn seat(
         Action::Reopen => {
             // The end stays in the hub's journal of actions (and in the
             // classification of what arrived meanwhile); only the seat's state changes.
-            sqlx::query("UPDATE console_seats SET ended_ms = NULL WHERE sitting_id = $1 AND student_number = $2").bind(sitting_id).bind(student).execute(&mut *tx).await?;
+            // A pause the end overtook ends with the reopen, like a resume.
+            sqlx::query(crate::enforcement::REOPEN_SEAT).bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
         }
         _ => {}
     }
@@ -468,7 +479,10 @@ async fn seat(
         Action::End => format!("{name}: examen beëindigd."),
         Action::Move => format!("{name}: verplaatsing goedgekeurd. Laat {name} op de nieuwe pc inloggen met dezelfde toegangscode; de antwoorden gaan mee."),
         Action::ResetLockout => format!("{name}: inlogblokkade opgeheven."),
-        Action::Reopen => format!("{name}: examen heropend; {name} kan weer inloggen en verder werken."),
+        Action::Reopen => format!(
+            "{name}: examen heropend. {name} kan weer inloggen (met dezelfde toegangscode) en verder werken; wat nu wordt opgeslagen en ingeleverd telt. \
+             De eindtijd is niet verschoven: geef zo nodig extra tijd."
+        ),
         Action::ReprintCode => {
             let codes = crate::planning::reissue_codes(db, &console.hub.keys, sitting_id, Some(student)).await?;
             let code = codes.into_iter().next().map(|c| c.code).ok_or_else(|| ConsoleError::NotFound(format!("geen code voor {student}")))?;

@@ -356,7 +356,9 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
     let mut submitted = std::collections::HashSet::new();
     for r in sqlx::query(
         "SELECT DISTINCT a.sitting_id, a.student_number FROM answers a JOIN sittings s ON s.sitting_id = a.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND a.final_submission = 1",
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND a.final_submission = 1 \
+         AND a.received_ms > COALESCE((SELECT MAX(ca.at_ms) FROM console_actions ca WHERE ca.sitting_id = a.sitting_id \
+         AND ca.student_number = a.student_number AND ca.action = 'reopen'), -1)",
     )
     .bind(room)
     .bind(from)
@@ -450,7 +452,10 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         let total = duration + r.try_get::<i64, _>("extra_minutes")? + added;
         let paused_ms: Option<i64> = r.try_get("paused_ms")?;
         let paused_total = r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0);
-        let ended = r.try_get::<Option<i64>, _>("ended_ms")?.is_some() || sitting_ended.is_some();
+        // The seat's own end; the sitting's end only for a seat without a row
+        // (an end for everyone writes every seat's, and a reopen lifts one).
+        let seat_row = r.try_get::<Option<i64>, _>("version")?.is_some();
+        let ended = r.try_get::<Option<i64>, _>("ended_ms")?.is_some() || (sitting_ended.is_some() && !seat_row);
         let device_id = current.get(&key).cloned();
         let device = device_id.as_ref().and_then(|d| devices.get(d));
         let note = notes.get(&key);
