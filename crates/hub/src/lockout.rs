@@ -137,10 +137,8 @@ impl Attempt<'_> {
             .fetch_optional(&db.pool)
             .await?;
         if recent.is_none() {
-            let detail = format!(
-                "wrong access codes for {students} students on this workstation within {} minutes",
-                SUSPECT_WINDOW_MS / 60_000
-            );
+            // Shown to the invigilator on the room page: in Dutch.
+            let detail = format!("{students} studenten binnen {} minuten", SUSPECT_WINDOW_MS / 60_000);
             crate::journal::raise_alarm(db, self.device, alarm::MANY_STUDENTS, &detail).await;
         }
         Ok(())

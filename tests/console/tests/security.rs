@@ -219,4 +219,17 @@ async fn wrong_codes_for_several_students_show_an_alarm_on_the_room_page() {
     assert_eq!(suspect_alarms.len(), 1, "{suspect_alarms:?}");
     assert!(suspect_alarms[0].contains("onjuiste toegangscodes voor meerdere studenten op deze pc"), "{suspect_alarms:?}");
     assert!(alarms_of("pc-10").is_empty());
+    // The room page shows it to the invigilator: seen, and accessible.
+    let b = exam_console_tests::browser::Browser::start(&hub).await;
+    b.open("/console/").await;
+    b.wait("#login-form").await;
+    b.sign_in("j.jansen", PASSWORD).await;
+    b.wait_until("room page", "location.pathname === '/console/room.html'").await;
+    b.wait_until("alarms shown", "!document.getElementById('alarms-panel').hidden").await;
+    let shown = b.eval("document.getElementById('alarms').textContent").await;
+    let shown = shown.as_str().unwrap_or("");
+    assert!(shown.starts_with("pc-09: ") && shown.contains("onjuiste toegangscodes voor meerdere studenten"), "{shown}");
+    assert!(shown.contains("(3 studenten binnen 10 minuten)"), "in Dutch, with the count: {shown}");
+    b.shoot("room-alarms").await;
+    b.assert_accessible("room-alarms").await;
 }
