@@ -45,7 +45,7 @@ pub use error::JournalError;
 pub use keys::{KeyError, KeyStore, PublicKey, SignatureBatch, SigningKey, DEFAULT_KEYRING_ENTRY, KEYRING_SERVICE};
 pub use verify::{
     latest_checkpoint, quarantined_files, verify_journal, ExportedCheckpoint, QuarantinedFile, VerifiedCheckpoint,
-    VerifyError, VerifyFailure, VerifyOptions, VerifyReport, CHECKPOINT_FORMAT,
+    VerifyError, VerifyFailure, VerifyOptions, VerifyReport, CHECKPOINT_FORMAT, MAX_QUARANTINE_FILE,
 };
 pub use stream::{ChainState, ChainVerifier, VerifiedRecord};
 pub use writer::{Event, Journal, Receipt};

@@ -120,15 +120,26 @@ pub struct ScanStop {
     /// bytes from `offset` on, as (offset in the segment, sequence number):
     /// records that a damaged length hides.
     pub hidden_records: Vec<(u64, u64)>,
+    /// False when those bytes held more candidate frames than
+    /// [`find_records`] hashes (crafted input): they were not searched to
+    /// the end, so they are never a torn tail.
+    pub searched: bool,
 }
 
 impl ScanStop {
     fn new(bytes: &[u8], offset: usize, reason: String, incomplete: bool) -> Self {
         let tail = &bytes[offset..];
+        let found = find_records(tail);
+        let searched = found.searched;
         let hidden_records: Vec<(u64, u64)> =
-            find_records(tail).into_iter().map(|(at, seq)| ((offset + at) as u64, seq)).collect();
-        let torn = (incomplete || tail.iter().all(|b| *b == 0)) && hidden_records.is_empty();
-        let reason = if hidden_records.is_empty() || torn {
+            found.records.into_iter().map(|(at, seq)| ((offset + at) as u64, seq)).collect();
+        let torn = (incomplete || tail.iter().all(|b| *b == 0)) && hidden_records.is_empty() && searched;
+        let reason = if hidden_records.is_empty() && !searched {
+            format!(
+                "{reason}; the bytes from here on hold more candidate frames than are searched \
+                 (made to be expensive to check): not an interrupted write (tampering or disk corruption)"
+            )
+        } else if hidden_records.is_empty() || torn {
             reason
         } else {
             let (at, seq) = hidden_records[0];
@@ -138,18 +149,45 @@ impl ScanStop {
                 hidden_records.len()
             )
         };
-        Self { offset: offset as u64, reason, torn, hidden_records }
+        Self { offset: offset as u64, reason, torn, hidden_records, searched }
     }
 }
 
-/// Finds every complete frame in `bytes`, at any offset, whose stored hash
-/// matches its contents and whose body decodes: (offset, sequence number).
-pub fn find_records(bytes: &[u8]) -> Vec<(usize, u64)> {
+/// Records found by [`find_records`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRecords {
+    /// (offset, sequence number) of each record found, in order.
+    pub records: Vec<(usize, u64)>,
+    /// True when every offset was searched; false when the search stopped
+    /// because the bytes held more candidates than it hashes.
+    pub searched: bool,
+}
+
+/// How many body bytes [`find_records`] hashes per byte it searches. Real
+/// records are hashed once each (at most the length of the input); what
+/// passes the cheap checks without being a record is rare in real data. Bytes
+/// made so that a long candidate frame starts every few bytes would cost
+/// ~10,000 hashed bytes per byte searched without this bound.
+pub const SEARCH_HASH_BUDGET_PER_BYTE: usize = 4;
+
+/// Finds every complete frame in `bytes` whose stored hash matches its
+/// contents and whose body decodes: (offset, sequence number). The search
+/// tries every offset, continuing after the end of each record it finds. It
+/// hashes at most [`SEARCH_HASH_BUDGET_PER_BYTE`] × `bytes.len()` plus one
+/// maximal body; beyond that it stops and says so (`searched: false`).
+pub fn find_records(bytes: &[u8]) -> FoundRecords {
     let mut found = Vec::new();
+    let mut budget = bytes.len().saturating_mul(SEARCH_HASH_BUDGET_PER_BYTE).saturating_add(format::MAX_BODY_LEN);
     let mut at = 0;
     while at + format::FRAME_OVERHEAD <= bytes.len() {
         if let Ok(Some(frame)) = format::split_frame(&bytes[at..]) {
             // Cheap checks first: a body starts with version 1 and a known type.
+            if frame.body[0] == format::BODY_VERSION && (1..=3).contains(&frame.body[1]) {
+                let Some(left) = budget.checked_sub(frame.body.len()) else {
+                    return FoundRecords { records: found, searched: false };
+                };
+                budget = left;
+            }
             if frame.body[0] == format::BODY_VERSION
                 && (1..=3).contains(&frame.body[1])
                 && &format::record_hash(frame.body) == frame.hash
@@ -163,7 +201,7 @@ pub fn find_records(bytes: &[u8]) -> Vec<(usize, u64)> {
         }
         at += 1;
     }
-    found
+    FoundRecords { records: found, searched: true }
 }
 
 /// The records of one segment, read and hash-checked, but not verified

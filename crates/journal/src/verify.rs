@@ -81,7 +81,16 @@ pub struct QuarantinedFile {
     pub length: u64,
     /// Complete records with a correct hash found in it, as (offset, sequence).
     pub records: Vec<(u64, u64)>,
+    /// True when the whole file was searched. False when it is larger than
+    /// [`MAX_QUARANTINE_FILE`] (not read) or held more candidate frames than
+    /// are searched (see [`segment::find_records`]): such a file is no torn
+    /// tail a writer set aside, and verification fails on it.
+    pub searched: bool,
 }
+
+/// A quarantined file larger than this is not read: a writer sets aside at
+/// most the tail of one segment (8 MiB by default).
+pub const MAX_QUARANTINE_FILE: u64 = 64 * 1024 * 1024;
 
 /// Lists `quarantine/` and searches every file in it for complete records.
 pub fn quarantined_files(dir: &Path) -> Result<Vec<QuarantinedFile>, JournalError> {
@@ -95,10 +104,16 @@ pub fn quarantined_files(dir: &Path) -> Result<Vec<QuarantinedFile>, JournalErro
     for entry in entries {
         let entry = entry.map_err(crate::error::io(&quarantine))?;
         let path = entry.path();
-        let bytes = std::fs::read(&path).map_err(crate::error::io(&path))?;
-        let records = segment::find_records(&bytes).into_iter().map(|(at, seq)| (at as u64, seq)).collect();
         let name = format!("{}/{}", segment::QUARANTINE_DIR, entry.file_name().to_string_lossy());
-        files.push(QuarantinedFile { name, length: bytes.len() as u64, records });
+        let length = std::fs::metadata(&path).map_err(crate::error::io(&path))?.len();
+        if length > MAX_QUARANTINE_FILE {
+            files.push(QuarantinedFile { name, length, records: Vec::new(), searched: false });
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(crate::error::io(&path))?;
+        let found = segment::find_records(&bytes);
+        let records = found.records.into_iter().map(|(at, seq)| (at as u64, seq)).collect();
+        files.push(QuarantinedFile { name, length: bytes.len() as u64, records, searched: found.searched });
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
@@ -179,6 +194,25 @@ pub fn verify_journal(dir: &Path, options: &VerifyOptions) -> Result<VerifyRepor
                 file.records.len(),
                 seqs.join(", ")
             ),
+        }
+        .into());
+    }
+    if let Some(file) = verifier.quarantined.iter().find(|f| !f.searched) {
+        return Err(VerifyFailure {
+            file: dir.join(&file.name),
+            offset: 0,
+            seq: None,
+            reason: if file.length > MAX_QUARANTINE_FILE {
+                format!(
+                    "quarantine file of {} bytes is larger than {MAX_QUARANTINE_FILE} bytes and was not searched for \
+                     records: it is no torn tail a writer set aside",
+                    file.length
+                )
+            } else {
+                "quarantine file holds more candidate frames than are searched (made to be expensive to check), \
+                 so it was not searched to its end: it is no torn tail a writer set aside"
+                    .into()
+            },
         }
         .into());
     }

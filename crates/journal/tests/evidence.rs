@@ -316,3 +316,49 @@ fn an_empty_journal_does_not_verify() {
     let failure = verify_fails(tmp.path());
     assert!(failure.contains("holds no record"), "{failure}");
 }
+
+/// Bytes made to be expensive to search: every 6 bytes a candidate frame
+/// whose 4-byte length (65,280) is in range and whose body starts with
+/// version 1 and a known type, so each would be hashed (64 KiB) in full.
+fn crafted_candidates(len: usize) -> Vec<u8> {
+    [0x00, 0xFF, 0x00, 0x00, 0x01, 0x01].iter().copied().cycle().take(len).collect()
+}
+
+#[test]
+fn crafted_bytes_in_quarantine_cost_little_and_fail_verification() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = journal(tmp.path(), &pkcs8(), 3);
+    std::fs::create_dir(dir.join(segment::QUARANTINE_DIR)).unwrap();
+    let name = format!("{}/{}.16.0.torn", segment::QUARANTINE_DIR, segment::segment_name(1));
+    std::fs::write(dir.join(&name), crafted_candidates(4 << 20)).unwrap();
+    let started = std::time::Instant::now();
+    let result = verify_journal(&dir, &VerifyOptions::default());
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(5), "searching 4 MiB of quarantine took {took:?}");
+    match result {
+        Err(VerifyError::Failed(failure)) => {
+            assert_eq!(failure.file, dir.join(&name), "{failure}");
+            assert_eq!((failure.offset, failure.seq), (0, None), "{failure}");
+            assert!(failure.reason.contains("not searched to its end"), "{failure}");
+        }
+        other => panic!("a quarantine file that was not searched completely must fail verification: {other:?}"),
+    }
+}
+
+#[test]
+fn crafted_bytes_after_the_last_record_cost_little_and_are_no_torn_tail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = pkcs8();
+    let dir = journal(tmp.path(), &key, 3);
+    let mut bytes = std::fs::read(seg1(&dir)).unwrap();
+    bytes.extend_from_slice(&crafted_candidates(4 << 20));
+    std::fs::write(seg1(&dir), &bytes).unwrap();
+    let started = std::time::Instant::now();
+    let result = verify_journal(&dir, &VerifyOptions::default());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "verify took {:?}", started.elapsed());
+    assert!(matches!(result, Err(VerifyError::Failed(_))), "{result:?}");
+    let started = std::time::Instant::now();
+    let text = assert_refused_untouched(&dir, &key, "tampering or disk corruption");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "opening took {:?}", started.elapsed());
+    assert!(text.contains("candidate frames"), "{text}");
+}
