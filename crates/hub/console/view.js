@@ -54,6 +54,7 @@ export function formatClock(ms) {
 export function timeLeft(seat, now) {
   if (seat.state === "submitted") return "Ingeleverd";
   if (seat.ended) return "Beëindigd";
+  if (seat.reopened) return `${timeLeft({ ...seat, reopened: false }, now)} (heropend)`;
   if (seat.paused_remaining_ms !== null && seat.paused_remaining_ms !== undefined) {
     return `${formatDuration(seat.paused_remaining_ms)} (gepauzeerd)`;
   }

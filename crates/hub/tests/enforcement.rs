@@ -551,8 +551,8 @@ async fn reopen_after_end_all_and_pause(backend: Backend) {
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     let view = room_view(&hub, &console).await;
     let (s1, s2) = (seat_of(&view, "1001"), seat_of(&view, "1002"));
-    assert_eq!((s1["ended"].as_bool(), s1["paused"].as_bool()), (Some(false), Some(false)), "{s1}");
-    assert_eq!(s2["ended"].as_bool(), Some(true), "{s2}");
+    assert_eq!((s1["ended"].as_bool(), s1["paused"].as_bool(), s1["reopened"].as_bool()), (Some(false), Some(false), Some(true)), "{s1}");
+    assert_eq!((s2["ended"].as_bool(), s2["reopened"].as_bool()), (Some(true), Some(false)), "{s2}");
     // Actions on the reopened seat work; on the others they are still refused.
     let (client, cookie, csrf) = &console;
     let resp = client

@@ -264,8 +264,8 @@ async fn journal(
 }
 
 /// Loads the sitting, refusing one of another room or (unless
-/// `allow_ended`: actions on one seat, which [`seat`] refuses for an ended
-/// seat but allows on one reopened after "Beëindigen voor iedereen") one already ended.
+/// `allow_ended`: a reopen, or an action on a seat reopened after
+/// "Beëindigen voor iedereen") one already ended.
 async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> Result<Sitting, ConsoleError> {
     let row = sqlx::query("SELECT room, start_ms, started_ms FROM sittings WHERE sitting_id = $1")
         .bind(sitting)
@@ -290,6 +290,16 @@ async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> 
     Ok(Sitting { start_ms: row.try_get("start_ms")?, started_ms: row.try_get("started_ms")? })
 }
 
+/// Whether the seat is ended now (no row: not ended).
+async fn seat_ended(db: &Db, sitting: &str, student: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT ended_ms FROM console_seats WHERE sitting_id = $1 AND student_number = $2 AND ended_ms IS NOT NULL")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_some())
+}
+
 /// `POST /console/api/rooms/{room}/actions`.
 pub async fn act(
     axum::extract::State(console): axum::extract::State<Arc<Console>>,
@@ -305,7 +315,13 @@ pub async fn act(
         super::check_text("reden", &reason, MAX_REASON_LEN)?;
     }
     let db = &console.hub.db;
-    let sitting = load_sitting(db, &room, &req.sitting_id, !req.action.is_room_wide()).await?;
+    // After an end for everyone: a reopen, and actions on a seat reopened since.
+    let allow_ended = match (req.action, req.student_number.as_deref()) {
+        (Action::Reopen, _) => true,
+        (action, Some(student)) if !action.is_room_wide() => !seat_ended(db, &req.sitting_id, student).await?,
+        _ => false,
+    };
+    let sitting = load_sitting(db, &room, &req.sitting_id, allow_ended).await?;
     let result = if req.action.is_room_wide() {
         room_wide(&console, &user, &room, &sitting, &req, &reason).await?
     } else {

@@ -202,6 +202,7 @@ mod tests {
             paused: false,
             paused_remaining_ms: None,
             ended: false,
+            reopened: false,
             login_locked: false,
             moving_to: None,
             version: 0,

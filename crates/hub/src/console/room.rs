@@ -85,6 +85,8 @@ pub struct Seat {
     pub paused_remaining_ms: Option<i64>,
     /// Ended from the console.
     pub ended: bool,
+    /// Reopened by an invigilator after an end, and not ended since.
+    pub reopened: bool,
     /// Locked out of login after wrong access codes.
     pub login_locked: bool,
     /// A move to another PC was authorised and the student has not logged in there yet.
@@ -353,6 +355,19 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
     {
         current.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("device_id")?);
     }
+    let mut reopened = std::collections::HashSet::new();
+    for r in sqlx::query(
+        "SELECT DISTINCT ca.sitting_id, ca.student_number FROM console_actions ca JOIN sittings s ON s.sitting_id = ca.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND ca.action = 'reopen' AND ca.student_number IS NOT NULL",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?
+    {
+        reopened.insert((r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?));
+    }
     let mut submitted = std::collections::HashSet::new();
     for r in sqlx::query(
         "SELECT DISTINCT a.sitting_id, a.student_number FROM answers a JOIN sittings s ON s.sitting_id = a.sitting_id \
@@ -512,6 +527,7 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
             paused: paused_ms.is_some(),
             paused_remaining_ms,
             ended,
+            reopened: !ended && reopened.contains(&key),
             login_locked: r.try_get::<Option<i64>, _>("locked_ms")?.is_some(),
             moving_to,
             version: r.try_get::<Option<i64>, _>("version")?.unwrap_or(0),
