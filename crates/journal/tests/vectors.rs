@@ -424,7 +424,16 @@ fn generate() -> Vec<Vector> {
     b.start_session(3);
     let mut files = b.files();
     files.remove("seg-00000002.journal");
-    v.push(invalid("segment-gap", "segment 2 of 3 deleted", "", 0, None, "not_a_journal", files));
+    v.push(invalid(
+        "segment-gap",
+        "segment 2 of 3 deleted: the gap is checked before any segment is read and reported on the directory \
+         (segment 3, which begins with record 6 where 4 would be expected, is not reached)",
+        "",
+        0,
+        None,
+        "not_a_journal",
+        files,
+    ));
 
     let mut b = Builder::base();
     b.rotate_segment();
