@@ -321,7 +321,7 @@ async fn run(
     for (k, token) in kiosks.iter().zip(tokens.clone()) {
         let (k, base) = (k.clone(), base.clone());
         tasks.spawn(async move {
-            let upload = AnswerUpload { sitting_id: "HALL-1".into(), seq: 1, final_submission: true, answers: serde_json::json!({"q": [1, 2, 3]}) };
+            let upload = AnswerUpload { sitting_id: "HALL-1".into(), seq: 1, final_submission: true, answers: serde_json::json!({"q": [1, 2, 3]}), changes: vec![] };
             let _: AnswerReceipt = check(k.client.post(format!("{base}{}", paths::ANSWERS)).bearer_auth(&token).json(&upload).send().await).await?;
             for _ in 0..3 {
                 let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };

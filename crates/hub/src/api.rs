@@ -663,12 +663,16 @@ pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartR
     };
     crate::enforcement::key_allowed(&hub.db, hub.sitting_grace_ms, &session.sitting_id, &session.student_number, now).await?;
     let assignment = load_assignment(&hub, &session.sitting_id, &session.student_number).await?;
+    let remaining_ms = crate::enforcement::load_seat(&hub.db.pool, &session.sitting_id, &session.student_number)
+        .await?
+        .map(|seat| (seat.end_ms(now) - now).max(0));
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "content key released");
     Ok(Json(StartResponse {
         sitting_id: session.sitting_id,
         content_key: crate::secrets::sitting_content_key(&hub, &assignment.sitting_id).await?,
         started_at_ms: started_at,
         total_minutes: assignment.total_minutes,
+        remaining_ms,
     }))
 }
 
@@ -731,6 +735,10 @@ pub async fn answers(
     if final_row.is_some() {
         return Err(ApiError::conflict("already_submitted", "the exam was already handed in"));
     }
+    // The changes since the last receipt: checked against what the hub
+    // holds and kept, so the answers at every save can be rebuilt.
+    crate::answer_history::check_and_store(&mut *tx, &session.sitting_id, &session.student_number, &session.device.id, &upload, received_ms)
+        .await?;
     let mut receipt = AnswerReceipt {
         sitting_id: session.sitting_id.clone(),
         student_number: session.student_number.clone(),

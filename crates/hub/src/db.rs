@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "reports", include_str!("../migrations/0020_reports.sql")),
     (30, "identity", include_str!("../migrations/0030_identity.sql")),
     (50, "login_failures", include_str!("../migrations/0050_login_failures.sql")),
+    (60, "answer_changes", include_str!("../migrations/0060_answer_changes.sql")),
 ];
 /// Separator between statements in a migration file.
 const STATEMENT_SEPARATOR: &str = "\n--;\n";

@@ -473,6 +473,13 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         };
         by_student.entry(stored.student.clone()).or_default().push(stored);
     }
+    // Saves the hub knows from an offline kiosk's changes (answers rebuilt).
+    for (student, seq, device, received_ms) in crate::answer_history::saves_without_snapshot(pool, sitting).await? {
+        let stored = Stored { student: student.clone(), device, seq, final_submission: false, received_ms, answers: String::new(), receipt_code: None };
+        let list = by_student.entry(student).or_default();
+        let at = list.partition_point(|s| s.seq < seq);
+        list.insert(at, stored);
+    }
     let students: Vec<String> = by_student.keys().cloned().collect();
     let lines = timelines(pool, sitting, &students).await?;
     let acked_ends = acknowledged_ends(pool, sitting).await?;
@@ -570,17 +577,7 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
     Ok(out)
 }
 
-/// The answers (JSON) of one stored save.
-pub async fn load_answers(pool: &AnyPool, sitting: &str, student: &str, seq: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query("SELECT answers FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-        .bind(sitting)
-        .bind(student)
-        .bind(seq)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| r.try_get("answers"))
-        .transpose()
-}
+pub use crate::answer_history::load_answers;
 
 /// Whether a kiosk's answers snapshot holds any response (the `responses`
 /// the scoring reads; `exam-kiosk-answers/1`).

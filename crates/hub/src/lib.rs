@@ -12,6 +12,7 @@
 //! operator's guide, `docs/protocol.md` the API.
 
 pub mod admin;
+pub mod answer_history;
 pub mod answers_api;
 pub mod api;
 pub mod config;

@@ -54,7 +54,7 @@ async fn kiosk_client_flow(backend: Backend) {
     let frames = append_journal(&hub.path("journal"), &pkcs8, 60);
     let receipt = client.upload_journal(&frames).await.unwrap();
     assert_eq!(receipt.next_seq, frames.len() as u64);
-    let upload = AnswerUpload { sitting_id: "S1".into(), seq: 1, final_submission: true, answers: serde_json::json!({"q1": "B"}) };
+    let upload = AnswerUpload { sitting_id: "S1".into(), seq: 1, final_submission: true, answers: serde_json::json!({"q1": "B"}), changes: vec![] };
     let receipt = client.upload_answers(&upload).await.unwrap();
     assert!(receipt.final_submission);
 

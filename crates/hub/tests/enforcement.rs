@@ -35,6 +35,7 @@ fn upload(sitting: &str, seq: u64, final_submission: bool) -> AnswerUpload {
             "format": "exam-kiosk-answers/1", "sitting_id": sitting, "instrument_id": "inst-a", "seq": seq,
             "final_submission": final_submission, "responses": {"ITM-1": {"RESPONSE": format!("antwoord {seq}")}}, "flagged": []
         }),
+        changes: vec![],
     }
 }
 
@@ -269,6 +270,81 @@ async fn offline_answers_made_in_time_count(backend: Backend) {
     assert_eq!(error_of(start(&pc).await).await.1.error, "exam_ended");
 }
 on_both_backends!(offline_answers_made_in_time_count);
+
+/// Issue 14 (H1): a kiosk offline across an end keeps saving (it did not
+/// hear of the end); when it comes back, its newest save and its hand-in
+/// are after the end — but the work it made before the end still counts:
+/// the upload carries every change since the hub's last receipt, the hub
+/// rebuilds the answers at each save, and the journal dates them. Before,
+/// only the newest answers arrived, and the in-time work was lost.
+async fn offline_work_made_before_an_end_counts_when_the_last_save_is_late(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    save_stored(&pc, "S1", 1, false).await;
+    let held = upload("S1", 1, false).answers;
+    let save = |seq: u64, item: &str, value: &str| AnswerChange::Save { seq, item: item.into(), response: "RESPONSE".into(), value: value.into() };
+    let changes = vec![save(2, "ITM-1", "B"), save(3, "ITM-2", "C"), save(4, "ITM-1", "na het einde"), AnswerChange::Final { seq: 5 }];
+    // Offline, in time: saves 2 and 3 (their uploads fail; the journal says when).
+    let journal = hub.path("journal-pc");
+    let event = |seq: u64| ("answers.upload_failed", json!({"seq": seq, "reason": "de examenserver is niet bereikbaar"}));
+    kiosk_journal(
+        &journal,
+        &pc,
+        &[
+            ("clock.checked", json!({"kiosk_ms": 1, "hub_ms": 1, "skew_ms": 0, "tolerance_ms": 120000})),
+            ("session.login", json!({"student": "1001", "sitting": "S1"})),
+            event(2),
+            event(3),
+        ],
+    );
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1001", "--reason", "tijd voorbij"]);
+    // Still offline: save 4 after the end, then the hand-in.
+    let frames = kiosk_journal(&journal, &pc, &[event(4), event(5)]);
+    let final_upload = AnswerUpload {
+        sitting_id: "S1".into(),
+        seq: 5,
+        final_submission: true,
+        answers: answers_after(&held, &changes).unwrap(),
+        changes: changes.clone(),
+    };
+    // Changes that do not lead to the answers sent are refused, and nothing is stored.
+    let mut forged = final_upload.clone();
+    forged.changes[1] = save(3, "ITM-2", "D");
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &forged).await).await;
+    assert_eq!((status, body.error.as_str()), (422, "changes_do_not_match"), "{}", body.message);
+    let mut gap = final_upload.clone();
+    gap.changes.remove(1);
+    assert_eq!(error_of(pc.post(paths::ANSWERS, &gap).await).await.1.error, "invalid_changes");
+    // The kiosk is back: one upload with its backlog, then its journal.
+    let resp = pc.post(paths::ANSWERS, &final_upload).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let resp = pc.post(paths::JOURNAL, &b64(&frames)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+
+    let db = open_db(&hub).await;
+    let classified = exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap();
+    let saves = &classified["1001"];
+    let standing: Vec<(i64, &str)> = saves.iter().map(|s| (s.seq, s.standing.label())).collect();
+    assert_eq!(
+        standing,
+        [(1, "op tijd"), (2, "op tijd"), (3, "op tijd"), (4, "na beëindiging"), (5, "na beëindiging")],
+        "every save, judged by when the journal says it was made"
+    );
+    let counted = exam_hub::enforcement::Counted::of(saves).counted.unwrap();
+    assert_eq!(counted.seq, 3, "the newest save made before the end counts");
+    let answers: serde_json::Value =
+        serde_json::from_str(&exam_hub::enforcement::load_answers(&db.pool, "S1", "1001", 3).await.unwrap().unwrap()).unwrap();
+    assert_eq!(answers["responses"], json!({"ITM-1": {"RESPONSE": "B"}, "ITM-2": {"RESPONSE": "C"}}));
+    assert_eq!(answers["seq"], 3);
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status.label(), "ingeleverd na beëindiging (telt niet)");
+    // A retried upload gets the same receipt; the history is not stored twice.
+    let again = pc.post(paths::ANSWERS, &final_upload).await;
+    assert_eq!(again.status(), 200);
+}
+on_both_backends!(offline_work_made_before_an_end_counts_when_the_last_save_is_late);
 
 /// A session lasts as long as the student's seat: an offline PC that comes
 /// back after its session expired (an hour past the end) still delivers the

@@ -317,6 +317,7 @@ async fn answers_and_receipts(backend: Backend) {
         seq,
         final_submission,
         answers: serde_json::json!({ "item-1": text, "item-2": ["b", "c"] }),
+        changes: vec![],
     };
     let r1: AnswerReceipt = kiosk.post(paths::ANSWERS, &save(1, "42", false)).await.json().await.unwrap();
     r1.verify(&hub_key).unwrap();

@@ -80,6 +80,7 @@ fn snapshot(seq: u64, final_submission: bool, responses: serde_json::Value) -> A
             "format": "exam-kiosk-answers/1", "sitting_id": SITTING, "instrument_id": "inst-a", "seq": seq,
             "final_submission": final_submission, "responses": responses, "flagged": []
         }),
+        changes: vec![],
     }
 }
 
@@ -517,7 +518,7 @@ async fn retention(backend: Backend) {
     // Today's exam through the real API: an answer and a journal.
     let mut kiosk = hub.enrol(ROOM).await;
     kiosk.login_ok("1001", &hub.code("S1", "1001")).await;
-    let save = AnswerUpload { sitting_id: "S1".into(), seq: 1, final_submission: false, answers: json!({"responses": {}}) };
+    let save = AnswerUpload { sitting_id: "S1".into(), seq: 1, final_submission: false, answers: json!({"responses": {}}), changes: vec![] };
     assert_eq!(kiosk.post(paths::ANSWERS, &save).await.status(), 200);
     let frames = kiosk.make_journal(&hub.path("journal"), 30);
     upload(&kiosk, &frames).await;

@@ -50,6 +50,9 @@ pub const FOCUS_GRACE: Duration = Duration::from_secs(1);
 
 /// Most journal records sent to the hub in one batch.
 const JOURNAL_BATCH: usize = 500;
+/// Answer uploads sent one after another at most (a backlog after a time
+/// offline; each carries at most `answers::MAX_UPLOAD_CHANGES_BYTES` of changes).
+const MAX_UPLOADS_AT_ONCE: usize = 16;
 
 /// Sub-directories of the kiosk's data directory.
 pub mod dirs {
@@ -1051,25 +1054,39 @@ impl Inner {
 
     /// Sends what the hub has not acknowledged yet; returns the receipt code
     /// of the hub's acknowledgement, if it gave one.
+    /// Sends what the hub does not hold yet — after a time offline in
+    /// several uploads, oldest first — and returns the last receipt's code.
     async fn upload_answers(&mut self) -> Option<String> {
         let hub = self.hub.clone()?;
-        let upload = self.answers.as_ref()?.pending_upload()?;
-        match hub.upload_answers(&upload).await {
-            Ok(receipt) => {
-                self.offline = false;
-                let acked = self.answers.as_mut()?.ack(&receipt);
-                self.journal_event(
-                    "answers.acknowledged",
-                    &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256, "stored": acked.is_ok()}),
-                );
-                Some(receipt.receipt_code)
-            }
-            Err(err) => {
-                self.offline = true;
-                self.journal_event("answers.upload_failed", &serde_json::json!({"seq": upload.seq, "reason": err.to_string()}));
-                None
+        let mut code = None;
+        // Bounded: a backlog larger than this goes on at the next save or sync.
+        for _ in 0..MAX_UPLOADS_AT_ONCE {
+            let Some(upload) = self.answers.as_ref()?.pending_upload() else { break };
+            match hub.upload_answers(&upload).await {
+                Ok(receipt) => {
+                    self.offline = false;
+                    let acked = self.answers.as_mut()?.ack(&receipt);
+                    self.journal_event(
+                        "answers.acknowledged",
+                        &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256, "stored": acked.is_ok()}),
+                    );
+                    code = Some(receipt.receipt_code);
+                    if acked.is_err() {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    self.offline = true;
+                    // The newest save made so far: the journal's evidence
+                    // that it existed by now (the hub reads it to judge saves
+                    // it receives late, docs/hub.md).
+                    let saved = self.answers.as_ref().map_or(upload.seq, |a| a.status().saved_seq);
+                    self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
+                    return None;
+                }
             }
         }
+        code
     }
 
     fn view(&self) -> KioskView {

@@ -335,6 +335,12 @@ pub struct StartResponse {
     pub started_at_ms: i64,
     /// Minutes the student has, with accommodations and added time.
     pub total_minutes: u32,
+    /// The student's time left by the hub's clock when it answered, in ms:
+    /// to the end of their time (start, duration, extra and added time, and
+    /// the invigilator's pauses). The kiosk's clock counts down from this, so
+    /// both end together (absent from hubs before this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_ms: Option<i64>,
 }
 
 /// `POST /api/v1/journal`: a batch of journal records, in order.
@@ -398,6 +404,99 @@ pub struct AnswerUpload {
     pub final_submission: bool,
     /// The answers, as the instrument defines them (opaque JSON to the hub).
     pub answers: serde_json::Value,
+    /// Every change since the last save the hub acknowledged, oldest first,
+    /// ending at `seq` (empty from kiosks before this field). A kiosk that
+    /// was offline sends them so the hub can rebuild the answers as they
+    /// were at each save and count those made in time (docs/protocol.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<AnswerChange>,
+}
+
+/// One change to a student's answers, as the kiosk's answer store records it
+/// (`AnswerUpload::changes`). Each carries the kiosk's save number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AnswerChange {
+    /// A response saved (`null` clears it).
+    Save {
+        /// Save number.
+        seq: u64,
+        /// Item id.
+        item: String,
+        /// Response id.
+        response: String,
+        /// The value.
+        value: serde_json::Value,
+    },
+    /// An item flagged or unflagged for review.
+    Flag {
+        /// Save number.
+        seq: u64,
+        /// Item id.
+        item: String,
+        /// Flagged or not.
+        flagged: bool,
+    },
+    /// The hand-in mark: nothing changes after it.
+    Final {
+        /// Save number.
+        seq: u64,
+    },
+}
+
+impl AnswerChange {
+    /// Its save number.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Self::Save { seq, .. } | Self::Flag { seq, .. } | Self::Final { seq } => *seq,
+        }
+    }
+}
+
+/// `format` of the kiosk's answer snapshots (the `answers` of an upload).
+pub const ANSWERS_FORMAT: &str = "exam-kiosk-answers/1";
+
+/// The answers as they were after `changes`, applied in order to `base` (a
+/// snapshot in [`ANSWERS_FORMAT`]: `responses` item → response → value,
+/// `flagged` a sorted list of item ids, `seq`, `final_submission`). `None`
+/// when `base` is not such a snapshot or the changes do not follow each
+/// other from `base`'s `seq`. The kiosk's store and the hub both use this,
+/// so a snapshot rebuilt by the hub equals the one the kiosk sent.
+pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let mut out = base.clone();
+    let object = out.as_object_mut()?;
+    if object.get("format").and_then(Value::as_str) != Some(ANSWERS_FORMAT) {
+        return None;
+    }
+    let mut seq = object.get("seq").and_then(Value::as_u64)?;
+    let mut final_submission = object.get("final_submission").and_then(Value::as_bool)?;
+    let mut flagged: std::collections::BTreeSet<String> =
+        object.get("flagged")?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<_>>()?;
+    let responses = object.get_mut("responses")?.as_object_mut()?;
+    for change in changes {
+        if final_submission || change.seq() != seq + 1 {
+            return None;
+        }
+        seq = change.seq();
+        match change {
+            AnswerChange::Save { item, response, value, .. } => {
+                let entry = responses.entry(item.clone()).or_insert_with(|| Value::Object(serde_json::Map::new()));
+                entry.as_object_mut()?.insert(response.clone(), value.clone());
+            }
+            AnswerChange::Flag { item, flagged: true, .. } => {
+                flagged.insert(item.clone());
+            }
+            AnswerChange::Flag { item, flagged: false, .. } => {
+                flagged.remove(item);
+            }
+            AnswerChange::Final { .. } => final_submission = true,
+        }
+    }
+    object.insert("seq".into(), seq.into());
+    object.insert("final_submission".into(), final_submission.into());
+    object.insert("flagged".into(), flagged.into_iter().map(Value::String).collect());
+    Some(out)
 }
 
 /// Domain separator of answer receipts.

@@ -151,7 +151,7 @@ impl SimKiosk {
                     if instruction.kind == InstructionKind::End {
                         let sitting = sitting.lock().expect("lock").clone();
                         if let Some(sitting_id) = sitting {
-                            let upload = AnswerUpload { sitting_id, seq: 1, final_submission: true, answers: serde_json::json!({"q1": "B"}) };
+                            let upload = AnswerUpload { sitting_id, seq: 1, final_submission: true, answers: serde_json::json!({"q1": "B"}), changes: vec![] };
                             let _ = client.upload_answers(&upload).await;
                         }
                     }

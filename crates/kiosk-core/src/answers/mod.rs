@@ -27,7 +27,7 @@ mod transfer;
 pub use transfer::{open_with_hub_copy, MovedIn, TransferError};
 pub use log::{LOG_FILE, LOG_MAGIC, MAX_RECORD_BYTES, RECORD_AAD_DOMAIN};
 
-use exam_protocol::{AnswerReceipt, AnswerUpload};
+use exam_protocol::{AnswerChange, AnswerReceipt, AnswerUpload};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -40,6 +40,10 @@ pub const DEFAULT_KEY_ENTRY: &str = "answer-store-key";
 pub const MAX_ID_BYTES: usize = 256;
 /// Largest single response value (JSON bytes), e.g. an essay.
 pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+/// The changes one upload carries at most (JSON bytes; always at least one
+/// change): a kiosk that was offline for long catches up in several uploads,
+/// each within the hub's body limit together with its snapshot.
+pub const MAX_UPLOAD_CHANGES_BYTES: usize = 512 * 1024;
 
 /// Why the answer store refused.
 #[derive(Debug, thiserror::Error)]
@@ -187,9 +191,64 @@ struct State {
     acked: u64,
     final_seq: Option<u64>,
     receipt_code: Option<String>,
+    /// The answers as the hub acknowledged them (at `acked`, or an earlier
+    /// save for stores written before acknowledgements covered a change) …
+    base: Option<AnswerSnapshot>,
+    /// … and every change after them, oldest first: what the next uploads carry.
+    unacked: Vec<AnswerChange>,
+}
+
+impl AnswerSnapshot {
+    /// No answers yet (save 0) of a sitting.
+    fn empty(sitting_id: &str, instrument_id: &str) -> Self {
+        AnswerSnapshot {
+            format: SNAPSHOT_FORMAT.into(),
+            sitting_id: sitting_id.into(),
+            instrument_id: instrument_id.into(),
+            seq: 0,
+            final_submission: false,
+            responses: BTreeMap::new(),
+            flagged: BTreeSet::new(),
+        }
+    }
+
+    /// Applies one change, as `exam_protocol::answers_after` does on the hub.
+    fn apply(&mut self, change: &AnswerChange) {
+        self.seq = change.seq();
+        match change {
+            AnswerChange::Save { item, response, value, .. } => {
+                self.responses.entry(item.clone()).or_default().insert(response.clone(), value.clone());
+            }
+            AnswerChange::Flag { item, flagged: true, .. } => {
+                self.flagged.insert(item.clone());
+            }
+            AnswerChange::Flag { item, flagged: false, .. } => {
+                self.flagged.remove(item);
+            }
+            AnswerChange::Final { .. } => self.final_submission = true,
+        }
+    }
 }
 
 impl State {
+    /// Records a change made here (a save, a flag, the hand-in mark).
+    fn changed(&mut self, change: AnswerChange) {
+        if self.base.is_none() {
+            self.base = Some(AnswerSnapshot::empty(&self.sitting_id, &self.instrument_id));
+        }
+        self.unacked.push(change);
+    }
+
+    /// The hub holds everything up to `seq`: those changes join the base.
+    fn acknowledged(&mut self, seq: u64) {
+        let held = self.unacked.iter().take_while(|c| c.seq() <= seq).count();
+        if let Some(base) = self.base.as_mut() {
+            for change in self.unacked.drain(..held) {
+                base.apply(&change);
+            }
+        }
+    }
+
     fn apply(&mut self, record: &Record) {
         match record {
             Record::Open { sitting_id, instrument_id, .. } => {
@@ -197,6 +256,7 @@ impl State {
                 self.instrument_id = instrument_id.clone();
             }
             Record::Save { seq, time_ms, item, response, value } => {
+                self.changed(AnswerChange::Save { seq: *seq, item: item.clone(), response: response.clone(), value: value.clone() });
                 self.seq = self.seq.max(*seq);
                 self.responses
                     .entry(item.clone())
@@ -204,6 +264,7 @@ impl State {
                     .insert(response.clone(), SavedResponse { value: value.clone(), seq: *seq, time_ms: *time_ms });
             }
             Record::Flag { seq, item, flagged, .. } => {
+                self.changed(AnswerChange::Flag { seq: *seq, item: item.clone(), flagged: *flagged });
                 self.seq = self.seq.max(*seq);
                 if *flagged {
                     self.flagged.insert(item.clone());
@@ -212,10 +273,12 @@ impl State {
                 }
             }
             Record::Final { seq, .. } => {
+                self.changed(AnswerChange::Final { seq: *seq });
                 self.seq = self.seq.max(*seq);
                 self.final_seq = Some(*seq);
             }
             Record::Ack { seq, final_submission, receipt_code, .. } => {
+                self.acknowledged(*seq);
                 self.acked = self.acked.max(*seq);
                 if *final_submission {
                     self.receipt_code = Some(receipt_code.clone());
@@ -234,6 +297,8 @@ impl State {
                     })
                     .collect();
                 self.flagged = snapshot.flagged.clone();
+                self.base = Some(snapshot.clone());
+                self.unacked.clear();
                 self.seq = snapshot.seq;
                 self.acked = snapshot.seq;
                 self.final_seq = snapshot.final_submission.then_some(snapshot.seq);
@@ -404,18 +469,51 @@ impl AnswerStore {
     }
 
     /// What to send to the hub next (`POST /api/v1/answers`), or `None`
-    /// when the hub has everything. Each upload is the whole answer set up
-    /// to `seq`; the hub keeps the highest.
+    /// when the hub has everything. Each upload is the whole answer set as
+    /// it was at `seq`, with every change since the save the hub last
+    /// acknowledged, so the hub can tell what was made in time even when the
+    /// PC was offline across an end (docs/answers.md). After a long time
+    /// offline the changes are sent in several uploads (at most
+    /// [`MAX_UPLOAD_CHANGES_BYTES`] of changes each), oldest first: send
+    /// again after each receipt until this says `None`.
     pub fn pending_upload(&self) -> Option<AnswerUpload> {
-        if self.state.seq <= self.state.acked {
+        let s = &self.state;
+        if s.seq <= s.acked {
             return None;
         }
-        let snapshot = self.snapshot();
+        let (Some(base), false) = (s.base.as_ref(), s.unacked.is_empty()) else {
+            // Nothing to rebuild from (cannot happen for a store this
+            // version wrote): the whole answer set alone.
+            let snapshot = self.snapshot();
+            return Some(AnswerUpload {
+                sitting_id: s.sitting_id.clone(),
+                seq: snapshot.seq,
+                final_submission: snapshot.final_submission,
+                answers: serde_json::to_value(&snapshot).unwrap_or(serde_json::Value::Null),
+                changes: Vec::new(),
+            });
+        };
+        let mut bytes = 0;
+        let taken = s
+            .unacked
+            .iter()
+            .take_while(|c| {
+                bytes += serde_json::to_vec(c).map_or(usize::MAX / 2, |v| v.len());
+                bytes <= MAX_UPLOAD_CHANGES_BYTES
+            })
+            .count()
+            .max(1);
+        let changes = s.unacked[..taken].to_vec();
+        let mut snapshot = base.clone();
+        for change in &changes {
+            snapshot.apply(change);
+        }
         Some(AnswerUpload {
-            sitting_id: self.state.sitting_id.clone(),
+            sitting_id: s.sitting_id.clone(),
             seq: snapshot.seq,
             final_submission: snapshot.final_submission,
             answers: serde_json::to_value(&snapshot).unwrap_or(serde_json::Value::Null),
+            changes,
         })
     }
 
@@ -519,5 +617,69 @@ mod tests {
         drop(b);
         let b = AnswerStore::restore(&tmp.path().join("pc2"), &key(), &older).unwrap();
         assert_eq!(b.status().saved_seq, 3);
+        // After the restore the next upload carries only what came after it.
+        let up = b.pending_upload().unwrap();
+        assert_eq!(up.changes.iter().map(AnswerChange::seq).collect::<Vec<_>>(), [3]);
+    }
+
+    /// Issue 14 (H1): a kiosk offline across an end sends every change since
+    /// the hub's last receipt with its newest answers, so the hub can rebuild
+    /// the answers as they were at each save; before, only the newest
+    /// answers went, and work made in time was lost when the last save came late.
+    #[test]
+    fn an_upload_carries_every_change_since_the_last_receipt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a");
+        let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        s.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+        let first = s.pending_upload().unwrap();
+        assert_eq!(first.changes, [AnswerChange::Save { seq: 1, item: "ITM-1".into(), response: "RESPONSE".into(), value: "A".into() }]);
+        s.ack(&receipt(1, false)).unwrap();
+        let hub_copy = s.pending_upload().map(|u| u.answers);
+        assert!(hub_copy.is_none());
+        let acked = serde_json::to_value(s.snapshot()).unwrap();
+        // Offline: three more changes, then the hand-in.
+        s.save("ITM-1", "RESPONSE", serde_json::json!("B")).unwrap();
+        s.flag("ITM-2", true).unwrap();
+        s.save("ITM-2", "RESPONSE", serde_json::Value::Null).unwrap();
+        s.submit().unwrap();
+        drop(s);
+        // What was not acknowledged survives a restart.
+        let s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        let up = s.pending_upload().unwrap();
+        assert_eq!(up.changes.iter().map(AnswerChange::seq).collect::<Vec<_>>(), [2, 3, 4, 5]);
+        assert!(up.final_submission);
+        // The hub rebuilds exactly what the kiosk sends, and every save between.
+        assert_eq!(exam_protocol::answers_after(&acked, &up.changes), Some(up.answers.clone()));
+        let at_3 = exam_protocol::answers_after(&acked, &up.changes[..2]).unwrap();
+        assert_eq!(at_3["responses"]["ITM-1"]["RESPONSE"], "B");
+        assert_eq!(at_3["flagged"], serde_json::json!(["ITM-2"]));
+        assert_eq!(up.answers, serde_json::to_value(s.snapshot()).unwrap());
+    }
+
+    /// A long time offline: the changes go in several uploads, each within
+    /// the limit, oldest first, and each a snapshot of its own last save.
+    #[test]
+    fn a_long_backlog_is_sent_in_bounded_uploads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = AnswerStore::open_or_create(&tmp.path().join("a"), &key(), "S1", "I1").unwrap();
+        let essay = "x".repeat(100 * 1024);
+        for i in 0..12 {
+            s.save("ITM-1", "RESPONSE", serde_json::json!(format!("{essay}{i}"))).unwrap();
+        }
+        let mut base = serde_json::to_value(AnswerSnapshot::empty("S1", "I1")).unwrap();
+        let mut uploads = 0;
+        while let Some(up) = s.pending_upload() {
+            let bytes: usize = up.changes.iter().map(|c| serde_json::to_vec(c).unwrap().len()).sum();
+            assert!(bytes <= MAX_UPLOAD_CHANGES_BYTES, "{bytes}");
+            assert_eq!(up.changes.first().unwrap().seq(), base["seq"].as_u64().unwrap() + 1);
+            assert_eq!(up.changes.last().unwrap().seq(), up.seq);
+            assert_eq!(exam_protocol::answers_after(&base, &up.changes), Some(up.answers.clone()));
+            s.ack(&receipt(up.seq, false)).unwrap();
+            base = up.answers;
+            uploads += 1;
+        }
+        assert_eq!(uploads, 3, "12 changes of 100 KiB in uploads of at most 512 KiB");
+        assert_eq!(base, serde_json::to_value(s.snapshot()).unwrap());
     }
 }
