@@ -55,7 +55,8 @@ pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result
 /// hub's receive time before the two are called inconsistent.
 pub const CLOCK_MARGIN_MS: i64 = 5_000;
 /// Journal kinds the classification reads.
-const EVIDENCE_KINDS: [&str; 4] = ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off"];
+const EVIDENCE_KINDS: [&str; 6] =
+    ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off", "session.transition", "journal.epoch"];
 
 /// The hub's record of one seat (student in a sitting), now.
 #[derive(Debug, Clone)]
@@ -347,24 +348,90 @@ async fn timelines(pool: &AnyPool, sitting: &str, students: &[String]) -> Result
     Ok(out)
 }
 
-/// The first journal evidence of a save: (sitting, student, seq) -> (kiosk
-/// time, measured skew kiosk − hub), per device.
-type Evidence = HashMap<(String, String, i64), (i64, Option<i64>)>;
+/// What one device's journal shows, per device.
+#[derive(Debug, Default)]
+struct Evidence {
+    /// The first evidence of a save: (sitting, student, seq) -> (kiosk
+    /// time, measured skew kiosk − hub).
+    saves: HashMap<(String, String, i64), (i64, Option<i64>)>,
+    /// The spans (hub clock, ms) the kiosk's exam clock stood still for a
+    /// lock or a crash that an invigilator ended: (sitting, student) -> spans.
+    stops: HashMap<(String, String), Vec<(i64, i64)>>,
+}
+
+/// Follows a kiosk's `session.transition` records (docs/journal-format.md)
+/// for the spans its exam clock stood still: from a lock out of the exam
+/// until an invigilator's unlock back into it, and from the last record
+/// before a restart (or the lock it was in) until an invigilator confirmed
+/// resuming the exam. Times are the kiosk's, in ms.
+#[derive(Debug, Default)]
+struct Stops {
+    locked_since: Option<i64>,
+    down_since: Option<i64>,
+    spans: Vec<(i64, i64)>,
+}
+
+impl Stops {
+    fn transition(&mut self, t: i64, from: &str, to: &str, trigger: &str) {
+        match (from, to, trigger) {
+            ("in_exam", "locked", _) => self.locked_since = self.locked_since.or(Some(t)),
+            ("locked", "locked", _) => {}
+            ("locked", "in_exam", "unlock") => self.spans.extend(self.locked_since.take().map(|s| (s, t))),
+            ("locked", _, _) => self.locked_since = None,
+            ("resume", "in_exam", "resume_confirmed") => self.spans.extend(self.down_since.take().map(|s| (s, t))),
+            ("resume", _, _) => self.down_since = None,
+            _ => {}
+        }
+    }
+
+    /// The kiosk restarted; `last` is the time of its last record before.
+    fn restarted(&mut self, last: Option<i64>) {
+        self.down_since = self.locked_since.take().or(last);
+    }
+}
+
+/// The union of `spans`, sorted, overlaps merged.
+fn union(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    spans.retain(|(from, to)| to > from);
+    spans.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+    for (from, to) in spans {
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
+fn measure(spans: &[(i64, i64)]) -> i64 {
+    spans.iter().map(|(from, to)| to - from).sum()
+}
+
+/// The time the kiosk's clock stood still (`stops`) outside the hub's own
+/// pauses (`paused`, already counted): what the hub adds to the student's time.
+fn stopped_outside(stops: &[(i64, i64)], paused: &[(i64, i64)]) -> i64 {
+    let paused = union(paused.to_vec());
+    measure(&union(stops.iter().chain(&paused).copied().collect())) - measure(&paused)
+}
 
 async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND kind IN ($2, $3, $4, $5) ORDER BY seq",
+        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND kind IN ($2, $3, $4, $5, $6, $7) ORDER BY seq",
     )
     .bind(device)
     .bind(EVIDENCE_KINDS[0])
     .bind(EVIDENCE_KINDS[1])
     .bind(EVIDENCE_KINDS[2])
     .bind(EVIDENCE_KINDS[3])
+    .bind(EVIDENCE_KINDS[4])
+    .bind(EVIDENCE_KINDS[5])
     .fetch_all(pool)
     .await?;
-    let mut out = Evidence::new();
+    let mut out = Evidence::default();
     let mut session: Option<(String, String)> = None;
     let mut skew: Option<i64> = None;
+    let mut stops = Stops::default();
     for r in rows {
         let kind: String = r.try_get("kind")?;
         let frame: Vec<u8> = r.try_get("frame")?;
@@ -374,20 +441,59 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
             .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
             .unwrap_or(serde_json::Value::Null);
         let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
         match kind.as_str() {
             "session.login" => {
+                stops = Stops::default();
                 session = text("sitting").zip(text("student"));
             }
             "clock.checked" | "clock.far_off" => skew = payload.get("skew_ms").and_then(serde_json::Value::as_i64),
+            "journal.epoch" if text("reason").as_deref() == Some("open") => {
+                let seq: i64 = r.try_get("seq")?;
+                let last = sqlx::query("SELECT wall_time_us FROM journal_records WHERE device_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1")
+                    .bind(device)
+                    .bind(seq)
+                    .fetch_optional(pool)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>("wall_time_us"))
+                    .transpose()?;
+                stops.restarted(last.map(|us| us / 1000));
+            }
+            "session.transition" => {
+                let trigger = payload.get("cause").and_then(|c| c.get("trigger")).and_then(serde_json::Value::as_str).unwrap_or_default();
+                let before = stops.spans.len();
+                stops.transition(time_ms, &text("from").unwrap_or_default(), &text("to").unwrap_or_default(), trigger);
+                if let Some(key) = session.clone().filter(|_| stops.spans.len() > before) {
+                    let skew = skew.unwrap_or(0);
+                    out.stops.entry(key).or_default().extend(stops.spans[before..].iter().map(|(a, b)| (a - skew, b - skew)));
+                }
+            }
             _ => {
                 if let (Some((sitting, student)), Some(seq)) = (&session, payload.get("seq").and_then(serde_json::Value::as_i64)) {
-                    let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
-                    out.entry((sitting.clone(), student.clone(), seq)).or_insert((time_ms, skew));
+                    out.saves.entry((sitting.clone(), student.clone(), seq)).or_insert((time_ms, skew));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// The devices a student had a session on in a sitting.
+async fn session_devices(pool: &AnyPool, sitting: &str, student: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT DISTINCT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| r.try_get("device_id")).collect()
+}
+
+/// Loads (once) the journal evidence of `device`.
+async fn device_evidence<'a>(pool: &AnyPool, journals: &'a mut HashMap<String, Evidence>, device: &str) -> Result<&'a Evidence, sqlx::Error> {
+    if !journals.contains_key(device) {
+        journals.insert(device.to_string(), evidence(pool, device).await?);
+    }
+    Ok(&journals[device])
 }
 
 /// The end instructions of a sitting that a PC acknowledged: student ->
@@ -432,10 +538,7 @@ async fn journal_time(
     seq: i64,
     received_ms: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    if !journals.contains_key(device) {
-        journals.insert(device.to_string(), evidence(pool, device).await?);
-    }
-    let found = journals.get(device).and_then(|e| e.get(&(sitting.to_string(), student.to_string(), seq))).copied();
+    let found = device_evidence(pool, journals, device).await?.saves.get(&(sitting.to_string(), student.to_string(), seq)).copied();
     Ok(match found {
         Some((kiosk_ms, Some(skew))) if kiosk_ms - skew <= received_ms + CLOCK_MARGIN_MS => Some((kiosk_ms - skew).min(received_ms)),
         _ => None,
@@ -493,7 +596,16 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         if let (Some(at), false) = (seat.ended_ms, line.ended.last().is_some_and(|(_, to)| to.is_none())) {
             line.ended.push((at, None));
         }
-        let deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + ANSWER_GRACE_MS;
+        // The time the PCs' clocks stood still for a lock or a restart an
+        // invigilator ended (their journals), beyond the hub's own pauses:
+        // the kiosk gave that time back, so the hub does too.
+        let mut stops = Vec::new();
+        for device in session_devices(pool, sitting, &student).await? {
+            let evidence = device_evidence(pool, &mut journals, &device).await?;
+            stops.extend(evidence.stops.get(&(sitting.to_string(), student.clone())).into_iter().flatten().copied());
+        }
+        let paused: Vec<(i64, i64)> = line.paused.iter().map(|(from, to)| (*from, to.unwrap_or(now))).collect();
+        let deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + stopped_outside(&stops, &paused) + ANSWER_GRACE_MS;
         let standing_at = |t: i64| {
             if t < seat.effective_start_ms {
                 Standing::BeforeStart
@@ -641,5 +753,38 @@ mod tests {
         assert!(Timeline::inside(&spans, 1_000));
         let line = Timeline { ended: Vec::new(), paused: vec![(10, Some(20)), (30, None)] };
         assert_eq!(line.paused_ms(35), 15);
+    }
+
+    #[test]
+    fn a_stop_counts_only_outside_the_hubs_own_pauses() {
+        assert_eq!(stopped_outside(&[(0, 10)], &[]), 10);
+        assert_eq!(stopped_outside(&[(0, 10), (5, 15)], &[]), 15, "overlapping stops once");
+        assert_eq!(stopped_outside(&[(0, 10)], &[(5, 20)]), 5, "the pause is counted already");
+        assert_eq!(stopped_outside(&[(0, 10)], &[(0, 10), (2, 3)]), 0);
+        assert_eq!(stopped_outside(&[(10, 5)], &[]), 0, "a span backwards is nothing");
+    }
+
+    #[test]
+    fn stops_end_only_with_an_invigilator() {
+        let mut s = Stops::default();
+        s.transition(100, "in_exam", "locked", "lock");
+        s.transition(150, "locked", "locked", "lock");
+        s.transition(200, "locked", "in_exam", "unlock");
+        assert_eq!(s.spans, [(100, 200)]);
+        // Locked, then the kiosk went down; the invigilator confirmed the resume.
+        s.transition(300, "in_exam", "locked", "lock");
+        s.restarted(Some(350));
+        s.transition(400, "boot", "resume", "unfinished_session_found");
+        s.transition(500, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans[1], (300, 500));
+        // Down without a lock: from its last record.
+        s.restarted(Some(600));
+        s.transition(700, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans[2], (600, 700));
+        // A lock that ended otherwise (a hand-in) gives nothing.
+        s.transition(800, "in_exam", "locked", "lock");
+        s.transition(900, "locked", "submitted", "submitted");
+        s.transition(950, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans.len(), 3);
     }
 }

@@ -346,6 +346,58 @@ async fn offline_work_made_before_an_end_counts_when_the_last_save_is_late(backe
 }
 on_both_backends!(offline_work_made_before_an_end_counts_when_the_last_save_is_late);
 
+/// Issue 14 (H2): the kiosk's exam clock stands still while the PC is
+/// locked and while it is down after a crash, until an invigilator unlocks
+/// or confirms the resume; the hub gives that time back too, from the PC's
+/// signed journal. Before, the hub did not, and an honest student who used
+/// the time the kiosk gave back was judged "na de eindtijd". (The lock and
+/// the restart here last a second each: real time in the journal.)
+async fn the_time_a_pc_stood_still_for_a_lock_or_a_restart_is_given_back(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let code = plan_sitting(&hub, &db, "STOP", "7004", 5, 90).await;
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("7004", &code).await;
+    let journal = hub.path("journal-stop");
+    let transition = |from: &str, to: &str, cause: serde_json::Value| ("session.transition", json!({"from": from, "to": to, "cause": cause}));
+    kiosk_journal(
+        &journal,
+        &pc,
+        &[
+            ("clock.checked", json!({"kiosk_ms": 1, "hub_ms": 1, "skew_ms": 0, "tolerance_ms": 120000})),
+            ("session.login", json!({"student": "7004", "sitting": "STOP"})),
+            transition("waiting_for_start", "in_exam", json!({"trigger": "exam_started"})),
+            transition("in_exam", "locked", json!({"trigger": "lock", "reason": "Het programma 'discord' is gestart."})),
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    kiosk_journal(&journal, &pc, &[transition("locked", "in_exam", json!({"trigger": "unlock", "by": "J. de Vries", "reason": "gecontroleerd"}))]);
+    // The PC goes down (the journal's last record), and comes back a second later.
+    std::thread::sleep(Duration::from_secs(1));
+    let frames = kiosk_journal(
+        &journal,
+        &pc,
+        &[
+            transition("boot", "resume", json!({"trigger": "unfinished_session_found"})),
+            transition("resume", "in_exam", json!({"trigger": "resume_confirmed", "by": "J. de Vries", "into": "in_exam"})),
+        ],
+    );
+    let receipt = save_stored(&pc, "STOP", 1, false).await;
+    // The student's time (with the hub's grace) ended a second before the
+    // save arrived — two seconds before, had the PC not stood still.
+    sqlx::query("UPDATE sittings SET start_ms = $1, started_ms = NULL WHERE sitting_id = 'STOP'")
+        .bind(receipt.time_ms - 1_000 - exam_hub::enforcement::ANSWER_GRACE_MS - 90 * 60_000)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let standing = || async { exam_hub::enforcement::classify_sitting(&db.pool, "STOP").await.unwrap()["7004"][0].standing.label() };
+    assert_eq!(standing().await, "na de eindtijd", "without the PC's journal the hub cannot know");
+    let resp = pc.post(paths::JOURNAL, &b64(&frames)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    assert_eq!(standing().await, "op tijd", "the lock and the restart are given back");
+}
+on_both_backends!(the_time_a_pc_stood_still_for_a_lock_or_a_restart_is_given_back);
+
 /// A session lasts as long as the student's seat: an offline PC that comes
 /// back after its session expired (an hour past the end) still delivers the
 /// answers it kept (stored with a receipt, classified), while everything
