@@ -17,3 +17,22 @@ CREATE TABLE IF NOT EXISTS answer_changes (
     received_ms BIGINT NOT NULL,
     PRIMARY KEY (sitting_id, student_number, seq)
 )
+--;
+-- Answers a PC sent over a session that a login on another PC had ended
+-- (the student moved on and continued from the hub's copy): kept apart,
+-- each with the receipt the PC got, shown in the results and the
+-- proces-verbaal, never counted by themselves (the student's answers are
+-- those of the session they continued in).
+CREATE TABLE IF NOT EXISTS superseded_answers (
+    sitting_id TEXT NOT NULL,
+    student_number TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    final_submission BIGINT NOT NULL,
+    answers TEXT NOT NULL,
+    answers_sha256 TEXT NOT NULL,
+    received_ms BIGINT NOT NULL,
+    superseded_ms BIGINT NOT NULL,
+    receipt TEXT NOT NULL,
+    PRIMARY KEY (sitting_id, student_number, device_id, seq)
+)

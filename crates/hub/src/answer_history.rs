@@ -192,6 +192,86 @@ pub async fn saves_without_snapshot(pool: &AnyPool, sitting: &str) -> Result<Vec
         .collect()
 }
 
+/// Stores answers a PC sent over a session that a login elsewhere ended
+/// (`superseded_ms`), apart from the student's answers, and signs the
+/// receipt the PC keeps. A retry gets the same receipt; other contents for
+/// the same save of that PC are a conflict.
+pub async fn store_superseded(
+    hub: &crate::server::Hub,
+    session: &crate::api::Session,
+    upload: &AnswerUpload,
+    text: &str,
+    sha: &str,
+    received_ms: i64,
+    superseded_ms: i64,
+) -> Result<exam_protocol::AnswerReceipt, ApiError> {
+    let internal = || ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error");
+    let mut tx = hub.db.begin_write().await?;
+    let held = sqlx::query(
+        "SELECT answers_sha256, receipt FROM superseded_answers WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND seq = $4",
+    )
+    .bind(&session.sitting_id)
+    .bind(&session.student_number)
+    .bind(&session.device.id)
+    .bind(upload.seq as i64)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = held {
+        if row.try_get::<String, _>("answers_sha256")? != sha {
+            return Err(ApiError::conflict("conflicting_answers", format!("save {} was already received with other contents", upload.seq)));
+        }
+        return serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| internal());
+    }
+    let receipt = crate::api::sign_receipt(hub, session, upload, sha, received_ms);
+    sqlx::query(
+        "INSERT INTO superseded_answers (sitting_id, student_number, device_id, seq, final_submission, answers, answers_sha256, \
+         received_ms, superseded_ms, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&session.sitting_id)
+    .bind(&session.student_number)
+    .bind(&session.device.id)
+    .bind(upload.seq as i64)
+    .bind(i64::from(upload.final_submission))
+    .bind(text)
+    .bind(sha)
+    .bind(received_ms)
+    .bind(superseded_ms)
+    .bind(serde_json::to_string(&receipt).map_err(|_| internal())?)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::warn!(device = %session.device.id, sitting = %session.sitting_id, seq = upload.seq, "answers over a session a login elsewhere ended: kept apart");
+    Ok(receipt)
+}
+
+/// What the results and the proces-verbaal say about answers kept apart
+/// ([`store_superseded`]): per student, one Dutch line per PC.
+pub async fn superseded_lines(pool: &AnyPool, sitting: &str) -> Result<std::collections::BTreeMap<String, Vec<String>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT student_number, device_id, MAX(seq) AS seq, MAX(final_submission) AS handed_in, MIN(received_ms) AS first_ms, \
+         MAX(superseded_ms) AS superseded_ms, COUNT(*) AS n FROM superseded_answers WHERE sitting_id = $1 \
+         GROUP BY student_number, device_id ORDER BY student_number, device_id",
+    )
+    .bind(sitting)
+    .fetch_all(pool)
+    .await?;
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for r in rows {
+        let n: i64 = r.try_get("n")?;
+        let handed_in: i64 = r.try_get("handed_in")?;
+        out.entry(r.try_get("student_number")?).or_default().push(format!(
+            "{n} opslag(en) tot en met {} van pc {}{}, ontvangen vanaf {} UTC nadat de student op {} UTC op een andere pc inlogde: \
+             apart bewaard, telt niet (ter beoordeling door de examencommissie)",
+            r.try_get::<i64, _>("seq")?,
+            r.try_get::<String, _>("device_id")?,
+            if handed_in != 0 { " met een inlevering" } else { "" },
+            crate::planning::format_ms(r.try_get("first_ms")?),
+            crate::planning::format_ms(r.try_get("superseded_ms")?),
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

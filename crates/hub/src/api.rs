@@ -79,6 +79,9 @@ pub struct Session {
     pub sitting_id: String,
     /// Student number.
     pub student_number: String,
+    /// When a login elsewhere (the student moved to another PC) ended this
+    /// session; only an [`AnswerSession`] is ever taken over such a session.
+    pub superseded_ms: Option<i64>,
 }
 
 impl FromRequestParts<Arc<Hub>> for Session {
@@ -99,9 +102,11 @@ enum Expiry {
     Ignored,
 }
 
-/// A session whose answers are taken also after it expired (not after it
-/// was revoked, nor from another device or certificate): an offline PC that
-/// comes back hours later still delivers what the student made in time.
+/// A session whose answers are taken also after it expired, and after a
+/// login on another PC ended it (never from another device or certificate,
+/// nor from a revoked device): an offline PC that comes back hours later, or
+/// after the student moved on, still delivers what it kept — stored and
+/// shown, counted only when made in time on the PC the student was on.
 #[derive(Debug, Clone)]
 pub struct AnswerSession(pub Session);
 
@@ -140,10 +145,11 @@ impl Session {
         if !bound.is_some_and(|b| constant_time_eq(b.as_bytes(), device.cert_sha256.as_bytes())) {
             return Err(ApiError::unauthorized("this session was issued over another client certificate; log in again"));
         }
-        if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
+        let superseded_ms: Option<i64> = row.try_get("revoked_ms")?;
+        if superseded_ms.is_some() && expiry == Expiry::Enforced {
             return Err(ApiError::unauthorized("this session ended (the student logged in elsewhere, or it was revoked)"));
         }
-        let session = Session { device, sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? };
+        let session = Session { device, sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")?, superseded_ms };
         if expiry == Expiry::Enforced {
             let expires_ms: i64 = row.try_get("expires_ms")?;
             let valid = crate::enforcement::session_valid(&hub.db.pool, &session.sitting_id, &session.student_number, expires_ms, crate::now_ms());
@@ -709,6 +715,11 @@ pub async fn answers(
     }
     let text = serde_json::to_string(&upload.answers).map_err(|_| internal())?;
     let sha = crate::sha256_hex(text.as_bytes());
+    if let Some(moved_ms) = session.superseded_ms {
+        // The student moved on to another PC: kept apart, with a receipt.
+        let receipt = crate::answer_history::store_superseded(&hub, &session, &upload, &text, &sha, received_ms, moved_ms).await?;
+        return Ok(Json(receipt));
+    }
     let mut tx = hub.db.begin_write().await?;
     let existing = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
         .bind(&session.sitting_id)
@@ -739,19 +750,7 @@ pub async fn answers(
     // holds and kept, so the answers at every save can be rebuilt.
     crate::answer_history::check_and_store(&mut *tx, &session.sitting_id, &session.student_number, &session.device.id, &upload, received_ms)
         .await?;
-    let mut receipt = AnswerReceipt {
-        sitting_id: session.sitting_id.clone(),
-        student_number: session.student_number.clone(),
-        seq: upload.seq,
-        answers_sha256: sha.clone(),
-        final_submission: upload.final_submission,
-        time_ms: received_ms,
-        receipt_code: String::new(),
-        signature: String::new(),
-    };
-    let signature = hub.keys.sign(&receipt.signed_message());
-    receipt.receipt_code = receipt_code(&signature);
-    receipt.signature = hex::encode(&signature);
+    let receipt = sign_receipt(&hub, &session, &upload, &sha, received_ms);
     sqlx::query(
         "INSERT INTO answers (sitting_id, student_number, seq, final_submission, answers, answers_sha256, device_id, received_ms, receipt) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -772,6 +771,24 @@ pub async fn answers(
         tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "final submission received");
     }
     Ok(Json(receipt))
+}
+
+/// The hub's signed receipt for `upload` (its answers hash to `sha`).
+pub(crate) fn sign_receipt(hub: &Hub, session: &Session, upload: &AnswerUpload, sha: &str, received_ms: i64) -> AnswerReceipt {
+    let mut receipt = AnswerReceipt {
+        sitting_id: session.sitting_id.clone(),
+        student_number: session.student_number.clone(),
+        seq: upload.seq,
+        answers_sha256: sha.to_string(),
+        final_submission: upload.final_submission,
+        time_ms: received_ms,
+        receipt_code: String::new(),
+        signature: String::new(),
+    };
+    let signature = hub.keys.sign(&receipt.signed_message());
+    receipt.receipt_code = receipt_code(&signature);
+    receipt.signature = hex::encode(&signature);
+    receipt
 }
 
 /// `POST /api/v1/heartbeat`.

@@ -438,13 +438,26 @@ async fn a_session_lives_as_long_as_the_seat(backend: Backend) {
         assert!(Instant::now() < deadline, "the instruction never reached the PC");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Revoked (the student logged in on another PC): the old PC's token is
-    // refused, for answers too; they reach the hub through the new session.
+    // The student logged in on another PC: the old PC's token is refused
+    // for everything but answers; what the old PC still sends (it kept
+    // saving, offline) is stored apart with its receipt, shown in the
+    // results, and not counted — the student continued from the hub's copy.
+    // Before, it was refused and stayed on the old PC.
     let mut other = hub.enrol(ROOM).await;
     other.login_ok("7003", &code).await;
-    let (status, _) = error_of(pc.post(paths::ANSWERS, &upload("LONG", 2, false)).await).await;
-    assert_eq!(status, 401);
+    assert_eq!(pc.get(paths::ASSIGNMENT).await.status(), 401);
+    let kept = save_stored(&pc, "LONG", 2, false).await;
+    assert_eq!(save_stored(&pc, "LONG", 2, false).await, kept, "a retry gets the same receipt");
+    let mut changed = upload("LONG", 2, false);
+    changed.answers["responses"]["ITM-1"]["RESPONSE"] = json!("iets anders");
+    assert_eq!(error_of(pc.post(paths::ANSWERS, &changed).await).await.1.error, "conflicting_answers");
     save_stored(&other, "LONG", 2, false).await;
+    save_stored(&other, "LONG", 3, true).await;
+    let results = reports::results(&db, "LONG").await.unwrap();
+    let row = &results.rows[0];
+    let apart: Vec<&String> = row.outside_time.iter().filter(|l| l.contains("apart bewaard")).collect();
+    assert_eq!(apart.len(), 1, "{:?}", row.outside_time);
+    assert!(apart[0].starts_with("1 opslag(en) tot en met 2 van pc "), "{}", apart[0]);
 }
 on_both_backends!(a_session_lives_as_long_as_the_seat);
 

@@ -88,6 +88,8 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     let sitting = records::load_sitting(db, sitting_id).await?;
     let candidates = records::load_candidates(db, sitting_id).await?;
     let saves = crate::enforcement::classify_sitting(&db.pool, sitting_id).await?;
+    // Answers a PC sent after the student moved on: shown, not counted.
+    let kept_apart = crate::answer_history::superseded_lines(&db.pool, sitting_id).await?;
     let scoring = load_scoring(db, &sitting.instrument_id).await?;
     let deleted = sqlx::query("SELECT deletion_id FROM retention_deletions WHERE sitting_id = $1 AND what = $2")
         .bind(sitting_id)
@@ -105,7 +107,9 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
             Some(save) => crate::enforcement::load_answers(&db.pool, sitting_id, &c.student_number, save.seq).await?,
             None => None,
         };
-        rows.push(row(&c.student_number, list, counted.as_deref(), scoring.as_ref(), deleted));
+        let mut row = row(&c.student_number, list, counted.as_deref(), scoring.as_ref(), deleted);
+        row.outside_time.extend(kept_apart.get(&c.student_number).into_iter().flatten().cloned());
+        rows.push(row);
     }
     Ok(SittingResults {
         sitting_id: sitting.id,

@@ -125,6 +125,7 @@ pub async fn run_retention(db: &Db, rule: RetentionRule, now_ms: i64) -> Result<
         let deleted = sqlx::query("DELETE FROM answers WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?.rows_affected();
         // The changes the answers were rebuilt from go with them.
         sqlx::query("DELETE FROM answer_changes WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM superseded_answers WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?;
         if deleted > 0 {
             let what = Deleted { what: WHAT_ANSWERS, subject: format!("{candidates} kandidaten"), sitting: Some(&sitting_id), rows: deleted };
             record(&mut tx, what, cutoff, &rule, now_ms).await?;
