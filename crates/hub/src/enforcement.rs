@@ -599,13 +599,18 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         // The time the PCs' clocks stood still for a lock or a restart an
         // invigilator ended (their journals), beyond the hub's own pauses:
         // the kiosk gave that time back, so the hub does too.
-        let mut stops = Vec::new();
-        for device in session_devices(pool, sitting, &student).await? {
-            let evidence = device_evidence(pool, &mut journals, &device).await?;
-            stops.extend(evidence.stops.get(&(sitting.to_string(), student.clone())).into_iter().flatten().copied());
+        // Read only when a save arrived after the end without it (the
+        // console classifies often; a save is never made after its receipt).
+        let mut deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + ANSWER_GRACE_MS;
+        if saves.iter().any(|s| s.received_ms > deadline) {
+            let mut stops = Vec::new();
+            for device in session_devices(pool, sitting, &student).await? {
+                let evidence = device_evidence(pool, &mut journals, &device).await?;
+                stops.extend(evidence.stops.get(&(sitting.to_string(), student.clone())).into_iter().flatten().copied());
+            }
+            let paused: Vec<(i64, i64)> = line.paused.iter().map(|(from, to)| (*from, to.unwrap_or(now))).collect();
+            deadline += stopped_outside(&stops, &paused);
         }
-        let paused: Vec<(i64, i64)> = line.paused.iter().map(|(from, to)| (*from, to.unwrap_or(now))).collect();
-        let deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + stopped_outside(&stops, &paused) + ANSWER_GRACE_MS;
         let standing_at = |t: i64| {
             if t < seat.effective_start_ms {
                 Standing::BeforeStart
