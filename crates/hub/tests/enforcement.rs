@@ -458,6 +458,13 @@ async fn a_session_lives_as_long_as_the_seat(backend: Backend) {
     let apart: Vec<&String> = row.outside_time.iter().filter(|l| l.contains("apart bewaard")).collect();
     assert_eq!(apart.len(), 1, "{:?}", row.outside_time);
     assert!(apart[0].starts_with("1 opslag(en) tot en met 2 van pc "), "{}", apart[0]);
+    // The console's room page says so at the seat.
+    let keys = exam_hub::pki::Keys::load(&hub.data()).unwrap();
+    let mut cache = exam_hub::console::room::EventCache::default();
+    let view = exam_hub::console::room::load(&db.pool, &keys, ROOM, exam_hub::now_ms(), &mut cache).await.unwrap();
+    let seat = view.seats.iter().find(|s| s.sitting_id == "LONG" && s.student_number == "7003").unwrap();
+    let note = seat.answers_note.as_deref().unwrap_or_default();
+    assert!(note.contains("1 opslag(en) van een pc die de student verliet: apart bewaard, telt niet"), "{note}");
 }
 on_both_backends!(a_session_lives_as_long_as_the_seat);
 

@@ -413,6 +413,22 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
             }
         }
     }
+    // Answers from a PC the student left (a login elsewhere ended its session): kept apart, not counted.
+    for r in sqlx::query(
+        "SELECT x.sitting_id, x.student_number, COUNT(*) AS n FROM superseded_answers x JOIN sittings s ON s.sitting_id = x.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 GROUP BY x.sitting_id, x.student_number",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?
+    {
+        let key = (r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?);
+        let text = format!("{} opslag(en) van een pc die de student verliet: apart bewaard, telt niet", r.try_get::<i64, _>("n")?);
+        let note = notes.entry(key).or_insert((true, String::new()));
+        note.1 = if note.1.is_empty() { text } else { format!("{} · {text}", note.1) };
+    }
     let mut moves: HashMap<(String, String), String> = HashMap::new();
     for r in sqlx::query(
         "SELECT m.sitting_id, m.student_number, m.to_device FROM console_moves m JOIN sittings s ON s.sitting_id = m.sitting_id \
