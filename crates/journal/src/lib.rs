@@ -48,7 +48,7 @@ pub use verify::{
     VerifyError, VerifyFailure, VerifyOptions, VerifyReport, CHECKPOINT_FORMAT, MAX_QUARANTINE_FILE,
 };
 pub use stream::{ChainState, ChainVerifier, VerifiedRecord};
-pub use writer::{Event, Journal, Receipt};
+pub use writer::{Event, Journal, Receipt, SUMMARY_PREFIX_CHARS};
 
 /// Reads every record of the journal at `dir` in order, checking hashes but
 /// not signatures (use [`verify_journal`] for that). Stops with an error at

@@ -24,11 +24,32 @@ pub struct Event {
     payload: Vec<u8>,
 }
 
+/// Characters of an oversized payload kept in its summary ([`Event::new_or_summary`]).
+pub const SUMMARY_PREFIX_CHARS: usize = 1024;
+
 impl Event {
     /// An event with a structured payload.
     pub fn new(kind: &str, payload: &impl Serialize) -> Result<Self, JournalError> {
         let payload = serde_json::to_vec(payload).map_err(|e| JournalError::InvalidEvent(e.to_string()))?;
         Self::from_bytes(kind, payload)
+    }
+
+    /// [`Event::new`], except that a payload too large for one record
+    /// (more than 64 KiB of JSON) is replaced by a summary of it, so the event
+    /// is never lost: `{"summarised": true, "bytes": N, "sha256": "<64 hex,
+    /// of the JSON>", "prefix": "<its first 1,024 characters>"}`.
+    pub fn new_or_summary(kind: &str, payload: &impl Serialize) -> Result<Self, JournalError> {
+        let bytes = serde_json::to_vec(payload).map_err(|e| JournalError::InvalidEvent(e.to_string()))?;
+        if bytes.len() <= format::MAX_PAYLOAD_LEN {
+            return Self::from_bytes(kind, bytes);
+        }
+        let summary = serde_json::json!({
+            "summarised": true,
+            "bytes": bytes.len(),
+            "sha256": hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)),
+            "prefix": String::from_utf8_lossy(&bytes).chars().take(SUMMARY_PREFIX_CHARS).collect::<String>(),
+        });
+        Self::new(kind, &summary)
     }
 
     /// An event whose payload is given as JSON text (checked, then stored compact).
@@ -682,5 +703,23 @@ fn wall_time_us() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    #[test]
+    fn an_oversized_payload_is_summarised_not_lost() {
+        let big = serde_json::json!({"student": "1".repeat(70_000), "reason": "te lang"});
+        assert!(super::Event::new("session.login_failed", &big).is_err());
+        let event = super::Event::new_or_summary("session.login_failed", &big).unwrap();
+        let summary: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
+        let json = serde_json::to_vec(&big).unwrap();
+        assert_eq!(summary["summarised"], true);
+        assert_eq!(summary["bytes"], json.len());
+        assert_eq!(summary["sha256"], hex::encode(ring::digest::digest(&ring::digest::SHA256, &json)));
+        assert_eq!(summary["prefix"].as_str().unwrap().chars().count(), super::SUMMARY_PREFIX_CHARS);
+        let small = super::Event::new_or_summary("session.login_failed", &serde_json::json!({"student": "1"})).unwrap();
+        assert_eq!(small.payload, br#"{"student":"1"}"#);
     }
 }

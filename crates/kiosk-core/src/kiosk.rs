@@ -435,6 +435,18 @@ impl Kiosk {
         if inner.phase() != Some(Phase::Login) {
             return Err(user("Inloggen kan nu niet."));
         }
+        if let Err(message) =
+            check_login_field("studentnummer", student_number.trim()).and_then(|()| check_login_field("toegangscode", access_code.trim()))
+        {
+            let student: String = student_number.chars().take(MAX_LOGIN_FIELD).collect();
+            inner.journal_event(
+                "session.login_failed",
+                &serde_json::json!({"student": student, "student_bytes": student_number.len(), "reason": message}),
+            );
+            inner.login_error = Some(FormError { message: message.clone(), remaining_attempts: None });
+            self.changed(&inner);
+            return Err(user(message));
+        }
         let hub = inner.hub.as_mut().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
         match hub.login(student_number.trim(), access_code.trim()).await {
             Ok(login) => {
@@ -570,11 +582,21 @@ impl Kiosk {
         if !in_exam {
             return Err(user("Antwoorden kunnen nu niet worden opgeslagen."));
         }
-        let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
         let responses: Vec<(String, serde_json::Value)> = match value {
             serde_json::Value::Object(map) => map.into_iter().collect(),
             other => vec![("RESPONSE".to_owned(), other)],
         };
+        // Only items and responses of the running instrument (a QTI test;
+        // a web instrument's answers go to its supplier).
+        if let Some(model) = inner.instrument.as_ref().filter(|m| m.get("test_parts").is_some()) {
+            let ids: Vec<&str> = responses.iter().map(|(r, _)| r.as_str()).collect();
+            if let Err(e) = crate::instrument::answer_ids::check(model, item_id, &ids) {
+                let item: String = item_id.chars().take(256).collect();
+                inner.journal_event("answers.refused", &serde_json::json!({"item": item, "reason": e.to_string()}));
+                return Err(user(format!("Dit antwoord hoort niet bij het examen ({e}) en is niet bewaard. Roep de surveillant.")));
+            }
+        }
+        let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
         let mut seq = 0;
         for (response, value) in responses {
             match store.save(item_id, &response, value) {
@@ -875,7 +897,8 @@ fn would_hold_with_room_code(policy: &Policy, evidence: &location::Evidence) -> 
 
 /// Appends one event to the journal, if it is open (startup steps).
 fn journal_to(journal: Option<&Arc<Mutex<Journal>>>, kind: &str, payload: &serde_json::Value) {
-    if let (Some(journal), Ok(event)) = (journal, Event::new(kind, payload)) {
+    // Too large for one record (a 70 KB student number): summarised, never dropped.
+    if let (Some(journal), Ok(event)) = (journal, Event::new_or_summary(kind, payload)) {
         let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
     }
 }
@@ -927,13 +950,42 @@ fn describe_login_error(err: &crate::hub::HubError) -> (String, Option<u32>) {
                 }
                 (404, _) => "Er staat nu geen examen voor je klaar in dit lokaal.".to_owned(),
                 (403, _) if body.error == "wrong_room" => "Je examen is in een ander lokaal. Roep de surveillant.".to_owned(),
-                _ => body.message.clone(),
+                (403, _) if body.error == "exam_ended" => {
+                    "Je examen is door de surveillant beëindigd; alleen de surveillant kan het heropenen.".to_owned()
+                }
+                (403, _) if body.error == "sitting_over" => "De tijd voor dit examen is voorbij. Roep de surveillant.".to_owned(),
+                (429, _) => "Te veel pogingen vanaf deze pc. Wacht even en probeer het opnieuw.".to_owned(),
+                // The hub's own words are English and for administrators: the
+                // student gets Dutch, with the code for the invigilator.
+                (status, _) => format!("Inloggen lukt niet (de examenserver antwoordde {status} {}). Roep de surveillant.", error_code(&body.error)),
             };
             (message, remaining)
         }
         crate::hub::HubError::Unreachable(_) => ("De examenserver is niet bereikbaar. Probeer het zo opnieuw of roep de surveillant.".into(), None),
-        other => (other.to_string(), None),
+        _ => ("Inloggen lukt niet door een fout in de verbinding met de examenserver. Roep de surveillant.".into(), None),
     }
+}
+
+/// A hub error code as shown to a student: the stable code only (letters,
+/// digits, `_`), never text a server sent.
+fn error_code(code: &str) -> String {
+    let code: String = code.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+    if code.is_empty() { "zonder code".into() } else { code }
+}
+
+/// The longest student number and access code the hub takes.
+const MAX_LOGIN_FIELD: usize = 64;
+
+/// A student number or access code the hub would refuse anyway, said in Dutch
+/// before anything is sent.
+fn check_login_field(what: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err(format!("Vul je {what} in."));
+    }
+    if value.chars().count() > MAX_LOGIN_FIELD || value.chars().any(char::is_control) {
+        return Err(format!("Je {what} is te lang of bevat tekens die niet kunnen (hoogstens {MAX_LOGIN_FIELD} tekens)."));
+    }
+    Ok(())
 }
 
 impl Inner {
@@ -1325,4 +1377,32 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             c.hub = Some(HubClient::from_dir(&hub_dir).map_err(|e| e.to_string())?);
             Ok(None)
         }))
+}
+
+#[cfg(test)]
+mod login_message_tests {
+    use super::*;
+
+    fn refused(status: u16, error: &str, message: &str) -> crate::hub::HubError {
+        let body: exam_protocol::ErrorBody = serde_json::from_value(serde_json::json!({"error": error, "message": message})).unwrap();
+        crate::hub::HubError::Refused { status, body }
+    }
+
+    /// Issue 15 point 9: a 70 KB student number got the hub's raw English
+    /// ("Failed to buffer the request body…") and left no journal record.
+    #[test]
+    fn students_get_dutch_never_the_hubs_own_words() {
+        let raw = "Failed to buffer the request body: length limit exceeded";
+        for err in [refused(413, "", raw), refused(400, "invalid_field", raw), refused(500, "internal<script>", raw)] {
+            let (message, _) = describe_login_error(&err);
+            assert!(!message.contains("Failed") && message.contains("Roep de surveillant"), "{message}");
+        }
+        assert!(describe_login_error(&refused(403, "exam_ended", raw)).0.contains("beëindigd"));
+        assert!(describe_login_error(&refused(500, "internal<script>", raw)).0.contains("500 internalscript"));
+        assert!(describe_login_error(&crate::hub::HubError::Protocol(raw.into())).0.starts_with("Inloggen lukt niet"));
+        assert!(check_login_field("studentnummer", &"1".repeat(70_000)).unwrap_err().contains("te lang"));
+        assert!(check_login_field("studentnummer", "").unwrap_err().contains("Vul je studentnummer in"));
+        assert!(check_login_field("toegangscode", "AB\u{7}C").is_err());
+        assert_eq!(check_login_field("studentnummer", &"1".repeat(64)), Ok(()));
+    }
 }

@@ -78,6 +78,14 @@ fn demo_instrument_round_trip_with_every_interaction_type() {
     assert!(json.contains("\"tag\":\"table\"") && json.contains("\"src\":\"media/schap.png\""));
     // The render model never carries the answers.
     assert!(!json.contains("correct") && !json.contains("mapping") && !json.contains("qti-value"));
+    // Every item and response of the real model passes the kiosk's save
+    // check (issue 15 point 9); ids it does not have do not.
+    let model: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for item in instrument.items() {
+        let responses: Vec<&str> = item.responses.iter().map(|r| r.identifier.as_str()).collect();
+        kiosk_core::instrument::answer_ids::check(&model, &item.ref_identifier, &responses).unwrap();
+    }
+    assert!(kiosk_core::instrument::answer_ids::check(&model, "../../../../tmp/x", &["RESPONSE"]).is_err());
     let v01 = &instrument.scoring.items[0];
     assert_eq!(v01.responses[0].correct, ["B"]);
     assert!(matches!(&v01.processing, Processing::Template { uri } if uri.ends_with("match_correct.xml")));

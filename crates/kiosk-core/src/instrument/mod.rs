@@ -33,6 +33,7 @@
 //! }
 //! ```
 
+pub mod answer_ids;
 mod error;
 mod keys;
 pub mod media;
