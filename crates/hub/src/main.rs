@@ -484,7 +484,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Import(ImportCommand::Planning { data, file, codes_out }) => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (text, note) = planning::decode_planning(&bytes);
+            if let Some(note) = note {
+                eprintln!("{}: {note}", file.display());
+            }
             let keys = Keys::load(&data.data)?;
             let summary = planning::import_planning(&data.db().await?, &keys, &text, &file.display().to_string()).await?;
             eprintln!(

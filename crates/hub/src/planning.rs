@@ -5,8 +5,12 @@
 //! OnTrac export), with the header
 //! `student_number,student_name,sitting,exam,instrument,room,start,duration_minutes`
 //! and optionally `extra_minutes,tools,text_size,contrast` (tools separated
-//! by `;`). Every row is checked first; any error, reported with its line
-//! number, means nothing is imported. The import is one transaction.
+//! by `;`). Columns are separated by `,` or — as Excel writes it with Dutch
+//! settings — by `;` (told apart by the header line); a UTF-8 byte-order
+//! mark is skipped, and a file that is not UTF-8 is read as Windows-1252
+//! (Excel's "CSV" on Dutch Windows) and said so ([`decode_planning`]).
+//! Every row is checked first; any error, reported as `file: line N` with N
+//! the file's own line, means nothing is imported. The import is one transaction.
 
 use crate::config::MAX_FIELD_LEN;
 use crate::db::Db;
@@ -131,10 +135,70 @@ fn check_field(errors: &mut Vec<String>, line: u64, name: &str, value: &str, req
 }
 
 /// Imports a planning CSV (all or nothing); issues codes to new candidates.
+/// A planning file's text: UTF-8 (a byte-order mark is dropped), or else
+/// Windows-1252, which Excel on Dutch Windows writes — then with a note to
+/// show the user (`Some`), because a wrong guess would misspell names.
+pub fn decode_planning(bytes: &[u8]) -> (String, Option<String>) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), None),
+        Err(e) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let note = format!(
+                "the file is not UTF-8 (first at line {line}); it was read as Windows-1252, as Excel saves CSV on Dutch Windows: check the names below (save as \"CSV UTF-8\" to avoid this)"
+            );
+            (text.into_owned(), Some(note))
+        }
+    }
+}
+
+/// The column separator of a planning file: `;` when its header line has
+/// more of those than commas (Excel with Dutch settings), else `,`.
+fn separator(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    if header.matches(';').count() > header.matches(',').count() {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// The file's own line number (from 1) at byte `offset` — the csv reader's
+/// own count is off by one on files with `\r\n` line ends (Excel's).
+fn line_at(text: &str, offset: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut end = (offset as usize).min(bytes.len());
+    // With `\r\n` the reader's record starts at the previous line's `\n`.
+    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
+/// The fields in which two rows of one sitting differ.
+fn differing(a: &Sitting, b: &Sitting) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, x, y) in [("exam", &a.exam, &b.exam), ("instrument", &a.instrument, &b.instrument), ("room", &a.room, &b.room)] {
+        if x != y {
+            out.push(format!("{name} {y:?} (there {x:?})"));
+        }
+    }
+    if a.start_ms != b.start_ms {
+        out.push(format!("start {:?} (there {:?})", b.start_text, a.start_text));
+    }
+    if a.duration != b.duration {
+        out.push(format!("duration_minutes {} (there {})", b.duration, a.duration));
+    }
+    out
+}
+
 pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &str) -> Result<ImportSummary, ImportError> {
     let required = ["student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes"];
     let optional = ["extra_minutes", "tools", "text_size", "contrast"];
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(csv_text.as_bytes());
+    let csv_text = csv_text.strip_prefix('\u{feff}').unwrap_or(csv_text);
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).delimiter(separator(csv_text)).from_reader(csv_text.as_bytes());
     let headers = reader.headers().map_err(|e| ImportError::Rows(vec![format!("{file_name}: line 1: {e}")]))?.clone();
     let mut column = HashMap::new();
     let mut errors = Vec::new();
@@ -161,13 +225,13 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(csv_text, p.byte()));
                 errors.push(format!("{file_name}: line {line}: {e}"));
                 continue;
             }
         };
         rows += 1;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_at(csv_text, p.byte()));
         let get = |name: &str| column.get(name).and_then(|i| record.get(*i)).unwrap_or("").to_string();
         let before = errors.len();
         for name in required {
@@ -237,15 +301,11 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
             duration,
             line,
         };
-        match sittings.get(&sitting_id) {
-            Some(first) if (&first.exam, &first.instrument, &first.room, first.start_ms, first.duration)
-                != (&sitting.exam, &sitting.instrument, &sitting.room, sitting.start_ms, sitting.duration) =>
-            {
-                errors.push(format!(
-                    "line {line}: sitting {sitting_id} has other exam, instrument, room, start or duration than on line {}",
-                    first.line
-                ))
-            }
+        match sittings.get(&sitting_id).map(|first| (first.line, differing(first, &sitting))) {
+            Some((first, fields)) if !fields.is_empty() => errors.push(format!(
+                "line {line}: sitting {sitting_id} differs from line {first} in {}: every row of a sitting must agree",
+                fields.join(", ")
+            )),
             Some(_) => {}
             None => {
                 sittings.insert(sitting_id.clone(), sitting);
@@ -446,6 +506,15 @@ pub async fn import_instrument(db: &Db, wrap: &crate::pki::WrapKey, id: &str, by
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_the_files_own() {
+        for text in ["a;b\r\n1;2\r\n3;4\r\n", "a;b\n1;2\n3;4\n"] {
+            let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).delimiter(b';').from_reader(text.as_bytes());
+            let lines: Vec<u64> = reader.records().map(|r| line_at(text, r.unwrap().position().unwrap().byte())).collect();
+            assert_eq!(lines, [2, 3], "{text:?}");
+        }
+    }
 
     #[test]
     fn codes_are_well_formed() {

@@ -527,3 +527,52 @@ async fn two_nodes_share_one_database(backend: Backend) {
     assert_eq!((status, body.error.as_str()), (423, "locked"));
 }
 on_both_backends!(two_nodes_share_one_database);
+
+/// Issue 17: a planning file as Excel saves it with Dutch settings — `;`
+/// between columns, Windows-1252, a byte-order mark on a UTF-8 one — is
+/// read, with a note about the encoding; rows of one sitting that disagree
+/// name the field and both lines. Before: `unknown column
+/// "student_number;student_name;…"` and "stream did not contain valid UTF-8".
+async fn planning_files_as_excel_saves_them(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let header = "student_number;student_name;sitting;exam;instrument;room;start;duration_minutes;extra_minutes;tools\r\n";
+    let rows = "3001;\u{d6}mer Y\u{131}lmaz;S7;Verkoop 2;inst-a;B2.14;2026-06-01T09:00:00+02:00;90;30;\"rekenmachine;woordenboek\"\r\n\
+                3002;Eline van der Berg-de Vries;S7;Verkoop 2;inst-a;B2.14;2026-06-01T09:00:00+02:00;90;;\r\n";
+    // Windows-1252 cannot hold the dotless i: a second file with a name it can.
+    let cp1252_rows = "3003;Ren\u{e9} M\u{fc}ller;S8;Verkoop 2;inst-a;B2.14;2026-06-01T11:00:00+02:00;90;;\r\n";
+    let cp1252_text = format!("{header}{cp1252_rows}");
+    let (cp1252, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&cp1252_text);
+    assert!(!unmappable);
+    let utf8_bom = [&b"\xEF\xBB\xBF"[..], format!("{header}{rows}").as_bytes()].concat();
+    for (name, bytes, note) in [("excel-utf8.csv", utf8_bom, false), ("excel-1252.csv", cp1252.into_owned(), true)] {
+        let path = hub.path(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let out = hub.cli(&["import", "planning", path.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {err}");
+        assert_eq!(err.contains("read as Windows-1252"), note, "{name}: {err}");
+    }
+    let db = exam_hub::db::Db::connect(&hub.database.clone().unwrap_or_else(|| exam_hub::db::sqlite_url(&hub.data()))).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM students WHERE student_number IN ('3001', '3003') ORDER BY student_number")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(names, ["\u{d6}mer Y\u{131}lmaz", "Ren\u{e9} M\u{fc}ller"]);
+    let tools: String = sqlx::query_scalar("SELECT tools FROM candidates WHERE student_number = '3001'").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(tools, "rekenmachine;woordenboek");
+    // Two rows of one sitting that disagree: which field, which lines (the file's own).
+    let bad = hub.path("disagree.csv");
+    std::fs::write(
+        &bad,
+        format!("{header}3004;An;S9;Verkoop 2;inst-a;B2.14;2026-06-01T09:00:00+02:00;90;;\r\n3005;Bo;S9;Verkoop 2;inst-a;B1.12;2026-06-01T09:00:00+02:00;60;;\r\n"),
+    )
+    .unwrap();
+    let out = hub.cli(&["import", "planning", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("disagree.csv: line 3: sitting S9 differs from line 2 in room \"B1.12\" (there \"B2.14\"), duration_minutes 60 (there 90)"),
+        "{err}"
+    );
+}
+on_both_backends!(planning_files_as_excel_saves_them);
