@@ -171,9 +171,10 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such endpoint")
 }
 
-/// Compares two HMACs without an early exit.
+/// Compares two secrets (HMACs, tokens) in constant time for equal lengths
+/// (`subtle`; a different length is unequal at once, and says only that).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 fn check_len(name: &str, value: &str, max: usize) -> Result<(), ApiError> {

@@ -79,26 +79,19 @@ pub fn resolve(base: &str, reference: &str) -> Result<String, String> {
     Ok(joined)
 }
 
-/// Decodes `%XX` escapes (UTF-8); what is wrong with a bad escape otherwise.
+/// Decodes `%XX` escapes (UTF-8, with the `percent-encoding` crate); a `%`
+/// not followed by two hex digits is refused (that crate would keep it as
+/// it is), as is an escape that is not UTF-8.
 pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
-    if !text.contains('%') {
-        return Ok(text.to_string());
-    }
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or("truncated %-escape")?;
-            let s = std::str::from_utf8(hex).map_err(|_| "bad %-escape")?;
-            out.push(u8::from_str_radix(s, 16).map_err(|_| "bad %-escape")?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    for (i, _) in text.match_indices('%') {
+        match bytes.get(i + 1..i + 3) {
+            None => return Err("truncated %-escape".into()),
+            Some(hex) if !hex.iter().all(u8::is_ascii_hexdigit) => return Err("bad %-escape".into()),
+            Some(_) => {}
         }
     }
-    String::from_utf8(out).map_err(|_| "%-escape is not UTF-8".into())
+    percent_encoding::percent_decode_str(text).decode_utf8().map(|s| s.into_owned()).map_err(|_| "%-escape is not UTF-8".into())
 }
 
 /// The key two paths collide on when the file system ignores case.
@@ -134,6 +127,12 @@ mod tests {
         assert_eq!(resolve("items/q1.xml", "../img/a.png").unwrap(), "img/a.png");
         assert_eq!(resolve("items/q1.xml", "img/a.png").unwrap(), "items/img/a.png");
         assert_eq!(resolve("test.xml", "items/q%201.xml").unwrap(), "items/q 1.xml");
+        // Issue 16: the hand-written decoder took "%+F" as an escape (from_str_radix accepts a sign).
+        for bad in ["items/q%+F.xml", "items/q%-1.xml", "items/q%2", "items/q%zz.xml", "items/q%C3.xml"] {
+            assert!(resolve("test.xml", bad).is_err(), "{bad}");
+        }
+        assert_eq!(percent_decode("a%+Fb"), Err("bad %-escape".into()));
+        assert_eq!(percent_decode("caf%C3%A9"), Ok("café".into()));
         for bad in ["../../x.png", "../x.png", "https://evil.example/x.png", "data:image/png;base64,AA", "/x", "a.png#f", "file:///etc/passwd"] {
             assert!(resolve("q1.xml", bad).is_err(), "{bad}");
         }
