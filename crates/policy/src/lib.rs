@@ -32,4 +32,5 @@ pub use load::{load_policy_file, parse_policy, read_text, Diagnostic, PolicyErro
 pub use model::*;
 pub use process::{default_deny_rules, ProcessFacts, ProcessVerdict};
 pub use schema::{schema_json, REGENERATE_COMMAND};
+pub use validate::{check_pin_hash, MIN_PIN_HASH_ITERATIONS};
 pub use types::{canonical_ip, Cidr, MacAddr, PublicKeyHex, SecretRef, Sha256Hex};

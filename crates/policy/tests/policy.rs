@@ -268,3 +268,26 @@ fn process_judgement() {
     assert_eq!(byod.judge_process(&facts("random-tool"), &[], &deny), ProcessVerdict::Unlisted);
     assert!(matches!(byod.judge_process(&facts("Grammarly Desktop"), &[], &deny), ProcessVerdict::Denied { .. }));
 }
+
+/// Issue 16: a malformed PIN hash in the roster was dropped in silence by
+/// the kiosk (that invigilator's PIN never worked); now the policy does not
+/// load, at the hash's place. Too few iterations and a duplicate id too.
+#[test]
+fn a_bad_pin_hash_is_an_error_at_its_place() {
+    let text = shipped("demo.toml");
+    let good = "pbkdf2-sha256$600000$8b9e1bb698b0900608775a14102f5178$15d61b1803524dd8a9cd79f7e1d4ee0d5b9c868384fd85bdbb296c248892ecdf";
+    assert!(text.contains(good));
+    for (bad, says) in [
+        ("pbkdf2-sha256$600000$8b9e1bb698b0900608775a14102f5178$15d61b18", "32 bytes"),
+        ("pbkdf2-sha256$1000$8b9e1bb698b0900608775a14102f5178$15d61b1803524dd8a9cd79f7e1d4ee0d5b9c868384fd85bdbb296c248892ecdf", "too weak"),
+        ("sha256$600000$8b9e$15d6", "pbkdf2-sha256$ITERATIONS"),
+        ("pbkdf2-sha256$600000$zz9e1bb698b0900608775a14102f5178$15d61b1803524dd8a9cd79f7e1d4ee0d5b9c868384fd85bdbb296c248892ecdf", "salt"),
+    ] {
+        let broken = text.replace(good, bad);
+        let d = diags(&broken);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].line, pos(&broken, bad).0, "{}", d[0]);
+        assert!(d[0].message.contains(says), "{}", d[0]);
+    }
+    assert_eq!(check_pin_hash(good), Ok(()));
+}

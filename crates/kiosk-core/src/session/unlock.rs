@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 /// PBKDF2 iterations for new PIN hashes (OWASP 2023 guidance for SHA-256).
 pub const PIN_HASH_ITERATIONS: u32 = 600_000;
-/// Fewest iterations a roster may use; weaker hashes are refused.
-pub const MIN_PIN_HASH_ITERATIONS: u32 = 100_000;
+/// Fewest iterations a roster may use; weaker hashes are refused (the
+/// policy's own check, one home: `exam_policy::check_pin_hash`).
+pub use exam_policy::MIN_PIN_HASH_ITERATIONS;
 /// Domain separation for roster signatures.
 pub const ROSTER_SIGNATURE_DOMAIN: &[u8] = b"exam-kiosk/v1/roster\0";
 
@@ -50,8 +51,10 @@ impl PinHash {
 impl std::str::FromStr for PinHash {
     type Err = String;
 
-    /// Parses `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`.
+    /// Parses `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`, checked as a
+    /// policy's roster is (`exam_policy::check_pin_hash`).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        exam_policy::check_pin_hash(text)?;
         let parts: Vec<&str> = text.split('$').collect();
         match parts.as_slice() {
             ["pbkdf2-sha256", iterations, salt, hash] => Ok(Self {
