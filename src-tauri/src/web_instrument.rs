@@ -52,11 +52,19 @@ async fn handle(kiosk: Option<Arc<Kiosk>>, request: Request<Vec<u8>>) -> Respons
     response.body(outcome.response.body).unwrap_or_else(|_| plain(502, "unusable response from the supplier"))
 }
 
-/// The navigation rule for every frame: the kiosk's own pages, and `examweb:`
-/// URLs on the running web instrument's allowed origins. Anything else is
-/// refused and journalled.
+/// The kiosk's own pages, exactly: `tauri://localhost` (Linux, macOS) or
+/// `http://tauri.localhost` on its default port (Windows). Any other scheme
+/// or port on that host name reaches whatever listens on loopback (issue 15).
+fn is_app_origin(url: &tauri::Url) -> bool {
+    let (scheme, host) = if cfg!(windows) { ("http", "tauri.localhost") } else { ("tauri", "localhost") };
+    url.scheme() == scheme && url.host_str() == Some(host) && url.port().is_none() && url.username().is_empty() && url.password().is_none()
+}
+
+/// The navigation rule for every frame: the kiosk's own pages (exactly that
+/// origin), and `examweb:` URLs on the running web instrument's allowed
+/// origins. Anything else is refused and journalled.
 pub fn allows_navigation(kiosk: &Arc<Kiosk>, url: &tauri::Url) -> bool {
-    if url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost") {
+    if is_app_origin(url) {
         return true;
     }
     let verdict = match kiosk.web_proxy() {
@@ -81,4 +89,29 @@ fn plain(status: u16, text: &'static str) -> Response<Vec<u8>> {
     let mut response = Response::new(text.as_bytes().to_vec());
     *response.status_mut() = tauri::http::StatusCode::from_u16(status).unwrap_or(tauri::http::StatusCode::FORBIDDEN);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_app_origin;
+
+    #[test]
+    fn only_the_kiosks_own_origin_is_its_own() {
+        let own = if cfg!(windows) { "http://tauri.localhost/index.html" } else { "tauri://localhost/index.html" };
+        assert!(is_app_origin(&own.parse().unwrap()));
+        for other in [
+            "http://tauri.localhost:8080/",
+            "https://tauri.localhost:4433/",
+            "tauri://localhost:1/",
+            "tauri://evil.example/",
+            "http://user@tauri.localhost/",
+            "examweb://127.0.0.1:1/",
+            "http://127.0.0.1/",
+        ] {
+            if other == own {
+                continue;
+            }
+            assert!(!is_app_origin(&other.parse().unwrap()), "{other}");
+        }
+    }
 }

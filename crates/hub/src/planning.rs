@@ -134,7 +134,6 @@ fn check_field(errors: &mut Vec<String>, line: u64, name: &str, value: &str, req
     }
 }
 
-/// Imports a planning CSV (all or nothing); issues codes to new candidates.
 /// A planning file's text: UTF-8 (a byte-order mark is dropped), or else
 /// Windows-1252, which Excel on Dutch Windows writes — then with a note to
 /// show the user (`Some`), because a wrong guess would misspell names.
@@ -193,6 +192,7 @@ fn differing(a: &Sitting, b: &Sitting) -> Vec<String> {
     out
 }
 
+/// Imports a planning CSV (all or nothing); issues codes to new candidates.
 pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &str) -> Result<ImportSummary, ImportError> {
     let required = ["student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes"];
     let optional = ["extra_minutes", "tools", "text_size", "contrast"];

@@ -126,6 +126,31 @@ async fn window_and_focus(
     shot(session, out, observed, "second-instance-refused").await?;
     session.wait_for("#screen-exam", SCREEN).await?;
 
+    // The exam window sent to a loopback service on the app's own host name
+    // (issue 15 point 4: the rule matched the host name only, any scheme or
+    // port): refused and journalled, and the exam stays on screen.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let target = format!("http://tauri.localhost:{port}/");
+    session.script(&format!("setTimeout(() => {{ location.href = '{target}'; }}, 0); return true")).await?;
+    let journal = stack.kiosk_data.join("journal");
+    let deadline = Instant::now() + SCREEN;
+    while !steps::journal_records(&journal)?
+        .iter()
+        .any(|r| r["kind"] == "web_instrument.blocked" && r["payload"]["url"].as_str().is_some_and(|u| u.starts_with(&target)))
+    {
+        if Instant::now() > deadline {
+            return Err(format!("no web_instrument.blocked for {target}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let origin = session.script("return location.origin").await?;
+    if origin.as_str() != Some("tauri://localhost") {
+        return Err(format!("the exam window left the kiosk: {origin}"));
+    }
+    session.wait_for("#screen-exam", SCREEN).await?;
+    drop(listener);
+
     // Another window takes the focus mid-exam: the session locks.
     let mut other = Guarded(
         Command::new("xmessage")
