@@ -2,9 +2,11 @@
 //! performs directly on the database: enrolment tokens, revocation,
 //! lock-out resets, starting a sitting, instructions, listings.
 
-use crate::db::Db;
+use crate::console::actions::Action;
+use crate::db::{Db, WriteTx};
 use exam_protocol::{InstructionKind, InstructionScope};
 use sqlx::Row as _;
+use std::collections::BTreeSet;
 
 /// Errors of admin operations.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +49,9 @@ pub async fn revoke_device(db: &Db, device_id: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// Who the hub's action journal names for actions from the `exam-hub` CLI.
-pub const CLI_ACTOR: &str = "exam-hub-cli";
+/// The user name the hub's journal of actions (`console_actions.username`)
+/// gives actions from the `exam-hub` CLI.
+pub const CLI_USER: &str = "exam-hub-cli";
 /// Action name of a re-admission in `console_actions`.
 pub const READMIT_ACTION: &str = "device_readmit";
 
@@ -78,21 +81,51 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
         Some(_) => {}
     }
     sqlx::query("UPDATE devices SET readmitted_ms = $1 WHERE device_id = $2").bind(now).bind(device_id).execute(&mut *tx).await?;
+    let entry = JournalEntry {
+        at_ms: now,
+        by: "exam-hub CLI (beheer)",
+        room: &row.try_get::<String, _>("room")?,
+        sitting: None,
+        student: None,
+        action: READMIT_ACTION,
+        reason,
+        detail: &format!("device {device_id} re-admitted: it may enrol again with a new token and proof of its device key"),
+    };
+    journal(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A line of the hub's journal of actions (`console_actions`) written by the
+/// CLI, under [`CLI_USER`] and the name `by`.
+struct JournalEntry<'a> {
+    at_ms: i64,
+    by: &'a str,
+    room: &'a str,
+    sitting: Option<&'a str>,
+    student: Option<&'a str>,
+    action: &'a str,
+    reason: &'a str,
+    detail: &'a str,
+}
+
+async fn journal(tx: &mut WriteTx, entry: &JournalEntry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(crate::random_id())
-    .bind(now)
-    .bind(CLI_ACTOR)
-    .bind("exam-hub CLI (beheer)")
-    .bind(row.try_get::<String, _>("room")?)
-    .bind(READMIT_ACTION)
-    .bind(reason)
-    .bind(format!("device {device_id} re-admitted: it may enrol again with a new token and proof of its device key"))
-    .execute(&mut *tx)
+    .bind(entry.at_ms)
+    .bind(CLI_USER)
+    .bind(entry.by)
+    .bind(entry.room)
+    .bind(entry.sitting)
+    .bind(entry.student)
+    .bind(entry.action)
+    .bind(entry.reason)
+    .bind(entry.detail)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -110,6 +143,21 @@ pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), Adm
     crate::lockout::clear(&mut tx, sitting, student).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// `exam-hub account unlock`: clears the lock-out columns older hub versions
+/// set after wrong console passwords (sign-in no longer reads or sets them;
+/// it slows wrong passwords in the running hub instead, which this does not
+/// touch). True when such a lock-out was still in force.
+pub async fn unlock_account(db: &Db, username: &str) -> Result<bool, AdminError> {
+    let locked_until: Option<i64> = sqlx::query("SELECT locked_until_ms FROM console_accounts WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no account {username}")))?
+        .try_get("locked_until_ms")?;
+    crate::console::accounts::unlock(db, username).await.map_err(|e| AdminError::Invalid(e.to_string()))?;
+    Ok(locked_until.is_some_and(|t| t > crate::now_ms()))
 }
 
 /// Starts a sitting now (releases the content key before the scheduled time).
@@ -149,7 +197,10 @@ pub enum Target {
 /// student also extends their time on the hub; `End`, `Pause` and `Resume`
 /// for a student are recorded on the hub (the seat's state and the journal
 /// of actions, like the console's), so the hub enforces them even when no PC
-/// receives the instruction.
+/// receives the instruction. `End` for a room ends for everyone each sitting
+/// of that room a student is logged in to on one of its PCs, as the
+/// console's "Beëindigen voor iedereen" does ([`end_sitting`]); a seat of
+/// another room's sitting, or one reopened after such an end, is ended alone.
 pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &str, by: &str) -> Result<Vec<String>, AdminError> {
     let mut devices: Vec<(String, Option<InstructionScope>)> = Vec::new();
     let mut recorded = 0;
@@ -172,14 +223,7 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
             }
         }
         Target::Student { sitting, student } => {
-            let planned = sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
-                .bind(sitting)
-                .bind(student)
-                .fetch_optional(&db.pool)
-                .await?;
-            if planned.is_none() {
-                return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
-            }
+            ensure_planned(db, sitting, student).await?;
             if let InstructionKind::AddTime { minutes } = &kind {
                 sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
                     .bind(i64::from(*minutes))
@@ -192,20 +236,28 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
             if record_seat(db, &scope, &kind, reason, by).await? {
                 recorded += 1;
             }
-            let device = sqlx::query(
-                "SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC",
-            )
-            .bind(sitting)
-            .bind(student)
-            .fetch_optional(&db.pool)
-            .await?
-            .map(|r| r.try_get::<String, _>("device_id"))
-            .transpose()?;
+            let device = crate::console::actions::current_device(db, sitting, student).await?;
             devices.extend(device.map(|d| (d, Some(scope))));
         }
     }
+    let mut ended_sittings = BTreeSet::new();
+    if let (Target::Room(room), InstructionKind::End) = (target, &kind) {
+        let sittings: BTreeSet<String> = devices.iter().filter_map(|(_, s)| s.as_ref()).map(|s| s.sitting_id.clone()).collect();
+        for sitting in sittings {
+            if let Some(sessions) = end_sitting(db, room, &sitting, reason, by).await? {
+                // The console's instructions go to every session of the sitting, also on PCs of other rooms.
+                for (device, scope) in sessions {
+                    if !devices.iter().any(|(d, s)| *d == device && s.as_ref() == Some(&scope)) {
+                        devices.push((device, Some(scope)));
+                    }
+                }
+                recorded += 1;
+                ended_sittings.insert(sitting);
+            }
+        }
+    }
     if !matches!(target, Target::Student { .. }) {
-        for scope in devices.iter().filter_map(|(_, s)| s.as_ref()) {
+        for scope in devices.iter().filter_map(|(_, s)| s.as_ref()).filter(|s| !ended_sittings.contains(&s.sitting_id)) {
             record_seat(db, scope, &kind, reason, by).await?;
         }
     }
@@ -219,21 +271,88 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
     Ok(ids)
 }
 
+/// Refuses a student who is not planned for the sitting.
+async fn ensure_planned(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
+    sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")))
+}
+
+/// Ends `sitting` of `room` for everyone on the hub, recording what the
+/// console's "Beëindigen voor iedereen" (`end_all`) records, in one
+/// transaction: the sitting ended (`console_sittings`: when, by `by`, a new
+/// version), every planned seat ended (also of students not logged in) with
+/// a new version, and one `end_all` line in the journal of actions with the
+/// number of PCs told. Returns the sessions the console would instruct (every
+/// session of the sitting not revoked and not handed in), or `None` when the
+/// sitting is of another room or was already ended (nothing written).
+async fn end_sitting(db: &Db, room: &str, sitting: &str, reason: &str, by: &str) -> Result<Option<Vec<(String, InstructionScope)>>, AdminError> {
+    let of_room = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
+        .bind(sitting)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get::<String, _>("room"))
+        .transpose()?;
+    if of_room.as_deref() != Some(room) {
+        return Ok(None);
+    }
+    let mut sessions = Vec::new();
+    for r in sqlx::query(
+        "SELECT DISTINCT se.device_id, se.student_number FROM sessions se WHERE se.sitting_id = $1 AND se.revoked_ms IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM answers a WHERE a.sitting_id = se.sitting_id AND a.student_number = se.student_number AND a.final_submission = 1)",
+    )
+    .bind(sitting)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: r.try_get("student_number")? };
+        sessions.push((r.try_get::<String, _>("device_id")?, scope));
+    }
+    let now = crate::now_ms();
+    let mut tx = db.begin_write().await?;
+    sqlx::query("INSERT INTO console_sittings (sitting_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING").bind(sitting).execute(&mut *tx).await?;
+    let ended = sqlx::query("UPDATE console_sittings SET ended_ms = $1, ended_by = $2, version = version + 1 WHERE sitting_id = $3 AND ended_ms IS NULL")
+        .bind(now)
+        .bind(by)
+        .bind(sitting)
+        .execute(&mut *tx)
+        .await?;
+    if ended.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) SELECT sitting_id, student_number, 0, 0 FROM candidates WHERE sitting_id = $1 ON CONFLICT DO NOTHING")
+        .bind(sitting)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL").bind(now).bind(sitting).execute(&mut *tx).await?;
+    // Console pages acting on a seat with an older version lose their race.
+    sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1").bind(sitting).execute(&mut *tx).await?;
+    let detail = format!("{} pc's", sessions.len());
+    let entry = JournalEntry { at_ms: now, by, room, sitting: Some(sitting), student: None, action: Action::EndAll.name(), reason, detail: &detail };
+    journal(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(Some(sessions))
+}
+
 /// Records an end, pause or resume of one seat from the CLI on the hub: the
 /// seat's state and a line in the journal of actions (as the console does).
 /// False when there was nothing to change (already ended, already paused,
 /// not paused) or the instruction is of another kind.
 async fn record_seat(db: &Db, scope: &InstructionScope, kind: &InstructionKind, reason: &str, by: &str) -> Result<bool, AdminError> {
     let (update, action) = match kind {
-        InstructionKind::End => ("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND ended_ms IS NULL", "end"),
+        InstructionKind::End => ("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND ended_ms IS NULL", Action::End),
         InstructionKind::Pause => (
             "UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NULL AND ended_ms IS NULL",
-            "pause",
+            Action::Pause,
         ),
         InstructionKind::Resume => (
             "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL \
              WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NOT NULL",
-            "resume",
+            Action::Resume,
         ),
         _ => return Ok(false),
     };
@@ -242,7 +361,7 @@ async fn record_seat(db: &Db, scope: &InstructionScope, kind: &InstructionKind, 
 
 /// Changes one seat (`update` binds now, sitting, student) and journals the
 /// action in the same transaction; false when `update` changed nothing.
-async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: &str, reason: &str, by: &str, detail: &str) -> Result<bool, AdminError> {
+async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: Action, reason: &str, by: &str, detail: &str) -> Result<bool, AdminError> {
     let now = crate::now_ms();
     let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
         .bind(&scope.sitting_id)
@@ -266,28 +385,20 @@ async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: &s
         .bind(&scope.student_number)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(crate::random_id())
-    .bind(now)
-    .bind(CLI_USER)
-    .bind(by)
-    .bind(room)
-    .bind(&scope.sitting_id)
-    .bind(&scope.student_number)
-    .bind(action)
-    .bind(reason)
-    .bind(detail)
-    .execute(&mut *tx)
-    .await?;
+    let entry = JournalEntry {
+        at_ms: now,
+        by,
+        room: &room,
+        sitting: Some(&scope.sitting_id),
+        student: Some(&scope.student_number),
+        action: action.name(),
+        reason,
+        detail,
+    };
+    journal(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(true)
 }
-
-/// The user name the CLI's actions are journalled under.
-pub const CLI_USER: &str = "exam-hub-cli";
 
 /// Reopens a student's ended exam (`exam-hub reopen`): the hub lets the
 /// student log in and take the content key again. The reason is required and
@@ -300,20 +411,13 @@ pub async fn reopen(db: &Db, sitting: &str, student: &str, reason: &str, by: &st
             crate::console::actions::MAX_REASON_LEN
         )));
     }
-    let planned = sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?;
-    if planned.is_none() {
-        return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
-    }
+    ensure_planned(db, sitting, student).await?;
     let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: student.to_string() };
     // The session's unacknowledged end and pause instructions are withdrawn
     // (kept, named in the journal of actions, never delivered).
     let withdrawn = crate::instructions::to_withdraw(db, &scope).await?;
     let detail = if withdrawn.is_empty() { "exam-hub cli".to_string() } else { format!("exam-hub cli; ingetrokken instructies: {}", withdrawn.join(", ")) };
-    if !seat_change(db, &scope, crate::enforcement::REOPEN_SEAT, "reopen", reason, by, &detail).await? {
+    if !seat_change(db, &scope, crate::enforcement::REOPEN_SEAT, Action::Reopen, reason, by, &detail).await? {
         return Err(AdminError::Invalid(format!("the exam of {student} in {sitting} was not ended; nothing to reopen")));
     }
     Ok(())

@@ -44,6 +44,17 @@ impl Data {
     }
 }
 
+/// One student in one sitting.
+#[derive(Args)]
+struct Seat {
+    /// Sitting id.
+    #[arg(long)]
+    sitting: String,
+    /// Student number.
+    #[arg(long)]
+    student: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create the data directory: school CA, hub certificate, device CA, signing key, config.
@@ -112,24 +123,16 @@ enum Command {
     ResetLock {
         #[command(flatten)]
         data: Data,
-        /// Sitting id.
-        #[arg(long)]
-        sitting: String,
-        /// Student number.
-        #[arg(long)]
-        student: String,
+        #[command(flatten)]
+        seat: Seat,
     },
     /// Reopen a student's ended exam: the hub lets the student log in and
     /// take the content key again (journalled with the reason).
     Reopen {
         #[command(flatten)]
         data: Data,
-        /// Sitting id.
-        #[arg(long)]
-        sitting: String,
-        /// Student number.
-        #[arg(long)]
-        student: String,
+        #[command(flatten)]
+        seat: Seat,
         /// Why (required; journalled and in the proces-verbaal).
         #[arg(long)]
         reason: String,
@@ -163,7 +166,9 @@ enum Command {
         /// One device.
         #[arg(long, conflicts_with_all = ["room", "sitting"])]
         device: Option<String>,
-        /// Every device in a room.
+        /// Every device in a room; with --action end also the end for everyone of each
+        /// sitting of that room a student is logged in to there (as the console's
+        /// "Beëindigen voor iedereen": also the seats of students not logged in).
         #[arg(long, conflicts_with = "sitting")]
         room: Option<String>,
         /// The sitting of --student.
@@ -358,7 +363,10 @@ enum AccountCommand {
         #[arg(long = "room")]
         rooms: Vec<String>,
     },
-    /// Lift a lock-out after wrong passwords.
+    /// Clear the lock-out an older hub version recorded after wrong passwords
+    /// (`account list` shows LOCKED). Sign-in no longer locks accounts: wrong
+    /// passwords slow further attempts of that name from that address (at most
+    /// 5 minutes; the wait ends by itself), and this does not shorten that wait.
     Unlock {
         #[command(flatten)]
         data: Data,
@@ -549,11 +557,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             admin::revoke_device(&data.db().await?, &device).await?;
             println!("device {device} revoked");
         }
-        Command::ResetLock { data, sitting, student } => {
+        Command::ResetLock { data, seat: Seat { sitting, student } } => {
             admin::reset_lock(&data.db().await?, &sitting, &student).await?;
             println!("lock-out cleared for {student} in {sitting}");
         }
-        Command::Reopen { data, sitting, student, reason } => {
+        Command::Reopen { data, seat: Seat { sitting, student }, reason } => {
             admin::reopen(&data.db().await?, &sitting, &student, &reason, "exam-hub cli").await?;
             println!("exam of {student} in {sitting} reopened");
         }
@@ -670,8 +678,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("account {username} saved");
         }
         Command::Account(AccountCommand::Unlock { data, username }) => {
-            console::accounts::unlock(&data.db().await?, &username).await?;
-            println!("account {username} unlocked");
+            let cleared = admin::unlock_account(&data.db().await?, &username).await?;
+            println!("{}", unlock_message(&username, cleared));
         }
         Command::Account(AccountCommand::Disable { data, username }) => {
             console::accounts::disable(&data.db().await?, &username).await?;
@@ -697,6 +705,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What `account unlock` did: sign-in itself never locks an account, so only
+/// a lock-out an older hub version recorded can have been cleared.
+fn unlock_message(username: &str, cleared: bool) -> String {
+    let what = if cleared { "the lock-out an older hub version recorded was cleared" } else { "there was no lock-out to clear" };
+    format!(
+        "account {username}: {what}; sign-in does not lock accounts, wrong passwords only slow further attempts \
+         of that name from that address (at most {} minutes; the wait ends by itself)",
+        console::auth::MAX_DELAY_MS / 60_000
+    )
 }
 
 /// Listens with a deep accept queue: at 9:00 a whole hall connects at once.
@@ -726,5 +745,27 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    /// `account unlock` says what it clears: sign-in slows wrong passwords
+    /// (per name and address), it does not lock accounts, and this command
+    /// does not change that wait.
+    #[test]
+    fn account_unlock_tells_what_it_clears() {
+        let mut cli = Cli::command();
+        let unlock = cli.find_subcommand_mut("account").and_then(|a| a.find_subcommand_mut("unlock")).unwrap();
+        let help = unlock.render_long_help().to_string();
+        assert!(!help.contains("Lift a lock-out after wrong passwords"), "{help}");
+        assert!(help.contains("older hub version") && help.contains("no longer locks") && help.contains("does not shorten"), "{help}");
+        let nothing = unlock_message("jan", false);
+        assert!(nothing.contains("no lock-out to clear") && nothing.contains("does not lock accounts"), "{nothing}");
+        assert!(!nothing.contains("unlocked"), "{nothing}");
+        assert!(unlock_message("jan", true).contains("older hub version recorded was cleared"));
     }
 }
