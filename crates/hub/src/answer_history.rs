@@ -94,12 +94,39 @@ fn invalid(message: String) -> ApiError {
     ApiError::bad_request("invalid_changes", message)
 }
 
-/// Checks an upload's changes and stores them (in the upload's
-/// transaction): they must follow each other and end at the upload's save,
-/// ids must be sane, a hand-in mark may only be the last of a hand-in, and —
-/// when the hub holds the answers they start from — they must lead from
-/// there to exactly the answers sent. A change the hub already holds with
-/// other contents is a conflict, as for snapshots.
+/// Most changes one upload may carry: the kiosk sends at most 512 KiB of
+/// changes at once, a few thousand (docs/protocol.md).
+pub const MAX_CHANGES_PER_UPLOAD: usize = 10_000;
+/// Most changes the hub keeps of one student in one sitting: a save every
+/// 100 ms for almost three hours. Beyond it uploads are refused, so no
+/// kiosk can fill the hub's disk.
+pub const MAX_CHANGES_PER_STUDENT: i64 = 100_000;
+
+/// Two snapshots hold the same work: equal but for their save number and
+/// hand-in mark (a hand-in holds the answers of the save before it).
+pub fn same_work(a: &str, b: &str) -> bool {
+    let strip = |text: &str| {
+        let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let object = value.as_object_mut()?;
+        object.remove("seq");
+        object.remove("final_submission");
+        Some(value)
+    };
+    matches!((strip(a), strip(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// Checks an upload against the history the hub holds and stores its
+/// changes (in the upload's transaction):
+///
+/// - a snapshot in [`ANSWERS_FORMAT`] carries its own save number and hand-in mark;
+/// - the changes follow each other and end at the upload's save, ids are
+///   sane, a hand-in ends with its hand-in mark (and only a hand-in has one);
+/// - they lead from the answers the hub holds at the save before them to
+///   exactly the answers sent — so the hub must hold those answers (the
+///   kiosk starts its changes at its last receipt): changes over answers
+///   the hub never saw are refused, as they could never be checked;
+/// - a save the hub already knows from earlier changes must be sent with
+///   the same answers; a change it holds with other contents is a conflict.
 pub async fn check_and_store(
     conn: &mut AnyConnection,
     sitting: &str,
@@ -108,13 +135,36 @@ pub async fn check_and_store(
     upload: &AnswerUpload,
     received_ms: i64,
 ) -> Result<(), ApiError> {
+    let conflict = |seq: u64| ApiError::conflict("conflicting_answers", format!("save {seq} was already received with other contents"));
+    let ours = upload.answers.get("format").and_then(serde_json::Value::as_str) == Some(ANSWERS_FORMAT);
+    if ours
+        && (upload.answers.get("seq").and_then(serde_json::Value::as_u64) != Some(upload.seq)
+            || upload.answers.get("final_submission").and_then(serde_json::Value::as_bool) != Some(upload.final_submission))
+    {
+        return Err(ApiError::bad_request("invalid_field", "the answers' seq and final_submission must be the upload's"));
+    }
     let changes = &upload.changes;
-    let Some(first) = changes.first() else { return Ok(()) };
-    if upload.answers.get("format").and_then(serde_json::Value::as_str) != Some(ANSWERS_FORMAT) {
+    let Some(first) = changes.first() else {
+        // A snapshot by itself: when the hub knows this save from changes,
+        // it must be the same answers.
+        if let Some(known) = answers_at(conn, sitting, student, upload.seq as i64).await? {
+            if serde_json::from_str::<serde_json::Value>(&known).ok().as_ref() != Some(&upload.answers) {
+                return Err(conflict(upload.seq));
+            }
+        }
+        return Ok(());
+    };
+    if !ours {
         return Err(invalid(format!("changes can only come with answers in the format {ANSWERS_FORMAT}")));
     }
-    if first.seq() == 0 || changes.windows(2).any(|w| w[1].seq() != w[0].seq() + 1) || changes.last().map(AnswerChange::seq) != Some(upload.seq) {
-        return Err(invalid(format!("the changes must be numbered one after another and end at save {}", upload.seq)));
+    if changes.len() > MAX_CHANGES_PER_UPLOAD {
+        return Err(invalid(format!("at most {MAX_CHANGES_PER_UPLOAD} changes per upload")));
+    }
+    if first.seq() == 0
+        || changes.windows(2).any(|w| w[0].seq().checked_add(1) != Some(w[1].seq()))
+        || changes.last().map(AnswerChange::seq) != Some(upload.seq)
+    {
+        return Err(invalid(format!("the changes must be numbered one after another from 1 up and end at save {}", upload.seq)));
     }
     for (i, change) in changes.iter().enumerate() {
         let ids: &[&str] = match change {
@@ -125,8 +175,10 @@ pub async fn check_and_store(
         if ids.iter().any(|id| id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control)) {
             return Err(invalid(format!("change {}: ids must be 1 to {MAX_ID_BYTES} bytes without control characters", change.seq())));
         }
-        if matches!(change, AnswerChange::Final { .. }) && !(i + 1 == changes.len() && upload.final_submission) {
-            return Err(invalid(format!("change {}: a hand-in mark can only be the last change of a hand-in", change.seq())));
+        let is_final = matches!(change, AnswerChange::Final { .. });
+        let last = i + 1 == changes.len();
+        if is_final != (last && upload.final_submission) {
+            return Err(invalid(format!("change {}: a hand-in ends with its hand-in mark, and only a hand-in has one", change.seq())));
         }
     }
     let seq_before = first.seq() as i64 - 1;
@@ -135,46 +187,93 @@ pub async fn check_and_store(
     } else {
         answers_at(conn, sitting, student, seq_before).await?.and_then(|a| serde_json::from_str(&a).ok())
     };
-    // Without the answers they start from (never for a kiosk that keeps to
-    // the protocol) the changes are kept unchecked: nothing is thrown away.
-    if let Some(base) = base {
-        if answers_after(&base, changes).as_ref() != Some(&upload.answers) {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "changes_do_not_match",
-                format!("the changes do not lead from the answers the hub holds at save {seq_before} to the answers sent for save {}", upload.seq),
-            ));
-        }
+    let Some(base) = base else {
+        return Err(ApiError::conflict(
+            "unknown_base",
+            format!("the hub holds no answers at save {seq_before}, where these changes start; send them from the last receipt"),
+        ));
+    };
+    if answers_after(&base, changes).as_ref() != Some(&upload.answers) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "changes_do_not_match",
+            format!("the changes do not lead from the answers the hub holds at save {seq_before} to the answers sent for save {}", upload.seq),
+        ));
     }
+    let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM answer_changes WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+    if held + changes.len() as i64 > MAX_CHANGES_PER_STUDENT {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_changes",
+            format!("the hub keeps at most {MAX_CHANGES_PER_STUDENT} changes per student and sitting"),
+        ));
+    }
+    // The changes the hub already holds in this range must be these.
+    let rows = sqlx::query("SELECT seq, body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq >= $3 AND seq <= $4")
+        .bind(sitting)
+        .bind(student)
+        .bind(first.seq() as i64)
+        .bind(upload.seq as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut bodies = Vec::with_capacity(changes.len());
     for change in changes {
-        let body = serde_json::to_string(change).map_err(|_| invalid("a change cannot be stored".into()))?;
-        let seq = change.seq() as i64;
-        let held = sqlx::query("SELECT body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-            .bind(sitting)
-            .bind(student)
-            .bind(seq)
-            .fetch_optional(&mut *conn)
-            .await?;
-        match held {
-            Some(row) if row.try_get::<String, _>("body")? == body => {}
-            Some(_) => return Err(ApiError::conflict("conflicting_answers", format!("save {seq} was already received with other contents"))),
-            None => {
-                sqlx::query(
-                    "INSERT INTO answer_changes (sitting_id, student_number, seq, body, device_id, received_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(sitting)
-                .bind(student)
-                .bind(seq)
-                .bind(&body)
-                .bind(device)
-                .bind(received_ms)
-                .execute(&mut *conn)
-                .await?;
+        bodies.push(serde_json::to_string(change).map_err(|_| invalid("a change cannot be stored".into()))?);
+    }
+    let mut known = std::collections::HashSet::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.try_get("seq")?;
+        let index = (seq - first.seq() as i64) as usize;
+        if bodies.get(index) != Some(&row.try_get::<String, _>("body")?) {
+            return Err(conflict(seq as u64));
+        }
+        known.insert(index);
+    }
+    // New rows in a few statements (not one per change); a row another
+    // node wrote meanwhile is skipped here and compared below.
+    let fresh: Vec<usize> = (0..changes.len()).filter(|i| !known.contains(i)).collect();
+    for chunk in fresh.chunks(INSERT_ROWS) {
+        let mut sql = String::from("INSERT INTO answer_changes (sitting_id, student_number, seq, body, device_id, received_ms) VALUES ");
+        for (n, _) in chunk.iter().enumerate() {
+            let p = n * 6;
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6));
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for &i in chunk {
+            query = query.bind(sitting).bind(student).bind(changes[i].seq() as i64).bind(&bodies[i]).bind(device).bind(received_ms);
+        }
+        let inserted = query.execute(&mut *conn).await?.rows_affected();
+        if inserted != chunk.len() as u64 {
+            // Another upload of the same saves won the race: they must agree.
+            for &i in chunk {
+                let body: String =
+                    sqlx::query("SELECT body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
+                        .bind(sitting)
+                        .bind(student)
+                        .bind(changes[i].seq() as i64)
+                        .fetch_one(&mut *conn)
+                        .await?
+                        .try_get("body")?;
+                if body != bodies[i] {
+                    return Err(conflict(changes[i].seq()));
+                }
             }
         }
     }
     Ok(())
 }
+
+/// Rows per INSERT statement (6 parameters each; SQLite allows 32,766).
+const INSERT_ROWS: usize = 500;
 
 /// The saves of a sitting the hub knows only from changes (no snapshot of
 /// their own): (student, seq, device, received ms).
@@ -245,8 +344,9 @@ pub async fn store_superseded(
 }
 
 /// What the results and the proces-verbaal say about answers kept apart
-/// ([`store_superseded`]): per student, one Dutch line per PC.
-pub async fn superseded_lines(pool: &AnyPool, sitting: &str) -> Result<std::collections::BTreeMap<String, Vec<String>>, sqlx::Error> {
+/// ([`store_superseded`]): per student, one Dutch line per PC, with the
+/// time the first of them arrived.
+pub async fn superseded_lines(pool: &AnyPool, sitting: &str) -> Result<std::collections::BTreeMap<String, Vec<(i64, String)>>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT student_number, device_id, MAX(seq) AS seq, MAX(final_submission) AS handed_in, MIN(received_ms) AS first_ms, \
          MAX(superseded_ms) AS superseded_ms, COUNT(*) AS n FROM superseded_answers WHERE sitting_id = $1 \
@@ -255,19 +355,20 @@ pub async fn superseded_lines(pool: &AnyPool, sitting: &str) -> Result<std::coll
     .bind(sitting)
     .fetch_all(pool)
     .await?;
-    let mut out: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    let mut out: std::collections::BTreeMap<String, Vec<(i64, String)>> = std::collections::BTreeMap::new();
     for r in rows {
         let n: i64 = r.try_get("n")?;
         let handed_in: i64 = r.try_get("handed_in")?;
-        out.entry(r.try_get("student_number")?).or_default().push(format!(
+        let first_ms: i64 = r.try_get("first_ms")?;
+        out.entry(r.try_get("student_number")?).or_default().push((first_ms, format!(
             "{n} opslag(en) tot en met {} van pc {}{}, ontvangen vanaf {} UTC nadat de student op {} UTC op een andere pc inlogde: \
              apart bewaard, telt niet (ter beoordeling door de examencommissie)",
             r.try_get::<i64, _>("seq")?,
             r.try_get::<String, _>("device_id")?,
             if handed_in != 0 { " met een inlevering" } else { "" },
-            crate::planning::format_ms(r.try_get("first_ms")?),
+            crate::planning::format_ms(first_ms),
             crate::planning::format_ms(r.try_get("superseded_ms")?),
-        ));
+        )));
     }
     Ok(out)
 }

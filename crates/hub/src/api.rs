@@ -505,7 +505,7 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
     let expected: String = row.try_get("code_hmac")?;
     let given = crate::planning::code_hmac(&hub.keys, &sitting, &student, &req.access_code);
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-        return Err(attempt.wrong_code(&hub.db, now).await);
+        return Err(attempt.wrong_code(now).await);
     }
     // Then the hub's own records: an ended exam, a sitting whose time is over
     // (only after the code, so a student number alone tells nobody of an end).
@@ -514,6 +514,7 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
         let mut tx = hub.db.begin_write().await?;
         attempt.succeeded(&mut tx).await?;
         tx.commit().await?;
+        attempt.committed();
         return Err(refused);
     }
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
@@ -537,6 +538,7 @@ pub async fn login(State(hub): HubState, device: Device, ApiJson(req): ApiJson<L
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    attempt.committed();
     tracing::info!(device = %device.id, sitting = %sitting, "student logged in");
     // Instructions belong to the device's current session: re-read them now.
     hub.poll_now.notify_one();
@@ -670,9 +672,12 @@ pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartR
     };
     crate::enforcement::key_allowed(&hub.db, hub.sitting_grace_ms, &session.sitting_id, &session.student_number, now).await?;
     let assignment = load_assignment(&hub, &session.sitting_id, &session.student_number).await?;
-    let remaining_ms = crate::enforcement::load_seat(&hub.db.pool, &session.sitting_id, &session.student_number)
-        .await?
-        .map(|seat| (seat.end_ms(now) - now).max(0));
+    // What is left of the student's time, the time the PCs' clocks stood
+    // still given back: the kiosk's clock starts from it.
+    let remaining_ms = match crate::enforcement::load_seat(&hub.db.pool, &session.sitting_id, &session.student_number).await? {
+        Some(seat) => Some((crate::enforcement::end_with_stops_ms(&hub.db.pool, &session.sitting_id, &session.student_number, &seat, now).await? - now).max(0)),
+        None => None,
+    };
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "content key released");
     Ok(Json(StartResponse {
         sitting_id: session.sitting_id,
@@ -703,8 +708,8 @@ pub async fn answers(
     if upload.sitting_id != session.sitting_id {
         return Err(ApiError::forbidden("wrong_sitting", "answers must be for the session's sitting"));
     }
-    if upload.seq > i64::MAX as u64 {
-        return Err(ApiError::bad_request("invalid_field", "seq is too large"));
+    if upload.seq == 0 || upload.seq > i64::MAX as u64 {
+        return Err(ApiError::bad_request("invalid_field", format!("seq must be 1 to {}", i64::MAX)));
     }
     // Received now: taken before waiting for the write lock, so a save that
     // arrived before an end but queued behind it is not "after the end".
@@ -752,9 +757,11 @@ pub async fn answers(
     crate::answer_history::check_and_store(&mut *tx, &session.sitting_id, &session.student_number, &session.device.id, &upload, received_ms)
         .await?;
     let receipt = sign_receipt(&hub, &session, &upload, &sha, received_ms);
-    sqlx::query(
+    // A copy of this upload that another hub node stored meanwhile (the
+    // check above ran before it committed) is a retry, not an error.
+    let inserted = sqlx::query(
         "INSERT INTO answers (sitting_id, student_number, seq, final_submission, answers, answers_sha256, device_id, received_ms, receipt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
     )
     .bind(&session.sitting_id)
     .bind(&session.student_number)
@@ -766,7 +773,20 @@ pub async fn answers(
     .bind(receipt.time_ms)
     .bind(serde_json::to_string(&receipt).map_err(|_| internal())?)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        let row = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
+            .bind(&session.sitting_id)
+            .bind(&session.student_number)
+            .bind(upload.seq as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+        if row.try_get::<String, _>("answers_sha256")? != sha {
+            return Err(ApiError::conflict("conflicting_answers", format!("save {} was already received with other contents", upload.seq)));
+        }
+        return serde_json::from_str(&row.try_get::<String, _>("receipt")?).map(Json).map_err(|_| internal());
+    }
     tx.commit().await?;
     if upload.final_submission {
         tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "final submission received");

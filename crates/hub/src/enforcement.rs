@@ -55,8 +55,8 @@ pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result
 /// hub's receive time before the two are called inconsistent.
 pub const CLOCK_MARGIN_MS: i64 = 5_000;
 /// Journal kinds the classification reads.
-const EVIDENCE_KINDS: [&str; 6] =
-    ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off", "session.transition", "journal.epoch"];
+const EVIDENCE_KINDS: [&str; 7] =
+    ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off", "session.transition", "journal.epoch", "session.resumed"];
 
 /// The hub's record of one seat (student in a sitting), now.
 #[derive(Debug, Clone)]
@@ -90,8 +90,12 @@ pub async fn session_valid(pool: &AnyPool, sitting: &str, student: &str, expires
     if expires_ms >= now {
         return Ok(true);
     }
-    let seat = load_seat(pool, sitting, student).await?;
-    Ok(seat.is_some_and(|seat| seat.end_ms(now) + crate::config::SESSION_GRACE_MS >= now))
+    let Some(seat) = load_seat(pool, sitting, student).await? else { return Ok(false) };
+    if seat.end_ms(now) + crate::config::SESSION_GRACE_MS >= now {
+        return Ok(true);
+    }
+    // The time the PCs' clocks stood still is the student's too (rarely read).
+    Ok(end_with_stops_ms(pool, sitting, student, &seat, now).await? + crate::config::SESSION_GRACE_MS >= now)
 }
 
 /// Loads a seat; `None` when the student is not planned in the sitting.
@@ -173,7 +177,9 @@ pub async fn key_allowed(db: &Db, grace_ms: i64, sitting: &str, student: &str, n
         return Err(ended_error(at));
     }
     let end = seat.end_ms(now);
-    if now > end + grace_ms {
+    // A kiosk resuming after a long restart: its clock stood still, so the
+    // student's time goes on (rarely read: only past the window).
+    if now > end + grace_ms && now > end_with_stops_ms(&db.pool, sitting, student, &seat, now).await? + grace_ms {
         return Err(over_error(end, grace_ms));
     }
     Ok(())
@@ -239,6 +245,11 @@ pub enum Basis {
     /// out: the hand-in), and that acknowledgement came within
     /// [`ANSWER_GRACE_MS`] of the end: in flight at the end, counts as made at the end.
     EndInstruction,
+    /// Made after the end of the student's time as the hub counts it, but
+    /// within the time the PC's clock stood still for a lock or a restart
+    /// an invigilator ended (its journal, clipped to its session): the
+    /// kiosk gave that time back, so the hub does.
+    ClockStopped,
 }
 
 impl Basis {
@@ -250,6 +261,9 @@ impl Basis {
             Self::Unverifiable => "niet te controleren (logboek van de pc ontbreekt of klopt niet met de ontvangst); naar de ontvangsttijd van de hub",
             Self::NoAnswers => "inlevering zonder antwoorden",
             Self::EndInstruction => "onderweg bij de beëindiging: verstuurd voordat de pc de eind-instructie van de hub bevestigde",
+            Self::ClockStopped => {
+                "binnen de tijd die de klok van de pc stilstond voor een vergrendeling of herstart (volgens het logboek van de pc, door de surveillant beëindigd)"
+            }
         }
     }
 }
@@ -271,9 +285,9 @@ pub struct ClassifiedSave {
     pub standing: Standing,
     /// On what.
     pub basis: Basis,
-    /// The answers (the kiosk's snapshot, JSON) — only of a first-save
-    /// hand-in; the others are read with [`load_answers`] when needed (the
-    /// console classifies often, and answers can be large).
+    /// The answers (the kiosk's snapshot, JSON) — only of a hand-in; the
+    /// others are read with [`load_answers`] when needed (the console
+    /// classifies often, and answers can be large).
     #[serde(skip)]
     pub answers: String,
     /// The receipt code the kiosk showed.
@@ -368,6 +382,9 @@ struct Evidence {
 struct Stops {
     locked_since: Option<i64>,
     down_since: Option<i64>,
+    /// What the kiosk says its clock stood still for the restart
+    /// (`session.resumed`'s `clock_stopped_ms`): never more is given back.
+    claimed_ms: Option<i64>,
     spans: Vec<(i64, i64)>,
 }
 
@@ -378,8 +395,11 @@ impl Stops {
             ("locked", "locked", _) => {}
             ("locked", "in_exam", "unlock") => self.spans.extend(self.locked_since.take().map(|s| (s, t))),
             ("locked", _, _) => self.locked_since = None,
-            ("resume", "in_exam", "resume_confirmed") => self.spans.extend(self.down_since.take().map(|s| (s, t))),
-            ("resume", _, _) => self.down_since = None,
+            ("resume", "in_exam", "resume_confirmed") => {
+                let claimed = self.claimed_ms.take();
+                self.spans.extend(self.down_since.take().map(|s| (claimed.map_or(s, |c| s.max(t - c.max(0))), t)));
+            }
+            ("resume", _, _) => (self.down_since, self.claimed_ms) = (None, None),
             _ => {}
         }
     }
@@ -387,6 +407,12 @@ impl Stops {
     /// The kiosk restarted; `last` is the time of its last record before.
     fn restarted(&mut self, last: Option<i64>) {
         self.down_since = self.locked_since.take().or(last);
+        self.claimed_ms = None;
+    }
+
+    /// The kiosk resumed and says how long its clock stood still.
+    fn resumed(&mut self, clock_stopped_ms: Option<i64>) {
+        self.claimed_ms = clock_stopped_ms;
     }
 }
 
@@ -404,22 +430,49 @@ fn union(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     out
 }
 
-fn measure(spans: &[(i64, i64)]) -> i64 {
-    spans.iter().map(|(from, to)| to - from).sum()
+
+/// `spans` without `holes` (both unions).
+fn minus(spans: &[(i64, i64)], holes: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for &(mut from, to) in spans {
+        for &(a, b) in holes {
+            if b <= from || a >= to {
+                continue;
+            }
+            if a > from {
+                out.push((from, a));
+            }
+            from = from.max(b);
+        }
+        if to > from {
+            out.push((from, to));
+        }
+    }
+    out
 }
 
-/// The time the kiosk's clock stood still (`stops`) outside the hub's own
-/// pauses (`paused`, already counted): what the hub adds to the student's time.
-fn stopped_outside(stops: &[(i64, i64)], paused: &[(i64, i64)]) -> i64 {
-    let paused = union(paused.to_vec());
-    measure(&union(stops.iter().chain(&paused).copied().collect())) - measure(&paused)
+/// The time the hub gives back for the kiosks' clocks standing still
+/// (`stops`): only outside the hub's own pauses (`paused`, already in the
+/// end), only after the start, and only while the student's time was not
+/// yet over — the end (`end_ms`, pauses included) moving on with every
+/// span given back.
+fn give_back(stops: &[(i64, i64)], paused: &[(i64, i64)], start_ms: i64, end_ms: i64) -> i64 {
+    let mut end = end_ms;
+    for (from, to) in minus(&union(stops.to_vec()), &union(paused.to_vec())) {
+        let (from, to) = (from.max(start_ms), to.min(end));
+        if to > from {
+            end += to - from;
+        }
+    }
+    end - end_ms
 }
 
 async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND kind IN ($2, $3, $4, $5, $6, $7) ORDER BY seq",
+        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND kind IN ($2, $3, $4, $5, $6, $7, $8) ORDER BY seq",
     )
     .bind(device)
+    .bind(EVIDENCE_KINDS[6])
     .bind(EVIDENCE_KINDS[0])
     .bind(EVIDENCE_KINDS[1])
     .bind(EVIDENCE_KINDS[2])
@@ -448,6 +501,7 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
                 session = text("sitting").zip(text("student"));
             }
             "clock.checked" | "clock.far_off" => skew = payload.get("skew_ms").and_then(serde_json::Value::as_i64),
+            "session.resumed" => stops.resumed(payload.get("clock_stopped_ms").and_then(serde_json::Value::as_i64)),
             "journal.epoch" if text("reason").as_deref() == Some("open") => {
                 let seq: i64 = r.try_get("seq")?;
                 let last = sqlx::query("SELECT wall_time_us FROM journal_records WHERE device_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1")
@@ -478,14 +532,54 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
     Ok(out)
 }
 
-/// The devices a student had a session on in a sitting.
-async fn session_devices(pool: &AnyPool, sitting: &str, student: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT DISTINCT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2")
+/// The PCs a student had a session on in a sitting, each with the spans
+/// (unix ms) its sessions were the student's: from the login until a login
+/// elsewhere (or a revocation) ended them.
+async fn session_spans(pool: &AnyPool, sitting: &str, student: &str) -> Result<BTreeMap<String, Vec<(i64, i64)>>, sqlx::Error> {
+    let rows = sqlx::query("SELECT device_id, created_ms, revoked_ms FROM sessions WHERE sitting_id = $1 AND student_number = $2")
         .bind(sitting)
         .bind(student)
         .fetch_all(pool)
         .await?;
-    rows.iter().map(|r| r.try_get("device_id")).collect()
+    let mut out: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    for r in rows {
+        let span = (r.try_get("created_ms")?, r.try_get::<Option<i64>, _>("revoked_ms")?.unwrap_or(i64::MAX));
+        out.entry(r.try_get("device_id")?).or_default().push(span);
+    }
+    Ok(out)
+}
+
+/// The time the hub gives back to a seat for its PCs' clocks standing
+/// still ([`give_back`]): each PC's stops only while it held the student's
+/// session, so a PC the student left gives nothing back.
+async fn given_back_ms(
+    pool: &AnyPool,
+    journals: &mut HashMap<String, Evidence>,
+    sitting: &str,
+    student: &str,
+    seat: &Seat,
+    line: &Timeline,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut stops = Vec::new();
+    for (device, held) in session_spans(pool, sitting, student).await? {
+        let evidence = device_evidence(pool, journals, &device).await?;
+        let spans = evidence.stops.get(&(sitting.to_string(), student.to_string())).map_or(&[][..], Vec::as_slice);
+        for &(from, to) in spans {
+            stops.extend(held.iter().map(|&(a, b)| (from.max(a), to.min(b))).filter(|(a, b)| b > a));
+        }
+    }
+    let paused: Vec<(i64, i64)> = line.paused.iter().map(|(from, to)| (*from, to.unwrap_or(now))).collect();
+    Ok(give_back(&stops, &paused, seat.effective_start_ms, seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms)))
+}
+
+/// The end of a seat's time at `now` with the time its PCs' clocks stood
+/// still given back: what the hub tells a kiosk is left, and how long it
+/// releases the key and keeps the session.
+pub async fn end_with_stops_ms(pool: &AnyPool, sitting: &str, student: &str, seat: &Seat, now: i64) -> Result<i64, sqlx::Error> {
+    let line = timelines(pool, sitting, &[student.to_string()]).await?.remove(student).unwrap_or_default();
+    let mut journals = HashMap::new();
+    Ok(seat.end_ms(now) + given_back_ms(pool, &mut journals, sitting, student, seat, &line, now).await?)
 }
 
 /// Loads (once) the journal evidence of `device`.
@@ -545,6 +639,17 @@ async fn journal_time(
     })
 }
 
+/// A student's stored saves, classified ([`classify_sitting`]).
+#[derive(Debug, Clone, Default)]
+pub struct SeatSaves {
+    /// Oldest first.
+    pub saves: Vec<ClassifiedSave>,
+    /// The time given back for the PCs' clocks standing still (locks and
+    /// restarts an invigilator ended), ms; worked out only when a save
+    /// arrived after the end without it.
+    pub given_back_ms: i64,
+}
+
 /// Classifies every stored save of a sitting, per student, oldest first.
 ///
 /// A save is judged by when it was made: the hub's receive time when that
@@ -553,10 +658,11 @@ async fn journal_time(
 /// ([`Basis::Unverifiable`]). A hand-in (save N) holds the answers of save
 /// N − 1 (the kiosk's final mark takes its own number), so a hand-in the
 /// kiosk makes after an end or at the end time is judged by when save N − 1
-/// was made: the answers made in time count, work done after the end does not.
-pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<String, Vec<ClassifiedSave>>, sqlx::Error> {
+/// was made — when the hub holds both and they hold the same work: the
+/// answers made in time count, work done after the end does not.
+pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<String, SeatSaves>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT student_number, seq, final_submission, CASE WHEN final_submission = 1 AND seq <= 1 THEN answers ELSE '' END AS answers, \
+        "SELECT student_number, seq, final_submission, CASE WHEN final_submission = 1 THEN answers ELSE '' END AS answers, \
          device_id, received_ms, receipt FROM answers WHERE sitting_id = $1 ORDER BY student_number, seq",
     )
     .bind(sitting)
@@ -588,7 +694,7 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
     let acked_ends = acknowledged_ends(pool, sitting).await?;
     let now = crate::now_ms();
     let mut journals: HashMap<String, Evidence> = HashMap::new();
-    let mut out: BTreeMap<String, Vec<ClassifiedSave>> = BTreeMap::new();
+    let mut out: BTreeMap<String, SeatSaves> = BTreeMap::new();
     for (student, saves) in by_student {
         let Some(seat) = load_seat(pool, sitting, &student).await? else { continue };
         let mut line = lines.get(&student).cloned().unwrap_or_default();
@@ -601,16 +707,13 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
         // the kiosk gave that time back, so the hub does too.
         // Read only when a save arrived after the end without it (the
         // console classifies often; a save is never made after its receipt).
-        let mut deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + ANSWER_GRACE_MS;
-        if saves.iter().any(|s| s.received_ms > deadline) {
-            let mut stops = Vec::new();
-            for device in session_devices(pool, sitting, &student).await? {
-                let evidence = device_evidence(pool, &mut journals, &device).await?;
-                stops.extend(evidence.stops.get(&(sitting.to_string(), student.clone())).into_iter().flatten().copied());
-            }
-            let paused: Vec<(i64, i64)> = line.paused.iter().map(|(from, to)| (*from, to.unwrap_or(now))).collect();
-            deadline += stopped_outside(&stops, &paused);
-        }
+        let base_deadline = seat.base_end_ms + line.paused_ms(now).max(seat.paused_total_ms) + ANSWER_GRACE_MS;
+        let given_back = if saves.iter().any(|s| s.received_ms > base_deadline) {
+            given_back_ms(pool, &mut journals, sitting, &student, &seat, &line, now).await?
+        } else {
+            0
+        };
+        let deadline = base_deadline + given_back;
         let standing_at = |t: i64| {
             if t < seat.effective_start_ms {
                 Standing::BeforeStart
@@ -653,7 +756,7 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
                 }
             });
         }
-        // A hand-in by its answers: those of save N - 1.
+        // A hand-in by its answers: those of save N - 1, when they are the same work.
         for (i, save) in saves.iter().enumerate() {
             if !save.final_submission || judged[i].1 == Standing::OnTime {
                 continue;
@@ -666,19 +769,20 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
                 }
                 continue;
             }
-            let content = match saves.iter().position(|s| s.seq == save.seq - 1) {
-                Some(j) => Some(judged[j]),
-                None => journal_time(pool, &mut journals, sitting, &student, &save.device, save.seq - 1, save.received_ms)
-                    .await?
-                    .map(|made| (made, standing_at(made), Basis::Journal)),
-            };
-            if let Some(content) = content {
-                judged[i] = content;
+            let Some(j) = saves.iter().position(|s| s.seq == save.seq - 1) else { continue };
+            let before = load_answers(pool, sitting, &student, save.seq - 1).await?;
+            if before.is_some_and(|before| crate::answer_history::same_work(&before, &save.answers)) {
+                judged[i] = judged[j];
             }
         }
-        let list = out.entry(student).or_default();
+        // In time only thanks to the time given back: the journal says so.
+        for j in judged.iter_mut().filter(|j| j.1 == Standing::OnTime && j.0 > base_deadline) {
+            j.2 = Basis::ClockStopped;
+        }
+        let entry = out.entry(student).or_default();
+        entry.given_back_ms = given_back;
         for (save, (made_ms, standing, basis)) in saves.into_iter().zip(judged) {
-            list.push(ClassifiedSave {
+            entry.saves.push(ClassifiedSave {
                 seq: save.seq,
                 final_submission: save.final_submission,
                 received_ms: save.received_ms,
@@ -762,11 +866,40 @@ mod tests {
 
     #[test]
     fn a_stop_counts_only_outside_the_hubs_own_pauses() {
-        assert_eq!(stopped_outside(&[(0, 10)], &[]), 10);
-        assert_eq!(stopped_outside(&[(0, 10), (5, 15)], &[]), 15, "overlapping stops once");
-        assert_eq!(stopped_outside(&[(0, 10)], &[(5, 20)]), 5, "the pause is counted already");
-        assert_eq!(stopped_outside(&[(0, 10)], &[(0, 10), (2, 3)]), 0);
-        assert_eq!(stopped_outside(&[(10, 5)], &[]), 0, "a span backwards is nothing");
+        let back = |stops: &[(i64, i64)], paused: &[(i64, i64)]| give_back(stops, paused, i64::MIN, 1_000);
+        assert_eq!(back(&[(0, 10)], &[]), 10);
+        assert_eq!(back(&[(0, 10), (5, 15)], &[]), 15, "overlapping stops once");
+        assert_eq!(back(&[(0, 10)], &[(5, 20)]), 5, "the pause is counted already");
+        assert_eq!(back(&[(0, 10)], &[(0, 10), (2, 3)]), 0);
+        assert_eq!(back(&[(0, 30)], &[(10, 20)]), 20, "a pause inside a stop");
+        assert_eq!(back(&[(10, 5)], &[]), 0, "a span backwards is nothing");
+    }
+
+    #[test]
+    fn a_stop_counts_only_inside_the_students_time() {
+        // Before the start nothing ran; after the end (as it moves) nothing was left.
+        assert_eq!(give_back(&[(0, 100)], &[], 50, 1_000), 50);
+        assert_eq!(give_back(&[(900, 2_000)], &[], 0, 1_000), 100, "only up to the end");
+        assert_eq!(give_back(&[(1_500, 2_000)], &[], 0, 1_000), 0, "after the end: nothing");
+        // A stop given back moves the end, so a later stop inside the moved end counts.
+        assert_eq!(give_back(&[(900, 1_000), (1_050, 1_080)], &[], 0, 1_000), 130);
+        assert_eq!(minus(&[(0, 100)], &[(10, 20), (30, 40)]), [(0, 10), (20, 30), (40, 100)]);
+    }
+
+    #[test]
+    fn the_kiosks_own_claim_bounds_a_restart() {
+        let mut s = Stops::default();
+        s.restarted(Some(1_000));
+        s.resumed(Some(300));
+        s.transition(5_000, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans, [(4_700, 5_000)], "the kiosk said 300 ms");
+        s.restarted(Some(6_000));
+        s.resumed(Some(60_000));
+        s.transition(7_000, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans[1], (6_000, 7_000), "never more than the hub's records show");
+        s.restarted(Some(8_000));
+        s.transition(9_000, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans[2], (8_000, 9_000), "an older kiosk says nothing: the records decide");
     }
 
     #[test]

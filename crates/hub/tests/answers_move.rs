@@ -72,7 +72,7 @@ async fn move_to_another_pc(backend: Backend) {
     let wrong = open_with_hub_copy(&hub.path("answers-wrong"), &key, "S1", "inst-b", &new_pc).await.unwrap_err();
     assert!(matches!(wrong, TransferError::Mismatch(_)), "{wrong}");
     let (mut moved, moved_in) = open_with_hub_copy(&hub.path("answers-new"), &key, "S1", "inst-a", &new_pc).await.unwrap();
-    assert_eq!(moved_in, Some(MovedIn { from_device: old_pc.identity.device_id.clone(), seq: before.seq }));
+    assert_eq!(moved_in, Some(MovedIn { from_device: old_pc.identity.device_id.clone(), seq: before.seq, set_aside: None }));
     assert_eq!(moved.snapshot(), before, "every answer the hub signed for arrives on the new PC");
 
     // Saving on the new PC continues the sequence: no conflict at the hub, and the final receipt.
@@ -100,6 +100,48 @@ async fn move_to_another_pc(backend: Backend) {
     assert!(matches!(old_pc.latest_answers().await, Err(HubError::Refused { status: 401, .. })));
 }
 on_both_backends!(move_to_another_pc);
+
+/// Issue 14 (review of H1): the student moves away from a PC that was
+/// offline with saves the hub never acknowledged, works on another PC, and
+/// moves back. Before, the first PC kept its own saves (their number was
+/// higher) and sent them with every upload, refused each time as a
+/// conflict: nothing the student did there reached the hub again. Now it
+/// continues from the hub's copy, says which of its saves it set aside, and
+/// every save reaches the hub.
+async fn moving_back_to_a_pc_with_unsent_saves(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let key = AnswerKey::from_bytes([7; 32]);
+    let mut first = kiosk(&hub, "pc-01", ROOM).await;
+    let mut second = kiosk(&hub, "pc-02", ROOM).await;
+    let code = hub.code("S1", "1001");
+    first.login("1001", &code).await.unwrap();
+    let (mut here, _) = open_with_hub_copy(&hub.path("answers-first"), &key, "S1", "inst-a", &first).await.unwrap();
+    here.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+    upload_all(&first, &mut here).await;
+    // Offline: two saves that never reach the hub.
+    here.save("ITM-1", "RESPONSE", serde_json::json!("offline")).unwrap();
+    here.save("ITM-2", "RESPONSE", serde_json::json!("offline")).unwrap();
+    drop(here);
+    // The student continues on the second PC.
+    second.login("1001", &code).await.unwrap();
+    let (mut there, _) = open_with_hub_copy(&hub.path("answers-second"), &key, "S1", "inst-a", &second).await.unwrap();
+    there.save("ITM-3", "RESPONSE", serde_json::json!("elders")).unwrap();
+    there.save("ITM-4", "RESPONSE", serde_json::json!("elders")).unwrap();
+    upload_all(&second, &mut there).await;
+    // And back on the first.
+    first.login("1001", &code).await.unwrap();
+    let (mut back, moved_in) = open_with_hub_copy(&hub.path("answers-first"), &key, "S1", "inst-a", &first).await.unwrap();
+    assert_eq!(moved_in, Some(MovedIn { from_device: second.identity.device_id.clone(), seq: 3, set_aside: Some((2, 3)) }));
+    assert_eq!(back.snapshot().responses, there.snapshot().responses);
+    back.save("ITM-5", "RESPONSE", serde_json::json!("terug")).unwrap();
+    back.submit().unwrap();
+    upload_all(&first, &mut back).await;
+    let latest = first.latest_answers().await.unwrap();
+    assert!(latest.final_submission);
+    assert_eq!(latest.answers["responses"]["ITM-3"]["RESPONSE"], "elders");
+    assert_eq!(latest.answers["responses"]["ITM-5"]["RESPONSE"], "terug");
+}
+on_both_backends!(moving_back_to_a_pc_with_unsent_saves);
 
 async fn web_session_nonce(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };

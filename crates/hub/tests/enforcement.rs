@@ -26,14 +26,17 @@ async fn open_db(hub: &TestHub) -> Db {
     Db::connect(&url).await.unwrap()
 }
 
+/// Save `seq` as a kiosk sends it: a hand-in holds the answers of the save
+/// before it (the kiosk's hand-in mark takes its own number).
 fn upload(sitting: &str, seq: u64, final_submission: bool) -> AnswerUpload {
+    let work = if final_submission && seq > 1 { seq - 1 } else { seq };
     AnswerUpload {
         sitting_id: sitting.into(),
         seq,
         final_submission,
         answers: json!({
             "format": "exam-kiosk-answers/1", "sitting_id": sitting, "instrument_id": "inst-a", "seq": seq,
-            "final_submission": final_submission, "responses": {"ITM-1": {"RESPONSE": format!("antwoord {seq}")}}, "flagged": []
+            "final_submission": final_submission, "responses": {"ITM-1": {"RESPONSE": format!("antwoord {work}")}}, "flagged": []
         }),
         changes: vec![],
     }
@@ -221,14 +224,37 @@ async fn pause_and_console_end(backend: Backend) {
 on_both_backends!(pause_and_console_end);
 
 /// A kiosk journal with `events`, signed with the kiosk's device key; its frames.
-fn kiosk_journal(dir: &std::path::Path, kiosk: &Kiosk, events: &[(&str, serde_json::Value)]) -> Vec<Vec<u8>> {
-    let key = exam_journal::SigningKey::from_pkcs8(&kiosk.device_pkcs8).unwrap();
-    let mut journal = exam_journal::Journal::open(dir, key, exam_journal::JournalConfig::default()).unwrap();
-    for (kind, payload) in events {
-        journal.append(&exam_journal::Event::new(kind, payload).unwrap()).unwrap();
+/// A kiosk's journal, open from one start of the kiosk to its close (each
+/// opening is a restart of the kiosk: a new epoch).
+struct KioskJournal {
+    journal: exam_journal::Journal,
+    dir: std::path::PathBuf,
+}
+
+impl KioskJournal {
+    fn open(dir: &std::path::Path, kiosk: &Kiosk) -> Self {
+        let key = exam_journal::SigningKey::from_pkcs8(&kiosk.device_pkcs8).unwrap();
+        Self { journal: exam_journal::Journal::open(dir, key, exam_journal::JournalConfig::default()).unwrap(), dir: dir.to_path_buf() }
     }
-    journal.close().unwrap();
-    exam_journal::read_records(dir).unwrap().into_iter().map(|(_, r)| r.frame).collect()
+
+    fn write(&mut self, events: &[(&str, serde_json::Value)]) {
+        for (kind, payload) in events {
+            self.journal.append(&exam_journal::Event::new(kind, payload).unwrap()).unwrap();
+        }
+    }
+
+    /// Closes it; every frame of the journal so far.
+    fn close(self) -> Vec<Vec<u8>> {
+        self.journal.close().unwrap();
+        exam_journal::read_records(&self.dir).unwrap().into_iter().map(|(_, r)| r.frame).collect()
+    }
+}
+
+/// Starts the kiosk's journal, writes `events`, closes it: its frames.
+fn kiosk_journal(dir: &std::path::Path, kiosk: &Kiosk, events: &[(&str, serde_json::Value)]) -> Vec<Vec<u8>> {
+    let mut journal = KioskJournal::open(dir, kiosk);
+    journal.write(events);
+    journal.close()
 }
 
 async fn offline_answers_made_in_time_count(backend: Backend) {
@@ -324,7 +350,7 @@ async fn offline_work_made_before_an_end_counts_when_the_last_save_is_late(backe
 
     let db = open_db(&hub).await;
     let classified = exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap();
-    let saves = &classified["1001"];
+    let saves = &classified["1001"].saves;
     let standing: Vec<(i64, &str)> = saves.iter().map(|s| (s.seq, s.standing.label())).collect();
     assert_eq!(
         standing,
@@ -346,12 +372,48 @@ async fn offline_work_made_before_an_end_counts_when_the_last_save_is_late(backe
 }
 on_both_backends!(offline_work_made_before_an_end_counts_when_the_last_save_is_late);
 
+/// A kiosk clock `SKEW_MS` ahead of the hub's, as its journal says: the hub
+/// reads the journal's times that much earlier. The tests use it to place a
+/// PC's stops more than the hub's answer grace before a save without
+/// waiting a minute, and move the hub's own session records back to match.
+const SKEW_MS: i64 = 100_000;
+
+fn clock_checked() -> (&'static str, serde_json::Value) {
+    ("clock.checked", json!({"kiosk_ms": SKEW_MS, "hub_ms": 0, "skew_ms": SKEW_MS, "tolerance_ms": 120000}))
+}
+
+fn transition(from: &str, to: &str, cause: serde_json::Value) -> (&'static str, serde_json::Value) {
+    ("session.transition", json!({"from": from, "to": to, "cause": cause}))
+}
+
+/// Moves the hub's session records of `sitting` back by [`SKEW_MS`] (see there).
+async fn sessions_as_the_skewed_journal_sees_them(db: &Db, sitting: &str) {
+    sqlx::query("UPDATE sessions SET created_ms = created_ms - $1, revoked_ms = revoked_ms - $1 WHERE sitting_id = $2")
+        .bind(SKEW_MS)
+        .bind(sitting)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+}
+
+/// Sets `sitting` (of `minutes`) to have ended, with the hub's answer grace,
+/// `before_ms` before `received_ms`.
+async fn time_ended_before(db: &Db, sitting: &str, minutes: i64, received_ms: i64, before_ms: i64) {
+    sqlx::query("UPDATE sittings SET start_ms = $1, started_ms = NULL WHERE sitting_id = $2")
+        .bind(received_ms - before_ms - exam_hub::enforcement::ANSWER_GRACE_MS - minutes * 60_000)
+        .bind(sitting)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+}
+
 /// Issue 14 (H2): the kiosk's exam clock stands still while the PC is
 /// locked and while it is down after a crash, until an invigilator unlocks
 /// or confirms the resume; the hub gives that time back too, from the PC's
-/// signed journal. Before, the hub did not, and an honest student who used
-/// the time the kiosk gave back was judged "na de eindtijd". (The lock and
-/// the restart here last a second each: real time in the journal.)
+/// signed journal, and says so in the reports. Before, the hub did not, and
+/// an honest student who used the time the kiosk gave back was judged "na
+/// de eindtijd". (The lock and the restart here last a second each: real
+/// time in the journal.)
 async fn the_time_a_pc_stood_still_for_a_lock_or_a_restart_is_given_back(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
     let db = open_db(&hub).await;
@@ -359,19 +421,16 @@ async fn the_time_a_pc_stood_still_for_a_lock_or_a_restart_is_given_back(backend
     let mut pc = hub.enrol(ROOM).await;
     pc.login_ok("7004", &code).await;
     let journal = hub.path("journal-stop");
-    let transition = |from: &str, to: &str, cause: serde_json::Value| ("session.transition", json!({"from": from, "to": to, "cause": cause}));
-    kiosk_journal(
-        &journal,
-        &pc,
-        &[
-            ("clock.checked", json!({"kiosk_ms": 1, "hub_ms": 1, "skew_ms": 0, "tolerance_ms": 120000})),
-            ("session.login", json!({"student": "7004", "sitting": "STOP"})),
-            transition("waiting_for_start", "in_exam", json!({"trigger": "exam_started"})),
-            transition("in_exam", "locked", json!({"trigger": "lock", "reason": "Het programma 'discord' is gestart."})),
-        ],
-    );
+    let mut running = KioskJournal::open(&journal, &pc);
+    running.write(&[
+        clock_checked(),
+        ("session.login", json!({"student": "7004", "sitting": "STOP"})),
+        transition("waiting_for_start", "in_exam", json!({"trigger": "exam_started"})),
+        transition("in_exam", "locked", json!({"trigger": "lock", "reason": "Het programma 'discord' is gestart."})),
+    ]);
     std::thread::sleep(Duration::from_secs(1));
-    kiosk_journal(&journal, &pc, &[transition("locked", "in_exam", json!({"trigger": "unlock", "by": "J. de Vries", "reason": "gecontroleerd"}))]);
+    running.write(&[transition("locked", "in_exam", json!({"trigger": "unlock", "by": "J. de Vries", "reason": "gecontroleerd"}))]);
+    running.close();
     // The PC goes down (the journal's last record), and comes back a second later.
     std::thread::sleep(Duration::from_secs(1));
     let frames = kiosk_journal(
@@ -379,24 +438,69 @@ async fn the_time_a_pc_stood_still_for_a_lock_or_a_restart_is_given_back(backend
         &pc,
         &[
             transition("boot", "resume", json!({"trigger": "unfinished_session_found"})),
+            ("session.resumed", json!({"sitting": "STOP", "answers_saved": 0, "clock_stopped_ms": 500})),
             transition("resume", "in_exam", json!({"trigger": "resume_confirmed", "by": "J. de Vries", "into": "in_exam"})),
         ],
     );
     let receipt = save_stored(&pc, "STOP", 1, false).await;
+    sessions_as_the_skewed_journal_sees_them(&db, "STOP").await;
     // The student's time (with the hub's grace) ended a second before the
-    // save arrived — two seconds before, had the PC not stood still.
-    sqlx::query("UPDATE sittings SET start_ms = $1, started_ms = NULL WHERE sitting_id = 'STOP'")
-        .bind(receipt.time_ms - 1_000 - exam_hub::enforcement::ANSWER_GRACE_MS - 90 * 60_000)
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let standing = || async { exam_hub::enforcement::classify_sitting(&db.pool, "STOP").await.unwrap()["7004"][0].standing.label() };
-    assert_eq!(standing().await, "na de eindtijd", "without the PC's journal the hub cannot know");
+    // save arrived — 1.5 s before, had the PC not stood still.
+    time_ended_before(&db, "STOP", 90, receipt.time_ms, 1_000).await;
+    let standing = || async {
+        let seat = exam_hub::enforcement::classify_sitting(&db.pool, "STOP").await.unwrap().remove("7004").unwrap();
+        (seat.saves[0].standing.label(), seat.saves[0].basis, seat.given_back_ms)
+    };
+    let (label, _, given_back) = standing().await;
+    assert_eq!((label, given_back), ("na de eindtijd", 0), "without the PC's journal the hub cannot know");
     let resp = pc.post(paths::JOURNAL, &b64(&frames)).await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-    assert_eq!(standing().await, "op tijd", "the lock and the restart are given back");
+    let (label, basis, given_back) = standing().await;
+    assert_eq!((label, basis), ("op tijd", exam_hub::enforcement::Basis::ClockStopped), "the lock and the restart are given back");
+    // The lock (a second) and of the restart (a second) only what the kiosk
+    // says its clock stood still (0.5 s).
+    assert!((1_500..1_900).contains(&given_back), "{given_back} ms");
+    // The reports say so.
+    let pv = reports::proces_verbaal(&db, "STOP").await.unwrap();
+    assert!(pv.irregularities.iter().any(|i| i.category == "tijd teruggegeven" && i.student.as_deref() == Some("7004")), "{:?}", pv.irregularities);
+    let results = reports::results(&db, "STOP").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "7004").unwrap();
+    assert!(row.outside_time.iter().any(|t| t.contains("stilstaande examenklok")), "{:?}", row.outside_time);
 }
 on_both_backends!(the_time_a_pc_stood_still_for_a_lock_or_a_restart_is_given_back);
+
+/// Issue 14 (review of H2): only a PC that held the student's session gives
+/// time back. The student's first PC is locked, the student moves on to
+/// another PC, and the first PC is unlocked two seconds later: that lock
+/// is not the student's time any more. Before, the whole lock was given back.
+async fn a_pc_the_student_left_gives_no_time_back(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let code = plan_sitting(&hub, &db, "LEFT", "7005", 5, 90).await;
+    let mut first = hub.enrol(ROOM).await;
+    let mut second = hub.enrol(ROOM).await;
+    first.login_ok("7005", &code).await;
+    let mut running = KioskJournal::open(&hub.path("journal-left"), &first);
+    running.write(&[
+        clock_checked(),
+        ("session.login", json!({"student": "7005", "sitting": "LEFT"})),
+        transition("waiting_for_start", "in_exam", json!({"trigger": "exam_started"})),
+        transition("in_exam", "locked", json!({"trigger": "lock", "reason": "Het programma 'discord' is gestart."})),
+    ]);
+    second.login_ok("7005", &code).await;
+    std::thread::sleep(Duration::from_secs(2));
+    running.write(&[transition("locked", "in_exam", json!({"trigger": "unlock", "by": "J. de Vries", "reason": "vergissing"}))]);
+    let frames = running.close();
+    let resp = first.post(paths::JOURNAL, &b64(&frames)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let receipt = save_stored(&second, "LEFT", 1, false).await;
+    sessions_as_the_skewed_journal_sees_them(&db, "LEFT").await;
+    time_ended_before(&db, "LEFT", 90, receipt.time_ms, 1_000).await;
+    let seat = exam_hub::enforcement::classify_sitting(&db.pool, "LEFT").await.unwrap().remove("7005").unwrap();
+    assert!(seat.given_back_ms < 1_000, "the first PC's lock after the move is not the student's: {} ms", seat.given_back_ms);
+    assert_eq!(seat.saves[0].standing.label(), "na de eindtijd");
+}
+on_both_backends!(a_pc_the_student_left_gives_no_time_back);
 
 /// A session lasts as long as the student's seat: an offline PC that comes
 /// back after its session expired (an hour past the end) still delivers the
@@ -756,7 +860,140 @@ async fn the_hand_in_an_end_causes_counts(backend: Backend) {
     let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
     assert_eq!(pv.seats.iter().find(|s| s.student_number == "1001").unwrap().status, SeatStatus::Submitted);
     let classified = exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap();
-    let saves = &classified["1001"];
+    let saves = &classified["1001"].saves;
     assert!(saves.iter().skip(1).all(|s| s.basis == exam_hub::enforcement::Basis::EndInstruction), "{saves:?}");
 }
 on_both_backends!(the_hand_in_an_end_causes_counts);
+
+/// Issue 14 (review of H1): a hand-in after an end counts as the save
+/// before it only when it holds that save's work. Before, a kiosk could put
+/// work done after the end into its hand-in and have it judged by the time
+/// of its last save in time: "ingeleverd".
+async fn a_late_hand_in_counts_only_with_the_work_of_the_save_before_it(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    assert_eq!(start(&pc).await.status(), 200);
+    save_stored(&pc, "S1", 1, false).await;
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1001", "--reason", "tijd voorbij"]);
+    // After the end: a hand-in with more work than save 1 (no changes sent, no journal).
+    let mut more = upload("S1", 2, true);
+    more.answers["responses"]["ITM-2"] = json!({"RESPONSE": "na het einde"});
+    let resp = pc.post(paths::ANSWERS, &more).await;
+    assert_eq!(resp.status(), 200, "stored (nothing is lost): {}", resp.text().await.unwrap());
+    // Another student's PC sends eight saves after the end: the
+    // proces-verbaal lists five and sums up the rest.
+    let mut other = hub.enrol(ROOM).await;
+    other.login_ok("1002", &hub.code("S1", "1002")).await;
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1002", "--reason", "fraude vermoed"]);
+    for seq in 1..=8 {
+        save_stored(&other, "S1", seq, false).await;
+    }
+    let db = open_db(&hub).await;
+    let results = reports::results(&db, "S1").await.unwrap();
+    let row = results.rows.iter().find(|r| r.student_number == "1001").unwrap();
+    assert_eq!(row.status.label(), "ingeleverd na beëindiging (telt niet)", "{:?}", row.outside_time);
+    let pv = reports::proces_verbaal(&db, "S1").await.unwrap();
+    assert_eq!(pv.seats.iter().find(|s| s.student_number == "1001").unwrap().status, SeatStatus::HandedInOutsideTime(exam_hub::enforcement::Standing::AfterEnd));
+    let late: Vec<&str> = pv.irregularities.iter().filter(|i| i.student.as_deref() == Some("1002") && i.category == "buiten de tijd").map(|i| i.description.as_str()).collect();
+    assert_eq!(late.len(), 6, "{late:?}");
+    assert!(late.iter().any(|d| d.starts_with("en nog 3 opslagen buiten de tijd")), "{late:?}");
+}
+on_both_backends!(a_late_hand_in_counts_only_with_the_work_of_the_save_before_it);
+
+/// Issue 14 (review of H1): the history the hub rebuilds answers from
+/// cannot be rewritten or started from nowhere: a snapshot of a save the
+/// hub knows from changes must be those answers; changes over answers the
+/// hub never saw are refused (they could never be checked, and were stored
+/// unchecked); save numbers are 1 … 2^63 − 1, the snapshot's own must be
+/// the upload's, numbers that overflow are refused (not a panic), and one
+/// upload carries at most 10,000 changes.
+async fn the_answer_history_cannot_be_rewritten(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    save_stored(&pc, "S1", 1, false).await;
+    let held = upload("S1", 1, false).answers;
+    let save = |seq: u64, value: &str| AnswerChange::Save { seq, item: "ITM-1".into(), response: "RESPONSE".into(), value: value.into() };
+    let with_changes = |seq: u64, base: &serde_json::Value, changes: Vec<AnswerChange>| AnswerUpload {
+        sitting_id: "S1".into(),
+        seq,
+        final_submission: false,
+        answers: answers_after(base, &changes).unwrap(),
+        changes,
+    };
+    let three = with_changes(3, &held, vec![save(2, "twee"), save(3, "drie")]);
+    let resp = pc.post(paths::ANSWERS, &three).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    // Save 2 is known from changes: another snapshot of it is a conflict ...
+    let mut other = upload("S1", 2, false);
+    other.answers["responses"]["ITM-1"]["RESPONSE"] = json!("iets anders");
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &other).await).await;
+    assert_eq!((status, body.error.as_str()), (409, "conflicting_answers"), "{}", body.message);
+    // ... the same answers are welcome.
+    let mut same = upload("S1", 2, false);
+    same.answers["responses"]["ITM-1"]["RESPONSE"] = json!("twee");
+    assert_eq!(pc.post(paths::ANSWERS, &same).await.status(), 200);
+    // Changes that start from a save the hub never saw.
+    let nowhere = with_changes(7, &json!({"format": "exam-kiosk-answers/1", "sitting_id": "S1", "instrument_id": "inst-a", "seq": 5,
+        "final_submission": false, "responses": {"ITM-1": {"RESPONSE": "verzonnen"}}, "flagged": []}), vec![save(6, "zes"), save(7, "zeven")]);
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &nowhere).await).await;
+    assert_eq!((status, body.error.as_str()), (409, "unknown_base"), "{}", body.message);
+    // Numbers.
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &upload("S1", 0, false)).await).await;
+    assert_eq!((status, body.error.as_str()), (400, "invalid_field"), "save 0: {}", body.message);
+    let mut mismatched = upload("S1", 8, false);
+    mismatched.answers["seq"] = json!(9);
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &mismatched).await).await;
+    assert_eq!((status, body.error.as_str()), (400, "invalid_field"), "{}", body.message);
+    let mut overflow = upload("S1", 8, false);
+    overflow.changes = vec![save(u64::MAX, "x"), save(8, "y")];
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &overflow).await).await;
+    assert_eq!((status, body.error.as_str()), (400, "invalid_changes"), "{}", body.message);
+    let mut flood = upload("S1", 10_004, false);
+    flood.changes = (4..=10_004).map(|seq| save(seq, "x")).collect();
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &flood).await).await;
+    assert_eq!((status, body.error.as_str()), (400, "invalid_changes"), "{}", body.message);
+    // A hand-in must end with its hand-in mark, and its answers must say it is one.
+    let mut unmarked = with_changes(4, &three.answers, vec![save(4, "vier")]);
+    unmarked.final_submission = true;
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &unmarked).await).await;
+    assert_eq!(status, 400, "{}", body.message);
+    unmarked.answers["final_submission"] = json!(true);
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &unmarked).await).await;
+    assert_eq!((status, body.error.as_str()), (400, "invalid_changes"), "{}", body.message);
+    // Nothing of the refused uploads was kept.
+    let db = open_db(&hub).await;
+    let seqs: Vec<i64> = exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap()["1001"].saves.iter().map(|s| s.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+}
+on_both_backends!(the_answer_history_cannot_be_rewritten);
+
+/// Issue 14 (review of H1): a kiosk that retries an upload while the first
+/// is still being stored (or two hub nodes storing the same upload) gets
+/// the same receipt, not a server error (PostgreSQL raced to a unique
+/// violation: 500).
+async fn identical_uploads_at_once_get_one_receipt(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    save_stored(&pc, "S1", 1, false).await;
+    let held = upload("S1", 1, false).answers;
+    for round in 0..4u64 {
+        let base_seq = 1 + round * 3;
+        let base = exam_hub::enforcement::load_answers(&open_db(&hub).await.pool, "S1", "1001", base_seq as i64).await.unwrap();
+        let base: serde_json::Value = base.map_or(held.clone(), |b| serde_json::from_str(&b).unwrap());
+        let changes: Vec<AnswerChange> = (base_seq + 1..=base_seq + 3)
+            .map(|seq| AnswerChange::Save { seq, item: format!("ITM-{seq}"), response: "RESPONSE".into(), value: "x".into() })
+            .collect();
+        let body = AnswerUpload { sitting_id: "S1".into(), seq: base_seq + 3, final_submission: false, answers: answers_after(&base, &changes).unwrap(), changes };
+        let sent = futures_util::future::join_all((0..8).map(|_| pc.post(paths::ANSWERS, &body))).await;
+        let mut receipts = Vec::new();
+        for resp in sent {
+            assert_eq!(resp.status(), 200, "round {round}: {}", resp.text().await.unwrap());
+            receipts.push(resp.json::<AnswerReceipt>().await.unwrap());
+        }
+        assert!(receipts.windows(2).all(|w| w[0] == w[1]), "one receipt for one upload");
+    }
+}
+on_both_backends!(identical_uploads_at_once_get_one_receipt);

@@ -475,7 +475,7 @@ pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Opti
         object.get("flagged")?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<_>>()?;
     let responses = object.get_mut("responses")?.as_object_mut()?;
     for change in changes {
-        if final_submission || change.seq() != seq + 1 {
+        if final_submission || seq.checked_add(1) != Some(change.seq()) {
             return None;
         }
         seq = change.seq();

@@ -403,8 +403,8 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         if !classified.insert(sitting.clone()) {
             continue;
         }
-        for (student, saves) in crate::enforcement::classify_sitting(pool, &sitting).await? {
-            let counted = crate::enforcement::Counted::of(&saves);
+        for (student, seat) in crate::enforcement::classify_sitting(pool, &sitting).await? {
+            let counted = crate::enforcement::Counted::of(&seat.saves);
             let in_time = counted.handed_in().is_some();
             if let Some(last) = counted.outside.last() {
                 let more = counted.outside.len() - 1;

@@ -153,7 +153,9 @@ pub async fn proces_verbaal(db: &Db, sitting_id: &str) -> Result<ProcesVerbaal, 
     let records = records::load(db, sitting_id).await?;
     let remarks = list_remarks(db, sitting_id).await?;
     let saves = crate::enforcement::classify_sitting(&db.pool, sitting_id).await?;
-    Ok(build(records, remarks, &saves, crate::now_ms()))
+    // Answers a PC sent after the student moved on: shown, never counted.
+    let kept_apart = crate::answer_history::superseded_lines(&db.pool, sitting_id).await?;
+    Ok(build(records, remarks, &saves, &kept_apart, crate::now_ms()))
 }
 
 /// The student logged in on `device` at `time_ms` (the latest session
@@ -247,10 +249,14 @@ fn instruction_label(kind: &InstructionKind) -> (&'static str, String) {
     }
 }
 
+/// Saves outside the time listed one by one per student; the rest are summed up.
+const OUTSIDE_SAVES_LISTED: usize = 5;
+
 fn build(
     records: SittingRecords,
     remarks: Vec<Remark>,
-    saves: &std::collections::BTreeMap<String, Vec<crate::enforcement::ClassifiedSave>>,
+    saves: &std::collections::BTreeMap<String, crate::enforcement::SeatSaves>,
+    kept_apart: &std::collections::BTreeMap<String, Vec<(i64, String)>>,
     generated_ms: i64,
 ) -> ProcesVerbaal {
     let mut entries = Vec::new();
@@ -404,15 +410,60 @@ fn build(
     for (device, since) in offline_since {
         entries.push(outage(&records, device, since, None));
     }
-    // What arrived outside the student's time: stored, shown, not counted.
-    for (student, list) in saves {
-        for save in crate::enforcement::Counted::of(list).outside {
+    // What arrived outside the student's time: stored, shown, not counted
+    // (the first few one by one, then how many more: a PC sending thousands
+    // cannot bury the document).
+    for (student, seat) in saves {
+        let outside = crate::enforcement::Counted::of(&seat.saves).outside;
+        let shown = outside.len().min(OUTSIDE_SAVES_LISTED);
+        for save in &outside[..shown] {
             entries.push(Irregularity {
                 time_ms: save.received_ms,
                 category: "buiten de tijd",
                 device_id: Some(save.device_id.clone()),
                 student: Some(student.clone()),
                 description: format!("{}; opgeslagen, telt niet mee", save.describe()),
+                source: "hub",
+            });
+        }
+        if let (Some(first), Some(last)) = (outside.get(shown), outside.last()) {
+            entries.push(Irregularity {
+                time_ms: first.received_ms,
+                category: "buiten de tijd",
+                device_id: Some(last.device_id.clone()),
+                student: Some(student.clone()),
+                description: format!(
+                    "en nog {} opslagen buiten de tijd, ontvangen {} tot {}; opgeslagen, tellen niet mee",
+                    outside.len() - shown,
+                    crate::planning::format_ms(first.received_ms),
+                    crate::planning::format_ms(last.received_ms),
+                ),
+                source: "hub",
+            });
+        }
+        if seat.given_back_ms > 0 {
+            entries.push(Irregularity {
+                time_ms: seat.saves.last().map_or(generated_ms, |s| s.received_ms),
+                category: "tijd teruggegeven",
+                device_id: None,
+                student: Some(student.clone()),
+                description: format!(
+                    "{} s bij de eindtijd geteld: zo lang stond de examenklok van de pc stil voor een vergrendeling of herstart \
+                     die een surveillant beëindigde (volgens het logboek van de pc, alleen binnen de sessie en de examentijd)",
+                    (seat.given_back_ms + 999) / 1000
+                ),
+                source: "logboek",
+            });
+        }
+    }
+    for (student, lines) in kept_apart {
+        for (time_ms, line) in lines {
+            entries.push(Irregularity {
+                time_ms: *time_ms,
+                category: "apart bewaard",
+                device_id: None,
+                student: Some(student.clone()),
+                description: line.clone(),
                 source: "hub",
             });
         }
@@ -434,7 +485,7 @@ fn build(
                 }
             }
             let answers = records.answers.get(&c.student_number);
-            let counted = crate::enforcement::Counted::of(saves.get(&c.student_number).map_or(&[][..], Vec::as_slice));
+            let counted = crate::enforcement::Counted::of(saves.get(&c.student_number).map_or(&[][..], |s| s.saves.as_slice()));
             // Only a hand-in made in the student's time is "ingeleverd".
             let submitted = counted.handed_in();
             let status = match (submitted, sessions.is_empty()) {

@@ -101,14 +101,18 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
         .is_some();
     let mut rows = Vec::with_capacity(candidates.len());
     for c in &candidates {
-        let list = saves.get(&c.student_number).map(Vec::as_slice);
+        let seat = saves.get(&c.student_number);
+        let list = seat.map(|s| s.saves.as_slice());
         // Only the answers that count are read and scored.
         let counted = match list.and_then(|l| Counted::of(l).counted) {
             Some(save) => crate::enforcement::load_answers(&db.pool, sitting_id, &c.student_number, save.seq).await?,
             None => None,
         };
         let mut row = row(&c.student_number, list, counted.as_deref(), scoring.as_ref(), deleted);
-        row.outside_time.extend(kept_apart.get(&c.student_number).into_iter().flatten().cloned());
+        if let Some(ms) = seat.map(|s| s.given_back_ms).filter(|ms| *ms > 0) {
+            row.outside_time.push(format!("{} s bij de eindtijd geteld voor een stilstaande examenklok (logboek van de pc)", (ms + 999) / 1000));
+        }
+        row.outside_time.extend(kept_apart.get(&c.student_number).into_iter().flatten().map(|(_, line)| line.clone()));
         rows.push(row);
     }
     Ok(SittingResults {
@@ -153,7 +157,8 @@ fn row(student: &str, saves: Option<&[ClassifiedSave]>, counted_answers: Option<
     ResultRow {
         student_number: student.into(),
         status,
-        score: counted.counted.and(all(|i| i.score)),
+        // Answers that cannot be read are never scored as if empty.
+        score: counted.counted.filter(|_| counted_answers.is_some()).and(all(|i| i.score)),
         max_score: all(|i| i.max_score),
         received_ms: counted.counted.map(|c| c.received_ms),
         outside_time,

@@ -318,6 +318,16 @@ fn check_id(what: &str, id: &str) -> Result<(), AnswerError> {
     Ok(())
 }
 
+/// What [`AnswerStore::restore_reporting`] did with the hub's copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restore {
+    /// It was recorded: the student continues from it.
+    pub recorded: bool,
+    /// The saves made here (first, last) that the hub never acknowledged and
+    /// that went another way than the hub's copy: kept in the log, not sent.
+    pub set_aside: Option<(u64, u64)>,
+}
+
 /// An open answer store (one per sitting and student, one writer at a time).
 #[derive(Debug)]
 pub struct AnswerStore {
@@ -364,12 +374,19 @@ impl AnswerStore {
     /// and, when the hub's copy is newer than what is here, records it. A
     /// local store that is as new or newer is kept as it is.
     pub fn restore(dir: &Path, key: &AnswerKey, snapshot: &AnswerSnapshot) -> Result<Self, AnswerError> {
-        Self::restore_reporting(dir, key, snapshot).map(|(store, _)| store)
+        Self::restore_reporting(dir, key, snapshot, false).map(|(store, _)| store)
     }
 
-    /// [`AnswerStore::restore`], also saying whether the snapshot was newer
-    /// and recorded (`true`) or the local answers were kept (`false`).
-    pub fn restore_reporting(dir: &Path, key: &AnswerKey, snapshot: &AnswerSnapshot) -> Result<(Self, bool), AnswerError> {
+    /// [`AnswerStore::restore`], also saying what became of the answers
+    /// here. `from_elsewhere`: the hub's copy came from another PC. When it
+    /// goes beyond what the hub acknowledged to this PC while this PC still
+    /// holds changes the hub never acknowledged (made here offline before the
+    /// student moved away and back), those changes and the hub's copy went
+    /// different ways: the hub's copy — what the student continued with —
+    /// is recorded, and the changes here are set aside, never sent (the hub
+    /// would refuse them as a conflict for ever). They stay in this store's
+    /// log (nothing is erased) and the kiosk journals which saves they were.
+    pub fn restore_reporting(dir: &Path, key: &AnswerKey, snapshot: &AnswerSnapshot, from_elsewhere: bool) -> Result<(Self, Restore), AnswerError> {
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(AnswerError::Invalid(format!("snapshot format {:?}", snapshot.format)));
         }
@@ -380,13 +397,15 @@ impl AnswerStore {
             }
         }
         let mut store = Self::open_or_create(dir, key, &snapshot.sitting_id, &snapshot.instrument_id)?;
-        let newer = snapshot.seq > store.state.seq;
-        if newer {
+        let diverged = from_elsewhere && snapshot.seq > store.state.acked && !store.state.unacked.is_empty();
+        let set_aside = diverged.then(|| (store.state.acked + 1, store.state.seq));
+        let recorded = snapshot.seq > store.state.seq || diverged;
+        if recorded {
             let record = Record::Restored { snapshot: snapshot.clone(), time_ms: now_ms() };
             store.log.append(&record)?;
             store.state.apply(&record);
         }
-        Ok((store, newer))
+        Ok((store, Restore { recorded, set_aside }))
     }
 
     /// The store's directory.
@@ -620,6 +639,55 @@ mod tests {
         // After the restore the next upload carries only what came after it.
         let up = b.pending_upload().unwrap();
         assert_eq!(up.changes.iter().map(AnswerChange::seq).collect::<Vec<_>>(), [3]);
+    }
+
+    /// Issue 14 (review of H1): a PC with saves the hub never acknowledged
+    /// (offline when the student moved to another PC) and the student back
+    /// on it: the hub's copy from the other PC goes beyond this PC's last
+    /// receipt, so the saves here went another way. Before, the PC kept
+    /// them (its save number was higher) and sent them for ever, refused
+    /// each time as a conflict; now it continues from the hub's copy and
+    /// sets its own aside, still in its log.
+    #[test]
+    fn a_pc_the_student_comes_back_to_continues_from_the_hubs_copy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("pc1");
+        let mut a = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        a.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+        a.ack(&receipt(1, false)).unwrap();
+        let acked: AnswerSnapshot = serde_json::from_value(serde_json::to_value(a.snapshot()).unwrap()).unwrap();
+        for value in ["offline 2", "offline 3", "offline 4"] {
+            a.save("ITM-1", "RESPONSE", serde_json::json!(value)).unwrap();
+        }
+        drop(a);
+        // Meanwhile on the other PC: saves 2 and 3, acknowledged by the hub.
+        let mut b = AnswerStore::restore(&tmp.path().join("pc2"), &key(), &acked).unwrap();
+        b.save("ITM-2", "RESPONSE", serde_json::json!("elders 2")).unwrap();
+        b.save("ITM-2", "RESPONSE", serde_json::json!("elders 3")).unwrap();
+        let hub_copy: AnswerSnapshot = serde_json::from_value(b.pending_upload().unwrap().answers).unwrap();
+        assert_eq!(hub_copy.seq, 3);
+        // Back on the first PC.
+        let (mut a, restore) = AnswerStore::restore_reporting(&dir, &key(), &hub_copy, true).unwrap();
+        assert_eq!(restore, Restore { recorded: true, set_aside: Some((2, 4)) });
+        assert_eq!(a.snapshot().responses, b.snapshot().responses, "the student continues with the hub's copy");
+        assert!(a.pending_upload().is_none(), "nothing the hub would refuse is sent");
+        assert_eq!(a.save("ITM-3", "RESPONSE", serde_json::json!("C")).unwrap().seq, 4);
+        let up = a.pending_upload().unwrap();
+        assert_eq!(up.changes.iter().map(AnswerChange::seq).collect::<Vec<_>>(), [4]);
+        assert_eq!(exam_protocol::answers_after(&serde_json::to_value(&hub_copy).unwrap(), &up.changes), Some(up.answers));
+        // The set-aside saves are still in the log.
+        drop(a);
+        let records = log::Log::open_existing(&dir, &key()).unwrap().1;
+        let offline = records.iter().filter(|r| matches!(r, Record::Save { value, .. } if value.as_str().is_some_and(|v| v.starts_with("offline")))).count();
+        assert_eq!(offline, 3);
+        // The same PC's own copy (a receipt it never got) changes nothing.
+        let mut c = AnswerStore::open_or_create(&tmp.path().join("pc3"), &key(), "S1", "I1").unwrap();
+        c.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+        let own: AnswerSnapshot = serde_json::from_value(c.pending_upload().unwrap().answers).unwrap();
+        c.save("ITM-1", "RESPONSE", serde_json::json!("B")).unwrap();
+        drop(c);
+        let (_, restore) = AnswerStore::restore_reporting(&tmp.path().join("pc3"), &key(), &own, false).unwrap();
+        assert_eq!(restore, Restore { recorded: false, set_aside: None });
     }
 
     /// Issue 14 (H1): a kiosk offline across an end sends every change since

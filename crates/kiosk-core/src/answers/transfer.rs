@@ -26,6 +26,10 @@ pub struct MovedIn {
     pub from_device: String,
     /// The last save they include.
     pub seq: u64,
+    /// Saves made on this PC that the hub never acknowledged and that went
+    /// another way than the hub's copy (first, last): kept in the local
+    /// log, not sent ([`AnswerStore::restore_reporting`]).
+    pub set_aside: Option<(u64, u64)>,
 }
 
 /// Opens (or creates) the answer store in `dir` and, when the hub holds newer
@@ -51,8 +55,8 @@ pub async fn open_with_hub_copy(
             snapshot.sitting_id, snapshot.instrument_id
         )));
     }
-    let (store, recorded) = AnswerStore::restore_reporting(dir, key, &snapshot)?;
-    let moved = (recorded && latest.device_id != hub.identity.device_id)
-        .then_some(MovedIn { from_device: latest.device_id, seq: snapshot.seq });
+    let elsewhere = latest.device_id != hub.identity.device_id;
+    let (store, restore) = AnswerStore::restore_reporting(dir, key, &snapshot, elsewhere)?;
+    let moved = (restore.recorded && elsewhere).then_some(MovedIn { from_device: latest.device_id, seq: snapshot.seq, set_aside: restore.set_aside });
     Ok((store, moved))
 }
