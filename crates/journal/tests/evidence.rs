@@ -19,13 +19,28 @@ fn event(i: usize) -> Event {
 /// A one-segment journal of `n` events (plus its epoch certificate and the
 /// closing checkpoint), written by the device key `pkcs8`.
 fn journal(dir: &Path, pkcs8: &[u8], n: usize) -> PathBuf {
+    let (path, journal) = writing(dir, pkcs8, n);
+    journal.close().unwrap();
+    path
+}
+
+/// The writer of a new journal in `dir/journal` after `n` events, still open
+/// (dropped without closing: no closing checkpoint).
+fn writing(dir: &Path, pkcs8: &[u8], n: usize) -> (PathBuf, Journal) {
     let path = dir.join("journal");
-    let mut journal = Journal::open(&path, SigningKey::from_pkcs8(pkcs8).unwrap(), JournalConfig::default()).unwrap();
+    let mut journal = open(&path, pkcs8).unwrap();
     for i in 0..n {
         journal.append(&event(i)).unwrap();
     }
-    journal.close().unwrap();
-    path
+    (path, journal)
+}
+
+/// A temporary directory, a new device key, and a [`journal`] of `n` events in it.
+fn fresh(n: usize) -> (tempfile::TempDir, Vec<u8>, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = pkcs8();
+    let dir = journal(tmp.path(), &key, n);
+    (tmp, key, dir)
 }
 
 fn pkcs8() -> Vec<u8> {
@@ -75,9 +90,7 @@ fn verify_fails(dir: &Path) -> String {
 fn a_length_past_the_end_is_not_a_torn_tail() {
     // In range but running past the end, and the largest value a u32 holds.
     for body_len in [format::MAX_BODY_LEN as u32, u32::MAX] {
-        let tmp = tempfile::tempdir().unwrap();
-        let key = pkcs8();
-        let dir = journal(tmp.path(), &key, 30);
+        let (_tmp, key, dir) = fresh(30);
         set_body_len(&dir, 10, body_len);
         let text = assert_refused_untouched(&dir, &key, "tampering or disk corruption");
         assert!(text.contains("record 11"), "{text}");
@@ -88,9 +101,7 @@ fn a_length_past_the_end_is_not_a_torn_tail() {
 
 #[test]
 fn a_length_that_runs_into_later_records_is_not_a_torn_tail() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = pkcs8();
-    let dir = journal(tmp.path(), &key, 30);
+    let (_tmp, key, dir) = fresh(30);
     let len = std::fs::metadata(seg1(&dir)).unwrap().len() as usize;
     let at = offset_of(&dir, 10);
     // The frame then ends exactly at the end of the file: complete, but wrong.
@@ -105,9 +116,7 @@ fn a_length_that_runs_into_later_records_is_not_a_torn_tail() {
 
 #[test]
 fn an_incomplete_final_frame_is_still_set_aside_and_recorded() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = pkcs8();
-    let dir = journal(tmp.path(), &key, 5);
+    let (_tmp, key, dir) = fresh(5);
     let len = std::fs::metadata(seg1(&dir)).unwrap().len();
     // An interrupted append: half a frame after the last record.
     let mut bytes = std::fs::read(seg1(&dir)).unwrap();
@@ -130,9 +139,7 @@ fn an_incomplete_final_frame_is_still_set_aside_and_recorded() {
 #[test]
 fn verify_fails_when_quarantine_holds_complete_records() {
     // What the old writer did: valid, signed records moved to quarantine/.
-    let tmp = tempfile::tempdir().unwrap();
-    let key = pkcs8();
-    let dir = journal(tmp.path(), &key, 30);
+    let (_tmp, _, dir) = fresh(30);
     let at = offset_of(&dir, 10);
     let bytes = std::fs::read(seg1(&dir)).unwrap();
     std::fs::create_dir(dir.join(segment::QUARANTINE_DIR)).unwrap();
@@ -145,9 +152,7 @@ fn verify_fails_when_quarantine_holds_complete_records() {
 
 #[test]
 fn the_writer_refuses_to_append_behind_a_bad_signature() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = pkcs8();
-    let dir = journal(tmp.path(), &key, 10);
+    let (_tmp, key, dir) = fresh(10);
     let at = offset_of(&dir, 5);
     let frame_len = read_records(&dir).unwrap()[5].1.frame.len();
     let mut bytes = std::fs::read(seg1(&dir)).unwrap();
@@ -160,11 +165,7 @@ fn the_writer_refuses_to_append_behind_a_bad_signature() {
 fn the_writer_never_reuses_an_acknowledged_sequence_number() {
     let tmp = tempfile::tempdir().unwrap();
     let key = pkcs8();
-    let path = tmp.path().join("journal");
-    let mut writer = open(&path, &key).unwrap();
-    for i in 0..30 {
-        writer.append(&event(i)).unwrap();
-    }
+    let (path, mut writer) = writing(tmp.path(), &key, 30);
     let last = writer.last().unwrap();
     writer.acknowledge(29, &read_records(&path).unwrap()[29].1.hash).unwrap();
     assert!(last.seq > 29);
@@ -196,11 +197,7 @@ fn the_writer_never_reuses_an_acknowledged_sequence_number() {
 fn a_torn_tail_never_takes_an_acknowledged_record() {
     let tmp = tempfile::tempdir().unwrap();
     let key = pkcs8();
-    let path = tmp.path().join("journal");
-    let mut writer = open(&path, &key).unwrap();
-    for i in 0..5 {
-        writer.append(&event(i)).unwrap();
-    }
+    let (path, mut writer) = writing(tmp.path(), &key, 5);
     let last = writer.last().unwrap();
     writer.acknowledge(last.seq, &last.hash).unwrap();
     drop(writer);
@@ -281,9 +278,7 @@ fn weak_epoch_keys_are_refused_by_verifier_and_writer() {
 fn a_sealed_journal_ends_with_its_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let key = pkcs8();
-    let path = tmp.path().join("journal");
-    let mut writer = open(&path, &key).unwrap();
-    writer.append(&event(1)).unwrap();
+    let (path, mut writer) = writing(tmp.path(), &key, 1);
     let sealed = writer.seal().unwrap();
     assert!(matches!(writer.append(&event(2)), Err(JournalError::Closed)));
     assert_eq!(writer.seal().unwrap(), sealed);
@@ -347,9 +342,7 @@ fn crafted_bytes_in_quarantine_cost_little_and_fail_verification() {
 
 #[test]
 fn crafted_bytes_after_the_last_record_cost_little_and_are_no_torn_tail() {
-    let tmp = tempfile::tempdir().unwrap();
-    let key = pkcs8();
-    let dir = journal(tmp.path(), &key, 3);
+    let (_tmp, key, dir) = fresh(3);
     let mut bytes = std::fs::read(seg1(&dir)).unwrap();
     bytes.extend_from_slice(&crafted_candidates(4 << 20));
     std::fs::write(seg1(&dir), &bytes).unwrap();

@@ -226,6 +226,11 @@ fn invalid(
 
 const SEG1: &str = "seg-00000001.journal";
 
+/// A journal `b` a verifier fails at record `seq` (in the first segment) and a writer refuses.
+fn refused_record(name: &str, description: &str, b: &Builder, seq: usize) -> Vector {
+    invalid(name, description, SEG1, b.offset(seq), Some(seq), "refuses", b.files())
+}
+
 fn cursor(seq: usize, hash: &Hash) -> Vec<u8> {
     format!("{{\"acked_seq\":{seq},\"acked_hash\":\"{}\"}}\n", hex::encode(hash)).into_bytes()
 }
@@ -386,34 +391,23 @@ fn generate() -> Vec<Vector> {
     ));
 
     // The cursor: verifiers ignore it (it is not signed); writers never go below it.
+    // Each: the cursor's acked_seq, the record whose hash it names, what a writer does.
     let b = Builder::base();
-    let mut files = b.files();
-    files.insert("sync-cursor.json".into(), cursor(6, &b.hashes[3]));
-    v.push(valid(
-        "cursor-beyond-end",
-        "the hub acknowledged records through 6, the journal ends at 3 (cut): a writer must not reuse 4..6",
-        b.hashes.len(),
-        "refuses",
-        files,
-    ));
-    let mut files = b.files();
-    files.insert("sync-cursor.json".into(), cursor(2, &b.hashes[1]));
-    v.push(valid(
-        "cursor-other-hash",
-        "the acknowledged record 2 has another hash than the cursor's: replaced or rewritten",
-        b.hashes.len(),
-        "refuses",
-        files,
-    ));
-    let mut files = b.files();
-    files.insert("sync-cursor.json".into(), cursor(3, &b.hashes[3]));
-    v.push(valid(
-        "cursor-at-end",
-        "the hub acknowledged every record (0..=3, the last): a fully synced journal; a writer appends record 4",
-        b.hashes.len(),
-        "appends",
-        files,
-    ));
+    for (name, description, acked_seq, hash_of, writer) in [
+        ("cursor-beyond-end", "the hub acknowledged records through 6, the journal ends at 3 (cut): a writer must not reuse 4..6", 6, 3, "refuses"),
+        ("cursor-other-hash", "the acknowledged record 2 has another hash than the cursor's: replaced or rewritten", 2, 1, "refuses"),
+        (
+            "cursor-at-end",
+            "the hub acknowledged every record (0..=3, the last): a fully synced journal; a writer appends record 4",
+            3,
+            3,
+            "appends",
+        ),
+    ] {
+        let mut files = b.files();
+        files.insert("sync-cursor.json".into(), cursor(acked_seq, &b.hashes[hash_of]));
+        v.push(valid(name, description, b.hashes.len(), writer, files));
+    }
 
     // Directory rules.
     let mut b = Builder::base();
@@ -561,80 +555,62 @@ fn generate() -> Vec<Vector> {
         "AB".repeat(32)
     );
     let seq = b.event("journal.torn_tail", payload.as_bytes());
-    v.push(invalid(
+    v.push(refused_record(
         "torn-tail-uppercase-sha256",
         "a journal.torn_tail event whose sha256 is upper-case hex (hex is lower-case)",
-        SEG1,
-        b.offset(seq),
-        Some(seq),
-        "refuses",
-        b.files(),
+        &b,
+        seq,
     ));
 
     let mut b = Builder::base();
     let root = hex::encode(b.merkle.root());
     let size = b.hashes.len();
     let seq = b.checkpoint_with(format!(r#"{{"tree_size":{size}.0,"root_hash":"{root}"}}"#).as_bytes());
-    v.push(invalid(
+    v.push(refused_record(
         "checkpoint-tree-size-not-integer",
         "a checkpoint whose tree_size is written 4.0: integers in journal.* payloads are JSON integers without fraction or exponent",
-        SEG1,
-        b.offset(seq),
-        Some(seq),
-        "refuses",
-        b.files(),
+        &b,
+        seq,
     ));
 
     let mut b = Builder::base();
     let seq = b.event("journal.note", br#"{}"#);
-    v.push(invalid(
+    v.push(refused_record(
         "reserved-kind",
         "an event of kind journal.note: journal.* kinds are reserved",
-        SEG1,
-        b.offset(seq),
-        Some(seq),
-        "refuses",
-        b.files(),
+        &b,
+        seq,
     ));
 
     let mut b = Builder::base();
     let seq = b.event("session.locked", br#"{"reason":"#);
-    v.push(invalid(
+    v.push(refused_record(
         "payload-not-json",
         "an event payload that is not JSON",
-        SEG1,
-        b.offset(seq),
-        Some(seq),
-        "refuses",
-        b.files(),
+        &b,
+        seq,
     ));
 
     let mut b = Builder::base();
     let root = hex::encode(b.merkle.root());
     let size = b.hashes.len();
     let seq = b.checkpoint_with(format!(r#"{{"tree_size":{size},"tree_size":{size},"root_hash":"{root}"}}"#).as_bytes());
-    v.push(invalid(
+    v.push(refused_record(
         "duplicate-field",
         "a checkpoint payload with tree_size twice",
-        SEG1,
-        b.offset(seq),
-        Some(seq),
-        "refuses",
-        b.files(),
+        &b,
+        seq,
     ));
 
     let mut b = Builder::base();
     let root = hex::encode(b.merkle.root());
     let size = b.hashes.len();
     let seq = b.checkpoint_with(format!(r#"{{"tree_size":{size},"root_hash":"{root}","note":"x"}}"#).as_bytes());
-    v.push(invalid(
+    v.push(refused_record(
         "extra-field",
         "a checkpoint payload with a field the format does not define",
-        SEG1,
-        b.offset(seq),
-        Some(seq),
-        "refuses",
-        b.files(),
+        &b,
+        seq,
     ));
 
     v

@@ -3,7 +3,7 @@
 
 use exam_journal::{read_records, segment, Event, Journal, JournalConfig, KeyStore};
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn kioskctl(dir: &Path, args: &[&str]) -> Output {
@@ -31,6 +31,21 @@ fn write_journal(dir: &Path, store: &str, events: usize, config: JournalConfig) 
     journal.close().unwrap();
 }
 
+/// A temporary directory with a device key and a journal of `events` events
+/// in it: (the directory, the key store argument, the journal).
+fn journal_with(events: usize, config: JournalConfig) -> (tempfile::TempDir, String, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = device(tmp.path());
+    let journal = tmp.path().join("journal");
+    write_journal(&journal, &store, events, config);
+    (tmp, store, journal)
+}
+
+/// `kioskctl journal append` of one event to `journal`, run in `dir`.
+fn append(dir: &Path, journal: &Path, store: &str) -> Output {
+    kioskctl(dir, &["journal", "append", "--journal", journal.to_str().unwrap(), "--store", store, "--kind", "test.event"])
+}
+
 #[test]
 fn append_to_a_new_relative_journal_of_one_component() {
     let tmp = tempfile::tempdir().unwrap();
@@ -45,11 +60,8 @@ fn append_to_a_new_relative_journal_of_one_component() {
 
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = device(tmp.path());
-    let journal = tmp.path().join("journal");
     // Far more output than a pipe buffers, so the writer meets the closed pipe.
-    write_journal(&journal, &store, 2000, JournalConfig::default());
+    let (_tmp, _, journal) = journal_with(2000, JournalConfig::default());
     let mut child = Command::new(env!("CARGO_BIN_EXE_kioskctl"))
         .args(["journal", "show", journal.to_str().unwrap()])
         .stdout(Stdio::piped())
@@ -68,10 +80,7 @@ fn a_closed_pipe_ends_the_output_quietly() {
 
 #[test]
 fn a_deleted_middle_segment_fails_verification_with_exit_1() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = device(tmp.path());
-    let journal = tmp.path().join("journal");
-    write_journal(&journal, &store, 20, JournalConfig { segment_max_bytes: 1200, ..JournalConfig::default() });
+    let (tmp, _, journal) = journal_with(20, JournalConfig { segment_max_bytes: 1200, ..JournalConfig::default() });
     assert!(journal.join(segment::segment_name(3)).exists());
     std::fs::remove_file(journal.join(segment::segment_name(2))).unwrap();
     let o = kioskctl(tmp.path(), &["journal", "verify", journal.to_str().unwrap()]);
@@ -81,19 +90,13 @@ fn a_deleted_middle_segment_fails_verification_with_exit_1() {
 
 #[test]
 fn append_refuses_a_journal_whose_length_field_hides_records() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = device(tmp.path());
-    let journal = tmp.path().join("journal");
-    write_journal(&journal, &store, 30, JournalConfig::default());
+    let (tmp, store, journal) = journal_with(30, JournalConfig::default());
     let seg = journal.join(segment::segment_name(1));
     let at = read_records(&journal).unwrap()[10].1.offset as usize;
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[at..at + 4].copy_from_slice(&60_000u32.to_le_bytes());
     std::fs::write(&seg, &bytes).unwrap();
-    let o = kioskctl(
-        tmp.path(),
-        &["journal", "append", "--journal", journal.to_str().unwrap(), "--store", &store, "--kind", "test.event"],
-    );
+    let o = append(tmp.path(), &journal, &store);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("tampering or disk corruption"), "{}", text(&o));
     assert_eq!(std::fs::read(&seg).unwrap(), bytes, "nothing was cut off");
@@ -104,10 +107,7 @@ fn append_refuses_a_journal_whose_length_field_hides_records() {
 
 #[test]
 fn verify_json_lists_the_quarantine() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = device(tmp.path());
-    let journal = tmp.path().join("journal");
-    write_journal(&journal, &store, 3, JournalConfig::default());
+    let (tmp, store, journal) = journal_with(3, JournalConfig::default());
     // An interrupted append: 40 bytes of a frame.
     let seg = journal.join(segment::segment_name(1));
     let mut bytes = std::fs::read(&seg).unwrap();
@@ -115,10 +115,7 @@ fn verify_json_lists_the_quarantine() {
     let partial = bytes[at..at + 40].to_vec();
     bytes.extend_from_slice(&partial);
     std::fs::write(&seg, &bytes).unwrap();
-    let o = kioskctl(
-        tmp.path(),
-        &["journal", "append", "--journal", journal.to_str().unwrap(), "--store", &store, "--kind", "test.event"],
-    );
+    let o = append(tmp.path(), &journal, &store);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = kioskctl(tmp.path(), &["journal", "verify", "--json", journal.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -256,10 +253,7 @@ fn a_rewrite_with_the_device_key_is_found_below_the_hub_receipt() {
 
 #[test]
 fn verify_json_lists_the_quarantine_when_verification_fails() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = device(tmp.path());
-    let journal = tmp.path().join("journal");
-    write_journal(&journal, &store, 3, JournalConfig::default());
+    let (tmp, _, journal) = journal_with(3, JournalConfig::default());
     // Someone moved the last two complete records out of the journal into quarantine/.
     let seg = journal.join(segment::segment_name(1));
     let records = read_records(&journal).unwrap();
@@ -284,10 +278,7 @@ fn verify_json_lists_the_quarantine_when_verification_fails() {
 
 #[test]
 fn a_demanded_hub_receipt_that_is_missing_fails_verification_with_exit_1() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = device(tmp.path());
-    let journal = tmp.path().join("journal");
-    write_journal(&journal, &store, 3, JournalConfig::default());
+    let (tmp, _, journal) = journal_with(3, JournalConfig::default());
     let (hub, _) = exam_journal::SigningKey::generate().unwrap();
     let o = kioskctl(tmp.path(), &["journal", "verify", journal.to_str().unwrap(), "--hub-key", &hub.public_key().to_hex()]);
     assert_eq!(o.status.code(), Some(1), "no receipt to check is a failed check, not a usage error: {}", text(&o));
