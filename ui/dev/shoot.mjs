@@ -35,7 +35,7 @@ const SHOTS = [
   ['location_checking', 'location_checking'], ['location_ok', 'location_ok'], ['location_refused', 'location_refused'],
   ['login', 'login'], ['login_byod', 'login_byod'], ['login_error', 'login_error'],
   ['assignment', 'assignment'], ['download', 'download'], ['waiting', 'waiting'],
-  ['exam', 'exam'], ['exam_answered', 'exam_answered'], ['exam_offline', 'exam_offline'],
+  ['exam', 'exam'], ['exam_answered', 'exam_answered'], ['exam_offline', 'exam_offline'], ['exam_refused', 'exam_refused'],
   ['exam_large', 'exam_large'], ['exam_linear', 'exam_linear'], ['exam_contrast', 'exam_contrast'],
   ['locked', 'locked'], ['locked_error', 'locked_error'], ['resume', 'resume'], ['submitted', 'submitted'],
 ];

@@ -116,6 +116,7 @@
     exam: v(Object.assign({ phase: 'in_exam' }, exam)),
     exam_answered: v(Object.assign({ phase: 'in_exam', answers: { 'item-1': { RESPONSE: 'B' }, 'item-3': { R1: 'na', R2: 'd30' }, 'item-5': { RESPONSE: ['s1', 's2', 's3', 's4'] } } }, exam)),
     exam_offline: v(Object.assign({ phase: 'in_exam' }, exam, { sync: { state: 'offline', pending: 4 }, remaining_secs: 290 })),
+    exam_refused: v(Object.assign({ phase: 'in_exam' }, exam, { sync: { state: 'refused', pending: 2 }, remaining_secs: 290 })),
     exam_disk_full: v(Object.assign({ phase: 'in_exam' }, exam, { notice: 'storage_failing' })),
     exam_close_refused: v(Object.assign({ phase: 'in_exam' }, exam, { notice: 'close_refused' })),
     exam_large: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'large', contrast: null, tools: ['read_aloud'] } }) })),

@@ -140,20 +140,21 @@ function updateSync(view) {
     glyph = '↻';
     text = localPending > 0 ? t('sync.local') : t('sync.syncing');
   }
-  if (st === 'offline') {
+  if (st === 'offline' || st === 'refused') {
     glyph = '⚠';
-    text = t('sync.offline');
+    text = t(`sync.${st}`);
   }
-  sync.className = `sync ${st === 'offline' ? 'offline' : localPending > 0 || st === 'syncing' ? 'syncing' : 'saved'}`;
+  const stopped = st === 'offline' || st === 'refused';
+  sync.className = `sync ${stopped ? 'offline' : localPending > 0 || st === 'syncing' ? 'syncing' : 'saved'}`;
   // For tests: wait for #sync-status[data-local-pending="0"] before assuming
   // every answer reached the shell.
   sync.dataset.localPending = String(localPending);
   sync.dataset.state = st;
   setText(syncGlyph, glyph);
-  setText(syncText, st === 'offline' && view.sync.pending ? `${text} (${t('sync.pending', { n: view.sync.pending })})` : text);
+  setText(syncText, stopped && view.sync.pending ? `${text} (${t('sync.pending', { n: view.sync.pending })})` : text);
   if (lastSyncState && lastSyncState !== st) {
-    if (st === 'offline') announce(t('sync.announce.offline'));
-    else if (lastSyncState === 'offline') announce(t('sync.announce.online'));
+    if (stopped) announce(t(`sync.announce.${st}`));
+    else if (lastSyncState === 'offline' || lastSyncState === 'refused') announce(t('sync.announce.online'));
   }
   lastSyncState = st;
 }

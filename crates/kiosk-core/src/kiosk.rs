@@ -143,7 +143,8 @@ pub struct FormError {
 /// Whether the student's work is safe at the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SyncView {
-    /// `saved`, `syncing` or `offline`.
+    /// `saved`, `syncing`, `offline`, or `refused` (the hub refuses the
+    /// answers: they stay on this PC; the student calls the invigilator).
     pub state: &'static str,
     /// Saves not yet acknowledged by the hub.
     pub pending: u64,
@@ -275,6 +276,9 @@ struct Inner {
     /// The running QTI instrument's package, for its images (shared with [`Kiosk::instrument_media`]).
     media: crate::instrument::media::MediaSlot,
     offline: bool,
+    /// The hub answered the last answer upload with a refusal (its error
+    /// code): not offline — retrying will not help; the invigilator must look.
+    answers_refused: Option<String>,
     demo: bool,
     data_dir: PathBuf,
     policy_path: PathBuf,
@@ -354,6 +358,7 @@ impl Kiosk {
             media: media.clone(),
             policy_hash: crate::instrument::web_start::policy_hash(&options.policy),
             offline: false,
+            answers_refused: None,
             demo: options.demo,
             room_codes: RoomCodeVerifier::load(&options.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default(),
             data_dir: options.data_dir,
@@ -1117,6 +1122,7 @@ impl Inner {
             match hub.upload_answers(&upload).await {
                 Ok(receipt) => {
                     self.offline = false;
+                    self.answers_refused = None;
                     let acked = self.answers.as_mut()?.ack(&receipt);
                     self.journal_event(
                         "answers.acknowledged",
@@ -1128,12 +1134,26 @@ impl Inner {
                     }
                 }
                 Err(err) => {
-                    self.offline = true;
                     // The newest save made so far: the journal's evidence
                     // that it existed by now (the hub reads it to judge saves
                     // it receives late, docs/hub.md).
                     let saved = self.answers.as_ref().map_or(upload.seq, |a| a.status().saved_seq);
                     self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
+                    match upload_refusal(&err) {
+                        // The hub is there and says no: the invigilator must
+                        // know (journalled once per reason; the answers stay here).
+                        Some(code) => {
+                            self.offline = false;
+                            if self.answers_refused.as_deref() != Some(code) {
+                                self.journal_event(
+                                    "answers.upload_refused",
+                                    &serde_json::json!({"seq": upload.seq, "saved": saved, "error": code, "reason": err.to_string()}),
+                                );
+                                self.answers_refused = Some(code.to_string());
+                            }
+                        }
+                        None => self.offline = true,
+                    }
                     return None;
                 }
             }
@@ -1183,7 +1203,15 @@ impl Inner {
             lock_reason: session.as_ref().and_then(|s| s.lock_reason.clone()),
             unlock_error: self.unlock_error.clone(),
             sync: SyncView {
-                state: if self.offline { "offline" } else if pending > 0 { "syncing" } else { "saved" },
+                state: if self.answers_refused.is_some() {
+                    "refused"
+                } else if self.offline {
+                    "offline"
+                } else if pending > 0 {
+                    "syncing"
+                } else {
+                    "saved"
+                },
                 pending,
             },
             instrument: self.instrument.clone(),
@@ -1379,6 +1407,19 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
         }))
 }
 
+/// The hub's error code when it refused an answer upload for good (it
+/// holds other answers, the changes do not fit, the session is unknown…):
+/// sending the same again will not help. `None` for an unreachable hub and
+/// for answers that say "later" (408, 425, 429, 5xx).
+fn upload_refusal(err: &crate::hub::HubError) -> Option<&str> {
+    match err {
+        crate::hub::HubError::Refused { status, body } if (400..500).contains(status) && ![408, 425, 429].contains(status) => {
+            Some(if body.error.is_empty() { "refused" } else { body.error.as_str() })
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod login_message_tests {
     use super::*;
@@ -1404,5 +1445,21 @@ mod login_message_tests {
         assert!(check_login_field("studentnummer", "").unwrap_err().contains("Vul je studentnummer in"));
         assert!(check_login_field("toegangscode", "AB\u{7}C").is_err());
         assert_eq!(check_login_field("studentnummer", &"1".repeat(64)), Ok(()));
+    }
+
+    /// Issue 14 (review of H1): every failed answer upload was taken for
+    /// "offline — your work is kept", also when the hub refused the answers
+    /// for good (a conflict, changes it cannot place): the student kept
+    /// working for nothing and nobody was told.
+    #[test]
+    fn a_refused_upload_is_not_offline() {
+        assert_eq!(upload_refusal(&refused(409, "conflicting_answers", "x")), Some("conflicting_answers"));
+        assert_eq!(upload_refusal(&refused(409, "unknown_base", "x")), Some("unknown_base"));
+        assert_eq!(upload_refusal(&refused(422, "changes_do_not_match", "x")), Some("changes_do_not_match"));
+        assert_eq!(upload_refusal(&refused(413, "", "x")), Some("refused"));
+        for later in [refused(429, "rate_limited", "x"), refused(425, "not_started", "x"), refused(503, "unavailable", "x")] {
+            assert_eq!(upload_refusal(&later), None, "{later}");
+        }
+        assert_eq!(upload_refusal(&crate::hub::HubError::Unreachable("timeout".into())), None);
     }
 }
