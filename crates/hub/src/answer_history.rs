@@ -321,7 +321,7 @@ pub async fn store_superseded(
         }
         return serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| internal());
     }
-    let receipt = crate::api::sign_receipt(hub, session, upload, sha, received_ms);
+    let receipt = crate::api::sign_receipt_as(hub, session, upload, sha, received_ms, true);
     sqlx::query(
         "INSERT INTO superseded_answers (sitting_id, student_number, device_id, seq, final_submission, answers, answers_sha256, \
          received_ms, superseded_ms, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

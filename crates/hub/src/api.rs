@@ -796,6 +796,11 @@ pub async fn answers(
 
 /// The hub's signed receipt for `upload` (its answers hash to `sha`).
 pub(crate) fn sign_receipt(hub: &Hub, session: &Session, upload: &AnswerUpload, sha: &str, received_ms: i64) -> AnswerReceipt {
+    sign_receipt_as(hub, session, upload, sha, received_ms, false)
+}
+
+/// [`sign_receipt`], marked as a receipt for answers kept apart when `kept_apart`.
+pub(crate) fn sign_receipt_as(hub: &Hub, session: &Session, upload: &AnswerUpload, sha: &str, received_ms: i64, kept_apart: bool) -> AnswerReceipt {
     let mut receipt = AnswerReceipt {
         sitting_id: session.sitting_id.clone(),
         student_number: session.student_number.clone(),
@@ -805,6 +810,7 @@ pub(crate) fn sign_receipt(hub: &Hub, session: &Session, upload: &AnswerUpload, 
         time_ms: received_ms,
         receipt_code: String::new(),
         signature: String::new(),
+        kept_apart,
     };
     let signature = hub.keys.sign(&receipt.signed_message());
     receipt.receipt_code = receipt_code(&signature);

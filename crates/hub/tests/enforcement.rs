@@ -552,6 +552,11 @@ async fn a_session_lives_as_long_as_the_seat(backend: Backend) {
     assert_eq!(pc.get(paths::ASSIGNMENT).await.status(), 401);
     let kept = save_stored(&pc, "LONG", 2, false).await;
     assert_eq!(save_stored(&pc, "LONG", 2, false).await, kept, "a retry gets the same receipt");
+    // The receipt says so, under the hub's signature (before, it looked like any other).
+    assert!(kept.kept_apart);
+    let hub_key = pc.enrolled.hub_signing_public_key.clone();
+    kept.verify(&hub_key).unwrap();
+    assert!(AnswerReceipt { kept_apart: false, ..kept.clone() }.verify(&hub_key).is_err());
     let mut changed = upload("LONG", 2, false);
     changed.answers["responses"]["ITM-1"]["RESPONSE"] = json!("iets anders");
     assert_eq!(error_of(pc.post(paths::ANSWERS, &changed).await).await.1.error, "conflicting_answers");

@@ -1120,6 +1120,17 @@ impl Inner {
         for _ in 0..MAX_UPLOADS_AT_ONCE {
             let Some(upload) = self.answers.as_ref()?.pending_upload() else { break };
             match hub.upload_answers(&upload).await {
+                Ok(receipt) if receipt.kept_apart => {
+                    // The student logged in on another PC: the hub keeps
+                    // these answers apart and they do not count. Not an
+                    // acknowledgement the student may rely on.
+                    self.offline = false;
+                    if self.answers_refused.as_deref() != Some(KEPT_APART) {
+                        self.journal_event("answers.kept_apart", &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256}));
+                        self.answers_refused = Some(KEPT_APART.into());
+                    }
+                    return None;
+                }
                 Ok(receipt) => {
                     self.offline = false;
                     self.answers_refused = None;
@@ -1406,6 +1417,10 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             Ok(None)
         }))
 }
+
+/// Why answers are not accepted when the hub kept them apart (a login on
+/// another PC ended this PC's session).
+const KEPT_APART: &str = "kept_apart";
 
 /// The hub's error code when it refused an answer upload for good (it
 /// holds other answers, the changes do not fit, the session is unknown…):

@@ -521,11 +521,18 @@ pub struct AnswerReceipt {
     pub receipt_code: String,
     /// Signature over [`AnswerReceipt::signed_message`], hex.
     pub signature: String,
+    /// The hub stored these answers **apart**: they came over a session that
+    /// a login on another PC ended, and do not count by themselves (the
+    /// exam board decides). Absent (false) on every other receipt.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kept_apart: bool,
 }
 
 impl AnswerReceipt {
     /// Domain, sitting id, student number (each u32 BE length-prefixed),
-    /// seq (u64 BE), answers hash text (length-prefixed), final (1 byte), time (i64 BE).
+    /// seq (u64 BE), answers hash text (length-prefixed), final (1 byte), time
+    /// (i64 BE), and — only on a receipt for answers kept apart — the byte
+    /// string `kept-apart` (so every other receipt signs as before).
     pub fn signed_message(&self) -> Vec<u8> {
         let mut m = ANSWER_RECEIPT_DOMAIN.to_vec();
         push_str(&mut m, &self.sitting_id);
@@ -534,6 +541,9 @@ impl AnswerReceipt {
         push_str(&mut m, &self.answers_sha256);
         m.push(u8::from(self.final_submission));
         m.extend_from_slice(&self.time_ms.to_be_bytes());
+        if self.kept_apart {
+            m.extend_from_slice(b"kept-apart");
+        }
         m
     }
 
@@ -750,12 +760,18 @@ mod tests {
             time_ms: 9,
             receipt_code: String::new(),
             signature: String::new(),
+            kept_apart: false,
         };
         let sig = k.sign(&r.signed_message());
         r.signature = hex::encode(sig.as_ref());
         r.receipt_code = receipt_code(sig.as_ref());
         assert_eq!(r.receipt_code.len(), 9);
         r.verify(&pk).unwrap();
+        assert!(!serde_json::to_string(&r).unwrap().contains("kept_apart"), "other receipts look as before");
+        // A receipt for answers kept apart cannot pass for an ordinary one.
+        let mut apart = r.clone();
+        apart.kept_apart = true;
+        assert!(apart.verify(&pk).is_err());
         r.seq = 4;
         assert!(r.verify(&pk).is_err());
     }

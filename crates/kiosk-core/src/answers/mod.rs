@@ -578,6 +578,7 @@ mod tests {
             time_ms: 0,
             receipt_code: "ABCD-EFGH".into(),
             signature: String::new(),
+            kept_apart: false,
         }
     }
 
