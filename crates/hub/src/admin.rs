@@ -202,6 +202,8 @@ pub enum Target {
 /// console's "Beëindigen voor iedereen" does ([`end_sitting`]); a seat of
 /// another room's sitting, or one reopened after such an end, is ended alone.
 pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &str, by: &str) -> Result<Vec<String>, AdminError> {
+    // As in the console: resuming needs no reason, everything else does.
+    let reason = checked_reason(reason, kind != InstructionKind::Resume)?;
     let mut devices: Vec<(String, Option<InstructionScope>)> = Vec::new();
     let mut recorded = 0;
     match target {
@@ -400,17 +402,26 @@ async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: Ac
     Ok(true)
 }
 
+/// A reason as the console takes it: trimmed, at most
+/// [`MAX_REASON_LEN`](crate::console::actions::MAX_REASON_LEN) printable
+/// characters, and not empty when `required`.
+fn checked_reason(reason: &str, required: bool) -> Result<&str, AdminError> {
+    let reason = reason.trim();
+    if (required && reason.is_empty()) || reason.chars().count() > crate::console::actions::MAX_REASON_LEN || reason.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(format!(
+            "--reason is {}: 1 to {} printable characters (it is journalled, and in the proces-verbaal)",
+            if required { "required" } else { "too long or not printable" },
+            crate::console::actions::MAX_REASON_LEN
+        )));
+    }
+    Ok(reason)
+}
+
 /// Reopens a student's ended exam (`exam-hub reopen`): the hub lets the
 /// student log in and take the content key again. The reason is required and
 /// journalled like the console's action; the end stays in the journal.
 pub async fn reopen(db: &Db, sitting: &str, student: &str, reason: &str, by: &str) -> Result<(), AdminError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > crate::console::actions::MAX_REASON_LEN || reason.chars().any(char::is_control) {
-        return Err(AdminError::Invalid(format!(
-            "--reason is required: 1 to {} printable characters (it is journalled)",
-            crate::console::actions::MAX_REASON_LEN
-        )));
-    }
+    let reason = checked_reason(reason, true)?;
     ensure_planned(db, sitting, student).await?;
     let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: student.to_string() };
     // The session's unacknowledged end and pause instructions are withdrawn

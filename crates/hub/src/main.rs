@@ -177,7 +177,8 @@ enum Command {
         /// A student (with --sitting): the device of their session.
         #[arg(long, requires = "sitting")]
         student: Option<String>,
-        /// Why (shown on the kiosk and kept in its journal).
+        /// Why (required except for resume, as in the console; shown on the kiosk,
+        /// kept in its journal and in the proces-verbaal).
         #[arg(long, default_value = "")]
         reason: String,
     },

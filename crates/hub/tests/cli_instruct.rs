@@ -172,3 +172,25 @@ async fn a_room_end_is_the_consoles_end_for_everyone(backend: Backend) {
     assert_eq!(sitting_end(&db, "S1").await, Some((true, Some("exam-hub cli".into()), 1)), "the first end for everyone stays");
 }
 on_both_backends!(a_room_end_is_the_consoles_end_for_everyone);
+
+/// An end, lock, pause or extra time from the CLI needs a reason, as in the
+/// console (resume does not): before, `instruct --action end` without one
+/// ended the exam and the proces-verbaal showed an end without a reason.
+async fn the_cli_asks_for_a_reason_as_the_console_does(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    let db = open_db(&hub).await;
+    for reason in [None, Some("   "), Some("tab\tin")] {
+        let mut args = vec!["instruct", "--action", "end", "--sitting", "S1", "--student", "1001"];
+        args.extend(reason.iter().flat_map(|r| ["--reason", *r]));
+        let out = hub.cli(&args);
+        assert!(!out.status.success(), "{reason:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--reason is required"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(instructions_of(&db, pc.id()).await.is_empty(), "nothing was sent");
+    assert!(journal_lines(&db, "S1").await.is_empty(), "nothing was recorded");
+    hub.cli_ok(&["instruct", "--action", "pause", "--sitting", "S1", "--student", "1001", "--reason", "brandalarm"]);
+    hub.cli_ok(&["instruct", "--action", "resume", "--sitting", "S1", "--student", "1001"]);
+}
+on_both_backends!(the_cli_asks_for_a_reason_as_the_console_does);

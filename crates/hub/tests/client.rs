@@ -59,7 +59,7 @@ async fn kiosk_client_flow(backend: Backend) {
     assert!(receipt.final_submission);
 
     let mut stream = client.instructions().await.unwrap();
-    let id = hub.cli_ok(&["instruct", "--device", &identity.device_id, "--action", "pause"]).trim().to_string();
+    let id = hub.cli_ok(&["instruct", "--device", &identity.device_id, "--action", "pause", "--reason", "brandoefening"]).trim().to_string();
     let got = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap();
     assert_eq!((got.id.as_str(), got.kind), (id.as_str(), InstructionKind::Pause));
     client.acknowledge(&id).await.unwrap();

@@ -411,13 +411,13 @@ async fn instructions_until_acknowledged(backend: Backend) {
     assert!(none.iter().all(|i| i.id != id), "acknowledged instruction re-sent: {none:?}");
 
     // Add time for a student goes to their device and extends the assignment.
-    let id = hub.cli_ok(&["instruct", "--sitting", "S1", "--student", "1001", "--action", "add-time", "--minutes", "10"]).trim().to_string();
+    let id = hub.cli_ok(&["instruct", "--sitting", "S1", "--student", "1001", "--action", "add-time", "--minutes", "10", "--reason", "storing"]).trim().to_string();
     let got = read_events(&mut stream, &mut buffer, 1, Duration::from_secs(5)).await;
     assert_eq!(got.first().map(|i| (&i.id, &i.kind)), Some((&id, &InstructionKind::AddTime { minutes: 10 })));
     let a: Assignment = kiosk.get(paths::ASSIGNMENT).await.json().await.unwrap();
     assert_eq!(a.total_minutes, 90 + 15 + 10);
     // Room-wide end.
-    hub.cli_ok(&["instruct", "--room", ROOM, "--action", "end"]);
+    hub.cli_ok(&["instruct", "--room", ROOM, "--action", "end", "--reason", "tijd voorbij"]);
     let got = read_events(&mut stream, &mut buffer, 2, Duration::from_secs(5)).await;
     assert!(got.iter().any(|i| i.kind == InstructionKind::End), "{got:?}");
 }
