@@ -10,10 +10,16 @@
 //! for [`SUSPECT_STUDENTS`] or more students within [`SUSPECT_WINDOW_MS`]
 //! raises the alarm [`alarm::MANY_STUDENTS`].
 //!
+//! A reservation is an [`Attempt`]: only a wrong code keeps it counted, a
+//! right one resets the count once its transaction is committed. Any other
+//! way out of the login — the kiosk hangs up while the hub checks, an error
+//! — gives the attempt back when the `Attempt` is dropped, so only wrong
+//! codes ever lock a student.
+//!
 //! While a student is locked on some PC, `candidates.locked_ms` says so (the
-//! console shows the seat as locked, the proces-verbaal records it); the
-//! invigilator's unlock and a new access code clear it and [`clear`] the
-//! per-PC counts.
+//! console shows the seat as locked, the proces-verbaal records it with the
+//! PCs: [`locked_pcs`]); the invigilator's unlock and a new access code
+//! clear it and [`clear`] the per-PC counts.
 
 use crate::config::{MAX_LOGIN_FAILURES, SUSPECT_STUDENTS, SUSPECT_WINDOW_MS};
 use crate::db::Db;
@@ -28,15 +34,20 @@ pub mod alarm {
 }
 
 /// An attempt reserved for one (sitting, student, PC): the code may now be
-/// checked once.
+/// checked once. Dropped without [`Attempt::wrong_code`] or
+/// [`Attempt::committed`] (the request was dropped, or failed on the way),
+/// it gives the attempt back.
 #[derive(Debug)]
-#[must_use = "a reserved attempt is settled with `wrong_code` or `succeeded`"]
-pub struct Attempt<'a> {
-    sitting: &'a str,
-    student: &'a str,
-    device: &'a str,
+#[must_use = "a reserved attempt is settled with `wrong_code`, or `succeeded` and `committed`; dropped, it is given back"]
+pub struct Attempt {
+    db: Db,
+    sitting: String,
+    student: String,
+    device: String,
     /// Attempts counted on this PC, this one included.
     attempts: i64,
+    /// The outcome is recorded: nothing to give back.
+    settled: bool,
 }
 
 fn locked() -> ApiError {
@@ -45,7 +56,7 @@ fn locked() -> ApiError {
 
 /// Reserves one check of an access code for `student` of `sitting` on
 /// `device`; `423 locked` when this PC has used up its attempts.
-pub async fn reserve<'a>(db: &Db, sitting: &'a str, student: &'a str, device: &'a str) -> Result<Attempt<'a>, ApiError> {
+pub async fn reserve(db: &Db, sitting: &str, student: &str, device: &str) -> Result<Attempt, ApiError> {
     sqlx::query(
         "INSERT INTO login_failures (sitting_id, student_number, device_id, attempts) VALUES ($1, $2, $3, 0) \
          ON CONFLICT (sitting_id, student_number, device_id) DO NOTHING",
@@ -67,22 +78,56 @@ pub async fn reserve<'a>(db: &Db, sitting: &'a str, student: &'a str, device: &'
     .fetch_optional(&db.pool)
     .await?;
     match row {
-        Some(row) => Ok(Attempt { sitting, student, device, attempts: row.try_get("attempts")? }),
+        Some(row) => Ok(Attempt {
+            db: db.clone(),
+            sitting: sitting.to_string(),
+            student: student.to_string(),
+            device: device.to_string(),
+            attempts: row.try_get("attempts")?,
+            settled: false,
+        }),
         None => Err(locked()),
     }
 }
 
-impl Attempt<'_> {
+impl Attempt {
     /// The code was wrong: the attempt stays counted, the PC is locked for
     /// this student at the limit, and a PC trying several students raises
-    /// an alarm. Returns the answer for the kiosk.
-    pub async fn wrong_code(self, db: &Db, now: i64) -> ApiError {
-        match self.record_wrong(db, now).await {
-            Ok(err) | Err(err) => err,
+    /// an alarm. Recorded to the end even when the kiosk hangs up meanwhile
+    /// (the console and the proces-verbaal must see the lock). Returns the
+    /// answer for the kiosk.
+    pub async fn wrong_code(mut self, now: i64) -> ApiError {
+        self.settled = true;
+        match tokio::spawn(async move { self.record_wrong(now).await }).await {
+            Ok(Ok(err) | Err(err)) => err,
+            Err(join) => {
+                tracing::error!(error = %join, "recording a wrong access code failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+            }
         }
     }
 
-    async fn record_wrong(self, db: &Db, now: i64) -> Result<ApiError, ApiError> {
+    /// The code was right: this PC's count for the student starts again
+    /// (inside the login's transaction; call [`Attempt::committed`] once
+    /// that transaction is committed).
+    pub async fn succeeded(&self, tx: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3")
+            .bind(&self.sitting)
+            .bind(&self.student)
+            .bind(&self.device)
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The transaction with [`Attempt::succeeded`] is committed: the
+    /// attempt is settled.
+    pub fn committed(mut self) {
+        self.settled = true;
+    }
+
+    async fn record_wrong(&self, now: i64) -> Result<ApiError, ApiError> {
+        let db = &self.db;
         let at_limit = self.attempts >= MAX_LOGIN_FAILURES;
         let mut tx = db.begin_write().await?;
         sqlx::query(
@@ -91,23 +136,23 @@ impl Attempt<'_> {
         )
         .bind(now)
         .bind(MAX_LOGIN_FAILURES)
-        .bind(self.sitting)
-        .bind(self.student)
-        .bind(self.device)
+        .bind(&self.sitting)
+        .bind(&self.student)
+        .bind(&self.device)
         .execute(&mut *tx)
         .await?;
         if at_limit {
             // Shown on the console's seat, recorded in the proces-verbaal.
             sqlx::query("UPDATE candidates SET locked_ms = COALESCE(locked_ms, $1) WHERE sitting_id = $2 AND student_number = $3")
                 .bind(now)
-                .bind(self.sitting)
-                .bind(self.student)
+                .bind(&self.sitting)
+                .bind(&self.student)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
         tracing::info!(device = %self.device, sitting = %self.sitting, attempts = self.attempts, "login refused: wrong access code");
-        self.suspect_device(db, now).await?;
+        self.suspect_device(now).await?;
         if at_limit {
             return Ok(locked());
         }
@@ -119,10 +164,11 @@ impl Attempt<'_> {
 
     /// Raises [`alarm::MANY_STUDENTS`] (once per window) when this PC typed
     /// wrong codes for several students recently.
-    async fn suspect_device(&self, db: &Db, now: i64) -> Result<(), ApiError> {
+    async fn suspect_device(&self, now: i64) -> Result<(), ApiError> {
+        let db = &self.db;
         let since = now - SUSPECT_WINDOW_MS;
         let students: i64 = sqlx::query("SELECT COUNT(DISTINCT student_number) AS n FROM login_failures WHERE device_id = $1 AND last_failure_ms > $2")
-            .bind(self.device)
+            .bind(&self.device)
             .bind(since)
             .fetch_one(&db.pool)
             .await?
@@ -131,7 +177,7 @@ impl Attempt<'_> {
             return Ok(());
         }
         let recent = sqlx::query("SELECT alarm_id FROM alarms WHERE device_id = $1 AND kind = $2 AND created_ms > $3")
-            .bind(self.device)
+            .bind(&self.device)
             .bind(alarm::MANY_STUDENTS)
             .bind(since)
             .fetch_optional(&db.pool)
@@ -139,21 +185,42 @@ impl Attempt<'_> {
         if recent.is_none() {
             // Shown to the invigilator on the room page: in Dutch.
             let detail = format!("{students} studenten binnen {} minuten", SUSPECT_WINDOW_MS / 60_000);
-            crate::journal::raise_alarm(db, self.device, alarm::MANY_STUDENTS, &detail).await;
+            crate::journal::raise_alarm(db, &self.device, alarm::MANY_STUDENTS, &detail).await;
         }
         Ok(())
     }
+}
 
-    /// The code was right: this PC's count for the student starts again
-    /// (inside the login's transaction).
-    pub async fn succeeded(self, tx: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3")
-            .bind(self.sitting)
-            .bind(self.student)
-            .bind(self.device)
-            .execute(tx)
-            .await?;
-        Ok(())
+impl Drop for Attempt {
+    /// Gives an unsettled attempt back. `Drop` cannot wait for the
+    /// database: the release runs as a task of its own. It never takes the
+    /// count below zero, so a release after a reset (a commit whose answer
+    /// was lost) changes nothing.
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(device = %self.device, sitting = %self.sitting, "login attempt not given back: no runtime");
+            return;
+        };
+        let (db, sitting, student, device) =
+            (self.db.clone(), std::mem::take(&mut self.sitting), std::mem::take(&mut self.student), std::mem::take(&mut self.device));
+        runtime.spawn(async move {
+            let released = sqlx::query(
+                "UPDATE login_failures SET attempts = attempts - 1 \
+                 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts > 0",
+            )
+            .bind(&sitting)
+            .bind(&student)
+            .bind(&device)
+            .execute(&db.pool)
+            .await;
+            match released {
+                Ok(_) => tracing::info!(device = %device, sitting = %sitting, "login attempt given back: the code's check did not finish"),
+                Err(err) => tracing::error!(device = %device, sitting = %sitting, error = %err, "login attempt not given back"),
+            }
+        });
     }
 }
 
@@ -166,4 +233,39 @@ pub async fn clear(tx: &mut sqlx::AnyConnection, sitting: &str, student: &str) -
         .execute(tx)
         .await?;
     Ok(())
+}
+
+/// A PC on which a student is locked out: the proces-verbaal names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedPc {
+    /// The student.
+    pub student_number: String,
+    /// The PC the wrong codes were typed on.
+    pub device_id: String,
+    /// Its host name, when the kiosk reported one at enrolment.
+    pub hostname: Option<String>,
+    /// When the limit was reached, unix ms.
+    pub locked_ms: i64,
+}
+
+/// The (student, PC) locks of `sitting`, oldest first.
+pub async fn locked_pcs(db: &Db, sitting: &str) -> Result<Vec<LockedPc>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT f.student_number, f.device_id, d.hostname, f.locked_ms FROM login_failures f \
+         LEFT JOIN devices d ON d.device_id = f.device_id \
+         WHERE f.sitting_id = $1 AND f.locked_ms IS NOT NULL ORDER BY f.locked_ms, f.device_id",
+    )
+    .bind(sitting)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LockedPc {
+                student_number: r.try_get("student_number")?,
+                device_id: r.try_get("device_id")?,
+                hostname: r.try_get::<Option<String>, _>("hostname")?.filter(|h| !h.trim().is_empty()),
+                locked_ms: r.try_get("locked_ms")?,
+            })
+        })
+        .collect()
 }

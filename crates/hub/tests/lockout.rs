@@ -114,6 +114,152 @@ async fn concurrent_wrong_codes_are_checked_at_most_up_to_the_limit(backend: Bac
 }
 on_both_backends!(concurrent_wrong_codes_are_checked_at_most_up_to_the_limit);
 
+/// A kiosk enrolled by hand, so that the test holds its TLS key: its device
+/// id and a TLS configuration presenting its client certificate.
+async fn enrol_raw(hub: &TestHub) -> (String, std::sync::Arc<rustls::ClientConfig>) {
+    let (device_key, _) = exam_journal::SigningKey::generate().unwrap();
+    let token = hub.cli_ok(&["enrol-token", "--room", ROOM]).trim().to_string();
+    let tls_key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::default().serialize_request(&tls_key).unwrap().pem().unwrap();
+    let req = hub.proven_enrol_request(&token, &device_key, &csr, Some("lokaal-pc")).await;
+    let resp = hub.anonymous().post(hub.url(paths::ENROL)).json(&req).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let enrolled: EnrolResponse = resp.json().await.unwrap();
+    let config = tls_config(hub, Some((&enrolled.client_certificate_pem, &tls_key.serialize_pem())));
+    (enrolled.device_id, std::sync::Arc::new(config))
+}
+
+/// This PC's attempts for `student` of [`SITTING`] (0 before any).
+async fn attempts_on(db: &Db, device: &str, student: &str) -> i64 {
+    sqlx::query_scalar("SELECT attempts FROM login_failures WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3")
+        .bind(SITTING)
+        .bind(student)
+        .bind(device)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// A login the kiosk hung up on while the hub checked it: `typos` wrong
+/// codes typed first on a fresh PC, then `code` sent on a connection of its
+/// own. The test catches the hub between reserving that attempt and
+/// settling it, holds the database's write lock there (PostgreSQL: the row)
+/// so the hub cannot settle it, hangs up, waits until the hub has closed
+/// the connection (the request is dropped) and lets go. A race: each try is
+/// a fresh PC. Returns the PC's id and its TLS configuration.
+async fn hang_up_mid_check(hub: &TestHub, db: &Db, student: &str, typos: i64, code: &str) -> (String, std::sync::Arc<rustls::ClientConfig>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let body = serde_json::to_string(&LoginRequest { student_number: student.into(), access_code: code.into() }).unwrap();
+    let addr = hub.base.trim_start_matches("https://").to_string();
+    let request =
+        format!("POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", paths::LOGIN, body.len());
+    let row_lock = if db.backend == exam_hub::db::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let read = "SELECT attempts, locked_ms FROM login_failures WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3";
+    let hold = format!("{read}{row_lock}");
+    for _ in 0..50 {
+        let (device, config) = enrol_raw(hub).await;
+        let kiosk = kiosk_client(&config);
+        for _ in 0..typos {
+            assert_eq!(login_with(hub, &kiosk, student, "WRNG-CODE").await.status(), 401);
+        }
+        let connector = tokio_rustls::TlsConnector::from(config.clone());
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let mut conn = connector.connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
+        conn.write_all(request.as_bytes()).await.unwrap();
+        conn.flush().await.unwrap();
+        // The attempt is reserved, not settled: one more, no lock, no session.
+        let mid_check = |(attempts, locked): (i64, Option<i64>)| attempts == typos + 1 && locked.is_none();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let held = loop {
+            assert!(std::time::Instant::now() < deadline, "the hub neither reserved nor answered within 30 s");
+            // Reading never waits for (nor holds up) the hub's writes.
+            let now: (i64, Option<i64>) =
+                sqlx::query_as(read).bind(SITTING).bind(student).bind(&device).fetch_optional(&db.pool).await.unwrap().unwrap_or((0, None));
+            let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE device_id = $1").bind(&device).fetch_one(&db.pool).await.unwrap();
+            if mid_check(now) && sessions == 0 {
+                let mut tx = db.begin_write().await.unwrap();
+                let then: (i64, Option<i64>) = sqlx::query_as(&hold).bind(SITTING).bind(student).bind(&device).fetch_one(&mut *tx).await.unwrap();
+                // Unless the hub settled it first.
+                break mid_check(then).then_some(tx);
+            }
+            if sessions > 0 || now.1.is_some() {
+                break None;
+            }
+            tokio::task::yield_now().await;
+        };
+        let Some(tx) = held else { continue };
+        conn.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), conn.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the hub kept the connection of a kiosk that hung up");
+        assert!(rest.is_empty(), "the hub answered while it could not write: {}", String::from_utf8_lossy(&rest));
+        drop(tx);
+        return (device, config);
+    }
+    panic!("never caught the hub between reserving an attempt and settling it in 50 tries");
+}
+
+fn kiosk_client(config: &rustls::ClientConfig) -> reqwest::Client {
+    reqwest::Client::builder().use_preconfigured_tls(config.clone()).timeout(std::time::Duration::from_secs(30)).build().unwrap()
+}
+
+async fn login_with(hub: &TestHub, kiosk: &reqwest::Client, student: &str, code: &str) -> reqwest::Response {
+    kiosk.post(hub.url(paths::LOGIN)).json(&LoginRequest { student_number: student.into(), access_code: code.into() }).send().await.unwrap()
+}
+
+/// Point 3 of issue 14, the reserved attempt: a kiosk that hangs up while
+/// the hub checks a right code (a timeout, a cable) does not leave the
+/// attempt counted: four typos afterwards still leave the student one, and
+/// the right code logs in.
+async fn a_check_the_kiosk_hung_up_on_is_given_back(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let codes = plan(&hub, &db).await;
+    let student = "3001";
+    let (device, config) = hang_up_mid_check(&hub, &db, student, 0, &codes[student]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while attempts_on(&db, &device, student).await != 0 {
+        assert!(std::time::Instant::now() < deadline, "the attempt of the check the kiosk hung up on is still counted");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let kiosk = kiosk_client(&config);
+    for remaining in (1..=4).rev() {
+        let (status, body) = error_of(login_with(&hub, &kiosk, student, "WRNG-CODE").await).await;
+        assert_eq!((status, body.remaining_attempts), (401, Some(remaining)));
+    }
+    let resp = login_with(&hub, &kiosk, student, &codes[student]).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+on_both_backends!(a_check_the_kiosk_hung_up_on_is_given_back);
+
+/// The other way round: a wrong code the kiosk hung up on is recorded to
+/// the end. The fifth locks the student on that PC, and the console and the
+/// proces-verbaal (which names the PC) show it.
+async fn a_wrong_code_the_kiosk_hung_up_on_still_locks(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let codes = plan(&hub, &db).await;
+    let student = "3002";
+    let (device, config) = hang_up_mid_check(&hub, &db, student, 4, "WRNG-CODE").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let locked = loop {
+        let pv = exam_hub::reports::proces_verbaal(&db, SITTING).await.unwrap();
+        // (Tries the hub won locked their own PCs.)
+        if let Some(entry) = pv.irregularities.into_iter().find(|i| i.category == "inlogblokkade" && i.device_id.as_deref() == Some(device.as_str())) {
+            break entry;
+        }
+        assert!(std::time::Instant::now() < deadline, "the fifth wrong code, hung up on, locked nothing the proces-verbaal shows");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(locked.student.as_deref(), Some(student));
+    assert!(locked.description.contains(&format!("op pc {device} (lokaal-pc)")), "{}", locked.description);
+    assert_eq!(attempts_on(&db, &device, student).await, exam_hub::config::MAX_LOGIN_FAILURES);
+    let (status, body) = error_of(login_with(&hub, &kiosk_client(&config), student, &codes[student]).await).await;
+    assert_eq!((status, body.error.as_str()), (423, "locked"));
+}
+on_both_backends!(a_wrong_code_the_kiosk_hung_up_on_still_locks);
+
 /// Console password of the test account.
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -130,21 +276,33 @@ fn add_account(hub: &TestHub, username: &str) {
     assert!(child.wait().unwrap().success(), "account add {username}");
 }
 
+/// TLS 1.3 trusting only the school CA; with a kiosk's client certificate
+/// and key (PEM) when given.
+fn tls_config(hub: &TestHub, identity: Option<(&str, &str)>) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(hub.school_ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots);
+    match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_slice_iter(cert.as_bytes()).collect::<Result<Vec<_>, _>>().unwrap();
+            builder.with_client_auth_cert(chain, PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap()).unwrap()
+        }
+    }
+}
+
 /// A client whose connections come from `source` (any 127.x.y.z is this
 /// machine on Linux; the hub listens on 127.0.0.1 and sees `source`).
 fn client_from(hub: &TestHub, source: std::net::IpAddr) -> reqwest::Client {
-    use rustls::pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(hub.school_ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     reqwest::Client::builder()
-        .use_preconfigured_tls(config)
+        .use_preconfigured_tls(tls_config(hub, None))
         .local_address(source)
         .timeout(std::time::Duration::from_secs(30))
         .build()
@@ -276,19 +434,9 @@ async fn trickle(hub: &TestHub, connector: tokio_rustls::TlsConnector) -> (std::
 /// the hub, and a normal kiosk is served meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickling_bodies_are_cut_and_do_not_hold_the_hub() {
-    use rustls::pki_types::pem::PemObject as _;
     let hub = TestHub::start(Backend::Sqlite).await.unwrap();
     let mut kiosk = hub.enrol(ROOM).await;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(hub.school_ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls_config(&hub, None)));
     let hub = std::sync::Arc::new(hub);
     let trickles: Vec<_> = (0..300)
         .map(|_| {

@@ -597,16 +597,22 @@ async fn retention(backend: Backend) {
 }
 on_both_backends!(retention);
 
+/// A hub with [`SITTING`] planned and student 2001 logged in on one kiosk
+/// of the room.
+async fn one_kiosk_logged_in(backend: Backend) -> Option<(TestHub, Db, Kiosk)> {
+    let hub = TestHub::start(backend).await?;
+    let db = open_db(&hub).await;
+    let codes = plan(&db, &Keys::load(&hub.data()).unwrap()).await;
+    let mut kiosk = hub.enrol(ROOM).await;
+    kiosk.login_ok("2001", &codes["2001"]).await;
+    Some((hub, db, kiosk))
+}
+
 /// Issue 14 point 7: a batch that carries one record twice (byte-identical
 /// copies) is not a rewritten history: the copy counts as a duplicate, no
 /// alarm is raised and the proces-verbaal calls the journal in order.
 async fn identical_copies_in_one_batch_are_duplicates(backend: Backend) {
-    let Some(hub) = TestHub::start(backend).await else { return };
-    let db = open_db(&hub).await;
-    let keys = Keys::load(&hub.data()).unwrap();
-    let codes = plan(&db, &keys).await;
-    let mut kiosk = hub.enrol(ROOM).await;
-    kiosk.login_ok("2001", &codes["2001"]).await;
+    let Some((hub, db, kiosk)) = one_kiosk_logged_in(backend).await else { return };
     let frames = journal(&hub.path("journal"), &kiosk.device_pkcs8, &[("sync.offline", json!({})), ("sync.online", json!({})), ("session.login", json!({}))]);
     assert!(frames.len() >= 4, "{}", frames.len());
     // Records 0, 1, 2, 2, 3, ...: the third record twice, byte for byte.
@@ -632,12 +638,7 @@ on_both_backends!(identical_copies_in_one_batch_are_duplicates);
 /// an unlock) is not listed as an invigilator: those come from the hub's
 /// own records; the kiosk's names are listed apart, marked as unchecked.
 async fn names_a_kiosk_claims_are_not_invigilators(backend: Backend) {
-    let Some(hub) = TestHub::start(backend).await else { return };
-    let db = open_db(&hub).await;
-    let keys = Keys::load(&hub.data()).unwrap();
-    let codes = plan(&db, &keys).await;
-    let mut kiosk = hub.enrol(ROOM).await;
-    kiosk.login_ok("2001", &codes["2001"]).await;
+    let Some((hub, db, kiosk)) = one_kiosk_logged_in(backend).await else { return };
     const CLAIMED: &str = "Piet Nep";
     let frames = journal(
         &hub.path("journal"),
@@ -660,3 +661,32 @@ async fn names_a_kiosk_claims_are_not_invigilators(backend: Backend) {
     assert!(line("Namen volgens de kiosk (niet gecontroleerd door de examenserver):").contains(CLAIMED));
 }
 on_both_backends!(names_a_kiosk_claims_are_not_invigilators);
+
+/// Issue 14 point 3: the lock holds on the PC the wrong codes were typed
+/// on, so the proces-verbaal's lock-out entry names that PC — one entry per
+/// PC, with its id and host name — and stays silent about PCs with fewer
+/// wrong codes.
+async fn the_lock_out_names_the_pc(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    plan(&db, &Keys::load(&hub.data()).unwrap()).await;
+    let mut pcs = Vec::new();
+    for (host, wrong) in [("B214-PC07", 5), ("B214-PC08", 5), ("B214-PC09", 4)] {
+        let (key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
+        let mut pc = hub.enrol_key(ROOM, &key, pkcs8, host).await;
+        for _ in 0..wrong {
+            let status = pc.login("2003", "WRNG-CODE").await.status();
+            assert!(status == 401 || status == 423, "{status}");
+        }
+        pcs.push((host, pc));
+    }
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let locks: Vec<_> = pv.irregularities.iter().filter(|i| i.category == "inlogblokkade").collect();
+    assert_eq!(locks.len(), 2, "{locks:?}");
+    for ((host, pc), entry) in pcs.iter().zip(&locks) {
+        assert_eq!((entry.device_id.as_deref(), entry.student.as_deref()), (Some(pc.id()), Some("2003")));
+        assert_eq!(entry.description, format!("te vaak een onjuiste toegangscode op pc {} ({host}); inloggen op die pc geblokkeerd", pc.id()));
+        assert!(pv.to_html().contains(&entry.description), "{}", entry.description);
+    }
+}
+on_both_backends!(the_lock_out_names_the_pc);

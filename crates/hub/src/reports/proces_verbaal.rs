@@ -155,7 +155,8 @@ pub async fn proces_verbaal(db: &Db, sitting_id: &str) -> Result<ProcesVerbaal, 
     let saves = crate::enforcement::classify_sitting(&db.pool, sitting_id).await?;
     // Answers a PC sent after the student moved on: shown, never counted.
     let kept_apart = crate::answer_history::superseded_lines(&db.pool, sitting_id).await?;
-    Ok(build(records, remarks, &saves, &kept_apart, crate::now_ms()))
+    let locked_pcs = crate::lockout::locked_pcs(db, sitting_id).await?;
+    Ok(build(records, remarks, &saves, &kept_apart, &locked_pcs, crate::now_ms()))
 }
 
 /// The student logged in on `device` at `time_ms` (the latest session
@@ -257,6 +258,7 @@ fn build(
     remarks: Vec<Remark>,
     saves: &std::collections::BTreeMap<String, crate::enforcement::SeatSaves>,
     kept_apart: &std::collections::BTreeMap<String, Vec<(i64, String)>>,
+    locked_pcs: &[crate::lockout::LockedPc],
     generated_ms: i64,
 ) -> ProcesVerbaal {
     let mut entries = Vec::new();
@@ -361,14 +363,29 @@ fn build(
             }
         }
     }
-    for c in &records.candidates {
-        if let Some(locked) = c.login_locked_ms {
+    // Lock-outs, one per PC the wrong codes were typed on (the lock holds
+    // on that PC only).
+    for c in records.candidates.iter().filter(|c| c.login_locked_ms.is_some()) {
+        let mut on_pcs = locked_pcs.iter().filter(|l| l.student_number == c.student_number).peekable();
+        if on_pcs.peek().is_none() {
+            // Locked before the count was kept per PC: no PC on record.
             entries.push(Irregularity {
-                time_ms: locked,
+                time_ms: c.login_locked_ms.unwrap_or_default(),
                 category: "inlogblokkade",
                 device_id: None,
                 student: Some(c.student_number.clone()),
                 description: "te vaak een onjuiste toegangscode; inloggen geblokkeerd".into(),
+                source: "hub",
+            });
+        }
+        for pc in on_pcs {
+            let host = pc.hostname.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+            entries.push(Irregularity {
+                time_ms: pc.locked_ms,
+                category: "inlogblokkade",
+                device_id: Some(pc.device_id.clone()),
+                student: Some(c.student_number.clone()),
+                description: format!("te vaak een onjuiste toegangscode op pc {}{host}; inloggen op die pc geblokkeerd", pc.device_id),
                 source: "hub",
             });
         }
