@@ -365,29 +365,23 @@ fn build(
     }
     // Lock-outs, one per PC the wrong codes were typed on (the lock holds
     // on that PC only).
-    for c in records.candidates.iter().filter(|c| c.login_locked_ms.is_some()) {
-        let mut on_pcs = locked_pcs.iter().filter(|l| l.student_number == c.student_number).peekable();
-        if on_pcs.peek().is_none() {
+    for c in &records.candidates {
+        let Some(locked) = c.login_locked_ms else { continue };
+        let mut on_pcs: Vec<(i64, Option<String>, String)> = locked_pcs
+            .iter()
+            .filter(|pc| pc.student_number == c.student_number)
+            .map(|pc| {
+                let host = pc.hostname.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+                let what = format!("te vaak een onjuiste toegangscode op pc {}{host}; inloggen op die pc geblokkeerd", pc.device_id);
+                (pc.locked_ms, Some(pc.device_id.clone()), what)
+            })
+            .collect();
+        if on_pcs.is_empty() {
             // Locked before the count was kept per PC: no PC on record.
-            entries.push(Irregularity {
-                time_ms: c.login_locked_ms.unwrap_or_default(),
-                category: "inlogblokkade",
-                device_id: None,
-                student: Some(c.student_number.clone()),
-                description: "te vaak een onjuiste toegangscode; inloggen geblokkeerd".into(),
-                source: "hub",
-            });
+            on_pcs.push((locked, None, "te vaak een onjuiste toegangscode; inloggen geblokkeerd".into()));
         }
-        for pc in on_pcs {
-            let host = pc.hostname.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
-            entries.push(Irregularity {
-                time_ms: pc.locked_ms,
-                category: "inlogblokkade",
-                device_id: Some(pc.device_id.clone()),
-                student: Some(c.student_number.clone()),
-                description: format!("te vaak een onjuiste toegangscode op pc {}{host}; inloggen op die pc geblokkeerd", pc.device_id),
-                source: "hub",
-            });
+        for (time_ms, device_id, description) in on_pcs {
+            entries.push(Irregularity { time_ms, category: "inlogblokkade", device_id, student: Some(c.student_number.clone()), description, source: "hub" });
         }
     }
     // Journal events, and network outages from offline/online pairs.
