@@ -16,10 +16,13 @@
 //! — gives the attempt back when the `Attempt` is dropped, so only wrong
 //! codes ever lock a student.
 //!
-//! While a student is locked on some PC, `candidates.locked_ms` says so (the
-//! console shows the seat as locked, the proces-verbaal records it with the
-//! PCs: [`locked_pcs`]); the invigilator's unlock and a new access code
-//! clear it and [`clear`] the per-PC counts.
+//! A PC is locked for a student while its count is at the limit. The wrong
+//! code that reached the limit dates the lock on that PC
+//! (`login_failures.locked_ms`: the proces-verbaal names the PC, see
+//! [`locked_pcs`], also after the lock was lifted) and on the seat
+//! (`candidates.locked_ms`: the console shows the seat as locked). The
+//! invigilator's unlock and a new access code clear the seat's and [`clear`]
+//! the per-PC counts.
 
 use crate::config::{MAX_LOGIN_FAILURES, SUSPECT_STUDENTS, SUSPECT_WINDOW_MS};
 use crate::db::Db;
@@ -68,7 +71,7 @@ pub async fn reserve(db: &Db, sitting: &str, student: &str, device: &str) -> Res
     .await?;
     let row = sqlx::query(
         "UPDATE login_failures SET attempts = attempts + 1 \
-         WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts < $4 AND locked_ms IS NULL \
+         WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts < $4 \
          RETURNING attempts",
     )
     .bind(sitting)
@@ -130,19 +133,17 @@ impl Attempt {
         let db = &self.db;
         let at_limit = self.attempts >= MAX_LOGIN_FAILURES;
         let mut tx = db.begin_write().await?;
-        sqlx::query(
-            "UPDATE login_failures SET last_failure_ms = $1, locked_ms = CASE WHEN attempts >= $2 THEN $1 ELSE locked_ms END \
-             WHERE sitting_id = $3 AND student_number = $4 AND device_id = $5",
-        )
-        .bind(now)
-        .bind(MAX_LOGIN_FAILURES)
-        .bind(&self.sitting)
-        .bind(&self.student)
-        .bind(&self.device)
-        .execute(&mut *tx)
-        .await?;
+        // The last of the limit locks: when, on record for the proces-verbaal.
+        let set = if at_limit { "last_failure_ms = $1, locked_ms = $1" } else { "last_failure_ms = $1" };
+        sqlx::query(&format!("UPDATE login_failures SET {set} WHERE sitting_id = $2 AND student_number = $3 AND device_id = $4"))
+            .bind(now)
+            .bind(&self.sitting)
+            .bind(&self.student)
+            .bind(&self.device)
+            .execute(&mut *tx)
+            .await?;
         if at_limit {
-            // Shown on the console's seat, recorded in the proces-verbaal.
+            // Shown on the console's seat.
             sqlx::query("UPDATE candidates SET locked_ms = COALESCE(locked_ms, $1) WHERE sitting_id = $2 AND student_number = $3")
                 .bind(now)
                 .bind(&self.sitting)
@@ -224,10 +225,12 @@ impl Drop for Attempt {
     }
 }
 
-/// Clears a student's counts and locks on every PC (the invigilator's
-/// unlock, `exam-hub reset-lock`, a new access code).
+/// Clears a student's counts, and so the locks, on every PC (the
+/// invigilator's unlock, `exam-hub reset-lock`, a new access code). When
+/// and where the student was locked stays on record for the
+/// proces-verbaal.
 pub async fn clear(tx: &mut sqlx::AnyConnection, sitting: &str, student: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE sitting_id = $1 AND student_number = $2")
+    sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2")
         .bind(sitting)
         .bind(student)
         .execute(tx)
@@ -235,7 +238,8 @@ pub async fn clear(tx: &mut sqlx::AnyConnection, sitting: &str, student: &str) -
     Ok(())
 }
 
-/// A PC on which a student is locked out: the proces-verbaal names it.
+/// A PC on which a student was locked out (the lock may have been lifted
+/// since): the proces-verbaal names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedPc {
     /// The student.
@@ -244,11 +248,12 @@ pub struct LockedPc {
     pub device_id: String,
     /// Its host name, when the kiosk reported one at enrolment.
     pub hostname: Option<String>,
-    /// When the limit was reached, unix ms.
+    /// When the limit was reached (the latest time), unix ms.
     pub locked_ms: i64,
 }
 
-/// The (student, PC) locks of `sitting`, oldest first.
+/// The (student, PC) locks of `sitting`, oldest first; of a PC locked
+/// again after an unlock, the latest.
 pub async fn locked_pcs(db: &Db, sitting: &str) -> Result<Vec<LockedPc>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT f.student_number, f.device_id, d.hostname, f.locked_ms FROM login_failures f \

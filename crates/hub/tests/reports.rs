@@ -665,11 +665,11 @@ on_both_backends!(names_a_kiosk_claims_are_not_invigilators);
 /// Issue 14 point 3: the lock holds on the PC the wrong codes were typed
 /// on, so the proces-verbaal's lock-out entry names that PC — one entry per
 /// PC, with its id and host name — and stays silent about PCs with fewer
-/// wrong codes.
+/// wrong codes. The lock lifted, the entries stay: it happened.
 async fn the_lock_out_names_the_pc(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
     let db = open_db(&hub).await;
-    plan(&db, &Keys::load(&hub.data()).unwrap()).await;
+    let codes = plan(&db, &Keys::load(&hub.data()).unwrap()).await;
     let mut pcs = Vec::new();
     for (host, wrong) in [("B214-PC07", 5), ("B214-PC08", 5), ("B214-PC09", 4)] {
         let (key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
@@ -680,13 +680,22 @@ async fn the_lock_out_names_the_pc(backend: Backend) {
         }
         pcs.push((host, pc));
     }
+    let locks = |pv: &reports::ProcesVerbaal| -> Vec<reports::Irregularity> {
+        pv.irregularities.iter().filter(|i| i.category == "inlogblokkade").cloned().collect()
+    };
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
-    let locks: Vec<_> = pv.irregularities.iter().filter(|i| i.category == "inlogblokkade").collect();
-    assert_eq!(locks.len(), 2, "{locks:?}");
-    for ((host, pc), entry) in pcs.iter().zip(&locks) {
+    let locked = locks(&pv);
+    assert_eq!(locked.len(), 2, "{locked:?}");
+    for ((host, pc), entry) in pcs.iter().zip(&locked) {
         assert_eq!((entry.device_id.as_deref(), entry.student.as_deref()), (Some(pc.id()), Some("2003")));
         assert_eq!(entry.description, format!("te vaak een onjuiste toegangscode op pc {} ({host}); inloggen op die pc geblokkeerd", pc.id()));
         assert!(pv.to_html().contains(&entry.description), "{}", entry.description);
     }
+    // The invigilator lifts the lock: the student logs in on PC07, and the
+    // proces-verbaal still says where and when the student was locked.
+    hub.cli_ok(&["reset-lock", "--sitting", SITTING, "--student", "2003"]);
+    pcs[0].1.login_ok("2003", &codes["2003"]).await;
+    let after = locks(&reports::proces_verbaal(&db, SITTING).await.unwrap());
+    assert_eq!(after.iter().map(|i| (i.time_ms, &i.description)).collect::<Vec<_>>(), locked.iter().map(|i| (i.time_ms, &i.description)).collect::<Vec<_>>());
 }
 on_both_backends!(the_lock_out_names_the_pc);

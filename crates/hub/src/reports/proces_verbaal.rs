@@ -364,9 +364,8 @@ fn build(
         }
     }
     // Lock-outs, one per PC the wrong codes were typed on (the lock holds
-    // on that PC only).
+    // on that PC only), also when lifted since (see the console actions).
     for c in &records.candidates {
-        let Some(locked) = c.login_locked_ms else { continue };
         let mut on_pcs: Vec<(i64, Option<String>, String)> = locked_pcs
             .iter()
             .filter(|pc| pc.student_number == c.student_number)
@@ -376,7 +375,7 @@ fn build(
                 (pc.locked_ms, Some(pc.device_id.clone()), what)
             })
             .collect();
-        if on_pcs.is_empty() {
+        if let Some(locked) = c.login_locked_ms.filter(|_| on_pcs.is_empty()) {
             // Locked before the count was kept per PC: no PC on record.
             on_pcs.push((locked, None, "te vaak een onjuiste toegangscode; inloggen geblokkeerd".into()));
         }
