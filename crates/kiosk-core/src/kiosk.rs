@@ -395,9 +395,15 @@ impl Kiosk {
 
     /// Handles what the guard reported since the last call: journals it
     /// (done by the guard thread's sink) and locks when a process could not
-    /// be ended. Call periodically (the shell does, every 250 ms).
+    /// be ended; saves the running exam clock when due. Call periodically
+    /// (the shell does, every 250 ms).
     pub async fn poll_guard(&self) {
         let mut inner = self.inner.lock().await;
+        // The running exam clock is saved every ~2 s (not only at
+        // transitions), so a crash gives back at most that (issue 15).
+        if let Some(Err(e)) = inner.session.as_mut().map(Session::save_clock_if_due) {
+            inner.journal_event("session.clock_not_saved", &serde_json::json!({"reason": e.to_string()}));
+        }
         let events: Vec<GuardEvent> = match &inner.guard {
             Some(guard) => guard.events.lock().unwrap_or_else(|p| p.into_inner()).try_iter().collect(),
             None => return,
@@ -546,6 +552,10 @@ impl Kiosk {
         }
         let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
         let start = hub.start().await.map_err(|e| user(format!("Het examen is nog niet gestart ({e}).")))?;
+        // The clock counts down from the hub's time left for the student (so
+        // a late start ends with the others), from the moment it answered.
+        let answered = std::time::Instant::now();
+        let (remaining, clock_source) = crate::session::clock::time_left_at_start(&start);
         let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
         let package = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
         let policy = inner.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
@@ -564,6 +574,8 @@ impl Kiosk {
             .await
             .map_err(|e| user(format!("Je antwoorden kunnen niet worden bewaard: {e}. Roep de surveillant.")))?;
         inner.answers = Some(store);
+        let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
+        session.set_clock_remaining(remaining.saturating_sub(answered.elapsed()), clock_source).map_err(user)?;
         inner.session_apply(Trigger::ExamStarted)?;
         if let Some(moved) = moved {
             // A move needs the invigilator: the session stays locked until one unlocks it.
@@ -1020,7 +1032,13 @@ impl Inner {
         let dir = self.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
         let store = crate::answers::AnswerStore::open_or_create(&dir, &key, &assignment.sitting_id, &assignment.instrument.id)
             .map_err(|e| user(format!("De antwoorden van vóór de storing kunnen niet worden geopend: {e}. Roep de surveillant.")))?;
-        self.journal_event("session.resumed", &serde_json::json!({"sitting": assignment.sitting_id, "answers_saved": store.status().saved_seq}));
+        // How long the exam clock stood still for the crash (from its last
+        // save, or the lock it was in): the hub gives back at most that.
+        let clock_stopped_ms = self.session.as_ref().map_or(0, Session::clock_stopped_ms);
+        self.journal_event(
+            "session.resumed",
+            &serde_json::json!({"sitting": assignment.sitting_id, "answers_saved": store.status().saved_seq, "clock_stopped_ms": clock_stopped_ms}),
+        );
         self.answers = Some(store);
         Ok(Phase::InExam)
     }

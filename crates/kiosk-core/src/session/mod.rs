@@ -11,7 +11,7 @@ pub mod phase;
 pub mod skew;
 pub mod unlock;
 
-pub use clock::{ClockState, ExamClock, PauseReason};
+pub use clock::{now_unix_ms, ClockState, ExamClock, PauseReason};
 pub use notice::Notice;
 pub use phase::{Phase, TransitionError, Trigger};
 
@@ -19,10 +19,14 @@ use exam_journal::{Event, Journal, JournalError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// File in the state directory that holds the unfinished session.
 pub const SESSION_FILE: &str = "session.json";
+
+/// How often the running exam clock is saved (with the shell polling every
+/// 250 ms: at most every 1.75 s), so a crash gives back at most that.
+pub const CLOCK_SAVE_EVERY: Duration = Duration::from_millis(1500);
 
 /// What a lock does to the exam time (from the policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,11 +57,14 @@ pub enum SessionError {
     },
 }
 
-/// What a resumed session needs to continue; saved at every transition.
+/// What a resumed session needs to continue; saved at every transition and,
+/// while the exam clock runs, every [`CLOCK_SAVE_EVERY`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedSession {
-    /// The phase at the last save (never `Locked`: the phase the lock interrupted).
+    /// The phase at the last save (never `Locked` or `Resume`: the phase the
+    /// lock or the crash interrupted, so a crash on the lock or resume
+    /// screen comes back to the same resume).
     pub phase: Phase,
     /// The approved location.
     pub location: Option<String>,
@@ -103,6 +110,10 @@ pub struct Session {
     receipt: Option<String>,
     journal: Arc<Mutex<Journal>>,
     state_dir: PathBuf,
+    /// When the session was last saved (tried), for [`Session::save_clock_if_due`].
+    last_save: Option<Instant>,
+    /// Saving the running clock failed, and that was reported.
+    clock_save_failing: bool,
 }
 
 impl Session {
@@ -120,8 +131,15 @@ impl Session {
             receipt: None,
             journal,
             state_dir: state_dir.to_owned(),
+            last_save: None,
+            clock_save_failing: false,
         };
-        if let Some(saved) = load_saved(state_dir)? {
+        if let Some(mut saved) = load_saved(state_dir)? {
+            // `Resume` is in files from kiosks that saved the resume screen
+            // itself (and with it no clock): continue from the start again.
+            if saved.phase == Phase::Resume {
+                saved.phase = if saved.clock.is_some() { Phase::InExam } else { Phase::WaitingForStart };
+            }
             if matches!(saved.phase, Phase::InExam | Phase::WaitingForStart) {
                 session.clock = saved.clock.map(ExamClock::restore);
                 session.saved = saved;
@@ -194,7 +212,7 @@ impl Session {
             _ => {}
         }
         self.phase = to;
-        if to != Phase::Locked {
+        if !matches!(to, Phase::Locked | Phase::Resume) {
             self.saved.phase = to;
         }
         self.save()?;
@@ -204,6 +222,44 @@ impl Session {
     /// Sets the exam clock (at login, from the assignment: duration + extra time).
     pub fn set_clock(&mut self, duration: Duration, extra: Duration) {
         self.clock = Some(ExamClock::new(duration, extra));
+    }
+
+    /// Sets the exam clock to `remaining` at the start, journalled as
+    /// `session.clock_set` with `remaining_ms` and `source` (`hub`: the
+    /// hub's time left for the student, so both end together; `assignment`:
+    /// the total minutes, from a hub that does not say).
+    pub fn set_clock_remaining(&mut self, remaining: Duration, source: &str) -> Result<(), SessionError> {
+        let payload = serde_json::json!({"remaining_ms": remaining.as_millis() as u64, "source": source});
+        let event = Event::new("session.clock_set", &payload)?;
+        self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
+        self.clock = Some(ExamClock::new(remaining, Duration::ZERO));
+        Ok(())
+    }
+
+    /// How long (wall clock, ms) the restored clock has stood still since it
+    /// last counted before the crash: the last save while it ran, or the
+    /// pause (a lock) it was in. 0 while it runs or when unknown.
+    pub fn clock_stopped_ms(&self) -> u64 {
+        self.clock.as_ref().map_or(0, ExamClock::stopped_ms)
+    }
+
+    /// Saves the session when the exam clock runs and the last save is
+    /// [`CLOCK_SAVE_EVERY`] ago (cheap otherwise), so a crash gives back at
+    /// most that much time. True when it saved; a failure is returned once,
+    /// until a save works again (tried again every [`CLOCK_SAVE_EVERY`]).
+    pub fn save_clock_if_due(&mut self) -> Result<bool, SessionError> {
+        let running = self.saved.phase == Phase::InExam && self.clock.as_ref().is_some_and(ExamClock::is_running);
+        if !running || self.last_save.is_some_and(|at| at.elapsed() < CLOCK_SAVE_EVERY) {
+            return Ok(false);
+        }
+        match self.save() {
+            Ok(()) => {
+                self.clock_save_failing = false;
+                Ok(true)
+            }
+            Err(e) if !std::mem::replace(&mut self.clock_save_failing, true) => Err(e),
+            Err(_) => Ok(false),
+        }
     }
 
     /// Adds extra time (invigilator instruction), journalled.
@@ -245,6 +301,7 @@ impl Session {
 
     /// Saves what a resume needs; removes it once the exam is handed in.
     pub fn save(&mut self) -> Result<(), SessionError> {
+        self.last_save = Some(Instant::now());
         let path = self.state_dir.join(SESSION_FILE);
         let err = |source| SessionError::Save { path: path.clone(), source };
         if self.phase == Phase::Submitted {
@@ -350,6 +407,97 @@ mod tests {
         assert!(view.remaining_secs.unwrap() >= 4499, "{view:?}");
         session.apply(Trigger::ResumeConfirmed { by: "inv-1".into(), into: Phase::InExam }).unwrap();
         assert_eq!(session.phase(), Phase::InExam);
+    }
+
+    fn saved(dir: &Path) -> SavedSession {
+        serde_json::from_slice(&std::fs::read(dir.join(SESSION_FILE)).unwrap()).unwrap()
+    }
+
+    /// Issue 15 point 2: the running clock is saved every few seconds, not
+    /// only at transitions, so a crash gives back at most that much time.
+    #[test]
+    fn the_running_clock_is_saved_so_a_crash_gives_back_at_most_two_seconds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        let live_remaining = {
+            let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            to_exam(&mut session);
+            let at_start = saved(tmp.path()).clock.unwrap();
+            assert!(!session.save_clock_if_due().unwrap(), "just saved by the start: not due");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !session.save_clock_if_due().unwrap() {
+                assert!(Instant::now() < deadline, "the running clock was never saved again");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let mid_run = saved(tmp.path()).clock.unwrap();
+            assert!(mid_run.used_ms.unwrap() >= at_start.used_ms.unwrap() + CLOCK_SAVE_EVERY.as_millis() as u64, "{mid_run:?}");
+            assert!(mid_run.saved_at_ms > at_start.saved_at_ms);
+            session.clock.as_ref().unwrap().remaining()
+            // The kiosk dies here: no clean shutdown.
+        };
+        let session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!(session.phase(), Phase::Resume);
+        let restored = session.clock.as_ref().unwrap().remaining();
+        assert!(restored <= Duration::from_secs(4200) - CLOCK_SAVE_EVERY, "the time counted before the save stays used: {restored:?}");
+        assert!(restored >= live_remaining && restored <= live_remaining + Duration::from_secs(2), "{restored:?} vs {live_remaining:?}");
+        assert!(session.clock_stopped_ms() < 2_000, "{}", session.clock_stopped_ms());
+    }
+
+    /// Issue 15 point 1: a crash on the resume screen comes back to the
+    /// resume screen, with the same student and clock, and the time the
+    /// clock stood still still counts from before the first crash.
+    #[test]
+    fn a_second_crash_on_the_resume_screen_still_resumes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        {
+            let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            to_exam(&mut session);
+        }
+        // The first crash happened a minute ago.
+        let mut file = saved(tmp.path());
+        file.clock.as_mut().unwrap().saved_at_ms -= 60_000;
+        let clock = file.clock.unwrap();
+        std::fs::write(tmp.path().join(SESSION_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
+        let first = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!(first.phase(), Phase::Resume);
+        drop(first); // crashes again on the resume screen
+        let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!(session.phase(), Phase::Resume, "the second boot must resume too");
+        let view = session.view();
+        assert_eq!(view.student.as_deref(), Some("200123"));
+        assert_eq!(view.sitting.as_deref(), Some("NED-2F-0900"));
+        assert_eq!(session.saved.clock, Some(clock), "the same clock, still from before the first crash");
+        assert!(session.clock_stopped_ms() >= 60_000, "{}", session.clock_stopped_ms());
+        session.apply(Trigger::ResumeConfirmed { by: "inv-1".into(), into: Phase::InExam }).unwrap();
+        assert_eq!(session.phase(), Phase::InExam);
+        assert_eq!(session.clock_stopped_ms(), 0, "it runs again");
+    }
+
+    #[test]
+    fn a_file_saved_on_the_resume_screen_by_an_older_kiosk_still_resumes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        let old = r#"{"phase":"resume","location":"B2.14","student":"200123","sitting":"NED-2F-0900","clock":null}"#;
+        std::fs::write(tmp.path().join(SESSION_FILE), old).unwrap();
+        let session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!(session.phase(), Phase::Resume);
+        assert_eq!(session.view().student.as_deref(), Some("200123"));
+        assert_eq!(saved(tmp.path()).phase, Phase::WaitingForStart, "no clock: the start gives it again");
+    }
+
+    #[test]
+    fn the_clock_set_at_the_start_is_journalled_with_its_source() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        session.set_clock_remaining(Duration::from_millis(3_000_500), "hub").unwrap();
+        assert_eq!(session.view().remaining_secs, Some(3001));
+        drop(session);
+        let records = read_records(&tmp.path().join("journal")).unwrap();
+        let (_, set) = records.iter().find(|(_, r)| r.body.kind == "session.clock_set").unwrap();
+        let payload: serde_json::Value = serde_json::from_slice(&set.body.payload).unwrap();
+        assert_eq!(payload, serde_json::json!({"remaining_ms": 3_000_500, "source": "hub"}));
     }
 
     #[test]
