@@ -406,7 +406,9 @@ impl Stops {
 
     /// The kiosk restarted; `last` is the time of its last record before.
     fn restarted(&mut self, last: Option<i64>) {
-        self.down_since = self.locked_since.take().or(last);
+        // Down again before an invigilator confirmed the resume (a crash on
+        // the Resume screen): the clock has stood still since the first.
+        self.down_since = self.down_since.or(self.locked_since.take()).or(last);
         self.claimed_ms = None;
     }
 
@@ -900,6 +902,13 @@ mod tests {
         s.restarted(Some(8_000));
         s.transition(9_000, "resume", "in_exam", "resume_confirmed");
         assert_eq!(s.spans[2], (8_000, 9_000), "an older kiosk says nothing: the records decide");
+        // A second crash on the Resume screen: still stood still since the first.
+        s.restarted(Some(10_000));
+        s.transition(10_500, "boot", "resume", "unfinished_session_found");
+        s.restarted(Some(10_600));
+        s.transition(12_000, "boot", "resume", "unfinished_session_found");
+        s.transition(13_000, "resume", "in_exam", "resume_confirmed");
+        assert_eq!(s.spans[3], (10_000, 13_000));
     }
 
     #[test]
