@@ -24,8 +24,8 @@ use tauri::{Emitter as _, Manager as _, WebviewUrl, WebviewWindowBuilder, Window
 const VIEW_EVENT: &str = "kiosk-view";
 /// How often the guard's reports are looked at and the timer is pushed.
 const TICK: Duration = Duration::from_millis(250);
-/// Background sync to the hub every this many ticks (5 s).
-const SYNC_EVERY_TICKS: u32 = 20;
+/// Background sync to the hub at least this often (and at once after a save).
+const SYNC_EVERY: Duration = Duration::from_secs(5);
 
 struct AppState {
     kiosk: Arc<Kiosk>,
@@ -131,9 +131,64 @@ fn prefer_lean_webkit() {
     }
 }
 
+/// Environment variables that let a program outside the kiosk inspect or
+/// script the exam page, or load its own code into the web view (issue 15:
+/// `WEBKIT_INSPECTOR_HTTP_SERVER` opened WebKit's remote inspector, with
+/// `Runtime.evaluate`, to anyone on that port): WebKit's inspector and
+/// debug switches, JavaScriptCore options, GTK/GIO/GStreamer modules and
+/// the GTK inspector, and the dynamic loader's preload, audit and search
+/// paths (for the web view's own processes). A name ending in `_` is a prefix.
+const UNSAFE_ENVIRONMENT: &[&str] = &[
+    "WEBKIT_INSPECTOR_",
+    "WEBKIT_DEBUG",
+    "WEBKIT_EXEC_PATH",
+    "WEBKIT_INJECTED_BUNDLE_PATH",
+    "JSC_",
+    "GTK_DEBUG",
+    "GTK_MODULES",
+    "GTK3_MODULES",
+    "GTK_PATH",
+    "GTK_INSPECTOR_",
+    "GDK_DEBUG",
+    "G_DEBUG",
+    "GIO_EXTRA_MODULES",
+    "GIO_MODULE_DIR",
+    "GST_PLUGIN_PATH",
+    "GST_PLUGIN_PATH_1_0",
+    "GST_PLUGIN_SYSTEM_PATH",
+    "GST_PLUGIN_SYSTEM_PATH_1_0",
+    "LD_PRELOAD",
+    "LD_AUDIT",
+    "LD_LIBRARY_PATH",
+    "LD_DEBUG",
+];
+
+/// What a WebDriver needs to drive the web view: Tauri's switch and the
+/// inspector server WebKitWebDriver connects through. Kept only when the
+/// policy allows test automation (`[environment] test-automation`).
+const AUTOMATION_ENVIRONMENT: &[&str] = &["TAURI_WEBVIEW_AUTOMATION", "WEBKIT_INSPECTOR_SERVER"];
+
+/// Removes [`UNSAFE_ENVIRONMENT`] (and, unless `automation`,
+/// [`AUTOMATION_ENVIRONMENT`]) from this process's environment, so the web
+/// view and every process it starts never see it; returns the names
+/// removed, which the kiosk journals. Runs in `main` before any thread exists.
+fn clear_unsafe_environment(automation: bool) -> Vec<String> {
+    let unsafe_name = |name: &str| {
+        let automation_name = AUTOMATION_ENVIRONMENT.contains(&name);
+        if automation_name {
+            return !automation;
+        }
+        UNSAFE_ENVIRONMENT.iter().any(|p| if p.ends_with('_') { name.starts_with(p) } else { name == *p })
+    };
+    let mut names: Vec<String> = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).filter(|k| unsafe_name(k)).collect();
+    names.sort();
+    for name in &names {
+        std::env::remove_var(name);
+    }
+    names
+}
+
 fn main() {
-    #[cfg(target_os = "linux")]
-    prefer_lean_webkit();
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {
@@ -141,6 +196,13 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // Only the policy can let a WebDriver in (a policy that does not load
+    // lets nothing in; the startup then shows why it does not load).
+    let automation = exam_policy::load_policy_file(&args.options.policy).is_ok_and(|p| p.environment.test_automation);
+    let driven = automation && std::env::var("TAURI_WEBVIEW_AUTOMATION").as_deref() == Ok("true");
+    let cleared = clear_unsafe_environment(automation);
+    #[cfg(target_os = "linux")]
+    prefer_lean_webkit();
     let demo = args.options.demo;
     // Before any window: a second copy must not cover the running exam.
     #[cfg(unix)]
@@ -170,6 +232,12 @@ fn main() {
                 }),
             ));
             app.manage(AppState { kiosk: kiosk.clone() });
+            if !cleared.is_empty() {
+                tauri::async_runtime::block_on(kiosk.record("kiosk.environment_cleared", serde_json::json!({"names": cleared})));
+            }
+            if automation {
+                tauri::async_runtime::block_on(kiosk.record("kiosk.test_automation", serde_json::json!({"webdriver": driven})));
+            }
             #[cfg(unix)]
             {
                 let told = kiosk.clone();
@@ -246,18 +314,23 @@ fn main() {
                     beater.heartbeat().await;
                 }
             });
+            // Its own task too: answers go to the hub as soon as they are
+            // saved (and everything else every few seconds), waiting on the
+            // network without holding up the guard, the clock or the saves.
+            let syncer = kiosk.clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    syncer.sync_due(SYNC_EVERY).await;
+                    syncer.sync().await;
+                }
+            });
             let ticker = kiosk.clone();
             let tick_handle = handle.clone();
             tauri::async_runtime::spawn(async move {
-                let mut ticks: u32 = 0;
                 loop {
                     tokio::time::sleep(TICK).await;
-                    ticks = ticks.wrapping_add(1);
                     ticker.poll_guard().await;
                     ticker.poll_focus().await;
-                    if ticks % SYNC_EVERY_TICKS == 0 {
-                        ticker.sync().await;
-                    }
                     let mut view = ticker.view().await;
                     if view.remaining_secs.is_some() {
                         // The UI keeps the instrument it has; the tick carries only the state.

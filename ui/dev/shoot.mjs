@@ -33,7 +33,7 @@ mkdirSync(out, { recursive: true });
 const SHOTS = [
   ['boot', 'boot'], ['boot_failed', 'boot_failed'],
   ['location_checking', 'location_checking'], ['location_ok', 'location_ok'], ['location_refused', 'location_refused'],
-  ['login', 'login'], ['login_byod', 'login_byod'], ['login_error', 'login_error'],
+  ['login', 'login'], ['login_test_automation', 'login_test_automation'], ['login_byod', 'login_byod'], ['login_error', 'login_error'],
   ['assignment', 'assignment'], ['download', 'download'], ['waiting', 'waiting'],
   ['exam', 'exam'], ['exam_answered', 'exam_answered'], ['exam_offline', 'exam_offline'], ['exam_refused', 'exam_refused'],
   ['exam_large', 'exam_large'], ['exam_linear', 'exam_linear'], ['exam_contrast', 'exam_contrast'],
@@ -187,7 +187,7 @@ async function flow(browser) {
     return e.defaultPrevented;
   }).concat([(() => { const e = new KeyboardEvent('keydown', { key: 'F5', bubbles: true, cancelable: true }); document.body.dispatchEvent(e); return e.defaultPrevented; })()]));
   await expect(Promise.resolve(prevented.every(Boolean)), 'Ctrl+R/P/F and F5 blocked');
-  // Lock mid-exam, within the debounce of a change, and unlock.
+  // Lock mid-exam, right after a change, and unlock.
   await page.click('[data-review="item-4"]');
   await page.fill('[data-item-id="item-4"] textarea', 'typed just before the lock');
   await page.evaluate(() => window.__mock.patch({ phase: 'locked', lock_reason: 'AnyDesk werd gestart.', instrument: null }));

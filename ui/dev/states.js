@@ -107,6 +107,7 @@
     location_ok: v({ phase: 'location_check', location: { approved: true, location: 'B2.14', failed: [] } }),
     location_refused: v({ phase: 'location_check', location: { approved: false, location: null, failed: ['Beacon B2.14: geen antwoord binnen 2 s', 'Wi-Fi-netwerk "school-examen" niet gevonden', 'Gateway-MAC komt niet overeen met een examenlokaal'] } }),
     login: v({ phase: 'login' }),
+    login_test_automation: v({ phase: 'login', demo: false, test_automation: true }),
     login_byod: v({ phase: 'login', needs_room_code: true }),
     login_error: v({ phase: 'login', login_error: { message: 'Studentnummer of toegangscode klopt niet.', remaining_attempts: 2 } }),
     assignment: v({ phase: 'assignment', student, assignment }),

@@ -128,3 +128,30 @@ test('kiosk-core step names map to translated labels', () => {
   assert.equal(stepName('guard'), 'Bewaking van programma’s starten');
   assert.equal(stepName('iets nieuws'), 'iets nieuws');
 });
+
+// Issue 15 point 3: an answer changed 9 ms before kill -9 was lost — the UI
+// waited 300 ms before saving. Now the change goes to the shell at once (one
+// save in flight per item; a change made meanwhile follows when it is done).
+test('a changed answer goes to the shell at once, and the last change is never dropped', async () => {
+  const calls = [];
+  const pending = [];
+  globalThis.window = { __TAURI__: { core: { invoke: (name, args) => {
+    calls.push([name, JSON.parse(JSON.stringify(args))]);
+    return new Promise((resolve) => pending.push(() => resolve({ saved: true, seq: calls.length })));
+  } } } };
+  const { recordAnswer, pendingSaves } = await import('../js/exam.js');
+  recordAnswer('item-1', { RESPONSE: 'A' });
+  assert.deepEqual(calls, [['save_answer', { itemId: 'item-1', value: { RESPONSE: 'A' } }]], 'sent without waiting');
+  // Typed on while the first save is on its way: sent as soon as it is done.
+  recordAnswer('item-1', { RESPONSE: 'AB' });
+  recordAnswer('item-1', { RESPONSE: 'ABC' });
+  assert.equal(calls.length, 1, 'one save in flight per item');
+  assert.equal(pendingSaves(), 1);
+  pending.shift()();
+  for (let i = 0; i < 10 && calls.length < 2; i += 1) await Promise.resolve();
+  assert.deepEqual(calls[1], ['save_answer', { itemId: 'item-1', value: { RESPONSE: 'ABC' } }], 'the newest answer follows');
+  pending.shift()();
+  for (let i = 0; i < 10 && pendingSaves() > 0; i += 1) await Promise.resolve();
+  assert.equal(pendingSaves(), 0);
+  assert.equal(calls.length, 2);
+});

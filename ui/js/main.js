@@ -21,6 +21,7 @@ let localPending = 0;
 // The frame: demo banner, header (title, timer, sync, language), main, live regions.
 
 const demoBanner = h('div', { id: 'demo-banner', class: 'demo-banner', hidden: true });
+const testBanner = h('div', { id: 'test-banner', class: 'demo-banner', hidden: true });
 const brand = h('span', { class: 'brand', id: 'brand' });
 const examTitle = h('span', { class: 'exam-title', id: 'header-exam' });
 const timerValue = h('span', { class: 'timer-value', id: 'timer-value' });
@@ -33,6 +34,7 @@ const sync = h('div', { id: 'sync-status', class: 'sync', hidden: true }, syncGl
 const langButton = h('button', { type: 'button', id: 'lang-toggle', class: 'lang-toggle secondary small' });
 const header = h('header', { class: 'app-header' },
   demoBanner,
+  testBanner,
   h('div', { class: 'header-bar' },
     h('div', { class: 'header-start' }, brand, examTitle),
     h('div', { class: 'header-end' }, timer, sync, langButton)));
@@ -66,6 +68,8 @@ function frameText() {
   langButton.setAttribute('aria-label', t('lang.switch.label'));
   clear(demoBanner);
   demoBanner.append(h('strong', {}, t('app.demo')), ' ', h('span', {}, t('app.demo.long')));
+  clear(testBanner);
+  testBanner.append(h('strong', {}, t('app.test')), ' ', h('span', {}, t('app.test.long')));
 }
 
 // ---------------------------------------------------------------------------
@@ -208,6 +212,7 @@ export function render(view) {
   lastView = view;
   document.body.classList.toggle('demo', Boolean(view.demo));
   demoBanner.hidden = !view.demo;
+  testBanner.hidden = !view.test_automation || Boolean(view.demo);
   applyAccommodations(view);
   setText(examTitle, view.assignment && view.assignment.exam ? view.assignment.exam : '');
   document.title = view.assignment && view.assignment.exam ? `${view.assignment.exam} — ${t('app.title')}` : t('app.title');

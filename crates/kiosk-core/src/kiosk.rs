@@ -157,6 +157,9 @@ pub struct KioskView {
     pub phase: Phase,
     /// Demo mode.
     pub demo: bool,
+    /// The policy lets a WebDriver drive this window (the project's own
+    /// tests; `[environment] test-automation`): the UI says so on every screen.
+    pub test_automation: bool,
     /// The startup checklist.
     pub startup: Vec<StepStatus>,
     /// Why startup failed.
@@ -302,6 +305,11 @@ pub struct Kiosk {
     listener: Box<dyn Fn(&KioskView) + Send + Sync>,
     web: crate::instrument::web_start::WebSlot,
     media: crate::instrument::media::MediaSlot,
+    /// One answer upload at a time (taken before the state lock, never
+    /// while holding it: uploads wait on the network, the state does not).
+    uploading: tokio::sync::Mutex<()>,
+    /// Wakes the background sync: a save wants its upload now.
+    sync_wanted: tokio::sync::Notify,
 }
 
 impl Kiosk {
@@ -367,7 +375,15 @@ impl Kiosk {
             room_code_pending,
             save_failures: None,
         };
-        Self { inner: tokio::sync::Mutex::new(inner), focus_lost_at: Mutex::new(None), listener, web, media }
+        Self {
+            inner: tokio::sync::Mutex::new(inner),
+            focus_lost_at: Mutex::new(None),
+            listener,
+            web,
+            media,
+            uploading: tokio::sync::Mutex::new(()),
+            sync_wanted: tokio::sync::Notify::new(),
+        }
     }
 
     /// An image of the running instrument for the shell's `exammedia:`
@@ -579,7 +595,10 @@ impl Kiosk {
         inner.session_apply(Trigger::ExamStarted)?;
         if let Some(moved) = moved {
             // A move needs the invigilator: the session stays locked until one unlocks it.
-            inner.journal_event("answers.moved_in", &serde_json::json!({"from_device": moved.from_device, "seq": moved.seq}));
+            // Saves made here that the hub never acknowledged and that went
+            // another way: kept in the local answer log, not sent (docs/answers.md).
+            let set_aside = moved.set_aside.map(|(first, last)| serde_json::json!({"first": first, "last": last}));
+            inner.journal_event("answers.moved_in", &serde_json::json!({"from_device": moved.from_device, "seq": moved.seq, "set_aside": set_aside}));
             inner.lock_session("Je antwoorden zijn van een andere pc overgezet. De surveillant moet dit toestaan.".into())?;
         }
         Ok(self.changed(&inner))
@@ -636,7 +655,9 @@ impl Kiosk {
             }
             inner.journal_event("answers.save_recovered", &serde_json::json!({"item": item_id, "seq": seq, "failures": failures, "last_reason": last_reason}));
         }
-        inner.upload_answers().await;
+        // On disk now; the upload goes in the background (never under this
+        // lock: a slow hub must not hold up the next keystroke's save).
+        self.sync_wanted.notify_one();
         self.changed(&inner);
         Ok(seq)
     }
@@ -651,8 +672,14 @@ impl Kiosk {
         if !store.status().submitted {
             store.submit().map_err(|e| user(format!("Inleveren mislukt: {e}. Roep de surveillant.")))?;
         }
-        // The hand-in counts once the hub's signed receipt for the final save is stored.
-        inner.upload_answers().await;
+        // The hand-in counts once the hub's signed receipt for the final
+        // save is stored: sent without the lock, then checked again.
+        drop(inner);
+        self.send_answers().await;
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::InExam) {
+            return Err(user("Inleveren kan nu niet."));
+        }
         let receipt = inner.answers.as_ref().and_then(|a| a.status().receipt_code).ok_or_else(|| {
             user("De examenserver is niet bereikbaar. Je werk is bewaard en ingeleverd zodra de server weer bereikbaar is; probeer het zo opnieuw.")
         })?;
@@ -773,15 +800,59 @@ impl Kiosk {
         self.changed(&inner);
     }
 
+    /// Sends what the hub does not hold yet — after a time offline in
+    /// several uploads ([`MAX_UPLOADS_AT_ONCE`] now, the rest at the next
+    /// sync) — never holding the state lock while the hub answers: lock,
+    /// copy the upload, unlock, send, lock, check the store is still the
+    /// one it came from, apply. The receipt code of the last acknowledged upload.
+    pub(crate) async fn send_answers(&self) -> Option<String> {
+        let _one_at_a_time = self.uploading.lock().await;
+        let mut code = None;
+        for _ in 0..MAX_UPLOADS_AT_ONCE {
+            let (hub, upload) = {
+                let inner = self.inner.lock().await;
+                let hub = inner.hub.clone()?;
+                let Some(upload) = inner.answers.as_ref().and_then(crate::answers::AnswerStore::pending_upload) else { break };
+                (hub, upload)
+            };
+            let result = hub.upload_answers(&upload).await;
+            let mut inner = self.inner.lock().await;
+            // Another sitting's store by now (a new login): nothing to apply.
+            if inner.answers.as_ref().map(|a| a.sitting_id().to_owned()) != Some(upload.sitting_id.clone()) {
+                break;
+            }
+            let acknowledged = inner.uploaded(&upload, result);
+            self.changed(&inner);
+            match acknowledged {
+                Some(receipt_code) => code = Some(receipt_code),
+                None => break,
+            }
+        }
+        code
+    }
+
+    /// Waits until a save wants its upload, or `at_most` passes: the shell's
+    /// background sync calls this between two [`Kiosk::sync`]s.
+    pub async fn sync_due(&self, at_most: std::time::Duration) {
+        let _ = tokio::time::timeout(at_most, self.sync_wanted.notified()).await;
+    }
+
     /// Background sync (the shell calls it every few seconds): answers the
     /// hub has not acknowledged, and journal records after the sync cursor.
     /// Offline, everything stays queued on disk and the UI says so.
     pub async fn sync(&self) {
-        let mut inner = self.inner.lock().await;
-        let was_offline = inner.offline;
-        let Some(hub) = inner.hub.clone() else { return };
-        inner.upload_answers().await;
-        if let Some(journal) = inner.journal.clone() {
+        let (hub, was_offline) = {
+            let inner = self.inner.lock().await;
+            (inner.hub.clone(), inner.offline)
+        };
+        let Some(hub) = hub else { return };
+        self.send_answers().await;
+        let journal = self.inner.lock().await.journal.clone();
+        // The journal upload also waits on the network: without the state
+        // lock; what it learns is applied under the lock afterwards.
+        let mut journal_offline = None;
+        let mut refused = None;
+        if let Some(journal) = journal {
             let (dir, from) = {
                 let j = journal.lock().unwrap_or_else(|p| p.into_inner());
                 (j.dir().to_owned(), j.sync_cursor().map_or(0, |c| c.acked_seq + 1))
@@ -794,7 +865,7 @@ impl Kiosk {
             if !frames.is_empty() {
                 match hub.upload_journal(&frames).await {
                     Ok(receipt) => {
-                        inner.offline = false;
+                        journal_offline = Some(false);
                         let hash: Option<[u8; 32]> = hex::decode(&receipt.last_hash).ok().and_then(|h| h.try_into().ok());
                         if let (Some(last), Some(hash)) = (receipt.next_seq.checked_sub(1), hash) {
                             // The signed receipt is kept with the cursor: proof of what the hub holds.
@@ -802,10 +873,17 @@ impl Kiosk {
                             let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).acknowledge_with_receipt(last, &hash, kept);
                         }
                     }
-                    Err(crate::hub::HubError::Unreachable(_)) => inner.offline = true,
-                    Err(err) => inner.journal_event("sync.journal_refused", &serde_json::json!({"reason": err.to_string()})),
+                    Err(crate::hub::HubError::Unreachable(_)) => journal_offline = Some(true),
+                    Err(err) => refused = Some(err.to_string()),
                 }
             }
+        }
+        let mut inner = self.inner.lock().await;
+        if let Some(offline) = journal_offline {
+            inner.offline = offline;
+        }
+        if let Some(reason) = refused {
+            inner.journal_event("sync.journal_refused", &serde_json::json!({"reason": reason}));
         }
         if inner.offline != was_offline {
             inner.journal_event(if inner.offline { "sync.offline" } else { "sync.online" }, &serde_json::json!({}));
@@ -1129,65 +1207,56 @@ impl Inner {
 
     /// Sends what the hub has not acknowledged yet; returns the receipt code
     /// of the hub's acknowledgement, if it gave one.
-    /// Sends what the hub does not hold yet — after a time offline in
-    /// several uploads, oldest first — and returns the last receipt's code.
-    async fn upload_answers(&mut self) -> Option<String> {
-        let hub = self.hub.clone()?;
-        let mut code = None;
-        // Bounded: a backlog larger than this goes on at the next save or sync.
-        for _ in 0..MAX_UPLOADS_AT_ONCE {
-            let Some(upload) = self.answers.as_ref()?.pending_upload() else { break };
-            match hub.upload_answers(&upload).await {
-                Ok(receipt) if receipt.kept_apart => {
-                    // The student logged in on another PC: the hub keeps
-                    // these answers apart and they do not count. Not an
-                    // acknowledgement the student may rely on.
-                    self.offline = false;
-                    if self.answers_refused.as_deref() != Some(KEPT_APART) {
-                        self.journal_event("answers.kept_apart", &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256}));
-                        self.answers_refused = Some(KEPT_APART.into());
-                    }
-                    return None;
+    /// Applies the hub's answer to one answer upload ([`Kiosk::send_answers`]):
+    /// the receipt is recorded, a refusal or an unreachable hub is noted and
+    /// journalled. `Some(receipt code)` when the upload was acknowledged.
+    fn uploaded(&mut self, upload: &exam_protocol::AnswerUpload, result: Result<exam_protocol::AnswerReceipt, crate::hub::HubError>) -> Option<String> {
+        match result {
+            Ok(receipt) if receipt.kept_apart => {
+                // The student logged in on another PC: the hub keeps
+                // these answers apart and they do not count. Not an
+                // acknowledgement the student may rely on.
+                self.offline = false;
+                if self.answers_refused.as_deref() != Some(KEPT_APART) {
+                    self.journal_event("answers.kept_apart", &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256}));
+                    self.answers_refused = Some(KEPT_APART.into());
                 }
-                Ok(receipt) => {
-                    self.offline = false;
-                    self.answers_refused = None;
-                    let acked = self.answers.as_mut()?.ack(&receipt);
-                    self.journal_event(
-                        "answers.acknowledged",
-                        &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256, "stored": acked.is_ok()}),
-                    );
-                    code = Some(receipt.receipt_code);
-                    if acked.is_err() {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    // The newest save made so far: the journal's evidence
-                    // that it existed by now (the hub reads it to judge saves
-                    // it receives late, docs/hub.md).
-                    let saved = self.answers.as_ref().map_or(upload.seq, |a| a.status().saved_seq);
-                    self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
-                    match upload_refusal(&err) {
-                        // The hub is there and says no: the invigilator must
-                        // know (journalled once per reason; the answers stay here).
-                        Some(code) => {
-                            self.offline = false;
-                            if self.answers_refused.as_deref() != Some(code) {
-                                self.journal_event(
-                                    "answers.upload_refused",
-                                    &serde_json::json!({"seq": upload.seq, "saved": saved, "error": code, "reason": err.to_string()}),
-                                );
-                                self.answers_refused = Some(code.to_string());
-                            }
+                None
+            }
+            Ok(receipt) => {
+                self.offline = false;
+                self.answers_refused = None;
+                let acked = self.answers.as_mut()?.ack(&receipt);
+                self.journal_event(
+                    "answers.acknowledged",
+                    &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256, "stored": acked.is_ok()}),
+                );
+                acked.ok().map(|()| receipt.receipt_code)
+            }
+            Err(err) => {
+                // The newest save made so far: the journal's evidence
+                // that it existed by now (the hub reads it to judge saves
+                // it receives late, docs/hub.md).
+                let saved = self.answers.as_ref().map_or(upload.seq, |a| a.status().saved_seq);
+                self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
+                match upload_refusal(&err) {
+                    // The hub is there and says no: the invigilator must
+                    // know (journalled once per reason; the answers stay here).
+                    Some(code) => {
+                        self.offline = false;
+                        if self.answers_refused.as_deref() != Some(code) {
+                            self.journal_event(
+                                "answers.upload_refused",
+                                &serde_json::json!({"seq": upload.seq, "saved": saved, "error": code, "reason": err.to_string()}),
+                            );
+                            self.answers_refused = Some(code.to_string());
                         }
-                        None => self.offline = true,
                     }
-                    return None;
+                    None => self.offline = true,
                 }
+                None
             }
         }
-        code
     }
 
     fn view(&self) -> KioskView {
@@ -1210,6 +1279,7 @@ impl Inner {
             // A failed startup leaves nothing usable: the UI shows the failure, not a phase.
             phase: if self.startup_failure.is_some() { Phase::Boot } else { session.as_ref().map_or(Phase::Boot, |s| s.phase) },
             demo: self.demo,
+            test_automation: self.policy.as_ref().is_some_and(|p| p.environment.test_automation),
             startup: self.startup.clone(),
             startup_failure: self.startup_failure.clone(),
             location,

@@ -416,6 +416,14 @@ pub struct EnvironmentRules {
     /// A screen-capture tool is running.
     #[serde(default = "defaults::screen_capture_action")]
     pub screen_capture: Action,
+    /// Lets a WebDriver (tauri-driver, WebKitWebDriver) drive the exam
+    /// window: only for the project's own end-to-end tests and demo, never in
+    /// a school's policy. When set, the kiosk keeps the automation variables
+    /// of its environment, journals it (`kiosk.test_automation`) and shows
+    /// TESTMODUS on every screen; when not, it removes them before the web
+    /// view exists, so nothing outside can script the exam page.
+    #[serde(default)]
+    pub test_automation: bool,
 }
 
 impl Default for EnvironmentRules {
@@ -426,6 +434,7 @@ impl Default for EnvironmentRules {
             displays: defaults::displays_action(),
             max_displays: defaults::max_displays(),
             screen_capture: defaults::screen_capture_action(),
+            test_automation: false,
         }
     }
 }

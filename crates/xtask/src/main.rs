@@ -46,6 +46,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("x11-utils", "xprop and xmessage for the kiosk's bad-input test"),
     ("faketime", "the kiosk's clock test runs exam-hub with a shifted wall clock"),
     ("chromium-driver", "chromedriver: WebDriver for Chromium (console browser tests, axe-core checks)"),
+    ("nodejs", "the kiosk UI's unit tests (node --test ui/dev/: no HTML strings, i18n keys, saving)"),
 ];
 
 /// The WebDriver front for Tauri apps, installed with cargo when missing.
@@ -145,6 +146,10 @@ fn ensure_tauri_driver() -> Result {
 fn test(cargo_args: &[String]) -> Result {
     ensure_apt_packages()?;
     ensure_tauri_driver()?;
+    // The kiosk UI's own unit tests (no packages; a second).
+    if cargo_args.is_empty() {
+        run(Command::new("node").arg("--test").arg(workspace_root().join("ui/dev/")))?;
+    }
     // Build first, outside the D-Bus session, so compile errors read plainly.
     run(cargo().args(["build", "--workspace", "--all-targets"]))?;
     // Everything runs inside a private D-Bus session with a real, unlocked

@@ -223,7 +223,8 @@ pub fn kill_kiosk_of(kiosk_data: &Path) -> Result<u32, String> {
     Err(format!("no exam-kiosk process on {}", kiosk_data.display()))
 }
 
-/// The demo policy, made to trust this hub's echo key and to require, for
+/// The demo policy, made to trust this hub's echo key, to let WebDriver in
+/// (`test-automation`), and to require, for
 /// the demo room, that the hub saw the kiosk come from loopback (signed
 /// hub-source evidence, on top of the interface address).
 fn write_policy(dir: &Path, policies: &Path, kiosk_data: &Path) -> Result<PathBuf, String> {
@@ -235,6 +236,9 @@ fn write_policy(dir: &Path, policies: &Path, kiosk_data: &Path) -> Result<PathBu
         if text.contains(from) { Ok(text.replacen(from, to, 1)) } else { Err(format!("policies/demo.toml no longer contains {from:?}")) }
     };
     let text = replace(text, "[hub]\n", &format!("[hub]\necho-public-key = \"{echo_key}\"\n"))?;
+    // These tests drive the window through WebDriver: only a policy that
+    // says so lets the kiosk keep the automation environment (docs/policy.md).
+    let text = replace(text, "[environment]\n", "[environment]\ntest-automation = true\n")?;
     let text = replace(text, "ca-file = \"example-school-ca.pem\"", &format!("ca-file = \"{}\"", policies.join("example-school-ca.pem").display()))?;
     let text = replace(text, "file:demo-room.secret", &format!("file:{}", policies.join("demo-room.secret").display()))?;
     let text = replace(

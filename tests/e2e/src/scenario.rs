@@ -67,9 +67,8 @@ pub async fn exam_flow(
     session.wait_for("#screen-exam", SCREEN).await?;
     let first_choice = session.wait_for("[data-item-id] input[type=radio]", SCREEN).await?;
     session.click(&first_choice).await?;
-    session.wait_for("#sync-status", SCREEN).await?;
-    // Autosave is debounced; the hub acknowledges within a second or two.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Saved at once, and acknowledged by the hub in the background.
+    session.wait_for("#sync-status[data-local-pending=\"0\"][data-state=\"saved\"]", SCREEN).await?;
     shot(session, out, &mut observed, "exam").await?;
 
     if let Some(start_offender) = start_offender {

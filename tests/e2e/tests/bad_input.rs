@@ -44,9 +44,20 @@ async fn alt_f4_a_second_start_and_lost_focus_are_refused_shown_and_journalled()
     let (_quiet, scope) = quiet_scope();
     let display = Display::start().unwrap();
     let _wm = steps::window_manager(&display).unwrap();
-    let env = stack.kiosk_env(false, Some(scope));
+    let mut env = stack.kiosk_env(false, Some(scope));
+    // Issue 15 point 5: WebKit's remote inspector, asked for through the
+    // environment, served the exam page (Runtime.evaluate) on this port.
+    let inspector = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let inspector_port = inspector.local_addr().unwrap().port();
+    drop(inspector);
+    env.push(("WEBKIT_INSPECTOR_HTTP_SERVER".into(), format!("127.0.0.1:{inspector_port}")));
     let driver = Driver::start(&display, &env).unwrap();
     let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
+    session.wait_for("#screen-login, #screen-location, #screen-boot", Duration::from_secs(30)).await.unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", inspector_port)).is_err(),
+        "nothing may serve WebKit's inspector on {inspector_port}"
+    );
     let out = workspace().join("target/e2e/bad-input");
     let mut observed = Observed::default();
     let result = window_and_focus(&session, &stack, &display, &env, &out, &mut observed).await;
@@ -64,6 +75,8 @@ async fn alt_f4_a_second_start_and_lost_focus_are_refused_shown_and_journalled()
     for kind in ["kiosk.close_refused", "kiosk.second_instance_refused", "kiosk.focus_lost", "answers.acknowledged"] {
         assert!(kinds.iter().any(|k| k == kind), "journal lacks {kind}: {kinds:?}");
     }
+    let cleared = records.iter().find(|r| r["kind"] == "kiosk.environment_cleared").expect("the cleared environment is journalled");
+    assert!(cleared["payload"]["names"].as_array().unwrap().iter().any(|n| n == "WEBKIT_INSPECTOR_HTTP_SERVER"), "{cleared}");
     let focus_lock = records.iter().find(|r| r["kind"] == "kiosk.focus_away" && r["payload"]["locks"] == true);
     assert!(focus_lock.is_some(), "a focus loss in the exam locked (policy lock-on-focus-loss): {kinds:?}");
     assert!(steps::journal_verifies(&journal));

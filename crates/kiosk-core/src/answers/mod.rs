@@ -408,6 +408,11 @@ impl AnswerStore {
         Ok((store, Restore { recorded, set_aside }))
     }
 
+    /// The sitting these answers belong to.
+    pub fn sitting_id(&self) -> &str {
+        &self.state.sitting_id
+    }
+
     /// The store's directory.
     pub fn dir(&self) -> &Path {
         self.log.dir()

@@ -195,7 +195,13 @@ impl Kiosk {
         if !store.status().submitted {
             store.submit().map_err(|e| format!("inleveren mislukt: {e}"))?;
         }
-        inner.upload_answers().await;
+        // Sent without the state lock; the seat stays locked meanwhile.
+        drop(inner);
+        self.send_answers().await;
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::Locked) {
+            return Err("de pc is niet meer vergrendeld; de inlevering gaat zoals bij de student zelf".to_owned());
+        }
         let receipt = inner
             .answers
             .as_ref()
