@@ -843,7 +843,20 @@ pub async fn heartbeat(State(hub): HubState, device: Device, ApiJson(beat): ApiJ
             }
         }
     }
-    let pending = hub.pending.borrow().for_device(&device.id).to_vec();
+    let mut pending = hub.pending.borrow().for_device(&device.id).to_vec();
+    if !pending.is_empty() {
+        // The shared list is refreshed by a poller, a moment after an
+        // acknowledgement: what this PC acknowledged is not repeated to it.
+        let acked: HashSet<String> = sqlx::query("SELECT instruction_id FROM instructions WHERE device_id = $1 AND acked_ms IS NOT NULL AND acked_ms >= $2")
+            .bind(&device.id)
+            .bind(now - 60_000)
+            .fetch_all(&hub.db.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("instruction_id"))
+            .collect::<Result<_, _>>()?;
+        pending.retain(|i| !acked.contains(&i.id));
+    }
     Ok(Json(HeartbeatAck { server_time_ms: now, journal_next_seq: held, pending_instructions: pending }))
 }
 

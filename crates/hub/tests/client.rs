@@ -68,6 +68,6 @@ async fn kiosk_client_flow(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(beat.journal_next_seq, frames.len() as u64);
-    assert!(beat.pending_instructions.iter().all(|i| i.id != id));
+    assert!(beat.pending_instructions.iter().all(|i| i.id != id), "{id}: {:?}", beat.pending_instructions);
 }
 on_both_backends!(kiosk_client_flow);
