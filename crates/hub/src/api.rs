@@ -727,19 +727,7 @@ pub async fn answers(
         return Ok(Json(receipt));
     }
     let mut tx = hub.db.begin_write().await?;
-    let existing = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-        .bind(&session.sitting_id)
-        .bind(&session.student_number)
-        .bind(upload.seq as i64)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(row) = existing {
-        let stored_sha: String = row.try_get("answers_sha256")?;
-        if stored_sha != sha {
-            return Err(ApiError::conflict("conflicting_answers", format!("save {} was already received with other contents", upload.seq)));
-        }
-        let receipt: String = row.try_get("receipt")?;
-        let receipt: AnswerReceipt = serde_json::from_str(&receipt).map_err(|_| internal())?;
+    if let Some(receipt) = held_receipt(&mut tx, &session, upload.seq, &sha).await? {
         return Ok(Json(receipt));
     }
     // A hand-in closes the exam, unless an invigilator reopened it since
@@ -776,22 +764,32 @@ pub async fn answers(
     .await?
     .rows_affected();
     if inserted == 0 {
-        let row = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-            .bind(&session.sitting_id)
-            .bind(&session.student_number)
-            .bind(upload.seq as i64)
-            .fetch_one(&mut *tx)
-            .await?;
-        if row.try_get::<String, _>("answers_sha256")? != sha {
-            return Err(ApiError::conflict("conflicting_answers", format!("save {} was already received with other contents", upload.seq)));
-        }
-        return serde_json::from_str(&row.try_get::<String, _>("receipt")?).map(Json).map_err(|_| internal());
+        return held_receipt(&mut tx, &session, upload.seq, &sha).await?.map(Json).ok_or_else(internal);
     }
     tx.commit().await?;
     if upload.final_submission {
         tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "final submission received");
     }
     Ok(Json(receipt))
+}
+
+/// The receipt the hub holds for save `seq` of the session's student: the
+/// same answers (`sha`) get it again (a retry), other answers are a
+/// conflict; `None` when the save is not held.
+async fn held_receipt(conn: &mut sqlx::AnyConnection, session: &Session, seq: u64, sha: &str) -> Result<Option<AnswerReceipt>, ApiError> {
+    let Some(row) = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
+        .bind(&session.sitting_id)
+        .bind(&session.student_number)
+        .bind(seq as i64)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.try_get::<String, _>("answers_sha256")? != sha {
+        return Err(ApiError::conflict("conflicting_answers", format!("save {seq} was already received with other contents")));
+    }
+    serde_json::from_str(&row.try_get::<String, _>("receipt")?).map(Some).map_err(|_| internal())
 }
 
 /// The hub's signed receipt for `upload` (its answers hash to `sha`).
