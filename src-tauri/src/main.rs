@@ -321,7 +321,7 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 loop {
                     syncer.sync_due(SYNC_EVERY).await;
-                    syncer.sync().await;
+                    syncer.background_sync().await;
                 }
             });
             let ticker = kiosk.clone();

@@ -53,6 +53,8 @@ const JOURNAL_BATCH: usize = 500;
 /// Answer uploads sent one after another at most (a backlog after a time
 /// offline; each carries at most `answers::MAX_UPLOAD_CHANGES_BYTES` of changes).
 const MAX_UPLOADS_AT_ONCE: usize = 16;
+/// The background sync sends the journal at most this often (answers at once).
+pub const JOURNAL_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Sub-directories of the kiosk's data directory.
 pub mod dirs {
@@ -279,6 +281,8 @@ struct Inner {
     /// The running QTI instrument's package, for its images (shared with [`Kiosk::instrument_media`]).
     media: crate::instrument::media::MediaSlot,
     offline: bool,
+    /// The last `offline` the journal was told of (`sync.offline`/`sync.online`).
+    offline_journalled: bool,
     /// The hub answered the last answer upload with a refusal (its error
     /// code): not offline — retrying will not help; the invigilator must look.
     answers_refused: Option<String>,
@@ -310,6 +314,8 @@ pub struct Kiosk {
     uploading: tokio::sync::Mutex<()>,
     /// Wakes the background sync: a save wants its upload now.
     sync_wanted: tokio::sync::Notify,
+    /// When the background sync last sent the journal.
+    journal_synced: Mutex<Option<std::time::Instant>>,
 }
 
 impl Kiosk {
@@ -366,6 +372,7 @@ impl Kiosk {
             media: media.clone(),
             policy_hash: crate::instrument::web_start::policy_hash(&options.policy),
             offline: false,
+            offline_journalled: false,
             answers_refused: None,
             demo: options.demo,
             room_codes: RoomCodeVerifier::load(&options.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default(),
@@ -383,6 +390,7 @@ impl Kiosk {
             media,
             uploading: tokio::sync::Mutex::new(()),
             sync_wanted: tokio::sync::Notify::new(),
+            journal_synced: Mutex::new(None),
         }
     }
 
@@ -832,20 +840,35 @@ impl Kiosk {
     }
 
     /// Waits until a save wants its upload, or `at_most` passes: the shell's
-    /// background sync calls this between two [`Kiosk::sync`]s.
+    /// background sync calls this between two [`Kiosk::background_sync`]s.
     pub async fn sync_due(&self, at_most: std::time::Duration) {
         let _ = tokio::time::timeout(at_most, self.sync_wanted.notified()).await;
     }
 
-    /// Background sync (the shell calls it every few seconds): answers the
-    /// hub has not acknowledged, and journal records after the sync cursor.
-    /// Offline, everything stays queued on disk and the UI says so.
-    pub async fn sync(&self) {
-        let (hub, was_offline) = {
-            let inner = self.inner.lock().await;
-            (inner.hub.clone(), inner.offline)
+    /// The shell's background sync: the answers not yet acknowledged at
+    /// once, the journal (read from disk) at most every [`JOURNAL_SYNC_EVERY`]
+    /// — a student typing saves many times a second.
+    pub async fn background_sync(&self) {
+        let journal_due = {
+            let mut last = self.journal_synced.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= JOURNAL_SYNC_EVERY);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
         };
-        let Some(hub) = hub else { return };
+        if journal_due {
+            self.sync().await;
+        } else {
+            self.send_answers().await;
+        }
+    }
+
+    /// A whole sync: answers the hub has not acknowledged, and journal
+    /// records after the sync cursor. Offline, everything stays queued on
+    /// disk and the UI says so.
+    pub async fn sync(&self) {
+        let Some(hub) = self.inner.lock().await.hub.clone() else { return };
         self.send_answers().await;
         let journal = self.inner.lock().await.journal.clone();
         // The journal upload also waits on the network: without the state
@@ -885,8 +908,9 @@ impl Kiosk {
         if let Some(reason) = refused {
             inner.journal_event("sync.journal_refused", &serde_json::json!({"reason": reason}));
         }
-        if inner.offline != was_offline {
+        if inner.offline != inner.offline_journalled {
             inner.journal_event(if inner.offline { "sync.offline" } else { "sync.online" }, &serde_json::json!({}));
+            inner.offline_journalled = inner.offline;
             self.changed(&inner);
         }
     }
