@@ -11,6 +11,7 @@ fn main() {
         "submit",
         "unlock",
         "ui_ready",
+        "exam_position",
     ]));
     tauri_build::try_build(attributes).expect("tauri build step");
 }

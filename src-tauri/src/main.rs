@@ -70,6 +70,12 @@ async fn save_answer(state: tauri::State<'_, AppState>, item_id: String, value: 
     Ok(serde_json::json!({ "saved": true, "seq": seq }))
 }
 
+/// The exam page the student turned to (kept for a resume).
+#[tauri::command]
+async fn exam_position(state: tauri::State<'_, AppState>, page: u32) -> CommandResult<()> {
+    state.kiosk.exam_position(page).await.map_err(|e| e.message)
+}
+
 #[tauri::command]
 async fn submit(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
     state.kiosk.submit().await.map_err(|e| e.message)
@@ -214,7 +220,7 @@ fn main() {
         }
     };
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
-        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, submit, unlock])
+        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, exam_position, submit, unlock])
         .setup(move |app| {
             // Signals are caught from here on, before the startup steps run
             // (until then the default action ends the process).

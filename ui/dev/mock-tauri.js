@@ -89,6 +89,11 @@
       }
       return { saved: true, seq };
     },
+    exam_position: ({ page }) => {
+      if (view.phase !== 'in_exam') throw 'Er is geen examen geopend.';
+      view.page = page;
+      return null;
+    },
     submit: () => later(400, () => patch({ phase: 'submitted', receipt: 'K7QF-29XM', instrument: null })),
     unlock: ({ pin, reason }) => {
       if (pin !== '1234') return patch({ unlock_error: 'Pincode onjuist.' });

@@ -43,6 +43,8 @@ export const shell = {
   confirmAssignment: () => call('confirm_assignment'),
   startExam: () => call('start_exam'),
   saveAnswer: (itemId, value) => call('save_answer', { itemId, value }),
+  /** The exam page shown (kept by the shell, so a resume opens it). */
+  examPosition: (page) => call('exam_position', { page }),
   submit: () => call('submit'),
   unlock: (pin, reason) => call('unlock', { pin, reason }),
   /** Calls `f(view)` with every `kiosk-view` event. */

@@ -146,7 +146,8 @@ export function mountExam(root, view, { onSaveState, render }) {
     state.model = flatten(instrument, seed);
     state.answers = new Map();
     state.flags = new Set();
-    state.page = 0;
+    // After a crash the shell says which page the student was on.
+    state.page = Number.isInteger(view.page) && view.page >= 0 && view.page < state.model.pages.length ? view.page : 0;
     state.scroll = false;
     for (const s of state.saves.values()) if (s.timer) clearTimeout(s.timer);
     state.saves = new Map();
@@ -203,9 +204,19 @@ export function mountExam(root, view, { onSaveState, render }) {
     const page = pageOf(index);
     if (index >= 0 && page !== state.page) {
       state.page = page;
+      keepPosition();
       drawReview();
     }
   });
+
+  /** Tells the shell the page shown (a resume opens it); for tests,
+   * `data-page-kept` says which page the shell holds. */
+  function keepPosition() {
+    const page = state.page;
+    shell.examPosition(page).then(() => {
+      screen.dataset.pageKept = String(page);
+    }, () => {});
+  }
 
   function setResponse(ref, rid, value) {
     const cur = { ...(state.answers.get(ref) || {}) };
@@ -321,6 +332,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     if (state.scroll) {
       const el = itemEls.get(itemIndex ?? model.pages[page][0]);
       state.page = page;
+      keepPosition();
       drawReview();
       if (el) {
         el.scrollIntoView({ block: 'start' });
@@ -329,6 +341,7 @@ export function mountExam(root, view, { onSaveState, render }) {
       return;
     }
     state.page = page;
+    keepPosition();
     drawItems(false);
     const el = itemEls.get(itemIndex ?? model.pages[page][0]);
     const heading = el ? el.querySelector('.item-heading') : null;

@@ -182,6 +182,8 @@ pub struct KioskView {
     pub download_error: Option<String>,
     /// Seconds left.
     pub remaining_secs: Option<u64>,
+    /// The exam page the student was last on (a resume opens it).
+    pub page: Option<u32>,
     /// Why the clock stands still.
     pub clock_paused: Option<crate::session::PauseReason>,
     /// Why the session is locked.
@@ -668,6 +670,15 @@ impl Kiosk {
         self.sync_wanted.notify_one();
         self.changed(&inner);
         Ok(seq)
+    }
+
+    /// The student turned to `page` of the exam (the UI tells): kept with
+    /// the session, so a resume after a crash opens the same page. Not
+    /// journalled (a page turn is not an event the exam board needs).
+    pub async fn exam_position(&self, page: u32) -> Result<(), UserError> {
+        let mut inner = self.inner.lock().await;
+        let session = inner.session.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        session.set_page(page).map_err(|e| user(format!("De pagina kon niet worden bewaard: {e}")))
     }
 
     /// Hands in: the final upload, and the hub's signed receipt.
@@ -1322,6 +1333,7 @@ impl Inner {
             download: self.download,
             download_error: self.download_error.clone(),
             remaining_secs: session.as_ref().and_then(|s| s.remaining_secs),
+            page: session.as_ref().and_then(|s| s.page),
             clock_paused: session.as_ref().and_then(|s| s.clock_paused),
             lock_reason: session.as_ref().and_then(|s| s.lock_reason.clone()),
             unlock_error: self.unlock_error.clone(),

@@ -92,6 +92,11 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     let choice = session.wait_for("[data-item-id] input[type=radio]", wait).await.unwrap();
     session.click(&choice).await.unwrap();
     session.wait_for("#sync-status[data-local-pending=\"0\"]", wait).await.unwrap();
+    // On to the next page (issue 15 point 3: a resume opened the first page again).
+    session.click(&session.wait_for("#next-item", wait).await.unwrap()).await.unwrap();
+    session.wait_for("#screen-exam[data-page-kept=\"1\"]", wait).await.unwrap();
+    let shown = "return Array.from(document.querySelectorAll('[data-item-id]')).map(e => e.dataset.itemId)";
+    let page_before = session.script(shown).await.unwrap();
 
     // kill -9 mid-exam; the next start resumes after the invigilator's PIN.
     stack.kill_kiosk().unwrap();
@@ -104,6 +109,10 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     session.type_into(&session.find("#unlock-reason").await.unwrap(), "pc herstart na storing").await.unwrap();
     session.click(&session.find("#unlock-submit").await.unwrap()).await.unwrap();
     session.wait_for("#screen-exam", wait).await.unwrap();
+    assert_eq!(session.script(shown).await.unwrap(), page_before, "the page the student was on");
+    // Back to the first page: the answer from before the crash is there.
+    session.click(&session.wait_for("#prev-item", wait).await.unwrap()).await.unwrap();
+    session.wait_for("#screen-exam[data-page-kept=\"0\"]", wait).await.unwrap();
     let restored = session
         .script("return Array.from(document.querySelectorAll('[data-item-id] input[type=radio]')).some(i => i.checked)")
         .await

@@ -74,6 +74,9 @@ pub struct SavedSession {
     pub sitting: Option<String>,
     /// The clock, once the exam started.
     pub clock: Option<ClockState>,
+    /// The page of the exam the student was on, so a resume comes back to it.
+    #[serde(default)]
+    pub page: Option<u32>,
 }
 
 /// What the UI shows: the phase and what belongs to it. Never secrets.
@@ -93,6 +96,8 @@ pub struct SessionView {
     pub sitting: Option<String>,
     /// Seconds left, once the exam started.
     pub remaining_secs: Option<u64>,
+    /// The exam page the student was last on (kept across a crash).
+    pub page: Option<u32>,
     /// Why the clock stands still.
     pub clock_paused: Option<PauseReason>,
     /// The hub's receipt code after hand-in.
@@ -125,7 +130,7 @@ impl Session {
             phase: Phase::Boot,
             before_lock: None,
             lock_reason: None,
-            saved: SavedSession { phase: Phase::Boot, location: None, student: None, sitting: None, clock: None },
+            saved: SavedSession { phase: Phase::Boot, location: None, student: None, sitting: None, clock: None, page: None },
             clock: None,
             lock_time,
             receipt: None,
@@ -176,6 +181,7 @@ impl Session {
             Trigger::LoggedIn { student, sitting } => {
                 self.saved.student = Some(student.clone());
                 self.saved.sitting = Some(sitting.clone());
+                self.saved.page = None;
             }
             Trigger::Lock { reason } => {
                 if from != Phase::Locked {
@@ -262,6 +268,16 @@ impl Session {
         }
     }
 
+    /// The student turned to `page` of the exam: kept (saved durably, a few
+    /// ms) so a resume after a crash opens the same page. Only in the exam.
+    pub fn set_page(&mut self, page: u32) -> Result<(), SessionError> {
+        if self.saved.phase != Phase::InExam || self.saved.page == Some(page) {
+            return Ok(());
+        }
+        self.saved.page = Some(page);
+        self.save()
+    }
+
     /// Adds extra time (invigilator instruction), journalled.
     pub fn add_time(&mut self, extra: Duration, reason: &str) -> Result<(), SessionError> {
         let event = Event::new("session.time_added", &serde_json::json!({"seconds": extra.as_secs(), "reason": reason}))?;
@@ -294,6 +310,7 @@ impl Session {
             sitting: self.saved.sitting.clone(),
             // Rounded up: the display shows 70:00 at the start, 0:00 only when time is up.
             remaining_secs: self.clock.as_ref().map(|c| c.remaining().as_millis().div_ceil(1000) as u64),
+            page: self.saved.page,
             clock_paused: self.clock.as_ref().and_then(|c| c.paused()),
             receipt: self.receipt.clone(),
         }
@@ -472,6 +489,29 @@ mod tests {
         session.apply(Trigger::ResumeConfirmed { by: "inv-1".into(), into: Phase::InExam }).unwrap();
         assert_eq!(session.phase(), Phase::InExam);
         assert_eq!(session.clock_stopped_ms(), 0, "it runs again");
+    }
+
+    /// Issue 15 point 3: after a resume the student was back on the first
+    /// page, not the one they were on.
+    #[test]
+    fn a_resume_opens_the_page_the_student_was_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        {
+            let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            session.set_page(3).unwrap(); // not in the exam yet: nothing kept
+            assert_eq!(session.view().page, None);
+            to_exam(&mut session);
+            session.set_page(4).unwrap();
+            assert_eq!(session.view().page, Some(4));
+        }
+        let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!((session.phase(), session.view().page), (Phase::Resume, Some(4)));
+        session.apply(Trigger::ResumeConfirmed { by: "inv-1".into(), into: Phase::InExam }).unwrap();
+        assert_eq!(saved(tmp.path()).page, Some(4));
+        // An older kiosk's file has no page: the first.
+        let old = r#"{"phase":"in_exam","location":"B2.14","student":"200123","sitting":"NED-2F-0900","clock":null}"#;
+        assert_eq!(serde_json::from_str::<SavedSession>(old).unwrap().page, None);
     }
 
     #[test]
