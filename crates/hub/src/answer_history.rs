@@ -64,7 +64,7 @@ pub async fn answers_at(conn: &mut AnyConnection, sitting: &str, student: &str, 
             later.and_then(|r| r.try_get::<String, _>("answers").ok()).and_then(|a| serde_json::from_str(&a).ok()).and_then(|v| empty_like(&v))
         }
     };
-    let Some(base) = base else { return Ok(None) };
+    let Some(mut base) = base else { return Ok(None) };
     let from = base.get("seq").and_then(serde_json::Value::as_i64).unwrap_or(-1);
     let rows = sqlx::query("SELECT body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq > $3 AND seq <= $4 ORDER BY seq")
         .bind(sitting)
@@ -79,6 +79,11 @@ pub async fn answers_at(conn: &mut AnyConnection, sitting: &str, student: &str, 
             Ok(change) => changes.push(change),
             Err(_) => return Ok(None),
         }
+    }
+    // Changes after a hand-in: an invigilator reopened the exam, and the
+    // student went on from the handed-in answers.
+    if !changes.is_empty() {
+        reopened(&mut base);
     }
     // answers_after refuses a gap, so a partial history rebuilds nothing.
     Ok(answers_after(&base, &changes).filter(|_| changes.last().is_some_and(|c| c.seq() as i64 == seq)).map(|v| v.to_string()))
@@ -98,9 +103,15 @@ fn invalid(message: String) -> ApiError {
 /// changes at once, a few thousand (docs/protocol.md).
 pub const MAX_CHANGES_PER_UPLOAD: usize = 10_000;
 /// Most changes the hub keeps of one student in one sitting: a save every
-/// 100 ms for almost three hours. Beyond it uploads are refused, so no
-/// kiosk can fill the hub's disk.
+/// 100 ms for almost three hours.
 pub const MAX_CHANGES_PER_STUDENT: i64 = 100_000;
+/// Most bytes of changes and snapshots the hub keeps of one student in one
+/// sitting. With [`MAX_CHANGES_PER_STUDENT`] and the largest value a change
+/// may hold ([`MAX_VALUE_BYTES`]) no kiosk can fill the hub's disk; a
+/// hand-in is always taken (one per exam, within the request size limit).
+pub const MAX_BYTES_PER_STUDENT: i64 = 256 * 1024 * 1024;
+/// Largest value of one change, as the kiosk's answer store allows.
+pub const MAX_VALUE_BYTES: usize = 256 * 1024;
 
 /// Two snapshots hold the same work: equal but for their save number and
 /// hand-in mark (a hand-in holds the answers of the save before it).
@@ -175,6 +186,11 @@ pub async fn check_and_store(
         if ids.iter().any(|id| id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control)) {
             return Err(invalid(format!("change {}: ids must be 1 to {MAX_ID_BYTES} bytes without control characters", change.seq())));
         }
+        if let AnswerChange::Save { value, .. } = change {
+            if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_VALUE_BYTES {
+                return Err(invalid(format!("change {}: a value holds at most {MAX_VALUE_BYTES} bytes", change.seq())));
+            }
+        }
         let is_final = matches!(change, AnswerChange::Final { .. });
         let last = i + 1 == changes.len();
         if is_final != (last && upload.final_submission) {
@@ -187,12 +203,15 @@ pub async fn check_and_store(
     } else {
         answers_at(conn, sitting, student, seq_before).await?.and_then(|a| serde_json::from_str(&a).ok())
     };
-    let Some(base) = base else {
+    let Some(mut base) = base else {
         return Err(ApiError::conflict(
             "unknown_base",
             format!("the hub holds no answers at save {seq_before}, where these changes start; send them from the last receipt"),
         ));
     };
+    // A hand-in as the base: the caller found no hand-in since the newest
+    // reopen, so this one was reopened and the student goes on from it.
+    reopened(&mut base);
     if answers_after(&base, changes).as_ref() != Some(&upload.answers) {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -206,7 +225,7 @@ pub async fn check_and_store(
         .fetch_one(&mut *conn)
         .await?
         .try_get("n")?;
-    if held + changes.len() as i64 > MAX_CHANGES_PER_STUDENT {
+    if !upload.final_submission && held + changes.len() as i64 > MAX_CHANGES_PER_STUDENT {
         return Err(ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_changes",
@@ -268,6 +287,38 @@ pub async fn check_and_store(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Answers of a hand-in an invigilator reopened, as the student goes on
+/// from them: no longer handed in.
+fn reopened(answers: &mut serde_json::Value) {
+    if let Some(object) = answers.as_object_mut() {
+        object.insert("final_submission".into(), false.into());
+    }
+}
+
+/// Refuses an upload (not a hand-in) that would take the student's stored
+/// changes and snapshots of the sitting beyond [`MAX_BYTES_PER_STUDENT`].
+pub async fn check_room(conn: &mut AnyConnection, sitting: &str, student: &str, upload: &AnswerUpload, snapshot_bytes: usize) -> Result<(), ApiError> {
+    if upload.final_submission {
+        return Ok(());
+    }
+    let sum = |table: &str, column: &str| {
+        format!("SELECT COALESCE(SUM(LENGTH({column})), 0) AS n FROM {table} WHERE sitting_id = $1 AND student_number = $2")
+    };
+    let mut held: i64 = 0;
+    for (table, column) in [("answers", "answers"), ("answer_changes", "body")] {
+        held += sqlx::query(&sum(table, column)).bind(sitting).bind(student).fetch_one(&mut *conn).await?.try_get::<i64, _>("n")?;
+    }
+    let adding = snapshot_bytes + upload.changes.iter().map(|c| serde_json::to_vec(c).map_or(0, |v| v.len())).sum::<usize>();
+    if held.saturating_add(adding as i64) > MAX_BYTES_PER_STUDENT {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_much_data",
+            format!("the hub keeps at most {} MiB of answers per student and sitting; a hand-in is still taken", MAX_BYTES_PER_STUDENT >> 20),
+        ));
     }
     Ok(())
 }

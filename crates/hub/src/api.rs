@@ -740,6 +740,7 @@ pub async fn answers(
     if final_row.is_some() {
         return Err(ApiError::conflict("already_submitted", "the exam was already handed in"));
     }
+    crate::answer_history::check_room(&mut tx, &session.sitting_id, &session.student_number, &upload, text.len()).await?;
     // The changes since the last receipt: checked against what the hub
     // holds and kept, so the answers at every save can be rebuilt.
     crate::answer_history::check_and_store(&mut *tx, &session.sitting_id, &session.student_number, &session.device.id, &upload, received_ms)

@@ -54,6 +54,8 @@ pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result
 /// How far a journal time (after the skew correction) may lie after the
 /// hub's receive time before the two are called inconsistent.
 pub const CLOCK_MARGIN_MS: i64 = 5_000;
+/// The largest clock skew a kiosk's journal is believed to have measured.
+const MAX_SKEW_MS: u64 = 24 * 3600 * 1000;
 /// Journal kinds the classification reads.
 const EVIDENCE_KINDS: [&str; 7] =
     ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off", "session.transition", "journal.epoch", "session.resumed"];
@@ -455,23 +457,30 @@ fn minus(spans: &[(i64, i64)], holes: &[(i64, i64)]) -> Vec<(i64, i64)> {
 
 /// The time the hub gives back for the kiosks' clocks standing still
 /// (`stops`): only outside the hub's own pauses (`paused`, already in the
-/// end), only after the start, and only while the student's time was not
-/// yet over — the end (`end_ms`, pauses included) moving on with every
-/// span given back.
+/// end) and after the start; a stop that began while the student still had
+/// time is given back whole (the kiosk's clock stood still all along, so
+/// the time left at its start was still left at its end), and the end
+/// (`end_ms`, pauses included) moves on with it. Never more in all than the
+/// student's whole time (`end_ms - start_ms`): a PC stopped for longer
+/// needs an invigilator's pause or added time.
 fn give_back(stops: &[(i64, i64)], paused: &[(i64, i64)], start_ms: i64, end_ms: i64) -> i64 {
     let mut end = end_ms;
     for (from, to) in minus(&union(stops.to_vec()), &union(paused.to_vec())) {
-        let (from, to) = (from.max(start_ms), to.min(end));
-        if to > from {
-            end += to - from;
+        let from = from.max(start_ms);
+        if from < end && to > from {
+            end = end.saturating_add(to - from);
         }
     }
-    end - end_ms
+    (end - end_ms).min(end_ms.saturating_sub(start_ms).max(0))
 }
 
 async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error> {
+    // With each record the time of the record before it (for a restart:
+    // the last record before the kiosk went down), in one query.
     let rows = sqlx::query(
-        "SELECT seq, kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND kind IN ($2, $3, $4, $5, $6, $7, $8) ORDER BY seq",
+        "SELECT r.seq, r.kind, r.wall_time_us, r.frame, p.before_us FROM journal_records r JOIN \
+         (SELECT seq, LAG(wall_time_us) OVER (ORDER BY seq) AS before_us FROM journal_records WHERE device_id = $1) p ON p.seq = r.seq \
+         WHERE r.device_id = $1 AND r.kind IN ($2, $3, $4, $5, $6, $7, $8) ORDER BY r.seq",
     )
     .bind(device)
     .bind(EVIDENCE_KINDS[6])
@@ -502,18 +511,13 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
                 stops = Stops::default();
                 session = text("sitting").zip(text("student"));
             }
-            "clock.checked" | "clock.far_off" => skew = payload.get("skew_ms").and_then(serde_json::Value::as_i64),
+            // A skew beyond a day is no measurement (and would overflow the arithmetic).
+            "clock.checked" | "clock.far_off" => {
+                skew = payload.get("skew_ms").and_then(serde_json::Value::as_i64).filter(|s| s.unsigned_abs() <= MAX_SKEW_MS);
+            }
             "session.resumed" => stops.resumed(payload.get("clock_stopped_ms").and_then(serde_json::Value::as_i64)),
             "journal.epoch" if text("reason").as_deref() == Some("open") => {
-                let seq: i64 = r.try_get("seq")?;
-                let last = sqlx::query("SELECT wall_time_us FROM journal_records WHERE device_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1")
-                    .bind(device)
-                    .bind(seq)
-                    .fetch_optional(pool)
-                    .await?
-                    .map(|r| r.try_get::<i64, _>("wall_time_us"))
-                    .transpose()?;
-                stops.restarted(last.map(|us| us / 1000));
+                stops.restarted(r.try_get::<Option<i64>, _>("before_us")?.map(|us| us / 1000));
             }
             "session.transition" => {
                 let trigger = payload.get("cause").and_then(|c| c.get("trigger")).and_then(serde_json::Value::as_str).unwrap_or_default();
@@ -881,10 +885,15 @@ mod tests {
     fn a_stop_counts_only_inside_the_students_time() {
         // Before the start nothing ran; after the end (as it moves) nothing was left.
         assert_eq!(give_back(&[(0, 100)], &[], 50, 1_000), 50);
-        assert_eq!(give_back(&[(900, 2_000)], &[], 0, 1_000), 100, "only up to the end");
+        // A lock that began with 100 ms left and lasted past the end: the
+        // kiosk's clock stood still, the student still has those 100 ms.
+        assert_eq!(give_back(&[(900, 2_000)], &[], 0, 1_000), 1_000, "the whole stop, up to the whole time");
+        assert_eq!(give_back(&[(900, 1_500)], &[], 0, 1_000), 600, "the whole stop");
         assert_eq!(give_back(&[(1_500, 2_000)], &[], 0, 1_000), 0, "after the end: nothing");
         // A stop given back moves the end, so a later stop inside the moved end counts.
         assert_eq!(give_back(&[(900, 1_000), (1_050, 1_080)], &[], 0, 1_000), 130);
+        // Never more than the student's whole time.
+        assert_eq!(give_back(&[(100, 10_000), (20_000, 30_000)], &[], 0, 1_000), 1_000);
         assert_eq!(minus(&[(0, 100)], &[(10, 20), (30, 40)]), [(0, 10), (20, 30), (40, 100)]);
     }
 

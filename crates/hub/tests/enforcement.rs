@@ -955,6 +955,10 @@ async fn the_answer_history_cannot_be_rewritten(backend: Backend) {
     overflow.changes = vec![save(u64::MAX, "x"), save(8, "y")];
     let (status, body) = error_of(pc.post(paths::ANSWERS, &overflow).await).await;
     assert_eq!((status, body.error.as_str()), (400, "invalid_changes"), "{}", body.message);
+    let mut huge = upload("S1", 8, false);
+    huge.changes = vec![save(4, &"x".repeat(300 * 1024))];
+    let (status, body) = error_of(pc.post(paths::ANSWERS, &huge).await).await;
+    assert_eq!((status, body.error.as_str()), (400, "invalid_changes"), "a value of 300 KiB: {}", body.message);
     let mut flood = upload("S1", 10_004, false);
     flood.changes = (4..=10_004).map(|seq| save(seq, "x")).collect();
     let (status, body) = error_of(pc.post(paths::ANSWERS, &flood).await).await;
@@ -1002,3 +1006,70 @@ async fn identical_uploads_at_once_get_one_receipt(backend: Backend) {
     }
 }
 on_both_backends!(identical_uploads_at_once_get_one_receipt);
+
+/// Issue 14 (review): after a hand-in an invigilator reopened, the student
+/// goes on from the handed-in answers. Before, every save with its changes
+/// was refused for ever (422: the changes followed a hand-in mark), and the
+/// kiosk restoring the hub's copy refused every save as handed in.
+async fn a_reopened_exam_takes_new_work(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let code = hub.code("S1", "1002");
+    let mut pc1 = hub.enrol(ROOM).await;
+    pc1.login_ok("1002", &code).await;
+    assert_eq!(start(&pc1).await.status(), 200);
+    let snap = |seq: u64, fin: bool, value: &str| {
+        json!({"format": "exam-kiosk-answers/1", "sitting_id": "S1", "instrument_id": "inst-a", "seq": seq,
+               "final_submission": fin, "responses": {"ITM-1": {"RESPONSE": value}}, "flagged": []})
+    };
+    let save = |seq: u64, value: &str| AnswerChange::Save { seq, item: "ITM-1".into(), response: "RESPONSE".into(), value: value.into() };
+    let first = AnswerUpload { sitting_id: "S1".into(), seq: 1, final_submission: false, answers: snap(1, false, "A"), changes: vec![save(1, "A")] };
+    assert_eq!(pc1.post(paths::ANSWERS, &first).await.status(), 200);
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1002", "--reason", "vergissing"]);
+    let hand_in = AnswerUpload { sitting_id: "S1".into(), seq: 2, final_submission: true, answers: snap(2, true, "A"), changes: vec![AnswerChange::Final { seq: 2 }] };
+    assert_eq!(pc1.post(paths::ANSWERS, &hand_in).await.status(), 200);
+    hub.cli_ok(&["reopen", "--sitting", "S1", "--student", "1002", "--reason", "onterecht ingeleverd"]);
+    let mut pc2 = hub.enrol(ROOM).await;
+    pc2.login_ok("1002", &code).await;
+    assert_eq!(start(&pc2).await.status(), 200);
+    let latest: LatestAnswers = pc2.get(paths::ANSWERS_LATEST).await.json().await.unwrap();
+    assert_eq!((latest.seq, latest.final_submission), (2, false), "the reopened exam goes on");
+    // The kiosk restores the hub's copy and can save again.
+    let dir = hub.path("answers-pc2");
+    let key = kiosk_core::answers::AnswerKey::from_bytes([7; 32]);
+    let hub_copy: kiosk_core::answers::AnswerSnapshot = serde_json::from_value(latest.answers.clone()).unwrap();
+    let hub_copy = kiosk_core::answers::AnswerSnapshot { final_submission: latest.final_submission && hub_copy.final_submission, ..hub_copy };
+    let mut store = kiosk_core::answers::AnswerStore::restore(&dir, &key, &hub_copy).unwrap();
+    assert_eq!(store.save("ITM-1", "RESPONSE", json!("B")).unwrap().seq, 3);
+    let next = store.pending_upload().unwrap();
+    assert_eq!(next.changes, [save(3, "B")]);
+    let resp = pc2.post(paths::ANSWERS, &next).await;
+    assert_eq!(resp.status(), 200, "work after the reopen is taken: {}", resp.text().await.unwrap());
+    let db = open_db(&hub).await;
+    let seat = exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap().remove("1002").unwrap();
+    assert_eq!(seat.saves.last().map(|s| (s.seq, s.standing.label())), Some((3, "op tijd")));
+}
+on_both_backends!(a_reopened_exam_takes_new_work);
+
+/// Issue 14 (review): a journal's clock skew of i64::MIN (forged) made the
+/// hub's arithmetic overflow: in a debug build every /start and report of
+/// the sitting panicked. A skew beyond a day is no measurement.
+async fn a_forged_clock_skew_is_no_measurement(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    let frames = kiosk_journal(
+        &hub.path("journal-skew"),
+        &pc,
+        &[
+            ("clock.checked", json!({"kiosk_ms": 0, "hub_ms": 0, "skew_ms": i64::MIN, "tolerance_ms": 120000})),
+            ("session.login", json!({"student": "1001", "sitting": "S1"})),
+            transition("in_exam", "locked", json!({"trigger": "lock"})),
+            transition("locked", "in_exam", json!({"trigger": "unlock", "by": "x"})),
+        ],
+    );
+    assert_eq!(pc.post(paths::JOURNAL, &b64(&frames)).await.status(), 200);
+    assert_eq!(start(&pc).await.status(), 200);
+    let db = open_db(&hub).await;
+    exam_hub::enforcement::classify_sitting(&db.pool, "S1").await.unwrap();
+}
+on_both_backends!(a_forged_clock_skew_is_no_measurement);

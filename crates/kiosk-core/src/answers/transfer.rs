@@ -48,7 +48,9 @@ pub async fn open_with_hub_copy(
     if latest.answers.is_null() {
         return Ok((AnswerStore::open_or_create(dir, key, sitting_id, instrument_id)?, None));
     }
-    let snapshot: AnswerSnapshot = serde_json::from_value(latest.answers).map_err(|e| TransferError::Mismatch(e.to_string()))?;
+    let mut snapshot: AnswerSnapshot = serde_json::from_value(latest.answers).map_err(|e| TransferError::Mismatch(e.to_string()))?;
+    // A hand-in an invigilator reopened: the student goes on from it.
+    snapshot.final_submission &= latest.final_submission;
     if snapshot.sitting_id != sitting_id || snapshot.instrument_id != instrument_id {
         return Err(TransferError::Mismatch(format!(
             "sitting {} ({}), expected {sitting_id} ({instrument_id})",
