@@ -53,8 +53,12 @@ const JOURNAL_BATCH: usize = 500;
 /// Answer uploads sent one after another at most (a backlog after a time
 /// offline; each carries at most `answers::MAX_UPLOAD_CHANGES_BYTES` of changes).
 const MAX_UPLOADS_AT_ONCE: usize = 16;
-/// The background sync sends the journal at most this often (answers at once).
+/// The background sync sends the journal at most this often.
 pub const JOURNAL_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// The background sync sends answers at most this often: every change is
+/// on disk at once, and a student typing makes many a second; each upload
+/// carries all changes since the last receipt (a hand-in goes at once).
+pub const ANSWERS_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Sub-directories of the kiosk's data directory.
 pub mod dirs {
@@ -318,6 +322,8 @@ pub struct Kiosk {
     sync_wanted: tokio::sync::Notify,
     /// When the background sync last sent the journal.
     journal_synced: Mutex<Option<std::time::Instant>>,
+    /// When the background sync last sent answers.
+    answers_synced: Mutex<Option<std::time::Instant>>,
 }
 
 impl Kiosk {
@@ -393,6 +399,7 @@ impl Kiosk {
             uploading: tokio::sync::Mutex::new(()),
             sync_wanted: tokio::sync::Notify::new(),
             journal_synced: Mutex::new(None),
+            answers_synced: Mutex::new(None),
         }
     }
 
@@ -857,9 +864,19 @@ impl Kiosk {
     }
 
     /// The shell's background sync: the answers not yet acknowledged at
-    /// once, the journal (read from disk) at most every [`JOURNAL_SYNC_EVERY`]
-    /// — a student typing saves many times a second.
+    /// most every [`ANSWERS_SYNC_EVERY`], the journal (read from disk) at
+    /// most every [`JOURNAL_SYNC_EVERY`] — a student typing saves many
+    /// times a second. Waits (holding nothing) until answers are due.
     pub async fn background_sync(&self) {
+        let wait = {
+            let mut last = self.answers_synced.lock().unwrap_or_else(|p| p.into_inner());
+            let wait = last.map_or(std::time::Duration::ZERO, |at| ANSWERS_SYNC_EVERY.saturating_sub(at.elapsed()));
+            *last = Some(std::time::Instant::now() + wait);
+            wait
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let journal_due = {
             let mut last = self.journal_synced.lock().unwrap_or_else(|p| p.into_inner());
             let due = last.is_none_or(|at| at.elapsed() >= JOURNAL_SYNC_EVERY);
