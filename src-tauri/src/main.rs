@@ -143,30 +143,42 @@ fn prefer_lean_webkit() {
 /// `Runtime.evaluate`, to anyone on that port): WebKit's inspector and
 /// debug switches, JavaScriptCore options, GTK/GIO/GStreamer modules and
 /// the GTK inspector, and the dynamic loader's preload, audit and search
-/// paths (for the web view's own processes). A name ending in `_` is a prefix.
+/// paths (for the web view's own processes), the graphics stack's driver
+/// and layer paths, and on Windows and macOS the web view's extra browser
+/// arguments (`--remote-debugging-port`) and the loader's insertions. Each
+/// entry is a prefix; names are compared without case (Windows looks them
+/// up so). A list of what is known to be dangerous, not of what
+/// is known to be safe (an allow-list is future work, docs/threat-model.md).
 const UNSAFE_ENVIRONMENT: &[&str] = &[
     "WEBKIT_INSPECTOR_",
     "WEBKIT_DEBUG",
     "WEBKIT_EXEC_PATH",
     "WEBKIT_INJECTED_BUNDLE_PATH",
+    "WEBKIT_DISABLE_SANDBOX",
+    "WEBKIT_FORCE_SANDBOX",
     "JSC_",
     "GTK_DEBUG",
     "GTK_MODULES",
     "GTK3_MODULES",
     "GTK_PATH",
+    "GTK_EXE_PREFIX",
+    "GTK_IM_MODULE_FILE",
     "GTK_INSPECTOR_",
     "GDK_DEBUG",
+    "GDK_PIXBUF_MODULE_FILE",
     "G_DEBUG",
     "GIO_EXTRA_MODULES",
     "GIO_MODULE_DIR",
-    "GST_PLUGIN_PATH",
-    "GST_PLUGIN_PATH_1_0",
-    "GST_PLUGIN_SYSTEM_PATH",
-    "GST_PLUGIN_SYSTEM_PATH_1_0",
-    "LD_PRELOAD",
-    "LD_AUDIT",
-    "LD_LIBRARY_PATH",
-    "LD_DEBUG",
+    "GST_",
+    "GCONV_PATH",
+    "LIBGL_",
+    "LIBVA_",
+    "__EGL_",
+    "__GLX_",
+    "VK_",
+    "LD_",
+    "DYLD_",
+    "WEBVIEW2_",
 ];
 
 /// What a WebDriver needs to drive the web view: Tauri's switch and the
@@ -180,11 +192,11 @@ const AUTOMATION_ENVIRONMENT: &[&str] = &["TAURI_WEBVIEW_AUTOMATION", "WEBKIT_IN
 /// removed, which the kiosk journals. Runs in `main` before any thread exists.
 fn clear_unsafe_environment(automation: bool) -> Vec<String> {
     let unsafe_name = |name: &str| {
-        let automation_name = AUTOMATION_ENVIRONMENT.contains(&name);
-        if automation_name {
+        let name = name.to_ascii_uppercase();
+        if AUTOMATION_ENVIRONMENT.contains(&name.as_str()) {
             return !automation;
         }
-        UNSAFE_ENVIRONMENT.iter().any(|p| if p.ends_with('_') { name.starts_with(p) } else { name == *p })
+        UNSAFE_ENVIRONMENT.iter().any(|p| name.starts_with(p))
     };
     let mut names: Vec<String> = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).filter(|k| unsafe_name(k)).collect();
     names.sort();

@@ -209,13 +209,16 @@ export function mountExam(root, view, { onSaveState, render }) {
     }
   });
 
-  /** Tells the shell the page shown (a resume opens it); for tests,
+  /** Tells the shell the page shown (a resume opens it), one call after
+   * the other so the last page turn is the one kept; for tests,
    * `data-page-kept` says which page the shell holds. */
   function keepPosition() {
     const page = state.page;
-    shell.examPosition(page).then(() => {
-      screen.dataset.pageKept = String(page);
-    }, () => {});
+    state.positionSent = (state.positionSent || Promise.resolve())
+      .then(() => shell.examPosition(page))
+      .then(() => {
+        screen.dataset.pageKept = String(page);
+      }, () => {});
   }
 
   function setResponse(ref, rid, value) {

@@ -699,3 +699,25 @@ async fn the_lock_out_names_the_pc(backend: Backend) {
     assert_eq!(after.iter().map(|i| (i.time_ms, &i.description)).collect::<Vec<_>>(), locked.iter().map(|i| (i.time_ms, &i.description)).collect::<Vec<_>>());
 }
 on_both_backends!(the_lock_out_names_the_pc);
+
+/// Issue 15 point 5 (review): a kiosk whose policy let a WebDriver drive
+/// the exam window, and answers the hub refused or kept apart, are named in
+/// the proces-verbaal (before, only the kiosk's own screen said TESTMODUS).
+async fn test_automation_and_refused_answers_are_in_the_proces_verbaal(backend: Backend) {
+    let Some((hub, db, kiosk)) = one_kiosk_logged_in(backend).await else { return };
+    let frames = journal(
+        &hub.path("journal"),
+        &kiosk.device_pkcs8,
+        &[
+            ("session.login", json!({"student": "2001", "sitting": SITTING})),
+            ("kiosk.test_automation", json!({"webdriver": true})),
+            ("answers.upload_refused", json!({"seq": 3, "saved": 4, "error": "conflicting_answers", "reason": "x"})),
+        ],
+    );
+    upload(&kiosk, &frames).await;
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let kinds: Vec<(&str, &str)> = pv.irregularities.iter().map(|i| (i.category, i.description.as_str())).collect();
+    assert!(kinds.iter().any(|(c, d)| *c == "testautomatisering" && d.contains("deed dat")), "{kinds:?}");
+    assert!(kinds.iter().any(|(c, d)| *c == "antwoorden geweigerd" && d.contains("conflicting_answers")), "{kinds:?}");
+}
+on_both_backends!(test_automation_and_refused_answers_are_in_the_proces_verbaal);

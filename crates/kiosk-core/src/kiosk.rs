@@ -318,6 +318,8 @@ pub struct Kiosk {
     /// One answer upload at a time (taken before the state lock, never
     /// while holding it: uploads wait on the network, the state does not).
     uploading: tokio::sync::Mutex<()>,
+    /// One journal upload at a time (like `uploading`).
+    journal_uploading: tokio::sync::Mutex<()>,
     /// Wakes the background sync: a save wants its upload now.
     sync_wanted: tokio::sync::Notify,
     /// When the background sync last sent the journal.
@@ -398,6 +400,7 @@ impl Kiosk {
             media,
             uploading: tokio::sync::Mutex::new(()),
             sync_wanted: tokio::sync::Notify::new(),
+            journal_uploading: tokio::sync::Mutex::new(()),
             journal_synced: Mutex::new(None),
             answers_synced: Mutex::new(None),
         }
@@ -650,6 +653,10 @@ impl Kiosk {
             }
         }
         let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        if store.status().submitted {
+            // Handed in (perhaps by an invigilator's end): not a storage failure.
+            return Err(user("Je examen is ingeleverd; dit antwoord wordt niet meer bewaard."));
+        }
         let mut seq = 0;
         for (response, value) in responses {
             match store.save(item_id, &response, value) {
@@ -703,16 +710,21 @@ impl Kiosk {
         drop(inner);
         self.send_answers().await;
         let mut inner = self.inner.lock().await;
-        if inner.phase() != Some(Phase::InExam) {
-            return Err(user("Inleveren kan nu niet."));
+        match inner.phase() {
+            // Finished meanwhile (the receipt came in, or a remote end handed in).
+            Some(Phase::Submitted) => {}
+            Some(Phase::InExam) => {
+                if !inner.finish_hand_in()? {
+                    return Err(user(if inner.answers_refused.is_some() {
+                        "De examenserver neemt de inlevering niet aan. Je werk blijft op deze pc bewaard; roep de surveillant."
+                    } else {
+                        "De examenserver is niet bereikbaar. Je werk is bewaard en ingeleverd zodra de server weer bereikbaar is; probeer het zo opnieuw."
+                    }));
+                }
+            }
+            // Locked while the hand-in was on its way: it completes at the unlock.
+            _ => return Err(user("De pc is vergrendeld terwijl je inleverde. Je werk is bewaard; de surveillant geeft de pc vrij.")),
         }
-        let receipt = inner.answers.as_ref().and_then(|a| a.status().receipt_code).ok_or_else(|| {
-            user("De examenserver is niet bereikbaar. Je werk is bewaard en ingeleverd zodra de server weer bereikbaar is; probeer het zo opnieuw.")
-        })?;
-        inner.session_apply(Trigger::Submitted { receipt: receipt.clone() })?;
-        crate::instrument::web_start::close(&inner.web);
-        crate::instrument::media::release(&inner.media);
-        let _ = std::fs::remove_file(inner.data_dir.join(dirs::STATE).join(TOKEN_FILE));
         let view = self.changed(&inner);
         drop(inner);
         // Hand the journal over now, too; what fails stays queued for the background sync.
@@ -749,6 +761,10 @@ impl Kiosk {
             Trigger::Unlock { by: invigilator, reason: reason.trim().to_owned() }
         };
         inner.session_apply(trigger)?;
+        // A hand-in whose receipt came while the seat was locked is done now.
+        if inner.phase() == Some(Phase::InExam) {
+            inner.finish_hand_in()?;
+        }
         Ok(self.changed(&inner))
     }
 
@@ -835,11 +851,12 @@ impl Kiosk {
         let _one_at_a_time = self.uploading.lock().await;
         let mut code = None;
         for _ in 0..MAX_UPLOADS_AT_ONCE {
-            let (hub, upload) = {
+            let (hub, upload, saved) = {
                 let inner = self.inner.lock().await;
                 let hub = inner.hub.clone()?;
-                let Some(upload) = inner.answers.as_ref().and_then(crate::answers::AnswerStore::pending_upload) else { break };
-                (hub, upload)
+                let Some(store) = inner.answers.as_ref() else { break };
+                let Some(upload) = store.pending_upload() else { break };
+                (hub, upload, store.status().saved_seq)
             };
             let result = hub.upload_answers(&upload).await;
             let mut inner = self.inner.lock().await;
@@ -848,10 +865,19 @@ impl Kiosk {
                 break;
             }
             let acknowledged = inner.uploaded(&upload, result);
+            // A hand-in's receipt finishes the exam, also when it came in the background.
+            if acknowledged.is_some() && inner.phase() == Some(Phase::InExam) {
+                let _ = inner.finish_hand_in();
+            }
             self.changed(&inner);
             match acknowledged {
                 Some(receipt_code) => code = Some(receipt_code),
                 None => break,
+            }
+            // Saves made while this one was on its way wait for the next
+            // round (at most every 2 s); only a backlog cut by size goes on.
+            if upload.seq >= saved {
+                break;
             }
         }
         code
@@ -899,8 +925,9 @@ impl Kiosk {
         let Some(hub) = self.inner.lock().await.hub.clone() else { return };
         self.send_answers().await;
         let journal = self.inner.lock().await.journal.clone();
-        // The journal upload also waits on the network: without the state
-        // lock; what it learns is applied under the lock afterwards.
+        // One journal upload at a time; it also waits on the network:
+        // without the state lock, what it learns applied under it afterwards.
+        let _one_at_a_time = self.journal_uploading.lock().await;
         let mut journal_offline = None;
         let mut refused = None;
         if let Some(journal) = journal {
@@ -1259,6 +1286,19 @@ impl Inner {
 
     /// Sends what the hub has not acknowledged yet; returns the receipt code
     /// of the hub's acknowledgement, if it gave one.
+    /// The hand-in is done once the hub's signed receipt for the final save
+    /// is stored: the session goes to handed in. `false` without it.
+    fn finish_hand_in(&mut self) -> Result<bool, UserError> {
+        let Some(receipt) = self.answers.as_ref().map(|a| a.status()).filter(|s| s.submitted).and_then(|s| s.receipt_code) else {
+            return Ok(false);
+        };
+        self.session_apply(Trigger::Submitted { receipt })?;
+        crate::instrument::web_start::close(&self.web);
+        crate::instrument::media::release(&self.media);
+        let _ = std::fs::remove_file(self.data_dir.join(dirs::STATE).join(TOKEN_FILE));
+        Ok(true)
+    }
+
     /// Applies the hub's answer to one answer upload ([`Kiosk::send_answers`]):
     /// the receipt is recorded, a refusal or an unreachable hub is noted and
     /// journalled. `Some(receipt code)` when the upload was acknowledged.
@@ -1290,8 +1330,12 @@ impl Inner {
                 // that it existed by now (the hub reads it to judge saves
                 // it receives late, docs/hub.md).
                 let saved = self.answers.as_ref().map_or(upload.seq, |a| a.status().saved_seq);
-                self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
-                match upload_refusal(&err) {
+                let refusal = upload_refusal(&err);
+                // A refusal repeated every sync is journalled once (below).
+                if refusal.is_none() || self.answers_refused.as_deref() != refusal {
+                    self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
+                }
+                match refusal {
                     // The hub is there and says no: the invigilator must
                     // know (journalled once per reason; the answers stay here).
                     Some(code) => {

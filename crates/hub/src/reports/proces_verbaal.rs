@@ -235,6 +235,21 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
         "instrument.refused" => ("examen geweigerd", format!("het examenpakket werd geweigerd: {}", text(p, "reason"))),
         "journal.torn_tail" => ("logboek hersteld", "onvolledig laatste record na een crash apart gezet".into()),
         "sync.journal_refused" => ("logboek geweigerd", "de hub weigerde een deel van het logboek".into()),
+        // Only the project's own tests may let a WebDriver drive the window:
+        // in a real sitting the exam board must see it.
+        "kiosk.test_automation" => (
+            "testautomatisering",
+            format!(
+                "het beleid van de pc liet een testprogramma het examenvenster bedienen{}",
+                if p.get("webdriver").and_then(Value::as_bool) == Some(true) { ", en een testprogramma deed dat" } else { "" }
+            ),
+        ),
+        "kiosk.environment_cleared" => {
+            let names: Vec<String> = p.get("names").and_then(Value::as_array).into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect();
+            ("omgeving opgeschoond", format!("bij de start verwijderd: {}", names.join(", ")))
+        }
+        "answers.upload_refused" => ("antwoorden geweigerd", format!("de hub nam antwoorden van de pc niet aan ({})", text(p, "error"))),
+        "answers.kept_apart" => ("antwoorden apart", "de pc kreeg bericht dat zijn antwoorden apart bewaard worden (de student logde elders in)".into()),
         _ => return None,
     })
 }

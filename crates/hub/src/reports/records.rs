@@ -27,6 +27,10 @@ pub(crate) const REPORTED_KINDS: &[&str] = &[
     "sync.offline",
     "sync.online",
     "sync.journal_refused",
+    "kiosk.test_automation",
+    "kiosk.environment_cleared",
+    "answers.upload_refused",
+    "answers.kept_apart",
 ];
 
 /// The planned sitting.
