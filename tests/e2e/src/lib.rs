@@ -347,9 +347,21 @@ impl Display {
     }
 }
 
+/// A child that leads its own process group; dropping it ends the whole
+/// group (tauri-driver's WebKitWebDriver outlived it before, one per test).
+struct GroupGuarded(Child);
+
+impl Drop for GroupGuarded {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `tauri-driver` on a free loopback port, configured to start the kiosk.
 pub struct Driver {
-    _child: Guarded,
+    _child: GroupGuarded,
     /// Its URL.
     pub url: String,
     /// The X display (`:N`) it starts the kiosk on.
@@ -371,7 +383,9 @@ impl Driver {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = Guarded(cmd.spawn().map_err(|e| format!("tauri-driver: {e}"))?);
+        // Its own process group, so its WebKitWebDriver ends with it.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = GroupGuarded(cmd.spawn().map_err(|e| format!("tauri-driver: {e}"))?);
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
