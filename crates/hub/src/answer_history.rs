@@ -10,11 +10,9 @@
 //! ([`crate::enforcement::classify_sitting`]).
 
 use crate::error::ApiError;
-use exam_protocol::{answers_after, AnswerChange, AnswerUpload, ANSWERS_FORMAT};
+use exam_protocol::{answers_after, AnswerChange, AnswerUpload, ANSWERS_FORMAT, MAX_ANSWER_ID_BYTES, MAX_ANSWER_VALUE_BYTES};
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
-/// Longest item or response id in a change (as the kiosk's answer store).
-const MAX_ID_BYTES: usize = 256;
 
 /// The answers before any save, in the shape of `like` (a snapshot of the
 /// same sitting: its format, sitting and instrument).
@@ -107,11 +105,9 @@ pub const MAX_CHANGES_PER_UPLOAD: usize = 10_000;
 pub const MAX_CHANGES_PER_STUDENT: i64 = 100_000;
 /// Most bytes of changes and snapshots the hub keeps of one student in one
 /// sitting. With [`MAX_CHANGES_PER_STUDENT`] and the largest value a change
-/// may hold ([`MAX_VALUE_BYTES`]) no kiosk can fill the hub's disk; a
+/// may hold ([`MAX_ANSWER_VALUE_BYTES`]) no kiosk can fill the hub's disk; a
 /// hand-in is always taken (one per exam, within the request size limit).
 pub const MAX_BYTES_PER_STUDENT: i64 = 256 * 1024 * 1024;
-/// Largest value of one change, as the kiosk's answer store allows.
-pub const MAX_VALUE_BYTES: usize = 256 * 1024;
 
 /// Two snapshots hold the same work: equal but for their save number and
 /// hand-in mark (a hand-in holds the answers of the save before it).
@@ -183,12 +179,12 @@ pub async fn check_and_store(
             AnswerChange::Flag { item, .. } => &[item],
             AnswerChange::Final { .. } => &[],
         };
-        if ids.iter().any(|id| id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control)) {
-            return Err(invalid(format!("change {}: ids must be 1 to {MAX_ID_BYTES} bytes without control characters", change.seq())));
+        if !ids.iter().all(|id| exam_protocol::answer_id_ok(id)) {
+            return Err(invalid(format!("change {}: ids must be 1 to {MAX_ANSWER_ID_BYTES} bytes without control characters", change.seq())));
         }
         if let AnswerChange::Save { value, .. } = change {
-            if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_VALUE_BYTES {
-                return Err(invalid(format!("change {}: a value holds at most {MAX_VALUE_BYTES} bytes", change.seq())));
+            if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_ANSWER_VALUE_BYTES {
+                return Err(invalid(format!("change {}: a value holds at most {MAX_ANSWER_VALUE_BYTES} bytes", change.seq())));
             }
         }
         let is_final = matches!(change, AnswerChange::Final { .. });

@@ -455,6 +455,16 @@ impl AnswerChange {
 
 /// `format` of the kiosk's answer snapshots (the `answers` of an upload).
 pub const ANSWERS_FORMAT: &str = "exam-kiosk-answers/1";
+/// Longest item or response identifier in answers (kiosk store and hub alike).
+pub const MAX_ANSWER_ID_BYTES: usize = 256;
+/// Largest single response value (JSON bytes), e.g. an essay.
+pub const MAX_ANSWER_VALUE_BYTES: usize = 256 * 1024;
+
+/// An item or response identifier the kiosk's store and the hub accept:
+/// 1 to [`MAX_ANSWER_ID_BYTES`] bytes, no control characters.
+pub fn answer_id_ok(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ANSWER_ID_BYTES && !id.chars().any(char::is_control)
+}
 
 /// The answers as they were after `changes`, applied in order to `base` (a
 /// snapshot in [`ANSWERS_FORMAT`]: `responses` item → response → value,

@@ -36,10 +36,7 @@ use std::path::{Path, PathBuf};
 pub const SNAPSHOT_FORMAT: &str = "exam-kiosk-answers/1";
 /// Default keyring entry of the answer-store key.
 pub const DEFAULT_KEY_ENTRY: &str = "answer-store-key";
-/// Longest item or response identifier accepted.
-pub const MAX_ID_BYTES: usize = 256;
-/// Largest single response value (JSON bytes), e.g. an essay.
-pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+pub use exam_protocol::{MAX_ANSWER_ID_BYTES as MAX_ID_BYTES, MAX_ANSWER_VALUE_BYTES as MAX_VALUE_BYTES};
 /// The changes one upload carries at most (JSON bytes; always at least one
 /// change): a kiosk that was offline for long catches up in several uploads,
 /// each within the hub's body limit together with its snapshot.
@@ -312,7 +309,7 @@ fn now_ms() -> i64 {
 }
 
 fn check_id(what: &str, id: &str) -> Result<(), AnswerError> {
-    if id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
+    if !exam_protocol::answer_id_ok(id) {
         return Err(AnswerError::Invalid(format!("{what} must be 1..{MAX_ID_BYTES} bytes without control characters")));
     }
     Ok(())
