@@ -717,7 +717,11 @@ async fn test_automation_and_refused_answers_are_in_the_proces_verbaal(backend: 
     upload(&kiosk, &frames).await;
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
     let kinds: Vec<(&str, &str)> = pv.irregularities.iter().map(|i| (i.category, i.description.as_str())).collect();
-    assert!(kinds.iter().any(|(c, d)| *c == "testautomatisering" && d.contains("deed dat")), "{kinds:?}");
+    assert!(kinds.iter().any(|(c, d)| *c == "testmodus" && d.contains("deed dat")), "{kinds:?}");
     assert!(kinds.iter().any(|(c, d)| *c == "antwoorden geweigerd" && d.contains("conflicting_answers")), "{kinds:?}");
+    // For the eye: target/report-shots/ (pdftoppm -png turns it into pictures).
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join(format!("pv-test-automation-{}.pdf", if hub.database.is_some() { "postgres" } else { "sqlite" })), pv.to_pdf().into_bytes()).unwrap();
 }
 on_both_backends!(test_automation_and_refused_answers_are_in_the_proces_verbaal);

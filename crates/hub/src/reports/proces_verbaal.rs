@@ -238,7 +238,7 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
         // Only the project's own tests may let a WebDriver drive the window:
         // in a real sitting the exam board must see it.
         "kiosk.test_automation" => (
-            "testautomatisering",
+            "testmodus",
             format!(
                 "het beleid van de pc liet een testprogramma het examenvenster bedienen{}",
                 if p.get("webdriver").and_then(Value::as_bool) == Some(true) { ", en een testprogramma deed dat" } else { "" }
