@@ -163,3 +163,31 @@ async fn web_session_nonce(backend: Backend) {
     assert_ne!(hub.cli_ok(&["web-nonce", "--sitting", "S2"]).trim(), web.session_nonce);
 }
 on_both_backends!(web_session_nonce);
+
+/// Issue 14 (second review): after a hand-in an invigilator reopened, the
+/// student goes on, on another PC, from the hub's copy. Before, kiosk-core
+/// restored that copy as handed in (its own `final_submission`, though the
+/// hub said it was reopened) and refused every save.
+async fn a_reopened_hand_in_goes_on_on_another_pc(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let key = AnswerKey::from_bytes([7; 32]);
+    let mut first = kiosk(&hub, "pc-01", ROOM).await;
+    let mut second = kiosk(&hub, "pc-02", ROOM).await;
+    let code = hub.code("S1", "1001");
+    first.login("1001", &code).await.unwrap();
+    let (mut here, _) = open_with_hub_copy(&hub.path("answers-first"), &key, "S1", "inst-a", &first).await.unwrap();
+    here.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+    here.submit().unwrap();
+    upload_all(&first, &mut here).await;
+    hub.cli_ok(&["instruct", "--action", "end", "--sitting", "S1", "--student", "1001", "--reason", "ingeleverd"]);
+    hub.cli_ok(&["reopen", "--sitting", "S1", "--student", "1001", "--reason", "per ongeluk ingeleverd"]);
+    second.login("1001", &code).await.unwrap();
+    let (mut there, moved_in) = open_with_hub_copy(&hub.path("answers-second"), &key, "S1", "inst-a", &second).await.unwrap();
+    assert!(moved_in.is_some());
+    assert!(!there.status().submitted, "the hub said: reopened");
+    there.save("ITM-2", "RESPONSE", serde_json::json!("B")).unwrap();
+    upload_all(&second, &mut there).await;
+    let latest = second.latest_answers().await.unwrap();
+    assert_eq!(latest.answers["responses"]["ITM-2"]["RESPONSE"], "B");
+}
+on_both_backends!(a_reopened_hand_in_goes_on_on_another_pc);
