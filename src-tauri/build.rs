@@ -12,6 +12,7 @@ fn main() {
         "unlock",
         "ui_ready",
         "exam_position",
+        "navigation_refused",
     ]));
     tauri_build::try_build(attributes).expect("tauri build step");
 }

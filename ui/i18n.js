@@ -183,6 +183,11 @@ const nl = {
   'submitted.receipt.hint': 'Schrijf deze code op of laat hem aan de surveillant zien. Hiermee kun je bewijzen dat je examen is ontvangen.',
   'submitted.pending': 'De ontvangstcode komt eraan zodra de examenserver bereikbaar is. Je werk is veilig bewaard.',
   'submitted.leave': 'Je mag je plaats verlaten als de surveillant dat zegt.',
+  'handing_in.title': 'Je werk wordt ingeleverd…',
+  'handing_in.intro': 'Je antwoorden staan vast en gaan naar de examenserver. Je kunt niets meer veranderen.',
+  'handing_in.sending': 'Bezig met versturen…',
+  'handing_in.offline': 'De examenserver is nu niet bereikbaar. Je werk is veilig bewaard op deze pc; de pc probeert het steeds opnieuw. Blijf op je plaats.',
+  'handing_in.refused': 'De examenserver neemt de inlevering niet aan. Je werk blijft op deze pc bewaard; roep de surveillant.',
 
   'locked.title': 'Het examen is vergrendeld',
   'locked.what': 'Wat er is gebeurd',
@@ -392,6 +397,11 @@ const en = {
   'submitted.receipt.hint': 'Write this code down or show it to the invigilator. It proves your exam was received.',
   'submitted.pending': 'The receipt code will appear as soon as the exam server can be reached. Your work is stored safely.',
   'submitted.leave': 'You may leave your seat when the invigilator says so.',
+  'handing_in.title': 'Your work is being handed in…',
+  'handing_in.intro': 'Your answers are final and are on their way to the exam server. You cannot change anything any more.',
+  'handing_in.sending': 'Sending…',
+  'handing_in.offline': 'The exam server cannot be reached right now. Your work is stored safely on this PC; the PC keeps trying. Stay in your seat.',
+  'handing_in.refused': 'The exam server does not accept the hand-in. Your work stays stored on this PC; call the invigilator.',
 
   'locked.title': 'The exam is locked',
   'locked.what': 'What happened',

@@ -6,10 +6,13 @@
 //! the exam is handed in, allows navigation only within the kiosk's own
 //! pages, and denies new windows.
 
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 mod single_instance;
 mod instrument_media;
 mod web_instrument;
+mod clipboard_guard;
+#[cfg(target_os = "linux")]
+mod window_guard;
 
 use exam_journal::KeyStore;
 use kiosk_core::guard::Scope;
@@ -81,6 +84,15 @@ async fn submit(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
     state.kiosk.submit().await.map_err(|e| e.message)
 }
 
+/// A frame the page's content security policy refused (the page reports
+/// it; the browser does not ask the shell first): journalled as a blocked
+/// navigation.
+#[tauri::command]
+async fn navigation_refused(state: tauri::State<'_, AppState>, url: String, directive: String) -> CommandResult<()> {
+    web_instrument::refused_by_policy(&state.kiosk, &url, &directive).await;
+    Ok(())
+}
+
 #[tauri::command]
 async fn unlock(state: tauri::State<'_, AppState>, pin: String, reason: String) -> CommandResult<KioskView> {
     state.kiosk.unlock(&pin, &reason).await.map_err(|e| e.message)
@@ -140,45 +152,54 @@ fn prefer_lean_webkit() {
 /// Environment variables that let a program outside the kiosk inspect or
 /// script the exam page, or load its own code into the web view (issue 15:
 /// `WEBKIT_INSPECTOR_HTTP_SERVER` opened WebKit's remote inspector, with
-/// `Runtime.evaluate`, to anyone on that port): WebKit's inspector and
-/// debug switches, JavaScriptCore options, GTK/GIO/GStreamer modules and
-/// the GTK inspector, and the dynamic loader's preload, audit and search
-/// paths (for the web view's own processes), the graphics stack's driver
-/// and layer paths, and on Windows and macOS the web view's extra browser
+/// `Runtime.evaluate`, to anyone on that port): every WebKit, JavaScriptCore,
+/// GTK and GDK variable (but [`SAFE_ENVIRONMENT`]), GIO/GStreamer modules and
+/// GLib debugging, the dynamic loader's preload, audit and search paths
+/// (for the web view's own processes), the graphics stack's driver and
+/// layer paths, GSettings' backend and schemas (they hold GTK's inspector
+/// key binding), and on Windows and macOS the web view's extra browser
 /// arguments (`--remote-debugging-port`) and the loader's insertions. Each
 /// entry is a prefix; names are compared without case (Windows looks them
-/// up so). A list of what is known to be dangerous, not of what
-/// is known to be safe (an allow-list is future work, docs/threat-model.md).
+/// up so).
 const UNSAFE_ENVIRONMENT: &[&str] = &[
-    "WEBKIT_INSPECTOR_",
-    "WEBKIT_DEBUG",
-    "WEBKIT_EXEC_PATH",
-    "WEBKIT_INJECTED_BUNDLE_PATH",
-    "WEBKIT_DISABLE_SANDBOX",
-    "WEBKIT_FORCE_SANDBOX",
+    "WEBKIT_",
     "JSC_",
-    "GTK_DEBUG",
-    "GTK_MODULES",
-    "GTK3_MODULES",
-    "GTK_PATH",
-    "GTK_EXE_PREFIX",
-    "GTK_IM_MODULE_FILE",
-    "GTK_INSPECTOR_",
-    "GDK_DEBUG",
-    "GDK_PIXBUF_MODULE_FILE",
+    "GTK_",
+    "GTK2_",
+    "GTK3_",
+    "GDK_",
     "G_DEBUG",
-    "GIO_EXTRA_MODULES",
-    "GIO_MODULE_DIR",
+    "G_SLICE",
+    "GIO_",
+    "GSETTINGS_",
     "GST_",
     "GCONV_PATH",
     "LIBGL_",
     "LIBVA_",
+    "MESA_LOADER_",
     "__EGL_",
     "__GLX_",
     "VK_",
     "LD_",
     "DYLD_",
     "WEBVIEW2_",
+    // Tauri's own switches (its WebDriver automation is kept only below).
+    "TAURI_",
+];
+
+/// What is kept of those prefixes, exactly these names: how the web view
+/// draws (the machine's administrator turns WebKit's GPU paths off on
+/// graphics drivers that fail), which display backend GTK uses, the text
+/// scale and theme a student with low vision chose, and the input method
+/// that types accents. None loads code of its own choosing.
+const SAFE_ENVIRONMENT: &[&str] = &[
+    "WEBKIT_DISABLE_DMABUF_RENDERER",
+    "WEBKIT_DISABLE_COMPOSITING_MODE",
+    "GDK_BACKEND",
+    "GDK_SCALE",
+    "GDK_DPI_SCALE",
+    "GTK_THEME",
+    "GTK_IM_MODULE",
 ];
 
 /// What a WebDriver needs to drive the web view: Tauri's switch and the
@@ -186,19 +207,22 @@ const UNSAFE_ENVIRONMENT: &[&str] = &[
 /// policy allows test automation (`[environment] test-automation`).
 const AUTOMATION_ENVIRONMENT: &[&str] = &["TAURI_WEBVIEW_AUTOMATION", "WEBKIT_INSPECTOR_SERVER"];
 
-/// Removes [`UNSAFE_ENVIRONMENT`] (and, unless `automation`,
-/// [`AUTOMATION_ENVIRONMENT`]) from this process's environment, so the web
-/// view and every process it starts never see it; returns the names
-/// removed, which the kiosk journals. Runs in `main` before any thread exists.
+/// Whether the variable `name` is removed before the web view exists.
+fn unsafe_variable(name: &str, automation: bool) -> bool {
+    let name = name.to_ascii_uppercase();
+    if AUTOMATION_ENVIRONMENT.contains(&name.as_str()) {
+        return !automation;
+    }
+    UNSAFE_ENVIRONMENT.iter().any(|p| name.starts_with(p)) && !SAFE_ENVIRONMENT.contains(&name.as_str())
+}
+
+/// Removes what [`unsafe_variable`] names from this process's environment,
+/// so the web view and every process it starts never see it; returns the
+/// names removed, which the kiosk journals. Runs in `main` before any
+/// thread exists.
 fn clear_unsafe_environment(automation: bool) -> Vec<String> {
-    let unsafe_name = |name: &str| {
-        let name = name.to_ascii_uppercase();
-        if AUTOMATION_ENVIRONMENT.contains(&name.as_str()) {
-            return !automation;
-        }
-        UNSAFE_ENVIRONMENT.iter().any(|p| name.starts_with(p))
-    };
-    let mut names: Vec<String> = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).filter(|k| unsafe_name(k)).collect();
+    let mut names: Vec<String> =
+        std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).filter(|k| unsafe_variable(k, automation)).collect();
     names.sort();
     for name in &names {
         std::env::remove_var(name);
@@ -223,8 +247,10 @@ fn main() {
     prefer_lean_webkit();
     let demo = args.options.demo;
     // Before any window: a second copy must not cover the running exam.
-    #[cfg(unix)]
-    let instance = match single_instance::claim(&args.options.data_dir) {
+    #[cfg(any(unix, windows))]
+    let instance = match single_instance::namespace(automation, std::env::var(single_instance::NAMESPACE_VAR).ok())
+        .and_then(|namespace| single_instance::claim(&args.options.data_dir, &namespace))
+    {
         Ok(instance) => instance,
         Err(err) => {
             eprintln!("exam-kiosk: {err}");
@@ -232,7 +258,7 @@ fn main() {
         }
     };
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
-        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, exam_position, submit, unlock])
+        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, exam_position, navigation_refused, submit, unlock])
         .setup(move |app| {
             // Signals are caught from here on, before the startup steps run
             // (until then the default action ends the process).
@@ -256,13 +282,13 @@ fn main() {
             if automation {
                 tauri::async_runtime::block_on(kiosk.record("kiosk.test_automation", serde_json::json!({"webdriver": driven})));
             }
-            #[cfg(unix)]
+            #[cfg(any(unix, windows))]
             {
                 let told = kiosk.clone();
-                instance.listen(move || {
+                instance.listen(move |attempts| {
                     let told = told.clone();
                     tauri::async_runtime::spawn(async move {
-                        told.refused(Notice::SecondInstanceRefused, serde_json::json!({})).await;
+                        told.refused(Notice::SecondInstanceRefused, serde_json::json!({"attempts": attempts})).await;
                     });
                 });
             }
@@ -295,6 +321,13 @@ fn main() {
                     window.set_position(*monitor.position())?;
                     window.set_size(*monitor.size())?;
                 }
+            }
+            // Back to full screen on its own; no native picker or context menu.
+            #[cfg(target_os = "linux")]
+            window_guard::install(&window, kiosk.clone(), demo)?;
+            // No other program reads or fills the clipboard or primary selection (issue 15 point 6).
+            if !demo {
+                clipboard_guard::start(&handle, kiosk.clone());
             }
             // A shutdown by signal (systemd stop, Ctrl+C, `kill`) is journalled;
             // when leaving is allowed now, the app exits through RunEvent::Exit,
@@ -404,4 +437,65 @@ fn main() {
         }
         _ => {}
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_variable;
+
+    /// Every WebKit, GTK and GDK switch goes, also ones nobody listed
+    /// before (WebKit's inspector over HTTP, GTK's portal, GDK's pixbuf
+    /// loaders, GSettings' schemas with the GTK inspector key binding),
+    /// whatever the case; the administrator's renderer choice, the display
+    /// backend and a student's text scale and theme stay.
+    #[test]
+    fn every_webkit_gtk_and_loader_switch_is_removed_and_the_safe_ones_stay() {
+        for name in [
+            "WEBKIT_INSPECTOR_HTTP_SERVER",
+            "webkit_inspector_http_server",
+            "WEBKIT_INSPECTOR_SERVER",
+            "WEBKIT_SOME_FUTURE_SWITCH",
+            "WEBKIT_FORCE_SANDBOX",
+            "JSC_useDollarVM",
+            "GTK_DEBUG",
+            "GTK_MODULES",
+            "GTK_USE_PORTAL",
+            "GTK_IM_MODULE_FILE",
+            "GDK_PIXBUF_MODULE_FILE",
+            "GDK_DEBUG",
+            "GSETTINGS_SCHEMA_DIR",
+            "GSETTINGS_BACKEND",
+            "GIO_EXTRA_MODULES",
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "DYLD_INSERT_LIBRARIES",
+            "WEBVIEW2_ADDITIONAL_BROWSER_ARGUMENTS",
+            "TAURI_WEBVIEW_AUTOMATION",
+            "TAURI_DEV",
+            "MESA_LOADER_DRIVER_OVERRIDE",
+        ] {
+            assert!(unsafe_variable(name, false), "{name} must be removed");
+        }
+        for name in [
+            "WEBKIT_DISABLE_DMABUF_RENDERER",
+            "WEBKIT_DISABLE_COMPOSITING_MODE",
+            "GDK_BACKEND",
+            "GDK_SCALE",
+            "GTK_THEME",
+            "GTK_IM_MODULE",
+            "DISPLAY",
+            "WAYLAND_DISPLAY",
+            "XDG_RUNTIME_DIR",
+            "LANG",
+            "HOME",
+            "PATH",
+        ] {
+            assert!(!unsafe_variable(name, false), "{name} must stay");
+        }
+        // WebDriver's two only under the policy's test automation; the rest never.
+        assert!(!unsafe_variable("TAURI_WEBVIEW_AUTOMATION", true));
+        assert!(!unsafe_variable("WEBKIT_INSPECTOR_SERVER", true));
+        assert!(unsafe_variable("WEBKIT_INSPECTOR_HTTP_SERVER", true));
+        assert!(unsafe_variable("TAURI_DEV", true));
+    }
 }

@@ -81,6 +81,27 @@ pub fn allows_navigation(kiosk: &Arc<Kiosk>, url: &tauri::Url) -> bool {
     }
 }
 
+/// Most frames the page may report as refused by its content security
+/// policy in one run (a supplier page could create them in a loop).
+const MOST_POLICY_REPORTS: u32 = 200;
+
+/// Journals a frame the page's content security policy refused (issue 15
+/// point 4: frames only from the kiosk's own schemes). The page reports
+/// it, so the record says so (`seen_by: csp`); at most
+/// [`MOST_POLICY_REPORTS`] per run, URLs cut to 512 characters.
+pub async fn refused_by_policy(kiosk: &Kiosk, url: &str, directive: &str) {
+    static REPORTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    if REPORTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MOST_POLICY_REPORTS {
+        return;
+    }
+    let url: String = url.chars().take(512).collect();
+    let directive: String = directive.chars().take(64).collect();
+    let mut payload = serde_json::to_value(Blocked::ForeignOrigin { url }).unwrap_or_default();
+    payload["seen_by"] = "csp".into();
+    payload["directive"] = directive.into();
+    kiosk.record(BLOCKED_EVENT, payload).await;
+}
+
 async fn journal(kiosk: &Kiosk, blocked: &Blocked) {
     kiosk.record(BLOCKED_EVENT, serde_json::to_value(blocked).unwrap_or_default()).await;
 }

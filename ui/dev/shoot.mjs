@@ -37,7 +37,8 @@ const SHOTS = [
   ['assignment', 'assignment'], ['download', 'download'], ['waiting', 'waiting'],
   ['exam', 'exam'], ['exam_answered', 'exam_answered'], ['exam_offline', 'exam_offline'], ['exam_refused', 'exam_refused'],
   ['exam_large', 'exam_large'], ['exam_linear', 'exam_linear'], ['exam_contrast', 'exam_contrast'],
-  ['locked', 'locked'], ['locked_error', 'locked_error'], ['resume', 'resume'], ['submitted', 'submitted'],
+  ['locked', 'locked'], ['locked_error', 'locked_error'], ['resume', 'resume'],
+  ['handing_in', 'handing_in'], ['handing_in_offline', 'handing_in_offline'], ['submitted', 'submitted'],
 ];
 
 let failures = 0;

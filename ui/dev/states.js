@@ -126,6 +126,8 @@
     locked: v(Object.assign({ phase: 'locked', lock_reason: 'Het programma AnyDesk werd gestart en kon niet worden afgesloten.', clock_paused: 'locked' }, exam)),
     locked_error: v(Object.assign({ phase: 'locked', lock_reason: 'Het examenvenster verloor de focus.', unlock_error: 'Pincode onjuist. Nog 2 pogingen.' }, exam)),
     resume: v(Object.assign({ phase: 'resume' }, exam)),
+    handing_in: v({ phase: 'handing_in', student, assignment, sync: { state: 'syncing', pending: 1 } }),
+    handing_in_offline: v({ phase: 'handing_in', student, assignment, sync: { state: 'offline', pending: 1 } }),
     submitted: v({ phase: 'submitted', student, assignment, receipt: 'K7QF-29XM', sync: { state: 'saved', pending: 0 } }),
   };
   window.__MOCK_INSTRUMENT = instrument;

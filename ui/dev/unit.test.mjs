@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { LANGS, t, stepName } from '../i18n.js';
 import { flatten, seededShuffle, answered, plainText } from '../js/qti.js';
-import { blocked } from '../js/lockdown.js';
+import { blocked, selectedPart, replaceRange, fitting, installExamClipboard, examClipboardText, clearExamClipboard } from '../js/lockdown.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ui = join(here, '..');
@@ -154,4 +154,116 @@ test('a changed answer goes to the shell at once, and the last change is never d
   for (let i = 0; i < 10 && pendingSaves() > 0; i += 1) await Promise.resolve();
   assert.equal(pendingSaves(), 0);
   assert.equal(calls.length, 2);
+});
+
+// Issue 15 point 6: the exam's own clipboard. Ctrl+V, Shift+Insert and a
+// middle click pasted what other programs had put on the session's
+// clipboard; Ctrl+C put the answer there. Now copy/cut/paste stay in the page.
+test('the exam clipboard: what a copy takes and where a paste goes', () => {
+  assert.equal(selectedPart('Ik bied excuses aan', 3, 7), 'bied');
+  assert.equal(selectedPart('Ik bied excuses aan', 7, 3), 'bied', 'a backwards selection');
+  assert.equal(selectedPart('kort', 2, 99), 'rt', 'clamped to the value');
+  assert.deepEqual(replaceRange('Ik  aan', 3, 3, 'bied'), { value: 'Ik bied aan', caret: 7 });
+  assert.deepEqual(replaceRange('Ik bied aan', 3, 8, ''), { value: 'Ik aan', caret: 3 }, 'a cut');
+  assert.deepEqual(replaceRange('abc', null, null, 'd'), { value: 'abcd', caret: 4 }, 'no selection: at the end');
+  assert.equal(fitting('12345', 3, 0, 6), '123', 'a maxlength of 6 leaves room for 3');
+  assert.equal(fitting('12345', 3, 2, 6), '12345', 'the replaced selection makes room');
+  assert.equal(fitting('€€€', 0, 0, 2), '€€', 'whole characters');
+  assert.equal(fitting('abc', 10, 0, -1), 'abc', 'no maxlength');
+});
+
+test('the exam clipboard: copy, cut and paste never use the session clipboard', () => {
+  class FakeEvent extends Event {
+    constructor(type, init = {}) {
+      super(type, { cancelable: true, bubbles: true });
+      for (const k of ['inputType', 'button', 'data']) if (k in init) Object.defineProperty(this, k, { value: init[k] });
+    }
+  }
+  class Field extends EventTarget {
+    constructor(value) {
+      super();
+      this.value = value;
+      this.selectionStart = value.length;
+      this.selectionEnd = value.length;
+      this.maxLength = -1;
+      this.readOnly = false;
+      this.disabled = false;
+      this.inputs = [];
+      this.addEventListener('input', (e) => this.inputs.push([e.inputType, this.value]));
+    }
+    setSelectionRange(a, b) {
+      this.selectionStart = a;
+      this.selectionEnd = b;
+    }
+  }
+  const saved = { input: globalThis.HTMLInputElement, area: globalThis.HTMLTextAreaElement, ev: globalThis.InputEvent };
+  globalThis.HTMLInputElement = class {};
+  globalThis.HTMLTextAreaElement = Field;
+  globalThis.InputEvent = FakeEvent;
+  try {
+    clearExamClipboard();
+    const doc = new EventTarget();
+    installExamClipboard(doc);
+    const send = (type, init) => {
+      const e = new FakeEvent(type, init);
+      doc.dispatchEvent(e);
+      return e;
+    };
+    const answer = new Field('Ik bied mijn excuses aan');
+    const other = new Field('Antwoord: ');
+    doc.activeElement = answer;
+    answer.setSelectionRange(3, 7);
+    assert.equal(send('copy').defaultPrevented, true, 'the copy never reaches the session clipboard');
+    assert.equal(examClipboardText(), 'bied');
+    assert.deepEqual(answer.inputs, [], 'a copy does not change the answer');
+
+    // Paste in another field: the exam's text, at the caret, saved through `input`.
+    doc.activeElement = other;
+    assert.equal(send('paste').defaultPrevented, true, 'the session clipboard is never pasted');
+    assert.equal(other.value, 'Antwoord: bied');
+    assert.deepEqual(other.inputs, [['insertFromPaste', 'Antwoord: bied']]);
+    assert.equal(other.selectionStart, 14);
+
+    // Cut: out of the field (saved), into the exam's clipboard.
+    doc.activeElement = answer;
+    answer.setSelectionRange(8, 13);
+    assert.equal(send('cut').defaultPrevented, true);
+    assert.equal(answer.value, 'Ik bied excuses aan');
+    assert.deepEqual(answer.inputs, [['deleteByCut', 'Ik bied excuses aan']]);
+    assert.equal(examClipboardText(), 'mijn ');
+
+    // A middle click (X11's primary selection) pastes nothing at all.
+    doc.activeElement = other;
+    send('mouseup', { button: 1 });
+    assert.equal(send('paste').defaultPrevented, true);
+    assert.equal(other.value, 'Antwoord: bied', 'nothing pasted by a middle click');
+    send('mouseup', { button: 0 });
+
+    // Outside text fields: nothing copied, nothing pasted.
+    doc.activeElement = null;
+    assert.equal(send('copy').defaultPrevented, true);
+    assert.equal(examClipboardText(), 'mijn ');
+    assert.equal(send('paste').defaultPrevented, true);
+    // An engine's own paste or drop as an edit is refused too.
+    assert.equal(send('beforeinput', { inputType: 'insertFromPaste' }).defaultPrevented, true);
+    assert.equal(send('beforeinput', { inputType: 'insertFromDrop' }).defaultPrevented, true);
+    assert.equal(send('beforeinput', { inputType: 'insertText' }).defaultPrevented, false, 'typing goes on');
+
+    // A read-only field is left alone; a maxlength is kept.
+    const limited = new Field('12');
+    limited.maxLength = 4;
+    doc.activeElement = limited;
+    send('paste');
+    assert.equal(limited.value, '12mi');
+    const readOnly = new Field('vast');
+    readOnly.readOnly = true;
+    doc.activeElement = readOnly;
+    send('paste');
+    assert.equal(readOnly.value, 'vast');
+  } finally {
+    globalThis.HTMLInputElement = saved.input;
+    globalThis.HTMLTextAreaElement = saved.area;
+    globalThis.InputEvent = saved.ev;
+    clearExamClipboard();
+  }
 });

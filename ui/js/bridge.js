@@ -46,6 +46,8 @@ export const shell = {
   /** The exam page shown (kept by the shell, so a resume opens it). */
   examPosition: (page) => call('exam_position', { page }),
   submit: () => call('submit'),
+  /** A frame the page's content security policy refused to load (journalled by the shell). */
+  navigationRefused: (url, directive) => call('navigation_refused', { url, directive }),
   unlock: (pin, reason) => call('unlock', { pin, reason }),
   /** Calls `f(view)` with every `kiosk-view` event. */
   onView(f) {

@@ -15,6 +15,7 @@ import { shell } from './bridge.js';
 import { flatten, renderNodes, answered, plainText, countInline } from './qti.js';
 import { confirmDialog } from './dialog.js';
 import { mountWebExam } from './web-instrument.js';
+import { clearExamClipboard } from './lockdown.js';
 
 const SAVE_RETRY_MS = 2000;
 
@@ -433,4 +434,6 @@ export function resetExam() {
   state.flags = new Set();
   state.saves = new Map();
   state.page = 0;
+  // What one student copied never reaches the next student on this PC.
+  clearExamClipboard();
 }

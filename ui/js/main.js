@@ -9,7 +9,7 @@ import { installLockdown } from './lockdown.js';
 import { SCREENS } from './screens.js';
 import { mountExam, pendingSaves, resetExam } from './exam.js';
 
-const SYNC_PHASES = new Set(['in_exam', 'locked', 'submitted', 'resume']);
+const SYNC_PHASES = new Set(['in_exam', 'handing_in', 'locked', 'submitted', 'resume']);
 const TIMER_PHASES = new Set(['in_exam', 'locked']);
 const ANNOUNCE_AT_SECS = [600, 300];
 
@@ -244,9 +244,23 @@ onLangChange(() => {
   langButton.focus();
 });
 
+/**
+ * A frame the page's content security policy stopped (a web instrument's
+ * frame sent to a foreign origin): the browser stops it without asking the
+ * shell, so the page tells the shell, which journals it.
+ */
+function reportRefusedFrames() {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    const directive = e.effectiveDirective || e.violatedDirective || '';
+    if (!directive.startsWith('frame-src') && !directive.startsWith('child-src')) return;
+    if (shell.available()) shell.navigationRefused(String(e.blockedURI || ''), directive).catch(() => {});
+  });
+}
+
 async function start() {
   document.documentElement.lang = lang();
   installLockdown();
+  reportRefusedFrames();
   buildFrame();
   setInterval(tick, 1000);
   if (!shell.available()) {

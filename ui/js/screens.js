@@ -355,13 +355,34 @@ export function resume(root, view, app) {
     h('div', {},
       h('h1', { id: 'screen-resume-title', tabindex: '-1' }, t('resume.title')),
       h('p', { class: 'lead' }, t('resume.intro')),
-      view.student ? h('p', { class: 'big' }, `${view.student.name} (${view.student.number})`) : null,
+      view.student ? h('p', { class: 'big', id: 'resume-student' }, view.student.name ? `${view.student.name} (${view.student.number})` : view.student.number) : null,
       view.assignment ? h('p', {}, view.assignment.exam) : null,
       h('p', { class: 'call' }, t('resume.wait'))),
     unlock.form);
   root.append(el);
   unlock.update(view);
   return { update: (v) => unlock.update(v), focus: () => focusTitle(el) };
+}
+
+// --------------------------------------------------------------------------
+// Handing in: the answers are final, the hub's receipt has not come yet
+// (an upload that failed is tried again by the kiosk; the status says so).
+
+export function handingIn(root, view) {
+  const status = h('p', { id: 'handing-in-status', role: 'status' });
+  const el = screen('screen-handing-in', t('handing_in.title'),
+    h('p', { class: 'lead' }, t('handing_in.intro')),
+    status);
+  root.append(el);
+  const update = (v) => {
+    const st = v.sync && v.sync.state;
+    status.dataset.state = st || '';
+    if (st === 'refused') setText(status, t('handing_in.refused'));
+    else if (st === 'offline') setText(status, t('handing_in.offline'));
+    else setText(status, t('handing_in.sending'));
+  };
+  update(view);
+  return { update, focus: () => focusTitle(el) };
 }
 
 // --------------------------------------------------------------------------
@@ -404,6 +425,7 @@ export const SCREENS = {
   assignment,
   download,
   waiting_for_start: waiting,
+  handing_in: handingIn,
   submitted,
   locked,
   resume,

@@ -119,6 +119,8 @@ function sittingPart(s) {
   downloads.append(
     el("a", "Proces-verbaal (HTML)", { href: `${base}/proces-verbaal.html`, download: "", "data-download": "pv-html" }), " ",
     el("a", "Proces-verbaal (PDF)", { href: `${base}/proces-verbaal.pdf`, download: "", "data-download": "pv-pdf" }), " ",
+    // The seal of the PDF downloaded just before (exam-hub verify-pv checks the pair).
+    el("a", "Zegel van de PDF (.sig)", { href: `${base}/proces-verbaal.pdf.sig`, download: "", "data-download": "pv-pdf-sig" }), " ",
     el("a", "Resultaten (CSV)", { href: `${base}/results.csv`, download: "", "data-download": "csv" }),
   );
   part.append(downloads);

@@ -124,10 +124,25 @@ async fn main() -> anyhow::Result<()> {
     let data = work.path().join("hub");
     let database = args.database.clone();
     cli(&data, &database, &["init", "--name", "127.0.0.1", "--listen", "127.0.0.1:0"])?;
-    let package: Vec<u8> = exam_hub::random_bytes(args.package_mb * 1024 * 1024);
-    let package_path = work.path().join("package.bin");
+    // A real package of about the size asked for (the hub checks it at
+    // import): the demo QTI test plus random filler, demo approval key.
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let filler = exam_hub::random_bytes(args.package_mb * 1024 * 1024);
+    let (package, key) = exam_instrument::pack_dir(
+        &root.join("tests/fixtures/instruments/demo"),
+        "bench",
+        &root.join("policies/demo-instrument.key"),
+        vec![("media/filler.bin".into(), filler)],
+    )?;
+    let package_path = work.path().join("package.exam");
     std::fs::write(&package_path, &package)?;
-    cli(&data, &database, &["import", "instrument", package_path.to_str().unwrap_or_default(), "--id", "bench"])?;
+    let key_path = work.path().join("package.key");
+    std::fs::write(&key_path, key.as_bytes())?;
+    let policy = root.join("policies/demo.toml");
+    cli(&data, &database, &[
+        "import", "instrument", package_path.to_str().unwrap_or_default(), "--id", "bench",
+        "--content-key-file", key_path.to_str().unwrap_or_default(), "--policy", policy.to_str().unwrap_or_default(),
+    ])?;
     let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let start = start.format(&time::format_description::well_known::Rfc3339)?;
     let mut csv = String::from("student_number,student_name,sitting,exam,instrument,room,start,duration_minutes\n");

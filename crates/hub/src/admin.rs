@@ -129,7 +129,9 @@ async fn journal(tx: &mut WriteTx, entry: &JournalEntry<'_>) -> Result<(), sqlx:
     Ok(())
 }
 
-/// Clears a student's lock-out for a sitting (the code stays valid).
+/// Clears a student's lock-out for a sitting (the code stays valid),
+/// journalled in the hub's journal of actions as the console's *lift
+/// lock-out* is, so the proces-verbaal says who lifted it and when.
 pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
     let mut tx = db.begin_write().await?;
     let r = sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2")
@@ -141,6 +143,18 @@ pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), Adm
         return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
     }
     crate::lockout::clear(&mut tx, sitting, student).await?;
+    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1").bind(sitting).fetch_one(&mut *tx).await?.try_get("room")?;
+    let entry = JournalEntry {
+        at_ms: crate::now_ms(),
+        by: crate::reports::CLI_NAME,
+        room: &room,
+        sitting: Some(sitting),
+        student: Some(student),
+        action: Action::ResetLockout.name(),
+        reason: "",
+        detail: "",
+    };
+    journal(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -445,11 +459,7 @@ pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminEr
     }
     // Data at rest: created empty with mode 0600 first (VACUUM INTO accepts
     // an empty file), so the copy is never readable by others, whatever the umask.
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(out).map_err(|e| AdminError::Invalid(format!("{}: {e}", out.display())))?;
+    exam_secure::FileWrite::PRIVATE.create_new().write(out, b"").map_err(|e| AdminError::Invalid(format!("{}: {e}", out.display())))?;
     if let Err(err) = sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await {
         let _ = std::fs::remove_file(out);
         return Err(err.into());

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
 
-/// Default listen address.
-pub const DEFAULT_LISTEN: &str = "0.0.0.0:8443";
+/// Default listen address: this machine only. `exam-hub init --listen`
+/// chooses the school network's address (issue 17: the hub listened on
+/// every interface unless told otherwise).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 /// Largest JSON body accepted on ordinary endpoints.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 /// Largest journal batch body.
@@ -96,6 +98,13 @@ pub struct Config {
     /// separately. Absent: [`crate::pki::default_wrap_key_path`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap_key_file: Option<std::path::PathBuf>,
+    /// Whether kiosks whose policy lets a WebDriver drive them
+    /// (`[environment] test-automation`; they say so in every request,
+    /// [`exam_protocol::TEST_AUTOMATION_HEADER`]) may log students in and
+    /// fetch exams. Only for a test hub: absent or `false`, such a kiosk is
+    /// refused (`403 test_kiosk_refused`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accept_test_kiosks: bool,
 }
 
 /// The wrap key file of the hub in `data_dir`: hub.toml's `wrap-key-file`
@@ -187,6 +196,19 @@ impl Config {
         self.sitting_grace_minutes.map_or(i64::from(DEFAULT_SITTING_GRACE_MINUTES) * 60_000, GraceMinutes::ms)
     }
 
+    /// The URL kiosks enrol with: the first server name at the listen
+    /// port (`https://HUB:PORT` where hub.toml does not say).
+    pub fn kiosk_url(&self) -> String {
+        let port = self.listen.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).filter(|p| *p != 0);
+        match (self.server_names.first(), port) {
+            (Some(name), Some(port)) if name.contains(':') => format!("https://[{name}]:{port}"),
+            (Some(name), Some(port)) => format!("https://{name}:{port}"),
+            (Some(name), None) => format!("https://{name}:PORT"),
+            (None, Some(port)) => format!("https://HUB:{port}"),
+            (None, None) => "https://HUB:PORT".to_owned(),
+        }
+    }
+
     /// The database URL to use: the configured one, or SQLite in `data_dir`.
     pub fn database_url(&self, data_dir: &Path) -> String {
         if self.database.trim().is_empty() {
@@ -196,11 +218,29 @@ impl Config {
         }
     }
 
-    /// The file text, with comments.
+    /// The file text, with comments — also for the settings left at their
+    /// default, so the exam office sees them (issue 17: without a
+    /// `retention-days` line nobody noticed that nothing is ever deleted).
     pub fn to_file_text(&self) -> String {
         let body = toml::to_string(self).unwrap_or_default();
-        format!(
-            "# exam-hub configuration (docs/hub.md).\n# database: empty for SQLite in this directory, or postgres://user@host/db\n{body}"
-        )
+        let mut text = format!(
+            "# exam-hub configuration (docs/hub.md).\n\
+             # listen: the address kiosks reach; 127.0.0.1 is this machine only.\n\
+             # database: empty for SQLite in this directory, or postgres://user@host/db\n{body}"
+        );
+        if self.retention_days.is_none() {
+            text.push_str(
+                "\n# Days answers and journals are kept after a sitting, as the exam regulations\n\
+                 # say (`exam-hub retention run` and `serve` delete what is older). Not set:\n\
+                 # nothing is ever deleted.\n# retention-days = 365\n",
+            );
+        }
+        if self.sitting_grace_minutes.is_none() {
+            text.push_str(&format!(
+                "\n# Minutes after a student's time in which a first login and the content key are\n\
+                 # still given (0 to {MAX_SITTING_GRACE_MINUTES}).\n# sitting-grace-minutes = {DEFAULT_SITTING_GRACE_MINUTES}\n"
+            ));
+        }
+        text
     }
 }

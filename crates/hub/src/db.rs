@@ -109,8 +109,8 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
 fn private_sqlite_files(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        use std::os::unix::fs::PermissionsExt as _;
+        match exam_secure::FileWrite::PRIVATE.create_new().write(path, b"") {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
             _ => {}
         }

@@ -68,7 +68,8 @@ enum Command {
         /// The school's name, used in certificate names.
         #[arg(long, default_value = "School")]
         school: String,
-        /// Address to listen on.
+        /// Address to listen on: the school network's address kiosks reach
+        /// (e.g. 10.20.0.5:8443); the default is this machine only.
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: String,
         /// Database URL; empty for SQLite in the data directory.
@@ -93,6 +94,9 @@ enum Command {
         /// Hours the token stays valid.
         #[arg(long, default_value_t = ENROL_TOKEN_VALIDITY_MS / 3_600_000)]
         hours: i64,
+        /// Tokens to make, one per PC of the room (one per line), 1 to 500.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
     },
     /// Import a planning CSV or an instrument package.
     #[command(subcommand)]
@@ -274,12 +278,17 @@ enum ImportCommand {
         data: Data,
         /// The package file.
         file: PathBuf,
-        /// Instrument id used in the planning.
+        /// Instrument id used in the planning; must be the package's own.
         #[arg(long)]
         id: String,
-        /// File with the 32-byte content key (raw); random when omitted.
+        /// File with the content key: 32 raw bytes, or their base64 as
+        /// `kioskctl instrument pack` writes it beside the package.
         #[arg(long)]
-        content_key_file: Option<PathBuf>,
+        content_key_file: PathBuf,
+        /// The policy the kiosks run: its `[[instrument-key]]`s are the
+        /// approval keys the package's signature is checked against.
+        #[arg(long)]
+        policy: PathBuf,
     },
     /// Register an instrument's scoring data (`kioskctl instrument render --scoring`), used by `report results`.
     Scoring {
@@ -419,6 +428,9 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("EXAM_HUB_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in a log file
+        // or the journal of a service (issue 17).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -442,24 +454,29 @@ fn main() -> std::process::ExitCode {
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    if path.exists() {
-        bail!("{} exists; refusing to overwrite a code list", path.display());
+    match exam_secure::FileWrite::PRIVATE.create_new().write(path, text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!("{} exists; refusing to overwrite a code list", path.display()),
+        other => other.with_context(|| format!("cannot write {}", path.display())),
     }
-    pki::write_file(path, text.as_bytes(), true)?;
-    Ok(())
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Init { data, names, school, listen, database } => {
             let summary = pki::init(&data, &names, &school)?;
-            let config = Config { school, listen, database, server_names: names, retention_days: None, sitting_grace_minutes: None, wrap_key_file: None };
+            let config = Config { school, listen, database, server_names: names, retention_days: None, sitting_grace_minutes: None, wrap_key_file: None, accept_test_kiosks: false };
             pki::write_file(&data.join(files::CONFIG), config.to_file_text().as_bytes(), false)?;
             // Create (and migrate) the database now, so problems show at once.
             Db::connect(&config.database_url(&data)).await.context("cannot create the database")?;
             println!("exam-hub initialised in {}", data.display());
             println!("school CA:           {} (sha256 {})", data.join(files::SCHOOL_CA_CERT).display(), summary.school_ca_sha256);
             println!("hub signing key:     {} (put this in the policy as the hub echo key)", summary.signing_public_key);
+            let listen = &config.listen;
+            if listen == DEFAULT_LISTEN {
+                println!("listens on:          {listen} (this machine only; for kiosks set `listen` in hub.toml, or init with --listen ADDRESS:8443)");
+            } else {
+                println!("listens on:          {listen}");
+            }
             println!("next: exam-hub serve --data {}", data.display());
         }
         Command::Serve { data, listen } => {
@@ -480,16 +497,29 @@ async fn run(command: Command) -> anyhow::Result<()> {
             exam_hub::server::serve(listener, hub, shutdown_signal()).await;
             tracing::info!("stopped");
         }
-        Command::EnrolToken { data, room, hours } => {
+        Command::EnrolToken { data, room, hours, count } => {
             if hours <= 0 {
                 bail!("--hours must be positive");
             }
-            let token = admin::create_enrol_token(&data.db().await?, &room, hours * 3_600_000).await?;
-            println!("{token}");
+            if !(1..=500).contains(&count) {
+                bail!("--count must be 1 to 500");
+            }
+            let db = data.db().await?;
+            let mut tokens = Vec::new();
+            for _ in 0..count {
+                tokens.push(admin::create_enrol_token(&db, &room, hours * 3_600_000).await?);
+            }
+            for token in &tokens {
+                println!("{token}");
+            }
             if let Ok(fingerprint) = pki::school_ca_sha256(&data.data) {
-                eprintln!(
-                    "enrol a kiosk in {room} (valid {hours} h, once):\n  kioskctl enrol --hub https://HUB:PORT --token {token} --ca-sha256 {fingerprint} --data DIR"
-                );
+                // The address kiosks use, from hub.toml (issue 17: the hint said HUB:PORT).
+                let hub_url = Config::load(&data.data).ok().map_or_else(|| "https://HUB:PORT".to_owned(), |c| c.kiosk_url());
+                let each = if count == 1 { "once" } else { "each token once, on one PC" };
+                eprintln!("enrol {count} kiosk(s) in {room} (valid {hours} h, {each}):");
+                for token in &tokens {
+                    eprintln!("  kioskctl enrol --hub {hub_url} --token {token} --ca-sha256 {fingerprint} --data DIR");
+                }
             }
         }
         Command::Import(ImportCommand::Planning { data, file, codes_out }) => {
@@ -516,31 +546,31 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 None => print!("{list}"),
             }
         }
-        Command::Import(ImportCommand::Instrument { data, file, id, content_key_file }) => {
+        Command::Import(ImportCommand::Instrument { data, file, id, content_key_file, policy }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let key = match content_key_file {
-                Some(path) => {
-                    let raw = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                    // Either the 32 raw bytes, or their base64 as `kioskctl instrument pack` writes it.
-                    let key = if raw.len() == 32 {
-                        raw
-                    } else {
-                        let text = String::from_utf8_lossy(&raw);
-                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text.trim())
-                            .with_context(|| format!("{}: neither 32 raw bytes nor base64", path.display()))?
-                    };
-                    if key.len() != 32 {
-                        bail!("{}: a content key is 32 bytes, this file holds {}", path.display(), key.len());
-                    }
-                    Some(key)
-                }
-                None => None,
+            let path = content_key_file;
+            let raw = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            // Either the 32 raw bytes, or their base64 as `kioskctl instrument pack` writes it.
+            let key = if raw.len() == 32 {
+                raw
+            } else {
+                let text = String::from_utf8_lossy(&raw);
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text.trim())
+                    .with_context(|| format!("{}: neither 32 raw bytes nor base64", path.display()))?
             };
+            if key.len() != 32 {
+                bail!("{}: a content key is 32 bytes, this file holds {}", path.display(), key.len());
+            }
+            // Fails the day before, not at 9:00 (issue 17): the package is
+            // read, its approval checked, opened with this key and its content
+            // imported exactly as a kiosk will at the start.
+            let checked = planning::check_instrument_package(&file, &id, &key, &policy)?;
+            let key = Some(key);
             let db = data.db().await?;
             let mut keys = Keys::load(&data.data)?;
             exam_hub::secrets::prepare(&db, &mut keys).await?;
             let sha = planning::import_instrument(&db, keys.wrap_key()?, &id, &bytes, key).await?;
-            println!("instrument {id}: {} bytes, sha256 {sha}", bytes.len());
+            println!("instrument {id} version {}: {:?}, {}; {} bytes, sha256 {sha}", checked.version, checked.title, checked.content, bytes.len());
         }
         Command::ReissueCodes { data, sitting, student, out } => {
             let keys = Keys::load(&data.data)?;
@@ -654,6 +684,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::Backup { data, out } => {
+            // One clear error before anything is opened (issue 17: a missing
+            // directory gave SQLite's "unable to open database" three times).
+            let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() {
+                bail!("{}: the directory for the backup does not exist; create it first", parent.display());
+            }
             let db = data.db().await?;
             // Secrets still in plain text (a database from before wrapping,
             // backed up before the first start of this version) are wrapped
@@ -668,9 +704,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("back that key file up separately (another medium, kept apart): without it, the instruments' content keys and the room codes in this backup cannot be used.");
         }
         Command::Account(AccountCommand::Add { data, username, name, role, rooms }) => {
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            // At a terminal the password is asked without echo (issue 17: it
+            // was shown as typed); from a pipe it is the first line.
+            let password = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                rpassword::prompt_password(format!("password for {username}: ")).context("cannot read the password")?
+            } else {
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+                password.trim_end_matches(['\r', '\n']).to_owned()
+            };
+            let password = password.as_str();
             let role = match role {
                 ConsoleRole::Invigilator => console::accounts::Role::Invigilator,
                 ConsoleRole::Admin => console::accounts::Role::Admin,

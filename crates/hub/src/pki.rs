@@ -19,7 +19,6 @@ use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -102,20 +101,11 @@ fn read(dir: &Path, name: &str) -> Result<String, PkiError> {
     std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path, source })
 }
 
-/// Writes a file; private files get mode 0600.
+/// Writes a new file, atomically and durably, refusing to overwrite one
+/// (`exam_secure::FileWrite`); private files get mode 0600.
 pub fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), PkiError> {
-    let io = |source| PkiError::Io { path: path.to_owned(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(path).map_err(io)?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)
+    let how = if private { exam_secure::FileWrite::PRIVATE } else { exam_secure::FileWrite::PUBLIC };
+    how.create_new().write(path, bytes).map_err(|source| PkiError::Io { path: path.to_owned(), source })
 }
 
 /// Makes `dir` (created when missing) readable by its owner only: 0700.
@@ -363,6 +353,9 @@ pub struct Keys {
     pub wrap: Option<WrapKey>,
     /// Where the wrap key is (or is to be) kept.
     pub wrap_path: PathBuf,
+    /// The data directory the keys were loaded from (hub.toml and the
+    /// policy are there, whatever the database).
+    pub data_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Keys {
@@ -436,6 +429,7 @@ impl Keys {
         Ok(Self {
             wrap,
             wrap_path,
+            data_dir: dir.to_owned(),
             tls: Arc::new(tls),
             school_ca_pem: read(dir, files::SCHOOL_CA_CERT)?,
             device_ca_pem,

@@ -527,3 +527,51 @@ mod tests {
         assert_eq!(normalise_code(" abcd-efgh "), "ABCDEFGH");
     }
 }
+
+/// What [`check_instrument_package`] found in a good package.
+#[derive(Debug)]
+pub struct CheckedInstrument {
+    /// The approved version label.
+    pub version: String,
+    /// The title.
+    pub title: String,
+    /// What it holds, in words ("12 items", "a web instrument").
+    pub content: String,
+}
+
+/// Checks an instrument package at import as a kiosk will open it: the
+/// container (magic, header), the approval signature against the
+/// `[[instrument-key]]`s of `policy_file`, that `id` is the package's own id,
+/// that `content_key` opens it (every file against the signed manifest) and
+/// that its content imports (QTI 3.0; or a web instrument's descriptor).
+/// Before (issue 17): any bytes were stored, with a random key when none was
+/// given, and the exam could not be opened at 9:00.
+pub fn check_instrument_package(
+    file: &std::path::Path,
+    id: &str,
+    content_key: &[u8],
+    policy_file: &std::path::Path,
+) -> Result<CheckedInstrument, ImportError> {
+    use exam_instrument::{ContentKey, InstrumentTrust, SealedPackage};
+    let bad = |what: String| ImportError::Io(format!("{}: {what}", file.display()));
+    let policy = exam_policy::load_policy_file(policy_file).map_err(|e| ImportError::Io(format!("{}: {e}", policy_file.display())))?;
+    let sealed = SealedPackage::read(file).map_err(|e| bad(format!("not an instrument package that a kiosk accepts: {e}")))?;
+    let header = sealed.header().clone();
+    if header.instrument_id != id {
+        return Err(bad(format!("the package is instrument {:?}, not --id {id:?}", header.instrument_id)));
+    }
+    let verified = sealed
+        .verify(&InstrumentTrust::from_policy(&policy))
+        .map_err(|e| bad(format!("its approval does not hold against {}: {e}", policy_file.display())))?;
+    let key: [u8; 32] = content_key.try_into().map_err(|_| bad("a content key is 32 bytes".into()))?;
+    let contents = verified
+        .decrypt(&ContentKey::from_bytes(key))
+        .map_err(|e| bad(format!("the content key does not open it ({e}): the exam could not be started with it")))?;
+    let content = if contents.file("web-instrument.json").is_some() {
+        "a web instrument".to_owned()
+    } else {
+        let instrument = contents.import().map_err(|e| bad(format!("its content does not import: {e}")))?;
+        format!("{} items", instrument.test.item_count)
+    };
+    Ok(CheckedInstrument { version: header.version, title: header.title, content })
+}

@@ -6,18 +6,20 @@
 //! nodes; the lock-outs that must hold across nodes (5 wrong access codes per
 //! student and PC) live in the database instead (`lockout`).
 
-use std::collections::{HashMap, VecDeque};
+use exam_secure::FailureWindow;
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 
-/// At most `limit` events per key in any window of `window_ms`.
+/// At most `limit` events per key in any window of `window_ms`: an
+/// `exam_secure::FailureWindow` per key, on the hub's unix-ms clock.
 #[derive(Debug)]
 pub struct RateLimiter<K> {
     limit: usize,
     window_ms: i64,
     /// Keys remembered at most; idle keys are forgotten first.
     capacity: usize,
-    events: Mutex<HashMap<K, VecDeque<i64>>>,
+    events: Mutex<HashMap<K, FailureWindow>>,
 }
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
@@ -31,20 +33,17 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// is over its limit and must wait that long (the event is then not
     /// counted, so a client that keeps trying is not locked out for ever).
     pub fn check(&self, key: &K, now_ms: i64) -> Result<(), u64> {
+        let now_ms = u64::try_from(now_ms).unwrap_or(0);
         let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= self.capacity && !map.contains_key(key) {
-            let window = self.window_ms;
-            map.retain(|_, times| times.back().is_some_and(|t| now_ms - t < window));
+            map.retain(|_, window| !window.is_idle(now_ms));
         }
-        let times = map.entry(key.clone()).or_default();
-        while times.front().is_some_and(|t| now_ms - t >= self.window_ms) {
-            times.pop_front();
+        let (limit, window_ms) = (u32::try_from(self.limit).unwrap_or(u32::MAX), u64::try_from(self.window_ms).unwrap_or(0));
+        let window = map.entry(key.clone()).or_insert_with(|| FailureWindow::new(limit, window_ms));
+        if let Some(wait_ms) = window.wait_ms(now_ms) {
+            return Err(wait_ms.max(1000).div_ceil(1000));
         }
-        if times.len() >= self.limit {
-            let oldest = times.front().copied().unwrap_or(now_ms);
-            return Err(((oldest + self.window_ms - now_ms).max(1000) as u64).div_ceil(1000));
-        }
-        times.push_back(now_ms);
+        window.record(now_ms);
         Ok(())
     }
 }

@@ -64,6 +64,8 @@ pub struct Hub {
     pub device_logins: RateLimiter<String>,
     /// `sitting-grace-minutes` of hub.toml, ms (the default without the file).
     pub sitting_grace_ms: i64,
+    /// `accept-test-kiosks` of hub.toml (`false` without the file).
+    pub accept_test_kiosks: bool,
 }
 
 async fn journal_slot(
@@ -117,6 +119,7 @@ pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Re
     tokio::spawn(crate::instructions::poller(db.clone(), tx, poll_now.clone()));
     let journal_slots = Arc::new(tokio::sync::Semaphore::new(config::JOURNAL_CONCURRENCY));
     let limiter = |limit| RateLimiter::new(limit, config::DEVICE_RATE_WINDOW_MS, config::RATE_LIMITER_CAPACITY);
+    let config = config::Config::load(data_dir).ok();
     Ok(Arc::new(Hub {
         db,
         keys,
@@ -127,8 +130,10 @@ pub async fn build(data_dir: &std::path::Path, database_url: &str) -> anyhow::Re
         device_requests: limiter(config::DEVICE_REQUESTS_PER_WINDOW),
         device_logins: limiter(config::DEVICE_LOGINS_PER_WINDOW),
         // `serve` read hub.toml before (and stops on an invalid one).
-        sitting_grace_ms: config::Config::load(data_dir)
-            .map_or(i64::from(config::DEFAULT_SITTING_GRACE_MINUTES) * 60_000, |c| c.sitting_grace_ms()),
+        sitting_grace_ms: config
+            .as_ref()
+            .map_or(i64::from(config::DEFAULT_SITTING_GRACE_MINUTES) * 60_000, config::Config::sitting_grace_ms),
+        accept_test_kiosks: config.as_ref().is_some_and(|c| c.accept_test_kiosks),
     }))
 }
 

@@ -144,7 +144,8 @@ async fn a_room_end_is_the_consoles_end_for_everyone(backend: Backend) {
         .collect();
     assert_eq!(by, [exam_hub::admin::CLI_USER]);
     let pv = exam_hub::reports::proces_verbaal(&db, "S1").await.unwrap();
-    assert_eq!(pv.ended.map(|(_, by)| by), Some(Some("exam-hub cli".to_string())), "the proces-verbaal names the end");
+    // The proces-verbaal names the end; the command line is the exam office (issue 17: not "exam-hub cli").
+    assert_eq!(pv.ended.map(|(_, by)| by), Some(Some("examenbureau (opdrachtregel op de examenserver)".to_string())), "the proces-verbaal names the end");
     // The sitting of the room nobody is in is left alone.
     assert_eq!(sitting_end(&db, "S2").await, None);
     assert!(journal_lines(&db, "S2").await.is_empty());

@@ -71,3 +71,59 @@ async fn kiosk_client_flow(backend: Backend) {
     assert!(beat.pending_instructions.iter().all(|i| i.id != id), "{id}: {:?}", beat.pending_instructions);
 }
 on_both_backends!(kiosk_client_flow);
+
+/// Issue 15: whoever can choose a kiosk's policy file (on BYOD: the
+/// student) could choose one with `[environment] test-automation`, which
+/// keeps WebDriver's way into the exam page open. The kiosk says so in
+/// every request; the hub refuses its logins and session requests unless
+/// hub.toml accepts test kiosks, and still takes its journal (the evidence).
+/// Before, the hub could not tell and logged it in.
+async fn a_kiosk_in_test_automation_gets_no_exam_unless_the_hub_takes_test_kiosks(backend: Backend) {
+    let Some(mut hub) = TestHub::start(backend).await else { return };
+    let dir = hub.path("kiosk");
+    let (device_key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
+    let token = hub.cli_ok(&["enrol-token", "--room", ROOM]).trim().to_string();
+    let options = EnrolOptions {
+        hub_url: hub.base.clone(),
+        token,
+        bootstrap: Bootstrap::CaSha256(hub.school_ca_sha256()),
+        device_key: std::sync::Arc::new(device_key),
+        hostname: Some("pc-08".into()),
+    };
+    hub::enrol(&options, &dir).await.unwrap();
+    let code = hub.code("S1", "1001");
+    let mut scripted = HubClient::from_dir(&dir).unwrap().in_test_automation(true);
+    match scripted.login("1001", &code).await {
+        Err(HubError::Refused { status: 403, body }) => assert_eq!(body.error, "test_kiosk_refused", "{body:?}"),
+        other => panic!("a test kiosk logged in: {other:?}"),
+    }
+    // The refusal cost the student nothing: the same code works on a kiosk that is not scripted.
+    let mut plain = HubClient::from_dir(&dir).unwrap();
+    let session = Some(plain.login("1001", &code).await.unwrap().session_token);
+    // Its session is refused to the scripted kiosk too (the exam, the key, answers)...
+    let mut scripted = HubClient::from_dir(&dir).unwrap().in_test_automation(true);
+    scripted.set_session_token(session.clone());
+    for refused in [scripted.assignment().await.err(), scripted.start().await.err()] {
+        match refused {
+            Some(HubError::Refused { status: 403, body }) => assert_eq!(body.error, "test_kiosk_refused", "{body:?}"),
+            other => panic!("a test kiosk was served: {other:?}"),
+        }
+    }
+    // ...but what it journalled is taken.
+    let frames = append_journal(&hub.path("journal"), &pkcs8, 5);
+    assert_eq!(scripted.upload_journal(&frames).await.unwrap().next_seq, frames.len() as u64);
+
+    // A test hub says so in hub.toml.
+    let config = hub.data().join("hub.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}accept-test-kiosks = true\n")).unwrap();
+    let before = hub.base.clone();
+    hub.restart();
+    // (The restarted hub listens on another port.)
+    let identity = dir.join(hub::files::IDENTITY);
+    std::fs::write(&identity, std::fs::read_to_string(&identity).unwrap().replace(&before, &hub.base)).unwrap();
+    let mut scripted = HubClient::from_dir(&dir).unwrap().in_test_automation(true);
+    scripted.set_session_token(session);
+    scripted.assignment().await.unwrap();
+}
+on_both_backends!(a_kiosk_in_test_automation_gets_no_exam_unless_the_hub_takes_test_kiosks);

@@ -243,17 +243,20 @@ async fn a_wrong_code_the_kiosk_hung_up_on_still_locks(backend: Backend) {
     let student = "3002";
     let (device, config) = hang_up_mid_check(&hub, &db, student, 4, "WRNG-CODE").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let locked = loop {
+    let (locked, pcs) = loop {
         let pv = exam_hub::reports::proces_verbaal(&db, SITTING).await.unwrap();
         // (Tries the hub won locked their own PCs.)
-        if let Some(entry) = pv.irregularities.into_iter().find(|i| i.category == "inlogblokkade" && i.device_id.as_deref() == Some(device.as_str())) {
-            break entry;
+        if let Some(entry) = pv.irregularities.iter().find(|i| i.category == "inlogblokkade" && i.device_id.as_deref() == Some(device.as_str())) {
+            break (entry.clone(), pv.pcs.clone());
         }
         assert!(std::time::Instant::now() < deadline, "the fifth wrong code, hung up on, locked nothing the proces-verbaal shows");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert_eq!(locked.student.as_deref(), Some(student));
-    assert!(locked.description.contains(&format!("op pc {device} (lokaal-pc)")), "{}", locked.description);
+    // The PC by its host name (numbered when PCs share one); its id is in the appendix (issue 17).
+    let name = locked.pc.clone().unwrap();
+    assert!(name.starts_with("lokaal-pc") && locked.description.contains(&format!("op pc {name};")), "{}", locked.description);
+    assert!(pcs.contains(&(name, device.clone())), "{pcs:?}");
     assert_eq!(attempts_on(&db, &device, student).await, exam_hub::config::MAX_LOGIN_FAILURES);
     let (status, body) = error_of(login_with(&hub, &kiosk_client(&config), student, &codes[student]).await).await;
     assert_eq!((status, body.error.as_str()), (423, "locked"));

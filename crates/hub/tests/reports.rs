@@ -42,7 +42,9 @@ async fn plan(db: &Db, keys: &Keys) -> HashMap<String, String> {
     ])
     .unwrap();
     for (number, name) in [("2001", SCRIPT_NAME), ("2002", DUTCH_NAME), ("2003", "Chris Afwezig"), ("=2004", "Formule Student")] {
-        csv.write_record([number, name, SITTING, FORMULA_EXAM, "inst-a", ROOM, start.as_str(), "90", "", "", "", ""]).unwrap();
+        // 2001 has accommodations (no extra time: the latest end below is 90 + 10 added).
+        let (tools, size) = if number == "2001" { ("read-aloud;spell-check", "large") } else { ("", "") };
+        csv.write_record([number, name, SITTING, FORMULA_EXAM, "inst-a", ROOM, start.as_str(), "90", "", tools, size, ""]).unwrap();
     }
     let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
     let summary = exam_hub::planning::import_planning(db, keys, &text, "pv.csv").await.unwrap();
@@ -116,14 +118,95 @@ fn text_without_whitespace(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The school's name in hub.toml, and a policy with the room and the
+/// invigilator roster in the hub's data directory (what a school sets up).
+fn school_setup(hub: &TestHub) {
+    let config = hub.data().join("hub.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("school = \"School\""), "{text}");
+    std::fs::write(&config, text.replace("school = \"School\"", &format!("school = \"{SCHOOL}\""))).unwrap();
+    let policy = std::fs::read_to_string(workspace().join("policies/demo.toml"))
+        .unwrap()
+        .replace("name = \"demo-room\"\ndescription = \"loopback only (no beacon needed)\"", &format!("name = \"{ROOM}\"\ndescription = \"{LOCATION}\""))
+        .replace("id = \"demo-surveillant\"\nname = \"Demo Surveillant\"", "id = \"wit\"\nname = \"Mevr. de Wit\"");
+    assert!(policy.contains(LOCATION) && policy.contains("id = \"wit\""));
+    std::fs::write(hub.data().join("policy.signed"), policy).unwrap();
+}
+
+const SCHOOL: &str = "ROC Testland, vestiging Amersfoort";
+const LOCATION: &str = "Examenlokaal B2.14, vleugel B";
+
+/// Enrols a kiosk with its own host name.
+async fn enrol_named(hub: &TestHub, hostname: &str) -> Kiosk {
+    let (device_key, pkcs8) = exam_journal::SigningKey::generate().unwrap();
+    hub.enrol_key(ROOM, &device_key, pkcs8, hostname).await
+}
+
+/// Text of a PDF page range, as pdftotext gives it (`-raw`: content-stream order).
+fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext (apt poppler-utils)");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 17: what the exam office found in the PDF of a real morning, read
+/// back with pdftotext. `body` is the text before the appendix.
+fn assert_signable(pdf: &str, pv: &reports::ProcesVerbaal, device_ids: &[&str], receipt: &str) {
+    let (body, appendix) = pdf.split_once("Bijlage A. Technische verantwoording").expect("the evidence is in an appendix at the end");
+    assert!(!appendix.contains("Ondertekening") && body.contains("Ondertekening"), "the appendix comes after the signatures");
+    // Local time: the planned start as the clock in the room showed it, the date in Dutch; UTC nowhere.
+    let start = jiff::Timestamp::from_millisecond(pv.planned_start_ms).unwrap().to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap());
+    let hm = format!("{:02}:{:02}", start.hour(), start.minute());
+    let months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
+    let date = format!("{} {} {}", start.day(), months[(start.month() - 1) as usize], start.year());
+    let body_flat = text_without_whitespace(body);
+    let has = |needle: &str| body_flat.contains(&text_without_whitespace(needle));
+    assert!(has(&format!("Gepland: {hm} tot")), "planned start {hm} local: {body}");
+    assert!(has(&date), "the date in Dutch ({date})");
+    assert!(!body.contains("UTC"), "no UTC in the document (the appendix gives offsets)");
+    // School, location, room, instrument version and package hash.
+    for needle in ["Lokaal: B2.14", "versie 1", "Pakket (SHA-256):"] {
+        assert!(has(needle), "the body lacks {needle:?}");
+    }
+    assert!(has(SCHOOL) && has(LOCATION), "school and location (PostgreSQL too: the keys know the data directory): {body}");
+    let hash = pv.instrument_sha256.as_deref().unwrap();
+    assert!(has(hash), "the package hash");
+    // PCs by host name; no device id (nor any 32-hex id) outside the appendix.
+    for name in ["lokaal-pc-01", "lokaal-pc-02", "lokaal-pc-03"] {
+        assert!(body.contains(name), "PC {name} by name");
+    }
+    for id in device_ids {
+        assert!(!body_flat.contains(id), "device id {id} in the body");
+        assert!(text_without_whitespace(appendix).contains(id), "device id {id} in the appendix");
+    }
+    let hex_run = body.as_bytes().split(|b| !b.is_ascii_hexdigit()).map(<[u8]>::len).max().unwrap_or(0);
+    assert!(hex_run < 32, "a hexadecimal id of {hex_run} digits in the body");
+    // The CLI is the exam office, not "exam-hub cli".
+    assert!(!pdf.contains("exam-hub cli") && body.contains("examenbureau (opdrachtregel"));
+    // Accommodations granted, a signature block with names, place, date.
+    for needle in ["voorleessoftware", "spellingcontrole", "grote letters", "Handtekening", "Plaats:", "Datum:", "namens de examencommissie", "Mevr. de Wit"] {
+        assert!(has(needle), "the body lacks {needle:?}");
+    }
+    // No word or code broken across lines: the receipt code and long words each on one line.
+    for word in [receipt, "netwerkonderbreking", "omgevingsbevinding", "voorleessoftware"] {
+        assert!(pdf.lines().any(|l| l.split_whitespace().any(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-') == word)), "{word} is not whole on a line");
+    }
+    // The signature block is not separated from its heading by a page break.
+    let signing_page = pdf.split('\u{c}').find(|page| page.lines().any(|l| l.ends_with(". Ondertekening"))).expect("a signing section");
+    assert!(signing_page.contains("Handtekening") && signing_page.contains("Plaats:"), "heading and signature block on one page: {signing_page}");
+    // No pointer into a source repository.
+    assert!(!pdf.contains("docs/") && !pdf.contains(".md"), "no reference to a repository file");
+}
+
 async fn proces_verbaal_and_results(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
     let db = open_db(&hub).await;
     let keys = Keys::load(&hub.data()).unwrap();
     let codes = plan(&db, &keys).await;
-    let mut a = hub.enrol(ROOM).await;
-    let mut b = hub.enrol(ROOM).await;
-    let mut c = hub.enrol(ROOM).await;
+    school_setup(&hub);
+    let mut a = enrol_named(&hub, "lokaal-pc-01").await;
+    let mut b = enrol_named(&hub, "lokaal-pc-02").await;
+    let mut c = enrol_named(&hub, "lokaal-pc-03").await;
     a.login_ok("2001", &codes["2001"]).await;
     b.login_ok("2002", &codes["2002"]).await;
     hub.cli_ok(&["start", "--sitting", SITTING]);
@@ -141,7 +224,7 @@ async fn proces_verbaal_and_results(backend: Backend) {
             ("guard.process_ended", json!({"pid": 4242, "name": PROCESS_NAME, "exe": null, "rule": "deny:browser", "detected_by": "exec", "outcome": {"ended": {"signal": "SIGKILL"}}, "handling_us": 900})),
             ("session.transition", json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "proces beëindigd"}})),
             ("session.unlock_failed", json!({})),
-            ("session.transition", json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "Mevr. de Wit", "reason": "student meldde storing"}})),
+            ("session.transition", json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "wit", "reason": "student meldde storing"}})),
             ("sync.offline", json!({})),
             ("sleep", json!(2200)),
             ("sync.online", json!({})),
@@ -214,19 +297,37 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert!(secs >= 2, "{}", a_outage.description);
     assert_eq!(a_outage.student.as_deref(), Some("2001"));
     assert!(of("proces beëindigd")[0].description.contains(PROCESS_NAME));
-    assert!(of("ontgrendeld").iter().any(|u| u.description.contains("ontgrendeld door Mevr. de Wit; reden: student meldde storing")));
-    assert!(of("extra tijd").iter().any(|e| e.description.contains("instructie 10 minuten extra tijd door exam-hub cli; reden: storing <pc>")));
-    assert!(of("verplaatst")[0].description.contains(b.id()));
+    // The kiosk journals the roster id; the hub's policy gives the name
+    // (read from the data directory; on PostgreSQL the running hub's keys
+    // give it, ProcesVerbaal::of_hub, see pv_console.rs).
+    let pv = if hub.database.is_some() { reports::ProcesVerbaal::of_hub(&db, &Keys::load(&hub.data()).unwrap(), SITTING).await.unwrap() } else { pv };
+    let of = |category: &str| pv.irregularities.iter().filter(|i| i.category == category).collect::<Vec<_>>();
+    let seat = |n: &str| pv.seats.iter().find(|s| s.student_number == n).unwrap();
+    assert!(of("ontgrendeld").iter().any(|u| u.description.contains("ontgrendeld door Mevr. de Wit (wit) met pincode; reden: student meldde storing")));
+    assert_eq!(pv.claimed_by_kiosk, vec!["Mevr. de Wit (wit)".to_string()]);
+    assert!(of("extra tijd")
+        .iter()
+        .any(|e| e.description.contains("instructie 10 minuten extra tijd door examenbureau (opdrachtregel op de examenserver); reden: storing <pc>")));
+    assert_eq!(of("verplaatst")[0].description, "student verder op pc lokaal-pc-03 (was lokaal-pc-02)", "PCs by host name");
+    assert_eq!(seat("2002").pcs, vec!["lokaal-pc-02".to_string(), "lokaal-pc-03".to_string()]);
+    // On PostgreSQL too: the hub's keys say where its data directory (hub.toml, the policy) is.
+    assert_eq!(pv.school.as_deref(), Some(SCHOOL));
+    assert!(pv.notes.is_empty(), "{:?}", pv.notes);
+    assert_eq!(pv.location.as_deref(), Some(LOCATION));
+    assert_eq!(pv.instrument_version.as_deref(), Some("1"));
+    assert_eq!(seat("2001").accommodations, vec!["voorleessoftware (read-aloud)", "spellingcontrole (spell-check)", "grote letters"]);
+    assert_eq!(seat("2001").ended_ms, seat("2001").submitted_ms);
     assert_eq!(of("omgevingsbevinding").len(), 1);
     assert_eq!(of("start").len(), 1, "the console's start names who started");
     assert_eq!(of("start")[0].description, "gezamenlijke start door Mevr. de Wit");
     assert_eq!(of("consoleactie")[0].description, "inlogblokkade opgeheven door Mevr. de Wit; reden: typefout <code>");
-    assert!(pv.invigilators.contains(&"Mevr. de Wit".to_string()) && pv.invigilators.contains(&"exam-hub cli".to_string()));
+    assert!(pv.invigilators.contains(&"Mevr. de Wit".to_string()) && pv.invigilators.contains(&"examenbureau (opdrachtregel op de examenserver)".to_string()));
     let journal_of = |id: &str| pv.journals.iter().find(|j| j.device_id == id).unwrap();
     let ja = journal_of(a.id());
     assert!(ja.verified && ja.records == a_frames.len() as i64, "{ja:?}");
     let (size, root) = ja.checkpoint.clone().expect("A's journal has checkpoints");
-    assert!(ja.statement.contains(&format!("checkpoint over records 0..{size} (Merkle-root {root})")));
+    assert!(ja.statement.contains(&format!("checkpoint over records 0..{size} (Merkle-root in de bijlage)")), "{}", ja.statement);
+    assert!(!ja.statement.contains(&root), "the root is in the appendix, not in the body");
     let jb = journal_of(b.id());
     assert!(!jb.verified && jb.alarms.iter().any(|a| a.contains("journal.rewrite")), "{jb:?}");
     assert!(!journal_of(c.id()).verified && journal_of(c.id()).statement.starts_with("Geen logboek ontvangen"));
@@ -243,18 +344,24 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; Zoë had een storing; één pc vervangen."));
     assert!(html.contains("Zoë &quot;O&#39;Brien&quot; &amp; Bakker"));
     assert!(html.contains("Dhr. &lt;b&gt;Bos&lt;/b&gt;"));
-    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start door", "typefout &lt;code&gt;", "UTC door Mevr. de Wit", "Uiterlijk einde"] {
+    for needle in ["afwezig", "ingeleverd", "netwerkonderbreking", "Geen logboek ontvangen", "NIET IN ORDE", "gezamenlijke start door", "typefout &lt;code&gt;", "door Mevr. de Wit", "Uiterlijk einde", "Ondertekening", "Bijlage A"] {
         assert!(html.contains(needle), "HTML lacks {needle}");
     }
+    assert!(!html.contains("UTC") && !html.contains(a.id()) && !html.contains("docs/"), "local time, no ids, no repository files in the HTML");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(std::fs::metadata(&pdf_path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     // -raw: in content-stream order, so a table cell's wrapped lines stay together.
-    let pdf_text = Command::new("pdftotext").args(["-raw", "-enc", "UTF-8"]).arg(&pdf_path).arg("-").output().expect("pdftotext (apt poppler-utils)");
-    assert!(pdf_text.status.success(), "pdftotext: {}", String::from_utf8_lossy(&pdf_text.stderr));
-    let pdf_text = text_without_whitespace(&String::from_utf8(pdf_text.stdout).unwrap());
+    let raw_text = pdf_text(&pdf_path);
+    let pv_now = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert_signable(&raw_text, &pv_now, &[a.id(), b.id(), c.id()], &receipt.receipt_code);
+    if let Some(dir) = std::env::var_os("EXAM_HUB_PV_KEEP") {
+        // For looking at the result: pdftoppm -png -r 60 FILE.pdf page
+        std::fs::copy(&pdf_path, Path::new(&dir).join("proces-verbaal-PV1.pdf")).unwrap();
+    }
+    let pdf_text = text_without_whitespace(&raw_text);
     for literal in [SCRIPT_NAME, DUTCH_NAME, REMARK, PROCESS_NAME, FORMULA_EXAM, "Dhr. <b>Bos</b>", "Proces-verbaal van afname", "netwerkonderbreking"] {
         assert!(pdf_text.contains(&text_without_whitespace(literal)), "the PDF text lacks {literal:?}");
     }
@@ -653,18 +760,21 @@ async fn names_a_kiosk_claims_are_not_invigilators(backend: Backend) {
     hub.cli_ok(&["instruct", "--action", "add-time", "--minutes", "5", "--sitting", SITTING, "--student", "2001", "--reason", "storing"]);
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
     assert!(!pv.invigilators.iter().any(|n| n == CLAIMED), "a kiosk's claim listed as invigilator: {:?}", pv.invigilators);
-    assert!(pv.invigilators.iter().any(|n| n == "exam-hub cli"), "{:?}", pv.invigilators);
-    assert_eq!(pv.claimed_by_kiosk, vec![CLAIMED.to_string()]);
+    assert!(pv.invigilators.iter().any(|n| n == "examenbureau (opdrachtregel op de examenserver)"), "{:?}", pv.invigilators);
+    // Not in the policy's roster (this hub has no policy): the id as the kiosk wrote it, marked.
+    let claimed = format!("{CLAIMED} (niet in het beleid van de examenserver)");
+    assert_eq!(pv.claimed_by_kiosk, vec![claimed.clone()]);
     let html = pv.to_html();
     let line = |prefix: &str| html.lines().find(|l| l.contains(prefix)).unwrap_or_else(|| panic!("no {prefix} in the HTML")).to_string();
-    assert!(!line("Surveillanten:").contains(CLAIMED), "{}", line("Surveillanten:"));
-    assert!(line("Namen volgens de kiosk (niet gecontroleerd door de examenserver):").contains(CLAIMED));
+    assert!(!line("<dt>Volgens de examenserver</dt>").contains(CLAIMED), "{}", line("<dt>Volgens de examenserver</dt>"));
+    assert!(line("<dt>Met pincode op een pc</dt>").contains(&claimed));
+    assert!(html.contains("de pincode controleert de pc, niet de examenserver"));
 }
 on_both_backends!(names_a_kiosk_claims_are_not_invigilators);
 
 /// Issue 14 point 3: the lock holds on the PC the wrong codes were typed
 /// on, so the proces-verbaal's lock-out entry names that PC — one entry per
-/// PC, with its id and host name — and stays silent about PCs with fewer
+/// PC, by its host name (its id in the appendix) — and stays silent about PCs with fewer
 /// wrong codes. The lock lifted, the entries stay: it happened.
 async fn the_lock_out_names_the_pc(backend: Backend) {
     let Some(hub) = TestHub::start(backend).await else { return };
@@ -688,14 +798,22 @@ async fn the_lock_out_names_the_pc(backend: Backend) {
     assert_eq!(locked.len(), 2, "{locked:?}");
     for ((host, pc), entry) in pcs.iter().zip(&locked) {
         assert_eq!((entry.device_id.as_deref(), entry.student.as_deref()), (Some(pc.id()), Some("2003")));
-        assert_eq!(entry.description, format!("te vaak een onjuiste toegangscode op pc {} ({host}); inloggen op die pc geblokkeerd", pc.id()));
+        // The PC by its host name; its id is in the appendix.
+        assert_eq!(entry.description, format!("te vaak een onjuiste toegangscode op pc {host}; inloggen op die pc geblokkeerd"));
+        assert_eq!(entry.pc.as_deref(), Some(*host));
         assert!(pv.to_html().contains(&entry.description), "{}", entry.description);
+        assert!(pv.pcs.contains(&(host.to_string(), pc.id().to_string())), "{:?}", pv.pcs);
     }
     // The invigilator lifts the lock: the student logs in on PC07, and the
     // proces-verbaal still says where and when the student was locked.
     hub.cli_ok(&["reset-lock", "--sitting", SITTING, "--student", "2003"]);
     pcs[0].1.login_ok("2003", &codes["2003"]).await;
-    let after = locks(&reports::proces_verbaal(&db, SITTING).await.unwrap());
+    let pv_after = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    // Who lifted it, and when (before: the CLI's reset-lock left no trace in the document).
+    let lifted: Vec<_> = pv_after.irregularities.iter().filter(|i| i.student.as_deref() == Some("2003") && i.description.starts_with("inlogblokkade opgeheven door examenbureau")).collect();
+    assert_eq!(lifted.len(), 1, "{:?}", pv_after.irregularities);
+    assert!(pv_after.to_html().contains(&lifted[0].description));
+    let after = locks(&pv_after);
     assert_eq!(after.iter().map(|i| (i.time_ms, &i.description)).collect::<Vec<_>>(), locked.iter().map(|i| (i.time_ms, &i.description)).collect::<Vec<_>>());
 }
 on_both_backends!(the_lock_out_names_the_pc);

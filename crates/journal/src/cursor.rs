@@ -7,7 +7,6 @@
 use crate::error::{io, JournalError};
 use crate::segment::CURSOR_FILE;
 use serde::{Deserialize, Serialize};
-use std::io::Write as _;
 use std::path::Path;
 
 /// The last record the hub has acknowledged.
@@ -44,12 +43,8 @@ impl SyncCursor {
 
     /// Stores the cursor atomically.
     pub fn store(&self, dir: &Path) -> Result<(), JournalError> {
-        let tmp = dir.join(format!("{CURSOR_FILE}.tmp"));
         let path = dir.join(CURSOR_FILE);
         let bytes = serde_json::to_vec_pretty(self).map_err(|e| JournalError::InvalidEvent(e.to_string()))?;
-        let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
-        crate::writer::sync_dir(dir)
+        exam_secure::FileWrite::PUBLIC.write(&path, &bytes).map_err(io(&path))
     }
 }

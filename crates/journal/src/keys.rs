@@ -11,7 +11,6 @@ use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Length of an Ed25519 public key.
@@ -330,29 +329,19 @@ impl KeyStore {
 }
 
 fn write_secret_file(path: &Path, encoded: &str) -> Result<(), KeyError> {
-    let io = |source| KeyError::Io { path: path.to_owned(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|source| {
+    write_new_private(path, &format!("{SECRET_FILE_HEADER}\n{encoded}\n"))
+}
+
+/// A new key file, 0600, never overwriting one: written whole or not at all
+/// (`exam_secure::FileWrite`), so a crash never leaves half a key.
+fn write_new_private(path: &Path, text: &str) -> Result<(), KeyError> {
+    exam_secure::FileWrite::PRIVATE.create_new().write(path, text.as_bytes()).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::AlreadyExists(format!("file:{}", path.display()))
         } else {
-            io(source)
+            KeyError::Io { path: path.to_owned(), source }
         }
-    })?;
-    writeln!(file, "{SECRET_FILE_HEADER}\n{encoded}").map_err(io)?;
-    file.sync_all().map_err(io)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+    })
 }
 
 fn read_secret_file(path: &Path) -> Result<String, KeyError> {
@@ -374,23 +363,7 @@ fn read_secret_file(path: &Path) -> Result<String, KeyError> {
 }
 
 fn write_key_file(path: &Path, encoded: &str) -> Result<(), KeyError> {
-    let io = |source| KeyError::Io { path: path.to_owned(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AlreadyExists {
-            KeyError::AlreadyExists(format!("file:{}", path.display()))
-        } else {
-            io(source)
-        }
-    })?;
-    writeln!(file, "{KEY_FILE_HEADER}\n{encoded}").map_err(io)?;
-    file.sync_all().map_err(io)
+    write_new_private(path, &format!("{KEY_FILE_HEADER}\n{encoded}\n"))
 }
 
 fn read_key_file(path: &Path) -> Result<String, KeyError> {

@@ -11,7 +11,7 @@ use exam_policy::SigningKey;
 use kiosk_core::instrument::web::SupplierVerifier;
 use kiosk_core::instrument::web_instrument::{pack_web, WebInstrument, WEB_INSTRUMENT_FILE, WEB_INSTRUMENT_FORMAT};
 use kiosk_core::instrument::web_proxy::{Blocked, ExamKeyContext, ProxyRequest, WebProxy};
-use kiosk_core::instrument::{ContentKey, InstrumentTrust, PackInput, PackageError, SealedPackage, TrustedSigner};
+use kiosk_core::instrument::{ContentKey, InstrumentTrust, PackInput, PackageError, SealedPackage, TrustedSigner, WebInstrumentOf as _};
 use supplier::Supplier;
 
 const BUILD: &str = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";

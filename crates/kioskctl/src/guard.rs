@@ -154,10 +154,13 @@ fn watch(
     let policy = load(policy_path, &accommodations)?;
     // Never enforce an allow-list against the invoking user's own session
     // (or root's): it would end the developer's desktop or CI itself.
-    if enforce && policy.process_mode() == ProcessMode::AllowList {
+    // Likewise a policy that ends display clients by behaviour (byod): every
+    // unlisted program with a window of the developer's desktop would go.
+    if enforce && (policy.process_mode() == ProcessMode::AllowList || policy.display_rules_enforced()) {
         if let Scope::User(uid) = scope {
             if uid == 0 || uid == current_uid() {
-                bail!("refusing to enforce an allow-list on user {uid}: that is this session; use the exam user's uid or --scope tree:PID");
+                let what = if policy.process_mode() == ProcessMode::AllowList { "an allow-list" } else { "display-client rules" };
+                bail!("refusing to enforce {what} on user {uid}: that is this session; use the exam user's uid or --scope tree:PID");
             }
         }
     }

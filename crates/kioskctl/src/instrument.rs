@@ -129,9 +129,7 @@ fn pack_cmd(
     };
     // Key first (create_new): a package without its key is useless, a key without a package harmless.
     content_key.save(&key_path)?;
-    let tmp = out.with_extension("exam.partial");
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
+    exam_secure::FileWrite::PUBLIC.write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     let header = SealedPackage::parse(bytes)?;
     let items = instrument.as_ref().map_or(0, |i| i.test.item_count);
     outln!("packed {} ({items} items, {} files, {} bytes)", out.display(), input.files.len(), header.as_bytes().len());

@@ -7,7 +7,6 @@ use exam_policy::{
     is_bundle, parse_bundle, parse_bundle_body, parse_policy, read_text, schema_json, sign_policy, verify_bundle,
     Policy, PolicyError, SigningKey, TrustedKeys,
 };
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Policy files: validation, signing, schema, keys.
@@ -194,23 +193,10 @@ fn sign(file: &Path, key: &Path, out: Option<PathBuf>) -> anyhow::Result<Outcome
 
 fn keygen(out: &Path, force: bool) -> anyhow::Result<Outcome> {
     let key = SigningKey::generate()?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(out)
+    // 0600, whole or not at all; refusing an existing key unless --force.
+    let how = if force { exam_secure::FileWrite::PRIVATE } else { exam_secure::FileWrite::PRIVATE.create_new() };
+    how.write(out, key.to_pem().as_bytes())
         .with_context(|| format!("cannot create {} (use --force to overwrite)", out.display()))?;
-    f.write_all(key.to_pem().as_bytes())
-        .with_context(|| format!("cannot write {}", out.display()))?;
     let public = key.public_key();
     let mut pub_path = out.as_os_str().to_owned();
     pub_path.push(".pub");

@@ -136,13 +136,24 @@ fn a_process_the_guard_cannot_end_requests_a_lock() {
 
 #[test]
 fn an_allow_list_is_never_enforced_on_the_invoking_users_session() {
+    refused_on_own_session("school-pc.toml");
+}
+
+/// The byod policy ends unlisted display clients by behaviour: enforced on
+/// one's own session it would end the developer's desktop programs.
+#[test]
+fn display_client_rules_are_never_enforced_on_the_invoking_users_session() {
+    refused_on_own_session("byod.toml");
+}
+
+fn refused_on_own_session(policy_file: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let store = format!("file:{}", tmp.path().join("key").display());
     assert!(kioskctl().args(["device", "init", "--store", &store]).status().unwrap().success());
     let uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap();
     let out = kioskctl()
         .args(["guard", "watch", "--policy"])
-        .arg(policy("school-pc.toml"))
+        .arg(policy(policy_file))
         .arg("--journal")
         .arg(tmp.path().join("journal"))
         .args(["--store", &store, "--scope", &format!("user:{uid}"), "--enforce", "--duration", "1"])

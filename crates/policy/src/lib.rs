@@ -30,7 +30,8 @@ pub use bundle::{
 };
 pub use load::{load_policy_file, parse_policy, read_text, Diagnostic, PolicyError};
 pub use model::*;
-pub use process::{default_deny_rules, ProcessFacts, ProcessVerdict};
+pub use process::{default_deny_rules, DisplayVerdict, ProcessFacts, ProcessVerdict};
 pub use schema::{schema_json, REGENERATE_COMMAND};
-pub use validate::{check_pin_hash, MIN_PIN_HASH_ITERATIONS};
-pub use types::{canonical_ip, Cidr, MacAddr, PublicKeyHex, SecretRef, Sha256Hex};
+/// An invigilator's PIN hash (`InvigilatorEntry::pin`): the one password-hash type.
+pub use exam_secure::PasswordHash;
+pub use types::{canonical_ip, Cidr, DesktopProgram, MacAddr, PublicKeyHex, SecretRef, Sha256Hex};

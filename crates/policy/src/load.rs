@@ -198,12 +198,21 @@ fn refine_span(text: &str, span: Range<usize>, message: &str) -> Range<usize> {
         if region.starts_with('[') {
             if let Ok(array) = DeValue::parse(region) {
                 if let Some(items) = array.get_ref().as_array() {
-                    for item in items.iter() {
-                        if let Some(s) = item.get_ref().as_str() {
-                            if !s.is_empty() && message.contains(s) {
-                                let inner = item.span();
-                                return span.start + inner.start..span.start + inner.end;
-                            }
+                    // The element the message quotes (`like this`) best; of
+                    // several (one name inside another), the longest.
+                    let best = items
+                        .iter()
+                        .filter_map(|item| item.get_ref().as_str().map(|s| (s, item.span())))
+                        .filter(|(s, _)| !s.is_empty() && message.contains(s))
+                        .max_by_key(|(s, _)| (message.contains(&format!("`{s}`")), s.len()));
+                    if let Some((_, inner)) = best {
+                        return span.start + inner.start..span.start + inner.end;
+                    }
+                    // An empty string is named by the message only as such.
+                    if message.contains("empty") {
+                        if let Some(item) = items.iter().find(|i| i.get_ref().as_str() == Some("")) {
+                            let inner = item.span();
+                            return span.start + inner.start..span.start + inner.end;
                         }
                     }
                 }

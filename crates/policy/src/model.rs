@@ -2,7 +2,7 @@
 //! in TOML. See `docs/policy.md` for the meaning of every field.
 
 use crate::defaults;
-use crate::types::{Cidr, MacAddr, PublicKeyHex, SecretRef, Sha256Hex};
+use crate::types::{Cidr, DesktopProgram, MacAddr, PublicKeyHex, SecretRef, Sha256Hex};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -286,6 +286,31 @@ pub struct ProcessRules {
     /// Named sets of extra allowed tools, granted per student.
     #[serde(rename = "accommodation", default)]
     pub accommodations: Vec<Accommodation>,
+    /// Process control by behaviour: programs of the session that use the
+    /// display server, capture the screen or inject input (`[processes.display]`).
+    #[serde(default)]
+    pub display: DisplayRules,
+}
+
+/// Process control by what a program does rather than what it is called:
+/// during the exam, a program of the student's session that is a client of
+/// the display server (X11, Wayland), is connected to PipeWire, holds a video
+/// device or `/dev/uinput` is ended unless it is one of the desktop's own
+/// programs listed here (and its executable is root-owned in root-owned
+/// directories), an allowed tool, or part of the kiosk itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DisplayRules {
+    /// End programs by behaviour; default: on for `byod` (deny-list mode
+    /// leaves unlisted programs running), off for `school-pc` (its allow-list
+    /// already ends every unlisted program).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce: Option<bool>,
+    /// The desktop's own display clients: window manager, panel, input
+    /// method, settings daemons. Honoured only for a root-owned executable in
+    /// root-owned directories that no one else may write.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<DesktopProgram>,
 }
 
 impl Default for ProcessRules {
@@ -298,6 +323,7 @@ impl Default for ProcessRules {
             deny: Vec::new(),
             allow: Vec::new(),
             accommodations: Vec::new(),
+            display: DisplayRules::default(),
         }
     }
 }
@@ -487,7 +513,8 @@ pub struct InvigilatorEntry {
     pub name: String,
     /// The PIN's salted slow hash: `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`
     /// (make one with `kioskctl invigilator pin-hash`).
-    pub pin: String,
+    #[schemars(with = "String")]
+    pub pin: exam_secure::PasswordHash,
 }
 
 impl Default for LockRules {
@@ -556,6 +583,11 @@ impl Policy {
         self.processes
             .mode
             .unwrap_or_else(|| self.profile.default_process_mode())
+    }
+
+    /// Whether the guard ends programs by behaviour (`[processes.display]`).
+    pub fn display_rules_enforced(&self) -> bool {
+        self.processes.display.enforce.unwrap_or(self.profile == Profile::Byod)
     }
 
     /// The location with this name.

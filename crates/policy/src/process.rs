@@ -182,6 +182,80 @@ impl Policy {
     }
 }
 
+/// The verdict on a program that uses the display server, captures the
+/// screen or injects input ([`Policy::judge_display_client`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "verdict")]
+pub enum DisplayVerdict {
+    /// One of the desktop's own programs (or an allowed tool), from a trusted executable.
+    Allowed {
+        /// The entry that allowed it.
+        rule: String,
+    },
+    /// Must be ended.
+    Denied {
+        /// Why: not listed, or listed but not from a trusted executable.
+        why: String,
+    },
+}
+
+impl Policy {
+    /// Judges a program seen using the display (or capturing, or injecting
+    /// input): it may go on only when it matches `[processes.display] allow`,
+    /// an `[[processes.allow]]` rule or a granted accommodation **and**
+    /// `exe_trusted` — its executable is a root-owned file in root-owned
+    /// directories no one else may write (the guard checks that on the
+    /// running process). A renamed copy in the student's home matches by name
+    /// but is not trusted; a trusted tool that is not listed is not allowed.
+    pub fn judge_display_client(&self, p: &ProcessFacts<'_>, exe_trusted: bool, accommodations: &[&str]) -> DisplayVerdict {
+        let listed = self
+            .processes
+            .display
+            .allow
+            .iter()
+            .find(|entry| {
+                if entry.is_path() {
+                    p.exe.is_some_and(|exe| exe == entry.as_str())
+                } else {
+                    name_matches(entry.as_str(), p.name)
+                }
+            })
+            .map(|entry| format!("display:{entry}"))
+            .or_else(|| {
+                let extra = self
+                    .processes
+                    .accommodations
+                    .iter()
+                    .filter(|a| accommodations.contains(&a.id.as_str()))
+                    .flat_map(|a| a.allow.iter());
+                self.processes.allow.iter().chain(extra).find(|r| r.matches(p)).map(|r| format!("allow:{}", r.label()))
+            });
+        match listed {
+            None => DisplayVerdict::Denied { why: "not one of the desktop's programs ([processes.display] allow)".into() },
+            Some(rule) if !exe_trusted => DisplayVerdict::Denied {
+                why: format!(
+                    "matches {rule}, but its executable (or a library it runs) is not a root-owned file in root-owned directories (a renamed or copied program)"
+                ),
+            },
+            Some(rule) => DisplayVerdict::Allowed { rule },
+        }
+    }
+}
+
+impl Policy {
+    /// The granted accommodation rule that allows `p`, if any (used for a
+    /// trusted script run by a trusted interpreter: `p` names the script).
+    pub fn accommodation_allows(&self, p: &ProcessFacts<'_>, accommodations: &[&str]) -> Option<String> {
+        self.processes
+            .accommodations
+            .iter()
+            .filter(|a| accommodations.contains(&a.id.as_str()))
+            .flat_map(|a| a.allow.iter())
+            .find(|r| r.matches(p))
+            .map(|r| format!("accommodation:{}", r.label()))
+    }
+}
+
 fn strip_suffix_ci<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
     for suf in suffixes {
         if s.len() > suf.len() {
@@ -310,6 +384,29 @@ mod tests {
         }
         for ok in ["exam-kiosk", "bash", "systemd", "orca", "Xorg", "WebKitWebProcess", "gnome-shell"] {
             assert!(!denied(ok), "{ok} denied");
+        }
+    }
+
+    #[test]
+    fn display_clients_need_the_list_and_a_trusted_executable() {
+        let mut policy = crate::parse_policy(include_str!("../../../policies/byod.toml"), "byod.toml", None).unwrap();
+        policy.processes.display.allow = vec!["gnome-shell".parse().unwrap(), "/usr/bin/xprop".parse().unwrap()];
+        assert!(policy.display_rules_enforced());
+        let facts = |name, exe| ProcessFacts { name, exe: Some(exe), ..Default::default() };
+        let shell = facts("gnome-shell", "/usr/bin/gnome-shell");
+        assert!(matches!(policy.judge_display_client(&shell, true, &[]), DisplayVerdict::Allowed { rule } if rule == "display:gnome-shell"));
+        let copied = facts("gnome-shell", "/home/s/gnome-shell");
+        assert!(matches!(policy.judge_display_client(&copied, false, &[]), DisplayVerdict::Denied { why } if why.contains("root-owned")));
+        let vnc = facts("x11vnc", "/usr/bin/x11vnc");
+        assert!(matches!(policy.judge_display_client(&vnc, true, &[]), DisplayVerdict::Denied { why } if why.contains("desktop")));
+        // A path entry matches that executable only, under any name.
+        assert!(matches!(policy.judge_display_client(&facts("xprop", "/usr/bin/xprop"), true, &[]), DisplayVerdict::Allowed { .. }));
+        assert!(matches!(policy.judge_display_client(&facts("xprop", "/tmp/t/xprop"), true, &[]), DisplayVerdict::Denied { .. }));
+        // An accommodation's tool counts only for the student who has it.
+        let orca = facts("orca", "/usr/bin/orca");
+        assert!(matches!(policy.judge_display_client(&orca, true, &[]), DisplayVerdict::Denied { .. }));
+        if cfg!(target_os = "linux") {
+            assert!(matches!(policy.judge_display_client(&orca, true, &["screen-reader"]), DisplayVerdict::Allowed { .. }));
         }
     }
 }

@@ -351,6 +351,88 @@ string_type!(
     "A reference to a secret: `file:PATH` (relative to the policy file) or `env:NAME`. Never the secret itself."
 );
 
+/// A program of the student's desktop that may use the display server
+/// (`[processes.display] allow`): an executable base-name glob
+/// (`gnome-shell`, `gsd-*`; case-insensitive, `*` and `?`) or an absolute
+/// path (`/usr/libexec/gsd-xsettings`, exact). The guard allows a display
+/// client only when it matches an entry **and** its executable is a
+/// root-owned file in root-owned directories that no one else may write —
+/// a name alone never lets a program through.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DesktopProgram(String);
+
+/// Interpreters and runtimes: allowing one by name would allow any script or
+/// program it runs, so a desktop list may not name them.
+const INTERPRETERS: &[&str] = &[
+    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "java", "sh", "bash", "dash", "zsh", "fish", "ksh",
+    "csh", "tcsh", "lua", "php", "gjs", "gjs-console", "electron", "wine", "wine64", "qemu", "mono", "dotnet", "env",
+    "busybox", "tclsh", "wish", "osascript", "pwsh",
+];
+
+impl DesktopProgram {
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this entry is an absolute path (matched exactly against the executable).
+    pub fn is_path(&self) -> bool {
+        self.0.starts_with('/')
+    }
+}
+
+impl FromStr for DesktopProgram {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            return Err("an empty desktop program name is not allowed: name a program or give its absolute path".into());
+        }
+        if s.len() > 255 {
+            return Err(format!("`{}…` is longer than 255 bytes; not a program name", s.chars().take(32).collect::<String>()));
+        }
+        if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(format!("`{}` contains white space or a control character; a program name has none", s.escape_debug()));
+        }
+        if s.starts_with('/') {
+            if s.contains(['*', '?']) {
+                return Err(format!("`{s}` is a path with a wildcard; a path must name one executable exactly"));
+            }
+            if s.ends_with('/') || s.split('/').any(|part| part == ".." || part == ".") {
+                return Err(format!("`{s}` is not a plain absolute path to an executable (no `.`, `..` or trailing `/`)"));
+            }
+            return Ok(DesktopProgram(s.to_owned()));
+        }
+        if s.contains(['/', '\\']) {
+            return Err(format!("`{s}` is a relative path; give the program's name or its absolute path"));
+        }
+        let literal = s.chars().filter(|c| *c != '*' && *c != '?').count();
+        if literal < 3 {
+            return Err(format!("`{s}` matches too many programs; a desktop program needs at least 3 characters besides `*` and `?`"));
+        }
+        let base = s.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '*' || c == '?');
+        if INTERPRETERS.iter().any(|i| i.eq_ignore_ascii_case(s) || i.eq_ignore_ascii_case(base)) {
+            return Err(format!(
+                "`{s}` is an interpreter: allowing it would allow every script it runs; allow the desktop program by its own executable"
+            ));
+        }
+        Ok(DesktopProgram(s.to_owned()))
+    }
+}
+
+impl fmt::Display for DesktopProgram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_type!(
+    DesktopProgram,
+    "DesktopProgram",
+    r"^(/[^*?\s]+|[^/\\\s]+)$",
+    "A desktop program allowed to use the display: an executable base-name glob (`gnome-shell`, `gsd-*`) or an absolute path. Only honoured for a root-owned executable in root-owned directories."
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,5 +489,34 @@ mod tests {
         assert!("JBSWY3DPEHPK3PXP".parse::<SecretRef>().is_err());
         assert!("env:".parse::<SecretRef>().is_err());
         assert!("env:a-b".parse::<SecretRef>().is_err());
+    }
+
+    #[test]
+    fn desktop_programs() {
+        for ok in ["gnome-shell", "gsd-*", "Xwayland", "/usr/libexec/gsd-xsettings", "ibus-daemon", "xfce4-panel", "kwin_x11"] {
+            assert_eq!(ok.parse::<DesktopProgram>().unwrap().to_string(), ok);
+        }
+        assert!("/usr/bin/xprop".parse::<DesktopProgram>().unwrap().is_path());
+        for (bad, says) in [
+            ("", "empty"),
+            ("*", "too many"),
+            ("a*", "too many"),
+            ("*?*x", "too many"),
+            ("~/gnome-shell", "relative path"),
+            ("bin/x", "relative path"),
+            ("/usr/bin/*", "wildcard"),
+            ("/usr/bin/../tmp/x", "plain absolute"),
+            ("/usr/bin/", "plain absolute"),
+            ("gnome shell", "white space"),
+            ("python3", "interpreter"),
+            ("python3.11", "interpreter"),
+            ("Python*", "interpreter"),
+            ("bash", "interpreter"),
+            ("gjs", "interpreter"),
+        ] {
+            let e = bad.parse::<DesktopProgram>().unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert!("x".repeat(300).parse::<DesktopProgram>().is_err());
     }
 }

@@ -58,34 +58,6 @@ fn key(k: &str) -> PathSeg {
     PathSeg::Key(k.to_string())
 }
 
-/// Fewest PBKDF2 iterations an invigilator's PIN hash may use.
-pub const MIN_PIN_HASH_ITERATIONS: u32 = 100_000;
-
-/// Checks an invigilator's PIN hash as `kioskctl invigilator pin-hash`
-/// writes it: `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`, at least
-/// [`MIN_PIN_HASH_ITERATIONS`], a salt of at least 8 bytes and a 32-byte hash,
-/// lower- or upper-case hex. The kiosk parses the same text
-/// (`session::unlock::PinHash`) and relies on this check.
-pub fn check_pin_hash(text: &str) -> Result<(), String> {
-    let parts: Vec<&str> = text.split('$').collect();
-    let ["pbkdf2-sha256", iterations, salt, hash] = parts.as_slice() else {
-        return Err("must be `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX` (make one with `kioskctl invigilator pin-hash`)".into());
-    };
-    let hex = |s: &str| !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    match iterations.parse::<u32>() {
-        Ok(n) if n >= MIN_PIN_HASH_ITERATIONS => {}
-        Ok(n) => return Err(format!("{n} iterations is too weak: at least {MIN_PIN_HASH_ITERATIONS}")),
-        Err(_) => return Err(format!("iterations `{iterations}` is not a whole number")),
-    }
-    if !hex(salt) || salt.len() < 16 {
-        return Err("the salt must be at least 8 bytes of hex".into());
-    }
-    if !hex(hash) || hash.len() != 64 {
-        return Err("the hash must be 32 bytes of hex (64 digits)".into());
-    }
-    Ok(())
-}
-
 /// Validates a parsed policy. `base_dir` resolves relative file paths; when
 /// it is `None` files are not checked.
 pub fn validate(policy: &Policy, base_dir: Option<&Path>) -> Vec<Issue> {
@@ -133,11 +105,9 @@ pub fn validate(policy: &Policy, base_dir: Option<&Path>) -> Vec<Issue> {
         }
         let mut invigilators = HashSet::new();
         for (i, entry) in lock.invigilators.iter().enumerate() {
-            // A bad hash is an error here, at load: before, the kiosk dropped
-            // that invigilator without a word, and their PIN never worked.
-            if let Err(why) = check_pin_hash(&entry.pin) {
-                cx.push_err(&[key("invigilator"), PathSeg::Index(i), key("pin")], why);
-            }
+            // The PIN hash is an `exam_secure::PasswordHash`: a bad one is an
+            // error at load, at its place (before, the kiosk dropped that
+            // invigilator without a word, and their PIN never worked).
             if entry.id.trim().is_empty() {
                 cx.push_err(&[key("invigilator"), PathSeg::Index(i), key("id")], "must not be empty");
             } else if !invigilators.insert(entry.id.as_str()) {

@@ -288,6 +288,42 @@ fn a_bad_pin_hash_is_an_error_at_its_place() {
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].line, pos(&broken, bad).0, "{}", d[0]);
         assert!(d[0].message.contains(says), "{}", d[0]);
+        // The column of the string's opening quote.
+        assert_eq!((d[0].line, d[0].column), (pos(&broken, bad).0, pos(&broken, bad).1 - 1), "{}", d[0]);
     }
-    assert_eq!(check_pin_hash(good), Ok(()));
+    // The one password-hash type (exam_secure::PasswordHash) keeps the text.
+    let policy = parse_policy(&text, "t.toml", Some(&policies_dir())).unwrap();
+    assert!(policy.lock.invigilators.iter().any(|i| i.pin.to_string() == good));
+}
+
+/// Issue 15: the byod desktop list (`[processes.display] allow`) is a list of
+/// program names or absolute paths; a name that would let anything through
+/// (a bare wildcard, an interpreter, a relative path) is an error at its
+/// place, file:line:col on the entry itself.
+#[test]
+fn a_bad_desktop_program_is_an_error_at_its_place() {
+    let text = shipped("byod.toml");
+    let good = "\"wireplumber\"";
+    assert!(text.contains(good));
+    for (bad, says) in [
+        ("\"*\"", "too many programs"),
+        ("\"python3\"", "interpreter"),
+        ("\"~/bin/gnome-shell\"", "relative path"),
+        ("\"/usr/bin/*\"", "wildcard"),
+        ("\"\"", "empty"),
+    ] {
+        let broken = text.replace(good, bad);
+        let d = diags(&broken);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].line, d[0].column), pos(&broken, bad), "{}", d[0]);
+        assert!(d[0].message.contains(says), "{}", d[0]);
+    }
+    let typo = text.replace("enforce = true\nallow = [", "enforce = true\nalow = [");
+    let d = diags(&typo);
+    assert_eq!((d[0].line, d[0].column), pos(&typo, "alow"), "{}", d[0]);
+    let byod = parse_policy(&text, "byod.toml", Some(&policies_dir())).unwrap();
+    assert!(byod.display_rules_enforced());
+    assert!(byod.processes.display.allow.iter().any(|p| p.as_str() == "gnome-shell"));
+    let school = parse_policy(&shipped("school-pc.toml"), "school-pc.toml", Some(&policies_dir())).unwrap();
+    assert!(!school.display_rules_enforced(), "school-pc's allow-list already covers it");
 }

@@ -27,6 +27,14 @@ pub const AUTHORIZATION_SCHEME: &str = "Bearer";
 
 pub mod scoring;
 
+/// Request header a kiosk sends (value `1`) on every request while its
+/// policy lets a WebDriver drive it (`[environment] test-automation`, the
+/// project's own tests). A hub refuses such a kiosk's logins and session
+/// requests unless its hub.toml says `accept-test-kiosks = true`: whoever can
+/// choose a kiosk's policy file (on BYOD: the student) must not get an exam
+/// out of a kiosk that another program can script.
+pub const TEST_AUTOMATION_HEADER: &str = "exam-kiosk-test-automation";
+
 /// Paths of the endpoints, relative to the hub's base URL.
 pub mod paths {
     /// `GET`: liveness, no client certificate needed.

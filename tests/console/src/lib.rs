@@ -87,10 +87,24 @@ impl ConsoleHub {
         let database = database.unwrap_or_default();
         run(Command::new(exam_hub_bin()).args(["init", "--data"]).arg(&data).args(["--name", "127.0.0.1", "--listen", "127.0.0.1:0", "--database", &database]));
         let cli = |args: &[&str]| run(Command::new(exam_hub_bin()).args(args).arg("--data").arg(&data));
-        // The hub treats instruments as opaque bytes.
+        // A real package: the hub checks it at import (the demo QTI test, signed with the demo approval key).
+        let root = exam_e2e::workspace();
+        let (package, key) = exam_instrument::pack_dir(
+            &root.join("tests/fixtures/instruments/demo"),
+            "rekenen-2f",
+            &root.join("policies/demo-instrument.key"),
+            Vec::new(),
+        )
+        .expect("pack the demo instrument");
         let instrument = dir.path().join("instrument.exam");
-        std::fs::write(&instrument, exam_hub::random_bytes(4096)).expect("write instrument");
-        cli(&["import", "instrument", instrument.to_str().expect("utf-8 path"), "--id", "rekenen-2f"]);
+        std::fs::write(&instrument, package).expect("write instrument");
+        let key_file = dir.path().join("instrument.key");
+        std::fs::write(&key_file, key.as_bytes()).expect("write content key");
+        let policy = root.join("policies/demo.toml");
+        cli(&[
+            "import", "instrument", instrument.to_str().expect("utf-8 path"), "--id", "rekenen-2f",
+            "--content-key-file", key_file.to_str().expect("utf-8 path"), "--policy", policy.to_str().expect("utf-8 path"),
+        ]);
         let now = time::OffsetDateTime::now_utc();
         let started = rfc3339(now - time::Duration::minutes(5));
         let later = rfc3339(now + time::Duration::hours(2));

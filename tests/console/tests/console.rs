@@ -33,7 +33,23 @@ async fn seat_text(b: &Browser, student: &str, text: &str) {
 async fn seat_action(b: &Browser, student: &str, action: &str, reason: &str) {
     b.click(&format!("{} button.seat-actions", seat(student))).await;
     b.click(&format!("#seat-actions button[data-action=\"{action}\"]")).await;
+    // The dialog shows only its own fields (issue 17: every confirmation
+    // showed the fields of extra time and move to PC — a class's display
+    // rule overrode `hidden`).
+    let shown = b
+        .eval(
+            "['confirm-minutes-field', 'confirm-kind-field', 'confirm-device-field']\
+             .filter(id => getComputedStyle(document.getElementById(id)).display !== 'none')",
+        )
+        .await;
+    let own: &[&str] = match action {
+        "add_time" => &["confirm-minutes-field", "confirm-kind-field"],
+        "move" => &["confirm-device-field"],
+        _ => &[],
+    };
+    assert_eq!(shown, serde_json::json!(own), "fields shown in the {action} dialog");
     b.type_into("#confirm-reason", reason).await;
+    b.shoot(&format!("dialog-{action}")).await;
 }
 
 async fn confirm(b: &Browser) {

@@ -104,6 +104,12 @@ impl Stack {
             run(Command::new(&hub).args(["init", "--data"]).arg(&hub_data).args([
                 "--name", "127.0.0.1", "--name", "localhost", "--listen", "127.0.0.1:0",
             ]))?;
+            // The kiosks here are driven by WebDriver (their policy says
+            // `test-automation`): a hub takes them only when it says so.
+            let config = hub_data.join("hub.toml");
+            let text = std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+            std::fs::write(&config, format!("{text}\n# The project's end-to-end tests drive their kiosks through WebDriver.\naccept-test-kiosks = true\n"))
+                .map_err(|e| format!("{}: {e}", config.display()))?;
         }
         // The demo instrument: a QTI 3.0 test, signed with the demo approval key.
         let package = dir.join("demo.exam");
@@ -123,6 +129,8 @@ impl Stack {
             .arg(&package)
             .args(["--id", "demo-instrument", "--content-key-file"])
             .arg(dir.join("demo.exam.key"))
+            .arg("--policy")
+            .arg(workspace().join("policies/demo.toml"))
             .arg("--data")
             .arg(&hub_data))?;
         // The sitting started two minutes ago and lasts an hour.
@@ -172,6 +180,10 @@ impl Stack {
             ("EXAM_KIOSK_POLICY".to_owned(), self.policy.display().to_string()),
             ("EXAM_KIOSK_STORE".to_owned(), self.key_store.clone()),
             ("NO_AT_BRIDGE".to_owned(), "1".to_owned()),
+            // One kiosk per machine (src-tauri single_instance.rs): the tests
+            // run several on one machine, each stack in its own namespace
+            // (honoured only because the policy allows test automation).
+            ("EXAM_KIOSK_INSTANCE".to_owned(), self.instance_namespace()),
         ];
         if demo {
             env.push(("EXAM_KIOSK_DEMO".to_owned(), "1".to_owned()));
@@ -180,6 +192,13 @@ impl Stack {
             env.push(("EXAM_KIOSK_GUARD_SCOPE".to_owned(), scope));
         }
         env
+    }
+
+    /// This stack's single-instance namespace: its directory's name.
+    pub fn instance_namespace(&self) -> String {
+        let name = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let plain: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).take(56).collect();
+        format!("e2e-{plain}")
     }
 
     /// Stops the hub (a crash: no clean shutdown).

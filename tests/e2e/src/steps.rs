@@ -3,6 +3,7 @@
 
 use crate::webdriver::Session;
 use crate::{bin, Display, Guarded, Student, DEMO_PIN};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -82,6 +83,37 @@ pub fn xdotool(display: &Display, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Another program on the display owns `selection` (`clipboard` or
+/// `primary`) with `text`: xsel in the foreground (`--nodetach`), so it is
+/// ended with the test (and it exits by itself when it loses the selection).
+pub fn outside_owner(display: &Display, selection: &str, text: &str) -> Result<Guarded, String> {
+    let mut child = Guarded(
+        Command::new("xsel")
+            .args(["--nodetach", "--input", &format!("--{selection}")])
+            .env("DISPLAY", &display.name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("xsel: {e}"))?,
+    );
+    let mut stdin = child.0.stdin.take().ok_or("no stdin")?;
+    stdin.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    drop(stdin);
+    Ok(child)
+}
+
+/// What another program reads from `selection` right now (xsel, 3 s at most).
+pub fn read_selection(display: &Display, selection: &str) -> Result<String, String> {
+    let out = Command::new("timeout")
+        .args(["10", "xsel", "--output", &format!("--{selection}"), "--selectionTimeout", "3000"])
+        .env("DISPLAY", &display.name)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("xsel: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The kiosk's X window (titled "Examen"; waits until it is mapped).
 pub fn kiosk_window(display: &Display) -> Result<String, String> {
     let ids = xdotool(display, &["search", "--sync", "--onlyvisible", "--name", "^Examen$"])?;
@@ -99,10 +131,19 @@ pub fn window_manager(display: &Display) -> Result<Guarded, String> {
             .arg("--sm-disable")
             .env("DISPLAY", &display.name)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("openbox (cargo xtask test installs it): {e}"))?;
         let mut wm = Guarded(child);
+        // What openbox says is read by a thread (a full pipe must never stop
+        // it); once openbox has exited, the thread ends and hands it over.
+        let said = wm.0.stderr.take().map(|mut stderr| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+                text
+            })
+        });
         // openbox announces itself on the root window once it manages the screen.
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while std::time::Instant::now() < deadline {
@@ -111,7 +152,8 @@ pub fn window_manager(display: &Display) -> Result<Guarded, String> {
                 return Ok(wm);
             }
             if let Ok(Some(status)) = wm.0.try_wait() {
-                last = format!("openbox exited: {status}");
+                let said = said.and_then(|reader| reader.join().ok()).unwrap_or_default();
+                last = format!("openbox exited: {status}: {}", said.trim());
                 break;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -121,4 +163,23 @@ pub fn window_manager(display: &Display) -> Result<Guarded, String> {
         }
     }
     Err(last)
+}
+
+/// Fails the test, with how to get them, when programs it needs are missing
+/// (tauri-driver included).
+pub fn require_tools(tools: &[&str]) {
+    for tool in tools {
+        let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()));
+        assert!(found, "{tool} is required: run `cargo xtask test` (it installs it) or `cargo xtask e2e`");
+    }
+    assert!(crate::tauri_driver().is_some(), "tauri-driver is required: run `cargo xtask test`");
+}
+
+/// A process for the guard to watch instead of the whole session (nothing
+/// prohibited runs under it), so the guard enforces without touching the
+/// developer's programs. Ended when dropped.
+pub fn quiet_scope() -> (Guarded, String) {
+    let child = Command::new("sleep").arg("3600").spawn().expect("sleep");
+    let scope = format!("tree:{}", child.id());
+    (Guarded(child), scope)
 }

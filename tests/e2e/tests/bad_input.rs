@@ -14,23 +14,6 @@ use std::time::{Duration, Instant};
 /// One kiosk window at a time: two WebKit instances on two cores only slow each other down.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn require_tools(tools: &[&str]) {
-    for tool in tools {
-        let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()));
-        assert!(found, "{tool} is required: run `cargo xtask test` (it installs it) or `cargo xtask e2e`");
-    }
-    assert!(exam_e2e::tauri_driver().is_some(), "tauri-driver is required: run `cargo xtask test`");
-}
-
-/// A process for the guard to watch instead of the whole session (nothing
-/// prohibited runs under it), so the guard enforces without touching the
-/// developer's programs.
-fn quiet_scope() -> (Guarded, String) {
-    let child = Command::new("sleep").arg("3600").spawn().unwrap();
-    let scope = format!("tree:{}", child.id());
-    (Guarded(child), scope)
-}
-
 fn kinds(records: &[serde_json::Value]) -> Vec<String> {
     records.iter().map(|r| r["kind"].as_str().unwrap_or("").to_owned()).collect()
 }
@@ -38,10 +21,10 @@ fn kinds(records: &[serde_json::Value]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alt_f4_a_second_start_and_lost_focus_are_refused_shown_and_journalled() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    require_tools(&["Xvfb", "openbox", "xdotool", "xmessage", "xprop"]);
+    steps::require_tools(&["Xvfb", "openbox", "xdotool", "xmessage", "xprop"]);
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
-    let (_quiet, scope) = quiet_scope();
+    let (_quiet, scope) = steps::quiet_scope();
     let display = Display::start().unwrap();
     let _wm = steps::window_manager(&display).unwrap();
     let mut env = stack.kiosk_env(false, Some(scope));
@@ -82,6 +65,37 @@ async fn alt_f4_a_second_start_and_lost_focus_are_refused_shown_and_journalled()
     assert!(steps::journal_verifies(&journal));
 }
 
+/// Starts exam-kiosk again beside the running one (on `data`, or on the
+/// same data directory) and returns its exit code once it has said that
+/// the kiosk runs already.
+async fn second_start(display: &Display, env: &[(String, String)], data: Option<&std::path::Path>) -> Result<Option<i32>, String> {
+    let mut second = Command::new(bin("exam-kiosk"));
+    second.env("DISPLAY", &display.name).stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, v) in env {
+        second.env(k, v);
+    }
+    if let Some(data) = data {
+        second.env("EXAM_KIOSK_DATA", data);
+    }
+    let mut second = Guarded(second.spawn().map_err(|e| e.to_string())?);
+    let deadline = Instant::now() + SCREEN;
+    let status = loop {
+        if let Some(status) = second.0.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the second exam-kiosk (data {data:?}) did not exit"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(second.0.stderr.as_mut().ok_or("no stderr")?, &mut stderr).map_err(|e| e.to_string())?;
+    if !stderr.contains("draait al") {
+        return Err(format!("the second start (data {data:?}) should say the kiosk runs already: {stderr:?}"));
+    }
+    Ok(status.code())
+}
+
 /// Returns the second instance's exit code and the receipt.
 async fn window_and_focus(
     session: &Session,
@@ -114,29 +128,17 @@ async fn window_and_focus(
     }
 
     // A second start against the same data directory: refused, the first runs on.
-    let mut second = Command::new(bin("exam-kiosk"));
-    second.env("DISPLAY", &display.name).stdout(Stdio::null()).stderr(Stdio::piped());
-    for (k, v) in env {
-        second.env(k, v);
-    }
-    let mut second = Guarded(second.spawn().map_err(|e| e.to_string())?);
-    let deadline = Instant::now() + SCREEN;
-    let status = loop {
-        if let Some(status) = second.0.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            return Err("the second exam-kiosk did not exit".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(second.0.stderr.as_mut().ok_or("no stderr")?, &mut stderr).map_err(|e| e.to_string())?;
-    if !stderr.contains("draait al") {
-        return Err(format!("the second start should say the kiosk runs already: {stderr:?}"));
-    }
+    let status = second_start(display, env, None).await?;
     session.wait_for("#notice[data-kind=\"second_instance_refused\"]", SCREEN).await?;
     shot(session, out, observed, "second-instance-refused").await?;
+    session.wait_for("#screen-exam", SCREEN).await?;
+    // Issue 15 point 8: a second kiosk with a data directory of its own
+    // opened a second full-screen window over the exam. One per machine.
+    let other_data = stack.dir.join("another-kiosk-data");
+    let other = second_start(display, env, Some(&other_data)).await?;
+    if other != status {
+        return Err(format!("a second kiosk with another data directory exits with {other:?}, not {status:?}"));
+    }
     session.wait_for("#screen-exam", SCREEN).await?;
 
     // The exam window sent to a loopback service on the app's own host name
@@ -162,6 +164,32 @@ async fn window_and_focus(
         return Err(format!("the exam window left the kiosk: {origin}"));
     }
     session.wait_for("#screen-exam", SCREEN).await?;
+    // A frame of the exam page sent to that service over TLS (issue 15
+    // point 4: the policy allowed `frame-src https:`, and WebKit opened the
+    // connection): refused before any connection, reported by the page and
+    // journalled.
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let frame_target = format!("https://tauri.localhost:{port}/");
+    session
+        .script(&format!("const f = document.createElement('iframe'); f.src = '{frame_target}'; document.body.appendChild(f); return true"))
+        .await?;
+    let deadline = Instant::now() + SCREEN;
+    while !steps::journal_records(&journal)?.iter().any(|r| {
+        r["kind"] == "web_instrument.blocked"
+            && r["payload"]["seen_by"] == "csp"
+            && r["payload"]["url"].as_str().is_some_and(|u| u.contains(&format!("tauri.localhost:{port}")))
+    }) {
+        if Instant::now() > deadline {
+            return Err(format!("no web_instrument.blocked (seen_by csp) for the frame {frame_target}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, from)) => return Err(format!("the exam page's frame connected to {frame_target} (from {from})")),
+        Err(e) => return Err(e.to_string()),
+    }
+    session.script("document.querySelectorAll('body > iframe').forEach(f => f.remove()); return true").await?;
     drop(listener);
 
     // Another window takes the focus mid-exam: the session locks.
@@ -188,13 +216,13 @@ async fn window_and_focus(
     steps::unlock(session, "ander venster gesloten, student gesproken").await?;
     let receipt = steps::hand_in(session).await?;
     shot(session, out, observed, "submitted").await?;
-    Ok((status.code(), receipt))
+    Ok((status, receipt))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kiosk_clock_far_off_the_hub_stops_startup_with_the_reason() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    require_tools(&["Xvfb", "faketime"]);
+    steps::require_tools(&["Xvfb", "faketime"]);
     let tmp = tempfile::tempdir().unwrap();
     let mut stack = Stack::start(tmp.path()).unwrap();
     // The hub runs two hours ahead (libfaketime shifts its wall clock only;
@@ -293,11 +321,11 @@ fn room_codes_now(policy: &std::path::Path) -> (String, Vec<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    require_tools(&["Xvfb"]);
+    steps::require_tools(&["Xvfb"]);
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
     let policy = room_code_policy(&stack);
-    let (_quiet, scope) = quiet_scope();
+    let (_quiet, scope) = steps::quiet_scope();
     let mut env = stack.kiosk_env(false, Some(scope));
     for (k, v) in env.iter_mut() {
         if k == "EXAM_KIOSK_POLICY" {
@@ -377,7 +405,7 @@ async fn a_full_disk_mid_exam_is_shown_and_loses_no_answer() {
         eprintln!("SKIPPED: needs root to mount a small tmpfs");
         return;
     }
-    require_tools(&["Xvfb"]);
+    steps::require_tools(&["Xvfb"]);
     let tmp = tempfile::tempdir().unwrap();
     // The kiosk's data directory is a 4 MiB tmpfs of its own.
     let kiosk_dir = tmp.path().join("kiosk");
@@ -386,7 +414,7 @@ async fn a_full_disk_mid_exam_is_shown_and_loses_no_answer() {
     let _disk = TinyDisk(kiosk_dir.clone());
     let stack = Stack::start(tmp.path()).unwrap();
     assert_eq!(stack.kiosk_data, kiosk_dir);
-    let (_quiet, scope) = quiet_scope();
+    let (_quiet, scope) = steps::quiet_scope();
     let display = Display::start().unwrap();
     let driver = Driver::start(&display, &stack.kiosk_env(false, Some(scope))).unwrap();
     let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();

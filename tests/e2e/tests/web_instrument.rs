@@ -4,17 +4,21 @@
 //! kiosk (WebDriver, Xvfb) loading it through its `examweb:` proxy. The
 //! supplier checks the exam key header of every request with the
 //! supplier-side verifier; a redirect to another origin and a navigation
-//! outside the allowed origins are blocked and journalled.
+//! outside the allowed origins are blocked and journalled. Text another
+//! program holds on CLIPBOARD and PRIMARY (xsel on the test's own Xvfb) is
+//! not pasted into a field in the instrument's frame by real keys and a
+//! real middle click (xdotool).
 
 #[path = "../../../crates/kiosk-core/tests/support/supplier.rs"]
 mod supplier;
 
-use exam_e2e::steps::{hand_in, journal_records, journal_verifies, log_in_and_start, SCREEN as WAIT};
+use exam_e2e::steps::{hand_in, journal_records, journal_verifies, log_in_and_start, outside_owner, read_selection, SCREEN as WAIT};
 use exam_e2e::webdriver::Session;
 use exam_e2e::{bin, scenario, workspace, Display, Driver, Stack, Student, SITTING};
 use kiosk_core::instrument::web::SupplierVerifier;
 use kiosk_core::instrument::web_instrument::{WebInstrument, WEB_INSTRUMENT_FILE, WEB_INSTRUMENT_FORMAT};
 use kiosk_core::instrument::web_start::policy_hash;
+use exam_e2e::steps;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -55,6 +59,7 @@ async fn a_web_instrument_runs_through_the_kiosk_proxy() {
     run(Command::new(bin("kioskctl"))
         .args(["instrument", "pack"])
         .arg(&web_dir)
+        .args(["--id", "demo-instrument"])
         .arg("--sign")
         .arg(workspace().join("policies/demo-instrument.key"))
         .arg("--out")
@@ -64,6 +69,8 @@ async fn a_web_instrument_runs_through_the_kiosk_proxy() {
         .arg(&package)
         .args(["--id", "demo-instrument", "--content-key-file"])
         .arg(tmp.path().join("web.exam.key"))
+        .arg("--policy")
+        .arg(workspace().join("policies/demo.toml"))
         .arg("--data")
         .arg(&hub_data));
 
@@ -71,7 +78,7 @@ async fn a_web_instrument_runs_through_the_kiosk_proxy() {
     let driver = Driver::start(&display, &stack.kiosk_env(true, None)).unwrap();
     let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let out = workspace().join("target/e2e/web-instrument");
-    let result = web_flow(&session, &stack.students[1], &supplier, &out).await;
+    let result = web_flow(&session, &display, &stack.students[1], &supplier, &out).await;
     if result.is_err() {
         let _ = scenario::shot(&session, &out, &mut Default::default(), "failure").await;
         // Mid-exam the kiosk refuses to close: end it, or closing the session waits forever.
@@ -103,7 +110,90 @@ async fn a_web_instrument_runs_through_the_kiosk_proxy() {
     assert!(journal_verifies(&journal));
 }
 
-async fn web_flow(session: &Session, student: &Student, supplier: &supplier::Supplier, out: &Path) -> Result<String, String> {
+/// What another program puts on the selections.
+const OUTSIDE_CLIPBOARD: &str = "BUITEN-KLEMBORD-8812";
+const OUTSIDE_PRIMARY: &str = "BUITEN-SELECTIE-3307";
+
+/// The field the test adds to the supplier's page, inside the frame.
+const FRAME_FIELD: &str = "paste-target";
+
+/// Outside text is not pasted into a text field in the instrument's frame
+/// (Ctrl+V, Shift+Insert, a middle click: real X input). The kiosk runs in
+/// demo mode here, without the shell's clipboard guard, so the outside text
+/// stays on offer the whole time — as it is most of the time in exam mode
+/// against a program that keeps retaking the selection. Called with the
+/// session switched to the frame; leaves it there.
+async fn outside_text_stays_out_of_the_frame(session: &Session, display: &Display, frame: &exam_e2e::webdriver::Element) -> Result<(), String> {
+    for tool in ["xsel", "xdotool", "timeout"] {
+        if Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map(|o| !o.status.success()).unwrap_or(true) {
+            return Err(format!("{tool} is required: run `cargo xtask test` (it installs it)"));
+        }
+    }
+    // A text field at the top of the supplier's page (inside the frame).
+    session
+        .script(&format!(
+            "const i = document.createElement('input'); i.id = '{FRAME_FIELD}'; \
+             i.style.cssText = 'position:fixed;left:0;top:0;width:100%;height:60px;z-index:99999'; \
+             document.body.prepend(i); return true"
+        ))
+        .await?;
+    let _clipboard = outside_owner(display, "clipboard", OUTSIDE_CLIPBOARD)?;
+    let _primary = outside_owner(display, "primary", OUTSIDE_PRIMARY)?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    for (selection, text) in [("clipboard", OUTSIDE_CLIPBOARD), ("primary", OUTSIDE_PRIMARY)] {
+        if read_selection(display, selection)? != text {
+            return Err(format!("the outside text should be on offer on {selection}; the check would prove nothing"));
+        }
+    }
+    // The frame's place on the screen (from the kiosk's page).
+    session.switch_to_frame(None).await?;
+    let ids = steps::xdotool(display, &["search", "--sync", "--onlyvisible", "--name", "^exam-kiosk \\(DEMO\\)$"])?;
+    let window = ids.lines().next().ok_or("no kiosk window")?.to_owned();
+    let at = session
+        .script(
+            "const r = document.getElementById('web-instrument-frame').getBoundingClientRect(); \
+             return [Math.round(r.left + 40 + window.screenX), Math.round(r.top + 30 + window.screenY)]",
+        )
+        .await?;
+    let (x, y) = (at[0].as_i64().unwrap_or(0).to_string(), at[1].as_i64().unwrap_or(0).to_string());
+    session.switch_to_frame(Some(frame)).await?;
+    let value = || async move { session.script(&format!("return document.getElementById('{FRAME_FIELD}').value")).await.map(|v| v.as_str().unwrap_or_default().to_owned()) };
+    let mut problems = Vec::new();
+    for how in ["Ctrl+V", "Shift+Insert", "a middle click"] {
+        session.click(&session.find(&format!("#{FRAME_FIELD}")).await?).await?;
+        steps::xdotool(display, &["windowfocus", "--sync", &window])?;
+        match how {
+            "Ctrl+V" => {
+                steps::xdotool(display, &["key", "--clearmodifiers", "ctrl+v"])?;
+            }
+            "Shift+Insert" => {
+                steps::xdotool(display, &["key", "--clearmodifiers", "shift+Insert"])?;
+            }
+            _ => {
+                steps::xdotool(display, &["mousemove", "--sync", &x, &y])?;
+                steps::xdotool(display, &["click", "2"])?;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let got = value().await?;
+        if got.contains(OUTSIDE_CLIPBOARD) || got.contains(OUTSIDE_PRIMARY) {
+            problems.push(format!("{how} pasted outside text into the web instrument's frame: {got:?}"));
+        }
+        session.script(&format!("document.getElementById('{FRAME_FIELD}').value = ''; return true")).await?;
+    }
+    // The check reached the field at all: typed keys arrive.
+    session.click(&session.find(&format!("#{FRAME_FIELD}")).await?).await?;
+    steps::xdotool(display, &["windowfocus", "--sync", &window])?;
+    steps::xdotool(display, &["type", "--delay", "50", "abc"])?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if value().await? != "abc" {
+        problems.push(format!("typed keys did not reach the frame's field ({:?}); the check proves nothing", value().await?));
+    }
+    session.script(&format!("document.getElementById('{FRAME_FIELD}').remove(); return true")).await?;
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+async fn web_flow(session: &Session, display: &Display, student: &Student, supplier: &supplier::Supplier, out: &Path) -> Result<String, String> {
     let mut observed = Default::default();
     log_in_and_start(session, student).await?;
 
@@ -116,6 +206,7 @@ async fn web_flow(session: &Session, student: &Student, supplier: &supplier::Sup
     session.switch_to_frame(Some(&frame)).await?;
     session.wait_for("#supplier-title", WAIT).await?;
     scenario::shot(session, out, &mut observed, "web-start").await?;
+    outside_text_stays_out_of_the_frame(session, display, &frame).await?;
 
     // A link within the instrument, and an absolute one (rewritten to go through the proxy).
     session.click(&session.find("#next").await?).await?;

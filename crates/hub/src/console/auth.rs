@@ -104,7 +104,7 @@ impl FromRequestParts<Arc<Console>> for ConsoleUser {
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             same_origin(&parts.headers)?;
             let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), csrf_token.as_bytes())) {
+            if !exam_secure::constant_time_eq(given.as_bytes(), csrf_token.as_bytes()) {
                 return Err(ConsoleError::Csrf);
             }
         }

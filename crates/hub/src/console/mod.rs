@@ -284,6 +284,8 @@ pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
         .route("/rooms/{room}/actions", post(actions::act))
         .route("/sittings/{sitting}/proces-verbaal.html", get(downloads::proces_verbaal_html))
         .route("/sittings/{sitting}/proces-verbaal.pdf", get(downloads::proces_verbaal_pdf))
+        .route("/sittings/{sitting}/proces-verbaal.html.sig", get(downloads::proces_verbaal_html_seal))
+        .route("/sittings/{sitting}/proces-verbaal.pdf.sig", get(downloads::proces_verbaal_pdf_seal))
         .route("/sittings/{sitting}/results.csv", get(downloads::results_csv))
         .route("/sittings/{sitting}/remarks", get(downloads::remarks).post(downloads::add_remark))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -242,6 +242,11 @@ pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
                 "lock" => format!("Vergrendeld: {}", text(&cause["reason"])),
                 "unlock" => format!("Ontgrendeld door {}: {}", text(&cause["by"]), text(&cause["reason"])),
                 "exam_started" => "Examen gestart".into(),
+                "hand_in" => match text(&cause["by"]).as_str() {
+                    "student" => "Inleveren gestart door de kandidaat".into(),
+                    "earlier" => "Inleveren gaat door".into(),
+                    by => format!("Inleveren gestart door {by}"),
+                },
                 "submitted" => "Ingeleverd".into(),
                 "logged_in" => "Ingelogd".into(),
                 "resume_confirmed" => format!("Hervat na herstart (door {})", text(&cause["by"])),
@@ -511,7 +516,8 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
             SeatState::NotStarted
         } else {
             match phase.as_deref() {
-                Some("in_exam") => SeatState::InExam,
+                // Handing in: still the exam's until the receipt is stored.
+                Some("in_exam" | "handing_in") => SeatState::InExam,
                 Some("locked") => SeatState::Locked,
                 Some("submitted") => SeatState::Submitted,
                 _ => SeatState::NotStarted,
@@ -606,6 +612,8 @@ mod tests {
         assert_eq!(describe("session.transition", &lock), "Vergrendeld: Proces beëindigd: chat");
         let unlock = json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "J. Jansen", "reason": "ok"}});
         assert_eq!(describe("session.transition", &unlock), "Ontgrendeld door J. Jansen: ok");
+        let hand_in = json!({"from": "in_exam", "to": "handing_in", "cause": {"trigger": "hand_in", "by": "student"}});
+        assert_eq!(describe("session.transition", &hand_in), "Inleveren gestart door de kandidaat");
         assert_eq!(describe("session.time_added", &json!({"seconds": 600, "reason": "storing"})), "Extra tijd: 10 min (storing)");
         assert_eq!(describe("guard.process_ended", &json!({})), "guard.process_ended");
         // A malformed payload is not an error, just less informative.

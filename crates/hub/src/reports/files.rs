@@ -2,7 +2,7 @@
 //! Files are created new (never overwritten) and readable only by the
 //! owner: they hold students' names and results.
 
-use super::{proces_verbaal, qti_results::result_file_name, results, seal, ReportError, Seal, SittingResults};
+use super::{qti_results::result_file_name, results, seal, ReportError, Seal, SittingResults};
 use crate::db::Db;
 use crate::pki::Keys;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,9 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// missing) as `proces-verbaal-<sitting>.html` and `.pdf`, each with its
 /// seal beside it (`.html.sig`, `.pdf.sig`). Returns the paths written.
 pub async fn write_proces_verbaal(db: &Db, keys: &Keys, sitting_id: &str, out_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let pv = proces_verbaal(db, sitting_id).await?;
+    // The hub's keys give what a PostgreSQL hub's data directory does not
+    // (the school's name, the policy).
+    let pv = super::ProcesVerbaal::of_hub(db, keys, sitting_id).await?;
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::Io(format!("{}: {e}", out_dir.display())))?;
     let base = format!("proces-verbaal-{}", super::file_name_part(sitting_id));
     let html = pv.to_html().into_bytes();

@@ -35,6 +35,7 @@ mod seal;
 pub use files::{verify_sealed_file, write_proces_verbaal, write_results};
 pub use pdf::Pdf;
 pub use qti_results::{result_file_name, QTI_RESULT_NAMESPACE};
+pub(crate) use proces_verbaal::CLI_NAME;
 pub use proces_verbaal::{proces_verbaal, DeviceJournal, Irregularity, ProcesVerbaal, SeatStatus, SeatSummary};
 pub use remarks::{add_remark, list_remarks, Remark, MAX_REMARK_LEN};
 pub use results::{format_score, neutralise_formula, results, ResultRow, ResultStatus, SittingResults, CSV_HEADER};

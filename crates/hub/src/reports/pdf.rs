@@ -8,9 +8,8 @@
 //! add an operator. The font is a Type 0 font (Identity-H) with a ToUnicode
 //! map, so copying or `pdftotext` gives back the original characters.
 
-use super::html::{Section, Table};
+use super::html::{Section, Signatures, Table, TITLE};
 use super::proces_verbaal::ProcesVerbaal;
-use super::format_time;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use std::collections::BTreeMap;
@@ -31,6 +30,10 @@ const TABLE_SIZE: f32 = 7.5;
 const HEADING_SIZE: f32 = 12.5;
 const TITLE_SIZE: f32 = 17.0;
 const CELL_PAD: f32 = 2.5;
+/// Height of a row of the signature block (room to sign).
+const SIGNATURE_ROW: f32 = 34.0;
+/// The most of the page width a column's widest word may claim.
+const MAX_MIN_SHARE: f32 = 0.45;
 
 /// A finished PDF document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,9 +117,11 @@ impl<'a> Font<'a> {
         out
     }
 
-    /// Splits `text` into lines no wider than `width` (at spaces; words
-    /// longer than a line are broken between characters). Line breaks in the
-    /// text are kept; other control characters become spaces.
+    /// Splits `text` into lines no wider than `width`, at spaces only: a
+    /// word that does not fit on the line goes whole to the next one. Only
+    /// a word wider than a whole line is divided, at defined places (see
+    /// [`Font::pieces`]). Line breaks in the text are kept; other control
+    /// characters become spaces.
     fn wrap(&mut self, text: &str, size: f32, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
@@ -131,21 +136,72 @@ impl<'a> Font<'a> {
                 if !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                 }
-                for c in word.chars() {
-                    let mut next = line.clone();
-                    next.push(c);
-                    if !line.is_empty() && self.width(&next, size) > width {
-                        lines.push(std::mem::take(&mut line));
-                        next = c.to_string();
+                if self.width(word, size) <= width {
+                    line = word.to_string();
+                    continue;
+                }
+                for piece in self.pieces(word, size, width) {
+                    let joined = format!("{line}{piece}");
+                    if !line.is_empty() && self.width(&joined, size) > width {
+                        lines.push(std::mem::replace(&mut line, piece));
+                    } else {
+                        line = joined;
                     }
-                    line = next;
                 }
             }
             lines.push(line);
         }
         lines
     }
+
+    /// A word wider than a line, in pieces that each fit: first after a
+    /// hyphen, slash, underscore, full stop, comma, colon, semicolon or
+    /// arrow (`ABCD-` `EFGH`); a piece still too wide in groups of
+    /// [`GROUP`] characters counted from its start (as hashes are printed);
+    /// only a group wider than the whole line (a column of a few
+    /// millimetres) in single characters.
+    fn pieces(&mut self, word: &str, size: f32, width: f32) -> Vec<String> {
+        let mut segments = Vec::new();
+        let mut current = String::new();
+        for c in word.chars() {
+            current.push(c);
+            if BREAK_AFTER.contains(&c) {
+                segments.push(std::mem::take(&mut current));
+            }
+        }
+        if !current.is_empty() {
+            segments.push(current);
+        }
+        let mut out = Vec::new();
+        for segment in segments {
+            if self.width(&segment, size) <= width {
+                out.push(segment);
+                continue;
+            }
+            let chars: Vec<char> = segment.chars().collect();
+            for group in chars.chunks(GROUP) {
+                let group: String = group.iter().collect();
+                if self.width(&group, size) <= width {
+                    out.push(group);
+                } else {
+                    out.extend(group.chars().map(String::from));
+                }
+            }
+        }
+        out
+    }
+
+    /// The widest word of `text` (the narrowest a column can be without
+    /// dividing a word).
+    fn widest_word(&mut self, text: &str, size: f32) -> f32 {
+        text.split(['\n', ' ']).map(|w| self.width(w, size)).fold(0.0, f32::max)
+    }
 }
+
+/// Where [`Font::pieces`] may divide a word that is wider than a line.
+const BREAK_AFTER: &[char] = &['-', '/', '_', '.', ',', ':', ';', '→'];
+/// The group size for dividing a word without such a place (hashes are printed in groups of eight).
+const GROUP: usize = 8;
 
 /// Lays out pages: a cursor from the top, a new page when the next block does not fit.
 struct Layout<'a> {
@@ -153,11 +209,12 @@ struct Layout<'a> {
     pages: Vec<String>,
     y: f32,
     footer: String,
+    in_appendix: bool,
 }
 
 impl<'a> Layout<'a> {
     fn new(footer: String) -> Self {
-        let mut layout = Self { font: Font::new(), pages: Vec::new(), y: 0.0, footer };
+        let mut layout = Self { font: Font::new(), pages: Vec::new(), y: 0.0, footer, in_appendix: false };
         layout.new_page();
         layout
     }
@@ -203,10 +260,45 @@ impl<'a> Layout<'a> {
         self.y -= 5.0;
     }
 
-    fn table(&mut self, table: &Table) {
-        let total: u32 = table.widths.iter().sum();
+    /// Column widths: in proportion to `table.widths`, but each column at
+    /// least as wide as its widest word (up to [`MAX_MIN_SHARE`] of the page),
+    /// so no word is divided where the page has room for it.
+    fn column_widths(&mut self, table: &Table) -> Vec<f32> {
         let usable = PAGE_WIDTH - 2.0 * MARGIN;
-        let widths: Vec<f32> = table.widths.iter().map(|w| *w as f32 / total.max(1) as f32 * usable).collect();
+        let columns = table.widths.len();
+        let mut min = vec![0.0f32; columns];
+        for (i, m) in min.iter_mut().enumerate() {
+            let header = table.headers.get(i).map_or(0.0, |h| self.font.widest_word(h, TABLE_SIZE));
+            let cells = table.rows.iter().filter_map(|r| r.get(i)).map(|c| self.font.widest_word(c, TABLE_SIZE)).fold(0.0, f32::max);
+            *m = (header.max(cells) + 2.0 * CELL_PAD + 0.5).min(usable * MAX_MIN_SHARE);
+        }
+        if min.iter().sum::<f32>() > usable {
+            let scale = usable / min.iter().sum::<f32>();
+            return min.iter().map(|m| m * scale).collect();
+        }
+        // Columns below their minimum get it; the rest share what is left in proportion.
+        let mut fixed = vec![false; columns];
+        loop {
+            let left = usable - min.iter().zip(&fixed).filter(|(_, f)| **f).map(|(m, _)| m).sum::<f32>();
+            let share: u32 = table.widths.iter().zip(&fixed).filter(|(_, f)| !**f).map(|(w, _)| *w).sum();
+            let widths: Vec<f32> = (0..columns)
+                .map(|i| if fixed[i] { min[i] } else { table.widths[i] as f32 / share.max(1) as f32 * left })
+                .collect();
+            let mut changed = false;
+            for i in 0..columns {
+                if !fixed[i] && widths[i] < min[i] {
+                    fixed[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return widths;
+            }
+        }
+    }
+
+    fn table(&mut self, table: &Table) {
+        let widths = self.column_widths(table);
         let headers: Vec<String> = table.headers.iter().map(|h| (*h).to_string()).collect();
         // Never leave a header alone at the foot of a page.
         let (_, header_height) = self.wrap_row(&headers, &widths);
@@ -270,7 +362,18 @@ impl<'a> Layout<'a> {
     }
 
     fn section(&mut self, section: &Section) {
-        self.heading(section.title);
+        if section.appendix && !self.in_appendix {
+            self.in_appendix = true;
+            self.new_page();
+        }
+        if let Some(sig) = &section.signatures {
+            // The signature block stays with its heading and text on one page.
+            let lines: usize = section.paragraphs.iter().map(|p| self.font.wrap(&p.text, BODY_SIZE, PAGE_WIDTH - 2.0 * MARGIN).len()).sum();
+            let height = HEADING_SIZE * 3.0 + lines as f32 * BODY_SIZE * 1.3 + TABLE_SIZE * 1.25 + 2.0 * CELL_PAD + SIGNATURE_ROW * sig.people.len() as f32 + 60.0;
+            self.ensure(height.min(PAGE_HEIGHT - 2.0 * MARGIN - 14.0));
+        }
+        self.heading(&section.title);
+        self.facts(&section.facts);
         for p in &section.paragraphs {
             let text = if p.alert { format!("!! {}", p.text) } else { p.text.clone() };
             self.paragraph(&text, BODY_SIZE, 2.0);
@@ -278,6 +381,79 @@ impl<'a> Layout<'a> {
         if let Some(table) = &section.table {
             self.table(table);
         }
+        if let Some(signatures) = &section.signatures {
+            self.signatures(signatures);
+        }
+    }
+
+    /// Label and value lines: labels in a column as wide as the longest.
+    fn facts(&mut self, facts: &[(&'static str, String)]) {
+        if facts.is_empty() {
+            return;
+        }
+        let usable = PAGE_WIDTH - 2.0 * MARGIN;
+        let label_width = facts.iter().map(|(l, _)| self.font.width(&format!("{l}:"), BODY_SIZE)).fold(0.0, f32::max).min(usable * 0.35) + 8.0;
+        let leading = BODY_SIZE * 1.3;
+        for (label, value) in facts {
+            let labels = self.font.wrap(&format!("{label}:"), BODY_SIZE, label_width - 8.0);
+            let values = self.font.wrap(value, BODY_SIZE, usable - label_width);
+            for i in 0..labels.len().max(values.len()) {
+                self.ensure(leading);
+                self.y -= leading;
+                let baseline = self.y + BODY_SIZE * 0.25;
+                if let Some(l) = labels.get(i) {
+                    self.text_at(MARGIN, baseline, BODY_SIZE, l);
+                }
+                if let Some(v) = values.get(i) {
+                    self.text_at(MARGIN + label_width, baseline, BODY_SIZE, v);
+                }
+            }
+        }
+        self.y -= 4.0;
+    }
+
+    /// The signature block: per person a row with name, role and a box to
+    /// sign in; then lines for place and date. Kept on one page.
+    fn signatures(&mut self, sig: &Signatures) {
+        let usable = PAGE_WIDTH - 2.0 * MARGIN;
+        let widths = [usable * 0.34, usable * 0.26, usable * 0.40];
+        let row = SIGNATURE_ROW;
+        let header = TABLE_SIZE * 1.25 + 2.0 * CELL_PAD;
+        self.ensure(header + row * sig.people.len() as f32 + 60.0);
+        let headers = ["Naam".to_string(), "Functie".to_string(), "Handtekening".to_string()];
+        self.row(&headers, &widths, true);
+        for (name, role) in &sig.people {
+            let cells: Vec<Vec<String>> = vec![
+                self.font.wrap(name, BODY_SIZE, widths[0] - 2.0 * CELL_PAD),
+                self.font.wrap(role, TABLE_SIZE, widths[1] - 2.0 * CELL_PAD),
+                Vec::new(),
+            ];
+            let top = self.y;
+            let mut x = MARGIN;
+            for (i, (lines, w)) in cells.iter().zip(widths).enumerate() {
+                let _ = writeln!(self.page(), "0.4 w {x:.2} {:.2} {w:.2} {row:.2} re S", top - row);
+                let size = if i == 0 { BODY_SIZE } else { TABLE_SIZE };
+                let mut baseline = top - CELL_PAD - size;
+                for line in lines {
+                    self.text_at(x + CELL_PAD, baseline, size, line);
+                    baseline -= size * 1.25;
+                }
+                x += w;
+            }
+            self.y = top - row;
+        }
+        self.y -= 22.0;
+        let baseline = self.y;
+        let place = if sig.place.is_empty() { "Plaats:".to_string() } else { format!("Plaats: {}", sig.place) };
+        let date = if sig.date.is_empty() { "Datum:".to_string() } else { format!("Datum: {}", sig.date) };
+        self.text_at(MARGIN, baseline, BODY_SIZE, &place);
+        let x1 = MARGIN + self.font.width(&place, BODY_SIZE) + 4.0;
+        let _ = writeln!(self.page(), "0.5 w {x1:.2} {:.2} m {:.2} {:.2} l S", baseline - 2.0, MARGIN + usable * 0.45, baseline - 2.0);
+        let dx = MARGIN + usable * 0.52;
+        self.text_at(dx, baseline, BODY_SIZE, &date);
+        let x2 = dx + self.font.width(&date, BODY_SIZE) + 4.0;
+        let _ = writeln!(self.page(), "0.5 w {x2:.2} {:.2} m {:.2} {:.2} l S", baseline - 2.0, MARGIN + usable, baseline - 2.0);
+        self.y -= 10.0;
     }
 
     /// Adds page numbers and the footer, then returns the content streams.
@@ -324,17 +500,12 @@ impl Writer {
 
 /// Renders the proces-verbaal as a PDF.
 pub(crate) fn render(pv: &ProcesVerbaal) -> Pdf {
-    let footer = format!("Proces-verbaal {} — gegenereerd {} UTC", pv.sitting_id, format_time(pv.generated_ms));
-    let mut layout = Layout::new(footer);
-    layout.paragraph("Proces-verbaal van afname", TITLE_SIZE, 6.0);
+    let mut layout = Layout::new(pv.footer());
+    layout.paragraph(TITLE, TITLE_SIZE, 2.0);
+    layout.paragraph(&pv.subtitle(), BODY_SIZE + 1.5, 6.0);
     for section in pv.sections() {
         layout.section(&section);
     }
-    layout.paragraph(
-        "Verzegeld met de ondertekeningssleutel van de examenserver; controleer met exam-hub verify-pv (docs/proces-verbaal.md).",
-        BODY_SIZE,
-        0.0,
-    );
     let (font, pages) = layout.finish();
 
     // Objects: 1 catalog, 2 pages, 3 font, 4 CID font, 5 descriptor,
@@ -491,5 +662,75 @@ mod tests {
         let joined: String = lines.concat().chars().filter(|c| !c.is_whitespace()).collect();
         let original: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         assert_eq!(joined, original);
+    }
+
+    /// Issue 17: "netwerkonde/rbreking", receipt codes cut in two. Every
+    /// word that fits on a line stays whole on one line, whatever the width.
+    #[test]
+    fn no_word_that_fits_a_line_is_divided() {
+        let mut font = Font::new();
+        let words = [
+            "netwerkonderbreking", "omgevingsbevinding", "ABCD-EFGH", "7K2M-9XQP", "ingeleverd", "Bewijscode", "lokaal-pc-07",
+            "16:12:05", "3f5c1a2b", "beëindigd", "Zoë", "(telt", "niet)", "→", "a", "de", "examencommissie",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..400 {
+            let count = 1 + next(30);
+            let text: Vec<&str> = (0..count).map(|_| words[next(words.len())]).collect();
+            let text = text.join(" ");
+            let size = [7.5, 9.5][next(2)];
+            let widest = text.split(' ').map(|w| font.width(w, size)).fold(0.0, f32::max);
+            let width = widest + next(200) as f32;
+            let lines = font.wrap(&text, size, width);
+            for line in &lines {
+                assert!(font.width(line, size) <= width + 0.01, "{line:?} wider than {width}");
+                assert!(!line.starts_with(' ') && !line.ends_with(' '), "{line:?}");
+            }
+            // Joined at the breaks with a space, the lines are the text: every break was a space.
+            assert_eq!(lines.join(" "), text, "at width {width}");
+        }
+    }
+
+    /// A word wider than the whole line is divided only after a hyphen (and
+    /// the like) or in groups of eight characters, never anywhere else.
+    #[test]
+    fn a_word_wider_than_the_line_is_divided_at_defined_places() {
+        let mut font = Font::new();
+        let code = "ABCD-EFGH";
+        let width = font.width("ABCD-", 9.5) + 1.0;
+        assert_eq!(font.wrap(code, 9.5, width), vec!["ABCD-", "EFGH"]);
+        let hash = "3f5c1a2b9d0e4f1177aa55cc33ee0011";
+        let sixteen = font.width("3f5c1a2b9d0e4f11", 7.5).max(font.width("77aa55cc33ee0011", 7.5)) + 1.0;
+        let lines = font.wrap(hash, 7.5, sixteen);
+        assert_eq!(lines, vec!["3f5c1a2b9d0e4f11", "77aa55cc33ee0011"]);
+        let eight = ["3f5c1a2b", "9d0e4f11", "77aa55cc", "33ee0011"].iter().map(|g| font.width(g, 7.5)).fold(0.0, f32::max) + 1.0;
+        let lines = font.wrap(hash, 7.5, eight);
+        assert_eq!(lines, vec!["3f5c1a2b", "9d0e4f11", "77aa55cc", "33ee0011"]);
+        for line in &lines {
+            assert_eq!(line.len() % GROUP, 0, "{line:?}");
+        }
+    }
+
+    /// A table column is at least as wide as its widest word.
+    #[test]
+    fn columns_make_room_for_their_widest_word() {
+        let mut layout = Layout::new("test".into());
+        let table = Table {
+            headers: vec!["Tijd", "Soort", "Omschrijving"],
+            rows: vec![vec!["16:12:05".into(), "netwerkonderbreking".into(), "geen verbinding met de examenserver".into()]],
+            widths: vec![5, 5, 90],
+        };
+        let widths = layout.column_widths(&table);
+        assert!((widths.iter().sum::<f32>() - (PAGE_WIDTH - 2.0 * MARGIN)).abs() < 0.1, "{widths:?}");
+        let need = layout.font.width("netwerkonderbreking", TABLE_SIZE) + 2.0 * CELL_PAD;
+        assert!(widths[1] >= need, "{widths:?} < {need}");
+        let (cells, _) = layout.wrap_row(&table.rows[0], &widths);
+        assert_eq!(cells[1], vec!["netwerkonderbreking"]);
     }
 }

@@ -1,25 +1,64 @@
 //! The proces-verbaal of a sitting as data: built from the hub's records
-//! (planning, sessions, instructions, answers) and the devices' verified
-//! journals. Rendering is [`super::html`] and [`super::pdf`]'s job.
+//! (planning, sessions, instructions, answers), the devices' verified
+//! journals and what the hub's data directory says about the school
+//! (`hub.toml`'s `school`, the policy's rooms and invigilator roster).
+//! Rendering is [`super::html`] and [`super::pdf`]'s job.
+//!
+//! Every time is Dutch local time ([`local_time`]); PCs are named by their
+//! host names, their device ids (and every other long hexadecimal id) go to
+//! the appendix.
+
+pub(crate) mod local_time;
 
 use super::records::{self, JournalEvent, SittingRecords};
 use super::remarks::{list_remarks, Remark};
-use super::{format_duration, format_time, ReportError};
+use super::{format_duration, ReportError};
 use crate::console::actions::Action;
 use crate::db::Db;
 use exam_protocol::InstructionKind;
+use local_time::{clock, technical};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// How the hub's own command line is named in its records (instructions,
+/// actions): `admin` and `main` write this.
+pub(crate) const CLI_NAME: &str = "exam-hub cli";
+/// How the document names the command line: whoever ran `exam-hub` on the
+/// server, the exam office.
+pub(crate) const CLI_LABEL: &str = "examenbureau (opdrachtregel op de examenserver)";
+/// The `--school` of `exam-hub init` when none is given: no school name.
+const DEFAULT_SCHOOL: &str = "School";
+
+/// A name from the hub's records as the document shows it.
+pub(crate) fn display_person(name: &str) -> String {
+    person(name)
+}
+
+fn person(name: &str) -> String {
+    if name.trim() == CLI_NAME { CLI_LABEL.to_string() } else { name.trim().to_string() }
+}
 
 /// The proces-verbaal of one sitting.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ProcesVerbaal {
     /// Sitting id.
     pub sitting_id: String,
+    /// The school (`school` in hub.toml), when the hub knows it.
+    pub school: Option<String>,
+    /// The room's description in the hub's policy (`[[location]]` whose
+    /// name is the room), when there is one.
+    pub location: Option<String>,
     /// Exam code.
     pub exam: String,
     /// Instrument id.
     pub instrument_id: String,
+    /// The instrument's title, from its signed package header.
+    pub instrument_title: Option<String>,
+    /// The instrument's approved version, from its signed package header.
+    pub instrument_version: Option<String>,
+    /// SHA-256 of the instrument package the hub served, hex.
+    pub instrument_sha256: Option<String>,
     /// Room.
     pub room: String,
     /// Planned start, unix ms.
@@ -35,11 +74,21 @@ pub struct ProcesVerbaal {
     /// The last final submission, unix ms.
     pub last_submission_ms: Option<i64>,
     /// Everyone the hub's own records show acting: console actions and
-    /// instructions (names of console accounts and of the CLI).
+    /// instructions (names of console accounts; the CLI as [`CLI_LABEL`]),
+    /// remark authors.
     pub invigilators: Vec<String>,
-    /// Names a kiosk's journal gives for an unlock or a confirmed resume
-    /// (`cause.by`): what the kiosk says, not checked by the hub.
+    /// Who unlocked or confirmed a resume at a PC with their PIN, as the
+    /// PC's journal says (`cause.by`, the roster id), with the name from the
+    /// hub's policy roster: what the kiosk says, not checked by the hub.
     pub claimed_by_kiosk: Vec<String>,
+    /// What the hub could not establish for this document, in Dutch (e.g.
+    /// no policy in its data directory): said, not hidden.
+    pub notes: Vec<String>,
+    /// Every PC named in the document: (name in the document, device id).
+    pub pcs: Vec<(String, String)>,
+    /// Other long hexadecimal ids in the texts, replaced by `[kenmerk N]`:
+    /// (N, the id), for the appendix.
+    pub references: Vec<(usize, String)>,
     /// One line per planned candidate.
     pub seats: Vec<SeatSummary>,
     /// Every irregularity and action, in time order.
@@ -98,6 +147,13 @@ pub struct SeatSummary {
     pub status: SeatStatus,
     /// The devices used, in order (more than one after a move).
     pub devices: Vec<String>,
+    /// The same PCs by their names in the document (host names).
+    pub pcs: Vec<String>,
+    /// When the student's work ended: the counted hand-in, else the end of
+    /// their exam from the console or the command line, unix ms.
+    pub ended_ms: Option<i64>,
+    /// Accommodations granted in the planning, in Dutch (tools, text size, contrast).
+    pub accommodations: Vec<String>,
     /// First login, unix ms.
     pub first_login_ms: Option<i64>,
     /// Final submission, unix ms.
@@ -119,6 +175,8 @@ pub struct Irregularity {
     pub category: &'static str,
     /// The device, when it concerns one.
     pub device_id: Option<String>,
+    /// The device's name in the document (host name).
+    pub pc: Option<String>,
     /// The student, when known.
     pub student: Option<String>,
     /// What happened, by whom and why.
@@ -132,6 +190,8 @@ pub struct Irregularity {
 pub struct DeviceJournal {
     /// Device id.
     pub device_id: String,
+    /// The PC's name in the document (host name, numbered when two share one).
+    pub label: String,
     /// Host name, when the kiosk reported one.
     pub hostname: Option<String>,
     /// The students who used it.
@@ -148,15 +208,317 @@ pub struct DeviceJournal {
     pub statement: String,
 }
 
-/// Builds the proces-verbaal of `sitting_id` from the database.
+/// Builds the proces-verbaal of `sitting_id` from the database. The school
+/// and the policy come from the hub's data directory, found beside the
+/// SQLite database; with PostgreSQL use [`ProcesVerbaal::of_hub`], which
+/// also reads them from the hub's keys.
 pub async fn proces_verbaal(db: &Db, sitting_id: &str) -> Result<ProcesVerbaal, ReportError> {
+    let context = HubContext::discover(db, None);
+    load(db, sitting_id, context).await
+}
+
+impl ProcesVerbaal {
+    /// [`proces_verbaal`] with the hub's keys: the school and the policy
+    /// come from the data directory the keys were loaded from, whatever the
+    /// database (PostgreSQL included); failing that, from the keys — the
+    /// school named in the school CA certificate (`exam-hub init --school`)
+    /// and the signed policy the hub hands out.
+    pub async fn of_hub(db: &Db, keys: &crate::pki::Keys, sitting_id: &str) -> Result<Self, ReportError> {
+        let context = HubContext::discover(db, Some(keys));
+        load(db, sitting_id, context).await
+    }
+}
+
+async fn load(db: &Db, sitting_id: &str, context: HubContext) -> Result<ProcesVerbaal, ReportError> {
     let records = records::load(db, sitting_id).await?;
     let remarks = list_remarks(db, sitting_id).await?;
     let saves = crate::enforcement::classify_sitting(&db.pool, sitting_id).await?;
-    // Answers a PC sent after the student moved on: shown, never counted.
-    let kept_apart = crate::answer_history::superseded_lines(&db.pool, sitting_id).await?;
     let locked_pcs = crate::lockout::locked_pcs(db, sitting_id).await?;
-    Ok(build(records, remarks, &saves, &kept_apart, &locked_pcs, crate::now_ms()))
+    Ok(build(records, remarks, &saves, &locked_pcs, &context, crate::now_ms()))
+}
+
+/// What the hub knows beyond its database.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HubContext {
+    /// The school's name.
+    pub school: Option<String>,
+    /// The hub's policy (`policy.signed` in the data directory).
+    pub policy: Option<exam_policy::Policy>,
+    /// What could not be read, in Dutch.
+    pub notes: Vec<String>,
+}
+
+impl HubContext {
+    /// From the data directory beside a SQLite database, else from `keys`.
+    fn discover(db: &Db, keys: Option<&crate::pki::Keys>) -> Self {
+        // The hub's keys come from its data directory, whatever the
+        // database; without them only a SQLite database says where it is.
+        if let Some(keys) = keys.filter(|k| k.data_dir.join(crate::pki::files::CONFIG).exists()) {
+            return Self::from_data_dir(&keys.data_dir);
+        }
+        if let Some(dir) = sqlite_data_dir(db) {
+            return Self::from_data_dir(&dir);
+        }
+        match keys {
+            Some(keys) => Self::from_keys(keys),
+            None => Self {
+                notes: vec![
+                    "De gegevensmap van de examenserver was bij het opmaken niet bekend (PostgreSQL-database): school, lokaalomschrijving \
+                     en de namen bij pincodes konden niet worden opgezocht."
+                        .into(),
+                ],
+                ..Self::default()
+            },
+        }
+    }
+
+    /// `hub.toml` (`school`) and `policy.signed` of a data directory.
+    pub(crate) fn from_data_dir(dir: &Path) -> Self {
+        let mut context = Self::default();
+        match crate::config::Config::load(dir) {
+            Ok(config) => context.school = Some(config.school),
+            Err(e) => context.notes.push(format!("hub.toml van de examenserver niet leesbaar ({e}): de schoolnaam ontbreekt.")),
+        }
+        match std::fs::read_to_string(dir.join(crate::pki::files::POLICY)) {
+            Ok(text) => context.read_policy(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => context.no_policy(),
+            Err(e) => context.notes.push(format!("Het beleid van de examenserver is niet leesbaar ({e}).")),
+        }
+        context.check_school();
+        context
+    }
+
+    fn from_keys(keys: &crate::pki::Keys) -> Self {
+        let mut context = Self { school: school_from_ca(&keys.school_ca_pem), ..Self::default() };
+        match &keys.signed_policy {
+            Some(text) => context.read_policy(text),
+            None => context.no_policy(),
+        }
+        context.check_school();
+        context
+    }
+
+    fn check_school(&mut self) {
+        if self.school.as_deref().is_some_and(|s| s.trim().is_empty() || s.trim() == DEFAULT_SCHOOL) {
+            self.school = None;
+            self.notes.push(
+                "De examenserver heeft geen schoolnaam: zet school = \"…\" in hub.toml (de standaard van exam-hub init is \"School\")."
+                    .into(),
+            );
+        }
+    }
+
+    fn no_policy(&mut self) {
+        self.notes.push(
+            "Er staat geen beleid op de examenserver: de lokaalomschrijving en de namen bij de pincodes van surveillanten \
+             konden niet worden opgezocht."
+                .into(),
+        );
+    }
+
+    /// The policy as the hub keeps it: a signed bundle or plain TOML. The
+    /// hub does not hold the committee's key; the kiosks check the signature.
+    fn read_policy(&mut self, text: &str) {
+        let parsed = if exam_policy::bundle::is_bundle(text) {
+            exam_policy::bundle::parse_bundle(text, "policy.signed")
+                .map_err(|e| e.to_string())
+                .and_then(|b| exam_policy::bundle::parse_bundle_body(&b, "policy.signed", None).map_err(|e| e.to_string()))
+        } else {
+            exam_policy::parse_policy(text, "policy.signed", None).map_err(|e| e.to_string())
+        };
+        match parsed {
+            Ok(policy) => self.policy = Some(policy),
+            Err(e) => self.notes.push(format!("Het beleid op de examenserver is niet te lezen ({e}).")),
+        }
+    }
+
+    /// The room's description in the policy.
+    fn location(&self, room: &str) -> Option<String> {
+        let location = self.policy.as_ref()?.locations.iter().find(|l| l.name == room)?;
+        Some(location.description.clone().unwrap_or_else(|| location.name.clone()))
+    }
+
+    /// The roster name of the invigilator id a kiosk journalled.
+    fn roster_name(&self, id: &str) -> Option<&str> {
+        self.policy.as_ref()?.lock.invigilators.iter().find(|i| i.id == id).map(|i| i.name.as_str())
+    }
+
+    /// An accommodation id with the policy's description.
+    fn tool(&self, id: &str) -> String {
+        let described = self
+            .policy
+            .as_ref()
+            .and_then(|p| p.processes.accommodations.iter().find(|a| a.id == id))
+            .and_then(|a| a.description.clone())
+            .filter(|d| !d.trim().is_empty());
+        let dutch = match id {
+            "read-aloud" => Some("voorleessoftware"),
+            "spell-check" => Some("spellingcontrole"),
+            "dictionary" => Some("woordenboek"),
+            "calculator" => Some("rekenmachine"),
+            "screen-reader" => Some("schermlezer"),
+            "magnifier" => Some("vergrootsoftware"),
+            _ => None,
+        };
+        match (dutch, described) {
+            (_, Some(d)) => format!("{id} ({d})"),
+            (Some(d), None) => format!("{d} ({id})"),
+            (None, None) => id.to_string(),
+        }
+    }
+}
+
+/// The school in the school CA certificate's name (`{school} exam school
+/// CA`, written by `exam-hub init`): the certificate is self-signed, so the
+/// first common name in it (the issuer's) is its own.
+fn school_from_ca(pem: &str) -> Option<String> {
+    use base64::Engine as _;
+    let body: String = pem.lines().skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE")).skip(1).take_while(|l| !l.starts_with("-----END")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()?;
+    // OID 2.5.4.3 (commonName), then a UTF8String (0x0C) or PrintableString (0x13) of short length.
+    let at = der.windows(5).position(|w| w == [0x06, 0x03, 0x55, 0x04, 0x03])? + 5;
+    let (tag, len) = (*der.get(at)?, usize::from(*der.get(at + 1)?));
+    if !matches!(tag, 0x0C | 0x13) || len >= 0x80 {
+        return None;
+    }
+    let cn = std::str::from_utf8(der.get(at + 2..at + 2 + len)?).ok()?;
+    cn.strip_suffix(" exam school CA").map(str::to_string)
+}
+
+/// The data directory of a SQLite hub: the directory of its database file
+/// (`hub.db`, [`crate::db::sqlite_url`]) when `hub.toml` is beside it.
+fn sqlite_data_dir(db: &Db) -> Option<PathBuf> {
+    if db.backend != crate::db::Backend::Sqlite {
+        return None;
+    }
+    let url = db.pool.connect_options().database_url.to_string();
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = percent_decode(rest.split('?').next()?);
+    let dir = Path::new(&path).parent()?.to_path_buf();
+    dir.join(crate::pki::files::CONFIG).is_file().then_some(dir)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The names of the PCs in the document: the host name the kiosk reported
+/// at enrolment; numbered (`pc-12 (2)`) when two PCs of the sitting share
+/// one; `pc zonder naam N` without one. Ordered by first use.
+fn pc_names(records: &SittingRecords, locked: &[crate::lockout::LockedPc]) -> BTreeMap<String, String> {
+    let mut order: Vec<(String, Option<String>)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &records.sessions {
+        if seen.insert(s.device_id.clone()) {
+            order.push((s.device_id.clone(), records.devices.get(&s.device_id).and_then(|d| d.hostname.clone())));
+        }
+    }
+    for (id, device) in &records.devices {
+        if seen.insert(id.clone()) {
+            order.push((id.clone(), device.hostname.clone()));
+        }
+    }
+    for pc in locked {
+        if seen.insert(pc.device_id.clone()) {
+            order.push((pc.device_id.clone(), pc.hostname.clone()));
+        }
+    }
+    let host = |h: &Option<String>| h.as_deref().map(str::trim).filter(|h| !h.is_empty()).map(str::to_string);
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, h) in &order {
+        if let Some(h) = host(h) {
+            *count.entry(h).or_default() += 1;
+        }
+    }
+    let mut numbered: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unnamed = 0;
+    let mut names = BTreeMap::new();
+    for (id, h) in &order {
+        let name = match host(h) {
+            Some(h) if count[&h] == 1 => h,
+            Some(h) => {
+                let n = numbered.entry(h.clone()).or_default();
+                *n += 1;
+                format!("{h} ({n})")
+            }
+            None => {
+                unnamed += 1;
+                format!("pc zonder naam {unnamed}")
+            }
+        };
+        names.insert(id.clone(), name);
+    }
+    names
+}
+
+/// Replaces device ids by PC names and other long hexadecimal ids (16 or
+/// more hex digits: instruction ids, hashes) by `[kenmerk N]`, so the body
+/// of the document has no ids; the appendix lists them.
+struct Ids<'a> {
+    pcs: &'a BTreeMap<String, String>,
+    references: Vec<(usize, String)>,
+}
+
+impl Ids<'_> {
+    fn hide(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let (start, c) = chars[i];
+            let boundary_before = i == 0 || !chars[i - 1].1.is_alphanumeric();
+            if c.is_ascii_hexdigit() && boundary_before {
+                let mut j = i;
+                while j < chars.len() && chars[j].1.is_ascii_hexdigit() {
+                    j += 1;
+                }
+                let boundary_after = j == chars.len() || !chars[j].1.is_alphanumeric();
+                let end = chars.get(j).map_or(text.len(), |(at, _)| *at);
+                let token = &text[start..end];
+                if boundary_after && j - i >= 16 && token.chars().any(|c| c.is_ascii_digit()) {
+                    out.push_str(&self.name(token));
+                    i = j;
+                    continue;
+                }
+                out.push_str(token);
+                i = j;
+                continue;
+            }
+            out.push(c);
+            i += 1;
+        }
+        out
+    }
+
+    fn name(&mut self, id: &str) -> String {
+        if let Some(pc) = self.pcs.get(id) {
+            return pc.clone();
+        }
+        let id = id.to_ascii_lowercase();
+        let n = match self.references.iter().find(|(_, known)| *known == id) {
+            Some((n, _)) => *n,
+            None => {
+                let n = self.references.len() + 1;
+                self.references.push((n, id));
+                n
+            }
+        };
+        format!("[kenmerk {n}]")
+    }
 }
 
 /// The student logged in on `device` at `time_ms` (the latest session
@@ -266,23 +628,41 @@ fn instruction_label(kind: &InstructionKind) -> (&'static str, String) {
 }
 
 /// Saves outside the time listed one by one per student; the rest are summed up.
+/// Saves outside the time listed one by one per student; the rest are summed up.
 const OUTSIDE_SAVES_LISTED: usize = 5;
 
+/// Text size and contrast of the planning, in Dutch.
+fn presentation(kind: &str, value: &str) -> String {
+    match (kind, value) {
+        ("text_size", "large") => "grote letters".into(),
+        ("text_size", "x-large" | "extra-large") => "extra grote letters".into(),
+        ("contrast", "high") => "hoog contrast".into(),
+        ("text_size", v) => format!("lettergrootte {v}"),
+        (_, v) => format!("contrast {v}"),
+    }
+}
+
+#[allow(clippy::too_many_lines)]
 fn build(
     records: SittingRecords,
     remarks: Vec<Remark>,
     saves: &std::collections::BTreeMap<String, crate::enforcement::SeatSaves>,
-    kept_apart: &std::collections::BTreeMap<String, Vec<(i64, String)>>,
     locked_pcs: &[crate::lockout::LockedPc],
+    context: &HubContext,
     generated_ms: i64,
 ) -> ProcesVerbaal {
+    let day = local_time::day_of(records.sitting.started_ms.unwrap_or(records.sitting.start_ms));
+    let at = |ms: i64| clock(ms, day);
+    let names = pc_names(&records, locked_pcs);
+    let mut ids = Ids { pcs: &names, references: Vec::new() };
+    let pc = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let mut entries = Vec::new();
     let mut invigilators: Vec<String> = Vec::new();
     let mut claimed_by_kiosk: Vec<String> = Vec::new();
     let mut note_person = |name: &str| {
-        let name = name.trim();
-        if !name.is_empty() && !invigilators.iter().any(|n| n == name) {
-            invigilators.push(name.to_string());
+        let name = person(name);
+        if !name.is_empty() && !invigilators.contains(&name) {
+            invigilators.push(name);
         }
     };
     // Console actions that are not instructions to a PC (those appear as
@@ -298,13 +678,16 @@ fn build(
             _ => continue,
         };
         note_person(&a.by);
-        let detail = if a.detail.trim().is_empty() { String::new() } else { format!(" ({})", a.detail) };
+        // The CLI writes its own name as the detail; the document names who that is.
+        let detail = a.detail.trim().replacen(CLI_NAME, CLI_LABEL, 1);
+        let detail = if detail.is_empty() || (detail == CLI_LABEL && person(&a.by) == CLI_LABEL) { String::new() } else { format!(" ({detail})") };
         entries.push(Irregularity {
             time_ms: a.at_ms,
             category: if action == Some(Action::Start) { "start" } else { "consoleactie" },
             device_id: None,
+            pc: None,
             student: a.student.clone(),
-            description: with_reason(format!("{what} door {}{detail}", a.by), &a.reason),
+            description: ids.hide(&with_reason(format!("{what} door {}{detail}", person(&a.by)), &a.reason)),
             source: "hub",
         });
     }
@@ -314,6 +697,7 @@ fn build(
             time_ms: started,
             category: "start",
             device_id: None,
+            pc: None,
             student: None,
             description: "gezamenlijke start op de examenserver".into(),
             source: "hub",
@@ -343,10 +727,13 @@ fn build(
         entries.push(Irregularity {
             time_ms,
             category,
+            pc: device_id.as_deref().map(pc),
             device_id,
             student,
-            description: with_reason(format!("instructie {what}{target} door {by}"), &reason)
-                + &if unacknowledged > 0 { format!(" (door {unacknowledged} pc('s) niet bevestigd)") } else { String::new() },
+            description: ids.hide(
+                &(with_reason(format!("instructie {what}{target} door {}", person(&by)), &reason)
+                    + &if unacknowledged > 0 { format!(" (door {unacknowledged} pc('s) niet bevestigd)") } else { String::new() }),
+            ),
             source: "hub",
         });
     }
@@ -356,8 +743,9 @@ fn build(
                 time_ms: records.sessions.iter().find(|s| &s.device_id == device_id).map_or(0, |s| s.created_ms),
                 category: "ander lokaal",
                 device_id: Some(device_id.clone()),
+                pc: Some(pc(device_id)),
                 student: None,
-                description: format!("pc is ingeschreven voor lokaal {}, niet voor {}", device.room, records.sitting.room),
+                description: ids.hide(&format!("pc is ingeschreven voor lokaal {}, niet voor {}", device.room, records.sitting.room)),
                 source: "hub",
             });
         }
@@ -371,8 +759,9 @@ fn build(
                     time_ms: s.created_ms,
                     category: "verplaatst",
                     device_id: Some(s.device_id.clone()),
+                    pc: Some(pc(&s.device_id)),
                     student: Some(s.student_number.clone()),
-                    description: format!("student verder op pc {} (was {previous})", s.device_id),
+                    description: format!("student verder op pc {} (was {})", pc(&s.device_id), pc(previous)),
                     source: "hub",
                 });
             }
@@ -383,11 +772,10 @@ fn build(
     for c in &records.candidates {
         let mut on_pcs: Vec<(i64, Option<String>, String)> = locked_pcs
             .iter()
-            .filter(|pc| pc.student_number == c.student_number)
-            .map(|pc| {
-                let host = pc.hostname.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
-                let what = format!("te vaak een onjuiste toegangscode op pc {}{host}; inloggen op die pc geblokkeerd", pc.device_id);
-                (pc.locked_ms, Some(pc.device_id.clone()), what)
+            .filter(|l| l.student_number == c.student_number)
+            .map(|l| {
+                let what = format!("te vaak een onjuiste toegangscode op pc {}; inloggen op die pc geblokkeerd", pc(&l.device_id));
+                (l.locked_ms, Some(l.device_id.clone()), what)
             })
             .collect();
         if let Some(locked) = c.login_locked_ms.filter(|_| on_pcs.is_empty()) {
@@ -395,7 +783,15 @@ fn build(
             on_pcs.push((locked, None, "te vaak een onjuiste toegangscode; inloggen geblokkeerd".into()));
         }
         for (time_ms, device_id, description) in on_pcs {
-            entries.push(Irregularity { time_ms, category: "inlogblokkade", device_id, student: Some(c.student_number.clone()), description, source: "hub" });
+            entries.push(Irregularity {
+                time_ms,
+                category: "inlogblokkade",
+                pc: device_id.as_deref().map(pc),
+                device_id,
+                student: Some(c.student_number.clone()),
+                description,
+                source: "hub",
+            });
         }
     }
     // Journal events, and network outages from offline/online pairs.
@@ -407,25 +803,35 @@ fn build(
             }
             "sync.online" => {
                 if let Some(since) = offline_since.remove(e.device_id.as_str()) {
-                    entries.push(outage(&records, &e.device_id, since, Some(e.time_ms)));
+                    entries.push(outage(&records, &names, &e.device_id, since, Some(e.time_ms), day));
                 }
             }
             _ => {
-                if let Some((category, description)) = journal_entry(e) {
+                if let Some((category, mut description)) = journal_entry(e) {
                     if e.kind == "session.transition" {
                         let cause = e.payload.get("cause").cloned().unwrap_or(Value::Null);
-                        let name = text(&cause, "by");
-                        let name = name.trim();
-                        if !name.is_empty() && !claimed_by_kiosk.iter().any(|n| n == name) {
-                            claimed_by_kiosk.push(name.to_string());
+                        let id = text(&cause, "by");
+                        let id = id.trim();
+                        if !id.is_empty() {
+                            // The kiosk journals the roster id of whoever typed the PIN.
+                            let named = match context.roster_name(id) {
+                                Some(name) if name == id => name.to_string(),
+                                Some(name) => format!("{name} ({id})"),
+                                None => format!("{id} (niet in het beleid van de examenserver)"),
+                            };
+                            description = description.replacen(&format!("door {id}"), &format!("door {named} met pincode"), 1);
+                            if !claimed_by_kiosk.contains(&named) {
+                                claimed_by_kiosk.push(named);
+                            }
                         }
                     }
                     entries.push(Irregularity {
                         time_ms: e.time_ms,
                         category,
                         device_id: Some(e.device_id.clone()),
+                        pc: Some(pc(&e.device_id)),
                         student: student_at(&records, &e.device_id, e.time_ms),
-                        description,
+                        description: ids.hide(&description),
                         source: "logboek",
                     });
                 }
@@ -433,7 +839,7 @@ fn build(
         }
     }
     for (device, since) in offline_since {
-        entries.push(outage(&records, device, since, None));
+        entries.push(outage(&records, &names, device, since, None, day));
     }
     // What arrived outside the student's time: stored, shown, not counted
     // (the first few one by one, then how many more: a PC sending thousands
@@ -446,8 +852,16 @@ fn build(
                 time_ms: save.received_ms,
                 category: "buiten de tijd",
                 device_id: Some(save.device_id.clone()),
+                pc: Some(pc(&save.device_id)),
                 student: Some(student.clone()),
-                description: format!("{}; opgeslagen, telt niet mee", save.describe()),
+                description: format!(
+                    "{} {} ontvangen {}: {} ({}); opgeslagen, telt niet mee",
+                    if save.final_submission { "inlevering" } else { "opslag" },
+                    save.seq,
+                    at(save.received_ms),
+                    save.standing.label(),
+                    save.basis.label()
+                ),
                 source: "hub",
             });
         }
@@ -456,12 +870,13 @@ fn build(
                 time_ms: first.received_ms,
                 category: "buiten de tijd",
                 device_id: Some(last.device_id.clone()),
+                pc: Some(pc(&last.device_id)),
                 student: Some(student.clone()),
                 description: format!(
                     "en nog {} opslagen buiten de tijd, ontvangen {} tot {}; opgeslagen, tellen niet mee",
                     outside.len() - shown,
-                    crate::planning::format_ms(first.received_ms),
-                    crate::planning::format_ms(last.received_ms),
+                    at(first.received_ms),
+                    at(last.received_ms),
                 ),
                 source: "hub",
             });
@@ -471,6 +886,7 @@ fn build(
                 time_ms: seat.saves.last().map_or(generated_ms, |s| s.received_ms),
                 category: "tijd teruggegeven",
                 device_id: None,
+                pc: None,
                 student: Some(student.clone()),
                 description: format!(
                     "{} s bij de eindtijd geteld: zo lang stond de examenklok van de pc stil voor een vergrendeling of herstart \
@@ -481,20 +897,34 @@ fn build(
             });
         }
     }
-    for (student, lines) in kept_apart {
-        for (time_ms, line) in lines {
+    // Answers a PC sent after the student moved on: shown, never counted.
+    for (student, kept) in &records.superseded {
+        for k in kept {
             entries.push(Irregularity {
-                time_ms: *time_ms,
+                time_ms: k.first_ms,
                 category: "apart bewaard",
-                device_id: None,
+                device_id: Some(k.device_id.clone()),
+                pc: Some(pc(&k.device_id)),
                 student: Some(student.clone()),
-                description: line.clone(),
+                description: format!(
+                    "{} opslag(en) tot en met {} van pc {}{}, ontvangen vanaf {} nadat de student om {} op een andere pc inlogde: \
+                     apart bewaard, telt niet (ter beoordeling door de examencommissie)",
+                    k.saves,
+                    k.last_seq,
+                    pc(&k.device_id),
+                    if k.handed_in { " met een inlevering" } else { "" },
+                    at(k.first_ms),
+                    at(k.superseded_ms),
+                ),
                 source: "hub",
             });
         }
     }
     for r in &remarks {
         note_person(&r.author);
+    }
+    if let Some((_, Some(by))) = &records.ended {
+        note_person(by);
     }
     entries.sort_by(|a, b| (a.time_ms, &a.device_id, a.category).cmp(&(b.time_ms, &b.device_id, b.category)));
 
@@ -522,13 +952,19 @@ fn build(
                 (None, true) if answers.is_some() => SeatStatus::Present,
                 (None, true) => SeatStatus::Absent,
             };
+            let mut accommodations: Vec<String> = c.tools.iter().map(|t| context.tool(t)).collect();
+            accommodations.extend(c.text_size.iter().map(|v| presentation("text_size", v)));
+            accommodations.extend(c.contrast.iter().map(|v| presentation("contrast", v)));
             SeatSummary {
                 student_number: c.student_number.clone(),
                 name: c.name.clone(),
                 status,
+                pcs: devices.iter().map(|d| pc(d)).collect(),
                 devices,
                 first_login_ms: sessions.first().map(|s| s.created_ms),
                 submitted_ms: submitted.map(|a| a.received_ms),
+                ended_ms: submitted.map(|a| a.received_ms).or_else(|| records.seat_ended.get(&c.student_number).copied()),
+                accommodations,
                 // The code the student saw, also for a hand-in that does not count.
                 receipt_code: submitted
                     .and_then(|a| a.receipt_code.clone())
@@ -547,16 +983,16 @@ fn build(
             let mut students: Vec<String> =
                 records.sessions.iter().filter(|s| &s.device_id == device_id).map(|s| s.student_number.clone()).collect();
             students.dedup();
-            let alarms: Vec<String> =
-                state.alarms.iter().map(|(t, kind, detail)| format!("{} {kind}: {detail}", format_time(*t))).collect();
+            let alarms: Vec<String> = state.alarms.iter().map(|(t, kind, detail)| format!("{} {kind}: {detail}", technical(*t))).collect();
             let verified = state.records > 0 && alarms.is_empty();
             let mut statement = journal_statement(&state, &alarms);
             if let Some(seen) = device.last_seen_ms {
                 let st = device.last_state.as_deref().unwrap_or("onbekend");
-                statement.push_str(&format!(" Laatste hartslag: {} UTC (toestand {st}).", format_time(seen)));
+                statement.push_str(&format!(" Laatste hartslag: {} (toestand {st}).", at(seen)));
             }
             DeviceJournal {
                 device_id: device_id.clone(),
+                label: pc(device_id),
                 hostname: device.hostname.clone(),
                 students,
                 records: state.records,
@@ -571,17 +1007,31 @@ fn build(
     let deletions = records
         .deletions
         .iter()
-        .map(|d| format!("{}: {} ({}, {} rijen) verwijderd volgens {}", format_time(d.deleted_ms), d.what, d.subject, d.rows, d.rule))
+        .map(|d| ids.hide(&format!("{}: {} ({}, {} rijen) verwijderd volgens {}", at(d.deleted_ms), d.what, d.subject, d.rows, d.rule)))
         .collect();
     let planned_end_ms = records.sitting.latest_end_ms(super::records::longest_extra_minutes(&records.candidates));
-    let ended = records.ended.clone();
+    let ended = records.ended.clone().map(|(t, by)| (t, by.map(|b| person(&b))));
+    let mut pcs: Vec<(String, String)> = names.iter().map(|(id, name)| (name.clone(), id.clone())).collect();
+    pcs.sort();
+    let references = ids.references;
+    let location = context.location(&records.sitting.room);
+    let mut notes = context.notes.clone();
+    if records.instrument.is_none() {
+        notes.push(format!("Het instrument {} staat niet (meer) op de examenserver: versie en pakket-hash zijn niet na te gaan.", records.sitting.instrument_id));
+    }
+    let instrument = records.instrument.clone();
     let s = records.sitting;
     ProcesVerbaal {
         planned_end_ms,
         ended,
         sitting_id: s.id,
+        school: context.school.clone(),
+        location,
         exam: s.exam,
         instrument_id: s.instrument_id,
+        instrument_title: instrument.as_ref().and_then(|i| i.title.clone()),
+        instrument_version: instrument.as_ref().and_then(|i| i.version.clone()),
+        instrument_sha256: instrument.map(|i| i.sha256),
         room: s.room,
         planned_start_ms: s.start_ms,
         duration_minutes: s.duration_minutes,
@@ -589,6 +1039,9 @@ fn build(
         last_submission_ms: seats.iter().filter_map(|seat| seat.submitted_ms).max(),
         invigilators,
         claimed_by_kiosk,
+        notes,
+        pcs,
+        references,
         seats,
         irregularities: entries,
         journals,
@@ -598,37 +1051,47 @@ fn build(
     }
 }
 
-fn outage(records: &SittingRecords, device: &str, since: i64, until: Option<i64>) -> Irregularity {
+fn outage(
+    records: &SittingRecords,
+    names: &BTreeMap<String, String>,
+    device: &str,
+    since: i64,
+    until: Option<i64>,
+    day: Option<(i16, i8, i8)>,
+) -> Irregularity {
     let description = match until {
         Some(until) => format!(
             "geen verbinding met de examenserver van {} tot {} (duur {}); antwoorden en logboek bleven op de pc bewaard",
-            format_time(since),
-            format_time(until),
+            clock(since, day),
+            clock(until, day),
             format_duration(until - since)
         ),
-        None => format!("geen verbinding met de examenserver vanaf {}; geen herstel gemeld in het logboek", format_time(since)),
+        None => format!("geen verbinding met de examenserver vanaf {}; geen herstel gemeld in het logboek", clock(since, day)),
     };
     Irregularity {
         time_ms: since,
         category: "netwerkonderbreking",
         device_id: Some(device.to_string()),
+        pc: Some(names.get(device).cloned().unwrap_or_else(|| device.to_string())),
         student: student_at(records, device, since),
         description,
         source: "logboek",
     }
 }
 
+/// The statement about one PC's journal in the body of the document; the
+/// checkpoint's Merkle root is in the appendix.
 fn journal_statement(state: &records::JournalState, alarms: &[String]) -> String {
     if state.records == 0 {
-        return "Geen logboek ontvangen: de hub heeft van deze pc geen records en kan niets verklaren.".into();
+        return "Geen logboek ontvangen: de examenserver heeft van deze pc geen records en kan niets verklaren.".into();
     }
     let mut out = format!(
-        "{} records ontvangen en bij aankomst geverifieerd (handtekeningen, epoch-certificaten, hashketen, volgnummers).",
+        "{} records ontvangen en bij aankomst gecontroleerd (handtekeningen, epoch-certificaten, hashketen, volgnummers).",
         state.records
     );
     match &state.checkpoint {
-        Some((size, root)) => {
-            out.push_str(&format!(" Verankerd aan checkpoint over records 0..{size} (Merkle-root {root})."));
+        Some((size, _)) => {
+            out.push_str(&format!(" Verankerd aan een checkpoint over records 0..{size} (Merkle-root in de bijlage)."));
             let after = state.records - *size as i64;
             if after > 0 {
                 out.push_str(&format!(" {after} latere records vallen (nog) niet onder een checkpoint."));
@@ -639,7 +1102,41 @@ fn journal_statement(state: &records::JournalState, alarms: &[String]) -> String
     if alarms.is_empty() {
         out.push_str(" Geen alarmen: het logboek is in orde.");
     } else {
-        out.push_str(&format!(" NIET IN ORDE: {} alarm(en), zie hieronder.", alarms.len()));
+        out.push_str(&format!(" NIET IN ORDE: {} alarm(en), zie de bijlage.", alarms.len()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_become_pc_names_or_numbered_references() {
+        let pcs: BTreeMap<String, String> = [("0123456789abcdef0123456789abcdef".to_string(), "lokaal-pc-07".to_string())].into();
+        let mut ids = Ids { pcs: &pcs, references: Vec::new() };
+        let text = "pc 0123456789abcdef0123456789abcdef, instructies: fedcba9876543210fedcba9876543210, \
+                    FEDCBA9876543210FEDCBA9876543210; code ABCD-EFGH; deadbeef blijft; cafebabecafebabe zonder cijfer";
+        assert_eq!(
+            ids.hide(text),
+            "pc lokaal-pc-07, instructies: [kenmerk 1], [kenmerk 1]; code ABCD-EFGH; deadbeef blijft; cafebabecafebabe zonder cijfer"
+        );
+        assert_eq!(ids.references, vec![(1, "fedcba9876543210fedcba9876543210".to_string())]);
+    }
+
+    #[test]
+    fn the_school_comes_from_the_school_ca_certificate() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "ROC de Eilanden exam school CA");
+        let cert = params.self_signed(&key).unwrap();
+        assert_eq!(school_from_ca(&cert.pem()).as_deref(), Some("ROC de Eilanden"));
+        assert_eq!(school_from_ca("geen certificaat"), None);
+    }
+
+    #[test]
+    fn percent_encoded_paths_are_decoded() {
+        assert_eq!(percent_decode("/tmp/een%20map/hub.db"), "/tmp/een map/hub.db");
+        assert_eq!(percent_decode("/tmp/100%/x%4"), "/tmp/100%/x%4");
+    }
 }

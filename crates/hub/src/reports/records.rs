@@ -72,6 +72,12 @@ pub(crate) struct Candidate {
     pub extra_minutes: i64,
     pub added_minutes: i64,
     pub login_locked_ms: Option<i64>,
+    /// Granted tools (policy accommodation ids), as planned.
+    pub tools: Vec<String>,
+    /// Text size, as planned (`None`: the default).
+    pub text_size: Option<String>,
+    /// Contrast, as planned (`None`: the default).
+    pub contrast: Option<String>,
 }
 
 /// A login session of a candidate on a device.
@@ -164,6 +170,73 @@ pub(crate) struct SittingRecords {
     pub console_actions: Vec<ConsoleAction>,
     /// When and by whom the sitting was ended from the console.
     pub ended: Option<(i64, Option<String>)>,
+    /// Per student: when their own exam was ended (console or CLI), unix ms.
+    pub seat_ended: BTreeMap<String, i64>,
+    /// The instrument as imported on the hub (None when it is not there).
+    pub instrument: Option<Instrument>,
+    /// Answers kept apart because the student moved on (per student).
+    pub superseded: BTreeMap<String, Vec<Superseded>>,
+}
+
+/// The instrument package as the hub holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Instrument {
+    /// SHA-256 of the package file, hex.
+    pub sha256: String,
+    /// From the package's signed header (None when the header cannot be read).
+    pub title: Option<String>,
+    /// The approved version, from the signed header.
+    pub version: Option<String>,
+}
+
+/// Answers of one student from one PC the hub kept apart after the student
+/// logged in elsewhere (`superseded_answers`).
+#[derive(Debug, Clone)]
+pub(crate) struct Superseded {
+    pub device_id: String,
+    pub saves: i64,
+    pub last_seq: i64,
+    pub handed_in: bool,
+    pub first_ms: i64,
+    pub superseded_ms: i64,
+}
+
+/// The instrument `instrument_id` as imported (its signed header read for
+/// the title and version).
+pub(crate) async fn load_instrument(db: &Db, instrument_id: &str) -> Result<Option<Instrument>, ReportError> {
+    let Some(r) = sqlx::query("SELECT sha256, data FROM instruments WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await? else {
+        return Ok(None);
+    };
+    let data: Vec<u8> = r.try_get("data")?;
+    let header = exam_instrument::SealedPackage::parse(data).ok().map(|p| p.header().clone());
+    Ok(Some(Instrument {
+        sha256: r.try_get("sha256")?,
+        title: header.as_ref().map(|h| h.title.clone()).filter(|t| !t.trim().is_empty()),
+        version: header.map(|h| h.version),
+    }))
+}
+
+async fn load_superseded(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, Vec<Superseded>>, ReportError> {
+    let rows = sqlx::query(
+        "SELECT student_number, device_id, MAX(seq) AS seq, MAX(final_submission) AS handed_in, MIN(received_ms) AS first_ms, \
+         MAX(superseded_ms) AS superseded_ms, COUNT(*) AS n FROM superseded_answers WHERE sitting_id = $1 \
+         GROUP BY student_number, device_id ORDER BY student_number, device_id",
+    )
+    .bind(sitting_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: BTreeMap<String, Vec<Superseded>> = BTreeMap::new();
+    for r in rows {
+        out.entry(r.try_get("student_number")?).or_default().push(Superseded {
+            device_id: r.try_get("device_id")?,
+            saves: r.try_get("n")?,
+            last_seq: r.try_get("seq")?,
+            handed_in: r.try_get::<i64, _>("handed_in")? != 0,
+            first_ms: r.try_get("first_ms")?,
+            superseded_ms: r.try_get("superseded_ms")?,
+        });
+    }
+    Ok(out)
 }
 
 pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
@@ -185,7 +258,7 @@ pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, R
 
 pub(crate) async fn load_candidates(db: &Db, sitting_id: &str) -> Result<Vec<Candidate>, ReportError> {
     let rows = sqlx::query(
-        "SELECT c.student_number, s.name, c.extra_minutes, c.added_minutes, c.locked_ms FROM candidates c \
+        "SELECT c.student_number, s.name, c.extra_minutes, c.added_minutes, c.locked_ms, c.tools, c.text_size, c.contrast FROM candidates c \
          LEFT JOIN students s ON s.student_number = c.student_number WHERE c.sitting_id = $1 ORDER BY c.student_number",
     )
     .bind(sitting_id)
@@ -199,6 +272,15 @@ pub(crate) async fn load_candidates(db: &Db, sitting_id: &str) -> Result<Vec<Can
                 extra_minutes: r.try_get("extra_minutes")?,
                 added_minutes: r.try_get("added_minutes")?,
                 login_locked_ms: r.try_get("locked_ms")?,
+                tools: r
+                    .try_get::<String, _>("tools")?
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                text_size: r.try_get::<Option<String>, _>("text_size")?.filter(|t| !t.trim().is_empty()),
+                contrast: r.try_get::<Option<String>, _>("contrast")?.filter(|t| !t.trim().is_empty()),
             })
         })
         .collect()
@@ -368,7 +450,32 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
         Some(r) => r.try_get::<Option<i64>, _>("ended_ms")?.map(|t| Ok::<_, sqlx::Error>((t, r.try_get("ended_by")?))).transpose()?,
         None => None,
     };
-    Ok(SittingRecords { sitting, candidates, sessions, devices, instructions, events, journals, answers, deletions, console_actions, ended })
+    let mut seat_ended = BTreeMap::new();
+    for r in sqlx::query("SELECT student_number, ended_ms FROM console_seats WHERE sitting_id = $1 AND ended_ms IS NOT NULL")
+        .bind(sitting_id)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        seat_ended.insert(r.try_get("student_number")?, r.try_get("ended_ms")?);
+    }
+    let instrument = load_instrument(db, &sitting.instrument_id).await?;
+    let superseded = load_superseded(db, sitting_id).await?;
+    Ok(SittingRecords {
+        sitting,
+        candidates,
+        sessions,
+        devices,
+        instructions,
+        events,
+        journals,
+        answers,
+        deletions,
+        console_actions,
+        ended,
+        seat_ended,
+        instrument,
+        superseded,
+    })
 }
 
 /// Per device that also served another sitting within the window: the part

@@ -35,6 +35,11 @@ pub struct TestHub {
     pub codes: std::collections::HashMap<(String, String), String>,
 }
 
+/// The workspace root.
+pub fn workspace() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 pub fn exe() -> &'static str {
     env!("CARGO_BIN_EXE_exam-hub")
 }
@@ -75,8 +80,18 @@ impl TestHub {
             .unwrap();
         assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
         let school_ca_pem = std::fs::read_to_string(data.join("school-ca.pem")).unwrap();
-        let instrument: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        let content_key = exam_hub::random_bytes(32);
+        // A real package (the hub checks it at import): the demo QTI test,
+        // signed with the demo approval key, with 300 kB of filler so the
+        // package is larger than a resumable download's first part.
+        let filler: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let (instrument, content_key) = exam_instrument::pack_dir(
+            &workspace().join("tests/fixtures/instruments/demo"),
+            "inst-a",
+            &workspace().join("policies/demo-instrument.key"),
+            vec![("media/filler.bin".into(), filler)],
+        )
+        .unwrap();
+        let content_key = content_key.as_bytes().to_vec();
         let mut hub = Self {
             dir,
             child: None,
@@ -91,7 +106,11 @@ impl TestHub {
         std::fs::write(hub.path("content.key"), &hub.content_key).unwrap();
         let inst = hub.path("instrument.bin");
         let key = hub.path("content.key");
-        hub.cli_ok(&["import", "instrument", inst.to_str().unwrap(), "--id", "inst-a", "--content-key-file", key.to_str().unwrap()]);
+        let policy = workspace().join("policies/demo.toml");
+        hub.cli_ok(&[
+            "import", "instrument", inst.to_str().unwrap(), "--id", "inst-a", "--content-key-file", key.to_str().unwrap(),
+            "--policy", policy.to_str().unwrap(),
+        ]);
         let now = time::OffsetDateTime::now_utc();
         let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
         let started = fmt(now - time::Duration::minutes(5));

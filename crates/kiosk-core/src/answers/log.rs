@@ -210,9 +210,10 @@ impl Log {
             index += 1;
         }
         if let Some((at, _reason)) = torn {
-            // Set the torn bytes aside (evidence), then cut the log back to its last whole record.
+            // Set the torn bytes aside (evidence: private, and durable before
+            // the log is cut), then cut the log back to its last whole record.
             let aside = dir.join(format!("{LOG_FILE}.torn-{at}"));
-            std::fs::write(&aside, &bytes[at..]).map_err(io(&aside))?;
+            exam_secure::write_private(&aside, &bytes[at..]).map_err(io(&aside))?;
             file.set_len(at as u64).map_err(io(&path))?;
             file.sync_all().map_err(io(&path))?;
             sync_dir(dir)?;

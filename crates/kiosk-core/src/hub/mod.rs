@@ -41,6 +41,8 @@ pub mod files {
 
 /// Request timeout for ordinary calls.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an instrument download waits for the next bytes.
+pub const DOWNLOAD_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connect timeout.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -225,19 +227,11 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
+/// Writes an enrolment file atomically and durably (`exam_secure::FileWrite`),
+/// replacing an earlier enrolment's; the device key readable by its owner only.
 fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), HubError> {
-    let io = |source| HubError::Io { path: path.to_owned(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(path).map_err(io)?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)
+    let how = if private { exam_secure::FileWrite::PRIVATE } else { exam_secure::FileWrite::PUBLIC };
+    how.write(path, bytes).map_err(|source| HubError::Io { path: path.to_owned(), source })
 }
 
 /// What to enrol with.
@@ -353,6 +347,9 @@ pub struct HubClient {
     /// The enrolment.
     pub identity: HubIdentity,
     token: Option<String>,
+    /// Says in every request that the policy lets a WebDriver drive this
+    /// kiosk ([`exam_protocol::TEST_AUTOMATION_HEADER`]).
+    test_automation: bool,
 }
 
 impl HubClient {
@@ -365,14 +362,31 @@ impl HubClient {
         let identity: HubIdentity =
             serde_json::from_str(&read(files::IDENTITY)?).map_err(|e| HubError::Protocol(format!("{}: {e}", files::IDENTITY)))?;
         let config = tls_config(&read(files::SCHOOL_CA)?, Some((&read(files::DEVICE_CERT)?, &read(files::DEVICE_KEY)?)))?;
-        Ok(Self { http: http_client(config)?, identity, token: None })
+        Ok(Self { http: http_client(config)?, identity, token: None, test_automation: false })
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.identity.hub_url)
     }
 
+    /// The same client, telling the hub in every request whether the
+    /// policy lets a WebDriver drive this kiosk (a hub refuses such a kiosk
+    /// unless it accepts test kiosks).
+    pub fn in_test_automation(mut self, on: bool) -> Self {
+        self.test_automation = on;
+        self
+    }
+
+    fn marked(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.test_automation {
+            req.header(exam_protocol::TEST_AUTOMATION_HEADER, "1")
+        } else {
+            req
+        }
+    }
+
     fn authed(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let req = self.marked(req);
         match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,
@@ -421,14 +435,31 @@ impl HubClient {
     /// Downloads the instrument to `path`, resuming from what is already
     /// there, and checks size and SHA-256.
     pub async fn download_instrument(&self, instrument: &InstrumentRef, path: &Path) -> Result<(), HubError> {
+        self.download_instrument_with_progress(instrument, path, &|_| {}).await
+    }
+
+    /// [`HubClient::download_instrument`], calling `progress` with the bytes
+    /// on disk as they come. A hub that stops sending for
+    /// [`DOWNLOAD_READ_TIMEOUT`] (before the answer or between two parts of
+    /// it) is given up on: the partial file stays for the next attempt.
+    pub async fn download_instrument_with_progress(
+        &self,
+        instrument: &InstrumentRef,
+        path: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), HubError> {
         let io = |source| HubError::Io { path: path.to_owned(), source };
+        let stalled = |_| HubError::Unreachable(format!("de examenserver stuurde {} s niets", DOWNLOAD_READ_TIMEOUT.as_secs()));
         let have = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if have < instrument.size {
             let mut req = self.authed(self.http.get(self.url(&instrument.path)));
             if have > 0 {
                 req = req.header(reqwest::header::RANGE, format!("bytes={have}-")).header(reqwest::header::IF_RANGE, format!("\"{}\"", instrument.sha256));
             }
-            let mut resp = req.send().await.map_err(|e| HubError::Unreachable(error_chain(&e)))?;
+            let mut resp = tokio::time::timeout(DOWNLOAD_READ_TIMEOUT, req.send())
+                .await
+                .map_err(stalled)?
+                .map_err(|e| HubError::Unreachable(error_chain(&e)))?;
             let append = match resp.status().as_u16() {
                 206 => true,
                 200 => false,
@@ -438,8 +469,15 @@ impl HubClient {
                 }
             };
             let mut file = std::fs::OpenOptions::new().create(true).append(append).write(true).truncate(!append).open(path).map_err(io)?;
-            while let Some(chunk) = resp.chunk().await.map_err(|e| HubError::Unreachable(error_chain(&e)))? {
+            let mut done = if append { have } else { 0 };
+            while let Some(chunk) = tokio::time::timeout(DOWNLOAD_READ_TIMEOUT, resp.chunk())
+                .await
+                .map_err(stalled)?
+                .map_err(|e| HubError::Unreachable(error_chain(&e)))?
+            {
                 file.write_all(&chunk).map_err(io)?;
+                done += chunk.len() as u64;
+                progress(done);
             }
             file.sync_all().map_err(io)?;
         }
@@ -513,7 +551,7 @@ impl HubClient {
 
     /// Opens the instruction stream; read it with [`InstructionStream::next`].
     pub async fn instructions(&self) -> Result<InstructionStream, HubError> {
-        let resp = self.http.get(self.url(paths::INSTRUCTIONS)).send().await.map_err(|e| HubError::Unreachable(error_chain(&e)))?;
+        let resp = self.marked(self.http.get(self.url(paths::INSTRUCTIONS))).send().await.map_err(|e| HubError::Unreachable(error_chain(&e)))?;
         if !resp.status().is_success() {
             let status = resp.status().as_u16();
             let body = resp.json().await.map_err(|e| HubError::Protocol(e.to_string()))?;

@@ -5,7 +5,7 @@
 //! URLs, so starting an exam sends kilobytes to the web view, not the
 //! base64 of every image, and the web view loads only the images it shows.
 
-use super::package::{media_type, PackageContents};
+use super::{media_type, PackageContents};
 use super::paths::percent_decode;
 use std::sync::{Arc, RwLock};
 

@@ -15,7 +15,7 @@
 //! (pinned: no web PKI roots). The kiosk opens it through
 //! [`super::web_proxy::WebProxy`].
 
-use super::package::{seal_files, PackInput, PackageContents};
+use super::{seal_files, PackInput, PackageContents};
 use super::{ContentKey, PackageError};
 use exam_policy::SigningKey;
 use rustls::pki_types::pem::PemObject as _;
@@ -168,10 +168,16 @@ impl WebInstrument {
     }
 }
 
-impl PackageContents {
+/// The web instrument descriptor of a package (the package format lives in
+/// `exam-instrument`, which knows nothing of web instruments).
+pub trait WebInstrumentOf {
     /// The web instrument descriptor, when this package is a web instrument
     /// (`Ok(None)` for a QTI package).
-    pub fn web_instrument(&self) -> Result<Option<WebInstrument>, PackageError> {
+    fn web_instrument(&self) -> Result<Option<WebInstrument>, PackageError>;
+}
+
+impl WebInstrumentOf for PackageContents {
+    fn web_instrument(&self) -> Result<Option<WebInstrument>, PackageError> {
         match self.file(WEB_INSTRUMENT_FILE) {
             None => Ok(None),
             Some(bytes) => WebInstrument::parse(bytes).map(Some).map_err(|e| PackageError::MalformedPayload(e.to_string())),

@@ -140,12 +140,13 @@ impl Kiosk {
             // Unlocking ends the pause and lets the clock run again.
             InstructionKind::Resume => unlock(&mut inner, by.clone(), reason),
             InstructionKind::End => match inner.phase() {
-                Some(Phase::InExam) => {
+                // A hand-in already on its way is tried again.
+                Some(Phase::InExam | Phase::HandingIn) => {
                     hand_in = true;
                     Outcome::Done
                 }
                 // Handed in while the lock stays: unlocked only with the receipt.
-                Some(Phase::Locked) if inner.session.as_ref().and_then(|s| s.view().before_lock) == Some(Phase::InExam) => {
+                Some(Phase::Locked) if inner.session.as_ref().and_then(|s| s.view().before_lock).is_some_and(Phase::is_exam_underway) => {
                     hand_in_locked = true;
                     Outcome::Done
                 }
@@ -168,7 +169,7 @@ impl Kiosk {
         drop(inner);
         if hand_in {
             // The same hand-in as the student's own: final save, the hub's receipt.
-            if let Err(err) = self.submit().await {
+            if let Err(err) = self.hand_in(&by).await {
                 self.record("instruction.end_failed", serde_json::json!({"id": instruction.id, "reason": err.message})).await;
                 return Some(Outcome::Retry(err.message));
             }
@@ -255,8 +256,12 @@ fn describe(outcome: &Outcome) -> String {
 }
 
 fn heartbeat_of(inner: &Inner) -> Heartbeat {
+    // The hub's console knows `in_exam`, `locked` and `submitted` (and
+    // showed a seat handing in as `in_exam` before this phase existed): a
+    // hand-in on its way is reported as the exam it ends.
     let state = inner
         .phase()
+        .map(|p| if p == Phase::HandingIn { Phase::InExam } else { p })
         .and_then(|p| serde_json::to_value(p).ok())
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "starting".to_owned());

@@ -4,6 +4,7 @@
 //! rate-limits wrong codes.
 
 use exam_policy::{RoomCodeReq, SecretRef, TotpAlgorithm};
+use exam_secure::FailureWindow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -104,15 +105,38 @@ pub enum RoomCodeError {
 }
 
 /// Verifier state: per room the last accepted step; recent failure times.
-/// Serialisable so a kiosk can keep it across restarts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Serialisable so a kiosk can keep it across restarts (the failures as a
+/// list of unix ms, `failures_ms`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomCodeVerifier {
     last_accepted_step: BTreeMap<String, u64>,
-    failures_ms: Vec<u64>,
+    #[serde(rename = "failures_ms", with = "failure_times")]
+    failures: FailureWindow,
 }
 
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    subtle::ConstantTimeEq::ct_eq(a, b).into()
+fn failure_window() -> FailureWindow {
+    FailureWindow::new(ROOM_CODE_MAX_FAILURES as u32, ROOM_CODE_FAILURE_WINDOW_MS)
+}
+
+/// The failure window as the list of its times, as saved before it had a type.
+mod failure_times {
+    use exam_secure::FailureWindow;
+    use serde::{Deserialize as _, Deserializer, Serialize as _, Serializer};
+
+    pub fn serialize<S: Serializer>(window: &FailureWindow, s: S) -> Result<S::Ok, S::Error> {
+        window.times_ms().collect::<Vec<u64>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FailureWindow, D::Error> {
+        let times = Vec::<u64>::deserialize(d)?;
+        Ok(FailureWindow::with_times(super::ROOM_CODE_MAX_FAILURES as u32, super::ROOM_CODE_FAILURE_WINDOW_MS, times))
+    }
+}
+
+impl Default for RoomCodeVerifier {
+    fn default() -> Self {
+        Self { last_accepted_step: BTreeMap::new(), failures: failure_window() }
+    }
 }
 
 impl RoomCodeVerifier {
@@ -124,18 +148,12 @@ impl RoomCodeVerifier {
     /// Checks `code` against the rooms' codes at `now_ms` (unix ms). On
     /// success returns the room and marks that step as used.
     pub fn verify(&mut self, code: &str, rooms: &[RoomSecret], now_ms: u64) -> Result<String, RoomCodeError> {
-        self.failures_ms
-            .retain(|t| now_ms.saturating_sub(*t) < ROOM_CODE_FAILURE_WINDOW_MS && *t <= now_ms);
-        if self.failures_ms.len() >= ROOM_CODE_MAX_FAILURES {
-            let oldest = self.failures_ms.iter().min().copied().unwrap_or(now_ms);
-            let retry = (oldest + ROOM_CODE_FAILURE_WINDOW_MS).saturating_sub(now_ms);
-            return Err(RoomCodeError::RateLimited {
-                retry_after_secs: retry.div_ceil(1000),
-            });
+        if let Some(wait_ms) = self.failures.wait_ms(now_ms) {
+            return Err(RoomCodeError::RateLimited { retry_after_secs: wait_ms.div_ceil(1000) });
         }
         let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         if !(6..=8).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
-            self.failures_ms.push(now_ms);
+            self.failures.record(now_ms);
             return Err(RoomCodeError::Malformed);
         }
         let now_secs = now_ms / 1000;
@@ -153,7 +171,7 @@ impl RoomCodeVerifier {
                     hotp(&room.secret, room.algorithm, counter, room.digits),
                     width = usize::from(room.digits)
                 );
-                if ct_eq(expected.as_bytes(), code.as_bytes()) {
+                if exam_secure::constant_time_eq(expected.as_bytes(), code.as_bytes()) {
                     let last = self.last_accepted_step.get(&room.room).copied();
                     if last.is_some_and(|l| counter <= l) {
                         reused = Some(room.room.clone());
@@ -164,7 +182,7 @@ impl RoomCodeVerifier {
                 }
             }
         }
-        self.failures_ms.push(now_ms);
+        self.failures.record(now_ms);
         Err(match reused {
             Some(room) => RoomCodeError::Reused { room },
             None => RoomCodeError::Wrong,
@@ -181,12 +199,11 @@ impl RoomCodeVerifier {
         }
     }
 
-    /// Saves the state (atomically: write to a temporary file, then rename).
+    /// Saves the state, atomically and durably, readable by the kiosk's
+    /// user only (`exam_secure::write_private`).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("tmp");
         let json = serde_json::to_vec(self).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        std::fs::write(&tmp, json)?;
-        std::fs::rename(&tmp, path)
+        exam_secure::write_private(path, &json)
     }
 }
 
@@ -267,5 +284,12 @@ mod tests {
         let mut again = RoomCodeVerifier::load(&path).unwrap();
         assert_eq!(again, v);
         assert!(matches!(again.verify(&rooms[0].code_at(1000), &rooms, 1_000_500), Err(RoomCodeError::Reused { .. })));
+        // Wrong codes survive a restart, in the file format from before
+        // the failure window had a type (a list of unix ms).
+        let saved = r#"{"last_accepted_step":{},"failures_ms":[1000,1001,1002,1003,1004]}"#;
+        std::fs::write(&path, saved).unwrap();
+        let mut restarted = RoomCodeVerifier::load(&path).unwrap();
+        assert_eq!(restarted.verify("123456", &rooms, 2_000), Err(RoomCodeError::RateLimited { retry_after_secs: 59 }));
+        assert_eq!(serde_json::to_string(&restarted).unwrap(), saved);
     }
 }

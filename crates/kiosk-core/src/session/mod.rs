@@ -70,6 +70,11 @@ pub struct SavedSession {
     pub location: Option<String>,
     /// Student number.
     pub student: Option<String>,
+    /// The student's name as the hub gave it at login, so the Resume
+    /// screen tells the invigilator who is confirmed (before the hub is
+    /// asked again).
+    #[serde(default)]
+    pub student_name: Option<String>,
     /// Sitting id.
     pub sitting: Option<String>,
     /// The clock, once the exam started.
@@ -130,7 +135,7 @@ impl Session {
             phase: Phase::Boot,
             before_lock: None,
             lock_reason: None,
-            saved: SavedSession { phase: Phase::Boot, location: None, student: None, sitting: None, clock: None, page: None },
+            saved: SavedSession { phase: Phase::Boot, location: None, student: None, student_name: None, sitting: None, clock: None, page: None },
             clock: None,
             lock_time,
             receipt: None,
@@ -145,7 +150,12 @@ impl Session {
             if saved.phase == Phase::Resume {
                 saved.phase = if saved.clock.is_some() { Phase::InExam } else { Phase::WaitingForStart };
             }
-            if matches!(saved.phase, Phase::InExam | Phase::WaitingForStart) {
+            // Any phase from the login on: the student's session exists at
+            // the hub (the token is kept), so a crash never sends them back
+            // to a login that would start afresh without the invigilator.
+            // A crash during a hand-in resumes like one in the exam (into
+            // the hand-in: the answer store knows it was handed in).
+            if matches!(saved.phase, Phase::Assignment | Phase::Download | Phase::WaitingForStart | Phase::InExam | Phase::HandingIn) {
                 session.clock = saved.clock.map(ExamClock::restore);
                 session.saved = saved;
                 session.apply(Trigger::UnfinishedSessionFound)?;
@@ -163,6 +173,11 @@ impl Session {
     /// *before* adopting it, updates the clock and saves the session.
     pub fn apply(&mut self, trigger: Trigger) -> Result<Phase, SessionError> {
         let to = self.phase.next(&trigger, self.before_lock)?;
+        // Back to the login after a crash only while the exam has not begun:
+        // a fresh login must never give a student whose clock ran a new one.
+        if matches!(trigger, Trigger::ResumeConfirmed { into: Phase::Login, .. }) && self.clock.is_some() {
+            return Err(TransitionError { from: self.phase, trigger: "resume_confirmed (login, clock ran)".into() }.into());
+        }
         let record = serde_json::json!({ "from": self.phase, "to": to, "cause": &trigger });
         let event = Event::new("session.transition", &record)?;
         {
@@ -178,8 +193,15 @@ impl Session {
         let from = self.phase;
         match &trigger {
             Trigger::LocationApproved { location } => self.saved.location = Some(location.clone()),
+            Trigger::ResumeConfirmed { into: Phase::Login, .. } => {
+                self.saved.student = None;
+                self.saved.student_name = None;
+                self.saved.sitting = None;
+                self.saved.page = None;
+            }
             Trigger::LoggedIn { student, sitting } => {
                 self.saved.student = Some(student.clone());
+                self.saved.student_name = None;
                 self.saved.sitting = Some(sitting.clone());
                 self.saved.page = None;
             }
@@ -209,6 +231,12 @@ impl Session {
                     clock.start();
                 }
             }
+            // Handed in: the student's time is over (kept for a resume).
+            Trigger::HandIn { .. } => {
+                if let Some(clock) = &mut self.clock {
+                    clock.pause(PauseReason::Invigilator);
+                }
+            }
             Trigger::Submitted { receipt } => {
                 self.receipt = Some(receipt.clone());
                 if let Some(clock) = &mut self.clock {
@@ -223,6 +251,18 @@ impl Session {
         }
         self.save()?;
         Ok(to)
+    }
+
+    /// Keeps the logged-in student's name with the session (shown on the
+    /// Resume screen after a crash); saved with the next save.
+    pub fn remember_student_name(&mut self, name: &str) -> Result<(), SessionError> {
+        self.saved.student_name = Some(name.chars().take(200).collect());
+        self.save()
+    }
+
+    /// The saved student (number, name if known): who a resume is for.
+    pub fn saved_student(&self) -> Option<(String, Option<String>)> {
+        self.saved.student.clone().map(|n| (n, self.saved.student_name.clone()))
     }
 
     /// Sets the exam clock (at login, from the assignment: duration + extra time).
@@ -327,21 +367,11 @@ impl Session {
                 _ => Ok(()),
             };
         }
-        self.saved.clock = self.clock.as_ref().filter(|_| self.saved.phase == Phase::InExam).map(ExamClock::state);
+        self.saved.clock = self.clock.as_ref().filter(|_| self.saved.phase.is_exam_underway()).map(ExamClock::state);
         std::fs::create_dir_all(&self.state_dir).map_err(err)?;
-        let tmp = self.state_dir.join(format!("{SESSION_FILE}.tmp"));
         let bytes = serde_json::to_vec_pretty(&self.saved).unwrap_or_default();
-        write_durably(&tmp, &bytes).map_err(err)?;
-        std::fs::rename(&tmp, &path).map_err(err)?;
-        std::fs::File::open(&self.state_dir).and_then(|d| d.sync_all()).map_err(err)
+        exam_secure::write_private(&path, &bytes).map_err(err)
     }
-}
-
-fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 fn load_saved(state_dir: &Path) -> Result<Option<SavedSession>, SessionError> {
@@ -460,6 +490,56 @@ mod tests {
         assert!(session.clock_stopped_ms() < 2_000, "{}", session.clock_stopped_ms());
     }
 
+    /// The Resume screen names the student for the invigilator (before, it
+    /// showed no one: the name came only with the hub's assignment, which
+    /// is fetched at the resume), also after a second crash.
+    #[test]
+    fn the_resumed_session_knows_whose_it_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        {
+            let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            to_exam(&mut session);
+            session.remember_student_name("Ömer Yılmaz").unwrap();
+        }
+        for _ in 0..2 {
+            let session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            assert_eq!(session.phase(), Phase::Resume);
+            let (number, name) = session.saved_student().expect("the student is known");
+            assert!(!number.is_empty());
+            assert_eq!(name.as_deref(), Some("Ömer Yılmaz"));
+        }
+    }
+
+    /// Issue 15: a crash before the exam began (the assignment shown, the
+    /// download running) resumes too — before, the next start showed the
+    /// login, where the same code started afresh without the invigilator.
+    #[test]
+    fn a_crash_after_the_login_before_the_start_resumes() {
+        for phase in [Phase::Assignment, Phase::Download] {
+            let tmp = tempfile::tempdir().unwrap();
+            let (_, pkcs8) = SigningKey::generate().unwrap();
+            {
+                let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+                for trigger in [
+                    Trigger::LockdownStarted,
+                    Trigger::LockdownApplied,
+                    Trigger::LocationApproved { location: "B1.12".into() },
+                    Trigger::LoggedIn { student: "1001".into(), sitting: "S1".into() },
+                ] {
+                    session.apply(trigger).unwrap();
+                }
+                if phase == Phase::Download {
+                    session.apply(Trigger::AssignmentConfirmed).unwrap();
+                }
+                assert_eq!(session.phase(), phase);
+            }
+            let session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            assert_eq!(session.phase(), Phase::Resume, "a crash in {phase:?}");
+            assert_eq!(session.view().student.as_deref(), Some("1001"));
+        }
+    }
+
     /// Issue 15 point 1: a crash on the resume screen comes back to the
     /// resume screen, with the same student and clock, and the time the
     /// clock stood still still counts from before the first crash.
@@ -512,6 +592,47 @@ mod tests {
         // An older kiosk's file has no page: the first.
         let old = r#"{"phase":"in_exam","location":"B2.14","student":"200123","sitting":"NED-2F-0900","clock":null}"#;
         assert_eq!(serde_json::from_str::<SavedSession>(old).unwrap().page, None);
+    }
+
+    /// Issue 16 point 2: a crash while handing in (the upload on its way)
+    /// resumes into the hand-in, with the clock kept (the exam had begun)
+    /// and stopped; a lock during it comes back to it.
+    #[test]
+    fn a_crash_while_handing_in_resumes_into_the_hand_in() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, pkcs8) = SigningKey::generate().unwrap();
+        {
+            let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+            to_exam(&mut session);
+            session.apply(Trigger::HandIn { by: "student".into() }).unwrap();
+            assert_eq!(session.phase(), Phase::HandingIn);
+            assert_eq!(session.view().clock_paused, Some(PauseReason::Invigilator), "handed in: the time stops");
+            session.apply(Trigger::Lock { reason: "x".into() }).unwrap();
+            session.apply(Trigger::Unlock { by: "inv-1".into(), reason: "ok".into() }).unwrap();
+            assert_eq!(session.phase(), Phase::HandingIn);
+            assert!(session.view().clock_paused.is_some(), "an unlock does not start the clock of a hand-in");
+            // The kiosk dies here.
+        }
+        assert_eq!(saved(tmp.path()).phase, Phase::HandingIn);
+        assert!(saved(tmp.path()).clock.is_some(), "the exam had begun");
+        let mut session = Session::boot(journal(tmp.path(), &pkcs8), tmp.path(), LockTime::Pauses).unwrap();
+        assert_eq!(session.phase(), Phase::Resume);
+        assert!(session.view().remaining_secs.is_some());
+        session.apply(Trigger::ResumeConfirmed { by: "inv-1".into(), into: Phase::HandingIn }).unwrap();
+        assert_eq!(session.phase(), Phase::HandingIn);
+        assert!(session.apply(Trigger::ExamStarted).is_err());
+        session.apply(Trigger::Submitted { receipt: "K7Q-4MZ".into() }).unwrap();
+        assert!(!tmp.path().join(SESSION_FILE).exists());
+        drop(session);
+        let records = read_records(&tmp.path().join("journal")).unwrap();
+        let hops: Vec<(String, String)> = records
+            .iter()
+            .filter(|(_, r)| r.body.kind == "session.transition")
+            .map(|(_, r)| serde_json::from_slice::<serde_json::Value>(&r.body.payload).unwrap())
+            .map(|t| (t["from"].as_str().unwrap().to_owned(), t["to"].as_str().unwrap().to_owned()))
+            .collect();
+        assert!(hops.contains(&("in_exam".into(), "handing_in".into())), "{hops:?}");
+        assert_eq!(hops.last(), Some(&("handing_in".into(), "submitted".into())), "{hops:?}");
     }
 
     #[test]

@@ -2,10 +2,17 @@
 //!
 //! ```text
 //! Boot → Lockdown → LocationCheck → Login → Assignment → Download
-//!      → WaitingForStart → InExam → Submitted
+//!      → WaitingForStart → InExam → HandingIn → Submitted
+//! InExam → Submitted: a hand-in whose receipt was in hand already (a
+//!      remote end on a locked seat: the lock goes only with the receipt).
 //! Locked: from every phase but Submitted, back to the phase it interrupted.
-//! Boot → Resume (an unfinished session was found) → InExam / WaitingForStart.
+//! Boot → Resume (an unfinished session was found) → InExam / HandingIn /
+//!      WaitingForStart (or Login, while the exam had not begun).
 //! ```
+//!
+//! *HandingIn* is a hand-in on its way: the answers are final on this PC
+//! (no more saves), the hub's receipt has not come. A failed upload stays
+//! here and is tried again; a hand-in is never taken back to *InExam*.
 //!
 //! [`Phase::next`] is the whole table: anything not in it is refused with a
 //! [`TransitionError`], never applied.
@@ -32,6 +39,9 @@ pub enum Phase {
     WaitingForStart,
     /// The exam runs.
     InExam,
+    /// Handed in on this PC (the answers are final); waiting for the hub's
+    /// receipt, the upload tried again until it comes.
+    HandingIn,
     /// Handed in; the hub's receipt is shown.
     Submitted,
     /// Locked until an invigilator unlocks.
@@ -66,6 +76,14 @@ pub enum Trigger {
     DownloadVerified,
     /// The exam started (the start time came, or the invigilator started the room).
     ExamStarted,
+    /// The answers were handed in on this PC (final); the upload to the hub
+    /// follows.
+    HandIn {
+        /// Who: `student`, the invigilator's end (`NAME (op afstand)`), or
+        /// `earlier` (the answer store was already handed in, e.g. before a
+        /// crash or during a lock).
+        by: String,
+    },
     /// The student handed in and the hub signed a receipt.
     Submitted {
         /// The receipt's short code.
@@ -89,7 +107,11 @@ pub enum Trigger {
     ResumeConfirmed {
         /// Who.
         by: String,
-        /// The phase to continue in (`in_exam` or `waiting_for_start`).
+        /// The phase to continue in (`in_exam`, `handing_in` or
+        /// `waiting_for_start`; or
+        /// `login` when the student's session before the crash is gone at
+        /// the hub and the exam had not begun — the session refuses it once
+        /// the clock ran).
         into: Phase,
     },
 }
@@ -115,6 +137,7 @@ impl Trigger {
             Trigger::AssignmentConfirmed => "assignment_confirmed",
             Trigger::DownloadVerified => "download_verified",
             Trigger::ExamStarted => "exam_started",
+            Trigger::HandIn { .. } => "hand_in",
             Trigger::Submitted { .. } => "submitted",
             Trigger::Lock { .. } => "lock",
             Trigger::Unlock { .. } => "unlock",
@@ -138,8 +161,11 @@ impl Phase {
             (Assignment, Trigger::AssignmentConfirmed) => Download,
             (Download, Trigger::DownloadVerified) => WaitingForStart,
             (WaitingForStart, Trigger::ExamStarted) => InExam,
+            (InExam, Trigger::HandIn { .. }) => HandingIn,
+            (HandingIn, Trigger::Submitted { .. }) => Submitted,
+            // The receipt already in hand (a remote end on a locked seat).
             (InExam, Trigger::Submitted { .. }) => Submitted,
-            (Resume, Trigger::ResumeConfirmed { into: into @ (InExam | WaitingForStart), .. }) => *into,
+            (Resume, Trigger::ResumeConfirmed { into: into @ (InExam | HandingIn | WaitingForStart | Login), .. }) => *into,
             (Locked, Trigger::Lock { .. }) => Locked,
             (Submitted, Trigger::Lock { .. }) => return Err(self.refuse(trigger)),
             (_, Trigger::Lock { .. }) => Locked,
@@ -157,6 +183,12 @@ impl Phase {
     pub fn is_exam_running(self) -> bool {
         self == Phase::InExam
     }
+
+    /// True from the start until the hub's receipt: the exam or its
+    /// hand-in (the guard, focus and window rules of the exam apply).
+    pub fn is_exam_underway(self) -> bool {
+        matches!(self, Phase::InExam | Phase::HandingIn)
+    }
 }
 
 #[cfg(test)]
@@ -164,7 +196,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL: [Phase; 11] = [
+    const ALL: [Phase; 12] = [
         Phase::Boot,
         Phase::Lockdown,
         Phase::LocationCheck,
@@ -173,6 +205,7 @@ mod tests {
         Phase::Download,
         Phase::WaitingForStart,
         Phase::InExam,
+        Phase::HandingIn,
         Phase::Submitted,
         Phase::Locked,
         Phase::Resume,
@@ -193,6 +226,8 @@ mod tests {
             Trigger::UnfinishedSessionFound,
             Trigger::ResumeConfirmed { by: "inv".into(), into: Phase::InExam },
             Trigger::ResumeConfirmed { by: "inv".into(), into: Phase::Submitted },
+            Trigger::HandIn { by: "student".into() },
+            Trigger::ResumeConfirmed { by: "inv".into(), into: Phase::HandingIn },
         ]
     }
 
@@ -207,11 +242,36 @@ mod tests {
             Trigger::AssignmentConfirmed,
             Trigger::DownloadVerified,
             Trigger::ExamStarted,
+            Trigger::HandIn { by: "student".into() },
             Trigger::Submitted { receipt: "R".into() },
         ] {
             phase = phase.next(&trigger, None).unwrap();
         }
         assert_eq!(phase, Phase::Submitted);
+    }
+
+    /// Issue 16 point 2: a hand-in has its own phase. It ends only with the
+    /// receipt (or a lock, which comes back to it); it never goes back to
+    /// the exam; a crash during it resumes into it.
+    #[test]
+    fn handing_in_ends_only_with_the_receipt() {
+        let hand_in = Trigger::HandIn { by: "student".into() };
+        assert_eq!(Phase::InExam.next(&hand_in, None).unwrap(), Phase::HandingIn);
+        for phase in ALL.into_iter().filter(|p| *p != Phase::InExam) {
+            assert!(phase.next(&hand_in, None).is_err(), "hand_in from {phase:?}");
+        }
+        let receipt = Trigger::Submitted { receipt: "R".into() };
+        assert_eq!(Phase::HandingIn.next(&receipt, None).unwrap(), Phase::Submitted);
+        let locked = Phase::HandingIn.next(&Trigger::Lock { reason: "r".into() }, None).unwrap();
+        assert_eq!(locked, Phase::Locked);
+        let unlock = Trigger::Unlock { by: "i".into(), reason: "r".into() };
+        assert_eq!(locked.next(&unlock, Some(Phase::HandingIn)).unwrap(), Phase::HandingIn);
+        for trigger in triggers() {
+            assert_ne!(Phase::HandingIn.next(&trigger, None).ok(), Some(Phase::InExam), "{trigger:?}");
+        }
+        let resume = Trigger::ResumeConfirmed { by: "i".into(), into: Phase::HandingIn };
+        assert_eq!(Phase::Resume.next(&resume, None).unwrap(), Phase::HandingIn);
+        assert!(Phase::Locked.next(&receipt, Some(Phase::HandingIn)).is_err(), "the receipt does not end a lock");
     }
 
     #[test]
@@ -239,20 +299,31 @@ mod tests {
 
     proptest! {
         /// From any phase, a random sequence of triggers never reaches
-        /// Submitted without passing InExam, never leaves Submitted, and
-        /// every refused trigger leaves the phase unchanged.
+        /// Submitted without passing InExam, nor from any phase but InExam
+        /// and HandingIn; enters HandingIn only from InExam, its lock or a
+        /// resume; never goes from a hand-in back to InExam; never leaves
+        /// Submitted; and every refused trigger leaves the phase unchanged.
         #[test]
-        fn random_walks_keep_the_invariants(start in 0usize..11, picks in proptest::collection::vec(0usize..13, 0..60)) {
+        fn random_walks_keep_the_invariants(start in 0usize..12, picks in proptest::collection::vec(0usize..15, 0..60)) {
             let all = triggers();
             let mut phase = ALL[start];
             let mut before_lock = None;
             let mut was_in_exam = phase == Phase::InExam;
+            let mut handed_in = phase == Phase::HandingIn;
             for pick in picks {
                 let trigger = &all[pick];
                 match phase.next(trigger, before_lock) {
                     Ok(next) => {
                         prop_assert!(phase != Phase::Submitted, "left Submitted via {:?}", trigger);
-                        if next == Phase::Submitted { prop_assert!(was_in_exam || phase == Phase::InExam); }
+                        if next == Phase::Submitted {
+                            prop_assert!(was_in_exam || handed_in || phase == Phase::InExam);
+                            prop_assert!(matches!(phase, Phase::InExam | Phase::HandingIn), "submitted from {:?}", phase);
+                        }
+                        if next == Phase::HandingIn && phase != Phase::HandingIn {
+                            prop_assert!(matches!(phase, Phase::InExam | Phase::Locked | Phase::Resume), "handing in from {:?}", phase);
+                        }
+                        if next == Phase::InExam { prop_assert!(!handed_in, "back in the exam after the hand-in via {:?}", trigger); }
+                        handed_in |= next == Phase::HandingIn;
                         if next == Phase::Locked && phase != Phase::Locked { before_lock = Some(phase); }
                         if phase == Phase::Locked && next != Phase::Locked { before_lock = None; }
                         phase = next;

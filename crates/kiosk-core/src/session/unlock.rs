@@ -2,76 +2,23 @@
 //! slow hash (PBKDF2-HMAC-SHA256 from `ring`) in the roster the hub signed,
 //! with a lock-out after repeated failures.
 
-use ring::pbkdf2;
+use exam_secure::{FailureWindow, PasswordHash};
 use serde::{Deserialize, Serialize};
-use std::num::NonZeroU32;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// PBKDF2 iterations for new PIN hashes (OWASP 2023 guidance for SHA-256).
-pub const PIN_HASH_ITERATIONS: u32 = 600_000;
-/// Fewest iterations a roster may use; weaker hashes are refused (the
-/// policy's own check, one home: `exam_policy::check_pin_hash`).
-pub use exam_policy::MIN_PIN_HASH_ITERATIONS;
+pub const PIN_HASH_ITERATIONS: u32 = exam_secure::ITERATIONS;
+/// Fewest iterations a roster may use; a weaker hash does not parse (one
+/// home for the rule: `exam_secure::PasswordHash`, which the policy's
+/// invigilator entries are).
+pub const MIN_PIN_HASH_ITERATIONS: u32 = exam_secure::MIN_ITERATIONS;
 /// Domain separation for roster signatures.
 pub const ROSTER_SIGNATURE_DOMAIN: &[u8] = b"exam-kiosk/v1/roster\0";
 
-/// A salted slow hash of a PIN.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PinHash {
-    /// Random salt, hex.
-    pub salt: String,
-    /// PBKDF2 iterations.
-    pub iterations: u32,
-    /// The derived 32 bytes, hex.
-    pub hash: String,
-}
-
-impl PinHash {
-    /// Hashes `pin` with a fresh random salt.
-    pub fn create(pin: &str) -> Result<Self, UnlockError> {
-        let mut salt = [0u8; 16];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).map_err(|_| UnlockError::Random)?;
-        let iterations = NonZeroU32::new(PIN_HASH_ITERATIONS).expect("non-zero constant");
-        let mut out = [0u8; 32];
-        pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, iterations, &salt, pin.as_bytes(), &mut out);
-        Ok(Self { salt: hex::encode(salt), iterations: PIN_HASH_ITERATIONS, hash: hex::encode(out) })
-    }
-
-    /// Checks `pin` in constant time (ring's `pbkdf2::verify`).
-    pub fn matches(&self, pin: &str) -> bool {
-        let (Ok(salt), Ok(hash)) = (hex::decode(&self.salt), hex::decode(&self.hash)) else { return false };
-        let Some(iterations) = NonZeroU32::new(self.iterations).filter(|n| n.get() >= MIN_PIN_HASH_ITERATIONS) else {
-            return false;
-        };
-        pbkdf2::verify(pbkdf2::PBKDF2_HMAC_SHA256, iterations, &salt, pin.as_bytes(), &hash).is_ok()
-    }
-}
-
-impl std::str::FromStr for PinHash {
-    type Err = String;
-
-    /// Parses `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`, checked as a
-    /// policy's roster is (`exam_policy::check_pin_hash`).
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        exam_policy::check_pin_hash(text)?;
-        let parts: Vec<&str> = text.split('$').collect();
-        match parts.as_slice() {
-            ["pbkdf2-sha256", iterations, salt, hash] => Ok(Self {
-                salt: (*salt).to_owned(),
-                iterations: iterations.parse().map_err(|_| format!("iterations {iterations:?} is not a number"))?,
-                hash: (*hash).to_owned(),
-            }),
-            _ => Err("expected pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX".into()),
-        }
-    }
-}
-
-impl std::fmt::Display for PinHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "pbkdf2-sha256${}${}${}", self.iterations, self.salt, self.hash)
-    }
-}
+/// A salted slow hash of a PIN: the workspace's one password-hash type
+/// (`pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`, parsed and checked in
+/// constant time by `exam_secure`).
+pub type PinHash = PasswordHash;
 
 /// One invigilator who may unlock PCs in a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,45 +79,45 @@ pub enum UnlockError {
     Random,
 }
 
-/// Checks PINs against a roster, counting failures in a sliding window.
+/// Checks PINs against a roster, counting failures in a sliding window
+/// (`exam_secure::FailureWindow`) on a monotonic clock.
 #[derive(Debug)]
 pub struct UnlockGate {
     roster: Roster,
-    max_failures: u32,
     window: Duration,
-    failures: Vec<Instant>,
+    failures: FailureWindow,
 }
 
 impl UnlockGate {
     /// A gate allowing `max_failures` wrong PINs per `window`.
     pub fn new(roster: Roster, max_failures: u32, window: Duration) -> Self {
-        Self { roster, max_failures: max_failures.max(1), window, failures: Vec::new() }
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        Self { roster, window, failures: FailureWindow::new(max_failures, window_ms) }
     }
 
-    /// The invigilator whose PIN this is, or why not. Every PIN hash is
-    /// checked, so the time taken does not tell which entry matched.
+    /// The invigilator whose PIN this is, or why not, now
+    /// ([`exam_secure::monotonic_ms`]: setting the system clock does not
+    /// end a lock-out).
     pub fn check(&mut self, pin: &str) -> Result<&Invigilator, UnlockError> {
-        let now = Instant::now();
-        self.failures.retain(|t| now.duration_since(*t) < self.window);
-        if self.failures.len() as u32 >= self.max_failures {
-            let oldest = self.failures[0];
-            return Err(UnlockError::LockedOut { retry_after: self.window.saturating_sub(now.duration_since(oldest)) });
+        self.check_at(pin, exam_secure::monotonic_ms())
+    }
+
+    /// [`Self::check`] at `now_ms` on a monotonic clock. Every PIN hash is
+    /// checked, so the time taken does not tell which entry matched.
+    pub fn check_at(&mut self, pin: &str, now_ms: u64) -> Result<&Invigilator, UnlockError> {
+        if let Some(wait_ms) = self.failures.wait_ms(now_ms) {
+            return Err(UnlockError::LockedOut { retry_after: Duration::from_millis(wait_ms) });
         }
-        let matches: Vec<bool> = self.roster.invigilators.iter().map(|i| i.pin.matches(pin)).collect();
+        let matches: Vec<bool> = self.roster.invigilators.iter().map(|i| i.pin.verify(pin)).collect();
         match matches.iter().position(|m| *m) {
             Some(index) => {
                 self.failures.clear();
                 Ok(&self.roster.invigilators[index])
             }
-            None => {
-                self.failures.push(now);
-                let remaining = self.max_failures.saturating_sub(self.failures.len() as u32);
-                if remaining == 0 {
-                    Err(UnlockError::LockedOut { retry_after: self.window })
-                } else {
-                    Err(UnlockError::WrongPin { remaining })
-                }
-            }
+            None => match self.failures.record(now_ms) {
+                0 => Err(UnlockError::LockedOut { retry_after: self.window }),
+                remaining => Err(UnlockError::WrongPin { remaining }),
+            },
         }
     }
 }
@@ -181,13 +128,7 @@ mod tests {
 
     fn roster() -> Roster {
         // A cheaper hash keeps the test fast; production uses PIN_HASH_ITERATIONS.
-        let cheap = |pin: &str| {
-            let salt = [7u8; 16];
-            let mut out = [0u8; 32];
-            let n = NonZeroU32::new(MIN_PIN_HASH_ITERATIONS).unwrap();
-            pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, n, &salt, pin.as_bytes(), &mut out);
-            PinHash { salt: hex::encode(salt), iterations: MIN_PIN_HASH_ITERATIONS, hash: hex::encode(out) }
-        };
+        let cheap = |pin: &str| PinHash::derive(pin, &[7u8; 16], MIN_PIN_HASH_ITERATIONS).unwrap();
         Roster {
             room: "B2.14".into(),
             invigilators: vec![
@@ -200,29 +141,39 @@ mod tests {
     #[test]
     fn right_pin_names_the_invigilator_and_wrong_pins_lock_out() {
         let mut gate = UnlockGate::new(roster(), 3, Duration::from_secs(60));
-        assert_eq!(gate.check("1357").unwrap().id, "inv-2");
-        assert_eq!(gate.check("0000"), Err(UnlockError::WrongPin { remaining: 2 }));
-        assert_eq!(gate.check("0001"), Err(UnlockError::WrongPin { remaining: 1 }));
-        assert!(matches!(gate.check("0002"), Err(UnlockError::LockedOut { .. })));
-        assert!(matches!(gate.check("4821"), Err(UnlockError::LockedOut { .. })), "even the right PIN waits");
+        assert_eq!(gate.check_at("1357", 0).unwrap().id, "inv-2");
+        assert_eq!(gate.check_at("0000", 0), Err(UnlockError::WrongPin { remaining: 2 }));
+        assert_eq!(gate.check_at("0001", 1_000), Err(UnlockError::WrongPin { remaining: 1 }));
+        assert_eq!(gate.check_at("0002", 2_000), Err(UnlockError::LockedOut { retry_after: Duration::from_secs(60) }));
+        assert_eq!(
+            gate.check_at("4821", 30_000),
+            Err(UnlockError::LockedOut { retry_after: Duration::from_secs(30) }),
+            "even the right PIN waits, until the first failure leaves the window"
+        );
+        // The clock moves (no sleeping): the first failure has left the window.
+        assert_eq!(gate.check_at("4821", 60_000).unwrap().id, "inv-1");
+        // A success clears the count.
+        assert_eq!(gate.check_at("0003", 60_001), Err(UnlockError::WrongPin { remaining: 2 }));
     }
 
     #[test]
     fn the_window_slides() {
         let mut gate = UnlockGate::new(roster(), 1, Duration::from_millis(50));
+        assert!(matches!(gate.check_at("x", 100), Err(UnlockError::LockedOut { .. })));
+        assert_eq!(gate.check_at("4821", 149), Err(UnlockError::LockedOut { retry_after: Duration::from_millis(1) }));
+        assert_eq!(gate.check_at("4821", 150).unwrap().id, "inv-1");
+        // On the real clock too.
+        let mut gate = UnlockGate::new(roster(), 1, Duration::from_secs(60));
         assert!(matches!(gate.check("x"), Err(UnlockError::LockedOut { .. })));
-        std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(gate.check("4821").unwrap().id, "inv-1");
+        assert!(matches!(gate.check("4821"), Err(UnlockError::LockedOut { .. })));
     }
 
     #[test]
-    fn weak_or_malformed_hashes_never_match() {
-        let mut weak = PinHash::create("1").unwrap();
-        assert!(weak.matches("1"));
-        weak.iterations = 10;
-        assert!(!weak.matches("1"));
-        let garbage = PinHash { salt: "zz".into(), iterations: PIN_HASH_ITERATIONS, hash: "".into() };
-        assert!(!garbage.matches(""));
+    fn weak_or_malformed_hashes_do_not_parse() {
+        let weak = PinHash::create("1").unwrap().to_string().replace("$600000$", "$10$");
+        assert!(weak.parse::<PinHash>().is_err());
+        assert!("pbkdf2-sha256$600000$zz$".parse::<PinHash>().is_err());
+        assert!(PinHash::derive("1", &[0; 16], 10).is_err());
     }
 
     #[test]
@@ -230,7 +181,7 @@ mod tests {
         let hash = roster().invigilators[0].pin.clone();
         let parsed: PinHash = hash.to_string().parse().unwrap();
         assert_eq!(parsed, hash);
-        assert!(parsed.matches("4821"));
+        assert!(parsed.verify("4821"));
         assert!("md5$1$aa$bb".parse::<PinHash>().is_err());
     }
 

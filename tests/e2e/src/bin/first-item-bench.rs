@@ -69,6 +69,8 @@ fn install_package(dir: &std::path::Path) -> Result<u64, String> {
         .arg(&package)
         .args(["--id", "demo-instrument", "--content-key-file"])
         .arg(dir.join("bench.exam.key"))
+        .arg("--policy")
+        .arg(workspace().join("policies/demo.toml"))
         .arg("--data")
         .arg(dir.join("hub")))?;
     std::fs::metadata(&package).map(|m| m.len()).map_err(|e| e.to_string())

@@ -9,6 +9,7 @@
 //! (reading `/proc`) stays here.
 
 use super::{ExecEvents, ExecWait, ProcessPlatform};
+use crate::guard::display::{BehaviourWatch, DisplayTargets};
 use crate::guard::{Outcome, ProcessInfo};
 use crate::helper::Helper;
 use exam_privhelper::process::{self, Ended, ProcConnector, Received};
@@ -158,6 +159,21 @@ impl ProcessPlatform for LinuxPlatform {
             }
             Ended::Failed(reason) => Outcome::NotEnded { reason },
         }
+    }
+
+    fn behaviour_watch(&mut self, targets: &DisplayTargets) -> Option<Box<dyn BehaviourWatch>> {
+        Some(Box::new(super::linux_display::LinuxBehaviour::new(targets)))
+    }
+
+    fn identity(&mut self, pid: u32) -> Option<(u64, String)> {
+        let ticks = process::start_ticks(pid)?;
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        Some((ticks, exe))
+    }
+
+    fn pids(&mut self) -> Vec<u32> {
+        let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+        dir.flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok())).collect()
     }
 
     fn exec_events(&mut self) -> Option<Box<dyn ExecEvents>> {

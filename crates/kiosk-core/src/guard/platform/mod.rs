@@ -1,12 +1,17 @@
 //! The operating-system calls the guard needs, behind one trait.
 
+use super::display::{BehaviourWatch, DisplayTargets};
 use super::{Outcome, ProcessInfo};
 use std::time::Duration;
 
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
+mod linux_display;
+#[cfg(target_os = "linux")]
 pub use linux::{uid_of_user, LinuxPlatform as NativePlatform};
+#[cfg(target_os = "linux")]
+pub use linux_display::{exe_trusted, LinuxBehaviour};
 
 #[cfg(not(target_os = "linux"))]
 mod other;
@@ -59,4 +64,18 @@ pub trait ProcessPlatform {
     fn terminate(&mut self, process: &ProcessInfo, grace: Duration, confirm: Duration) -> Outcome;
     /// Instant exec notifications, when the platform and privileges allow.
     fn exec_events(&mut self) -> Option<Box<dyn ExecEvents>>;
+    /// The behaviour watch (display clients, screen capture, input
+    /// injection) over `targets`, where the platform has one.
+    fn behaviour_watch(&mut self, _targets: &DisplayTargets) -> Option<Box<dyn BehaviourWatch>> {
+        None
+    }
+    /// Who `pid` is now: its start time and executable, cheaply (no full
+    /// inspection); `None` when gone or not available here.
+    fn identity(&mut self, _pid: u32) -> Option<(u64, String)> {
+        None
+    }
+    /// Every pid now, cheaply (no details).
+    fn pids(&mut self) -> Vec<u32> {
+        self.snapshot().into_iter().map(|p| p.pid).collect()
+    }
 }

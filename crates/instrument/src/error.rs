@@ -83,7 +83,7 @@ pub enum PackageError {
 }
 
 impl PackageError {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         PackageError::Io { path: path.display().to_string(), source }
     }
 }

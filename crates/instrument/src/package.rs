@@ -577,9 +577,29 @@ pub fn pack(input: &PackInput, signing_key: &SigningKey, content_key: &ContentKe
     Ok((bytes, instrument))
 }
 
+/// Packs the QTI 3.0 content in `dir` (plus `extra` files, e.g. filler for
+/// a package of a given size) as instrument `id`, signed with the approval
+/// key in `signing_key_file`, under a new content key — what `kioskctl
+/// instrument pack` does, for tests, demos and benchmarks that need a real
+/// package (the hub checks every package at import).
+pub fn pack_dir(
+    dir: &Path,
+    id: &str,
+    signing_key_file: &Path,
+    extra: Vec<(String, Vec<u8>)>,
+) -> Result<(Vec<u8>, ContentKey), PackageError> {
+    let signing_key = SigningKey::load(signing_key_file).map_err(|e| PackageError::Pack(format!("{}: {e}", signing_key_file.display())))?;
+    let mut files = PackInput::from_dir(dir)?;
+    files.extend(extra);
+    let input = PackInput { instrument_id: id.to_owned(), title: String::new(), version: "1".into(), files };
+    let content_key = ContentKey::generate()?;
+    let (bytes, _) = pack(&input, &signing_key, &content_key)?;
+    Ok((bytes, content_key))
+}
+
 /// Builds, encrypts and signs the payload of `input`'s files, now; the id and
 /// title default to `default_id` and `default_title` when `input` has none.
-pub(crate) fn seal_files(
+pub fn seal_files(
     input: &PackInput,
     default_id: &str,
     default_title: &str,

@@ -60,20 +60,11 @@ impl ContentKey {
         })
     }
 
-    /// Writes a key file readable only by its owner (mode 0600); refuses to
-    /// overwrite an existing file.
+    /// Writes a key file readable only by its owner (mode 0600), whole or
+    /// not at all; refuses to overwrite an existing file (`exam_secure::FileWrite`).
     pub fn save(&self, path: &Path) -> Result<(), PackageError> {
-        use std::io::Write as _;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path).map_err(|e| PackageError::io(path, e))?;
-        writeln!(file, "{}", self.to_base64()).map_err(|e| PackageError::io(path, e))?;
-        file.sync_all().map_err(|e| PackageError::io(path, e))
+        let text = format!("{}\n", self.to_base64());
+        exam_secure::FileWrite::PRIVATE.create_new().write(path, text.as_bytes()).map_err(|e| PackageError::io(path, e))
     }
 }
 

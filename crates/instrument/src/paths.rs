@@ -82,7 +82,7 @@ pub fn resolve(base: &str, reference: &str) -> Result<String, String> {
 /// Decodes `%XX` escapes (UTF-8, with the `percent-encoding` crate); a `%`
 /// not followed by two hex digits is refused (that crate would keep it as
 /// it is), as is an escape that is not UTF-8.
-pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
+pub fn percent_decode(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
     for (i, _) in text.match_indices('%') {
         match bytes.get(i + 1..i + 3) {
@@ -132,6 +132,11 @@ mod tests {
             assert!(resolve("test.xml", bad).is_err(), "{bad}");
         }
         assert_eq!(percent_decode("a%+Fb"), Err("bad %-escape".into()));
+        // Issue 16: every malformed escape is refused, not kept or guessed.
+        for bad in ["%G0", "a%G0b", "%", "a%", "%0", "100%", "%-1", "% 1", "%0g"] {
+            assert!(percent_decode(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(percent_decode("%25%2B%2f"), Ok("%+/".into()));
         assert_eq!(percent_decode("caf%C3%A9"), Ok("café".into()));
         for bad in ["../../x.png", "../x.png", "https://evil.example/x.png", "data:image/png;base64,AA", "/x", "a.png#f", "file:///etc/passwd"] {
             assert!(resolve("q1.xml", bad).is_err(), "{bad}");

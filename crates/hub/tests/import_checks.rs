@@ -1,0 +1,98 @@
+//! `exam-hub import instrument` checks a package the day before, not at
+//! 9:00 (issue 17), with the real binary: before, any bytes were stored
+//! (100 bytes of /etc/passwd too), `--id` was not compared with the
+//! package, and without `--content-key-file` a random key was stored — the
+//! exam then could not be opened. Each refusal names the file and the
+//! reason, and stores nothing.
+#![allow(missing_docs)]
+
+mod common;
+
+use common::workspace;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    package: PathBuf,
+    key: PathBuf,
+    policy: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = Command::new(common::exe()).args(["init", "--data"]).arg(&data).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let (bytes, key) = exam_instrument::pack_dir(
+        &workspace().join("tests/fixtures/instruments/demo"),
+        "rekenen-2f",
+        &workspace().join("policies/demo-instrument.key"),
+        Vec::new(),
+    )
+    .unwrap();
+    let package = dir.path().join("rekenen-2f.exam");
+    std::fs::write(&package, bytes).unwrap();
+    let key_file = dir.path().join("rekenen-2f.exam.key");
+    std::fs::write(&key_file, key.as_bytes()).unwrap();
+    Fixture { data, package, key: key_file, policy: workspace().join("policies/demo.toml"), _dir: dir }
+}
+
+fn import(f: &Fixture, package: &Path, id: &str, key: Option<&Path>, policy: &Path) -> Output {
+    let mut cmd = Command::new(common::exe());
+    cmd.args(["import", "instrument"]).arg(package).args(["--id", id]).arg("--policy").arg(policy).arg("--data").arg(&f.data);
+    if let Some(key) = key {
+        cmd.arg("--content-key-file").arg(key);
+    }
+    cmd.output().unwrap()
+}
+
+fn refused(out: &Output, says: &str) {
+    assert!(!out.status.success(), "accepted: {}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(says), "the refusal should say {says:?}: {err}");
+}
+
+#[test]
+fn a_good_package_is_imported_with_its_version_and_content() {
+    let f = fixture();
+    let out = import(&f, &f.package, "rekenen-2f", Some(&f.key), &f.policy);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("instrument rekenen-2f version 1") && said.contains("items"), "{said}");
+}
+
+#[test]
+fn what_would_fail_at_nine_is_refused_at_import() {
+    let f = fixture();
+    // Not a package at all.
+    let passwd = f.data.join("../passwd.exam");
+    std::fs::write(&passwd, &std::fs::read("/etc/passwd").unwrap()[..100.min(std::fs::read("/etc/passwd").unwrap().len())]).unwrap();
+    refused(&import(&f, &passwd, "rekenen-2f", Some(&f.key), &f.policy), "not an instrument package");
+    // Another id than the package's.
+    refused(&import(&f, &f.package, "rekenen-3f", Some(&f.key), &f.policy), "not --id \"rekenen-3f\"");
+    // No content key: refused (clap names the missing option).
+    refused(&import(&f, &f.package, "rekenen-2f", None, &f.policy), "--content-key-file");
+    // A key that does not open it.
+    let wrong = f.data.join("../wrong.key");
+    std::fs::write(&wrong, [7u8; 32]).unwrap();
+    refused(&import(&f, &f.package, "rekenen-2f", Some(&wrong), &f.policy), "the content key does not open it");
+    // Signed by a key the policy does not trust.
+    let text = std::fs::read_to_string(&f.policy).unwrap();
+    let other = text.replace("bae246e9f61405bf19eac046bdf8163a7db92e926bc713e435b4918326163464", &"ab".repeat(32));
+    assert_ne!(other, text, "the demo policy's approval key is where this test expects it");
+    // In the test's own directory (never in the repository's policies/):
+    // the files the policy names relative to itself, made absolute.
+    let policies = workspace().join("policies");
+    let other = ["example-school-ca.pem", "demo-room.secret"].iter().fold(other, |text, file| {
+        text.replace(&format!("\"{file}\""), &format!("{:?}", policies.join(file).display().to_string()))
+            .replace(&format!("file:{file}"), &format!("file:{}", policies.join(file).display()))
+    });
+    let untrusting = f.data.join("../untrusting.toml");
+    std::fs::write(&untrusting, other).unwrap();
+    refused(&import(&f, &f.package, "rekenen-2f", Some(&f.key), &untrusting), "its approval does not hold");
+    // After all these refusals the good package still imports.
+    let listed = Command::new(common::exe()).args(["import", "instrument"]).arg(&f.package).args(["--id", "rekenen-2f", "--content-key-file"]).arg(&f.key).arg("--policy").arg(&f.policy).arg("--data").arg(&f.data).output().unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+}

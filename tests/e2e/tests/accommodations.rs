@@ -1,0 +1,115 @@
+//! A student's granted tools reach the kiosk's process guard (found by an
+//! independent review: the kiosk started its guard with no accommodations
+//! and never gave it the student's, so a granted screen reader was ended
+//! like any denied program). The kiosk core (no window) against the real
+//! hub: the policy denies a tool for everyone and allows it for students
+//! granted `read-aloud`, as Anna (1001) is in the planning. Before her
+//! login a copy of the tool and a copy of a denied program start under the
+//! guard's scope: both are reported (the deny rule works); after her login
+//! both start again: the denied one is reported, her tool is not.
+
+use exam_e2e::{steps, Stack};
+use kiosk_core::kiosk::{Kiosk, KioskOptions};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A process group of the test's own, ended whole when dropped.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A shell (the guard's scope) that starts the two programs once `go1`
+/// exists, and again once `go2` exists.
+fn scope_root(dir: &Path) -> Group {
+    for name in ["voorlees-hulp", "verboden-hulp"] {
+        std::fs::copy("/bin/sleep", dir.join(name)).unwrap();
+    }
+    let d = dir.display();
+    let script = format!(
+        "for go in go1 go2; do while [ ! -e '{d}/'$go ]; do sleep 0.05; done; '{d}/voorlees-hulp' 3600 & '{d}/verboden-hulp' 3600 & done; wait"
+    );
+    Group(Command::new("sh").arg("-c").arg(script).process_group(0).spawn().unwrap())
+}
+
+fn policy_with_tool(stack: &Stack) -> PathBuf {
+    let mut text = std::fs::read_to_string(&stack.policy).unwrap();
+    text.push_str(
+        "\n[[processes.deny]]\nname = \"voorlees-hulp\"\ncategory = \"assistive\"\n\
+         \n[[processes.deny]]\nname = \"verboden-hulp\"\ncategory = \"remote-control\"\n\
+         \n[[processes.accommodation]]\nid = \"read-aloud\"\ndescription = \"Voorleessoftware\"\n\
+         allow = [{ name = \"voorlees-hulp\", category = \"assistive\" }]\n",
+    );
+    let path = stack.dir.join("policy-with-tool.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Creates `go` and returns the names the guard reported from record
+/// `from` on, once it reported the denied program.
+async fn reported_after(journal: &Path, from: usize, go: &Path) -> Vec<String> {
+    std::fs::write(go, b"").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let records = steps::journal_records(journal).unwrap();
+        let names: Vec<String> = records[from..]
+            .iter()
+            .filter(|r| r["kind"].as_str().is_some_and(|k| k.starts_with("guard.process_")))
+            .filter_map(|r| r["payload"]["name"].as_str().map(str::to_owned))
+            .collect();
+        if names.iter().any(|n| n == "verboden-hulp") {
+            return names;
+        }
+        assert!(Instant::now() < deadline, "the denied program was never reported: {names:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_students_granted_tool_is_allowed_by_the_kiosks_guard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    let policy = policy_with_tool(&stack);
+    let work = tempfile::tempdir().unwrap();
+    let root = scope_root(work.path());
+    let options = KioskOptions {
+        data_dir: stack.kiosk_data.clone(),
+        policy,
+        key_store: stack.key_store.parse().unwrap(),
+        demo: true,
+        guard_scope: Some(kiosk_core::guard::Scope::Tree(root.0.id())),
+    };
+    let kiosk = std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap();
+    let view = kiosk.view().await;
+    assert!(view.startup_failure.is_none(), "{:?}", view.startup_failure);
+    let journal = stack.kiosk_data.join("journal");
+
+    // Before the login: the tool is denied like the other program.
+    let before = reported_after(&journal, 0, &work.path().join("go1")).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut before = before;
+    while !before.iter().any(|n| n == "voorlees-hulp") {
+        assert!(Instant::now() < deadline, "the tool is denied for a student not (yet) granted it: {before:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        before = reported_after(&journal, 0, &work.path().join("go1")).await;
+    }
+
+    // Anna logs in (granted read-aloud): her tool may run.
+    let anna = stack.students[0].clone();
+    kiosk.login(&anna.number, &anna.code, None).await.unwrap();
+    let records = steps::journal_records(&journal).unwrap();
+    let grant = records.iter().find(|r| r["kind"] == "guard.accommodations_granted").expect("the grant is journalled");
+    assert_eq!(grant["payload"]["tools"], serde_json::json!(["read-aloud"]));
+    let from = records.len();
+    let after = reported_after(&journal, from, &work.path().join("go2")).await;
+    assert!(!after.iter().any(|n| n == "voorlees-hulp"), "Anna is granted read-aloud, yet her tool was reported: {after:?}");
+    kiosk.shutdown().await;
+    drop(root);
+}
