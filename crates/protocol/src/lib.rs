@@ -25,6 +25,7 @@ pub const API_PREFIX: &str = "/api/v1";
 /// Header that carries the session token (`Authorization: Bearer <token>` is used).
 pub const AUTHORIZATION_SCHEME: &str = "Bearer";
 
+pub mod events;
 pub mod scoring;
 
 /// Request header a kiosk sends (value `1`) on every request while its
