@@ -12,7 +12,6 @@ mod core_kiosk;
 use kiosk_core::kiosk::Kiosk;
 use kiosk_core::session::{Notice, Phase};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// The first item of the running instrument and one of its responses.
 fn first_item(model: &serde_json::Value) -> (String, String) {
@@ -44,19 +43,6 @@ fn first_item(model: &serde_json::Value) -> (String, String) {
 }
 
 /// Runs the shell's background sync until the view satisfies `done` (30 s at most).
-async fn sync_until(kiosk: &Kiosk, what: &str, done: impl Fn(&kiosk_core::kiosk::KioskView) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = kiosk.view().await;
-        if done(&view) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "waited 30 s for {what}; phase {:?}", view.phase);
-        kiosk.background_sync().await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_in_whose_upload_fails_stays_handing_in_until_the_receipt() {
     let tmp = tempfile::tempdir().unwrap();
@@ -101,7 +87,7 @@ async fn a_hand_in_whose_upload_fails_stays_handing_in_until_the_receipt() {
     assert!(matches!(view.phase, Phase::HandingIn | Phase::Submitted), "{:?}", view.phase);
     assert!(kiosk.save_answer(&item, serde_json::Value::Object(answer)).await.is_err(), "still no saves");
     // The retry reaches the hub: handed in, with the receipt.
-    sync_until(&kiosk, "the receipt", |v| v.phase == Phase::Submitted).await;
+    core_kiosk::wait_for(&kiosk, "the receipt", true, |v| v.phase == Phase::Submitted).await;
     let view = kiosk.view().await;
     assert!(view.receipt.as_deref().is_some_and(|r| !r.is_empty()), "{:?}", view.receipt);
     kiosk.shutdown().await;

@@ -28,18 +28,6 @@ fn instruct(stack: &Stack, student: &str, args: &[&str]) -> String {
 }
 
 /// Waits (generously: a loaded machine) until the kiosk's view satisfies `done`.
-async fn wait_for(kiosk: &Kiosk, what: &str, done: impl Fn(&kiosk_core::kiosk::KioskView) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = kiosk.view().await;
-        if done(&view) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "waited 30 s for {what}; phase {:?}", view.phase);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_instructions_are_carried_out_once_and_journalled() {
     let tmp = tempfile::tempdir().unwrap();
@@ -56,27 +44,27 @@ async fn console_instructions_are_carried_out_once_and_journalled() {
 
     // Lock from the console: the lock screen names the invigilator's reason.
     instruct(&stack, &student.number, &["--action", "lock", "--reason", "telefoon op tafel"]);
-    wait_for(&kiosk, "the lock", |v| v.phase == Phase::Locked).await;
+    core_kiosk::wait_for(&kiosk, "the lock", false, |v| v.phase == Phase::Locked).await;
     let reason = kiosk.view().await.lock_reason;
     assert!(reason.as_deref().is_some_and(|r| r.contains("telefoon op tafel")), "the reason is shown: {reason:?}");
     instruct(&stack, &student.number, &["--action", "unlock", "--reason", "telefoon ingeleverd"]);
-    wait_for(&kiosk, "the unlock", |v| v.phase == Phase::InExam).await;
+    core_kiosk::wait_for(&kiosk, "the unlock", false, |v| v.phase == Phase::InExam).await;
 
     // Extra time: ten minutes more on the clock.
     let before = kiosk.view().await.remaining_secs.unwrap();
     instruct(&stack, &student.number, &["--action", "add-time", "--minutes", "10", "--reason", "storing"]);
-    wait_for(&kiosk, "the extra time", |v| v.remaining_secs.is_some_and(|r| r > before + 500)).await;
+    core_kiosk::wait_for(&kiosk, "the extra time", false, |v| v.remaining_secs.is_some_and(|r| r > before + 500)).await;
 
     // Pause: locked, and the clock stands still until resume.
     instruct(&stack, &student.number, &["--action", "pause", "--reason", "stroomstoring"]);
-    wait_for(&kiosk, "the pause", |v| v.phase == Phase::Locked).await;
+    core_kiosk::wait_for(&kiosk, "the pause", false, |v| v.phase == Phase::Locked).await;
     let view = kiosk.view().await;
     assert_eq!(view.clock_paused, Some(PauseReason::Invigilator), "{view:?}");
     let paused_at = view.remaining_secs.unwrap();
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(kiosk.view().await.remaining_secs, Some(paused_at), "no time passes during a pause");
     instruct(&stack, &student.number, &["--action", "resume", "--reason", "stroom terug"]);
-    wait_for(&kiosk, "the resume", |v| v.phase == Phase::InExam && v.clock_paused.is_none()).await;
+    core_kiosk::wait_for(&kiosk, "the resume", false, |v| v.phase == Phase::InExam && v.clock_paused.is_none()).await;
 
     // An instruction that arrives twice (e.g. the stream, then a heartbeat)
     // is carried out once.

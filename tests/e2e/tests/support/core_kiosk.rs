@@ -18,3 +18,22 @@ pub fn start(stack: &Stack, scope: u32) -> Kiosk {
     // The startup steps block (as in the shell, where they run before the async runtime).
     std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap()
 }
+
+/// Waits up to 30 s until `done` holds for the kiosk's view, and fails the
+/// test naming `what` and the phase otherwise. With `sync`, every round runs
+/// the background sync once (for a test that runs no sync task of its own).
+#[allow(dead_code)] // not every test file that starts a kiosk waits on it
+pub async fn wait_for(kiosk: &Kiosk, what: &str, sync: bool, done: impl Fn(&kiosk_core::kiosk::KioskView) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let view = kiosk.view().await;
+        if done(&view) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "waited 30 s for {what}; phase {:?}", view.phase);
+        if sync {
+            kiosk.background_sync().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(if sync { 100 } else { 50 })).await;
+    }
+}
