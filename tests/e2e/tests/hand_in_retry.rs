@@ -9,7 +9,6 @@ use exam_e2e::{steps, Guarded, Stack, DEMO_PIN};
 #[path = "support/core_kiosk.rs"]
 mod core_kiosk;
 
-use kiosk_core::kiosk::Kiosk;
 use kiosk_core::session::{Notice, Phase};
 use std::process::Command;
 

@@ -8,7 +8,6 @@ use exam_e2e::{bin, steps, Guarded, Stack, SITTING};
 #[path = "support/core_kiosk.rs"]
 mod core_kiosk;
 
-use kiosk_core::kiosk::Kiosk;
 use kiosk_core::session::{PauseReason, Phase};
 use std::process::Command;
 use std::sync::Arc;
