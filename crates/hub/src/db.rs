@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "identity", include_str!("../migrations/0030_identity.sql")),
     (50, "login_failures", include_str!("../migrations/0050_login_failures.sql")),
     (60, "answer_changes", include_str!("../migrations/0060_answer_changes.sql")),
+    (70, "results", include_str!("../migrations/0070_results.sql")),
 ];
 /// Separator between statements in a migration file.
 const STATEMENT_SEPARATOR: &str = "\n--;\n";

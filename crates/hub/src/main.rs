@@ -114,6 +114,9 @@ enum Command {
         /// Write the printable list here (mode 0600) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also write a PDF with one code slip per student (in Dutch, eight per A4 sheet, mode 0600).
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
     /// Revoke a device: its certificate is refused from now on.
     Revoke {
@@ -202,6 +205,9 @@ enum Command {
     /// Invigilator console accounts (docs/console.md).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Hand scoring: items the hub cannot score itself (an essay), scored by the exam office (docs/hub.md, Results).
+    #[command(subcommand)]
+    Score(ScoreCommand),
     /// Create (or replace) a room's BYOD room-code secret; prints it in base32 for the policy.
     RoomCode {
         #[command(flatten)]
@@ -271,6 +277,10 @@ enum ImportCommand {
         /// Where to write the printable list of new access codes (mode 0600).
         #[arg(long)]
         codes_out: Option<PathBuf>,
+        /// Where to write a PDF with one code slip per student with a new code
+        /// (in Dutch: name, exam, room, date and time, accommodations; eight per A4 sheet, mode 0600).
+        #[arg(long)]
+        codes_pdf: Option<PathBuf>,
     },
     /// Register an instrument package (opaque bytes; its hash is served to kiosks).
     Instrument {
@@ -342,6 +352,38 @@ enum ReportCommand {
         /// The remark.
         #[arg(long)]
         text: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScoreCommand {
+    /// List the items that wait for a person's score, with each student's answer.
+    Pending {
+        #[command(flatten)]
+        data: Data,
+        /// Sitting id.
+        #[arg(long)]
+        sitting: String,
+        /// Only this student.
+        #[arg(long)]
+        student: Option<String>,
+    },
+    /// Record the points for one item of one student's answers (replaces an
+    /// earlier score of that item; journalled with who scored it).
+    Set {
+        #[command(flatten)]
+        data: Data,
+        #[command(flatten)]
+        seat: Seat,
+        /// The item, as `score pending` and the results' nog_te_beoordelen name it.
+        #[arg(long)]
+        item: String,
+        /// Points, from 0 (at most 3 decimals, e.g. 2.5).
+        #[arg(long, allow_negative_numbers = true)]
+        points: f64,
+        /// The console account of who scores: an administrator (the exam office); invigilators do not score.
+        #[arg(long)]
+        by: String,
     },
 }
 
@@ -454,7 +496,11 @@ fn main() -> std::process::ExitCode {
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    match exam_secure::FileWrite::PRIVATE.create_new().write(path, text.as_bytes()) {
+    write_private_bytes(path, text.as_bytes())
+}
+
+fn write_private_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    match exam_secure::FileWrite::PRIVATE.create_new().write(path, bytes) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!("{} exists; refusing to overwrite a code list", path.display()),
         other => other.with_context(|| format!("cannot write {}", path.display())),
     }
@@ -522,14 +568,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Import(ImportCommand::Planning { data, file, codes_out }) => {
+        Command::Import(ImportCommand::Planning { data, file, codes_out, codes_pdf }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let (text, note) = planning::decode_planning(&bytes);
             if let Some(note) = note {
                 eprintln!("{}: {note}", file.display());
             }
             let keys = Keys::load(&data.data)?;
-            let summary = planning::import_planning(&data.db().await?, &keys, &text, &file.display().to_string()).await?;
+            // Refused before anything is imported: the codes are shown only once.
+            for path in codes_out.iter().chain(&codes_pdf) {
+                if path.exists() {
+                    bail!("{} exists; refusing to overwrite a code list (nothing imported)", path.display());
+                }
+            }
+            let db = data.db().await?;
+            let summary = planning::import_planning(&db, &keys, &text, &file.display().to_string()).await?;
             eprintln!(
                 "imported {} rows: {} students, {} sittings; {} new access codes",
                 summary.rows,
@@ -537,12 +590,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 summary.sittings,
                 summary.codes.len()
             );
+            if !summary.without_exam_code.is_empty() {
+                eprintln!(
+                    "note: no exam code for sitting(s) {}: their results will have an empty examencode; add a column exam_code \
+                     (the exam's code in the student information system) and import the file again",
+                    summary.without_exam_code.join(", ")
+                );
+            }
             let list = planning::printable_list(&summary.codes);
+            if let Some(path) = &codes_pdf {
+                write_private_bytes(path, reports::code_slips(&db, &summary.codes).await?.as_bytes())?;
+                eprintln!("code slips (PDF): {} ({} slips; print them, then delete the file)", path.display(), summary.codes.len());
+            }
             match codes_out {
                 Some(path) => {
                     write_private(&path, &list)?;
                     eprintln!("printable code list: {} (print it, then delete it)", path.display());
                 }
+                None if codes_pdf.is_some() => {}
                 None => print!("{list}"),
             }
         }
@@ -572,15 +637,26 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let sha = planning::import_instrument(&db, keys.wrap_key()?, &id, &bytes, key).await?;
             println!("instrument {id} version {}: {:?}, {}; {} bytes, sha256 {sha}", checked.version, checked.title, checked.content, bytes.len());
         }
-        Command::ReissueCodes { data, sitting, student, out } => {
+        Command::ReissueCodes { data, sitting, student, out, pdf } => {
             let keys = Keys::load(&data.data)?;
-            let codes = planning::reissue_codes(&data.db().await?, &keys, &sitting, student.as_deref()).await?;
+            for path in out.iter().chain(&pdf) {
+                if path.exists() {
+                    bail!("{} exists; refusing to overwrite a code list (no codes changed)", path.display());
+                }
+            }
+            let db = data.db().await?;
+            let codes = planning::reissue_codes(&db, &keys, &sitting, student.as_deref()).await?;
             if codes.is_empty() {
                 bail!("no candidates found for sitting {sitting}");
             }
             let list = planning::printable_list(&codes);
+            if let Some(path) = &pdf {
+                write_private_bytes(path, reports::code_slips(&db, &codes).await?.as_bytes())?;
+                eprintln!("code slips (PDF): {} ({} slips)", path.display(), codes.len());
+            }
             match out {
                 Some(path) => write_private(&path, &list)?,
+                None if pdf.is_some() => {}
                 None => print!("{list}"),
             }
         }
@@ -650,9 +726,61 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Report(ReportCommand::Results { data, sitting, out, qti }) => {
             let results = reports::write_results(&data.db().await?, &sitting, &out, qti.as_deref()).await?;
             if !results.scored {
-                eprintln!("note: no scoring data for instrument {}: results say \"ingeleverd\" (exam-hub import scoring)", results.instrument_id);
+                eprintln!("note: no scoring data for instrument {}: results have no score (exam-hub import scoring)", results.instrument_id);
+            }
+            if results.exam_code.is_none() {
+                eprintln!("note: the planning gave sitting {sitting} no exam code: examencode is empty (planning column exam_code)");
+            }
+            let pending: usize = results.rows.iter().map(|r| r.pending.len()).sum();
+            if pending > 0 {
+                eprintln!("note: {pending} item(s) wait for a person's score: their scores are provisional (exam-hub score pending)");
             }
             println!("{}: {} candidates", out.display(), results.rows.len());
+        }
+        Command::Score(ScoreCommand::Pending { data, sitting, student }) => {
+            let results = reports::results(&data.db().await?, &sitting).await?;
+            if !results.scored {
+                bail!("no scoring data for instrument {}: exam-hub import scoring first", results.instrument_id);
+            }
+            let rows: Vec<_> = results.rows.iter().filter(|r| student.as_deref().is_none_or(|s| s == r.student_number)).collect();
+            if rows.is_empty() {
+                bail!("student {} is not planned for sitting {sitting}", student.unwrap_or_default());
+            }
+            let mut count = 0;
+            for row in rows {
+                for item in row.items.iter().filter(|i| row.pending.contains(&i.ref_identifier)) {
+                    count += 1;
+                    let max = item.max_score.map_or_else(|| "maximum unknown".to_owned(), |m| format!("at most {}", reports::format_score(m)));
+                    println!("{}  {}  ({max})", row.student_number, item.ref_identifier);
+                    let answer: Vec<String> = item
+                        .responses
+                        .values()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .filter(|v| !v.is_empty())
+                        .collect();
+                    if answer.is_empty() {
+                        println!("    (no answer)");
+                    }
+                    for line in answer.join("\n").lines() {
+                        println!("    {line}");
+                    }
+                }
+            }
+            eprintln!("{count} item(s) wait for a score (exam-hub score set)");
+        }
+        Command::Score(ScoreCommand::Set { data, seat: Seat { sitting, student }, item, points, by }) => {
+            let done = reports::record_hand_score(&data.db().await?, &sitting, &student, &item, points, &by).await?;
+            let of = done.max_score.map(|m| format!(" of {}", reports::format_score(m))).unwrap_or_default();
+            let was = done.replaced.map(|r| format!(" (was {} by {})", reports::format_score(r.points), r.by)).unwrap_or_default();
+            println!("{student} {item}: {}{of} points{was}", reports::format_score(points));
+            let row = &done.row;
+            let total = row.score.map(reports::format_score).unwrap_or_default();
+            let max = row.max_score.map(|m| format!(" of {}", reports::format_score(m))).unwrap_or_default();
+            if row.pending.is_empty() {
+                println!("score {total}{max}: final, every item is scored");
+            } else {
+                println!("score so far {total}{max}: provisional, still to score: {}", row.pending.join(", "));
+            }
         }
         Command::Report(ReportCommand::Remark { data, sitting, author, text }) => {
             let remark = reports::add_remark(&data.db().await?, &sitting, &author, &text).await?;

@@ -4,8 +4,9 @@
 //! The planning file has one row per student per sitting (what TEL and
 //! OnTrac export), with the header
 //! `student_number,student_name,sitting,exam,instrument,room,start,duration_minutes`
-//! and optionally `extra_minutes,tools,text_size,contrast` (tools separated
-//! by `;`). Columns are separated by `,` or — as Excel writes it with Dutch
+//! and optionally `exam_code,extra_minutes,tools,text_size,contrast` (tools
+//! separated by `;`; `exam_code` is the exam's code in the student
+//! information system, which the results export gives back). Columns are separated by `,` or — as Excel writes it with Dutch
 //! settings — by `;` (told apart by the header line); a UTF-8 byte-order
 //! mark is skipped, and a file that is not UTF-8 is read as Windows-1252
 //! (Excel's "CSV" on Dutch Windows) and said so ([`decode_planning`]).
@@ -74,6 +75,9 @@ pub struct ImportSummary {
     pub sittings: usize,
     /// Codes issued to candidates that had none.
     pub codes: Vec<IssuedCode>,
+    /// Sittings of the file that have no exam code (none in the file, none
+    /// stored from before): their results have an empty `examencode`.
+    pub without_exam_code: Vec<String>,
 }
 
 /// A fresh random access code, `XXXX-XXXX`.
@@ -106,6 +110,9 @@ pub fn code_hmac(keys: &Keys, sitting: &str, student: &str, code: &str) -> Strin
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Sitting {
     exam: String,
+    /// The exam's code in the student information system; `None` when the
+    /// file has no `exam_code` column (a re-import then keeps the stored one).
+    exam_code: Option<String>,
     instrument: String,
     room: String,
     start_ms: i64,
@@ -183,6 +190,9 @@ fn differing(a: &Sitting, b: &Sitting) -> Vec<String> {
             out.push(format!("{name} {y:?} (there {x:?})"));
         }
     }
+    if a.exam_code != b.exam_code {
+        out.push(format!("exam_code {:?} (there {:?})", b.exam_code.as_deref().unwrap_or_default(), a.exam_code.as_deref().unwrap_or_default()));
+    }
     if a.start_ms != b.start_ms {
         out.push(format!("start {:?} (there {:?})", b.start_text, a.start_text));
     }
@@ -192,10 +202,33 @@ fn differing(a: &Sitting, b: &Sitting) -> Vec<String> {
     out
 }
 
+/// Longest exam code.
+pub const MAX_EXAM_CODE_LEN: usize = 40;
+
+/// Why `code` cannot be an exam code of the student information system, if
+/// it cannot: empty, too long, or a character a code never has — in
+/// particular a first `=`, `+`, `-` or `@`, which a spreadsheet reads as a
+/// formula (the export would have to change the code to keep it text).
+fn exam_code_problem(code: &str) -> Option<String> {
+    if code.is_empty() {
+        return Some("is empty: give every row of the file the exam's code in the student information system".into());
+    }
+    if code.chars().count() > MAX_EXAM_CODE_LEN {
+        return Some(format!("is longer than {MAX_EXAM_CODE_LEN} characters"));
+    }
+    if code.starts_with(['=', '+', '-', '@']) {
+        return Some("starts with a character a spreadsheet reads as a formula".into());
+    }
+    if let Some(c) = code.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ' '))) {
+        return Some(format!("has {c:?}: an exam code is letters, digits, spaces and - _ . /"));
+    }
+    None
+}
+
 /// Imports a planning CSV (all or nothing); issues codes to new candidates.
 pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &str) -> Result<ImportSummary, ImportError> {
     let required = ["student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes"];
-    let optional = ["extra_minutes", "tools", "text_size", "contrast"];
+    let optional = ["exam_code", "extra_minutes", "tools", "text_size", "contrast"];
     let csv_text = csv_text.strip_prefix('\u{feff}').unwrap_or(csv_text);
     let mut reader =
         csv::ReaderBuilder::new().trim(csv::Trim::All).delimiter(separator(csv_text)).from_reader(csv_text.as_bytes());
@@ -277,6 +310,12 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
                 errors.push(format!("line {line}: tool {tool:?} must be lower-case letters, digits and dashes"));
             }
         }
+        let exam_code = column.contains_key("exam_code").then(|| get("exam_code"));
+        if let Some(code) = &exam_code {
+            if let Some(problem) = exam_code_problem(code) {
+                errors.push(format!("line {line}: exam_code {code:?} {problem}"));
+            }
+        }
         let student = get("student_number");
         let name = get("student_name");
         let sitting_id = get("sitting");
@@ -294,6 +333,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         }
         let sitting = Sitting {
             exam: get("exam"),
+            exam_code,
             instrument: get("instrument"),
             room: get("room"),
             start_ms,
@@ -354,9 +394,10 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
     }
     for (id, s) in &sittings {
         sqlx::query(
-            "INSERT INTO sittings (sitting_id, exam, instrument_id, room, start_ms, duration_minutes) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO sittings (sitting_id, exam, instrument_id, room, start_ms, duration_minutes, exam_code) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (sitting_id) DO UPDATE SET exam = excluded.exam, instrument_id = excluded.instrument_id, \
-             room = excluded.room, start_ms = excluded.start_ms, duration_minutes = excluded.duration_minutes",
+             room = excluded.room, start_ms = excluded.start_ms, duration_minutes = excluded.duration_minutes, \
+             exam_code = COALESCE(excluded.exam_code, sittings.exam_code)",
         )
         .bind(id)
         .bind(&s.exam)
@@ -364,6 +405,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         .bind(&s.room)
         .bind(s.start_ms)
         .bind(s.duration)
+        .bind(s.exam_code.clone())
         .execute(&mut *tx)
         .await?;
     }
@@ -411,8 +453,15 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
             code,
         });
     }
+    let mut without_exam_code = Vec::new();
+    for id in sittings.keys() {
+        let row = sqlx::query("SELECT exam_code FROM sittings WHERE sitting_id = $1").bind(id).fetch_one(&mut *tx).await?;
+        if row.try_get::<Option<String>, _>("exam_code")?.is_none() {
+            without_exam_code.push(id.clone());
+        }
+    }
     tx.commit().await?;
-    Ok(ImportSummary { rows, students: students.len(), sittings: sittings.len(), codes })
+    Ok(ImportSummary { rows, students: students.len(), sittings: sittings.len(), codes, without_exam_code })
 }
 
 /// Issues new codes for a sitting (all candidates, or one), replacing the old

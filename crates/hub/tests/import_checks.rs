@@ -96,3 +96,37 @@ fn what_would_fail_at_nine_is_refused_at_import() {
     let listed = Command::new(common::exe()).args(["import", "instrument"]).arg(&f.package).args(["--id", "rekenen-2f", "--content-key-file"]).arg(&f.key).arg("--policy").arg(&f.policy).arg("--data").arg(&f.data).output().unwrap();
     assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
 }
+
+/// Issue 17, results: the results' `examencode` held the exam's name — the
+/// planning had no exam code. The column `exam_code` is checked like the
+/// others the day before (the file's line, the field, both values), and a
+/// file without it says what the results will lack.
+#[test]
+fn the_planning_exam_code_is_checked() {
+    let f = fixture();
+    let out = import(&f, &f.package, "rekenen-2f", Some(&f.key), &f.policy);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let planning = |name: &str, text: &str| -> Output {
+        let file = f.data.join(format!("../{name}"));
+        std::fs::write(&file, text).unwrap();
+        Command::new(common::exe()).args(["import", "planning"]).arg(&file).arg("--data").arg(&f.data).output().unwrap()
+    };
+    let head = "student_number;student_name;sitting;exam;exam_code;instrument;room;start;duration_minutes\n";
+    let row = |n: &str, code: &str| format!("{n};Naam {n};VK2;Verkoop niveau 2;{code};rekenen-2f;B1.12;2027-06-14T09:00:00+02:00;90\n");
+    let bad = format!("{head}{}{}{}{}", row("1", "VK2-KT1"), row("2", "=VK2"), row("3", ""), row("4", "VK2-KT2"));
+    let out = planning("bad.csv", &bad);
+    refused(&out, "bad.csv: line 3: exam_code \"=VK2\" starts with a character a spreadsheet reads as a formula");
+    refused(&out, "bad.csv: line 4: exam_code \"\" is empty");
+    refused(&out, "bad.csv: line 5: sitting VK2 differs from line 2 in exam_code \"VK2-KT2\" (there \"VK2-KT1\")");
+    // Without the column: imported, with a note on what the results lack.
+    let without = "student_number,student_name,sitting,exam,instrument,room,start,duration_minutes\n\
+                   1,Naam 1,VK2,Verkoop niveau 2,rekenen-2f,B1.12,2027-06-14T09:00:00+02:00,90\n";
+    let out = planning("without.csv", without);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no exam code for sitting(s) VK2"), "{}", String::from_utf8_lossy(&out.stderr));
+    // With it: no note; a later file without the column keeps the code.
+    let out = planning("good.csv", &format!("{head}{}", row("1", "VK2-KT1")));
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no exam code"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = planning("again.csv", without);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no exam code"), "the stored code stays: {}", String::from_utf8_lossy(&out.stderr));
+}

@@ -438,17 +438,20 @@ async fn proces_verbaal_and_results(backend: Backend) {
     assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), reports::CSV_HEADER.to_vec());
     let mut rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
     rows.sort();
-    let date = &rows[0][2];
+    let date = &rows[0][3];
     assert_eq!(date.len(), 10);
+    // The exam's name (a formula, neutralised); this planning gave no exam code.
     let exam = format!("'{FORMULA_EXAM}");
-    let expect = |n: &str, result: &str, status: &str| vec![n.to_string(), exam.clone(), date.clone(), result.to_string(), status.to_string()];
+    let expect = |n: &str, score: &str, assessment: &str, status: &str| {
+        vec![n.to_string(), String::new(), exam.clone(), date.clone(), score.to_string(), "5".into(), assessment.to_string(), String::new(), status.to_string()]
+    };
     assert_eq!(
         rows,
         vec![
-            expect("'=2004", "", "afwezig"),
-            expect("2001", "5", "ingeleverd"),
-            expect("2002", "0", "niet ingeleverd"),
-            expect("2003", "", "afwezig"),
+            expect("'=2004", "", "", "afwezig"),
+            expect("2001", "5", "definitief", "ingeleverd"),
+            expect("2002", "0", "definitief", "niet ingeleverd"),
+            expect("2003", "", "", "afwezig"),
         ],
         "rows sorted by their text"
     );
@@ -843,3 +846,236 @@ async fn test_automation_and_refused_answers_are_in_the_proces_verbaal(backend: 
     std::fs::write(shots.join(format!("pv-test-automation-{}.pdf", if hub.database.is_some() { "postgres" } else { "sqlite" })), pv.to_pdf().into_bytes()).unwrap();
 }
 on_both_backends!(test_automation_and_refused_answers_are_in_the_proces_verbaal);
+
+/// Scoring data with an item the hub cannot score: ITM-4 is an essay (no
+/// response processing), for which the data gives `max_score` 4.
+fn scoring_with_essay_json() -> String {
+    const MC: &str = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml";
+    const MR: &str = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml";
+    json!({"items": [
+        {"ref_identifier": "ITM-1", "identifier": "q1", "weights": {}, "processing": {"kind": "template", "uri": MC},
+         "responses": [{"identifier": "RESPONSE", "cardinality": "single", "base_type": "identifier", "correct": ["B"]}]},
+        {"ref_identifier": "ITM-2", "identifier": "q2", "weights": {}, "processing": {"kind": "template", "uri": MR},
+         "responses": [{"identifier": "RESPONSE", "cardinality": "multiple", "base_type": "identifier", "correct": ["A", "C"],
+           "mapping": {"default_value": 0.0, "upper_bound": 2.0, "entries": [
+             {"key": "A", "value": 1.0, "case_sensitive": true}, {"key": "C", "value": 1.5, "case_sensitive": true}]}}]},
+        {"ref_identifier": "ITM-4", "identifier": "v04", "weights": {}, "processing": {"kind": "none"}, "max_score": 4,
+         "responses": [{"identifier": "RESPONSE", "cardinality": "single", "base_type": "string"}]}
+    ]})
+    .to_string()
+}
+
+/// The results CSV, by student number (the header checked).
+fn results_rows(hub: &TestHub, name: &str) -> HashMap<String, Vec<String>> {
+    let path = hub.path(name);
+    hub.cli_ok(&["report", "results", "--sitting", SITTING, "--out", path.to_str().unwrap()]);
+    let raw = std::fs::read_to_string(&path).unwrap();
+    let mut reader = csv::Reader::from_reader(raw.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["studentnummer", "examencode", "examen", "datum", "score", "maximum", "beoordeling", "nog_te_beoordelen", "status"]
+    );
+    reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>()).map(|r| (r[0].clone(), r)).collect()
+}
+
+/// Issue 17, results: `examencode` held the exam's name, and one open
+/// (hand-scored) item made the whole test unscored (`resultaat=ingeleverd`
+/// for everyone), with no maximum and no way to score the item. Now: the
+/// planning's exam code, the raw score of what the hub can score, the
+/// test's maximum, which items wait for a person — and a hand score, by an
+/// administrator only, journalled, after which the score is final.
+async fn results_the_sis_can_take(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let keys = Keys::load(&hub.data()).unwrap();
+    let start = (time::OffsetDateTime::now_utc() - time::Duration::minutes(5)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    let csv = format!(
+        "student_number;student_name;sitting;exam;exam_code;instrument;room;start;duration_minutes\n\
+         3001;Ömer Yılmaz;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n\
+         3002;Eline van der Berg-de Vries;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n\
+         3003;Sem Afwezig;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n"
+    );
+    let summary = exam_hub::planning::import_planning(&db, &keys, &csv, "vk2.csv").await.unwrap();
+    assert!(summary.without_exam_code.is_empty(), "{:?}", summary.without_exam_code);
+    let codes: HashMap<String, String> = summary.codes.into_iter().map(|c| (c.student_number, c.code)).collect();
+    let scoring = hub.path("scoring.json");
+    std::fs::write(&scoring, scoring_with_essay_json()).unwrap();
+    hub.cli_ok(&["import", "scoring", scoring.to_str().unwrap(), "--id", "inst-a"]);
+
+    let mut a = hub.enrol(ROOM).await;
+    let mut b = hub.enrol(ROOM).await;
+    a.login_ok("3001", &codes["3001"]).await;
+    b.login_ok("3002", &codes["3002"]).await;
+    hub.cli_ok(&["start", "--sitting", SITTING]);
+    const ESSAY: &str = "Ik bied mijn excuses aan en ruil de waterkoker om.";
+    let handed_in = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-2": {"RESPONSE": ["A"]}, "ITM-4": {"RESPONSE": ESSAY}});
+    assert_eq!(a.post(paths::ANSWERS, &snapshot(1, true, handed_in)).await.status(), 200);
+    assert_eq!(b.post(paths::ANSWERS, &snapshot(1, false, json!({"ITM-1": {"RESPONSE": "A"}}))).await.status(), 200);
+
+    // What can be scored is; the essay waits for a person (before: the whole test unscored).
+    let rows = results_rows(&hub, "results-1.csv");
+    let date = rows["3001"][3].clone();
+    let row = |n: &str, score: &str, assessment: &str, pending: &str, status: &str| {
+        vec![n.to_string(), "VK2-KT1".into(), "Verkoop niveau 2".into(), date.clone(), score.into(), "7".into(), assessment.into(), pending.into(), status.into()]
+    };
+    assert_eq!(rows["3001"], row("3001", "2", "voorlopig", "ITM-4", "ingeleverd"), "1 + 1 of 1 + 2 + 4");
+    assert_eq!(rows["3002"], row("3002", "0", "voorlopig", "ITM-4", "niet ingeleverd"));
+    assert_eq!(rows["3003"], row("3003", "", "", "", "afwezig"));
+    // The QTI result says the essay is not final yet.
+    let qti = hub.path("qti");
+    hub.cli_ok(&["report", "results", "--sitting", SITTING, "--out", hub.path("r.csv").to_str().unwrap(), "--qti", qti.to_str().unwrap()]);
+    let xml = std::fs::read_to_string(qti.join("result-3001.xml")).unwrap();
+    assert!(xml.contains("<itemResult identifier=\"ITM-4\" sequenceIndex=\"3\"") && xml.contains("sessionStatus=\"pendingResponseProcessing\""), "{xml}");
+    assert_eq!(xml.matches("sessionStatus=\"final\"").count(), 2, "{xml}");
+
+    // The exam office lists what waits, with the answer to read.
+    let pending = hub.cli_ok(&["score", "pending", "--sitting", SITTING]);
+    assert!(pending.contains("3001  ITM-4  (at most 4)") && pending.contains(ESSAY), "{pending}");
+    assert!(pending.contains("3002  ITM-4") && pending.contains("(no answer)"), "{pending}");
+
+    // Who may score, and what.
+    use exam_hub::console::accounts::{self, Role};
+    accounts::add(&db, "bureau", "Mevr. Bakker (examenbureau)", Role::Admin, &[], "examenbureau-wachtwoord-2026").await.unwrap();
+    accounts::add(&db, "wit", "Mevr. de Wit", Role::Invigilator, &[ROOM.to_string()], "surveillant-wachtwoord-2026").await.unwrap();
+    let set = |student: &str, item: &str, points: &str, by: &str| {
+        hub.cli(&["score", "set", "--sitting", SITTING, "--student", student, "--item", item, "--points", points, "--by", by])
+    };
+    for (student, item, points, by, says) in [
+        ("3001", "ITM-4", "3", "wit", "only an administrator"),
+        ("3001", "ITM-4", "3", "nobody", "no console account"),
+        ("3001", "ITM-4", "5", "bureau", "item ITM-4 has at most 4"),
+        ("3001", "ITM-4", "-1", "bureau", "give a number from 0"),
+        ("3001", "ITM-1", "1", "bureau", "scored by the hub itself"),
+        ("3001", "ITM-9", "1", "bureau", "has no item \"ITM-9\""),
+        ("3003", "ITM-4", "1", "bureau", "nothing to score"),
+        ("9999", "ITM-4", "1", "bureau", "not planned"),
+    ] {
+        let out = set(student, item, points, by);
+        assert_eq!(out.status.code(), Some(2), "{student} {item} {points} {by} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{says:?}: {err}");
+    }
+    assert!(results_rows(&hub, "results-2.csv")["3001"][7] == "ITM-4", "refusals store nothing");
+    let out = set("3001", "ITM-4", "3", "bureau");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("3001 ITM-4: 3 of 4 points") && said.contains("score 5 of 7: final"), "{said}");
+    let rows = results_rows(&hub, "results-3.csv");
+    assert_eq!(rows["3001"], row("3001", "5", "definitief", "", "ingeleverd"));
+    assert_eq!(rows["3002"], row("3002", "0", "voorlopig", "ITM-4", "niet ingeleverd"), "3002's essay still waits");
+    // A second score replaces the first; both are in the hub's journal of actions, by name.
+    let out = set("3001", "ITM-4", "2.5", "bureau");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(was 3 by Mevr. Bakker (examenbureau))"));
+    assert_eq!(results_rows(&hub, "results-4.csv")["3001"][4], "4.5");
+    let journalled: Vec<(String, String, String)> = sqlx::query(
+        "SELECT username, display_name, detail FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = $3 ORDER BY at_ms, detail",
+    )
+    .bind(SITTING)
+    .bind("3001")
+    .bind(reports::HAND_SCORE_ACTION)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        use sqlx::Row as _;
+        (r.get("username"), r.get("display_name"), r.get("detail"))
+    })
+    .collect();
+    assert_eq!(journalled.len(), 2, "{journalled:?}");
+    assert_eq!(journalled[0], ("bureau".into(), "Mevr. Bakker (examenbureau)".into(), "ITM-4: 3 punt(en) van 4, antwoorden van opslag 1".into()));
+    assert!(journalled[1].2.ends_with("(was 3 door Mevr. Bakker (examenbureau))"), "{journalled:?}");
+    // A score is for the answers it was given for: when those that count change, the item waits again.
+    assert!(set("3002", "ITM-4", "0", "bureau").status.success());
+    assert_eq!(results_rows(&hub, "results-5.csv")["3002"], row("3002", "0", "definitief", "", "niet ingeleverd"));
+    let later = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-4": {"RESPONSE": "Toch nog een antwoord."}});
+    assert_eq!(b.post(paths::ANSWERS, &snapshot(2, false, later)).await.status(), 200);
+    assert_eq!(results_rows(&hub, "results-6.csv")["3002"], row("3002", "1", "voorlopig", "ITM-4", "niet ingeleverd"));
+    // The proces-verbaal is not about scores: a hand score is no irregularity of the sitting.
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert!(pv.irregularities.iter().all(|i| !i.description.contains("ITM-4")), "{:?}", pv.irregularities);
+}
+on_both_backends!(results_the_sis_can_take);
+
+/// Issue 17: the access codes came as one English list; the exam office
+/// needs one Dutch slip per student, with the accommodations granted. The
+/// slips are read back with pdftotext: names as written (Ö, ı, a hyphenated
+/// double surname on one line), date and time in Dutch local time (summer
+/// time here: 07:00 UTC is 09:00), the code, the accommodations in Dutch.
+async fn code_slips_in_dutch(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut csv = String::from("student_number,student_name,sitting,exam,exam_code,instrument,room,start,duration_minutes,extra_minutes,tools,text_size,contrast\n");
+    let mut names = vec![("4001", "Ömer Yılmaz"), ("4002", "Eline van der Berg-de Vries")];
+    let more = ["Anouk Jansen", "Bram de Jong", "Chaimae El Idrissi", "Daan Visser", "Emma Smit", "Fleur Meijer", "Gijs Mulder", "Hatice Öztürk"];
+    let numbers: Vec<String> = (3..=10).map(|i| format!("40{i:02}")).collect();
+    names.extend(numbers.iter().map(String::as_str).zip(more));
+    for (number, name) in &names {
+        let (extra, tools, size, contrast) = match *number {
+            "4001" => ("30", "read-aloud;spell-check", "large", ""),
+            "4002" => ("", "", "", "high"),
+            _ => ("", "", "", ""),
+        };
+        csv.push_str(&format!("{number},{name},VK2,Verkoop niveau 2,VK2-KT1,inst-a,B1.12,2027-06-14T07:00:00Z,90,{extra},{tools},{size},{contrast}\n"));
+    }
+    std::fs::write(hub.path("vk2.csv"), csv).unwrap();
+    let (pdf, list) = (hub.path("slips.pdf"), hub.path("vk2-codes.txt"));
+    let planning = hub.path("vk2.csv");
+    hub.cli_ok(&["import", "planning", planning.to_str().unwrap(), "--codes-pdf", pdf.to_str().unwrap(), "--codes-out", list.to_str().unwrap()]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&pdf).unwrap().permissions().mode() & 0o777, 0o600, "private, like the list");
+    }
+    let codes: HashMap<String, String> = std::fs::read_to_string(&list)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("   ") && !l.trim_start().starts_with('('))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            (words[0].to_string(), words.last().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(codes.len(), 10);
+    let text = pdf_text(&pdf);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (number, name) in &names {
+        assert!(lines.contains(name), "{name} whole on a line: {text}");
+        assert!(lines.iter().any(|l| l.ends_with(&format!("Studentnummer {number}")) || *l == format!("Studentnummer {number}")), "{number}: {text}");
+        assert!(lines.contains(&codes[*number].as_str()), "the code of {number} on its own line: {text}");
+    }
+    // Wrapped lines joined: a value may take two lines of its slip.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "Examen Verkoop niveau 2 (VK2-KT1)",
+        "Lokaal B1.12",
+        "Zitting VK2",
+        "Datum maandag 14 juni 2027",
+        "Tijd 09:00 tot 10:30",
+        "Voorzieningen 30 minuten extra tijd (tot 11:00), voorleessoftware, spellingcontrole, grote letters",
+        "Voorzieningen hoog contrast",
+        "Voorzieningen geen",
+        "Toegangscode",
+        "Log op de examen-pc in met je studentnummer en deze toegangscode.",
+    ] {
+        assert!(flat.contains(needle), "the slips lack {needle:?}: {text}");
+    }
+    assert!(!text.contains("UTC") && !text.contains("07:00") && !text.contains('?'), "{text}");
+    let info = String::from_utf8(Command::new("pdfinfo").arg(&pdf).output().unwrap().stdout).unwrap();
+    assert!(info.lines().any(|l| l.starts_with("Pages:") && l.ends_with(" 2")), "10 slips, 8 a sheet: {info}");
+    let fonts = String::from_utf8(Command::new("pdffonts").arg(&pdf).output().unwrap().stdout).unwrap();
+    assert!(fonts.contains("DejaVuSansMono") && fonts.contains("DejaVuSans "), "the code in a monospace font: {fonts}");
+    // For the eye: pdftoppm -png -r 60 target/report-shots/code-slips-*.pdf
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::copy(&pdf, shots.join(format!("code-slips-{}.pdf", if hub.database.is_some() { "postgres" } else { "sqlite" }))).unwrap();
+    // A file that exists is never overwritten, and then nothing is imported or changed.
+    let again = hub.cli(&["reissue-codes", "--sitting", "VK2", "--student", "4001", "--pdf", pdf.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+    // A reissued code gets its slip too.
+    let one = hub.path("4001.pdf");
+    hub.cli_ok(&["reissue-codes", "--sitting", "VK2", "--student", "4001", "--pdf", one.to_str().unwrap()]);
+    let text = pdf_text(&one);
+    assert!(text.contains("Ömer Yılmaz") && !text.contains(&codes["4001"]) && !text.contains("Eline"), "{text}");
+}
+on_both_backends!(code_slips_in_dutch);

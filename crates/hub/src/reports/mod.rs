@@ -20,6 +20,7 @@
 //! # let _ = (html, seal, csv, qti); Ok(()) }
 //! ```
 
+mod code_slips;
 mod files;
 mod html;
 mod pdf;
@@ -32,13 +33,17 @@ pub mod retention;
 pub mod scoring;
 mod seal;
 
+pub use code_slips::code_slips;
 pub use files::{verify_sealed_file, write_proces_verbaal, write_results};
 pub use pdf::Pdf;
 pub use qti_results::{result_file_name, QTI_RESULT_NAMESPACE};
 pub(crate) use proces_verbaal::CLI_NAME;
 pub use proces_verbaal::{proces_verbaal, DeviceJournal, Irregularity, ProcesVerbaal, SeatStatus, SeatSummary};
 pub use remarks::{add_remark, list_remarks, Remark, MAX_REMARK_LEN};
-pub use results::{format_score, neutralise_formula, results, ResultRow, ResultStatus, SittingResults, CSV_HEADER};
+pub use results::{
+    format_score, hand_scores, neutralise_formula, record_hand_score, results, HandScore, HandScored, ResultRow, ResultStatus, SittingResults, CSV_HEADER,
+    HAND_SCORE_ACTION,
+};
 pub use retention::{run_retention, RetentionRule, RetentionSummary};
 pub use scoring::import_scoring;
 pub use seal::{seal, verify_seal, Seal, SealError, SEAL_DOMAIN};
@@ -92,14 +97,6 @@ pub fn escape_markup(text: &str) -> String {
 /// A file name part: ASCII letters, digits, `-` and `_` kept, anything else `_`.
 pub(crate) fn file_name_part(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' }).collect()
-}
-
-/// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (the hub's clock).
-pub(crate) fn format_time(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]")).ok())
-        .unwrap_or_else(|| format!("@{ms} ms"))
 }
 
 /// Formats a duration in milliseconds as `H:MM:SS`.

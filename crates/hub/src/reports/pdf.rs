@@ -1,6 +1,7 @@
-//! A small PDF 1.7 writer for the proces-verbaal: A4 pages, text and table
-//! rules only, one embedded TrueType font (DejaVu Sans, which covers Dutch
-//! and most Latin, Greek and Cyrillic names).
+//! A small PDF 1.7 writer for the proces-verbaal and the access-code slips:
+//! A4 pages, text and rules only, embedded TrueType fonts (DejaVu Sans,
+//! which covers Dutch and most Latin, Greek and Cyrillic names; DejaVu Sans
+//! Mono for the access codes on the slips).
 //!
 //! Why this is injection-proof by construction: every piece of text is
 //! written as a hex string of glyph ids (`<0041...> Tj`), never as a PDF
@@ -21,6 +22,10 @@ use std::sync::OnceLock;
 const FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 /// The PostScript name used in the document.
 const FONT_NAME: &str = "DejaVuSans";
+/// The monospace font of the access codes (same family and licence).
+const MONO: &[u8] = include_bytes!("fonts/DejaVuSansMono.ttf");
+/// Its PostScript name.
+const MONO_NAME: &str = "DejaVuSansMono";
 
 const PAGE_WIDTH: f32 = 595.28;
 const PAGE_HEIGHT: f32 = 841.89;
@@ -51,10 +56,12 @@ impl Pdf {
     }
 }
 
-/// The font file, compressed once per process (it is the same every time).
-fn compressed_font() -> &'static [u8] {
-    static CACHE: OnceLock<Vec<u8>> = OnceLock::new();
-    CACHE.get_or_init(|| deflate(FONT))
+/// A font file, compressed once per process (it is the same every time).
+fn compressed_font(data: &'static [u8]) -> &'static [u8] {
+    static SANS: OnceLock<Vec<u8>> = OnceLock::new();
+    static MONOSPACE: OnceLock<Vec<u8>> = OnceLock::new();
+    let cache = if std::ptr::eq(data, MONO) { &MONOSPACE } else { &SANS };
+    cache.get_or_init(|| deflate(data))
 }
 
 fn deflate(bytes: &[u8]) -> Vec<u8> {
@@ -66,6 +73,8 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
 
 /// Glyph lookup and metrics, remembering which glyphs the document uses.
 struct Font<'a> {
+    /// The font file.
+    data: &'static [u8],
     face: ttf_parser::Face<'a>,
     units_per_em: f32,
     /// char -> (glyph id, advance in font units)
@@ -77,12 +86,16 @@ struct Font<'a> {
 
 impl<'a> Font<'a> {
     fn new() -> Self {
-        // The font is compiled in and known to parse (a unit test checks it).
-        let face = ttf_parser::Face::parse(FONT, 0).expect("the embedded font parses");
+        Self::of(FONT)
+    }
+
+    fn of(data: &'static [u8]) -> Self {
+        // The fonts are compiled in and known to parse (a unit test checks it).
+        let face = ttf_parser::Face::parse(data, 0).expect("the embedded font parses");
         let units_per_em = f32::from(face.units_per_em());
         let q = face.glyph_index('?').map_or(0, |g| g.0);
         let fallback = (q, face.glyph_hor_advance(ttf_parser::GlyphId(q)).unwrap_or(0));
-        Self { face, units_per_em, cache: BTreeMap::new(), used: BTreeMap::new(), fallback }
+        Self { data, face, units_per_em, cache: BTreeMap::new(), used: BTreeMap::new(), fallback }
     }
 
     /// The glyph and advance for `c`; characters the font lacks show as `?`.
@@ -496,6 +509,17 @@ impl Writer {
         }
         self.out.extend_from_slice(b"endobj\n");
     }
+
+    /// The cross-reference table and trailer; `info` is the information object.
+    fn finish(mut self, info: usize) -> Pdf {
+        let xref = self.out.len();
+        let _ = write!(self.out, "xref\n0 {}\n0000000000 65535 f \n", self.offsets.len() + 1);
+        for offset in &self.offsets {
+            let _ = writeln!(self.out, "{offset:010} 00000 n ");
+        }
+        let _ = write!(self.out, "trailer\n<< /Size {} /Root 1 0 R /Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n", self.offsets.len() + 1);
+        Pdf(self.out)
+    }
 }
 
 /// Renders the proces-verbaal as a PDF.
@@ -510,54 +534,13 @@ pub(crate) fn render(pv: &ProcesVerbaal) -> Pdf {
 
     // Objects: 1 catalog, 2 pages, 3 font, 4 CID font, 5 descriptor,
     // 6 font file, 7 ToUnicode, 8 info, then per page: page, content.
-    let mut w = Writer { out: Vec::with_capacity(compressed_font().len() + 64 * 1024), offsets: Vec::new() };
+    let mut w = Writer { out: Vec::with_capacity(compressed_font(FONT).len() + 64 * 1024), offsets: Vec::new() };
     w.out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
     let first_page = 9;
     let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
     w.object(1, "<< /Type /Catalog /Pages 2 0 R /Lang (nl-NL) >>", None);
     w.object(2, &format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()), None);
-    w.object(
-        3,
-        &format!("<< /Type /Font /Subtype /Type0 /BaseFont /{FONT_NAME} /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 7 0 R >>"),
-        None,
-    );
-    let scale = 1000.0 / font.units_per_em;
-    let mut widths = String::new();
-    for (gid, (advance, _)) in &font.used {
-        let _ = write!(widths, "{gid} [{}] ", (f32::from(*advance) * scale).round() as i64);
-    }
-    w.object(
-        4,
-        &format!(
-            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{FONT_NAME} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
-             /FontDescriptor 5 0 R /CIDToGIDMap /Identity /DW {} /W [{widths}] >>",
-            (f32::from(font.fallback.1) * scale).round() as i64
-        ),
-        None,
-    );
-    let face = &font.face;
-    let bbox = face.global_bounding_box();
-    let s = |v: i16| (f32::from(v) * scale).round() as i64;
-    w.object(
-        5,
-        &format!(
-            "<< /Type /FontDescriptor /FontName /{FONT_NAME} /Flags 32 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} \
-             /CapHeight {} /StemV 80 /FontFile2 6 0 R >>",
-            s(bbox.x_min),
-            s(bbox.y_min),
-            s(bbox.x_max),
-            s(bbox.y_max),
-            s(face.ascender()),
-            s(face.descender()),
-            s(face.capital_height().unwrap_or(face.ascender()))
-        ),
-        None,
-    );
-    let font_file = compressed_font();
-    w.object(6, &format!("<< /Length {} /Length1 {} /Filter /FlateDecode >>", font_file.len(), FONT.len()), Some(font_file));
-    let cmap = to_unicode(&font.used);
-    let cmap = deflate(cmap.as_bytes());
-    w.object(7, &format!("<< /Length {} /Filter /FlateDecode >>", cmap.len()), Some(&cmap));
+    write_font(&mut w, 3, &font, FONT_NAME);
     w.object(
         8,
         &format!(
@@ -580,13 +563,226 @@ pub(crate) fn render(pv: &ProcesVerbaal) -> Pdf {
         let data = deflate(content.as_bytes());
         w.object(page_id + 1, &format!("<< /Length {} /Filter /FlateDecode >>", data.len()), Some(&data));
     }
-    let xref = w.out.len();
-    let _ = write!(w.out, "xref\n0 {}\n0000000000 65535 f \n", w.offsets.len() + 1);
-    for offset in &w.offsets {
-        let _ = writeln!(w.out, "{offset:010} 00000 n ");
+    w.finish(8)
+}
+
+/// Writes a font as five objects from `base`: the Type 0 font, its CID
+/// font, the descriptor, the (compressed) font file and the ToUnicode map.
+fn write_font(w: &mut Writer, base: usize, font: &Font<'_>, name: &str) {
+    let (cid, descriptor, file, to_unicode_id) = (base + 1, base + 2, base + 3, base + 4);
+    w.object(
+        base,
+        &format!("<< /Type /Font /Subtype /Type0 /BaseFont /{name} /Encoding /Identity-H /DescendantFonts [{cid} 0 R] /ToUnicode {to_unicode_id} 0 R >>"),
+        None,
+    );
+    let scale = 1000.0 / font.units_per_em;
+    let mut widths = String::new();
+    for (gid, (advance, _)) in &font.used {
+        let _ = write!(widths, "{gid} [{}] ", (f32::from(*advance) * scale).round() as i64);
     }
-    let _ = write!(w.out, "trailer\n<< /Size {} /Root 1 0 R /Info 8 0 R >>\nstartxref\n{xref}\n%%EOF\n", w.offsets.len() + 1);
-    Pdf(w.out)
+    w.object(
+        cid,
+        &format!(
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+             /FontDescriptor {descriptor} 0 R /CIDToGIDMap /Identity /DW {} /W [{widths}] >>",
+            (f32::from(font.fallback.1) * scale).round() as i64
+        ),
+        None,
+    );
+    let face = &font.face;
+    let bbox = face.global_bounding_box();
+    let s = |v: i16| (f32::from(v) * scale).round() as i64;
+    let flags = if face.is_monospaced() { 33 } else { 32 };
+    w.object(
+        descriptor,
+        &format!(
+            "<< /Type /FontDescriptor /FontName /{name} /Flags {flags} /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} \
+             /CapHeight {} /StemV 80 /FontFile2 {file} 0 R >>",
+            s(bbox.x_min),
+            s(bbox.y_min),
+            s(bbox.x_max),
+            s(bbox.y_max),
+            s(face.ascender()),
+            s(face.descender()),
+            s(face.capital_height().unwrap_or(face.ascender()))
+        ),
+        None,
+    );
+    let font_file = compressed_font(font.data);
+    w.object(file, &format!("<< /Length {} /Length1 {} /Filter /FlateDecode >>", font_file.len(), font.data.len()), Some(font_file));
+    let cmap = to_unicode(&font.used);
+    let cmap = deflate(cmap.as_bytes());
+    w.object(to_unicode_id, &format!("<< /Length {} /Filter /FlateDecode >>", cmap.len()), Some(&cmap));
+}
+
+/// One access-code slip, its text ready (in Dutch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SlipText {
+    /// Slips of another group (a sitting) start on a new sheet.
+    pub group: String,
+    /// The student's name, at the top.
+    pub name: String,
+    /// Label and value lines (studentnummer, examen, lokaal, ...).
+    pub rows: Vec<(String, String)>,
+    /// The label above the code.
+    pub code_label: String,
+    /// The access code, in the monospace font.
+    pub code: String,
+    /// The instruction at the foot of the slip.
+    pub instruction: String,
+}
+
+/// Slips per row and rows per sheet: eight slips on an A4 sheet.
+const SLIP_COLUMNS: usize = 2;
+const SLIP_ROWS: usize = 4;
+const SLIP_MARGIN: f32 = 28.0;
+const SLIP_PAD: f32 = 11.0;
+const SLIP_NAME_SIZE: f32 = 12.5;
+const SLIP_CODE_SIZE: f32 = 24.0;
+/// Body sizes tried, largest first, until the slip's text fits.
+const SLIP_BODY_SIZES: [f32; 6] = [8.5, 8.0, 7.5, 7.0, 6.5, 6.0];
+
+/// The size of one slip (width, height).
+fn slip_size() -> (f32, f32) {
+    ((PAGE_WIDTH - 2.0 * SLIP_MARGIN) / SLIP_COLUMNS as f32, (PAGE_HEIGHT - 2.0 * SLIP_MARGIN) / SLIP_ROWS as f32)
+}
+
+/// A slip laid out at one body size: lines with their font, size and place.
+struct SlipLines {
+    /// (x offset, y offset from the slip's top, size, monospace, grey, text)
+    texts: Vec<(f32, f32, f32, bool, bool, String)>,
+    /// The code's box: (x offset, y offset of its top, width, height).
+    code_box: (f32, f32, f32, f32),
+    /// The height used.
+    height: f32,
+}
+
+fn lay_out_slip(sans: &mut Font<'_>, mono: &mut Font<'_>, slip: &SlipText, size: f32) -> SlipLines {
+    let (width, _) = slip_size();
+    let inner = width - 2.0 * SLIP_PAD;
+    let mut texts = Vec::new();
+    let mut y = SLIP_PAD;
+    for line in sans.wrap(&slip.name, SLIP_NAME_SIZE, inner) {
+        y += SLIP_NAME_SIZE * 1.15;
+        texts.push((SLIP_PAD, y, SLIP_NAME_SIZE, false, false, line));
+    }
+    y += 3.0;
+    let label_width = slip.rows.iter().map(|(l, _)| l).chain([&slip.code_label]).map(|l| sans.width(l, size)).fold(0.0, f32::max) + 6.0;
+    for (label, value) in &slip.rows {
+        let lines = sans.wrap(value, size, inner - label_width);
+        for (i, line) in lines.into_iter().enumerate() {
+            y += size * 1.22;
+            if i == 0 {
+                texts.push((SLIP_PAD, y, size, false, true, label.clone()));
+            }
+            texts.push((SLIP_PAD + label_width, y, size, false, false, line));
+        }
+    }
+    // The code in its box, aligned with the values, its label beside it.
+    let box_top = y + size * 0.8;
+    let box_height = SLIP_CODE_SIZE * 1.3;
+    let box_x = SLIP_PAD + label_width;
+    texts.push((SLIP_PAD, box_top + box_height / 2.0 + size * 0.35, size, false, true, slip.code_label.clone()));
+    let code_width = mono.width(&slip.code, SLIP_CODE_SIZE);
+    texts.push((box_x + 8.0, box_top + SLIP_CODE_SIZE, SLIP_CODE_SIZE, true, false, slip.code.clone()));
+    y = box_top + box_height + 2.0;
+    let small = size - 0.5;
+    for line in sans.wrap(&slip.instruction, small, inner) {
+        y += small * 1.22;
+        texts.push((SLIP_PAD, y, small, false, false, line));
+    }
+    SlipLines { texts, code_box: (box_x, box_top, code_width + 16.0, box_height), height: y + SLIP_PAD * 0.4 }
+}
+
+/// Renders access-code slips: eight per A4 sheet with dashed cut lines;
+/// each group (sitting) starts on a new sheet. The body text is made
+/// smaller, down to 6 pt, when a slip's text would not fit — on every
+/// slip alike, so they all look the same.
+pub(crate) fn render_slips(slips: &[SlipText], title: &str, footer: &str, created_ms: i64) -> Pdf {
+    let mut sans = Font::new();
+    let mut mono = Font::of(MONO);
+    let (width, height) = slip_size();
+    let per_page = SLIP_COLUMNS * SLIP_ROWS;
+    // Sheets: slips of one group together, a new sheet for the next group.
+    let mut sheets: Vec<Vec<&SlipText>> = Vec::new();
+    for slip in slips {
+        match sheets.last_mut() {
+            Some(sheet) if sheet.len() < per_page && sheet[0].group == slip.group => sheet.push(slip),
+            _ => sheets.push(vec![slip]),
+        }
+    }
+    if sheets.is_empty() {
+        sheets.push(Vec::new());
+    }
+    let size = SLIP_BODY_SIZES
+        .into_iter()
+        .find(|size| slips.iter().all(|slip| lay_out_slip(&mut sans, &mut mono, slip, *size).height <= height))
+        .unwrap_or(SLIP_BODY_SIZES[SLIP_BODY_SIZES.len() - 1]);
+    let count = sheets.len();
+    let mut pages = Vec::with_capacity(count);
+    for (index, sheet) in sheets.iter().enumerate() {
+        let mut page = String::new();
+        let top = PAGE_HEIGHT - SLIP_MARGIN;
+        // Cut lines: around and between the slips of this sheet.
+        let rows = sheet.len().div_ceil(SLIP_COLUMNS).max(1);
+        let bottom = top - rows as f32 * height;
+        let _ = writeln!(page, "q [4 3] 0 d 0.5 w 0.45 G");
+        for r in 0..=rows {
+            let y = top - r as f32 * height;
+            let _ = writeln!(page, "{SLIP_MARGIN:.2} {y:.2} m {:.2} {y:.2} l S", PAGE_WIDTH - SLIP_MARGIN);
+        }
+        for c in 0..=SLIP_COLUMNS {
+            let x = SLIP_MARGIN + c as f32 * width;
+            let _ = writeln!(page, "{x:.2} {top:.2} m {x:.2} {bottom:.2} l S");
+        }
+        let _ = writeln!(page, "Q");
+        for r in 0..=rows {
+            let y = top - r as f32 * height;
+            let encoded = sans.encode("\u{2702}");
+            let _ = writeln!(page, "BT /F1 9 Tf {:.2} {:.2} Td {encoded} Tj ET", SLIP_MARGIN - 13.0, y - 3.2);
+        }
+        for (i, slip) in sheet.iter().enumerate() {
+            let x0 = SLIP_MARGIN + (i % SLIP_COLUMNS) as f32 * width;
+            let y0 = top - (i / SLIP_COLUMNS) as f32 * height;
+            let laid = lay_out_slip(&mut sans, &mut mono, slip, size);
+            let (box_x, box_top, box_width, box_height) = laid.code_box;
+            let _ = writeln!(page, "0.93 g {:.2} {:.2} {box_width:.2} {box_height:.2} re f 0 g", x0 + box_x, y0 - box_top - box_height);
+            for (dx, dy, size, monospace, grey, text) in &laid.texts {
+                let (font, encoded) = if *monospace { ("F2", mono.encode(text)) } else { ("F1", sans.encode(text)) };
+                let colour = if *grey { "0.35 g " } else { "" };
+                let _ = writeln!(page, "BT {colour}/{font} {size:.2} Tf {:.2} {:.2} Td {encoded} Tj ET{}", x0 + dx, y0 - dy, if *grey { " 0 g" } else { "" });
+            }
+        }
+        let text = format!("{footer} — blad {} van {count}", index + 1);
+        let encoded = sans.encode(&text);
+        let _ = writeln!(page, "BT /F1 7 Tf {SLIP_MARGIN:.2} {:.2} Td {encoded} Tj ET", SLIP_MARGIN - 16.0);
+        pages.push(page);
+    }
+
+    // Objects: 1 catalog, 2 pages, 3-7 sans, 8-12 mono, 13 info, then per page: page, content.
+    let mut w = Writer { out: Vec::with_capacity(compressed_font(FONT).len() + compressed_font(MONO).len() + 64 * 1024), offsets: Vec::new() };
+    w.out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
+    let first_page = 14;
+    let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
+    w.object(1, "<< /Type /Catalog /Pages 2 0 R /Lang (nl-NL) >>", None);
+    w.object(2, &format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()), None);
+    write_font(&mut w, 3, &sans, FONT_NAME);
+    write_font(&mut w, 8, &mono, MONO_NAME);
+    w.object(13, &format!("<< /Title {} /Producer (exam-hub) /CreationDate ({}) >>", utf16_hex(title), pdf_date(created_ms)), None);
+    for (i, content) in pages.iter().enumerate() {
+        let page_id = first_page + 2 * i;
+        w.object(
+            page_id,
+            &format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] /Resources << /Font << /F1 3 0 R /F2 8 0 R >> >> /Contents {} 0 R >>",
+                page_id + 1
+            ),
+            None,
+        );
+        let data = deflate(content.as_bytes());
+        w.object(page_id + 1, &format!("<< /Length {} /Filter /FlateDecode >>", data.len()), Some(&data));
+    }
+    w.finish(13)
 }
 
 /// The ToUnicode CMap: glyph id -> the character it shows.
@@ -715,6 +911,51 @@ mod tests {
         for line in &lines {
             assert_eq!(line.len() % GROUP, 0, "{line:?}");
         }
+    }
+
+    /// A slip with a long name and every accommodation still fits its
+    /// box (the body text gets smaller), and no line runs past its edge.
+    #[test]
+    fn a_slip_with_long_text_stays_inside_its_box() {
+        let (width, height) = slip_size();
+        let slip = SlipText {
+            group: "S".into(),
+            name: "Maria-Fernanda Alexandra van der Berg-de Vries-Çelik Yılmaz-Öztürk".into(),
+            rows: vec![
+                ("Studentnummer".into(), "123456789012".into()),
+                ("Examen".into(), "Verkoop en klantcontact in de detailhandel niveau 2, keuzedeel (VK2-KT1-2027/B)".into()),
+                ("Zitting".into(), "VK2-2027-06-14-ochtend".into()),
+                ("Lokaal".into(), "B1.12 (vleugel B, tweede verdieping)".into()),
+                ("Datum".into(), "woensdag 30 september 2027".into()),
+                ("Tijd".into(), "09:00 tot 12:00".into()),
+                (
+                    "Voorzieningen".into(),
+                    "60 minuten extra tijd (tot 13:00), voorleessoftware, spellingcontrole, woordenboek, rekenmachine, schermlezer, \
+                     vergrootsoftware, extra grote letters, hoog contrast"
+                        .into(),
+                ),
+            ],
+            code_label: "Toegangscode".into(),
+            code: "ABCD-EFGH".into(),
+            instruction: super::super::code_slips::INSTRUCTION.into(),
+        };
+        let mut sans = Font::new();
+        let mut mono = Font::of(MONO);
+        let laid = SLIP_BODY_SIZES.iter().map(|size| lay_out_slip(&mut sans, &mut mono, &slip, *size)).find(|l| l.height <= height);
+        let laid = laid.expect("fits at one of the sizes");
+        for (x, y, size, monospace, _, text) in &laid.texts {
+            let w = if *monospace { mono.width(text, *size) } else { sans.width(text, *size) };
+            assert!(x + w <= width - SLIP_PAD + 0.01, "{text:?} runs past the edge");
+            assert!(*y <= height, "{text:?} below the slip");
+        }
+        let (box_x, _, box_width, _) = laid.code_box;
+        assert!(box_x + box_width <= width - SLIP_PAD + 0.01, "the code's box runs past the edge");
+        // The mono font is monospaced, and the code's characters are all in it.
+        assert!(mono.face.is_monospaced());
+        for c in "23456789ABCDEFGHJKMNPQRSTUVWXYZ-".chars() {
+            assert!(mono.face.glyph_index(c).is_some(), "{c}");
+        }
+        assert!(sans.face.glyph_index('\u{2702}').is_some(), "scissors on the cut lines");
     }
 
     /// A table column is at least as wide as its widest word.

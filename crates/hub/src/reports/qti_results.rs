@@ -69,6 +69,8 @@ impl SittingResults {
         outcome(&mut x, "    ", "MAXSCORE", row.max_score);
         x.push_str("  </testResult>\n");
         for (index, item) in row.items.iter().enumerate() {
+            // An item waiting for a person's score is not final yet.
+            let status = if status == "final" && row.pending.contains(&item.ref_identifier) { "pendingResponseProcessing" } else { status };
             let _ = writeln!(
                 x,
                 "  <itemResult identifier=\"{}\" sequenceIndex=\"{}\" datestamp=\"{}\" sessionStatus=\"{status}\">",

@@ -2,13 +2,19 @@
 //! hub's scoring and the responses; exported as CSV for the student
 //! information system (RFC 4180, formula-injection safe) and as QTI 3
 //! results reporting XML ([`super::qti_results`]).
+//!
+//! Items the hub cannot score (an essay: no standard template) do not make
+//! the whole test unscored: the others are scored, and those items are
+//! listed as waiting for a person (`nog_te_beoordelen`) until a hand score
+//! is recorded for them ([`record_hand_score`], `exam-hub score`).
 
 use super::records;
 use crate::enforcement::{ClassifiedSave, Counted, Standing};
-use super::scoring::{load_scoring, score_snapshot, ItemOutcome};
+use super::scoring::{load_scoring, HubScoring, ItemOutcome};
 use super::ReportError;
 use crate::db::Db;
 use sqlx::Row as _;
+use std::collections::BTreeMap;
 
 /// A candidate's status in the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +58,18 @@ pub struct ResultRow {
     pub student_number: String,
     /// Status.
     pub status: ResultStatus,
-    /// The sum of the item scores, when every item could be scored.
+    /// The raw score: the sum of the points of the items scored so far (by
+    /// the hub, and by hand); `None` without answers that count, without
+    /// scoring data, or when the answers cannot be read.
     pub score: Option<f64>,
-    /// The sum of the items' maximum scores, when known for every item.
+    /// The test's maximum score: the sum of the items' maxima, when known for
+    /// every item (a hand-scored item's from the scoring data's `max_score`).
     pub max_score: Option<f64>,
+    /// Items that wait for a person's score (item references, in test
+    /// order): until then `score` is provisional.
+    pub pending: Vec<String>,
+    /// The save number of the answers that count (what a hand score is for).
+    pub counted_seq: Option<i64>,
     /// When the answers that count (the last save or hand-in made in time)
     /// reached the hub, unix ms.
     pub received_ms: Option<i64>,
@@ -71,11 +85,14 @@ pub struct ResultRow {
 pub struct SittingResults {
     /// Sitting id.
     pub sitting_id: String,
-    /// Exam code.
+    /// The exam's name (planning column `exam`).
     pub exam: String,
+    /// The exam's code in the student information system (planning column
+    /// `exam_code`); `None` when the planning gave none.
+    pub exam_code: Option<String>,
     /// Instrument id.
     pub instrument_id: String,
-    /// Date of the sitting, `YYYY-MM-DD` (UTC).
+    /// Date of the sitting, `YYYY-MM-DD`, in Dutch local time (Europe/Amsterdam).
     pub date: String,
     /// Whether the hub had scoring data for the instrument.
     pub scored: bool,
@@ -91,6 +108,12 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     // Answers a PC sent after the student moved on: shown, not counted.
     let kept_apart = crate::answer_history::superseded_lines(&db.pool, sitting_id).await?;
     let scoring = load_scoring(db, &sitting.instrument_id).await?;
+    let exam_code: Option<String> = sqlx::query("SELECT exam_code FROM sittings WHERE sitting_id = $1")
+        .bind(sitting_id)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("exam_code")?;
+    let hand = hand_scores(db, sitting_id).await?;
     let deleted = sqlx::query("SELECT deletion_id FROM retention_deletions WHERE sitting_id = $1 AND what = $2")
         .bind(sitting_id)
         .bind(super::retention::WHAT_ANSWERS)
@@ -108,7 +131,9 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
             Some(save) => crate::enforcement::load_answers(&db.pool, sitting_id, &c.student_number, save.seq).await?,
             None => None,
         };
-        let mut row = row(&c.student_number, list, counted.as_deref(), scoring.as_ref(), deleted);
+        let none = BTreeMap::new();
+        let hand = hand.get(&c.student_number).unwrap_or(&none);
+        let mut row = row(&c.student_number, list, counted.as_deref(), scoring.as_ref(), deleted, hand);
         if let Some(ms) = seat.map(|s| s.given_back_ms).filter(|ms| *ms > 0) {
             row.outside_time.push(format!("{} s bij de eindtijd geteld voor een stilstaande examenklok (logboek van de pc)", (ms + 999) / 1000));
         }
@@ -118,21 +143,49 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     Ok(SittingResults {
         sitting_id: sitting.id,
         exam: sitting.exam,
+        exam_code,
         instrument_id: sitting.instrument_id,
-        date: super::format_time(sitting.started_ms.unwrap_or(sitting.start_ms)).chars().take(10).collect(),
+        date: local_date(sitting.started_ms.unwrap_or(sitting.start_ms)),
         scored: scoring.is_some(),
         rows,
     })
 }
 
-fn row(student: &str, saves: Option<&[ClassifiedSave]>, counted_answers: Option<&str>, scoring: Option<&super::scoring::Scoring>, deleted: bool) -> ResultRow {
+/// `YYYY-MM-DD` of `ms` in Dutch local time: a sitting at 00:30 in the
+/// night is on that day, not on the day before as in UTC.
+fn local_date(ms: i64) -> String {
+    match super::proces_verbaal::local_time::day_of(ms) {
+        Some((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
+        None => String::new(),
+    }
+}
+
+/// The test's maximum: the sum of the items' maxima, when every one is known.
+fn test_maximum(scoring: Option<&HubScoring>) -> Option<f64> {
+    let items = scoring?.score(&serde_json::Value::Null);
+    if items.is_empty() {
+        return None;
+    }
+    items.iter().map(|i| i.max_score).sum()
+}
+
+fn row(
+    student: &str,
+    saves: Option<&[ClassifiedSave]>,
+    counted_answers: Option<&str>,
+    scoring: Option<&HubScoring>,
+    deleted: bool,
+    hand: &BTreeMap<String, HandScore>,
+) -> ResultRow {
     let Some(saves) = saves.filter(|s| !s.is_empty()) else {
         let status = if deleted { ResultStatus::Deleted } else { ResultStatus::Absent };
         return ResultRow {
             student_number: student.into(),
             status,
             score: None,
-            max_score: None,
+            max_score: test_maximum(scoring),
+            pending: Vec::new(),
+            counted_seq: None,
             received_ms: None,
             outside_time: Vec::new(),
             items: Vec::new(),
@@ -147,23 +200,178 @@ fn row(student: &str, saves: Option<&[ClassifiedSave]>, counted_answers: Option<
     let outside_time = counted.outside.iter().map(|s| s.describe()).collect();
     // Only answers made in time count; without any, nothing is scored.
     let snapshot: serde_json::Value = counted_answers.and_then(|a| serde_json::from_str(a).ok()).unwrap_or(serde_json::Value::Null);
-    let items = scoring.map(|s| score_snapshot(s, &snapshot)).unwrap_or_default();
-    let all = |f: fn(&ItemOutcome) -> Option<f64>| -> Option<f64> {
-        if items.is_empty() {
-            return None;
+    let mut items = scoring.map(|s| s.score(&snapshot)).unwrap_or_default();
+    let counted_seq = counted.counted.map(|c| c.seq);
+    // Hand scores count for the answers they were given for; answers that
+    // count changed since (a reopened exam) make the item pending again.
+    for item in items.iter_mut().filter(|i| i.score.is_none()) {
+        if let Some(h) = hand.get(&item.ref_identifier).filter(|h| Some(h.answers_seq) == counted_seq) {
+            item.score = Some(h.points);
         }
-        items.iter().map(f).sum::<Option<f64>>()
-    };
+    }
+    // Answers that cannot be read are never scored as if empty.
+    let readable = counted.counted.is_some() && counted_answers.is_some() && !items.is_empty();
+    let pending = if readable { items.iter().filter(|i| i.score.is_none()).map(|i| i.ref_identifier.clone()).collect() } else { Vec::new() };
     ResultRow {
         student_number: student.into(),
         status,
-        // Answers that cannot be read are never scored as if empty.
-        score: counted.counted.filter(|_| counted_answers.is_some()).and(all(|i| i.score)),
-        max_score: all(|i| i.max_score),
+        // What can be scored is: one essay does not leave the test unscored.
+        score: readable.then(|| items.iter().filter_map(|i| i.score).sum()),
+        max_score: test_maximum(scoring),
+        pending,
+        counted_seq,
         received_ms: counted.counted.map(|c| c.received_ms),
         outside_time,
         items,
     }
+}
+
+impl ResultRow {
+    /// How far the score is: `definitief` (every item scored), `voorlopig`
+    /// (items wait for a person), `geen scoregegevens` (answers but no
+    /// scoring data on the hub), empty without answers that count.
+    pub fn assessment(&self, scored: bool) -> &'static str {
+        match (self.score, scored) {
+            (Some(_), _) if !self.pending.is_empty() => "voorlopig",
+            (Some(_), _) => "definitief",
+            (None, false) if self.counted_seq.is_some() => "geen scoregegevens",
+            _ => "",
+        }
+    }
+}
+
+/// A person's score for one item of one student's answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandScore {
+    /// Points.
+    pub points: f64,
+    /// The save of the answers that were scored.
+    pub answers_seq: i64,
+    /// Who scored it (the account's name).
+    pub by: String,
+}
+
+/// The hand scores of a sitting: student -> item -> score.
+pub async fn hand_scores(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, BTreeMap<String, HandScore>>, ReportError> {
+    let rows = sqlx::query("SELECT student_number, item, points_milli, answers_seq, display_name FROM hand_scores WHERE sitting_id = $1")
+        .bind(sitting_id)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out: BTreeMap<String, BTreeMap<String, HandScore>> = BTreeMap::new();
+    for r in rows {
+        let score = HandScore {
+            points: r.try_get::<i64, _>("points_milli")? as f64 / 1000.0,
+            answers_seq: r.try_get("answers_seq")?,
+            by: r.try_get("display_name")?,
+        };
+        out.entry(r.try_get("student_number")?).or_default().insert(r.try_get("item")?, score);
+    }
+    Ok(out)
+}
+
+/// The action name of a hand score in the hub's journal of actions (`console_actions`).
+pub const HAND_SCORE_ACTION: &str = "hand_score";
+
+/// What [`record_hand_score`] recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandScored {
+    /// The item's maximum, when known.
+    pub max_score: Option<f64>,
+    /// The score it replaced, if any.
+    pub replaced: Option<HandScore>,
+    /// The student's results after it.
+    pub row: ResultRow,
+}
+
+/// Records a person's score for one item the hub cannot score itself, of
+/// the answers of `student` that count, by the console account `username`
+/// — an administrator (the exam office): invigilators do not score.
+/// Journalled in the hub's journal of actions in the same transaction. A
+/// new score for the item replaces the earlier one (both stay in the journal).
+pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &str, points: f64, username: &str) -> Result<HandScored, ReportError> {
+    let account = crate::console::accounts::load(db, username)
+        .await?
+        .ok_or_else(|| ReportError::Invalid(format!("no console account {username:?} (or it is disabled): exam-hub account list")))?;
+    if account.role != crate::console::accounts::Role::Admin {
+        return Err(ReportError::Invalid(format!(
+            "account {username} is an invigilator: only an administrator (the exam office) may score work"
+        )));
+    }
+    let before = results(db, sitting_id).await?;
+    let row = before
+        .rows
+        .iter()
+        .find(|r| r.student_number == student)
+        .ok_or_else(|| ReportError::Invalid(format!("student {student} is not planned for sitting {sitting_id}")))?;
+    let scoring = load_scoring(db, &before.instrument_id)
+        .await?
+        .ok_or_else(|| ReportError::Invalid(format!("no scoring data for instrument {} (exam-hub import scoring)", before.instrument_id)))?;
+    let Some(seq) = row.counted_seq.filter(|_| row.score.is_some()) else {
+        return Err(ReportError::Invalid(format!("student {student} has no answers that count in {sitting_id} ({}): nothing to score", row.status.label())));
+    };
+    let Some(outcome) = row.items.iter().find(|i| i.ref_identifier == item) else {
+        let items: Vec<&str> = scoring.scoring.items.iter().map(|i| i.ref_identifier.as_str()).collect();
+        return Err(ReportError::Invalid(format!("instrument {} has no item {item:?} (its items: {})", before.instrument_id, items.join(", "))));
+    };
+    if scoring.hub_scores(item) == Some(true) {
+        return Err(ReportError::Invalid(format!("item {item} is scored by the hub itself; only items without a standard scoring template are scored by hand")));
+    }
+    let max_score = outcome.max_score;
+    let milli = (points * 1000.0).round();
+    if !points.is_finite() || points < 0.0 || (milli - points * 1000.0).abs() > 1e-6 {
+        return Err(ReportError::Invalid(format!("points {points}: give a number from 0, with at most 3 decimals (e.g. 2.5)")));
+    }
+    if let Some(max) = max_score.filter(|m| points > *m) {
+        return Err(ReportError::Invalid(format!("points {}: item {item} has at most {}", format_score(points), format_score(max))));
+    }
+    let replaced = hand_scores(db, sitting_id).await?.remove(student).and_then(|mut m| m.remove(item));
+    let now = crate::now_ms();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO hand_scores (sitting_id, student_number, item, points_milli, answers_seq, scored_ms, username, display_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sitting_id, student_number, item) DO UPDATE SET \
+         points_milli = excluded.points_milli, answers_seq = excluded.answers_seq, scored_ms = excluded.scored_ms, \
+         username = excluded.username, display_name = excluded.display_name",
+    )
+    .bind(sitting_id)
+    .bind(student)
+    .bind(item)
+    .bind(milli as i64)
+    .bind(seq)
+    .bind(now)
+    .bind(&account.username)
+    .bind(&account.display_name)
+    .execute(&mut *tx)
+    .await?;
+    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1").bind(sitting_id).fetch_one(&mut *tx).await?.try_get("room")?;
+    let mut detail = format!("{item}: {} punt(en)", format_score(points));
+    if let Some(max) = max_score {
+        detail.push_str(&format!(" van {}", format_score(max)));
+    }
+    detail.push_str(&format!(", antwoorden van opslag {seq}"));
+    if let Some(old) = &replaced {
+        detail.push_str(&format!(" (was {} door {})", format_score(old.points), old.by));
+    }
+    sqlx::query(
+        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(crate::random_id())
+    .bind(now)
+    .bind(&account.username)
+    .bind(&account.display_name)
+    .bind(&room)
+    .bind(sitting_id)
+    .bind(student)
+    .bind(HAND_SCORE_ACTION)
+    .bind("")
+    .bind(&detail)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let after = results(db, sitting_id).await?;
+    let row = after.rows.into_iter().find(|r| r.student_number == student).ok_or_else(|| ReportError::Invalid(format!("student {student} vanished")))?;
+    Ok(HandScored { max_score, replaced, row })
 }
 
 /// Makes a cell safe to open in a spreadsheet: text starting with `=`, `+`,
@@ -184,27 +392,41 @@ pub fn format_score(score: f64) -> String {
 }
 
 /// The CSV header.
-pub const CSV_HEADER: [&str; 5] = ["studentnummer", "examencode", "datum", "resultaat", "status"];
+pub const CSV_HEADER: [&str; 9] =
+    ["studentnummer", "examencode", "examen", "datum", "score", "maximum", "beoordeling", "nog_te_beoordelen", "status"];
 
 impl SittingResults {
     /// The CSV for the student information system: UTF-8, comma separated,
     /// CRLF line ends, fields quoted when needed (RFC 4180), formula
-    /// characters neutralised. `resultaat` is the score when every item was
-    /// scored by the hub, `ingeleverd` when the work needs a person to
-    /// score it, empty otherwise.
+    /// characters neutralised. Per student: the exam's code and name, the
+    /// raw `score` of the answers that count (with items still to be
+    /// scored by a person: what is scored so far), the test's `maximum`,
+    /// the `beoordeling` ([`ResultRow::assessment`]), the items waiting for
+    /// a person (`;`-separated) and the status.
     pub fn to_csv(&self) -> String {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .quote_style(csv::QuoteStyle::Necessary)
             .from_writer(Vec::new());
         let _ = writer.write_record(CSV_HEADER);
+        let exam_code = self.exam_code.clone().unwrap_or_default();
         for row in &self.rows {
-            let result = match (row.status, row.score) {
+            let score = match (row.status, row.score) {
                 (ResultStatus::Submitted | ResultStatus::NotSubmitted | ResultStatus::HandedInOutsideTime(_), Some(score)) => format_score(score),
-                (ResultStatus::Submitted, None) => "ingeleverd".into(),
                 _ => String::new(),
             };
-            let cells = [&row.student_number, &self.exam, &self.date, &result, &row.status.label().to_string()];
+            let maximum = row.max_score.map(format_score).unwrap_or_default();
+            let cells = [
+                &row.student_number,
+                &exam_code,
+                &self.exam,
+                &self.date,
+                &score,
+                &maximum,
+                &row.assessment(self.scored).to_string(),
+                &row.pending.join(";"),
+                &row.status.label().to_string(),
+            ];
             // Whatever arrived outside the time is stored and shown, never silently "ingeleverd".
             let _ = writer.write_record(cells.iter().map(|c| neutralise_formula(c)));
         }
@@ -217,6 +439,14 @@ impl SittingResults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The date column is the Dutch date: 23:30 UTC on 4 December is 5 December in Amsterdam.
+    #[test]
+    fn the_date_is_the_dutch_date() {
+        let ms = 1_796_427_000_000; // 2026-12-04T23:30:00Z
+        assert_eq!(local_date(ms), "2026-12-05");
+        assert_eq!(local_date(ms - 3_600_000), "2026-12-04", "22:30 UTC is 23:30 local");
+    }
 
     #[test]
     fn formulas_are_neutralised_and_scores_are_plain() {

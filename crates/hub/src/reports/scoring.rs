@@ -5,7 +5,9 @@
 //! prints (kiosk-core's `qti::Scoring`): the hub never depends on kiosk-core,
 //! so these types read that JSON, and a test checks they read what
 //! kiosk-core writes. Items with other processing (custom rules, none, e.g.
-//! an essay) are left unscored: a person scores them.
+//! an essay) are left unscored: a person scores them (`exam-hub score`),
+//! and their maximum may be given in the scoring JSON as the item's
+//! `max_score` (the hub's own addition; kioskctl does not write it).
 
 use super::ReportError;
 use crate::db::Db;
@@ -160,6 +162,58 @@ pub fn parse_scoring(text: &str) -> Result<Scoring, ReportError> {
     serde_json::from_str(text).map_err(|e| ReportError::Invalid(format!("scoring data: {e}")))
 }
 
+/// What the hub keeps of an instrument's scoring: kiosk-core's data, and
+/// the maximum of items a person scores, by item reference (`max_score`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubScoring {
+    /// The scoring data.
+    pub scoring: Scoring,
+    /// Maximum points of items the hub does not score itself.
+    pub hand_max: BTreeMap<String, f64>,
+}
+
+impl HubScoring {
+    /// Parses the scoring JSON with the items' optional `max_score`
+    /// (a finite number from 0; given for an item the hub scores itself,
+    /// it is refused: the hub knows that maximum).
+    pub fn parse(text: &str) -> Result<Self, ReportError> {
+        let scoring = parse_scoring(text)?;
+        let value: Value = serde_json::from_str(text).map_err(|e| ReportError::Invalid(format!("scoring data: {e}")))?;
+        let mut hand_max = BTreeMap::new();
+        for (item, raw) in scoring.items.iter().zip(value.get("items").and_then(Value::as_array).into_iter().flatten()) {
+            let Some(max) = raw.get("max_score") else { continue };
+            let Some(max) = max.as_f64().filter(|m| m.is_finite() && *m >= 0.0) else {
+                return Err(ReportError::Invalid(format!("scoring data: item {}: max_score must be a number from 0", item.ref_identifier)));
+            };
+            if score_item(item, &BTreeMap::new()).max_score.is_some() {
+                return Err(ReportError::Invalid(format!(
+                    "scoring data: item {} is scored by the hub ({}); max_score is only for items a person scores",
+                    item.ref_identifier,
+                    item.processing.template_name().unwrap_or("template")
+                )));
+            }
+            hand_max.insert(item.ref_identifier.clone(), max);
+        }
+        Ok(Self { scoring, hand_max })
+    }
+
+    /// Scores an answer snapshot: as [`score_snapshot`], with the maximum
+    /// of items a person scores filled in where the data gives it.
+    pub fn score(&self, snapshot: &Value) -> Vec<ItemOutcome> {
+        let mut items = score_snapshot(&self.scoring, snapshot);
+        for item in items.iter_mut().filter(|i| i.score.is_none()) {
+            item.max_score = self.hand_max.get(&item.ref_identifier).copied();
+        }
+        items
+    }
+
+    /// Whether the hub scores `item` itself (a standard template).
+    pub fn hub_scores(&self, item: &str) -> Option<bool> {
+        let found = self.scoring.items.iter().find(|i| i.ref_identifier == item)?;
+        Some(score_item(found, &BTreeMap::new()).score.is_some())
+    }
+}
+
 /// Scores an answer snapshot (`{"responses": {item: {response: value}}}`):
 /// one outcome per item, in test order.
 pub fn score_snapshot(scoring: &Scoring, snapshot: &Value) -> Vec<ItemOutcome> {
@@ -181,7 +235,7 @@ pub fn score_snapshot(scoring: &Scoring, snapshot: &Value) -> Vec<ItemOutcome> {
 /// Stores the scoring data of an instrument (replacing earlier data).
 /// Refuses text that is not valid scoring JSON and unknown instruments.
 pub async fn import_scoring(db: &Db, instrument_id: &str, json: &str) -> Result<usize, ReportError> {
-    let scoring = parse_scoring(json)?;
+    let scoring = HubScoring::parse(json)?.scoring;
     let known = sqlx::query("SELECT instrument_id FROM instruments WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
     if known.is_none() {
         return Err(ReportError::UnknownInstrument(instrument_id.to_string()));
@@ -199,9 +253,9 @@ pub async fn import_scoring(db: &Db, instrument_id: &str, json: &str) -> Result<
 }
 
 /// The stored scoring data of an instrument, if any.
-pub async fn load_scoring(db: &Db, instrument_id: &str) -> Result<Option<Scoring>, ReportError> {
+pub async fn load_scoring(db: &Db, instrument_id: &str) -> Result<Option<HubScoring>, ReportError> {
     let row = sqlx::query("SELECT scoring FROM instrument_scoring WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
-    row.map(|r| parse_scoring(&r.try_get::<String, _>("scoring")?)).transpose()
+    row.map(|r| HubScoring::parse(&r.try_get::<String, _>("scoring")?)).transpose()
 }
 
 #[cfg(test)]

@@ -1,0 +1,100 @@
+//! Access-code slips: one slip per student, eight on an A4 sheet with cut
+//! lines, in Dutch — name, student number, exam, sitting, room, the date
+//! and time in Dutch local time (Europe/Amsterdam), the accommodations
+//! granted, the access code in a large monospace font and what to do with
+//! it. Written by `exam-hub import planning --codes-pdf` and
+//! `exam-hub reissue-codes --pdf` (mode 0600, like the list).
+
+use super::pdf::{render_slips, SlipText};
+use super::proces_verbaal::local_time::{hour_minute, long_date};
+use super::{Pdf, ReportError};
+use crate::db::Db;
+use crate::planning::IssuedCode;
+use sqlx::Row as _;
+
+/// What the student reads at the foot of the slip.
+pub const INSTRUCTION: &str = "Log op de examen-pc in met je studentnummer en deze toegangscode. \
+     De code is alleen voor jou: laat hem niemand zien. Lever dit briefje na het examen in bij de surveillant.";
+
+/// An accommodation from the planning (`tools`), in Dutch.
+pub fn tool_in_dutch(id: &str) -> String {
+    match id {
+        "read-aloud" => "voorleessoftware".into(),
+        "spell-check" => "spellingcontrole".into(),
+        "dictionary" => "woordenboek".into(),
+        "calculator" => "rekenmachine".into(),
+        "screen-reader" => "schermlezer".into(),
+        "magnifier" => "vergrootsoftware".into(),
+        other => other.into(),
+    }
+}
+
+/// Text size and contrast from the planning, in Dutch.
+fn presentation(kind: &str, value: &str) -> String {
+    match (kind, value) {
+        ("text_size", "large") => "grote letters".into(),
+        ("text_size", "x-large" | "extra-large") => "extra grote letters".into(),
+        ("contrast", "high") => "hoog contrast".into(),
+        ("text_size", v) => format!("lettergrootte {v}"),
+        (_, v) => format!("contrast {v}"),
+    }
+}
+
+/// The slips of `codes` (as the planning import or a reissue made them),
+/// with what the hub stores of each sitting and candidate.
+pub async fn code_slips(db: &Db, codes: &[IssuedCode]) -> Result<Pdf, ReportError> {
+    let mut slips = Vec::with_capacity(codes.len());
+    for c in codes {
+        let row = sqlx::query(
+            "SELECT s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, c.extra_minutes, c.tools, c.text_size, c.contrast \
+             FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id WHERE c.sitting_id = $1 AND c.student_number = $2",
+        )
+        .bind(&c.sitting)
+        .bind(&c.student_number)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ReportError::UnknownSitting(format!("{} (student {})", c.sitting, c.student_number)))?;
+        let start_ms: i64 = row.try_get("start_ms")?;
+        let duration: i64 = row.try_get("duration_minutes")?;
+        let extra: i64 = row.try_get("extra_minutes")?;
+        let exam: String = row.try_get("exam")?;
+        let exam_code: Option<String> = row.try_get("exam_code")?;
+        let day = super::proces_verbaal::local_time::day_of(start_ms);
+        let end_ms = start_ms + duration * 60_000;
+        let mut accommodations = Vec::new();
+        if extra > 0 {
+            accommodations.push(format!("{extra} minuten extra tijd (tot {})", hour_minute(end_ms + extra * 60_000, day)));
+        }
+        let tools: String = row.try_get("tools")?;
+        accommodations.extend(tools.split(';').map(str::trim).filter(|t| !t.is_empty()).map(tool_in_dutch));
+        if let Some(size) = row.try_get::<Option<String>, _>("text_size")?.filter(|v| !v.is_empty()) {
+            accommodations.push(presentation("text_size", &size));
+        }
+        if let Some(contrast) = row.try_get::<Option<String>, _>("contrast")?.filter(|v| !v.is_empty()) {
+            accommodations.push(presentation("contrast", &contrast));
+        }
+        let exam = match exam_code {
+            Some(code) => format!("{exam} ({code})"),
+            None => exam,
+        };
+        let accommodations = if accommodations.is_empty() { "geen".to_owned() } else { accommodations.join(", ") };
+        slips.push(SlipText {
+            group: c.sitting.clone(),
+            name: c.student_name.clone(),
+            rows: vec![
+                ("Studentnummer".into(), c.student_number.clone()),
+                ("Examen".into(), exam),
+                ("Zitting".into(), c.sitting.clone()),
+                ("Lokaal".into(), row.try_get("room")?),
+                ("Datum".into(), long_date(start_ms)),
+                ("Tijd".into(), format!("{} tot {}", hour_minute(start_ms, day), hour_minute(end_ms, day))),
+                ("Voorzieningen".into(), accommodations),
+            ],
+            code_label: "Toegangscode".into(),
+            code: c.code.clone(),
+            instruction: INSTRUCTION.into(),
+        });
+    }
+    let footer = "Toegangscodes — vertrouwelijk: knip de briefjes los, geef ieder alleen het eigen briefje en vernietig de rest";
+    Ok(render_slips(&slips, "Toegangscodes", footer, crate::now_ms()))
+}
