@@ -598,9 +598,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
             let list = planning::printable_list(&summary.codes);
-            if let Some(path) = &codes_pdf {
-                write_private_bytes(path, reports::code_slips(&db, &summary.codes).await?.as_bytes())?;
-                eprintln!("code slips (PDF): {} ({} slips; print them, then delete the file)", path.display(), summary.codes.len());
+            match &codes_pdf {
+                Some(path) if summary.codes.is_empty() => {
+                    eprintln!("no new access codes, so no code slips: {} not written (exam-hub reissue-codes --pdf makes new ones)", path.display());
+                }
+                Some(path) => {
+                    write_private_bytes(path, reports::code_slips(&db, &summary.codes).await?.as_bytes())?;
+                    eprintln!("code slips (PDF): {} ({} slips; print them, then delete the file)", path.display(), summary.codes.len());
+                }
+                None => {}
             }
             match codes_out {
                 Some(path) => {

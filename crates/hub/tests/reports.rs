@@ -1068,6 +1068,11 @@ async fn code_slips_in_dutch(backend: Backend) {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-shots");
     std::fs::create_dir_all(&shots).unwrap();
     std::fs::copy(&pdf, shots.join(format!("code-slips-{}.pdf", if hub.database.is_some() { "postgres" } else { "sqlite" }))).unwrap();
+    // Imported again: no new codes, so no (empty) sheet of slips.
+    let none = hub.path("none.pdf");
+    let out = hub.cli(&["import", "planning", planning.to_str().unwrap(), "--codes-pdf", none.to_str().unwrap()]);
+    assert!(out.status.success() && !none.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no new access codes, so no code slips"));
     // A file that exists is never overwritten, and then nothing is imported or changed.
     let again = hub.cli(&["reissue-codes", "--sitting", "VK2", "--student", "4001", "--pdf", pdf.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
