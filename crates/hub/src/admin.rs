@@ -211,10 +211,12 @@ pub enum Target {
 /// student also extends their time on the hub; `End`, `Pause` and `Resume`
 /// for a student are recorded on the hub (the seat's state and the journal
 /// of actions, like the console's), so the hub enforces them even when no PC
-/// receives the instruction. `End` for a room ends for everyone each sitting
-/// of that room a student is logged in to on one of its PCs, as the
-/// console's "Beëindigen voor iedereen" does ([`end_sitting`]); a seat of
-/// another room's sitting, or one reopened after such an end, is ended alone.
+/// receives the instruction. `End`, `Pause` and `Resume` for a room act for
+/// everyone in each sitting of that room a student is logged in to on one of
+/// its PCs, as the console's room-wide buttons do ([`for_everyone`]);
+/// a seat of another room's sitting, or one reopened after an end for
+/// everyone, or a sitting already paused (or not paused, for a resume), is
+/// changed seat by seat.
 pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &str, by: &str) -> Result<Vec<String>, AdminError> {
     // As in the console: resuming needs no reason, everything else does.
     let reason = checked_reason(reason, kind != InstructionKind::Resume)?;
@@ -256,11 +258,11 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
             devices.extend(device.map(|d| (d, Some(scope))));
         }
     }
-    let mut ended_sittings = BTreeSet::new();
-    if let (Target::Room(room), InstructionKind::End) = (target, &kind) {
+    let mut whole_sittings = BTreeSet::new();
+    if let (Target::Room(room), InstructionKind::End | InstructionKind::Pause | InstructionKind::Resume) = (target, &kind) {
         let sittings: BTreeSet<String> = devices.iter().filter_map(|(_, s)| s.as_ref()).map(|s| s.sitting_id.clone()).collect();
         for sitting in sittings {
-            if let Some(sessions) = end_sitting(db, room, &sitting, reason, by).await? {
+            if let Some(sessions) = for_everyone(db, room, &sitting, &kind, reason, by).await? {
                 // The console's instructions go to every session of the sitting, also on PCs of other rooms.
                 for (device, scope) in sessions {
                     if !devices.iter().any(|(d, s)| *d == device && s.as_ref() == Some(&scope)) {
@@ -268,12 +270,12 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
                     }
                 }
                 recorded += 1;
-                ended_sittings.insert(sitting);
+                whole_sittings.insert(sitting);
             }
         }
     }
     if !matches!(target, Target::Student { .. }) {
-        for scope in devices.iter().filter_map(|(_, s)| s.as_ref()).filter(|s| !ended_sittings.contains(&s.sitting_id)) {
+        for scope in devices.iter().filter_map(|(_, s)| s.as_ref()).filter(|s| !whole_sittings.contains(&s.sitting_id)) {
             record_seat(db, scope, &kind, reason, by).await?;
         }
     }
@@ -298,15 +300,31 @@ async fn ensure_planned(db: &Db, sitting: &str, student: &str) -> Result<(), Adm
         .ok_or_else(|| AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")))
 }
 
-/// Ends `sitting` of `room` for everyone on the hub, recording what the
-/// console's "Beëindigen voor iedereen" (`end_all`) records, in one
-/// transaction: the sitting ended (`console_sittings`: when, by `by`, a new
-/// version), every planned seat ended (also of students not logged in) with
-/// a new version, and one `end_all` line in the journal of actions with the
-/// number of PCs told. Returns the sessions the console would instruct (every
-/// session of the sitting not revoked and not handed in), or `None` when the
-/// sitting is of another room or was already ended (nothing written).
-async fn end_sitting(db: &Db, room: &str, sitting: &str, reason: &str, by: &str) -> Result<Option<Vec<(String, InstructionScope)>>, AdminError> {
+/// Ends, pauses or resumes `sitting` of `room` for everyone on the hub,
+/// recording what the console's "Beëindigen voor iedereen", "Alles
+/// pauzeren" and "Alles hervatten" (`end_all`, `pause_all`, `resume_all`)
+/// record, in one
+/// transaction: the sitting's state (`console_sittings`: ended when and by
+/// `by`, or paused since when; a new version), every planned seat changed
+/// (also of students not logged in) with a new version, and one line in the
+/// journal of actions with the number of PCs told. Returns the sessions the
+/// console would instruct (every session of the sitting not revoked and not
+/// handed in), or `None` when the sitting is of another room, or was already
+/// ended (or already paused, or not paused for a resume): nothing written.
+async fn for_everyone(
+    db: &Db,
+    room: &str,
+    sitting: &str,
+    kind: &InstructionKind,
+    reason: &str,
+    by: &str,
+) -> Result<Option<Vec<(String, InstructionScope)>>, AdminError> {
+    let action = match kind {
+        InstructionKind::End => Action::EndAll,
+        InstructionKind::Pause => Action::PauseAll,
+        InstructionKind::Resume => Action::ResumeAll,
+        _ => return Ok(None),
+    };
     let of_room = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
         .bind(sitting)
         .fetch_optional(&db.pool)
@@ -331,24 +349,38 @@ async fn end_sitting(db: &Db, room: &str, sitting: &str, reason: &str, by: &str)
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
     sqlx::query("INSERT INTO console_sittings (sitting_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING").bind(sitting).execute(&mut *tx).await?;
-    let ended = sqlx::query("UPDATE console_sittings SET ended_ms = $1, ended_by = $2, version = version + 1 WHERE sitting_id = $3 AND ended_ms IS NULL")
+    let changed = match action {
+        Action::EndAll => sqlx::query("UPDATE console_sittings SET ended_ms = $1, ended_by = $2, version = version + 1 WHERE sitting_id = $3 AND ended_ms IS NULL")
+            .bind(now)
+            .bind(by)
+            .bind(sitting),
+        Action::PauseAll => sqlx::query(
+            "UPDATE console_sittings SET paused_ms = $1, version = version + 1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL",
+        )
         .bind(now)
-        .bind(by)
-        .bind(sitting)
-        .execute(&mut *tx)
-        .await?;
-    if ended.rows_affected() == 0 {
+        .bind(sitting),
+        _ => sqlx::query("UPDATE console_sittings SET paused_ms = NULL, version = version + 1 WHERE sitting_id = $1 AND paused_ms IS NOT NULL").bind(sitting),
+    }
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
         return Ok(None);
     }
     sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) SELECT sitting_id, student_number, 0, 0 FROM candidates WHERE sitting_id = $1 ON CONFLICT DO NOTHING")
         .bind(sitting)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL").bind(now).bind(sitting).execute(&mut *tx).await?;
+    // The same seat changes as the console's room-wide actions.
+    let seats = match action {
+        Action::EndAll => "UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL",
+        Action::PauseAll => "UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL",
+        _ => "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL",
+    };
+    sqlx::query(seats).bind(now).bind(sitting).execute(&mut *tx).await?;
     // Console pages acting on a seat with an older version lose their race.
     sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1").bind(sitting).execute(&mut *tx).await?;
     let detail = format!("{} pc's", sessions.len());
-    let entry = JournalEntry { at_ms: now, by, room, sitting: Some(sitting), student: None, action: Action::EndAll.name(), reason, detail: &detail };
+    let entry = JournalEntry { at_ms: now, by, room, sitting: Some(sitting), student: None, action: action.name(), reason, detail: &detail };
     journal(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(Some(sessions))

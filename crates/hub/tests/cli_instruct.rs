@@ -42,6 +42,13 @@ async fn invigilator(hub: &TestHub, room: &str, name: &str) -> (reqwest::Client,
 
 /// The console's "Beëindigen voor iedereen" of `sitting` in `room`, with the version the room page shows.
 async fn console_end_all(hub: &TestHub, session: &(reqwest::Client, String, String), room: &str, sitting: &str, reason: &str) {
+    let (status, text) = console_room_action(hub, session, room, sitting, "end_all", reason).await;
+    assert_eq!(status, 200, "{text}");
+}
+
+/// A room-wide console action (`end_all`, `pause_all`, `resume_all`) on
+/// `sitting` in `room`, with the version the room page shows: (status, body).
+async fn console_room_action(hub: &TestHub, session: &(reqwest::Client, String, String), room: &str, sitting: &str, action: &str, reason: &str) -> (u16, String) {
     let (client, cookie, csrf) = session;
     let view: serde_json::Value =
         client.get(hub.url(&format!("/console/api/rooms/{room}"))).header(reqwest::header::COOKIE, cookie).send().await.unwrap().json().await.unwrap();
@@ -50,11 +57,33 @@ async fn console_end_all(hub: &TestHub, session: &(reqwest::Client, String, Stri
         .post(hub.url(&format!("/console/api/rooms/{room}/actions")))
         .header(reqwest::header::COOKIE, cookie)
         .header("x-csrf-token", csrf)
-        .json(&json!({"action": "end_all", "sitting_id": sitting, "version": shown["version"], "reason": reason}))
+        .json(&json!({"action": action, "sitting_id": sitting, "version": shown["version"], "reason": reason}))
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// The sitting's pause on the hub (`console_sittings.paused_ms` is set).
+async fn sitting_paused(db: &Db, sitting: &str) -> bool {
+    sqlx::query("SELECT paused_ms FROM console_sittings WHERE sitting_id = $1")
+        .bind(sitting)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap()
+        .is_some_and(|r| r.try_get::<Option<i64>, _>("paused_ms").unwrap().is_some())
+}
+
+/// The planned students of the sitting whose seat is paused on the hub.
+async fn seats_paused(db: &Db, sitting: &str) -> Vec<String> {
+    sqlx::query("SELECT student_number FROM console_seats WHERE sitting_id = $1 AND paused_ms IS NOT NULL ORDER BY student_number")
+        .bind(sitting)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("student_number").unwrap())
+        .collect()
 }
 
 /// The sitting's end on the hub: (ended, ended_by, version).
@@ -173,6 +202,54 @@ async fn a_room_end_is_the_consoles_end_for_everyone(backend: Backend) {
     assert_eq!(sitting_end(&db, "S1").await, Some((true, Some("exam-hub cli".into()), 1)), "the first end for everyone stays");
 }
 on_both_backends!(a_room_end_is_the_consoles_end_for_everyone);
+
+/// A pause and a resume for a room from the CLI are the console's "Alles
+/// pauzeren" and "Alles hervatten": before, the CLI paused only the seats of
+/// the students logged in, one `pause` line each, and left the sitting
+/// running — the console showed no "Alles hervatten" and refused it
+/// ("zitting S1 is niet gepauzeerd"), and the seat of a student not yet
+/// logged in kept its clock running through the outage.
+async fn a_room_pause_is_the_consoles_pause_for_everyone(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    // S1 (ROOM): 1001 logged in on a PC of the room, 1002 not logged in.
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    let console = invigilator(&hub, ROOM, "Piet Surveillant").await;
+    let db = open_db(&hub).await;
+
+    hub.cli_ok(&["instruct", "--room", ROOM, "--action", "pause", "--reason", "stroomstoring"]);
+    assert!(sitting_paused(&db, "S1").await, "the sitting is paused on the hub");
+    assert_eq!(seats_paused(&db, "S1").await, ["1001", "1002"], "also the seat of 1002, who is not logged in yet");
+    let paused = vec![(None, "pause_all".to_string(), "stroomstoring".to_string(), "1 pc's".to_string())];
+    assert_eq!(journal_lines(&db, "S1").await, paused, "the console's pause for everyone");
+    // The console sees a paused sitting: its resume for everyone is taken.
+    let (status, text) = console_room_action(&hub, &console, ROOM, "S1", "resume_all", "").await;
+    assert_eq!(status, 200, "the console resumes the sitting the CLI paused: {text}");
+    assert!(!sitting_paused(&db, "S1").await);
+    assert_eq!(seats_paused(&db, "S1").await, Vec::<String>::new());
+
+    // The other way round: paused from the console, resumed from the CLI.
+    let (status, text) = console_room_action(&hub, &console, ROOM, "S1", "pause_all", "brandalarm").await;
+    assert_eq!(status, 200, "{text}");
+    hub.cli_ok(&["instruct", "--room", ROOM, "--action", "resume"]);
+    assert!(!sitting_paused(&db, "S1").await, "the CLI resumes the sitting the console paused");
+    assert_eq!(seats_paused(&db, "S1").await, Vec::<String>::new());
+    let lines: Vec<String> = journal_lines(&db, "S1").await.into_iter().map(|(student, action, _, _)| format!("{student:?} {action}")).collect();
+    assert_eq!(lines, ["None pause_all", "None resume_all", "None pause_all", "None resume_all"]);
+    let by: Vec<String> = sqlx::query("SELECT username FROM console_actions WHERE sitting_id = 'S1' ORDER BY at_ms, action_id")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("username").unwrap())
+        .collect();
+    assert_eq!(by, [exam_hub::admin::CLI_USER, "piet", "piet", exam_hub::admin::CLI_USER]);
+    // The PC got a pause and a resume in its student's session.
+    let kinds: Vec<InstructionKind> = instructions_of(&db, pc.id()).await.into_iter().map(|i| i.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == InstructionKind::Pause).count(), 2, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == InstructionKind::Resume).count(), 2, "{kinds:?}");
+}
+on_both_backends!(a_room_pause_is_the_consoles_pause_for_everyone);
 
 /// An end, lock, pause or extra time from the CLI needs a reason, as in the
 /// console (resume does not): before, `instruct --action end` without one
