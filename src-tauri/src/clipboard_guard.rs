@@ -105,13 +105,16 @@ pub fn start(app: &tauri::AppHandle, kiosk: Arc<Kiosk>) {
         let retaken = move |selection: &'static str, takes: u32| {
             let kiosk = retaken_kiosk.clone();
             tauri::async_runtime::spawn(async move {
-                kiosk.record("kiosk.clipboard_retaken", serde_json::json!({ "selection": selection, "takes": takes })).await;
+                kiosk.record(kiosk_core::events::KioskEvent::KioskClipboardRetaken(kiosk_core::events::vocabulary::ClipboardRetaken { selection: selection.to_owned(), takes })).await;
             });
         };
         let result = app.run_on_main_thread(move || {
             let selections = linux::install(std::rc::Rc::new(retaken));
             tauri::async_runtime::spawn(async move {
-                kiosk.record("kiosk.clipboard_isolated", serde_json::json!({ "selections": selections })).await;
+                kiosk.record(kiosk_core::events::KioskEvent::KioskClipboardIsolated(kiosk_core::events::vocabulary::ClipboardIsolated {
+                    selections: serde_json::to_value(&selections).unwrap_or_default(),
+                }))
+                .await;
             });
         });
         if let Err(err) = result {

@@ -15,6 +15,7 @@ mod clipboard_guard;
 mod window_guard;
 
 use exam_journal::KeyStore;
+use kiosk_core::events::{details, vocabulary, Details, KioskEvent};
 use kiosk_core::guard::Scope;
 use kiosk_core::kiosk::{Kiosk, KioskOptions, KioskView};
 use kiosk_core::session::Notice;
@@ -43,7 +44,7 @@ async fn view(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
 
 #[tauri::command]
 async fn ui_ready(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
-    state.kiosk.record("kiosk.ui_ready", serde_json::json!({})).await;
+    state.kiosk.record(KioskEvent::KioskUiReady(vocabulary::Empty {})).await;
     Ok(state.kiosk.view().await)
 }
 
@@ -277,10 +278,10 @@ fn main() {
             ));
             app.manage(AppState { kiosk: kiosk.clone() });
             if !cleared.is_empty() {
-                tauri::async_runtime::block_on(kiosk.record("kiosk.environment_cleared", serde_json::json!({"names": cleared})));
+                tauri::async_runtime::block_on(kiosk.record(KioskEvent::KioskEnvironmentCleared(vocabulary::EnvironmentCleared { names: cleared.clone() })));
             }
             if automation {
-                tauri::async_runtime::block_on(kiosk.record("kiosk.test_automation", serde_json::json!({"webdriver": driven})));
+                tauri::async_runtime::block_on(kiosk.record(KioskEvent::KioskTestAutomation(vocabulary::TestAutomation { webdriver: driven })));
             }
             #[cfg(any(unix, windows))]
             {
@@ -288,7 +289,7 @@ fn main() {
                 instance.listen(move |attempts| {
                     let told = told.clone();
                     tauri::async_runtime::spawn(async move {
-                        told.refused(Notice::SecondInstanceRefused, serde_json::json!({"attempts": attempts})).await;
+                        told.refused(Notice::SecondInstanceRefused, details(serde_json::json!({"attempts": attempts}))).await;
                     });
                 });
             }
@@ -344,7 +345,7 @@ fn main() {
                             _ = term.recv() => "SIGTERM",
                             _ = int.recv() => "SIGINT",
                         };
-                        signalled.record("kiosk.signal", serde_json::json!({ "signal": name })).await;
+                        signalled.record(KioskEvent::KioskSignal(vocabulary::Signal { signal: name.to_owned() })).await;
                         if signalled.may_exit().await {
                             exit_handle.exit(0);
                             return;
@@ -400,7 +401,7 @@ fn main() {
                     if !tauri::async_runtime::block_on(kiosk.may_exit()) {
                         api.prevent_close();
                         tauri::async_runtime::spawn(async move {
-                            kiosk.refused(Notice::CloseRefused, serde_json::json!({})).await;
+                            kiosk.refused(Notice::CloseRefused, Details::new()).await;
                         });
                     }
                 }

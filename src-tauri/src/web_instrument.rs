@@ -9,13 +9,12 @@
 //! origins alone (not `ipc:`).
 
 use kiosk_core::instrument::web_proxy::{Blocked, ProxyRequest, SCHEME};
+use kiosk_core::events::{details, KioskEvent};
 use kiosk_core::kiosk::Kiosk;
 use std::sync::Arc;
 use tauri::http::{Request, Response};
 use tauri::{Manager as _, Runtime};
 
-/// The journal event of a refused request or navigation.
-const BLOCKED_EVENT: &str = "web_instrument.blocked";
 
 /// Registers the `examweb:` scheme on the builder.
 pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
@@ -99,11 +98,11 @@ pub async fn refused_by_policy(kiosk: &Kiosk, url: &str, directive: &str) {
     let mut payload = serde_json::to_value(Blocked::ForeignOrigin { url }).unwrap_or_default();
     payload["seen_by"] = "csp".into();
     payload["directive"] = directive.into();
-    kiosk.record(BLOCKED_EVENT, payload).await;
+    kiosk.record(KioskEvent::WebInstrumentBlocked(details(payload))).await;
 }
 
 async fn journal(kiosk: &Kiosk, blocked: &Blocked) {
-    kiosk.record(BLOCKED_EVENT, serde_json::to_value(blocked).unwrap_or_default()).await;
+    kiosk.record(KioskEvent::WebInstrumentBlocked(details(serde_json::to_value(blocked).unwrap_or_default()))).await;
 }
 
 fn plain(status: u16, text: &'static str) -> Response<Vec<u8>> {

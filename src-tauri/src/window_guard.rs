@@ -37,6 +37,7 @@
 
 use gtk::prelude::*;
 use gtk::{gdk, glib};
+use kiosk_core::events::{details, vocabulary, KioskEvent};
 use kiosk_core::kiosk::{Kiosk, FOCUS_GRACE};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -280,7 +281,7 @@ impl Keeper {
                     "attempts": episode.attempts,
                     "window": current.json(),
                 });
-                tauri::async_runtime::spawn(async move { kiosk.record("kiosk.window_restored", payload).await });
+                tauri::async_runtime::spawn(async move { kiosk.record(KioskEvent::KioskWindowRestored(details(payload))).await });
             }
             if wrong.is_empty() {
                 return;
@@ -306,7 +307,7 @@ impl Keeper {
         if first {
             let kiosk = self.kiosk.clone();
             let payload = serde_json::json!({"what": wrong, "window": current.json(), "monitor": target.json()});
-            tauri::async_runtime::spawn(async move { kiosk.window_disturbed(payload).await });
+            tauri::async_runtime::spawn(async move { kiosk.window_disturbed(details(payload)).await });
         }
         self.pacer.set(self.pacer.get().restored(now, attempts));
         self.restore(target);
@@ -714,7 +715,7 @@ impl Holder {
             trouble.journalled = true;
             let kiosk = self.kiosk.clone();
             let payload = serde_json::json!({"status": trouble.last_status, "for_ms": since.elapsed().as_millis() as u64, "attempts": trouble.attempts});
-            tauri::async_runtime::spawn(async move { kiosk.record("kiosk.keyboard_grab_failed", payload).await });
+            tauri::async_runtime::spawn(async move { kiosk.record(KioskEvent::KioskKeyboardGrabFailed(details(payload))).await });
         }
         false
     }
@@ -725,7 +726,7 @@ impl Holder {
         if let (true, Some(since)) = (trouble.journalled, trouble.since) {
             let kiosk = self.kiosk.clone();
             let payload = serde_json::json!({"after_ms": since.elapsed().as_millis() as u64, "attempts": trouble.attempts});
-            tauri::async_runtime::spawn(async move { kiosk.record("kiosk.keyboard_grab_taken", payload).await });
+            tauri::async_runtime::spawn(async move { kiosk.record(KioskEvent::KioskKeyboardGrabTaken(details(payload))).await });
         }
     }
 
@@ -766,7 +767,7 @@ impl Holder {
                     "windows": ended.seen.len(),
                     "reported": ended.reported,
                 });
-                tauri::async_runtime::spawn(async move { kiosk.record("kiosk.window_uncovered", payload).await });
+                tauri::async_runtime::spawn(async move { kiosk.record(KioskEvent::KioskWindowUncovered(details(payload))).await });
             }
             return;
         }
@@ -800,13 +801,13 @@ impl Holder {
         for description in described {
             let kiosk = self.kiosk.clone();
             let payload = serde_json::json!({"by": description, "focus_elsewhere": self.focus_away.get()});
-            tauri::async_runtime::spawn(async move { kiosk.record("kiosk.window_covered", payload).await });
+            tauri::async_runtime::spawn(async move { kiosk.record(KioskEvent::KioskWindowCovered(details(payload))).await });
         }
         if report {
             let kiosk = self.kiosk.clone();
             let windows: Vec<String> = covers.iter().map(|c| format!("0x{:x}", c.window)).collect();
             let payload = serde_json::json!({"what": ["covered"], "covered_ms": covered_ms, "by": windows});
-            tauri::async_runtime::spawn(async move { kiosk.window_disturbed(payload).await });
+            tauri::async_runtime::spawn(async move { kiosk.window_disturbed(details(payload)).await });
         }
     }
 }
@@ -818,7 +819,7 @@ fn refuse_native_ui(window: &tauri::WebviewWindow, kiosk: Arc<Kiosk>) -> tauri::
     let extras_kiosk = kiosk.clone();
     let refused = move |picker: &'static str| {
         let kiosk = kiosk.clone();
-        tauri::async_runtime::spawn(async move { kiosk.record("kiosk.picker_refused", serde_json::json!({"picker": picker})).await });
+        tauri::async_runtime::spawn(async move { kiosk.record(KioskEvent::KioskPickerRefused(vocabulary::PickerRefused { picker: picker.to_owned() })).await });
     };
     let gtk_window = window.gtk_window()?;
     let popover_refused = refused.clone();
@@ -856,7 +857,7 @@ fn refuse_native_ui(window: &tauri::WebviewWindow, kiosk: Arc<Kiosk>) -> tauri::
                 settings.set_enable_developer_extras(false);
                 let still_on = settings.enables_developer_extras();
                 let kiosk = extras_kiosk.clone();
-                let record = async move { kiosk.record("kiosk.developer_extras_off", serde_json::json!({"switched_off": !still_on})).await };
+                let record = async move { kiosk.record(KioskEvent::KioskDeveloperExtrasOff(vocabulary::DeveloperExtrasOff { switched_off: !still_on })).await };
                 if !still_on {
                     tauri::async_runtime::spawn(record);
                 } else {

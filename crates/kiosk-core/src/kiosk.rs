@@ -16,7 +16,8 @@ use crate::location::{self, Decision, RoomCodeVerifier};
 use crate::session::checklist::Applied;
 use crate::session::unlock::UnlockGate;
 use crate::session::{Notice, Phase, Session, Trigger};
-use exam_journal::{Event, Journal, KeyStore};
+use crate::events::{vocabulary as ev, KioskEvent};
+use exam_journal::{Journal, KeyStore};
 use exam_policy::Policy;
 use exam_protocol::Assignment;
 use serde::Serialize;
@@ -188,11 +189,16 @@ impl Kiosk {
 }
 
 /// Appends one event to the journal, if it is open (startup steps).
-fn journal_to(journal: Option<&Arc<Mutex<Journal>>>, kind: &str, payload: &serde_json::Value) {
+fn journal_to(journal: Option<&Arc<Mutex<Journal>>>, event: &KioskEvent) {
     // Too large for one record (a 70 KB student number): summarised, never dropped.
-    if let (Some(journal), Ok(event)) = (journal, Event::new_or_summary(kind, payload)) {
+    if let (Some(journal), Ok(event)) = (journal, crate::events::journal_event_or_summary(event)) {
         let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event);
     }
+}
+
+/// A phase as the journal names it (snake_case), `None` without a session.
+fn phase_name(phase: Option<Phase>) -> Option<String> {
+    phase.and_then(|p| serde_json::to_value(p).ok()).and_then(|v| v.as_str().map(str::to_owned))
 }
 
 impl Inner {
@@ -200,8 +206,8 @@ impl Inner {
         self.session.as_ref().map(Session::phase)
     }
 
-    fn journal_event(&self, kind: &str, payload: &serde_json::Value) {
-        journal_to(self.journal.as_ref(), kind, payload);
+    fn journal_event(&self, event: &KioskEvent) {
+        journal_to(self.journal.as_ref(), event);
     }
 
     fn session_apply(&mut self, trigger: Trigger) -> Result<Phase, UserError> {

@@ -11,3 +11,4 @@ pub mod session;
 pub mod instrument;
 pub mod answers;
 pub mod kiosk;
+pub mod events;

@@ -40,7 +40,7 @@ async fn without_an_enrolment_startup_stops_at_the_hub_and_reverts() {
     assert!(view.startup.iter().any(|s| s.step == "examenserver bereikt" && s.state == "failed"));
     // The shell still reports (a refused close, a focus change) after the
     // steps were undone; the journal must still end with its closing checkpoint.
-    kiosk.record("kiosk.close_refused", serde_json::json!({})).await;
+    kiosk.record(kiosk_core::events::KioskEvent::KioskCloseRefused(Default::default())).await;
     kiosk.shutdown().await;
     let journal = tmp.path().join("data/journal");
     verify_journal(&journal, &VerifyOptions::default()).unwrap();

@@ -3,7 +3,8 @@
 use crate::exit::{self, Outcome};
 use anyhow::bail;
 use clap::Subcommand;
-use exam_journal::{Event, Journal, JournalConfig, KeyStore};
+use exam_journal::{Journal, JournalConfig, KeyStore};
+use kiosk_core::events::{details, journal_event, KioskEvent};
 use exam_policy::{load_policy_file, Action, Policy, ProcessMode};
 use kiosk_core::guard::platform::NativePlatform;
 use kiosk_core::guard::{Enforcement, Guard, GuardConfig, Scope};
@@ -170,7 +171,7 @@ fn watch(
     let start = serde_json::json!({
         "scope": scope.to_string(), "enforcement": enforcement, "policy": policy.name, "accommodations": accommodations,
     });
-    journal.append(&Event::new("guard.started", &start)?)?;
+    journal.append(&journal_event(&KioskEvent::GuardStarted(details(start)))?)?;
     let mut guard = Guard::new(policy, config, NativePlatform::new()?);
     let mut failure: Option<anyhow::Error> = None;
     let mut stdout_error: Option<std::io::Error> = None;
@@ -179,10 +180,10 @@ fn watch(
         // Journal first, then print: the journal is the evidence, stdout only
         // a view of it. A closed stdout stops the guard cleanly (guard.stopped
         // and the closing checkpoint are still written), never mid-event.
-        let mut batch = vec![Event::new(event.journal_kind(), &event)];
+        let mut batch = vec![journal_event(&event.journal_event())];
         if event.requires_lock() {
-            let lock = serde_json::json!({"reason": "guard.process_not_ended", "pid": event.pid, "name": event.name});
-            batch.push(Event::new("session.lock_requested", &lock));
+            let lock = serde_json::json!({"reason": kiosk_core::events::kinds::GUARD_PROCESS_NOT_ENDED, "pid": event.pid, "name": event.name});
+            batch.push(journal_event(&KioskEvent::SessionLockRequested(details(lock))));
         }
         let result = batch.into_iter().collect::<Result<Vec<_>, _>>().and_then(|b| journal.append_batch(&b));
         if let Err(err) = result {
@@ -205,7 +206,7 @@ fn watch(
             }
         }
     });
-    journal.append(&Event::new("guard.stopped", &summary)?)?;
+    journal.append(&journal_event(&KioskEvent::GuardStopped(details(serde_json::to_value(&summary)?)))?)?;
     journal.close()?;
     if let Some(err) = failure {
         return Err(err.context("journalling a guard event failed; the guard stopped"));

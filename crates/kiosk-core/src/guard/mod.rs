@@ -36,6 +36,7 @@ pub use scope::Scope;
 use display::BehaviourWatch;
 use exam_policy::{DisplayVerdict, Policy, ProcessFacts, ProcessRule, ProcessVerdict};
 use platform::{ExecEvents, ExecWait, ProcessPlatform};
+use crate::events::{vocabulary, KioskEvent};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -147,11 +148,27 @@ pub struct GuardEvent {
 impl GuardEvent {
     /// The journal event kind for this event.
     pub fn journal_kind(&self) -> &'static str {
+        self.journal_event().kind()
+    }
+
+    /// This decision as a journal event (`guard.process_*`, by its outcome).
+    pub fn journal_event(&self) -> KioskEvent {
+        let payload = vocabulary::GuardProcess {
+            pid: self.pid,
+            name: self.name.clone(),
+            exe: self.exe.clone(),
+            rule: self.rule.clone(),
+            reason: serde_json::to_value(&self.reason).unwrap_or_default(),
+            detected_by: serde_json::to_value(&self.detected_by).unwrap_or_default(),
+            outcome: serde_json::to_value(&self.outcome).unwrap_or_default(),
+            handling_us: self.handling_us,
+            trusted_display_client: self.trusted_display_client,
+        };
         match self.outcome {
-            Outcome::Ended { .. } => "guard.process_ended",
-            Outcome::WouldEnd => "guard.process_would_end",
-            Outcome::AlreadyGone => "guard.process_exited",
-            Outcome::NotEnded { .. } => "guard.process_not_ended",
+            Outcome::Ended { .. } => KioskEvent::GuardProcessEnded(payload),
+            Outcome::WouldEnd => KioskEvent::GuardProcessWouldEnd(payload),
+            Outcome::AlreadyGone => KioskEvent::GuardProcessExited(payload),
+            Outcome::NotEnded { .. } => KioskEvent::GuardProcessNotEnded(payload),
         }
     }
 

@@ -26,7 +26,7 @@ impl Kiosk {
                 }
                 // A download that failed (hub gone mid-way) is tried again; the
                 // hub client resumes the partial file.
-                Some(Phase::Download) => inner.journal_event("instrument.download_retried", &serde_json::json!({})),
+                Some(Phase::Download) => inner.journal_event(&KioskEvent::InstrumentDownloadRetried(ev::Empty {})),
                 _ => return Err(user("Er is nu geen opdracht om te bevestigen.")),
             }
             inner.download_error = None;
@@ -71,7 +71,7 @@ impl Kiosk {
         }
         let mut inner = self.inner.lock().await;
         if let Some(err) = last_error {
-            inner.journal_event("instrument.download_failed", &serde_json::json!({"reason": err}));
+            inner.journal_event(&KioskEvent::InstrumentDownloadFailed(ev::Reason::new(err.clone())));
             let message = format!("Het ophalen van het examen is onderbroken ({err}). Wat al binnen is, blijft bewaard. Probeer het opnieuw of roep de surveillant.");
             inner.download_error = Some(message.clone());
             self.changed(&inner);
@@ -87,14 +87,17 @@ impl Kiosk {
         // Signature and completeness are checked now, before the start, without the key.
         if let Some(policy) = inner.policy.as_ref() {
             if let Err(e) = open_instrument(&path, None, policy, &inner.media) {
-                inner.journal_event("instrument.refused", &serde_json::json!({"instrument": assignment.instrument.id, "reason": e}));
+                inner.journal_event(&KioskEvent::InstrumentRefused(ev::InstrumentRefused { instrument: assignment.instrument.id.clone(), reason: e.clone() }));
                 let _ = std::fs::remove_file(&path);
                 return Err(user(format!("Het gedownloade examen is niet goedgekeurd of beschadigd: {e}. Roep de surveillant.")));
             }
         }
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         inner.download = Some(DownloadView { done_bytes: size, total_bytes: assignment.instrument.size });
-        inner.journal_event("instrument.downloaded", &serde_json::json!({"instrument": assignment.instrument.id, "sha256": assignment.instrument.sha256}));
+        inner.journal_event(&KioskEvent::InstrumentDownloaded(ev::InstrumentDownloaded {
+            instrument: assignment.instrument.id.clone(),
+            sha256: assignment.instrument.sha256.clone(),
+        }));
         inner.session_apply(Trigger::DownloadVerified)?;
         Ok(self.changed(&inner))
     }
@@ -147,7 +150,7 @@ impl Kiosk {
             *web.write().unwrap_or_else(|p| p.into_inner()) = None;
             return Err(user("De pc werd vergrendeld terwijl het examen startte. Start opnieuw zodra de surveillant de pc heeft vrijgegeven."));
         }
-        inner.journal_event("instrument.opened", &serde_json::json!({"instrument": assignment.instrument.id}));
+        inner.journal_event(&KioskEvent::InstrumentOpened(ev::Instrument { instrument: assignment.instrument.id.clone() }));
         inner.instrument = instrument;
         inner.answers = Some(store);
         let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
@@ -157,8 +160,8 @@ impl Kiosk {
             // A move needs the invigilator: the session stays locked until one unlocks it.
             // Saves made here that the hub never acknowledged and that went
             // another way: kept in the local answer log, not sent (docs/answers.md).
-            let set_aside = moved.set_aside.map(|(first, last)| serde_json::json!({"first": first, "last": last}));
-            inner.journal_event("answers.moved_in", &serde_json::json!({"from_device": moved.from_device, "seq": moved.seq, "set_aside": set_aside}));
+            let set_aside = moved.set_aside.map(|(first, last)| ev::SeqRange { first, last });
+            inner.journal_event(&KioskEvent::AnswersMovedIn(ev::MovedIn { from_device: moved.from_device.clone(), seq: moved.seq, set_aside }));
             inner.lock_session("Je antwoorden zijn van een andere pc overgezet. De surveillant moet dit toestaan.".into())?;
         }
         Ok(self.changed(&inner))
@@ -195,7 +198,7 @@ impl Kiosk {
             let ids: Vec<&str> = responses.iter().map(|(r, _)| r.as_str()).collect();
             if let Err(e) = crate::instrument::answer_ids::check(model, item_id, &ids) {
                 let item: String = item_id.chars().take(256).collect();
-                inner.journal_event("answers.refused", &serde_json::json!({"item": item, "reason": e.to_string()}));
+                inner.journal_event(&KioskEvent::AnswersRefused(ev::ItemReason { item, reason: e.to_string() }));
                 return Err(user(format!("Dit antwoord hoort niet bij het examen ({e}) en is niet bewaard. Roep de surveillant.")));
             }
         }
@@ -211,7 +214,7 @@ impl Kiosk {
                 Err(e) => {
                     // Nothing is reported saved: the UI keeps the answer and retries.
                     let message = format!("Opslaan mislukt: {e}. Je antwoord blijft op het scherm staan; roep de surveillant.");
-                    inner.journal_event(Notice::StorageFailing.journal_kind(), &serde_json::json!({"item": item_id, "reason": e.to_string()}));
+                    inner.journal_event(&KioskEvent::AnswersSaveFailed(ev::ItemReason { item: item_id.to_owned(), reason: e.to_string() }));
                     inner.notice = Some(Notice::StorageFailing);
                     let count = inner.save_failures.as_ref().map_or(0, |(n, _)| *n);
                     inner.save_failures = Some((count + 1, e.to_string()));
@@ -224,7 +227,12 @@ impl Kiosk {
             if inner.notice == Some(Notice::StorageFailing) {
                 inner.notice = None;
             }
-            inner.journal_event("answers.save_recovered", &serde_json::json!({"item": item_id, "seq": seq, "failures": failures, "last_reason": last_reason}));
+            inner.journal_event(&KioskEvent::AnswersSaveRecovered(ev::SaveRecovered {
+                failures: u64::from(failures),
+                item: item_id.to_owned(),
+                last_reason,
+                seq,
+            }));
         }
         // On disk now; the upload goes in the background (never under this
         // lock: a slow hub must not hold up the next keystroke's save).

@@ -20,10 +20,11 @@ impl Kiosk {
             check_login_field("studentnummer", student_number.trim()).and_then(|()| check_login_field("toegangscode", access_code.trim()))
         {
             let student: String = student_number.chars().take(MAX_LOGIN_FIELD).collect();
-            inner.journal_event(
-                "session.login_failed",
-                &serde_json::json!({"student": student, "student_bytes": student_number.len(), "reason": message}),
-            );
+            inner.journal_event(&KioskEvent::SessionLoginFailed(ev::LoginFailed {
+                reason: message.clone(),
+                student,
+                student_bytes: Some(student_number.len() as u64),
+            }));
             inner.login_error = Some(FormError { message: message.clone(), remaining_attempts: None });
             self.changed(&inner);
             return Err(user(message));
@@ -46,11 +47,14 @@ impl Kiosk {
                 inner.hub = Some(hub);
                 // Kept (owner-only) so a crashed kiosk can resume this session; bound to this device's certificate.
                 if let Err(e) = write_private(&inner.data_dir.join(dirs::STATE).join(TOKEN_FILE), login.session_token.as_bytes()) {
-                    inner.journal_event("session.token_not_saved", &serde_json::json!({"reason": e.to_string()}));
+                    inner.journal_event(&KioskEvent::SessionTokenNotSaved(ev::Reason::new(e.to_string())));
                 }
                 let assignment = login.assignment;
                 inner.login_error = None;
-                inner.journal_event("session.login", &serde_json::json!({"student": assignment.student_number, "sitting": assignment.sitting_id}));
+                inner.journal_event(&KioskEvent::SessionLogin(ev::Login {
+                    sitting: assignment.sitting_id.clone(),
+                    student: assignment.student_number.clone(),
+                }));
                 let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
                 session.set_clock(
                     Duration::from_secs(u64::from(assignment.duration_minutes) * 60),
@@ -65,7 +69,11 @@ impl Kiosk {
             }
             Err(err) => {
                 let (message, remaining) = describe_login_error(&err);
-                inner.journal_event("session.login_failed", &serde_json::json!({"student": student_number, "reason": message}));
+                inner.journal_event(&KioskEvent::SessionLoginFailed(ev::LoginFailed {
+                    reason: message.clone(),
+                    student: student_number.to_owned(),
+                    student_bytes: None,
+                }));
                 inner.login_error = Some(FormError { message: message.clone(), remaining_attempts: remaining });
                 self.changed(&inner);
                 return Err(user(message));

@@ -13,6 +13,7 @@
 //! locked until the hand-in has the hub's receipt.
 
 use super::{Inner, Kiosk};
+use crate::events::{vocabulary as ev, KioskEvent};
 use crate::hub::HubClient;
 use crate::session::{Phase, Trigger};
 use exam_protocol::{Heartbeat, Instruction, InstructionKind};
@@ -153,15 +154,15 @@ impl Kiosk {
                 _ => Outcome::NotApplicable("no exam running"),
             },
         };
-        let payload = serde_json::json!({
-            "id": instruction.id,
-            "instruction": instruction.kind,
-            "session": instruction.session,
-            "by": instruction.issued_by,
-            "reason": instruction.reason,
-            "outcome": describe(&outcome),
-        });
-        inner.journal_event("instruction.applied", &payload);
+        let payload = ev::InstructionApplied {
+            by: instruction.issued_by.clone(),
+            id: instruction.id.clone(),
+            instruction: serde_json::to_value(&instruction.kind).unwrap_or_default(),
+            outcome: describe(&outcome),
+            reason: instruction.reason.clone(),
+            session: serde_json::to_value(&instruction.session).unwrap_or_default(),
+        };
+        inner.journal_event(&KioskEvent::InstructionApplied(payload));
         if !hand_in && !hand_in_locked {
             remember(&mut inner, &done_file, &instruction.id);
         }
@@ -170,14 +171,24 @@ impl Kiosk {
         if hand_in {
             // The same hand-in as the student's own: final save, the hub's receipt.
             if let Err(err) = self.hand_in(&by).await {
-                self.record("instruction.end_failed", serde_json::json!({"id": instruction.id, "reason": err.message})).await;
+                self.record(KioskEvent::InstructionEndFailed(ev::InstructionEndFailed {
+                    id: instruction.id.clone(),
+                    reason: err.message.clone(),
+                    still_locked: None,
+                }))
+                .await;
                 return Some(Outcome::Retry(err.message));
             }
             remember(&mut *self.inner.lock().await, &done_file, &instruction.id);
         }
         if hand_in_locked {
             if let Err(why) = self.hand_in_locked(by, reason.to_owned()).await {
-                self.record("instruction.end_failed", serde_json::json!({"id": instruction.id, "reason": why, "still_locked": true})).await;
+                self.record(KioskEvent::InstructionEndFailed(ev::InstructionEndFailed {
+                    id: instruction.id.clone(),
+                    reason: why.clone(),
+                    still_locked: Some(true),
+                }))
+                .await;
                 return Some(Outcome::Retry(why));
             }
             remember(&mut *self.inner.lock().await, &done_file, &instruction.id);
@@ -227,7 +238,7 @@ impl Kiosk {
 /// Keeps `id` as carried out; a failure to keep it is journalled.
 fn remember(inner: &mut Inner, done_file: &Path, id: &str) {
     if let Err(err) = remember_done(done_file, id) {
-        inner.journal_event("instruction.not_remembered", &serde_json::json!({"id": id, "reason": err.to_string()}));
+        inner.journal_event(&KioskEvent::InstructionNotRemembered(ev::InstructionReason { id: id.to_owned(), reason: err.to_string() }));
     }
 }
 

@@ -22,7 +22,7 @@ impl Kiosk {
             Ok(i) => i.id.clone(),
             Err(err) => {
                 let message = err.to_string();
-                inner.journal_event("session.unlock_failed", &serde_json::json!({"reason": message}));
+                inner.journal_event(&KioskEvent::SessionUnlockFailed(ev::Reason::new(message.clone())));
                 inner.unlock_error = Some(message.clone());
                 self.changed(&inner);
                 return Err(user(message));
@@ -179,7 +179,7 @@ impl Inner {
                 "De sessie van vóór de storing is niet meer bekend bij de examenserver ({why}) en het examen was al begonnen. Roep de examensecretaris: die moet het examen heropenen."
             )));
         }
-        self.journal_event("session.resume_abandoned", &serde_json::json!({"reason": why, "by": invigilator}));
+        self.journal_event(&KioskEvent::SessionResumeAbandoned(ev::ResumeAbandoned { by: invigilator.clone(), reason: why.to_owned() }));
         let _ = std::fs::remove_file(self.data_dir.join(dirs::STATE).join(TOKEN_FILE));
         self.assignment = None;
         if let Some(hub) = self.hub.as_mut() {
@@ -203,10 +203,11 @@ impl Inner {
         // How long the exam clock stood still for the crash (from its last
         // save, or the lock it was in): the hub gives back at most that.
         let clock_stopped_ms = self.session.as_ref().map_or(0, Session::clock_stopped_ms);
-        self.journal_event(
-            "session.resumed",
-            &serde_json::json!({"sitting": restored.assignment.sitting_id, "answers_saved": store.status().saved_seq, "clock_stopped_ms": clock_stopped_ms}),
-        );
+        self.journal_event(&KioskEvent::SessionResumed(ev::Resumed {
+            answers_saved: store.status().saved_seq,
+            clock_stopped_ms: Some(clock_stopped_ms),
+            sitting: restored.assignment.sitting_id.clone(),
+        }));
         // Handed in before the crash (the upload on its way): the hand-in
         // goes on, it is never taken back to the exam.
         let into = if store.status().submitted { Phase::HandingIn } else { Phase::InExam };

@@ -60,7 +60,7 @@ pub(super) fn spawn_guard(
         .spawn(move || {
             let mut guard = Guard::new(policy, config, platform);
             guard.run(&thread_stop, None, |event| {
-                if let Ok(e) = Event::new(event.journal_kind(), &event) {
+                if let Ok(e) = crate::events::journal_event(&event.journal_event()) {
                     let _ = journal.lock().unwrap_or_else(|p| p.into_inner()).append(&e);
                 }
                 let _ = tx.send(event);
@@ -192,11 +192,11 @@ impl Inner {
         match spawn_guard(policy, journal, scope, enforcement, tools.clone()) {
             Ok(handle) => {
                 self.guard = Some(handle);
-                self.journal_event("guard.accommodations_granted", &serde_json::json!({"tools": tools}));
+                self.journal_event(&KioskEvent::GuardAccommodationsGranted(ev::AccommodationsGranted { tools }));
             }
             Err(e) => {
                 // No guard must not mean an unguarded exam: lock, and say why.
-                self.journal_event("guard.restart_failed", &serde_json::json!({"reason": e}));
+                self.journal_event(&KioskEvent::GuardRestartFailed(ev::Reason::new(e.clone())));
                 let _ = self.lock_session(format!("De procesbewaking kon niet opnieuw starten ({e}). Roep de surveillant."));
             }
         }
@@ -236,9 +236,10 @@ impl Inner {
         .map_err(user)?;
         self.room_codes = verifier;
         if let Err(e) = self.room_codes.save(&self.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)) {
-            self.journal_event("location.room_code_state_not_saved", &serde_json::json!({"reason": e.to_string()}));
+            self.journal_event(&KioskEvent::LocationRoomCodeStateNotSaved(ev::Reason::new(e.to_string())));
         }
-        self.journal_event(if decision.is_approved() { "location.approved" } else { "location.refused" }, &serde_json::to_value(&decision).unwrap_or_default());
+        let payload = ev::details(serde_json::to_value(&decision).unwrap_or_default());
+        self.journal_event(&if decision.is_approved() { KioskEvent::LocationApproved(payload) } else { KioskEvent::LocationRefused(payload) });
         let approved = match &decision {
             Decision::Approved { location, .. } => Some(location.clone()),
             Decision::Refused { .. } => None,
@@ -316,13 +317,13 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             let journal = c.journal.clone();
             let events = journal.clone();
             let lockdown = crate::lockdown::Lockdown::engage(move |event| {
-                journal_to(events.as_ref(), "lockdown.event", &serde_json::json!({ "event": format!("{event:?}") }));
+                journal_to(events.as_ref(), &KioskEvent::LockdownEvent(ev::LockdownEvent { event: format!("{event:?}") }));
             })
             .map_err(|e| e.to_string())?;
-            journal_to(journal.as_ref(), "lockdown.engaged", &serde_json::json!({ "applied": lockdown.applied() }));
+            journal_to(journal.as_ref(), &KioskEvent::LockdownEngaged(ev::LockdownEngaged { applied: lockdown.applied().to_vec() }));
             Ok(Some(Box::new(move || {
                 let released = lockdown.release().map_err(|e| e.to_string());
-                journal_to(journal.as_ref(), "lockdown.released", &serde_json::json!({ "released": released }));
+                journal_to(journal.as_ref(), &KioskEvent::LockdownReleased(ev::LockdownReleased { released: serde_json::to_value(&released).unwrap_or_default() }));
                 crate::clipboard::clear().map_err(|e| e.to_string())?;
                 released.map(|_| ())
             }) as Revert))
@@ -352,7 +353,7 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             let report = crate::environment::evaluate(&crate::environment::gather(), &policy.environment);
             let fired: Vec<String> =
                 report.findings.iter().filter(|f| f.detected).flat_map(|f| f.evidence.iter().cloned()).collect();
-            journal_to(c.journal.as_ref(), "environment.checked", &serde_json::to_value(&report).unwrap_or_default());
+            journal_to(c.journal.as_ref(), &KioskEvent::EnvironmentChecked(ev::details(serde_json::to_value(&report).unwrap_or_default())));
             match report.action {
                 Action::Allow | Action::Warn => Ok(None),
                 Action::Lock => {
@@ -368,12 +369,18 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 // Without an enrolment or a reachable hub there is no time to
                 // compare with; the hub step says why.
                 let Some((echo, _)) = fetch_hub_echo(&hub_dir) else {
-                    journal_to(c.journal.as_ref(), "clock.unchecked", &serde_json::json!({"reason": "the hub did not answer"}));
+                    journal_to(c.journal.as_ref(), &KioskEvent::ClockUnchecked(ev::Reason::new("the hub did not answer")));
                     return Ok(None);
                 };
                 let comparison = ClockComparison::new(location::beacon::unix_ms(), echo.echo.time_ms, MAX_CLOCK_SKEW);
                 let ok = comparison.within_tolerance();
-                journal_to(c.journal.as_ref(), if ok { "clock.checked" } else { "clock.far_off" }, &serde_json::to_value(comparison).unwrap_or_default());
+                let payload = ev::ClockComparison {
+                    hub_ms: comparison.hub_ms,
+                    kiosk_ms: comparison.kiosk_ms,
+                    skew_ms: comparison.skew_ms,
+                    tolerance_ms: comparison.tolerance_ms,
+                };
+                journal_to(c.journal.as_ref(), &if ok { KioskEvent::ClockChecked(payload) } else { KioskEvent::ClockFarOff(payload) });
                 if ok { Ok(None) } else { Err(comparison.describe()) }
             }
         }))
@@ -399,12 +406,13 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             let decision = location::decide(policy, &evidence);
             // BYOD: when the room code is all that is missing, the login form asks for it.
             let awaits_code = !decision.is_approved() && would_hold_with_room_code(policy, &evidence);
-            let kind = match (decision.is_approved(), awaits_code) {
-                (true, _) => "location.approved",
-                (false, true) => "location.awaiting_room_code",
-                (false, false) => "location.refused",
+            let payload = ev::details(serde_json::to_value(&decision).unwrap_or_default());
+            let event = match (decision.is_approved(), awaits_code) {
+                (true, _) => KioskEvent::LocationApproved(payload),
+                (false, true) => KioskEvent::LocationAwaitingRoomCode(payload),
+                (false, false) => KioskEvent::LocationRefused(payload),
             };
-            journal_to(c.journal.as_ref(), kind, &serde_json::to_value(&decision).unwrap_or_default());
+            journal_to(c.journal.as_ref(), &event);
             if awaits_code {
                 c.location = Some(decision);
                 c.room_code_pending = true;

@@ -138,10 +138,10 @@ impl Kiosk {
             inner.offline = offline;
         }
         if let Some(reason) = refused {
-            inner.journal_event("sync.journal_refused", &serde_json::json!({"reason": reason}));
+            inner.journal_event(&KioskEvent::SyncJournalRefused(ev::Reason::new(reason)));
         }
         if inner.offline != inner.offline_journalled {
-            inner.journal_event(if inner.offline { "sync.offline" } else { "sync.online" }, &serde_json::json!({}));
+            inner.journal_event(&if inner.offline { KioskEvent::SyncOffline(ev::Empty {}) } else { KioskEvent::SyncOnline(ev::Empty {}) });
             inner.offline_journalled = inner.offline;
             self.changed(&inner);
         }
@@ -160,7 +160,11 @@ impl Inner {
                 // acknowledgement the student may rely on.
                 self.offline = false;
                 if self.answers_refused.as_deref() != Some(KEPT_APART) {
-                    self.journal_event("answers.kept_apart", &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256}));
+                    self.journal_event(&KioskEvent::AnswersKeptApart(ev::AnswersReceipt {
+                        final_submission: receipt.final_submission,
+                        seq: receipt.seq,
+                        sha256: receipt.answers_sha256.clone(),
+                    }));
                     self.answers_refused = Some(KEPT_APART.into());
                 }
                 None
@@ -169,10 +173,12 @@ impl Inner {
                 self.offline = false;
                 self.answers_refused = None;
                 let acked = self.answers.as_mut()?.ack(&receipt);
-                self.journal_event(
-                    "answers.acknowledged",
-                    &serde_json::json!({"seq": receipt.seq, "final": receipt.final_submission, "sha256": receipt.answers_sha256, "stored": acked.is_ok()}),
-                );
+                self.journal_event(&KioskEvent::AnswersAcknowledged(ev::AnswersAcknowledged {
+                    final_submission: receipt.final_submission,
+                    seq: receipt.seq,
+                    sha256: receipt.answers_sha256.clone(),
+                    stored: acked.is_ok(),
+                }));
                 acked.ok().map(|()| receipt.receipt_code)
             }
             Err(err) => {
@@ -183,7 +189,7 @@ impl Inner {
                 let refusal = upload_refusal(&err);
                 // A refusal repeated every sync is journalled once (below).
                 if refusal.is_none() || self.answers_refused.as_deref() != refusal {
-                    self.journal_event("answers.upload_failed", &serde_json::json!({"seq": saved, "reason": err.to_string()}));
+                    self.journal_event(&KioskEvent::AnswersUploadFailed(ev::UploadFailed { reason: err.to_string(), seq: saved }));
                 }
                 match refusal {
                     // The hub is there and says no: the invigilator must
@@ -191,10 +197,12 @@ impl Inner {
                     Some(code) => {
                         self.offline = false;
                         if self.answers_refused.as_deref() != Some(code) {
-                            self.journal_event(
-                                "answers.upload_refused",
-                                &serde_json::json!({"seq": upload.seq, "saved": saved, "error": code, "reason": err.to_string()}),
-                            );
+                            self.journal_event(&KioskEvent::AnswersUploadRefused(ev::UploadRefused {
+                                error: code.to_owned(),
+                                reason: err.to_string(),
+                                saved,
+                                seq: upload.seq,
+                            }));
                             self.answers_refused = Some(code.to_string());
                         }
                     }

@@ -14,7 +14,7 @@ impl Kiosk {
         // The running exam clock is saved every ~2 s (not only at
         // transitions), so a crash gives back at most that (issue 15).
         if let Some(Err(e)) = inner.session.as_mut().map(Session::save_clock_if_due) {
-            inner.journal_event("session.clock_not_saved", &serde_json::json!({"reason": e.to_string()}));
+            inner.journal_event(&KioskEvent::SessionClockNotSaved(ev::Reason::new(e.to_string())));
         }
         let events: Vec<GuardEvent> = match &inner.guard {
             Some(guard) => guard.events.lock().unwrap_or_else(|p| p.into_inner()).try_iter().collect(),
@@ -74,10 +74,11 @@ impl Kiosk {
         let inner = self.inner.lock().await;
         let phase = inner.phase();
         match (focused, away) {
-            (false, _) => inner.journal_event(Notice::FocusLost.journal_kind(), &serde_json::json!({"phase": phase})),
-            (true, Some(away)) => {
-                inner.journal_event("kiosk.focus_regained", &serde_json::json!({"phase": phase, "after_ms": away.as_millis() as u64}))
-            }
+            (false, _) => inner.journal_event(&KioskEvent::KioskFocusLost(ev::Phase { phase: phase_name(phase) })),
+            (true, Some(away)) => inner.journal_event(&KioskEvent::KioskFocusRegained(ev::FocusRegained {
+                after_ms: away.as_millis() as u64,
+                phase: phase_name(phase),
+            })),
             (true, None) => {}
         }
     }
@@ -98,7 +99,12 @@ impl Kiosk {
         drop(lost_at);
         let policy_locks = inner.policy.as_ref().is_some_and(|p| p.lock.lock_on_focus_loss);
         let locks = policy_locks && !inner.demo;
-        inner.journal_event("kiosk.focus_away", &serde_json::json!({"away_ms": lost.elapsed().as_millis() as u64, "locks": locks, "policy_locks": policy_locks, "demo": inner.demo}));
+        inner.journal_event(&KioskEvent::KioskFocusAway(ev::FocusAway {
+            away_ms: lost.elapsed().as_millis() as u64,
+            demo: inner.demo,
+            locks,
+            policy_locks,
+        }));
         if locks {
             let reason = "Het examenvenster was niet meer actief: een ander venster of programma kreeg de aandacht. De surveillant moet de pc vrijgeven.";
             let _ = inner.lock_session(reason.to_owned());
@@ -113,17 +119,15 @@ impl Kiosk {
     /// happened): journalled as `kiosk.window_disturbed`, and during the
     /// exam it locks as a focus loss does (policy `lock-on-focus-loss`, not
     /// in demo mode): the student could have seen something else than the exam.
-    pub async fn window_disturbed(&self, payload: serde_json::Value) {
+    pub async fn window_disturbed(&self, payload: crate::events::Details) {
         let mut inner = self.inner.lock().await;
         let phase = inner.phase();
         let policy_locks = inner.policy.as_ref().is_some_and(|p| p.lock.lock_on_focus_loss);
         let locks = policy_locks && !inner.demo && phase.is_some_and(Phase::is_exam_underway);
         let mut payload = payload;
-        if let Some(object) = payload.as_object_mut() {
-            object.insert("phase".into(), serde_json::to_value(phase).unwrap_or_default());
-            object.insert("locks".into(), serde_json::Value::Bool(locks));
-        }
-        inner.journal_event("kiosk.window_disturbed", &payload);
+        payload.insert("phase".into(), serde_json::to_value(phase).unwrap_or_default());
+        payload.insert("locks".into(), serde_json::Value::Bool(locks));
+        inner.journal_event(&KioskEvent::KioskWindowDisturbed(payload));
         if locks {
             let reason = "Het examenvenster werd verkleind, verplaatst of verborgen. De surveillant moet de pc vrijgeven.";
             let _ = inner.lock_session(reason.to_owned());
@@ -133,14 +137,12 @@ impl Kiosk {
 
     /// Something was refused that the student should see (a close request,
     /// a second copy of the kiosk): journalled, and shown as a notice.
-    pub async fn refused(&self, notice: Notice, payload: serde_json::Value) {
+    pub async fn refused(&self, notice: Notice, payload: crate::events::Details) {
         let mut inner = self.inner.lock().await;
         let phase = inner.phase();
         let mut payload = payload;
-        if let Some(object) = payload.as_object_mut() {
-            object.insert("phase".into(), serde_json::to_value(phase).unwrap_or_default());
-        }
-        inner.journal_event(notice.journal_kind(), &payload);
+        payload.insert("phase".into(), serde_json::to_value(phase).unwrap_or_default());
+        inner.journal_event(&notice.journal_event(payload));
         inner.notice = Some(notice);
         self.changed(&inner);
     }
@@ -151,9 +153,9 @@ impl Kiosk {
         inner.demo || matches!(inner.phase(), Some(Phase::Submitted) | None) || inner.startup_failure.is_some()
     }
 
-    /// Journals an event from the shell (close refused, focus lost, ...).
-    pub async fn record(&self, kind: &str, payload: serde_json::Value) {
-        self.inner.lock().await.journal_event(kind, &payload);
+    /// Journals an event from the shell (a window restored, a picker refused, ...).
+    pub async fn record(&self, event: KioskEvent) {
+        self.inner.lock().await.journal_event(&event);
     }
 
     /// Stops the guard and undoes every startup step, in reverse order.

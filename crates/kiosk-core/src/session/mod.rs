@@ -15,7 +15,8 @@ pub use clock::{now_unix_ms, ClockState, ExamClock, PauseReason};
 pub use notice::Notice;
 pub use phase::{Phase, TransitionError, Trigger};
 
-use exam_journal::{Event, Journal, JournalError};
+use crate::events::{journal_event, vocabulary as ev, KioskEvent};
+use exam_journal::{Journal, JournalError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,11 @@ pub enum LockTime {
     Pauses,
     /// Time runs on while locked.
     RunsOn,
+}
+
+/// A phase as the journal names it (snake_case).
+fn phase_name(phase: Phase) -> String {
+    serde_json::to_value(phase).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Why a session operation failed.
@@ -178,8 +184,8 @@ impl Session {
         if matches!(trigger, Trigger::ResumeConfirmed { into: Phase::Login, .. }) && self.clock.is_some() {
             return Err(TransitionError { from: self.phase, trigger: "resume_confirmed (login, clock ran)".into() }.into());
         }
-        let record = serde_json::json!({ "from": self.phase, "to": to, "cause": &trigger });
-        let event = Event::new("session.transition", &record)?;
+        let record = ev::Transition { cause: serde_json::to_value(&trigger).unwrap_or_default(), from: phase_name(self.phase), to: phase_name(to) };
+        let event = journal_event(&KioskEvent::SessionTransition(record))?;
         {
             let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
             journal.append(&event)?;
@@ -275,8 +281,8 @@ impl Session {
     /// hub's time left for the student, so both end together; `assignment`:
     /// the total minutes, from a hub that does not say).
     pub fn set_clock_remaining(&mut self, remaining: Duration, source: &str) -> Result<(), SessionError> {
-        let payload = serde_json::json!({"remaining_ms": remaining.as_millis() as u64, "source": source});
-        let event = Event::new("session.clock_set", &payload)?;
+        let payload = ev::ClockSet { remaining_ms: remaining.as_millis() as u64, source: source.to_owned() };
+        let event = journal_event(&KioskEvent::SessionClockSet(payload))?;
         self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
         self.clock = Some(ExamClock::new(remaining, Duration::ZERO));
         Ok(())
@@ -320,7 +326,7 @@ impl Session {
 
     /// Adds extra time (invigilator instruction), journalled.
     pub fn add_time(&mut self, extra: Duration, reason: &str) -> Result<(), SessionError> {
-        let event = Event::new("session.time_added", &serde_json::json!({"seconds": extra.as_secs(), "reason": reason}))?;
+        let event = journal_event(&KioskEvent::SessionTimeAdded(ev::TimeAdded { reason: reason.to_owned(), seconds: extra.as_secs() }))?;
         self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
         if let Some(clock) = &mut self.clock {
             clock.add_time(extra);
@@ -331,7 +337,7 @@ impl Session {
     /// Stops the exam clock for an invigilator's pause (a technical
     /// failure: time lost to it is not the student's), journalled.
     pub fn pause_clock(&mut self, reason: &str) -> Result<(), SessionError> {
-        let event = Event::new("session.clock_paused", &serde_json::json!({"reason": reason}))?;
+        let event = journal_event(&KioskEvent::SessionClockPaused(ev::Reason::new(reason)))?;
         self.journal.lock().unwrap_or_else(|p| p.into_inner()).append(&event)?;
         if let Some(clock) = &mut self.clock {
             clock.pause(PauseReason::Invigilator);
@@ -428,7 +434,7 @@ mod tests {
         assert!(!tmp.path().join(SESSION_FILE).exists(), "a handed-in session leaves nothing to resume");
         drop(session);
         let records = read_records(&tmp.path().join("journal")).unwrap();
-        let transitions: Vec<_> = records.iter().filter(|(_, r)| r.body.kind == "session.transition").collect();
+        let transitions: Vec<_> = records.iter().filter(|(_, r)| r.body.kind == crate::events::kinds::SESSION_TRANSITION).collect();
         assert_eq!(transitions.len(), 10);
         let last: serde_json::Value = serde_json::from_slice(&transitions[9].1.body.payload).unwrap();
         assert_eq!(last["cause"]["trigger"], "submitted");
@@ -627,7 +633,7 @@ mod tests {
         let records = read_records(&tmp.path().join("journal")).unwrap();
         let hops: Vec<(String, String)> = records
             .iter()
-            .filter(|(_, r)| r.body.kind == "session.transition")
+            .filter(|(_, r)| r.body.kind == crate::events::kinds::SESSION_TRANSITION)
             .map(|(_, r)| serde_json::from_slice::<serde_json::Value>(&r.body.payload).unwrap())
             .map(|t| (t["from"].as_str().unwrap().to_owned(), t["to"].as_str().unwrap().to_owned()))
             .collect();
@@ -656,7 +662,7 @@ mod tests {
         assert_eq!(session.view().remaining_secs, Some(3001));
         drop(session);
         let records = read_records(&tmp.path().join("journal")).unwrap();
-        let (_, set) = records.iter().find(|(_, r)| r.body.kind == "session.clock_set").unwrap();
+        let (_, set) = records.iter().find(|(_, r)| r.body.kind == crate::events::kinds::SESSION_CLOCK_SET).unwrap();
         let payload: serde_json::Value = serde_json::from_slice(&set.body.payload).unwrap();
         assert_eq!(payload, serde_json::json!({"remaining_ms": 3_000_500, "source": "hub"}));
     }

@@ -3,6 +3,7 @@
 //! words (its text is in `ui/i18n.js` under `notice.<kind>`); the journal
 //! holds the event.
 
+use crate::events::{kinds, Details, KioskEvent};
 use serde::Serialize;
 
 /// What the kiosk wants the student (and the invigilator walking by) to know.
@@ -24,10 +25,24 @@ impl Notice {
     /// The journal event kind for this notice.
     pub fn journal_kind(self) -> &'static str {
         match self {
-            Notice::CloseRefused => "kiosk.close_refused",
-            Notice::SecondInstanceRefused => "kiosk.second_instance_refused",
-            Notice::StorageFailing => "answers.save_failed",
-            Notice::FocusLost => "kiosk.focus_lost",
+            Notice::CloseRefused => kinds::KIOSK_CLOSE_REFUSED,
+            Notice::SecondInstanceRefused => kinds::KIOSK_SECOND_INSTANCE_REFUSED,
+            Notice::StorageFailing => kinds::ANSWERS_SAVE_FAILED,
+            Notice::FocusLost => kinds::KIOSK_FOCUS_LOST,
+        }
+    }
+
+    /// The journal event for this notice, with `details` as its payload
+    /// (read as the kind's payload; fields it does not have are left out).
+    pub fn journal_event(self, details: Details) -> KioskEvent {
+        fn read<T: serde::de::DeserializeOwned + Default>(d: Details) -> T {
+            serde_json::from_value(serde_json::Value::Object(d)).unwrap_or_default()
+        }
+        match self {
+            Notice::CloseRefused => KioskEvent::KioskCloseRefused(details),
+            Notice::SecondInstanceRefused => KioskEvent::KioskSecondInstanceRefused(details),
+            Notice::StorageFailing => KioskEvent::AnswersSaveFailed(read(details)),
+            Notice::FocusLost => KioskEvent::KioskFocusLost(read(details)),
         }
     }
 }
