@@ -19,6 +19,7 @@ use sqlx::AnyPool;
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use exam_journal::ChainVerifier;
+use exam_protocol::events::{kinds, KioskEvent};
 use serde::Serialize;
 use sqlx::Row as _;
 use std::collections::{BTreeMap, HashMap};
@@ -56,9 +57,16 @@ pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result
 pub const CLOCK_MARGIN_MS: i64 = 5_000;
 /// The largest clock skew a kiosk's journal is believed to have measured.
 const MAX_SKEW_MS: u64 = 24 * 3600 * 1000;
-/// Journal kinds the classification reads.
-const EVIDENCE_KINDS: [&str; 7] =
-    ["session.login", "answers.upload_failed", "clock.checked", "clock.far_off", "session.transition", "journal.epoch", "session.resumed"];
+/// Journal kinds the classification reads (the kiosk's from the shared vocabulary).
+const EVIDENCE_KINDS: [&str; 7] = [
+    kinds::SESSION_LOGIN,
+    kinds::ANSWERS_UPLOAD_FAILED,
+    kinds::CLOCK_CHECKED,
+    kinds::CLOCK_FAR_OFF,
+    kinds::SESSION_TRANSITION,
+    exam_journal::records::KIND_EPOCH,
+    kinds::SESSION_RESUMED,
+];
 
 /// The hub's record of one seat (student in a sitting), now.
 #[derive(Debug, Clone)]
@@ -504,35 +512,40 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
             .ok()
             .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
             .unwrap_or(serde_json::Value::Null);
-        let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
-        match kind.as_str() {
-            "session.login" => {
-                stops = Stops::default();
-                session = text("sitting").zip(text("student"));
-            }
-            // A skew beyond a day is no measurement (and would overflow the arithmetic).
-            "clock.checked" | "clock.far_off" => {
-                skew = payload.get("skew_ms").and_then(serde_json::Value::as_i64).filter(|s| s.unsigned_abs() <= MAX_SKEW_MS);
-            }
-            "session.resumed" => stops.resumed(payload.get("clock_stopped_ms").and_then(serde_json::Value::as_i64)),
-            "journal.epoch" if text("reason").as_deref() == Some("open") => {
+        if kind == exam_journal::records::KIND_EPOCH {
+            if payload.get("reason").and_then(serde_json::Value::as_str) == Some("open") {
                 stops.restarted(r.try_get::<Option<i64>, _>("before_us")?.map(|us| us / 1000));
             }
-            "session.transition" => {
-                let trigger = payload.get("cause").and_then(|c| c.get("trigger")).and_then(serde_json::Value::as_str).unwrap_or_default();
+            continue;
+        }
+        // Through the kiosk's vocabulary: a renamed kind or field does not compile.
+        match KioskEvent::read_lenient(&kind, &payload) {
+            Some(KioskEvent::SessionLogin(login)) => {
+                stops = Stops::default();
+                session = Some((login.sitting, login.student)).filter(|(sitting, student)| !sitting.is_empty() && !student.is_empty());
+            }
+            // A skew beyond a day is no measurement (and would overflow the arithmetic).
+            Some(KioskEvent::ClockChecked(clock) | KioskEvent::ClockFarOff(clock)) => {
+                skew = Some(clock.skew_ms).filter(|s| s.unsigned_abs() <= MAX_SKEW_MS);
+            }
+            Some(KioskEvent::SessionResumed(resumed)) => stops.resumed(resumed.clock_stopped_ms.and_then(|ms| i64::try_from(ms).ok())),
+            Some(KioskEvent::SessionTransition(t)) => {
+                let trigger = t.cause.get("trigger").and_then(serde_json::Value::as_str).unwrap_or_default();
                 let before = stops.spans.len();
-                stops.transition(time_ms, &text("from").unwrap_or_default(), &text("to").unwrap_or_default(), trigger);
+                stops.transition(time_ms, &t.from, &t.to, trigger);
                 if let Some(key) = session.clone().filter(|_| stops.spans.len() > before) {
                     let skew = skew.unwrap_or(0);
                     out.stops.entry(key).or_default().extend(stops.spans[before..].iter().map(|(a, b)| (a - skew, b - skew)));
                 }
             }
-            _ => {
-                if let (Some((sitting, student)), Some(seq)) = (&session, payload.get("seq").and_then(serde_json::Value::as_i64)) {
+            Some(KioskEvent::AnswersUploadFailed(failed)) => {
+                if let (Some((sitting, student)), Ok(seq)) = (&session, i64::try_from(failed.seq)) {
                     out.saves.entry((sitting.clone(), student.clone(), seq)).or_insert((time_ms, skew));
                 }
             }
+            // Not selected by the query above.
+            _ => {}
         }
     }
     Ok(out)

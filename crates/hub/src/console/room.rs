@@ -6,6 +6,7 @@
 use crate::db::Db;
 use sqlx::AnyPool;
 use exam_journal::format::{split_frame, RecordBody};
+use exam_protocol::events::{kinds, KioskEvent};
 use serde::Serialize;
 use sqlx::Row as _;
 use std::collections::HashMap;
@@ -233,11 +234,13 @@ pub async fn create_room_secret(db: &Db, wrap: &crate::pki::WrapKey, room: &str,
 }
 
 /// Summarises a journal event for the room view.
+/// Read through the kiosk's vocabulary; a kind it does not know (another
+/// kiosk version's) is shown by its kind.
 pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
     let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    match kind {
-        "session.transition" => {
-            let cause = &payload["cause"];
+    match KioskEvent::read_lenient(kind, payload) {
+        Some(KioskEvent::SessionTransition(t)) => {
+            let cause = &t.cause;
             match cause["trigger"].as_str().unwrap_or("") {
                 "lock" => format!("Vergrendeld: {}", text(&cause["reason"])),
                 "unlock" => format!("Ontgrendeld door {}: {}", text(&cause["by"]), text(&cause["reason"])),
@@ -250,10 +253,10 @@ pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
                 "submitted" => "Ingeleverd".into(),
                 "logged_in" => "Ingelogd".into(),
                 "resume_confirmed" => format!("Hervat na herstart (door {})", text(&cause["by"])),
-                other => format!("{} → {} ({other})", text(&payload["from"]), text(&payload["to"])),
+                other => format!("{} → {} ({other})", t.from, t.to),
             }
         }
-        "session.time_added" => format!("Extra tijd: {} min ({})", payload["seconds"].as_i64().unwrap_or(0) / 60, text(&payload["reason"])),
+        Some(KioskEvent::SessionTimeAdded(t)) => format!("Extra tijd: {} min ({})", t.seconds / 60, t.reason),
         _ => kind.to_string(),
     }
 }
@@ -268,12 +271,16 @@ fn payload(frame: &[u8]) -> serde_json::Value {
 }
 
 async fn journal_facts(pool: &AnyPool, device_id: &str, size: i64) -> Result<JournalFacts, sqlx::Error> {
-    let phase = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND kind = 'session.transition' ORDER BY seq DESC LIMIT 1")
+    let phase = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1")
         .bind(device_id)
+        .bind(kinds::SESSION_TRANSITION)
         .fetch_optional(pool)
         .await?
         .and_then(|r| r.try_get::<Vec<u8>, _>("frame").ok())
-        .and_then(|frame| payload(&frame)["to"].as_str().map(str::to_string));
+        .and_then(|frame| match KioskEvent::read_lenient(kinds::SESSION_TRANSITION, &payload(&frame)) {
+            Some(KioskEvent::SessionTransition(t)) if !t.to.is_empty() => Some(t.to),
+            _ => None,
+        });
     Ok(JournalFacts { size, events: device_events(pool, device_id).await?, phase })
 }
 

@@ -15,6 +15,7 @@ use super::remarks::{list_remarks, Remark};
 use super::{format_duration, ReportError};
 use crate::console::actions::Action;
 use crate::db::Db;
+use exam_protocol::events::KioskEvent;
 use exam_protocol::InstructionKind;
 use local_time::{clock, technical};
 use serde_json::Value;
@@ -550,17 +551,20 @@ fn with_reason(what: String, reason: &str) -> String {
     }
 }
 
-/// Turns one journal event into an entry (None for routine events).
+/// Turns one journal event into an entry (None for routine events). Read
+/// through the kiosk's vocabulary ([`KioskEvent`]): a renamed kind or
+/// payload field is a compile error here, not a missing line.
 fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
-    let p = &event.payload;
-    Some(match event.kind.as_str() {
-        "guard.process_ended" => ("proces beëindigd", format!("{} beëindigd (regel {})", text(p, "name"), text(p, "rule"))),
-        "guard.process_not_ended" => {
-            ("proces niet beëindigd", format!("{} kon niet worden beëindigd (regel {})", text(p, "name"), text(p, "rule")))
-        }
-        "guard.process_would_end" => ("proces gemeld", format!("{} zou beëindigd zijn (regel {}; alleen gemeld)", text(p, "name"), text(p, "rule"))),
-        "session.transition" => {
-            let cause = p.get("cause").cloned().unwrap_or(Value::Null);
+    use KioskEvent as E;
+    if event.kind == exam_journal::records::KIND_TORN_TAIL {
+        return Some(("logboek hersteld", "onvolledig laatste record na een crash apart gezet".into()));
+    }
+    Some(match event.read()? {
+        E::GuardProcessEnded(p) => ("proces beëindigd", format!("{} beëindigd (regel {})", p.name, p.rule)),
+        E::GuardProcessNotEnded(p) => ("proces niet beëindigd", format!("{} kon niet worden beëindigd (regel {})", p.name, p.rule)),
+        E::GuardProcessWouldEnd(p) => ("proces gemeld", format!("{} zou beëindigd zijn (regel {}; alleen gemeld)", p.name, p.rule)),
+        E::SessionTransition(t) => {
+            let cause = t.cause;
             match text(&cause, "trigger").as_str() {
                 "lock" => ("vergrendeld", format!("pc vergrendeld: {}", text(&cause, "reason"))),
                 "unlock" => ("ontgrendeld", with_reason(format!("ontgrendeld door {}", text(&cause, "by")), &text(&cause, "reason"))),
@@ -569,13 +573,12 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
                 _ => return None,
             }
         }
-        "session.time_added" => {
-            let seconds = p.get("seconds").and_then(Value::as_i64).unwrap_or(0);
-            ("extra tijd", with_reason(format!("{} minuten extra tijd op de pc verwerkt", seconds / 60), &text(p, "reason")))
+        E::SessionTimeAdded(t) => {
+            ("extra tijd", with_reason(format!("{} minuten extra tijd op de pc verwerkt", t.seconds / 60), &t.reason))
         }
-        "session.unlock_failed" => ("ontgrendeling mislukt", "onjuiste surveillant-pincode ingevoerd".into()),
-        "session.login_failed" => return None,
-        "environment.checked" => {
+        E::SessionUnlockFailed(_) => ("ontgrendeling mislukt", "onjuiste surveillant-pincode ingevoerd".into()),
+        E::SessionLoginFailed(_) => return None,
+        E::EnvironmentChecked(p) => {
             let fired: Vec<String> = p
                 .get("findings")
                 .and_then(Value::as_array)
@@ -593,25 +596,21 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
             }
             ("omgevingsbevinding", fired.join("; "))
         }
-        "location.refused" => ("locatie geweigerd", "de pc werd niet als examenlokaal herkend".into()),
-        "instrument.refused" => ("examen geweigerd", format!("het examenpakket werd geweigerd: {}", text(p, "reason"))),
-        "journal.torn_tail" => ("logboek hersteld", "onvolledig laatste record na een crash apart gezet".into()),
-        "sync.journal_refused" => ("logboek geweigerd", "de hub weigerde een deel van het logboek".into()),
+        E::LocationRefused(_) => ("locatie geweigerd", "de pc werd niet als examenlokaal herkend".into()),
+        E::InstrumentRefused(r) => ("examen geweigerd", format!("het examenpakket werd geweigerd: {}", r.reason)),
+        E::SyncJournalRefused(_) => ("logboek geweigerd", "de hub weigerde een deel van het logboek".into()),
         // Only the project's own tests may let a WebDriver drive the window:
         // in a real sitting the exam board must see it.
-        "kiosk.test_automation" => (
+        E::KioskTestAutomation(t) => (
             "testmodus",
             format!(
                 "het beleid van de pc liet een testprogramma het examenvenster bedienen{}",
-                if p.get("webdriver").and_then(Value::as_bool) == Some(true) { ", en een testprogramma deed dat" } else { "" }
+                if t.webdriver { ", en een testprogramma deed dat" } else { "" }
             ),
         ),
-        "kiosk.environment_cleared" => {
-            let names: Vec<String> = p.get("names").and_then(Value::as_array).into_iter().flatten().filter_map(|n| n.as_str().map(str::to_owned)).collect();
-            ("omgeving opgeschoond", format!("bij de start verwijderd: {}", names.join(", ")))
-        }
-        "answers.upload_refused" => ("antwoorden geweigerd", format!("de hub nam antwoorden van de pc niet aan ({})", text(p, "error"))),
-        "answers.kept_apart" => ("antwoorden apart", "de pc kreeg bericht dat zijn antwoorden apart bewaard worden (de student logde elders in)".into()),
+        E::KioskEnvironmentCleared(c) => ("omgeving opgeschoond", format!("bij de start verwijderd: {}", c.names.join(", "))),
+        E::AnswersUploadRefused(u) => ("antwoorden geweigerd", format!("de hub nam antwoorden van de pc niet aan ({})", u.error)),
+        E::AnswersKeptApart(_) => ("antwoorden apart", "de pc kreeg bericht dat zijn antwoorden apart bewaard worden (de student logde elders in)".into()),
         _ => return None,
     })
 }
@@ -797,19 +796,20 @@ fn build(
     // Journal events, and network outages from offline/online pairs.
     let mut offline_since: BTreeMap<&str, i64> = BTreeMap::new();
     for e in &records.events {
-        match e.kind.as_str() {
-            "sync.offline" => {
+        let read = e.read();
+        match read {
+            Some(KioskEvent::SyncOffline(_)) => {
                 offline_since.entry(&e.device_id).or_insert(e.time_ms);
             }
-            "sync.online" => {
+            Some(KioskEvent::SyncOnline(_)) => {
                 if let Some(since) = offline_since.remove(e.device_id.as_str()) {
                     entries.push(outage(&records, &names, &e.device_id, since, Some(e.time_ms), day));
                 }
             }
             _ => {
                 if let Some((category, mut description)) = journal_entry(e) {
-                    if e.kind == "session.transition" {
-                        let cause = e.payload.get("cause").cloned().unwrap_or(Value::Null);
+                    if let Some(KioskEvent::SessionTransition(t)) = &read {
+                        let cause = &t.cause;
                         let id = text(&cause, "by");
                         let id = id.trim();
                         if !id.is_empty() {

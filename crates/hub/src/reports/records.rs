@@ -6,32 +6,115 @@ use crate::config::{LOGIN_EARLY_MS, SESSION_GRACE_MS};
 use crate::db::Db;
 use exam_journal::records::CheckpointPayload;
 use exam_journal::ChainVerifier;
+use exam_protocol::events::{kinds, KioskEvent};
 use exam_protocol::Instruction;
 use sqlx::Row as _;
 use std::collections::BTreeMap;
 
 /// Journal event kinds the proces-verbaal reports (irregularities, network,
-/// time); everything else in a journal is routine and is only counted.
+/// time); everything else in a journal is routine and is only counted. The
+/// kiosk's kinds come from the shared vocabulary ([`exam_protocol::events`]),
+/// so a renamed kind does not compile; [`is_reported`] says the same per
+/// variant (a test holds the two together).
 pub(crate) const REPORTED_KINDS: &[&str] = &[
-    "guard.process_ended",
-    "guard.process_not_ended",
-    "guard.process_would_end",
-    "session.transition",
-    "session.time_added",
-    "session.unlock_failed",
-    "session.login_failed",
-    "environment.checked",
-    "location.refused",
-    "instrument.refused",
-    "journal.torn_tail",
-    "sync.offline",
-    "sync.online",
-    "sync.journal_refused",
-    "kiosk.test_automation",
-    "kiosk.environment_cleared",
-    "answers.upload_refused",
-    "answers.kept_apart",
+    kinds::GUARD_PROCESS_ENDED,
+    kinds::GUARD_PROCESS_NOT_ENDED,
+    kinds::GUARD_PROCESS_WOULD_END,
+    kinds::SESSION_TRANSITION,
+    kinds::SESSION_TIME_ADDED,
+    kinds::SESSION_UNLOCK_FAILED,
+    kinds::SESSION_LOGIN_FAILED,
+    kinds::ENVIRONMENT_CHECKED,
+    kinds::LOCATION_REFUSED,
+    kinds::INSTRUMENT_REFUSED,
+    exam_journal::records::KIND_TORN_TAIL,
+    kinds::SYNC_OFFLINE,
+    kinds::SYNC_ONLINE,
+    kinds::SYNC_JOURNAL_REFUSED,
+    kinds::KIOSK_TEST_AUTOMATION,
+    kinds::KIOSK_ENVIRONMENT_CLEARED,
+    kinds::ANSWERS_UPLOAD_REFUSED,
+    kinds::ANSWERS_KEPT_APART,
 ];
+
+/// Whether the proces-verbaal reports an event of this kind. Every variant
+/// is named (no wildcard): a kind added to the kiosk's vocabulary does not
+/// compile until it is classified here.
+pub(crate) fn is_reported(event: &KioskEvent) -> bool {
+    use KioskEvent as E;
+    match event {
+        E::GuardProcessEnded(_)
+        | E::GuardProcessNotEnded(_)
+        | E::GuardProcessWouldEnd(_)
+        | E::SessionTransition(_)
+        | E::SessionTimeAdded(_)
+        | E::SessionUnlockFailed(_)
+        | E::SessionLoginFailed(_)
+        | E::EnvironmentChecked(_)
+        | E::LocationRefused(_)
+        | E::InstrumentRefused(_)
+        | E::SyncOffline(_)
+        | E::SyncOnline(_)
+        | E::SyncJournalRefused(_)
+        | E::KioskTestAutomation(_)
+        | E::KioskEnvironmentCleared(_)
+        | E::AnswersUploadRefused(_)
+        | E::AnswersKeptApart(_) => true,
+        E::SessionClockSet(_)
+        | E::SessionClockPaused(_)
+        | E::SessionResumeAbandoned(_)
+        | E::SessionResumed(_)
+        | E::SessionLogin(_)
+        | E::SessionTokenNotSaved(_)
+        | E::SessionClockNotSaved(_)
+        | E::SessionLockRequested(_)
+        | E::GuardProcessExited(_)
+        | E::GuardAccommodationsGranted(_)
+        | E::GuardRestartFailed(_)
+        | E::GuardStarted(_)
+        | E::GuardStopped(_)
+        | E::AnswersAcknowledged(_)
+        | E::AnswersUploadFailed(_)
+        | E::AnswersMovedIn(_)
+        | E::AnswersRefused(_)
+        | E::AnswersSaveFailed(_)
+        | E::AnswersSaveRecovered(_)
+        | E::InstructionApplied(_)
+        | E::InstructionEndFailed(_)
+        | E::InstructionNotRemembered(_)
+        | E::InstrumentDownloadRetried(_)
+        | E::InstrumentDownloadFailed(_)
+        | E::InstrumentDownloaded(_)
+        | E::InstrumentOpened(_)
+        | E::LocationApproved(_)
+        | E::LocationAwaitingRoomCode(_)
+        | E::LocationRoomCodeStateNotSaved(_)
+        | E::LockdownEvent(_)
+        | E::LockdownEngaged(_)
+        | E::LockdownReleased(_)
+        | E::ClockUnchecked(_)
+        | E::ClockChecked(_)
+        | E::ClockFarOff(_)
+        | E::KioskFocusLost(_)
+        | E::KioskFocusRegained(_)
+        | E::KioskFocusAway(_)
+        | E::KioskWindowDisturbed(_)
+        | E::KioskWindowRestored(_)
+        | E::KioskCloseRefused(_)
+        | E::KioskSecondInstanceRefused(_)
+        | E::KioskKeyboardGrabFailed(_)
+        | E::KioskKeyboardGrabTaken(_)
+        | E::KioskWindowCovered(_)
+        | E::KioskWindowUncovered(_)
+        | E::KioskPickerRefused(_)
+        | E::KioskDeveloperExtrasOff(_)
+        | E::KioskUiReady(_)
+        | E::KioskSignal(_)
+        | E::KioskClipboardRetaken(_)
+        | E::KioskClipboardIsolated(_)
+        | E::WebInstrumentBlocked(_) => false,
+    }
+}
 
 /// The planned sitting.
 #[derive(Debug, Clone)]
@@ -114,6 +197,16 @@ pub(crate) struct JournalEvent {
     /// The kiosk's wall clock, unix ms.
     pub time_ms: i64,
     pub payload: serde_json::Value,
+}
+
+impl JournalEvent {
+    /// The event in the kiosk's vocabulary; `None` for a kind it does not
+    /// know (the journal's own, an older or newer kiosk's), which is kept
+    /// and shown by its kind. A known kind always reads (a payload of
+    /// unexpected types as the kind with its default payload).
+    pub fn read(&self) -> Option<KioskEvent> {
+        KioskEvent::read_lenient(&self.kind, &self.payload)
+    }
 }
 
 /// What the hub knows of one device's journal.
@@ -561,4 +654,99 @@ async fn load_journal_states(
         states.entry(device).or_default().alarms.push((r.try_get("created_ms")?, r.try_get("kind")?, r.try_get("detail")?));
     }
     Ok(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored(kind: &str, payload: serde_json::Value) -> JournalEvent {
+        JournalEvent { device_id: "dev".into(), seq: 1, kind: kind.into(), time_ms: 0, payload }
+    }
+
+    /// Every kind the kiosk can write (one event per variant of its
+    /// vocabulary) is understood by the records: it reads back as itself
+    /// from the stored kind and payload, and the proces-verbaal's SQL filter
+    /// selects it exactly when [`is_reported`] says so.
+    #[test]
+    fn every_kind_the_kiosk_writes_is_understood() {
+        let examples = KioskEvent::examples();
+        assert_eq!(examples.len(), KioskEvent::ALL_KINDS.len());
+        for event in &examples {
+            let read = stored(event.kind(), event.payload_json()).read();
+            assert_eq!(read.as_ref(), Some(event), "{} does not read back", event.kind());
+            assert_eq!(REPORTED_KINDS.contains(&event.kind()), is_reported(event), "{}: REPORTED_KINDS and is_reported disagree", event.kind());
+        }
+        // The filter's other kinds are the journal's own, never an unknown kiosk kind.
+        for kind in REPORTED_KINDS.iter().filter(|k| !KioskEvent::is_known_kind(k)) {
+            assert!(kind.starts_with("journal."), "{kind} is reported but not in the vocabulary");
+        }
+    }
+
+    /// The shipped fixture journals (tests/fixtures/journal, with its test
+    /// vectors): every event of a kind in the vocabulary parses into it
+    /// strictly (no defaults for type errors); events of other kinds (older
+    /// test kinds such as `session.boot`) are kept with their kind.
+    #[test]
+    fn fixture_journals_parse_into_the_vocabulary() {
+        use std::collections::BTreeSet;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/journal");
+        let mut dirs = vec![root.join("journal")];
+        for entry in std::fs::read_dir(root.join("vectors")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            }
+        }
+        dirs.sort();
+        let (mut known, mut kept) = (BTreeSet::new(), BTreeSet::new());
+        let (mut readable, mut events) = (0, 0);
+        for dir in &dirs {
+            // Some vectors are broken on purpose (a bad hash, a gap): the hub
+            // never stores those, there is nothing to parse.
+            let Ok(records) = exam_journal::read_records(dir) else { continue };
+            readable += 1;
+            for (_, record) in records {
+                if record.body.record_type != exam_journal::format::RecordType::Event {
+                    continue;
+                }
+                events += 1;
+                let kind = record.body.kind.clone();
+                let payload = serde_json::from_slice(&record.body.payload).unwrap_or(serde_json::Value::Null);
+                if KioskEvent::is_known_kind(&kind) {
+                    let event = KioskEvent::from_parts(&kind, &payload)
+                        .unwrap_or_else(|e| panic!("{}: {kind} {payload} does not parse: {e}", dir.display()));
+                    assert_eq!(event.kind(), kind);
+                    assert_eq!(stored(&kind, payload).read(), Some(event));
+                    known.insert(kind);
+                } else {
+                    let event = stored(&kind, payload.clone());
+                    assert_eq!(event.read(), None, "{kind}");
+                    assert_eq!((event.kind.as_str(), &event.payload), (kind.as_str(), &payload), "kept as it is");
+                    kept.insert(kind);
+                }
+            }
+        }
+        assert!(readable >= 10, "only {readable} fixture journals could be read");
+        assert!(events >= 20, "only {events} events in the fixtures");
+        for kind in [kinds::LOCATION_APPROVED, kinds::GUARD_PROCESS_ENDED] {
+            assert!(known.contains(kind), "{kind} not found in the fixtures: {known:?}");
+        }
+        assert!(kept.contains("session.boot"), "{kept:?}");
+    }
+
+    /// Kinds from other kiosks are kept as what they are; a known kind with
+    /// a payload of unexpected types still reads (as that kind).
+    #[test]
+    fn unknown_kinds_are_kept_and_odd_payloads_still_read() {
+        assert_eq!(stored("session.boot", json!({"profile": "demo"})).read(), None);
+        let odd = stored(kinds::GUARD_PROCESS_ENDED, json!({"name": 5, "outcome": "ended"})).read();
+        assert!(matches!(odd, Some(KioskEvent::GuardProcessEnded(_))));
+        // The guard's old fixture form (`outcome` a string) reads with its name.
+        let Some(KioskEvent::GuardProcessEnded(p)) = stored(kinds::GUARD_PROCESS_ENDED, json!({"name": "AnyDesk", "outcome": "ended", "rule": "deny"})).read() else {
+            panic!("not read")
+        };
+        assert_eq!((p.name.as_str(), p.rule.as_str()), ("AnyDesk", "deny"));
+    }
 }
