@@ -559,7 +559,12 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
     if event.kind == exam_journal::records::KIND_TORN_TAIL {
         return Some(("logboek hersteld", "onvolledig laatste record na een crash apart gezet".into()));
     }
-    Some(match event.read()? {
+    let read = event.read()?;
+    // Routine events are only counted (the query selects the reported ones).
+    if !records::is_reported(&read) {
+        return None;
+    }
+    Some(match read {
         E::GuardProcessEnded(p) => ("proces beëindigd", format!("{} beëindigd (regel {})", p.name, p.rule)),
         E::GuardProcessNotEnded(p) => ("proces niet beëindigd", format!("{} kon niet worden beëindigd (regel {})", p.name, p.rule)),
         E::GuardProcessWouldEnd(p) => ("proces gemeld", format!("{} zou beëindigd zijn (regel {}; alleen gemeld)", p.name, p.rule)),
