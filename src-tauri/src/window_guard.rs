@@ -182,9 +182,16 @@ fn keep_full_screen(window: &tauri::WebviewWindow, kiosk: Arc<Kiosk>) -> tauri::
             glib::Propagation::Proceed
         }
     });
+    // Only the window's own map and unmap count: GTK passes the unmap events
+    // of child windows (WebKit's, eight at startup) up to the toplevel, and
+    // on Wayland no map event follows them — the window stayed "unmapped"
+    // for good and, once armed, the exam locked 10 s after the kiosk started.
     gtk_window.connect_unmap_event({
         let keeper = keeper.clone();
-        move |_, _| {
+        move |window, event| {
+            if event.window() != window.window() {
+                return glib::Propagation::Proceed;
+            }
             keeper.unmapped.set(true);
             keeper.noted.borrow_mut().insert("unmapped");
             Keeper::queue_check(&keeper, SETTLE);
@@ -193,7 +200,10 @@ fn keep_full_screen(window: &tauri::WebviewWindow, kiosk: Arc<Kiosk>) -> tauri::
     });
     gtk_window.connect_map_event({
         let keeper = keeper.clone();
-        move |_, _| {
+        move |window, event| {
+            if event.window() != window.window() {
+                return glib::Propagation::Proceed;
+            }
             keeper.unmapped.set(false);
             Keeper::queue_check(&keeper, SETTLE);
             glib::Propagation::Proceed

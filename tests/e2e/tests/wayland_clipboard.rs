@@ -32,7 +32,8 @@
 //! answer by Ctrl+V or Shift+Insert; an answer selected and copied
 //! (Ctrl+A, Ctrl+C) is not what another program reads from the clipboard;
 //! copy/paste inside the exam still works; the journal names the isolation
-//! and holds no clipboard text. One kiosk, every process (compositor,
+//! and holds no clipboard text; left alone past the window guard's arming
+//! time, the exam does not lock and no window disturbance is journalled. One kiosk, every process (compositor,
 //! driver, kiosk, Xvfb, wl-copy) ended when the test ends, also on failure.
 //! Screenshots go to target/e2e/wayland-clipboard/.
 
@@ -264,9 +265,10 @@ async fn the_exam_clipboard_is_its_own_on_wayland() {
     env.push(("GDK_BACKEND".to_owned(), "wayland".to_owned()));
     env.extend(cage.client_env());
     let driver = Driver::start(&display, &env).unwrap();
+    let started = Instant::now();
     let session = Session::new(&driver, bin("exam-kiosk").to_str().unwrap()).await.unwrap();
     let mut observed = Observed::default();
-    let result = scenario(&session, &stack, &display, &cage, &mut observed).await;
+    let result = scenario(&session, &stack, &display, &cage, &mut observed, started).await;
     if result.is_err() {
         let _ = shot(&session, &out, &mut observed, "failure").await;
     }
@@ -277,7 +279,16 @@ async fn the_exam_clipboard_is_its_own_on_wayland() {
     let cage_log = cage.log_text();
     drop(cage);
     drop(display);
-    let (problems, notes) = result.unwrap_or_else(|e| panic!("{e}\ncage's log:\n{cage_log}"));
+    let (problems, notes) = result.unwrap_or_else(|e| {
+        // What the kiosk saw (its window and session events) says why a screen did not come.
+        let journal = steps::journal_records(&stack.kiosk_data.join("journal")).unwrap_or_default();
+        let seen: Vec<String> = journal
+            .iter()
+            .filter(|r| r["kind"].as_str().is_some_and(|k| k.starts_with("kiosk.") || k.starts_with("session.")))
+            .map(|r| format!("{} {}", r["kind"], r["payload"]))
+            .collect();
+        panic!("{e}\ncage's log:\n{cage_log}\nthe kiosk's journal:\n{}", seen.join("\n"))
+    });
     for note in &notes {
         eprintln!("note: {note}");
     }
@@ -290,12 +301,21 @@ async fn the_exam_clipboard_is_its_own_on_wayland() {
         assert!(!raw.contains(text), "the journal holds events, never clipboard contents ({text})");
     }
     assert!(records.iter().any(|r| r["kind"] == "kiosk.clipboard_isolated"), "the journal says the clipboard was isolated during the exam");
+    let disturbed: Vec<String> = records.iter().filter(|r| r["kind"] == "kiosk.window_disturbed").map(|r| r["payload"].to_string()).collect();
+    assert!(disturbed.is_empty(), "nothing moved, resized or hid the kiosk's window, yet the guard journalled: {disturbed:?}");
     assert!(steps::journal_verifies(&journal));
     drop(quiet);
 }
 
 /// Returns what did not hold and notes on what could not be checked here.
-async fn scenario(session: &Session, stack: &Stack, display: &Display, cage: &Cage, observed: &mut Observed) -> Result<(Vec<String>, Vec<String>), String> {
+async fn scenario(
+    session: &Session,
+    stack: &Stack,
+    display: &Display,
+    cage: &Cage,
+    observed: &mut Observed,
+    started: Instant,
+) -> Result<(Vec<String>, Vec<String>), String> {
     let out = workspace().join("target/e2e/wayland-clipboard");
     let mut problems = Vec::new();
     let mut notes = Vec::new();
@@ -400,6 +420,18 @@ async fn scenario(session: &Session, stack: &Stack, display: &Display, cage: &Ca
         problems.push(format!("Ctrl+V inside the exam should paste the copied answer {ANSWER:?}, the field holds {pasted:?}"));
     }
     shot(session, &out, observed, "after-inside-paste").await?;
+
+    // 4. Left alone, the window stays put past the time the window guard
+    // arms (at the latest 10 s after the start: ARM_AFTER in src-tauri's
+    // window_guard.rs): no lock. Before, GTK's unmap events of WebKit's
+    // child windows reached the toplevel's handler and, on Wayland (cage:
+    // the installed session), no map event followed — the guard took the
+    // window for unmapped and the exam locked 10 s after the kiosk started.
+    let armed = Duration::from_secs(12);
+    tokio::time::sleep(armed.saturating_sub(started.elapsed())).await;
+    if locked(session).await? {
+        problems.push("the exam locked with its window left alone (the window guard took it for moved, resized or hidden)".into());
+    }
     Ok((problems, notes))
 }
 
