@@ -443,7 +443,7 @@ async fn proces_verbaal_and_results(backend: Backend) {
     // The exam's name (a formula, neutralised); this planning gave no exam code.
     let exam = format!("'{FORMULA_EXAM}");
     let expect = |n: &str, score: &str, assessment: &str, status: &str| {
-        vec![n.to_string(), String::new(), exam.clone(), date.clone(), score.to_string(), "5".into(), assessment.to_string(), String::new(), status.to_string()]
+        vec![n.to_string(), String::new(), exam.clone(), date.clone(), score.to_string(), String::new(), "5".into(), assessment.to_string(), String::new(), status.to_string()]
     };
     assert_eq!(
         rows,
@@ -873,7 +873,7 @@ fn results_rows(hub: &TestHub, name: &str) -> HashMap<String, Vec<String>> {
     let mut reader = csv::Reader::from_reader(raw.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["studentnummer", "examencode", "examen", "datum", "score", "maximum", "beoordeling", "nog_te_beoordelen", "status"]
+        ["studentnummer", "examencode", "examen", "datum", "score", "score_voorlopig", "maximum", "beoordeling", "nog_te_beoordelen", "status"]
     );
     reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>()).map(|r| (r[0].clone(), r)).collect()
 }
@@ -915,8 +915,11 @@ async fn results_the_sis_can_take(backend: Backend) {
     // What can be scored is; the essay waits for a person (before: the whole test unscored).
     let rows = results_rows(&hub, "results-1.csv");
     let date = rows["3001"][3].clone();
+    // While an item waits, the partial sum is only in score_voorlopig: an SIS that takes `score` takes no partial sum.
     let row = |n: &str, score: &str, assessment: &str, pending: &str, status: &str| {
-        vec![n.to_string(), "VK2-KT1".into(), "Verkoop niveau 2".into(), date.clone(), score.into(), "7".into(), assessment.into(), pending.into(), status.into()]
+        let (score, provisional) = if pending.is_empty() { (score, "") } else { ("", score) };
+        let date = date.clone();
+        vec![n.to_string(), "VK2-KT1".into(), "Verkoop niveau 2".into(), date, score.into(), provisional.into(), "7".into(), assessment.into(), pending.into(), status.into()]
     };
     assert_eq!(rows["3001"], row("3001", "2", "voorlopig", "ITM-4", "ingeleverd"), "1 + 1 of 1 + 2 + 4");
     assert_eq!(rows["3002"], row("3002", "0", "voorlopig", "ITM-4", "niet ingeleverd"));
@@ -927,6 +930,8 @@ async fn results_the_sis_can_take(backend: Backend) {
     let xml = std::fs::read_to_string(qti.join("result-3001.xml")).unwrap();
     assert!(xml.contains("<itemResult identifier=\"ITM-4\" sequenceIndex=\"3\"") && xml.contains("sessionStatus=\"pendingResponseProcessing\""), "{xml}");
     assert_eq!(xml.matches("sessionStatus=\"final\"").count(), 2, "{xml}");
+    let test_result = &xml[xml.find("<testResult").unwrap()..xml.find("</testResult>").unwrap()];
+    assert!(!test_result.contains("\"SCORE\"") && test_result.contains("\"MAXSCORE\""), "no test SCORE while an item waits for a person: {xml}");
 
     // The exam office lists what waits, with the answer to read.
     let pending = hub.cli_ok(&["score", "pending", "--sitting", SITTING]);
@@ -955,7 +960,7 @@ async fn results_the_sis_can_take(backend: Backend) {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{says:?}: {err}");
     }
-    assert!(results_rows(&hub, "results-2.csv")["3001"][7] == "ITM-4", "refusals store nothing");
+    assert!(results_rows(&hub, "results-2.csv")["3001"][8] == "ITM-4", "refusals store nothing");
     let out = set("3001", "ITM-4", "3", "bureau");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
@@ -1082,5 +1087,18 @@ async fn code_slips_in_dutch(backend: Backend) {
     hub.cli_ok(&["reissue-codes", "--sitting", "VK2", "--student", "4001", "--pdf", one.to_str().unwrap()]);
     let text = pdf_text(&one);
     assert!(text.contains("Ömer Yılmaz") && !text.contains(&codes["4001"]) && !text.contains("Eline"), "{text}");
+    // Slips that cannot be written (a folder that is not there) lose no
+    // code: the reissue has voided the old one, so the new one is printed
+    // (before, the command failed with nothing printed and the student had
+    // no code that worked).
+    let nowhere = hub.path("no-such-folder/4002.pdf");
+    let failed = hub.cli(&["reissue-codes", "--sitting", "VK2", "--student", "4002", "--pdf", nowhere.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("printed above") && said.contains("no-such-folder"), "{said}");
+    let printed = String::from_utf8_lossy(&failed.stdout);
+    let line = printed.lines().find(|l| l.trim_start().starts_with("4002")).unwrap_or_else(|| panic!("the new code of 4002 is printed: {printed}"));
+    let new_code = line.split_whitespace().last().unwrap();
+    assert_ne!(new_code, codes["4002"], "a new code: {printed}");
 }
 on_both_backends!(code_slips_in_dutch);

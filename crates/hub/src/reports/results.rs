@@ -392,15 +392,18 @@ pub fn format_score(score: f64) -> String {
 }
 
 /// The CSV header.
-pub const CSV_HEADER: [&str; 9] =
-    ["studentnummer", "examencode", "examen", "datum", "score", "maximum", "beoordeling", "nog_te_beoordelen", "status"];
+pub const CSV_HEADER: [&str; 10] =
+    ["studentnummer", "examencode", "examen", "datum", "score", "score_voorlopig", "maximum", "beoordeling", "nog_te_beoordelen", "status"];
 
 impl SittingResults {
     /// The CSV for the student information system: UTF-8, comma separated,
     /// CRLF line ends, fields quoted when needed (RFC 4180), formula
     /// characters neutralised. Per student: the exam's code and name, the
-    /// raw `score` of the answers that count (with items still to be
-    /// scored by a person: what is scored so far), the test's `maximum`,
+    /// raw `score` of the answers that count — only once it is final: while
+    /// items wait for a person, what is scored so far is in
+    /// `score_voorlopig` and `score` is empty, so a student information
+    /// system that takes `score` never takes a partial sum for a grade —, the
+    /// test's `maximum`,
     /// the `beoordeling` ([`ResultRow::assessment`]), the items waiting for
     /// a person (`;`-separated) and the status.
     pub fn to_csv(&self) -> String {
@@ -415,6 +418,7 @@ impl SittingResults {
                 (ResultStatus::Submitted | ResultStatus::NotSubmitted | ResultStatus::HandedInOutsideTime(_), Some(score)) => format_score(score),
                 _ => String::new(),
             };
+            let (score, provisional) = if row.pending.is_empty() { (score, String::new()) } else { (String::new(), score) };
             let maximum = row.max_score.map(format_score).unwrap_or_default();
             let cells = [
                 &row.student_number,
@@ -422,6 +426,7 @@ impl SittingResults {
                 &self.exam,
                 &self.date,
                 &score,
+                &provisional,
                 &maximum,
                 &row.assessment(self.scored).to_string(),
                 &row.pending.join(";"),
