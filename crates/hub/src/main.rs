@@ -495,6 +495,37 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Gives the exam office the new access codes: the text list (to `out`;
+/// printed when neither `out` nor a PDF is asked for), then the code slips
+/// (`pdf`). The codes are already changed on the hub, so a list or PDF that
+/// cannot be made or written never loses them: the list is then printed on
+/// standard output and the error says so (before, a failed PDF left the exam
+/// office without the new codes, and a reissue had already voided the old).
+async fn hand_out_codes(db: &exam_hub::db::Db, codes: &[planning::IssuedCode], out: Option<&Path>, pdf: Option<&Path>) -> anyhow::Result<()> {
+    let list = planning::printable_list(codes);
+    let kept = |e: anyhow::Error| {
+        print!("{list}");
+        e.context("the new access codes are printed above (they are changed on the hub): hand them out from there")
+    };
+    match out {
+        Some(path) => {
+            write_private(path, &list).map_err(kept)?;
+            eprintln!("printable code list: {} (print it, then delete it)", path.display());
+        }
+        None if pdf.is_some() => {}
+        None => print!("{list}"),
+    }
+    if let Some(path) = pdf {
+        let made = match reports::code_slips(db, codes).await {
+            Ok(doc) => write_private_bytes(path, doc.as_bytes()),
+            Err(e) => Err(e.into()),
+        };
+        made.map_err(|e| if out.is_some() { e.context(format!("the new access codes are in the list {}", out.map(|p| p.display().to_string()).unwrap_or_default())) } else { kept(e) })?;
+        eprintln!("code slips (PDF): {} ({} slips; print them, then delete the file)", path.display(), codes.len());
+    }
+    Ok(())
+}
+
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     write_private_bytes(path, text.as_bytes())
 }
@@ -597,25 +628,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     summary.without_exam_code.join(", ")
                 );
             }
-            let list = planning::printable_list(&summary.codes);
-            match &codes_pdf {
+            let pdf = match &codes_pdf {
                 Some(path) if summary.codes.is_empty() => {
                     eprintln!("no new access codes, so no code slips: {} not written (exam-hub reissue-codes --pdf makes new ones)", path.display());
+                    None
                 }
-                Some(path) => {
-                    write_private_bytes(path, reports::code_slips(&db, &summary.codes).await?.as_bytes())?;
-                    eprintln!("code slips (PDF): {} ({} slips; print them, then delete the file)", path.display(), summary.codes.len());
-                }
-                None => {}
-            }
-            match codes_out {
-                Some(path) => {
-                    write_private(&path, &list)?;
-                    eprintln!("printable code list: {} (print it, then delete it)", path.display());
-                }
-                None if codes_pdf.is_some() => {}
-                None => print!("{list}"),
-            }
+                other => other.as_deref(),
+            };
+            hand_out_codes(&db, &summary.codes, codes_out.as_deref(), pdf).await?;
         }
         Command::Import(ImportCommand::Instrument { data, file, id, content_key_file, policy }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -655,16 +675,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if codes.is_empty() {
                 bail!("no candidates found for sitting {sitting}");
             }
-            let list = planning::printable_list(&codes);
-            if let Some(path) = &pdf {
-                write_private_bytes(path, reports::code_slips(&db, &codes).await?.as_bytes())?;
-                eprintln!("code slips (PDF): {} ({} slips)", path.display(), codes.len());
-            }
-            match out {
-                Some(path) => write_private(&path, &list)?,
-                None if pdf.is_some() => {}
-                None => print!("{list}"),
-            }
+            hand_out_codes(&db, &codes, out.as_deref(), pdf.as_deref()).await?;
         }
         Command::Revoke { data, device } => {
             admin::revoke_device(&data.db().await?, &device).await?;
