@@ -527,7 +527,8 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
             }
             // A skew beyond a day is no measurement (and would overflow the arithmetic).
             Some(KioskEvent::ClockChecked(clock) | KioskEvent::ClockFarOff(clock)) => {
-                skew = Some(clock.skew_ms).filter(|s| s.unsigned_abs() <= MAX_SKEW_MS);
+                // No measurement in the payload (summarised, of another type) is no skew, not 0.
+                skew = clock.skew_ms.filter(|s| s.unsigned_abs() <= MAX_SKEW_MS);
             }
             Some(KioskEvent::SessionResumed(resumed)) => stops.resumed(resumed.clock_stopped_ms.and_then(|ms| i64::try_from(ms).ok())),
             Some(KioskEvent::SessionTransition(t)) => {

@@ -125,15 +125,28 @@ impl KioskEvent {
     }
 
     /// Reads an event for display and reports, never losing it: a known
-    /// kind is always `Some` (a payload of unexpected types reads as that
-    /// kind with its default payload: less informative, not an error);
+    /// kind is always `Some`; a field of an unexpected type reads as its
+    /// default and only that field — the others keep their values (a
+    /// transition with `"from": null` still names its trigger and reason);
     /// `None` only for a kind the vocabulary does not know, which the caller
     /// keeps and shows by its kind.
     pub fn read_lenient(kind: &str, payload: &Value) -> Option<KioskEvent> {
         match Self::from_parts(kind, payload) {
             Ok(event) => Some(event),
             Err(ReadError::UnknownKind) => None,
-            Err(ReadError::Payload(_)) => Self::from_parts(kind, &Value::Null).ok(),
+            Err(ReadError::Payload(_)) => {
+                // Every payload type defaults its missing fields: keep each
+                // field that reads on its own, drop those that do not.
+                let kept: Map<String, Value> = match payload {
+                    Value::Object(fields) => fields
+                        .iter()
+                        .filter(|(name, value)| Self::from_parts(kind, &Value::Object(Map::from_iter([((*name).clone(), (*value).clone())]))).is_ok())
+                        .map(|(name, value)| (name.clone(), value.clone()))
+                        .collect(),
+                    _ => Map::new(),
+                };
+                Self::from_parts(kind, &Value::Object(kept)).or_else(|_| Self::from_parts(kind, &Value::Null)).ok()
+            }
         }
     }
 
@@ -643,8 +656,10 @@ pub struct ClockComparison {
     pub hub_ms: u64,
     /// The kiosk's clock, unix ms.
     pub kiosk_ms: u64,
-    /// Kiosk minus hub, ms.
-    pub skew_ms: i64,
+    /// Kiosk minus hub, ms; `None` when the payload holds no measurement
+    /// (summarised, or not an integer) — never read as a skew of 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skew_ms: Option<i64>,
     /// The tolerance, ms.
     pub tolerance_ms: u64,
 }

@@ -377,7 +377,7 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 let payload = ev::ClockComparison {
                     hub_ms: comparison.hub_ms,
                     kiosk_ms: comparison.kiosk_ms,
-                    skew_ms: comparison.skew_ms,
+                    skew_ms: Some(comparison.skew_ms),
                     tolerance_ms: comparison.tolerance_ms,
                 };
                 journal_to(c.journal.as_ref(), &if ok { KioskEvent::ClockChecked(payload) } else { KioskEvent::ClockFarOff(payload) });

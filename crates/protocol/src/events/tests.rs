@@ -181,3 +181,24 @@ fn readers_are_lenient_and_unknown_kinds_are_reported() {
     );
     assert_eq!(KioskEvent::read_lenient("session.boot", &json!({})), None);
 }
+
+/// Review of the vocabulary: one field of an unexpected type blanked every
+/// field of the event — a transition with `"from": null` lost its trigger
+/// and reason (the lock was missing from the proces-verbaal) — and a clock
+/// check without a measured skew read as a skew of 0 (the hub then trusted
+/// the kiosk's clock for the saves after it).
+#[test]
+fn a_field_of_the_wrong_type_costs_only_that_field() {
+    let odd = json!({"cause": {"trigger": "lock", "reason": "telefoon"}, "from": null, "to": "locked"});
+    let Some(KioskEvent::SessionTransition(t)) = KioskEvent::read_lenient("session.transition", &odd) else { panic!("not read") };
+    assert_eq!(t.cause.get("trigger").and_then(Value::as_str), Some("lock"));
+    assert_eq!(t.cause.get("reason").and_then(Value::as_str), Some("telefoon"));
+    assert_eq!(t.to, "locked");
+    let summary = json!({"summarised": true, "bytes": 70000, "sha256": "00", "prefix": "{"});
+    for payload in [json!({"hub_ms": 1, "kiosk_ms": 2, "tolerance_ms": 3}), summary, json!({"skew_ms": 1.5e3}), json!({"skew_ms": "500"})] {
+        let Some(KioskEvent::ClockChecked(clock)) = KioskEvent::read_lenient("clock.checked", &payload) else { panic!("not read: {payload}") };
+        assert_eq!(clock.skew_ms, None, "no measured skew in {payload}");
+    }
+    let Some(KioskEvent::ClockChecked(clock)) = KioskEvent::read_lenient("clock.checked", &json!({"skew_ms": -250})) else { panic!("not read") };
+    assert_eq!(clock.skew_ms, Some(-250));
+}
