@@ -3,7 +3,8 @@
 //! listened on every interface), the generated hub.toml shows the settings
 //! left at their default — `retention-days` above all: without the line
 //! nobody noticed that nothing is ever deleted — and still parses; log
-//! lines written to a file carry no terminal colour codes.
+//! lines written to a file carry no terminal colour codes; a password typed
+//! at a terminal is not shown.
 #![allow(missing_docs)]
 
 mod common;
@@ -117,4 +118,65 @@ fn a_backup_into_a_missing_directory_says_so_once() {
     assert!(said.contains("does not exist"), "{said}");
     assert!(!said.contains("unable to open database"), "{said}");
     assert_eq!(said.matches("nope").count(), 1, "one clear error: {said}");
+}
+
+/// Issue 17: `account add` showed the password as it was typed at a
+/// terminal. Now it asks for it without echo: through a real terminal
+/// (util-linux `script` gives the command a pseudo-terminal, whose line
+/// discipline echoes what is typed unless the program turns that off),
+/// the password typed after the prompt is nowhere in what the terminal
+/// shows, and the account is made.
+#[test]
+fn a_password_typed_at_a_terminal_is_not_shown() {
+    const PASSWORD: &str = "geheim-wachtwoord-voor-bureau-2026";
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let init = Command::new(common::exe()).args(["init", "--data"]).arg(&data).args(["--listen", "127.0.0.1:0"]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let command = format!(
+        "{} account add --username bureau --name Bureau --role admin --data {}",
+        quote(common::exe()),
+        quote(&data.display().to_string())
+    );
+    let mut child = Child(
+        Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs the command at a terminal"),
+    );
+    let mut stdout = child.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 256];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut chunk) {
+            if n == 0 || tx.send(chunk[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    // Typed only once the prompt is there (what arrives before it would be
+    // echoed by any terminal); without a prompt the password is typed after 10 s.
+    let mut shown = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&shown).contains("password for bureau") {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(bytes) => shown.extend(bytes),
+            Err(_) => break,
+        }
+    }
+    let mut stdin = child.0.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let status = child.0.wait().unwrap();
+    drop(stdin);
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_secs(5)) {
+        shown.extend(bytes);
+    }
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "account add at a terminal: {shown}");
+    assert!(shown.contains("password for bureau"), "the password is asked for: {shown:?}");
+    assert!(!shown.contains(PASSWORD), "the typed password is shown: {shown:?}");
 }
