@@ -5,6 +5,7 @@
 //! it. Written by `exam-hub import planning --codes-pdf` and
 //! `exam-hub reissue-codes --pdf` (mode 0600, like the list).
 
+use super::accommodations::{self, presentation};
 use super::pdf::{render_slips, SlipText};
 use super::proces_verbaal::local_time::{hour_minute, long_date};
 use super::{Pdf, ReportError};
@@ -16,28 +17,9 @@ use sqlx::Row as _;
 pub const INSTRUCTION: &str = "Log op de examen-pc in met je studentnummer en deze toegangscode. \
      De code is alleen voor jou: laat hem niemand zien. Lever dit briefje na het examen in bij de surveillant.";
 
-/// An accommodation from the planning (`tools`), in Dutch.
-pub fn tool_in_dutch(id: &str) -> String {
-    match id {
-        "read-aloud" => "voorleessoftware".into(),
-        "spell-check" => "spellingcontrole".into(),
-        "dictionary" => "woordenboek".into(),
-        "calculator" => "rekenmachine".into(),
-        "screen-reader" => "schermlezer".into(),
-        "magnifier" => "vergrootsoftware".into(),
-        other => other.into(),
-    }
-}
-
-/// Text size and contrast from the planning, in Dutch.
-fn presentation(kind: &str, value: &str) -> String {
-    match (kind, value) {
-        ("text_size", "large") => "grote letters".into(),
-        ("text_size", "x-large" | "extra-large") => "extra grote letters".into(),
-        ("contrast", "high") => "hoog contrast".into(),
-        ("text_size", v) => format!("lettergrootte {v}"),
-        (_, v) => format!("contrast {v}"),
-    }
+/// An accommodation from the planning (`tools`), in Dutch (else its id).
+fn tool_in_dutch(id: &str) -> String {
+    accommodations::tool_in_dutch(id).map_or_else(|| id.to_string(), str::to_string)
 }
 
 /// The slips of `codes` (as the planning import or a reissue made them),

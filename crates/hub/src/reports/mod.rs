@@ -20,6 +20,7 @@
 //! # let _ = (html, seal, csv, qti); Ok(()) }
 //! ```
 
+mod accommodations;
 mod code_slips;
 mod files;
 mod html;

@@ -10,6 +10,7 @@
 
 pub(crate) mod local_time;
 
+use super::accommodations::presentation;
 use super::records::{self, JournalEvent, SittingRecords};
 use super::remarks::{list_remarks, Remark};
 use super::{format_duration, ReportError};
@@ -352,15 +353,7 @@ impl HubContext {
             .and_then(|p| p.processes.accommodations.iter().find(|a| a.id == id))
             .and_then(|a| a.description.clone())
             .filter(|d| !d.trim().is_empty());
-        let dutch = match id {
-            "read-aloud" => Some("voorleessoftware"),
-            "spell-check" => Some("spellingcontrole"),
-            "dictionary" => Some("woordenboek"),
-            "calculator" => Some("rekenmachine"),
-            "screen-reader" => Some("schermlezer"),
-            "magnifier" => Some("vergrootsoftware"),
-            _ => None,
-        };
+        let dutch = super::accommodations::tool_in_dutch(id);
         match (dutch, described) {
             (_, Some(d)) => format!("{id} ({d})"),
             (Some(d), None) => format!("{d} ({id})"),
@@ -632,19 +625,8 @@ fn instruction_label(kind: &InstructionKind) -> (&'static str, String) {
 }
 
 /// Saves outside the time listed one by one per student; the rest are summed up.
-/// Saves outside the time listed one by one per student; the rest are summed up.
 const OUTSIDE_SAVES_LISTED: usize = 5;
 
-/// Text size and contrast of the planning, in Dutch.
-fn presentation(kind: &str, value: &str) -> String {
-    match (kind, value) {
-        ("text_size", "large") => "grote letters".into(),
-        ("text_size", "x-large" | "extra-large") => "extra grote letters".into(),
-        ("contrast", "high") => "hoog contrast".into(),
-        ("text_size", v) => format!("lettergrootte {v}"),
-        (_, v) => format!("contrast {v}"),
-    }
-}
 
 #[allow(clippy::too_many_lines)]
 fn build(
