@@ -20,6 +20,7 @@ pub mod actions;
 pub mod assets;
 pub mod auth;
 pub mod downloads;
+mod event_text;
 pub mod live;
 pub mod password;
 pub mod room;

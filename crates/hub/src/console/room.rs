@@ -17,6 +17,8 @@ pub const VIEW_WINDOW_MS: i64 = 18 * 60 * 60 * 1000;
 pub const OFFLINE_AFTER_MS: i64 = 30_000;
 /// Integrity events shown per seat.
 pub const EVENTS_PER_SEAT: i64 = 3;
+/// How many of a device's latest records are looked at for those (routine ones are folded).
+const EVENTS_LOOKED_AT: i64 = 60;
 
 /// What a seat is doing, as the console shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -233,31 +235,13 @@ pub async fn create_room_secret(db: &Db, wrap: &crate::pki::WrapKey, room: &str,
     Ok(exam_policy::totp::base32_encode(&secret))
 }
 
-/// Summarises a journal event for the room view.
-/// Read through the kiosk's vocabulary; a kind it does not know (another
-/// kiosk version's) is shown by its kind.
-pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+/// Summarises a journal event for the room view, in Dutch
+/// ([`super::event_text`]); `None` for a routine event, folded there. A kind
+/// the vocabulary does not know (another kiosk version's) is shown by its kind.
+pub fn describe(kind: &str, payload: &serde_json::Value) -> Option<String> {
     match KioskEvent::read_lenient(kind, payload) {
-        Some(KioskEvent::SessionTransition(t)) => {
-            let cause = &t.cause;
-            match cause["trigger"].as_str().unwrap_or("") {
-                "lock" => format!("Vergrendeld: {}", text(&cause["reason"])),
-                "unlock" => format!("Ontgrendeld door {}: {}", text(&cause["by"]), text(&cause["reason"])),
-                "exam_started" => "Examen gestart".into(),
-                "hand_in" => match text(&cause["by"]).as_str() {
-                    "student" => "Inleveren gestart door de kandidaat".into(),
-                    "earlier" => "Inleveren gaat door".into(),
-                    by => format!("Inleveren gestart door {by}"),
-                },
-                "submitted" => "Ingeleverd".into(),
-                "logged_in" => "Ingelogd".into(),
-                "resume_confirmed" => format!("Hervat na herstart (door {})", text(&cause["by"])),
-                other => format!("{} → {} ({other})", t.from, t.to),
-            }
-        }
-        Some(KioskEvent::SessionTimeAdded(t)) => format!("Extra tijd: {} min ({})", t.seconds / 60, t.reason),
-        _ => kind.to_string(),
+        Some(event) => super::event_text::in_dutch(&event),
+        None => Some(format!("Melding van een andere kioskversie: {kind}")),
     }
 }
 
@@ -285,16 +269,23 @@ async fn journal_facts(pool: &AnyPool, device_id: &str, size: i64) -> Result<Jou
 }
 
 async fn device_events(pool: &AnyPool, device_id: &str) -> Result<Vec<SeatEvent>, sqlx::Error> {
+    // Routine events are folded: the last few that need attention are
+    // looked for among the device's latest records.
     let rows = sqlx::query("SELECT kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND record_type = 1 ORDER BY seq DESC LIMIT $2")
         .bind(device_id)
-        .bind(EVENTS_PER_SEAT)
+        .bind(EVENTS_LOOKED_AT)
         .fetch_all(pool)
         .await?;
     let mut events = Vec::new();
     for row in rows {
         let kind: String = row.try_get("kind")?;
         let payload = payload(&row.try_get::<Vec<u8>, _>("frame")?);
-        events.push(SeatEvent { time_ms: row.try_get::<i64, _>("wall_time_us")? / 1000, text: describe(&kind, &payload), kind });
+        if let Some(text) = describe(&kind, &payload) {
+            events.push(SeatEvent { time_ms: row.try_get::<i64, _>("wall_time_us")? / 1000, text, kind });
+        }
+        if events.len() as i64 >= EVENTS_PER_SEAT {
+            break;
+        }
     }
     Ok(events)
 }
@@ -616,14 +607,23 @@ mod tests {
     #[test]
     fn journal_events_in_words() {
         let lock = json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "Proces beëindigd: chat"}});
-        assert_eq!(describe("session.transition", &lock), "Vergrendeld: Proces beëindigd: chat");
+        let said = |kind: &str, payload: &serde_json::Value| describe(kind, payload).unwrap_or_else(|| "(opgevouwen)".into());
+        assert_eq!(said("session.transition", &lock), "Vergrendeld: Proces beëindigd: chat");
         let unlock = json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "J. Jansen", "reason": "ok"}});
-        assert_eq!(describe("session.transition", &unlock), "Ontgrendeld door J. Jansen: ok");
+        assert_eq!(said("session.transition", &unlock), "Ontgrendeld door J. Jansen: ok");
         let hand_in = json!({"from": "in_exam", "to": "handing_in", "cause": {"trigger": "hand_in", "by": "student"}});
-        assert_eq!(describe("session.transition", &hand_in), "Inleveren gestart door de kandidaat");
-        assert_eq!(describe("session.time_added", &json!({"seconds": 600, "reason": "storing"})), "Extra tijd: 10 min (storing)");
-        assert_eq!(describe("guard.process_ended", &json!({})), "guard.process_ended");
+        assert_eq!(said("session.transition", &hand_in), "Inleveren gestart door de kandidaat");
+        assert_eq!(said("session.time_added", &json!({"seconds": 600, "reason": "storing"})), "Extra tijd: 10 min (storing)");
+        // Issue 17: the console showed raw codes ("guard.process_ended", "sync.offline",
+        // "download → waiting_for_start (download_verified)").
+        assert_eq!(said("guard.process_ended", &json!({"name": "discord"})), "Programma afgesloten: discord");
+        assert_eq!(said("sync.offline", &json!({})), "Geen verbinding met de server");
+        let downloaded = json!({"from": "download", "to": "waiting_for_start", "cause": {"trigger": "download_verified"}});
+        assert_eq!(said("session.transition", &downloaded), "examen ophalen → wacht op de start");
+        // Routine events are folded; a kind from another kiosk version is named as such.
+        assert_eq!(describe("clock.checked", &json!({"skew_ms": 20})), None);
+        assert_eq!(said("session.boot", &json!({})), "Melding van een andere kioskversie: session.boot");
         // A malformed payload is not an error, just less informative.
-        assert_eq!(describe("session.transition", &serde_json::Value::Null), " →  ()");
+        assert_eq!(said("session.transition", &serde_json::Value::Null), " → ");
     }
 }
