@@ -1,5 +1,5 @@
 import { api, signedIn, el } from "/console/common.js";
-import { STATE_LABELS, applyPatch, formatAgo, formatClock, timeLeft } from "/console/view.js";
+import { STATE_LABELS, applyPatch, formatAgo, formatClock, needsAttention, seatOrder, summaryCounts, timeLeft } from "/console/view.js";
 
 const room = new URLSearchParams(window.location.search).get("room") || "";
 document.getElementById("room-title").textContent = `Lokaal ${room}`;
@@ -26,7 +26,11 @@ function warn(text) {
 function seatRow(seat) {
   const tr = el("tr", undefined, { "data-seat": seat.key });
   const name = el("th", undefined, { scope: "row" });
-  name.append(el("span", seat.name, { class: "name" }), el("span", ` ${seat.student_number}`, { class: "number" }));
+  name.append(
+    el("span", seat.name, { class: "name" }),
+    el("span", ` ${seat.student_number}`, { class: "number" }),
+    el("span", "", { class: "accommodations" }),
+  );
   tr.append(name, el("td", seat.sitting_id, { class: "sitting-id" }));
   for (const cls of ["state", "left", "beat", "pc", "events"]) tr.append(el("td", "", { class: cls }));
   const actions = el("td", undefined, { class: "act" });
@@ -39,6 +43,10 @@ function seatRow(seat) {
 
 function updateRow(tr, seat) {
   tr.dataset.state = seat.state;
+  tr.classList.toggle("attention", needsAttention(seat));
+  const granted = tr.querySelector(".accommodations");
+  granted.textContent = seat.accommodations && seat.accommodations.length ? `Voorzieningen: ${seat.accommodations.join(", ")}` : "";
+  granted.hidden = !granted.textContent;
   tr.dataset.version = String(seat.version);
   const stateCell = tr.querySelector(".state");
   const badges = [STATE_LABELS[seat.state] || seat.state];
@@ -77,7 +85,8 @@ function renderSeats() {
       rows.delete(key);
     }
   }
-  for (const seat of view.seats) {
+  const ordered = seatOrder(view.seats);
+  for (const seat of ordered) {
     let tr = rows.get(seat.key);
     if (!tr) {
       tr = seatRow(seat);
@@ -89,6 +98,27 @@ function renderSeats() {
       updateRow(tr, seat);
     }
   }
+  // Seats that need the invigilator come first; rows move only when the
+  // order changed, and the keyboard focus stays where it was.
+  const shown = [...body.children].map((tr) => tr.dataset.seat);
+  if (shown.join("\n") !== ordered.map((s) => s.key).join("\n")) {
+    const focused = document.activeElement;
+    for (const seat of ordered) body.append(rows.get(seat.key));
+    if (focused && body.contains(focused) && document.activeElement !== focused) focused.focus();
+  }
+  // The counts per sitting (a room may hold a later sitting too).
+  const sittingIds = [...new Set(view.seats.map((s) => s.sitting_id))];
+  document.getElementById("seat-summary").replaceChildren(
+    ...sittingIds.map((id) => {
+      const line = el("p", undefined, { "data-sitting": id });
+      line.append(el("span", `${id}: `, { class: "sitting-id" }));
+      summaryCounts(view.seats.filter((s) => s.sitting_id === id)).forEach(([label, n], i) => {
+        if (i) line.append(" · ");
+        line.append(`${label} `, el("strong", String(n), { "data-count": label.toLowerCase() }));
+      });
+      return line;
+    }),
+  );
 }
 
 // ---- sittings and room code --------------------------------------------

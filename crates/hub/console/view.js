@@ -1,13 +1,40 @@
 // The room view's pure functions (no DOM): labels, times, merging patches.
 
 export const STATE_LABELS = {
-  not_started: "Niet begonnen",
+  not_logged_in: "Niet ingelogd",
+  waiting: "Ingelogd, wacht",
+  absent: "Afwezig",
   in_exam: "Bezig",
   locked: "Vergrendeld",
   offline: "Offline",
   submitted: "Ingeleverd",
   handed_in_outside_time: "Buiten de tijd ingeleverd (telt niet)",
 };
+
+/** The room's counts for the summary line: [label, number]. */
+export function summaryCounts(seats) {
+  const count = (pred) => seats.filter(pred).length;
+  return [
+    ["Verwacht", seats.length],
+    ["Ingelogd", count((s) => !!s.device_id)],
+    ["Bezig", count((s) => s.state === "in_exam")],
+    ["Vergrendeld", count((s) => s.state === "locked")],
+    ["Offline", count((s) => s.state === "offline")],
+    ["Ingeleverd", count((s) => s.state === "submitted" || s.state === "handed_in_outside_time")],
+    ["Afwezig", count((s) => s.state === "absent")],
+  ];
+}
+
+/** Whether a seat needs the invigilator now (shown first). */
+export function needsAttention(seat) {
+  return ["locked", "offline", "handed_in_outside_time"].includes(seat.state) || seat.login_locked;
+}
+
+/** The seats in the order shown: those that need attention first, then the
+ * rest in the server's order (by sitting and name). */
+export function seatOrder(seats) {
+  return [...seats.filter(needsAttention), ...seats.filter((s) => !needsAttention(s))];
+}
 
 /** Applies a `patch` event to a view; returns the new view. */
 export function applyPatch(view, patch) {

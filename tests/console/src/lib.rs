@@ -120,7 +120,13 @@ impl ConsoleHub {
                 3 => "Dewi Smit".to_string(),
                 _ => format!("Student {number}"),
             };
-            csv.push_str(&format!("{number},{name},{SITTING},Rekenen 2F,rekenen-2f,{ROOM},{started},90,{},,,\n", if i == 0 { "15" } else { "" }));
+            // Accommodations: extra time for the first, read-aloud and large text for the fourth.
+            let (extra, tools, size) = match i {
+                0 => ("15", "", ""),
+                3 => ("", "read-aloud", "large"),
+                _ => ("", "", ""),
+            };
+            csv.push_str(&format!("{number},{name},{SITTING},Rekenen 2F,rekenen-2f,{ROOM},{started},90,{extra},{tools},{size},\n"));
             numbers.push(number);
         }
         csv.push_str(&format!("2001,Eva Later,{LATER_SITTING},Nederlands 3F,rekenen-2f,{ROOM},{later},60,,,,\n"));

@@ -105,7 +105,23 @@ async fn run_sitting(hub: ConsoleHub) {
     b.wait_until("room page", "location.pathname === '/console/room.html'").await;
     b.wait_until("live", "document.getElementById('connection').dataset.live === 'true'").await;
     seat_state(&b, &s1, "in_exam").await;
-    seat_state(&b, &s4, "not_started").await;
+    // Issue 17: a student not logged in after the start is absent (was
+    // "not_started", like one logged in and waiting); the room's counts and
+    // each seat's accommodations are shown; a seat that needs the
+    // invigilator comes first.
+    seat_state(&b, &s4, "absent").await;
+    seat_text(&b, &s4, "Afwezig").await;
+    seat_text(&b, &s4, "Voorzieningen: voorleessoftware, grote letters").await;
+    seat_text(&b, &s1, "Voorzieningen: 15 min extra tijd").await;
+    b.wait_until(
+        "the room's counts",
+        &format!(
+            "document.querySelector('#seat-summary [data-sitting={SITTING}] [data-count=verwacht]')?.textContent === '4' \
+             && document.querySelector('#seat-summary [data-sitting={SITTING}] [data-count=afwezig]')?.textContent === '1' \
+             && document.querySelector('#seat-summary [data-sitting={SITTING}] [data-count=ingelogd]')?.textContent === '3'"
+        ),
+    )
+    .await;
     // Names are text, never markup.
     seat_text(&b, &s2, "Bram <b>Jansen</b>").await;
     assert_eq!(b.eval("document.querySelectorAll('#seat-rows b').length").await, json!(0));
@@ -143,6 +159,14 @@ async fn run_sitting(hub: ConsoleHub) {
     kiosks[0].heartbeat().await;
     seat_state(&b, &s1, "locked").await;
     seat_text(&b, &s1, "Vergrendeld: Proces beëindigd: chat-app").await;
+    b.wait_until("the locked seat first", &format!("document.querySelector('#seat-rows tr')?.dataset.seat === '{SITTING}/{s1}'")).await;
+    // The page's own order rule: a locked or offline seat before one in the exam, whatever its name.
+    b.eval(
+        "import('/console/view.js').then((m) => { window.seatOrderSeen = m.seatOrder([{ key: 'a', state: 'in_exam' }, \
+         { key: 'b', state: 'absent' }, { key: 'c', state: 'offline' }, { key: 'd', state: 'locked' }]).map((s) => s.key).join(','); }); true",
+    )
+    .await;
+    b.wait_until("seats that need attention first", "window.seatOrderSeen === 'c,d,a,b'").await;
     b.shoot("room-locked-seat").await;
 
     // Remote unlock, confirmed with a reason; the kiosk gets it with who and why.

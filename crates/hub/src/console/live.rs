@@ -207,6 +207,7 @@ mod tests {
             moving_to: None,
             version: 0,
             events: Vec::new(),
+            accommodations: Vec::new(),
             answers_note: None,
         }
     }
@@ -217,8 +218,8 @@ mod tests {
 
     #[test]
     fn patches_carry_only_what_changed() {
-        let old = view(vec![seat("a", SeatState::InExam), seat("b", SeatState::InExam), seat("c", SeatState::NotStarted)]);
-        let mut new = view(vec![seat("a", SeatState::InExam), seat("b", SeatState::Locked), seat("d", SeatState::NotStarted)]);
+        let old = view(vec![seat("a", SeatState::InExam), seat("b", SeatState::InExam), seat("c", SeatState::NotLoggedIn)]);
+        let mut new = view(vec![seat("a", SeatState::InExam), seat("b", SeatState::Locked), seat("d", SeatState::NotLoggedIn)]);
         new.server_now_ms = 2;
         let patch = diff(&old, &new).expect("changed");
         assert_eq!(patch.seats.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(), ["b", "d"]);

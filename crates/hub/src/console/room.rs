@@ -24,8 +24,15 @@ const EVENTS_LOOKED_AT: i64 = 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeatState {
-    /// Not logged in, or logged in and waiting for the start.
-    NotStarted,
+    /// Not logged in, before the sitting started.
+    NotLoggedIn,
+    /// Logged in, not yet working on the exam (confirming, downloading,
+    /// waiting for the start).
+    Waiting,
+    /// Not logged in after the sitting started (issue 17: such a student
+    /// stayed "Niet begonnen", like one who was waiting, and never became
+    /// absent).
+    Absent,
     /// Working on the exam.
     InExam,
     /// The kiosk is locked (guard, environment, invigilator, pause).
@@ -98,6 +105,8 @@ pub struct Seat {
     pub version: i64,
     /// Latest integrity events of the PC, newest first.
     pub events: Vec<SeatEvent>,
+    /// The accommodations the planning grants, in Dutch (extra time first).
+    pub accommodations: Vec<String>,
     /// Saves or a hand-in that arrived outside the student's time, in Dutch
     /// (e.g. "inlevering 12 ontvangen …: na beëindiging (…)"); `None` when
     /// everything that arrived was made in time.
@@ -466,7 +475,7 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
 
     let mut seats = Vec::new();
     for r in sqlx::query(
-        "SELECT c.sitting_id, c.student_number, st.name, c.extra_minutes, c.added_minutes, c.locked_ms, \
+        "SELECT c.sitting_id, c.student_number, st.name, c.extra_minutes, c.tools, c.text_size, c.contrast, c.added_minutes, c.locked_ms, \
          cs.version, cs.paused_ms, cs.paused_total_ms, cs.ended_ms \
          FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id JOIN students st ON st.student_number = c.student_number \
          LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
@@ -483,7 +492,14 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         let key = (sitting_id.clone(), student_number.clone());
         let (start, duration, sitting_ended, actual_start) = sitting_facts.get(&sitting_id).copied().unwrap_or((0, 0, None, None));
         let added: i64 = r.try_get("added_minutes")?;
-        let total = duration + r.try_get::<i64, _>("extra_minutes")? + added;
+        let extra: i64 = r.try_get("extra_minutes")?;
+        let total = duration + extra + added;
+        let mut accommodations = Vec::new();
+        if extra > 0 {
+            accommodations.push(format!("{extra} min extra tijd"));
+        }
+        let (text_size, contrast): (Option<String>, Option<String>) = (r.try_get("text_size")?, r.try_get("contrast")?);
+        accommodations.extend(crate::reports::accommodations::planned(&r.try_get::<String, _>("tools")?, text_size.as_deref(), contrast.as_deref()));
         let paused_ms: Option<i64> = r.try_get("paused_ms")?;
         let paused_total = r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0);
         // The seat's own end; the sitting's end only for a seat without a row
@@ -511,14 +527,18 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         } else if device.is_some_and(|d| d.last_seen_ms.is_some() && !online(d)) {
             SeatState::Offline
         } else if device.is_none() {
-            SeatState::NotStarted
+            if actual_start.is_some() {
+                SeatState::Absent
+            } else {
+                SeatState::NotLoggedIn
+            }
         } else {
             match phase.as_deref() {
                 // Handing in: still the exam's until the receipt is stored.
                 Some("in_exam" | "handing_in") => SeatState::InExam,
                 Some("locked") => SeatState::Locked,
                 Some("submitted") => SeatState::Submitted,
-                _ => SeatState::NotStarted,
+                _ => SeatState::Waiting,
             }
         };
         // While paused the end moves with the clock, so the view carries the
@@ -551,6 +571,7 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
             login_locked: r.try_get::<Option<i64>, _>("locked_ms")?.is_some(),
             moving_to,
             version: r.try_get::<Option<i64>, _>("version")?.unwrap_or(0),
+            accommodations,
             sitting_id,
             student_number,
         });

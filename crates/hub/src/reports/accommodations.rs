@@ -25,3 +25,13 @@ pub(crate) fn presentation(kind: &str, value: &str) -> String {
         (_, v) => format!("contrast {v}"),
     }
 }
+
+/// The accommodations a candidate's planning row grants besides extra time
+/// (`tools` `;`-separated, `text_size`, `contrast`), in Dutch.
+pub(crate) fn planned(tools: &str, text_size: Option<&str>, contrast: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> =
+        tools.split(';').map(str::trim).filter(|t| !t.is_empty()).map(|t| tool_in_dutch(t).map_or_else(|| t.to_string(), str::to_string)).collect();
+    out.extend(text_size.filter(|v| !v.is_empty()).map(|v| presentation("text_size", v)));
+    out.extend(contrast.filter(|v| !v.is_empty()).map(|v| presentation("contrast", v)));
+    out
+}

@@ -5,7 +5,7 @@
 //! it. Written by `exam-hub import planning --codes-pdf` and
 //! `exam-hub reissue-codes --pdf` (mode 0600, like the list).
 
-use super::accommodations::{self, presentation};
+use super::accommodations;
 use super::pdf::{render_slips, SlipText};
 use super::proces_verbaal::local_time::{hour_minute, long_date};
 use super::{Pdf, ReportError};
@@ -17,10 +17,6 @@ use sqlx::Row as _;
 pub const INSTRUCTION: &str = "Log op de examen-pc in met je studentnummer en deze toegangscode. \
      De code is alleen voor jou: laat hem niemand zien. Lever dit briefje na het examen in bij de surveillant.";
 
-/// An accommodation from the planning (`tools`), in Dutch (else its id).
-fn tool_in_dutch(id: &str) -> String {
-    accommodations::tool_in_dutch(id).map_or_else(|| id.to_string(), str::to_string)
-}
 
 /// The slips of `codes` (as the planning import or a reissue made them),
 /// with what the hub stores of each sitting and candidate.
@@ -47,14 +43,8 @@ pub async fn code_slips(db: &Db, codes: &[IssuedCode]) -> Result<Pdf, ReportErro
         if extra > 0 {
             accommodations.push(format!("{extra} minuten extra tijd (tot {})", hour_minute(end_ms + extra * 60_000, day)));
         }
-        let tools: String = row.try_get("tools")?;
-        accommodations.extend(tools.split(';').map(str::trim).filter(|t| !t.is_empty()).map(tool_in_dutch));
-        if let Some(size) = row.try_get::<Option<String>, _>("text_size")?.filter(|v| !v.is_empty()) {
-            accommodations.push(presentation("text_size", &size));
-        }
-        if let Some(contrast) = row.try_get::<Option<String>, _>("contrast")?.filter(|v| !v.is_empty()) {
-            accommodations.push(presentation("contrast", &contrast));
-        }
+        let (text_size, contrast): (Option<String>, Option<String>) = (row.try_get("text_size")?, row.try_get("contrast")?);
+        accommodations.extend(accommodations::planned(&row.try_get::<String, _>("tools")?, text_size.as_deref(), contrast.as_deref()));
         let exam = match exam_code {
             Some(code) => format!("{exam} ({code})"),
             None => exam,

@@ -20,7 +20,7 @@
 //! # let _ = (html, seal, csv, qti); Ok(()) }
 //! ```
 
-mod accommodations;
+pub(crate) mod accommodations;
 mod code_slips;
 mod files;
 mod html;
