@@ -998,6 +998,9 @@ async fn results_the_sis_can_take(backend: Backend) {
     assert_eq!(results_rows(&hub, "results-6.csv")["3002"], row("3002", "1", "voorlopig", "ITM-4", "niet ingeleverd"));
     // The proces-verbaal is not about scores: a hand score is no irregularity of the sitting.
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    // It names the exam by its code too (issue 17; it gave only the name).
+    assert_eq!(pv.exam_code.as_deref(), Some("VK2-KT1"));
+    assert!(pv.to_html().contains("VK2-KT1"), "the proces-verbaal names the exam code");
     assert!(pv.irregularities.iter().all(|i| !i.description.contains("ITM-4")), "{:?}", pv.irregularities);
 }
 on_both_backends!(results_the_sis_can_take);

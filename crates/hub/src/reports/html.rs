@@ -203,6 +203,7 @@ impl ProcesVerbaal {
             ("Locatie", self.location.clone().unwrap_or_else(|| "geen omschrijving in het beleid van de examenserver".into())),
             ("Lokaal", self.room.clone()),
             ("Examen", self.exam.clone()),
+            ("Examencode", self.exam_code.clone().unwrap_or_else(|| "niet opgegeven in de planning".into())),
             ("Instrument", instrument),
             ("Pakket (SHA-256)", self.instrument_sha256.as_deref().map_or_else(|| "niet bekend".into(), grouped)),
             ("Zitting", self.sitting_id.clone()),

@@ -51,8 +51,11 @@ pub struct ProcesVerbaal {
     /// The room's description in the hub's policy (`[[location]]` whose
     /// name is the room), when there is one.
     pub location: Option<String>,
-    /// Exam code.
+    /// The exam's name (planning `exam`).
     pub exam: String,
+    /// The exam's code in the student information system (planning
+    /// `exam_code`), when the planning gave one.
+    pub exam_code: Option<String>,
     /// Instrument id.
     pub instrument_id: String,
     /// The instrument's title, from its signed package header.
@@ -1015,6 +1018,7 @@ fn build(
         school: context.school.clone(),
         location,
         exam: s.exam,
+        exam_code: s.exam_code,
         instrument_id: s.instrument_id,
         instrument_title: instrument.as_ref().and_then(|i| i.title.clone()),
         instrument_version: instrument.as_ref().and_then(|i| i.version.clone()),

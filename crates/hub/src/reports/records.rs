@@ -121,6 +121,8 @@ pub(crate) fn is_reported(event: &KioskEvent) -> bool {
 pub(crate) struct Sitting {
     pub id: String,
     pub exam: String,
+    /// The exam's code in the student information system (planning `exam_code`).
+    pub exam_code: Option<String>,
     pub instrument_id: String,
     pub room: String,
     pub start_ms: i64,
@@ -333,7 +335,7 @@ async fn load_superseded(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, V
 }
 
 pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
-    let row = sqlx::query("SELECT sitting_id, exam, instrument_id, room, start_ms, duration_minutes, started_ms FROM sittings WHERE sitting_id = $1")
+    let row = sqlx::query("SELECT sitting_id, exam, exam_code, instrument_id, room, start_ms, duration_minutes, started_ms FROM sittings WHERE sitting_id = $1")
         .bind(sitting_id)
         .fetch_optional(&db.pool)
         .await?
@@ -341,6 +343,7 @@ pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, R
     Ok(Sitting {
         id: row.try_get("sitting_id")?,
         exam: row.try_get("exam")?,
+        exam_code: row.try_get("exam_code")?,
         instrument_id: row.try_get("instrument_id")?,
         room: row.try_get("room")?,
         start_ms: row.try_get("start_ms")?,

@@ -108,11 +108,7 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     // Answers a PC sent after the student moved on: shown, not counted.
     let kept_apart = crate::answer_history::superseded_lines(&db.pool, sitting_id).await?;
     let scoring = load_scoring(db, &sitting.instrument_id).await?;
-    let exam_code: Option<String> = sqlx::query("SELECT exam_code FROM sittings WHERE sitting_id = $1")
-        .bind(sitting_id)
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("exam_code")?;
+    let exam_code = sitting.exam_code.clone();
     let hand = hand_scores(db, sitting_id).await?;
     let deleted = sqlx::query("SELECT deletion_id FROM retention_deletions WHERE sitting_id = $1 AND what = $2")
         .bind(sitting_id)
