@@ -183,3 +183,16 @@ pub fn quiet_scope() -> (Guarded, String) {
     let scope = format!("tree:{}", child.id());
     (Guarded(child), scope)
 }
+
+/// The value of a form field on the page.
+pub async fn value_of(session: &Session, css: &str) -> Result<String, String> {
+    let v = session.script(&format!("return document.querySelector('{}').value", css.replace('\'', "\\'"))).await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+/// Empties a form field as the student would (the page saves on `input`).
+pub async fn clear_field(session: &Session, css: &str) -> Result<(), String> {
+    let css = css.replace('\'', "\\'");
+    session.script(&format!("const e = document.querySelector('{css}'); e.value = ''; e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true")).await?;
+    Ok(())
+}

@@ -25,19 +25,6 @@ const ANSWER_MARK: &str = "ANTWOORD-5521";
 const TEXT_ENTRY: &str = "[data-item-id=\"ITM-v03\"] input.text-entry";
 const EXTENDED_TEXT: &str = "[data-item-id=\"ITM-v04\"] textarea";
 
-/// The value of a form field on the page.
-async fn value_of(session: &Session, css: &str) -> Result<String, String> {
-    let v = session.script(&format!("return document.querySelector('{}').value", css.replace('\'', "\\'"))).await?;
-    Ok(v.as_str().unwrap_or_default().to_owned())
-}
-
-/// Empties a form field as the student would (the page saves on `input`).
-async fn clear_field(session: &Session, css: &str) -> Result<(), String> {
-    let css = css.replace('\'', "\\'");
-    session.script(&format!("const e = document.querySelector('{css}'); e.value = ''; e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true")).await?;
-    Ok(())
-}
-
 /// Focuses the field through WebDriver (a click) and gives the kiosk's X
 /// window the keyboard, so that xdotool's key presses reach it.
 async fn focus_field(session: &Session, display: &Display, window: &str, css: &str) -> Result<(), String> {
@@ -186,7 +173,7 @@ async fn clipboard_scenario(
     focus_field(session, display, &window, TEXT_ENTRY).await?;
     keys(display, &["ctrl+v"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pasted = value_of(session, TEXT_ENTRY).await?;
+    let pasted = steps::value_of(session, TEXT_ENTRY).await?;
     if pasted != ANSWER {
         problems.push(format!("Ctrl+V inside the exam should paste the copied answer {ANSWER:?}, the field holds {pasted:?}"));
     }
@@ -201,7 +188,7 @@ async fn clipboard_scenario(
     }
     keys(display, &["ctrl+x"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after_cut = value_of(session, TEXT_ENTRY).await?;
+    let after_cut = steps::value_of(session, TEXT_ENTRY).await?;
     if !after_cut.is_empty() {
         problems.push(format!("Ctrl+X should take the text out of the field, it holds {after_cut:?}"));
     }
@@ -213,15 +200,15 @@ async fn clipboard_scenario(
     }
     keys(display, &["ctrl+v"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pasted_again = value_of(session, TEXT_ENTRY).await?;
+    let pasted_again = steps::value_of(session, TEXT_ENTRY).await?;
     if pasted_again != ANSWER {
         problems.push(format!("Ctrl+V after Ctrl+X should paste {ANSWER:?}, the field holds {pasted_again:?}"));
     }
     // Shift+Insert is a paste too (WebKit sends it through the same event).
-    clear_field(session, TEXT_ENTRY).await?;
+    steps::clear_field(session, TEXT_ENTRY).await?;
     keys(display, &["shift+Insert"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let inserted = value_of(session, TEXT_ENTRY).await?;
+    let inserted = steps::value_of(session, TEXT_ENTRY).await?;
     if inserted != ANSWER {
         problems.push(format!("Shift+Insert inside the exam should paste {ANSWER:?}, the field holds {inserted:?}"));
     }
@@ -231,15 +218,15 @@ async fn clipboard_scenario(
     tokio::time::sleep(Duration::from_millis(500)).await;
     focus_field(session, display, &window, EXTENDED_TEXT).await?;
     middle_click(session, display, EXTENDED_TEXT).await?;
-    let late = value_of(session, EXTENDED_TEXT).await?;
+    let late = steps::value_of(session, EXTENDED_TEXT).await?;
     if late.contains(OUTSIDE_PRIMARY) {
         problems.push(format!("a middle click later in the exam pasted outside text: {late:?}"));
     }
     shot(session, out, observed, "after-inside-paste").await?;
 
     // 4. What the student sees is what the kiosk saved (the hub's copy after hand-in).
-    let seen_entry = value_of(session, TEXT_ENTRY).await?;
-    let seen_text = value_of(session, EXTENDED_TEXT).await?;
+    let seen_entry = steps::value_of(session, TEXT_ENTRY).await?;
+    let seen_text = steps::value_of(session, EXTENDED_TEXT).await?;
     saved(session).await?;
     steps::hand_in(session).await?;
     let stored = hub_responses(stack)?;
@@ -281,12 +268,12 @@ async fn outside_text_stays_out(session: &Session, display: &Display, window: &s
             _ => middle_click(session, display, TEXT_ENTRY).await?,
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let value = value_of(session, TEXT_ENTRY).await?;
+        let value = steps::value_of(session, TEXT_ENTRY).await?;
         if value.contains(OUTSIDE_CLIPBOARD) || value.contains(OUTSIDE_PRIMARY) {
             problems.push(format!("{how} pasted outside text into an answer: {value:?}"));
         }
         // Whatever got in is taken out again, so each way is seen on its own.
-        clear_field(session, TEXT_ENTRY).await?;
+        steps::clear_field(session, TEXT_ENTRY).await?;
     }
     Ok(())
 }

@@ -188,19 +188,6 @@ fn keys(display: &Display, window: &str, keys: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// The value of a form field on the page.
-async fn value_of(session: &Session, css: &str) -> Result<String, String> {
-    let v = session.script(&format!("return document.querySelector('{}').value", css.replace('\'', "\\'"))).await?;
-    Ok(v.as_str().unwrap_or_default().to_owned())
-}
-
-/// Empties a form field as the student would (the page saves on `input`).
-async fn clear_field(session: &Session, css: &str) -> Result<(), String> {
-    let css = css.replace('\'', "\\'");
-    session.script(&format!("const e = document.querySelector('{css}'); e.value = ''; e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true")).await?;
-    Ok(())
-}
-
 /// Focuses the field through WebDriver (a click), in the middle of the view.
 async fn focus_field(session: &Session, css: &str) -> Result<(), String> {
     let field = session.wait_for(css, SCREEN).await?;
@@ -330,11 +317,11 @@ async fn scenario(
     steps::xdotool(display, &["windowfocus", "--sync", &window])?;
     steps::xdotool(display, &["type", "--delay", "50", TYPED])?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let typed = value_of(session, TEXT_ENTRY).await?;
+    let typed = steps::value_of(session, TEXT_ENTRY).await?;
     if typed != TYPED {
         return Err(format!("keys typed into cage's window should reach the kiosk's field: it holds {typed:?}"));
     }
-    clear_field(session, TEXT_ENTRY).await?;
+    steps::clear_field(session, TEXT_ENTRY).await?;
 
     let primary = primary_offered(cage)?;
     if !primary {
@@ -363,11 +350,11 @@ async fn scenario(
     for (how, key) in [("Ctrl+V", "ctrl+v"), ("Shift+Insert", "shift+Insert")] {
         keys(display, &window, &[key])?;
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let value = value_of(session, TEXT_ENTRY).await?;
+        let value = steps::value_of(session, TEXT_ENTRY).await?;
         if value.contains(OUTSIDE_CLIPBOARD) || value.contains(OUTSIDE_PRIMARY) {
             problems.push(format!("{how} pasted outside text into an answer: {value:?}"));
         }
-        clear_field(session, TEXT_ENTRY).await?;
+        steps::clear_field(session, TEXT_ENTRY).await?;
     }
     if primary {
         // A middle click pastes PRIMARY.
@@ -381,11 +368,11 @@ async fn scenario(
         steps::xdotool(display, &["mousemove", "--window", &window, "--sync", &x, &y])?;
         steps::xdotool(display, &["click", "2"])?;
         tokio::time::sleep(Duration::from_millis(800)).await;
-        let value = value_of(session, TEXT_ENTRY).await?;
+        let value = steps::value_of(session, TEXT_ENTRY).await?;
         if value.contains(OUTSIDE_PRIMARY) {
             problems.push(format!("a middle click pasted outside text into an answer: {value:?}"));
         }
-        clear_field(session, TEXT_ENTRY).await?;
+        steps::clear_field(session, TEXT_ENTRY).await?;
     }
     drop(owners);
     shot(session, &out, observed, "after-outside-paste").await?;
@@ -415,7 +402,7 @@ async fn scenario(
     focus_field(session, TEXT_ENTRY).await?;
     keys(display, &window, &["ctrl+v"])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pasted = value_of(session, TEXT_ENTRY).await?;
+    let pasted = steps::value_of(session, TEXT_ENTRY).await?;
     if pasted != ANSWER {
         problems.push(format!("Ctrl+V inside the exam should paste the copied answer {ANSWER:?}, the field holds {pasted:?}"));
     }

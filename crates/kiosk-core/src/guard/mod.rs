@@ -145,6 +145,17 @@ pub struct GuardEvent {
     pub trusted_display_client: bool,
 }
 
+/// What the policy's rules look at in a running process.
+fn facts_of<'a>(process: &'a ProcessInfo, exe_sha256: Option<&'a [u8; 32]>) -> ProcessFacts<'a> {
+    ProcessFacts {
+        name: &process.name,
+        exe: process.exe.as_deref(),
+        exe_sha256,
+        cmdline: process.cmdline.as_deref(),
+        parent: process.parent_name.as_deref(),
+    }
+}
+
 impl GuardEvent {
     /// The journal event kind for this event.
     pub fn journal_kind(&self) -> &'static str {
@@ -385,13 +396,7 @@ impl<P: ProcessPlatform> Guard<P> {
     /// The name list (the fast path and the vocabulary of reports).
     fn judge_names(&mut self, process: &ProcessInfo) -> Option<(String, Reason)> {
         let hash = self.facts_hash(process);
-        let facts = ProcessFacts {
-            name: &process.name,
-            exe: process.exe.as_deref(),
-            exe_sha256: hash.as_ref(),
-            cmdline: process.cmdline.as_deref(),
-            parent: process.parent_name.as_deref(),
-        };
+        let facts = facts_of(process, hash.as_ref());
         let accommodations: Vec<&str> = self.config.accommodations.iter().map(String::as_str).collect();
         match self.policy.judge_process(&facts, &accommodations, &self.deny) {
             ProcessVerdict::Denied { rule } if rule == "not on the allow list" => Some((rule, Reason::NotAllowed)),
@@ -412,13 +417,7 @@ impl<P: ProcessPlatform> Guard<P> {
         }
         let trusted = self.watch.as_mut().is_some_and(|w| w.exe_trusted(process.pid));
         let hash = self.facts_hash(process);
-        let facts = ProcessFacts {
-            name: &process.name,
-            exe: process.exe.as_deref(),
-            exe_sha256: hash.as_ref(),
-            cmdline: process.cmdline.as_deref(),
-            parent: process.parent_name.as_deref(),
-        };
+        let facts = facts_of(process, hash.as_ref());
         let accommodations: Vec<&str> = self.config.accommodations.iter().map(String::as_str).collect();
         let verdict = self.policy.judge_display_client(&facts, trusted, &accommodations);
         // An accommodation's tool written in a scripting language (Orca is
