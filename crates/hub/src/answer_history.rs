@@ -338,27 +338,41 @@ pub async fn saves_without_snapshot(pool: &AnyPool, sitting: &str) -> Result<Vec
         .collect()
 }
 
+/// A student's seat on one PC: whose answers, from which PC.
+#[derive(Debug, Clone, Copy)]
+pub struct SeatOfDevice<'a> {
+    /// Sitting id.
+    pub sitting_id: &'a str,
+    /// Student number.
+    pub student_number: &'a str,
+    /// The PC's device id.
+    pub device_id: &'a str,
+}
+
 /// Stores answers a PC sent over a session that a login elsewhere ended
 /// (`superseded_ms`), apart from the student's answers, and signs the
 /// receipt the PC keeps. A retry gets the same receipt; other contents for
-/// the same save of that PC are a conflict.
+/// the same save of that PC are a conflict. `sign` makes the receipt (the
+/// kiosk API's signing key and session), only for a save not held yet.
+#[allow(clippy::too_many_arguments)]
 pub async fn store_superseded(
-    hub: &crate::server::Hub,
-    session: &crate::api::Session,
+    db: &crate::db::Db,
+    seat: SeatOfDevice<'_>,
     upload: &AnswerUpload,
     text: &str,
     sha: &str,
     received_ms: i64,
     superseded_ms: i64,
+    sign: impl FnOnce() -> exam_protocol::AnswerReceipt,
 ) -> Result<exam_protocol::AnswerReceipt, ApiError> {
     let internal = || ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error");
-    let mut tx = hub.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let held = sqlx::query(
         "SELECT answers_sha256, receipt FROM superseded_answers WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND seq = $4",
     )
-    .bind(&session.sitting_id)
-    .bind(&session.student_number)
-    .bind(&session.device.id)
+    .bind(seat.sitting_id)
+    .bind(seat.student_number)
+    .bind(seat.device_id)
     .bind(upload.seq as i64)
     .fetch_optional(&mut *tx)
     .await?;
@@ -368,14 +382,14 @@ pub async fn store_superseded(
         }
         return serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| internal());
     }
-    let receipt = crate::api::sign_receipt_as(hub, session, upload, sha, received_ms, true);
+    let receipt = sign();
     sqlx::query(
         "INSERT INTO superseded_answers (sitting_id, student_number, device_id, seq, final_submission, answers, answers_sha256, \
          received_ms, superseded_ms, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(&session.sitting_id)
-    .bind(&session.student_number)
-    .bind(&session.device.id)
+    .bind(seat.sitting_id)
+    .bind(seat.student_number)
+    .bind(seat.device_id)
     .bind(upload.seq as i64)
     .bind(i64::from(upload.final_submission))
     .bind(text)
@@ -386,7 +400,7 @@ pub async fn store_superseded(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    tracing::warn!(device = %session.device.id, sitting = %session.sitting_id, seq = upload.seq, "answers over a session a login elsewhere ended: kept apart");
+    tracing::warn!(device = %seat.device_id, sitting = %seat.sitting_id, seq = upload.seq, "answers over a session a login elsewhere ended: kept apart");
     Ok(receipt)
 }
 

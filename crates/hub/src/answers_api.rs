@@ -8,7 +8,7 @@
 //! and student are ever returned.
 
 use crate::error::ApiError;
-use crate::server::Hub;
+use crate::state::Hub;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

@@ -2,7 +2,7 @@
 
 use crate::config::{self, LOGIN_EARLY_MS, SESSION_GRACE_MS};
 use crate::error::{ApiError, ApiJson};
-use crate::server::{CachedInstrument, ConnInfo, Hub};
+use crate::state::{CachedInstrument, ConnInfo, Hub};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -390,7 +390,7 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
             sqlx::query("INSERT INTO alarms (alarm_id, device_id, kind, detail, created_ms) VALUES ($1, $2, $3, $4, $5)")
                 .bind(crate::random_id())
                 .bind(&device_id)
-                .bind(REENROLMENT_ALARM)
+                .bind(crate::journal::alarm::REENROLMENT)
                 .bind(&detail)
                 .bind(now)
                 .execute(&mut *tx)
@@ -411,9 +411,6 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
         protocol_version: PROTOCOL_VERSION,
     }))
 }
-
-/// Alarm kind of a re-enrolment of an already enrolled device id.
-pub const REENROLMENT_ALARM: &str = "device.reenrolled";
 
 /// `POST /api/v1/echo`.
 pub async fn echo(State(hub): HubState, device: Device, ApiJson(req): ApiJson<EchoRequest>) -> Result<Json<SignedHubEcho>, ApiError> {
@@ -713,7 +710,7 @@ pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartR
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, "content key released");
     Ok(Json(StartResponse {
         sitting_id: session.sitting_id,
-        content_key: crate::secrets::sitting_content_key(&hub, &assignment.sitting_id).await?,
+        content_key: crate::secrets::sitting_content_key(&hub.db, &hub.keys, &assignment.sitting_id).await?,
         started_at_ms: started_at,
         total_minutes: assignment.total_minutes,
         remaining_ms,
@@ -755,7 +752,13 @@ pub async fn answers(
     let sha = crate::sha256_hex(text.as_bytes());
     if let Some(moved_ms) = session.superseded_ms {
         // The student moved on to another PC: kept apart, with a receipt.
-        let receipt = crate::answer_history::store_superseded(&hub, &session, &upload, &text, &sha, received_ms, moved_ms).await?;
+        let seat = crate::answer_history::SeatOfDevice {
+            sitting_id: &session.sitting_id,
+            student_number: &session.student_number,
+            device_id: &session.device.id,
+        };
+        let sign = || sign_receipt_as(&hub, &session, &upload, &sha, received_ms, true);
+        let receipt = crate::answer_history::store_superseded(&hub.db, seat, &upload, &text, &sha, received_ms, moved_ms, sign).await?;
         return Ok(Json(receipt));
     }
     let mut tx = hub.db.begin_write().await?;

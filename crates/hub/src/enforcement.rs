@@ -129,7 +129,7 @@ pub async fn load_seat(pool: &AnyPool, sitting: &str, student: &str) -> Result<O
     Ok(Some(Seat {
         start_ms,
         effective_start_ms: started_ms.map_or(start_ms, |s| s.min(start_ms)),
-        base_end_ms: crate::reports::latest_end_ms(start_ms, started_ms, minutes),
+        base_end_ms: latest_end_ms(start_ms, started_ms, minutes),
         ended_ms: r.try_get("ended_ms")?,
         paused_ms: r.try_get("paused_ms")?,
         paused_total_ms: r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0),
@@ -819,6 +819,13 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
 }
 
 pub use crate::answer_history::load_answers;
+
+/// When the last candidate may still be working: the later of the planned
+/// and the actual start, plus `minutes` (the duration plus the longest
+/// extra time; without the session grace). The reports' planned end too.
+pub(crate) fn latest_end_ms(start_ms: i64, started_ms: Option<i64>, minutes: i64) -> i64 {
+    started_ms.unwrap_or(start_ms).max(start_ms) + minutes * 60_000
+}
 
 /// Whether a kiosk's answers snapshot holds any response (the `responses`
 /// the scoring reads; `exam-kiosk-answers/1`).

@@ -28,6 +28,8 @@ pub mod alarm {
     pub const TRUNCATION: &str = "journal.truncation";
     /// A record failed verification (signature, chain, certificate).
     pub const INVALID: &str = "journal.invalid";
+    /// An already enrolled device id enrolled again (with proof of its device key).
+    pub const REENROLMENT: &str = "device.reenrolled";
 }
 
 /// The device a batch comes from.

@@ -29,6 +29,7 @@ pub mod ratelimit;
 pub mod reports;
 pub mod secrets;
 pub mod server;
+pub mod state;
 pub mod web_session;
 
 /// Current time, unix milliseconds.

@@ -502,7 +502,7 @@ fn main() -> std::process::ExitCode {
 /// standard output and the error says so (before, a failed PDF left the exam
 /// office without the new codes, and a reissue had already voided the old).
 async fn hand_out_codes(db: &exam_hub::db::Db, codes: &[planning::IssuedCode], out: Option<&Path>, pdf: Option<&Path>) -> anyhow::Result<()> {
-    let list = planning::printable_list(codes);
+    let list = reports::code_list(codes);
     let kept = |e: anyhow::Error| {
         print!("{list}");
         e.context("the new access codes are printed above (they are changed on the hub): hand them out from there")
@@ -562,7 +562,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             pki::private_dir(&data.data)?;
             let listen = listen.unwrap_or(config.listen.clone());
             let url = data.database_url()?;
-            let hub = exam_hub::server::build(&data.data, &url).await?;
+            let hub = exam_hub::state::build(&data.data, &url).await?;
             if let Some(days) = config.retention_days {
                 tokio::spawn(reports::retention::run_periodically(hub.db.clone(), reports::RetentionRule { days: days.get() }));
             }

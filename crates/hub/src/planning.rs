@@ -54,8 +54,8 @@ pub struct IssuedCode {
     pub exam: String,
     /// Room.
     pub room: String,
-    /// Start, RFC 3339.
-    pub start: String,
+    /// Start, Unix ms.
+    pub start_ms: i64,
     /// Student number.
     pub student_number: String,
     /// Student name.
@@ -447,7 +447,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
             sitting: c.sitting.clone(),
             exam: s.exam.clone(),
             room: s.room.clone(),
-            start: s.start_text.clone(),
+            start_ms: s.start_ms,
             student_number: c.student.clone(),
             student_name: students[&c.student].0.clone(),
             code,
@@ -495,7 +495,7 @@ pub async fn reissue_codes(db: &Db, keys: &Keys, sitting: &str, student: Option<
             sitting: sitting.to_string(),
             exam: row.try_get("exam")?,
             room: row.try_get("room")?,
-            start: format_ms(start_ms),
+            start_ms,
             student_number: number,
             student_name: row.try_get("name")?,
             code,
@@ -511,23 +511,6 @@ pub fn format_ms(ms: i64) -> String {
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| ms.to_string())
-}
-
-/// The printable list for invigilators: per sitting, student and code.
-pub fn printable_list(codes: &[IssuedCode]) -> String {
-    let mut out = String::new();
-    let mut current = None;
-    for c in codes {
-        if current != Some(&c.sitting) {
-            out.push_str(&format!(
-                "\n== Sitting {} — {} — room {} — {}\n   (one-time access codes: hand each student only their own)\n\n",
-                c.sitting, c.exam, c.room, c.start
-            ));
-            current = Some(&c.sitting);
-        }
-        out.push_str(&format!("   {:<14} {:<40} {}\n", c.student_number, c.student_name, c.code));
-    }
-    out
 }
 
 /// Registers (or replaces) an instrument package: opaque bytes, their hash,

@@ -72,14 +72,14 @@ pub fn open_room_secret(keys: &Keys, room: &str, stored: &str) -> Result<Vec<u8>
 
 /// The content key of the instrument of `sitting_id`, opened for release
 /// (`/api/v1/start`). Failures are logged in full and answered as 500.
-pub async fn sitting_content_key(hub: &crate::server::Hub, sitting_id: &str) -> Result<String, crate::error::ApiError> {
+pub async fn sitting_content_key(db: &Db, keys: &Keys, sitting_id: &str) -> Result<String, crate::error::ApiError> {
     let row = sqlx::query("SELECT i.instrument_id, i.content_key FROM sittings s JOIN instruments i ON i.instrument_id = s.instrument_id WHERE s.sitting_id = $1")
         .bind(sitting_id)
-        .fetch_optional(&hub.db.pool)
+        .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| crate::error::ApiError::not_found("no_assignment", "the sitting is gone"))?;
     let id: String = row.try_get("instrument_id")?;
-    open_content_key(&hub.keys, &id, &row.try_get::<String, _>("content_key")?).map_err(|e| {
+    open_content_key(keys, &id, &row.try_get::<String, _>("content_key")?).map_err(|e| {
         tracing::error!(instrument = %id, error = %e, "content key cannot be opened");
         crate::error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "the content key cannot be opened on the hub (see its log)")
     })

@@ -6,7 +6,7 @@
 
 use crate::error::ApiError;
 use crate::pki::Keys;
-use crate::server::Hub;
+use crate::state::Hub;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

@@ -207,7 +207,7 @@ async fn session_token_is_bound_to_its_certificate(backend: Backend) {
     assert_eq!((status, body.error.as_str()), (403, "unknown_device"), "the old certificate is out");
     // The re-enrolment is visible to the administrator, and the PC works with a new login.
     let alarms = hub.cli_ok(&["alarms"]);
-    assert!(alarms.contains(exam_hub::api::REENROLMENT_ALARM) && alarms.contains(first.id()), "{alarms}");
+    assert!(alarms.contains(exam_hub::journal::alarm::REENROLMENT) && alarms.contains(first.id()), "{alarms}");
     second.login_ok("1001", &hub.code("S1", "1001")).await;
     assert_eq!(second.get(paths::ASSIGNMENT).await.status(), 200);
     let (room, host, _, revoked) = device_row(&db, second.id()).await.unwrap();

@@ -1044,6 +1044,15 @@ async fn code_slips_in_dutch(backend: Backend) {
         })
         .collect();
     assert_eq!(codes.len(), 10);
+    // The list is the exam office's too: Dutch, with the local date and time
+    // (issue 17: it was English, with the start in UTC).
+    let listed = std::fs::read_to_string(&list).unwrap();
+    assert!(
+        listed.contains("== Zitting VK2 — Verkoop niveau 2 — lokaal B1.12 — maandag 14 juni 2027 om 09:00\n")
+            && listed.contains("(eenmalige toegangscodes: geef elke student alleen de eigen code)")
+            && listed.contains("Ömer Yılmaz"),
+        "{listed}"
+    );
     let text = pdf_text(&pdf);
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     for (number, name) in &names {

@@ -288,12 +288,12 @@ fn serve_hub(data: &Path, listen: &str) -> Result<(Guarded, String), String> {
 }
 
 fn parse_codes(text: &str) -> Vec<Student> {
-    // The hub's printable list: "== Sitting ID ..." headings, then one
+    // The hub's printable list: "== Zitting ID ..." headings (Dutch), then one
     // indented line per student: "NUMBER  NAME ...  CODE".
     let mut students = Vec::new();
     let mut sitting = String::new();
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("== Sitting ") {
+        if let Some(rest) = line.strip_prefix("== Zitting ") {
             sitting = rest.split_whitespace().next().unwrap_or("").to_owned();
         } else if sitting == SITTING && line.starts_with("   ") && !line.trim_start().starts_with('(') && !line.trim().is_empty() {
             let words: Vec<&str> = line.split_whitespace().collect();

@@ -168,7 +168,7 @@ fn session_cookie(token: &str, max_age_secs: i64) -> HeaderValue {
 /// `POST /console/api/login`.
 pub async fn login(
     State(console): State<Arc<Console>>,
-    axum::Extension(conn): axum::Extension<crate::server::ConnInfo>,
+    axum::Extension(conn): axum::Extension<crate::state::ConnInfo>,
     headers: HeaderMap,
     super::Body(req): super::Body<LoginRequest>,
 ) -> Result<Response, ConsoleError> {

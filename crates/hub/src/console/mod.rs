@@ -25,7 +25,7 @@ pub mod live;
 pub mod password;
 pub mod room;
 
-use crate::server::Hub;
+use crate::state::Hub;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response, Sse};

@@ -614,7 +614,7 @@ fn alarm_text(kind: &str, detail: &str) -> String {
         alarm::REWRITE => "logboek herschreven",
         alarm::TRUNCATION => "logboek ingekort",
         alarm::INVALID => "ongeldig record in het logboek",
-        crate::api::REENROLMENT_ALARM => "pc opnieuw ingeschreven",
+        crate::journal::alarm::REENROLMENT => "pc opnieuw ingeschreven",
         other => other,
     };
     format!("Alarm: {what} ({detail})")

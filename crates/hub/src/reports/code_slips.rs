@@ -18,6 +18,31 @@ pub const INSTRUCTION: &str = "Log op de examen-pc in met je studentnummer en de
      De code is alleen voor jou: laat hem niemand zien. Lever dit briefje na het examen in bij de surveillant.";
 
 
+/// The printable list of `codes` for the exam office, in Dutch: per sitting
+/// a heading (exam, room, the date and time in Dutch local time), then one
+/// line per student — number, name, code. The slips ([`code_slips`]) are
+/// what each student gets; this list is the exam office's overview.
+pub fn code_list(codes: &[IssuedCode]) -> String {
+    let mut out = String::new();
+    let mut current = None;
+    for c in codes {
+        if current != Some(&c.sitting) {
+            let day = super::proces_verbaal::local_time::day_of(c.start_ms);
+            out.push_str(&format!(
+                "\n== Zitting {} — {} — lokaal {} — {} om {}\n   (eenmalige toegangscodes: geef elke student alleen de eigen code)\n\n",
+                c.sitting,
+                c.exam,
+                c.room,
+                long_date(c.start_ms),
+                hour_minute(c.start_ms, day)
+            ));
+            current = Some(&c.sitting);
+        }
+        out.push_str(&format!("   {:<14} {:<40} {}\n", c.student_number, c.student_name, c.code));
+    }
+    out
+}
+
 /// The slips of `codes` (as the planning import or a reissue made them),
 /// with what the hub stores of each sitting and candidate.
 pub async fn code_slips(db: &Db, codes: &[IssuedCode]) -> Result<Pdf, ReportError> {

@@ -34,7 +34,7 @@ pub mod retention;
 pub mod scoring;
 mod seal;
 
-pub use code_slips::code_slips;
+pub use code_slips::{code_list, code_slips};
 pub use files::{verify_sealed_file, write_proces_verbaal, write_results};
 pub use pdf::Pdf;
 pub use qti_results::{result_file_name, QTI_RESULT_NAMESPACE};
@@ -48,8 +48,6 @@ pub use results::{
 pub use retention::{run_retention, RetentionRule, RetentionSummary};
 pub use scoring::import_scoring;
 pub use seal::{seal, verify_seal, Seal, SealError, SEAL_DOMAIN};
-/// The one latest-end formula, for the hub's enforcement of the window.
-pub(crate) use records::latest_end_ms;
 
 /// Errors of the reports.
 #[derive(Debug, thiserror::Error)]

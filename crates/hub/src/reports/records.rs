@@ -139,10 +139,7 @@ impl Sitting {
     }
 }
 
-/// See [`Sitting::latest_end_ms`]; `minutes` is the duration plus the longest extra time.
-pub(crate) fn latest_end_ms(start_ms: i64, started_ms: Option<i64>, minutes: i64) -> i64 {
-    started_ms.unwrap_or(start_ms).max(start_ms) + minutes * 60_000
-}
+pub(crate) use crate::enforcement::latest_end_ms; // the one latest-end formula
 
 /// The most extra time (planned plus added by the console) of any candidate.
 pub(crate) fn longest_extra_minutes(candidates: &[Candidate]) -> i64 {
@@ -649,7 +646,7 @@ async fn load_journal_states(
     .bind(sitting_id)
     // Wrong access codes on a PC, or its re-enrolment, say nothing about its journal.
     .bind(crate::lockout::alarm::MANY_STUDENTS)
-    .bind(crate::api::REENROLMENT_ALARM)
+    .bind(crate::journal::alarm::REENROLMENT)
     .fetch_all(&db.pool)
     .await?
     {

@@ -285,7 +285,7 @@ fn parse_codes(text: &str) -> std::collections::HashMap<(String, String), String
     let mut out = std::collections::HashMap::new();
     let mut sitting = String::new();
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("== Sitting ") {
+        if let Some(rest) = line.strip_prefix("== Zitting ") {
             sitting = rest.split_whitespace().next().unwrap().to_string();
         } else if line.starts_with("   ") && !line.trim_start().starts_with('(') && !line.trim().is_empty() {
             let words: Vec<&str> = line.split_whitespace().collect();
