@@ -1,10 +1,10 @@
 //! Which answers the running instrument can have: a save names an item of
 //! the test (its reference identifier) and responses that item declares or
-//! one of its interactions uses. Read from the render model the kiosk holds
-//! ([`super::qti::Instrument::render_json`]): only the test's outline and
-//! the one item saved are walked, so a check costs little per save.
+//! one of its interactions uses. Computed once from the typed render model
+//! when the test opens ([`AnswerIds::of`]); each save is then a lookup.
 
-use serde_json::Value;
+use crate::qti::{AssessmentTest, Node, Section, SectionPart};
+use std::collections::HashMap;
 
 /// Why a save does not fit the running instrument (Dutch, for the student,
 /// who never sees these from the kiosk's own pages; the journal keeps them).
@@ -23,55 +23,89 @@ pub enum AnswerIdError {
     },
 }
 
-/// Checks that `item` is an item of the test in `model` and that each of
-/// `responses` is declared by it or used by one of its interactions.
-pub fn check(model: &Value, item: &str, responses: &[&str]) -> Result<(), AnswerIdError> {
-    let found = model
-        .get("test_parts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|part| part.get("sections").and_then(Value::as_array).into_iter().flatten())
-        .find_map(|section| find_item(section, item));
-    let Some(found) = found else { return Err(AnswerIdError::UnknownItem(item.to_owned())) };
-    let mut known: Vec<&str> = found
-        .get("responses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("identifier").and_then(Value::as_str))
-        .collect();
-    if let Some(body) = found.get("body") {
-        interaction_responses(body, &mut known);
-    }
-    match responses.iter().find(|r| !known.contains(r)) {
-        Some(response) => Err(AnswerIdError::UnknownResponse { item: item.to_owned(), response: (*response).to_owned() }),
-        None => Ok(()),
-    }
+/// Which answers each item of a test can have, computed once when the test
+/// opens (a save is then one lookup): the item's reference identifier, with
+/// the responses it declares and those its interactions use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnswerIds {
+    items: HashMap<String, Vec<String>>,
 }
 
-/// The item `reference` in a section (or its subsections).
-fn find_item<'a>(section: &'a Value, reference: &str) -> Option<&'a Value> {
-    section.get("parts").and_then(Value::as_array)?.iter().find_map(|part| match part.get("kind").and_then(Value::as_str) {
-        Some("item") => (part.get("ref_identifier").and_then(Value::as_str) == Some(reference)).then_some(part),
-        Some("section") => find_item(part, reference),
-        _ => None,
-    })
-}
-
-/// Every `response_identifier` in an item's body.
-fn interaction_responses<'a>(node: &'a Value, out: &mut Vec<&'a str>) {
-    match node {
-        Value::Object(map) => {
-            for (key, value) in map {
-                match (key.as_str(), value) {
-                    ("response_identifier", Value::String(id)) => out.push(id),
-                    _ => interaction_responses(value, out),
-                }
+impl AnswerIds {
+    /// The answers `test` can have.
+    pub fn of(test: &AssessmentTest) -> Self {
+        let mut items = HashMap::new();
+        for part in &test.test_parts {
+            for section in &part.sections {
+                collect(section, &mut items);
             }
         }
-        Value::Array(list) => list.iter().for_each(|v| interaction_responses(v, out)),
-        _ => {}
+        Self { items }
+    }
+
+    /// Checks that `item` is an item of the test and that each of
+    /// `responses` is declared by it or used by one of its interactions.
+    pub fn check(&self, item: &str, responses: &[&str]) -> Result<(), AnswerIdError> {
+        let known = self.items.get(item).ok_or_else(|| AnswerIdError::UnknownItem(item.to_owned()))?;
+        match responses.iter().find(|r| !known.iter().any(|k| k == *r)) {
+            Some(response) => Err(AnswerIdError::UnknownResponse { item: item.to_owned(), response: (*response).to_owned() }),
+            None => Ok(()),
+        }
+    }
+}
+
+fn collect(section: &Section, items: &mut HashMap<String, Vec<String>>) {
+    for part in &section.parts {
+        match part {
+            SectionPart::Section(sub) => collect(sub, items),
+            SectionPart::Item(item) => {
+                let mut known: Vec<String> = item.responses.iter().map(|r| r.identifier.clone()).collect();
+                item.body.iter().for_each(|node| interaction_responses(node, &mut known));
+                items.insert(item.ref_identifier.clone(), known);
+            }
+        }
+    }
+}
+
+/// Every interaction's response identifier in `node` and below. One arm per
+/// kind of node, without a catch-all: a new interaction does not compile
+/// until it says which response it uses.
+fn interaction_responses(node: &Node, out: &mut Vec<String>) {
+    let all = |nodes: &[Node], out: &mut Vec<String>| nodes.iter().for_each(|n| interaction_responses(n, out));
+    match node {
+        Node::Text { .. } | Node::Image { .. } | Node::Gap { .. } => {}
+        Node::Element { children, .. } => all(children, out),
+        Node::RubricBlock(block) => all(&block.content, out),
+        Node::ChoiceInteraction(i) => {
+            out.push(i.response_identifier.clone());
+            all(&i.prompt, out);
+            i.choices.iter().for_each(|c| all(&c.content, out));
+        }
+        Node::OrderInteraction(i) => {
+            out.push(i.response_identifier.clone());
+            all(&i.prompt, out);
+            i.choices.iter().for_each(|c| all(&c.content, out));
+        }
+        Node::TextEntryInteraction(i) => out.push(i.response_identifier.clone()),
+        Node::ExtendedTextInteraction(i) => {
+            out.push(i.response_identifier.clone());
+            all(&i.prompt, out);
+        }
+        Node::MatchInteraction(i) => {
+            out.push(i.response_identifier.clone());
+            all(&i.prompt, out);
+            i.source.iter().chain(&i.target).for_each(|c| all(&c.content, out));
+        }
+        Node::InlineChoiceInteraction(i) => {
+            out.push(i.response_identifier.clone());
+            i.choices.iter().for_each(|c| all(&c.content, out));
+        }
+        Node::GapMatchInteraction(i) => {
+            out.push(i.response_identifier.clone());
+            all(&i.prompt, out);
+            i.gap_choices.iter().for_each(|c| all(&c.content, out));
+            all(&i.content, out);
+        }
     }
 }
 
@@ -80,23 +114,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn model() -> Value {
-        json!({"test_parts": [{"sections": [{"parts": [
-            {"kind": "item", "ref_identifier": "ITM-1", "responses": [{"identifier": "RESPONSE"}], "body": []},
-            {"kind": "section", "parts": [
-                {"kind": "item", "ref_identifier": "ITM-2", "responses": [],
-                 "body": [{"kind": "element", "children": [{"kind": "text-entry-interaction", "response_identifier": "GAP-1"}]}]}
-            ]}
-        ]}]}]})
+    /// A test with an item in a section and one in a subsection whose only
+    /// response is used by an inline interaction deep in its body.
+    fn test() -> AssessmentTest {
+        let item = |id: &str, responses: serde_json::Value, body: serde_json::Value| {
+            json!({"kind": "item", "ref_identifier": id, "identifier": id, "href": format!("{id}.xml"), "title": id,
+                   "categories": [], "required": false, "stylesheets": [], "responses": responses, "body": body})
+        };
+        let section = |parts: Vec<serde_json::Value>| {
+            json!({"identifier": "S", "title": "S", "visible": true, "keep_together": false, "shuffle": false, "rubric_blocks": [], "parts": parts})
+        };
+        let mut sub = section(vec![item("ITM-2", json!([]), json!([{"type": "element", "tag": "p", "attrs": {}, "children": [
+            {"type": "text-entry-interaction", "response_identifier": "GAP-1", "class": []}]}]))]);
+        sub["kind"] = json!("section");
+        let outer = section(vec![item("ITM-1", json!([{"identifier": "RESPONSE", "cardinality": "single"}]), json!([])), sub]);
+        serde_json::from_value(json!({"identifier": "T", "title": "T", "item_count": 2, "notices": [], "test_parts": [
+            {"identifier": "P", "navigation_mode": "nonlinear", "submission_mode": "simultaneous", "sections": [outer]}]}))
+        .expect("a test model")
     }
 
     #[test]
     fn only_items_and_responses_of_the_instrument() {
-        assert_eq!(check(&model(), "ITM-1", &["RESPONSE"]), Ok(()));
-        assert_eq!(check(&model(), "ITM-2", &["GAP-1"]), Ok(()), "used by an interaction in a subsection");
-        assert_eq!(check(&model(), "../../../../tmp/x", &["RESPONSE"]), Err(AnswerIdError::UnknownItem("../../../../tmp/x".into())));
-        assert_eq!(check(&model(), "NOT-AN-ITEM", &[]), Err(AnswerIdError::UnknownItem("NOT-AN-ITEM".into())));
-        assert!(matches!(check(&model(), "ITM-1", &["RESPONSE", "X"]), Err(AnswerIdError::UnknownResponse { .. })));
-        assert!(matches!(check(&json!({}), "ITM-1", &[]), Err(AnswerIdError::UnknownItem(_))));
+        let ids = AnswerIds::of(&test());
+        assert_eq!(ids.check("ITM-1", &["RESPONSE"]), Ok(()));
+        assert_eq!(ids.check("ITM-2", &["GAP-1"]), Ok(()), "used by an interaction in a subsection");
+        assert_eq!(ids.check("../../../../tmp/x", &["RESPONSE"]), Err(AnswerIdError::UnknownItem("../../../../tmp/x".into())));
+        assert_eq!(ids.check("NOT-AN-ITEM", &[]), Err(AnswerIdError::UnknownItem("NOT-AN-ITEM".into())));
+        assert!(matches!(ids.check("ITM-1", &["RESPONSE", "X"]), Err(AnswerIdError::UnknownResponse { .. })));
+        assert!(matches!(AnswerIds::default().check("ITM-1", &[]), Err(AnswerIdError::UnknownItem(_))));
     }
 }

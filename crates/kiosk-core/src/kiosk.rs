@@ -12,6 +12,7 @@
 
 use crate::guard::Scope;
 use crate::hub::HubClient;
+use crate::instrument::running::{OpenedInstrument, RunningInstrument};
 use crate::location::{self, Decision, RoomCodeVerifier};
 use crate::session::checklist::Applied;
 use crate::session::unlock::UnlockGate;
@@ -116,7 +117,7 @@ struct Inner {
     login_error: Option<FormError>,
     unlock_error: Option<String>,
     unlock_gate: Option<UnlockGate>,
-    instrument: Option<serde_json::Value>,
+    instrument: Option<Arc<RunningInstrument>>,
     /// The encrypted, durable answer store of the running sitting.
     answers: Option<crate::answers::AnswerStore>,
     /// Where the answer store's key lives (beside the device key).

@@ -80,12 +80,21 @@ fn demo_instrument_round_trip_with_every_interaction_type() {
     assert!(!json.contains("correct") && !json.contains("mapping") && !json.contains("qti-value"));
     // Every item and response of the real model passes the kiosk's save
     // check (issue 15 point 9); ids it does not have do not.
-    let model: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let known = kiosk_core::instrument::answer_ids::AnswerIds::of(&instrument.test);
     for item in instrument.items() {
         let responses: Vec<&str> = item.responses.iter().map(|r| r.identifier.as_str()).collect();
-        kiosk_core::instrument::answer_ids::check(&model, &item.ref_identifier, &responses).unwrap();
+        known.check(&item.ref_identifier, &responses).unwrap();
     }
-    assert!(kiosk_core::instrument::answer_ids::check(&model, "../../../../tmp/x", &["RESPONSE"]).is_err());
+    assert!(known.check("../../../../tmp/x", &["RESPONSE"]).is_err());
+    // The UI gets the render model as before, with each image's URL.
+    let running = kiosk_core::instrument::running::RunningInstrument::qti(
+        instrument.test.clone(),
+        [("media/schap.png".to_owned(), "exammedia://localhost/media/schap.png".to_owned())].into(),
+    );
+    let mut ui = serde_json::to_value(&running).unwrap();
+    assert_eq!(ui["media"]["media/schap.png"], "exammedia://localhost/media/schap.png");
+    ui.as_object_mut().unwrap().remove("media");
+    assert_eq!(ui, serde_json::from_str::<serde_json::Value>(&json).unwrap(), "the same model as render_json");
     let v01 = &instrument.scoring.items[0];
     assert_eq!(v01.responses[0].correct, ["B"]);
     assert!(matches!(&v01.processing, Processing::Template { uri } if uri.ends_with("match_correct.xml")));

@@ -53,7 +53,8 @@ async fn a_hand_in_whose_upload_fails_stays_handing_in_until_the_receipt() {
     kiosk.confirm_assignment().await.unwrap();
     let view = kiosk.start_exam().await.unwrap();
     assert_eq!(view.phase, Phase::InExam);
-    let (item, response) = first_item(view.instrument.as_ref().expect("the running instrument"));
+    let model = serde_json::to_value(view.instrument.as_deref().expect("the running instrument")).expect("the UI's render model");
+    let (item, response) = first_item(&model);
     let mut answer = serde_json::Map::new();
     answer.insert(response.clone(), serde_json::json!("A"));
     kiosk.save_answer(&item, serde_json::Value::Object(answer.clone())).await.unwrap();

@@ -7,6 +7,7 @@
 pub use exam_instrument::*;
 
 pub mod media;
+pub mod running;
 pub mod web;
 pub mod web_instrument;
 pub mod web_proxy;

@@ -3,7 +3,7 @@
 //! shell's `examweb:` handler uses, kept in a [`WebSlot`] the shell can read
 //! without waiting for the kiosk's other work.
 
-use super::web_instrument::WebInstrument;
+use super::running::{OpenedInstrument, RunningInstrument};
 use super::web_proxy::{ExamKeyContext, WebProxy};
 use crate::hub::HubClient;
 use std::path::Path;
@@ -12,15 +12,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// The running web instrument's proxy, if any.
 pub type WebSlot = Arc<RwLock<Option<Arc<WebProxy>>>>;
 
-/// `kind` of a render model that is a web instrument's descriptor (before the start).
-const DESCRIPTOR_KIND: &str = "web-descriptor";
 /// `kind` of a started web instrument's render model (what the UI sees).
 pub const WEB_KIND: &str = "web";
-
-/// The render model of a decrypted web instrument until [`open`] starts it.
-pub fn descriptor_view(web: &WebInstrument) -> serde_json::Value {
-    serde_json::json!({ "kind": DESCRIPTOR_KIND, "descriptor": web })
-}
 
 /// SHA-256 (hex) of the running kiosk executable, computed once.
 pub fn build_hash() -> &'static str {
@@ -38,34 +31,24 @@ pub fn policy_hash(path: &Path) -> String {
     std::fs::read(path).map(|bytes| hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes))).unwrap_or_default()
 }
 
-/// Passes a QTI render model through unchanged (and empties the slot); for a
-/// web instrument gets the sitting's session nonce from the hub, builds the
-/// proxy, puts it in `slot` and returns what the UI shows:
-/// `{ "kind": "web", "title", "url": "examweb://…", "origins": [...] }`.
-pub async fn open(
-    view: Option<serde_json::Value>,
-    hub: &HubClient,
-    policy_hash: &str,
-    slot: &WebSlot,
-) -> Result<Option<serde_json::Value>, String> {
-    let descriptor = view.as_ref().filter(|v| v["kind"] == DESCRIPTOR_KIND).map(|v| v["descriptor"].clone());
-    let Some(descriptor) = descriptor else {
-        close(slot);
-        return Ok(view);
+/// Passes a QTI test through (and empties the slot); for a web instrument
+/// gets the sitting's session nonce from the hub, builds the proxy, puts it
+/// in `slot` and returns what the UI shows.
+pub async fn open(opened: OpenedInstrument, hub: &HubClient, policy_hash: &str, slot: &WebSlot) -> Result<RunningInstrument, String> {
+    let web = match opened {
+        OpenedInstrument::Qti(running) => {
+            close(slot);
+            return Ok(running);
+        }
+        OpenedInstrument::Web(web) => web,
     };
-    let web: WebInstrument = serde_json::from_value(descriptor).map_err(|e| e.to_string())?;
     let session = hub.web_session().await.map_err(|e| e.to_string())?;
     let session_nonce = hex::decode(&session.session_nonce).map_err(|_| "the hub's session nonce is not hex".to_string())?;
     let keys = ExamKeyContext { build_hash: build_hash().to_string(), policy_hash: policy_hash.to_string(), session_nonce };
     let proxy = WebProxy::new(web, keys).map_err(|e| e.to_string())?;
-    let view = serde_json::json!({
-        "kind": WEB_KIND,
-        "title": proxy.instrument().title,
-        "url": proxy.start_url(),
-        "origins": proxy.kiosk_origins(),
-    });
+    let running = RunningInstrument::Web { title: proxy.instrument().title.clone(), url: proxy.start_url(), origins: proxy.kiosk_origins() };
     *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(proxy));
-    Ok(Some(view))
+    Ok(running)
 }
 
 /// Ends the web instrument (after hand-in): the shell's handler refuses from now on.

@@ -86,7 +86,7 @@ impl Kiosk {
         }
         // Signature and completeness are checked now, before the start, without the key.
         if let Some(policy) = inner.policy.as_ref() {
-            if let Err(e) = open_instrument(&path, None, policy, &inner.media) {
+            if let Err(e) = verify_instrument(&path, policy) {
                 inner.journal_event(&KioskEvent::InstrumentRefused(ev::InstrumentRefused { instrument: assignment.instrument.id.clone(), reason: e.clone() }));
                 let _ = std::fs::remove_file(&path);
                 return Err(user(format!("Het gedownloade examen is niet goedgekeurd of beschadigd: {e}. Roep de surveillant.")));
@@ -128,7 +128,7 @@ impl Kiosk {
         // a late start ends with the others), from the moment it answered.
         let answered = std::time::Instant::now();
         let (remaining, clock_source) = crate::session::clock::time_left_at_start(&start);
-        let opened = open_instrument(&package, Some(&start.content_key), &policy, &media).map_err(|e| {
+        let opened = open_instrument(&package, &start.content_key, &policy, &media).map_err(|e| {
             user(format!("Het examen kan niet worden geopend: {e}. Roep de surveillant."))
         })?;
         let instrument = crate::instrument::web_start::open(opened, &hub, &policy_hash, &web)
@@ -151,7 +151,7 @@ impl Kiosk {
             return Err(user("De pc werd vergrendeld terwijl het examen startte. Start opnieuw zodra de surveillant de pc heeft vrijgegeven."));
         }
         inner.journal_event(&KioskEvent::InstrumentOpened(ev::Instrument { instrument: assignment.instrument.id.clone() }));
-        inner.instrument = instrument;
+        inner.instrument = Some(Arc::new(instrument));
         inner.answers = Some(store);
         let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
         session.set_clock_remaining(remaining.saturating_sub(answered.elapsed()), clock_source).map_err(user)?;
@@ -194,9 +194,9 @@ impl Kiosk {
         };
         // Only items and responses of the running instrument (a QTI test;
         // a web instrument's answers go to its supplier).
-        if let Some(model) = inner.instrument.as_ref().filter(|m| m.get("test_parts").is_some()) {
+        if let Some(known) = inner.instrument.as_deref().and_then(RunningInstrument::answer_ids) {
             let ids: Vec<&str> = responses.iter().map(|(r, _)| r.as_str()).collect();
-            if let Err(e) = crate::instrument::answer_ids::check(model, item_id, &ids) {
+            if let Err(e) = known.check(item_id, &ids) {
                 let item: String = item_id.chars().take(256).collect();
                 inner.journal_event(&KioskEvent::AnswersRefused(ev::ItemReason { item, reason: e.to_string() }));
                 return Err(user(format!("Dit antwoord hoort niet bij het examen ({e}) en is niet bewaard. Roep de surveillant.")));
@@ -251,36 +251,35 @@ impl Kiosk {
     }
 }
 
-/// Verifies a downloaded package against the policy's trusted keys and,
-/// with the content key, decrypts and imports it into the render model; the
-/// decrypted package goes to `media` for its images.
+/// Verifies a downloaded package against the policy's trusted keys
+/// (signature and completeness; no key needed).
+pub(super) fn verify_instrument(package: &Path, policy: &Policy) -> Result<crate::instrument::VerifiedPackage, String> {
+    use crate::instrument::{InstrumentTrust, SealedPackage};
+    let trust = InstrumentTrust::from_policy(policy);
+    SealedPackage::read(package).and_then(|p| p.verify(&trust)).map_err(|e| e.to_string())
+}
+
+/// Verifies a downloaded package, decrypts it with the content key and
+/// imports it; the decrypted package goes to `media` for its images.
 pub(super) fn open_instrument(
     package: &Path,
-    key_base64: Option<&str>,
+    key: &str,
     policy: &Policy,
     media: &crate::instrument::media::MediaSlot,
-) -> Result<Option<serde_json::Value>, String> {
-    use crate::instrument::{ContentKey, InstrumentTrust, SealedPackage};
-    let trust = InstrumentTrust::from_policy(policy);
-    let verified = SealedPackage::read(package).and_then(|p| p.verify(&trust)).map_err(|e| e.to_string())?;
-    let Some(key) = key_base64 else { return Ok(None) };
+) -> Result<OpenedInstrument, String> {
+    use crate::instrument::ContentKey;
+    let verified = verify_instrument(package, policy)?;
     let key = ContentKey::from_base64(key).map_err(|e| e.to_string())?;
     let contents = verified.decrypt(&key).map_err(|e| e.to_string())?;
     use crate::instrument::WebInstrumentOf as _;
     if let Some(web) = contents.web_instrument().map_err(|e| e.to_string())? {
-        return Ok(Some(crate::instrument::web_start::descriptor_view(&web)));
+        return Ok(OpenedInstrument::Web(web));
     }
     let instrument = contents.import().map_err(|e| e.to_string())?;
-    let json = instrument.render_json().map_err(|e| e.to_string())?;
-    let mut model: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
     // Images are served by the shell's exammedia: scheme from the package in
     // memory; the render model maps each package path to its URL.
     use crate::instrument::media::{hold, is_image, media_url};
-    let urls: serde_json::Map<String, serde_json::Value> =
-        contents.paths().filter(|p| is_image(p)).map(|p| (p.to_owned(), serde_json::Value::String(media_url(p)))).collect();
-    if let Some(object) = model.as_object_mut() {
-        object.insert("media".into(), serde_json::Value::Object(urls));
-    }
+    let urls = contents.paths().filter(|p| is_image(p)).map(|p| (p.to_owned(), media_url(p))).collect();
     hold(media, contents);
-    Ok(Some(model))
+    Ok(OpenedInstrument::Qti(RunningInstrument::qti(instrument.test, urls)))
 }

@@ -110,7 +110,7 @@ struct Restored {
     hub: HubClient,
     assignment: Assignment,
     /// The running instrument and the answers, when the exam had begun.
-    running: Option<(Option<serde_json::Value>, crate::answers::AnswerStore)>,
+    running: Option<(RunningInstrument, crate::answers::AnswerStore)>,
 }
 
 impl ResumeInputs {
@@ -137,7 +137,7 @@ impl ResumeInputs {
         }
         let start = hub.start().await.map_err(unreachable)?;
         let policy = self.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
-        let opened = open_instrument(&package, Some(&start.content_key), policy, &self.media).map_err(user)?;
+        let opened = open_instrument(&package, &start.content_key, policy, &self.media).map_err(user)?;
         let instrument = crate::instrument::web_start::open(opened, &hub, &self.policy_hash, &self.web).await.map_err(user)?;
         let key = crate::answers::AnswerKey::from_store(&self.key_store).map_err(user)?;
         let dir = self.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
@@ -199,7 +199,7 @@ impl Inner {
         self.grant_accommodations(&restored.assignment.accommodations.tools);
         self.assignment = Some(restored.assignment.clone());
         let Some((instrument, store)) = restored.running else { return Phase::WaitingForStart };
-        self.instrument = instrument;
+        self.instrument = Some(Arc::new(instrument));
         // How long the exam clock stood still for the crash (from its last
         // save, or the lock it was in): the hub gives back at most that.
         let clock_stopped_ms = self.session.as_ref().map_or(0, Session::clock_stopped_ms);

@@ -112,8 +112,8 @@ pub struct KioskView {
     pub unlock_error: Option<String>,
     /// Sync status.
     pub sync: SyncView,
-    /// The instrument's render model, once started.
-    pub instrument: Option<serde_json::Value>,
+    /// The running instrument (the UI's render model), once started.
+    pub instrument: Option<Arc<RunningInstrument>>,
     /// The answers so far.
     pub answers: BTreeMap<String, serde_json::Value>,
     /// The hub's receipt code after hand-in.
