@@ -29,6 +29,12 @@ fn civil(ms: i64) -> Option<(DateTime, bool)> {
     Some((tz.to_datetime(ts), tz.to_offset_info(ts).dst().is_dst()))
 }
 
+/// The first millisecond of `date` in Dutch local time (for periods a
+/// person gives as dates: "from 4 December" starts at 00:00 in Amsterdam).
+pub(crate) fn midnight_ms(date: jiff::civil::Date) -> Option<i64> {
+    zone().to_timestamp(date.at(0, 0, 0, 0)).ok().map(|t| t.as_millisecond())
+}
+
 /// The calendar day of `ms` in Dutch local time, as (year, month, day).
 pub(crate) fn day_of(ms: i64) -> Option<(i16, i8, i8)> {
     civil(ms).map(|(t, _)| (t.year(), t.month(), t.day()))

@@ -1,0 +1,418 @@
+//! The exam office's archive (issue 17): every sitting the hub knows, past
+//! and planned, newest first, a page at a time (a school keeps years of
+//! sittings), filtered by period and room, and the search by student. Shared
+//! by the console page (`archive.html`, role admin only) and `exam-hub
+//! sittings list`.
+//!
+//! Per sitting: the start in Dutch local time, room, exam and exam code, and
+//! counts from the hub's records — *verwacht* (planned candidates),
+//! *ingelogd* (candidates who logged in at least once), *ingeleverd*
+//! (candidates whose hand-in the hub stored; whether it was in time the
+//! results and the proces-verbaal say) and *afwezig* (never logged in, once
+//! the sitting has started). After the retention period the answers are
+//! gone, so *ingeleverd* is then unknown.
+//!
+//! The search by student matches the student number exactly (ignoring case)
+//! or any part of the name, ignoring case and accents: names and the search
+//! text are decomposed (Unicode NFD) and their combining marks dropped, so
+//! "omer" finds "Ömer Yılmaz" and "berg-de vries" finds "Eline van der
+//! Berg-de Vries". Letters that are not a letter plus a mark stay
+//! themselves: "Yilmaz" does not find "Yılmaz" (ı is not i). This is done in
+//! the hub, not in SQL (SQLite's `lower` knows only ASCII), over the
+//! `students` table: one read of number and name per student per search.
+
+use super::accounts::Role;
+use super::auth::ConsoleUser;
+use super::{Console, ConsoleError};
+use crate::reports::local_time;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use sqlx::Row as _;
+use std::sync::Arc;
+
+/// Sittings per page when the page does not say.
+pub const PAGE_SIZE: usize = 25;
+/// The largest page that may be asked for.
+pub const MAX_PAGE_SIZE: usize = 500;
+/// A search that matches more students than this asks for more of the name.
+pub const MAX_STUDENTS: usize = 500;
+/// Shortest and longest search text (characters).
+pub const SEARCH_LEN: std::ops::RangeInclusive<usize> = 2..=100;
+
+/// What to list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// Sittings starting at or after this instant (ms).
+    pub from_ms: Option<i64>,
+    /// Sittings starting before this instant (ms).
+    pub to_ms: Option<i64>,
+    /// Only this room (ignoring ASCII case).
+    pub room: Option<String>,
+    /// A student number or (part of) a name: then one row per matching
+    /// student per sitting.
+    pub student: Option<String>,
+}
+
+/// A student's part in a sitting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StudentInSitting {
+    /// Student number.
+    pub number: String,
+    /// Name as planned.
+    pub name: String,
+    /// `ingeleverd`, `afwezig`, `gepland`, `niet_ingeleverd` or `verwijderd`.
+    pub status: &'static str,
+    /// The status in Dutch, for people.
+    pub status_text: &'static str,
+}
+
+/// One sitting (with one student when searching by student).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SittingRow {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Exam name.
+    pub exam: String,
+    /// The exam's code in the student information system, when planned.
+    pub exam_code: Option<String>,
+    /// Room.
+    pub room: String,
+    /// Planned start (ms since the epoch).
+    pub start_ms: i64,
+    /// The start's date in Dutch local time, `YYYY-MM-DD`.
+    pub date: String,
+    /// The start's date in words: "vrijdag 4 december 2026".
+    pub day: String,
+    /// The start's time in Dutch local time: "16:00".
+    pub time: String,
+    /// Planned minutes (without extra time).
+    pub duration_minutes: i64,
+    /// Started (jointly, or its start time has passed).
+    pub started: bool,
+    /// Planned candidates.
+    pub expected: i64,
+    /// Candidates who logged in at least once.
+    pub logged_in: i64,
+    /// Candidates whose hand-in the hub stored; `None` once the answers
+    /// were deleted (retention).
+    pub handed_in: Option<i64>,
+    /// Candidates who never logged in; `None` before the start.
+    pub absent: Option<i64>,
+    /// With a search by student: that student.
+    pub student: Option<StudentInSitting>,
+}
+
+/// One page of the archive.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page {
+    /// Newest first.
+    pub rows: Vec<SittingRow>,
+    /// Where the next page starts (pass it as `after`), if there is one.
+    pub next: Option<String>,
+    /// With a search by student: how many students matched.
+    pub students_matched: Option<usize>,
+}
+
+/// The first millisecond of a date given as `YYYY-MM-DD`, in Dutch local
+/// time; `None` when it is not such a date.
+pub fn day_start_ms(text: &str) -> Option<i64> {
+    local_time::midnight_ms(parse_day(text)?)
+}
+
+/// The first millisecond after the (Dutch) day given as `YYYY-MM-DD`.
+pub fn day_end_ms(text: &str) -> Option<i64> {
+    local_time::midnight_ms(parse_day(text)?.tomorrow().ok()?)
+}
+
+fn parse_day(text: &str) -> Option<jiff::civil::Date> {
+    let t = text.trim();
+    let shape = t.len() == 10 && t.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shape.then(|| t.parse().ok()).flatten()
+}
+
+/// Lower case without accents (NFD, combining marks dropped), white space
+/// collapsed: what the search by name compares.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let folded: String = text.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The numbers of the students `search` names (number or part of the name).
+async fn matching_students(pool: &sqlx::AnyPool, search: &str) -> Result<Vec<String>, ConsoleError> {
+    let search = search.trim();
+    if !SEARCH_LEN.contains(&search.chars().count()) || search.chars().any(char::is_control) {
+        return Err(ConsoleError::Invalid(format!(
+            "zoek op een studentnummer of een deel van een naam: {} tot {} tekens",
+            SEARCH_LEN.start(),
+            SEARCH_LEN.end()
+        )));
+    }
+    let wanted = fold(search);
+    let rows = sqlx::query("SELECT student_number, name FROM students").fetch_all(pool).await?;
+    let mut numbers = Vec::new();
+    for row in rows {
+        let number: String = row.try_get("student_number")?;
+        let name: String = row.try_get("name")?;
+        if number.eq_ignore_ascii_case(search) || fold(&name).contains(&wanted) {
+            numbers.push(number);
+        }
+    }
+    if numbers.len() > MAX_STUDENTS {
+        return Err(ConsoleError::Invalid(format!(
+            "meer dan {MAX_STUDENTS} studenten passen bij ‘{search}’: typ meer van de naam, of het studentnummer"
+        )));
+    }
+    numbers.sort();
+    Ok(numbers)
+}
+
+/// A page cursor: the last row's start, sitting and student (hex, so any id fits).
+fn cursor(row: &SittingRow) -> String {
+    let student = row.student.as_ref().map_or(String::new(), |s| hex::encode(&s.number));
+    format!("{}.{}.{student}", row.start_ms, hex::encode(&row.sitting_id))
+}
+
+fn parse_cursor(text: &str) -> Result<(i64, String, String), ConsoleError> {
+    let bad = || ConsoleError::Invalid("ongeldige paginaverwijzing; begin opnieuw bij de eerste pagina".into());
+    let mut parts = text.split('.');
+    let (Some(start), Some(sitting), Some(student), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+    let text_of = |h: &str| hex::decode(h).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad);
+    Ok((start.parse().map_err(|_| bad())?, text_of(sitting)?, text_of(student)?))
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// One page of sittings matching `filter`, newest first, after `after` (a
+/// [`Page::next`]), at most `limit` (1..=[`MAX_PAGE_SIZE`]) rows.
+pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, limit: usize, now_ms: i64) -> Result<Page, ConsoleError> {
+    let limit = limit.clamp(1, MAX_PAGE_SIZE);
+    let students = match &filter.student {
+        Some(search) => {
+            let numbers = matching_students(pool, search).await?;
+            if numbers.is_empty() {
+                return Ok(Page { rows: Vec::new(), next: None, students_matched: Some(0) });
+            }
+            Some(numbers)
+        }
+        None => None,
+    };
+    let mut binds = Vec::new();
+    let param = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    let mut sql = String::from(
+        "SELECT s.sitting_id, s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, s.started_ms, \
+         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = s.sitting_id) AS expected, \
+         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = s.sitting_id AND EXISTS \
+            (SELECT 1 FROM sessions se WHERE se.sitting_id = c.sitting_id AND se.student_number = c.student_number)) AS logged_in, \
+         (SELECT COUNT(DISTINCT a.student_number) FROM answers a WHERE a.sitting_id = s.sitting_id AND a.final_submission <> 0) AS handed_in, \
+         (SELECT COUNT(*) FROM retention_deletions r WHERE r.sitting_id = s.sitting_id AND r.what = 'antwoorden') AS deleted",
+    );
+    if students.is_some() {
+        sql.push_str(
+            ", k.student_number AS student_number, COALESCE(st.name, '') AS student_name, \
+             (SELECT COUNT(*) FROM answers a WHERE a.sitting_id = k.sitting_id AND a.student_number = k.student_number AND a.final_submission <> 0) AS student_handed_in, \
+             (SELECT COUNT(*) FROM sessions se WHERE se.sitting_id = k.sitting_id AND se.student_number = k.student_number) AS student_sessions \
+             FROM sittings s JOIN candidates k ON k.sitting_id = s.sitting_id LEFT JOIN students st ON st.student_number = k.student_number",
+        );
+    } else {
+        sql.push_str(" FROM sittings s");
+    }
+    sql.push_str(" WHERE 1 = 1");
+    if let Some(from) = filter.from_ms {
+        sql.push_str(&format!(" AND s.start_ms >= {}", param(Bind::Int(from), &mut binds)));
+    }
+    if let Some(to) = filter.to_ms {
+        sql.push_str(&format!(" AND s.start_ms < {}", param(Bind::Int(to), &mut binds)));
+    }
+    if let Some(room) = filter.room.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        sql.push_str(&format!(" AND LOWER(s.room) = LOWER({})", param(Bind::Text(room.to_string()), &mut binds)));
+    }
+    if let Some(numbers) = &students {
+        let list: Vec<String> = numbers.iter().map(|n| param(Bind::Text(n.clone()), &mut binds)).collect();
+        sql.push_str(&format!(" AND k.student_number IN ({})", list.join(", ")));
+    }
+    if let Some(after) = after.filter(|a| !a.is_empty()) {
+        let (start, sitting, student) = parse_cursor(after)?;
+        let start = param(Bind::Int(start), &mut binds);
+        let sitting = param(Bind::Text(sitting), &mut binds);
+        if students.is_some() {
+            let student = param(Bind::Text(student), &mut binds);
+            sql.push_str(&format!(
+                " AND (s.start_ms < {start} OR (s.start_ms = {start} AND (s.sitting_id < {sitting} OR (s.sitting_id = {sitting} AND k.student_number < {student}))))"
+            ));
+        } else {
+            sql.push_str(&format!(" AND (s.start_ms < {start} OR (s.start_ms = {start} AND s.sitting_id < {sitting}))"));
+        }
+    }
+    sql.push_str(" ORDER BY s.start_ms DESC, s.sitting_id DESC");
+    if students.is_some() {
+        sql.push_str(", k.student_number DESC");
+    }
+    // One more than the page: whether there is a next page.
+    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    sql.push_str(&format!(" LIMIT {}", param(Bind::Int(fetch), &mut binds)));
+
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = match b {
+            Bind::Int(i) => query.bind(*i),
+            Bind::Text(t) => query.bind(t.as_str()),
+        };
+    }
+    let fetched = query.fetch_all(pool).await?;
+    let mut rows = Vec::with_capacity(fetched.len().min(limit));
+    for r in fetched.iter().take(limit) {
+        let start_ms: i64 = r.try_get("start_ms")?;
+        let started_ms: Option<i64> = r.try_get("started_ms")?;
+        let started = started_ms.is_some() || now_ms >= start_ms;
+        let expected: i64 = r.try_get("expected")?;
+        let logged_in: i64 = r.try_get("logged_in")?;
+        let deleted = r.try_get::<i64, _>("deleted")? > 0;
+        let student = if students.is_some() {
+            let handed_in = r.try_get::<i64, _>("student_handed_in")? > 0;
+            let logged_in = r.try_get::<i64, _>("student_sessions")? > 0;
+            let (status, status_text) = match (handed_in, logged_in, started, deleted) {
+                (true, _, _, _) => ("ingeleverd", "Ingeleverd"),
+                (false, false, true, _) => ("afwezig", "Afwezig"),
+                (false, false, false, _) => ("gepland", "Gepland"),
+                (false, true, _, true) => ("verwijderd", "Ingelogd; antwoorden verwijderd (bewaartermijn)"),
+                (false, true, _, false) => ("niet_ingeleverd", "Ingelogd, niet ingeleverd"),
+            };
+            Some(StudentInSitting { number: r.try_get("student_number")?, name: r.try_get("student_name")?, status, status_text })
+        } else {
+            None
+        };
+        let day = local_time::day_of(start_ms);
+        rows.push(SittingRow {
+            sitting_id: r.try_get("sitting_id")?,
+            exam: r.try_get("exam")?,
+            exam_code: r.try_get::<Option<String>, _>("exam_code")?.filter(|c| !c.is_empty()),
+            room: r.try_get("room")?,
+            start_ms,
+            date: day.map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")).unwrap_or_default(),
+            day: local_time::long_date(start_ms),
+            time: local_time::hour_minute(start_ms, day),
+            duration_minutes: r.try_get("duration_minutes")?,
+            started,
+            expected,
+            logged_in,
+            handed_in: if deleted { None } else { Some(r.try_get("handed_in")?) },
+            absent: started.then_some(expected - logged_in),
+            student,
+        });
+    }
+    let next = if fetched.len() > limit { rows.last().map(cursor) } else { None };
+    Ok(Page { rows, next, students_matched: students.map(|s| s.len()) })
+}
+
+/// Every room that has sittings, for the room filter.
+pub async fn sitting_rooms(pool: &sqlx::AnyPool) -> Result<Vec<String>, ConsoleError> {
+    let rows = sqlx::query("SELECT DISTINCT room FROM sittings ORDER BY room").fetch_all(pool).await?;
+    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+}
+
+fn admin_only(user: &ConsoleUser) -> Result<(), ConsoleError> {
+    if user.account.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ConsoleError::AdminOnly)
+    }
+}
+
+/// The query of `GET /console/api/archive` (empty fields are left out).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ArchiveQuery {
+    /// First day, `YYYY-MM-DD` (Dutch local time).
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`, inclusive.
+    pub to: String,
+    /// Room.
+    pub room: String,
+    /// Student number or (part of) a name.
+    pub student: String,
+    /// A page's `next`.
+    pub after: String,
+    /// Rows per page (default [`PAGE_SIZE`]).
+    pub limit: Option<usize>,
+}
+
+/// The filter from a query, with Dutch errors.
+fn filter_of(q: &ArchiveQuery) -> Result<Filter, ConsoleError> {
+    let day = |text: &str, what: &str, end: bool| -> Result<Option<i64>, ConsoleError> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let ms = if end { day_end_ms(text) } else { day_start_ms(text) };
+        ms.map(Some).ok_or_else(|| ConsoleError::Invalid(format!("{what}: ‘{}’ is geen datum; gebruik JJJJ-MM-DD, bijvoorbeeld 2026-12-04", text.trim())))
+    };
+    let from_ms = day(&q.from, "van", false)?;
+    let to_ms = day(&q.to, "tot en met", true)?;
+    if let (Some(f), Some(t)) = (from_ms, to_ms) {
+        if t <= f {
+            return Err(ConsoleError::Invalid("de periode eindigt vóór ze begint: ‘tot en met’ ligt vóór ‘van’".into()));
+        }
+    }
+    let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    Ok(Filter { from_ms, to_ms, room: some(&q.room), student: some(&q.student) })
+}
+
+/// `GET /console/api/archive?from=&to=&room=&student=&after=&limit=`: one
+/// page of the archive (admin only).
+pub async fn sittings(
+    State(console): State<Arc<Console>>,
+    user: ConsoleUser,
+    query: Result<Query<ArchiveQuery>, QueryRejection>,
+) -> Result<axum::Json<Page>, ConsoleError> {
+    admin_only(&user)?;
+    let Query(q) = query.map_err(|e| ConsoleError::Invalid(format!("ongeldige zoekvraag: {}", e.body_text())))?;
+    let filter = filter_of(&q)?;
+    let limit = q.limit.unwrap_or(PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+        return Err(ConsoleError::Invalid(format!("limit: 1 tot {MAX_PAGE_SIZE}")));
+    }
+    Ok(axum::Json(list(console.read_pool().await, &filter, Some(q.after.as_str()), limit, crate::now_ms()).await?))
+}
+
+/// `GET /console/api/archive/rooms`: the rooms with sittings (admin only).
+pub async fn rooms(State(console): State<Arc<Console>>, user: ConsoleUser) -> Result<axum::Json<Vec<String>>, ConsoleError> {
+    admin_only(&user)?;
+    Ok(axum::Json(sitting_rooms(console.read_pool().await).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_without_accents_or_case() {
+        assert!(fold("Ömer Yılmaz").contains(&fold("omer")));
+        assert!(fold("Eline van der Berg-de Vries").contains(&fold("BERG-DE  vries")));
+        assert!(fold("Zoë Çelik").contains(&fold("zoe cel")));
+        // ı is a letter of its own, not i with a mark.
+        assert!(!fold("Yılmaz").contains(&fold("yilmaz")));
+    }
+
+    #[test]
+    fn days_are_dutch_days() {
+        // 4 December 2026 starts at 23:00 UTC the day before (CET).
+        assert_eq!(day_start_ms("2026-12-04"), Some(1_796_338_800_000));
+        assert_eq!(day_end_ms("2026-12-04"), Some(1_796_338_800_000 + 86_400_000));
+        for bad in ["2026-13-01", "2026-02-30", "4-12-2026", "20261204", "", "2026-12-4"] {
+            assert_eq!(day_start_ms(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_reads_back() {
+        let (start, sitting, student) = parse_cursor("17.53312e31.31303031").unwrap();
+        assert_eq!((start, sitting.as_str(), student.as_str()), (17, "S1.1", "1001"));
+        assert!(parse_cursor("17.zz.").is_err());
+    }
+}
