@@ -11,12 +11,14 @@
 //! | [`live`] | the live view: one watcher per room, SSE snapshot + patches |
 //! | [`actions`] | invigilator actions: checked, journalled, delivered |
 //! | [`downloads`] | proces-verbaal, results and remarks (the `reports` module) |
+//! | [`archive`] | the exam office's archive: every sitting, search by student |
 //! | [`assets`] | the pages, embedded in the binary, with strict headers |
 //!
 //! `docs/console.md` is the guide; `docs/protocol.md` lists the endpoints.
 
 pub mod accounts;
 pub mod actions;
+pub mod archive;
 pub mod assets;
 pub mod auth;
 pub mod downloads;
@@ -117,6 +119,9 @@ pub enum ConsoleError {
     /// The account may not act on this room.
     #[error("u bent niet ingedeeld in dit lokaal")]
     WrongRoom,
+    /// Only for the exam office (role admin).
+    #[error("alleen voor het examenbureau (beheerders)")]
+    AdminOnly,
     /// Not found.
     #[error("{0}")]
     NotFound(String),
@@ -146,6 +151,7 @@ impl IntoResponse for ConsoleError {
             ConsoleError::WrongPassword => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ConsoleError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ConsoleError::WrongRoom => (StatusCode::FORBIDDEN, "wrong_room"),
+            ConsoleError::AdminOnly => (StatusCode::FORBIDDEN, "admin_only"),
             ConsoleError::NotFound(_) | ConsoleError::Report(ReportError::UnknownSitting(_)) => (StatusCode::NOT_FOUND, "not_found"),
             ConsoleError::Invalid(_) | ConsoleError::Report(ReportError::Invalid(_)) => (StatusCode::BAD_REQUEST, "invalid"),
             ConsoleError::Conflict(..) => (StatusCode::CONFLICT, "conflict"),
@@ -289,6 +295,8 @@ pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
         .route("/sittings/{sitting}/proces-verbaal.pdf.sig", get(downloads::proces_verbaal_pdf_seal))
         .route("/sittings/{sitting}/results.csv", get(downloads::results_csv))
         .route("/sittings/{sitting}/remarks", get(downloads::remarks).post(downloads::add_remark))
+        .route("/archive", get(archive::sittings))
+        .route("/archive/rooms", get(archive::rooms))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(assets::no_store));
     Router::new()
