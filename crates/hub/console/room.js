@@ -23,22 +23,25 @@ function warn(text) {
 
 // ---- seats -------------------------------------------------------------
 
+// A seat is a compact card (30 fit on a 1366×768 screen): the name opens the
+// actions; number, PC and last signal; state and time left; the latest event
+// that needs attention (all of them in the dialog); accommodations.
 function seatRow(seat) {
-  const tr = el("tr", undefined, { "data-seat": seat.key });
-  const name = el("th", undefined, { scope: "row" });
-  name.append(
-    el("span", seat.name, { class: "name" }),
-    el("span", ` ${seat.student_number}`, { class: "number" }),
-    el("span", "", { class: "accommodations" }),
+  const card = el("li", undefined, { class: "seat", "data-seat": seat.key });
+  const button = el("button", seat.name, { type: "button", class: "seat-actions", "aria-label": `Acties voor ${seat.name}` });
+  button.addEventListener("click", () => openSeat(card.dataset.seat, button));
+  const meta = el("p", undefined, { class: "meta" });
+  // The PC first: it is where the invigilator walks to.
+  meta.append(
+    el("span", "", { class: "pc" }),
+    " · ", el("span", seat.student_number, { class: "number" }),
+    el("span", "", { class: "sitting-id" }),
+    " · ", el("span", "", { class: "beat" }),
   );
-  tr.append(name, el("td", seat.sitting_id, { class: "sitting-id" }));
-  for (const cls of ["state", "left", "beat", "pc", "events"]) tr.append(el("td", "", { class: cls }));
-  const actions = el("td", undefined, { class: "act" });
-  const button = el("button", "Acties", { type: "button", class: "seat-actions", "aria-label": `Acties voor ${seat.name}` });
-  button.addEventListener("click", () => openSeat(tr.dataset.seat, button));
-  actions.append(button);
-  tr.append(actions);
-  return tr;
+  const state = el("p", undefined, { class: "line" });
+  state.append(el("span", "", { class: "state" }), " ", el("span", "", { class: "left" }));
+  card.append(button, meta, state, el("p", "", { class: "accommodations" }), el("div", "", { class: "events" }));
+  return card;
 }
 
 function updateRow(tr, seat) {
@@ -47,6 +50,10 @@ function updateRow(tr, seat) {
   const granted = tr.querySelector(".accommodations");
   granted.textContent = seat.accommodations && seat.accommodations.length ? `Voorzieningen: ${seat.accommodations.join(", ")}` : "";
   granted.hidden = !granted.textContent;
+  granted.title = granted.textContent;
+  // The sitting is named only when the room holds more than one.
+  const several = new Set(view.seats.map((s) => s.sitting_id)).size > 1;
+  tr.querySelector(".sitting-id").textContent = several ? ` · ${seat.sitting_id}` : "";
   tr.dataset.version = String(seat.version);
   const stateCell = tr.querySelector(".state");
   const badges = [STATE_LABELS[seat.state] || seat.state];
@@ -55,25 +62,31 @@ function updateRow(tr, seat) {
   if (seat.moving_to) badges.push("wordt verplaatst");
   stateCell.replaceChildren(el("span", badges[0], { class: `badge ${seat.state}` }));
   for (const extra of badges.slice(1)) stateCell.append(" ", el("span", extra, { class: "badge extra" }));
-  tr.querySelector(".pc").textContent = seat.hostname || (seat.device_id ? seat.device_id.slice(0, 8) : "–");
+  tr.querySelector(".pc").textContent = pcName(seat);
   const events = tr.querySelector(".events");
-  events.replaceChildren();
-  if (seat.answers_note) {
-    events.append(el("p", `Buiten de tijd: ${seat.answers_note}`, { class: "answers-note" }));
-  }
-  if (seat.events.length) {
-    const list = el("ul", undefined, { class: "events" });
-    for (const e of seat.events) list.append(el("li", `${formatClock(e.time_ms)} ${e.text}`));
-    events.append(list);
-  } else if (!seat.answers_note) {
-    events.textContent = "–";
-  }
+  const lines = eventLines(seat);
+  events.replaceChildren(...lines.slice(0, 1).map((text) => el("p", text, { title: text })));
+  events.hidden = !lines.length;
   tick(tr, seat);
+}
+
+function pcName(seat) {
+  return seat.hostname || (seat.device_id ? seat.device_id.slice(0, 8) : "geen pc");
+}
+
+/** The seat's events in words, newest first (answers handed in outside the time first of all). */
+function eventLines(seat) {
+  const lines = seat.answers_note ? [`Buiten de tijd: ${seat.answers_note}`] : [];
+  return lines.concat(seat.events.map((e) => `${formatClock(e.time_ms)} ${e.text}`));
+}
+
+function lastSignal(seat) {
+  return seat.last_heartbeat_ms === null || seat.last_heartbeat_ms === undefined ? "geen signaal" : `signaal ${formatAgo(seat.last_heartbeat_ms, now())}`;
 }
 
 function tick(tr, seat) {
   tr.querySelector(".left").textContent = timeLeft(seat, now());
-  tr.querySelector(".beat").textContent = formatAgo(seat.last_heartbeat_ms, now());
+  tr.querySelector(".beat").textContent = lastSignal(seat);
 }
 
 function renderSeats() {
@@ -114,7 +127,9 @@ function renderSeats() {
       line.append(el("span", `${id}: `, { class: "sitting-id" }));
       summaryCounts(view.seats.filter((s) => s.sitting_id === id)).forEach(([label, n], i) => {
         if (i) line.append(" · ");
-        line.append(`${label} `, el("strong", String(n), { "data-count": label.toLowerCase() }));
+        const pair = el("span", `${label} `, { class: "count" });
+        pair.append(el("strong", String(n), { "data-count": label.toLowerCase() }));
+        line.append(pair);
       });
       return line;
     }),
@@ -138,6 +153,14 @@ function sittingButtons(s) {
   return list;
 }
 
+// The exam office scores open items (Beoordelen); invigilators get no link (the hub refuses them too).
+let isAdmin = false;
+function scoringLink(downloads, s) {
+  if (!isAdmin) return;
+  const href = `/console/scoring.html?sitting=${encodeURIComponent(s.sitting_id)}`;
+  downloads.append(" ", el("a", "Beoordelen (open vragen)", { href, "data-link": "scoring" }));
+}
+
 function sittingPart(s) {
   const part = el("section", undefined, { class: "sitting", "data-sitting": s.sitting_id, "aria-labelledby": `sitting-${s.sitting_id}` });
   part.append(el("h3", `${s.exam} (${s.sitting_id})`, { id: `sitting-${s.sitting_id}` }));
@@ -153,7 +176,10 @@ function sittingPart(s) {
     el("a", "Zegel van de PDF (.sig)", { href: `${base}/proces-verbaal.pdf.sig`, download: "", "data-download": "pv-pdf-sig" }), " ",
     el("a", "Resultaten (CSV)", { href: `${base}/results.csv`, download: "", "data-download": "csv" }),
   );
-  part.append(downloads);
+  scoringLink(downloads, s);
+  // Downloads and remarks fold away, so the seats stay on the screen.
+  const more = el("details", undefined, { class: "more" });
+  more.append(el("summary", "Proces-verbaal, resultaten en opmerkingen"), downloads);
   const form = el("form", undefined, { class: "remark" });
   const id = `remark-${s.sitting_id}`;
   form.append(el("label", "Opmerking voor het proces-verbaal", { for: id }), el("textarea", undefined, { id, rows: "2", maxlength: "4000" }));
@@ -169,7 +195,8 @@ function sittingPart(s) {
       warn(e.message);
     }
   });
-  part.append(form);
+  more.append(form);
+  part.append(more);
   return { part, state, buttons, signature: "" };
 }
 
@@ -271,6 +298,23 @@ function openSeat(key, opener) {
   if (!seat) return;
   returnFocus = opener;
   document.getElementById("seat-dialog-title").textContent = `${seat.name} (${seat.student_number})`;
+  // What the card shortens, in full: PC, time left, accommodations, the latest events.
+  const detail = document.getElementById("seat-detail");
+  const facts = el("ul", undefined, { class: "facts" });
+  facts.append(
+    el("li", `Status: ${STATE_LABELS[seat.state] || seat.state} · tijd over: ${timeLeft(seat, now())}`),
+    el("li", `Pc: ${pcName(seat)} · ${lastSignal(seat)}`),
+  );
+  if (seat.accommodations && seat.accommodations.length) facts.append(el("li", `Voorzieningen: ${seat.accommodations.join(", ")}`));
+  const lines = eventLines(seat);
+  detail.replaceChildren(facts);
+  if (lines.length) {
+    detail.append(el("h3", "Laatste gebeurtenissen"));
+    const list = el("ul", undefined, { class: "events" });
+    for (const text of lines) list.append(el("li", text));
+    detail.append(list);
+  }
+  detail.hidden = false;
   const box = document.getElementById("seat-actions");
   box.replaceChildren();
   box.hidden = false;
@@ -289,6 +333,7 @@ function confirmAction(request, opener) {
   returnFocus = opener;
   document.getElementById("seat-dialog-title").textContent = request.label;
   document.getElementById("seat-actions").hidden = true;
+  document.getElementById("seat-detail").hidden = true;
   document.getElementById("code-result").hidden = true;
   showConfirm(request);
   if (!dialog.open) dialog.showModal();
@@ -298,6 +343,7 @@ function confirmAction(request, opener) {
 function showConfirm(request) {
   pending = request;
   document.getElementById("seat-actions").hidden = true;
+  document.getElementById("seat-detail").hidden = true;
   confirmForm.hidden = false;
   document.getElementById("confirm-question").textContent = `${request.label}. Weet u het zeker?`;
   document.getElementById("confirm-minutes-field").hidden = request.action !== "add_time";
@@ -432,7 +478,7 @@ function connect() {
   };
 }
 
-await signedIn();
+isAdmin = (await signedIn()).account.role === "admin";
 connect();
 setInterval(() => {
   if (!view) return;
