@@ -391,7 +391,8 @@ pub enum Node {
 /// `qti-rubric-block`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RubricBlock {
-    /// Who sees it (`candidate`, `proctor`, ...); the kiosk shows `candidate` blocks.
+    /// Who sees it; always includes `candidate` (blocks only for a scorer,
+    /// proctor, author or tutor are left out at import).
     pub view: Vec<String>,
     /// The `use` attribute (e.g. `instructions`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -908,9 +909,10 @@ impl<'r, 'a> Importer<'r, 'a> {
                 "qti-ordering" => section.shuffle = boolean(file, child, "shuffle", false)?,
                 "qti-rubric-block" => {
                     let mut ctx = ItemCtx { file, declared: HashSet::new(), used: HashSet::new(), dropped_attrs: Vec::new() };
-                    let block = self.rubric_block(child, &mut ctx)?;
+                    if let Some(block) = self.rubric_block(child, &mut ctx)? {
+                        section.rubric_blocks.push(block);
+                    }
                     self.report_dropped(&mut ctx);
-                    section.rubric_blocks.push(block);
                 }
                 "qti-assessment-section" => {
                     let s = self.section(child, file)?;
@@ -1082,8 +1084,18 @@ impl<'r, 'a> Importer<'r, 'a> {
         Ok(path)
     }
 
-    fn rubric_block(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<RubricBlock, QtiError> {
-        let view = required(ctx.file, e, "view")?.split_whitespace().map(String::from).collect();
+    /// A rubric block for the candidate; `None` (with a notice) for one
+    /// only for others — a scorer's block holds expected answers and
+    /// scoring criteria, which must never reach the kiosk's web view
+    /// (issue 18: 8 public items carried them in the render model). Its
+    /// content is not even read.
+    fn rubric_block(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<Option<RubricBlock>, QtiError> {
+        let view: Vec<String> = required(ctx.file, e, "view")?.split_whitespace().map(String::from).collect();
+        if !view.iter().any(|v| v == "candidate") {
+            let reason = format!("a rubric block for {} only is left out: the candidate never gets it", view.join(", "));
+            self.notice(ctx.file, e, &reason);
+            return Ok(None);
+        }
         // QTI 3 wraps rubric content in qti-content-body; accept bare content too.
         let wrapped: Vec<&Element> = e.elements().filter(|c| c.name == "qti-content-body").collect();
         let content = match wrapped.as_slice() {
@@ -1091,7 +1103,7 @@ impl<'r, 'a> Importer<'r, 'a> {
             [] => self.flow(e, ctx, Mode::Body)?,
             _ => return Err(invalid(ctx.file, e, "more than one qti-content-body")),
         };
-        Ok(RubricBlock { view, r#use: e.attr("use").map(String::from), content })
+        Ok(Some(RubricBlock { view, r#use: e.attr("use").map(String::from), content }))
     }
 
     /// Converts the children of `e` as flow content.
@@ -1146,7 +1158,10 @@ impl<'r, 'a> Importer<'r, 'a> {
                     class: classes(e),
                 }
             }
-            "qti-rubric-block" => Node::RubricBlock(self.rubric_block(e, ctx)?),
+            "qti-rubric-block" => match self.rubric_block(e, ctx)? {
+                Some(block) => Node::RubricBlock(block),
+                None => return Ok(None),
+            },
             "qti-feedback-block" | "qti-feedback-inline" => {
                 self.notice(file, e, "feedback is not shown during a summative exam");
                 return Ok(None);

@@ -186,3 +186,26 @@ fn one_big_item_referenced_many_times_hits_the_total_xml_limit() {
     let err = import(&|p: &str| files.get(p).map(Vec::as_slice)).unwrap_err();
     assert!(matches!(err, QtiError::TooLarge { what: "XML of all items together", .. }), "{err}");
 }
+
+/// Issue 18: a scorer's rubric block (the expected answer, the scoring
+/// criteria) was kept in the render model the kiosk sends to its web view —
+/// 8 public items carried answers such as "verbranding". Only blocks for the
+/// candidate are kept; the others are named in a notice, and their content
+/// is not even read (a construct the kiosk cannot show does not refuse the item).
+#[test]
+fn a_scorers_rubric_never_reaches_the_candidate() {
+    let body = format!(
+        r#"<qti-rubric-block view="candidate" use="instructions"><qti-content-body><p>Lees de tekst.</p></qti-content-body></qti-rubric-block>
+        <qti-rubric-block view="scorer"><qti-content-body><p>Goed antwoord: verbranding</p><qti-hotspot-interaction response-identifier="X"/></qti-content-body></qti-rubric-block>
+        <qti-rubric-block view="proctor tutor"><p>Antwoord: eierstok</p></qti-rubric-block>
+        <qti-rubric-block view="scorer candidate"><p>Voor iedereen</p></qti-rubric-block>
+        {CHOICE}"#
+    );
+    let instrument = import_item(item_with_body(&body).as_bytes(), &[]).expect("imports without the scorer's blocks");
+    let json = instrument.render_json().unwrap();
+    assert!(!json.contains("verbranding") && !json.contains("eierstok"), "an answer key in the render model: {json}");
+    assert!(json.contains("Lees de tekst.") && json.contains("Voor iedereen"), "{json}");
+    let left_out: Vec<&str> = instrument.test.notices.iter().map(|n| n.reason.as_str()).filter(|r| r.contains("rubric block for")).collect();
+    assert_eq!(left_out.len(), 2, "{:?}", instrument.test.notices);
+    assert!(left_out[0].contains("scorer") && left_out[1].contains("proctor, tutor"), "{left_out:?}");
+}
