@@ -241,6 +241,9 @@ enum Command {
     /// Delete answers and journals older than the retention period in hub.toml.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// The exam office's archive of sittings (docs/hub.md, "The exam office's archive").
+    #[command(subcommand)]
+    Sittings(SittingsCommand),
     /// Copy the SQLite database consistently while the hub runs (PostgreSQL: use pg_dump).
     Backup {
         #[command(flatten)]
@@ -384,6 +387,29 @@ enum ScoreCommand {
         /// The console account of who scores: an administrator (the exam office); invigilators do not score.
         #[arg(long)]
         by: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SittingsCommand {
+    /// Every sitting, past and planned, newest first: a header, then one
+    /// tab-separated line per sitting (date and time in Dutch local time,
+    /// sitting, room, exam, exam code, verwacht, ingelogd, ingeleverd, afwezig).
+    List {
+        #[command(flatten)]
+        data: Data,
+        /// First day, YYYY-MM-DD (Dutch local time).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD, included.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this room.
+        #[arg(long)]
+        room: Option<String>,
+        /// Only this student's sittings (student number, or part of the name), with the student's status.
+        #[arg(long)]
+        student: Option<String>,
     },
 }
 
@@ -811,6 +837,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             let seal = reports::verify_sealed_file(&file, &sig, &trusted)?;
             println!("{}: seal OK (hub key {}, sha256 {})", file.display(), seal.public_key, seal.sha256);
+        }
+        Command::Sittings(SittingsCommand::List { data, from, to, room, student }) => {
+            let query = console::archive::ArchiveQuery {
+                from: from.unwrap_or_default(),
+                to: to.unwrap_or_default(),
+                room: room.unwrap_or_default(),
+                student: student.unwrap_or_default(),
+                ..Default::default()
+            };
+            for (flag, day) in [("--from", &query.from), ("--to", &query.to)] {
+                if !day.is_empty() && console::archive::day_start_ms(day).is_none() {
+                    bail!("{flag} {day:?} is not a date: use YYYY-MM-DD, e.g. 2026-12-04");
+                }
+            }
+            let filter = console::archive::filter_of(&query)?;
+            for line in console::archive::tsv(&data.db().await?.pool, &filter, exam_hub::now_ms()).await? {
+                println!("{line}");
+            }
         }
         Command::Retention(RetentionCommand::Run { data }) => {
             let config = Config::load(&data.data)?;
