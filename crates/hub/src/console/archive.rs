@@ -311,6 +311,55 @@ pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, li
     Ok(Page { rows, next, students_matched: students.map(|s| s.len()) })
 }
 
+/// The header of `exam-hub sittings list` (tab-separated, like its lines).
+pub const TSV_HEADER: &str = "datum\ttijd\tzitting\tlokaal\texamen\texamencode\tverwacht\tingelogd\tingeleverd\tafwezig";
+/// The header's extra columns with `--student`.
+pub const TSV_STUDENT_HEADER: &str = "\tstudentnummer\tnaam\tstatus";
+
+/// One line of `exam-hub sittings list`: the facts of [`SittingRow`],
+/// tab-separated (tabs and line breaks in names become spaces), `-` for
+/// what is not known (afwezig before the start, ingeleverd after retention).
+pub fn tsv_line(row: &SittingRow) -> String {
+    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    let count = |n: Option<i64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
+    let mut line = [
+        row.date.clone(),
+        row.time.clone(),
+        clean(&row.sitting_id),
+        clean(&row.room),
+        clean(&row.exam),
+        row.exam_code.as_deref().map_or_else(|| "-".to_string(), clean),
+        row.expected.to_string(),
+        row.logged_in.to_string(),
+        count(row.handed_in),
+        count(row.absent),
+    ]
+    .join("\t");
+    if let Some(s) = &row.student {
+        line.push_str(&format!("\t{}\t{}\t{}", clean(&s.number), clean(&s.name), s.status));
+    }
+    line
+}
+
+/// Every sitting matching `filter` as [`tsv_line`]s, newest first (all
+/// pages), after the header.
+pub async fn tsv(pool: &sqlx::AnyPool, filter: &Filter, now_ms: i64) -> Result<Vec<String>, ConsoleError> {
+    let mut header = TSV_HEADER.to_string();
+    if filter.student.is_some() {
+        header.push_str(TSV_STUDENT_HEADER);
+    }
+    let mut lines = vec![header];
+    let mut after = None;
+    loop {
+        let page = list(pool, filter, after.as_deref(), MAX_PAGE_SIZE, now_ms).await?;
+        lines.extend(page.rows.iter().map(tsv_line));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(lines),
+        }
+    }
+}
+
 /// Every room that has sittings, for the room filter.
 pub async fn sitting_rooms(pool: &sqlx::AnyPool) -> Result<Vec<String>, ConsoleError> {
     let rows = sqlx::query("SELECT DISTINCT room FROM sittings ORDER BY room").fetch_all(pool).await?;
@@ -343,8 +392,8 @@ pub struct ArchiveQuery {
     pub limit: Option<usize>,
 }
 
-/// The filter from a query, with Dutch errors.
-fn filter_of(q: &ArchiveQuery) -> Result<Filter, ConsoleError> {
+/// The filter from a query (the console's, or the CLI's flags), with Dutch errors.
+pub fn filter_of(q: &ArchiveQuery) -> Result<Filter, ConsoleError> {
     let day = |text: &str, what: &str, end: bool| -> Result<Option<i64>, ConsoleError> {
         if text.trim().is_empty() {
             return Ok(None);
