@@ -4,6 +4,7 @@
 //! * `cargo xtask test`  — install what the tests need, then run all tests.
 //! * `cargo xtask demo`  — install what the demo needs, then run the product
 //!   on its embedded defaults.
+//! * `cargo xtask rehearsal` — a scripted exam morning against a real hub; outputs in target/rehearsal/.
 //! * `cargo xtask bench [ARGS]` — run the criterion benchmarks.
 //! * `cargo xtask bench hub [--kiosks N]` — load-test exam-hub (SQLite and PostgreSQL).
 //! * `cargo xtask bench pv [--seats N]` — the proces-verbaal of a 300-seat sitting (SQLite and PostgreSQL).
@@ -63,11 +64,12 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("e2e") => e2e(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("rehearsal") => rehearsal(),
         Some("package") => package::package_command(&args[1..]),
         Some("test-deb") => package::test_deb(&args[1..]),
         Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
             return ExitCode::from(2);
         }
     };
@@ -366,6 +368,17 @@ fn demo() -> Result {
         // WebKit wants a session bus; give it a private one.
         run(Command::new("dbus-run-session").arg("--").arg(demo).env("NO_AT_BRIDGE", "1"))
     }
+}
+
+/// A scripted exam morning (3 rooms, 60 students, simulated kiosks, headless
+/// Chromium) against a real hub, checked against its proces-verbaal and
+/// results (tests/console/src/rehearsal.rs; also run by `cargo xtask test`).
+fn rehearsal() -> Result {
+    ensure_apt_packages()?;
+    run(cargo().args(["build", "-p", "exam-hub", "--bin", "exam-hub", "-p", "exam-console-tests", "--bin", "rehearsal"]))?;
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |t| root.join(t));
+    run(Command::new(target.join("debug/rehearsal")).current_dir(&root).env("EXAM_CONSOLE_HUB_BIN", target.join("debug/exam-hub")))
 }
 
 fn bench(criterion_args: &[String]) -> Result {

@@ -176,6 +176,30 @@ impl SimKiosk {
         });
     }
 
+    /// Appends any event to the kiosk's journal (uploaded with the next sync).
+    pub fn record(&self, kind: &str, data: serde_json::Value) {
+        let event = exam_journal::Event::new(kind, &data).expect("event");
+        self.journal.lock().expect("lock").append(&event).expect("append");
+    }
+
+    /// Saves the student's answers (`seq` counts this session's saves), or
+    /// hands them in with `final_submission`; a hand-in journals the
+    /// transition to `submitted`, syncs the journal and sends a heartbeat,
+    /// as the kiosk does.
+    pub async fn save(&self, seq: u64, answers: serde_json::Value, final_submission: bool) -> Result<(), String> {
+        let sitting_id = self.sitting.lock().expect("lock").clone().ok_or("not logged in")?;
+        let upload = AnswerUpload { sitting_id, seq, final_submission, answers, changes: vec![] };
+        self.client.upload_answers(&upload).await.map_err(|e| e.to_string())?;
+        if final_submission {
+            let from = self.phase();
+            self.transition(&from, "submitted", serde_json::json!({"trigger": "submitted", "receipt": "-"}));
+            self.state.lock().expect("lock").phase = "submitted".into();
+            self.sync_journal().await;
+            self.heartbeat().await;
+        }
+        Ok(())
+    }
+
     /// Instructions received so far.
     pub fn received(&self) -> Vec<Instruction> {
         self.state.lock().expect("lock").received.clone()

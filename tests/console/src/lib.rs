@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod kiosk;
+pub mod rehearsal;
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};
@@ -80,31 +81,6 @@ impl ConsoleHub {
 
     /// [`ConsoleHub::start`] on the database at `database` (PostgreSQL), or SQLite for `None`.
     pub fn start_on(students: usize, database: Option<String>) -> Self {
-        // Every client here (kiosk-core's, reqwest's) uses rustls on ring.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let data = dir.path().join("hub");
-        let database = database.unwrap_or_default();
-        run(Command::new(exam_hub_bin()).args(["init", "--data"]).arg(&data).args(["--name", "127.0.0.1", "--listen", "127.0.0.1:0", "--database", &database]));
-        let cli = |args: &[&str]| run(Command::new(exam_hub_bin()).args(args).arg("--data").arg(&data));
-        // A real package: the hub checks it at import (the demo QTI test, signed with the demo approval key).
-        let root = exam_e2e::workspace();
-        let (package, key) = exam_instrument::pack_dir(
-            &root.join("tests/fixtures/instruments/demo"),
-            "rekenen-2f",
-            &root.join("policies/demo-instrument.key"),
-            Vec::new(),
-        )
-        .expect("pack the demo instrument");
-        let instrument = dir.path().join("instrument.exam");
-        std::fs::write(&instrument, package).expect("write instrument");
-        let key_file = dir.path().join("instrument.key");
-        std::fs::write(&key_file, key.as_bytes()).expect("write content key");
-        let policy = root.join("policies/demo.toml");
-        cli(&[
-            "import", "instrument", instrument.to_str().expect("utf-8 path"), "--id", "rekenen-2f",
-            "--content-key-file", key_file.to_str().expect("utf-8 path"), "--policy", policy.to_str().expect("utf-8 path"),
-        ]);
         let now = time::OffsetDateTime::now_utc();
         let started = rfc3339(now - time::Duration::minutes(5));
         let later = rfc3339(now + time::Duration::hours(2));
@@ -131,12 +107,48 @@ impl ConsoleHub {
         }
         csv.push_str(&format!("2001,Eva Later,{LATER_SITTING},Nederlands 3F,rekenen-2f,{ROOM},{later},60,,,,\n"));
         csv.push_str(&format!("3001,Frank Elders,{OTHER_SITTING},Engels B1,rekenen-2f,{OTHER_ROOM},{started},60,,,,\n"));
-        let planning = dir.path().join("planning.csv");
-        std::fs::write(&planning, csv).expect("write planning");
+        let mut hub = Self::with_planning(&csv, ACCOUNTS, ROOM, database);
+        hub.students = numbers;
+        hub
+    }
+
+    /// A running hub with any planning: `planning` is the planning CSV as the
+    /// exam office writes it (any rooms, sittings and students; the
+    /// instrument `rekenen-2f`, the demo QTI test, is imported), `accounts`
+    /// the console accounts (password [`PASSWORD`]), and `code_room` the room
+    /// whose room-code secret is made. [`ConsoleHub::students`] is left empty.
+    pub fn with_planning(planning: &str, accounts: &[(&str, &str, &str, &[&str])], code_room: &str, database: Option<String>) -> Self {
+        // Every client here (kiosk-core's, reqwest's) uses rustls on ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data = dir.path().join("hub");
+        let database = database.unwrap_or_default();
+        run(Command::new(exam_hub_bin()).args(["init", "--data"]).arg(&data).args(["--name", "127.0.0.1", "--listen", "127.0.0.1:0", "--database", &database]));
+        let cli = |args: &[&str]| run(Command::new(exam_hub_bin()).args(args).arg("--data").arg(&data));
+        // A real package: the hub checks it at import (the demo QTI test, signed with the demo approval key).
+        let root = exam_e2e::workspace();
+        let (package, key) = exam_instrument::pack_dir(
+            &root.join("tests/fixtures/instruments/demo"),
+            "rekenen-2f",
+            &root.join("policies/demo-instrument.key"),
+            Vec::new(),
+        )
+        .expect("pack the demo instrument");
+        let instrument = dir.path().join("instrument.exam");
+        std::fs::write(&instrument, package).expect("write instrument");
+        let key_file = dir.path().join("instrument.key");
+        std::fs::write(&key_file, key.as_bytes()).expect("write content key");
+        let policy = root.join("policies/demo.toml");
+        cli(&[
+            "import", "instrument", instrument.to_str().expect("utf-8 path"), "--id", "rekenen-2f",
+            "--content-key-file", key_file.to_str().expect("utf-8 path"), "--policy", policy.to_str().expect("utf-8 path"),
+        ]);
+        let planning_file = dir.path().join("planning.csv");
+        std::fs::write(&planning_file, planning).expect("write planning");
         let codes_file = dir.path().join("codes.txt");
-        cli(&["import", "planning", planning.to_str().expect("utf-8"), "--codes-out", codes_file.to_str().expect("utf-8")]);
+        cli(&["import", "planning", planning_file.to_str().expect("utf-8"), "--codes-out", codes_file.to_str().expect("utf-8")]);
         let codes = parse_codes(&std::fs::read_to_string(&codes_file).expect("codes"));
-        for (username, name, role, rooms) in ACCOUNTS {
+        for (username, name, role, rooms) in accounts {
             let mut cmd = Command::new(exam_hub_bin());
             cmd.args(["account", "add", "--username", username, "--name", name, "--role", role]).arg("--data").arg(&data);
             for room in *rooms {
@@ -146,7 +158,7 @@ impl ConsoleHub {
             std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), format!("{PASSWORD}\n").as_bytes()).expect("password");
             assert!(child.wait().expect("wait").success(), "account add {username}");
         }
-        let room_secret = cli(&["room-code", "--room", ROOM]).trim().to_string();
+        let room_secret = cli(&["room-code", "--room", code_room]).trim().to_string();
         let mut child = Command::new(exam_hub_bin())
             .args(["serve", "--data"])
             .arg(&data)
@@ -159,7 +171,7 @@ impl ConsoleHub {
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
         let base = line.trim().strip_prefix("exam-hub listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_string();
         let school_ca_pem = std::fs::read_to_string(data.join("school-ca.pem")).expect("school CA");
-        Self { dir, _child: Guarded(child), base, school_ca_pem, codes, students: numbers, room_secret }
+        Self { dir, _child: Guarded(child), base, school_ca_pem, codes, students: Vec::new(), room_secret }
     }
 
     /// The data directory.
