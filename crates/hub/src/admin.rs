@@ -2,8 +2,8 @@
 //! performs directly on the database: enrolment tokens, revocation,
 //! lock-out resets, starting a sitting, instructions, listings.
 
-use crate::console::actions::Action;
-use crate::db::{Db, WriteTx};
+use crate::audit::Action;
+use crate::db::Db;
 use exam_protocol::{InstructionKind, InstructionScope};
 use sqlx::Row as _;
 use std::collections::BTreeSet;
@@ -81,9 +81,10 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
         Some(_) => {}
     }
     sqlx::query("UPDATE devices SET readmitted_ms = $1 WHERE device_id = $2").bind(now).bind(device_id).execute(&mut *tx).await?;
-    let entry = JournalEntry {
+    let entry = crate::audit::Entry {
+        username: CLI_USER,
         at_ms: now,
-        by: "exam-hub CLI (beheer)",
+        display_name: "exam-hub CLI (beheer)",
         room: &row.try_get::<String, _>("room")?,
         sitting: None,
         student: None,
@@ -91,41 +92,8 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
         reason,
         detail: &format!("device {device_id} re-admitted: it may enrol again with a new token and proof of its device key"),
     };
-    journal(&mut tx, &entry).await?;
+    crate::audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// A line of the hub's journal of actions (`console_actions`) written by the
-/// CLI, under [`CLI_USER`] and the name `by`.
-struct JournalEntry<'a> {
-    at_ms: i64,
-    by: &'a str,
-    room: &'a str,
-    sitting: Option<&'a str>,
-    student: Option<&'a str>,
-    action: &'a str,
-    reason: &'a str,
-    detail: &'a str,
-}
-
-async fn journal(tx: &mut WriteTx, entry: &JournalEntry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(crate::random_id())
-    .bind(entry.at_ms)
-    .bind(CLI_USER)
-    .bind(entry.by)
-    .bind(entry.room)
-    .bind(entry.sitting)
-    .bind(entry.student)
-    .bind(entry.action)
-    .bind(entry.reason)
-    .bind(entry.detail)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 
@@ -144,9 +112,10 @@ pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), Adm
     }
     crate::lockout::clear(&mut tx, sitting, student).await?;
     let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1").bind(sitting).fetch_one(&mut *tx).await?.try_get("room")?;
-    let entry = JournalEntry {
+    let entry = crate::audit::Entry {
+        username: CLI_USER,
         at_ms: crate::now_ms(),
-        by: crate::reports::CLI_NAME,
+        display_name: crate::reports::CLI_NAME,
         room: &room,
         sitting: Some(sitting),
         student: Some(student),
@@ -154,7 +123,7 @@ pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), Adm
         reason: "",
         detail: "",
     };
-    journal(&mut tx, &entry).await?;
+    crate::audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -170,7 +139,7 @@ pub async fn unlock_account(db: &Db, username: &str) -> Result<bool, AdminError>
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("no account {username}")))?
         .try_get("locked_until_ms")?;
-    crate::console::accounts::unlock(db, username).await.map_err(|e| AdminError::Invalid(e.to_string()))?;
+    crate::accounts::unlock(db, username).await.map_err(|e| AdminError::Invalid(e.to_string()))?;
     Ok(locked_until.is_some_and(|t| t > crate::now_ms()))
 }
 
@@ -254,7 +223,7 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
             if record_seat(db, &scope, &kind, reason, by).await? {
                 recorded += 1;
             }
-            let device = crate::console::actions::current_device(db, sitting, student).await?;
+            let device = crate::enforcement::current_device(db, sitting, student).await?;
             devices.extend(device.map(|d| (d, Some(scope))));
         }
     }
@@ -380,8 +349,18 @@ async fn for_everyone(
     // Console pages acting on a seat with an older version lose their race.
     sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1").bind(sitting).execute(&mut *tx).await?;
     let detail = format!("{} pc's", sessions.len());
-    let entry = JournalEntry { at_ms: now, by, room, sitting: Some(sitting), student: None, action: action.name(), reason, detail: &detail };
-    journal(&mut tx, &entry).await?;
+    let entry = crate::audit::Entry {
+        username: CLI_USER,
+        at_ms: now,
+        display_name: by,
+        room,
+        sitting: Some(sitting),
+        student: None,
+        action: action.name(),
+        reason,
+        detail: &detail,
+    };
+    crate::audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(Some(sessions))
 }
@@ -433,9 +412,10 @@ async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: Ac
         .bind(&scope.student_number)
         .execute(&mut *tx)
         .await?;
-    let entry = JournalEntry {
+    let entry = crate::audit::Entry {
+        username: CLI_USER,
         at_ms: now,
-        by,
+        display_name: by,
         room: &room,
         sitting: Some(&scope.sitting_id),
         student: Some(&scope.student_number),
@@ -443,21 +423,21 @@ async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: Ac
         reason,
         detail,
     };
-    journal(&mut tx, &entry).await?;
+    crate::audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// A reason as the console takes it: trimmed, at most
-/// [`MAX_REASON_LEN`](crate::console::actions::MAX_REASON_LEN) printable
+/// [`MAX_REASON_LEN`](crate::audit::MAX_REASON_LEN) printable
 /// characters, and not empty when `required`.
 fn checked_reason(reason: &str, required: bool) -> Result<&str, AdminError> {
     let reason = reason.trim();
-    if (required && reason.is_empty()) || reason.chars().count() > crate::console::actions::MAX_REASON_LEN || reason.chars().any(char::is_control) {
+    if (required && reason.is_empty()) || reason.chars().count() > crate::audit::MAX_REASON_LEN || reason.chars().any(char::is_control) {
         return Err(AdminError::Invalid(format!(
             "--reason is {}: 1 to {} printable characters (it is journalled, and in the proces-verbaal)",
             if required { "required" } else { "too long or not printable" },
-            crate::console::actions::MAX_REASON_LEN
+            crate::audit::MAX_REASON_LEN
         )));
     }
     Ok(reason)

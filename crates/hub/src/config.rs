@@ -95,7 +95,7 @@ pub struct Config {
     pub sitting_grace_minutes: Option<GraceMinutes>,
     /// The file of the key that wraps content keys and room-code secrets in
     /// the database; keep it outside the data directory and back it up
-    /// separately. Absent: [`crate::pki::default_wrap_key_path`].
+    /// separately. Absent: [`default_wrap_key_path`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap_key_file: Option<std::path::PathBuf>,
     /// Whether kiosks whose policy lets a WebDriver drive them
@@ -113,7 +113,7 @@ pub struct Config {
 pub fn wrap_key_path(data_dir: &Path) -> std::path::PathBuf {
     match Config::load(data_dir).ok().and_then(|c| c.wrap_key_file) {
         Some(path) => data_dir.join(path),
-        None => crate::pki::default_wrap_key_path(data_dir),
+        None => default_wrap_key_path(data_dir),
     }
 }
 
@@ -176,7 +176,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads `hub.toml` from the data directory.
     pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
-        let path = data_dir.join(crate::pki::files::CONFIG);
+        let path = data_dir.join(files::CONFIG);
         let text = std::fs::read_to_string(&path)
             .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
         toml::from_str(&text).map_err(|e| {
@@ -243,4 +243,42 @@ impl Config {
         }
         text
     }
+}
+
+/// File names inside the data directory.
+pub mod files {
+    /// The configuration file.
+    pub const CONFIG: &str = "hub.toml";
+    /// School CA certificate (give this to kiosks; they pin it).
+    pub const SCHOOL_CA_CERT: &str = "school-ca.pem";
+    /// School CA private key (needed only to re-issue the hub certificate).
+    pub const SCHOOL_CA_KEY: &str = "school-ca.key";
+    /// Hub TLS certificate.
+    pub const HUB_CERT: &str = "hub.pem";
+    /// Hub TLS private key.
+    pub const HUB_KEY: &str = "hub.key";
+    /// Device CA certificate (issuer of kiosk client certificates).
+    pub const DEVICE_CA_CERT: &str = "device-ca.pem";
+    /// Device CA private key.
+    pub const DEVICE_CA_KEY: &str = "device-ca.key";
+    /// Hub signing key, Ed25519 PKCS#8 DER.
+    pub const SIGNING_KEY: &str = "hub-signing.pk8";
+    /// 32 random bytes (hex) keying the access-code and token HMACs.
+    pub const SECRET: &str = "hub-secret.hex";
+    /// Optional signed policy bundle handed to kiosks at enrolment.
+    pub const POLICY: &str = "policy.signed";
+    /// The SQLite database.
+    pub const DATABASE: &str = "hub.db";
+    /// The wrap key's file name in its own directory (see [`super::WrapKey`]).
+    pub const WRAP_KEY: &str = "hub-wrap.key";
+}
+
+/// Where the wrap key lives unless hub.toml says otherwise: `hub-wrap.key`
+/// in a directory of its own beside the data directory, named after it
+/// (`/var/lib/exam-hub` -> `/var/lib/exam-hub.keys/hub-wrap.key`), so that a
+/// copy or backup of the data directory does not contain it.
+pub fn default_wrap_key_path(data_dir: &Path) -> std::path::PathBuf {
+    let name = data_dir.file_name().map_or_else(|| "exam-hub".into(), |n| n.to_string_lossy().into_owned());
+    let parent = data_dir.parent().unwrap_or(Path::new(""));
+    parent.join(format!("{name}.keys")).join(files::WRAP_KEY)
 }

@@ -820,6 +820,18 @@ pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<
 
 pub use crate::answer_history::load_answers;
 
+/// A seat's current PC: the newest session that was not revoked.
+pub async fn current_device(db: &crate::db::Db, sitting: &str, student: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC")
+        .bind(sitting)
+        .bind(student)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("device_id"))
+        .transpose()
+}
+
+
 /// When the last candidate may still be working: the later of the planned
 /// and the actual start, plus `minutes` (the duration plus the longest
 /// extra time; without the session grace). The reports' planned end too.

@@ -11,10 +11,12 @@
 //! several stateless hub nodes sharing one database. `docs/hub.md` is the
 //! operator's guide, `docs/protocol.md` the API.
 
+pub mod accounts;
 pub mod admin;
 pub mod answer_history;
 pub mod answers_api;
 pub mod api;
+pub mod audit;
 pub mod config;
 pub mod console;
 pub mod db;
@@ -58,4 +60,15 @@ pub fn random_id() -> String {
 /// SHA-256, hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
+
+/// Text from a person (a name, a reason, a remark): 1..=`max` characters, no
+/// control characters except line breaks and tabs. The error in Dutch.
+pub fn check_text(what: &str, text: &str, max: usize) -> Result<(), String> {
+    let ok = !text.trim().is_empty() && text.chars().count() <= max && !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{what}: 1 tot {max} tekens, zonder stuurtekens"))
+    }
 }

@@ -23,33 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
-/// File names inside the data directory.
-pub mod files {
-    /// The configuration file.
-    pub const CONFIG: &str = "hub.toml";
-    /// School CA certificate (give this to kiosks; they pin it).
-    pub const SCHOOL_CA_CERT: &str = "school-ca.pem";
-    /// School CA private key (needed only to re-issue the hub certificate).
-    pub const SCHOOL_CA_KEY: &str = "school-ca.key";
-    /// Hub TLS certificate.
-    pub const HUB_CERT: &str = "hub.pem";
-    /// Hub TLS private key.
-    pub const HUB_KEY: &str = "hub.key";
-    /// Device CA certificate (issuer of kiosk client certificates).
-    pub const DEVICE_CA_CERT: &str = "device-ca.pem";
-    /// Device CA private key.
-    pub const DEVICE_CA_KEY: &str = "device-ca.key";
-    /// Hub signing key, Ed25519 PKCS#8 DER.
-    pub const SIGNING_KEY: &str = "hub-signing.pk8";
-    /// 32 random bytes (hex) keying the access-code and token HMACs.
-    pub const SECRET: &str = "hub-secret.hex";
-    /// Optional signed policy bundle handed to kiosks at enrolment.
-    pub const POLICY: &str = "policy.signed";
-    /// The SQLite database.
-    pub const DATABASE: &str = "hub.db";
-    /// The wrap key's file name in its own directory (see [`super::WrapKey`]).
-    pub const WRAP_KEY: &str = "hub-wrap.key";
-}
+pub use crate::config::files;
+
 
 /// Validity of the CAs.
 const CA_VALIDITY_DAYS: i64 = 10 * 365;
@@ -135,15 +110,7 @@ pub fn private_file(path: &Path) -> Result<(), PkiError> {
     Ok(())
 }
 
-/// Where the wrap key lives unless hub.toml says otherwise: `hub-wrap.key`
-/// in a directory of its own beside the data directory, named after it
-/// (`/var/lib/exam-hub` -> `/var/lib/exam-hub.keys/hub-wrap.key`), so that a
-/// copy or backup of the data directory does not contain it.
-pub fn default_wrap_key_path(data_dir: &Path) -> PathBuf {
-    let name = data_dir.file_name().map_or_else(|| "exam-hub".into(), |n| n.to_string_lossy().into_owned());
-    let parent = data_dir.parent().unwrap_or(Path::new(""));
-    parent.join(format!("{name}.keys")).join(files::WRAP_KEY)
-}
+pub use crate::config::default_wrap_key_path;
 
 /// Prefix of a wrapped value in the database (`wrap1:` + base64 of nonce and sealed bytes).
 pub const WRAPPED_PREFIX: &str = "wrap1:";

@@ -15,8 +15,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
 mod body_rate;
-/// Until every module names [`crate::state`] (kept for code written meanwhile).
-pub use crate::state::{build, CachedInstrument, ConnInfo, Hub};
+use crate::state::{ConnInfo, Hub};
 use body_rate::MinRateBody;
 use std::sync::atomic::{AtomicBool, Ordering};
 

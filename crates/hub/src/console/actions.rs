@@ -11,98 +11,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use std::sync::Arc;
 
-/// Longest reason or remark text.
-pub const MAX_REASON_LEN: usize = 500;
+pub use crate::audit::{Action, MAX_REASON_LEN};
+
 /// Most minutes one add-time action gives.
 pub const MAX_ADDED_MINUTES: u32 = 240;
-
-/// What an invigilator does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Start the sitting for everyone now ("gezamenlijke start").
-    Start,
-    /// Pause every seat of the sitting (time stops).
-    PauseAll,
-    /// Resume every paused seat of the sitting.
-    ResumeAll,
-    /// End the sitting for everyone.
-    EndAll,
-    /// Unlock one student's PC.
-    Unlock,
-    /// Lock one student's PC.
-    Lock,
-    /// Give one student extra time.
-    AddTime,
-    /// Pause one student (time stops).
-    Pause,
-    /// Resume one paused student.
-    Resume,
-    /// End one student's exam.
-    End,
-    /// Authorise moving one student to another PC.
-    Move,
-    /// Clear one student's login lock-out.
-    ResetLockout,
-    /// Issue a new access code for one student (the old one stops working).
-    ReprintCode,
-    /// Reopen one student's ended exam (with a reason): the hub lets the
-    /// student log in and take the content key again.
-    Reopen,
-}
-
-impl Action {
-    const ALL: [Action; 14] = [
-        Action::Start,
-        Action::PauseAll,
-        Action::ResumeAll,
-        Action::EndAll,
-        Action::Unlock,
-        Action::Lock,
-        Action::AddTime,
-        Action::Pause,
-        Action::Resume,
-        Action::End,
-        Action::Move,
-        Action::ResetLockout,
-        Action::ReprintCode,
-        Action::Reopen,
-    ];
-
-    /// The action a [`name`](Self::name) in the hub's journal stands for.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// The action's name in the hub's journal.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Start => "start",
-            Action::PauseAll => "pause_all",
-            Action::ResumeAll => "resume_all",
-            Action::EndAll => "end_all",
-            Action::Unlock => "unlock",
-            Action::Lock => "lock",
-            Action::AddTime => "add_time",
-            Action::Pause => "pause",
-            Action::Resume => "resume",
-            Action::End => "end",
-            Action::Move => "move",
-            Action::ResetLockout => "reset_lockout",
-            Action::ReprintCode => "reprint_code",
-            Action::Reopen => "reopen",
-        }
-    }
-
-    fn is_room_wide(self) -> bool {
-        matches!(self, Action::Start | Action::PauseAll | Action::ResumeAll | Action::EndAll)
-    }
-
-    /// Starting and resuming need no reason; everything else does.
-    fn needs_reason(self) -> bool {
-        !matches!(self, Action::Start | Action::Resume | Action::ResumeAll)
-    }
-}
 
 /// `POST /console/api/rooms/{room}/actions` body.
 #[derive(Debug, Clone, Deserialize)]
@@ -147,16 +59,7 @@ struct Sitting {
     started_ms: Option<i64>,
 }
 
-/// A seat's current PC: the newest session that was not revoked.
-pub async fn current_device(db: &Db, sitting: &str, student: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query("SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get("device_id"))
-        .transpose()
-}
+pub use crate::enforcement::current_device;
 
 /// The move of a student to `device` authorised from the console, if any
 /// (the answer hand-over to the new PC checks this).
@@ -234,6 +137,7 @@ async fn bump_sitting(tx: &mut WriteTx, sitting: &str, expected: i64) -> Result<
 
 /// Appends to the hub's journal of console actions.
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 async fn journal(
     tx: &mut WriteTx,
     user: &ConsoleUser,
@@ -244,23 +148,18 @@ async fn journal(
     reason: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(crate::random_id())
-    .bind(crate::now_ms())
-    .bind(&user.account.username)
-    .bind(&user.account.display_name)
-    .bind(room)
-    .bind(sitting)
-    .bind(student)
-    .bind(action)
-    .bind(reason)
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let entry = crate::audit::Entry {
+        at_ms: crate::now_ms(),
+        username: &user.account.username,
+        display_name: &user.account.display_name,
+        room,
+        sitting: Some(sitting),
+        student,
+        action,
+        reason,
+        detail,
+    };
+    crate::audit::record(tx, &entry).await
 }
 
 /// Loads the sitting, refusing one of another room or (unless

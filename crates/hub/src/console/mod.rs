@@ -16,7 +16,7 @@
 //!
 //! `docs/console.md` is the guide; `docs/protocol.md` lists the endpoints.
 
-pub mod accounts;
+pub use crate::accounts;
 pub mod actions;
 pub mod archive;
 pub mod assets;
@@ -24,7 +24,7 @@ pub mod auth;
 pub mod downloads;
 mod event_text;
 pub mod live;
-pub mod password;
+pub use crate::accounts::password;
 pub mod room;
 
 use crate::state::Hub;
@@ -176,6 +176,16 @@ impl IntoResponse for ConsoleError {
     }
 }
 
+impl From<crate::accounts::AccountError> for ConsoleError {
+    fn from(err: crate::accounts::AccountError) -> Self {
+        match err {
+            crate::accounts::AccountError::Invalid(m) => ConsoleError::Invalid(m),
+            crate::accounts::AccountError::NotFound(m) => ConsoleError::NotFound(m),
+            crate::accounts::AccountError::Db(e) => ConsoleError::Db(e),
+        }
+    }
+}
+
 impl From<crate::admin::AdminError> for ConsoleError {
     fn from(err: crate::admin::AdminError) -> Self {
         match err {
@@ -205,12 +215,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> 
 /// Text from a person: 1..=`max` characters, no control characters except
 /// line breaks and tabs.
 pub fn check_text(what: &str, text: &str, max: usize) -> Result<(), ConsoleError> {
-    let ok = !text.trim().is_empty() && text.chars().count() <= max && !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ConsoleError::Invalid(format!("{what}: 1 tot {max} tekens, zonder stuurtekens")))
-    }
+    crate::check_text(what, text, max).map_err(ConsoleError::Invalid)
 }
 
 /// One room the user may see, with its sittings of the day.

@@ -14,7 +14,7 @@ use super::accommodations::presentation;
 use super::records::{self, JournalEvent, SittingRecords};
 use super::remarks::{list_remarks, Remark};
 use super::{format_duration, ReportError};
-use crate::console::actions::Action;
+use crate::audit::Action;
 use crate::db::Db;
 use exam_protocol::events::KioskEvent;
 use exam_protocol::InstructionKind;

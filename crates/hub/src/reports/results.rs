@@ -285,10 +285,10 @@ pub struct HandScored {
 /// Journalled in the hub's journal of actions in the same transaction. A
 /// new score for the item replaces the earlier one (both stay in the journal).
 pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &str, points: f64, username: &str) -> Result<HandScored, ReportError> {
-    let account = crate::console::accounts::load(db, username)
+    let account = crate::accounts::load(db, username)
         .await?
         .ok_or_else(|| ReportError::Invalid(format!("no console account {username:?} (or it is disabled): exam-hub account list")))?;
-    if account.role != crate::console::accounts::Role::Admin {
+    if account.role != crate::accounts::Role::Admin {
         return Err(ReportError::Invalid(format!(
             "account {username} is an invigilator: only an administrator (the exam office) may score work"
         )));

@@ -2,10 +2,24 @@
 //! exam administrator) and a slow password hash. Wrong passwords never lock
 //! an account: `auth` slows them per (user name, address).
 
-use super::password;
-use super::ConsoleError;
+pub mod password;
+
 use crate::db::Db;
 use sqlx::Row as _;
+
+/// Why an account cannot be added or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Bad input (user name, password, rooms).
+    #[error("{0}")]
+    Invalid(String),
+    /// No such account.
+    #[error("{0}")]
+    NotFound(String),
+    /// Storage.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
 
 /// Longest user name.
 pub const MAX_USERNAME_LEN: usize = 64;
@@ -60,29 +74,29 @@ impl Account {
 }
 
 /// A user name: 1–64 characters of `[A-Za-z0-9._@-]`.
-pub fn check_username(username: &str) -> Result<(), ConsoleError> {
+pub fn check_username(username: &str) -> Result<(), AccountError> {
     let ok = !username.is_empty()
         && username.len() <= MAX_USERNAME_LEN
         && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
     if ok {
         Ok(())
     } else {
-        Err(ConsoleError::Invalid(format!("a user name is 1 to {MAX_USERNAME_LEN} characters of A-Z a-z 0-9 . _ @ -")))
+        Err(AccountError::Invalid(format!("a user name is 1 to {MAX_USERNAME_LEN} characters of A-Z a-z 0-9 . _ @ -")))
     }
 }
 
 /// Creates an account, or replaces the password, name, role and rooms of an
 /// existing one (and lifts its lock-out).
-pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms: &[String], password: &str) -> Result<(), ConsoleError> {
+pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms: &[String], password: &str) -> Result<(), AccountError> {
     check_username(username)?;
-    super::check_text("name", display_name, 100)?;
+    crate::check_text("name", display_name, 100).map_err(AccountError::Invalid)?;
     for room in rooms {
-        super::check_text("room", room, crate::config::MAX_FIELD_LEN)?;
+        crate::check_text("room", room, crate::config::MAX_FIELD_LEN).map_err(AccountError::Invalid)?;
     }
     if role == Role::Invigilator && rooms.is_empty() {
-        return Err(ConsoleError::Invalid("an invigilator needs at least one --room".into()));
+        return Err(AccountError::Invalid("an invigilator needs at least one --room".into()));
     }
-    let hash = password::hash(password).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
+    let hash = password::hash(password).map_err(|e| AccountError::Invalid(e.to_string()))?;
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO console_accounts (username, display_name, role, password_hash, created_ms, failures) VALUES ($1, $2, $3, $4, $5, 0) \
@@ -116,24 +130,24 @@ pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms:
 
 /// Clears the lock-out columns hub versions before schema 50 set after
 /// wrong passwords (sign-in no longer reads or sets them).
-pub async fn unlock(db: &Db, username: &str) -> Result<(), ConsoleError> {
+pub async fn unlock(db: &Db, username: &str) -> Result<(), AccountError> {
     let r = sqlx::query("UPDATE console_accounts SET failures = 0, locked_until_ms = NULL WHERE username = $1")
         .bind(username)
         .execute(&db.pool)
         .await?;
     if r.rows_affected() == 0 {
-        return Err(ConsoleError::NotFound(format!("no account {username}")));
+        return Err(AccountError::NotFound(format!("no account {username}")));
     }
     Ok(())
 }
 
 /// Disables an account and ends its sessions.
-pub async fn disable(db: &Db, username: &str) -> Result<(), ConsoleError> {
+pub async fn disable(db: &Db, username: &str) -> Result<(), AccountError> {
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
     let r = sqlx::query("UPDATE console_accounts SET disabled_ms = $1 WHERE username = $2").bind(now).bind(username).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ConsoleError::NotFound(format!("no account {username}")));
+        return Err(AccountError::NotFound(format!("no account {username}")));
     }
     sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE username = $2 AND revoked_ms IS NULL")
         .bind(now)
