@@ -3,6 +3,12 @@ import { api, signedIn, el } from "/console/common.js";
 const me = await signedIn();
 const rooms = await api("/rooms");
 const list = document.getElementById("rooms");
+// The exam office also has the archive of every sitting.
+if (me.account.role === "admin") {
+  const archive = el("p");
+  archive.append(el("a", "Archief: alle zittingen, zoeken op student", { href: "/console/archive.html", id: "archive-link" }));
+  list.before(archive);
+}
 document.getElementById("rooms-empty").hidden = rooms.length > 0;
 for (const room of rooms) {
   const item = el("li");

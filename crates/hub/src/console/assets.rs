@@ -17,6 +17,9 @@ const FILES: &[(&str, &str, &str)] = &[
     ("rooms.js", "text/javascript; charset=utf-8", include_str!("../../console/rooms.js")),
     ("room.js", "text/javascript; charset=utf-8", include_str!("../../console/room.js")),
     ("view.js", "text/javascript; charset=utf-8", include_str!("../../console/view.js")),
+    ("archive.html", "text/html; charset=utf-8", include_str!("../../console/archive.html")),
+    ("archive.js", "text/javascript; charset=utf-8", include_str!("../../console/archive.js")),
+    ("archive.css", "text/css; charset=utf-8", include_str!("../../console/archive.css")),
 ];
 
 /// The Content-Security-Policy of every console response.
