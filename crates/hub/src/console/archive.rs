@@ -205,19 +205,13 @@ pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, li
         binds.push(b);
         format!("${}", binds.len())
     };
-    let mut sql = String::from(
-        "SELECT s.sitting_id, s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, s.started_ms, \
-         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = s.sitting_id) AS expected, \
-         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = s.sitting_id AND EXISTS \
-            (SELECT 1 FROM sessions se WHERE se.sitting_id = c.sitting_id AND se.student_number = c.student_number)) AS logged_in, \
-         (SELECT COUNT(DISTINCT a.student_number) FROM answers a WHERE a.sitting_id = s.sitting_id AND a.final_submission <> 0) AS handed_in, \
-         (SELECT COUNT(*) FROM retention_deletions r WHERE r.sitting_id = s.sitting_id AND r.what = 'antwoorden') AS deleted",
-    );
+    // The page's rows first (an ordered, limited inner query), then the
+    // counts for those rows only: counted for every matching sitting before
+    // the sort, a school's years of sittings would be counted per page.
+    let mut sql = String::from("SELECT s.sitting_id, s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, s.started_ms");
     if students.is_some() {
         sql.push_str(
-            ", k.student_number AS student_number, COALESCE(st.name, '') AS student_name, \
-             (SELECT COUNT(*) FROM answers a WHERE a.sitting_id = k.sitting_id AND a.student_number = k.student_number AND a.final_submission <> 0) AS student_handed_in, \
-             (SELECT COUNT(*) FROM sessions se WHERE se.sitting_id = k.sitting_id AND se.student_number = k.student_number) AS student_sessions \
+            ", k.student_number AS student_number, COALESCE(st.name, '') AS student_name \
              FROM sittings s JOIN candidates k ON k.sitting_id = s.sitting_id LEFT JOIN students st ON st.student_number = k.student_number",
         );
     } else {
@@ -257,6 +251,24 @@ pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, li
     // One more than the page: whether there is a next page.
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     sql.push_str(&format!(" LIMIT {}", param(Bind::Int(fetch), &mut binds)));
+    let (student_counts, student_order) = if students.is_some() {
+        (
+            ", (SELECT COUNT(*) FROM answers a WHERE a.sitting_id = p.sitting_id AND a.student_number = p.student_number AND a.final_submission <> 0) AS student_handed_in, \
+             (SELECT COUNT(*) FROM sessions se WHERE se.sitting_id = p.sitting_id AND se.student_number = p.student_number) AS student_sessions",
+            ", p.student_number DESC",
+        )
+    } else {
+        ("", "")
+    };
+    let sql = format!(
+        "SELECT p.*, \
+         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = p.sitting_id) AS expected, \
+         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = p.sitting_id AND EXISTS \
+            (SELECT 1 FROM sessions se WHERE se.sitting_id = c.sitting_id AND se.student_number = c.student_number)) AS logged_in, \
+         (SELECT COUNT(DISTINCT a.student_number) FROM answers a WHERE a.sitting_id = p.sitting_id AND a.final_submission <> 0) AS handed_in, \
+         (SELECT COUNT(*) FROM retention_deletions r WHERE r.sitting_id = p.sitting_id AND r.what = 'antwoorden') AS deleted\
+         {student_counts} FROM ({sql}) p ORDER BY p.start_ms DESC, p.sitting_id DESC{student_order}"
+    );
 
     let mut query = sqlx::query(&sql);
     for b in &binds {
