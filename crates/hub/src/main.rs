@@ -793,18 +793,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             for row in rows {
                 for item in row.items.iter().filter(|i| row.pending.contains(&i.ref_identifier)) {
                     count += 1;
-                    let max = item.max_score.map_or_else(|| "maximum unknown".to_owned(), |m| format!("at most {}", reports::format_score(m)));
+                    let max = item.max_score.map_or_else(
+                        || "maximum unknown: cannot be scored until the scoring data gives its max_score".to_owned(),
+                        |m| format!("at most {}", reports::format_score(m)),
+                    );
                     println!("{}  {}  ({max})", row.student_number, item.ref_identifier);
-                    let answer: Vec<String> = item
-                        .responses
-                        .values()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                        .filter(|v| !v.is_empty())
-                        .collect();
+                    let answer = reports::scoring::answer_text(item);
                     if answer.is_empty() {
                         println!("    (no answer)");
                     }
-                    for line in answer.join("\n").lines() {
+                    for line in answer.lines() {
                         println!("    {line}");
                     }
                 }

@@ -12,6 +12,7 @@
 //! | [`actions`] | invigilator actions: checked, journalled, delivered |
 //! | [`downloads`] | proces-verbaal, results and remarks (the `reports` module) |
 //! | [`archive`] | the exam office's archive: every sitting, search by student |
+//! | [`scoring`] | hand scoring by the exam office ("Beoordelen") |
 //! | [`assets`] | the pages, embedded in the binary, with strict headers |
 //!
 //! `docs/console.md` is the guide; `docs/protocol.md` lists the endpoints.
@@ -26,6 +27,7 @@ mod event_text;
 pub mod live;
 pub use crate::accounts::password;
 pub mod room;
+pub mod scoring;
 
 use crate::state::Hub;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
@@ -300,6 +302,8 @@ pub fn router<S>(hub: Arc<Hub>) -> Router<S> {
         .route("/sittings/{sitting}/proces-verbaal.pdf.sig", get(downloads::proces_verbaal_pdf_seal))
         .route("/sittings/{sitting}/results.csv", get(downloads::results_csv))
         .route("/sittings/{sitting}/remarks", get(downloads::remarks).post(downloads::add_remark))
+        .route("/sittings/{sitting}/scoring", get(scoring::view))
+        .route("/sittings/{sitting}/scores", post(scoring::score))
         .route("/archive", get(archive::sittings))
         .route("/archive/rooms", get(archive::rooms))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -10,7 +10,7 @@
 
 use super::records;
 use crate::enforcement::{ClassifiedSave, Counted, Standing};
-use super::scoring::{load_scoring, HubScoring, ItemOutcome};
+use super::scoring::{load_scoring, HandScoreError, HubScoring, ItemOutcome, ScoreRefused};
 use super::ReportError;
 use crate::db::Db;
 use sqlx::Row as _;
@@ -284,42 +284,42 @@ pub struct HandScored {
 /// — an administrator (the exam office): invigilators do not score.
 /// Journalled in the hub's journal of actions in the same transaction. A
 /// new score for the item replaces the earlier one (both stay in the journal).
-pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &str, points: f64, username: &str) -> Result<HandScored, ReportError> {
-    let account = crate::accounts::load(db, username)
-        .await?
-        .ok_or_else(|| ReportError::Invalid(format!("no console account {username:?} (or it is disabled): exam-hub account list")))?;
+pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &str, points: f64, username: &str) -> Result<HandScored, HandScoreError> {
+    let account = crate::accounts::load(db, username).await?.ok_or_else(|| ScoreRefused::NoAccount(username.to_string()))?;
     if account.role != crate::accounts::Role::Admin {
-        return Err(ReportError::Invalid(format!(
-            "account {username} is an invigilator: only an administrator (the exam office) may score work"
-        )));
+        return Err(ScoreRefused::NotAdmin(username.to_string()).into());
     }
     let before = results(db, sitting_id).await?;
     let row = before
         .rows
         .iter()
         .find(|r| r.student_number == student)
-        .ok_or_else(|| ReportError::Invalid(format!("student {student} is not planned for sitting {sitting_id}")))?;
-    let scoring = load_scoring(db, &before.instrument_id)
-        .await?
-        .ok_or_else(|| ReportError::Invalid(format!("no scoring data for instrument {} (exam-hub import scoring)", before.instrument_id)))?;
-    let Some(seq) = row.counted_seq.filter(|_| row.score.is_some()) else {
-        return Err(ReportError::Invalid(format!("student {student} has no answers that count in {sitting_id} ({}): nothing to score", row.status.label())));
-    };
-    let Some(outcome) = row.items.iter().find(|i| i.ref_identifier == item) else {
-        let items: Vec<&str> = scoring.scoring.items.iter().map(|i| i.ref_identifier.as_str()).collect();
-        return Err(ReportError::Invalid(format!("instrument {} has no item {item:?} (its items: {})", before.instrument_id, items.join(", "))));
+        .ok_or_else(|| ScoreRefused::NotPlanned { student: student.to_string(), sitting: sitting_id.to_string() })?;
+    let scoring = load_scoring(db, &before.instrument_id).await?.ok_or_else(|| ScoreRefused::NoScoringData(before.instrument_id.clone()))?;
+    let Some(outcome) = scoring.score(&serde_json::Value::Null).into_iter().find(|i| i.ref_identifier == item) else {
+        let items = scoring.scoring.items.iter().map(|i| i.ref_identifier.clone()).collect();
+        return Err(ScoreRefused::UnknownItem { item: item.to_string(), instrument: before.instrument_id.clone(), items }.into());
     };
     if scoring.hub_scores(item) == Some(true) {
-        return Err(ReportError::Invalid(format!("item {item} is scored by the hub itself; only items without a standard scoring template are scored by hand")));
+        return Err(ScoreRefused::ScoredByHub(item.to_string()).into());
     }
-    let max_score = outcome.max_score;
+    let Some(seq) = row.counted_seq.filter(|_| row.score.is_some()) else {
+        return Err(ScoreRefused::NothingToScore { student: student.to_string(), sitting: sitting_id.to_string(), status: row.status.label() }.into());
+    };
     let milli = (points * 1000.0).round();
     if !points.is_finite() || points < 0.0 || (milli - points * 1000.0).abs() > 1e-6 {
-        return Err(ReportError::Invalid(format!("points {points}: give a number from 0, with at most 3 decimals (e.g. 2.5)")));
+        return Err(ScoreRefused::BadPoints(points.to_string()).into());
     }
-    if let Some(max) = max_score.filter(|m| points > *m) {
-        return Err(ReportError::Invalid(format!("points {}: item {item} has at most {}", format_score(points), format_score(max))));
+    // Without a maximum a score has no upper bound (a typed 30 for 3 would
+    // pass, and the results would have no maximum): refused until the
+    // scoring data gives the item's max_score.
+    let Some(max) = outcome.max_score else {
+        return Err(ScoreRefused::MaximumUnknown { item: item.to_string(), instrument: before.instrument_id.clone() }.into());
+    };
+    if points > max {
+        return Err(ScoreRefused::OverMaximum { item: item.to_string(), points, max }.into());
     }
+    let max_score = Some(max);
     let replaced = hand_scores(db, sitting_id).await?.remove(student).and_then(|mut m| m.remove(item));
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
@@ -366,7 +366,7 @@ pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &
     .await?;
     tx.commit().await?;
     let after = results(db, sitting_id).await?;
-    let row = after.rows.into_iter().find(|r| r.student_number == student).ok_or_else(|| ReportError::Invalid(format!("student {student} vanished")))?;
+    let row = after.rows.into_iter().find(|r| r.student_number == student).ok_or_else(|| ScoreRefused::NotPlanned { student: student.to_string(), sitting: sitting_id.to_string() })?;
     Ok(HandScored { max_score, replaced, row })
 }
 

@@ -258,6 +258,158 @@ pub async fn load_scoring(db: &Db, instrument_id: &str) -> Result<Option<HubScor
     row.map(|r| HubScoring::parse(&r.try_get::<String, _>("scoring")?)).transpose()
 }
 
+/// Why a hand score is refused: in English for the command line
+/// (`Display`), in Dutch for the console ([`ScoreRefused::dutch`]). The same
+/// checks for both: [`super::record_hand_score`] is the only place a hand
+/// score is recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScoreRefused {
+    /// No console account of that name (or it is disabled).
+    NoAccount(String),
+    /// The account is an invigilator: only the exam office scores.
+    NotAdmin(String),
+    /// The student is not planned for the sitting.
+    NotPlanned {
+        /// Student number.
+        student: String,
+        /// Sitting.
+        sitting: String,
+    },
+    /// The hub has no scoring data for the instrument.
+    NoScoringData(String),
+    /// The student has no answers that count (absent, deleted, unreadable).
+    NothingToScore {
+        /// Student number.
+        student: String,
+        /// Sitting.
+        sitting: String,
+        /// The results' status.
+        status: &'static str,
+    },
+    /// The instrument has no such item.
+    UnknownItem {
+        /// The item asked for.
+        item: String,
+        /// The instrument.
+        instrument: String,
+        /// Its items.
+        items: Vec<String>,
+    },
+    /// The hub scores the item itself (a standard template).
+    ScoredByHub(String),
+    /// Not a number from 0 with at most 3 decimals.
+    BadPoints(String),
+    /// More than the item's maximum.
+    OverMaximum {
+        /// The item.
+        item: String,
+        /// The points given.
+        points: f64,
+        /// The item's maximum.
+        max: f64,
+    },
+    /// The item's maximum is unknown: no score has an upper bound then, so
+    /// none is taken until the scoring data gives the item's `max_score`.
+    MaximumUnknown {
+        /// The item.
+        item: String,
+        /// The instrument.
+        instrument: String,
+    },
+}
+
+impl std::fmt::Display for ScoreRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoAccount(u) => write!(f, "no console account {u:?} (or it is disabled): exam-hub account list"),
+            Self::NotAdmin(u) => write!(f, "account {u} is an invigilator: only an administrator (the exam office) may score work"),
+            Self::NotPlanned { student, sitting } => write!(f, "student {student} is not planned for sitting {sitting}"),
+            Self::NoScoringData(i) => write!(f, "no scoring data for instrument {i} (exam-hub import scoring)"),
+            Self::NothingToScore { student, sitting, status } => write!(f, "student {student} has no answers that count in {sitting} ({status}): nothing to score"),
+            Self::UnknownItem { item, instrument, items } => write!(f, "instrument {instrument} has no item {item:?} (its items: {})", items.join(", ")),
+            Self::ScoredByHub(item) => write!(f, "item {item} is scored by the hub itself; only items without a standard scoring template are scored by hand"),
+            Self::BadPoints(p) => write!(f, "points {p}: give a number from 0, with at most 3 decimals (e.g. 2.5)"),
+            Self::OverMaximum { item, points, max } => write!(f, "points {}: item {item} has at most {}", super::format_score(*points), super::format_score(*max)),
+            Self::MaximumUnknown { item, instrument } => write!(
+                f,
+                "the maximum of item {item} is unknown, so no score can be checked against it: give the item's \"max_score\" in the scoring data of {instrument} and import it again (exam-hub import scoring)"
+            ),
+        }
+    }
+}
+
+impl ScoreRefused {
+    /// The refusal in Dutch, for the exam office in the console.
+    pub fn dutch(&self) -> String {
+        match self {
+            Self::NoAccount(u) => format!("er is geen (actief) consoleaccount {u}"),
+            Self::NotAdmin(u) => format!("{u} is surveillant: alleen het examenbureau (beheerders) beoordeelt werk"),
+            Self::NotPlanned { student, sitting } => format!("student {student} staat niet in zitting {sitting}"),
+            Self::NoScoringData(i) => format!("de examenserver heeft geen scoregegevens van {i} (exam-hub import scoring)"),
+            Self::NothingToScore { student, sitting, status } => format!("student {student} heeft in zitting {sitting} geen antwoorden die tellen ({status}): er is niets te beoordelen"),
+            Self::UnknownItem { item, instrument, .. } => format!("{instrument} heeft geen vraag {item}"),
+            Self::ScoredByHub(item) => format!("vraag {item} scoort de examenserver zelf; alleen open vragen worden met de hand beoordeeld"),
+            Self::BadPoints(p) => format!("{p} punten: geef een getal vanaf 0, met hoogstens 3 decimalen (bijvoorbeeld 2,5)"),
+            Self::OverMaximum { item, points, max } => {
+                format!("{} punten: vraag {item} heeft hoogstens {} punten", dutch_score(*points), dutch_score(*max))
+            }
+            Self::MaximumUnknown { item, instrument } => format!(
+                "het maximum van vraag {item} is onbekend, dus geen score kan daaraan getoetst worden: laat het maximum (max_score) \
+                 in de scoregegevens van {instrument} opnemen en opnieuw importeren (exam-hub import scoring)"
+            ),
+        }
+    }
+}
+
+/// A score with a decimal comma, as the exam office writes it ("2,5").
+pub fn dutch_score(score: f64) -> String {
+    super::format_score(score).replace('.', ",")
+}
+
+/// Points as a person types them: "2,5" or "2.5" (surrounding blanks
+/// ignored). Only the form is checked here; the range and the decimals are
+/// checked where the score is recorded.
+pub fn parse_points(text: &str) -> Result<f64, ScoreRefused> {
+    let t = text.trim();
+    let ok = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') && t.chars().filter(|c| matches!(c, '.' | ',')).count() <= 1;
+    let value = if ok { t.replace(',', ".").parse::<f64>().ok() } else { None };
+    value.filter(|v| v.is_finite()).ok_or_else(|| ScoreRefused::BadPoints(t.chars().take(40).collect()))
+}
+
+/// A candidate's answer to an item as plain text, for a person to read:
+/// the responses' text values, one per line (empty: no answer).
+pub fn answer_text(item: &ItemOutcome) -> String {
+    item.responses
+        .values()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What stopped a hand score: a refusal, or the hub's storage.
+#[derive(Debug, thiserror::Error)]
+pub enum HandScoreError {
+    /// Refused, with the reason.
+    #[error("{0}")]
+    Refused(ScoreRefused),
+    /// The records could not be read or written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+impl From<ScoreRefused> for HandScoreError {
+    fn from(r: ScoreRefused) -> Self {
+        Self::Refused(r)
+    }
+}
+
+impl From<sqlx::Error> for HandScoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Report(e.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +473,17 @@ mod tests {
         assert_eq!(score_item(&it, &answer(json!(["B"]))).score, Some(0.0), "lower bound");
         assert_eq!(score_item(&it, &answer(json!(["A", "B"]))).score, Some(0.5));
         assert_eq!(score_item(&it, &answer(json!([]))).max_score, Some(2.0));
+    }
+
+    #[test]
+    fn points_as_people_type_them() {
+        assert_eq!(parse_points("2,5"), Ok(2.5));
+        assert_eq!(parse_points(" 3 "), Ok(3.0));
+        assert_eq!(parse_points("0.125"), Ok(0.125));
+        for bad in ["", "-1", "2,5,1", "1e3", "drie", "NaN", "inf", "2.5.1"] {
+            assert!(matches!(parse_points(bad), Err(ScoreRefused::BadPoints(_))), "{bad:?}");
+        }
+        assert_eq!(dutch_score(2.5), "2,5");
     }
 
     #[test]
