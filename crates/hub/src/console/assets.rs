@@ -20,6 +20,9 @@ const FILES: &[(&str, &str, &str)] = &[
     ("archive.html", "text/html; charset=utf-8", include_str!("../../console/archive.html")),
     ("archive.js", "text/javascript; charset=utf-8", include_str!("../../console/archive.js")),
     ("archive.css", "text/css; charset=utf-8", include_str!("../../console/archive.css")),
+    ("scoring.html", "text/html; charset=utf-8", include_str!("../../console/scoring.html")),
+    ("scoring.js", "text/javascript; charset=utf-8", include_str!("../../console/scoring.js")),
+    ("scoring.css", "text/css; charset=utf-8", include_str!("../../console/scoring.css")),
 ];
 
 /// The Content-Security-Policy of every console response.
