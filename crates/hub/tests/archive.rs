@@ -8,33 +8,9 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 const PAST: &str = "P-OLD";
 const NEXT: &str = "P-NEXT";
-
-/// Adds a console account and signs it in: (client, session cookie).
-async fn sign_in(hub: &TestHub, username: &str, role: &str) -> (reqwest::Client, String) {
-    let password = "een lang genoeg wachtwoord 8";
-    let mut cmd = Command::new(exe());
-    cmd.args(["account", "add", "--username", username, "--name", "Examenbureau", "--role", role, "--data"]).arg(hub.data());
-    if role == "invigilator" {
-        cmd.args(["--room", ROOM]);
-    }
-    if let Some(db) = &hub.database {
-        cmd.args(["--database", db]);
-    }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "account add: {}", String::from_utf8_lossy(&out.stderr));
-    let client = hub.anonymous();
-    let resp = client.post(hub.url("/console/api/login")).json(&json!({"username": username, "password": password})).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let cookie = resp.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    (client, cookie)
-}
 
 async fn get(hub: &TestHub, session: &(reqwest::Client, String), path: &str) -> (u16, Value) {
     let resp = session.0.get(hub.url(path)).header(reqwest::header::COOKIE, &session.1).send().await.unwrap();
@@ -96,7 +72,7 @@ async fn the_exam_office_finds_every_sitting(backend: Backend) {
     let resp = kiosk.post(exam_protocol::paths::ANSWERS, &upload).await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
 
-    let admin = sign_in(&hub, "examenbureau", "admin").await;
+    let admin = hub.console_sign_in("examenbureau", "admin", &[]).await;
 
     // Everything, newest first, with the facts per sitting.
     let all = page(&hub, &admin, "").await;
@@ -191,7 +167,7 @@ async fn the_exam_office_finds_every_sitting(backend: Backend) {
     assert_eq!(get(&hub, &admin, "/console/api/archive/rooms").await.1, json!([ROOM, OTHER_ROOM]));
 
     // An invigilator gets neither the archive nor its rooms; signed out, nothing.
-    let invigilator = sign_in(&hub, "surveillant", "invigilator").await;
+    let invigilator = hub.console_sign_in("surveillant", "invigilator", &[ROOM]).await;
     for path in ["/console/api/archive", "/console/api/archive?student=omer", "/console/api/archive/rooms"] {
         let (status, body) = get(&hub, &invigilator, path).await;
         assert_eq!((status, body["error"].as_str()), (403, Some("admin_only")), "{path}");
