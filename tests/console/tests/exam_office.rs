@@ -52,6 +52,8 @@ async fn exam_office_archive(hub: ConsoleHub) {
 
     // From the rooms page to the archive: every sitting, newest first.
     b.sign_in("admin", PASSWORD).await;
+    b.wait("#archive-link").await;
+    b.shoot("rooms-admin-1366x768").await;
     b.click("#archive-link").await;
     b.wait_until("the archive", &format!("document.body.dataset.ready === 'true' && {}", rows_are(&[NEXT, LATER_SITTING, OTHER_SITTING, SITTING, PAST]))).await;
     b.assert_accessible("archive").await;
@@ -111,6 +113,7 @@ async fn exam_office_archive(hub: ConsoleHub) {
     b.open("/console/archive.html").await;
     b.wait_until("the refusal", "document.getElementById('error').textContent.includes('alleen voor het examenbureau')").await;
     assert_eq!(b.eval("document.getElementById('filter').hidden && document.querySelectorAll('#rows tr').length === 0").await, serde_json::Value::Bool(true));
+    b.shoot("archive-invigilator-refused").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
