@@ -50,11 +50,17 @@ function downloads(row) {
   );
   const second = el("p");
   second.append(el("a", "Resultaten (CSV)", { href: `${base}/results.csv`, download: "", "data-download": "csv", "aria-label": label("Resultaten (CSV)") }));
+  second.append(scoringLink(row, label));
   cell.append(pv, second);
   const button = el("button", "Opmerkingen", { type: "button", "aria-expanded": "false", "aria-label": label("Opmerkingen") });
   button.addEventListener("click", () => toggleRemarks(row, button));
   second.append(button);
   return cell;
+}
+
+// Hand scoring of the sitting's open items (Beoordelen, scoring.js): the exam office scores after the day itself too.
+function scoringLink(row, label) {
+  return el("a", "Beoordelen", { href: `/console/scoring.html?sitting=${encodeURIComponent(row.sitting_id)}`, "data-link": "scoring", "aria-label": label("Beoordelen") });
 }
 
 async function toggleRemarks(row, button) {

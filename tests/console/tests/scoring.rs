@@ -128,6 +128,11 @@ async fn scores_an_essay(hub: ConsoleHub) {
     press(&b, "\u{E007}").await;
     b.wait_until("re-scored", "document.getElementById('status').textContent.includes('(was 2,5 door Ada Beheer)')").await;
 
+    // Scoring happens after the day too: the archive links every sitting's Beoordelen.
+    b.open("/console/archive.html").await;
+    b.click(&format!("a[data-link=\"scoring\"][href=\"/console/scoring.html?sitting={SITTING}\"]")).await;
+    b.wait_until("scoring page from the archive", &format!("document.querySelector('[data-given=\"{item}\"]')?.textContent.includes('3 punten')")).await;
+
     // The results CSV of the sitting has the final score: 1 (the hub's) + 3 (the exam office's).
     let (status, _, body) = b.fetch(&format!("/console/api/sittings/{SITTING}/results.csv")).await;
     assert_eq!(status, 200);
