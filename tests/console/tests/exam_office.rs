@@ -53,6 +53,7 @@ async fn exam_office_archive(hub: ConsoleHub) {
     // From the rooms page to the archive: every sitting, newest first.
     b.sign_in("admin", PASSWORD).await;
     b.wait("#archive-link").await;
+    b.assert_accessible("rooms-admin").await;
     b.shoot("rooms-admin-1366x768").await;
     b.click("#archive-link").await;
     b.wait_until("the archive", &format!("document.body.dataset.ready === 'true' && {}", rows_are(&[NEXT, LATER_SITTING, OTHER_SITTING, SITTING, PAST]))).await;
