@@ -246,6 +246,7 @@ pub async fn run() -> Outcome {
     let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(10);
     let start_text = start.format(&time::format_description::well_known::Rfc3339).expect("formattable");
     let hub = ConsoleHub::with_planning(&planning(&start_text), ACCOUNTS, ROOMS[0].room, None);
+    school_and_policy(&hub);
     note(format!("hub {} with 3 rooms, 60 students; sittings started at {start_text} (90 min)", hub.base));
 
     // Every PC enrols in its room; every present student logs in and saves.
@@ -299,6 +300,7 @@ pub async fn run() -> Outcome {
     seat_state(&b, "VK2", LOCKED, "locked").await;
     b.wait_until("23 in the exam", "document.querySelectorAll('#seat-rows > li[data-state=in_exam]').length === 23").await;
     shoot(&b, &out.join("console-B1.12.png")).await;
+    b.assert_accessible("room B1.12 with a locked seat").await;
     note(format!("B1.12: {LOCKED} ({}) locked by the guard: {GUARD_REASON:?}; screenshot console-B1.12.png", name_of(LOCKED)));
     seat_action(&b, "VK2", LOCKED, "unlock", UNLOCK_REASON).await;
     b.click("#confirm-ok").await;
@@ -342,6 +344,7 @@ pub async fn run() -> Outcome {
     b.wait_until("19 paused PCs", "document.querySelectorAll('#seat-rows > li[data-state=locked]').length === 19").await;
     seat_state(&b, "NL3", ABSENT[0], "absent").await;
     shoot(&b, &out.join("console-B1.14.png")).await;
+    b.assert_accessible("room B1.14 paused").await;
     note(format!("B1.14: Rachid Bakker paused the room: {PAUSE_REASON:?}; screenshot console-B1.14.png"));
     bakker.act("B1.14", "NL3", None, "resume_all", "", json!({})).await;
     for s in &nl3 {
@@ -365,6 +368,7 @@ pub async fn run() -> Outcome {
     .await;
     seat_state(&b, "EN2", ABSENT[1], "absent").await;
     shoot(&b, &out.join("console-B2.01.png")).await;
+    b.assert_accessible("room B2.01 with an offline PC").await;
     note(format!("B2.01: {OFFLINE} on b201-pc-01 offline (no signal for 30 s); screenshot console-B2.01.png"));
 
     // Everyone else hands in; each sitting is ended for everyone.
@@ -440,12 +444,19 @@ pub async fn run() -> Outcome {
     let mut problems = Vec::new();
     check_results(&csv_all, &mut problems);
     check_pv(&pv_text, &mut problems);
+    let findings = known_findings(&pv_text);
     let took = began.elapsed();
     let mut summary = String::from("Generale repetitie van een examenochtend (cargo xtask rehearsal)\n\n");
     for line in &log {
         let _ = writeln!(summary, "- {line}");
     }
     let _ = writeln!(summary, "\nChecked against the proces-verbaal (pdftotext) and the results: {}", if problems.is_empty() { "all as played".to_string() } else { format!("{} problem(s):\n  {}", problems.len(), problems.join("\n  ")) });
+    if !findings.is_empty() {
+        let _ = writeln!(summary, "\nKnown findings (the product differs from what the script expects; reported, not yet fixed):\n  {}", findings.join("\n  "));
+        for finding in &findings {
+            eprintln!("rehearsal: finding: {finding}");
+        }
+    }
     let _ = writeln!(summary, "\nOutputs ({:.0} s):", took.as_secs_f64());
     for f in &files {
         let _ = writeln!(summary, "  {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
@@ -455,6 +466,24 @@ pub async fn run() -> Outcome {
     files.push(summary_path);
     assert!(problems.is_empty(), "the rehearsal's documents do not say what was played (see {}):\n{}", out.display(), problems.join("\n"));
     Outcome { dir: out, files, took }
+}
+
+/// What the exam office sets before the morning and the proces-verbaal
+/// reads: the school's name in hub.toml and the hub's policy with the three
+/// rooms described (the demo policy with these rooms as its locations).
+fn school_and_policy(hub: &ConsoleHub) {
+    let config = hub.data().join("hub.toml");
+    let text = std::fs::read_to_string(&config).expect("hub.toml");
+    std::fs::write(&config, text.replace("school = \"School\"", "school = \"ROC Voorbeeld, vestiging Amersfoort\"")).expect("write hub.toml");
+    let demo = std::fs::read_to_string(exam_e2e::workspace().join("policies/demo.toml")).expect("demo policy");
+    let (head, rest) = demo.split_once("[[location]]").expect("the demo policy has locations");
+    let tail = &rest[rest.find("[processes]").expect("the demo policy has [processes]")..];
+    let mut policy = head.replace("name = \"exam-kiosk demo (loopback)\"", "name = \"Generale repetitie (loopback)\"");
+    for (room, description) in [("B1.12", "gebouw B, eerste verdieping, lokaal 12"), ("B1.14", "gebouw B, eerste verdieping, lokaal 14"), ("B2.01", "gebouw B, tweede verdieping, lokaal 1")] {
+        let _ = writeln!(policy, "[[location]]\nname = \"{room}\"\ndescription = \"{description}\"\nevidence = [ {{ interface = {{ cidrs = [\"127.0.0.0/8\"] }} }} ]\n");
+    }
+    policy.push_str(tail);
+    std::fs::write(hub.data().join("policy.signed"), policy).expect("write the hub's policy");
 }
 
 fn tool(cmd: &mut Command) -> String {
@@ -504,9 +533,13 @@ fn check_results(csv: &str, problems: &mut Vec<String>) {
     }
 }
 
+/// Text with every run of white space (line and column breaks) made one space.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The proces-verbaal of each sitting names what happened there.
 fn check_pv(text: &std::collections::HashMap<&str, String>, problems: &mut Vec<String>) {
-    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     let expect = |sitting: &str, what: &str, needle: &str, problems: &mut Vec<String>| {
         if !flat(&text[sitting]).contains(&flat(needle)) {
             problems.push(format!("proces-verbaal {sitting}: lacks {what} ({needle:?})"));
@@ -526,6 +559,9 @@ fn check_pv(text: &std::collections::HashMap<&str, String>, problems: &mut Vec<S
     expect("VK2", "the move's reason", MOVE_REASON, problems);
     expect("VK2", "the remark", REMARK, problems);
     expect("VK2", "a student's name with diacritics", "Ömer Yılmaz", problems);
+    expect("VK2", "the school", "ROC Voorbeeld, vestiging Amersfoort", problems);
+    expect("VK2", "the room's description from the policy", "gebouw B, eerste verdieping, lokaal 12", problems);
+    expect("VK2", "the remote unlock as such", "Marieke de Wit (op afstand)", problems);
     expect("VK2", "a double surname", "Eline van der Berg-de Vries", problems);
     expect("VK2", "the planned accommodation", "voorleessoftware", problems);
     expect("NL3", "the pause's reason", PAUSE_REASON, problems);
@@ -534,13 +570,30 @@ fn check_pv(text: &std::collections::HashMap<&str, String>, problems: &mut Vec<S
     expect("EN2", "the late hand-in", "na beëindiging", problems);
     for room in &ROOMS {
         expect(room.sitting, "the exam code", room.code, problems);
-        // The end for everyone, by whom (its reason is not in the document: reported to the lead).
+        // The end for everyone, by whom (its reason: see known_findings).
         let by = ACCOUNTS.iter().find(|a| a.3.contains(&room.room)).map_or("", |a| a.1);
         let ended = flat(&text[room.sitting]);
         if !ended.split("Beëindigd:").nth(1).is_some_and(|rest| rest.split(" door ").nth(1).is_some_and(|who| who.starts_with(by))) {
             problems.push(format!("proces-verbaal {}: lacks the end for everyone by {by}", room.sitting));
         }
     }
+}
+
+/// Where the proces-verbaal says less than was played, known and reported
+/// (issue 17 rehearsal): listed in summary.txt without failing the run;
+/// each goes away by itself once the document says it.
+fn known_findings(text: &std::collections::HashMap<&str, String>) -> Vec<String> {
+    let mut findings = Vec::new();
+    let vk2 = flat(&text["VK2"]);
+    if vk2.contains("Met pincode op een pc: Marieke de Wit (op afstand)") {
+        findings.push("proces-verbaal VK2: the console's remote unlock (journalled by the kiosk as 'Marieke de Wit (op afstand)') is listed as an unlock with a PIN at the PC".to_string());
+    }
+    for room in &ROOMS {
+        if !flat(&text[room.sitting]).contains(END_REASON) {
+            findings.push(format!("proces-verbaal {}: the reason of 'Beëindigen voor iedereen' ({END_REASON:?}) is not in the document (only when and by whom)", room.sitting));
+        }
+    }
+    findings
 }
 
 /// A screenshot of the room page from its sittings down (the seats and their counts).
