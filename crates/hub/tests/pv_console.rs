@@ -8,27 +8,12 @@ mod common;
 use common::*;
 use exam_hub::pki::Keys;
 use exam_hub::reports;
-use serde_json::json;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Adds a console account for `room` and signs it in: (client, session cookie).
 async fn sign_in(hub: &TestHub, username: &str, room: &str) -> (reqwest::Client, String) {
-    let password = "een lang genoeg wachtwoord 8";
-    let mut cmd = Command::new(exe());
-    cmd.args(["account", "add", "--username", username, "--name", "Mevr. de Wit", "--role", "invigilator", "--room", room, "--data"]).arg(hub.data());
-    if let Some(db) = &hub.database {
-        cmd.args(["--database", db]);
-    }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "account add: {}", String::from_utf8_lossy(&out.stderr));
-    let client = hub.anonymous();
-    let resp = client.post(hub.url("/console/api/login")).json(&json!({"username": username, "password": password})).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let cookie = resp.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    (client, cookie)
+    let session = console_sign_in(hub, username, "Mevr. de Wit", "invigilator", &[room]).await;
+    (session.client, session.cookie)
 }
 
 async fn get(hub: &TestHub, session: &(reqwest::Client, String), path: &str) -> reqwest::Response {

@@ -972,21 +972,7 @@ async fn results_the_sis_can_take(backend: Backend) {
     let out = set("3001", "ITM-4", "2.5", "bureau");
     assert!(String::from_utf8_lossy(&out.stdout).contains("(was 3 by Mevr. Bakker (examenbureau))"));
     assert_eq!(results_rows(&hub, "results-4.csv")["3001"][4], "4.5");
-    let journalled: Vec<(String, String, String)> = sqlx::query(
-        "SELECT username, display_name, detail FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = $3 ORDER BY at_ms, detail",
-    )
-    .bind(SITTING)
-    .bind("3001")
-    .bind(reports::HAND_SCORE_ACTION)
-    .fetch_all(&db.pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| {
-        use sqlx::Row as _;
-        (r.get("username"), r.get("display_name"), r.get("detail"))
-    })
-    .collect();
+    let journalled = journalled_actions(&db, SITTING, "3001", reports::HAND_SCORE_ACTION).await;
     assert_eq!(journalled.len(), 2, "{journalled:?}");
     assert_eq!(journalled[0], ("bureau".into(), "Mevr. Bakker (examenbureau)".into(), "ITM-4: 3 punt(en) van 4, antwoorden van opslag 1".into()));
     assert!(journalled[1].2.ends_with("(was 3 door Mevr. Bakker (examenbureau))"), "{journalled:?}");

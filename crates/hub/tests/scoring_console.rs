@@ -12,8 +12,6 @@ mod common;
 use common::*;
 use exam_protocol::*;
 use serde_json::{json, Value};
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 const SITTING: &str = "S1";
 const ESSAY: &str = "Ik bied <b>excuses</b> aan & ruil de waterkoker om.\nDaarna bel ik de klant.";
@@ -50,41 +48,16 @@ fn snapshot(seq: u64, final_submission: bool, responses: Value) -> AnswerUpload 
     }
 }
 
-/// A signed-in console session: client, cookie, CSRF token.
-struct Session {
-    client: reqwest::Client,
-    cookie: String,
-    csrf: String,
+async fn sign_in(hub: &TestHub, username: &str, name: &str, role: &str) -> ConsoleSession {
+    console_sign_in(hub, username, name, role, if role == "invigilator" { &[ROOM] } else { &[] }).await
 }
 
-/// Adds a console account and signs it in.
-async fn sign_in(hub: &TestHub, username: &str, name: &str, role: &str) -> Session {
-    let password = "een lang genoeg wachtwoord 8";
-    let mut cmd = Command::new(exe());
-    cmd.args(["account", "add", "--username", username, "--name", name, "--role", role, "--data"]).arg(hub.data());
-    if role == "invigilator" {
-        cmd.args(["--room", ROOM]);
-    }
-    if let Some(db) = &hub.database {
-        cmd.args(["--database", db]);
-    }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "account add: {}", String::from_utf8_lossy(&out.stderr));
-    let client = hub.anonymous();
-    let resp = client.post(hub.url("/console/api/login")).json(&json!({"username": username, "password": password})).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let cookie = resp.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-    let me: Value = resp.json().await.unwrap();
-    Session { client, cookie, csrf: me["csrf_token"].as_str().unwrap().to_string() }
+/// `POST …/scores` with the session's CSRF token.
+trait Scores {
+    async fn score(&self, hub: &TestHub, student: &str, item: &str, points: &str) -> reqwest::Response;
 }
 
-impl Session {
-    async fn get(&self, hub: &TestHub, path: &str) -> reqwest::Response {
-        self.client.get(hub.url(path)).header(reqwest::header::COOKIE, &self.cookie).send().await.unwrap()
-    }
-
+impl Scores for ConsoleSession {
     async fn score(&self, hub: &TestHub, student: &str, item: &str, points: &str) -> reqwest::Response {
         self.client
             .post(hub.url(&format!("/console/api/sittings/{SITTING}/scores")))
@@ -105,7 +78,7 @@ async fn refused(resp: reqwest::Response, status: u16, code: &str, says: &str) {
 }
 
 /// The results CSV as the console serves it, by student number.
-async fn csv_rows(hub: &TestHub, session: &Session) -> std::collections::HashMap<String, Vec<String>> {
+async fn csv_rows(hub: &TestHub, session: &ConsoleSession) -> std::collections::HashMap<String, Vec<String>> {
     let resp = session.get(hub, &format!("/console/api/sittings/{SITTING}/results.csv")).await;
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
@@ -212,21 +185,7 @@ async fn the_exam_office_scores_in_the_console(backend: Backend) {
 
     // The hub's journal of actions names the signed-in account, every time.
     let db = exam_hub::db::Db::connect(&hub.database.clone().unwrap_or_else(|| exam_hub::db::sqlite_url(&hub.data()))).await.unwrap();
-    let journalled: Vec<(String, String, String)> = sqlx::query(
-        "SELECT username, display_name, detail FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = $3 ORDER BY at_ms, detail",
-    )
-    .bind(SITTING)
-    .bind("1001")
-    .bind(exam_hub::reports::HAND_SCORE_ACTION)
-    .fetch_all(&db.pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| {
-        use sqlx::Row as _;
-        (r.get("username"), r.get("display_name"), r.get("detail"))
-    })
-    .collect();
+    let journalled = journalled_actions(&db, SITTING, "1001", exam_hub::reports::HAND_SCORE_ACTION).await;
     assert_eq!(journalled.len(), 3, "{journalled:?}");
     assert!(journalled.iter().all(|(u, n, _)| u == "bureau" && n == "Mevr. Bakker (examenbureau)"), "{journalled:?}");
     assert_eq!(journalled[0].2, "ITM-4: 2.5 punt(en) van 4, antwoorden van opslag 1");

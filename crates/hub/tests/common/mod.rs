@@ -441,3 +441,58 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A signed-in console session: the client, the session cookie, the CSRF token.
+pub struct ConsoleSession {
+    pub client: reqwest::Client,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl ConsoleSession {
+    pub async fn get(&self, hub: &TestHub, path: &str) -> reqwest::Response {
+        self.client.get(hub.url(path)).header(reqwest::header::COOKIE, &self.cookie).send().await.unwrap()
+    }
+}
+
+/// Adds a console account (`exam-hub account add`, the password on stdin)
+/// with `role` and `rooms`, and signs it in over the console's API.
+pub async fn console_sign_in(hub: &TestHub, username: &str, name: &str, role: &str, rooms: &[&str]) -> ConsoleSession {
+    use std::io::Write as _;
+    let password = "een lang genoeg wachtwoord 8";
+    let mut cmd = Command::new(exe());
+    cmd.args(["account", "add", "--username", username, "--name", name, "--role", role, "--data"]).arg(hub.data());
+    for room in rooms {
+        cmd.args(["--room", room]);
+    }
+    if let Some(db) = &hub.database {
+        cmd.args(["--database", db]);
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "account add: {}", String::from_utf8_lossy(&out.stderr));
+    let client = hub.anonymous();
+    let resp = client.post(hub.url("/console/api/login")).json(&serde_json::json!({"username": username, "password": password})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let me: serde_json::Value = resp.json().await.unwrap();
+    ConsoleSession { client, cookie, csrf: me["csrf_token"].as_str().unwrap().to_string() }
+}
+
+/// The hub's journal of actions for one student and action: (user name, display name, detail), oldest first.
+pub async fn journalled_actions(db: &exam_hub::db::Db, sitting: &str, student: &str, action: &str) -> Vec<(String, String, String)> {
+    use sqlx::Row as _;
+    sqlx::query(
+        "SELECT username, display_name, detail FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = $3 ORDER BY at_ms, detail",
+    )
+    .bind(sitting)
+    .bind(student)
+    .bind(action)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get("username"), r.get("display_name"), r.get("detail")))
+    .collect()
+}
