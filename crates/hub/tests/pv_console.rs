@@ -12,8 +12,7 @@ use std::process::Command;
 
 /// Adds a console account for `room` and signs it in: (client, session cookie).
 async fn sign_in(hub: &TestHub, username: &str, room: &str) -> (reqwest::Client, String) {
-    let session = console_sign_in(hub, username, "Mevr. de Wit", "invigilator", &[room]).await;
-    (session.client, session.cookie)
+    hub.console_sign_in(username, "invigilator", &[room]).await
 }
 
 async fn get(hub: &TestHub, session: &(reqwest::Client, String), path: &str) -> reqwest::Response {

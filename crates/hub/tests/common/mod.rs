@@ -217,24 +217,8 @@ impl TestHub {
     /// Adds a console account (`role` "admin" or "invigilator" of `rooms`)
     /// with `exam-hub account add` and signs it in: (client, session cookie).
     pub async fn console_sign_in(&self, username: &str, role: &str, rooms: &[&str]) -> (reqwest::Client, String) {
-        let password = "een lang genoeg wachtwoord 8";
-        let mut cmd = Command::new(exe());
-        cmd.args(["account", "add", "--username", username, "--name", "Mevr. de Wit", "--role", role, "--data"]).arg(self.data());
-        for room in rooms {
-            cmd.args(["--room", room]);
-        }
-        if let Some(db) = &self.database {
-            cmd.args(["--database", db]);
-        }
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("{password}\n").as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "account add: {}", String::from_utf8_lossy(&out.stderr));
-        let client = self.anonymous();
-        let resp = client.post(self.url("/console/api/login")).json(&serde_json::json!({"username": username, "password": password})).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let cookie = resp.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
-        (client, cookie)
+        let session = console_sign_in(self, username, "Mevr. de Wit", role, rooms).await;
+        (session.client, session.cookie)
     }
 
     /// Enrols a new kiosk in `room`.
