@@ -111,15 +111,11 @@ struct Inner {
     startup: Vec<StepStatus>,
     startup_failure: Option<crate::session::checklist::StartupFailure>,
     location: Option<Decision>,
-    assignment: Option<Assignment>,
-    download: Option<DownloadView>,
-    download_error: Option<String>,
+    /// The student's exam, by stage (each stage owns its data).
+    stage: Stage,
     login_error: Option<FormError>,
     unlock_error: Option<String>,
     unlock_gate: Option<UnlockGate>,
-    instrument: Option<Arc<RunningInstrument>>,
-    /// The encrypted, durable answer store of the running sitting.
-    answers: Option<crate::answers::AnswerStore>,
     /// Where the answer store's key lives (beside the device key).
     answer_key_store: KeyStore,
     /// The running web instrument's proxy (shared with [`Kiosk::web_proxy`]).
@@ -146,6 +142,90 @@ struct Inner {
     /// reason: journalled again once saving works, in case the journal (on
     /// the same full disk) could not take the failure itself.
     save_failures: Option<(u32, String)>,
+}
+
+/// What the kiosk holds of the student's exam, by stage. Each stage owns its
+/// data: before, five `Option`s (assignment, download, its error, the
+/// instrument, the answers) could disagree — answers without an instrument,
+/// a download view after the start. Whether the session is locked, paused or
+/// handing in is the session's phase, a flag over the stage.
+#[derive(Debug, Default)]
+enum Stage {
+    /// No assignment: before the login, or the session before a crash is gone.
+    #[default]
+    Idle,
+    /// Logged in: the assignment and its instrument's download.
+    Assigned {
+        /// What the hub assigned.
+        assignment: Assignment,
+        /// Download progress, once it began.
+        download: Option<DownloadView>,
+        /// Why the last download attempt failed.
+        download_error: Option<String>,
+    },
+    /// The exam opened: kept through locks, the hand-in and after it (the
+    /// receipt is in the answer store).
+    Running {
+        /// What the hub assigned.
+        assignment: Assignment,
+        /// The running instrument (shared with the view).
+        instrument: Arc<RunningInstrument>,
+        /// The encrypted, durable answer store of the sitting.
+        answers: crate::answers::AnswerStore,
+    },
+}
+
+impl Stage {
+    /// Logged in with `assignment`.
+    fn assigned(assignment: Assignment) -> Self {
+        Self::Assigned { assignment, download: None, download_error: None }
+    }
+
+    fn assignment(&self) -> Option<&Assignment> {
+        match self {
+            Self::Idle => None,
+            Self::Assigned { assignment, .. } | Self::Running { assignment, .. } => Some(assignment),
+        }
+    }
+
+    fn instrument(&self) -> Option<&Arc<RunningInstrument>> {
+        match self {
+            Self::Running { instrument, .. } => Some(instrument),
+            _ => None,
+        }
+    }
+
+    fn answers(&self) -> Option<&crate::answers::AnswerStore> {
+        match self {
+            Self::Running { answers, .. } => Some(answers),
+            _ => None,
+        }
+    }
+
+    fn answers_mut(&mut self) -> Option<&mut crate::answers::AnswerStore> {
+        match self {
+            Self::Running { answers, .. } => Some(answers),
+            _ => None,
+        }
+    }
+
+    /// The download's progress and last error (only while assigned).
+    fn download(&self) -> (Option<DownloadView>, Option<String>) {
+        match self {
+            Self::Assigned { download, download_error, .. } => (*download, download_error.clone()),
+            _ => (None, None),
+        }
+    }
+
+    /// Sets the download's progress and error (only while assigned).
+    fn set_download(&mut self, view: Option<DownloadView>, error: Option<String>) {
+        if let Self::Assigned { download, download_error, .. } = self {
+            if view.is_some() {
+                *download = view;
+            }
+            *download_error = error;
+        }
+    }
 }
 
 /// The running kiosk.

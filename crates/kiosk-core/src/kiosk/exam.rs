@@ -29,12 +29,12 @@ impl Kiosk {
                 Some(Phase::Download) => inner.journal_event(&KioskEvent::InstrumentDownloadRetried(ev::Empty {})),
                 _ => return Err(user("Er is nu geen opdracht om te bevestigen.")),
             }
-            inner.download_error = None;
-            let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
+            let assignment = inner.stage.assignment().cloned().ok_or_else(|| user("Geen opdracht."))?;
             let path = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
             std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(user)?;
             let have = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            inner.download = Some(DownloadView { done_bytes: have.min(assignment.instrument.size), total_bytes: assignment.instrument.size });
+            let shown = DownloadView { done_bytes: have.min(assignment.instrument.size), total_bytes: assignment.instrument.size };
+            inner.stage.set_download(Some(shown), None);
             self.changed(&inner);
             let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
             (hub, assignment, path)
@@ -48,7 +48,7 @@ impl Kiosk {
                 return;
             }
             if let Ok(mut inner) = self.inner.try_lock() {
-                if let Some(download) = inner.download.as_mut() {
+                if let Stage::Assigned { download: Some(download), .. } = &mut inner.stage {
                     download.done_bytes = done.min(download.total_bytes);
                 }
                 self.changed(&inner);
@@ -73,7 +73,7 @@ impl Kiosk {
         if let Some(err) = last_error {
             inner.journal_event(&KioskEvent::InstrumentDownloadFailed(ev::Reason::new(err.clone())));
             let message = format!("Het ophalen van het examen is onderbroken ({err}). Wat al binnen is, blijft bewaard. Probeer het opnieuw of roep de surveillant.");
-            inner.download_error = Some(message.clone());
+            inner.stage.set_download(None, Some(message.clone()));
             self.changed(&inner);
             return Err(user(message));
         }
@@ -81,7 +81,8 @@ impl Kiosk {
         // the guard or the invigilator): the file stays, and once the seat is
         // back on the download screen "try again" finds it complete.
         if inner.phase() != Some(Phase::Download) {
-            inner.download_error = Some("Het examen is opgehaald, maar de pc werd intussen vergrendeld. Probeer het opnieuw zodra de surveillant de pc heeft vrijgegeven.".into());
+            let message = "Het examen is opgehaald, maar de pc werd intussen vergrendeld. Probeer het opnieuw zodra de surveillant de pc heeft vrijgegeven.";
+            inner.stage.set_download(None, Some(message.into()));
             return Ok(self.changed(&inner));
         }
         // Signature and completeness are checked now, before the start, without the key.
@@ -93,7 +94,7 @@ impl Kiosk {
             }
         }
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        inner.download = Some(DownloadView { done_bytes: size, total_bytes: assignment.instrument.size });
+        inner.stage.set_download(Some(DownloadView { done_bytes: size, total_bytes: assignment.instrument.size }), None);
         inner.journal_event(&KioskEvent::InstrumentDownloaded(ev::InstrumentDownloaded {
             instrument: assignment.instrument.id.clone(),
             sha256: assignment.instrument.sha256.clone(),
@@ -117,7 +118,7 @@ impl Kiosk {
                 return Err(user("Het examen kan nu niet starten."));
             }
             let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
-            let assignment = inner.assignment.clone().ok_or_else(|| user("Geen opdracht."))?;
+            let assignment = inner.stage.assignment().cloned().ok_or_else(|| user("Geen opdracht."))?;
             let package = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
             let policy = inner.policy.clone().ok_or_else(|| user("Geen beleid."))?;
             let dir = inner.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
@@ -151,8 +152,7 @@ impl Kiosk {
             return Err(user("De pc werd vergrendeld terwijl het examen startte. Start opnieuw zodra de surveillant de pc heeft vrijgegeven."));
         }
         inner.journal_event(&KioskEvent::InstrumentOpened(ev::Instrument { instrument: assignment.instrument.id.clone() }));
-        inner.instrument = Some(Arc::new(instrument));
-        inner.answers = Some(store);
+        inner.stage = Stage::Running { assignment: assignment.clone(), instrument: Arc::new(instrument), answers: store };
         let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
         session.set_clock_remaining(remaining.saturating_sub(answered.elapsed()), clock_source).map_err(user)?;
         inner.session_apply(Trigger::ExamStarted)?;
@@ -194,7 +194,7 @@ impl Kiosk {
         };
         // Only items and responses of the running instrument (a QTI test;
         // a web instrument's answers go to its supplier).
-        if let Some(known) = inner.instrument.as_deref().and_then(RunningInstrument::answer_ids) {
+        if let Some(known) = inner.stage.instrument().and_then(|i| i.answer_ids()) {
             let ids: Vec<&str> = responses.iter().map(|(r, _)| r.as_str()).collect();
             if let Err(e) = known.check(item_id, &ids) {
                 let item: String = item_id.chars().take(256).collect();
@@ -202,7 +202,7 @@ impl Kiosk {
                 return Err(user(format!("Dit antwoord hoort niet bij het examen ({e}) en is niet bewaard. Roep de surveillant.")));
             }
         }
-        let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        let store = inner.stage.answers_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
         if store.status().submitted {
             // Handed in (perhaps by an invigilator's end): not a storage failure.
             return Err(user("Je examen is ingeleverd; dit antwoord wordt niet meer bewaard."));

@@ -19,7 +19,7 @@ impl Kiosk {
         let mut inner = self.inner.lock().await;
         match inner.phase() {
             Some(Phase::InExam) => {
-                let store = inner.answers.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+                let store = inner.stage.answers_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
                 if !store.status().submitted {
                     store.submit().map_err(|e| user(format!("Inleveren mislukt: {e}. Roep de surveillant.")))?;
                 }
@@ -65,7 +65,7 @@ impl Inner {
     /// remote end during a lock, unlocked before its receipt) shows as
     /// handing in (`by: earlier`).
     pub(super) fn finish_hand_in(&mut self) -> Result<bool, UserError> {
-        let Some(status) = self.answers.as_ref().map(|a| a.status()).filter(|s| s.submitted) else {
+        let Some(status) = self.stage.answers().map(|a| a.status()).filter(|s| s.submitted) else {
             return Ok(false);
         };
         let receipt = match (self.phase(), status.receipt_code) {

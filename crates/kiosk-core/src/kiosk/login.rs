@@ -65,7 +65,7 @@ impl Kiosk {
                     .map_err(user)?;
                 session.remember_student_name(&assignment.student_name).map_err(user)?;
                 inner.grant_accommodations(&assignment.accommodations.tools);
-                inner.assignment = Some(assignment);
+                inner.stage = Stage::assigned(assignment);
             }
             Err(err) => {
                 let (message, remaining) = describe_login_error(&err);

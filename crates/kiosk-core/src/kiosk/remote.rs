@@ -103,7 +103,7 @@ impl Kiosk {
         let reason = instruction.reason.trim();
         let mut hand_in = false;
         let mut hand_in_locked = false;
-        let current = inner.assignment.as_ref().map(|a| (a.sitting_id.as_str(), a.student_number.as_str()));
+        let current = inner.stage.assignment().map(|a| (a.sitting_id.as_str(), a.student_number.as_str()));
         let scope = instruction.session.as_ref().map(|s| (s.sitting_id.as_str(), s.student_number.as_str()));
         let outcome = match &instruction.kind {
             // Another student's instruction (or one for no session) is not carried out.
@@ -203,7 +203,7 @@ impl Kiosk {
     /// locked and the end comes again.
     async fn hand_in_locked(&self, by: String, reason: String) -> Result<(), String> {
         let mut inner = self.inner.lock().await;
-        let store = inner.answers.as_mut().ok_or_else(|| "er is geen examen geopend".to_owned())?;
+        let store = inner.stage.answers_mut().ok_or_else(|| "er is geen examen geopend".to_owned())?;
         if !store.status().submitted {
             store.submit().map_err(|e| format!("inleveren mislukt: {e}"))?;
         }
@@ -218,8 +218,8 @@ impl Kiosk {
             _ => return Err("de pc is niet meer vergrendeld; de inlevering gaat zoals bij de student zelf".to_owned()),
         }
         let receipt = inner
-            .answers
-            .as_ref()
+            .stage
+            .answers()
             .and_then(|a| a.status().receipt_code)
             .ok_or_else(|| "de examenserver heeft de inlevering nog niet bevestigd; de pc blijft vergrendeld".to_owned())?;
         inner.unlock_error = None;
@@ -278,8 +278,8 @@ fn heartbeat_of(inner: &Inner) -> Heartbeat {
         .unwrap_or_else(|| "starting".to_owned());
     let last = inner.journal.as_ref().and_then(|j| j.lock().unwrap_or_else(|p| p.into_inner()).last());
     let answers_pending = inner
-        .answers
-        .as_ref()
+        .stage
+        .answers()
         .map(|a| a.status())
         .map_or(0, |s| u32::try_from(s.saved_seq.saturating_sub(s.acked_seq)).unwrap_or(u32::MAX));
     Heartbeat {

@@ -181,7 +181,7 @@ impl Inner {
         }
         self.journal_event(&KioskEvent::SessionResumeAbandoned(ev::ResumeAbandoned { by: invigilator.clone(), reason: why.to_owned() }));
         let _ = std::fs::remove_file(self.data_dir.join(dirs::STATE).join(TOKEN_FILE));
-        self.assignment = None;
+        self.stage = Stage::Idle;
         if let Some(hub) = self.hub.as_mut() {
             hub.set_session_token(None);
         }
@@ -197,9 +197,10 @@ impl Inner {
     fn adopt_resume(&mut self, restored: Restored) -> Phase {
         self.hub = Some(restored.hub);
         self.grant_accommodations(&restored.assignment.accommodations.tools);
-        self.assignment = Some(restored.assignment.clone());
-        let Some((instrument, store)) = restored.running else { return Phase::WaitingForStart };
-        self.instrument = Some(Arc::new(instrument));
+        let Some((instrument, store)) = restored.running else {
+            self.stage = Stage::assigned(restored.assignment);
+            return Phase::WaitingForStart;
+        };
         // How long the exam clock stood still for the crash (from its last
         // save, or the lock it was in): the hub gives back at most that.
         let clock_stopped_ms = self.session.as_ref().map_or(0, Session::clock_stopped_ms);
@@ -211,7 +212,7 @@ impl Inner {
         // Handed in before the crash (the upload on its way): the hand-in
         // goes on, it is never taken back to the exam.
         let into = if store.status().submitted { Phase::HandingIn } else { Phase::InExam };
-        self.answers = Some(store);
+        self.stage = Stage::Running { assignment: restored.assignment, instrument: Arc::new(instrument), answers: store };
         into
     }
 }

@@ -31,14 +31,14 @@ impl Kiosk {
             let (hub, upload, saved) = {
                 let inner = self.inner.lock().await;
                 let hub = inner.hub.clone()?;
-                let Some(store) = inner.answers.as_ref() else { break };
+                let Some(store) = inner.stage.answers() else { break };
                 let Some(upload) = store.pending_upload() else { break };
                 (hub, upload, store.status().saved_seq)
             };
             let result = hub.upload_answers(&upload).await;
             let mut inner = self.inner.lock().await;
             // Another sitting's store by now (a new login): nothing to apply.
-            if inner.answers.as_ref().map(|a| a.sitting_id().to_owned()) != Some(upload.sitting_id.clone()) {
+            if inner.stage.answers().map(|a| a.sitting_id().to_owned()) != Some(upload.sitting_id.clone()) {
                 break;
             }
             let acknowledged = inner.uploaded(&upload, result);
@@ -172,7 +172,7 @@ impl Inner {
             Ok(receipt) => {
                 self.offline = false;
                 self.answers_refused = None;
-                let acked = self.answers.as_mut()?.ack(&receipt);
+                let acked = self.stage.answers_mut()?.ack(&receipt);
                 self.journal_event(&KioskEvent::AnswersAcknowledged(ev::AnswersAcknowledged {
                     final_submission: receipt.final_submission,
                     seq: receipt.seq,
@@ -185,7 +185,7 @@ impl Inner {
                 // The newest save made so far: the journal's evidence
                 // that it existed by now (the hub reads it to judge saves
                 // it receives late, docs/hub.md).
-                let saved = self.answers.as_ref().map_or(upload.seq, |a| a.status().saved_seq);
+                let saved = self.stage.answers().map_or(upload.seq, |a| a.status().saved_seq);
                 let refusal = upload_refusal(&err);
                 // A refusal repeated every sync is journalled once (below).
                 if refusal.is_none() || self.answers_refused.as_deref() != refusal {

@@ -158,9 +158,9 @@ impl Inner {
                     .collect(),
             },
         });
-        let status = self.answers.as_ref().map(|a| a.status());
+        let status = self.stage.answers().map(|a| a.status());
         let pending = status.as_ref().map_or(0, |st| st.saved_seq.saturating_sub(st.acked_seq));
-        let snapshot = self.answers.as_ref().map(|a| a.snapshot());
+        let snapshot = self.stage.answers().map(|a| a.snapshot());
         KioskView {
             // A failed startup leaves nothing usable: the UI shows the failure, not a phase.
             phase: if self.startup_failure.is_some() { Phase::Boot } else { session.as_ref().map_or(Phase::Boot, |s| s.phase) },
@@ -173,11 +173,11 @@ impl Inner {
             login_error: self.login_error.clone(),
             // After a crash the assignment comes back only with the resume;
             // until then the saved session says who it is (for the invigilator).
-            student: self.assignment.as_ref().map(|a| StudentView { number: a.student_number.clone(), name: a.student_name.clone() }).or_else(|| {
+            student: self.stage.assignment().map(|a| StudentView { number: a.student_number.clone(), name: a.student_name.clone() }).or_else(|| {
                 let (number, name) = self.session.as_ref()?.saved_student()?;
                 Some(StudentView { number, name: name.unwrap_or_default() })
             }),
-            assignment: self.assignment.as_ref().map(|a| AssignmentView {
+            assignment: self.stage.assignment().map(|a| AssignmentView {
                 exam: a.exam.clone(),
                 room: a.room.clone(),
                 duration_minutes: a.duration_minutes,
@@ -186,8 +186,8 @@ impl Inner {
                 start_ms: a.start_ms,
                 accommodations: a.accommodations.clone(),
             }),
-            download: self.download,
-            download_error: self.download_error.clone(),
+            download: self.stage.download().0,
+            download_error: self.stage.download().1,
             remaining_secs: session.as_ref().and_then(|s| s.remaining_secs),
             page: session.as_ref().and_then(|s| s.page),
             clock_paused: session.as_ref().and_then(|s| s.clock_paused),
@@ -205,7 +205,7 @@ impl Inner {
                 },
                 pending,
             },
-            instrument: self.instrument.clone(),
+            instrument: self.stage.instrument().cloned(),
             answers: snapshot
                 .map(|s| s.responses.into_iter().map(|(item, rs)| (item, serde_json::to_value(rs).unwrap_or_default())).collect())
                 .unwrap_or_default(),
