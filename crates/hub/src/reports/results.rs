@@ -348,22 +348,18 @@ pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &
     if let Some(old) = &replaced {
         detail.push_str(&format!(" (was {} door {})", format_score(old.points), old.by));
     }
-    sqlx::query(
-        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(crate::random_id())
-    .bind(now)
-    .bind(&account.username)
-    .bind(&account.display_name)
-    .bind(&room)
-    .bind(sitting_id)
-    .bind(student)
-    .bind(HAND_SCORE_ACTION)
-    .bind("")
-    .bind(&detail)
-    .execute(&mut *tx)
-    .await?;
+    let entry = crate::audit::Entry {
+        at_ms: now,
+        username: &account.username,
+        display_name: &account.display_name,
+        room: &room,
+        sitting: Some(sitting_id),
+        student: Some(student),
+        action: HAND_SCORE_ACTION,
+        reason: "",
+        detail: &detail,
+    };
+    crate::audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     let after = results(db, sitting_id).await?;
     let row = after.rows.into_iter().find(|r| r.student_number == student).ok_or_else(|| ScoreRefused::NotPlanned { student: student.to_string(), sitting: sitting_id.to_string() })?;
