@@ -775,6 +775,55 @@ async fn names_a_kiosk_claims_are_not_invigilators(backend: Backend) {
 }
 on_both_backends!(names_a_kiosk_claims_are_not_invigilators);
 
+/// Found by the rehearsal (issue 17): an unlock from the console reaches
+/// the PC as an instruction, and the kiosk journals it `by: "NAME (op
+/// afstand)"`; the proces-verbaal called that an unlock "met pincode" and
+/// listed the invigilator among the PIN holders the hub cannot check.
+async fn a_remote_unlock_is_not_a_pin(backend: Backend) {
+    let Some((hub, db, kiosk)) = one_kiosk_logged_in(backend).await else { return };
+    let frames = journal(
+        &hub.path("journal"),
+        &kiosk.device_pkcs8,
+        &[
+            ("session.transition", json!({"from": "in_exam", "to": "locked", "cause": {"trigger": "lock", "reason": "Proces beëindigd: discord"}})),
+            ("session.transition", json!({"from": "locked", "to": "in_exam", "cause": {"trigger": "unlock", "by": "Marieke de Wit (op afstand)", "reason": "stond nog open"}})),
+        ],
+    );
+    upload(&kiosk, &frames).await;
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let unlock = pv.irregularities.iter().find(|i| i.source == "logboek" && i.category == "ontgrendeld").expect("the unlock from the PC's journal");
+    assert!(unlock.description.contains("op afstand door Marieke de Wit (via de console)"), "{}", unlock.description);
+    assert!(!unlock.description.contains("pincode"), "{}", unlock.description);
+    assert!(pv.claimed_by_kiosk.is_empty(), "a console user listed as a PIN holder: {:?}", pv.claimed_by_kiosk);
+}
+on_both_backends!(a_remote_unlock_is_not_a_pin);
+
+/// Found by the rehearsal (issue 17): "Beëindigen voor iedereen" after every
+/// student handed in sends no instruction, and its reason was nowhere in the
+/// proces-verbaal (only when and by whom). The end is an entry of its own.
+async fn the_end_for_everyone_gives_its_reason(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    plan(&db, &Keys::load(&hub.data()).unwrap()).await;
+    // No PC in the exam: the console's end, as the invigilator clicks it.
+    let console = common::console_sign_in(&hub, "m.dewit", "Marieke de Wit", "invigilator", &[ROOM]).await;
+    let resp = console
+        .client
+        .post(hub.url(&format!("/console/api/rooms/{ROOM}/actions")))
+        .header(reqwest::header::COOKIE, &console.cookie)
+        .header("x-csrf-token", &console.csrf)
+        .json(&json!({"action": "end_all", "sitting_id": SITTING, "version": 0, "reason": "Einde van de afname"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let end = pv.irregularities.iter().find(|i| i.category == "einde").unwrap_or_else(|| panic!("no end entry: {:?}", pv.irregularities));
+    assert!(end.description.contains("zitting beëindigd voor iedereen") && end.description.contains("Einde van de afname"), "{}", end.description);
+    assert!(pv.to_html().contains("Einde van de afname"));
+}
+on_both_backends!(the_end_for_everyone_gives_its_reason);
+
 /// Issue 14 point 3: the lock holds on the PC the wrong codes were typed
 /// on, so the proces-verbaal's lock-out entry names that PC — one entry per
 /// PC, by its host name (its id in the appendix) — and stays silent about PCs with fewer

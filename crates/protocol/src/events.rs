@@ -345,6 +345,10 @@ impl Reason {
     }
 }
 
+/// How a transition's `cause.by` marks an invigilator acting from the
+/// console (`"Marieke de Wit (op afstand)"`), not with a PIN at the PC.
+pub const BY_REMOTE_SUFFIX: &str = " (op afstand)";
+
 /// `session.transition`: `from` and `to` are phases (snake_case), `cause`
 /// the trigger (`{"trigger": "lock", "reason": …}`, `{"trigger": "unlock",
 /// "by": …, "reason": …}`, …; kiosk-core's `Trigger`).

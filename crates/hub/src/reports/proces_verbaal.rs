@@ -664,6 +664,9 @@ fn build(
             Some(Action::ResetLockout) => "inlogblokkade opgeheven",
             Some(Action::ReprintCode) => "nieuwe toegangscode uitgereikt",
             Some(Action::Reopen) => "beëindigd examen heropend",
+            // The sitting's end with its reason: the end instructions below
+            // reach only the PCs still in the exam (none, when all handed in).
+            Some(Action::EndAll) => "zitting beëindigd voor iedereen",
             _ => continue,
         };
         note_person(&a.by);
@@ -672,7 +675,11 @@ fn build(
         let detail = if detail.is_empty() || (detail == CLI_LABEL && person(&a.by) == CLI_LABEL) { String::new() } else { format!(" ({detail})") };
         entries.push(Irregularity {
             time_ms: a.at_ms,
-            category: if action == Some(Action::Start) { "start" } else { "consoleactie" },
+            category: match action {
+                Some(Action::Start) => "start",
+                Some(Action::EndAll) => "einde",
+                _ => "consoleactie",
+            },
             device_id: None,
             pc: None,
             student: a.student.clone(),
@@ -802,7 +809,11 @@ fn build(
                         let cause = &t.cause;
                         let id = text(&cause, "by");
                         let id = id.trim();
-                        if !id.is_empty() {
+                        if let Some(name) = id.strip_suffix(exam_protocol::events::BY_REMOTE_SUFFIX) {
+                            // From the console (the hub's own records name
+                            // who): not a PIN typed at the PC.
+                            description = description.replacen(&format!("door {id}"), &format!("op afstand door {name} (via de console)"), 1);
+                        } else if !id.is_empty() {
                             // The kiosk journals the roster id of whoever typed the PIN.
                             let named = match context.roster_name(id) {
                                 Some(name) if name == id => name.to_string(),

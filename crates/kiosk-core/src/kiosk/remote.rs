@@ -99,7 +99,7 @@ impl Kiosk {
         if already_done(&done_file, &instruction.id) {
             return None;
         }
-        let by = format!("{} (op afstand)", instruction.issued_by);
+        let by = format!("{}{}", instruction.issued_by, exam_protocol::events::BY_REMOTE_SUFFIX);
         let reason = instruction.reason.trim();
         let mut hand_in = false;
         let mut hand_in_locked = false;
