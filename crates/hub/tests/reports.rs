@@ -790,7 +790,12 @@ async fn a_remote_unlock_is_not_a_pin(backend: Backend) {
         ],
     );
     upload(&kiosk, &frames).await;
+    // The PC's last heartbeat: its state in Dutch (the rehearsal's PDF said "toestand submitted").
+    let beat = exam_protocol::Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    assert_eq!(kiosk.post(paths::HEARTBEAT, &beat).await.status(), 200);
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let statement = &pv.journals.iter().find(|j| j.device_id == kiosk.id()).expect("the PC's journal").statement;
+    assert!(statement.contains("(toestand examen bezig)"), "{statement}");
     let unlock = pv.irregularities.iter().find(|i| i.source == "logboek" && i.category == "ontgrendeld").expect("the unlock from the PC's journal");
     assert!(unlock.description.contains("op afstand door Marieke de Wit (via de console)"), "{}", unlock.description);
     assert!(!unlock.description.contains("pincode"), "{}", unlock.description);

@@ -9,24 +9,7 @@
 use exam_protocol::events::KioskEvent;
 use serde_json::Value;
 
-/// A session phase as the invigilator reads it.
-fn phase(name: &str) -> &str {
-    match name {
-        "boot" => "opstarten",
-        "lockdown" => "afschermen",
-        "location_check" => "locatiecontrole",
-        "login" => "inloggen",
-        "assignment" => "examen bevestigen",
-        "download" => "examen ophalen",
-        "waiting_for_start" => "wacht op de start",
-        "in_exam" => "examen bezig",
-        "locked" => "vergrendeld",
-        "handing_in" => "inleveren",
-        "submitted" => "ingeleverd",
-        "resume" => "hervatten na herstart",
-        other => other,
-    }
-}
+use crate::reports::phase_in_dutch as phase;
 
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or("")

@@ -155,3 +155,23 @@ mod tests {
         }
     }
 }
+
+/// A session phase (as the kiosk journals it and reports it in its
+/// heartbeat) as the invigilator and the examination board read it.
+pub(crate) fn phase_in_dutch(name: &str) -> &str {
+    match name {
+        "boot" | "starting" => "opstarten",
+        "lockdown" => "afschermen",
+        "location_check" => "locatiecontrole",
+        "login" => "inloggen",
+        "assignment" => "examen bevestigen",
+        "download" => "examen ophalen",
+        "waiting_for_start" => "wacht op de start",
+        "in_exam" => "examen bezig",
+        "locked" => "vergrendeld",
+        "handing_in" => "inleveren",
+        "submitted" => "ingeleverd",
+        "resume" => "hervatten na herstart",
+        other => other,
+    }
+}

@@ -988,7 +988,7 @@ fn build(
             let verified = state.records > 0 && alarms.is_empty();
             let mut statement = journal_statement(&state, &alarms);
             if let Some(seen) = device.last_seen_ms {
-                let st = device.last_state.as_deref().unwrap_or("onbekend");
+                let st = device.last_state.as_deref().map_or("onbekend", super::phase_in_dutch);
                 statement.push_str(&format!(" Laatste hartslag: {} (toestand {st}).", at(seen)));
             }
             DeviceJournal {
