@@ -134,8 +134,8 @@ impl SimKiosk {
                         ),
                         InstructionKind::Unlock | InstructionKind::Resume => exam_journal::Event::new(
                             "session.transition",
-                            // As the kiosk journals it (kiosk/remote.rs): an unlock from the console is "(op afstand)", not a PIN at the PC.
-                            &serde_json::json!({"from": from, "to": to, "cause": {"trigger": "unlock", "by": format!("{} (op afstand)", instruction.issued_by), "reason": instruction.reason}}),
+                            // As the kiosk journals it (kiosk/remote.rs): an unlock from the console is "NAME (op afstand)", not a PIN at the PC.
+                            &serde_json::json!({"from": from, "to": to, "cause": {"trigger": "unlock", "by": format!("{}{}", instruction.issued_by, exam_protocol::events::BY_REMOTE_SUFFIX), "reason": instruction.reason}}),
                         ),
                         InstructionKind::End => exam_journal::Event::new(
                             "session.transition",
