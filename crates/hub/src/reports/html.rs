@@ -116,7 +116,7 @@ pub(crate) struct Section {
 }
 
 impl Section {
-    fn new(id: &'static str, title: impl Into<String>) -> Self {
+    pub(crate) fn new(id: &'static str, title: impl Into<String>) -> Self {
         Self { id, title: title.into(), facts: Vec::new(), paragraphs: Vec::new(), table: None, signatures: None, appendix: false }
     }
 }

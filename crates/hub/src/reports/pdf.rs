@@ -310,13 +310,23 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// The height of a table's header and first row: what must fit below
+    /// whatever comes just before it.
+    fn table_start_height(&mut self, table: &Table) -> f32 {
+        let widths = self.column_widths(table);
+        let headers: Vec<String> = table.headers.iter().map(|h| (*h).to_string()).collect();
+        let (_, header_height) = self.wrap_row(&headers, &widths);
+        let first_height = table.rows.first().map_or(0.0, |row| self.wrap_row(row, &widths).1);
+        header_height + first_height
+    }
+
     fn table(&mut self, table: &Table) {
         let widths = self.column_widths(table);
         let headers: Vec<String> = table.headers.iter().map(|h| (*h).to_string()).collect();
         // Never leave a header alone at the foot of a page.
         let (_, header_height) = self.wrap_row(&headers, &widths);
-        let first_height = table.rows.first().map_or(0.0, |row| self.wrap_row(row, &widths).1);
-        self.ensure((header_height + first_height).min(PAGE_HEIGHT - 2.0 * MARGIN - 14.0));
+        let start = self.table_start_height(table);
+        self.ensure(start.min(PAGE_HEIGHT - 2.0 * MARGIN - 14.0));
         self.row(&headers, &widths, true);
         for row in &table.rows {
             let (mut cells, mut height) = self.wrap_row(row, &widths);
@@ -383,6 +393,12 @@ impl<'a> Layout<'a> {
             // The signature block stays with its heading and text on one page.
             let lines: usize = section.paragraphs.iter().map(|p| self.font.wrap(&p.text, BODY_SIZE, PAGE_WIDTH - 2.0 * MARGIN).len()).sum();
             let height = HEADING_SIZE * 3.0 + lines as f32 * BODY_SIZE * 1.3 + TABLE_SIZE * 1.25 + 2.0 * CELL_PAD + SIGNATURE_ROW * sig.people.len() as f32 + 60.0;
+            self.ensure(height.min(PAGE_HEIGHT - 2.0 * MARGIN - 14.0));
+        }
+        if let Some(table) = section.table.as_ref().filter(|_| section.facts.is_empty() && section.paragraphs.is_empty()) {
+            // A heading right above a table goes with the table's first row
+            // (the rehearsal's proces-verbaal ended a page on a bare heading).
+            let height = HEADING_SIZE * 3.0 + self.table_start_height(table);
             self.ensure(height.min(PAGE_HEIGHT - 2.0 * MARGIN - 14.0));
         }
         self.heading(&section.title);
@@ -956,6 +972,26 @@ mod tests {
             assert!(mono.face.glyph_index(c).is_some(), "{c}");
         }
         assert!(sans.face.glyph_index('\u{2702}').is_some(), "scissors on the cut lines");
+    }
+
+    /// A heading right above a table never stays alone at the foot of a
+    /// page (the rehearsal's proces-verbaal ended page 2 on "6. Logboeken
+    /// van de pc's" with its table on page 3): with room for the heading but
+    /// not for the table's first row, both go to the next page.
+    #[test]
+    fn a_heading_goes_with_its_table() {
+        let mut layout = Layout::new("test".into());
+        let row = |n: usize| vec![format!("pc-{n:02}"), "3 records ontvangen en bij aankomst gecontroleerd (handtekeningen, epoch-certificaten, hashketen, volgnummers). Nog geen checkpoint ontvangen: afkappen van het einde is niet uit te sluiten.".into()];
+        let table = Table { headers: vec!["Pc", "Verklaring van de examenserver"], rows: (1..=3).map(row).collect(), widths: vec![15, 85] };
+        let table_again = Table { headers: table.headers.clone(), rows: table.rows.clone(), widths: table.widths.clone() };
+        let mut section = super::super::html::Section::new("logboeken", "6. Logboeken van de pc's");
+        section.table = Some(table_again);
+        // Room for the heading (and more), not for the heading and the first row.
+        let start = layout.table_start_height(&table);
+        layout.y = MARGIN + 14.0 + HEADING_SIZE * 4.0 + start * 0.5;
+        layout.section(&section);
+        assert_eq!(layout.pages.len(), 2, "the section moved to a new page");
+        assert!(!layout.pages[0].contains(&layout.font.encode("6. Logboeken van de pc's")), "the heading stayed alone at the foot of page 1");
     }
 
     /// A table column is at least as wide as its widest word.
