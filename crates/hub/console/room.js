@@ -77,6 +77,8 @@ function pcName(seat) {
 /** The seat's events in words, newest first (answers handed in outside the time first of all). */
 function eventLines(seat) {
   const lines = seat.answers_note ? [`Buiten de tijd: ${seat.answers_note}`] : [];
+  // Offline: since when, first (the card has no room for the signal's age).
+  if (seat.state === "offline" && seat.last_heartbeat_ms) lines.push(`Geen signaal sinds ${formatClock(seat.last_heartbeat_ms)}`);
   return lines.concat(seat.events.map((e) => `${formatClock(e.time_ms)} ${e.text}`));
 }
 
