@@ -230,6 +230,11 @@ pub struct GuardConfig {
 }
 
 impl GuardConfig {
+    /// The granted accommodations, as the policy's judges take them.
+    fn granted(&self) -> Vec<&str> {
+        self.accommodations.iter().map(String::as_str).collect()
+    }
+
     /// Takes the intervals from the policy.
     pub fn from_policy(policy: &Policy, scope: Scope, enforcement: Enforcement, accommodations: Vec<String>) -> Self {
         Self {
@@ -397,7 +402,7 @@ impl<P: ProcessPlatform> Guard<P> {
     fn judge_names(&mut self, process: &ProcessInfo) -> Option<(String, Reason)> {
         let hash = self.facts_hash(process);
         let facts = facts_of(process, hash.as_ref());
-        let accommodations: Vec<&str> = self.config.accommodations.iter().map(String::as_str).collect();
+        let accommodations = self.config.granted();
         match self.policy.judge_process(&facts, &accommodations, &self.deny) {
             ProcessVerdict::Denied { rule } if rule == "not on the allow list" => Some((rule, Reason::NotAllowed)),
             ProcessVerdict::Denied { rule } => Some((rule, Reason::DenyRule)),
@@ -418,7 +423,7 @@ impl<P: ProcessPlatform> Guard<P> {
         let trusted = self.watch.as_mut().is_some_and(|w| w.exe_trusted(process.pid));
         let hash = self.facts_hash(process);
         let facts = facts_of(process, hash.as_ref());
-        let accommodations: Vec<&str> = self.config.accommodations.iter().map(String::as_str).collect();
+        let accommodations = self.config.granted();
         let verdict = self.policy.judge_display_client(&facts, trusted, &accommodations);
         // An accommodation's tool written in a scripting language (Orca is
         // python3 running /usr/bin/orca): the script names the tool, when the
