@@ -88,7 +88,7 @@ async fn seed(db: &Db, keys: &Keys, dir: &std::path::Path, args: &Args) -> anyho
         csv.push_str(&format!("{},Student {seat} van der Berg,BENCH,Rekenen 2F,inst,B2.14,{start},90,{}\n", 100_000 + seat, if seat.is_multiple_of(8) { 30 } else { 0 }));
     }
     exam_hub::planning::import_instrument(db, keys.wrap_key()?, "inst", &[0u8; 1024], None).await?;
-    exam_hub::planning::import_planning(db, keys, &csv, "bench.csv").await?;
+    exam_hub::planning::import_planning(db, keys, &csv, "bench.csv", false).await?;
     exam_hub::admin::start_sitting(db, "BENCH").await?;
     let now = exam_hub::now_ms();
     let b64 = base64::engine::general_purpose::STANDARD;

@@ -282,3 +282,17 @@ pub fn default_wrap_key_path(data_dir: &Path) -> std::path::PathBuf {
     let parent = data_dir.parent().unwrap_or(Path::new(""));
     parent.join(format!("{name}.keys")).join(files::WRAP_KEY)
 }
+
+/// The kiosk policy as the hub keeps it (`policy.signed`): a signed bundle
+/// or plain TOML. The hub does not hold the committee's key (the kiosks
+/// check the signature); it reads the policy for rooms, rosters and
+/// accommodations.
+pub fn read_hub_policy(text: &str) -> Result<exam_policy::Policy, String> {
+    if exam_policy::bundle::is_bundle(text) {
+        exam_policy::bundle::parse_bundle(text, "policy.signed")
+            .map_err(|e| e.to_string())
+            .and_then(|b| exam_policy::bundle::parse_bundle_body(&b, "policy.signed", None).map_err(|e| e.to_string()))
+    } else {
+        exam_policy::parse_policy(text, "policy.signed", None).map_err(|e| e.to_string())
+    }
+}

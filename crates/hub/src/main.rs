@@ -284,6 +284,10 @@ enum ImportCommand {
         /// (in Dutch: name, exam, room, date and time, accommodations; eight per A4 sheet, mode 0600).
         #[arg(long)]
         codes_pdf: Option<PathBuf>,
+        /// Check the file and show what it would change on the hub (new and changed
+        /// sittings, students, candidates), import nothing and issue no codes.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Register an instrument package (opaque bytes; its hash is served to kiosks).
     Instrument {
@@ -625,7 +629,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Import(ImportCommand::Planning { data, file, codes_out, codes_pdf }) => {
+        Command::Import(ImportCommand::Planning { data, file, codes_out, codes_pdf, dry_run }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let (text, note) = planning::decode_planning(&bytes);
             if let Some(note) = note {
@@ -639,7 +643,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
             let db = data.db().await?;
-            let summary = planning::import_planning(&db, &keys, &text, &file.display().to_string()).await?;
+            let summary = planning::import_planning(&db, &keys, &text, &file.display().to_string(), dry_run).await?;
+            // A dry run's answer is the list (standard output); an import's
+            // standard output may be the code list, so its changes go to stderr.
+            for change in &summary.changes {
+                if dry_run {
+                    println!("would change: {change}");
+                } else {
+                    eprintln!("changed: {change}");
+                }
+            }
+            if dry_run {
+                eprintln!(
+                    "dry run: {} rows checked, {} change(s); nothing imported, no codes issued",
+                    summary.rows,
+                    summary.changes.len()
+                );
+                return Ok(());
+            }
             eprintln!(
                 "imported {} rows: {} students, {} sittings; {} new access codes",
                 summary.rows,
@@ -902,10 +923,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             let password = password.as_str();
             let role = match role {
-                ConsoleRole::Invigilator => console::accounts::Role::Invigilator,
-                ConsoleRole::Admin => console::accounts::Role::Admin,
+                ConsoleRole::Invigilator => exam_hub::accounts::Role::Invigilator,
+                ConsoleRole::Admin => exam_hub::accounts::Role::Admin,
             };
-            console::accounts::add(&data.db().await?, &username, &name, role, &rooms, password).await?;
+            let db = data.db().await?;
+            let policy_rooms: Vec<String> = Keys::load(&data.data)
+                .ok()
+                .and_then(|k| k.signed_policy)
+                .and_then(|text| exam_hub::config::read_hub_policy(&text).ok())
+                .map(|p| p.locations.iter().map(|l| l.name.clone()).collect())
+                .unwrap_or_default();
+            for note in exam_hub::accounts::check_rooms(&db, &policy_rooms, &rooms).await? {
+                eprintln!("{note}");
+            }
+            exam_hub::accounts::add(&db, &username, &name, role, &rooms, password).await?;
             println!("account {username} saved");
         }
         Command::Account(AccountCommand::Unlock { data, username }) => {
@@ -913,11 +944,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", unlock_message(&username, cleared));
         }
         Command::Account(AccountCommand::Disable { data, username }) => {
-            console::accounts::disable(&data.db().await?, &username).await?;
+            exam_hub::accounts::disable(&data.db().await?, &username).await?;
             println!("account {username} disabled");
         }
         Command::Account(AccountCommand::List { data }) => {
-            for line in console::accounts::list(&data.db().await?).await? {
+            for line in exam_hub::accounts::list(&data.db().await?).await? {
                 println!("{line}");
             }
         }

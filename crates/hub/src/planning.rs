@@ -78,6 +78,8 @@ pub struct ImportSummary {
     /// Sittings of the file that have no exam code (none in the file, none
     /// stored from before): their results have an empty `examencode`.
     pub without_exam_code: Vec<String>,
+    /// What the import changes (or, with `dry_run`, would change) on the hub, one line each.
+    pub changes: Vec<String>,
 }
 
 /// A fresh random access code, `XXXX-XXXX`.
@@ -105,6 +107,37 @@ pub fn normalise_code(typed: &str) -> String {
 /// The stored form of an access code: HMAC under the hub secret.
 pub fn code_hmac(keys: &Keys, sitting: &str, student: &str, code: &str) -> String {
     keys.hmac_hex(CODE_DOMAIN, &[sitting, student, &normalise_code(code)])
+}
+
+/// The planning's accommodation vocabulary (docs/hub.md, *Import the
+/// planning*): the ids the kiosk and the reports understand, each with the
+/// Dutch words an exam office types for it. An import stores the id.
+pub mod vocabulary {
+    /// `tools`: an id and its Dutch words.
+    pub const TOOLS: &[(&str, &[&str])] = &[
+        ("read-aloud", &["voorleessoftware", "voorlezen", "voorleesfunctie"]),
+        ("spell-check", &["spellingcontrole", "spellingscontrole"]),
+        ("dictionary", &["woordenboek"]),
+        ("calculator", &["rekenmachine"]),
+        ("screen-reader", &["schermlezer"]),
+        ("magnifier", &["vergrootsoftware", "vergroting", "loep"]),
+    ];
+    /// `text_size`.
+    pub const TEXT_SIZES: &[(&str, &[&str])] =
+        &[("large", &["groot", "grote letters"]), ("x-large", &["extra-large", "extra groot", "extra grote letters"])];
+    /// `contrast`.
+    pub const CONTRASTS: &[(&str, &[&str])] = &[("high", &["hoog", "hoog contrast"])];
+
+    /// The id `value` stands for in `list` (an id or one of its Dutch words, any case).
+    pub fn canonical(list: &[(&'static str, &[&'static str])], value: &str) -> Option<&'static str> {
+        let value = value.trim().to_lowercase();
+        list.iter().find(|(id, words)| *id == value || words.contains(&value.as_str())).map(|(id, _)| *id)
+    }
+
+    /// `list` for an error message: `large (groot, grote letters), …`.
+    pub fn described(list: &[(&str, &[&str])]) -> String {
+        list.iter().map(|(id, words)| format!("{id} ({})", words.join(", "))).collect::<Vec<_>>().join(", ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +259,14 @@ fn exam_code_problem(code: &str) -> Option<String> {
 }
 
 /// Imports a planning CSV (all or nothing); issues codes to new candidates.
-pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &str) -> Result<ImportSummary, ImportError> {
+pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &str, dry_run: bool) -> Result<ImportSummary, ImportError> {
+    // The policy's own accommodations are known ids too (a school's tool).
+    let policy_tools: Vec<String> = keys
+        .signed_policy
+        .as_deref()
+        .and_then(|text| crate::config::read_hub_policy(text).ok())
+        .map(|p| p.processes.accommodations.iter().map(|a| a.id.clone()).collect())
+        .unwrap_or_default();
     let required = ["student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes"];
     let optional = ["exam_code", "extra_minutes", "tools", "text_size", "contrast"];
     let csv_text = csv_text.strip_prefix('\u{feff}').unwrap_or(csv_text);
@@ -304,12 +344,34 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
             errors.push(e);
             0
         });
-        let tools: Vec<String> = get("tools").split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
-        for tool in &tools {
-            if !tool.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-                errors.push(format!("line {line}: tool {tool:?} must be lower-case letters, digits and dashes"));
+        // Accommodations: a documented id, one of its Dutch words, or an
+        // accommodation of the hub's policy; anything else would be imported
+        // and then ignored by the kiosk (issue 17: "groot", "voorleessoftware").
+        let mut tools: Vec<String> = Vec::new();
+        for tool in get("tools").split(';').map(str::trim).filter(|t| !t.is_empty()) {
+            match vocabulary::canonical(vocabulary::TOOLS, tool) {
+                Some(id) => tools.push(id.to_string()),
+                None if policy_tools.iter().any(|p| p == tool) => tools.push(tool.to_string()),
+                None => errors.push(format!(
+                    "line {line}: tools: unknown accommodation {tool:?} (known: {}{}; separate several with ';')",
+                    vocabulary::described(vocabulary::TOOLS),
+                    if policy_tools.is_empty() { String::new() } else { format!("; from the policy: {}", policy_tools.join(", ")) }
+                )),
             }
         }
+        let mut presentation = |field: &str, list: &[(&'static str, &[&'static str])]| -> Option<String> {
+            let value = get(field);
+            if value.is_empty() {
+                return None;
+            }
+            let id = vocabulary::canonical(list, &value);
+            if id.is_none() {
+                errors.push(format!("line {line}: {field}: unknown value {value:?} (known: {})", vocabulary::described(list)));
+            }
+            id.map(str::to_string)
+        };
+        let text_size = presentation("text_size", vocabulary::TEXT_SIZES);
+        let contrast = presentation("contrast", vocabulary::CONTRASTS);
         let exam_code = column.contains_key("exam_code").then(|| get("exam_code"));
         if let Some(code) = &exam_code {
             if let Some(problem) = exam_code_problem(code) {
@@ -354,15 +416,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         if let Some(first) = seen.insert((sitting_id.clone(), student.clone()), line) {
             errors.push(format!("line {line}: student {student} is already planned for sitting {sitting_id} on line {first}"));
         }
-        let opt = |name: &str| Some(get(name)).filter(|v| !v.is_empty());
-        candidates.push(Candidate {
-            sitting: sitting_id,
-            student,
-            extra,
-            tools: tools.join(";"),
-            text_size: opt("text_size"),
-            contrast: opt("contrast"),
-        });
+        candidates.push(Candidate { sitting: sitting_id, student, extra, tools: tools.join(";"), text_size, contrast });
     }
     // Instruments must be imported first.
     for (id, sitting) in &sittings {
@@ -380,8 +434,12 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
     if rows == 0 && errors.is_empty() {
         errors.push(format!("{file_name}: no rows"));
     }
+    let changes = if errors.is_empty() { changes_against_the_hub(db, &sittings, &students, &candidates, &mut errors).await? } else { Vec::new() };
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors.into_iter().map(|e| if e.starts_with(file_name) { e } else { format!("{file_name}: {e}") }).collect()));
+    }
+    if dry_run {
+        return Ok(ImportSummary { rows, students: students.len(), sittings: sittings.len(), codes: Vec::new(), without_exam_code: Vec::new(), changes });
     }
 
     let mut tx = db.begin_write().await?;
@@ -461,7 +519,110 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         }
     }
     tx.commit().await?;
-    Ok(ImportSummary { rows, students: students.len(), sittings: sittings.len(), codes, without_exam_code })
+    Ok(ImportSummary { rows, students: students.len(), sittings: sittings.len(), codes, without_exam_code, changes })
+}
+
+/// What importing would change on the hub, one line each (new and changed
+/// sittings, students and candidates; unchanged rows say nothing). A sitting
+/// that has begun — started from the console, a PC logged in, or its start
+/// passed — keeps its day and time, room, duration and instrument: a
+/// change to those is an error (issue 17: a re-import silently moved a
+/// sitting that had already run); its name and code may be corrected.
+async fn changes_against_the_hub(
+    db: &Db,
+    sittings: &BTreeMap<String, Sitting>,
+    students: &BTreeMap<String, (String, u64)>,
+    candidates: &[Candidate],
+    errors: &mut Vec<String>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let now = crate::now_ms();
+    let mut changes = Vec::new();
+    for (id, s) in sittings {
+        let row = sqlx::query("SELECT exam, exam_code, instrument_id, room, start_ms, duration_minutes, started_ms FROM sittings WHERE sitting_id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+        let Some(row) = row else {
+            changes.push(format!("new sitting {id}: {} in room {} at {}, {} minutes", s.exam, s.room, s.start_text, s.duration));
+            continue;
+        };
+        let (room, start_ms, duration, instrument): (String, i64, i64, String) =
+            (row.try_get("room")?, row.try_get("start_ms")?, row.try_get("duration_minutes")?, row.try_get("instrument_id")?);
+        let mut moves = Vec::new();
+        if room != s.room {
+            moves.push(format!("room {room} -> {}", s.room));
+        }
+        if start_ms != s.start_ms {
+            moves.push(format!("start {} -> {}", format_ms(start_ms), s.start_text));
+        }
+        if duration != s.duration {
+            moves.push(format!("duration {duration} -> {} minutes", s.duration));
+        }
+        if instrument != s.instrument {
+            moves.push(format!("instrument {instrument} -> {}", s.instrument));
+        }
+        let mut fields = moves.clone();
+        let exam: String = row.try_get("exam")?;
+        if exam != s.exam {
+            fields.push(format!("exam {exam:?} -> {:?}", s.exam));
+        }
+        let code: Option<String> = row.try_get("exam_code")?;
+        if s.exam_code.is_some() && code != s.exam_code {
+            fields.push(format!("exam_code {} -> {}", code.as_deref().unwrap_or("(none)"), s.exam_code.as_deref().unwrap_or("")));
+        }
+        if fields.is_empty() {
+            continue;
+        }
+        if !moves.is_empty() {
+            let started: Option<i64> = row.try_get("started_ms")?;
+            let logged_in = sqlx::query("SELECT 1 AS one FROM sessions WHERE sitting_id = $1 LIMIT 1").bind(id).fetch_optional(&db.pool).await?.is_some();
+            let begun = if let Some(at) = started {
+                Some(format!("started at {}", format_ms(at)))
+            } else if logged_in {
+                Some("students have logged in".to_owned())
+            } else {
+                (now >= start_ms).then(|| format!("its start {} has passed", format_ms(start_ms)))
+            };
+            if let Some(why) = begun {
+                errors.push(format!(
+                    "line {}: sitting {id} has begun ({why}): {} cannot change; plan a new sitting with another id instead",
+                    s.line,
+                    moves.join(", ")
+                ));
+            }
+        }
+        changes.push(format!("sitting {id}: {}", fields.join(", ")));
+    }
+    for (number, (name, _)) in students {
+        let row = sqlx::query("SELECT name FROM students WHERE student_number = $1").bind(number).fetch_optional(&db.pool).await?;
+        match row.map(|r| r.try_get::<String, _>("name")).transpose()? {
+            None => changes.push(format!("new student {number} {name}")),
+            Some(old) if &old != name => changes.push(format!("student {number}: name {old:?} -> {name:?}")),
+            Some(_) => {}
+        }
+    }
+    for c in candidates {
+        let row = sqlx::query("SELECT extra_minutes, tools, text_size, contrast FROM candidates WHERE sitting_id = $1 AND student_number = $2")
+            .bind(&c.sitting)
+            .bind(&c.student)
+            .fetch_optional(&db.pool)
+            .await?;
+        let granted = |extra: i64, tools: &str, size: Option<&str>, contrast: Option<&str>| {
+            format!("extra {extra} min, tools [{tools}], text_size {}, contrast {}", size.unwrap_or("-"), contrast.unwrap_or("-"))
+        };
+        let new = granted(c.extra, &c.tools, c.text_size.as_deref(), c.contrast.as_deref());
+        match row {
+            None => changes.push(format!("new candidate {} in sitting {} (a new access code): {new}", c.student, c.sitting)),
+            Some(row) => {
+                let (size, contrast): (Option<String>, Option<String>) = (row.try_get("text_size")?, row.try_get("contrast")?);
+                let old = granted(row.try_get("extra_minutes")?, &row.try_get::<String, _>("tools")?, size.as_deref(), contrast.as_deref());
+                if old != new {
+                    changes.push(format!("candidate {} in sitting {}: {old} -> {new}", c.student, c.sitting));
+                }
+            }
+        }
+    }
+    Ok(changes)
 }
 
 /// Issues new codes for a sitting (all candidates, or one), replacing the old

@@ -588,7 +588,7 @@ async fn plan_sitting(hub: &TestHub, db: &Db, id: &str, student: &str, started_m
         "student_number,student_name,sitting,exam,instrument,room,start,duration_minutes\n\
          {student},Student {student},{id},Rekenen 3F,inst-a,{ROOM},{start},{duration}\n"
     );
-    let summary = exam_hub::planning::import_planning(db, &keys, &csv, "late.csv").await.unwrap();
+    let summary = exam_hub::planning::import_planning(db, &keys, &csv, "late.csv", false).await.unwrap();
     summary.codes.into_iter().find(|c| c.sitting == id).unwrap().code
 }
 

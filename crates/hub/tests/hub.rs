@@ -559,7 +559,8 @@ async fn planning_files_as_excel_saves_them(backend: Backend) {
         .unwrap();
     assert_eq!(names, ["\u{d6}mer Y\u{131}lmaz", "Ren\u{e9} M\u{fc}ller"]);
     let tools: String = sqlx::query_scalar("SELECT tools FROM candidates WHERE student_number = '3001'").fetch_one(&db.pool).await.unwrap();
-    assert_eq!(tools, "rekenmachine;woordenboek");
+    // The Dutch words are stored as the ids the kiosk knows (issue 17).
+    assert_eq!(tools, "calculator;dictionary");
     // Two rows of one sitting that disagree: which field, which lines (the file's own).
     let bad = hub.path("disagree.csv");
     std::fs::write(

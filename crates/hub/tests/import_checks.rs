@@ -130,3 +130,75 @@ fn the_planning_exam_code_is_checked() {
     let out = planning("again.csv", without);
     assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("no exam code"), "the stored code stays: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Issue 17, planning: unknown accommodation values (`groot`,
+/// `voorleessoftware`) were imported and then ignored by the kiosk; a
+/// re-import silently moved a sitting, even one that had already run, and
+/// showed nothing before it did; a console account for room `b1.12` was
+/// accepted while the planning said `B1.12`. Now the Dutch words are the
+/// documented ids, anything else is refused with the line and the known
+/// values; `--dry-run` shows the changes and imports nothing; a sitting that
+/// has begun keeps its day, room, duration and instrument; a room written
+/// almost like a known one is refused with the room meant.
+#[test]
+fn the_planning_is_checked_against_the_vocabulary_and_what_already_ran() {
+    let f = fixture();
+    let out = import(&f, &f.package, "rekenen-2f", Some(&f.key), &f.policy);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = |args: &[&str], name: &str, text: &str| -> Output {
+        let file = f.data.join(format!("../{name}"));
+        std::fs::write(&file, text).unwrap();
+        Command::new(common::exe()).args(["import", "planning"]).arg(&file).args(args).arg("--data").arg(&f.data).output().unwrap()
+    };
+    let text = |s: &Output| format!("{}{}", String::from_utf8_lossy(&s.stdout), String::from_utf8_lossy(&s.stderr));
+    let head = "student_number,student_name,sitting,exam,instrument,room,start,duration_minutes,tools,text_size,contrast\n";
+    let past = "2020-01-06T09:00:00+01:00";
+    let future = "2031-06-16T09:00:00+02:00";
+    // Unknown values: refused, with the line, the field and what is known; nothing imported.
+    let bad = format!(
+        "{head}1,Ömer Yılmaz,VK2,Verkoop niveau 2,rekenen-2f,B1.12,{future},90,voorleessoftware;groot-scherm,,\n\
+         2,Eline van der Berg-de Vries,VK2,Verkoop niveau 2,rekenen-2f,B1.12,{future},90,,reuze,\n"
+    );
+    let out = run(&[], "bad.csv", &bad);
+    refused(&out, "bad.csv: line 2: tools: unknown accommodation \"groot-scherm\" (known: read-aloud (voorleessoftware");
+    refused(&out, "bad.csv: line 3: text_size: unknown value \"reuze\" (known: large (groot, grote letters)");
+    // The Dutch words: imported as the ids the kiosk knows.
+    let good = format!(
+        "{head}1,Ömer Yılmaz,VK2,Verkoop niveau 2,rekenen-2f,B1.12,{future},90,Voorleessoftware;spellingcontrole,groot,hoog\n\
+         2,Eline van der Berg-de Vries,OLD,Verkoop niveau 2,rekenen-2f,B1.12,{past},90,,,\n"
+    );
+    let out = run(&[], "good.csv", &good);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("changed: new candidate 1 in sitting VK2 (a new access code): extra 0 min, tools [read-aloud;spell-check], text_size large, contrast high"), "{}", text(&out));
+    // A dry run of a moved sitting: the change is shown, nothing is imported, no codes.
+    let moved = good.replace(&format!("B1.12,{future}"), "B2.01,2031-06-17T09:00:00+02:00");
+    let out = run(&["--dry-run"], "moved.csv", &moved);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("would change: sitting VK2: room B1.12 -> B2.01, start 2031-06-16T07:00:00Z -> 2031-06-17T09:00:00+02:00"), "{shown}");
+    assert!(text(&out).contains("nothing imported, no codes issued") && !shown.contains("=="), "{}", text(&out));
+    let again = run(&["--dry-run"], "moved-again.csv", &moved);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("room B1.12 -> B2.01"), "the dry run changed the hub: {}", text(&again));
+    // A sitting whose start has passed keeps its room and day.
+    let ran = good.replace(&format!("B1.12,{past}"), "B2.01,2020-01-07T09:00:00+01:00");
+    let out = run(&[], "ran.csv", &ran);
+    refused(&out, "ran.csv: line 3: sitting OLD has begun (its start 2020-01-06T08:00:00Z has passed): room B1.12 -> B2.01, start 2020-01-06T08:00:00Z -> 2020-01-07T09:00:00+01:00 cannot change");
+    // Console accounts: a room written almost like the planning's is a typing error.
+    let account = |room: &str| -> Output {
+        let mut child = Command::new(common::exe())
+            .args(["account", "add", "--username", "jan", "--name", "Jan", "--role", "invigilator", "--room", room, "--data"])
+            .arg(&f.data)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"een lang genoeg wachtwoord\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    refused(&account("b1.12"), "room \"b1.12\" is not known to the hub; did you mean \"B1.12\"?");
+    let out = account("B1.12");
+    assert!(out.status.success() && !text(&out).contains("note:"), "{}", text(&out));
+    let out = account("C0.01");
+    assert!(out.status.success() && text(&out).contains("note: room \"C0.01\" is not in the planning"), "{}", text(&out));
+}

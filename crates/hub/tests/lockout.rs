@@ -29,7 +29,7 @@ async fn plan(hub: &TestHub, db: &Db) -> HashMap<String, String> {
     for n in STUDENTS {
         csv.push_str(&format!("{n},Student {n},{SITTING},Rekenen 2F,inst-a,{ROOM},{start},90\n"));
     }
-    let summary = exam_hub::planning::import_planning(db, &keys, &csv, "lockout.csv").await.unwrap();
+    let summary = exam_hub::planning::import_planning(db, &keys, &csv, "lockout.csv", false).await.unwrap();
     summary.codes.into_iter().map(|c| (c.student_number, c.code)).collect()
 }
 

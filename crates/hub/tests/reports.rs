@@ -47,7 +47,7 @@ async fn plan(db: &Db, keys: &Keys) -> HashMap<String, String> {
         csv.write_record([number, name, SITTING, FORMULA_EXAM, "inst-a", ROOM, start.as_str(), "90", "", tools, size, ""]).unwrap();
     }
     let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
-    let summary = exam_hub::planning::import_planning(db, keys, &text, "pv.csv").await.unwrap();
+    let summary = exam_hub::planning::import_planning(db, keys, &text, "pv.csv", false).await.unwrap();
     summary.codes.into_iter().map(|c| (c.student_number, c.code)).collect()
 }
 
@@ -949,7 +949,7 @@ async fn results_the_sis_can_take(backend: Backend) {
          3002;Eline van der Berg-de Vries;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n\
          3003;Sem Afwezig;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n"
     );
-    let summary = exam_hub::planning::import_planning(&db, &keys, &csv, "vk2.csv").await.unwrap();
+    let summary = exam_hub::planning::import_planning(&db, &keys, &csv, "vk2.csv", false).await.unwrap();
     assert!(summary.without_exam_code.is_empty(), "{:?}", summary.without_exam_code);
     let codes: HashMap<String, String> = summary.codes.into_iter().map(|c| (c.student_number, c.code)).collect();
     let scoring = hub.path("scoring.json");

@@ -324,13 +324,7 @@ impl HubContext {
     /// The policy as the hub keeps it: a signed bundle or plain TOML. The
     /// hub does not hold the committee's key; the kiosks check the signature.
     fn read_policy(&mut self, text: &str) {
-        let parsed = if exam_policy::bundle::is_bundle(text) {
-            exam_policy::bundle::parse_bundle(text, "policy.signed")
-                .map_err(|e| e.to_string())
-                .and_then(|b| exam_policy::bundle::parse_bundle_body(&b, "policy.signed", None).map_err(|e| e.to_string()))
-        } else {
-            exam_policy::parse_policy(text, "policy.signed", None).map_err(|e| e.to_string())
-        };
+        let parsed = crate::config::read_hub_policy(text);
         match parsed {
             Ok(policy) => self.policy = Some(policy),
             Err(e) => self.notes.push(format!("Het beleid op de examenserver is niet te lezen ({e}).")),
