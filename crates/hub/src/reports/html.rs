@@ -219,7 +219,12 @@ impl ProcesVerbaal {
             ),
             (
                 "Gestart",
-                self.started_ms.map_or_else(|| "niet gestart op de examenserver".into(), |t| format!("{} (gezamenlijke start)", self.hm(t))),
+                // Without a joint start the sitting began on time, at each login.
+                match (self.started_ms, self.seats.iter().filter_map(|s| s.first_login_ms).min()) {
+                    (Some(t), _) => format!("{} (gezamenlijke start)", self.hm(t)),
+                    (None, Some(first)) => format!("op de geplande tijd, zonder gezamenlijke start (eerste aanmelding {})", self.hm(first)),
+                    (None, None) => "niet gestart: geen student meldde zich aan".into(),
+                },
             ),
             (
                 "Uiterlijk einde",
@@ -267,9 +272,11 @@ impl ProcesVerbaal {
                 .seats
                 .iter()
                 .map(|s| {
-                    let status = match s.status {
-                        SeatStatus::Submitted => "aanwezig, ingeleverd".to_string(),
-                        other => other.label().to_string(),
+                    let status = match (s.status, s.ended_by_invigilator) {
+                        (SeatStatus::Submitted, false) => "aanwezig, ingeleverd".to_string(),
+                        (SeatStatus::Submitted, true) => "aanwezig, examen beëindigd door de surveillant, ingeleverd".to_string(),
+                        (SeatStatus::Present, true) => "aanwezig, examen beëindigd door de surveillant".to_string(),
+                        (other, _) => other.label().to_string(),
                     };
                     let extra = match (s.extra_minutes, s.added_minutes) {
                         (0, 0) => DASH.to_string(),

@@ -169,6 +169,10 @@ pub struct SeatSummary {
     pub extra_minutes: i64,
     /// Minutes added during the sitting.
     pub added_minutes: i64,
+    /// An invigilator ended this student's exam (per seat, not the end for
+    /// everyone), and it was not reopened since: for suspected fraud, for
+    /// instance (the reason is among the student's irregularities).
+    pub ended_by_invigilator: bool,
 }
 
 /// One entry of the course of the sitting.
@@ -947,6 +951,18 @@ fn build(
                 (None, true) if answers.is_some() => SeatStatus::Present,
                 (None, true) => SeatStatus::Absent,
             };
+            // The last per-seat end or reopen decides (the end for everyone is `end_all`).
+            let ended_by_invigilator = records
+                .console_actions
+                .iter()
+                .filter(|a| a.student.as_deref() == Some(c.student_number.as_str()))
+                .filter_map(|a| match Action::from_name(&a.action) {
+                    Some(Action::End) => Some(true),
+                    Some(Action::Reopen) => Some(false),
+                    _ => None,
+                })
+                .last()
+                .unwrap_or(false);
             let mut accommodations: Vec<String> = c.tools.iter().map(|t| context.tool(t)).collect();
             accommodations.extend(c.text_size.iter().map(|v| presentation("text_size", v)));
             accommodations.extend(c.contrast.iter().map(|v| presentation("contrast", v)));
@@ -958,7 +974,10 @@ fn build(
                 devices,
                 first_login_ms: sessions.first().map(|s| s.created_ms),
                 submitted_ms: submitted.map(|a| a.received_ms),
-                ended_ms: submitted.map(|a| a.received_ms).or_else(|| records.seat_ended.get(&c.student_number).copied()),
+                // An absent student has no end (the end for everyone ends every seat).
+                ended_ms: submitted
+                    .map(|a| a.received_ms)
+                    .or_else(|| records.seat_ended.get(&c.student_number).copied().filter(|_| status != SeatStatus::Absent)),
                 accommodations,
                 // The code the student saw, also for a hand-in that does not count.
                 receipt_code: submitted
@@ -966,6 +985,7 @@ fn build(
                     .or_else(|| answers.filter(|a| a.final_submission).and_then(|a| a.receipt_code.clone())),
                 extra_minutes: c.extra_minutes,
                 added_minutes: c.added_minutes,
+                ended_by_invigilator,
             }
         })
         .collect::<Vec<_>>();
