@@ -73,18 +73,6 @@ async fn upload(kiosk: &Kiosk, frames: &[Vec<u8>]) {
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
 }
 
-fn snapshot(seq: u64, final_submission: bool, responses: serde_json::Value) -> AnswerUpload {
-    AnswerUpload {
-        sitting_id: SITTING.into(),
-        seq,
-        final_submission,
-        answers: json!({
-            "format": "exam-kiosk-answers/1", "sitting_id": SITTING, "instrument_id": "inst-a", "seq": seq,
-            "final_submission": final_submission, "responses": responses, "flagged": []
-        }),
-        changes: vec![],
-    }
-}
 
 /// The scoring data as `kioskctl instrument render --scoring` prints it.
 fn scoring_json() -> String {
@@ -245,10 +233,10 @@ async fn proces_verbaal_and_results(backend: Backend) {
     c.login_ok("2002", &codes["2002"]).await;
 
     // Answers: 2001 hands in, 2002 only saved; 2003 and =2004 are absent.
-    let resp = c.post(paths::ANSWERS, &snapshot(1, false, json!({"ITM-1": {"RESPONSE": "A"}}))).await;
+    let resp = c.post(paths::ANSWERS, &snapshot(SITTING, 1, false, json!({"ITM-1": {"RESPONSE": "A"}}))).await;
     assert_eq!(resp.status(), 200);
     let given = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-2": {"RESPONSE": ["A", "C"]}, "ITM-3": {"RESPONSE": "amsterdam"}});
-    let receipt: AnswerReceipt = a.post(paths::ANSWERS, &snapshot(3, true, given)).await.json().await.unwrap();
+    let receipt: AnswerReceipt = a.post(paths::ANSWERS, &snapshot(SITTING, 3, true, given)).await.json().await.unwrap();
 
     reports::add_remark(&db, SITTING, "Mevr. de Wit", REMARK).await.unwrap();
     hub.cli_ok(&["report", "remark", "--sitting", SITTING, "--author", "Dhr. <b>Bos</b>", "--text", "Lokaal om 09:02 open."]);
@@ -829,6 +817,46 @@ async fn the_end_for_everyone_gives_its_reason(backend: Backend) {
 }
 on_both_backends!(the_end_for_everyone_gives_its_reason);
 
+/// Found by the rehearsal (issue 17): a student whose exam an invigilator
+/// ended for suspected fraud read as a plain "aanwezig, ingeleverd"; an
+/// absent student got an end time from the end for everyone; a sitting that
+/// began on time without a joint start read "niet gestart op de
+/// examenserver" while students worked.
+async fn an_ended_exam_and_an_absentee_read_as_they_happened(backend: Backend) {
+    let Some((hub, db, kiosk)) = one_kiosk_logged_in(backend).await else { return };
+    let console = common::console_sign_in(&hub, "m.dewit", "Marieke de Wit", "invigilator", &[ROOM]).await;
+    let act = |body: serde_json::Value| {
+        let console = &console;
+        let hub = &hub;
+        async move {
+            let resp = console
+                .client
+                .post(hub.url(&format!("/console/api/rooms/{ROOM}/actions")))
+                .header(reqwest::header::COOKIE, &console.cookie)
+                .header("x-csrf-token", &console.csrf)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        }
+    };
+    act(json!({"action": "end", "sitting_id": SITTING, "student_number": "2001", "version": 0, "reason": "Vermoeden van fraude: telefoon"})).await;
+    // The kiosk hands in as the end tells it to.
+    assert_eq!(kiosk.post(paths::ANSWERS, &snapshot(SITTING, 1, true, json!({}))).await.status(), 200);
+    act(json!({"action": "end_all", "sitting_id": SITTING, "version": 0, "reason": "Einde van de afname"})).await;
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    let seat = |n: &str| pv.seats.iter().find(|s| s.student_number == n).unwrap();
+    assert!(seat("2001").ended_by_invigilator, "{:?}", seat("2001"));
+    assert_eq!(seat("2003").status, reports::SeatStatus::Absent);
+    assert_eq!(seat("2003").ended_ms, None, "an absentee has no end");
+    let html = pv.to_html();
+    assert!(html.contains("aanwezig, examen beëindigd door de surveillant, ingeleverd"), "the fraud end is not in section 3");
+    assert!(html.contains("op de geplande tijd, zonder gezamenlijke start (eerste aanmelding"), "the start line");
+    assert!(!html.contains("niet gestart op de examenserver"));
+}
+on_both_backends!(an_ended_exam_and_an_absentee_read_as_they_happened);
+
 /// Issue 14 point 3: the lock holds on the PC the wrong codes were typed
 /// on, so the proces-verbaal's lock-out entry names that PC — one entry per
 /// PC, by its host name (its id in the appendix) — and stays silent about PCs with fewer
@@ -963,8 +991,8 @@ async fn results_the_sis_can_take(backend: Backend) {
     hub.cli_ok(&["start", "--sitting", SITTING]);
     const ESSAY: &str = "Ik bied mijn excuses aan en ruil de waterkoker om.";
     let handed_in = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-2": {"RESPONSE": ["A"]}, "ITM-4": {"RESPONSE": ESSAY}});
-    assert_eq!(a.post(paths::ANSWERS, &snapshot(1, true, handed_in)).await.status(), 200);
-    assert_eq!(b.post(paths::ANSWERS, &snapshot(1, false, json!({"ITM-1": {"RESPONSE": "A"}}))).await.status(), 200);
+    assert_eq!(a.post(paths::ANSWERS, &snapshot(SITTING, 1, true, handed_in)).await.status(), 200);
+    assert_eq!(b.post(paths::ANSWERS, &snapshot(SITTING, 1, false, json!({"ITM-1": {"RESPONSE": "A"}}))).await.status(), 200);
 
     // What can be scored is; the essay waits for a person (before: the whole test unscored).
     let rows = results_rows(&hub, "results-1.csv");
@@ -1034,7 +1062,7 @@ async fn results_the_sis_can_take(backend: Backend) {
     assert!(set("3002", "ITM-4", "0", "bureau").status.success());
     assert_eq!(results_rows(&hub, "results-5.csv")["3002"], row("3002", "0", "definitief", "", "niet ingeleverd"));
     let later = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-4": {"RESPONSE": "Toch nog een antwoord."}});
-    assert_eq!(b.post(paths::ANSWERS, &snapshot(2, false, later)).await.status(), 200);
+    assert_eq!(b.post(paths::ANSWERS, &snapshot(SITTING, 2, false, later)).await.status(), 200);
     assert_eq!(results_rows(&hub, "results-6.csv")["3002"], row("3002", "1", "voorlopig", "ITM-4", "niet ingeleverd"));
     // The proces-verbaal is not about scores: a hand score is no irregularity of the sitting.
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();

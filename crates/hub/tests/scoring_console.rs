@@ -35,18 +35,6 @@ fn scoring_json(max5: Option<f64>) -> String {
     .to_string()
 }
 
-fn snapshot(seq: u64, final_submission: bool, responses: Value) -> AnswerUpload {
-    AnswerUpload {
-        sitting_id: SITTING.into(),
-        seq,
-        final_submission,
-        answers: json!({
-            "format": "exam-kiosk-answers/1", "sitting_id": SITTING, "instrument_id": "inst-a", "seq": seq,
-            "final_submission": final_submission, "responses": responses, "flagged": []
-        }),
-        changes: vec![],
-    }
-}
 
 async fn sign_in(hub: &TestHub, username: &str, name: &str, role: &str) -> ConsoleSession {
     console_sign_in(hub, username, name, role, if role == "invigilator" { &[ROOM] } else { &[] }).await
@@ -96,7 +84,7 @@ async fn the_exam_office_scores_in_the_console(backend: Backend) {
     a.login_ok("1001", &hub.code(SITTING, "1001")).await;
     hub.cli_ok(&["start", "--sitting", SITTING]);
     let handed_in = json!({"ITM-1": {"RESPONSE": "B"}, "ITM-4": {"RESPONSE": ESSAY}, "ITM-5": {"RESPONSE": "Kort antwoord."}});
-    assert_eq!(a.post(paths::ANSWERS, &snapshot(1, true, handed_in)).await.status(), 200);
+    assert_eq!(a.post(paths::ANSWERS, &snapshot(SITTING, 1, true, handed_in)).await.status(), 200);
 
     let office = sign_in(&hub, "bureau", "Mevr. Bakker (examenbureau)", "admin").await;
     let invigilator = sign_in(&hub, "wit", "Mevr. de Wit", "invigilator").await;

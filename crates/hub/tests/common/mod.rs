@@ -480,3 +480,18 @@ pub async fn journalled_actions(db: &exam_hub::db::Db, sitting: &str, student: &
     .map(|r| (r.get("username"), r.get("display_name"), r.get("detail")))
     .collect()
 }
+
+/// The answers for `sitting` as a kiosk uploads them (instrument `inst-a`).
+#[allow(dead_code)]
+pub fn snapshot(sitting: &str, seq: u64, final_submission: bool, responses: serde_json::Value) -> AnswerUpload {
+    AnswerUpload {
+        sitting_id: sitting.into(),
+        seq,
+        final_submission,
+        answers: serde_json::json!({
+            "format": "exam-kiosk-answers/1", "sitting_id": sitting, "instrument_id": "inst-a", "seq": seq,
+            "final_submission": final_submission, "responses": responses, "flagged": []
+        }),
+        changes: vec![],
+    }
+}
