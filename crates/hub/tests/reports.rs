@@ -1021,7 +1021,7 @@ async fn results_the_sis_can_take(backend: Backend) {
     assert!(pending.contains("3002  ITM-4") && pending.contains("(no answer)"), "{pending}");
 
     // Who may score, and what.
-    use exam_hub::console::accounts::{self, Role};
+    use exam_hub::accounts::{self, Role};
     accounts::add(&db, "bureau", "Mevr. Bakker (examenbureau)", Role::Admin, &[], "examenbureau-wachtwoord-2026").await.unwrap();
     accounts::add(&db, "wit", "Mevr. de Wit", Role::Invigilator, &[ROOM.to_string()], "surveillant-wachtwoord-2026").await.unwrap();
     let set = |student: &str, item: &str, points: &str, by: &str| {

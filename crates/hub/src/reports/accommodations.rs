@@ -2,17 +2,10 @@
 //! code slips name them (one list, so both say the same).
 
 /// The Dutch name of an accommodation the planning grants (`tools`), when
-/// it is one of the documented ones.
+/// it is one of the documented ones: the first Dutch word of the planning's
+/// vocabulary (one list for the import and the documents).
 pub(crate) fn tool_in_dutch(id: &str) -> Option<&'static str> {
-    match id {
-        "read-aloud" => Some("voorleessoftware"),
-        "spell-check" => Some("spellingcontrole"),
-        "dictionary" => Some("woordenboek"),
-        "calculator" => Some("rekenmachine"),
-        "screen-reader" => Some("schermlezer"),
-        "magnifier" => Some("vergrootsoftware"),
-        _ => None,
-    }
+    crate::planning::vocabulary::TOOLS.iter().find(|(known, _)| *known == id).and_then(|(_, words)| words.first().copied())
 }
 
 /// Text size and contrast from the planning, in Dutch.

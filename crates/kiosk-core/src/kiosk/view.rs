@@ -158,6 +158,7 @@ impl Inner {
                     .collect(),
             },
         });
+        let (download, download_error) = self.stage.download();
         let status = self.stage.answers().map(|a| a.status());
         let pending = status.as_ref().map_or(0, |st| st.saved_seq.saturating_sub(st.acked_seq));
         let snapshot = self.stage.answers().map(|a| a.snapshot());
@@ -186,8 +187,8 @@ impl Inner {
                 start_ms: a.start_ms,
                 accommodations: a.accommodations.clone(),
             }),
-            download: self.stage.download().0,
-            download_error: self.stage.download().1,
+            download,
+            download_error,
             remaining_secs: session.as_ref().and_then(|s| s.remaining_secs),
             page: session.as_ref().and_then(|s| s.page),
             clock_paused: session.as_ref().and_then(|s| s.clock_paused),
