@@ -32,6 +32,7 @@ pub mod reports;
 pub mod secrets;
 pub mod server;
 pub mod state;
+pub mod store;
 pub mod web_session;
 
 /// Current time, unix milliseconds.

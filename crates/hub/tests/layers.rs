@@ -129,3 +129,74 @@ fn a_cycle_is_found() {
     assert_eq!(cycle(&edges(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])])), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
     assert_eq!(named("use crate::{db::Db, pki};\nlet x = crate::audit::Action::Start; // crate::console"), ["audit", "db", "pki"].map(String::from).into());
 }
+
+/// Files that still hold SQL of their own while the store layer is being
+/// built (issue 16 point 4). The list only shrinks: a file not on it that
+/// writes SQL fails, and so does a file on it that no longer does.
+const NOT_YET_IN_THE_STORE: &[&str] = &[
+    "accounts.rs",
+    "admin.rs",
+    "answer_history.rs",
+    "answers_api.rs",
+    "api.rs",
+    "audit.rs",
+    "console/actions.rs",
+    "console/archive.rs",
+    "console/auth.rs",
+    "console/downloads.rs",
+    "console/mod.rs",
+    "console/room.rs",
+    "console/scoring.rs",
+    "enforcement.rs",
+    "instructions.rs",
+    "journal.rs",
+    "lockout.rs",
+    "planning.rs",
+    "reports/code_slips.rs",
+    "reports/records.rs",
+    "reports/remarks.rs",
+    "reports/results.rs",
+    "reports/retention.rs",
+    "reports/scoring.rs",
+    "secrets.rs",
+    "web_session.rs",
+];
+
+/// Whether a source text runs SQL of its own (outside comments).
+fn writes_sql(text: &str) -> bool {
+    text.lines().map(|line| line.split("//").next().unwrap_or("")).any(|code| {
+        ["sqlx::query", "query_as(", "query_scalar(", "query_as::<", "query_scalar::<"].iter().any(|call| code.contains(call))
+    })
+}
+
+#[test]
+fn queries_live_in_the_store() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = files_of(&src, "");
+    files.retain(|f| f.extension().is_some_and(|e| e == "rs"));
+    let mut stray = Vec::new();
+    let mut moved = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        if rel.starts_with("store/") || rel == "db.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("source");
+        let listed = NOT_YET_IN_THE_STORE.contains(&rel.as_str());
+        match (writes_sql(&text), listed) {
+            (true, false) => stray.push(rel),
+            (false, true) => moved.push(rel),
+            _ => {}
+        }
+    }
+    assert!(stray.is_empty(), "SQL outside crate::store in {stray:?}: move it into the store module of its table group");
+    assert!(moved.is_empty(), "{moved:?} no longer write SQL: take them off NOT_YET_IN_THE_STORE");
+}
+
+#[test]
+fn sql_is_found_outside_comments_only() {
+    assert!(writes_sql("    let n = sqlx::query(\"SELECT 1\")"));
+    assert!(writes_sql("sqlx::query_scalar::<_, i64>(q)"));
+    assert!(!writes_sql("    // sqlx::query(\"SELECT 1\") was here"));
+    assert!(!writes_sql("store::devices::by_cert(&db.pool, cert)"));
+}
