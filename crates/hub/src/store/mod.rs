@@ -30,3 +30,14 @@
 //! - [`records`]: pv_remarks, retention_deletions
 //!
 //! `crate::db` keeps the pool, the transactions and the migrations.
+
+pub mod devices;
+pub mod sessions;
+pub mod planning;
+pub mod answers;
+pub mod journals;
+pub mod instructions;
+pub mod accounts;
+pub mod rooms;
+pub mod audit;
+pub mod records;

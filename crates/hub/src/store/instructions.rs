@@ -1,0 +1,4 @@
+//! Statements on instructions.
+
+#[allow(unused_imports)]
+use sqlx::{Any, Executor};

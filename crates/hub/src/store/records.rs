@@ -1,0 +1,4 @@
+//! Statements on pv_remarks, retention_deletions.
+
+#[allow(unused_imports)]
+use sqlx::{Any, Executor};
