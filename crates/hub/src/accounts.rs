@@ -5,6 +5,7 @@
 pub mod password;
 
 use crate::db::Db;
+use crate::store;
 use sqlx::Row as _;
 
 /// Why an account cannot be added or changed.
@@ -131,32 +132,13 @@ pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms:
     }
     let hash = password::hash(password).map_err(|e| AccountError::Invalid(e.to_string()))?;
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO console_accounts (username, display_name, role, password_hash, created_ms, failures) VALUES ($1, $2, $3, $4, $5, 0) \
-         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, \
-         password_hash = excluded.password_hash, failures = 0, locked_until_ms = NULL, disabled_ms = NULL",
-    )
-    .bind(username)
-    .bind(display_name)
-    .bind(role.as_str())
-    .bind(hash)
-    .bind(crate::now_ms())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM console_account_rooms WHERE username = $1").bind(username).execute(&mut *tx).await?;
+    store::accounts::upsert(&mut *tx, username, display_name, role.as_str(), &hash, crate::now_ms()).await?;
+    store::accounts::clear_rooms(&mut *tx, username).await?;
     for room in rooms {
-        sqlx::query("INSERT INTO console_account_rooms (username, room) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(username)
-            .bind(room)
-            .execute(&mut *tx)
-            .await?;
+        store::accounts::add_room(&mut *tx, username, room).await?;
     }
     // A changed password or role ends the account's sessions.
-    sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE username = $2 AND revoked_ms IS NULL")
-        .bind(crate::now_ms())
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
+    store::accounts::revoke_sessions_of(&mut *tx, username, crate::now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -164,11 +146,7 @@ pub async fn add(db: &Db, username: &str, display_name: &str, role: Role, rooms:
 /// Clears the lock-out columns hub versions before schema 50 set after
 /// wrong passwords (sign-in no longer reads or sets them).
 pub async fn unlock(db: &Db, username: &str) -> Result<(), AccountError> {
-    let r = sqlx::query("UPDATE console_accounts SET failures = 0, locked_until_ms = NULL WHERE username = $1")
-        .bind(username)
-        .execute(&db.pool)
-        .await?;
-    if r.rows_affected() == 0 {
+    if !store::accounts::clear_lockout(&db.pool, username).await? {
         return Err(AccountError::NotFound(format!("no account {username}")));
     }
     Ok(())
@@ -178,51 +156,31 @@ pub async fn unlock(db: &Db, username: &str) -> Result<(), AccountError> {
 pub async fn disable(db: &Db, username: &str) -> Result<(), AccountError> {
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
-    let r = sqlx::query("UPDATE console_accounts SET disabled_ms = $1 WHERE username = $2").bind(now).bind(username).execute(&mut *tx).await?;
-    if r.rows_affected() == 0 {
+    if !store::accounts::disable(&mut *tx, username, now).await? {
         return Err(AccountError::NotFound(format!("no account {username}")));
     }
-    sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE username = $2 AND revoked_ms IS NULL")
-        .bind(now)
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
+    store::accounts::revoke_sessions_of(&mut *tx, username, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Loads an enabled account.
 pub async fn load(db: &Db, username: &str) -> Result<Option<Account>, sqlx::Error> {
-    let Some(row) = sqlx::query("SELECT display_name, role FROM console_accounts WHERE username = $1 AND disabled_ms IS NULL")
-        .bind(username)
-        .fetch_optional(&db.pool)
-        .await?
-    else {
+    let Some(row) = store::accounts::enabled(&db.pool, username).await? else {
         return Ok(None);
     };
-    let Some(role) = Role::parse(&row.try_get::<String, _>("role")?) else { return Ok(None) };
-    let rooms = sqlx::query("SELECT room FROM console_account_rooms WHERE username = $1 ORDER BY room")
-        .bind(username)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("room"))
-        .collect::<Result<_, _>>()?;
-    Ok(Some(Account { username: username.to_string(), display_name: row.try_get("display_name")?, role, rooms }))
+    let Some(role) = Role::parse(&row.role) else { return Ok(None) };
+    let rooms = store::accounts::rooms(&db.pool, username).await?;
+    Ok(Some(Account { username: username.to_string(), display_name: row.display_name, role, rooms }))
 }
 
 /// One line per account: user name, role, rooms, state.
 pub async fn list(db: &Db) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT username FROM console_accounts ORDER BY username").fetch_all(&db.pool).await?;
     let mut out = Vec::new();
-    for row in rows {
-        let username: String = row.try_get("username")?;
-        let state = sqlx::query("SELECT disabled_ms, locked_until_ms FROM console_accounts WHERE username = $1")
-            .bind(&username)
-            .fetch_one(&db.pool)
-            .await?;
-        let disabled = state.try_get::<Option<i64>, _>("disabled_ms")?.is_some();
-        let locked = state.try_get::<Option<i64>, _>("locked_until_ms")?.is_some_and(|t| t > crate::now_ms());
+    for username in store::accounts::usernames(&db.pool).await? {
+        let state = store::accounts::lock_state(&db.pool, &username).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let disabled = state.disabled_ms.is_some();
+        let locked = state.locked_until_ms.is_some_and(|t| t > crate::now_ms());
         match load(db, &username).await? {
             Some(a) => out.push(format!(
                 "{}  role={}  name={}  rooms={}{}",
@@ -252,16 +210,11 @@ pub enum LoginOutcome {
 /// wrong passwords per (user name, address), see `auth`. Unknown user names
 /// cost the same time as known ones.
 pub async fn check_password(db: &Db, username: &str, password: &str) -> Result<LoginOutcome, sqlx::Error> {
-    let row = sqlx::query("SELECT password_hash FROM console_accounts WHERE username = $1 AND disabled_ms IS NULL")
-        .bind(username)
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(row) = row else {
+    let Some(stored) = store::accounts::password_hash(&db.pool, username).await? else {
         let password = password.to_string();
         let _ = tokio::task::spawn_blocking(move || password::verify_nothing(&password)).await;
         return Ok(LoginOutcome::Wrong);
     };
-    let stored: String = row.try_get("password_hash")?;
     let password = password.to_string();
     // PBKDF2 is deliberately slow: keep it off the async workers (no
     // database connection is held meanwhile).

@@ -133,12 +133,10 @@ pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), Adm
 /// it slows wrong passwords in the running hub instead, which this does not
 /// touch). True when such a lock-out was still in force.
 pub async fn unlock_account(db: &Db, username: &str) -> Result<bool, AdminError> {
-    let locked_until: Option<i64> = sqlx::query("SELECT locked_until_ms FROM console_accounts WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&db.pool)
+    let locked_until = crate::store::accounts::lock_state(&db.pool, username)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("no account {username}")))?
-        .try_get("locked_until_ms")?;
+        .locked_until_ms;
     crate::accounts::unlock(db, username).await.map_err(|e| AdminError::Invalid(e.to_string()))?;
     Ok(locked_until.is_some_and(|t| t > crate::now_ms()))
 }

@@ -142,7 +142,6 @@ const NOT_YET_IN_THE_STORE: &[&str] = &[
     "audit.rs",
     "console/actions.rs",
     "console/archive.rs",
-    "console/auth.rs",
     "console/downloads.rs",
     "console/mod.rs",
     "console/room.rs",

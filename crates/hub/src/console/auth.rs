@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use sqlx::Row as _;
+use crate::store;
 use std::sync::Arc;
 
 /// The session cookie. `__Host-` makes browsers insist on `Secure`, `Path=/`
@@ -91,16 +91,12 @@ impl FromRequestParts<Arc<Console>> for ConsoleUser {
         let token_hash = crate::sha256_hex(token.as_bytes());
         let db = &console.hub.db;
         let now = crate::now_ms();
-        let row = sqlx::query("SELECT username, csrf_token, last_used_ms, expires_ms, revoked_ms FROM console_sessions WHERE token_hash = $1")
-            .bind(&token_hash)
-            .fetch_optional(&db.pool)
-            .await?
-            .ok_or(ConsoleError::LoginRequired)?;
-        let last_used: i64 = row.try_get("last_used_ms")?;
-        if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() || row.try_get::<i64, _>("expires_ms")? <= now || now - last_used > IDLE_TIMEOUT_MS {
+        let row = store::accounts::session(&db.pool, &token_hash).await?.ok_or(ConsoleError::LoginRequired)?;
+        let last_used = row.last_used_ms;
+        if row.revoked_ms.is_some() || row.expires_ms <= now || now - last_used > IDLE_TIMEOUT_MS {
             return Err(ConsoleError::LoginRequired);
         }
-        let csrf_token: String = row.try_get("csrf_token")?;
+        let csrf_token = row.csrf_token;
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             same_origin(&parts.headers)?;
             let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -108,12 +104,11 @@ impl FromRequestParts<Arc<Console>> for ConsoleUser {
                 return Err(ConsoleError::Csrf);
             }
         }
-        let username: String = row.try_get("username")?;
-        let account = accounts::load(db, &username).await?.ok_or(ConsoleError::LoginRequired)?;
+        let account = accounts::load(db, &row.username).await?.ok_or(ConsoleError::LoginRequired)?;
         // Touch the session at most every few seconds (a live page polls nothing, but
         // every action would otherwise write).
         if now - last_used > 5_000 {
-            sqlx::query("UPDATE console_sessions SET last_used_ms = $1 WHERE token_hash = $2").bind(now).bind(&token_hash).execute(&db.pool).await?;
+            store::accounts::touch_session(&db.pool, &token_hash, now).await?;
         }
         Ok(ConsoleUser { account, csrf_token, token_hash })
     }
@@ -130,13 +125,9 @@ impl ConsoleUser {
 /// its session from idling out (watching the room is using the console).
 pub async fn session_alive(db: &crate::db::Db, token_hash: &str) -> bool {
     let now = crate::now_ms();
-    let result = sqlx::query("UPDATE console_sessions SET last_used_ms = $1 WHERE token_hash = $2 AND revoked_ms IS NULL AND expires_ms > $1")
-        .bind(now)
-        .bind(token_hash)
-        .execute(&db.pool)
-        .await;
+    let result = store::accounts::touch_live_session(&db.pool, token_hash, now).await;
     // A database hiccup does not sign anyone out.
-    result.map_or(true, |r| r.rows_affected() == 1)
+    result.unwrap_or(true)
 }
 
 /// `POST /console/api/login` body.
@@ -197,21 +188,12 @@ pub async fn login(
     console.login_backoff.succeeded(&key);
     // Sessions that ended a day ago are of no further use; failing to tidy
     // them up must not keep an invigilator out.
-    if let Err(err) = sqlx::query("DELETE FROM console_sessions WHERE expires_ms < $1").bind(now - 24 * 60 * 60 * 1000).execute(&db.pool).await {
+    if let Err(err) = store::accounts::delete_sessions_expired_before(&db.pool, now - 24 * 60 * 60 * 1000).await {
         tracing::warn!(error = %err, "console: expired sessions not removed");
     }
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(32));
     let csrf_token = crate::random_id();
-    sqlx::query(
-        "INSERT INTO console_sessions (token_hash, username, csrf_token, created_ms, last_used_ms, expires_ms) VALUES ($1, $2, $3, $4, $4, $5)",
-    )
-    .bind(crate::sha256_hex(token.as_bytes()))
-    .bind(&account.username)
-    .bind(&csrf_token)
-    .bind(now)
-    .bind(now + MAX_SESSION_MS)
-    .execute(&db.pool)
-    .await?;
+    store::accounts::insert_session(&db.pool, &crate::sha256_hex(token.as_bytes()), &account.username, &csrf_token, now, now + MAX_SESSION_MS).await?;
     tracing::info!(username = %account.username, "console sign-in");
     let mut response = Json(Me { account, csrf_token, idle_timeout_ms: IDLE_TIMEOUT_MS }).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token, MAX_SESSION_MS / 1000));
@@ -220,11 +202,7 @@ pub async fn login(
 
 /// `POST /console/api/logout`: ends the session.
 pub async fn logout(State(console): State<Arc<Console>>, user: ConsoleUser) -> Result<Response, ConsoleError> {
-    sqlx::query("UPDATE console_sessions SET revoked_ms = $1 WHERE token_hash = $2")
-        .bind(crate::now_ms())
-        .bind(&user.token_hash)
-        .execute(&console.hub.db.pool)
-        .await?;
+    store::accounts::revoke_session(&console.hub.db.pool, &user.token_hash, crate::now_ms()).await?;
     let mut response = Json(serde_json::json!({ "signed_out": true })).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0));
     Ok(response)
