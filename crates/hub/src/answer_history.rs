@@ -11,7 +11,8 @@
 
 use crate::error::ApiError;
 use exam_protocol::{answers_after, AnswerChange, AnswerUpload, ANSWERS_FORMAT, MAX_ANSWER_ID_BYTES, MAX_ANSWER_VALUE_BYTES};
-use sqlx::{AnyConnection, AnyPool, Row as _};
+use crate::store;
+use sqlx::{AnyConnection, AnyPool};
 
 
 /// The answers before any save, in the shape of `like` (a snapshot of the
@@ -32,48 +33,23 @@ fn empty_like(like: &serde_json::Value) -> Option<serde_json::Value> {
 /// that save, or the nearest earlier one (or none) with the stored changes
 /// after it. `None` when neither exists or the changes have a gap.
 pub async fn answers_at(conn: &mut AnyConnection, sitting: &str, student: &str, seq: i64) -> Result<Option<String>, sqlx::Error> {
-    let stored = sqlx::query("SELECT answers FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-        .bind(sitting)
-        .bind(student)
-        .bind(seq)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(row) = stored {
-        return Ok(Some(row.try_get("answers")?));
+    if let Some(answers) = store::answers::snapshot_at(&mut *conn, sitting, student, seq).await? {
+        return Ok(Some(answers));
     }
-    let earlier = sqlx::query(
-        "SELECT seq, answers FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq < $3 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(sitting)
-    .bind(student)
-    .bind(seq)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let base = match earlier {
-        Some(row) => serde_json::from_str::<serde_json::Value>(&row.try_get::<String, _>("answers")?).ok(),
+    let base = match store::answers::snapshot_before(&mut *conn, sitting, student, seq).await? {
+        Some(answers) => serde_json::from_str::<serde_json::Value>(&answers).ok(),
         None => {
             // Before the first stored snapshot: empty answers, shaped like a later one.
-            let later = sqlx::query("SELECT answers FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq > $3 ORDER BY seq LIMIT 1")
-                .bind(sitting)
-                .bind(student)
-                .bind(seq)
-                .fetch_optional(&mut *conn)
-                .await?;
-            later.and_then(|r| r.try_get::<String, _>("answers").ok()).and_then(|a| serde_json::from_str(&a).ok()).and_then(|v| empty_like(&v))
+            let later = store::answers::snapshot_after(&mut *conn, sitting, student, seq).await?;
+            later.and_then(|a| serde_json::from_str(&a).ok()).and_then(|v| empty_like(&v))
         }
     };
     let Some(mut base) = base else { return Ok(None) };
     let from = base.get("seq").and_then(serde_json::Value::as_i64).unwrap_or(-1);
-    let rows = sqlx::query("SELECT body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq > $3 AND seq <= $4 ORDER BY seq")
-        .bind(sitting)
-        .bind(student)
-        .bind(from)
-        .bind(seq)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut changes = Vec::with_capacity(rows.len());
-    for row in rows {
-        match serde_json::from_str::<AnswerChange>(&row.try_get::<String, _>("body")?) {
+    let bodies = store::answers::change_bodies_between(&mut *conn, sitting, student, from, seq).await?;
+    let mut changes = Vec::with_capacity(bodies.len());
+    for body in bodies {
+        match serde_json::from_str::<AnswerChange>(&body) {
             Ok(change) => changes.push(change),
             Err(_) => return Ok(None),
         }
@@ -215,12 +191,7 @@ pub async fn check_and_store(
             format!("the changes do not lead from the answers the hub holds at save {seq_before} to the answers sent for save {}", upload.seq),
         ));
     }
-    let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM answer_changes WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("n")?;
+    let held = store::answers::change_count(&mut *conn, sitting, student).await?;
     if !upload.final_submission && held + changes.len() as i64 > MAX_CHANGES_PER_STUDENT {
         return Err(ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -229,22 +200,16 @@ pub async fn check_and_store(
         ));
     }
     // The changes the hub already holds in this range must be these.
-    let rows = sqlx::query("SELECT seq, body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq >= $3 AND seq <= $4")
-        .bind(sitting)
-        .bind(student)
-        .bind(first.seq() as i64)
-        .bind(upload.seq as i64)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = store::answers::changes_in(&mut *conn, sitting, student, first.seq() as i64, upload.seq as i64).await?;
     let mut bodies = Vec::with_capacity(changes.len());
     for change in changes {
         bodies.push(serde_json::to_string(change).map_err(|_| invalid("a change cannot be stored".into()))?);
     }
     let mut known = std::collections::HashSet::with_capacity(rows.len());
     for row in rows {
-        let seq: i64 = row.try_get("seq")?;
+        let seq = row.seq;
         let index = (seq - first.seq() as i64) as usize;
-        if bodies.get(index) != Some(&row.try_get::<String, _>("body")?) {
+        if bodies.get(index) != Some(&row.body) {
             return Err(conflict(seq as u64));
         }
         known.insert(index);
@@ -252,32 +217,13 @@ pub async fn check_and_store(
     // New rows in a few statements (not one per change); a row another
     // node wrote meanwhile is skipped here and compared below.
     let fresh: Vec<usize> = (0..changes.len()).filter(|i| !known.contains(i)).collect();
-    for chunk in fresh.chunks(INSERT_ROWS) {
-        let mut sql = String::from("INSERT INTO answer_changes (sitting_id, student_number, seq, body, device_id, received_ms) VALUES ");
-        for (n, _) in chunk.iter().enumerate() {
-            let p = n * 6;
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6));
-        }
-        sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut query = sqlx::query(&sql);
-        for &i in chunk {
-            query = query.bind(sitting).bind(student).bind(changes[i].seq() as i64).bind(&bodies[i]).bind(device).bind(received_ms);
-        }
-        let inserted = query.execute(&mut *conn).await?.rows_affected();
+    for chunk in fresh.chunks(store::answers::INSERT_CHANGE_ROWS) {
+        let rows: Vec<(i64, &str)> = chunk.iter().map(|&i| (changes[i].seq() as i64, bodies[i].as_str())).collect();
+        let inserted = store::answers::insert_changes(&mut *conn, sitting, student, device, received_ms, &rows).await?;
         if inserted != chunk.len() as u64 {
             // Another upload of the same saves won the race: they must agree.
             for &i in chunk {
-                let body: String =
-                    sqlx::query("SELECT body FROM answer_changes WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-                        .bind(sitting)
-                        .bind(student)
-                        .bind(changes[i].seq() as i64)
-                        .fetch_one(&mut *conn)
-                        .await?
-                        .try_get("body")?;
+                let body = store::answers::change_body(&mut *conn, sitting, student, changes[i].seq() as i64).await?;
                 if body != bodies[i] {
                     return Err(conflict(changes[i].seq()));
                 }
@@ -301,13 +247,7 @@ pub async fn check_room(conn: &mut AnyConnection, sitting: &str, student: &str, 
     if upload.final_submission {
         return Ok(());
     }
-    let sum = |table: &str, column: &str| {
-        format!("SELECT COALESCE(SUM(LENGTH({column})), 0) AS n FROM {table} WHERE sitting_id = $1 AND student_number = $2")
-    };
-    let mut held: i64 = 0;
-    for (table, column) in [("answers", "answers"), ("answer_changes", "body")] {
-        held += sqlx::query(&sum(table, column)).bind(sitting).bind(student).fetch_one(&mut *conn).await?.try_get::<i64, _>("n")?;
-    }
+    let held = store::answers::snapshot_bytes(&mut *conn, sitting, student).await? + store::answers::change_bytes(&mut *conn, sitting, student).await?;
     let adding = snapshot_bytes + upload.changes.iter().map(|c| serde_json::to_vec(c).map_or(0, |v| v.len())).sum::<usize>();
     if held.saturating_add(adding as i64) > MAX_BYTES_PER_STUDENT {
         return Err(ApiError::new(
@@ -319,23 +259,11 @@ pub async fn check_room(conn: &mut AnyConnection, sitting: &str, student: &str, 
     Ok(())
 }
 
-/// Rows per INSERT statement (6 parameters each; SQLite allows 32,766).
-const INSERT_ROWS: usize = 500;
-
 /// The saves of a sitting the hub knows only from changes (no snapshot of
 /// their own): (student, seq, device, received ms).
 pub async fn saves_without_snapshot(pool: &AnyPool, sitting: &str) -> Result<Vec<(String, i64, String, i64)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT c.student_number, c.seq, c.device_id, c.received_ms FROM answer_changes c WHERE c.sitting_id = $1 AND NOT EXISTS \
-         (SELECT 1 FROM answers a WHERE a.sitting_id = c.sitting_id AND a.student_number = c.student_number AND a.seq = c.seq) \
-         ORDER BY c.student_number, c.seq",
-    )
-    .bind(sitting)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("student_number")?, r.try_get("seq")?, r.try_get("device_id")?, r.try_get("received_ms")?)))
-        .collect()
+    let rows = store::answers::saves_without_snapshot(pool, sitting).await?;
+    Ok(rows.into_iter().map(|r| (r.student_number, r.seq, r.device_id, r.received_ms)).collect())
 }
 
 /// A student's seat on one PC: whose answers, from which PC.
@@ -367,38 +295,27 @@ pub async fn store_superseded(
 ) -> Result<exam_protocol::AnswerReceipt, ApiError> {
     let internal = || ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error");
     let mut tx = db.begin_write().await?;
-    let held = sqlx::query(
-        "SELECT answers_sha256, receipt FROM superseded_answers WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND seq = $4",
-    )
-    .bind(seat.sitting_id)
-    .bind(seat.student_number)
-    .bind(seat.device_id)
-    .bind(upload.seq as i64)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let held = store::answers::superseded_held(&mut *tx, seat.sitting_id, seat.student_number, seat.device_id, upload.seq as i64).await?;
     if let Some(row) = held {
-        if row.try_get::<String, _>("answers_sha256")? != sha {
+        if row.answers_sha256 != sha {
             return Err(ApiError::conflict("conflicting_answers", format!("save {} was already received with other contents", upload.seq)));
         }
-        return serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| internal());
+        return serde_json::from_str(&row.receipt).map_err(|_| internal());
     }
     let receipt = sign();
-    sqlx::query(
-        "INSERT INTO superseded_answers (sitting_id, student_number, device_id, seq, final_submission, answers, answers_sha256, \
-         received_ms, superseded_ms, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(seat.sitting_id)
-    .bind(seat.student_number)
-    .bind(seat.device_id)
-    .bind(upload.seq as i64)
-    .bind(i64::from(upload.final_submission))
-    .bind(text)
-    .bind(sha)
-    .bind(received_ms)
-    .bind(superseded_ms)
-    .bind(serde_json::to_string(&receipt).map_err(|_| internal())?)
-    .execute(&mut *tx)
-    .await?;
+    let receipt_text = serde_json::to_string(&receipt).map_err(|_| internal())?;
+    let save = store::answers::NewSave {
+        sitting_id: seat.sitting_id,
+        student_number: seat.student_number,
+        seq: upload.seq as i64,
+        final_submission: i64::from(upload.final_submission),
+        answers: text,
+        answers_sha256: sha,
+        device_id: seat.device_id,
+        received_ms,
+        receipt: &receipt_text,
+    };
+    store::answers::insert_superseded(&mut *tx, save, superseded_ms).await?;
     tx.commit().await?;
     tracing::warn!(device = %seat.device_id, sitting = %seat.sitting_id, seq = upload.seq, "answers over a session a login elsewhere ended: kept apart");
     Ok(receipt)
@@ -408,27 +325,18 @@ pub async fn store_superseded(
 /// ([`store_superseded`]): per student, one Dutch line per PC, with the
 /// time the first of them arrived.
 pub async fn superseded_lines(pool: &AnyPool, sitting: &str) -> Result<std::collections::BTreeMap<String, Vec<(i64, String)>>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT student_number, device_id, MAX(seq) AS seq, MAX(final_submission) AS handed_in, MIN(received_ms) AS first_ms, \
-         MAX(superseded_ms) AS superseded_ms, COUNT(*) AS n FROM superseded_answers WHERE sitting_id = $1 \
-         GROUP BY student_number, device_id ORDER BY student_number, device_id",
-    )
-    .bind(sitting)
-    .fetch_all(pool)
-    .await?;
+    let rows = store::answers::superseded_per_pc(pool, sitting).await?;
     let mut out: std::collections::BTreeMap<String, Vec<(i64, String)>> = std::collections::BTreeMap::new();
     for r in rows {
-        let n: i64 = r.try_get("n")?;
-        let handed_in: i64 = r.try_get("handed_in")?;
-        let first_ms: i64 = r.try_get("first_ms")?;
-        out.entry(r.try_get("student_number")?).or_default().push((first_ms, format!(
+        let (n, handed_in, first_ms) = (r.n, r.handed_in, r.first_ms);
+        out.entry(r.student_number).or_default().push((first_ms, format!(
             "{n} opslag(en) tot en met {} van pc {}{}, ontvangen vanaf {} UTC nadat de student op {} UTC op een andere pc inlogde: \
              apart bewaard, telt niet (ter beoordeling door de examencommissie)",
-            r.try_get::<i64, _>("seq")?,
-            r.try_get::<String, _>("device_id")?,
+            r.seq,
+            r.device_id,
             if handed_in != 0 { " met een inlevering" } else { "" },
             crate::planning::format_ms(first_ms),
-            crate::planning::format_ms(r.try_get("superseded_ms")?),
+            crate::planning::format_ms(r.superseded_ms),
         )));
     }
     Ok(out)

@@ -13,19 +13,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use exam_protocol::{AnswerReceipt, LatestAnswers};
-use sqlx::Row as _;
 use std::sync::Arc;
 
 /// `GET /api/v1/answers/latest`.
 pub async fn latest(State(hub): State<Arc<Hub>>, session: crate::api::Session) -> Result<Json<LatestAnswers>, ApiError> {
-    let row = sqlx::query(
-        "SELECT seq, answers, device_id, final_submission, receipt FROM answers \
-         WHERE sitting_id = $1 AND student_number = $2 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(&session.sitting_id)
-    .bind(&session.student_number)
-    .fetch_optional(&hub.db.pool)
-    .await?;
+    let row = crate::store::answers::latest(&hub.db.pool, &session.sitting_id, &session.student_number).await?;
     let Some(row) = row else {
         return Ok(Json(LatestAnswers {
             sitting_id: session.sitting_id,
@@ -39,11 +31,11 @@ pub async fn latest(State(hub): State<Arc<Hub>>, session: crate::api::Session) -
     // Both columns were written by the hub itself from valid JSON; failing to
     // read them back is damage, not bad input.
     let damaged = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "stored answers cannot be read");
-    let answers: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("answers")?).map_err(|_| damaged())?;
-    let receipt: AnswerReceipt = serde_json::from_str(&row.try_get::<String, _>("receipt")?).map_err(|_| damaged())?;
+    let answers: serde_json::Value = serde_json::from_str(&row.answers).map_err(|_| damaged())?;
+    let receipt: AnswerReceipt = serde_json::from_str(&row.receipt).map_err(|_| damaged())?;
     // A hand-in an invigilator's reopen overtook no longer closes the exam:
     // the kiosk continues from its answers (its receipt stays as signed).
-    let mut final_submission = row.try_get::<i64, _>("final_submission")? != 0;
+    let mut final_submission = row.final_submission != 0;
     if final_submission {
         let reopened = crate::enforcement::reopened_ms(&hub.db.pool, &session.sitting_id, &session.student_number).await?;
         final_submission = reopened.is_none_or(|at| receipt.time_ms > at);
@@ -51,9 +43,9 @@ pub async fn latest(State(hub): State<Arc<Hub>>, session: crate::api::Session) -
     tracing::info!(device = %session.device.id, sitting = %session.sitting_id, seq = receipt.seq, "answers handed to a kiosk");
     Ok(Json(LatestAnswers {
         sitting_id: session.sitting_id,
-        seq: row.try_get::<i64, _>("seq")?.max(0) as u64,
+        seq: row.seq.max(0) as u64,
         answers,
-        device_id: row.try_get("device_id")?,
+        device_id: row.device_id,
         final_submission,
         receipt: Some(receipt),
     }))

@@ -71,20 +71,18 @@ impl FromRequestParts<Arc<Hub>> for Device {
                 "this endpoint needs the device's client certificate; enrol the device first",
             ));
         };
-        let row = sqlx::query("SELECT device_id, room, device_public_key, revoked_ms FROM devices WHERE cert_sha256 = $1")
-            .bind(fingerprint)
-            .fetch_optional(&hub.db.pool)
+        let row = crate::store::devices::by_cert(&hub.db.pool, fingerprint)
             .await?
             .ok_or_else(|| ApiError::forbidden("unknown_device", "this client certificate does not belong to an enrolled device"))?;
-        if row.try_get::<Option<i64>, _>("revoked_ms")?.is_some() {
+        if row.revoked_ms.is_some() {
             return Err(ApiError::forbidden("device_revoked", "this device's enrolment was revoked"));
         }
-        let id: String = row.try_get("device_id")?;
+        let id = row.device_id;
         hub.device_requests.check(&id, crate::now_ms()).map_err(|s| ApiError::rate_limited("requests from this device", s))?;
         Ok(Device {
             id,
-            room: row.try_get("room")?,
-            public_key: row.try_get("device_public_key")?,
+            room: row.room,
+            public_key: row.device_public_key,
             cert_sha256: fingerprint.clone(),
             remote: info.remote,
             test_automation: parts.headers.contains_key(exam_protocol::TEST_AUTOMATION_HEADER),
@@ -152,29 +150,26 @@ impl Session {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(|| ApiError::unauthorized("a session token is needed: Authorization: Bearer <token>"))?;
-        let row = sqlx::query("SELECT device_id, cert_sha256, sitting_id, student_number, expires_ms, revoked_ms FROM sessions WHERE token_hash = $1")
-            .bind(crate::sha256_hex(token.as_bytes()))
-            .fetch_optional(&hub.db.pool)
+        let row = crate::store::sessions::by_token(&hub.db.pool, &crate::sha256_hex(token.as_bytes()))
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown session token"))?;
-        let owner: String = row.try_get("device_id")?;
-        if owner != device.id {
+        if row.device_id != device.id {
             return Err(ApiError::unauthorized("this session belongs to another device"));
         }
         // Bound to the certificate it was issued over: after a re-enrolment
         // (or with a copied token) another certificate of the same device id
         // does not inherit it.
-        let bound: Option<String> = row.try_get("cert_sha256")?;
+        let bound = row.cert_sha256;
         if !bound.is_some_and(|b| constant_time_eq(b.as_bytes(), device.cert_sha256.as_bytes())) {
             return Err(ApiError::unauthorized("this session was issued over another client certificate; log in again"));
         }
-        let superseded_ms: Option<i64> = row.try_get("revoked_ms")?;
+        let superseded_ms = row.revoked_ms;
         if superseded_ms.is_some() && expiry == Expiry::Enforced {
             return Err(ApiError::unauthorized("this session ended (the student logged in elsewhere, or it was revoked)"));
         }
-        let session = Session { device, sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")?, superseded_ms };
+        let session = Session { device, sitting_id: row.sitting_id, student_number: row.student_number, superseded_ms };
         if expiry == Expiry::Enforced {
-            let expires_ms: i64 = row.try_get("expires_ms")?;
+            let expires_ms = row.expires_ms;
             let valid = crate::enforcement::session_valid(&hub.db.pool, &session.sitting_id, &session.student_number, expires_ms, crate::now_ms());
             if !valid.await? {
                 return Err(ApiError::unauthorized("this session expired"));
@@ -213,12 +208,8 @@ pub async fn enrol_challenge(State(hub): HubState, ApiJson(req): ApiJson<EnrolCh
     let expires = now + config::ENROL_CHALLENGE_VALIDITY_MS;
     let mut tx = hub.db.begin_write().await?;
     // Expired challenges are worthless (not evidence): dropped as new ones come.
-    sqlx::query("DELETE FROM enrol_challenges WHERE expires_ms <= $1").bind(now).execute(&mut *tx).await?;
-    let open: i64 = sqlx::query("SELECT COUNT(*) AS n FROM enrol_challenges WHERE token_hash = $1 AND used_ms IS NULL")
-        .bind(&token_hash)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
+    crate::store::devices::drop_expired_challenges(&mut *tx, now).await?;
+    let open = crate::store::devices::open_challenges(&mut *tx, &token_hash).await?;
     if open >= config::MAX_ENROL_CHALLENGES_PER_TOKEN {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -226,25 +217,16 @@ pub async fn enrol_challenge(State(hub): HubState, ApiJson(req): ApiJson<EnrolCh
             "too many open enrolment challenges for this token; use one, or wait until they expire",
         ));
     }
-    sqlx::query("INSERT INTO enrol_challenges (challenge, token_hash, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-        .bind(&challenge)
-        .bind(&token_hash)
-        .bind(now)
-        .bind(expires)
-        .execute(&mut *tx)
-        .await?;
+    crate::store::devices::insert_challenge(&mut *tx, &challenge, &token_hash, now, expires).await?;
     tx.commit().await?;
     Ok(Json(EnrolChallenge { challenge, expires_at_ms: expires }))
 }
 
 /// The room of a valid (known, unused, unexpired) enrolment token.
 async fn valid_enrol_token(hub: &Hub, token_hash: &str, now: i64) -> Result<String, ApiError> {
-    let row = sqlx::query("SELECT room, expires_ms, used_ms FROM enrol_tokens WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(&hub.db.pool)
-        .await?;
+    let row = crate::store::devices::token(&hub.db.pool, token_hash).await?;
     match row {
-        Some(row) if row.try_get::<Option<i64>, _>("used_ms")?.is_none() && row.try_get::<i64, _>("expires_ms")? > now => Ok(row.try_get("room")?),
+        Some(row) if row.used_ms.is_none() && row.expires_ms > now => Ok(row.room),
         _ => Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired")),
     }
 }
@@ -298,89 +280,57 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
     // Every refusal below returns before the commit: the challenge and the
     // token stay unused, the device record unchanged.
     let mut tx = hub.db.begin_write().await?;
-    let consumed = sqlx::query(
-        "UPDATE enrol_challenges SET used_ms = $1 WHERE challenge = $2 AND token_hash = $3 AND used_ms IS NULL AND expires_ms > $1",
-    )
-    .bind(now)
-    .bind(challenge.trim().to_ascii_lowercase())
-    .bind(&token_hash)
-    .execute(&mut *tx)
-    .await?;
-    if consumed.rows_affected() != 1 {
+    let consumed = crate::store::devices::use_challenge(&mut *tx, &challenge.trim().to_ascii_lowercase(), &token_hash, now).await?;
+    if consumed != 1 {
         return Err(ApiError::forbidden(
             "invalid_challenge",
             "the challenge is unknown, already used, expired or for another token: ask for a new one",
         ));
     }
-    let used = sqlx::query("UPDATE enrol_tokens SET used_ms = $1, device_id = $2 WHERE token_hash = $3 AND used_ms IS NULL")
-        .bind(now)
-        .bind(&device_id)
-        .bind(&token_hash)
-        .execute(&mut *tx)
-        .await?;
-    if used.rows_affected() != 1 {
+    let used = crate::store::devices::use_token(&mut *tx, &token_hash, &device_id, now).await?;
+    if used != 1 {
         return Err(ApiError::forbidden("invalid_token", "the enrolment token is unknown, used or expired"));
     }
-    let existing = sqlx::query("SELECT room, hostname, revoked_ms, readmitted_ms FROM devices WHERE device_id = $1")
-        .bind(&device_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing = crate::store::devices::enrolment(&mut *tx, &device_id).await?;
     match existing {
         None => {
-            let inserted = sqlx::query(
-                "INSERT INTO devices (device_id, room, cert_sha256, device_public_key, hostname, enrolled_ms) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (device_id) DO NOTHING",
-            )
-            .bind(&device_id)
-            .bind(&room)
-            .bind(&cert_sha)
-            .bind(device_key.to_hex())
-            .bind(req.hostname.clone())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() != 1 {
+            let key_hex = device_key.to_hex();
+            let new = crate::store::devices::NewDevice {
+                device_id: &device_id,
+                room: &room,
+                cert_sha256: &cert_sha,
+                device_public_key: &key_hex,
+                hostname: req.hostname.as_deref(),
+                enrolled_ms: now,
+            };
+            let inserted = crate::store::devices::insert(&mut *tx, new).await?;
+            if inserted != 1 {
                 return Err(ApiError::conflict("enrolment_in_progress", "this device is being enrolled at the same moment; try again"));
             }
         }
         Some(row) => {
-            let revoked: Option<i64> = row.try_get("revoked_ms")?;
-            let readmitted: Option<i64> = row.try_get("readmitted_ms")?;
+            let (revoked, readmitted) = (row.revoked_ms, row.readmitted_ms);
             if revoked.is_some_and(|r| readmitted.is_none_or(|a| a < r)) {
                 return Err(ApiError::forbidden(
                     "device_revoked",
                     "this device's enrolment was revoked; an administrator must re-admit it first (exam-hub device readmit)",
                 ));
             }
-            let old_room: String = row.try_get("room")?;
-            let old_host: Option<String> = row.try_get("hostname")?;
+            let old_room = row.room;
+            let old_host = row.hostname;
             // The same key, proven: a reinstalled PC. Its old certificate and
             // the sessions issued over it stop working; nothing else moves.
             // The revocation check is repeated in the update itself: a
             // revocation committed since the read above (PostgreSQL reads
             // committed) is never undone.
-            let updated = sqlx::query(
-                "UPDATE devices SET room = $1, cert_sha256 = $2, hostname = $3, enrolled_ms = $4, revoked_ms = NULL WHERE device_id = $5 \
-                 AND (revoked_ms IS NULL OR (readmitted_ms IS NOT NULL AND readmitted_ms >= revoked_ms))",
-            )
-            .bind(&room)
-            .bind(&cert_sha)
-            .bind(req.hostname.clone())
-            .bind(now)
-            .bind(&device_id)
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() != 1 {
+            let updated = crate::store::devices::reenrol(&mut *tx, &device_id, &room, &cert_sha, req.hostname.as_deref(), now).await?;
+            if updated != 1 {
                 return Err(ApiError::forbidden(
                     "device_revoked",
                     "this device's enrolment was revoked; an administrator must re-admit it first (exam-hub device readmit)",
                 ));
             }
-            sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE device_id = $2 AND revoked_ms IS NULL")
-                .bind(now)
-                .bind(&device_id)
-                .execute(&mut *tx)
-                .await?;
+            crate::store::sessions::revoke_of_device(&mut *tx, &device_id, now).await?;
             let detail = format!(
                 "device re-enrolled with proof of its device key{}: room {old_room} -> {room}, host {} -> {}; its previous certificate and sessions are no longer accepted",
                 if revoked.is_some() { " after re-admission" } else { "" },
@@ -429,46 +379,36 @@ pub async fn echo(State(hub): HubState, device: Device, ApiJson(req): ApiJson<Ec
 
 /// Builds the assignment of a candidate.
 pub async fn load_assignment(hub: &Hub, sitting: &str, student: &str) -> Result<Assignment, ApiError> {
-    let row = sqlx::query(
-        "SELECT s.exam, s.room, s.start_ms, s.duration_minutes, s.started_ms, s.instrument_id, \
-         c.extra_minutes, c.added_minutes, c.tools, c.text_size, c.contrast, st.name, i.sha256, i.size \
-         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
-         JOIN students st ON st.student_number = c.student_number \
-         JOIN instruments i ON i.instrument_id = s.instrument_id \
-         WHERE c.sitting_id = $1 AND c.student_number = $2",
-    )
-    .bind(sitting)
-    .bind(student)
-    .fetch_optional(&hub.db.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found("no_assignment", "no assignment for this session"))?;
-    let duration: i64 = row.try_get("duration_minutes")?;
-    let extra: i64 = row.try_get("extra_minutes")?;
-    let added: i64 = row.try_get("added_minutes")?;
-    let start_ms: i64 = row.try_get("start_ms")?;
-    let started_ms: Option<i64> = row.try_get("started_ms")?;
-    let instrument_id: String = row.try_get("instrument_id")?;
-    let tools: String = row.try_get("tools")?;
+    let row = crate::store::planning::assignment(&hub.db.pool, sitting, student)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_assignment", "no assignment for this session"))?;
+    let duration = row.duration_minutes;
+    let extra = row.extra_minutes;
+    let added = row.added_minutes;
+    let start_ms = row.start_ms;
+    let started_ms = row.started_ms;
+    let instrument_id = row.instrument_id;
+    let tools = row.tools;
     Ok(Assignment {
         sitting_id: sitting.to_string(),
-        exam: row.try_get("exam")?,
-        room: row.try_get("room")?,
+        exam: row.exam,
+        room: row.room,
         student_number: student.to_string(),
-        student_name: row.try_get("name")?,
+        student_name: row.name,
         start_ms,
         duration_minutes: duration as u32,
         total_minutes: (duration + extra + added) as u32,
         accommodations: Accommodations {
             extra_minutes: extra as u32,
             tools: tools.split(';').filter(|t| !t.is_empty()).map(str::to_string).collect(),
-            text_size: row.try_get("text_size")?,
-            contrast: row.try_get("contrast")?,
+            text_size: row.text_size,
+            contrast: row.contrast,
         },
         instrument: InstrumentRef {
             path: format!("{}{}", paths::INSTRUMENTS, instrument_id),
             id: instrument_id,
-            sha256: row.try_get("sha256")?,
-            size: row.try_get::<i64, _>("size")?.max(0) as u64,
+            sha256: row.sha256,
+            size: row.size.max(0) as u64,
         },
         started: started_ms.is_some() || crate::now_ms() >= start_ms,
     })
@@ -495,20 +435,13 @@ async fn login_to_the_end(hub: Arc<Hub>, device: Device, req: LoginRequest) -> R
     check_len("access_code", &req.access_code, 64)?;
     let now = crate::now_ms();
     hub.device_logins.check(&device.id, now).map_err(|s| ApiError::rate_limited("login attempts from this workstation", s))?;
-    let rows = sqlx::query(
-        "SELECT c.sitting_id, c.code_hmac, c.failures, c.locked_ms, s.room, s.start_ms, s.duration_minutes, \
-         c.extra_minutes, c.added_minutes FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
-         WHERE c.student_number = $1",
-    )
-    .bind(&student)
-    .fetch_all(&hub.db.pool)
-    .await?;
+    let rows = crate::store::planning::logins_of_student(&hub.db.pool, &student).await?;
     // Compute the HMAC even when nothing matches, so timing does not tell
     // whether a student number exists.
     let mut current = Vec::new();
     for row in &rows {
-        let start: i64 = row.try_get("start_ms")?;
-        let minutes: i64 = row.try_get::<i64, _>("duration_minutes")? + row.try_get::<i64, _>("extra_minutes")? + row.try_get::<i64, _>("added_minutes")?;
+        let start = row.start_ms;
+        let minutes = row.duration_minutes + row.extra_minutes + row.added_minutes;
         let end = start + minutes * 60_000 + SESSION_GRACE_MS;
         if now >= start - LOGIN_EARLY_MS && now <= end {
             current.push((row, end));
@@ -521,17 +454,17 @@ async fn login_to_the_end(hub: Arc<Hub>, device: Device, req: LoginRequest) -> R
     if current.is_empty() {
         return Err(ApiError::not_found("no_sitting_now", "this student has no sitting now"));
     }
-    let here: Vec<_> = current.iter().filter(|(row, _)| row.try_get::<String, _>("room").ok().as_deref() == Some(device.room.as_str())).collect();
+    let here: Vec<_> = current.iter().filter(|(row, _)| row.room == device.room).collect();
     let Some((row, end)) = here.first() else {
         return Err(ApiError::forbidden(
             "wrong_room",
             "this student's sitting is in another room than the one this workstation is enrolled to",
         ));
     };
-    let sitting: String = row.try_get("sitting_id")?;
+    let sitting = row.sitting_id.clone();
     // Counted per (student, PC), reserved before the check: see `lockout`.
     let attempt = crate::lockout::reserve(&hub.db, &sitting, &student, &device.id).await?;
-    let expected: String = row.try_get("code_hmac")?;
+    let expected = &row.code_hmac;
     let given = crate::planning::code_hmac(&hub.keys, &sitting, &student, &req.access_code);
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(attempt.wrong_code(now).await);
@@ -550,22 +483,18 @@ async fn login_to_the_end(hub: Arc<Hub>, device: Device, req: LoginRequest) -> R
     let mut tx = hub.db.begin_write().await?;
     attempt.succeeded(&mut tx).await?;
     // A new login (e.g. after moving to another PC) ends earlier sessions.
-    sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND revoked_ms IS NULL")
-        .bind(now)
-        .bind(&sitting)
-        .bind(&student)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO sessions (token_hash, device_id, sitting_id, student_number, created_ms, expires_ms, cert_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(crate::sha256_hex(token.as_bytes()))
-        .bind(&device.id)
-        .bind(&sitting)
-        .bind(&student)
-        .bind(now)
-        .bind(*end)
-        .bind(&device.cert_sha256)
-        .execute(&mut *tx)
-        .await?;
+    crate::store::sessions::revoke_of_student(&mut *tx, &sitting, &student, now).await?;
+    let token_hash = crate::sha256_hex(token.as_bytes());
+    let new = crate::store::sessions::NewSession {
+        token_hash: &token_hash,
+        device_id: &device.id,
+        sitting_id: &sitting,
+        student_number: &student,
+        created_ms: now,
+        expires_ms: *end,
+        cert_sha256: &device.cert_sha256,
+    };
+    crate::store::sessions::insert(&mut *tx, new).await?;
     tx.commit().await?;
     attempt.committed();
     tracing::info!(device = %device.id, sitting = %sitting, "student logged in");
@@ -588,12 +517,10 @@ async fn cached_instrument(hub: &Hub, id: &str, sha256: &str) -> Result<Arc<Cach
             return Ok(found.clone());
         }
     }
-    let row = sqlx::query("SELECT sha256, data FROM instruments WHERE instrument_id = $1")
-        .bind(id)
-        .fetch_optional(&hub.db.pool)
+    let row = crate::store::planning::package(&hub.db.pool, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no_instrument", "the instrument is not on the hub"))?;
-    let cached = Arc::new(CachedInstrument { sha256: row.try_get("sha256")?, bytes: Bytes::from(row.try_get::<Vec<u8>, _>("data")?) });
+    let cached = Arc::new(CachedInstrument { sha256: row.sha256, bytes: Bytes::from(row.data) });
     hub.instruments.lock().map_err(|_| internal())?.insert(id.to_string(), cached.clone());
     Ok(cached)
 }
@@ -680,15 +607,10 @@ pub async fn instrument(State(hub): HubState, session: Session, Path(id): Path<S
 
 /// `POST /api/v1/start`: releases the content key once the sitting started.
 pub async fn start(State(hub): HubState, session: Session) -> Result<Json<StartResponse>, ApiError> {
-    let row = sqlx::query(
-        "SELECT s.start_ms, s.started_ms, i.content_key FROM sittings s JOIN instruments i ON i.instrument_id = s.instrument_id WHERE s.sitting_id = $1",
-    )
-    .bind(&session.sitting_id)
-    .fetch_optional(&hub.db.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found("no_assignment", "the sitting is gone"))?;
-    let start_ms: i64 = row.try_get("start_ms")?;
-    let started_ms: Option<i64> = row.try_get("started_ms")?;
+    let row = crate::store::planning::start_with_instrument(&hub.db.pool, &session.sitting_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_assignment", "the sitting is gone"))?;
+    let (start_ms, started_ms) = (row.start_ms, row.started_ms);
     let now = crate::now_ms();
     let started_at = match started_ms {
         Some(t) => t,
@@ -767,12 +689,8 @@ pub async fn answers(
     }
     // A hand-in closes the exam, unless an invigilator reopened it since
     // (the earlier hand-in stays stored and is classified like any save).
-    let final_row = sqlx::query(crate::enforcement::HAND_IN_SINCE_REOPEN)
-        .bind(&session.sitting_id)
-        .bind(&session.student_number)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if final_row.is_some() {
+    let hand_ins = crate::store::answers::hand_ins_since_reopen(&mut *tx, &session.sitting_id, &session.student_number).await?;
+    if !hand_ins.is_empty() {
         return Err(ApiError::conflict("already_submitted", "the exam was already handed in"));
     }
     crate::answer_history::check_room(&mut tx, &session.sitting_id, &session.student_number, &upload, text.len()).await?;
@@ -783,22 +701,19 @@ pub async fn answers(
     let receipt = sign_receipt(&hub, &session, &upload, &sha, received_ms);
     // A copy of this upload that another hub node stored meanwhile (the
     // check above ran before it committed) is a retry, not an error.
-    let inserted = sqlx::query(
-        "INSERT INTO answers (sitting_id, student_number, seq, final_submission, answers, answers_sha256, device_id, received_ms, receipt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(&session.sitting_id)
-    .bind(&session.student_number)
-    .bind(upload.seq as i64)
-    .bind(i64::from(upload.final_submission))
-    .bind(text)
-    .bind(&sha)
-    .bind(&session.device.id)
-    .bind(receipt.time_ms)
-    .bind(serde_json::to_string(&receipt).map_err(|_| internal())?)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let receipt_text = serde_json::to_string(&receipt).map_err(|_| internal())?;
+    let save = crate::store::answers::NewSave {
+        sitting_id: &session.sitting_id,
+        student_number: &session.student_number,
+        seq: upload.seq as i64,
+        final_submission: i64::from(upload.final_submission),
+        answers: &text,
+        answers_sha256: &sha,
+        device_id: &session.device.id,
+        received_ms: receipt.time_ms,
+        receipt: &receipt_text,
+    };
+    let inserted = crate::store::answers::insert(&mut *tx, save).await?;
     if inserted == 0 {
         return held_receipt(&mut tx, &session, upload.seq, &sha).await?.map(Json).ok_or_else(internal);
     }
@@ -813,19 +728,13 @@ pub async fn answers(
 /// same answers (`sha`) get it again (a retry), other answers are a
 /// conflict; `None` when the save is not held.
 async fn held_receipt(conn: &mut sqlx::AnyConnection, session: &Session, seq: u64, sha: &str) -> Result<Option<AnswerReceipt>, ApiError> {
-    let Some(row) = sqlx::query("SELECT answers_sha256, receipt FROM answers WHERE sitting_id = $1 AND student_number = $2 AND seq = $3")
-        .bind(&session.sitting_id)
-        .bind(&session.student_number)
-        .bind(seq as i64)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    let Some(row) = crate::store::answers::held(&mut *conn, &session.sitting_id, &session.student_number, seq as i64).await? else {
         return Ok(None);
     };
-    if row.try_get::<String, _>("answers_sha256")? != sha {
+    if row.answers_sha256 != sha {
         return Err(ApiError::conflict("conflicting_answers", format!("save {seq} was already received with other contents")));
     }
-    serde_json::from_str(&row.try_get::<String, _>("receipt")?).map(Some).map_err(|_| internal())
+    serde_json::from_str(&row.receipt).map(Some).map_err(|_| internal())
 }
 
 /// The hub's signed receipt for `upload` (its answers hash to `sha`).
@@ -856,12 +765,7 @@ pub(crate) fn sign_receipt_as(hub: &Hub, session: &Session, upload: &AnswerUploa
 pub async fn heartbeat(State(hub): HubState, device: Device, ApiJson(beat): ApiJson<Heartbeat>) -> Result<Json<HeartbeatAck>, ApiError> {
     check_len("state", &beat.state, 64)?;
     let now = crate::now_ms();
-    sqlx::query("UPDATE devices SET last_seen_ms = $1, last_state = $2 WHERE device_id = $3")
-        .bind(now)
-        .bind(&beat.state)
-        .bind(&device.id)
-        .execute(&hub.db.pool)
-        .await?;
+    crate::store::devices::seen(&hub.db.pool, &device.id, now, &beat.state).await?;
     let held = crate::journal::held(&hub.db, &device.id).await?;
     if let Some(reported) = beat.journal_next_seq {
         if reported < held {

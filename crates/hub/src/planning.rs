@@ -16,7 +16,7 @@
 use crate::config::MAX_FIELD_LEN;
 use crate::db::Db;
 use crate::pki::Keys;
-use sqlx::Row as _;
+use crate::store;
 use std::collections::{BTreeMap, HashMap};
 use time::format_description::well_known::Rfc3339;
 
@@ -420,11 +420,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
     }
     // Instruments must be imported first.
     for (id, sitting) in &sittings {
-        let found = sqlx::query("SELECT instrument_id FROM instruments WHERE instrument_id = $1")
-            .bind(&sitting.instrument)
-            .fetch_optional(&db.pool)
-            .await?;
-        if found.is_none() {
+        if !store::planning::instrument_exists(&db.pool, &sitting.instrument).await? {
             errors.push(format!(
                 "line {}: sitting {id} uses instrument {:?}, which is not imported (exam-hub import instrument)",
                 sitting.line, sitting.instrument
@@ -444,62 +440,36 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
 
     let mut tx = db.begin_write().await?;
     for (number, (name, _)) in &students {
-        sqlx::query("INSERT INTO students (student_number, name) VALUES ($1, $2) ON CONFLICT (student_number) DO UPDATE SET name = excluded.name")
-            .bind(number)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        store::planning::upsert_student(&mut *tx, number, name).await?;
     }
     for (id, s) in &sittings {
-        sqlx::query(
-            "INSERT INTO sittings (sitting_id, exam, instrument_id, room, start_ms, duration_minutes, exam_code) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (sitting_id) DO UPDATE SET exam = excluded.exam, instrument_id = excluded.instrument_id, \
-             room = excluded.room, start_ms = excluded.start_ms, duration_minutes = excluded.duration_minutes, \
-             exam_code = COALESCE(excluded.exam_code, sittings.exam_code)",
-        )
-        .bind(id)
-        .bind(&s.exam)
-        .bind(&s.instrument)
-        .bind(&s.room)
-        .bind(s.start_ms)
-        .bind(s.duration)
-        .bind(s.exam_code.clone())
-        .execute(&mut *tx)
-        .await?;
+        let new = store::planning::NewSitting {
+            sitting_id: id,
+            exam: &s.exam,
+            instrument_id: &s.instrument,
+            room: &s.room,
+            start_ms: s.start_ms,
+            duration_minutes: s.duration,
+            exam_code: s.exam_code.as_deref(),
+        };
+        store::planning::upsert_sitting(&mut *tx, new).await?;
     }
     let mut codes = Vec::new();
     for c in &candidates {
-        let existing = sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
-            .bind(&c.sitting)
-            .bind(&c.student)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if existing.is_some() {
-            sqlx::query("UPDATE candidates SET extra_minutes = $1, tools = $2, text_size = $3, contrast = $4 WHERE sitting_id = $5 AND student_number = $6")
-                .bind(c.extra)
-                .bind(&c.tools)
-                .bind(c.text_size.clone())
-                .bind(c.contrast.clone())
-                .bind(&c.sitting)
-                .bind(&c.student)
-                .execute(&mut *tx)
-                .await?;
+        let new = store::planning::NewCandidate {
+            sitting_id: &c.sitting,
+            student_number: &c.student,
+            extra_minutes: c.extra,
+            tools: &c.tools,
+            text_size: c.text_size.as_deref(),
+            contrast: c.contrast.as_deref(),
+        };
+        if store::planning::is_candidate(&mut *tx, &c.sitting, &c.student).await? {
+            store::planning::update_granted(&mut *tx, new).await?;
             continue;
         }
         let code = new_access_code();
-        sqlx::query(
-            "INSERT INTO candidates (sitting_id, student_number, extra_minutes, tools, text_size, contrast, code_hmac, failures, added_minutes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0)",
-        )
-        .bind(&c.sitting)
-        .bind(&c.student)
-        .bind(c.extra)
-        .bind(&c.tools)
-        .bind(c.text_size.clone())
-        .bind(c.contrast.clone())
-        .bind(code_hmac(keys, &c.sitting, &c.student, &code))
-        .execute(&mut *tx)
-        .await?;
+        store::planning::insert_candidate(&mut *tx, new, &code_hmac(keys, &c.sitting, &c.student, &code)).await?;
         let s = &sittings[&c.sitting];
         codes.push(IssuedCode {
             sitting: c.sitting.clone(),
@@ -513,8 +483,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
     }
     let mut without_exam_code = Vec::new();
     for id in sittings.keys() {
-        let row = sqlx::query("SELECT exam_code FROM sittings WHERE sitting_id = $1").bind(id).fetch_one(&mut *tx).await?;
-        if row.try_get::<Option<String>, _>("exam_code")?.is_none() {
+        if store::planning::exam_code(&mut *tx, id).await?.is_none() {
             without_exam_code.push(id.clone());
         }
     }
@@ -538,16 +507,11 @@ async fn changes_against_the_hub(
     let now = crate::now_ms();
     let mut changes = Vec::new();
     for (id, s) in sittings {
-        let row = sqlx::query("SELECT exam, exam_code, instrument_id, room, start_ms, duration_minutes, started_ms FROM sittings WHERE sitting_id = $1")
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
-        let Some(row) = row else {
+        let Some(row) = store::planning::sitting(&db.pool, id).await? else {
             changes.push(format!("new sitting {id}: {} in room {} at {}, {} minutes", s.exam, s.room, s.start_text, s.duration));
             continue;
         };
-        let (room, start_ms, duration, instrument): (String, i64, i64, String) =
-            (row.try_get("room")?, row.try_get("start_ms")?, row.try_get("duration_minutes")?, row.try_get("instrument_id")?);
+        let (room, start_ms, duration, instrument) = (row.room, row.start_ms, row.duration_minutes, row.instrument_id);
         let mut moves = Vec::new();
         if room != s.room {
             moves.push(format!("room {room} -> {}", s.room));
@@ -562,11 +526,11 @@ async fn changes_against_the_hub(
             moves.push(format!("instrument {instrument} -> {}", s.instrument));
         }
         let mut fields = moves.clone();
-        let exam: String = row.try_get("exam")?;
+        let exam = row.exam;
         if exam != s.exam {
             fields.push(format!("exam {exam:?} -> {:?}", s.exam));
         }
-        let code: Option<String> = row.try_get("exam_code")?;
+        let code = row.exam_code;
         if s.exam_code.is_some() && code != s.exam_code {
             fields.push(format!("exam_code {} -> {}", code.as_deref().unwrap_or("(none)"), s.exam_code.as_deref().unwrap_or("")));
         }
@@ -574,8 +538,8 @@ async fn changes_against_the_hub(
             continue;
         }
         if !moves.is_empty() {
-            let started: Option<i64> = row.try_get("started_ms")?;
-            let logged_in = sqlx::query("SELECT 1 AS one FROM sessions WHERE sitting_id = $1 LIMIT 1").bind(id).fetch_optional(&db.pool).await?.is_some();
+            let started = row.started_ms;
+            let logged_in = store::sessions::sitting_logged_in(&db.pool, id).await?;
             let begun = if let Some(at) = started {
                 Some(format!("started at {}", format_ms(at)))
             } else if logged_in {
@@ -594,19 +558,14 @@ async fn changes_against_the_hub(
         changes.push(format!("sitting {id}: {}", fields.join(", ")));
     }
     for (number, (name, _)) in students {
-        let row = sqlx::query("SELECT name FROM students WHERE student_number = $1").bind(number).fetch_optional(&db.pool).await?;
-        match row.map(|r| r.try_get::<String, _>("name")).transpose()? {
+        match store::planning::student_name(&db.pool, number).await? {
             None => changes.push(format!("new student {number} {name}")),
             Some(old) if &old != name => changes.push(format!("student {number}: name {old:?} -> {name:?}")),
             Some(_) => {}
         }
     }
     for c in candidates {
-        let row = sqlx::query("SELECT extra_minutes, tools, text_size, contrast FROM candidates WHERE sitting_id = $1 AND student_number = $2")
-            .bind(&c.sitting)
-            .bind(&c.student)
-            .fetch_optional(&db.pool)
-            .await?;
+        let row = store::planning::granted(&db.pool, &c.sitting, &c.student).await?;
         let granted = |extra: i64, tools: &str, size: Option<&str>, contrast: Option<&str>| {
             format!("extra {extra} min, tools [{tools}], text_size {}, contrast {}", size.unwrap_or("-"), contrast.unwrap_or("-"))
         };
@@ -614,8 +573,7 @@ async fn changes_against_the_hub(
         match row {
             None => changes.push(format!("new candidate {} in sitting {} (a new access code): {new}", c.student, c.sitting)),
             Some(row) => {
-                let (size, contrast): (Option<String>, Option<String>) = (row.try_get("text_size")?, row.try_get("contrast")?);
-                let old = granted(row.try_get("extra_minutes")?, &row.try_get::<String, _>("tools")?, size.as_deref(), contrast.as_deref());
+                let old = granted(row.extra_minutes, &row.tools, row.text_size.as_deref(), row.contrast.as_deref());
                 if old != new {
                     changes.push(format!("candidate {} in sitting {}: {old} -> {new}", c.student, c.sitting));
                 }
@@ -629,36 +587,23 @@ async fn changes_against_the_hub(
 /// ones and clearing lock-outs; returns them for printing.
 pub async fn reissue_codes(db: &Db, keys: &Keys, sitting: &str, student: Option<&str>) -> Result<Vec<IssuedCode>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let rows = sqlx::query(
-        "SELECT c.student_number, st.name, s.exam, s.room, s.start_ms FROM candidates c \
-         JOIN students st ON st.student_number = c.student_number JOIN sittings s ON s.sitting_id = c.sitting_id \
-         WHERE c.sitting_id = $1 ORDER BY c.student_number",
-    )
-    .bind(sitting)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::planning::to_reissue(&mut *tx, sitting).await?;
     let mut codes = Vec::new();
     for row in rows {
-        let number: String = row.try_get("student_number")?;
+        let number = row.student_number;
         if student.is_some_and(|s| s != number) {
             continue;
         }
         let code = new_access_code();
-        sqlx::query("UPDATE candidates SET code_hmac = $1, failures = 0, locked_ms = NULL WHERE sitting_id = $2 AND student_number = $3")
-            .bind(code_hmac(keys, sitting, &number, &code))
-            .bind(sitting)
-            .bind(&number)
-            .execute(&mut *tx)
-            .await?;
+        store::planning::set_code(&mut *tx, sitting, &number, &code_hmac(keys, sitting, &number, &code)).await?;
         crate::lockout::clear(&mut tx, sitting, &number).await?;
-        let start_ms: i64 = row.try_get("start_ms")?;
         codes.push(IssuedCode {
             sitting: sitting.to_string(),
-            exam: row.try_get("exam")?,
-            room: row.try_get("room")?,
-            start_ms,
+            exam: row.exam,
+            room: row.room,
+            start_ms: row.start_ms,
             student_number: number,
-            student_name: row.try_get("name")?,
+            student_name: row.name,
             code,
         });
     }
@@ -680,19 +625,9 @@ pub fn format_ms(ms: i64) -> String {
 pub async fn import_instrument(db: &Db, wrap: &crate::pki::WrapKey, id: &str, bytes: &[u8], content_key: Option<Vec<u8>>) -> Result<String, sqlx::Error> {
     let sha = crate::sha256_hex(bytes);
     let key = content_key.unwrap_or_else(|| crate::random_bytes(32));
-    sqlx::query(
-        "INSERT INTO instruments (instrument_id, sha256, size, content_key, data, imported_ms) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (instrument_id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, \
-         content_key = excluded.content_key, data = excluded.data, imported_ms = excluded.imported_ms",
-    )
-    .bind(id)
-    .bind(&sha)
-    .bind(bytes.len() as i64)
-    .bind(crate::secrets::wrap_content_key(wrap, id, &key))
-    .bind(bytes)
-    .bind(crate::now_ms())
-    .execute(&db.pool)
-    .await?;
+    let content_key = crate::secrets::wrap_content_key(wrap, id, &key);
+    let new = store::planning::NewInstrument { instrument_id: id, sha256: &sha, content_key: &content_key, data: bytes, imported_ms: crate::now_ms() };
+    store::planning::upsert_instrument(&db.pool, new).await?;
     Ok(sha)
 }
 

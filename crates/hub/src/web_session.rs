@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use exam_protocol::WebSession;
-use sqlx::Row as _;
 use std::sync::Arc;
 
 /// HMAC domain of session nonces.
@@ -25,13 +24,11 @@ pub fn session_nonce(keys: &Keys, sitting_id: &str) -> String {
 /// `POST /api/v1/web-session`: like the content key, only once the sitting
 /// started, and not after an end or after the sitting's window.
 pub async fn web_session(State(hub): State<Arc<Hub>>, session: crate::api::Session) -> Result<Json<WebSession>, ApiError> {
-    let row = sqlx::query("SELECT start_ms, started_ms FROM sittings WHERE sitting_id = $1")
-        .bind(&session.sitting_id)
-        .fetch_optional(&hub.db.pool)
+    let row = crate::store::planning::start_of(&hub.db.pool, &session.sitting_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no_assignment", "the sitting is gone"))?;
-    let start_ms: i64 = row.try_get("start_ms")?;
-    let started = row.try_get::<Option<i64>, _>("started_ms")?.is_some() || crate::now_ms() >= start_ms;
+    let start_ms = row.start_ms;
+    let started = row.started_ms.is_some() || crate::now_ms() >= start_ms;
     if !started {
         let mut err = ApiError::new(StatusCode::TOO_EARLY, "not_started", "the sitting has not started yet");
         err.body.starts_at_ms = Some(start_ms);

@@ -16,7 +16,6 @@ use crate::reports;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use sqlx::Row as _;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -25,12 +24,9 @@ pub const SEAL_HEADER: &str = "exam-hub-seal";
 
 /// Refuses a sitting of a room the user does not run.
 async fn check_room(console: &Console, user: &ConsoleUser, sitting: &str) -> Result<(), ConsoleError> {
-    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
-        .bind(sitting)
-        .fetch_optional(&console.hub.db.pool)
+    let room = crate::store::planning::room_of(&console.hub.db.pool, sitting)
         .await?
-        .ok_or_else(|| ConsoleError::NotFound(format!("zitting {sitting} bestaat niet")))?
-        .try_get("room")?;
+        .ok_or_else(|| ConsoleError::NotFound(format!("zitting {sitting} bestaat niet")))?;
     if user.account.may_act_in(&room) {
         Ok(())
     } else {

@@ -231,26 +231,14 @@ pub struct RoomSummary {
 
 /// `GET /console/api/rooms`: the rooms the user may see.
 async fn rooms(State(console): State<Arc<Console>>, user: auth::ConsoleUser) -> Result<axum::Json<Vec<RoomSummary>>, ConsoleError> {
-    use sqlx::Row as _;
     let now = crate::now_ms();
-    let rows = sqlx::query("SELECT DISTINCT room FROM devices WHERE revoked_ms IS NULL UNION SELECT DISTINCT room FROM sittings ORDER BY 1")
-        .fetch_all(&console.hub.db.pool)
-        .await?;
+    let rooms = crate::store::devices::rooms_with_sittings(&console.hub.db.pool).await?;
     let mut out = Vec::new();
-    for row in rows {
-        let room: String = row.try_get(0)?;
+    for room in rooms {
         if !user.account.may_act_in(&room) {
             continue;
         }
-        let sittings = sqlx::query("SELECT sitting_id FROM sittings WHERE room = $1 AND start_ms >= $2 AND start_ms <= $3 ORDER BY start_ms, sitting_id")
-            .bind(&room)
-            .bind(now - room::VIEW_WINDOW_MS)
-            .bind(now + room::VIEW_WINDOW_MS)
-            .fetch_all(&console.hub.db.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
+        let sittings = crate::store::planning::of_room(&console.hub.db.pool, &room, now - room::VIEW_WINDOW_MS, now + room::VIEW_WINDOW_MS).await?;
         out.push(RoomSummary { room, sittings });
     }
     // Invigilators see their rooms even before anything is planned there.

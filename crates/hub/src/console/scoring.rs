@@ -11,7 +11,6 @@ use crate::reports::scoring::{self, HandScoreError, ScoreRefused};
 use crate::reports::{self, ReportError};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -131,15 +130,8 @@ pub async fn view(State(console): State<Arc<Console>>, Path(sitting): Path<Strin
     let db = &console.hub.db;
     let results = reports::results(db, &sitting).await.map_err(report_error)?;
     let scoring = scoring::load_scoring(db, &results.instrument_id).await?;
-    let names: BTreeMap<String, String> = sqlx::query(
-        "SELECT c.student_number, st.name FROM candidates c JOIN students st ON st.student_number = c.student_number WHERE c.sitting_id = $1",
-    )
-    .bind(&sitting)
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("student_number")?, r.try_get("name")?)))
-    .collect::<Result<_, sqlx::Error>>()?;
+    let names: BTreeMap<String, String> =
+        crate::store::planning::names_of(&db.pool, &sitting).await?.into_iter().map(|s| (s.student_number, s.name)).collect();
     let mut hand = reports::hand_scores(db, &sitting).await?;
     let mut students = Vec::new();
     for row in &results.rows {

@@ -11,7 +11,6 @@ use super::proces_verbaal::local_time::{hour_minute, long_date};
 use super::{Pdf, ReportError};
 use crate::db::Db;
 use crate::planning::IssuedCode;
-use sqlx::Row as _;
 
 /// What the student reads at the foot of the slip.
 pub const INSTRUCTION: &str = "Log op de examen-pc in met je studentnummer en deze toegangscode. \
@@ -48,28 +47,21 @@ pub fn code_list(codes: &[IssuedCode]) -> String {
 pub async fn code_slips(db: &Db, codes: &[IssuedCode]) -> Result<Pdf, ReportError> {
     let mut slips = Vec::with_capacity(codes.len());
     for c in codes {
-        let row = sqlx::query(
-            "SELECT s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, c.extra_minutes, c.tools, c.text_size, c.contrast \
-             FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id WHERE c.sitting_id = $1 AND c.student_number = $2",
-        )
-        .bind(&c.sitting)
-        .bind(&c.student_number)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| ReportError::UnknownSitting(format!("{} (student {})", c.sitting, c.student_number)))?;
-        let start_ms: i64 = row.try_get("start_ms")?;
-        let duration: i64 = row.try_get("duration_minutes")?;
-        let extra: i64 = row.try_get("extra_minutes")?;
-        let exam: String = row.try_get("exam")?;
-        let exam_code: Option<String> = row.try_get("exam_code")?;
+        let row = crate::store::planning::slip(&db.pool, &c.sitting, &c.student_number)
+            .await?
+            .ok_or_else(|| ReportError::UnknownSitting(format!("{} (student {})", c.sitting, c.student_number)))?;
+        let start_ms = row.start_ms;
+        let duration = row.duration_minutes;
+        let extra = row.extra_minutes;
+        let exam = row.exam;
+        let exam_code = row.exam_code;
         let day = super::proces_verbaal::local_time::day_of(start_ms);
         let end_ms = start_ms + duration * 60_000;
         let mut accommodations = Vec::new();
         if extra > 0 {
             accommodations.push(format!("{extra} minuten extra tijd (tot {})", hour_minute(end_ms + extra * 60_000, day)));
         }
-        let (text_size, contrast): (Option<String>, Option<String>) = (row.try_get("text_size")?, row.try_get("contrast")?);
-        accommodations.extend(accommodations::planned(&row.try_get::<String, _>("tools")?, text_size.as_deref(), contrast.as_deref()));
+        accommodations.extend(accommodations::planned(&row.tools, row.text_size.as_deref(), row.contrast.as_deref()));
         let exam = match exam_code {
             Some(code) => format!("{exam} ({code})"),
             None => exam,
@@ -82,7 +74,7 @@ pub async fn code_slips(db: &Db, codes: &[IssuedCode]) -> Result<Pdf, ReportErro
                 ("Studentnummer".into(), c.student_number.clone()),
                 ("Examen".into(), exam),
                 ("Zitting".into(), c.sitting.clone()),
-                ("Lokaal".into(), row.try_get("room")?),
+                ("Lokaal".into(), row.room.clone()),
                 ("Datum".into(), long_date(start_ms)),
                 ("Tijd".into(), format!("{} tot {}", hour_minute(start_ms, day), hour_minute(end_ms, day))),
                 ("Voorzieningen".into(), accommodations),
