@@ -6,7 +6,6 @@ pub mod password;
 
 use crate::db::Db;
 use crate::store;
-use sqlx::Row as _;
 
 /// Why an account cannot be added or changed.
 #[derive(Debug, thiserror::Error)]
@@ -95,12 +94,7 @@ pub fn check_username(username: &str) -> Result<(), AccountError> {
 /// with a note (accounts are made before the planning is imported);
 /// returns the notes.
 pub async fn check_rooms(db: &Db, policy_rooms: &[String], rooms: &[String]) -> Result<Vec<String>, AccountError> {
-    let mut known: Vec<String> = sqlx::query("SELECT DISTINCT room FROM sittings")
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("room"))
-        .collect::<Result<_, _>>()?;
+    let mut known = crate::store::planning::rooms(&db.pool).await?;
     known.extend(policy_rooms.iter().cloned());
     let loose = |room: &str| room.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '_')).flat_map(char::to_lowercase).collect::<String>();
     let mut notes = Vec::new();

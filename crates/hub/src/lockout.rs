@@ -28,7 +28,7 @@ use crate::config::{MAX_LOGIN_FAILURES, SUSPECT_STUDENTS, SUSPECT_WINDOW_MS};
 use crate::db::Db;
 use crate::error::ApiError;
 use axum::http::StatusCode;
-use sqlx::Row as _;
+use crate::store;
 
 /// Alarm kinds.
 pub mod alarm {
@@ -60,33 +60,14 @@ fn locked() -> ApiError {
 /// Reserves one check of an access code for `student` of `sitting` on
 /// `device`; `423 locked` when this PC has used up its attempts.
 pub async fn reserve(db: &Db, sitting: &str, student: &str, device: &str) -> Result<Attempt, ApiError> {
-    sqlx::query(
-        "INSERT INTO login_failures (sitting_id, student_number, device_id, attempts) VALUES ($1, $2, $3, 0) \
-         ON CONFLICT (sitting_id, student_number, device_id) DO NOTHING",
-    )
-    .bind(sitting)
-    .bind(student)
-    .bind(device)
-    .execute(&db.pool)
-    .await?;
-    let row = sqlx::query(
-        "UPDATE login_failures SET attempts = attempts + 1 \
-         WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts < $4 \
-         RETURNING attempts",
-    )
-    .bind(sitting)
-    .bind(student)
-    .bind(device)
-    .bind(MAX_LOGIN_FAILURES)
-    .fetch_optional(&db.pool)
-    .await?;
-    match row {
-        Some(row) => Ok(Attempt {
+    store::sessions::ensure_failures(&db.pool, sitting, student, device).await?;
+    match store::sessions::count_attempt(&db.pool, sitting, student, device, MAX_LOGIN_FAILURES).await? {
+        Some(attempts) => Ok(Attempt {
             db: db.clone(),
             sitting: sitting.to_string(),
             student: student.to_string(),
             device: device.to_string(),
-            attempts: row.try_get("attempts")?,
+            attempts,
             settled: false,
         }),
         None => Err(locked()),
@@ -114,13 +95,7 @@ impl Attempt {
     /// (inside the login's transaction; call [`Attempt::committed`] once
     /// that transaction is committed).
     pub async fn succeeded(&self, tx: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3")
-            .bind(&self.sitting)
-            .bind(&self.student)
-            .bind(&self.device)
-            .execute(tx)
-            .await?;
-        Ok(())
+        store::sessions::reset_attempts(tx, &self.sitting, &self.student, &self.device).await
     }
 
     /// The transaction with [`Attempt::succeeded`] is committed: the
@@ -134,22 +109,10 @@ impl Attempt {
         let at_limit = self.attempts >= MAX_LOGIN_FAILURES;
         let mut tx = db.begin_write().await?;
         // The last of the limit locks: when, on record for the proces-verbaal.
-        let set = if at_limit { "last_failure_ms = $1, locked_ms = $1" } else { "last_failure_ms = $1" };
-        sqlx::query(&format!("UPDATE login_failures SET {set} WHERE sitting_id = $2 AND student_number = $3 AND device_id = $4"))
-            .bind(now)
-            .bind(&self.sitting)
-            .bind(&self.student)
-            .bind(&self.device)
-            .execute(&mut *tx)
-            .await?;
+        store::sessions::record_failure(&mut *tx, &self.sitting, &self.student, &self.device, now, at_limit).await?;
         if at_limit {
             // Shown on the console's seat.
-            sqlx::query("UPDATE candidates SET locked_ms = COALESCE(locked_ms, $1) WHERE sitting_id = $2 AND student_number = $3")
-                .bind(now)
-                .bind(&self.sitting)
-                .bind(&self.student)
-                .execute(&mut *tx)
-                .await?;
+            store::planning::mark_locked(&mut *tx, &self.sitting, &self.student, now).await?;
         }
         tx.commit().await?;
         tracing::info!(device = %self.device, sitting = %self.sitting, attempts = self.attempts, "login refused: wrong access code");
@@ -168,12 +131,7 @@ impl Attempt {
     async fn suspect_device(&self, now: i64) -> Result<(), ApiError> {
         let db = &self.db;
         let since = now - SUSPECT_WINDOW_MS;
-        let students: i64 = sqlx::query("SELECT COUNT(DISTINCT student_number) AS n FROM login_failures WHERE device_id = $1 AND last_failure_ms > $2")
-            .bind(&self.device)
-            .bind(since)
-            .fetch_one(&db.pool)
-            .await?
-            .try_get("n")?;
+        let students = store::sessions::students_failed_on(&db.pool, &self.device, since).await?;
         if students < SUSPECT_STUDENTS {
             return Ok(());
         }
@@ -208,15 +166,7 @@ impl Drop for Attempt {
         let (db, sitting, student, device) =
             (self.db.clone(), std::mem::take(&mut self.sitting), std::mem::take(&mut self.student), std::mem::take(&mut self.device));
         runtime.spawn(async move {
-            let released = sqlx::query(
-                "UPDATE login_failures SET attempts = attempts - 1 \
-                 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts > 0",
-            )
-            .bind(&sitting)
-            .bind(&student)
-            .bind(&device)
-            .execute(&db.pool)
-            .await;
+            let released = store::sessions::give_back_attempt(&db.pool, &sitting, &student, &device).await;
             match released {
                 Ok(_) => tracing::info!(device = %device, sitting = %sitting, "login attempt given back: the code's check did not finish"),
                 Err(err) => tracing::error!(device = %device, sitting = %sitting, error = %err, "login attempt not given back"),
@@ -230,12 +180,7 @@ impl Drop for Attempt {
 /// and where the student was locked stays on record for the
 /// proces-verbaal.
 pub async fn clear(tx: &mut sqlx::AnyConnection, sitting: &str, student: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .execute(tx)
-        .await?;
-    Ok(())
+    store::sessions::reset_all_attempts(tx, sitting, student).await
 }
 
 /// A PC on which a student was locked out (the lock may have been lifted
@@ -255,22 +200,14 @@ pub struct LockedPc {
 /// The (student, PC) locks of `sitting`, oldest first; of a PC locked
 /// again after an unlock, the latest.
 pub async fn locked_pcs(db: &Db, sitting: &str) -> Result<Vec<LockedPc>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT f.student_number, f.device_id, d.hostname, f.locked_ms FROM login_failures f \
-         LEFT JOIN devices d ON d.device_id = f.device_id \
-         WHERE f.sitting_id = $1 AND f.locked_ms IS NOT NULL ORDER BY f.locked_ms, f.device_id",
-    )
-    .bind(sitting)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(LockedPc {
-                student_number: r.try_get("student_number")?,
-                device_id: r.try_get("device_id")?,
-                hostname: r.try_get::<Option<String>, _>("hostname")?.filter(|h| !h.trim().is_empty()),
-                locked_ms: r.try_get("locked_ms")?,
-            })
+    let rows = store::sessions::locks_of_sitting(&db.pool, sitting).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LockedPc {
+            student_number: r.student_number,
+            device_id: r.device_id,
+            hostname: r.hostname.filter(|h| !h.trim().is_empty()),
+            locked_ms: r.locked_ms,
         })
-        .collect()
+        .collect())
 }

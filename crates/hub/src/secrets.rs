@@ -73,13 +73,11 @@ pub fn open_room_secret(keys: &Keys, room: &str, stored: &str) -> Result<Vec<u8>
 /// The content key of the instrument of `sitting_id`, opened for release
 /// (`/api/v1/start`). Failures are logged in full and answered as 500.
 pub async fn sitting_content_key(db: &Db, keys: &Keys, sitting_id: &str) -> Result<String, crate::error::ApiError> {
-    let row = sqlx::query("SELECT i.instrument_id, i.content_key FROM sittings s JOIN instruments i ON i.instrument_id = s.instrument_id WHERE s.sitting_id = $1")
-        .bind(sitting_id)
-        .fetch_optional(&db.pool)
+    let row = crate::store::planning::content_key_of_sitting(&db.pool, sitting_id)
         .await?
         .ok_or_else(|| crate::error::ApiError::not_found("no_assignment", "the sitting is gone"))?;
-    let id: String = row.try_get("instrument_id")?;
-    open_content_key(keys, &id, &row.try_get::<String, _>("content_key")?).map_err(|e| {
+    let id = row.instrument_id;
+    open_content_key(keys, &id, &row.content_key).map_err(|e| {
         tracing::error!(instrument = %id, error = %e, "content key cannot be opened");
         crate::error::ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "the content key cannot be opened on the hub (see its log)")
     })
@@ -102,12 +100,9 @@ pub struct Prepared {
 pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError> {
     let mut done = Prepared::default();
     let mut tx = db.begin_write().await?;
-    let instruments = sqlx::query("SELECT instrument_id, content_key FROM instruments ORDER BY instrument_id").fetch_all(&mut *tx).await?;
+    let instruments = crate::store::planning::content_keys(&mut *tx).await?;
     let rooms = sqlx::query("SELECT room, secret_hex FROM console_room_codes ORDER BY room").fetch_all(&mut *tx).await?;
-    let mut content = Vec::new();
-    for row in &instruments {
-        content.push((row.try_get::<String, _>("instrument_id")?, row.try_get::<String, _>("content_key")?));
-    }
+    let content: Vec<(String, String)> = instruments.into_iter().map(|r| (r.instrument_id, r.content_key)).collect();
     let mut secrets = Vec::new();
     for row in &rooms {
         secrets.push((row.try_get::<String, _>("room")?, row.try_get::<String, _>("secret_hex")?));
@@ -134,12 +129,7 @@ pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError>
         let raw = base64::engine::general_purpose::STANDARD
             .decode(stored.trim())
             .map_err(|_| SecretsError::Damaged(format!("instrument {id}: the stored content key is not base64")))?;
-        sqlx::query("UPDATE instruments SET content_key = $1 WHERE instrument_id = $2 AND content_key = $3")
-            .bind(wrap_content_key(wrap, id, &raw))
-            .bind(id)
-            .bind(stored)
-            .execute(&mut *tx)
-            .await?;
+        crate::store::planning::replace_content_key(&mut *tx, id, stored, &wrap_content_key(wrap, id, &raw)).await?;
         done.wrapped_content_keys += 1;
     }
     for (room, stored) in &secrets {
@@ -160,10 +150,9 @@ pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError>
     // Another hub node may have wrapped the same rows with its own key at the
     // same moment (each made one during an upgrade): read back and open every
     // secret, so such a node refuses to start instead of failing at the start.
-    for row in sqlx::query("SELECT instrument_id, content_key FROM instruments").fetch_all(&db.pool).await? {
-        let stored: String = row.try_get("content_key")?;
-        if WrapKey::is_wrapped(&stored) {
-            wrap.unwrap(&content_key_context(&row.try_get::<String, _>("instrument_id")?), &stored)?;
+    for row in crate::store::planning::content_keys(&db.pool).await? {
+        if WrapKey::is_wrapped(&row.content_key) {
+            wrap.unwrap(&content_key_context(&row.instrument_id), &row.content_key)?;
         }
     }
     for row in sqlx::query("SELECT room, secret_hex FROM console_room_codes").fetch_all(&db.pool).await? {

@@ -41,8 +41,7 @@ pub async fn add_remark(db: &Db, sitting_id: &str, author: &str, text: &str) -> 
     if author.is_empty() || author.chars().count() > crate::config::MAX_FIELD_LEN || author.chars().any(char::is_control) {
         return Err(ReportError::Invalid("the author must be a name of 1 to 200 printable characters".into()));
     }
-    let exists = sqlx::query("SELECT sitting_id FROM sittings WHERE sitting_id = $1").bind(sitting_id).fetch_optional(&db.pool).await?;
-    if exists.is_none() {
+    if !crate::store::planning::sitting_exists(&db.pool, sitting_id).await? {
         return Err(ReportError::UnknownSitting(sitting_id.to_string()));
     }
     let remark = Remark {

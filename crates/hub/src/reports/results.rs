@@ -249,18 +249,11 @@ pub struct HandScore {
 
 /// The hand scores of a sitting: student -> item -> score.
 pub async fn hand_scores(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, BTreeMap<String, HandScore>>, ReportError> {
-    let rows = sqlx::query("SELECT student_number, item, points_milli, answers_seq, display_name FROM hand_scores WHERE sitting_id = $1")
-        .bind(sitting_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = crate::store::answers::hand_scores(&db.pool, sitting_id).await?;
     let mut out: BTreeMap<String, BTreeMap<String, HandScore>> = BTreeMap::new();
     for r in rows {
-        let score = HandScore {
-            points: r.try_get::<i64, _>("points_milli")? as f64 / 1000.0,
-            answers_seq: r.try_get("answers_seq")?,
-            by: r.try_get("display_name")?,
-        };
-        out.entry(r.try_get("student_number")?).or_default().insert(r.try_get("item")?, score);
+        let score = HandScore { points: r.points_milli as f64 / 1000.0, answers_seq: r.answers_seq, by: r.display_name };
+        out.entry(r.student_number).or_default().insert(r.item, score);
     }
     Ok(out)
 }
@@ -323,23 +316,18 @@ pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &
     let replaced = hand_scores(db, sitting_id).await?.remove(student).and_then(|mut m| m.remove(item));
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO hand_scores (sitting_id, student_number, item, points_milli, answers_seq, scored_ms, username, display_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sitting_id, student_number, item) DO UPDATE SET \
-         points_milli = excluded.points_milli, answers_seq = excluded.answers_seq, scored_ms = excluded.scored_ms, \
-         username = excluded.username, display_name = excluded.display_name",
-    )
-    .bind(sitting_id)
-    .bind(student)
-    .bind(item)
-    .bind(milli as i64)
-    .bind(seq)
-    .bind(now)
-    .bind(&account.username)
-    .bind(&account.display_name)
-    .execute(&mut *tx)
-    .await?;
-    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1").bind(sitting_id).fetch_one(&mut *tx).await?.try_get("room")?;
+    let score = crate::store::answers::NewHandScore {
+        sitting_id,
+        student_number: student,
+        item,
+        points_milli: milli as i64,
+        answers_seq: seq,
+        scored_ms: now,
+        username: &account.username,
+        display_name: &account.display_name,
+    };
+    crate::store::answers::upsert_hand_score(&mut *tx, score).await?;
+    let room = crate::store::planning::room_of(&mut *tx, sitting_id).await?.ok_or(sqlx::Error::RowNotFound)?;
     let mut detail = format!("{item}: {} punt(en)", format_score(points));
     if let Some(max) = max_score {
         detail.push_str(&format!(" van {}", format_score(max)));

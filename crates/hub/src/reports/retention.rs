@@ -99,33 +99,23 @@ pub async fn run_retention(db: &Db, rule: RetentionRule, now_ms: i64) -> Result<
     let mut summary = RetentionSummary::default();
 
     // Sittings with answers whose last possible end is before the cut-off.
-    let sittings = sqlx::query(
-        "SELECT s.sitting_id, s.start_ms, s.started_ms, s.duration_minutes, \
-         (SELECT MAX(c.extra_minutes + c.added_minutes) FROM candidates c WHERE c.sitting_id = s.sitting_id) AS longest_extra \
-         FROM sittings s WHERE EXISTS (SELECT 1 FROM answers a WHERE a.sitting_id = s.sitting_id) ORDER BY s.sitting_id",
-    )
-    .fetch_all(&db.pool)
-    .await?;
+    let sittings = crate::store::planning::with_answers(&db.pool).await?;
     for s in sittings {
-        let sitting_id: String = s.try_get("sitting_id")?;
-        let start: i64 = s.try_get("start_ms")?;
-        let started: Option<i64> = s.try_get("started_ms")?;
-        let duration: i64 = s.try_get("duration_minutes")?;
-        let extra: Option<i64> = s.try_get("longest_extra")?;
+        let sitting_id = s.sitting_id;
+        let start = s.start_ms;
+        let started = s.started_ms;
+        let duration = s.duration_minutes;
+        let extra = s.longest_extra;
         let end = super::records::latest_end_ms(start, started, duration + extra.unwrap_or(0)) + SESSION_GRACE_MS;
         if end >= cutoff {
             continue;
         }
         let mut tx = db.begin_write().await?;
-        let candidates = sqlx::query("SELECT COUNT(DISTINCT student_number) AS n FROM answers WHERE sitting_id = $1")
-            .bind(&sitting_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get::<i64, _>("n")?;
-        let deleted = sqlx::query("DELETE FROM answers WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?.rows_affected();
+        let candidates = crate::store::answers::students_with_answers(&mut *tx, &sitting_id).await?;
+        let deleted = crate::store::answers::delete_of_sitting(&mut *tx, &sitting_id).await?;
         // The changes the answers were rebuilt from go with them.
-        sqlx::query("DELETE FROM answer_changes WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM superseded_answers WHERE sitting_id = $1").bind(&sitting_id).execute(&mut *tx).await?;
+        crate::store::answers::delete_changes_of_sitting(&mut *tx, &sitting_id).await?;
+        crate::store::answers::delete_superseded_of_sitting(&mut *tx, &sitting_id).await?;
         if deleted > 0 {
             let what = Deleted { what: WHAT_ANSWERS, subject: format!("{candidates} kandidaten"), sitting: Some(&sitting_id), rows: deleted };
             record(&mut tx, what, cutoff, &rule, now_ms).await?;

@@ -12,7 +12,6 @@
 use super::ReportError;
 use crate::db::Db;
 use serde_json::Value;
-use sqlx::Row as _;
 use std::collections::BTreeMap;
 
 pub use exam_protocol::scoring::{Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring};
@@ -236,26 +235,17 @@ pub fn score_snapshot(scoring: &Scoring, snapshot: &Value) -> Vec<ItemOutcome> {
 /// Refuses text that is not valid scoring JSON and unknown instruments.
 pub async fn import_scoring(db: &Db, instrument_id: &str, json: &str) -> Result<usize, ReportError> {
     let scoring = HubScoring::parse(json)?.scoring;
-    let known = sqlx::query("SELECT instrument_id FROM instruments WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
-    if known.is_none() {
+    if !crate::store::planning::instrument_exists(&db.pool, instrument_id).await? {
         return Err(ReportError::UnknownInstrument(instrument_id.to_string()));
     }
-    sqlx::query(
-        "INSERT INTO instrument_scoring (instrument_id, scoring, imported_ms) VALUES ($1, $2, $3) \
-         ON CONFLICT (instrument_id) DO UPDATE SET scoring = excluded.scoring, imported_ms = excluded.imported_ms",
-    )
-    .bind(instrument_id)
-    .bind(json)
-    .bind(crate::now_ms())
-    .execute(&db.pool)
-    .await?;
+    crate::store::planning::upsert_scoring(&db.pool, instrument_id, json, crate::now_ms()).await?;
     Ok(scoring.items.len())
 }
 
 /// The stored scoring data of an instrument, if any.
 pub async fn load_scoring(db: &Db, instrument_id: &str) -> Result<Option<HubScoring>, ReportError> {
-    let row = sqlx::query("SELECT scoring FROM instrument_scoring WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await?;
-    row.map(|r| HubScoring::parse(&r.try_get::<String, _>("scoring")?)).transpose()
+    let scoring = crate::store::planning::scoring(&db.pool, instrument_id).await?;
+    scoring.map(|s| HubScoring::parse(&s)).transpose()
 }
 
 /// Why a hand score is refused: in English for the command line

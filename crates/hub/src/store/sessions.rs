@@ -237,3 +237,122 @@ pub async fn others_on_devices_of<'e, E: Executor<'e, Database = Any>>(ex: E, si
     .fetch_all(ex)
     .await
 }
+
+// --- login_failures ----------------------------------------------------------
+
+/// Makes sure a (student, PC) count exists, at 0 when new.
+pub async fn ensure_failures<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str, device: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_failures (sitting_id, student_number, device_id, attempts) VALUES ($1, $2, $3, 0) \
+         ON CONFLICT (sitting_id, student_number, device_id) DO NOTHING",
+    )
+    .bind(sitting)
+    .bind(student)
+    .bind(device)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Counts one more attempt unless `limit` attempts are counted; the count
+/// after it, or `None` at the limit.
+pub async fn count_attempt<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str, device: &str, limit: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE login_failures SET attempts = attempts + 1 \
+         WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts < $4 \
+         RETURNING attempts",
+    )
+    .bind(sitting)
+    .bind(student)
+    .bind(device)
+    .bind(limit)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Gives one attempt back (never below zero).
+pub async fn give_back_attempt<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str, device: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE login_failures SET attempts = attempts - 1 \
+         WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3 AND attempts > 0",
+    )
+    .bind(sitting)
+    .bind(student)
+    .bind(device)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Starts a (student, PC) count again.
+pub async fn reset_attempts<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str, device: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2 AND device_id = $3")
+        .bind(sitting)
+        .bind(student)
+        .bind(device)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Starts a student's counts on every PC again.
+pub async fn reset_all_attempts<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_failures SET attempts = 0 WHERE sitting_id = $1 AND student_number = $2")
+        .bind(sitting)
+        .bind(student)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Records a wrong code at `at_ms`; with `locks`, the (student, PC) lock too.
+pub async fn record_failure<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    sitting: &str,
+    student: &str,
+    device: &str,
+    at_ms: i64,
+    locks: bool,
+) -> Result<(), sqlx::Error> {
+    let sql = if locks {
+        "UPDATE login_failures SET last_failure_ms = $1, locked_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND device_id = $4"
+    } else {
+        "UPDATE login_failures SET last_failure_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND device_id = $4"
+    };
+    sqlx::query(sql).bind(at_ms).bind(sitting).bind(student).bind(device).execute(ex).await?;
+    Ok(())
+}
+
+/// How many students a PC typed wrong codes for after `since_ms`.
+pub async fn students_failed_on<'e, E: Executor<'e, Database = Any>>(ex: E, device: &str, since_ms: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(DISTINCT student_number) AS n FROM login_failures WHERE device_id = $1 AND last_failure_ms > $2")
+        .bind(device)
+        .bind(since_ms)
+        .fetch_one(ex)
+        .await
+}
+
+/// A (student, PC) lock of a sitting.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Lock {
+    /// Student number.
+    pub student_number: String,
+    /// The PC.
+    pub device_id: String,
+    /// Its host name.
+    pub hostname: Option<String>,
+    /// When (the latest).
+    pub locked_ms: i64,
+}
+
+/// The (student, PC) locks of a sitting, oldest first.
+pub async fn locks_of_sitting<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str) -> Result<Vec<Lock>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT f.student_number, f.device_id, d.hostname, f.locked_ms FROM login_failures f \
+         LEFT JOIN devices d ON d.device_id = f.device_id \
+         WHERE f.sitting_id = $1 AND f.locked_ms IS NOT NULL ORDER BY f.locked_ms, f.device_id",
+    )
+    .bind(sitting)
+    .fetch_all(ex)
+    .await
+}
