@@ -100,45 +100,9 @@ impl Action {
 }
 
 /// One line of the journal of actions.
-#[derive(Debug, Clone)]
-pub struct Entry<'a> {
-    /// When.
-    pub at_ms: i64,
-    /// The console account, or the CLI's fixed user name.
-    pub username: &'a str,
-    /// Who, as the proces-verbaal names them.
-    pub display_name: &'a str,
-    /// The room.
-    pub room: &'a str,
-    /// The sitting, when the action concerns one.
-    pub sitting: Option<&'a str>,
-    /// The student, for an action on one seat.
-    pub student: Option<&'a str>,
-    /// The action's name ([`Action::name`], or another journalled name such as a hand score's).
-    pub action: &'a str,
-    /// Why (in the proces-verbaal).
-    pub reason: &'a str,
-    /// What exactly (minutes, the new PC, …).
-    pub detail: &'a str,
-}
+pub use crate::store::audit::Entry;
 
 /// Writes `entry` in the transaction of the action's effect.
 pub async fn record(tx: &mut WriteTx, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO console_actions (action_id, at_ms, username, display_name, room, sitting_id, student_number, action, reason, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(crate::random_id())
-    .bind(entry.at_ms)
-    .bind(entry.username)
-    .bind(entry.display_name)
-    .bind(entry.room)
-    .bind(entry.sitting)
-    .bind(entry.student)
-    .bind(entry.action)
-    .bind(entry.reason)
-    .bind(entry.detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    crate::store::audit::insert(&mut **tx, &crate::random_id(), entry).await
 }

@@ -30,13 +30,6 @@ use std::collections::{BTreeMap, HashMap};
 /// instruction for what it sent until then to count ([`Basis::EndInstruction`]).
 pub const ANSWER_GRACE_MS: i64 = 60_000;
 
-/// The stored hand-ins of a seat that an invigilator's reopen did not
-/// overtake (`$1` sitting, `$2` student): a hand-in received before the
-/// seat's newest reopen no longer closes the exam (it stays stored and is
-/// classified like every save); one received after it does.
-pub const HAND_IN_SINCE_REOPEN: &str = "SELECT seq FROM answers WHERE sitting_id = $1 AND student_number = $2 AND final_submission = 1 \
-     AND received_ms > COALESCE((SELECT MAX(at_ms) FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = 'reopen'), -1)";
-
 /// The seat's update at a reopen (`$1` now, `$2` sitting, `$3` student): the
 /// end is lifted, and a pause the end overtook ends as if resumed now.
 pub const REOPEN_SEAT: &str = "UPDATE console_seats SET ended_ms = NULL, \
@@ -45,12 +38,7 @@ pub const REOPEN_SEAT: &str = "UPDATE console_seats SET ended_ms = NULL, \
 
 /// When the seat's exam was last reopened by an invigilator, if ever.
 pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query("SELECT MAX(at_ms) AS at_ms FROM console_actions WHERE sitting_id = $1 AND student_number = $2 AND action = 'reopen'")
-        .bind(sitting)
-        .bind(student)
-        .fetch_one(pool)
-        .await?;
-    row.try_get("at_ms")
+    crate::store::audit::reopened_ms(pool, sitting, student).await
 }
 /// How far a journal time (after the skew correction) may lie after the
 /// hub's receive time before the two are called inconsistent.
@@ -110,29 +98,19 @@ pub async fn session_valid(pool: &AnyPool, sitting: &str, student: &str, expires
 
 /// Loads a seat; `None` when the student is not planned in the sitting.
 pub async fn load_seat(pool: &AnyPool, sitting: &str, student: &str) -> Result<Option<Seat>, sqlx::Error> {
-    let Some(r) = sqlx::query(
-        "SELECT s.start_ms, s.started_ms, s.duration_minutes, c.extra_minutes, c.added_minutes, cs.ended_ms, cs.paused_ms, cs.paused_total_ms \
-         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
-         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
-         WHERE c.sitting_id = $1 AND c.student_number = $2",
-    )
-    .bind(sitting)
-    .bind(student)
-    .fetch_optional(pool)
-    .await?
-    else {
+    let Some(r) = crate::store::planning::seat_times(pool, sitting, student).await? else {
         return Ok(None);
     };
-    let start_ms: i64 = r.try_get("start_ms")?;
-    let started_ms: Option<i64> = r.try_get("started_ms")?;
-    let minutes = r.try_get::<i64, _>("duration_minutes")? + r.try_get::<i64, _>("extra_minutes")? + r.try_get::<i64, _>("added_minutes")?;
+    let start_ms = r.start_ms;
+    let started_ms = r.started_ms;
+    let minutes = r.duration_minutes + r.extra_minutes + r.added_minutes;
     Ok(Some(Seat {
         start_ms,
         effective_start_ms: started_ms.map_or(start_ms, |s| s.min(start_ms)),
         base_end_ms: latest_end_ms(start_ms, started_ms, minutes),
-        ended_ms: r.try_get("ended_ms")?,
-        paused_ms: r.try_get("paused_ms")?,
-        paused_total_ms: r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0),
+        ended_ms: r.ended_ms,
+        paused_ms: r.paused_ms,
+        paused_total_ms: r.paused_total_ms.unwrap_or(0),
     }))
 }
 
@@ -165,13 +143,9 @@ pub async fn login_allowed(db: &Db, grace_ms: i64, sitting: &str, student: &str,
     if let Some(at) = seat.ended_ms {
         return Err(ended_error(at));
     }
-    let earlier = sqlx::query("SELECT token_hash FROM sessions WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?;
+    let earlier = crate::store::sessions::student_logged_in(&db.pool, sitting, student).await?;
     let end = seat.end_ms(now);
-    if earlier.is_none() && now > end + grace_ms {
+    if !earlier && now > end + grace_ms {
         return Err(over_error(end, grace_ms));
     }
     Ok(())
@@ -341,15 +315,12 @@ impl Timeline {
 }
 
 async fn timelines(pool: &AnyPool, sitting: &str, students: &[String]) -> Result<HashMap<String, Timeline>, sqlx::Error> {
-    let rows = sqlx::query("SELECT at_ms, student_number, action FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms, action_id")
-        .bind(sitting)
-        .fetch_all(pool)
-        .await?;
+    let rows = crate::store::audit::of_sitting(pool, sitting).await?;
     let mut out: HashMap<String, Timeline> = students.iter().map(|s| (s.clone(), Timeline::default())).collect();
     for r in rows {
-        let at: i64 = r.try_get("at_ms")?;
-        let who: Option<String> = r.try_get("student_number")?;
-        let action: String = r.try_get("action")?;
+        let at = r.at_ms;
+        let who = r.student_number;
+        let action = r.action;
         for (student, line) in out.iter_mut() {
             if who.as_ref().is_some_and(|w| w != student) {
                 continue;
@@ -556,15 +527,10 @@ async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error>
 /// (unix ms) its sessions were the student's: from the login until a login
 /// elsewhere (or a revocation) ended them.
 async fn session_spans(pool: &AnyPool, sitting: &str, student: &str) -> Result<BTreeMap<String, Vec<(i64, i64)>>, sqlx::Error> {
-    let rows = sqlx::query("SELECT device_id, created_ms, revoked_ms FROM sessions WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .fetch_all(pool)
-        .await?;
+    let rows = crate::store::sessions::spans_of_student(pool, sitting, student).await?;
     let mut out: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
     for r in rows {
-        let span = (r.try_get("created_ms")?, r.try_get::<Option<i64>, _>("revoked_ms")?.unwrap_or(i64::MAX));
-        out.entry(r.try_get("device_id")?).or_default().push(span);
+        out.entry(r.device_id).or_default().push((r.created_ms, r.revoked_ms.unwrap_or(i64::MAX)));
     }
     Ok(out)
 }
@@ -681,24 +647,17 @@ pub struct SeatSaves {
 /// was made — when the hub holds both and they hold the same work: the
 /// answers made in time count, work done after the end does not.
 pub async fn classify_sitting(pool: &AnyPool, sitting: &str) -> Result<BTreeMap<String, SeatSaves>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT student_number, seq, final_submission, CASE WHEN final_submission = 1 THEN answers ELSE '' END AS answers, \
-         device_id, received_ms, receipt FROM answers WHERE sitting_id = $1 ORDER BY student_number, seq",
-    )
-    .bind(sitting)
-    .fetch_all(pool)
-    .await?;
+    let rows = crate::store::answers::of_sitting_for_classification(pool, sitting).await?;
     let mut by_student: BTreeMap<String, Vec<Stored>> = BTreeMap::new();
     for r in rows {
-        let receipt: String = r.try_get("receipt")?;
         let stored = Stored {
-            student: r.try_get("student_number")?,
-            device: r.try_get("device_id")?,
-            seq: r.try_get("seq")?,
-            final_submission: r.try_get::<i64, _>("final_submission")? != 0,
-            received_ms: r.try_get("received_ms")?,
-            answers: r.try_get("answers")?,
-            receipt_code: serde_json::from_str::<exam_protocol::AnswerReceipt>(&receipt).ok().map(|r| r.receipt_code),
+            student: r.student_number,
+            device: r.device_id,
+            seq: r.seq,
+            final_submission: r.final_submission != 0,
+            received_ms: r.received_ms,
+            answers: r.answers,
+            receipt_code: serde_json::from_str::<exam_protocol::AnswerReceipt>(&r.receipt).ok().map(|r| r.receipt_code),
         };
         by_student.entry(stored.student.clone()).or_default().push(stored);
     }
@@ -822,13 +781,7 @@ pub use crate::answer_history::load_answers;
 
 /// A seat's current PC: the newest session that was not revoked.
 pub async fn current_device(db: &crate::db::Db, sitting: &str, student: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query("SELECT device_id FROM sessions WHERE sitting_id = $1 AND student_number = $2 AND revoked_ms IS NULL ORDER BY created_ms DESC")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get("device_id"))
-        .transpose()
+    crate::store::sessions::current_device(&db.pool, sitting, student).await
 }
 
 

@@ -100,17 +100,7 @@ pub fn withdrawn(instruction: &Instruction, reopened_ms: Option<i64>) -> bool {
 
 /// The newest reopen of every seat that was ever reopened.
 async fn reopens(db: &Db) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT sitting_id, student_number, MAX(at_ms) AS at_ms FROM console_actions WHERE action = 'reopen' AND student_number IS NOT NULL \
-         GROUP BY sitting_id, student_number",
-    )
-    .fetch_all(&db.pool)
-    .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        out.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("at_ms")?);
-    }
-    Ok(out)
+    Ok(crate::store::audit::last_reopens(&db.pool).await?.into_iter().map(|r| ((r.sitting_id, r.student_number), r.at_ms)).collect())
 }
 
 /// The ids of a session's unacknowledged end and pause instructions, which a

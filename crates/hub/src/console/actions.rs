@@ -85,24 +85,15 @@ fn hhmm(ms: i64) -> String {
 /// message to the invigilator who lost a race.
 async fn last_actor(db: &Db, sitting: &str, student: Option<&str>) -> Result<String, sqlx::Error> {
     let row = match student {
-        Some(s) => sqlx::query(
-            "SELECT display_name, action, at_ms FROM console_actions WHERE sitting_id = $1 AND (student_number = $2 OR student_number IS NULL) ORDER BY at_ms DESC",
-        )
-        .bind(sitting)
-        .bind(s)
-        .fetch_optional(&db.pool)
-        .await?,
-        None => sqlx::query("SELECT display_name, action, at_ms FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms DESC")
-            .bind(sitting)
-            .fetch_optional(&db.pool)
-            .await?,
+        Some(s) => crate::store::audit::last_on_seat(&db.pool, sitting, s).await?,
+        None => crate::store::audit::last_in_sitting(&db.pool, sitting).await?,
     };
     Ok(match row {
         Some(r) => format!(
             "{} deed intussen '{}' om {}",
-            r.try_get::<String, _>("display_name")?,
-            r.try_get::<String, _>("action")?,
-            hhmm(r.try_get("at_ms")?)
+            r.display_name,
+            r.action,
+            hhmm(r.at_ms)
         ),
         None => "iemand anders heeft dit intussen gewijzigd".into(),
     })
@@ -166,12 +157,10 @@ async fn journal(
 /// `allow_ended`: a reopen, or an action on a seat reopened after
 /// "Beëindigen voor iedereen") one already ended.
 async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> Result<Sitting, ConsoleError> {
-    let row = sqlx::query("SELECT room, start_ms, started_ms FROM sittings WHERE sitting_id = $1")
-        .bind(sitting)
-        .fetch_optional(&db.pool)
+    let row = crate::store::planning::room_and_start(&db.pool, sitting)
         .await?
         .ok_or_else(|| ConsoleError::NotFound(format!("zitting {sitting} bestaat niet")))?;
-    if row.try_get::<String, _>("room")? != room {
+    if row.room != room {
         return Err(ConsoleError::WrongRoom);
     }
     if let Some(r) = sqlx::query("SELECT ended_ms, ended_by FROM console_sittings WHERE sitting_id = $1 AND ended_ms IS NOT NULL")
@@ -186,7 +175,7 @@ async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> 
             hhmm(r.try_get("ended_ms")?)
         )));
     }
-    Ok(Sitting { start_ms: row.try_get("start_ms")?, started_ms: row.try_get("started_ms")? })
+    Ok(Sitting { start_ms: row.start_ms, started_ms: row.started_ms })
 }
 
 /// Whether the seat is ended now (no row: not ended).
@@ -241,19 +230,12 @@ async fn seat(
 ) -> Result<ActionResult, ConsoleError> {
     let db = &console.hub.db;
     let sitting_id = req.sitting_id.as_str();
-    let candidate = sqlx::query(
-        "SELECT st.name, cs.paused_ms, cs.ended_ms FROM candidates c JOIN students st ON st.student_number = c.student_number \
-         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
-         WHERE c.sitting_id = $1 AND c.student_number = $2",
-    )
-    .bind(sitting_id)
-    .bind(student)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or_else(|| ConsoleError::NotFound(format!("student {student} staat niet in zitting {sitting_id}")))?;
-    let name: String = candidate.try_get("name")?;
-    let paused_ms: Option<i64> = candidate.try_get("paused_ms")?;
-    let ended = candidate.try_get::<Option<i64>, _>("ended_ms")?.is_some();
+    let candidate = crate::store::planning::seat_state(&db.pool, sitting_id, student)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("student {student} staat niet in zitting {sitting_id}")))?;
+    let name = candidate.name;
+    let paused_ms = candidate.paused_ms;
+    let ended = candidate.ended_ms.is_some();
     if ended && !matches!(req.action, Action::ReprintCode | Action::Reopen) {
         return Err(ConsoleError::Finished(format!("Het examen van {name} is al beëindigd. Vernieuw de pagina.")));
     }
@@ -288,16 +270,13 @@ async fn seat(
         Action::End => kind = device.as_ref().map(|_| InstructionKind::End),
         Action::Move => {
             let target = req.to_device.as_deref().ok_or_else(|| ConsoleError::Invalid("kies de pc waar de student naartoe gaat".into()))?;
-            let row = sqlx::query("SELECT hostname FROM devices WHERE device_id = $1 AND room = $2 AND revoked_ms IS NULL")
-                .bind(target)
-                .bind(room)
-                .fetch_optional(&db.pool)
+            let hostname = crate::store::devices::hostname_in_room(&db.pool, target, room)
                 .await?
                 .ok_or_else(|| ConsoleError::Invalid("die pc hoort niet bij dit lokaal".into()))?;
             if device.as_deref() == Some(target) {
                 return Err(ConsoleError::Invalid(format!("{name} zit al op die pc")));
             }
-            let host = row.try_get::<Option<String>, _>("hostname")?.unwrap_or_else(|| target.to_string());
+            let host = hostname.unwrap_or_else(|| target.to_string());
             detail = format!("van {} naar {host} ({target})", device.as_deref().unwrap_or("-"));
             instruction_reason = format!("Verplaatst naar {host}: {reason}");
             kind = Some(InstructionKind::Lock);
@@ -325,12 +304,7 @@ async fn seat(
     }
     match req.action {
         Action::AddTime => {
-            sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
-                .bind(i64::from(req.minutes.unwrap_or(0)))
-                .bind(sitting_id)
-                .bind(student)
-                .execute(&mut *tx)
-                .await?;
+            crate::store::planning::add_minutes(&mut *tx, sitting_id, student, i64::from(req.minutes.unwrap_or(0))).await?;
         }
         Action::Pause => {
             sqlx::query("UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND student_number = $3").bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
@@ -363,7 +337,7 @@ async fn seat(
             .await?;
         }
         Action::ResetLockout => {
-            sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2").bind(sitting_id).bind(student).execute(&mut *tx).await?;
+            crate::store::planning::lift_lock(&mut *tx, sitting_id, student).await?;
             crate::lockout::clear(&mut tx, sitting_id, student).await?;
         }
         Action::Reopen => {
@@ -456,15 +430,8 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
     };
     // Everyone logged in who has not handed in gets the instruction, in their session.
     let mut devices = Vec::new();
-    for r in sqlx::query(
-        "SELECT DISTINCT se.device_id, se.student_number FROM sessions se WHERE se.sitting_id = $1 AND se.revoked_ms IS NULL AND NOT EXISTS \
-         (SELECT 1 FROM answers a WHERE a.sitting_id = se.sitting_id AND a.student_number = se.student_number AND a.final_submission = 1)",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        devices.push((r.try_get::<String, _>("device_id")?, r.try_get::<String, _>("student_number")?));
+    for r in crate::store::sessions::open_not_handed_in(&db.pool, sitting_id).await? {
+        devices.push((r.device_id, r.student_number));
     }
     let mut tx = db.begin_write().await?;
     if !bump_sitting(&mut tx, sitting_id, req.version).await? {

@@ -310,30 +310,20 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
     let (from, to) = (now_ms - VIEW_WINDOW_MS, now_ms + VIEW_WINDOW_MS);
     let mut sittings = Vec::new();
     let mut sitting_facts: HashMap<String, (i64, i64, Option<i64>, Option<i64>)> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT s.sitting_id, s.exam, s.start_ms, s.duration_minutes, s.started_ms, cs.version, cs.paused_ms, cs.ended_ms \
-         FROM sittings s LEFT JOIN console_sittings cs ON cs.sitting_id = s.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY s.start_ms, s.sitting_id",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        let start_ms: i64 = r.try_get("start_ms")?;
-        let started_ms: Option<i64> = r.try_get("started_ms")?;
-        let paused_ms: Option<i64> = r.try_get("paused_ms")?;
-        let ended_ms: Option<i64> = r.try_get("ended_ms")?;
+    for r in crate::store::planning::room_sittings(pool, room, from, to).await? {
+        let start_ms = r.start_ms;
+        let started_ms = r.started_ms;
+        let paused_ms = r.paused_ms;
+        let ended_ms = r.ended_ms;
         let view = SittingView {
-            sitting_id: r.try_get("sitting_id")?,
-            exam: r.try_get("exam")?,
+            sitting_id: r.sitting_id,
+            exam: r.exam,
             start_ms,
-            duration_minutes: r.try_get("duration_minutes")?,
+            duration_minutes: r.duration_minutes,
             started: started_ms.is_some() || now_ms >= start_ms,
             paused: paused_ms.is_some(),
             ended_ms,
-            version: r.try_get::<Option<i64>, _>("version")?.unwrap_or(0),
+            version: r.version.unwrap_or(0),
         };
         let effective_start = started_ms.unwrap_or(start_ms);
         sitting_facts.insert(view.sitting_id.clone(), (effective_start, view.duration_minutes, ended_ms, started_ms.or((now_ms >= start_ms).then_some(start_ms))));
@@ -342,76 +332,31 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
 
     let mut devices: HashMap<String, DeviceRow> = HashMap::new();
     let mut device_order = Vec::new();
-    for r in sqlx::query("SELECT device_id, hostname, last_seen_ms, last_state FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY hostname, device_id")
-        .bind(room)
-        .fetch_all(pool)
-        .await?
-    {
-        let id: String = r.try_get("device_id")?;
-        device_order.push(id.clone());
-        devices.insert(id, DeviceRow { hostname: r.try_get("hostname")?, last_seen_ms: r.try_get("last_seen_ms")?, last_state: r.try_get("last_state")? });
+    for r in crate::store::devices::of_room(pool, room).await? {
+        device_order.push(r.device_id.clone());
+        devices.insert(r.device_id, DeviceRow { hostname: r.hostname, last_seen_ms: r.last_seen_ms, last_state: r.last_state });
     }
     let online = |d: &DeviceRow| d.last_seen_ms.is_some_and(|t| now_ms - t <= OFFLINE_AFTER_MS);
 
     // The current session of each candidate: the newest one not revoked.
     let mut current: HashMap<(String, String), String> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT se.sitting_id, se.student_number, se.device_id FROM sessions se JOIN sittings s ON s.sitting_id = se.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND se.revoked_ms IS NULL ORDER BY se.created_ms",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        current.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("device_id")?);
+    for r in crate::store::sessions::open_of_room(pool, room, from, to).await? {
+        current.insert((r.sitting_id, r.student_number), r.device_id);
     }
     let mut reopened = std::collections::HashSet::new();
-    for r in sqlx::query(
-        "SELECT DISTINCT ca.sitting_id, ca.student_number FROM console_actions ca JOIN sittings s ON s.sitting_id = ca.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND ca.action = 'reopen' AND ca.student_number IS NOT NULL",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        reopened.insert((r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?));
+    for r in crate::store::audit::reopened_seats_in_room(pool, room, from, to).await? {
+        reopened.insert((r.sitting_id, r.student_number));
     }
     let mut submitted = std::collections::HashSet::new();
-    for r in sqlx::query(
-        "SELECT DISTINCT a.sitting_id, a.student_number FROM answers a JOIN sittings s ON s.sitting_id = a.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND a.final_submission = 1 \
-         AND a.received_ms > COALESCE((SELECT MAX(ca.at_ms) FROM console_actions ca WHERE ca.sitting_id = a.sitting_id \
-         AND ca.student_number = a.student_number AND ca.action = 'reopen'), -1)",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        submitted.insert((r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?));
+    for r in crate::store::answers::handed_in_seats_of_room(pool, room, from, to).await? {
+        submitted.insert((r.sitting_id, r.student_number));
     }
     // What arrived outside the time, classified from the hub's records and
     // the kiosks' journals: only for sittings where something was handed in
     // or an end or pause was recorded.
     let mut notes: HashMap<(String, String), (bool, String)> = HashMap::new();
     let mut classified = std::collections::HashSet::new();
-    for r in sqlx::query(
-        "SELECT DISTINCT a.sitting_id FROM answers a JOIN sittings s ON s.sitting_id = a.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 AND (a.final_submission = 1 OR EXISTS \
-         (SELECT 1 FROM console_actions ca WHERE ca.sitting_id = a.sitting_id AND ca.action IN ('end', 'end_all', 'pause', 'pause_all')))",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        let sitting: String = r.try_get("sitting_id")?;
+    for sitting in crate::store::answers::sittings_of_room_to_classify(pool, room, from, to).await? {
         if !classified.insert(sitting.clone()) {
             continue;
         }
@@ -426,18 +371,9 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         }
     }
     // Answers from a PC the student left (a login elsewhere ended its session): kept apart, not counted.
-    for r in sqlx::query(
-        "SELECT x.sitting_id, x.student_number, COUNT(*) AS n FROM superseded_answers x JOIN sittings s ON s.sitting_id = x.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 GROUP BY x.sitting_id, x.student_number",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        let key = (r.try_get::<String, _>("sitting_id")?, r.try_get::<String, _>("student_number")?);
-        let text = format!("{} opslag(en) van een pc die de student verliet: apart bewaard, telt niet", r.try_get::<i64, _>("n")?);
+    for r in crate::store::answers::superseded_of_room(pool, room, from, to).await? {
+        let key = (r.sitting_id, r.student_number);
+        let text = format!("{} opslag(en) van een pc die de student verliet: apart bewaard, telt niet", r.n);
         let note = notes.entry(key).or_insert((true, String::new()));
         note.1 = if note.1.is_empty() { text } else { format!("{} · {text}", note.1) };
     }
@@ -474,38 +410,25 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
     }
 
     let mut seats = Vec::new();
-    for r in sqlx::query(
-        "SELECT c.sitting_id, c.student_number, st.name, c.extra_minutes, c.tools, c.text_size, c.contrast, c.added_minutes, c.locked_ms, \
-         cs.version, cs.paused_ms, cs.paused_total_ms, cs.ended_ms \
-         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id JOIN students st ON st.student_number = c.student_number \
-         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY s.start_ms, c.sitting_id, st.name, c.student_number",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        let sitting_id: String = r.try_get("sitting_id")?;
-        let student_number: String = r.try_get("student_number")?;
+    for r in crate::store::planning::room_seats(pool, room, from, to).await? {
+        let sitting_id = r.sitting_id.clone();
+        let student_number = r.student_number.clone();
         let key = (sitting_id.clone(), student_number.clone());
         let (start, duration, sitting_ended, actual_start) = sitting_facts.get(&sitting_id).copied().unwrap_or((0, 0, None, None));
-        let added: i64 = r.try_get("added_minutes")?;
-        let extra: i64 = r.try_get("extra_minutes")?;
+        let added = r.added_minutes;
+        let extra = r.extra_minutes;
         let total = duration + extra + added;
         let mut accommodations = Vec::new();
         if extra > 0 {
             accommodations.push(format!("{extra} min extra tijd"));
         }
-        let (text_size, contrast): (Option<String>, Option<String>) = (r.try_get("text_size")?, r.try_get("contrast")?);
-        accommodations.extend(crate::reports::accommodations::planned(&r.try_get::<String, _>("tools")?, text_size.as_deref(), contrast.as_deref()));
-        let paused_ms: Option<i64> = r.try_get("paused_ms")?;
-        let paused_total = r.try_get::<Option<i64>, _>("paused_total_ms")?.unwrap_or(0);
+        accommodations.extend(crate::reports::accommodations::planned(&r.tools, r.text_size.as_deref(), r.contrast.as_deref()));
+        let paused_ms = r.paused_ms;
+        let paused_total = r.paused_total_ms.unwrap_or(0);
         // The seat's own end; the sitting's end only for a seat without a row
         // (an end for everyone writes every seat's, and a reopen lifts one).
-        let seat_row = r.try_get::<Option<i64>, _>("version")?.is_some();
-        let ended = r.try_get::<Option<i64>, _>("ended_ms")?.is_some() || (sitting_ended.is_some() && !seat_row);
+        let seat_row = r.version.is_some();
+        let ended = r.ended_ms.is_some() || (sitting_ended.is_some() && !seat_row);
         let device_id = current.get(&key).cloned();
         let device = device_id.as_ref().and_then(|d| devices.get(d));
         let note = notes.get(&key);
@@ -553,7 +476,7 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         let moving_to = moves.get(&key).filter(|to| device_id.as_ref() != Some(*to)).cloned();
         seats.push(Seat {
             key: format!("{sitting_id}/{student_number}"),
-            name: r.try_get("name")?,
+            name: r.name.clone(),
             state,
             phase,
             hostname: device.and_then(|d| d.hostname.clone()),
@@ -568,9 +491,9 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
             paused_remaining_ms,
             ended,
             reopened: !ended && reopened.contains(&key),
-            login_locked: r.try_get::<Option<i64>, _>("locked_ms")?.is_some(),
+            login_locked: r.locked_ms.is_some(),
             moving_to,
-            version: r.try_get::<Option<i64>, _>("version")?.unwrap_or(0),
+            version: r.version.unwrap_or(0),
             accommodations,
             sitting_id,
             student_number,

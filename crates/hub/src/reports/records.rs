@@ -296,108 +296,83 @@ pub(crate) struct Superseded {
 /// The instrument `instrument_id` as imported (its signed header read for
 /// the title and version).
 pub(crate) async fn load_instrument(db: &Db, instrument_id: &str) -> Result<Option<Instrument>, ReportError> {
-    let Some(r) = sqlx::query("SELECT sha256, data FROM instruments WHERE instrument_id = $1").bind(instrument_id).fetch_optional(&db.pool).await? else {
+    let Some(r) = crate::store::planning::package(&db.pool, instrument_id).await? else {
         return Ok(None);
     };
-    let data: Vec<u8> = r.try_get("data")?;
-    let header = exam_instrument::SealedPackage::parse(data).ok().map(|p| p.header().clone());
+    let header = exam_instrument::SealedPackage::parse(r.data).ok().map(|p| p.header().clone());
     Ok(Some(Instrument {
-        sha256: r.try_get("sha256")?,
+        sha256: r.sha256,
         title: header.as_ref().map(|h| h.title.clone()).filter(|t| !t.trim().is_empty()),
         version: header.map(|h| h.version),
     }))
 }
 
 async fn load_superseded(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, Vec<Superseded>>, ReportError> {
-    let rows = sqlx::query(
-        "SELECT student_number, device_id, MAX(seq) AS seq, MAX(final_submission) AS handed_in, MIN(received_ms) AS first_ms, \
-         MAX(superseded_ms) AS superseded_ms, COUNT(*) AS n FROM superseded_answers WHERE sitting_id = $1 \
-         GROUP BY student_number, device_id ORDER BY student_number, device_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
+    let rows = crate::store::answers::superseded_per_pc(&db.pool, sitting_id).await?;
     let mut out: BTreeMap<String, Vec<Superseded>> = BTreeMap::new();
     for r in rows {
-        out.entry(r.try_get("student_number")?).or_default().push(Superseded {
-            device_id: r.try_get("device_id")?,
-            saves: r.try_get("n")?,
-            last_seq: r.try_get("seq")?,
-            handed_in: r.try_get::<i64, _>("handed_in")? != 0,
-            first_ms: r.try_get("first_ms")?,
-            superseded_ms: r.try_get("superseded_ms")?,
+        out.entry(r.student_number).or_default().push(Superseded {
+            device_id: r.device_id,
+            saves: r.n,
+            last_seq: r.seq,
+            handed_in: r.handed_in != 0,
+            first_ms: r.first_ms,
+            superseded_ms: r.superseded_ms,
         });
     }
     Ok(out)
 }
 
 pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
-    let row = sqlx::query("SELECT sitting_id, exam, exam_code, instrument_id, room, start_ms, duration_minutes, started_ms FROM sittings WHERE sitting_id = $1")
-        .bind(sitting_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| ReportError::UnknownSitting(sitting_id.to_string()))?;
+    let row = crate::store::planning::sitting(&db.pool, sitting_id).await?.ok_or_else(|| ReportError::UnknownSitting(sitting_id.to_string()))?;
     Ok(Sitting {
-        id: row.try_get("sitting_id")?,
-        exam: row.try_get("exam")?,
-        exam_code: row.try_get("exam_code")?,
-        instrument_id: row.try_get("instrument_id")?,
-        room: row.try_get("room")?,
-        start_ms: row.try_get("start_ms")?,
-        duration_minutes: row.try_get("duration_minutes")?,
-        started_ms: row.try_get("started_ms")?,
+        id: row.sitting_id,
+        exam: row.exam,
+        exam_code: row.exam_code,
+        instrument_id: row.instrument_id,
+        room: row.room,
+        start_ms: row.start_ms,
+        duration_minutes: row.duration_minutes,
+        started_ms: row.started_ms,
     })
 }
 
 pub(crate) async fn load_candidates(db: &Db, sitting_id: &str) -> Result<Vec<Candidate>, ReportError> {
-    let rows = sqlx::query(
-        "SELECT c.student_number, s.name, c.extra_minutes, c.added_minutes, c.locked_ms, c.tools, c.text_size, c.contrast FROM candidates c \
-         LEFT JOIN students s ON s.student_number = c.student_number WHERE c.sitting_id = $1 ORDER BY c.student_number",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
+    let rows = crate::store::planning::candidates_of(&db.pool, sitting_id).await?;
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            Ok(Candidate {
-                student_number: r.try_get("student_number")?,
-                name: r.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
-                extra_minutes: r.try_get("extra_minutes")?,
-                added_minutes: r.try_get("added_minutes")?,
-                login_locked_ms: r.try_get("locked_ms")?,
+            Candidate {
+                student_number: r.student_number,
+                name: r.name.unwrap_or_default(),
+                extra_minutes: r.extra_minutes,
+                added_minutes: r.added_minutes,
+                login_locked_ms: r.locked_ms,
                 tools: r
-                    .try_get::<String, _>("tools")?
+                    .tools
                     .split(';')
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
                     .map(str::to_string)
                     .collect(),
-                text_size: r.try_get::<Option<String>, _>("text_size")?.filter(|t| !t.trim().is_empty()),
-                contrast: r.try_get::<Option<String>, _>("contrast")?.filter(|t| !t.trim().is_empty()),
-            })
+                text_size: r.text_size.filter(|t| !t.trim().is_empty()),
+                contrast: r.contrast.filter(|t| !t.trim().is_empty()),
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// The latest answers per candidate (the highest `seq`, which is the final
 /// submission when there is one: the hub refuses saves after it).
 pub(crate) async fn load_latest_answers(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, LatestAnswers>, ReportError> {
-    let rows = sqlx::query(
-        "SELECT a.student_number, a.final_submission, a.received_ms, a.answers, a.receipt FROM answers a \
-         JOIN (SELECT student_number, MAX(seq) AS seq FROM answers WHERE sitting_id = $1 GROUP BY student_number) m \
-         ON m.student_number = a.student_number AND m.seq = a.seq WHERE a.sitting_id = $1",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
+    let rows = crate::store::answers::latest_per_student(&db.pool, sitting_id).await?;
     let mut out = BTreeMap::new();
     for r in rows {
-        let receipt: String = r.try_get("receipt")?;
-        let receipt_code = serde_json::from_str::<exam_protocol::AnswerReceipt>(&receipt).ok().map(|r| r.receipt_code);
+        let receipt_code = serde_json::from_str::<exam_protocol::AnswerReceipt>(&r.receipt).ok().map(|r| r.receipt_code);
         out.insert(
-            r.try_get("student_number")?,
+            r.student_number,
             LatestAnswers {
-                final_submission: r.try_get::<i64, _>("final_submission")? != 0,
+                final_submission: r.final_submission != 0,
                 receipt_code,
             },
         );
@@ -409,20 +384,11 @@ pub(crate) async fn load_latest_answers(db: &Db, sitting_id: &str) -> Result<BTr
 pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, ReportError> {
     let sitting = load_sitting(db, sitting_id).await?;
     let candidates = load_candidates(db, sitting_id).await?;
-    let sessions: Vec<Session> =
-        sqlx::query("SELECT device_id, student_number, created_ms FROM sessions WHERE sitting_id = $1 ORDER BY created_ms, device_id")
-            .bind(sitting_id)
-            .fetch_all(&db.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Session {
-                    device_id: r.try_get("device_id")?,
-                    student_number: r.try_get("student_number")?,
-                    created_ms: r.try_get("created_ms")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+    let sessions: Vec<Session> = crate::store::sessions::of_sitting(&db.pool, sitting_id)
+        .await?
+        .into_iter()
+        .map(|r| Session { device_id: r.device_id, student_number: r.student_number, created_ms: r.created_ms })
+        .collect();
 
     let planned_start = sitting.started_ms.map_or(sitting.start_ms, |s| s.min(sitting.start_ms));
     let planned_end = sitting.latest_end_ms(longest_extra_minutes(&candidates));
@@ -435,24 +401,12 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
     // sitting would otherwise be 1,500 round trips to PostgreSQL).
     const SITTING_DEVICES: &str = "SELECT DISTINCT device_id FROM sessions WHERE sitting_id = $1";
     let mut devices: BTreeMap<String, Device> = sessions.iter().map(|s| (s.device_id.clone(), Device::default())).collect();
-    for r in sqlx::query(&format!("SELECT device_id, room, hostname, last_seen_ms, last_state FROM devices WHERE device_id IN ({SITTING_DEVICES})"))
-        .bind(sitting_id)
-        .fetch_all(&db.pool)
-        .await?
-    {
-        devices.insert(
-            r.try_get("device_id")?,
-            Device {
-                room: r.try_get("room")?,
-                hostname: r.try_get("hostname")?,
-                last_seen_ms: r.try_get("last_seen_ms")?,
-                last_state: r.try_get("last_state")?,
-            },
-        );
+    for r in crate::store::devices::of_sitting(&db.pool, sitting_id).await? {
+        devices.insert(r.device_id, Device { room: r.room, hostname: r.hostname, last_seen_ms: r.last_seen_ms, last_state: r.last_state });
     }
     // A PC that served another sitting in the window: what it did for that
     // sitting (instructions, journal events) is not this one's.
-    let bounds = device_bounds(db, sitting_id, SITTING_DEVICES, &sessions, window_ms).await?;
+    let bounds = device_bounds(db, sitting_id, &sessions, window_ms).await?;
     let other_sittings = |device_id: &str, time_ms: i64| bounds.get(device_id).is_some_and(|(from, to)| time_ms < *from || time_ms >= *to);
     let mut instructions = Vec::new();
     for r in sqlx::query(&format!(
@@ -521,24 +475,11 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
             deleted_ms: r.try_get("deleted_ms")?,
         });
     }
-    let console_actions = sqlx::query(
-        "SELECT at_ms, display_name, student_number, action, reason, detail FROM console_actions WHERE sitting_id = $1 ORDER BY at_ms, action_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ConsoleAction {
-            at_ms: r.try_get("at_ms")?,
-            by: r.try_get("display_name")?,
-            student: r.try_get("student_number")?,
-            action: r.try_get("action")?,
-            reason: r.try_get("reason")?,
-            detail: r.try_get("detail")?,
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
+    let console_actions = crate::store::audit::of_sitting(&db.pool, sitting_id)
+        .await?
+        .into_iter()
+        .map(|r| ConsoleAction { at_ms: r.at_ms, by: r.display_name, student: r.student_number, action: r.action, reason: r.reason, detail: r.detail })
+        .collect();
     let ended = match sqlx::query("SELECT ended_ms, ended_by FROM console_sittings WHERE sitting_id = $1").bind(sitting_id).fetch_optional(&db.pool).await? {
         Some(r) => r.try_get::<Option<i64>, _>("ended_ms")?.map(|t| Ok::<_, sqlx::Error>((t, r.try_get("ended_by")?))).transpose()?,
         None => None,
@@ -578,7 +519,6 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
 async fn device_bounds(
     db: &Db,
     sitting_id: &str,
-    sitting_devices: &str,
     sessions: &[Session],
     window_ms: (i64, i64),
 ) -> Result<BTreeMap<String, (i64, i64)>, ReportError> {
@@ -589,18 +529,10 @@ async fn device_bounds(
         *span = (span.0.min(s.created_ms), span.1.max(s.created_ms));
     }
     let mut bounds = BTreeMap::new();
-    let others = sqlx::query(&format!(
-        "SELECT device_id, created_ms FROM sessions WHERE sitting_id <> $1 AND device_id IN ({sitting_devices}) \
-         AND created_ms >= $2 AND created_ms <= $3"
-    ))
-    .bind(sitting_id)
-    .bind(window_ms.0)
-    .bind(window_ms.1)
-    .fetch_all(&db.pool)
-    .await?;
+    let others = crate::store::sessions::others_on_devices_of(&db.pool, sitting_id, window_ms.0, window_ms.1).await?;
     for r in others {
-        let device: String = r.try_get("device_id")?;
-        let other: i64 = r.try_get("created_ms")?;
+        let device = r.device_id;
+        let other = r.created_ms;
         let Some(&(first, last)) = ours.get(device.as_str()) else { continue };
         let entry = bounds.entry(device).or_insert(window_ms);
         if other < first {
