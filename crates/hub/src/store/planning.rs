@@ -632,3 +632,148 @@ pub async fn upsert_scoring<'e, E: Executor<'e, Database = Any>>(ex: E, instrume
 pub async fn scoring<'e, E: Executor<'e, Database = Any>>(ex: E, instrument: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT scoring FROM instrument_scoring WHERE instrument_id = $1").bind(instrument).fetch_optional(ex).await
 }
+
+// --- planning joined with the console's state --------------------------------
+
+/// A sitting of a room as the console's room view shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoomSitting {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// The exam's name.
+    pub exam: String,
+    /// The planned start.
+    pub start_ms: i64,
+    /// Minutes.
+    pub duration_minutes: i64,
+    /// When it was started (before its planned start).
+    pub started_ms: Option<i64>,
+    /// The console's version of the sitting (none before its first action).
+    pub version: Option<i64>,
+    /// When it was paused for everyone.
+    pub paused_ms: Option<i64>,
+    /// When it was ended for everyone.
+    pub ended_ms: Option<i64>,
+}
+
+/// The sittings of a room starting in `[from, to]`, in order, with the
+/// console's state of each.
+pub async fn room_sittings<'e, E: Executor<'e, Database = Any>>(ex: E, room: &str, from: i64, to: i64) -> Result<Vec<RoomSitting>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.sitting_id, s.exam, s.start_ms, s.duration_minutes, s.started_ms, cs.version, cs.paused_ms, cs.ended_ms \
+         FROM sittings s LEFT JOIN console_sittings cs ON cs.sitting_id = s.sitting_id \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY s.start_ms, s.sitting_id",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await
+}
+
+/// A seat of a room as the console's room view shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoomSeat {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// Student number.
+    pub student_number: String,
+    /// The student's name.
+    pub name: String,
+    /// Extra minutes.
+    pub extra_minutes: i64,
+    /// Tools, `;`-separated.
+    pub tools: String,
+    /// Text size.
+    pub text_size: Option<String>,
+    /// Contrast.
+    pub contrast: Option<String>,
+    /// Minutes added by an invigilator.
+    pub added_minutes: i64,
+    /// When the candidate was locked out.
+    pub locked_ms: Option<i64>,
+    /// The console's version of the seat (none before its first action).
+    pub version: Option<i64>,
+    /// When the seat was paused.
+    pub paused_ms: Option<i64>,
+    /// Time paused before (ms).
+    pub paused_total_ms: Option<i64>,
+    /// When the seat was ended.
+    pub ended_ms: Option<i64>,
+}
+
+/// The seats of a room's sittings starting in `[from, to]`, by start,
+/// sitting and name, with the console's state of each.
+pub async fn room_seats<'e, E: Executor<'e, Database = Any>>(ex: E, room: &str, from: i64, to: i64) -> Result<Vec<RoomSeat>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.sitting_id, c.student_number, st.name, c.extra_minutes, c.tools, c.text_size, c.contrast, c.added_minutes, c.locked_ms, \
+         cs.version, cs.paused_ms, cs.paused_total_ms, cs.ended_ms \
+         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id JOIN students st ON st.student_number = c.student_number \
+         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
+         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY s.start_ms, c.sitting_id, st.name, c.student_number",
+    )
+    .bind(room)
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await
+}
+
+/// A seat's times: the sitting's, the candidate's and the console's.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SeatTimes {
+    /// The planned start.
+    pub start_ms: i64,
+    /// When the sitting was started.
+    pub started_ms: Option<i64>,
+    /// Minutes.
+    pub duration_minutes: i64,
+    /// Extra minutes.
+    pub extra_minutes: i64,
+    /// Minutes added by an invigilator.
+    pub added_minutes: i64,
+    /// When the seat was ended.
+    pub ended_ms: Option<i64>,
+    /// When the seat was paused.
+    pub paused_ms: Option<i64>,
+    /// Time paused before (ms).
+    pub paused_total_ms: Option<i64>,
+}
+
+/// A seat's times, if the student is planned in the sitting.
+pub async fn seat_times<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str) -> Result<Option<SeatTimes>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.start_ms, s.started_ms, s.duration_minutes, c.extra_minutes, c.added_minutes, cs.ended_ms, cs.paused_ms, cs.paused_total_ms \
+         FROM candidates c JOIN sittings s ON s.sitting_id = c.sitting_id \
+         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
+         WHERE c.sitting_id = $1 AND c.student_number = $2",
+    )
+    .bind(sitting)
+    .bind(student)
+    .fetch_optional(ex)
+    .await
+}
+
+/// A seat as an invigilator's action on it reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SeatState {
+    /// The student's name.
+    pub name: String,
+    /// When the seat was paused.
+    pub paused_ms: Option<i64>,
+    /// When the seat was ended.
+    pub ended_ms: Option<i64>,
+}
+
+/// A seat's name and console state, if the student is planned in the sitting.
+pub async fn seat_state<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, student: &str) -> Result<Option<SeatState>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT st.name, cs.paused_ms, cs.ended_ms FROM candidates c JOIN students st ON st.student_number = c.student_number \
+         LEFT JOIN console_seats cs ON cs.sitting_id = c.sitting_id AND cs.student_number = c.student_number \
+         WHERE c.sitting_id = $1 AND c.student_number = $2",
+    )
+    .bind(sitting)
+    .bind(student)
+    .fetch_optional(ex)
+    .await
+}
