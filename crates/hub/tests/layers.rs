@@ -137,7 +137,6 @@ const NOT_YET_IN_THE_STORE: &[&str] = &[
     "admin.rs",
     "api.rs",
     "console/actions.rs",
-    "console/archive.rs",
     "console/room.rs",
     "enforcement.rs",
     "instructions.rs",

@@ -27,7 +27,6 @@ use super::{Console, ConsoleError};
 use crate::reports::local_time;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use sqlx::Row as _;
 use std::sync::Arc;
 
 /// Sittings per page when the page does not say.
@@ -149,11 +148,10 @@ async fn matching_students(pool: &sqlx::AnyPool, search: &str) -> Result<Vec<Str
         )));
     }
     let wanted = fold(search);
-    let rows = sqlx::query("SELECT student_number, name FROM students").fetch_all(pool).await?;
+    let rows = crate::store::planning::students(pool).await?;
     let mut numbers = Vec::new();
     for row in rows {
-        let number: String = row.try_get("student_number")?;
-        let name: String = row.try_get("name")?;
+        let (number, name) = (row.student_number, row.name);
         if number.eq_ignore_ascii_case(search) || fold(&name).contains(&wanted) {
             numbers.push(number);
         }
@@ -181,11 +179,6 @@ fn parse_cursor(text: &str) -> Result<(i64, String, String), ConsoleError> {
     Ok((start.parse().map_err(|_| bad())?, text_of(sitting)?, text_of(student)?))
 }
 
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
 /// One page of sittings matching `filter`, newest first, after `after` (a
 /// [`Page::next`]), at most `limit` (1..=[`MAX_PAGE_SIZE`]) rows.
 pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, limit: usize, now_ms: i64) -> Result<Page, ConsoleError> {
@@ -200,95 +193,28 @@ pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, li
         }
         None => None,
     };
-    let mut binds = Vec::new();
-    let param = |b: Bind, binds: &mut Vec<Bind>| {
-        binds.push(b);
-        format!("${}", binds.len())
-    };
-    // The page's rows first (an ordered, limited inner query), then the
-    // counts for those rows only: counted for every matching sitting before
-    // the sort, a school's years of sittings would be counted per page.
-    let mut sql = String::from("SELECT s.sitting_id, s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, s.started_ms");
-    if students.is_some() {
-        sql.push_str(
-            ", k.student_number AS student_number, COALESCE(st.name, '') AS student_name \
-             FROM sittings s JOIN candidates k ON k.sitting_id = s.sitting_id LEFT JOIN students st ON st.student_number = k.student_number",
-        );
-    } else {
-        sql.push_str(" FROM sittings s");
-    }
-    sql.push_str(" WHERE 1 = 1");
-    if let Some(from) = filter.from_ms {
-        sql.push_str(&format!(" AND s.start_ms >= {}", param(Bind::Int(from), &mut binds)));
-    }
-    if let Some(to) = filter.to_ms {
-        sql.push_str(&format!(" AND s.start_ms < {}", param(Bind::Int(to), &mut binds)));
-    }
-    if let Some(room) = filter.room.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        sql.push_str(&format!(" AND LOWER(s.room) = LOWER({})", param(Bind::Text(room.to_string()), &mut binds)));
-    }
-    if let Some(numbers) = &students {
-        let list: Vec<String> = numbers.iter().map(|n| param(Bind::Text(n.clone()), &mut binds)).collect();
-        sql.push_str(&format!(" AND k.student_number IN ({})", list.join(", ")));
-    }
-    if let Some(after) = after.filter(|a| !a.is_empty()) {
-        let (start, sitting, student) = parse_cursor(after)?;
-        let start = param(Bind::Int(start), &mut binds);
-        let sitting = param(Bind::Text(sitting), &mut binds);
-        if students.is_some() {
-            let student = param(Bind::Text(student), &mut binds);
-            sql.push_str(&format!(
-                " AND (s.start_ms < {start} OR (s.start_ms = {start} AND (s.sitting_id < {sitting} OR (s.sitting_id = {sitting} AND k.student_number < {student}))))"
-            ));
-        } else {
-            sql.push_str(&format!(" AND (s.start_ms < {start} OR (s.start_ms = {start} AND s.sitting_id < {sitting}))"));
-        }
-    }
-    sql.push_str(" ORDER BY s.start_ms DESC, s.sitting_id DESC");
-    if students.is_some() {
-        sql.push_str(", k.student_number DESC");
-    }
+    let after = after.filter(|a| !a.is_empty()).map(parse_cursor).transpose()?;
     // One more than the page: whether there is a next page.
-    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
-    sql.push_str(&format!(" LIMIT {}", param(Bind::Int(fetch), &mut binds)));
-    let (student_counts, student_order) = if students.is_some() {
-        (
-            ", (SELECT COUNT(*) FROM answers a WHERE a.sitting_id = p.sitting_id AND a.student_number = p.student_number AND a.final_submission <> 0) AS student_handed_in, \
-             (SELECT COUNT(*) FROM sessions se WHERE se.sitting_id = p.sitting_id AND se.student_number = p.student_number) AS student_sessions",
-            ", p.student_number DESC",
-        )
-    } else {
-        ("", "")
+    let query = crate::store::planning::ArchiveQuery {
+        from_ms: filter.from_ms,
+        to_ms: filter.to_ms,
+        room: filter.room.as_deref().map(str::trim).filter(|r| !r.is_empty()),
+        students: students.as_deref(),
+        after: after.as_ref().map(|(start, sitting, student)| (*start, sitting.as_str(), student.as_str())),
+        limit: i64::try_from(limit + 1).unwrap_or(i64::MAX),
     };
-    let sql = format!(
-        "SELECT p.*, \
-         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = p.sitting_id) AS expected, \
-         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = p.sitting_id AND EXISTS \
-            (SELECT 1 FROM sessions se WHERE se.sitting_id = c.sitting_id AND se.student_number = c.student_number)) AS logged_in, \
-         (SELECT COUNT(DISTINCT a.student_number) FROM answers a WHERE a.sitting_id = p.sitting_id AND a.final_submission <> 0) AS handed_in, \
-         (SELECT COUNT(*) FROM retention_deletions r WHERE r.sitting_id = p.sitting_id AND r.what = 'antwoorden') AS deleted\
-         {student_counts} FROM ({sql}) p ORDER BY p.start_ms DESC, p.sitting_id DESC{student_order}"
-    );
-
-    let mut query = sqlx::query(&sql);
-    for b in &binds {
-        query = match b {
-            Bind::Int(i) => query.bind(*i),
-            Bind::Text(t) => query.bind(t.as_str()),
-        };
-    }
-    let fetched = query.fetch_all(pool).await?;
+    let fetched = crate::store::planning::archive_page(pool, query).await?;
     let mut rows = Vec::with_capacity(fetched.len().min(limit));
-    for r in fetched.iter().take(limit) {
-        let start_ms: i64 = r.try_get("start_ms")?;
-        let started_ms: Option<i64> = r.try_get("started_ms")?;
-        let started = started_ms.is_some() || now_ms >= start_ms;
-        let expected: i64 = r.try_get("expected")?;
-        let logged_in: i64 = r.try_get("logged_in")?;
-        let deleted = r.try_get::<i64, _>("deleted")? > 0;
+    let more = fetched.len() > limit;
+    for r in fetched.into_iter().take(limit) {
+        let start_ms = r.start_ms;
+        let started = r.started_ms.is_some() || now_ms >= start_ms;
+        let expected = r.expected;
+        let logged_in = r.logged_in;
+        let deleted = r.deleted > 0;
         let student = if students.is_some() {
-            let handed_in = r.try_get::<i64, _>("student_handed_in")? > 0;
-            let logged_in = r.try_get::<i64, _>("student_sessions")? > 0;
+            let handed_in = r.student_handed_in.unwrap_or(0) > 0;
+            let logged_in = r.student_sessions.unwrap_or(0) > 0;
             let (status, status_text) = match (handed_in, logged_in, started, deleted) {
                 (true, _, _, _) => ("ingeleverd", "Ingeleverd"),
                 (false, false, true, _) => ("afwezig", "Afwezig"),
@@ -296,30 +222,30 @@ pub async fn list(pool: &sqlx::AnyPool, filter: &Filter, after: Option<&str>, li
                 (false, true, _, true) => ("verwijderd", "Ingelogd; antwoorden verwijderd (bewaartermijn)"),
                 (false, true, _, false) => ("niet_ingeleverd", "Ingelogd, niet ingeleverd"),
             };
-            Some(StudentInSitting { number: r.try_get("student_number")?, name: r.try_get("student_name")?, status, status_text })
+            Some(StudentInSitting { number: r.student_number.unwrap_or_default(), name: r.student_name.unwrap_or_default(), status, status_text })
         } else {
             None
         };
         let day = local_time::day_of(start_ms);
         rows.push(SittingRow {
-            sitting_id: r.try_get("sitting_id")?,
-            exam: r.try_get("exam")?,
-            exam_code: r.try_get::<Option<String>, _>("exam_code")?.filter(|c| !c.is_empty()),
-            room: r.try_get("room")?,
+            sitting_id: r.sitting_id,
+            exam: r.exam,
+            exam_code: r.exam_code.filter(|c| !c.is_empty()),
+            room: r.room,
             start_ms,
             date: day.map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")).unwrap_or_default(),
             day: local_time::long_date(start_ms),
             time: local_time::hour_minute(start_ms, day),
-            duration_minutes: r.try_get("duration_minutes")?,
+            duration_minutes: r.duration_minutes,
             started,
             expected,
             logged_in,
-            handed_in: if deleted { None } else { Some(r.try_get("handed_in")?) },
+            handed_in: if deleted { None } else { Some(r.handed_in) },
             absent: started.then_some(expected - logged_in),
             student,
         });
     }
-    let next = if fetched.len() > limit { rows.last().map(cursor) } else { None };
+    let next = if more { rows.last().map(cursor) } else { None };
     Ok(Page { rows, next, students_matched: students.map(|s| s.len()) })
 }
 
@@ -374,8 +300,7 @@ pub async fn tsv(pool: &sqlx::AnyPool, filter: &Filter, now_ms: i64) -> Result<V
 
 /// Every room that has sittings, for the room filter.
 pub async fn sitting_rooms(pool: &sqlx::AnyPool) -> Result<Vec<String>, ConsoleError> {
-    let rows = sqlx::query("SELECT DISTINCT room FROM sittings ORDER BY room").fetch_all(pool).await?;
-    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+    Ok(crate::store::planning::rooms(pool).await?)
 }
 
 fn admin_only(user: &ConsoleUser) -> Result<(), ConsoleError> {

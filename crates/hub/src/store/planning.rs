@@ -777,3 +777,144 @@ pub async fn seat_state<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &st
     .fetch_optional(ex)
     .await
 }
+
+// --- the archive -------------------------------------------------------------
+
+/// What one page of the archive asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchiveQuery<'a> {
+    /// Sittings starting at or after this instant (ms).
+    pub from_ms: Option<i64>,
+    /// Sittings starting before this instant (ms).
+    pub to_ms: Option<i64>,
+    /// Only this room (ignoring ASCII case).
+    pub room: Option<&'a str>,
+    /// Only these students: then one row per student per sitting.
+    pub students: Option<&'a [String]>,
+    /// After this row (start, sitting, student) of the order.
+    pub after: Option<(i64, &'a str, &'a str)>,
+    /// At most this many rows.
+    pub limit: i64,
+}
+
+/// A row of the archive: a sitting (with a student, when asked for
+/// students) and its counts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ArchiveRow {
+    /// Sitting id.
+    pub sitting_id: String,
+    /// The exam's name.
+    pub exam: String,
+    /// The exam's code.
+    pub exam_code: Option<String>,
+    /// Room.
+    pub room: String,
+    /// The planned start.
+    pub start_ms: i64,
+    /// Minutes.
+    pub duration_minutes: i64,
+    /// When it was started.
+    pub started_ms: Option<i64>,
+    /// Planned candidates.
+    pub expected: i64,
+    /// Candidates who logged in at least once.
+    pub logged_in: i64,
+    /// Candidates whose hand-in is stored.
+    pub handed_in: i64,
+    /// Whether the retention deleted the answers (a count).
+    pub deleted: i64,
+    /// The student (when asked for students).
+    #[sqlx(default)]
+    pub student_number: Option<String>,
+    /// The student's name, empty when unknown (when asked for students).
+    #[sqlx(default)]
+    pub student_name: Option<String>,
+    /// The student's stored hand-ins (when asked for students).
+    #[sqlx(default)]
+    pub student_handed_in: Option<i64>,
+    /// The student's sessions (when asked for students).
+    #[sqlx(default)]
+    pub student_sessions: Option<i64>,
+}
+
+/// One page of the archive, newest first (start, sitting, student descending).
+pub async fn archive_page<'e, E: Executor<'e, Database = Any>>(ex: E, q: ArchiveQuery<'_>) -> Result<Vec<ArchiveRow>, sqlx::Error> {
+    enum Bind<'a> {
+        Int(i64),
+        Text(&'a str),
+    }
+    let mut binds: Vec<Bind<'_>> = Vec::new();
+    let mut param = |b| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    // The page's rows first (an ordered, limited inner query), then the
+    // counts for those rows only: counted for every matching sitting before
+    // the sort, a school's years of sittings would be counted per page.
+    let mut sql = String::from("SELECT s.sitting_id, s.exam, s.exam_code, s.room, s.start_ms, s.duration_minutes, s.started_ms");
+    if q.students.is_some() {
+        sql.push_str(
+            ", k.student_number AS student_number, COALESCE(st.name, '') AS student_name \
+             FROM sittings s JOIN candidates k ON k.sitting_id = s.sitting_id LEFT JOIN students st ON st.student_number = k.student_number",
+        );
+    } else {
+        sql.push_str(" FROM sittings s");
+    }
+    sql.push_str(" WHERE 1 = 1");
+    if let Some(from) = q.from_ms {
+        sql.push_str(&format!(" AND s.start_ms >= {}", param(Bind::Int(from))));
+    }
+    if let Some(to) = q.to_ms {
+        sql.push_str(&format!(" AND s.start_ms < {}", param(Bind::Int(to))));
+    }
+    if let Some(room) = q.room {
+        sql.push_str(&format!(" AND LOWER(s.room) = LOWER({})", param(Bind::Text(room))));
+    }
+    if let Some(numbers) = q.students {
+        let list: Vec<String> = numbers.iter().map(|n| param(Bind::Text(n))).collect();
+        sql.push_str(&format!(" AND k.student_number IN ({})", list.join(", ")));
+    }
+    if let Some((start, sitting, student)) = q.after {
+        let start = param(Bind::Int(start));
+        let sitting = param(Bind::Text(sitting));
+        if q.students.is_some() {
+            let student = param(Bind::Text(student));
+            sql.push_str(&format!(
+                " AND (s.start_ms < {start} OR (s.start_ms = {start} AND (s.sitting_id < {sitting} OR (s.sitting_id = {sitting} AND k.student_number < {student}))))"
+            ));
+        } else {
+            sql.push_str(&format!(" AND (s.start_ms < {start} OR (s.start_ms = {start} AND s.sitting_id < {sitting}))"));
+        }
+    }
+    sql.push_str(" ORDER BY s.start_ms DESC, s.sitting_id DESC");
+    if q.students.is_some() {
+        sql.push_str(", k.student_number DESC");
+    }
+    sql.push_str(&format!(" LIMIT {}", param(Bind::Int(q.limit))));
+    let (student_counts, student_order) = if q.students.is_some() {
+        (
+            ", (SELECT COUNT(*) FROM answers a WHERE a.sitting_id = p.sitting_id AND a.student_number = p.student_number AND a.final_submission <> 0) AS student_handed_in, \
+             (SELECT COUNT(*) FROM sessions se WHERE se.sitting_id = p.sitting_id AND se.student_number = p.student_number) AS student_sessions",
+            ", p.student_number DESC",
+        )
+    } else {
+        ("", "")
+    };
+    let sql = format!(
+        "SELECT p.*, \
+         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = p.sitting_id) AS expected, \
+         (SELECT COUNT(*) FROM candidates c WHERE c.sitting_id = p.sitting_id AND EXISTS \
+            (SELECT 1 FROM sessions se WHERE se.sitting_id = c.sitting_id AND se.student_number = c.student_number)) AS logged_in, \
+         (SELECT COUNT(DISTINCT a.student_number) FROM answers a WHERE a.sitting_id = p.sitting_id AND a.final_submission <> 0) AS handed_in, \
+         (SELECT COUNT(*) FROM retention_deletions r WHERE r.sitting_id = p.sitting_id AND r.what = 'antwoorden') AS deleted\
+         {student_counts} FROM ({sql}) p ORDER BY p.start_ms DESC, p.sitting_id DESC{student_order}"
+    );
+    let mut query = sqlx::query_as(&sql);
+    for b in binds {
+        query = match b {
+            Bind::Int(i) => query.bind(i),
+            Bind::Text(t) => query.bind(t),
+        };
+    }
+    query.fetch_all(ex).await
+}
