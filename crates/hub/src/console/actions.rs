@@ -444,21 +444,27 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
         .execute(&mut *tx)
         .await?;
     let (sitting_update, seat_update) = match req.action {
-        Action::Start => ("UPDATE sittings SET started_ms = $1 WHERE sitting_id = $2 AND started_ms IS NULL", None),
+        // The start is the planning's (store::planning::start, below).
+        Action::Start => (None, None),
         Action::PauseAll => (
-            "UPDATE console_sittings SET paused_ms = $1 WHERE sitting_id = $2",
+            Some("UPDATE console_sittings SET paused_ms = $1 WHERE sitting_id = $2"),
             Some("UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL"),
         ),
         Action::ResumeAll => (
-            "UPDATE console_sittings SET paused_ms = NULL WHERE sitting_id = $2 AND paused_ms <= $1",
+            Some("UPDATE console_sittings SET paused_ms = NULL WHERE sitting_id = $2 AND paused_ms <= $1"),
             Some("UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL"),
         ),
         _ => (
-            "UPDATE console_sittings SET ended_ms = $1 WHERE sitting_id = $2",
+            Some("UPDATE console_sittings SET ended_ms = $1 WHERE sitting_id = $2"),
             Some("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL"),
         ),
     };
-    sqlx::query(sitting_update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    if req.action == Action::Start {
+        crate::store::planning::start(&mut *tx, sitting_id, now).await?;
+    }
+    if let Some(update) = sitting_update {
+        sqlx::query(update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    }
     if let Some(update) = seat_update {
         sqlx::query(update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
     }
