@@ -24,7 +24,7 @@ pub fn session_nonce(keys: &Keys, sitting_id: &str) -> String {
 /// `POST /api/v1/web-session`: like the content key, only once the sitting
 /// started, and not after an end or after the sitting's window.
 pub async fn web_session(State(hub): State<Arc<Hub>>, session: crate::api::Session) -> Result<Json<WebSession>, ApiError> {
-    let row = crate::store::planning::start_of(&hub.db.pool, &session.sitting_id)
+    let row = crate::store::planning::room_and_start(&hub.db.pool, &session.sitting_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no_assignment", "the sitting is gone"))?;
     let start_ms = row.start_ms;

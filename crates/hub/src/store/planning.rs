@@ -52,11 +52,6 @@ pub struct Start {
     pub started_ms: Option<i64>,
 }
 
-/// The planned and actual start of a sitting, if planned.
-pub async fn start_of<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str) -> Result<Option<Start>, sqlx::Error> {
-    sqlx::query_as("SELECT start_ms, started_ms FROM sittings WHERE sitting_id = $1").bind(sitting).fetch_optional(ex).await
-}
-
 /// The planned and actual start of a sitting whose instrument is on the
 /// hub, if planned.
 pub async fn start_with_instrument<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str) -> Result<Option<Start>, sqlx::Error> {
