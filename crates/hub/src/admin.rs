@@ -4,8 +4,9 @@
 
 use crate::audit::Action;
 use crate::db::Db;
+use crate::store;
+use crate::store::rooms::{SeatChange, SittingChange};
 use exam_protocol::{InstructionKind, InstructionScope};
-use sqlx::Row as _;
 use std::collections::BTreeSet;
 
 /// Errors of admin operations.
@@ -26,13 +27,7 @@ pub enum AdminError {
 pub async fn create_enrol_token(db: &Db, room: &str, validity_ms: i64) -> Result<String, AdminError> {
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, crate::random_bytes(18));
     let now = crate::now_ms();
-    sqlx::query("INSERT INTO enrol_tokens (token_hash, room, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-        .bind(crate::sha256_hex(token.as_bytes()))
-        .bind(room)
-        .bind(now)
-        .bind(now + validity_ms)
-        .execute(&db.pool)
-        .await?;
+    store::devices::insert_token(&db.pool, &crate::sha256_hex(token.as_bytes()), room, now, now + validity_ms).await?;
     Ok(token)
 }
 
@@ -40,11 +35,10 @@ pub async fn create_enrol_token(db: &Db, room: &str, validity_ms: i64) -> Result
 pub async fn revoke_device(db: &Db, device_id: &str) -> Result<(), AdminError> {
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
-    let r = sqlx::query("UPDATE devices SET revoked_ms = $1 WHERE device_id = $2").bind(now).bind(device_id).execute(&mut *tx).await?;
-    if r.rows_affected() == 0 {
+    if store::devices::revoke(&mut *tx, device_id, now).await? == 0 {
         return Err(AdminError::NotFound(format!("no device {device_id}")));
     }
-    sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE device_id = $2 AND revoked_ms IS NULL").bind(now).bind(device_id).execute(&mut *tx).await?;
+    store::sessions::revoke_of_device(&mut *tx, device_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -66,13 +60,10 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
     }
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT room, revoked_ms, readmitted_ms FROM devices WHERE device_id = $1")
-        .bind(device_id)
-        .fetch_optional(&mut *tx)
+    let row = store::devices::revocation(&mut *tx, device_id)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("no device {device_id} (exam-hub devices lists them)")))?;
-    let revoked: Option<i64> = row.try_get("revoked_ms")?;
-    let readmitted: Option<i64> = row.try_get("readmitted_ms")?;
+    let (revoked, readmitted) = (row.revoked_ms, row.readmitted_ms);
     match revoked {
         None => return Err(AdminError::Invalid(format!("device {device_id} is not revoked; nothing to re-admit"))),
         Some(r) if readmitted.is_some_and(|a| a >= r) => {
@@ -80,12 +71,12 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
         }
         Some(_) => {}
     }
-    sqlx::query("UPDATE devices SET readmitted_ms = $1 WHERE device_id = $2").bind(now).bind(device_id).execute(&mut *tx).await?;
+    store::devices::readmit(&mut *tx, device_id, now).await?;
     let entry = crate::audit::Entry {
         username: CLI_USER,
         at_ms: now,
         display_name: "exam-hub CLI (beheer)",
-        room: &row.try_get::<String, _>("room")?,
+        room: &row.room,
         sitting: None,
         student: None,
         action: READMIT_ACTION,
@@ -102,16 +93,11 @@ pub async fn readmit_device(db: &Db, device_id: &str, reason: &str) -> Result<()
 /// lock-out* is, so the proces-verbaal says who lifted it and when.
 pub async fn reset_lock(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
     let mut tx = db.begin_write().await?;
-    let r = sqlx::query("UPDATE candidates SET failures = 0, locked_ms = NULL WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .execute(&mut *tx)
-        .await?;
-    if r.rows_affected() == 0 {
+    if store::planning::lift_lock(&mut *tx, sitting, student).await? == 0 {
         return Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")));
     }
     crate::lockout::clear(&mut tx, sitting, student).await?;
-    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1").bind(sitting).fetch_one(&mut *tx).await?.try_get("room")?;
+    let room = store::planning::room_of(&mut *tx, sitting).await?.ok_or(sqlx::Error::RowNotFound)?;
     let entry = crate::audit::Entry {
         username: CLI_USER,
         at_ms: crate::now_ms(),
@@ -143,14 +129,8 @@ pub async fn unlock_account(db: &Db, username: &str) -> Result<bool, AdminError>
 
 /// Starts a sitting now (releases the content key before the scheduled time).
 pub async fn start_sitting(db: &Db, sitting: &str) -> Result<(), AdminError> {
-    let r = sqlx::query("UPDATE sittings SET started_ms = $1 WHERE sitting_id = $2 AND started_ms IS NULL")
-        .bind(crate::now_ms())
-        .bind(sitting)
-        .execute(&db.pool)
-        .await?;
-    if r.rows_affected() == 0 {
-        let exists = sqlx::query("SELECT sitting_id FROM sittings WHERE sitting_id = $1").bind(sitting).fetch_optional(&db.pool).await?;
-        if exists.is_none() {
+    if store::planning::start(&db.pool, sitting, crate::now_ms()).await? == 0 {
+        if !store::planning::sitting_exists(&db.pool, sitting).await? {
             return Err(AdminError::NotFound(format!("no sitting {sitting}")));
         }
     }
@@ -191,18 +171,15 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
     let mut recorded = 0;
     match target {
         Target::Device(id) => {
-            let found = sqlx::query("SELECT device_id FROM devices WHERE device_id = $1 AND revoked_ms IS NULL").bind(id).fetch_optional(&db.pool).await?;
-            if let Some(row) = found {
-                let device: String = row.try_get("device_id")?;
+            if let Some(device) = store::devices::active(&db.pool, id).await? {
                 let scope = crate::instructions::current_session(db, &device).await?;
                 devices.push((device, scope));
             }
         }
         Target::Room(room) => {
-            let rows = sqlx::query("SELECT device_id FROM devices WHERE room = $1 AND revoked_ms IS NULL ORDER BY device_id").bind(room).fetch_all(&db.pool).await?;
+            let rows = store::devices::active_of_room(&db.pool, room).await?;
             let current = crate::instructions::current_sessions(db).await?;
-            for row in rows {
-                let device: String = row.try_get("device_id")?;
+            for device in rows {
                 let scope = current.get(&device).cloned();
                 devices.push((device, scope));
             }
@@ -210,12 +187,7 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
         Target::Student { sitting, student } => {
             ensure_planned(db, sitting, student).await?;
             if let InstructionKind::AddTime { minutes } = &kind {
-                sqlx::query("UPDATE candidates SET added_minutes = added_minutes + $1 WHERE sitting_id = $2 AND student_number = $3")
-                    .bind(i64::from(*minutes))
-                    .bind(sitting)
-                    .bind(student)
-                    .execute(&db.pool)
-                    .await?;
+                store::planning::add_minutes(&db.pool, sitting, student, i64::from(*minutes)).await?;
             }
             let scope = InstructionScope { sitting_id: sitting.clone(), student_number: student.clone() };
             if record_seat(db, &scope, &kind, reason, by).await? {
@@ -258,13 +230,11 @@ pub async fn instruct(db: &Db, target: &Target, kind: InstructionKind, reason: &
 
 /// Refuses a student who is not planned for the sitting.
 async fn ensure_planned(db: &Db, sitting: &str, student: &str) -> Result<(), AdminError> {
-    sqlx::query("SELECT student_number FROM candidates WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")))
+    if store::planning::is_candidate(&db.pool, sitting, student).await? {
+        Ok(())
+    } else {
+        Err(AdminError::NotFound(format!("student {student} is not planned for sitting {sitting}")))
+    }
 }
 
 /// Ends, pauses or resumes `sitting` of `room` for everyone on the hub,
@@ -292,60 +262,31 @@ async fn for_everyone(
         InstructionKind::Resume => Action::ResumeAll,
         _ => return Ok(None),
     };
-    let of_room = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
-        .bind(sitting)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get::<String, _>("room"))
-        .transpose()?;
+    let of_room = store::planning::room_of(&db.pool, sitting).await?;
     if of_room.as_deref() != Some(room) {
         return Ok(None);
     }
     let mut sessions = Vec::new();
-    for r in sqlx::query(
-        "SELECT DISTINCT se.device_id, se.student_number FROM sessions se WHERE se.sitting_id = $1 AND se.revoked_ms IS NULL AND NOT EXISTS \
-         (SELECT 1 FROM answers a WHERE a.sitting_id = se.sitting_id AND a.student_number = se.student_number AND a.final_submission = 1)",
-    )
-    .bind(sitting)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: r.try_get("student_number")? };
-        sessions.push((r.try_get::<String, _>("device_id")?, scope));
+    for r in store::sessions::open_not_handed_in(&db.pool, sitting).await? {
+        let scope = InstructionScope { sitting_id: sitting.to_string(), student_number: r.student_number };
+        sessions.push((r.device_id, scope));
     }
     let now = crate::now_ms();
     let mut tx = db.begin_write().await?;
-    sqlx::query("INSERT INTO console_sittings (sitting_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING").bind(sitting).execute(&mut *tx).await?;
-    let changed = match action {
-        Action::EndAll => sqlx::query("UPDATE console_sittings SET ended_ms = $1, ended_by = $2, version = version + 1 WHERE sitting_id = $3 AND ended_ms IS NULL")
-            .bind(now)
-            .bind(by)
-            .bind(sitting),
-        Action::PauseAll => sqlx::query(
-            "UPDATE console_sittings SET paused_ms = $1, version = version + 1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL",
-        )
-        .bind(now)
-        .bind(sitting),
-        _ => sqlx::query("UPDATE console_sittings SET paused_ms = NULL, version = version + 1 WHERE sitting_id = $1 AND paused_ms IS NOT NULL").bind(sitting),
-    }
-    .execute(&mut *tx)
-    .await?;
-    if changed.rows_affected() == 0 {
+    let change = match action {
+        Action::EndAll => SittingChange::End,
+        Action::PauseAll => SittingChange::Pause,
+        _ => SittingChange::Resume,
+    };
+    store::rooms::ensure_sitting(&mut *tx, sitting).await?;
+    if !store::rooms::change_sitting_once(&mut *tx, change, sitting, now, by).await? {
         return Ok(None);
     }
-    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) SELECT sitting_id, student_number, 0, 0 FROM candidates WHERE sitting_id = $1 ON CONFLICT DO NOTHING")
-        .bind(sitting)
-        .execute(&mut *tx)
-        .await?;
+    store::rooms::ensure_seats_of_sitting(&mut *tx, sitting).await?;
     // The same seat changes as the console's room-wide actions.
-    let seats = match action {
-        Action::EndAll => "UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL",
-        Action::PauseAll => "UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL",
-        _ => "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL",
-    };
-    sqlx::query(seats).bind(now).bind(sitting).execute(&mut *tx).await?;
+    store::rooms::change_all_seats(&mut *tx, change, sitting, now).await?;
     // Console pages acting on a seat with an older version lose their race.
-    sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1").bind(sitting).execute(&mut *tx).await?;
+    store::rooms::bump_seats_of_sitting(&mut *tx, sitting).await?;
     let detail = format!("{} pc's", sessions.len());
     let entry = crate::audit::Entry {
         username: CLI_USER,
@@ -368,48 +309,29 @@ async fn for_everyone(
 /// False when there was nothing to change (already ended, already paused,
 /// not paused) or the instruction is of another kind.
 async fn record_seat(db: &Db, scope: &InstructionScope, kind: &InstructionKind, reason: &str, by: &str) -> Result<bool, AdminError> {
-    let (update, action) = match kind {
-        InstructionKind::End => ("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND ended_ms IS NULL", Action::End),
-        InstructionKind::Pause => (
-            "UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NULL AND ended_ms IS NULL",
-            Action::Pause,
-        ),
-        InstructionKind::Resume => (
-            "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL \
-             WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NOT NULL",
-            Action::Resume,
-        ),
+    let (change, action) = match kind {
+        InstructionKind::End => (SeatChange::EndIfRunning, Action::End),
+        InstructionKind::Pause => (SeatChange::PauseIfRunning, Action::Pause),
+        InstructionKind::Resume => (SeatChange::Resume, Action::Resume),
         _ => return Ok(false),
     };
-    seat_change(db, scope, update, action, reason, by, "exam-hub cli").await
+    seat_change(db, scope, change, action, reason, by, "exam-hub cli").await
 }
 
-/// Changes one seat (`update` binds now, sitting, student) and journals the
-/// action in the same transaction; false when `update` changed nothing.
-async fn seat_change(db: &Db, scope: &InstructionScope, update: &str, action: Action, reason: &str, by: &str, detail: &str) -> Result<bool, AdminError> {
+/// Changes one seat and journals the action in the same transaction; false
+/// when the change changed nothing.
+async fn seat_change(db: &Db, scope: &InstructionScope, change: SeatChange, action: Action, reason: &str, by: &str, detail: &str) -> Result<bool, AdminError> {
     let now = crate::now_ms();
-    let room: String = sqlx::query("SELECT room FROM sittings WHERE sitting_id = $1")
-        .bind(&scope.sitting_id)
-        .fetch_optional(&db.pool)
+    let room = store::planning::room_of(&db.pool, &scope.sitting_id)
         .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no sitting {}", scope.sitting_id)))?
-        .try_get("room")?;
+        .ok_or_else(|| AdminError::NotFound(format!("no sitting {}", scope.sitting_id)))?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING")
-        .bind(&scope.sitting_id)
-        .bind(&scope.student_number)
-        .execute(&mut *tx)
-        .await?;
-    let changed = sqlx::query(update).bind(now).bind(&scope.sitting_id).bind(&scope.student_number).execute(&mut *tx).await?;
-    if changed.rows_affected() == 0 {
+    store::rooms::ensure_seat(&mut *tx, &scope.sitting_id, &scope.student_number).await?;
+    if store::rooms::change_seat(&mut *tx, change, &scope.sitting_id, &scope.student_number, now).await? == 0 {
         return Ok(false);
     }
     // Console pages that show the seat's older state lose their race.
-    sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1 AND student_number = $2")
-        .bind(&scope.sitting_id)
-        .bind(&scope.student_number)
-        .execute(&mut *tx)
-        .await?;
+    store::rooms::bump_seat(&mut *tx, &scope.sitting_id, &scope.student_number).await?;
     let entry = crate::audit::Entry {
         username: CLI_USER,
         at_ms: now,
@@ -452,7 +374,7 @@ pub async fn reopen(db: &Db, sitting: &str, student: &str, reason: &str, by: &st
     // (kept, named in the journal of actions, never delivered).
     let withdrawn = crate::instructions::to_withdraw(db, &scope).await?;
     let detail = if withdrawn.is_empty() { "exam-hub cli".to_string() } else { format!("exam-hub cli; ingetrokken instructies: {}", withdrawn.join(", ")) };
-    if !seat_change(db, &scope, crate::enforcement::REOPEN_SEAT, Action::Reopen, reason, by, &detail).await? {
+    if !seat_change(db, &scope, SeatChange::Reopen, Action::Reopen, reason, by, &detail).await? {
         return Err(AdminError::Invalid(format!("the exam of {student} in {sitting} was not ended; nothing to reopen")));
     }
     Ok(())
@@ -470,7 +392,7 @@ pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminEr
     // Data at rest: created empty with mode 0600 first (VACUUM INTO accepts
     // an empty file), so the copy is never readable by others, whatever the umask.
     exam_secure::FileWrite::PRIVATE.create_new().write(out, b"").map_err(|e| AdminError::Invalid(format!("{}: {e}", out.display())))?;
-    if let Err(err) = sqlx::query("VACUUM INTO $1").bind(out.display().to_string()).execute(&db.pool).await {
+    if let Err(err) = db.vacuum_into(&out.display().to_string()).await {
         let _ = std::fs::remove_file(out);
         return Err(err.into());
     }
@@ -479,21 +401,17 @@ pub async fn backup_sqlite(db: &Db, out: &std::path::Path) -> Result<(), AdminEr
 
 /// One line per device: id, room, state, last seen, revoked.
 pub async fn list_devices(db: &Db) -> Result<Vec<String>, AdminError> {
-    let rows = sqlx::query("SELECT device_id, room, hostname, last_state, last_seen_ms, revoked_ms FROM devices ORDER BY room, device_id")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = store::devices::all(&db.pool).await?;
     let mut out = Vec::new();
     for r in rows {
-        let seen: Option<i64> = r.try_get("last_seen_ms")?;
-        let revoked: Option<i64> = r.try_get("revoked_ms")?;
         out.push(format!(
             "{}  room={}  host={}  state={}  last-seen={}{}",
-            r.try_get::<String, _>("device_id")?,
-            r.try_get::<String, _>("room")?,
-            r.try_get::<Option<String>, _>("hostname")?.unwrap_or_else(|| "-".into()),
-            r.try_get::<Option<String>, _>("last_state")?.unwrap_or_else(|| "-".into()),
-            seen.map_or("never".into(), crate::planning::format_ms),
-            if revoked.is_some() { "  REVOKED" } else { "" }
+            r.device_id,
+            r.room,
+            r.hostname.unwrap_or_else(|| "-".into()),
+            r.last_state.unwrap_or_else(|| "-".into()),
+            r.last_seen_ms.map_or("never".into(), crate::planning::format_ms),
+            if r.revoked_ms.is_some() { "  REVOKED" } else { "" }
         ));
     }
     Ok(out)
@@ -501,16 +419,9 @@ pub async fn list_devices(db: &Db) -> Result<Vec<String>, AdminError> {
 
 /// One line per alarm, newest first.
 pub async fn list_alarms(db: &Db) -> Result<Vec<String>, AdminError> {
-    let rows = sqlx::query("SELECT device_id, kind, detail, created_ms FROM alarms ORDER BY created_ms DESC").fetch_all(&db.pool).await?;
     let mut out = Vec::new();
-    for r in rows {
-        out.push(format!(
-            "{}  {}  device={}  {}",
-            crate::planning::format_ms(r.try_get("created_ms")?),
-            r.try_get::<String, _>("kind")?,
-            r.try_get::<Option<String>, _>("device_id")?.unwrap_or_default(),
-            r.try_get::<String, _>("detail")?
-        ));
+    for r in crate::store::journals::all_alarms(&db.pool).await? {
+        out.push(format!("{}  {}  device={}  {}", crate::planning::format_ms(r.created_ms), r.kind, r.device_id.unwrap_or_default(), r.detail));
     }
     Ok(out)
 }

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use exam_protocol::*;
 use exam_secure::constant_time_eq;
-use sqlx::Row as _;
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -337,14 +336,7 @@ pub async fn enrol(State(hub): HubState, ApiJson(req): ApiJson<EnrolRequest>) ->
                 old_host.as_deref().unwrap_or("-"),
                 req.hostname.as_deref().unwrap_or("-"),
             );
-            sqlx::query("INSERT INTO alarms (alarm_id, device_id, kind, detail, created_ms) VALUES ($1, $2, $3, $4, $5)")
-                .bind(crate::random_id())
-                .bind(&device_id)
-                .bind(crate::journal::alarm::REENROLMENT)
-                .bind(&detail)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::store::journals::insert_alarm(&mut *tx, &crate::random_id(), &device_id, crate::journal::alarm::REENROLMENT, &detail, now).await?;
             tracing::warn!(device = %device_id, %detail, "device re-enrolled");
         }
     }
@@ -769,12 +761,7 @@ pub async fn heartbeat(State(hub): HubState, device: Device, ApiJson(beat): ApiJ
     let held = crate::journal::held(&hub.db, &device.id).await?;
     if let Some(reported) = beat.journal_next_seq {
         if reported < held {
-            let recent = sqlx::query("SELECT alarm_id FROM alarms WHERE device_id = $1 AND kind = $2 AND created_ms > $3")
-                .bind(&device.id)
-                .bind(crate::journal::alarm::TRUNCATION)
-                .bind(now - 10 * 60_000)
-                .fetch_optional(&hub.db.pool)
-                .await?;
+            let recent = crate::store::journals::recent_alarm(&hub.db.pool, &device.id, crate::journal::alarm::TRUNCATION, now - 10 * 60_000).await?;
             if recent.is_none() {
                 let detail = format!("the kiosk reports {reported} journal records, but the hub already holds {held} (journal truncated or replaced)");
                 crate::journal::raise_alarm(&hub.db, &device.id, crate::journal::alarm::TRUNCATION, &detail).await;
@@ -785,14 +772,7 @@ pub async fn heartbeat(State(hub): HubState, device: Device, ApiJson(beat): ApiJ
     if !pending.is_empty() {
         // The shared list is refreshed by a poller, a moment after an
         // acknowledgement: what this PC acknowledged is not repeated to it.
-        let acked: HashSet<String> = sqlx::query("SELECT instruction_id FROM instructions WHERE device_id = $1 AND acked_ms IS NOT NULL AND acked_ms >= $2")
-            .bind(&device.id)
-            .bind(now - 60_000)
-            .fetch_all(&hub.db.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("instruction_id"))
-            .collect::<Result<_, _>>()?;
+        let acked: HashSet<String> = crate::store::instructions::acked_since(&hub.db.pool, &device.id, now - 60_000).await?.into_iter().collect();
         pending.retain(|i| !acked.contains(&i.id));
     }
     Ok(Json(HeartbeatAck { server_time_ms: now, journal_next_seq: held, pending_instructions: pending }))

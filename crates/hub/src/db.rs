@@ -183,6 +183,22 @@ impl Db {
         }
     }
 
+    /// SQLite: moves the write-ahead log into the database file and empties
+    /// it (so nothing older lives on in the log); nothing on PostgreSQL.
+    pub async fn truncate_wal(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_optional(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// SQLite: writes a consistent copy of the database to the (empty or
+    /// missing) file `out` (`VACUUM INTO`), safe while the hub runs.
+    pub async fn vacuum_into(&self, out: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("VACUUM INTO $1").bind(out).execute(&self.pool).await?;
+        Ok(())
+    }
+
     fn blob_type(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "BLOB",

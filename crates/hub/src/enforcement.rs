@@ -21,7 +21,6 @@ use axum::http::StatusCode;
 use exam_journal::ChainVerifier;
 use exam_protocol::events::{kinds, KioskEvent};
 use serde::Serialize;
-use sqlx::Row as _;
 use std::collections::{BTreeMap, HashMap};
 
 /// A save or hand-in made this long after the end (hub clock) still counts:
@@ -30,11 +29,6 @@ use std::collections::{BTreeMap, HashMap};
 /// instruction for what it sent until then to count ([`Basis::EndInstruction`]).
 pub const ANSWER_GRACE_MS: i64 = 60_000;
 
-/// The seat's update at a reopen (`$1` now, `$2` sitting, `$3` student): the
-/// end is lifted, and a pause the end overtook ends as if resumed now.
-pub const REOPEN_SEAT: &str = "UPDATE console_seats SET ended_ms = NULL, \
-     paused_total_ms = paused_total_ms + CASE WHEN paused_ms IS NULL THEN 0 ELSE $1 - paused_ms END, paused_ms = NULL \
-     WHERE sitting_id = $2 AND student_number = $3 AND ended_ms <= $1";
 
 /// When the seat's exam was last reopened by an invigilator, if ever.
 pub async fn reopened_ms(pool: &AnyPool, sitting: &str, student: &str) -> Result<Option<i64>, sqlx::Error> {
@@ -456,37 +450,23 @@ fn give_back(stops: &[(i64, i64)], paused: &[(i64, i64)], start_ms: i64, end_ms:
 async fn evidence(pool: &AnyPool, device: &str) -> Result<Evidence, sqlx::Error> {
     // With each record the time of the record before it (for a restart:
     // the last record before the kiosk went down), in one query.
-    let rows = sqlx::query(
-        "SELECT r.seq, r.kind, r.wall_time_us, r.frame, p.before_us FROM journal_records r JOIN \
-         (SELECT seq, LAG(wall_time_us) OVER (ORDER BY seq) AS before_us FROM journal_records WHERE device_id = $1) p ON p.seq = r.seq \
-         WHERE r.device_id = $1 AND r.kind IN ($2, $3, $4, $5, $6, $7, $8) ORDER BY r.seq",
-    )
-    .bind(device)
-    .bind(EVIDENCE_KINDS[6])
-    .bind(EVIDENCE_KINDS[0])
-    .bind(EVIDENCE_KINDS[1])
-    .bind(EVIDENCE_KINDS[2])
-    .bind(EVIDENCE_KINDS[3])
-    .bind(EVIDENCE_KINDS[4])
-    .bind(EVIDENCE_KINDS[5])
-    .fetch_all(pool)
-    .await?;
+    let rows = crate::store::journals::with_time_before(pool, device, &EVIDENCE_KINDS).await?;
     let mut out = Evidence::default();
     let mut session: Option<(String, String)> = None;
     let mut skew: Option<i64> = None;
     let mut stops = Stops::default();
     for r in rows {
-        let kind: String = r.try_get("kind")?;
-        let frame: Vec<u8> = r.try_get("frame")?;
+        let kind = r.kind;
+        let frame = r.frame;
         // Stored frames were verified on arrival; decoding only reads the payload.
         let payload: serde_json::Value = ChainVerifier::decode_frame(&frame)
             .ok()
             .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
             .unwrap_or(serde_json::Value::Null);
-        let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
+        let time_ms = r.wall_time_us / 1000;
         if kind == exam_journal::records::KIND_EPOCH {
             if payload.get("reason").and_then(serde_json::Value::as_str) == Some("open") {
-                stops.restarted(r.try_get::<Option<i64>, _>("before_us")?.map(|us| us / 1000));
+                stops.restarted(r.before_us.map(|us| us / 1000));
             }
             continue;
         }
@@ -579,17 +559,13 @@ async fn device_evidence<'a>(pool: &AnyPool, journals: &'a mut HashMap<String, E
 /// The end instructions of a sitting that a PC acknowledged: student ->
 /// (device, issued, acknowledged), unix ms.
 async fn acknowledged_ends(pool: &AnyPool, sitting: &str) -> Result<HashMap<String, Vec<(String, i64, i64)>>, sqlx::Error> {
-    let rows = sqlx::query("SELECT device_id, body, issued_ms, acked_ms FROM instructions WHERE acked_ms IS NOT NULL AND body LIKE $1")
-        .bind("%\"end\"%")
-        .fetch_all(pool)
-        .await?;
+    let rows = crate::store::instructions::acked_like(pool, "%\"end\"%").await?;
     let mut out: HashMap<String, Vec<(String, i64, i64)>> = HashMap::new();
     for r in rows {
-        let body: String = r.try_get("body")?;
-        let Ok(instruction) = serde_json::from_str::<exam_protocol::Instruction>(&body) else { continue };
+        let Ok(instruction) = serde_json::from_str::<exam_protocol::Instruction>(&r.body) else { continue };
         let Some(scope) = instruction.session.filter(|s| s.sitting_id == sitting) else { continue };
         if instruction.kind == exam_protocol::InstructionKind::End {
-            out.entry(scope.student_number).or_default().push((r.try_get("device_id")?, r.try_get("issued_ms")?, r.try_get("acked_ms")?));
+            out.entry(scope.student_number).or_default().push((r.device_id, r.issued_ms, r.acked_ms));
         }
     }
     Ok(out)

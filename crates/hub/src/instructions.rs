@@ -24,7 +24,6 @@
 use crate::config::INSTRUCTION_POLL;
 use crate::db::Db;
 use exam_protocol::{Instruction, InstructionKind, InstructionScope};
-use sqlx::Row as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -61,19 +60,12 @@ pub async fn current_session(db: &Db, device_id: &str) -> Result<Option<Instruct
 
 async fn current(db: &Db, device: Option<&str>) -> Result<HashMap<String, InstructionScope>, sqlx::Error> {
     let now = crate::now_ms();
-    let rows = sqlx::query(
-        "SELECT device_id, sitting_id, student_number, expires_ms FROM sessions \
-         WHERE revoked_ms IS NULL AND expires_ms > $1 AND ($2 = '' OR device_id = $2) ORDER BY created_ms, token_hash",
-    )
-    .bind(now - EXTENDED_SESSION_LOOKBACK_MS)
-    .bind(device.unwrap_or(""))
-    .fetch_all(&db.pool)
-    .await?;
+    let rows = crate::store::sessions::open(&db.pool, now - EXTENDED_SESSION_LOOKBACK_MS, device.unwrap_or("")).await?;
     let mut current = HashMap::new();
     for row in rows {
-        let scope = InstructionScope { sitting_id: row.try_get("sitting_id")?, student_number: row.try_get("student_number")? };
-        let device_id: String = row.try_get("device_id")?;
-        let expires_ms: i64 = row.try_get("expires_ms")?;
+        let scope = InstructionScope { sitting_id: row.sitting_id, student_number: row.student_number };
+        let device_id = row.device_id;
+        let expires_ms = row.expires_ms;
         // Ordered oldest first: the newest session of a device wins, and a
         // newer session that is no longer valid still ends an older one's turn.
         if crate::enforcement::session_valid(&db.pool, &scope.sitting_id, &scope.student_number, expires_ms, now).await? {
@@ -106,10 +98,10 @@ async fn reopens(db: &Db) -> Result<HashMap<(String, String), i64>, sqlx::Error>
 /// The ids of a session's unacknowledged end and pause instructions, which a
 /// reopen now withdraws (journalled with the reopen).
 pub async fn to_withdraw(db: &Db, scope: &InstructionScope) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT body FROM instructions WHERE acked_ms IS NULL ORDER BY issued_ms, instruction_id").fetch_all(&db.pool).await?;
+    let rows = crate::store::instructions::unacked(&db.pool).await?;
     let mut out = Vec::new();
     for row in rows {
-        if let Ok(instruction) = serde_json::from_str::<Instruction>(&row.try_get::<String, _>("body")?) {
+        if let Ok(instruction) = serde_json::from_str::<Instruction>(&row.body) {
             if instruction.session.as_ref() == Some(scope) && withdrawn(&instruction, Some(i64::MAX)) {
                 out.push(instruction.id);
             }
@@ -120,15 +112,13 @@ pub async fn to_withdraw(db: &Db, scope: &InstructionScope) -> Result<Vec<String
 
 /// Reads all unacknowledged instructions that are deliverable now.
 pub async fn load_pending(db: &Db) -> Result<Pending, sqlx::Error> {
-    let rows = sqlx::query("SELECT device_id, body FROM instructions WHERE acked_ms IS NULL ORDER BY issued_ms, instruction_id")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = crate::store::instructions::unacked(&db.pool).await?;
     let current = current_sessions(db).await?;
     let reopened = reopens(db).await?;
     let mut pending = Pending::default();
     for row in rows {
-        let device: String = row.try_get("device_id")?;
-        let body: String = row.try_get("body")?;
+        let device = row.device_id;
+        let body = row.body;
         match serde_json::from_str::<Instruction>(&body) {
             Ok(instruction)
                 if deliverable(&instruction, current.get(&device))
@@ -186,32 +176,15 @@ pub async fn issue(
         session,
     };
     let body = serde_json::to_string(&instruction).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    sqlx::query("INSERT INTO instructions (instruction_id, device_id, body, issued_ms) VALUES ($1, $2, $3, $4)")
-        .bind(&instruction.id)
-        .bind(device_id)
-        .bind(body)
-        .bind(instruction.issued_at_ms)
-        .execute(&db.pool)
-        .await?;
+    crate::store::instructions::insert(&db.pool, &instruction.id, device_id, &body, instruction.issued_at_ms).await?;
     Ok(instruction)
 }
 
 /// Marks an instruction of `device_id` acknowledged. False when there is no such instruction.
 pub async fn acknowledge(db: &Db, device_id: &str, id: &str) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("UPDATE instructions SET acked_ms = $1 WHERE instruction_id = $2 AND device_id = $3 AND acked_ms IS NULL")
-        .bind(crate::now_ms())
-        .bind(id)
-        .bind(device_id)
-        .execute(&db.pool)
-        .await?;
-    if result.rows_affected() == 1 {
+    if crate::store::instructions::acknowledge(&db.pool, id, device_id, crate::now_ms()).await? {
         return Ok(true);
     }
     // Acknowledging twice is fine; an unknown id is not.
-    let known = sqlx::query("SELECT instruction_id FROM instructions WHERE instruction_id = $1 AND device_id = $2")
-        .bind(id)
-        .bind(device_id)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(known.is_some())
+    crate::store::instructions::exists(&db.pool, id, device_id).await
 }

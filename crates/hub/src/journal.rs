@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use exam_journal::{ChainState, ChainVerifier, PublicKey};
 use exam_protocol::{JournalBatch, JournalReceipt};
-use sqlx::Row as _;
+use crate::store;
 use std::collections::HashMap;
 
 /// Rows per multi-row INSERT (7 parameters each). Kept small: binding a
@@ -44,27 +44,14 @@ pub struct DeviceRef<'a> {
 /// Records an alarm (outside any transaction).
 pub async fn raise_alarm(db: &Db, device_id: &str, kind: &str, detail: &str) {
     tracing::warn!(device = device_id, kind, detail, "ALARM");
-    let result = sqlx::query("INSERT INTO alarms (alarm_id, device_id, kind, detail, created_ms) VALUES ($1, $2, $3, $4, $5)")
-        .bind(crate::random_id())
-        .bind(device_id)
-        .bind(kind)
-        .bind(detail)
-        .bind(crate::now_ms())
-        .execute(&db.pool)
-        .await;
+    let result = store::journals::insert_alarm(&db.pool, &crate::random_id(), device_id, kind, detail, crate::now_ms()).await;
     if let Err(err) = result {
         tracing::error!(error = %err, "could not store alarm");
     }
 }
 
-struct Row {
-    seq: i64,
-    hash: String,
-    record_type: i64,
-    kind: String,
-    wall_time_us: i64,
-    frame: Vec<u8>,
-}
+/// A verified record, to be stored.
+type Row = store::journals::NewRecord;
 
 /// Why a batch stopped early: the answer, and the alarm to raise (kind, detail).
 type Failure = (ApiError, Option<(&'static str, String)>);
@@ -81,10 +68,8 @@ struct Checked {
 const INGEST_ATTEMPTS: usize = 3;
 
 async fn load_verifier(db: &Db, device: &DeviceRef<'_>) -> Result<ChainVerifier, ApiError> {
-    let row = sqlx::query("SELECT state FROM journal_state WHERE device_id = $1").bind(device.id).fetch_optional(&db.pool).await?;
-    match row {
-        Some(row) => {
-            let text: String = row.try_get("state")?;
+    match store::journals::chain_state(&db.pool, device.id).await? {
+        Some(text) => {
             let state: ChainState = serde_json::from_str(&text)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", format!("stored chain state: {e}")))?;
             ChainVerifier::resume(&state).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "state_damaged", e))
@@ -199,14 +184,8 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
         let start_seq = verifier.next_seq();
         let mut stored = HashMap::new();
         if let Some(low) = lowest.filter(|low| *low < start_seq) {
-            let found = sqlx::query("SELECT seq, hash FROM journal_records WHERE device_id = $1 AND seq >= $2 AND seq < $3")
-                .bind(device.id)
-                .bind(low as i64)
-                .bind(start_seq as i64)
-                .fetch_all(&db.pool)
-                .await?;
-            for row in found {
-                stored.insert(row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?);
+            for row in store::journals::hashes(&db.pool, device.id, low as i64, start_seq as i64).await? {
+                stored.insert(row.seq, row.hash);
             }
         }
         let work = frames.clone();
@@ -216,13 +195,7 @@ pub async fn ingest(db: &Db, device: DeviceRef<'_>, batch: &JournalBatch) -> Res
         let Checked { verifier, rows, duplicates, failure } = checked;
         if !rows.is_empty() {
             let mut tx = db.begin_write().await?;
-            let current = sqlx::query("SELECT next_seq FROM journal_state WHERE device_id = $1")
-                .bind(device.id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get::<i64, _>("next_seq"))
-                .transpose()?
-                .unwrap_or(0);
+            let current = store::journals::next_seq(&mut *tx, device.id).await?.unwrap_or(0);
             if current != start_seq as i64 {
                 // Another upload for this device was stored meanwhile: check again.
                 drop(tx);
@@ -263,47 +236,15 @@ async fn store_rows(
     state_json: &str,
 ) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let mut sql = String::from("INSERT INTO journal_records (device_id, seq, hash, record_type, kind, wall_time_us, frame) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 7;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7));
-        }
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query
-                .bind(device_id)
-                .bind(row.seq)
-                .bind(row.hash.as_str())
-                .bind(row.record_type)
-                .bind(row.kind.as_str())
-                .bind(row.wall_time_us)
-                .bind(row.frame.as_slice());
-        }
-        query.execute(&mut **tx).await?;
+        store::journals::insert_records(&mut **tx, device_id, chunk).await?;
     }
-    sqlx::query(
-        "INSERT INTO journal_state (device_id, state, next_seq, checkpoint_size, updated_ms) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, next_seq = excluded.next_seq, \
-         checkpoint_size = excluded.checkpoint_size, updated_ms = excluded.updated_ms",
-    )
-    .bind(device_id)
-    .bind(state_json)
-    .bind(state.next_seq as i64)
-    .bind(state.last_checkpoint_size as i64)
-    .bind(crate::now_ms())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    store::journals::save_state(&mut **tx, device_id, state_json, state.next_seq as i64, state.last_checkpoint_size as i64, crate::now_ms()).await
 }
 
 /// The number of records the hub holds for a device.
 pub async fn held(db: &Db, device_id: &str) -> Result<u64, sqlx::Error> {
-    let row = sqlx::query("SELECT next_seq FROM journal_state WHERE device_id = $1").bind(device_id).fetch_optional(&db.pool).await?;
-    Ok(match row {
-        Some(row) => row.try_get::<i64, _>("next_seq")?.max(0) as u64,
+    Ok(match store::journals::next_seq(&db.pool, device_id).await? {
+        Some(next_seq) => next_seq.max(0) as u64,
         None => 0,
     })
 }

@@ -135,12 +135,7 @@ impl Attempt {
         if students < SUSPECT_STUDENTS {
             return Ok(());
         }
-        let recent = sqlx::query("SELECT alarm_id FROM alarms WHERE device_id = $1 AND kind = $2 AND created_ms > $3")
-            .bind(&self.device)
-            .bind(alarm::MANY_STUDENTS)
-            .bind(since)
-            .fetch_optional(&db.pool)
-            .await?;
+        let recent = store::journals::recent_alarm(&db.pool, &self.device, alarm::MANY_STUDENTS, since).await?;
         if recent.is_none() {
             // Shown to the invigilator on the room page: in Dutch.
             let detail = format!("{students} studenten binnen {} minuten", SUSPECT_WINDOW_MS / 60_000);

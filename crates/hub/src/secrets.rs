@@ -14,7 +14,6 @@
 use crate::db::Db;
 use crate::pki::{Keys, PkiError, WrapKey};
 use base64::Engine as _;
-use sqlx::Row as _;
 
 /// Errors preparing or opening wrapped secrets.
 #[derive(Debug, thiserror::Error)]
@@ -101,12 +100,9 @@ pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError>
     let mut done = Prepared::default();
     let mut tx = db.begin_write().await?;
     let instruments = crate::store::planning::content_keys(&mut *tx).await?;
-    let rooms = sqlx::query("SELECT room, secret_hex FROM console_room_codes ORDER BY room").fetch_all(&mut *tx).await?;
+    let rooms = crate::store::rooms::room_secrets(&mut *tx).await?;
     let content: Vec<(String, String)> = instruments.into_iter().map(|r| (r.instrument_id, r.content_key)).collect();
-    let mut secrets = Vec::new();
-    for row in &rooms {
-        secrets.push((row.try_get::<String, _>("room")?, row.try_get::<String, _>("secret_hex")?));
-    }
+    let secrets: Vec<(String, String)> = rooms.into_iter().map(|r| (r.room, r.secret_hex)).collect();
     let any_wrapped = content.iter().chain(&secrets).any(|(_, v)| WrapKey::is_wrapped(v));
     if keys.wrap.is_none() {
         if any_wrapped {
@@ -138,12 +134,7 @@ pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError>
             continue;
         }
         let raw = hex::decode(stored.trim()).map_err(|_| SecretsError::Damaged(format!("room {room}: the stored room-code secret is not hex")))?;
-        sqlx::query("UPDATE console_room_codes SET secret_hex = $1 WHERE room = $2 AND secret_hex = $3")
-            .bind(wrap_room_secret(wrap, room, &raw))
-            .bind(room)
-            .bind(stored)
-            .execute(&mut *tx)
-            .await?;
+        crate::store::rooms::replace_room_secret(&mut *tx, room, stored, &wrap_room_secret(wrap, room, &raw)).await?;
         done.wrapped_room_secrets += 1;
     }
     tx.commit().await?;
@@ -155,15 +146,14 @@ pub async fn prepare(db: &Db, keys: &mut Keys) -> Result<Prepared, SecretsError>
             wrap.unwrap(&content_key_context(&row.instrument_id), &row.content_key)?;
         }
     }
-    for row in sqlx::query("SELECT room, secret_hex FROM console_room_codes").fetch_all(&db.pool).await? {
-        let stored: String = row.try_get("secret_hex")?;
-        if WrapKey::is_wrapped(&stored) {
-            wrap.unwrap(&room_secret_context(&row.try_get::<String, _>("room")?), &stored)?;
+    for row in crate::store::rooms::room_secrets(&db.pool).await? {
+        if WrapKey::is_wrapped(&row.secret_hex) {
+            wrap.unwrap(&room_secret_context(&row.room), &row.secret_hex)?;
         }
     }
-    if done.wrapped_content_keys + done.wrapped_room_secrets > 0 && db.backend == crate::db::Backend::Sqlite {
+    if done.wrapped_content_keys + done.wrapped_room_secrets > 0 {
         // The plain-text versions must not live on in the write-ahead log.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_optional(&db.pool).await?;
+        db.truncate_wal().await?;
     }
     if done.wrapped_content_keys + done.wrapped_room_secrets > 0 {
         tracing::info!(

@@ -8,7 +8,7 @@ use super::{Console, ConsoleError};
 use crate::db::{Db, WriteTx};
 use exam_protocol::{InstructionKind, InstructionScope};
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
+use crate::store::rooms::{SeatChange, SittingChange};
 use std::sync::Arc;
 
 pub use crate::audit::{Action, MAX_REASON_LEN};
@@ -64,14 +64,7 @@ pub use crate::enforcement::current_device;
 /// The move of a student to `device` authorised from the console, if any
 /// (the answer hand-over to the new PC checks this).
 pub async fn authorised_move(db: &Db, sitting: &str, student: &str, device: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query("SELECT move_id FROM console_moves WHERE sitting_id = $1 AND student_number = $2 AND to_device = $3 ORDER BY authorised_ms DESC")
-        .bind(sitting)
-        .bind(student)
-        .bind(device)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get("move_id"))
-        .transpose()
+    crate::store::rooms::authorised_move(&db.pool, sitting, student, device).await
 }
 
 fn hhmm(ms: i64) -> String {
@@ -101,29 +94,14 @@ async fn last_actor(db: &Db, sitting: &str, student: Option<&str>) -> Result<Str
 
 /// Raises a seat's version from `expected`; a conflict when the page was stale.
 async fn bump_seat(tx: &mut WriteTx, sitting: &str, student: &str, expected: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING")
-        .bind(sitting)
-        .bind(student)
-        .execute(&mut **tx)
-        .await?;
-    let r = sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1 AND student_number = $2 AND version = $3")
-        .bind(sitting)
-        .bind(student)
-        .bind(expected)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    crate::store::rooms::ensure_seat(&mut **tx, sitting, student).await?;
+    crate::store::rooms::bump_seat_from(&mut **tx, sitting, student, expected).await
 }
 
 /// Raises a sitting's version from `expected`; a conflict when the page was stale.
 async fn bump_sitting(tx: &mut WriteTx, sitting: &str, expected: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("INSERT INTO console_sittings (sitting_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING").bind(sitting).execute(&mut **tx).await?;
-    let r = sqlx::query("UPDATE console_sittings SET version = version + 1 WHERE sitting_id = $1 AND version = $2")
-        .bind(sitting)
-        .bind(expected)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    crate::store::rooms::ensure_sitting(&mut **tx, sitting).await?;
+    crate::store::rooms::bump_sitting(&mut **tx, sitting, expected).await
 }
 
 /// Appends to the hub's journal of console actions.
@@ -163,16 +141,11 @@ async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> 
     if row.room != room {
         return Err(ConsoleError::WrongRoom);
     }
-    if let Some(r) = sqlx::query("SELECT ended_ms, ended_by FROM console_sittings WHERE sitting_id = $1 AND ended_ms IS NOT NULL")
-        .bind(sitting)
-        .fetch_optional(&db.pool)
-        .await?
-        .filter(|_| !allow_ended)
-    {
+    if let Some(r) = crate::store::rooms::sitting_ended(&db.pool, sitting).await?.filter(|_| !allow_ended) {
         return Err(ConsoleError::Finished(format!(
             "Zitting {sitting} is al beëindigd door {} om {}. Vernieuw de pagina; er kan niets meer aan veranderd worden.",
-            r.try_get::<Option<String>, _>("ended_by")?.unwrap_or_default(),
-            hhmm(r.try_get("ended_ms")?)
+            r.ended_by.unwrap_or_default(),
+            hhmm(r.ended_ms)
         )));
     }
     Ok(Sitting { start_ms: row.start_ms, started_ms: row.started_ms })
@@ -180,12 +153,7 @@ async fn load_sitting(db: &Db, room: &str, sitting: &str, allow_ended: bool) -> 
 
 /// Whether the seat is ended now (no row: not ended).
 async fn seat_ended(db: &Db, sitting: &str, student: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT ended_ms FROM console_seats WHERE sitting_id = $1 AND student_number = $2 AND ended_ms IS NOT NULL")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?
-        .is_some())
+    crate::store::rooms::seat_ended(&db.pool, sitting, student).await
 }
 
 /// `POST /console/api/rooms/{room}/actions`.
@@ -307,34 +275,25 @@ async fn seat(
             crate::store::planning::add_minutes(&mut *tx, sitting_id, student, i64::from(req.minutes.unwrap_or(0))).await?;
         }
         Action::Pause => {
-            sqlx::query("UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND student_number = $3").bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
+            crate::store::rooms::change_seat(&mut *tx, SeatChange::Pause, sitting_id, student, now).await?;
         }
         Action::Resume => {
-            sqlx::query(
-                "UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND student_number = $3 AND paused_ms IS NOT NULL",
-            )
-            .bind(now)
-            .bind(sitting_id)
-            .bind(student)
-            .execute(&mut *tx)
-            .await?;
+            crate::store::rooms::change_seat(&mut *tx, SeatChange::Resume, sitting_id, student, now).await?;
         }
         Action::End => {
-            sqlx::query("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND student_number = $3").bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
+            crate::store::rooms::change_seat(&mut *tx, SeatChange::End, sitting_id, student, now).await?;
         }
         Action::Move => {
-            sqlx::query(
-                "INSERT INTO console_moves (move_id, sitting_id, student_number, from_device, to_device, authorised_by, authorised_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(crate::random_id())
-            .bind(sitting_id)
-            .bind(student)
-            .bind(device.clone())
-            .bind(to_device.clone())
-            .bind(&by)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let authorised = crate::store::rooms::NewMove {
+                move_id: &crate::random_id(),
+                sitting_id,
+                student_number: student,
+                from_device: device.as_deref(),
+                to_device: to_device.as_deref(),
+                authorised_by: &by,
+                authorised_ms: now,
+            };
+            crate::store::rooms::insert_move(&mut *tx, &authorised).await?;
         }
         Action::ResetLockout => {
             crate::store::planning::lift_lock(&mut *tx, sitting_id, student).await?;
@@ -344,7 +303,7 @@ async fn seat(
             // The end stays in the hub's journal of actions (and in the
             // classification of what arrived meanwhile); only the seat's state changes.
             // A pause the end overtook ends with the reopen, like a resume.
-            sqlx::query(crate::enforcement::REOPEN_SEAT).bind(now).bind(sitting_id).bind(student).execute(&mut *tx).await?;
+            crate::store::rooms::change_seat(&mut *tx, SeatChange::Reopen, sitting_id, student, now).await?;
         }
         _ => {}
     }
@@ -384,38 +343,18 @@ async fn seat(
 }
 
 async fn seat_version(db: &Db, sitting: &str, student: &str) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query("SELECT version FROM console_seats WHERE sitting_id = $1 AND student_number = $2")
-        .bind(sitting)
-        .bind(student)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get::<i64, _>("version"))
-        .transpose()?
-        .unwrap_or(0))
+    Ok(crate::store::rooms::seat_version(&db.pool, sitting, student).await?.unwrap_or(0))
 }
 
 async fn sitting_version(db: &Db, sitting: &str) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query("SELECT version FROM console_sittings WHERE sitting_id = $1")
-        .bind(sitting)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get::<i64, _>("version"))
-        .transpose()?
-        .unwrap_or(0))
+    Ok(crate::store::rooms::sitting_version(&db.pool, sitting).await?.unwrap_or(0))
 }
 
 async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &Sitting, req: &ActionRequest, reason: &str) -> Result<ActionResult, ConsoleError> {
     let db = &console.hub.db;
     let sitting_id = req.sitting_id.as_str();
     let now = crate::now_ms();
-    let paused: bool = sqlx::query("SELECT paused_ms FROM console_sittings WHERE sitting_id = $1")
-        .bind(sitting_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get::<Option<i64>, _>("paused_ms"))
-        .transpose()?
-        .flatten()
-        .is_some();
+    let paused: bool = crate::store::rooms::sitting_paused_ms(&db.pool, sitting_id).await?.flatten().is_some();
     let (kind, message) = match req.action {
         Action::Start if sitting.started_ms.is_some() || now >= sitting.start_ms => {
             return Err(ConsoleError::Invalid(format!("zitting {sitting_id} is al begonnen")))
@@ -439,40 +378,26 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
         let who = last_actor(db, sitting_id, None).await?;
         return Err(ConsoleError::Conflict(format!("Niet uitgevoerd: {who}. De weergave is bijgewerkt."), Some(sitting_version(db, sitting_id).await?)));
     }
-    sqlx::query("INSERT INTO console_seats (sitting_id, student_number, version, paused_total_ms) SELECT sitting_id, student_number, 0, 0 FROM candidates WHERE sitting_id = $1 ON CONFLICT DO NOTHING")
-        .bind(sitting_id)
-        .execute(&mut *tx)
-        .await?;
-    let (sitting_update, seat_update) = match req.action {
+    crate::store::rooms::ensure_seats_of_sitting(&mut *tx, sitting_id).await?;
+    let change = match req.action {
         // The start is the planning's (store::planning::start, below).
-        Action::Start => (None, None),
-        Action::PauseAll => (
-            Some("UPDATE console_sittings SET paused_ms = $1 WHERE sitting_id = $2"),
-            Some("UPDATE console_seats SET paused_ms = $1 WHERE sitting_id = $2 AND paused_ms IS NULL AND ended_ms IS NULL"),
-        ),
-        Action::ResumeAll => (
-            Some("UPDATE console_sittings SET paused_ms = NULL WHERE sitting_id = $2 AND paused_ms <= $1"),
-            Some("UPDATE console_seats SET paused_total_ms = paused_total_ms + ($1 - paused_ms), paused_ms = NULL WHERE sitting_id = $2 AND paused_ms IS NOT NULL"),
-        ),
-        _ => (
-            Some("UPDATE console_sittings SET ended_ms = $1 WHERE sitting_id = $2"),
-            Some("UPDATE console_seats SET ended_ms = $1 WHERE sitting_id = $2 AND ended_ms IS NULL"),
-        ),
+        Action::Start => None,
+        Action::PauseAll => Some(SittingChange::Pause),
+        Action::ResumeAll => Some(SittingChange::Resume),
+        _ => Some(SittingChange::End),
     };
     if req.action == Action::Start {
         crate::store::planning::start(&mut *tx, sitting_id, now).await?;
     }
-    if let Some(update) = sitting_update {
-        sqlx::query(update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
-    }
-    if let Some(update) = seat_update {
-        sqlx::query(update).bind(now).bind(sitting_id).execute(&mut *tx).await?;
+    if let Some(change) = change {
+        crate::store::rooms::change_sitting(&mut *tx, change, sitting_id, now).await?;
+        crate::store::rooms::change_all_seats(&mut *tx, change, sitting_id, now).await?;
     }
     if req.action == Action::EndAll {
-        sqlx::query("UPDATE console_sittings SET ended_by = $1 WHERE sitting_id = $2").bind(&user.account.display_name).bind(sitting_id).execute(&mut *tx).await?;
+        crate::store::rooms::set_ended_by(&mut *tx, sitting_id, &user.account.display_name).await?;
     }
     // Room-wide actions change every seat: pages acting on a seat with an older version lose.
-    sqlx::query("UPDATE console_seats SET version = version + 1 WHERE sitting_id = $1").bind(sitting_id).execute(&mut *tx).await?;
+    crate::store::rooms::bump_seats_of_sitting(&mut *tx, sitting_id).await?;
     let detail = format!("{} pc's", devices.len());
     let reason = if reason.is_empty() && req.action == Action::Start { "gezamenlijke start" } else { reason };
     journal(&mut tx, user, room, sitting_id, None, req.action.name(), reason, &detail).await?;

@@ -8,7 +8,6 @@ use sqlx::AnyPool;
 use exam_journal::format::{split_frame, RecordBody};
 use exam_protocol::events::{kinds, KioskEvent};
 use serde::Serialize;
-use sqlx::Row as _;
 use std::collections::HashMap;
 
 /// Sittings shown are those starting within this long before or after now.
@@ -198,22 +197,18 @@ pub struct EventCache {
 /// The current room code of `room`, if it has a secret (stored wrapped,
 /// [`crate::secrets`]; one that cannot be opened shows no code and is logged).
 pub async fn room_code(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i64) -> Result<Option<RoomCode>, sqlx::Error> {
-    let Some(row) = sqlx::query("SELECT secret_hex, step_secs, digits FROM console_room_codes WHERE room = $1")
-        .bind(room)
-        .fetch_optional(pool)
-        .await?
-    else {
+    let Some(row) = crate::store::rooms::room_code(pool, room).await? else {
         return Ok(None);
     };
-    let secret = match crate::secrets::open_room_secret(keys, room, &row.try_get::<String, _>("secret_hex")?) {
+    let secret = match crate::secrets::open_room_secret(keys, room, &row.secret_hex) {
         Ok(secret) => secret,
         Err(err) => {
             tracing::error!(room, error = %err, "room-code secret cannot be opened");
             return Ok(None);
         }
     };
-    let step: i64 = row.try_get::<i64, _>("step_secs")?.max(1);
-    let digits = row.try_get::<i64, _>("digits")?.clamp(6, 8) as u8;
+    let step: i64 = row.step_secs.max(1);
+    let digits = row.digits.clamp(6, 8) as u8;
     let secs = now_ms.max(0) / 1000;
     Ok(Some(RoomCode {
         code: exam_policy::totp::totp(&secret, exam_policy::TotpAlgorithm::Sha1, secs as u64, step as u64, digits),
@@ -230,17 +225,8 @@ pub async fn create_room_secret(db: &Db, wrap: &crate::pki::WrapKey, room: &str,
         return Err(super::ConsoleError::Invalid("a room code has 6 to 8 digits and changes every 10 to 600 seconds".into()));
     }
     let secret = crate::random_bytes(20);
-    sqlx::query(
-        "INSERT INTO console_room_codes (room, secret_hex, step_secs, digits, created_ms) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (room) DO UPDATE SET secret_hex = excluded.secret_hex, step_secs = excluded.step_secs, digits = excluded.digits, created_ms = excluded.created_ms",
-    )
-    .bind(room)
-    .bind(crate::secrets::wrap_room_secret(wrap, room, &secret))
-    .bind(i64::from(step_secs))
-    .bind(i64::from(digits))
-    .bind(crate::now_ms())
-    .execute(&db.pool)
-    .await?;
+    let wrapped = crate::secrets::wrap_room_secret(wrap, room, &secret);
+    crate::store::rooms::upsert_room_code(&db.pool, room, &wrapped, i64::from(step_secs), i64::from(digits), crate::now_ms()).await?;
     Ok(exam_policy::totp::base32_encode(&secret))
 }
 
@@ -264,12 +250,8 @@ fn payload(frame: &[u8]) -> serde_json::Value {
 }
 
 async fn journal_facts(pool: &AnyPool, device_id: &str, size: i64) -> Result<JournalFacts, sqlx::Error> {
-    let phase = sqlx::query("SELECT frame FROM journal_records WHERE device_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1")
-        .bind(device_id)
-        .bind(kinds::SESSION_TRANSITION)
-        .fetch_optional(pool)
+    let phase = crate::store::journals::last_frame_of_kind(pool, device_id, kinds::SESSION_TRANSITION)
         .await?
-        .and_then(|r| r.try_get::<Vec<u8>, _>("frame").ok())
         .and_then(|frame| match KioskEvent::read_lenient(kinds::SESSION_TRANSITION, &payload(&frame)) {
             Some(KioskEvent::SessionTransition(t)) if !t.to.is_empty() => Some(t.to),
             _ => None,
@@ -280,17 +262,13 @@ async fn journal_facts(pool: &AnyPool, device_id: &str, size: i64) -> Result<Jou
 async fn device_events(pool: &AnyPool, device_id: &str) -> Result<Vec<SeatEvent>, sqlx::Error> {
     // Routine events are folded: the last few that need attention are
     // looked for among the device's latest records.
-    let rows = sqlx::query("SELECT kind, wall_time_us, frame FROM journal_records WHERE device_id = $1 AND record_type = 1 ORDER BY seq DESC LIMIT $2")
-        .bind(device_id)
-        .bind(EVENTS_LOOKED_AT)
-        .fetch_all(pool)
-        .await?;
+    let rows = crate::store::journals::latest_events(pool, device_id, EVENTS_LOOKED_AT).await?;
     let mut events = Vec::new();
     for row in rows {
-        let kind: String = row.try_get("kind")?;
-        let payload = payload(&row.try_get::<Vec<u8>, _>("frame")?);
+        let kind = row.kind;
+        let payload = payload(&row.frame);
         if let Some(text) = describe(&kind, &payload) {
-            events.push(SeatEvent { time_ms: row.try_get::<i64, _>("wall_time_us")? / 1000, text, kind });
+            events.push(SeatEvent { time_ms: row.wall_time_us / 1000, text, kind });
         }
         if events.len() as i64 >= EVENTS_PER_SEAT {
             break;
@@ -378,27 +356,14 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         note.1 = if note.1.is_empty() { text } else { format!("{} · {text}", note.1) };
     }
     let mut moves: HashMap<(String, String), String> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT m.sitting_id, m.student_number, m.to_device FROM console_moves m JOIN sittings s ON s.sitting_id = m.sitting_id \
-         WHERE s.room = $1 AND s.start_ms >= $2 AND s.start_ms <= $3 ORDER BY m.authorised_ms",
-    )
-    .bind(room)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?
-    {
-        moves.insert((r.try_get("sitting_id")?, r.try_get("student_number")?), r.try_get("to_device")?);
+    for r in crate::store::rooms::moves_in_room(pool, room, from, to).await? {
+        moves.insert((r.sitting_id, r.student_number), r.to_device);
     }
 
     // Events: re-read a device's latest records only when its journal grew.
     let mut journal_sizes: HashMap<String, i64> = HashMap::new();
-    for r in sqlx::query("SELECT j.device_id, j.next_seq FROM journal_state j JOIN devices d ON d.device_id = j.device_id WHERE d.room = $1")
-        .bind(room)
-        .fetch_all(pool)
-        .await?
-    {
-        journal_sizes.insert(r.try_get("device_id")?, r.try_get("next_seq")?);
+    for r in crate::store::journals::sizes_in_room(pool, room).await? {
+        journal_sizes.insert(r.device_id, r.next_seq);
     }
     let in_use: std::collections::HashSet<&String> = current.values().collect();
     for device in current.values() {
@@ -500,18 +465,8 @@ pub async fn load(pool: &AnyPool, keys: &crate::pki::Keys, room: &str, now_ms: i
         });
     }
     let mut alarms: HashMap<String, Vec<String>> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT a.device_id, a.kind, a.detail FROM alarms a JOIN devices d ON d.device_id = a.device_id \
-         WHERE d.room = $1 AND a.created_ms > $2 ORDER BY a.created_ms DESC, a.alarm_id",
-    )
-    .bind(room)
-    .bind(from)
-    .fetch_all(pool)
-    .await?
-    {
-        let kind: String = r.try_get("kind")?;
-        let detail: String = r.try_get("detail")?;
-        alarms.entry(r.try_get("device_id")?).or_default().push(alarm_text(&kind, &detail));
+    for r in crate::store::journals::alarms_of_room(pool, room, from).await? {
+        alarms.entry(r.device_id).or_default().push(alarm_text(&r.kind, &r.detail));
     }
     let devices = device_order
         .iter()

@@ -8,7 +8,6 @@ use exam_journal::records::CheckpointPayload;
 use exam_journal::ChainVerifier;
 use exam_protocol::events::{kinds, KioskEvent};
 use exam_protocol::Instruction;
-use sqlx::Row as _;
 use std::collections::BTreeMap;
 
 /// Journal event kinds the proces-verbaal reports (irregularities, network,
@@ -399,7 +398,6 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
 
     // One query per table for all of the sitting's devices (a 300-seat
     // sitting would otherwise be 1,500 round trips to PostgreSQL).
-    const SITTING_DEVICES: &str = "SELECT DISTINCT device_id FROM sessions WHERE sitting_id = $1";
     let mut devices: BTreeMap<String, Device> = sessions.iter().map(|s| (s.device_id.clone(), Device::default())).collect();
     for r in crate::store::devices::of_sitting(&db.pool, sitting_id).await? {
         devices.insert(r.device_id, Device { room: r.room, hostname: r.hostname, last_seen_ms: r.last_seen_ms, last_state: r.last_state });
@@ -409,88 +407,46 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
     let bounds = device_bounds(db, sitting_id, &sessions, window_ms).await?;
     let other_sittings = |device_id: &str, time_ms: i64| bounds.get(device_id).is_some_and(|(from, to)| time_ms < *from || time_ms >= *to);
     let mut instructions = Vec::new();
-    for r in sqlx::query(&format!(
-        "SELECT device_id, body, issued_ms, acked_ms FROM instructions WHERE device_id IN ({SITTING_DEVICES}) AND issued_ms >= $2 AND issued_ms <= $3 \
-         ORDER BY issued_ms, instruction_id"
-    ))
-    .bind(sitting_id)
-    .bind(window_ms.0)
-    .bind(window_ms.1)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        let device_id: String = r.try_get("device_id")?;
-        if other_sittings(&device_id, r.try_get("issued_ms")?) {
+    for r in crate::store::instructions::of_sitting_devices(&db.pool, sitting_id, window_ms.0, window_ms.1).await? {
+        if other_sittings(&r.device_id, r.issued_ms) {
             continue;
         }
-        let body: String = r.try_get("body")?;
-        if let Ok(instruction) = serde_json::from_str::<Instruction>(&body) {
-            instructions.push(IssuedInstruction { device_id, instruction, acked_ms: r.try_get("acked_ms")? });
+        if let Ok(instruction) = serde_json::from_str::<Instruction>(&r.body) {
+            instructions.push(IssuedInstruction { device_id: r.device_id, instruction, acked_ms: r.acked_ms });
         }
     }
-    let kinds = REPORTED_KINDS.iter().enumerate().map(|(i, _)| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
-    let event_sql = format!(
-        "SELECT device_id, seq, kind, wall_time_us, frame FROM journal_records WHERE device_id IN ({SITTING_DEVICES}) \
-         AND wall_time_us >= $2 AND wall_time_us <= $3 AND kind IN ({kinds})"
-    );
-    let mut query = sqlx::query(&event_sql).bind(sitting_id).bind(window_ms.0 * 1000).bind(window_ms.1 * 1000);
-    for kind in REPORTED_KINDS {
-        query = query.bind(*kind);
-    }
     let mut events = Vec::new();
-    for r in query.fetch_all(&db.pool).await? {
-        let device_id: String = r.try_get("device_id")?;
-        let time_ms = r.try_get::<i64, _>("wall_time_us")? / 1000;
+    for r in crate::store::journals::events_of_sitting(&db.pool, sitting_id, window_ms.0 * 1000, window_ms.1 * 1000, REPORTED_KINDS).await? {
+        let device_id = r.device_id;
+        let time_ms = r.wall_time_us / 1000;
         if other_sittings(&device_id, time_ms) {
             continue;
         }
-        let frame: Vec<u8> = r.try_get("frame")?;
         // Stored frames were verified on arrival; decoding only reads the payload.
-        let payload = ChainVerifier::decode_frame(&frame)
+        let payload = ChainVerifier::decode_frame(&r.frame)
             .ok()
             .and_then(|(body, _, _)| serde_json::from_slice(&body.payload).ok())
             .unwrap_or(serde_json::Value::Null);
-        events.push(JournalEvent { device_id, seq: r.try_get("seq")?, kind: r.try_get("kind")?, time_ms, payload });
+        events.push(JournalEvent { device_id, seq: r.seq, kind: r.kind, time_ms, payload });
     }
-    let journals = load_journal_states(db, sitting_id, SITTING_DEVICES, &devices).await?;
+    let journals = load_journal_states(db, sitting_id, &devices).await?;
     events.sort_by(|a, b| (a.time_ms, &a.device_id, a.seq).cmp(&(b.time_ms, &b.device_id, b.seq)));
 
     let answers = load_latest_answers(db, sitting_id).await?;
     // Deletions of this sitting's answers, and of its devices' journals.
     let mut deletions = Vec::new();
-    for r in sqlx::query(&format!(
-        "SELECT what, subject, rows_deleted, rule, deleted_ms FROM retention_deletions WHERE sitting_id = $1 \
-         OR (what = $2 AND subject IN ({SITTING_DEVICES})) ORDER BY deleted_ms, deletion_id"
-    ))
-    .bind(sitting_id)
-    .bind(super::retention::WHAT_JOURNAL)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        deletions.push(Deletion {
-            what: r.try_get("what")?,
-            subject: r.try_get("subject")?,
-            rows: r.try_get("rows_deleted")?,
-            rule: r.try_get("rule")?,
-            deleted_ms: r.try_get("deleted_ms")?,
-        });
+    for r in crate::store::records::deletions_of_sitting(&db.pool, sitting_id, super::retention::WHAT_JOURNAL).await? {
+        deletions.push(Deletion { what: r.what, subject: r.subject, rows: r.rows_deleted, rule: r.rule, deleted_ms: r.deleted_ms });
     }
     let console_actions = crate::store::audit::of_sitting(&db.pool, sitting_id)
         .await?
         .into_iter()
         .map(|r| ConsoleAction { at_ms: r.at_ms, by: r.display_name, student: r.student_number, action: r.action, reason: r.reason, detail: r.detail })
         .collect();
-    let ended = match sqlx::query("SELECT ended_ms, ended_by FROM console_sittings WHERE sitting_id = $1").bind(sitting_id).fetch_optional(&db.pool).await? {
-        Some(r) => r.try_get::<Option<i64>, _>("ended_ms")?.map(|t| Ok::<_, sqlx::Error>((t, r.try_get("ended_by")?))).transpose()?,
-        None => None,
-    };
+    let ended = crate::store::rooms::sitting_ended(&db.pool, sitting_id).await?.map(|r| (r.ended_ms, r.ended_by));
     let mut seat_ended = BTreeMap::new();
-    for r in sqlx::query("SELECT student_number, ended_ms FROM console_seats WHERE sitting_id = $1 AND ended_ms IS NOT NULL")
-        .bind(sitting_id)
-        .fetch_all(&db.pool)
-        .await?
-    {
-        seat_ended.insert(r.try_get("student_number")?, r.try_get("ended_ms")?);
+    for r in crate::store::rooms::ended_seats(&db.pool, sitting_id).await? {
+        seat_ended.insert(r.student_number, r.ended_ms);
     }
     let instrument = load_instrument(db, &sitting.instrument_id).await?;
     let superseded = load_superseded(db, sitting_id).await?;
@@ -549,41 +505,23 @@ async fn device_bounds(
 async fn load_journal_states(
     db: &Db,
     sitting_id: &str,
-    sitting_devices: &str,
     devices: &BTreeMap<String, Device>,
 ) -> Result<BTreeMap<String, JournalState>, ReportError> {
     let mut states: BTreeMap<String, JournalState> = devices.keys().map(|d| (d.clone(), JournalState::default())).collect();
-    for r in sqlx::query(&format!("SELECT device_id, next_seq FROM journal_state WHERE device_id IN ({sitting_devices})"))
-        .bind(sitting_id)
-        .fetch_all(&db.pool)
-        .await?
-    {
-        states.entry(r.try_get("device_id")?).or_default().records = r.try_get("next_seq")?;
+    for r in crate::store::journals::sizes_of_sitting(&db.pool, sitting_id).await? {
+        states.entry(r.device_id).or_default().records = r.next_seq;
     }
     // The newest checkpoint record (type 3) of each device.
-    let checkpoints = format!(
-        "SELECT j.device_id, j.frame FROM journal_records j JOIN (SELECT device_id, MAX(seq) AS seq FROM journal_records \
-         WHERE record_type = 3 AND device_id IN ({sitting_devices}) GROUP BY device_id) m ON m.device_id = j.device_id AND m.seq = j.seq"
-    );
-    for r in sqlx::query(&checkpoints).bind(sitting_id).fetch_all(&db.pool).await? {
-        let frame: Vec<u8> = r.try_get("frame")?;
-        states.entry(r.try_get("device_id")?).or_default().checkpoint = ChainVerifier::decode_frame(&frame)
+    for r in crate::store::journals::checkpoints_of_sitting(&db.pool, sitting_id).await? {
+        states.entry(r.device_id).or_default().checkpoint = ChainVerifier::decode_frame(&r.frame)
             .ok()
             .and_then(|(body, _, _)| serde_json::from_slice::<CheckpointPayload>(&body.payload).ok())
             .map(|c| (c.tree_size, c.root_hash));
     }
-    for r in sqlx::query(&format!(
-        "SELECT device_id, created_ms, kind, detail FROM alarms WHERE device_id IN ({sitting_devices}) AND kind <> $2 AND kind <> $3 ORDER BY created_ms, alarm_id"
-    ))
-    .bind(sitting_id)
     // Wrong access codes on a PC, or its re-enrolment, say nothing about its journal.
-    .bind(crate::lockout::alarm::MANY_STUDENTS)
-    .bind(crate::journal::alarm::REENROLMENT)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        let device: String = r.try_get("device_id")?;
-        states.entry(device).or_default().alarms.push((r.try_get("created_ms")?, r.try_get("kind")?, r.try_get("detail")?));
+    let except = [crate::lockout::alarm::MANY_STUDENTS, crate::journal::alarm::REENROLMENT];
+    for r in crate::store::journals::alarms_of_sitting(&db.pool, sitting_id, except).await? {
+        states.entry(r.device_id).or_default().alarms.push((r.created_ms, r.kind, r.detail));
     }
     Ok(states)
 }

@@ -3,7 +3,6 @@
 
 use super::ReportError;
 use crate::db::Db;
-use sqlx::Row as _;
 
 /// Longest remark accepted, in characters.
 pub const MAX_REMARK_LEN: usize = 4_000;
@@ -51,34 +50,15 @@ pub async fn add_remark(db: &Db, sitting_id: &str, author: &str, text: &str) -> 
         text: text.to_string(),
         created_ms: crate::now_ms(),
     };
-    sqlx::query("INSERT INTO pv_remarks (remark_id, sitting_id, author, text, created_ms) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&remark.id)
-        .bind(&remark.sitting_id)
-        .bind(&remark.author)
-        .bind(&remark.text)
-        .bind(remark.created_ms)
-        .execute(&db.pool)
-        .await?;
+    crate::store::records::insert_remark(&db.pool, &remark.id, &remark.sitting_id, &remark.author, &remark.text, remark.created_ms).await?;
     Ok(remark)
 }
 
 /// The remarks on a sitting, oldest first.
 pub async fn list_remarks(db: &Db, sitting_id: &str) -> Result<Vec<Remark>, ReportError> {
-    let rows = sqlx::query(
-        "SELECT remark_id, sitting_id, author, text, created_ms FROM pv_remarks WHERE sitting_id = $1 ORDER BY created_ms, remark_id",
-    )
-    .bind(sitting_id)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Remark {
-                id: r.try_get("remark_id")?,
-                sitting_id: r.try_get("sitting_id")?,
-                author: r.try_get("author")?,
-                text: r.try_get("text")?,
-                created_ms: r.try_get("created_ms")?,
-            })
-        })
-        .collect()
+    Ok(crate::store::records::remarks(&db.pool, sitting_id)
+        .await?
+        .into_iter()
+        .map(|r| Remark { id: r.remark_id, sitting_id: r.sitting_id, author: r.author, text: r.text, created_ms: r.created_ms })
+        .collect())
 }

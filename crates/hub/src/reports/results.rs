@@ -13,7 +13,6 @@ use crate::enforcement::{ClassifiedSave, Counted, Standing};
 use super::scoring::{load_scoring, HandScoreError, HubScoring, ItemOutcome, ScoreRefused};
 use super::ReportError;
 use crate::db::Db;
-use sqlx::Row as _;
 use std::collections::BTreeMap;
 
 /// A candidate's status in the export.
@@ -110,14 +109,7 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
     let scoring = load_scoring(db, &sitting.instrument_id).await?;
     let exam_code = sitting.exam_code.clone();
     let hand = hand_scores(db, sitting_id).await?;
-    let deleted = sqlx::query("SELECT deletion_id FROM retention_deletions WHERE sitting_id = $1 AND what = $2")
-        .bind(sitting_id)
-        .bind(super::retention::WHAT_ANSWERS)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get::<String, _>("deletion_id"))
-        .transpose()?
-        .is_some();
+    let deleted = crate::store::records::deleted_from_sitting(&db.pool, sitting_id, super::retention::WHAT_ANSWERS).await?;
     let mut rows = Vec::with_capacity(candidates.len());
     for c in &candidates {
         let seat = saves.get(&c.student_number);

@@ -18,7 +18,6 @@
 use super::ReportError;
 use crate::config::SESSION_GRACE_MS;
 use crate::db::Db;
-use sqlx::Row as _;
 
 /// `what` of answer deletions.
 pub const WHAT_ANSWERS: &str = "antwoorden";
@@ -72,21 +71,17 @@ struct Deleted<'a> {
 }
 
 async fn record(tx: &mut crate::db::WriteTx, d: Deleted<'_>, cutoff: i64, rule: &RetentionRule, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO retention_deletions (deletion_id, what, subject, sitting_id, rows_deleted, older_than_ms, rule, deleted_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(crate::random_id())
-    .bind(d.what)
-    .bind(d.subject)
-    .bind(d.sitting)
-    .bind(d.rows as i64)
-    .bind(cutoff)
-    .bind(rule.describe())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let deletion = crate::store::records::NewDeletion {
+        deletion_id: &crate::random_id(),
+        what: d.what,
+        subject: &d.subject,
+        sitting_id: d.sitting,
+        rows_deleted: d.rows as i64,
+        older_than_ms: cutoff,
+        rule: &rule.describe(),
+        deleted_ms: now,
+    };
+    crate::store::records::insert_deletion(&mut **tx, &deletion).await
 }
 
 /// Deletes what is older than the rule allows at `now_ms`; each deletion and
@@ -127,26 +122,11 @@ pub async fn run_retention(db: &Db, rule: RetentionRule, now_ms: i64) -> Result<
 
     // Journals: per device, the records before the first one on or after the cut-off.
     let cutoff_us = cutoff.saturating_mul(1000);
-    let devices = sqlx::query("SELECT DISTINCT device_id FROM journal_records WHERE wall_time_us < $1 ORDER BY device_id")
-        .bind(cutoff_us)
-        .fetch_all(&db.pool)
-        .await?;
-    for d in devices {
-        let device_id: String = d.try_get("device_id")?;
+    let devices = crate::store::journals::devices_with_records_before(&db.pool, cutoff_us).await?;
+    for device_id in devices {
         let mut tx = db.begin_write().await?;
-        let keep_from = sqlx::query("SELECT MIN(seq) AS seq FROM journal_records WHERE device_id = $1 AND wall_time_us >= $2")
-            .bind(&device_id)
-            .bind(cutoff_us)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get::<Option<i64>, _>("seq")?
-            .unwrap_or(i64::MAX);
-        let deleted = sqlx::query("DELETE FROM journal_records WHERE device_id = $1 AND seq < $2")
-            .bind(&device_id)
-            .bind(keep_from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let keep_from = crate::store::journals::first_seq_from(&mut *tx, &device_id, cutoff_us).await?.unwrap_or(i64::MAX);
+        let deleted = crate::store::journals::delete_records_before(&mut *tx, &device_id, keep_from).await?;
         if deleted > 0 {
             let what = Deleted { what: WHAT_JOURNAL, subject: device_id.clone(), sitting: None, rows: deleted };
             record(&mut tx, what, cutoff, &rule, now_ms).await?;
