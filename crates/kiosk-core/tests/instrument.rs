@@ -79,13 +79,29 @@ fn demo_instrument_round_trip_with_every_interaction_type() {
     // The render model never carries the answers.
     assert!(!json.contains("correct") && !json.contains("mapping") && !json.contains("qti-value"));
     // Every item and response of the real model passes the kiosk's save
-    // check (issue 15 point 9); ids it does not have do not.
+    // check (issue 15 point 9), and so does every correct answer the
+    // package's scoring holds, in the shape the hub scores (choice ids,
+    // "source target" and "choice gap" pairs, an order): the value check
+    // takes what a student can give. Ids it does not have do not pass.
     let known = kiosk_core::instrument::answer_ids::AnswerIds::of(&instrument.test);
+    let cleared = serde_json::Value::Null;
     for item in instrument.items() {
-        let responses: Vec<&str> = item.responses.iter().map(|r| r.identifier.as_str()).collect();
+        let responses: Vec<(&str, &serde_json::Value)> = item.responses.iter().map(|r| (r.identifier.as_str(), &cleared)).collect();
         known.check(&item.ref_identifier, &responses).unwrap();
     }
-    assert!(known.check("../../../../tmp/x", &["RESPONSE"]).is_err());
+    let mut correct_answers = 0;
+    for item in &instrument.scoring.items {
+        for response in item.responses.iter().filter(|r| !r.correct.is_empty()) {
+            let value = match response.cardinality {
+                exam_protocol::scoring::Cardinality::Single => serde_json::json!(response.correct[0]),
+                _ => serde_json::json!(response.correct),
+            };
+            known.check(&item.ref_identifier, &[(response.identifier.as_str(), &value)]).unwrap_or_else(|e| panic!("the correct answer {value} does not fit: {e}"));
+            correct_answers += 1;
+        }
+    }
+    assert!(correct_answers >= 6, "the demo test's scoring has correct answers for its interactions ({correct_answers})");
+    assert!(known.check("../../../../tmp/x", &[("RESPONSE", &cleared)]).is_err());
     // The UI gets the render model as before, with each image's URL.
     let running = kiosk_core::instrument::running::RunningInstrument::qti(
         instrument.test.clone(),

@@ -55,6 +55,21 @@ async fn a_hand_in_whose_upload_fails_stays_handing_in_until_the_receipt() {
     assert_eq!(view.phase, Phase::InExam);
     let model = serde_json::to_value(view.instrument.as_deref().expect("the running instrument")).expect("the UI's render model");
     let (item, response) = first_item(&model);
+    // Issue 15: a save command that names an item or response the running
+    // instrument does not have, or a value its interaction cannot give (a
+    // choice it does not offer, an object), is refused in Dutch, journalled
+    // and never stored.
+    for (refused_item, refused) in [
+        ("../../../../tmp/x".to_owned(), serde_json::json!({ "RESPONSE": "A" })),
+        (item.clone(), serde_json::json!({ "NOT-A-RESPONSE": "A" })),
+        (item.clone(), serde_json::json!({ response.clone(): "NOT-A-CHOICE" })),
+        (item.clone(), serde_json::json!({ response.clone(): { "choice": "A" } })),
+    ] {
+        let why = kiosk.save_answer(&refused_item, refused.clone()).await.expect_err("refused").to_string();
+        assert!(why.contains("hoort niet bij het examen") && why.contains("Roep de surveillant"), "{refused_item} {refused}: {why}");
+    }
+    let journalled = steps::journal_records(&stack.kiosk_data.join("journal")).unwrap().iter().filter(|r| r["kind"] == "answers.refused").count();
+    assert_eq!(journalled, 4, "each refused save is journalled");
     let mut answer = serde_json::Map::new();
     answer.insert(response.clone(), serde_json::json!("A"));
     kiosk.save_answer(&item, serde_json::Value::Object(answer.clone())).await.unwrap();

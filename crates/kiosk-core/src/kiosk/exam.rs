@@ -192,11 +192,12 @@ impl Kiosk {
             serde_json::Value::Object(map) => map.into_iter().collect(),
             other => vec![("RESPONSE".to_owned(), other)],
         };
-        // Only items and responses of the running instrument (a QTI test;
-        // a web instrument's answers go to its supplier).
+        // Only items and responses of the running instrument, with values
+        // its interactions can give (a QTI test; a web instrument's answers
+        // go to its supplier).
         if let Some(known) = inner.stage.instrument().and_then(|i| i.answer_ids()) {
-            let ids: Vec<&str> = responses.iter().map(|(r, _)| r.as_str()).collect();
-            if let Err(e) = known.check(item_id, &ids) {
+            let given: Vec<(&str, &serde_json::Value)> = responses.iter().map(|(r, v)| (r.as_str(), v)).collect();
+            if let Err(e) = known.check(item_id, &given) {
                 let item: String = item_id.chars().take(256).collect();
                 inner.journal_event(&KioskEvent::AnswersRefused(ev::ItemReason { item, reason: e.to_string() }));
                 return Err(user(format!("Dit antwoord hoort niet bij het examen ({e}) en is niet bewaard. Roep de surveillant.")));
