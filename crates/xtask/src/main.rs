@@ -39,6 +39,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("webkit2gtk-driver", "WebKitWebDriver, which tauri-driver drives in the end-to-end tests"),
     ("cage", "the package test runs the kiosk session under cage, headless; e2e wayland_clipboard runs the kiosk under it"),
     ("xwayland", "cage's X11 compatibility, which it starts with the session"),
+    ("sway", "e2e wayland_clipboard also runs the kiosk under a compositor with data-control and a primary selection, as a student's own laptop may"),
     ("grim", "the package test captures the cage session"),
     ("poppler-utils", "pdftotext and pdfinfo read the proces-verbaal PDF in exam-hub's report tests"),
     ("chromium", "the invigilator console's browser tests and benchmark run in headless Chromium"),

@@ -330,15 +330,29 @@ fn unix_rfc3339(t: std::time::SystemTime) -> String {
 /// An X server of our own (never the developer's display).
 pub struct Display {
     _xvfb: Guarded,
+    /// This test's claim on the display number (see [`Display::start`]).
+    _claim: std::fs::File,
     /// `:N`.
     pub name: String,
 }
 
 impl Display {
     /// Starts Xvfb at 1366×768 on a free display number.
+    ///
+    /// Tests that start displays at the same moment (two tests of one
+    /// binary, or two binaries) first claim the number with a lock of their
+    /// own (`/tmp/exam-e2e-display-N.lock`, freed by the kernel when the
+    /// test ends, however it ends): before, both could find :90 free, both
+    /// start an Xvfb there, and the second — refused by the first's lock —
+    /// connected to the first's server, so two tests shared one screen.
     pub fn start() -> Result<Self, String> {
         for n in 90..140 {
             let socket = format!("/tmp/.X11-unix/X{n}");
+            let claim_path = format!("/tmp/exam-e2e-display-{n}.lock");
+            let Ok(claim) = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&claim_path) else { continue };
+            if claim.try_lock().is_err() {
+                continue;
+            }
             // A lock whose X server is gone (killed tests leave them) is free:
             // Xvfb itself replaces a stale lock and socket.
             if x_server_alive(n) {
@@ -351,7 +365,7 @@ impl Display {
                 .stderr(Stdio::null())
                 .spawn()
                 .map_err(|e| format!("Xvfb: {e}"))?;
-            let guard = Guarded(child);
+            let mut guard = Guarded(child);
             let deadline = Instant::now() + Duration::from_secs(10);
             // Ready when it accepts connections (a stale socket file may exist before).
             while std::os::unix::net::UnixStream::connect(&socket).is_err() {
@@ -360,7 +374,11 @@ impl Display {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            return Ok(Self { _xvfb: guard, name });
+            // Ours, not another server that took the number meanwhile.
+            if guard.0.try_wait().map_err(|e| e.to_string())?.is_some() {
+                continue;
+            }
+            return Ok(Self { _xvfb: guard, _claim: claim, name });
         }
         Err("no free X display number".into())
     }

@@ -59,14 +59,40 @@ const TYPED: &str = "toetsen";
 
 const TEXT_ENTRY: &str = "[data-item-id=\"ITM-v03\"] input.text-entry";
 const EXTENDED_TEXT: &str = "[data-item-id=\"ITM-v04\"] textarea";
+/// The item's own text (exam content) and a word of it.
+const ITEM_TEXT: &str = "[data-item-id=\"ITM-v04\"] .item-body p";
+const ITEM_MARK: &str = "waterkoker";
 
 /// The user cage runs as when the test runs as root (cage refuses root).
 const NOBODY: u32 = 65534;
 
-/// cage on the test's Xvfb (wlroots' X11 backend: its window there is the
-/// output, the X keyboard and pointer are the seat's). Ended with its whole
-/// process group (cage, its child, Xwayland) when dropped.
-struct Cage {
+/// The two wlroots compositors the test runs the kiosk under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// cage 0.1.4: the installed kiosk session's compositor; no data-control
+    /// protocol, no primary selection.
+    Cage,
+    /// sway 1.7: a desktop compositor (as on a student's own laptop) that
+    /// offers `zwlr_data_control_manager_v1` — another program reads and
+    /// sets the clipboard without the keyboard focus — and a primary
+    /// selection.
+    Sway,
+}
+
+impl Kind {
+    fn program(self) -> &'static str {
+        match self {
+            Kind::Cage => "cage",
+            Kind::Sway => "sway",
+        }
+    }
+}
+
+/// A compositor on the test's Xvfb (wlroots' X11 backend: its window there
+/// is the output, the X keyboard and pointer are the seat's). Ended with its
+/// whole process group (the compositor, its children, Xwayland) when dropped.
+struct Compositor {
+    kind: Kind,
     child: Child,
     /// Its runtime directory (owned by the user cage runs as).
     runtime: tempfile::TempDir,
@@ -75,21 +101,30 @@ struct Cage {
     log: PathBuf,
 }
 
-impl Cage {
-    fn start(display: &Display, log: &Path) -> Result<Self, String> {
-        // In /tmp itself: the user cage runs as must reach it.
-        let runtime = tempfile::Builder::new().prefix("exam-e2e-cage-").tempdir_in("/tmp").map_err(|e| e.to_string())?;
+impl Compositor {
+    fn start(kind: Kind, display: &Display, log: &Path) -> Result<Self, String> {
+        // In /tmp itself: the user the compositor runs as must reach it.
+        let runtime = tempfile::Builder::new().prefix("exam-e2e-wayland-").tempdir_in("/tmp").map_err(|e| e.to_string())?;
         let as_root = std::fs::metadata("/proc/self").map_err(|e| e.to_string())?.uid() == 0;
+        // sway's own configuration: no X11 clients (only Wayland ones here),
+        // no borders, no bar; the kiosk asks for full screen itself.
+        let config = runtime.path().join("sway.conf");
+        std::fs::write(&config, "xwayland disable\ndefault_border none\nfocus_follows_mouse no\n").map_err(|e| e.to_string())?;
         let mut cmd = if as_root {
+            // Both refuse to run as root ("Unable to drop root").
             std::os::unix::fs::chown(runtime.path(), Some(NOBODY), Some(NOBODY)).map_err(|e| format!("chown runtime dir: {e}"))?;
+            std::os::unix::fs::chown(&config, Some(NOBODY), Some(NOBODY)).map_err(|e| format!("chown sway.conf: {e}"))?;
             let mut cmd = Command::new("setpriv");
-            cmd.args([format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".into(), "--".into(), "cage".into()]);
+            cmd.args([format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".into(), "--".into(), kind.program().into()]);
             cmd
         } else {
-            Command::new("cage")
+            Command::new(kind.program())
         };
-        cmd.args(["-d", "--", "sleep", "3600"])
-            .env_clear()
+        match kind {
+            Kind::Cage => cmd.args(["-d", "--", "sleep", "3600"]),
+            Kind::Sway => cmd.arg("-c").arg(&config),
+        };
+        cmd.env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("DISPLAY", &display.name)
             .env("XDG_RUNTIME_DIR", runtime.path())
@@ -101,8 +136,8 @@ impl Cage {
             .stderr(std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?);
         // Its own process group: dropping it ends cage and all it started.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.spawn().map_err(|e| format!("cage: {e}"))?;
-        let mut cage = Self { child, socket: runtime.path().join("wayland-0"), runtime, log: log.to_owned() };
+        let child = cmd.spawn().map_err(|e| format!("{}: {e}", kind.program()))?;
+        let mut cage = Self { kind, child, socket: runtime.path().join("wayland-0"), runtime, log: log.to_owned() };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(name) = std::fs::read_dir(cage.runtime.path())
@@ -115,10 +150,10 @@ impl Cage {
                 }
             }
             if let Ok(Some(status)) = cage.child.try_wait() {
-                return Err(format!("cage exited ({status}): {}", cage.log_text()));
+                return Err(format!("{} exited ({status}): {}", kind.program(), cage.log_text()));
             }
             if Instant::now() > deadline {
-                return Err(format!("cage did not start within 20 s: {}", cage.log_text()));
+                return Err(format!("{} did not start within 20 s: {}", kind.program(), cage.log_text()));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -128,7 +163,7 @@ impl Cage {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// The environment of a Wayland client of this cage.
+    /// The environment of a Wayland client of this compositor.
     fn client_env(&self) -> Vec<(String, String)> {
         vec![
             ("WAYLAND_DISPLAY".to_owned(), self.socket.display().to_string()),
@@ -136,7 +171,7 @@ impl Cage {
         ]
     }
 
-    /// A wl-clipboard tool as another Wayland client of this cage.
+    /// A wl-clipboard tool as another Wayland client of this compositor.
     fn tool(&self, tool: &str) -> Command {
         let mut cmd = Command::new("timeout");
         cmd.args(["10", tool]).env_remove("DISPLAY").envs(self.client_env());
@@ -144,7 +179,7 @@ impl Cage {
     }
 }
 
-impl Drop for Cage {
+impl Drop for Compositor {
     fn drop(&mut self) {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
@@ -157,9 +192,9 @@ impl Drop for Cage {
     }
 }
 
-/// cage's window on the Xvfb (the only one mapped): where real X input
-/// enters the compositor.
-fn cage_window(display: &Display) -> Result<String, String> {
+/// The compositor's window on the Xvfb (the only one mapped): where real X
+/// input enters the compositor.
+fn compositor_window(display: &Display) -> Result<String, String> {
     let (conn, screen) = x11rb::connect(Some(&display.name)).map_err(|e| e.to_string())?;
     let root = conn.setup().roots[screen].root;
     let tree = conn.query_tree(root).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?;
@@ -173,11 +208,11 @@ fn cage_window(display: &Display) -> Result<String, String> {
     match mapped.as_slice() {
         [window] => Ok(window.to_string()),
         // A kiosk that fell back to X11 would have a window of its own here.
-        other => Err(format!("expected only cage's window on the X server, found {} mapped windows", other.len())),
+        other => Err(format!("expected only the compositor's window on the X server, found {} mapped windows", other.len())),
     }
 }
 
-/// Real key presses into cage's window: the compositor sends them to the
+/// Real key presses into the compositor's window: the compositor sends them to the
 /// focused Wayland client (the kiosk).
 fn keys(display: &Display, window: &str, keys: &[&str]) -> Result<(), String> {
     steps::xdotool(display, &["windowfocus", "--sync", window])?;
@@ -195,6 +230,18 @@ async fn focus_field(session: &Session, css: &str) -> Result<(), String> {
     session.click(&field).await
 }
 
+/// The middle of an element, in the page's (and so the full-screen
+/// window's) coordinates, as xdotool arguments.
+async fn centre(session: &Session, css: &str) -> Result<(String, String), String> {
+    let at = session
+        .script(&format!(
+            "const e = document.querySelector('{0}'); e.scrollIntoView({{ block: 'center' }}); const r = e.getBoundingClientRect(); return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)]",
+            css.replace('\'', "\\'")
+        ))
+        .await?;
+    Ok((at[0].as_i64().unwrap_or(0).to_string(), at[1].as_i64().unwrap_or(0).to_string()))
+}
+
 /// Whether the lock screen is up (a focus loss of more than a second locks).
 async fn locked(session: &Session) -> Result<bool, String> {
     let v = session.script("const e = document.getElementById('unlock-pin'); return !!e && e.offsetParent !== null").await?;
@@ -202,9 +249,10 @@ async fn locked(session: &Session) -> Result<bool, String> {
 }
 
 /// Another program (wl-copy, in the foreground: ended with the test) puts
-/// `text` on the clipboard or the primary selection. Its window takes the
-/// keyboard focus for a moment (cage offers no data-control protocol).
-fn outside_owner(cage: &Cage, primary: bool, text: &str) -> Result<Guarded, String> {
+/// `text` on the clipboard or the primary selection. Under cage its window
+/// takes the keyboard focus for a moment (no data-control protocol there);
+/// under sway it sets the selection through data-control, without the focus.
+fn outside_owner(cage: &Compositor, primary: bool, text: &str) -> Result<Guarded, String> {
     let mut cmd = Command::new("wl-copy");
     cmd.env_remove("DISPLAY").envs(cage.client_env()).arg("--foreground");
     if primary {
@@ -216,7 +264,7 @@ fn outside_owner(cage: &Cage, primary: bool, text: &str) -> Result<Guarded, Stri
 
 /// What another program reads from the clipboard (or the primary selection)
 /// right now: `Ok(text)`, or `Err` with wl-paste's complaint.
-fn read_selection(cage: &Cage, primary: bool) -> Result<Result<String, String>, String> {
+fn read_selection(cage: &Compositor, primary: bool) -> Result<Result<String, String>, String> {
     let mut cmd = cage.tool("wl-paste");
     cmd.arg("--no-newline");
     if primary {
@@ -228,7 +276,7 @@ fn read_selection(cage: &Cage, primary: bool) -> Result<Result<String, String>, 
 }
 
 /// Whether the compositor offers Wayland clients a primary selection.
-fn primary_offered(cage: &Cage) -> Result<bool, String> {
+fn primary_offered(cage: &Compositor) -> Result<bool, String> {
     match read_selection(cage, true)? {
         Err(why) if why.contains("does not seem to support primary selection") => Ok(false),
         _ => Ok(true),
@@ -237,8 +285,20 @@ fn primary_offered(cage: &Cage) -> Result<bool, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exam_clipboard_is_its_own_on_wayland() {
-    steps::require_tools(&["Xvfb", "cage", "wl-copy", "wl-paste", "xdotool", "timeout", "setpriv"]);
-    let out = workspace().join("target/e2e/wayland-clipboard");
+    the_exam_clipboard_is_its_own(Kind::Cage).await
+}
+
+/// Under a compositor with data-control and a primary selection (sway, as a
+/// student's own laptop may run) another program reads and sets both
+/// selections without ever taking the keyboard focus.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exam_clipboard_is_its_own_under_a_compositor_with_data_control() {
+    the_exam_clipboard_is_its_own(Kind::Sway).await
+}
+
+async fn the_exam_clipboard_is_its_own(kind: Kind) {
+    steps::require_tools(&["Xvfb", kind.program(), "wl-copy", "wl-paste", "xdotool", "timeout", "setpriv"]);
+    let out = workspace().join(format!("target/e2e/wayland-clipboard/{}", kind.program()));
     std::fs::create_dir_all(&out).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
@@ -246,7 +306,7 @@ async fn the_exam_clipboard_is_its_own_on_wayland() {
     let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
     let scope = format!("tree:{}", quiet.0.id());
     let display = Display::start().unwrap();
-    let cage = Cage::start(&display, &out.join("cage.log")).unwrap();
+    let cage = Compositor::start(kind, &display, &out.join("compositor.log")).unwrap();
     // The exam mode (not demo): the shell's clipboard guard is part of it.
     let mut env = stack.kiosk_env(false, Some(scope));
     env.push(("GDK_BACKEND".to_owned(), "wayland".to_owned()));
@@ -274,7 +334,7 @@ async fn the_exam_clipboard_is_its_own_on_wayland() {
             .filter(|r| r["kind"].as_str().is_some_and(|k| k.starts_with("kiosk.") || k.starts_with("session.")))
             .map(|r| format!("{} {}", r["kind"], r["payload"]))
             .collect();
-        panic!("{e}\ncage's log:\n{cage_log}\nthe kiosk's journal:\n{}", seen.join("\n"))
+        panic!("{e}\n{}'s log:\n{cage_log}\nthe kiosk's journal:\n{}", kind.program(), seen.join("\n"))
     });
     for note in &notes {
         eprintln!("note: {note}");
@@ -299,16 +359,16 @@ async fn scenario(
     session: &Session,
     stack: &Stack,
     display: &Display,
-    cage: &Cage,
+    cage: &Compositor,
     observed: &mut Observed,
     started: Instant,
 ) -> Result<(Vec<String>, Vec<String>), String> {
-    let out = workspace().join("target/e2e/wayland-clipboard");
+    let out = workspace().join(format!("target/e2e/wayland-clipboard/{}", cage.kind.program()));
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     steps::into_exam(session, &stack.students[0]).await?;
-    // Only cage's window is on the X server: the kiosk is a Wayland client.
-    let window = cage_window(display)?;
+    // Only the compositor's window is on the X server: the kiosk is a Wayland client.
+    let window = compositor_window(display)?;
     session.wait_for(TEXT_ENTRY, SCREEN).await?;
 
     // 0. Real keys reach the kiosk through the compositor (else every
@@ -319,7 +379,7 @@ async fn scenario(
     tokio::time::sleep(Duration::from_millis(300)).await;
     let typed = steps::value_of(session, TEXT_ENTRY).await?;
     if typed != TYPED {
-        return Err(format!("keys typed into cage's window should reach the kiosk's field: it holds {typed:?}"));
+        return Err(format!("keys typed into the compositor's window should reach the kiosk's field: it holds {typed:?}"));
     }
     steps::clear_field(session, TEXT_ENTRY).await?;
 
@@ -339,7 +399,16 @@ async fn scenario(
     for (sel, owner) in &mut owners {
         if owner.0.try_wait().map_err(|e| e.to_string())?.is_none() {
             // wl-copy --foreground exits when another client takes the selection.
-            problems.push(format!("another program still holds the {} during the exam", name(*sel)));
+            // Under data-control another program sets a selection without
+            // the focus, and a Wayland client may set one only with the
+            // serial of an input event newer than that (the kiosk's take
+            // back is refused): there it may keep it, and what matters is
+            // that nothing of it is pasted (below).
+            let message = format!("another program still holds the {} during the exam", name(*sel));
+            match cage.kind {
+                Kind::Cage => problems.push(message),
+                Kind::Sway => notes.push(message),
+            }
         }
     }
     if locked(session).await? {
@@ -358,13 +427,7 @@ async fn scenario(
     }
     if primary {
         // A middle click pastes PRIMARY.
-        let at = session
-            .script(&format!(
-                "const r = document.querySelector('{}').getBoundingClientRect(); return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)]",
-                TEXT_ENTRY.replace('\'', "\\'")
-            ))
-            .await?;
-        let (x, y) = (at[0].as_i64().unwrap_or(0).to_string(), at[1].as_i64().unwrap_or(0).to_string());
+        let (x, y) = centre(session, TEXT_ENTRY).await?;
         steps::xdotool(display, &["mousemove", "--window", &window, "--sync", &x, &y])?;
         steps::xdotool(display, &["click", "2"])?;
         tokio::time::sleep(Duration::from_millis(800)).await;
@@ -391,6 +454,29 @@ async fn scenario(
             _ => {}
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if primary {
+        // Selected with the mouse (a triple click selects a paragraph), the
+        // answer and the item's own text: WebKit offers a selection made in
+        // the page as PRIMARY, which a data-control client reads without the
+        // focus. Neither may reach another program. (The item's text cannot
+        // be selected at all — `user-select: none` in ui/css/kiosk.css —
+        // so only the answer must be selected for its check to mean something.)
+        for (what, css, mark, selectable) in [("an answer", EXTENDED_TEXT, ANSWER_MARK, true), ("the item's text", ITEM_TEXT, ITEM_MARK, false)] {
+            let (x, y) = centre(session, css).await?;
+            steps::xdotool(display, &["mousemove", "--window", &window, "--sync", &x, &y])?;
+            steps::xdotool(display, &["click", "--repeat", "3", "--delay", "80", "1"])?;
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let selected = session.script("return String(window.getSelection()) || (document.activeElement && document.activeElement.value ? document.activeElement.value.substring(document.activeElement.selectionStart, document.activeElement.selectionEnd) : '')").await?;
+            if selectable && !selected.as_str().is_some_and(|t| t.contains(mark)) {
+                problems.push(format!("a triple click on {what} should select it (else the check below means nothing): selected {selected}"));
+            }
+            if let Ok(text) = read_selection(cage, true)? {
+                if text.contains(mark) {
+                    problems.push(format!("{what}, selected with the mouse, is what another program reads from the primary selection: {text:?}"));
+                }
+            }
+        }
     }
     if locked(session).await? {
         problems.push("the exam locked while another program read the clipboard".into());
