@@ -822,6 +822,32 @@ impl Holder {
     }
 }
 
+/// What the developer-extras tripwire found on the web view's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeveloperExtras {
+    /// Off, as Tauri was asked (`devtools(false)`).
+    Off,
+    /// Something had turned them on; they are off now.
+    SwitchedOff,
+    /// On, and they stay on: the kiosk must not start.
+    StillOn,
+}
+
+/// Switches WebKit's developer extras (the inspector, with a script console
+/// in the exam page) off if anything turned them on, and says what it found.
+fn developer_extras_tripwire(settings: &webkit2gtk::Settings) -> DeveloperExtras {
+    use webkit2gtk::SettingsExt as _;
+    if !settings.enables_developer_extras() {
+        return DeveloperExtras::Off;
+    }
+    settings.set_enable_developer_extras(false);
+    if settings.enables_developer_extras() {
+        DeveloperExtras::StillOn
+    } else {
+        DeveloperExtras::SwitchedOff
+    }
+}
+
 /// Cancels WebKit's colour and file chooser requests, keeps its context
 /// menu from opening, and closes a date/time popover as soon as it takes
 /// the focus: nothing native opens from a page in the kiosk.
@@ -862,13 +888,12 @@ fn refuse_native_ui(window: &tauri::WebviewWindow, kiosk: Arc<Kiosk>) -> tauri::
         // be off; Tauri switches them off (`devtools(false)`), this is the
         // tripwire for a build or a setting that turned them on again.
         if let Some(settings) = webkit2gtk::WebViewExt::settings(&view) {
-            use webkit2gtk::SettingsExt as _;
-            if settings.enables_developer_extras() {
-                settings.set_enable_developer_extras(false);
-                let still_on = settings.enables_developer_extras();
+            let found = developer_extras_tripwire(&settings);
+            if found != DeveloperExtras::Off {
                 let kiosk = extras_kiosk.clone();
-                let record = async move { kiosk.record(KioskEvent::KioskDeveloperExtrasOff(vocabulary::DeveloperExtrasOff { switched_off: !still_on })).await };
-                if !still_on {
+                let switched_off = found == DeveloperExtras::SwitchedOff;
+                let record = async move { kiosk.record(KioskEvent::KioskDeveloperExtrasOff(vocabulary::DeveloperExtrasOff { switched_off })).await };
+                if switched_off {
                     tauri::async_runtime::spawn(record);
                 } else {
                     // Journalled before the kiosk stops (once, at startup).
@@ -884,6 +909,52 @@ fn refuse_native_ui(window: &tauri::WebviewWindow, kiosk: Arc<Kiosk>) -> tauri::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An Xvfb of the test's own, on a display number it picks itself
+    /// (`-displayfd`), ended with the test.
+    struct OwnX(std::process::Child);
+
+    impl OwnX {
+        fn start() -> (Self, String) {
+            use std::io::BufRead as _;
+            let mut child = std::process::Command::new("Xvfb")
+                .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "640x480x24"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("Xvfb (xvfb is one of the test packages)");
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("Xvfb says its display");
+            (Self(child), format!(":{}", line.trim()))
+        }
+    }
+
+    impl Drop for OwnX {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Issue 15 point 5: the tripwire on a real WebKit settings object —
+    /// extras turned on (as a build with devtools, or the GTK inspector,
+    /// would) are switched off and reported; off stays off, unreported.
+    /// (WebKit's settings need GTK with a display: the test's own Xvfb.)
+    #[test]
+    fn developer_extras_turned_on_are_switched_off_and_reported() {
+        use webkit2gtk::SettingsExt as _;
+        let (_x, display) = OwnX::start();
+        // The only GTK user of this test binary; it runs on this thread.
+        std::env::set_var("DISPLAY", &display);
+        gtk::init().expect("GTK on the test's own X display");
+        let settings = webkit2gtk::Settings::new();
+        assert_eq!(developer_extras_tripwire(&settings), DeveloperExtras::Off);
+        settings.set_enable_developer_extras(true);
+        assert!(settings.enables_developer_extras(), "precondition: the setting can be turned on");
+        assert_eq!(developer_extras_tripwire(&settings), DeveloperExtras::SwitchedOff);
+        assert!(!settings.enables_developer_extras(), "the tripwire leaves them off");
+        assert_eq!(developer_extras_tripwire(&settings), DeveloperExtras::Off);
+    }
 
     /// Issue: each restore's own configure event asked for a check after
     /// SETTLE (30 ms), which restored again, skipping the back-off; a window
