@@ -915,7 +915,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             // At a terminal the password is asked without echo (issue 17: it
             // was shown as typed); from a pipe it is the first line.
             let password = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                rpassword::prompt_password(format!("password for {username}: ")).context("cannot read the password")?
+                ask_password(&format!("password for {username}: ")).context("cannot read the password")?
             } else {
                 let mut password = String::new();
                 std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
@@ -1030,4 +1030,41 @@ mod tests {
         assert!(!nothing.contains("unlocked"), "{nothing}");
         assert!(unlock_message("jan", true).contains("older hub version recorded was cleared"));
     }
+}
+
+/// Asks for a password at the terminal without echo. The echo goes off
+/// before the prompt is shown: rpassword's `prompt_password` shows the
+/// prompt first and only then turns the echo off, so what is typed (or
+/// pasted) at once after the prompt appeared could still be shown
+/// (`defaults::a_password_typed_at_a_terminal_is_not_shown` saw it about
+/// one run in three).
+#[cfg(unix)]
+fn ask_password(prompt: &str) -> std::io::Result<String> {
+    use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions, Termios};
+    use std::io::{BufRead as _, Write as _};
+    /// Puts the terminal back as it was, also on an error.
+    struct Restore<'a>(&'a std::fs::File, Termios);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = tcsetattr(self.0, OptionalActions::Now, &self.1);
+        }
+    }
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    let before = tcgetattr(&tty)?;
+    let mut quiet = before.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    // The Enter still moves to the next line.
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&tty, OptionalActions::Now, &quiet)?;
+    let _restore = Restore(&tty, before);
+    (&tty).write_all(prompt.as_bytes())?;
+    (&tty).flush()?;
+    let mut line = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[cfg(not(unix))]
+fn ask_password(prompt: &str) -> std::io::Result<String> {
+    rpassword::prompt_password(prompt)
 }
