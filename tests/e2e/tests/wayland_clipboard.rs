@@ -26,6 +26,16 @@
 //!   primary selection"); the test checks that it is so, and checks PRIMARY
 //!   like CLIPBOARD on a compositor that offers it.
 //!
+//! The same checks run under sway 1.7, a desktop compositor (as a student's
+//! own laptop may run) that offers `zwlr_data_control_manager_v1` and a
+//! primary selection: there another program sets and reads both selections
+//! without ever taking the focus, the kiosk cannot take them back (its
+//! input serials are older), and what must hold is that nothing of them is
+//! pasted and nothing of an answer — copied, or selected with keys or the
+//! mouse — is what the other program reads. Under cage an X program on
+//! cage's Xwayland (xsel, whose clipboard wlroots bridges to Wayland) is
+//! tried as well.
+//!
 //! Checks (each made, all reported at once): real keys reach the kiosk
 //! through cage; text another program put on the clipboard is taken back
 //! (the other program loses the selection) and is not pasted into an
@@ -51,6 +61,8 @@ use x11rb::protocol::xproto::{ConnectionExt as _, MapState};
 /// What another program puts on the clipboard.
 const OUTSIDE_CLIPBOARD: &str = "BUITEN-WAYLAND-6610";
 const OUTSIDE_PRIMARY: &str = "BUITEN-WAYLAND-SELECTIE-2284";
+/// What an X program under cage's Xwayland puts on the clipboard.
+const OUTSIDE_X: &str = "BUITEN-XWAYLAND-5150";
 /// What the student types (and copies) in the exam.
 const ANSWER: &str = "Ik bied WAYLAND-ANTWOORD-4417 mijn excuses aan";
 const ANSWER_MARK: &str = "WAYLAND-ANTWOORD-4417";
@@ -177,6 +189,39 @@ impl Compositor {
         cmd.args(["10", tool]).env_remove("DISPLAY").envs(self.client_env());
         cmd
     }
+
+    /// cage's Xwayland display (`:N`), as cage gave it to its child (cage
+    /// starts Xwayland when the first X client connects).
+    fn x_display(&self) -> Result<String, String> {
+        let cage = self.child.id().to_string();
+        for entry in std::fs::read_dir("/proc").map_err(|e| e.to_string())?.flatten() {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid …
+            let ppid = stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').nth(1));
+            if ppid == Some(cage.as_str()) {
+                let environ = std::fs::read(entry.path().join("environ")).map_err(|e| e.to_string())?;
+                if let Some(display) = environ.split(|b| *b == 0).find_map(|v| v.strip_prefix(b"DISPLAY=")) {
+                    return Ok(String::from_utf8_lossy(display).into_owned());
+                }
+            }
+        }
+        Err("cage gave its child no DISPLAY (built without Xwayland?)".into())
+    }
+
+    /// An X program (xsel) as a client of cage's Xwayland, as the user cage
+    /// runs as (Xwayland lets only that user in).
+    fn x_tool(&self, x_display: &str, args: &[&str]) -> Result<Command, String> {
+        let as_root = std::fs::metadata("/proc/self").map_err(|e| e.to_string())?.uid() == 0;
+        let mut cmd = if as_root {
+            let mut cmd = Command::new("setpriv");
+            cmd.args([format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".into(), "--".into(), "timeout".into()]);
+            cmd
+        } else {
+            Command::new("timeout")
+        };
+        cmd.args(["10", "xsel"]).args(args).env_clear().env("PATH", "/usr/bin:/bin").env("DISPLAY", x_display).env("HOME", self.runtime.path());
+        Ok(cmd)
+    }
 }
 
 impl Drop for Compositor {
@@ -297,7 +342,7 @@ async fn the_exam_clipboard_is_its_own_under_a_compositor_with_data_control() {
 }
 
 async fn the_exam_clipboard_is_its_own(kind: Kind) {
-    steps::require_tools(&["Xvfb", kind.program(), "wl-copy", "wl-paste", "xdotool", "timeout", "setpriv"]);
+    steps::require_tools(&["Xvfb", kind.program(), "wl-copy", "wl-paste", "xdotool", "xsel", "timeout", "setpriv"]);
     let out = workspace().join(format!("target/e2e/wayland-clipboard/{}", kind.program()));
     std::fs::create_dir_all(&out).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -344,7 +389,7 @@ async fn the_exam_clipboard_is_its_own(kind: Kind) {
     let journal = stack.kiosk_data.join("journal");
     let records = steps::journal_records(&journal).unwrap();
     let raw = serde_json::to_string(&records).unwrap();
-    for text in [ANSWER_MARK, OUTSIDE_CLIPBOARD, OUTSIDE_PRIMARY] {
+    for text in [ANSWER_MARK, OUTSIDE_CLIPBOARD, OUTSIDE_PRIMARY, OUTSIDE_X] {
         assert!(!raw.contains(text), "the journal holds events, never clipboard contents ({text})");
     }
     assert!(records.iter().any(|r| r["kind"] == "kiosk.clipboard_isolated"), "the journal says the clipboard was isolated during the exam");
@@ -481,6 +526,45 @@ async fn scenario(
     if locked(session).await? {
         problems.push("the exam locked while another program read the clipboard".into());
         steps::unlock(session, "wayland clipboard test").await?;
+    }
+
+    // 2b. cage runs Xwayland for X programs, and wlroots bridges the X
+    // clipboard to its Wayland clients (an X client reads the Wayland
+    // clipboard without the focus). An X program's text is not pasted, and
+    // an answer copied in the exam is not what it reads.
+    if cage.kind == Kind::Cage {
+        let x_display = cage.x_display()?;
+        let mut owner = cage.x_tool(&x_display, &["--clipboard", "--input", "--nodetach"])?;
+        let mut owner = Guarded(owner.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| format!("xsel: {e}"))?);
+        if let Some(mut input) = owner.0.stdin.take() {
+            std::io::Write::write_all(&mut input, OUTSIDE_X.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        if let Some(status) = owner.0.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("an X program under cage's Xwayland ({x_display}) could not hold the clipboard ({status}): the check would mean nothing"));
+        }
+        focus_field(session, TEXT_ENTRY).await?;
+        keys(display, &window, &["ctrl+v"])?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let value = steps::value_of(session, TEXT_ENTRY).await?;
+        if value.contains(OUTSIDE_X) {
+            problems.push(format!("Ctrl+V pasted an X program's text (cage's Xwayland) into an answer: {value:?}"));
+        }
+        steps::clear_field(session, TEXT_ENTRY).await?;
+        focus_field(session, EXTENDED_TEXT).await?;
+        keys(display, &window, &["ctrl+a", "ctrl+c"])?;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        for selection in ["--clipboard", "--primary"] {
+            let out = cage.x_tool(&x_display, &[selection, "--output"])?.stdin(Stdio::null()).output().map_err(|e| format!("xsel: {e}"))?;
+            if !out.status.success() {
+                return Err(format!("an X program could not read {selection} on cage's Xwayland: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.contains(ANSWER_MARK) {
+                problems.push(format!("after Ctrl+A, Ctrl+C in an answer an X program under cage's Xwayland reads it ({selection}): {text:?}"));
+            }
+        }
+        drop(owner);
     }
 
     // 3. Inside: Ctrl+V in another answer pastes what was copied in the
