@@ -287,7 +287,7 @@ async fn for_everyone(
     store::rooms::change_all_seats(&mut *tx, change, sitting, now).await?;
     // Console pages acting on a seat with an older version lose their race.
     store::rooms::bump_seats_of_sitting(&mut *tx, sitting).await?;
-    let detail = format!("{} pc's", sessions.len());
+    let detail = crate::audit::pc_count(sessions.len());
     let entry = crate::audit::Entry {
         username: CLI_USER,
         at_ms: now,

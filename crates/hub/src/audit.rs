@@ -102,6 +102,16 @@ impl Action {
 /// One line of the journal of actions.
 pub use crate::store::audit::Entry;
 
+/// How many PCs an action reached, in Dutch as the proces-verbaal prints it
+/// (a room-wide action's detail): "geen pc's", "1 pc", "3 pc's".
+pub fn pc_count(n: usize) -> String {
+    match n {
+        0 => "geen pc's".to_owned(),
+        1 => "1 pc".to_owned(),
+        n => format!("{n} pc's"),
+    }
+}
+
 /// Writes `entry` in the transaction of the action's effect.
 pub async fn record(tx: &mut WriteTx, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
     crate::store::audit::insert(&mut **tx, &crate::random_id(), entry).await

@@ -161,7 +161,7 @@ async fn a_room_end_is_the_consoles_end_for_everyone(backend: Backend) {
     assert_eq!(sitting_end(&db, "S1").await, Some((true, Some("exam-hub cli".into()), 1)), "the sitting is ended, by the CLI");
     assert_eq!(seats_not_ended(&db, "S3").await, Vec::<String>::new());
     assert_eq!(seats_not_ended(&db, "S1").await, Vec::<String>::new(), "also the seat of 1002, who never logged in");
-    let expected = vec![(None, "end_all".to_string(), "tijd voorbij".to_string(), "1 pc's".to_string())];
+    let expected = vec![(None, "end_all".to_string(), "tijd voorbij".to_string(), "1 pc".to_string())];
     assert_eq!(journal_lines(&db, "S3").await, expected, "the console's end for everyone");
     assert_eq!(journal_lines(&db, "S1").await, expected, "the same line as the console's");
     let by: Vec<String> = sqlx::query("SELECT username FROM console_actions WHERE sitting_id = 'S1'")
@@ -220,7 +220,7 @@ async fn a_room_pause_is_the_consoles_pause_for_everyone(backend: Backend) {
     hub.cli_ok(&["instruct", "--room", ROOM, "--action", "pause", "--reason", "stroomstoring"]);
     assert!(sitting_paused(&db, "S1").await, "the sitting is paused on the hub");
     assert_eq!(seats_paused(&db, "S1").await, ["1001", "1002"], "also the seat of 1002, who is not logged in yet");
-    let paused = vec![(None, "pause_all".to_string(), "stroomstoring".to_string(), "1 pc's".to_string())];
+    let paused = vec![(None, "pause_all".to_string(), "stroomstoring".to_string(), "1 pc".to_string())];
     assert_eq!(journal_lines(&db, "S1").await, paused, "the console's pause for everyone");
     // The console sees a paused sitting: its resume for everyone is taken.
     let (status, text) = console_room_action(&hub, &console, ROOM, "S1", "resume_all", "").await;

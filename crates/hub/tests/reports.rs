@@ -814,6 +814,8 @@ async fn the_end_for_everyone_gives_its_reason(backend: Backend) {
     let end = pv.irregularities.iter().find(|i| i.category == "einde").unwrap_or_else(|| panic!("no end entry: {:?}", pv.irregularities));
     assert!(end.description.contains("zitting beëindigd voor iedereen") && end.description.contains("Einde van de afname"), "{}", end.description);
     assert!(pv.to_html().contains("Einde van de afname"));
+    // No PC was in the exam: said in Dutch ("(0 pc's)" before).
+    assert!(end.description.contains("(geen pc's)") && !end.description.contains("0 pc"), "{}", end.description);
 }
 on_both_backends!(the_end_for_everyone_gives_its_reason);
 

@@ -565,6 +565,23 @@ fn check_pv(text: &std::collections::HashMap<&str, String>, problems: &mut Vec<S
     expect("NL3", "the end for suspected fraud", FRAUD_REASON, problems);
     expect("NL3", "who acted", "Rachid Bakker", problems);
     expect("EN2", "the late hand-in", "na beëindiging", problems);
+    // The one PC that did not acknowledge the end, counted in Dutch.
+    expect("EN2", "an unacknowledged end counted in Dutch", "(door 1 pc niet bevestigd)", problems);
+    for room in &ROOMS {
+        let whole = flat(&text[room.sitting]);
+        if whole.contains("pc('s)") || whole.contains("1 pc's") || whole.contains("0 pc's") {
+            problems.push(format!("proces-verbaal {}: counts PCs as \"pc('s)\", \"1 pc's\" or \"0 pc's\"", room.sitting));
+        }
+        // "6. Logboeken van de pc's" lists the PCs by name.
+        let journals = whole.split("6. Logboeken van de pc's").nth(1).and_then(|rest| rest.split("7. Opmerkingen").next()).unwrap_or("");
+        let mut listed: Vec<&str> = journals.split_whitespace().filter(|w| w.contains("-pc-")).collect();
+        listed.dedup();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        if listed.len() < 2 || listed != sorted {
+            problems.push(format!("proces-verbaal {}: section 6 does not list its PCs by name: {listed:?}", room.sitting));
+        }
+    }
     for room in &ROOMS {
         expect(room.sitting, "the exam code", room.code, problems);
         expect(room.sitting, "the reason of the end for everyone", END_REASON, problems);

@@ -398,7 +398,7 @@ async fn room_wide(console: &Console, user: &ConsoleUser, room: &str, sitting: &
     }
     // Room-wide actions change every seat: pages acting on a seat with an older version lose.
     crate::store::rooms::bump_seats_of_sitting(&mut *tx, sitting_id).await?;
-    let detail = format!("{} pc's", devices.len());
+    let detail = crate::audit::pc_count(devices.len());
     let reason = if reason.is_empty() && req.action == Action::Start { "gezamenlijke start" } else { reason };
     journal(&mut tx, user, room, sitting_id, None, req.action.name(), reason, &detail).await?;
     tx.commit().await?;

@@ -716,7 +716,7 @@ fn build(
             let student = student_at(&records, &devices[0], time_ms);
             (Some(devices[0].clone()), student, String::new())
         } else {
-            (None, None, format!(" voor {} pc's", devices.len()))
+            (None, None, format!(" voor {}", crate::audit::pc_count(devices.len())))
         };
         entries.push(Irregularity {
             time_ms,
@@ -726,7 +726,7 @@ fn build(
             student,
             description: ids.hide(
                 &(with_reason(format!("instructie {what}{target} door {}", person(&by)), &reason)
-                    + &if unacknowledged > 0 { format!(" (door {unacknowledged} pc('s) niet bevestigd)") } else { String::new() }),
+                    + &if unacknowledged > 0 { format!(" (door {} niet bevestigd)", crate::audit::pc_count(unacknowledged)) } else { String::new() }),
             ),
             source: "hub",
         });
@@ -990,7 +990,7 @@ fn build(
         })
         .collect::<Vec<_>>();
 
-    let journals = records
+    let mut journals = records
         .devices
         .iter()
         .map(|(device_id, device)| {
@@ -1017,7 +1017,9 @@ fn build(
                 statement,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // By PC name, as a reader looks one up (they came in device-id order).
+    journals.sort_by(|a, b| a.label.cmp(&b.label).then_with(|| a.device_id.cmp(&b.device_id)));
 
     let deletions = records
         .deletions
