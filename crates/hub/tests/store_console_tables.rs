@@ -7,21 +7,10 @@
 
 mod common;
 
-use common::Backend;
+use common::{fresh_db as fresh, Backend};
 use exam_hub::db::Db;
 use exam_hub::store::rooms::{SeatChange, SittingChange};
 use exam_hub::store::{accounts, audit, devices, instructions, journals, planning, records, rooms, sessions};
-
-/// A fresh database of `backend` (the temp dir keeps a SQLite file alive);
-/// `None` when no PostgreSQL server is configured.
-async fn fresh(backend: Backend) -> Option<(Db, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = match backend {
-        Backend::Sqlite => exam_hub::db::sqlite_url(dir.path()),
-        Backend::Postgres => common::postgres_database().await?,
-    };
-    Some((Db::connect(&url).await.expect("connect"), dir))
-}
 
 /// A planned sitting S1 in B2.14 with student 1001 logged in on pc-1.
 async fn plan(db: &Db) {

@@ -6,20 +6,8 @@
 
 mod common;
 
-use common::Backend;
-use exam_hub::db::Db;
+use common::{fresh_db as fresh, Backend};
 use exam_hub::store::{answers, devices, planning, sessions};
-
-/// A fresh database of `backend` (the temp dir keeps a SQLite file alive);
-/// `None` when no PostgreSQL server is configured.
-async fn fresh(backend: Backend) -> Option<(Db, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = match backend {
-        Backend::Sqlite => exam_hub::db::sqlite_url(dir.path()),
-        Backend::Postgres => common::postgres_database().await?,
-    };
-    Some((Db::connect(&url).await.expect("connect"), dir))
-}
 
 async fn a_seat_reads_back_the_same_on_both_engines(backend: Backend) {
     let Some((db, _dir)) = fresh(backend).await else { return };

@@ -1041,7 +1041,7 @@ fn build(
     ProcesVerbaal {
         planned_end_ms,
         ended,
-        sitting_id: s.id,
+        sitting_id: s.sitting_id,
         school: context.school.clone(),
         location,
         exam: s.exam,

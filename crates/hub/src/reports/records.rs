@@ -115,19 +115,8 @@ pub(crate) fn is_reported(event: &KioskEvent) -> bool {
     }
 }
 
-/// The planned sitting.
-#[derive(Debug, Clone)]
-pub(crate) struct Sitting {
-    pub id: String,
-    pub exam: String,
-    /// The exam's code in the student information system (planning `exam_code`).
-    pub exam_code: Option<String>,
-    pub instrument_id: String,
-    pub room: String,
-    pub start_ms: i64,
-    pub duration_minutes: i64,
-    pub started_ms: Option<i64>,
-}
+/// The planned sitting, as the store reads it.
+pub(crate) use crate::store::planning::Sitting;
 
 impl Sitting {
     /// When the last candidate may still be working: the later of the
@@ -323,17 +312,7 @@ async fn load_superseded(db: &Db, sitting_id: &str) -> Result<BTreeMap<String, V
 }
 
 pub(crate) async fn load_sitting(db: &Db, sitting_id: &str) -> Result<Sitting, ReportError> {
-    let row = crate::store::planning::sitting(&db.pool, sitting_id).await?.ok_or_else(|| ReportError::UnknownSitting(sitting_id.to_string()))?;
-    Ok(Sitting {
-        id: row.sitting_id,
-        exam: row.exam,
-        exam_code: row.exam_code,
-        instrument_id: row.instrument_id,
-        room: row.room,
-        start_ms: row.start_ms,
-        duration_minutes: row.duration_minutes,
-        started_ms: row.started_ms,
-    })
+    crate::store::planning::sitting(&db.pool, sitting_id).await?.ok_or_else(|| ReportError::UnknownSitting(sitting_id.to_string()))
 }
 
 pub(crate) async fn load_candidates(db: &Db, sitting_id: &str) -> Result<Vec<Candidate>, ReportError> {

@@ -129,7 +129,7 @@ pub async fn results(db: &Db, sitting_id: &str) -> Result<SittingResults, Report
         rows.push(row);
     }
     Ok(SittingResults {
-        sitting_id: sitting.id,
+        sitting_id: sitting.sitting_id,
         exam: sitting.exam,
         exam_code,
         instrument_id: sitting.instrument_id,

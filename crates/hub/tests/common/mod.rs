@@ -56,6 +56,18 @@ pub async fn postgres_database() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+/// A fresh, migrated database of `backend` with no hub around it (the temp
+/// dir keeps a SQLite file alive); `None` when no PostgreSQL server is
+/// configured.
+pub async fn fresh_db(backend: Backend) -> Option<(exam_hub::db::Db, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match backend {
+        Backend::Sqlite => exam_hub::db::sqlite_url(dir.path()),
+        Backend::Postgres => postgres_database().await?,
+    };
+    Some((exam_hub::db::Db::connect(&url).await.expect("connect"), dir))
+}
+
 impl TestHub {
     /// Starts a hub with demo planning; `None` when the backend is unavailable.
     pub async fn start(backend: Backend) -> Option<Self> {
