@@ -115,7 +115,10 @@ async fn the_exam_office_finds_every_sitting(backend: Backend) {
     assert_eq!(ids(&page(&hub, &admin, &format!("from={day}&to={day}")).await), [PAST]);
     let today_local = row(&all, "S1")["date"].as_str().unwrap().to_string();
     assert_eq!(ids(&page(&hub, &admin, &format!("from={today_local}")).await), [NEXT, "S2", "S3", "S1"]);
-    assert_eq!(ids(&page(&hub, &admin, &format!("to={today_local}&room=b2.14")).await), ["S2", "S1", PAST]);
+    // S2 starts in 30 minutes: after 23:30 in Amsterdam that is tomorrow there.
+    let s2_today = row(&all, "S2")["date"].as_str() == Some(today_local.as_str());
+    let expected: &[&str] = if s2_today { &["S2", "S1", PAST] } else { &["S1", PAST] };
+    assert_eq!(ids(&page(&hub, &admin, &format!("to={today_local}&room=b2.14")).await), expected);
     assert_eq!(ids(&page(&hub, &admin, "room=R9").await), [NEXT, "S3"]);
 
     // Search by student: part of the name, without case or accents.
