@@ -226,6 +226,15 @@ impl Journal {
         &self.dir
     }
 
+    /// The segment files that hold the records numbered `seq` and later, in
+    /// order: what a sync that already sent everything before `seq` needs to
+    /// read (with [`crate::read_frames_from`], without this writer's lock),
+    /// instead of the whole journal every few seconds.
+    pub fn segments_from(&self, seq: u64) -> Vec<PathBuf> {
+        let first = self.segment_first_seq.partition_point(|first| *first <= seq).saturating_sub(1);
+        (first..self.segment_first_seq.len()).map(|i| self.dir.join(segment::segment_name(i as u64 + 1))).collect()
+    }
+
     /// Public key of the device key that certifies this journal's epochs.
     pub fn device_public_key(&self) -> crate::keys::PublicKey {
         self.device_key.public_key()

@@ -355,3 +355,53 @@ fn crafted_bytes_after_the_last_record_cost_little_and_are_no_torn_tail() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "opening took {:?}", started.elapsed());
     assert!(text.contains("candidate frames"), "{text}");
 }
+
+/// The kiosk's sync sends what the hub has not acknowledged every few
+/// seconds; it reads only the segments that hold those records (issue 16:
+/// it read the whole journal each time). Shown by making the older
+/// segments unreadable: the read from a later record still works, and
+/// gives exactly the frames `read_records` gives for it.
+#[test]
+fn a_read_from_a_record_reads_only_the_segments_that_hold_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = pkcs8();
+    let path = tmp.path().join("journal");
+    let config = JournalConfig { segment_max_bytes: 600, ..JournalConfig::default() };
+    let mut writer = Journal::open(&path, SigningKey::from_pkcs8(&key).unwrap(), config).unwrap();
+    for i in 0..20 {
+        writer.append(&event(i)).unwrap();
+    }
+    let all: Vec<(u64, Vec<u8>)> = read_records(&path).unwrap().into_iter().map(|(_, r)| (r.body.seq, r.frame)).collect();
+    let from = all[all.len() - 3].0;
+    let segments = writer.segments_from(from);
+    let every = segment::list_segments(&path).unwrap();
+    assert!(segments.len() < every.len() && !segments.is_empty(), "{} of {} segments", segments.len(), every.len());
+    let expected: Vec<Vec<u8>> = all.iter().filter(|(seq, _)| *seq >= from).map(|(_, f)| f.clone()).collect();
+    // Every segment before those is made unreadable garbage.
+    for older in every.iter().filter(|s| !segments.contains(&s.path)) {
+        std::fs::write(&older.path, b"not a segment").unwrap();
+    }
+    assert_eq!(exam_journal::read_frames_from(&segments, from, 500).unwrap(), expected);
+    assert_eq!(exam_journal::read_frames_from(&segments, from, 2).unwrap(), expected[..2], "at most `max`");
+    // From the first record: every segment (one garbage segment is an error, not a short read).
+    assert!(exam_journal::read_frames_from(&writer.segments_from(0), 0, 500).is_err());
+}
+
+/// A record being appended while the sync reads (a torn end of the last
+/// segment) ends the read there; it is not an error.
+#[test]
+fn a_torn_end_of_the_last_segment_ends_the_read() {
+    let (_tmp, key, path) = fresh(0);
+    let mut writer = Journal::open(&path, SigningKey::from_pkcs8(&key).unwrap(), JournalConfig::default()).unwrap();
+    for i in 0..5 {
+        writer.append(&event(i)).unwrap();
+    }
+    let segments = writer.segments_from(0);
+    let whole = exam_journal::read_frames_from(&segments, 0, 500).unwrap();
+    // Half a frame written at the end, as an append in progress leaves it.
+    let last = segments.last().unwrap();
+    let mut bytes = std::fs::read(last).unwrap();
+    bytes.extend_from_slice(&whole.last().unwrap()[..40]);
+    std::fs::write(last, bytes).unwrap();
+    assert_eq!(exam_journal::read_frames_from(&segments, 0, 500).unwrap(), whole);
+}

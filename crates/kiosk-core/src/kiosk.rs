@@ -102,20 +102,13 @@ fn user(message: impl std::fmt::Display) -> UserError {
 /// The kiosk's state: one value behind [`Kiosk`]'s lock, never held while
 /// the hub is asked; each module adds the methods of its job.
 struct Inner {
-    policy: Option<Policy>,
-    session: Option<Session>,
-    journal: Option<Arc<Mutex<Journal>>>,
-    hub: Option<HubClient>,
-    guard: Option<GuardHandle>,
-    applied: Option<Applied>,
+    /// What the startup checklist built, all of it or none.
+    started: Startup,
     startup: Vec<StepStatus>,
-    startup_failure: Option<crate::session::checklist::StartupFailure>,
-    location: Option<Decision>,
     /// The student's exam, by stage (each stage owns its data).
     stage: Stage,
     login_error: Option<FormError>,
     unlock_error: Option<String>,
-    unlock_gate: Option<UnlockGate>,
     /// Where the answer store's key lives (beside the device key).
     answer_key_store: KeyStore,
     /// The running web instrument's proxy (shared with [`Kiosk::web_proxy`]).
@@ -142,6 +135,43 @@ struct Inner {
     /// reason: journalled again once saving works, in case the journal (on
     /// the same full disk) could not take the failure itself.
     save_failures: Option<(u32, String)>,
+}
+
+/// What the startup checklist left the kiosk with. Before, seven `Option`s
+/// (policy, session, journal, hub client, guard, applied steps, location)
+/// that every method unwrapped on its own, each with its own message; a
+/// step that fails halfway now leaves none of them, a kiosk that started
+/// has all of them.
+enum Startup {
+    /// Every step applied: what the kiosk runs on.
+    Ready(Box<Ready>),
+    /// A step failed and the steps before it were undone (the journal
+    /// closed with its checkpoint): the kiosk only shows which and why.
+    Failed {
+        /// The failing step, its reason and what was undone.
+        failure: crate::session::checklist::StartupFailure,
+        /// The policy asked for test automation (shown as TESTMODUS).
+        test_automation: bool,
+        /// The location decision, when the location step ran (a refused
+        /// location shows which requirements failed).
+        location: Option<Decision>,
+    },
+    /// Shut down: the guard stopped, every startup step undone.
+    ShutDown,
+}
+
+/// Everything the startup checklist built, present together.
+struct Ready {
+    policy: Policy,
+    session: Session,
+    journal: Arc<Mutex<Journal>>,
+    hub: HubClient,
+    guard: GuardHandle,
+    /// The applied steps, undone at shutdown.
+    applied: Applied,
+    location: Decision,
+    /// The policy's invigilators' PINs and the failed-unlock window.
+    unlock_gate: UnlockGate,
 }
 
 /// What the kiosk holds of the student's exam, by stage. Each stage owns its
@@ -283,16 +313,40 @@ fn phase_name(phase: Option<Phase>) -> Option<String> {
 }
 
 impl Inner {
+    /// What the checklist built, if the kiosk started (and is not shut down).
+    fn ready(&self) -> Option<&Ready> {
+        match &self.started {
+            Startup::Ready(ready) => Some(ready),
+            Startup::Failed { .. } | Startup::ShutDown => None,
+        }
+    }
+
+    fn ready_mut(&mut self) -> Option<&mut Ready> {
+        match &mut self.started {
+            Startup::Ready(ready) => Some(ready),
+            Startup::Failed { .. } | Startup::ShutDown => None,
+        }
+    }
+
+    /// [`Inner::ready`] for an action that needs the started kiosk.
+    fn started(&self) -> Result<&Ready, UserError> {
+        self.ready().ok_or_else(not_started)
+    }
+
+    fn started_mut(&mut self) -> Result<&mut Ready, UserError> {
+        self.ready_mut().ok_or_else(not_started)
+    }
+
     fn phase(&self) -> Option<Phase> {
-        self.session.as_ref().map(Session::phase)
+        self.ready().map(|r| r.session.phase())
     }
 
     fn journal_event(&self, event: &KioskEvent) {
-        journal_to(self.journal.as_ref(), event);
+        journal_to(self.ready().map(|r| &r.journal), event);
     }
 
     fn session_apply(&mut self, trigger: Trigger) -> Result<Phase, UserError> {
-        self.session.as_mut().ok_or_else(|| user("Geen sessie."))?.apply(trigger).map_err(user)
+        self.started_mut()?.session.apply(trigger).map_err(user)
     }
 
     fn lock_session(&mut self, reason: String) -> Result<(), UserError> {
@@ -303,3 +357,8 @@ impl Inner {
     }
 }
 
+/// The refusal of an action on a kiosk that did not start (the screen
+/// shows the failed step; nothing else is offered there).
+fn not_started() -> UserError {
+    user("De kiosk is niet gestart; de pc kan geen examen afnemen. Roep de surveillant.")
+}

@@ -36,7 +36,7 @@ impl Kiosk {
             let shown = DownloadView { done_bytes: have.min(assignment.instrument.size), total_bytes: assignment.instrument.size };
             inner.stage.set_download(Some(shown), None);
             self.changed(&inner);
-            let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+            let hub = inner.started()?.hub.clone();
             (hub, assignment, path)
         };
         // Progress as it comes, at most a few times a second, and only when
@@ -86,8 +86,8 @@ impl Kiosk {
             return Ok(self.changed(&inner));
         }
         // Signature and completeness are checked now, before the start, without the key.
-        if let Some(policy) = inner.policy.as_ref() {
-            if let Err(e) = verify_instrument(&path, policy) {
+        if let Some(ready) = inner.ready() {
+            if let Err(e) = verify_instrument(&path, &ready.policy) {
                 inner.journal_event(&KioskEvent::InstrumentRefused(ev::InstrumentRefused { instrument: assignment.instrument.id.clone(), reason: e.clone() }));
                 let _ = std::fs::remove_file(&path);
                 return Err(user(format!("Het gedownloade examen is niet goedgekeurd of beschadigd: {e}. Roep de surveillant.")));
@@ -117,10 +117,9 @@ impl Kiosk {
             if inner.phase() != Some(Phase::WaitingForStart) {
                 return Err(user("Het examen kan nu niet starten."));
             }
-            let hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+            let (hub, policy) = (inner.started()?.hub.clone(), inner.started()?.policy.clone());
             let assignment = inner.stage.assignment().cloned().ok_or_else(|| user("Geen opdracht."))?;
             let package = inner.data_dir.join(dirs::INSTRUMENTS).join(format!("{}.exam", assignment.instrument.id));
-            let policy = inner.policy.clone().ok_or_else(|| user("Geen beleid."))?;
             let dir = inner.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
             (hub, assignment, package, policy, inner.media.clone(), inner.policy_hash.clone(), inner.web.clone(), inner.answer_key_store.clone(), dir)
         };
@@ -153,7 +152,7 @@ impl Kiosk {
         }
         inner.journal_event(&KioskEvent::InstrumentOpened(ev::Instrument { instrument: assignment.instrument.id.clone() }));
         inner.stage = Stage::Running { assignment: assignment.clone(), instrument: Arc::new(instrument), answers: store };
-        let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
+        let session = &mut inner.started_mut()?.session;
         session.set_clock_remaining(remaining.saturating_sub(answered.elapsed()), clock_source).map_err(user)?;
         inner.session_apply(Trigger::ExamStarted)?;
         if let Some(moved) = moved {
@@ -174,7 +173,7 @@ impl Kiosk {
         let mut inner = self.inner.lock().await;
         // Also while a lock interrupted the exam: what the student typed just
         // before the lock must not be lost.
-        let (in_exam, handing_in) = match inner.session.as_ref().map(Session::view) {
+        let (in_exam, handing_in) = match inner.ready().map(|r| r.session.view()) {
             Some(v) => {
                 let interrupted = if v.phase == Phase::Locked { v.before_lock } else { Some(v.phase) };
                 (interrupted == Some(Phase::InExam), interrupted == Some(Phase::HandingIn))
@@ -247,7 +246,7 @@ impl Kiosk {
     /// journalled (a page turn is not an event the exam board needs).
     pub async fn exam_position(&self, page: u32) -> Result<(), UserError> {
         let mut inner = self.inner.lock().await;
-        let session = inner.session.as_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        let session = &mut inner.started_mut()?.session;
         session.set_page(page).map_err(|e| user(format!("De pagina kon niet worden bewaard: {e}")))
     }
 }

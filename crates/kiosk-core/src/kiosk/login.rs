@@ -5,14 +5,19 @@ use super::*;
 impl Kiosk {
     /// Logs the student in at the hub.
     pub async fn login(&self, student_number: &str, access_code: &str, room_code: Option<&str>) -> Result<KioskView, UserError> {
-        let mut inner = self.inner.lock().await;
-        if inner.phase() == Some(Phase::LocationCheck) && inner.room_code_pending {
-            if let Err(err) = inner.check_room_code(room_code).await {
+        let awaits_room_code = {
+            let inner = self.inner.lock().await;
+            inner.phase() == Some(Phase::LocationCheck) && inner.room_code_pending
+        };
+        if awaits_room_code {
+            if let Err(err) = self.check_room_code(room_code).await {
+                let mut inner = self.inner.lock().await;
                 inner.login_error = Some(FormError { message: err.message.clone(), remaining_attempts: None });
                 self.changed(&inner);
                 return Err(err);
             }
         }
+        let mut inner = self.inner.lock().await;
         if inner.phase() != Some(Phase::Login) {
             return Err(user("Inloggen kan nu niet."));
         }
@@ -34,7 +39,7 @@ impl Kiosk {
         let Ok(_logging_in) = self.starting.try_lock() else {
             return Err(user("Even geduld: het inloggen loopt al."));
         };
-        let mut hub = inner.hub.clone().ok_or_else(|| user("Geen verbinding met de examenserver."))?;
+        let mut hub = inner.started()?.hub.clone();
         drop(inner);
         let answer = hub.login(student_number.trim(), access_code.trim()).await;
         let mut inner = self.inner.lock().await;
@@ -44,7 +49,7 @@ impl Kiosk {
         }
         match answer {
             Ok(login) => {
-                inner.hub = Some(hub);
+                inner.started_mut()?.hub = hub;
                 // Kept (owner-only) so a crashed kiosk can resume this session; bound to this device's certificate.
                 if let Err(e) = write_private(&inner.data_dir.join(dirs::STATE).join(TOKEN_FILE), login.session_token.as_bytes()) {
                     inner.journal_event(&KioskEvent::SessionTokenNotSaved(ev::Reason::new(e.to_string())));
@@ -55,7 +60,7 @@ impl Kiosk {
                     sitting: assignment.sitting_id.clone(),
                     student: assignment.student_number.clone(),
                 }));
-                let session = inner.session.as_mut().ok_or_else(|| user("Geen sessie."))?;
+                let session = &mut inner.started_mut()?.session;
                 session.set_clock(
                     Duration::from_secs(u64::from(assignment.duration_minutes) * 60),
                     Duration::from_secs(u64::from(assignment.total_minutes.saturating_sub(assignment.duration_minutes)) * 60),

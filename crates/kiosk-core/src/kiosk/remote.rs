@@ -52,7 +52,7 @@ impl Kiosk {
     pub async fn follow_instructions(&self) {
         let mut wait = RECONNECT_FIRST;
         loop {
-            let hub = self.inner.lock().await.hub.clone();
+            let hub = self.inner.lock().await.ready().map(|r| r.hub.clone());
             if let Some(hub) = hub {
                 if let Ok(mut stream) = hub.instructions().await {
                     wait = RECONNECT_FIRST;
@@ -72,7 +72,7 @@ impl Kiosk {
     pub async fn heartbeat(&self) {
         let (hub, beat) = {
             let inner = self.inner.lock().await;
-            let Some(hub) = inner.hub.clone() else { return };
+            let Some(hub) = inner.ready().map(|r| r.hub.clone()) else { return };
             (hub, heartbeat_of(&inner))
         };
         if let Ok(ack) = hub.heartbeat(&beat).await {
@@ -120,7 +120,7 @@ impl Kiosk {
                 }
             },
             InstructionKind::Unlock => unlock(&mut inner, by.clone(), reason),
-            InstructionKind::AddTime { minutes } => match inner.session.as_mut() {
+            InstructionKind::AddTime { minutes } => match inner.ready_mut().map(|r| &mut r.session) {
                 Some(session) => result(session.add_time(Duration::from_secs(u64::from(*minutes) * 60), reason)),
                 None => Outcome::NotApplicable("no session yet: the assignment carries the added time"),
             },
@@ -132,7 +132,7 @@ impl Kiosk {
                         format!("Het examen is gepauzeerd door de surveillant ({reason}); de tijd staat stil.")
                     };
                     match inner.lock_session(text) {
-                        Ok(()) => result(inner.session.as_mut().map_or(Ok(()), |s| s.pause_clock(reason))),
+                        Ok(()) => result(inner.ready_mut().map_or(Ok(()), |r| r.session.pause_clock(reason))),
                         Err(err) => Outcome::Failed(err.message),
                     }
                 }
@@ -147,7 +147,7 @@ impl Kiosk {
                     Outcome::Done
                 }
                 // Handed in while the lock stays: unlocked only with the receipt.
-                Some(Phase::Locked) if inner.session.as_ref().and_then(|s| s.view().before_lock).is_some_and(Phase::is_exam_underway) => {
+                Some(Phase::Locked) if inner.ready().and_then(|r| r.session.view().before_lock).is_some_and(Phase::is_exam_underway) => {
                     hand_in_locked = true;
                     Outcome::Done
                 }
@@ -276,7 +276,7 @@ fn heartbeat_of(inner: &Inner) -> Heartbeat {
         .and_then(|p| serde_json::to_value(p).ok())
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "starting".to_owned());
-    let last = inner.journal.as_ref().and_then(|j| j.lock().unwrap_or_else(|p| p.into_inner()).last());
+    let last = inner.ready().and_then(|r| r.journal.lock().unwrap_or_else(|p| p.into_inner()).last());
     let answers_pending = inner
         .stage
         .answers()

@@ -14,10 +14,10 @@ impl Kiosk {
         if !matches!(phase, Some(Phase::Locked | Phase::Resume)) {
             return Err(user("Er is niets te ontgrendelen."));
         }
-        if reason.trim().is_empty() && inner.policy.as_ref().is_some_and(|p| p.lock.require_reason) {
+        if reason.trim().is_empty() && inner.ready().is_some_and(|r| r.policy.lock.require_reason) {
             return Err(user("Geef een reden op."));
         }
-        let gate = inner.unlock_gate.as_mut().ok_or_else(|| user("Geen surveillanten bekend in het beleid."))?;
+        let gate = &mut inner.started_mut()?.unlock_gate;
         let invigilator = match gate.check(pin) {
             Ok(i) => i.id.clone(),
             Err(err) => {
@@ -98,7 +98,7 @@ struct ResumeInputs {
     data_dir: PathBuf,
     /// The exam had begun (the clock ran): the instrument is opened again.
     resumed_in: bool,
-    policy: Option<Policy>,
+    policy: Policy,
     media: crate::instrument::media::MediaSlot,
     policy_hash: String,
     web: crate::instrument::web_start::WebSlot,
@@ -136,8 +136,7 @@ impl ResumeInputs {
             return Ok(Restored { hub, assignment, running: None });
         }
         let start = hub.start().await.map_err(unreachable)?;
-        let policy = self.policy.as_ref().ok_or_else(|| user("Geen beleid."))?;
-        let opened = open_instrument(&package, &start.content_key, policy, &self.media).map_err(user)?;
+        let opened = open_instrument(&package, &start.content_key, &self.policy, &self.media).map_err(user)?;
         let instrument = crate::instrument::web_start::open(opened, &hub, &self.policy_hash, &self.web).await.map_err(user)?;
         let key = crate::answers::AnswerKey::from_store(&self.key_store).map_err(user)?;
         let dir = self.data_dir.join(dirs::ANSWERS).join(&assignment.sitting_id);
@@ -151,15 +150,16 @@ impl Inner {
     /// What a resume after a crash needs from the hub, taken under the
     /// state lock (the hub is then asked without it: [`ResumeInputs::fetch`]).
     fn resume_inputs(&self) -> Result<ResumeInputs, ResumeError> {
-        let mut hub = self.hub.clone().ok_or_else(|| ResumeError::Retry(user("Geen verbinding met de examenserver.")))?;
+        let ready = self.started()?;
+        let mut hub = ready.hub.clone();
         let token = std::fs::read_to_string(self.data_dir.join(dirs::STATE).join(TOKEN_FILE))
             .map_err(|e| ResumeError::SessionGone(format!("de sessiesleutel van vóór de storing ontbreekt ({e})")))?;
         hub.set_session_token(Some(token.trim().to_owned()));
         Ok(ResumeInputs {
             hub,
             data_dir: self.data_dir.clone(),
-            resumed_in: self.session.as_ref().map(Session::view).and_then(|v| v.remaining_secs).is_some(),
-            policy: self.policy.clone(),
+            resumed_in: ready.session.view().remaining_secs.is_some(),
+            policy: ready.policy.clone(),
             media: self.media.clone(),
             policy_hash: self.policy_hash.clone(),
             web: self.web.clone(),
@@ -173,7 +173,7 @@ impl Inner {
     /// `session.resume_abandoned`); once the clock ran, never — a fresh
     /// login would give a new clock — and the exam office must reopen it.
     fn abandon_resume(&mut self, invigilator: String, why: &str) -> Result<(), UserError> {
-        let began = self.session.as_ref().map(Session::view).and_then(|v| v.remaining_secs).is_some();
+        let began = self.ready().is_some_and(|r| r.session.view().remaining_secs.is_some());
         if began {
             return Err(user(format!(
                 "De sessie van vóór de storing is niet meer bekend bij de examenserver ({why}) en het examen was al begonnen. Roep de examensecretaris: die moet het examen heropenen."
@@ -182,8 +182,8 @@ impl Inner {
         self.journal_event(&KioskEvent::SessionResumeAbandoned(ev::ResumeAbandoned { by: invigilator.clone(), reason: why.to_owned() }));
         let _ = std::fs::remove_file(self.data_dir.join(dirs::STATE).join(TOKEN_FILE));
         self.stage = Stage::Idle;
-        if let Some(hub) = self.hub.as_mut() {
-            hub.set_session_token(None);
+        if let Some(ready) = self.ready_mut() {
+            ready.hub.set_session_token(None);
         }
         self.session_apply(Trigger::ResumeConfirmed { by: invigilator, into: Phase::Login })?;
         self.login_error = Some(FormError {
@@ -195,7 +195,9 @@ impl Inner {
 
     /// Adopts what the hub gave for a resume; returns the phase to continue in.
     fn adopt_resume(&mut self, restored: Restored) -> Phase {
-        self.hub = Some(restored.hub);
+        if let Some(ready) = self.ready_mut() {
+            ready.hub = restored.hub;
+        }
         self.grant_accommodations(&restored.assignment.accommodations.tools);
         let Some((instrument, store)) = restored.running else {
             self.stage = Stage::assigned(restored.assignment);
@@ -203,7 +205,7 @@ impl Inner {
         };
         // How long the exam clock stood still for the crash (from its last
         // save, or the lock it was in): the hub gives back at most that.
-        let clock_stopped_ms = self.session.as_ref().map_or(0, Session::clock_stopped_ms);
+        let clock_stopped_ms = self.ready().map_or(0, |r| r.session.clock_stopped_ms());
         self.journal_event(&KioskEvent::SessionResumed(ev::Resumed {
             answers_saved: store.status().saved_seq,
             clock_stopped_ms: Some(clock_stopped_ms),

@@ -5,7 +5,7 @@ use super::*;
 use crate::guard::platform::NativePlatform;
 use crate::guard::{Enforcement, Guard, GuardConfig, GuardEvent, Scope};
 use crate::location::ProbeInput;
-use crate::session::checklist::{Checklist, Revert, Step, StepEvent};
+use crate::session::checklist::{Checklist, Revert, Step, StepEvent, StartupFailure};
 use crate::session::skew::{ClockComparison, MAX_CLOCK_SKEW};
 use crate::session::unlock::UnlockGate;
 use crate::session::LockTime;
@@ -27,6 +27,33 @@ struct StartContext {
     environment_lock: Option<String>,
     /// The location holds only once the student types the room code (BYOD).
     room_code_pending: bool,
+}
+
+impl StartContext {
+    /// What every applied step built, together; a step that applied without
+    /// leaving its part is a fault of the checklist, shown as a failed start.
+    fn ready(self, mut applied: Applied) -> Startup {
+        let StartContext { policy, journal, session, guard, location, hub, environment_lock, .. } = self;
+        let (Some(policy), Some(journal), Some(mut session), Some(guard), Some(location), Some(hub)) =
+            (policy, journal, session, guard, location.clone(), hub)
+        else {
+            let test_automation = false;
+            let reverted = applied.unwind();
+            let reason = "a startup step applied without leaving what it builds".to_owned();
+            let failure = StartupFailure { step: "opstartcontrole".into(), reason, reverted };
+            return Startup::Failed { failure, test_automation, location };
+        };
+        // An environment check asked for a lock: the exam starts locked.
+        if let Some(reason) = environment_lock {
+            let _ = session.apply(Trigger::Lock { reason });
+        }
+        let unlock_gate = UnlockGate::new(
+            crate::session::unlock::Roster { room: String::new(), invigilators: policy.lock.invigilators.iter().map(to_invigilator).collect() },
+            policy.lock.max_failed_unlocks,
+            Duration::from_secs(u64::from(policy.lock.failed_unlock_window_secs)),
+        );
+        Startup::Ready(Box::new(Ready { policy, session, journal, hub, guard, applied, location, unlock_gate }))
+    }
 }
 
 /// The guard running on its own thread.
@@ -102,37 +129,22 @@ impl Kiosk {
                 StepEvent::Reverted { .. } => {}
             }
         });
-        let (applied, failure) = match result {
-            Ok(applied) => (Some(applied), None),
-            Err(failure) => (None, Some(failure)),
+        let room_code_pending = result.is_ok() && context.room_code_pending;
+        let started = match result {
+            Ok(applied) => context.ready(applied),
+            Err(failure) => {
+                let test_automation = context.policy.as_ref().is_some_and(|p| p.environment.test_automation);
+                Startup::Failed { failure, test_automation, location: context.location }
+            }
         };
-        let StartContext { policy, journal, mut session, guard, location, hub, environment_lock, room_code_pending, .. } = context;
-        if let (Some(reason), Some(session), None) = (environment_lock, session.as_mut(), failure.as_ref()) {
-            let _ = session.apply(Trigger::Lock { reason });
-        }
-        let unlock_gate = policy.as_ref().map(|p| {
-            UnlockGate::new(
-                crate::session::unlock::Roster { room: String::new(), invigilators: p.lock.invigilators.iter().map(to_invigilator).collect() },
-                p.lock.max_failed_unlocks,
-                Duration::from_secs(u64::from(p.lock.failed_unlock_window_secs)),
-            )
-        });
         let web = crate::instrument::web_start::WebSlot::default();
         let media = crate::instrument::media::MediaSlot::default();
         let inner = Inner {
-            policy,
-            session,
-            journal,
-            hub,
-            guard,
-            applied,
+            started,
             startup: statuses,
-            startup_failure: failure,
-            location,
             stage: Stage::Idle,
             login_error: None,
             unlock_error: None,
-            unlock_gate,
             answer_key_store: answer_key_store(&options.key_store),
             web: web.clone(),
             media: media.clone(),
@@ -177,46 +189,54 @@ impl Inner {
         let mut tools: Vec<String> = tools.to_vec();
         tools.sort();
         tools.dedup();
-        let (Some(policy), Some(journal)) = (self.policy.clone(), self.journal.clone()) else { return };
-        let Some(current) = self.guard.as_ref() else { return };
-        if current.accommodations == tools {
+        let Some(ready) = self.ready_mut() else { return };
+        if ready.guard.accommodations == tools {
             return;
         }
-        let (scope, enforcement) = (current.scope, current.enforcement);
-        let Some(mut old) = self.guard.take() else { return };
-        old.stop();
-        match spawn_guard(policy, journal, scope, enforcement, tools.clone()) {
+        let (scope, enforcement) = (ready.guard.scope, ready.guard.enforcement);
+        ready.guard.stop();
+        match spawn_guard(ready.policy.clone(), ready.journal.clone(), scope, enforcement, tools.clone()) {
             Ok(handle) => {
-                self.guard = Some(handle);
+                ready.guard = handle;
                 self.journal_event(&KioskEvent::GuardAccommodationsGranted(ev::AccommodationsGranted { tools }));
             }
             Err(e) => {
-                // No guard must not mean an unguarded exam: lock, and say why.
+                // No guard must not mean an unguarded exam: lock, and say why
+                // (the stopped guard stays in its place, reporting nothing).
                 self.journal_event(&KioskEvent::GuardRestartFailed(ev::Reason::new(e.clone())));
                 let _ = self.lock_session(format!("De procesbewaking kon niet opnieuw starten ({e}). Roep de surveillant."));
             }
         }
     }
 
+    pub(super) fn device_id(&self) -> String {
+        self.ready().map(|r| r.journal.lock().unwrap_or_else(|p| p.into_inner()).device_public_key().device_id()).unwrap_or_default()
+    }
+}
+
+impl Kiosk {
     /// BYOD: the location holds once the student types the room's current
     /// code. Checks the whole location again with the code (and a fresh hub
     /// echo), journals the decision, and moves the session on to the login.
-    pub(super) async fn check_room_code(&mut self, room_code: Option<&str>) -> Result<(), UserError> {
+    /// The hub's echo and the beacons are asked without the state lock:
+    /// lock, take, unlock, ask, lock, re-check, apply (issue 16).
+    pub(super) async fn check_room_code(&self, room_code: Option<&str>) -> Result<(), UserError> {
         let code = room_code
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .ok_or_else(|| user("Vul de lokaalcode in die de surveillant laat zien."))?
             .to_owned();
-        let policy = self.policy.clone().ok_or_else(|| user("Geen beleid."))?;
-        let echo = match &self.hub {
-            Some(hub) => hub_echo(hub).await,
-            None => None,
+        let (policy, hub, device_id, policy_dir, mut verifier) = {
+            let mut inner = self.inner.lock().await;
+            let ready = inner.started()?;
+            let (policy, hub) = (ready.policy.clone(), ready.hub.clone());
+            let (device_id, policy_dir) = (inner.device_id(), inner.policy_path.parent().map(Path::to_path_buf));
+            // Taken, so two tries at once cannot both use one code; given back below.
+            (policy, hub, device_id, policy_dir, std::mem::take(&mut inner.room_codes))
         };
-        let device_id = self.device_id();
-        let policy_dir = self.policy_path.parent().map(Path::to_path_buf);
-        let mut verifier = std::mem::take(&mut self.room_codes);
+        let echo = hub_echo(&hub).await;
         // Gathering may challenge beacons (blocking UDP with timeouts): off the async threads.
-        let (decision, entered, verifier) = tokio::task::spawn_blocking(move || {
+        let gathered = tokio::task::spawn_blocking(move || {
             let input = ProbeInput {
                 device_id,
                 room_code: Some(code),
@@ -228,19 +248,27 @@ impl Inner {
             let evidence = location::gather(&policy, location::platform::native().as_ref(), input);
             (location::decide(&policy, &evidence), evidence.room_code, verifier)
         })
-        .await
-        .map_err(user)?;
-        self.room_codes = verifier;
-        if let Err(e) = self.room_codes.save(&self.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)) {
-            self.journal_event(&KioskEvent::LocationRoomCodeStateNotSaved(ev::Reason::new(e.to_string())));
+        .await;
+        let mut inner = self.inner.lock().await;
+        let (decision, entered, verifier) = match gathered {
+            Ok(gathered) => gathered,
+            Err(e) => {
+                // The verifier went down with the task: the saved one is read again.
+                inner.room_codes = RoomCodeVerifier::load(&inner.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default();
+                return Err(user(e));
+            }
+        };
+        inner.room_codes = verifier;
+        if let Err(e) = inner.room_codes.save(&inner.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)) {
+            inner.journal_event(&KioskEvent::LocationRoomCodeStateNotSaved(ev::Reason::new(e.to_string())));
         }
         let payload = ev::details(serde_json::to_value(&decision).unwrap_or_default());
-        self.journal_event(&if decision.is_approved() { KioskEvent::LocationApproved(payload) } else { KioskEvent::LocationRefused(payload) });
+        inner.journal_event(&if decision.is_approved() { KioskEvent::LocationApproved(payload) } else { KioskEvent::LocationRefused(payload) });
         let approved = match &decision {
             Decision::Approved { location, .. } => Some(location.clone()),
             Decision::Refused { .. } => None,
         };
-        self.location = Some(decision);
+        inner.started_mut()?.location = decision;
         let Some(location) = approved else {
             return Err(user(match entered {
                 location::RoomCodeEvidence::Refused(location::RoomCodeError::RateLimited { retry_after_secs }) => {
@@ -255,13 +283,14 @@ impl Inner {
                 _ => "De lokaalcode klopt niet of is verlopen. Kijk op het scherm van de surveillant en probeer het opnieuw.".to_owned(),
             }));
         };
-        self.room_code_pending = false;
-        self.session_apply(Trigger::LocationApproved { location })?;
+        // Locked (or moved on) while the location was checked: the code
+        // counted, but the session is not moved on from another phase.
+        if inner.phase() != Some(Phase::LocationCheck) || !inner.room_code_pending {
+            return Err(user("De pc werd vergrendeld terwijl de lokaalcode werd gecontroleerd. Probeer het opnieuw zodra de surveillant de pc heeft vrijgegeven."));
+        }
+        inner.room_code_pending = false;
+        inner.session_apply(Trigger::LocationApproved { location })?;
         Ok(())
-    }
-
-    pub(super) fn device_id(&self) -> String {
-        self.journal.as_ref().map(|j| j.lock().unwrap_or_else(|p| p.into_inner()).device_public_key().device_id()).unwrap_or_default()
     }
 }
 

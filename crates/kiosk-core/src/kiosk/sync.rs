@@ -30,7 +30,7 @@ impl Kiosk {
         for _ in 0..MAX_UPLOADS_AT_ONCE {
             let (hub, upload, saved) = {
                 let inner = self.inner.lock().await;
-                let hub = inner.hub.clone()?;
+                let hub = inner.ready()?.hub.clone();
                 let Some(store) = inner.stage.answers() else { break };
                 let Some(upload) = store.pending_upload() else { break };
                 (hub, upload, store.status().saved_seq)
@@ -99,24 +99,24 @@ impl Kiosk {
     /// records after the sync cursor. Offline, everything stays queued on
     /// disk and the UI says so.
     pub async fn sync(&self) {
-        let Some(hub) = self.inner.lock().await.hub.clone() else { return };
+        let Some(hub) = self.inner.lock().await.ready().map(|r| r.hub.clone()) else { return };
         self.send_answers().await;
-        let journal = self.inner.lock().await.journal.clone();
+        let journal = self.inner.lock().await.ready().map(|r| r.journal.clone());
         // One journal upload at a time; it also waits on the network:
         // without the state lock, what it learns applied under it afterwards.
         let _one_at_a_time = self.journal_uploading.lock().await;
         let mut journal_offline = None;
         let mut refused = None;
         if let Some(journal) = journal {
-            let (dir, from) = {
+            // Only the segments holding what the hub has not acknowledged are
+            // read (before, the whole journal, every few seconds), and
+            // without the journal's lock: the guard keeps appending.
+            let (segments, from) = {
                 let j = journal.lock().unwrap_or_else(|p| p.into_inner());
-                (j.dir().to_owned(), j.sync_cursor().map_or(0, |c| c.acked_seq + 1))
+                let from = j.sync_cursor().map_or(0, |c| c.acked_seq + 1);
+                (j.segments_from(from), from)
             };
-            let frames: Vec<Vec<u8>> = exam_journal::read_records(&dir)
-                .map(|records| {
-                    records.into_iter().map(|(_, r)| r).filter(|r| r.body.seq >= from).take(JOURNAL_BATCH).map(|r| r.frame).collect()
-                })
-                .unwrap_or_default();
+            let frames: Vec<Vec<u8>> = exam_journal::read_frames_from(&segments, from, JOURNAL_BATCH).unwrap_or_default();
             if !frames.is_empty() {
                 match hub.upload_journal(&frames).await {
                     Ok(receipt) => {

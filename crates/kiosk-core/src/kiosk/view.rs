@@ -146,8 +146,13 @@ impl Kiosk {
 
 impl Inner {
     pub(super) fn view(&self) -> KioskView {
-        let session: Option<SessionView> = self.session.as_ref().map(Session::view);
-        let location = self.location.as_ref().map(|d| match d {
+        let session: Option<SessionView> = self.ready().map(|r| r.session.view());
+        let decision = match &self.started {
+            Startup::Ready(ready) => Some(&ready.location),
+            Startup::Failed { location, .. } => location.as_ref(),
+            Startup::ShutDown => None,
+        };
+        let location = decision.map(|d| match d {
             Decision::Approved { location, .. } => LocationView { approved: true, location: Some(location.clone()), failed: vec![] },
             Decision::Refused { locations } => LocationView {
                 approved: false,
@@ -164,18 +169,25 @@ impl Inner {
         let snapshot = self.stage.answers().map(|a| a.snapshot());
         KioskView {
             // A failed startup leaves nothing usable: the UI shows the failure, not a phase.
-            phase: if self.startup_failure.is_some() { Phase::Boot } else { session.as_ref().map_or(Phase::Boot, |s| s.phase) },
+            phase: session.as_ref().map_or(Phase::Boot, |s| s.phase),
             demo: self.demo,
-            test_automation: self.policy.as_ref().is_some_and(|p| p.environment.test_automation),
+            test_automation: match &self.started {
+                Startup::Ready(ready) => ready.policy.environment.test_automation,
+                Startup::Failed { test_automation, .. } => *test_automation,
+                Startup::ShutDown => false,
+            },
             startup: self.startup.clone(),
-            startup_failure: self.startup_failure.clone(),
+            startup_failure: match &self.started {
+                Startup::Failed { failure, .. } => Some(failure.clone()),
+                Startup::Ready(_) | Startup::ShutDown => None,
+            },
             location,
             needs_room_code: self.room_code_pending,
             login_error: self.login_error.clone(),
             // After a crash the assignment comes back only with the resume;
             // until then the saved session says who it is (for the invigilator).
             student: self.stage.assignment().map(|a| StudentView { number: a.student_number.clone(), name: a.student_name.clone() }).or_else(|| {
-                let (number, name) = self.session.as_ref()?.saved_student()?;
+                let (number, name) = self.ready()?.session.saved_student()?;
                 Some(StudentView { number, name: name.unwrap_or_default() })
             }),
             assignment: self.stage.assignment().map(|a| AssignmentView {

@@ -13,11 +13,11 @@ impl Kiosk {
         let mut inner = self.inner.lock().await;
         // The running exam clock is saved every ~2 s (not only at
         // transitions), so a crash gives back at most that (issue 15).
-        if let Some(Err(e)) = inner.session.as_mut().map(Session::save_clock_if_due) {
+        if let Some(Err(e)) = inner.ready_mut().map(|r| r.session.save_clock_if_due()) {
             inner.journal_event(&KioskEvent::SessionClockNotSaved(ev::Reason::new(e.to_string())));
         }
-        let events: Vec<GuardEvent> = match &inner.guard {
-            Some(guard) => guard.events.lock().unwrap_or_else(|p| p.into_inner()).try_iter().collect(),
+        let events: Vec<GuardEvent> = match inner.ready() {
+            Some(ready) => ready.guard.events.lock().unwrap_or_else(|p| p.into_inner()).try_iter().collect(),
             None => return,
         };
         let mut changed = false;
@@ -97,7 +97,7 @@ impl Kiosk {
         // Counted once: the next loss starts a new count.
         *lost_at = None;
         drop(lost_at);
-        let policy_locks = inner.policy.as_ref().is_some_and(|p| p.lock.lock_on_focus_loss);
+        let policy_locks = inner.ready().is_some_and(|r| r.policy.lock.lock_on_focus_loss);
         let locks = policy_locks && !inner.demo;
         inner.journal_event(&KioskEvent::KioskFocusAway(ev::FocusAway {
             away_ms: lost.elapsed().as_millis() as u64,
@@ -122,7 +122,7 @@ impl Kiosk {
     pub async fn window_disturbed(&self, payload: crate::events::Details) {
         let mut inner = self.inner.lock().await;
         let phase = inner.phase();
-        let policy_locks = inner.policy.as_ref().is_some_and(|p| p.lock.lock_on_focus_loss);
+        let policy_locks = inner.ready().is_some_and(|r| r.policy.lock.lock_on_focus_loss);
         let locks = policy_locks && !inner.demo && phase.is_some_and(Phase::is_exam_underway);
         let mut payload = payload;
         payload.insert("phase".into(), serde_json::to_value(phase).unwrap_or_default());
@@ -150,7 +150,8 @@ impl Kiosk {
     /// Whether closing the window may be allowed now.
     pub async fn may_exit(&self) -> bool {
         let inner = self.inner.lock().await;
-        inner.demo || matches!(inner.phase(), Some(Phase::Submitted) | None) || inner.startup_failure.is_some()
+        // Not started (a failed step: nothing to protect) or shut down: no session.
+        inner.demo || matches!(inner.phase(), Some(Phase::Submitted) | None)
     }
 
     /// Journals an event from the shell (a window restored, a picker refused, ...).
@@ -161,10 +162,9 @@ impl Kiosk {
     /// Stops the guard and undoes every startup step, in reverse order.
     pub async fn shutdown(&self) {
         let mut inner = self.inner.lock().await;
-        if let Some(mut guard) = inner.guard.take() {
+        if let Startup::Ready(ready) = std::mem::replace(&mut inner.started, Startup::ShutDown) {
+            let Ready { mut guard, mut applied, .. } = *ready;
             guard.stop();
-        }
-        if let Some(mut applied) = inner.applied.take() {
             applied.unwind();
         }
     }
