@@ -4,15 +4,21 @@ use super::qti::QtiError;
 
 /// Why an instrument package was refused. Every variant is a refusal of the
 /// whole package: nothing of it is returned.
+///
+/// The text of every variant is the whole message, and no variant has an
+/// [`std::error::Error::source`]: a wrapped error that is both shown in the
+/// text and returned as the source is printed twice by every error-chain
+/// printer (`anyhow`'s `{:#}`, kioskctl's `error:` line) — issue 18 saw
+/// each refusal of `kioskctl instrument pack` twice.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the text, not a `source`).
+        error: std::io::Error,
     },
     /// The bytes are not an instrument package.
     #[error("not an exam instrument package (wrong magic bytes)")]
@@ -26,6 +32,16 @@ pub enum PackageError {
         /// What.
         what: &'static str,
         /// Its (declared) size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// One file is larger than a package may hold (checked before it is read).
+    #[error("{path}: {size} bytes, larger than the limit of {limit} bytes for one file in a package")]
+    FileTooLarge {
+        /// The file (package path, or the path on disk when packing).
+        path: String,
+        /// Its size.
         size: u64,
         /// The limit.
         limit: u64,
@@ -79,11 +95,51 @@ pub enum PackageError {
     Random,
     /// The QTI content is not acceptable.
     #[error("QTI: {0}")]
-    Qti(#[from] QtiError),
+    Qti(QtiError),
+}
+
+impl From<QtiError> for PackageError {
+    fn from(error: QtiError) -> Self {
+        PackageError::Qti(error)
+    }
 }
 
 impl PackageError {
-    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        PackageError::Io { path: path.display().to_string(), source }
+    /// An I/O error on `path`.
+    pub fn io(path: &std::path::Path, error: std::io::Error) -> Self {
+        PackageError::Io { path: path.display().to_string(), error }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// The whole chain as error-chain printers show it (`anyhow`'s `{:#}`).
+    fn chain(e: &PackageError) -> String {
+        let mut parts = vec![e.to_string()];
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            parts.push(c.to_string());
+            cause = c.source();
+        }
+        parts.join(": ")
+    }
+
+    #[test]
+    fn a_refusal_is_said_once_in_its_chain() {
+        // Issue 18: every refusal of `instrument pack` was printed twice —
+        // PackageError::Qti showed its QtiError in its text *and* returned it
+        // as its source, so a chain printer printed it again.
+        let qti = QtiError::Invalid { file: "items/a.xml".into(), line: 3, column: 5, message: "x".into() };
+        let e = PackageError::from(qti.clone());
+        assert!(e.source().is_none());
+        assert_eq!(chain(&e).matches(&qti.to_string()).count(), 1, "{}", chain(&e));
+        let io = PackageError::io(Path::new("pk/a.png"), std::io::Error::other("disk on fire"));
+        assert!(io.source().is_none());
+        assert_eq!(chain(&io), "pk/a.png: disk on fire");
+    }
+
+    use std::path::Path;
 }

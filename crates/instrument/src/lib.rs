@@ -42,9 +42,11 @@ mod keys;
 mod package;
 pub mod paths;
 pub mod qti;
+mod report;
 mod xml;
 
 pub use error::PackageError;
+pub use report::{how_scored, interactions, HowScored, ItemReport, SCORED_RESPONSE};
 pub use keys::{ContentKey, InstrumentTrust, TrustedSigner};
 pub use package::{
     build_payload, media_type, pack, pack_dir, seal_files, seal_payload, PackInput, PackageContents, PackageHeader, SealedPackage, VerifiedPackage,

@@ -345,7 +345,7 @@ fn parse_payload(buf: &[u8], header: &PackageHeader, manifest_hash: &[u8; 32]) -
             return Err(PackageError::BadPath { path: entry.path.clone(), reason: "listed twice (ignoring case)".into() });
         }
         if entry.size > MAX_FILE_BYTES {
-            return Err(PackageError::TooLarge { what: "file", size: entry.size, limit: MAX_FILE_BYTES });
+            return Err(PackageError::FileTooLarge { path: entry.path.clone(), size: entry.size, limit: MAX_FILE_BYTES });
         }
         let end = offset.checked_add(entry.size).filter(|e| *e <= buf.len() as u64).ok_or_else(|| {
             bad(format!("file {} runs past the end of the payload", entry.path))
@@ -467,17 +467,45 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>, total: &mut 
             walk(&path, &rel, out, total)?;
         } else if kind.is_file() {
             paths::validate(&rel).map_err(|reason| PackageError::BadPath { path: rel.clone(), reason })?;
-            let bytes = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
+            let bytes = read_file(&path, total)?;
             *total += bytes.len() as u64;
-            if *total > MAX_PACKAGE_BYTES {
-                return Err(PackageError::TooLarge { what: "package content", size: *total, limit: MAX_PACKAGE_BYTES });
-            }
             out.push((rel, bytes));
         } else {
             return Err(PackageError::Pack(format!("{}: not a regular file", path.display())));
         }
     }
     Ok(())
+}
+
+/// Reads one file to pack. Its size is checked before it is read (issue 18:
+/// a 1 GiB file was read whole — 1.06 GB resident — before the size check),
+/// and the read stops one byte past the limit, in case the file grows or its
+/// size was not what the file system said.
+fn read_file(path: &Path, total: &u64) -> Result<Vec<u8>, PackageError> {
+    let file = std::fs::File::open(path).map_err(|e| PackageError::io(path, e))?;
+    let size = file.metadata().map_err(|e| PackageError::io(path, e))?.len();
+    let name = path.display().to_string();
+    if size > MAX_FILE_BYTES {
+        return Err(PackageError::FileTooLarge { path: name, size, limit: MAX_FILE_BYTES });
+    }
+    if total + size > MAX_PACKAGE_BYTES {
+        return Err(PackageError::TooLarge { what: "package content", size: total + size, limit: MAX_PACKAGE_BYTES });
+    }
+    read_capped(file, size, &name, MAX_FILE_BYTES.min(MAX_PACKAGE_BYTES - total))
+}
+
+/// Reads at most `limit` bytes from `reader` (`expected`: the size to reserve
+/// room for); more is refused after reading `limit + 1` bytes, never all.
+fn read_capped(reader: impl std::io::Read, expected: u64, name: &str, limit: u64) -> Result<Vec<u8>, PackageError> {
+    let mut bytes = Vec::with_capacity(expected.min(limit) as usize);
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| PackageError::Io { path: name.to_string(), error })?;
+    if bytes.len() as u64 > limit {
+        return Err(PackageError::FileTooLarge { path: name.to_string(), size: bytes.len() as u64, limit });
+    }
+    Ok(bytes)
 }
 
 /// Builds a plaintext payload from files; returns the payload and the
@@ -494,7 +522,7 @@ pub fn build_payload(files: &[(String, Vec<u8>)]) -> Result<(Vec<u8>, [u8; 32]),
             return Err(PackageError::BadPath { path: path.clone(), reason: "listed twice (ignoring case)".into() });
         }
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(PackageError::TooLarge { what: "file", size: bytes.len() as u64, limit: MAX_FILE_BYTES });
+            return Err(PackageError::FileTooLarge { path: path.clone(), size: bytes.len() as u64, limit: MAX_FILE_BYTES });
         }
         entries.push(ManifestEntry { path: path.clone(), size: bytes.len() as u64, sha256: hex::encode(sha256(bytes)) });
     }
@@ -639,5 +667,65 @@ pub fn media_type(path: &str) -> &'static str {
         Some("css") => "text/css",
         Some("xml") => "application/xml",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::io::Read;
+
+    /// An endless stream of zeros that counts what was read from it.
+    struct Counting<'c>(&'c Cell<u64>);
+
+    impl Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(0);
+            self.0.set(self.0.get() + buf.len() as u64);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn a_file_larger_than_the_limit_is_never_read_whole() {
+        // The read stops one byte past the limit (plus whatever one read()
+        // call of the standard library asks for), not at the end of the file.
+        let read = Cell::new(0);
+        let limit = 1 << 20;
+        let err = read_capped(Counting(&read), 0, "pk/endless.png", limit).unwrap_err();
+        assert!(matches!(&err, PackageError::FileTooLarge { path, .. } if path == "pk/endless.png"), "{err}");
+        assert!(err.to_string().starts_with("pk/endless.png: "), "{err}");
+        assert!(read.get() <= limit + 1 + 64 * 1024, "read {} bytes for a limit of {limit}", read.get());
+        // At the limit: accepted, every byte.
+        let ok = read_capped(std::io::repeat(7).take(limit), limit, "a", limit).unwrap();
+        assert_eq!(ok.len() as u64, limit);
+    }
+
+    #[test]
+    fn sizes_are_checked_before_reading_and_name_the_file() {
+        // Issue 18: a 1 GiB file was read whole (1.06 GB resident) before the
+        // size check, and a 200 MB image was refused without its name. Sparse
+        // files: nothing is written to disk, and reading them would take
+        // seconds and a GiB of memory.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("imsmanifest.xml"), "<manifest/>").unwrap();
+        std::fs::create_dir(dir.path().join("img")).unwrap();
+        for (name, size) in [("big.png", 200_000_000u64), ("huge.png", 1 << 30)] {
+            let file = dir.path().join("img").join(name);
+            std::fs::File::create(&file).unwrap().set_len(size).unwrap();
+            let started = std::time::Instant::now();
+            let err = PackInput::from_dir(dir.path()).unwrap_err();
+            assert!(
+                matches!(&err, PackageError::FileTooLarge { path, size: s, limit } if path.ends_with(name) && *s == size && *limit == MAX_FILE_BYTES),
+                "{err}"
+            );
+            assert!(err.to_string().contains(&file.display().to_string()), "{err}");
+            // Generous: reading 200 MB from the page cache would still be fast,
+            // the counting test above is the real check; this one catches a
+            // read of the whole GiB on a slow machine.
+            assert!(started.elapsed() < std::time::Duration::from_secs(20));
+            std::fs::remove_file(&file).unwrap();
+        }
     }
 }

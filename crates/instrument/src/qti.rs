@@ -26,72 +26,85 @@ pub const MANIFEST_PATH: &str = "imsmanifest.xml";
 pub const TEST_RESOURCE_TYPE: &str = "imsqti_test_xmlv3p0";
 
 /// Why QTI content was refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// Every problem names the package file, the line and (where known) the
+/// column; problems inside items are collected into [`QtiError::Items`], each
+/// naming its item, so one refusal lists all of a package's problems, each
+/// once. Displayed as `file:line:column: what` (no [`std::error::Error::source`]:
+/// the text is the whole message, so an error chain never repeats it).
+#[derive(Debug, Clone, PartialEq)]
 pub enum QtiError {
     /// Not well-formed XML.
-    #[error("{file}:{line}: XML error: {message}")]
     Xml {
         /// Package path.
         file: String,
         /// 1-based line.
         line: usize,
+        /// 1-based column in characters; 0 when unknown.
+        column: usize,
         /// What.
         message: String,
     },
     /// DTDs, entity declarations or undefined entities.
-    #[error("{file}:{line}: refused {what}")]
     Forbidden {
         /// Package path.
         file: String,
         /// 1-based line.
         line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
         /// What.
         what: String,
     },
     /// A QTI construct this kiosk does not render.
-    #[error("{file}:{line}: unsupported QTI construct {construct}: {reason}")]
     Unsupported {
         /// Package path.
         file: String,
         /// 1-based line.
         line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
         /// The construct, e.g. `<qti-hotspot-interaction>`.
         construct: String,
         /// Why or what instead.
         reason: String,
     },
     /// Valid XML, invalid QTI.
-    #[error("{file}:{line}: invalid QTI: {message}")]
     Invalid {
         /// Package path.
         file: String,
         /// 1-based line.
         line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
         /// What.
         message: String,
     },
     /// A referenced file is not in the package.
-    #[error("{file}: references {path}, which is not in the package")]
     MissingFile {
         /// The referencing file.
         file: String,
+        /// 1-based line of the reference; 0 when there is none (the manifest itself).
+        line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
         /// The missing package path.
         path: String,
     },
     /// A reference that would leave the package or go to the network.
-    #[error("{file}:{line}: refused reference {reference:?}: {reason}")]
     BadReference {
         /// Package path.
         file: String,
         /// 1-based line.
         line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
         /// The reference as written.
         reference: String,
         /// Why.
         reason: String,
     },
     /// A size limit.
-    #[error("{file}: {what} exceeds the limit of {limit}")]
     TooLarge {
         /// Package path.
         file: String,
@@ -100,7 +113,128 @@ pub enum QtiError {
         /// The limit.
         limit: u64,
     },
+    /// Problems in items: all of them, in test order, each once. The
+    /// package is refused as a whole.
+    Items {
+        /// Items in the test (read so far, when `stopped`).
+        item_count: usize,
+        /// The problems.
+        problems: Vec<ItemProblem>,
+        /// The last problem was a hard stop ([`QtiError::is_hard_stop`]):
+        /// the rest of the package was not read.
+        stopped: bool,
+    },
 }
+
+/// A problem in one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemProblem {
+    /// The item reference's identifier in the test.
+    pub ref_identifier: String,
+    /// The item's own `identifier`, when its file could be read that far.
+    pub identifier: Option<String>,
+    /// What is wrong, where.
+    pub error: QtiError,
+}
+
+impl ItemProblem {
+    /// How the item is named: its `identifier`, or the test's reference to it.
+    pub fn item_name(&self) -> String {
+        match &self.identifier {
+            Some(id) => id.clone(),
+            None => format!("(test reference {})", self.ref_identifier),
+        }
+    }
+}
+
+impl std::fmt::Display for ItemProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: item {}: {}", self.error.location(), self.item_name(), self.error.what())
+    }
+}
+
+impl QtiError {
+    /// `file:line:column` (line and column as far as known).
+    pub fn location(&self) -> String {
+        let (file, line, column) = match self {
+            QtiError::Xml { file, line, column, .. }
+            | QtiError::Forbidden { file, line, column, .. }
+            | QtiError::Unsupported { file, line, column, .. }
+            | QtiError::Invalid { file, line, column, .. }
+            | QtiError::MissingFile { file, line, column, .. }
+            | QtiError::BadReference { file, line, column, .. } => (file.as_str(), *line, *column),
+            QtiError::TooLarge { file, .. } => (file.as_str(), 0, 0),
+            QtiError::Items { problems, .. } => {
+                return problems.first().map(|p| p.error.location()).unwrap_or_default();
+            }
+        };
+        match (line, column) {
+            (0, _) => file.to_string(),
+            (l, 0) => format!("{file}:{l}"),
+            (l, c) => format!("{file}:{l}:{c}"),
+        }
+    }
+
+    /// What is wrong, without the location.
+    pub fn what(&self) -> String {
+        match self {
+            QtiError::Xml { message, .. } => format!("XML error: {message}"),
+            QtiError::Forbidden { what, .. } => format!("refused {what}"),
+            QtiError::Unsupported { construct, reason, .. } => format!("unsupported QTI construct {construct}: {reason}"),
+            QtiError::Invalid { message, .. } => format!("invalid QTI: {message}"),
+            QtiError::MissingFile { path, .. } => format!("references {path}, which is not in the package"),
+            QtiError::BadReference { reference, reason, .. } => format!("refused reference {reference:?}: {reason}"),
+            QtiError::TooLarge { what, limit, .. } => format!("{what} exceeds the limit of {limit}"),
+            QtiError::Items { item_count, problems, stopped } => {
+                let items = problems.iter().map(|p| &p.ref_identifier).collect::<HashSet<_>>().len();
+                let mut text = format!(
+                    "{} problem{} in {items} of {item_count} item{}{}:",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    if *item_count == 1 { "" } else { "s" },
+                    if *stopped { " (stopped at the last one: the rest of the package was not read)" } else { "" },
+                );
+                for p in problems {
+                    text.push_str("\n  ");
+                    text.push_str(&p.to_string());
+                }
+                text
+            }
+        }
+    }
+
+    /// Every problem, each once: the item problems of [`QtiError::Items`],
+    /// or this error itself.
+    pub fn problems(&self) -> Vec<(Option<&ItemProblem>, &QtiError)> {
+        match self {
+            QtiError::Items { problems, .. } => problems.iter().map(|p| (Some(p), &p.error)).collect(),
+            other => vec![(None, other)],
+        }
+    }
+
+    /// Whether import must stop at this problem instead of going on to the
+    /// next item: refusals that protect the machine (a DTD or entity, a
+    /// reference leaving the package, a size limit) end the import at once;
+    /// what is merely not supported or not valid is collected per item.
+    pub fn is_hard_stop(&self) -> bool {
+        match self {
+            QtiError::Forbidden { .. } | QtiError::BadReference { .. } | QtiError::TooLarge { .. } => true,
+            QtiError::Items { stopped, .. } => *stopped,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for QtiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QtiError::Items { .. } => f.write_str(&self.what()),
+            _ => write!(f, "{}: {}", self.location(), self.what()),
+        }
+    }
+}
+
+impl std::error::Error for QtiError {}
 
 /// A construct left out by design (reported, never silent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +256,37 @@ pub struct Instrument {
     pub test: AssessmentTest,
     /// Response declarations and processing, for the hub.
     pub scoring: Scoring,
+    /// What the packer should fix but the kiosk accepts (images without
+    /// alternative text); not part of the render model.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something accepted that should be fixed, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The item's identifier; `None` outside items (a section's rubric block).
+    pub item: Option<String>,
+    /// Package path.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column; 0 when unknown.
+    pub column: usize,
+    /// What.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        if self.column > 0 {
+            write!(f, ":{}", self.column)?;
+        }
+        match &self.item {
+            Some(item) => write!(f, ": item {item}: {}", self.message),
+            None => write!(f, ": {}", self.message),
+        }
+    }
 }
 
 impl Instrument {
@@ -621,10 +786,10 @@ type Reader<'r, 'a> = &'r dyn Fn(&str) -> Option<&'a [u8]>;
 
 /// Imports a QTI 3.0 content package; `read` returns a package file's bytes.
 pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
-    let manifest_bytes = read(MANIFEST_PATH).ok_or_else(|| QtiError::MissingFile { file: "(package)".into(), path: MANIFEST_PATH.into() })?;
+    let manifest_bytes = read(MANIFEST_PATH).ok_or_else(|| QtiError::MissingFile { file: "(package)".into(), line: 0, column: 0, path: MANIFEST_PATH.into() })?;
     let manifest = xml::parse(manifest_bytes, MANIFEST_PATH)?;
-    let test_path = test_from_manifest(&manifest, read)?;
-    let test_bytes = read(&test_path).ok_or_else(|| QtiError::MissingFile { file: MANIFEST_PATH.into(), path: test_path.clone() })?;
+    let (test_path, test_line, test_column) = test_from_manifest(&manifest, read)?;
+    let test_bytes = read(&test_path).ok_or_else(|| QtiError::MissingFile { file: MANIFEST_PATH.into(), line: test_line, column: test_column, path: test_path.clone() })?;
     let root = xml::parse(test_bytes, &test_path)?;
     let mut importer = Importer {
         read,
@@ -633,15 +798,18 @@ pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
         item_count: 0,
         ref_ids: HashSet::new(),
         xml_bytes: (manifest_bytes.len() + test_bytes.len()) as u64,
+        problems: Vec::new(),
+        warnings: Vec::new(),
     };
     let test = importer.test(&root, &test_path)?;
-    Ok(Instrument { test, scoring: Scoring { items: importer.scoring } })
+    Ok(Instrument { test, scoring: Scoring { items: importer.scoring }, warnings: importer.warnings })
 }
 
-fn test_from_manifest(manifest: &Element, read: Reader<'_, '_>) -> Result<String, QtiError> {
+/// The test's path, and the line and column of its resource in the manifest.
+fn test_from_manifest(manifest: &Element, read: Reader<'_, '_>) -> Result<(String, usize, usize), QtiError> {
     let file = MANIFEST_PATH;
     if manifest.name != "manifest" {
-        return Err(QtiError::Invalid { file: file.into(), line: manifest.line, message: format!("root is {}, expected <manifest>", manifest.tag()) });
+        return Err(invalid(file, manifest, format!("root is {}, expected <manifest>", manifest.tag())));
     }
     let mut tests = Vec::new();
     for resources in manifest.elements().filter(|e| e.name == "resources") {
@@ -651,6 +819,7 @@ fn test_from_manifest(manifest: &Element, read: Reader<'_, '_>) -> Result<String
                 return Err(QtiError::Unsupported {
                     file: file.into(),
                     line: resource.line,
+                    column: resource.column,
                     construct: format!("resource type {kind}"),
                     reason: "only QTI 3.0 packages are accepted; convert older QTI first".into(),
                 });
@@ -661,38 +830,37 @@ fn test_from_manifest(manifest: &Element, read: Reader<'_, '_>) -> Result<String
                     let path = paths::resolve(file, href).map_err(|reason| QtiError::BadReference {
                         file: file.into(),
                         line: f.line,
+                        column: f.column,
                         reference: href.into(),
                         reason,
                     })?;
                     if read(&path).is_none() {
-                        return Err(QtiError::MissingFile { file: file.into(), path });
+                        return Err(QtiError::MissingFile { file: file.into(), line: f.line, column: f.column, path });
                     }
                 }
             }
             if kind == TEST_RESOURCE_TYPE {
-                let href = resource.attr("href").ok_or_else(|| QtiError::Invalid {
-                    file: file.into(),
-                    line: resource.line,
-                    message: "test resource without href".into(),
-                })?;
+                let href = resource.attr("href").ok_or_else(|| invalid(file, resource, "test resource without href"))?;
                 let path = paths::resolve(file, href).map_err(|reason| QtiError::BadReference {
                     file: file.into(),
                     line: resource.line,
+                    column: resource.column,
                     reference: href.into(),
                     reason,
                 })?;
-                tests.push((path, resource.line));
+                tests.push((path, resource.line, resource.column));
             }
         }
     }
     match tests.len() {
-        1 => Ok(tests.remove(0).0),
-        0 => Err(QtiError::Invalid {
+        1 => Ok(tests.remove(0)),
+        0 => Err(invalid(file, manifest, format!("no resource of type {TEST_RESOURCE_TYPE} (an instrument is one QTI 3.0 assessment test)"))),
+        _ => Err(QtiError::Invalid {
             file: file.into(),
-            line: manifest.line,
-            message: format!("no resource of type {TEST_RESOURCE_TYPE} (an instrument is one QTI 3.0 assessment test)"),
+            line: tests[1].1,
+            column: tests[1].2,
+            message: "more than one assessment test in the package".into(),
         }),
-        _ => Err(QtiError::Invalid { file: file.into(), line: tests[1].1, message: "more than one assessment test in the package".into() }),
     }
 }
 
@@ -703,14 +871,17 @@ struct Importer<'r, 'a> {
     item_count: usize,
     ref_ids: HashSet<String>,
     xml_bytes: u64,
+    /// Problems of the items read so far (the import goes on to the next item).
+    problems: Vec<ItemProblem>,
+    warnings: Vec<Warning>,
 }
 
 fn invalid(file: &str, e: &Element, message: impl Into<String>) -> QtiError {
-    QtiError::Invalid { file: file.into(), line: e.line, message: message.into() }
+    QtiError::Invalid { file: file.into(), line: e.line, column: e.column, message: message.into() }
 }
 
 fn unsupported(file: &str, e: &Element, reason: &str) -> QtiError {
-    QtiError::Unsupported { file: file.into(), line: e.line, construct: e.tag(), reason: reason.into() }
+    QtiError::Unsupported { file: file.into(), line: e.line, column: e.column, construct: e.tag(), reason: reason.into() }
 }
 
 fn unexpected(file: &str, e: &Element, parent: &str) -> QtiError {
@@ -809,6 +980,23 @@ struct ItemCtx<'f> {
     declared: HashSet<String>,
     used: HashSet<String>,
     dropped_attrs: Vec<(usize, String)>,
+    /// Problems found so far that did not end the conversion.
+    problems: Vec<QtiError>,
+    /// Images without alternative text: line, column, package path.
+    missing_alt: Vec<(usize, usize, String)>,
+}
+
+impl<'f> ItemCtx<'f> {
+    fn new(file: &'f str) -> Self {
+        ItemCtx {
+            file,
+            declared: HashSet::new(),
+            used: HashSet::new(),
+            dropped_attrs: Vec::new(),
+            problems: Vec::new(),
+            missing_alt: Vec::new(),
+        }
+    }
 }
 
 impl<'r, 'a> Importer<'r, 'a> {
@@ -849,6 +1037,9 @@ impl<'r, 'a> Importer<'r, 'a> {
             return Err(invalid(file, root, "the test has no qti-test-part"));
         }
         test.item_count = self.item_count;
+        if !self.problems.is_empty() {
+            return Err(QtiError::Items { item_count: self.item_count, problems: std::mem::take(&mut self.problems), stopped: false });
+        }
         if test.item_count == 0 {
             return Err(invalid(file, root, "the test has no items"));
         }
@@ -908,19 +1099,25 @@ impl<'r, 'a> Importer<'r, 'a> {
                 "qti-time-limits" => section.time_limits = Some(time_limits(file, child)?),
                 "qti-ordering" => section.shuffle = boolean(file, child, "shuffle", false)?,
                 "qti-rubric-block" => {
-                    let mut ctx = ItemCtx { file, declared: HashSet::new(), used: HashSet::new(), dropped_attrs: Vec::new() };
+                    let mut ctx = ItemCtx::new(file);
                     if let Some(block) = self.rubric_block(child, &mut ctx)? {
                         section.rubric_blocks.push(block);
                     }
+                    // Not an item's: refused at once.
+                    if let Some(problem) = ctx.problems.drain(..).next() {
+                        return Err(problem);
+                    }
                     self.report_dropped(&mut ctx);
+                    self.report_missing_alt(&mut ctx, None);
                 }
                 "qti-assessment-section" => {
                     let s = self.section(child, file)?;
                     section.parts.push(SectionPart::Section(s));
                 }
                 "qti-assessment-item-ref" => {
-                    let item = self.item_ref(child, file)?;
-                    section.parts.push(SectionPart::Item(Box::new(item)));
+                    if let Some(item) = self.item_ref(child, file)? {
+                        section.parts.push(SectionPart::Item(Box::new(item)));
+                    }
                 }
                 _ => return Err(unexpected(file, child, "qti-assessment-section")),
             }
@@ -942,7 +1139,7 @@ impl<'r, 'a> Importer<'r, 'a> {
         }
     }
 
-    fn item_ref(&mut self, e: &Element, test_file: &str) -> Result<Item, QtiError> {
+    fn item_ref(&mut self, e: &Element, test_file: &str) -> Result<Option<Item>, QtiError> {
         let ref_identifier = required(test_file, e, "identifier")?.to_string();
         if !self.ref_ids.insert(ref_identifier.clone()) {
             return Err(invalid(test_file, e, format!("item reference identifier {ref_identifier} is used twice")));
@@ -955,6 +1152,7 @@ impl<'r, 'a> Importer<'r, 'a> {
         let path = paths::resolve(test_file, href).map_err(|reason| QtiError::BadReference {
             file: test_file.into(),
             line: e.line,
+            column: e.column,
             reference: href.into(),
             reason,
         })?;
@@ -973,22 +1171,74 @@ impl<'r, 'a> Importer<'r, 'a> {
                 _ => return Err(unexpected(test_file, child, "qti-assessment-item-ref")),
             }
         }
-        let bytes = (self.read)(&path).ok_or_else(|| QtiError::MissingFile { file: test_file.into(), path: path.clone() })?;
-        self.xml_bytes += bytes.len() as u64;
-        if self.xml_bytes > MAX_TOTAL_XML_BYTES {
-            return Err(QtiError::TooLarge { file: test_file.into(), what: "XML of all items together", limit: MAX_TOTAL_XML_BYTES });
+        let categories = e.attr("category").map(|c| c.split_whitespace().map(String::from).collect()).unwrap_or_default();
+        let required_item = boolean(test_file, e, "required", false)?;
+        // From here on a problem is the item's: collected, and the import
+        // goes on with the next item (unless it is a hard stop).
+        let mut problems = Vec::new();
+        let mut identifier = None;
+        let result = match (self.read)(&path) {
+            None => Err(QtiError::MissingFile { file: test_file.into(), line: e.line, column: e.column, path: path.clone() }),
+            Some(bytes) => {
+                self.xml_bytes += bytes.len() as u64;
+                if self.xml_bytes > MAX_TOTAL_XML_BYTES {
+                    return Err(QtiError::TooLarge { file: test_file.into(), what: "XML of all items together", limit: MAX_TOTAL_XML_BYTES });
+                }
+                xml::parse(bytes, &path)
+                    .and_then(|root| self.item(&root, &path, ref_identifier.clone(), weights, &mut identifier, &mut problems))
+            }
+        };
+        let mut stopped = false;
+        match result {
+            Ok((mut item, scoring)) if problems.is_empty() => {
+                item.categories = categories;
+                item.required = required_item;
+                item.item_session_control = isc;
+                item.time_limits = limits;
+                self.scoring.push(scoring);
+                return Ok(Some(item));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                stopped = error.is_hard_stop();
+                problems.push(error);
+            }
         }
-        let root = xml::parse(bytes, &path)?;
-        let (mut item, scoring) = self.item(&root, &path, ref_identifier, weights)?;
-        item.categories = e.attr("category").map(|c| c.split_whitespace().map(String::from).collect()).unwrap_or_default();
-        item.required = boolean(test_file, e, "required", false)?;
-        item.item_session_control = isc;
-        item.time_limits = limits;
-        self.scoring.push(scoring);
-        Ok(item)
+        self.problems.extend(problems.into_iter().map(|error| ItemProblem {
+            ref_identifier: ref_identifier.clone(),
+            identifier: identifier.clone(),
+            error,
+        }));
+        if stopped {
+            return Err(QtiError::Items { item_count: self.item_count, problems: std::mem::take(&mut self.problems), stopped });
+        }
+        Ok(None)
     }
 
-    fn item(&mut self, root: &Element, file: &str, ref_identifier: String, weights: BTreeMap<String, f64>) -> Result<(Item, ItemScoring), QtiError> {
+    /// Warnings for images without alternative text, named by item.
+    fn report_missing_alt(&mut self, ctx: &mut ItemCtx<'_>, item: Option<&str>) {
+        for (line, column, src) in ctx.missing_alt.drain(..) {
+            self.warnings.push(Warning {
+                item: item.map(String::from),
+                file: ctx.file.into(),
+                line,
+                column,
+                message: format!("image {src} has no alternative text (alt is empty or missing): a student using a screen reader gets nothing"),
+            });
+        }
+    }
+
+    /// One item file; problems that do not end the item go to `problems`,
+    /// and `identifier` is set as soon as the item's own id is known.
+    fn item(
+        &mut self,
+        root: &Element,
+        file: &str,
+        ref_identifier: String,
+        weights: BTreeMap<String, f64>,
+        identifier_out: &mut Option<String>,
+        problems: &mut Vec<QtiError>,
+    ) -> Result<(Item, ItemScoring), QtiError> {
         if root.name == "assessmentItem" {
             return Err(unsupported(file, root, "this is QTI 2.x; only QTI 3.0 is accepted"));
         }
@@ -999,11 +1249,13 @@ impl<'r, 'a> Importer<'r, 'a> {
             return Err(QtiError::Unsupported {
                 file: file.into(),
                 line: root.line,
+                column: root.column,
                 construct: "adaptive=\"true\"".into(),
                 reason: "adaptive items are not supported in summative exams".into(),
             });
         }
         let identifier = required(file, root, "identifier")?.to_string();
+        *identifier_out = Some(identifier.clone());
         let mut item = Item {
             ref_identifier: ref_identifier.clone(),
             identifier: identifier.clone(),
@@ -1020,7 +1272,7 @@ impl<'r, 'a> Importer<'r, 'a> {
             body: Vec::new(),
         };
         let mut scoring = ItemScoring { ref_identifier, identifier, weights, responses: Vec::new(), processing: Processing::None };
-        let mut ctx = ItemCtx { file, declared: HashSet::new(), used: HashSet::new(), dropped_attrs: Vec::new() };
+        let mut ctx = ItemCtx::new(file);
         let mut body = None;
         for child in element_children(file, root)? {
             match child.name.as_str() {
@@ -1062,12 +1314,14 @@ impl<'r, 'a> Importer<'r, 'a> {
         }
         let body = body.ok_or_else(|| invalid(file, root, "item without qti-item-body"))?;
         item.body = self.flow(body, &mut ctx, Mode::Body)?;
-        for id in &ctx.used {
-            if !ctx.declared.contains(id) {
-                return Err(invalid(file, body, format!("interaction uses response {id}, which is not declared")));
-            }
+        let mut undeclared: Vec<&String> = ctx.used.iter().filter(|id| !ctx.declared.contains(*id)).collect();
+        undeclared.sort();
+        for id in undeclared {
+            ctx.problems.push(invalid(file, body, format!("interaction uses response {id}, which is not declared")));
         }
+        problems.append(&mut ctx.problems);
         self.report_dropped(&mut ctx);
+        self.report_missing_alt(&mut ctx, Some(&item.identifier));
         Ok((item, scoring))
     }
 
@@ -1075,11 +1329,12 @@ impl<'r, 'a> Importer<'r, 'a> {
         let path = paths::resolve(file, reference).map_err(|reason| QtiError::BadReference {
             file: file.into(),
             line: e.line,
+            column: e.column,
             reference: reference.into(),
             reason,
         })?;
         if (self.read)(&path).is_none() {
-            return Err(QtiError::MissingFile { file: file.into(), path });
+            return Err(QtiError::MissingFile { file: file.into(), line: e.line, column: e.column, path });
         }
         Ok(path)
     }
@@ -1115,11 +1370,13 @@ impl<'r, 'a> Importer<'r, 'a> {
                     let text = if t.trim().is_empty() { " ".to_string() } else { t.clone() };
                     out.push(Node::Text { text });
                 }
-                XNode::Element(el) => {
-                    if let Some(node) = self.element(el, ctx, mode)? {
-                        out.push(node);
-                    }
-                }
+                XNode::Element(el) => match self.element(el, ctx, mode) {
+                    Ok(Some(node)) => out.push(node),
+                    Ok(None) => {}
+                    // Collected: the item's other problems are reported too.
+                    Err(problem) if !problem.is_hard_stop() => ctx.problems.push(problem),
+                    Err(problem) => return Err(problem),
+                },
             }
         }
         Ok(out)
@@ -1149,7 +1406,10 @@ impl<'r, 'a> Importer<'r, 'a> {
                 if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "gif" | "svg" | "webp") {
                     return Err(unsupported(file, e, &format!("image type .{ext} (png, jpg, gif, svg or webp only)")));
                 }
-                let alt = e.attr("alt").ok_or_else(|| invalid(file, e, "<img> needs alt text (accessibility)"))?;
+                let alt = e.attr("alt").unwrap_or("");
+                if alt.trim().is_empty() {
+                    ctx.missing_alt.push((e.line, e.column, path.clone()));
+                }
                 Node::Image {
                     src: path,
                     alt: alt.to_string(),

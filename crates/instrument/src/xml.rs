@@ -38,6 +38,8 @@ pub struct Element {
     pub children: Vec<XNode>,
     /// Line of the start tag.
     pub line: usize,
+    /// Column (1-based, in characters) of the start tag's `<`.
+    pub column: usize,
 }
 
 impl Element {
@@ -93,6 +95,16 @@ struct LineCounter<'a> {
 }
 
 impl LineCounter<'_> {
+    /// Line and column (1-based; the column in characters) of byte `pos`.
+    fn at(&mut self, pos: usize) -> (usize, usize) {
+        let line = self.line_at(pos);
+        let pos = pos.min(self.src.len());
+        let start = self.src[..pos].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        // Characters, not bytes: UTF-8 continuation bytes do not count.
+        let column = 1 + self.src[start..pos].iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        (line, column)
+    }
+
     fn line_at(&mut self, pos: usize) -> usize {
         let pos = pos.min(self.src.len());
         if pos >= self.pos {
@@ -114,6 +126,7 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
     let text = std::str::from_utf8(src).map_err(|e| QtiError::Xml {
         file: file.into(),
         line: 1 + src[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count(),
+        column: 0,
         message: "not UTF-8 (only UTF-8 is accepted)".into(),
     })?;
     let mut reader = Reader::from_str(text);
@@ -126,17 +139,17 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
     let mut root: Option<Element> = None;
     let mut nodes = 0usize;
 
-    let err = |line: usize, message: String| QtiError::Xml { file: file.into(), line, message };
+    let err = |(line, column): (usize, usize), message: String| QtiError::Xml { file: file.into(), line, column, message };
     loop {
         let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(e) => {
-                let line = lines.line_at(reader.error_position() as usize);
-                return Err(err(line, e.to_string()));
+                let at = lines.at(reader.error_position() as usize);
+                return Err(err(at, e.to_string()));
             }
         };
-        let line = lines.line_at(before);
+        let line = lines.at(before);
         nodes += 1;
         if nodes > MAX_NODES {
             return Err(QtiError::TooLarge { file: file.into(), what: "XML node count", limit: MAX_NODES as u64 });
@@ -154,7 +167,8 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
                     }
                     let value = attr.unescape_value().map_err(|e| QtiError::Forbidden {
                         file: file.into(),
-                        line,
+                        line: line.0,
+                        column: line.1,
                         what: format!("attribute {key}: {e} (only the five XML entities and character references are allowed)"),
                     })?;
                     attrs.push((key.to_string(), value.into_owned()));
@@ -162,7 +176,7 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
                         return Err(err(line, format!("more than {MAX_ATTRS} attributes")));
                     }
                 }
-                let element = Element { name, prefix, attrs, children: Vec::new(), line };
+                let element = Element { name, prefix, attrs, children: Vec::new(), line: line.0, column: line.1 };
                 if stack.len() >= MAX_DEPTH {
                     return Err(QtiError::TooLarge { file: file.into(), what: "XML nesting depth", limit: MAX_DEPTH as u64 });
                 }
@@ -197,7 +211,8 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
                         other => {
                             return Err(QtiError::Forbidden {
                                 file: file.into(),
-                                line,
+                                line: line.0,
+                                column: line.1,
                                 what: format!("entity reference &{other}; (no DTDs or custom entities; use the character itself or &#...;)"),
                             })
                         }
@@ -209,7 +224,8 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
             Event::DocType(_) => {
                 return Err(QtiError::Forbidden {
                     file: file.into(),
-                    line,
+                    line: line.0,
+                    column: line.1,
                     what: "<!DOCTYPE> (DTDs and entity declarations are refused)".into(),
                 })
             }
@@ -225,9 +241,9 @@ pub fn parse(src: &[u8], file: &str) -> Result<Element, QtiError> {
         }
     }
     if !stack.is_empty() {
-        return Err(err(lines.line_at(src.len()), "document ends inside an element".into()));
+        return Err(err(lines.at(src.len()), "document ends inside an element".into()));
     }
-    root.ok_or_else(|| err(1, "no root element".into()))
+    root.ok_or_else(|| err((1, 0), "no root element".into()))
 }
 
 fn close(stack: &mut Vec<Element>, root: &mut Option<Element>) {
@@ -239,7 +255,7 @@ fn close(stack: &mut Vec<Element>, root: &mut Option<Element>) {
     }
 }
 
-fn push_text(stack: &mut [Element], s: &str, line: usize, file: &str) -> Result<(), QtiError> {
+fn push_text(stack: &mut [Element], s: &str, (line, column): (usize, usize), file: &str) -> Result<(), QtiError> {
     match stack.last_mut() {
         Some(parent) => {
             if let Some(XNode::Text(prev)) = parent.children.last_mut() {
@@ -250,6 +266,6 @@ fn push_text(stack: &mut [Element], s: &str, line: usize, file: &str) -> Result<
             Ok(())
         }
         None if s.trim().is_empty() => Ok(()),
-        None => Err(QtiError::Xml { file: file.into(), line, message: "text outside the root element".into() }),
+        None => Err(QtiError::Xml { file: file.into(), line, column, message: "text outside the root element".into() }),
     }
 }

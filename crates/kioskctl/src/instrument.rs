@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use exam_policy::{SigningKey, TrustedKeys};
 use kiosk_core::instrument::web_instrument::{pack_web, WEB_INSTRUMENT_FILE};
-use kiosk_core::instrument::{pack, ContentKey, InstrumentTrust, PackInput, PackageError, SealedPackage};
+use kiosk_core::instrument::{pack, ContentKey, HowScored, InstrumentTrust, PackInput, PackageError, SealedPackage};
 use std::path::{Path, PathBuf};
 
 /// Signed, encrypted QTI 3.0 instrument packages (`.exam`).
@@ -140,7 +140,33 @@ fn pack_cmd(
     for n in instrument.iter().flat_map(|i| &i.test.notices) {
         outln!("notice: {}:{}: {} left out: {}", n.file, n.line, n.construct, n.reason);
     }
+    if let Some(instrument) = &instrument {
+        print_report(instrument);
+    }
     Ok(Outcome::Ok)
+}
+
+/// Per item its interactions and how it will be scored, then the warnings
+/// (images without alternative text) and a count per kind of scoring.
+fn print_report(instrument: &kiosk_core::instrument::qti::Instrument) {
+    let report = instrument.report();
+    let (mut automatic, mut manual, mut unscored, mut nothing) = (0, 0, 0, 0);
+    for item in &report {
+        let kinds = if item.interactions.is_empty() { "no interaction".to_string() } else { item.interactions.join(", ") };
+        outln!("item {} ({}): {kinds} — {}", item.identifier, item.href, item.scoring);
+        match item.scoring {
+            HowScored::Template { .. } => automatic += 1,
+            HowScored::Manual => manual += 1,
+            HowScored::NothingToScore => nothing += 1,
+            _ => unscored += 1,
+        }
+    }
+    for warning in &instrument.warnings {
+        outln!("warning: {warning}");
+    }
+    outln!(
+        "scoring: {automatic} automatisch (hub), {manual} handmatig beoordelen, {unscored} niet automatisch gescoord, {nothing} zonder interactie"
+    );
 }
 
 fn inspect(file: &Path, json: bool) -> anyhow::Result<Outcome> {
@@ -176,9 +202,7 @@ fn verify(file: &Path, trust: &Path, key: Option<&Path>) -> Outcome {
     };
     let sealed = match SealedPackage::read(file) {
         Ok(s) => s,
-        Err(kiosk_core::instrument::PackageError::Io { path, source }) => {
-            return exit::error(&anyhow::anyhow!("{path}: {source}"))
-        }
+        Err(e @ PackageError::Io { .. }) => return exit::error(&e.into()),
         Err(e) => return refused(file, &e),
     };
     let verified = match sealed.verify(&trusted) {
@@ -221,8 +245,14 @@ fn refused(file: &Path, e: &dyn std::fmt::Display) -> Outcome {
 fn render(file: &Path, trust: &Path, key: &Path, scoring: bool) -> anyhow::Result<Outcome> {
     let trusted = InstrumentTrust::from_keys(&TrustedKeys::load(trust)?);
     let key = ContentKey::load(key)?;
-    let contents = SealedPackage::read(file)?.verify(&trusted)?.decrypt(&key)?;
-    let instrument = contents.import()?;
+    // A package or content refused is a "no" (exit 1), as in verify; only
+    // reading the file is an I/O error (exit 2).
+    let opened = SealedPackage::read(file).and_then(|s| s.verify(&trusted)).and_then(|v| v.decrypt(&key)).and_then(|c| c.import());
+    let instrument = match opened {
+        Ok(instrument) => instrument,
+        Err(e @ PackageError::Io { .. }) => return Err(e.into()),
+        Err(e) => return Ok(refused(file, &e)),
+    };
     let json = if scoring {
         serde_json::to_string_pretty(&instrument.scoring)?
     } else {
