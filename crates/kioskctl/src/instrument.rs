@@ -137,10 +137,14 @@ fn pack_cmd(
     outln!("approval key id: {}", header.header().approval_key_id);
     outln!("package sha256: {}", header.file_sha256());
     outln!("content key: {} (give it only to the hub)", key_path.display());
-    for n in instrument.iter().flat_map(|i| &i.test.notices) {
-        outln!("notice: {}:{}: {} left out: {}", n.file, n.line, n.construct, n.reason);
-    }
     if let Some(instrument) = &instrument {
+        // Notices name their item too (by its file; none for the test's own).
+        let items: std::collections::BTreeMap<&str, &str> =
+            instrument.items().into_iter().map(|i| (i.href.as_str(), i.identifier.as_str())).collect();
+        for n in &instrument.test.notices {
+            let item = items.get(n.file.as_str()).map(|id| format!("item {id}: ")).unwrap_or_default();
+            outln!("notice: {}:{}: {item}{} left out: {}", n.file, n.line, n.construct, n.reason);
+        }
         print_report(instrument);
     }
     Ok(Outcome::Ok)

@@ -113,6 +113,7 @@ fn pack_says_per_item_how_it_is_scored_and_warns_for_images_without_alt() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{}{out}", stderr(&o));
     assert!(out.contains("item ITEM002 (ITEM002.xml): match — eigen verwerking — niet automatisch gescoord\n"), "{out}");
+    assert!(out.contains("notice: ITEM002.xml:53: item ITEM002: <qti-feedback-block> left out: "), "{out}");
     let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("warning: ")).collect();
     assert_eq!(warnings.len(), 3, "{out}");
     assert!(warnings.iter().all(|w| w.starts_with("warning: ITEM002.xml:") && w.contains(": item ITEM002: image resources/")), "{out}");
