@@ -1277,7 +1277,18 @@ impl<'r, 'a> Importer<'r, 'a> {
         for child in element_children(file, root)? {
             match child.name.as_str() {
                 "qti-response-declaration" => {
-                    let decl = response_declaration(file, child)?;
+                    let decl = match response_declaration(file, child) {
+                        Ok(decl) => decl,
+                        Err(problem) if !problem.is_hard_stop() => {
+                            // Counted as declared: its interaction is not reported again.
+                            if let Some(id) = child.attr("identifier") {
+                                ctx.declared.insert(id.to_string());
+                            }
+                            ctx.problems.push(problem);
+                            continue;
+                        }
+                        Err(problem) => return Err(problem),
+                    };
                     if !ctx.declared.insert(decl.identifier.clone()) {
                         return Err(invalid(file, child, format!("response {} declared twice", decl.identifier)));
                     }
@@ -1309,7 +1320,8 @@ impl<'r, 'a> Importer<'r, 'a> {
                 }
                 "qti-modal-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
                 "qti-catalog-info" => self.notice(file, child, "accessibility catalogs are not used; the kiosk applies the student's accommodations itself"),
-                _ => return Err(unexpected(file, child, "qti-assessment-item")),
+                // Collected: the body's problems are reported too.
+                _ => ctx.problems.push(unexpected(file, child, "qti-assessment-item")),
             }
         }
         let body = body.ok_or_else(|| invalid(file, root, "item without qti-item-body"))?;

@@ -121,6 +121,21 @@ fn every_problem_inside_one_item_is_reported() {
 }
 
 #[test]
+fn problems_outside_the_body_do_not_hide_those_in_it() {
+    // Templates and an area mapping before the body, MathML in it: all three.
+    let decls = "<qti-template-declaration identifier=\"T\" cardinality=\"single\" base-type=\"integer\"/>\n\
+                 <qti-response-declaration identifier=\"R2\" cardinality=\"single\" base-type=\"point\"><qti-area-mapping default-value=\"0\"/></qti-response-declaration>";
+    let body = format!("<p><math/></p>{CHOICE}<qti-text-entry-interaction response-identifier=\"R2\"/>");
+    let items = vec![("a".to_string(), Some(item("a", MATCH_CORRECT, decls, &body)))];
+    let err = import_files(&package(&items)).unwrap_err();
+    let lines: Vec<String> = err.problems().iter().map(|(p, _)| p.unwrap().to_string()).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("items/a.xml:3:1: item a: unsupported QTI construct <qti-template-declaration>"), "{err}");
+    assert!(lines[1].starts_with("items/a.xml:4:82: item a: unsupported QTI construct <qti-area-mapping>"), "{err}");
+    assert!(lines[2].starts_with("items/a.xml:6:4: item a: unsupported QTI construct <math>"), "{err}");
+}
+
+#[test]
 fn xml_safety_refusals_stop_at_once_with_what_came_before() {
     let doctype = "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"b\">]>\n<qti-assessment-item identifier=\"b\"/>".to_string();
     let hot = |id: &str| Some(item(id, MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>"));
