@@ -491,4 +491,35 @@ mod tests {
         let essay = ItemScoring { processing: Processing::None, ..item(d, MR) };
         assert_eq!(score_item(&essay, &answer(json!("een verhaal"))).score, None);
     }
+
+    /// `kioskctl instrument pack` tells per item whether the hub scores it
+    /// (`exam_instrument::how_scored`, issue 18); this keeps that report
+    /// true to what `score_item` does.
+    #[test]
+    fn the_pack_report_says_what_the_hub_scores() {
+        use exam_instrument::how_scored;
+        let mapping = Mapping { default_value: 0.0, lower_bound: None, upper_bound: None, entries: vec![] };
+        let mut other = decl("single", &["A"], None);
+        other.identifier = "R2".into();
+        let cases = [
+            item(decl("single", &["A"], None), MC),
+            item(decl("single", &["A"], None), MR),
+            item(decl("single", &[], Some(mapping)), MR),
+            item(decl("single", &["A"], None), "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml"),
+            item(decl("single", &["A"], None), "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/CC2_match_basic.xml"),
+            item(decl("single", &["A"], None), "http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"),
+            item(other, MC),
+            ItemScoring { processing: Processing::Custom, ..item(decl("single", &["A"], None), MC) },
+            ItemScoring { processing: Processing::None, ..item(decl("single", &["A"], None), MC) },
+        ];
+        let interactions = [("choice", "RESPONSE".to_string())];
+        let mut scored = 0;
+        for it in &cases {
+            let hub = score_item(it, &answer(json!("A"))).score.is_some();
+            let report = how_scored(it, &interactions);
+            assert_eq!(hub, report.automatic(), "{:?}: the report says {report}", it.processing);
+            scored += usize::from(hub);
+        }
+        assert_eq!(scored, 3);
+    }
 }
