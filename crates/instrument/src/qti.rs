@@ -1239,6 +1239,22 @@ impl<'r, 'a> Importer<'r, 'a> {
         identifier_out: &mut Option<String>,
         problems: &mut Vec<QtiError>,
     ) -> Result<(Item, ItemScoring), QtiError> {
+        let mut ctx = ItemCtx::new(file);
+        let result = self.item_content(root, file, ref_identifier, weights, identifier_out, &mut ctx);
+        // Also when the item ended early (a hard stop): what was found before it is said.
+        problems.append(&mut ctx.problems);
+        result
+    }
+
+    fn item_content(
+        &mut self,
+        root: &Element,
+        file: &str,
+        ref_identifier: String,
+        weights: BTreeMap<String, f64>,
+        identifier_out: &mut Option<String>,
+        ctx: &mut ItemCtx<'_>,
+    ) -> Result<(Item, ItemScoring), QtiError> {
         if root.name == "assessmentItem" {
             return Err(unsupported(file, root, "this is QTI 2.x; only QTI 3.0 is accepted"));
         }
@@ -1272,7 +1288,6 @@ impl<'r, 'a> Importer<'r, 'a> {
             body: Vec::new(),
         };
         let mut scoring = ItemScoring { ref_identifier, identifier, weights, responses: Vec::new(), processing: Processing::None };
-        let mut ctx = ItemCtx::new(file);
         let mut body = None;
         for child in element_children(file, root)? {
             match child.name.as_str() {
@@ -1325,15 +1340,14 @@ impl<'r, 'a> Importer<'r, 'a> {
             }
         }
         let body = body.ok_or_else(|| invalid(file, root, "item without qti-item-body"))?;
-        item.body = self.flow(body, &mut ctx, Mode::Body)?;
-        let mut undeclared: Vec<&String> = ctx.used.iter().filter(|id| !ctx.declared.contains(*id)).collect();
+        item.body = self.flow(body, ctx, Mode::Body)?;
+        let mut undeclared: Vec<String> = ctx.used.iter().filter(|id| !ctx.declared.contains(*id)).cloned().collect();
         undeclared.sort();
         for id in undeclared {
             ctx.problems.push(invalid(file, body, format!("interaction uses response {id}, which is not declared")));
         }
-        problems.append(&mut ctx.problems);
-        self.report_dropped(&mut ctx);
-        self.report_missing_alt(&mut ctx, Some(&item.identifier));
+        self.report_dropped(ctx);
+        self.report_missing_alt(ctx, Some(&item.identifier));
         Ok((item, scoring))
     }
 

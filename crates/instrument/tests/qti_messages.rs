@@ -150,6 +150,19 @@ fn xml_safety_refusals_stop_at_once_with_what_came_before() {
 }
 
 #[test]
+fn a_hard_stop_inside_an_item_keeps_the_problems_found_before_it() {
+    let body = format!("<p><math/></p>\n<p><img src=\"https://tracker.example/x.png\" alt=\"x\"/></p>{CHOICE}");
+    let hot = item("b", MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>");
+    let items = vec![("a".to_string(), Some(item("a", MATCH_CORRECT, "", &body))), ("b".to_string(), Some(hot))];
+    let err = import_files(&package(&items)).unwrap_err();
+    let QtiError::Items { problems, stopped: true, .. } = &err else { panic!("{err}") };
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 2, "b is never read: {err}");
+    assert!(lines[0].starts_with("items/a.xml:5:4: item a: unsupported QTI construct <math>"), "{err}");
+    assert!(lines[1].starts_with("items/a.xml:6:4: item a: refused reference \"https://tracker.example/x.png\""), "{err}");
+}
+
+#[test]
 fn images_without_alternative_text_are_accepted_with_a_warning_naming_item_and_file() {
     let body = "<p><img src=\"../img/a.png\" alt=\"\"/> <img src=\"../img/b.png\"/> <img src=\"../img/c.png\" alt=\"Een kassa\"/></p>";
     let items = vec![("pic".to_string(), Some(item("pic-1", MATCH_CORRECT, "", &format!("{body}{CHOICE}"))))];
