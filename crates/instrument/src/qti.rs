@@ -126,11 +126,12 @@ pub enum QtiError {
     },
 }
 
-/// A problem in one item.
+/// A problem in one item, or in the test file outside any item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemProblem {
-    /// The item reference's identifier in the test.
-    pub ref_identifier: String,
+    /// The item reference's identifier in the test; `None` for a problem
+    /// of the test itself (a section, a test part).
+    pub ref_identifier: Option<String>,
     /// The item's own `identifier`, when its file could be read that far.
     pub identifier: Option<String>,
     /// What is wrong, where.
@@ -138,18 +139,23 @@ pub struct ItemProblem {
 }
 
 impl ItemProblem {
-    /// How the item is named: its `identifier`, or the test's reference to it.
-    pub fn item_name(&self) -> String {
-        match &self.identifier {
-            Some(id) => id.clone(),
-            None => format!("(test reference {})", self.ref_identifier),
+    /// How the item is named: its `identifier`, or the test's reference to
+    /// it; `None` outside items.
+    pub fn item_name(&self) -> Option<String> {
+        match (&self.identifier, &self.ref_identifier) {
+            (Some(id), _) => Some(id.clone()),
+            (None, Some(r)) => Some(format!("(test reference {r})")),
+            (None, None) => None,
         }
     }
 }
 
 impl std::fmt::Display for ItemProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: item {}: {}", self.error.location(), self.item_name(), self.error.what())
+        match self.item_name() {
+            Some(item) => write!(f, "{}: item {item}: {}", self.error.location(), self.error.what()),
+            None => write!(f, "{}", self.error),
+        }
     }
 }
 
@@ -186,12 +192,13 @@ impl QtiError {
             QtiError::BadReference { reference, reason, .. } => format!("refused reference {reference:?}: {reason}"),
             QtiError::TooLarge { what, limit, .. } => format!("{what} exceeds the limit of {limit}"),
             QtiError::Items { item_count, problems, stopped } => {
-                let items = problems.iter().map(|p| &p.ref_identifier).collect::<HashSet<_>>().len();
+                let items = problems.iter().filter_map(|p| p.ref_identifier.as_ref()).collect::<HashSet<_>>().len();
                 let mut text = format!(
-                    "{} problem{} in {items} of {item_count} item{}{}:",
+                    "{} problem{} in {items} of {item_count} item{}{}{}:",
                     problems.len(),
                     if problems.len() == 1 { "" } else { "s" },
                     if *item_count == 1 { "" } else { "s" },
+                    if problems.iter().any(|p| p.ref_identifier.is_none()) { " and in the test itself" } else { "" },
                     if *stopped { " (stopped at the last one: the rest of the package was not read)" } else { "" },
                 );
                 for p in problems {
@@ -801,7 +808,17 @@ pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
         problems: Vec::new(),
         warnings: Vec::new(),
     };
-    let test = importer.test(&root, &test_path)?;
+    let test = match importer.test(&root, &test_path) {
+        Ok(test) => test,
+        Err(error @ QtiError::Items { .. }) => return Err(error),
+        Err(error) if importer.problems.is_empty() => return Err(error),
+        // A problem that ends the import after problems in items: all of them.
+        Err(error) => {
+            let mut problems = std::mem::take(&mut importer.problems);
+            problems.push(ItemProblem { ref_identifier: None, identifier: None, error });
+            return Err(QtiError::Items { item_count: importer.item_count, problems, stopped: true });
+        }
+    };
     Ok(Instrument { test, scoring: Scoring { items: importer.scoring }, warnings: importer.warnings })
 }
 
@@ -1030,7 +1047,7 @@ impl<'r, 'a> Importer<'r, 'a> {
                     let part = self.test_part(child, file)?;
                     test.test_parts.push(part);
                 }
-                _ => return Err(unexpected(file, child, "qti-assessment-test")),
+                _ => self.test_problem(unexpected(file, child, "qti-assessment-test")),
             }
         }
         if test.test_parts.is_empty() {
@@ -1075,7 +1092,7 @@ impl<'r, 'a> Importer<'r, 'a> {
                     part.sections.push(s);
                 }
                 "qti-test-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
-                _ => return Err(unexpected(file, child, "qti-test-part")),
+                _ => self.test_problem(unexpected(file, child, "qti-test-part")),
             }
         }
         Ok(part)
@@ -1103,9 +1120,8 @@ impl<'r, 'a> Importer<'r, 'a> {
                     if let Some(block) = self.rubric_block(child, &mut ctx)? {
                         section.rubric_blocks.push(block);
                     }
-                    // Not an item's: refused at once.
-                    if let Some(problem) = ctx.problems.drain(..).next() {
-                        return Err(problem);
+                    for problem in ctx.problems.drain(..) {
+                        self.test_problem(problem);
                     }
                     self.report_dropped(&mut ctx);
                     self.report_missing_alt(&mut ctx, None);
@@ -1119,7 +1135,7 @@ impl<'r, 'a> Importer<'r, 'a> {
                         section.parts.push(SectionPart::Item(Box::new(item)));
                     }
                 }
-                _ => return Err(unexpected(file, child, "qti-assessment-section")),
+                _ => self.test_problem(unexpected(file, child, "qti-assessment-section")),
             }
         }
         Ok(section)
@@ -1205,7 +1221,7 @@ impl<'r, 'a> Importer<'r, 'a> {
             }
         }
         self.problems.extend(problems.into_iter().map(|error| ItemProblem {
-            ref_identifier: ref_identifier.clone(),
+            ref_identifier: Some(ref_identifier.clone()),
             identifier: identifier.clone(),
             error,
         }));
@@ -1213,6 +1229,11 @@ impl<'r, 'a> Importer<'r, 'a> {
             return Err(QtiError::Items { item_count: self.item_count, problems: std::mem::take(&mut self.problems), stopped });
         }
         Ok(None)
+    }
+
+    /// A problem of the test itself (not of an item): collected like an item's.
+    fn test_problem(&mut self, error: QtiError) {
+        self.problems.push(ItemProblem { ref_identifier: None, identifier: None, error });
     }
 
     /// Warnings for images without alternative text, named by item.

@@ -163,6 +163,28 @@ fn a_hard_stop_inside_an_item_keeps_the_problems_found_before_it() {
 }
 
 #[test]
+fn problems_of_the_test_itself_come_with_those_of_the_items() {
+    let hot = item("a", MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>");
+    let mut files = package(&[("a".to_string(), Some(hot))]);
+    let test = String::from_utf8(files["test.xml"].clone()).unwrap();
+    // Random selection in the section (test.xml line 4), after the item reference.
+    let test = test.replace("</qti-assessment-section>", "<qti-selection select=\"1\"/>\n</qti-assessment-section>");
+    files.insert("test.xml".into(), test.into_bytes());
+    let err = import_files(&files).unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("2 problems in 1 of 1 item and in the test itself:"), "{text}");
+    assert!(text.contains("\n  items/a.xml:5:1: item a: unsupported QTI construct <qti-hotspot-interaction>"), "{text}");
+    assert!(text.contains("\n  test.xml:5:1: unsupported QTI construct <qti-selection>: random item selection"), "{text}");
+    // A test-level problem that ends the import still comes with the items' problems.
+    let test = String::from_utf8(files["test.xml"].clone()).unwrap().replace("<qti-selection select=\"1\"/>", "<qti-assessment-item-ref identifier=\"ref-a\" href=\"items/b.xml\"/>");
+    files.insert("test.xml".into(), test.into_bytes());
+    let err = import_files(&files).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("item a: unsupported QTI construct <qti-hotspot-interaction>"), "{text}");
+    assert!(text.contains("\n  test.xml:5:1: invalid QTI: item reference identifier ref-a is used twice"), "{text}");
+}
+
+#[test]
 fn images_without_alternative_text_are_accepted_with_a_warning_naming_item_and_file() {
     let body = "<p><img src=\"../img/a.png\" alt=\"\"/> <img src=\"../img/b.png\"/> <img src=\"../img/c.png\" alt=\"Een kassa\"/></p>";
     let items = vec![("pic".to_string(), Some(item("pic-1", MATCH_CORRECT, "", &format!("{body}{CHOICE}"))))];
