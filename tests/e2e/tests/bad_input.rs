@@ -10,6 +10,8 @@ use exam_e2e::webdriver::Session;
 use exam_e2e::{bin, workspace, Display, Driver, Guarded, Stack};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+#[path = "support/byod.rs"]
+mod byod;
 
 /// One kiosk window at a time: two WebKit instances on two cores only slow each other down.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -283,48 +285,13 @@ fn serve_hub_under_faketime(stack: &Stack, offset: &str) -> Guarded {
     Guarded(child)
 }
 
-/// The stack's policy with only the location that needs the room code
-/// (loopback + the demo room's code), as on a BYOD laptop without a beacon.
-fn room_code_policy(stack: &Stack) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(&stack.policy).unwrap();
-    let mut parts = text.split("[[location]]");
-    let head = parts.next().unwrap().to_owned();
-    let locations: Vec<&str> = parts.collect();
-    let room_code = locations.iter().find(|l| l.contains("name = \"demo-room-code\"")).expect("demo.toml has demo-room-code");
-    let rest = &text[text.find("[processes]").expect("demo.toml has [processes]")..];
-    let path = stack.dir.join("byod-policy.toml");
-    // The room-code location is not the last one, so its block ends before [processes].
-    assert!(!room_code.contains("[processes]"));
-    std::fs::write(&path, format!("{head}[[location]]{room_code}{rest}")).unwrap();
-    path
-}
-
-/// The demo room's code now and its neighbours (the verifier accepts ±1 step).
-fn room_codes_now(policy: &std::path::Path) -> (String, Vec<String>) {
-    let policy_file = exam_policy::load_policy_file(policy).unwrap();
-    let mut req = None;
-    for location in &policy_file.locations {
-        for r in &location.evidence {
-            r.walk(&mut |r| {
-                if let exam_policy::Requirement::RoomCode(rc) = r {
-                    req = Some(rc.clone());
-                }
-            });
-        }
-    }
-    let secret = kiosk_core::location::RoomSecret::from_req(&req.expect("a room-code requirement"), policy.parent()).unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let near = [now - 30, now, now + 30].iter().map(|t| secret.code_at(*t)).collect();
-    (secret.code_at(now), near)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     steps::require_tools(&["Xvfb"]);
     let tmp = tempfile::tempdir().unwrap();
     let stack = Stack::start(tmp.path()).unwrap();
-    let policy = room_code_policy(&stack);
+    let policy = byod::room_code_policy(&stack);
     let (_quiet, scope) = steps::quiet_scope();
     let mut env = stack.kiosk_env(false, Some(scope));
     for (k, v) in env.iter_mut() {
@@ -343,7 +310,7 @@ async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
         shot(&session, &out, &mut observed, "login-room-code").await?;
         session.type_into(&session.find("#student-number").await?, &student.number).await?;
         session.type_into(&session.find("#access-code").await?, &student.code).await?;
-        let (_, near) = room_codes_now(&policy);
+        let (_, near) = byod::room_codes_now(&policy);
         let wrong = (0..1_000_000u32).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap();
         session.type_into(&room, &wrong).await?;
         session.click(&session.find("#login-submit").await?).await?;
@@ -353,7 +320,7 @@ async fn a_byod_login_asks_for_the_room_code_and_refuses_a_wrong_one() {
         let kept = "return document.getElementById('room-code').getAttribute('aria-invalid') === 'true' && document.getElementById('access-code').value !== ''";
         steps::wait_until(&session, kept, SCREEN).await?;
         shot(&session, &out, &mut observed, "login-room-code-wrong").await?;
-        let (right, _) = room_codes_now(&policy);
+        let (right, _) = byod::room_codes_now(&policy);
         session.type_into(&session.find("#access-code").await?, &student.code).await?;
         session.type_into(&session.find("#room-code").await?, &right).await?;
         session.click(&session.find("#login-submit").await?).await?;

@@ -13,6 +13,8 @@
 use exam_e2e::{Guarded, Stack};
 #[path = "support/core_kiosk.rs"]
 mod core_kiosk;
+#[path = "support/byod.rs"]
+mod byod;
 
 use kiosk_core::session::Phase;
 use std::process::Command;
@@ -56,10 +58,8 @@ async fn proxy(upstream: String, stalled: Arc<AtomicBool>) -> u16 {
     port
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_hub_never_delays_a_lock() {
-    let tmp = tempfile::tempdir().unwrap();
-    let stack = Stack::start(tmp.path()).unwrap();
+/// Points the stack's kiosk at a stalling proxy of the hub; returns its switch.
+async fn behind_a_proxy(stack: &Stack) -> Arc<AtomicBool> {
     // The kiosk reaches the hub only through the proxy (same address family
     // and name as the hub's certificate: 127.0.0.1).
     let stalled = Arc::new(AtomicBool::new(false));
@@ -69,6 +69,14 @@ async fn a_stalled_hub_never_delays_a_lock() {
     let mut hub_json: serde_json::Value = serde_json::from_slice(&std::fs::read(&enrolment).unwrap()).unwrap();
     hub_json["hub_url"] = format!("https://127.0.0.1:{port}").into();
     std::fs::write(&enrolment, serde_json::to_vec_pretty(&hub_json).unwrap()).unwrap();
+    stalled
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_hub_never_delays_a_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    let stalled = behind_a_proxy(&stack).await;
 
     let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
     let kiosk = Arc::new(core_kiosk::start(&stack, quiet.0.id()));
@@ -162,4 +170,41 @@ async fn a_stalled_hub_never_delays_a_lock() {
     kiosk.unlock(exam_e2e::DEMO_PIN, "test: weer vrij").await.unwrap();
     assert_eq!(kiosk.view().await.phase, Phase::Resume);
     assert_eq!(kiosk.unlock(exam_e2e::DEMO_PIN, "herstart").await.unwrap().phase, Phase::InExam);
+}
+
+/// BYOD: the room code the student types is checked with a fresh signed
+/// echo of the hub. Before, that echo was awaited under the state lock, so
+/// a stalled hub held up every lock while the student pressed "Inloggen".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_hub_never_delays_a_lock_while_the_room_code_is_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    let stalled = behind_a_proxy(&stack).await;
+    let policy = byod::room_code_policy(&stack);
+    let quiet = Guarded(Command::new("sleep").arg("3600").spawn().unwrap());
+    let kiosk = Arc::new(core_kiosk::start_with_policy(&stack, quiet.0.id(), &policy));
+    let view = kiosk.view().await;
+    assert!(view.phase == Phase::LocationCheck && view.needs_room_code, "{:?} {:?}", view.phase, view.startup_failure);
+
+    stalled.store(true, Ordering::SeqCst);
+    let (right, _) = byod::room_codes_now(&policy);
+    let student = stack.students[0].clone();
+    let logger = kiosk.clone();
+    let login = tokio::spawn(async move { logger.login(&student.number, &student.code, Some(&right)).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!login.is_finished(), "the room code's check waits on the stalled hub");
+    let asked = Instant::now();
+    let locked = tokio::time::timeout(Duration::from_secs(5), kiosk.lock("Proces beëindigd: test")).await.expect("the lock waited on the stalled hub (room code)");
+    let lock_took = asked.elapsed();
+    assert_eq!(locked.unwrap().phase, Phase::Locked);
+    assert!(lock_took < Duration::from_millis(250), "the lock during the room code's check took {lock_took:?}");
+    let asked = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), kiosk.may_exit()).await.expect("the close request waited on the stalled hub (room code)");
+    assert!(asked.elapsed() < Duration::from_millis(100), "the close request took {:?}", asked.elapsed());
+
+    // The hub answers again: the code was checked, but a locked seat is not moved on.
+    stalled.store(false, Ordering::SeqCst);
+    let refused = tokio::time::timeout(Duration::from_secs(60), login).await.expect("the login ends once the hub answers").unwrap();
+    assert!(refused.expect_err("a check the lock overtook is not adopted").message.contains("vergrendeld"));
+    assert_eq!(kiosk.view().await.phase, Phase::Locked);
 }

@@ -8,9 +8,15 @@ use kiosk_core::kiosk::{Kiosk, KioskOptions};
 /// login, download and instructions are the same), its guard watching only
 /// the process tree of `scope` (an idle process of the test's own).
 pub fn start(stack: &Stack, scope: u32) -> Kiosk {
+    start_with_policy(stack, scope, &stack.policy)
+}
+
+/// [`start`] with another policy file (e.g. a BYOD one).
+#[allow(dead_code)] // not every test file that starts a kiosk needs another policy
+pub fn start_with_policy(stack: &Stack, scope: u32, policy: &std::path::Path) -> Kiosk {
     let options = KioskOptions {
         data_dir: stack.kiosk_data.clone(),
-        policy: stack.policy.clone(),
+        policy: policy.to_owned(),
         key_store: stack.key_store.parse().unwrap(),
         demo: true,
         guard_scope: Some(kiosk_core::guard::Scope::Tree(scope)),
