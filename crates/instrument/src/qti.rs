@@ -468,9 +468,14 @@ pub struct Item {
     /// Label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// Language (`xml:lang`).
+    /// Language (`xml:lang` of the item, or of its `qti-item-body`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// Writing direction (`dir` of the item body or the item: `ltr`, `rtl`,
+    /// `auto`): the UI sets it on the item's content only, never on the
+    /// kiosk's own texts around and inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
     /// Categories from the item reference (e.g. `dep-informational`).
     pub categories: Vec<String>,
     /// Whether the item must be answered.
@@ -758,7 +763,7 @@ pub const ALLOWED_HTML: &[&str] = &[
 /// Attributes kept on [`Node::Element`]s (others are dropped with a [`Notice`]).
 pub const ALLOWED_ATTRIBUTES: &[&str] = &[
     "class", "id", "lang", "dir", "title", "colspan", "rowspan", "headers", "scope", "abbr", "span", "start", "type",
-    "reversed", "value", "summary",
+    "reversed", "value", "summary", "aria-label", "aria-describedby", "aria-labelledby",
 ];
 
 /// Attributes dropped without a notice: presentation hints with no meaning for content.
@@ -942,6 +947,11 @@ fn classes(e: &Element) -> Vec<String> {
 
 fn lang(e: &Element) -> Option<String> {
     e.attr("xml:lang").or_else(|| e.attr("lang")).map(String::from)
+}
+
+/// `dir` when it is one HTML knows (anything else is left to the content's parent).
+fn direction(e: &Element) -> Option<String> {
+    e.attr("dir").map(|d| d.trim().to_ascii_lowercase()).filter(|d| matches!(d.as_str(), "ltr" | "rtl" | "auto"))
 }
 
 fn is_blank(node: &XNode) -> bool {
@@ -1300,6 +1310,7 @@ impl<'r, 'a> Importer<'r, 'a> {
             title: root.attr("title").unwrap_or("").to_string(),
             label: root.attr("label").map(String::from),
             lang: lang(root),
+            dir: direction(root),
             categories: Vec::new(),
             required: false,
             item_session_control: None,
@@ -1361,6 +1372,8 @@ impl<'r, 'a> Importer<'r, 'a> {
             }
         }
         let body = body.ok_or_else(|| invalid(file, root, "item without qti-item-body"))?;
+        item.lang = lang(body).or(item.lang);
+        item.dir = direction(body).or(item.dir);
         item.body = self.flow(body, ctx, Mode::Body)?;
         let mut undeclared: Vec<String> = ctx.used.iter().filter(|id| !ctx.declared.contains(*id)).cloned().collect();
         undeclared.sort();
@@ -1436,7 +1449,15 @@ impl<'r, 'a> Importer<'r, 'a> {
             let mut attrs = BTreeMap::new();
             for (k, v) in &e.attrs {
                 let key = if k == "xml:lang" { "lang" } else { k.as_str() };
-                if ALLOWED_ATTRIBUTES.contains(&key) {
+                if key == "dir" {
+                    // Only a direction HTML knows; anything else would be a guess in the UI.
+                    match direction(e) {
+                        Some(d) => {
+                            attrs.insert("dir".to_string(), d);
+                        }
+                        None => ctx.dropped_attrs.push((e.line, "dir".to_string())),
+                    }
+                } else if ALLOWED_ATTRIBUTES.contains(&key) {
                     attrs.insert(key.to_string(), v.clone());
                 } else if !QUIET_ATTRIBUTES.contains(&key) && !key.starts_with("data-") {
                     ctx.dropped_attrs.push((e.line, key.to_string()));

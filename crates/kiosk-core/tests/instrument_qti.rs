@@ -215,3 +215,32 @@ fn a_scorers_rubric_never_reaches_the_candidate() {
     assert_eq!(left_out.len(), 2, "{:?}", instrument.test.notices);
     assert!(left_out[0].contains("scorer") && left_out[1].contains("proctor, tutor"), "{left_out:?}");
 }
+
+/// Issue 18 (fidelity): `aria-label` was dropped (with a notice) and an
+/// item's `dir` was lost, so an RTL item came out left to right. The
+/// accessibility attributes and the writing direction now reach the render
+/// model; the UI makes the ids safe and unique (ui/dev/unit.test.mjs).
+#[test]
+fn accessibility_attributes_and_direction_reach_the_render_model() {
+    let item = r#"<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="x" title="x" xml:lang="ar">
+  <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="identifier"/>
+  <qti-item-body dir="rtl">
+    <p id="uitleg" lang="ar" dir="rtl">نص</p>
+    <table aria-label="Prijzen" aria-describedby="uitleg"><tr><td>1</td></tr></table>
+    <span aria-labelledby="uitleg" dir="sideways">x</span>
+    <qti-choice-interaction response-identifier="RESPONSE" max-choices="1"><qti-simple-choice identifier="A">a</qti-simple-choice></qti-choice-interaction>
+  </qti-item-body>
+</qti-assessment-item>"#;
+    let i = import_item(item.as_bytes(), &[]).unwrap();
+    let it = i.items()[0];
+    assert_eq!((it.lang.as_deref(), it.dir.as_deref()), (Some("ar"), Some("rtl")));
+    let attrs: Vec<&BTreeMap<String, String>> = it.body.iter().filter_map(|n| match n { Node::Element { attrs, .. } => Some(attrs), _ => None }).collect();
+    assert_eq!(attrs[0].get("id").map(String::as_str), Some("uitleg"));
+    assert_eq!((attrs[0].get("lang").map(String::as_str), attrs[0].get("dir").map(String::as_str)), (Some("ar"), Some("rtl")));
+    assert_eq!(attrs[1].get("aria-label").map(String::as_str), Some("Prijzen"));
+    assert_eq!(attrs[1].get("aria-describedby").map(String::as_str), Some("uitleg"));
+    assert_eq!(attrs[2].get("aria-labelledby").map(String::as_str), Some("uitleg"));
+    assert_eq!(attrs[2].get("dir"), None, "a direction HTML does not know is not passed on");
+    let dropped: Vec<&str> = i.test.notices.iter().map(|n| n.construct.as_str()).filter(|c| c.contains("aria")).collect();
+    assert!(dropped.is_empty(), "aria attributes reported as dropped: {dropped:?}");
+}
