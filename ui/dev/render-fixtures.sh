@@ -10,7 +10,7 @@ out=$root/ui/dev/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
-for pair in examples:tests/fixtures/qti/examples demo:tests/fixtures/instruments/demo kennisnet:tests/fixtures/qti/kennisnet; do
+for pair in examples:tests/fixtures/qti/examples demo:tests/fixtures/instruments/demo kennisnet:tests/fixtures/qti/kennisnet fidelity:tests/fixtures/qti/fidelity; do
   name=${pair%%:*}
   dir=$root/${pair#*:}
   [ -d "$dir" ] || continue

@@ -4,7 +4,7 @@
 //
 //   mkdir -p /tmp/ui-tools && cd /tmp/ui-tools && npm init -y && npm install axe-core playwright-core
 //   python3 -m http.server 8765 --bind 127.0.0.1 --directory ui &
-//   node ui/dev/shoot.mjs [--out /tmp/ui-shots] [--only exam,login]
+//   node ui/dev/shoot.mjs [--out /tmp/ui-shots] [--only exam,login] [--instrument fidelity]
 //
 // Env: UI_TOOLS (default /tmp/ui-tools), UI_BASE (default
 // http://127.0.0.1:8765/dev/preview.html), CHROMIUM (default /usr/bin/chromium).
@@ -47,8 +47,8 @@ const fail = (msg) => {
   console.log(`FAIL ${msg}`);
 };
 
-async function newPage(browser) {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+async function newPage(browser, width = 1366) {
+  const page = await browser.newPage({ viewport: { width, height: 768 } });
   const errors = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -91,10 +91,10 @@ async function shots(browser) {
   }
 }
 
-async function itemShots(browser, instrument = null) {
-  const { page, errors } = await newPage(browser);
+async function itemShots(browser, instrument = null, width = 1366) {
+  const { page, errors } = await newPage(browser, width);
   await page.goto(`${base}?state=exam${instrument ? `&instrument=${instrument}` : ''}`);
-  const prefix = instrument ? `${instrument}_` : '';
+  const prefix = `${instrument ? `${instrument}_` : ''}${width < 1000 ? `w${width}_` : ''}`;
   await page.waitForSelector('#screen-exam');
   const refs = await page.$$eval('[data-review]', (els) => els.map((e) => e.dataset.review));
   for (const ref of refs) {
@@ -103,6 +103,7 @@ async function itemShots(browser, instrument = null) {
     const file = `${prefix}item_${ref.replace(/[^\w.-]/g, '_')}.png`;
     await page.screenshot({ path: join(out, file) });
     await axe(page, file);
+    await layoutChecks(page, file, width);
     console.log(`shot ${file}`);
   }
   await page.click('#layout-toggle');
@@ -110,6 +111,38 @@ async function itemShots(browser, instrument = null) {
   await axe(page, `${prefix}exam_scroll`);
   for (const e of errors) fail(`items: console: ${e}`);
   await page.close();
+}
+
+// Issue 18 (fidelity): what only a laid-out page shows. Item content never
+// reaches under the review list (a wide table scrolls in its own box), and
+// qti-layout columns stand side by side on a wide screen, stacked on a narrow one.
+async function layoutChecks(page, name, width) {
+  const r = await page.evaluate(() => {
+    const area = document.querySelector('.exam-items').getBoundingClientRect();
+    const wide = [...document.querySelectorAll('.item-body *')].filter((e) => !e.closest('.table-scroll') || e.classList.contains('table-scroll'))
+      .filter((e) => e.getBoundingClientRect().right > area.right + 1).map((e) => e.tagName + '.' + e.className);
+    const cols = [...document.querySelectorAll('.qti-layout-row')].map((row) => [...row.children].map((c) => Math.round(c.getBoundingClientRect().top)));
+    const style = (sel, prop) => [...document.querySelectorAll(sel)].map((e) => getComputedStyle(e)[prop]);
+    return {
+      wide,
+      cols,
+      // The kiosk's own hints read left to right, also inside an RTL item.
+      rtlHints: style('.item-body .hint', 'direction').filter((d) => d !== 'ltr').length,
+      // Emphasis shows; a prompt is not bold as a whole.
+      notItalic: style('.item-body .qti-italic, .item-body em, .item-body i', 'fontStyle').filter((v) => v !== 'italic').length,
+      notBold: style('.item-body .qti-bold, .item-body strong, .item-body b', 'fontWeight').filter((v) => Number(v) < 700).length,
+      boldPrompts: style('.item-body .prompt-text', 'fontWeight').filter((v) => Number(v) >= 600).length,
+    };
+  });
+  if (r.rtlHints) fail(`${name}: ${r.rtlHints} kiosk hint(s) rendered right to left`);
+  if (r.notItalic || r.notBold) fail(`${name}: emphasis lost (${r.notItalic} not italic, ${r.notBold} not bold)`);
+  if (r.boldPrompts) fail(`${name}: ${r.boldPrompts} prompt(s) bold as a whole`);
+  if (r.wide.length) fail(`${name}: item content reaches beyond the item area: ${r.wide.slice(0, 3).join(', ')}`);
+  for (const tops of r.cols) {
+    const sideBySide = tops.every((t) => t === tops[0]);
+    if (width >= 1000 && !sideBySide) fail(`${name}: qti-layout columns are not side by side at ${width}px (${tops})`);
+    if (width < 1000 && sideBySide) fail(`${name}: qti-layout columns are not stacked at ${width}px (${tops})`);
+  }
 }
 
 async function expect(cond, msg) {
@@ -234,8 +267,17 @@ async function timerAnnouncements(browser) {
   await page.close();
 }
 
+const onlyInstrument = opt('--instrument', null);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 try {
+  if (onlyInstrument) {
+    // One real render model (render-fixtures.sh), wide and narrow.
+    await itemShots(browser, onlyInstrument);
+    await itemShots(browser, onlyInstrument, 760);
+    await browser.close();
+    console.log(failures ? `${failures} failure(s)` : 'all good');
+    process.exit(failures ? 1 : 0);
+  }
   await shots(browser);
   if (!only) {
     await itemShots(browser);
