@@ -166,6 +166,8 @@ const nl = {
   'qti.unsupported': 'Dit onderdeel kan niet worden getoond ({kind}). Roep de surveillant.',
   'qti.image.noalt': 'Afbeelding',
   'qti.rubric': 'Toelichting',
+  'qti.table': 'Tabel (schuif opzij met de pijltjestoetsen)',
+  'qti.table.named': (p) => `Tabel: ${p.name} (schuif opzij met de pijltjestoetsen)`,
 
   'submit.title': 'Examen inleveren?',
   'submit.body': 'Na het inleveren kun je niets meer veranderen.',
@@ -380,6 +382,8 @@ const en = {
   'qti.unsupported': 'This part cannot be shown ({kind}). Call the invigilator.',
   'qti.image.noalt': 'Image',
   'qti.rubric': 'Instructions',
+  'qti.table': 'Table (scroll sideways with the arrow keys)',
+  'qti.table.named': (p) => `Table: ${p.name} (scroll sideways with the arrow keys)`,
 
   'submit.title': 'Hand in the exam?',
   'submit.body': 'After handing in you cannot change anything.',

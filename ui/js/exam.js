@@ -12,7 +12,7 @@
 import { h, clear, announce, setText } from './dom.js';
 import { t } from '../i18n.js';
 import { shell } from './bridge.js';
-import { flatten, renderNodes, answered, plainText, countInline } from './qti.js';
+import { flatten, renderNodes, renderItemBody, withIds, finishIds, answered, plainText, countInline } from './qti.js';
 import { confirmDialog } from './dialog.js';
 import { mountWebExam } from './web-instrument.js';
 import { clearExamClipboard } from './lockdown.js';
@@ -285,12 +285,14 @@ export function mountExam(root, view, { onSaveState, render }) {
     };
     // Section heading and its instructions, on the first item of a section.
     const sectionBits = [];
+    const sectionCtx = withIds(ctx);
     for (const s of entry.sections) {
       const first = model.items.findIndex((x) => x.sections.includes(s)) === index;
       if (first && s.visible && s.title) sectionBits.push(h('p', { class: 'section-title' }, s.title));
-      if (first) for (const rb of s.rubric_blocks || []) sectionBits.push(...renderNodes([{ type: 'rubric-block', ...rb }], ctx));
+      if (first) for (const rb of s.rubric_blocks || []) sectionBits.push(...renderNodes([{ type: 'rubric-block', ...rb }], sectionCtx));
     }
-    const body = h('div', { class: 'item-body', lang: item.lang || instrument.lang || null }, renderNodes(item.body, ctx));
+    finishIds(sectionCtx);
+    const body = renderItemBody(item, ctx, instrument.lang);
     return h('article', { class: 'item', dataset: { itemId: ref }, 'aria-labelledby': headingId },
       sectionBits.length ? h('div', { class: 'section-intro', lang: instrument.lang || null }, sectionBits) : null,
       h('header', { class: 'item-header' },

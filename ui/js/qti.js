@@ -21,7 +21,7 @@
 // keyed by response identifier: {"RESPONSE": "A"}. Unanswered is null/absent.
 
 import { h, nextId, announce } from './dom.js';
-import { t } from '../i18n.js';
+import { t, lang as uiLang } from '../i18n.js';
 
 // Same set as kiosk-core's ALLOWED_HTML; anything else is rendered as its
 // children only.
@@ -32,9 +32,14 @@ const ALLOWED_TAGS = new Set([
   'colgroup', 'figure', 'figcaption', 'ruby', 'rt', 'rp', 'bdo', 'bdi', 'mark', 's', 'del', 'ins', 'label', 'section',
   'article', 'aside', 'header', 'footer',
 ]);
-// `id` and non-qti classes are dropped so content cannot collide with the
-// kiosk's own ids and styles; `label` is rendered as a span (no `for`).
-const ALLOWED_ATTRS = new Set(['lang', 'dir', 'title', 'colspan', 'rowspan', 'headers', 'scope', 'abbr', 'span', 'start', 'type', 'reversed', 'value']);
+// Non-qti classes are dropped so content cannot use the kiosk's own styles;
+// an `id` becomes a kiosk-made one (`q-N`, unique in the page) and the
+// aria-labelledby/-describedby references follow it, so content can neither
+// collide with the kiosk's ids nor point at them (see `finishIds`); `dir`
+// only as ltr/rtl/auto; `label` is rendered as a span (no `for`).
+const ALLOWED_ATTRS = new Set(['lang', 'title', 'colspan', 'rowspan', 'headers', 'scope', 'abbr', 'span', 'start', 'type', 'reversed', 'value', 'aria-label']);
+const ID_REFS = new Set(['aria-describedby', 'aria-labelledby']);
+const DIRS = new Set(['ltr', 'rtl', 'auto']);
 const RENAME = { big: 'span', acronym: 'abbr', label: 'span', section: 'div', article: 'div', aside: 'div', header: 'div', footer: 'div' };
 // Block elements, for rendering inside a <legend> (phrasing only).
 const BLOCK = new Set(['p', 'div', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'address', 'pre', 'section', 'article', 'aside', 'header', 'footer', 'figure', 'figcaption']);
@@ -214,13 +219,91 @@ function renderNode(n, ctx) {
   }
 }
 
+/** The kiosk's own text inside item content: its language and direction,
+ * whatever the item's (an RTL item must not turn a Dutch hint around). */
+function own(el) {
+  el.setAttribute('dir', 'ltr');
+  el.setAttribute('lang', uiLang());
+  return el;
+}
+
+/** A copy of ctx with its own id space (content rendered apart from an item's body, e.g. a section's rubric blocks). */
+export function withIds(ctx) {
+  return { ...ctx, ids: { map: new Map(), defined: new Set(), refs: [] } };
+}
+
+function idState(ctx) {
+  if (!ctx.ids) ctx.ids = { map: new Map(), defined: new Set(), refs: [] };
+  return ctx.ids;
+}
+
+/** The page-unique id for an item's own id (same id, same result within one item). */
+function itemId(ctx, id) {
+  const ids = idState(ctx);
+  if (!ids.map.has(id)) ids.map.set(id, nextId('q'));
+  return ids.map.get(id);
+}
+
+/**
+ * Sets the aria-labelledby/-describedby references collected while rendering,
+ * now that every id of the item is known: a reference to an id the item does
+ * not have is left out (it would point at nothing, or at the kiosk's own).
+ */
+export function finishIds(ctx) {
+  const ids = ctx.ids;
+  if (!ids) return;
+  for (const [el, attr, refs] of ids.refs) {
+    const known = refs.filter((r) => ids.defined.has(r)).map((r) => itemId(ctx, r));
+    if (known.length) el.setAttribute(attr, known.join(' '));
+  }
+  ids.refs = [];
+}
+
+/** A table scrolls sideways in its own box (keyboard-focusable, labelled)
+ * instead of pushing the page under the review list. */
+function tableBox(table, n) {
+  const caption = (n.children || []).find((c) => c && c.type === 'element' && c.tag === 'caption');
+  const name = (n.attrs && n.attrs['aria-label']) || (caption && plainText(caption.children)) || '';
+  return h('div', { class: 'table-scroll', role: 'region', tabindex: '0', 'aria-label': name ? t('qti.table.named', { name }) : t('qti.table') }, table);
+}
+
+/** The highest heading level (1–6) in nodes, or null. */
+function topHeading(nodes) {
+  let top = null;
+  for (const n of nodes || []) {
+    if (!n || typeof n !== 'object') continue;
+    const m = n.type === 'element' && /^h([1-6])$/.exec(String(n.tag || '').toLowerCase());
+    if (m) top = Math.min(top ?? 6, Number(m[1]));
+    for (const k of ['children', 'content', 'prompt']) {
+      const inner = Array.isArray(n[k]) ? topHeading(n[k]) : null;
+      if (inner) top = Math.min(top ?? 6, inner);
+    }
+  }
+  return top;
+}
+
+/**
+ * An item's body as a `div.item-body` with the item's language and
+ * direction, ids resolved, content headings one level below the item's
+ * heading. ctx as for `renderNodes`.
+ */
+export function renderItemBody(item, ctx, langFallback = null) {
+  idState(ctx);
+  ctx.headingTop = topHeading(item.body) || 1;
+  const body = h('div', { class: 'item-body', lang: item.lang || langFallback || null, dir: DIRS.has(item.dir) ? item.dir : null }, renderNodes(item.body, ctx));
+  finishIds(ctx);
+  return body;
+}
+
 function renderElement(n, ctx) {
   let tag = String(n.tag || '').toLowerCase();
   if (!ALLOWED_TAGS.has(tag)) return h('span', {}, renderNodes(n.children, ctx));
   tag = RENAME[tag] || tag;
   if (/^h[1-6]$/.test(tag)) {
-    // The item title is the page's h2/h3; content headings go below it.
-    const level = Math.min(6, Number(tag[1]) + (ctx.headingBase || 2));
+    // The item title is the page's h2/h3; content headings go below it, the
+    // item's highest level one below the title (an item that starts at h2
+    // must not skip a level: axe heading-order).
+    const level = Math.min(6, Number(tag[1]) - (ctx.headingTop || 1) + 1 + (ctx.headingBase || 2));
     tag = `h${level}`;
   }
   if (ctx.phrasing && BLOCK.has(tag)) tag = 'span';
@@ -228,10 +311,18 @@ function renderElement(n, ctx) {
   if (ctx.phrasing && BLOCK.has(n.tag)) el.classList.add('block');
   for (const [k, v] of Object.entries(n.attrs || {})) {
     if (k === 'class') el.classList.add(...qtiClasses(v));
-    else if (ALLOWED_ATTRS.has(k)) el.setAttribute(k, String(v));
+    else if (k === 'id' && String(v).trim()) {
+      el.setAttribute('id', itemId(ctx, String(v).trim()));
+      idState(ctx).defined.add(String(v).trim());
+    } else if (ID_REFS.has(k)) {
+      const refs = String(v).split(/\s+/).filter(Boolean);
+      if (refs.length) idState(ctx).refs.push([el, k, refs]);
+    } else if (k === 'dir') {
+      if (DIRS.has(String(v).toLowerCase())) el.setAttribute('dir', String(v).toLowerCase());
+    } else if (ALLOWED_ATTRS.has(k)) el.setAttribute(k, String(v));
   }
   for (const c of renderNodes(n.children, ctx)) el.append(c);
-  return el;
+  return tag === 'table' && !ctx.phrasing ? tableBox(el, n) : el;
 }
 
 // ---------------------------------------------------------------------------
@@ -253,7 +344,7 @@ function ordered(n, ctx, list) {
 
 function legendFor(n, ctx, hint) {
   const prompt = n.prompt && n.prompt.length ? renderNodes(n.prompt, { ...ctx, phrasing: true }) : [];
-  return h('legend', { class: 'qti-prompt' }, h('span', { class: 'prompt-text' }, prompt), h('span', { class: 'hint' }, hint));
+  return h('legend', { class: 'qti-prompt' }, h('span', { class: 'prompt-text' }, prompt), own(h('span', { class: 'hint' }, hint)));
 }
 
 function choiceInteraction(n, ctx) {
@@ -328,7 +419,7 @@ function extendedText(n, ctx) {
   const promptId = nextId('prompt');
   const countId = nextId('count');
   const words = (s) => (s.trim() ? s.trim().split(/\s+/).length : 0);
-  const count = h('p', { class: 'word-count', id: countId }, t('qti.extended.count', { n: words(ctx.get(rid) || '') }));
+  const count = own(h('p', { class: 'word-count', id: countId }, t('qti.extended.count', { n: words(ctx.get(rid) || '') })));
   const area = h('textarea', {
     id,
     rows: String(Math.max(4, Math.min(30, Number(n.expected_lines) || 8))),
@@ -348,7 +439,7 @@ function extendedText(n, ctx) {
   const prompt = n.prompt && n.prompt.length ? h('div', { class: 'qti-prompt', id: promptId }, renderNodes(n.prompt, ctx)) : null;
   return h('div', { class: ['interaction', 'extended-text-interaction', ...qtiClasses(n.class)] },
     prompt,
-    h('label', { for: id, class: 'field-label' }, t('qti.extended.label')),
+    own(h('label', { for: id, class: 'field-label' }, t('qti.extended.label'))),
     area,
     count);
 }
@@ -399,7 +490,7 @@ function orderInteraction(n, ctx) {
   draw();
   const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : t('qti.order.list'));
   return h('div', { class: ['interaction', 'order-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
-    prompt, h('p', { class: 'hint', id: helpId }, t('qti.order.help')), list);
+    prompt, own(h('p', { class: 'hint', id: helpId }, t('qti.order.help'))), list);
 }
 
 function hasImage(nodes) {
@@ -417,7 +508,7 @@ function optionText(c, i, rich) {
 function choiceList(choices, ctx, label) {
   return h('ol', { class: 'choice-bank', 'aria-label': label },
     choices.map((c, i) => h('li', {},
-      h('span', { class: 'bank-no' }, t('qti.choice.n', { n: i + 1 })),
+      own(h('span', { class: 'bank-no' }, t('qti.choice.n', { n: i + 1 }))),
       h('span', { class: 'bank-content' }, renderNodes(c.content, { ...ctx, phrasing: true })))));
 }
 
@@ -489,7 +580,7 @@ function matchInteraction(n, ctx) {
   enforce();
   const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : null);
   return h('div', { class: ['interaction', 'match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
-    prompt, h('p', { class: 'hint' }, t('qti.match.help')),
+    prompt, own(h('p', { class: 'hint' }, t('qti.match.help'))),
     rich ? choiceList(targets, ctx, t('qti.choices')) : null,
     h('div', { class: 'match-rows' }, rows));
 }
@@ -546,7 +637,7 @@ function gapMatch(n, ctx) {
   const content = h('div', { class: 'gap-content' }, renderNodes(n.content, { ...ctx, gaps }));
   enforce();
   return h('div', { class: ['interaction', 'gap-match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
-    prompt, h('p', { class: 'hint' }, t('qti.gap.help')), bank, content);
+    prompt, own(h('p', { class: 'hint' }, t('qti.gap.help'))), bank, content);
 }
 
 /** Counts inline interactions of an item so their labels can be numbered. */

@@ -1,0 +1,114 @@
+// A minimal DOM for the node unit tests (NOT part of the app): enough of
+// document/Element/Text for ui/js/dom.js's h() and ui/js/qti.js's renderers,
+// so the tree the UI builds from a render model can be checked without a
+// browser. Real layout and accessibility are checked by shoot.mjs.
+
+class FakeNode {
+  constructor() {
+    this.childNodes = [];
+    this.parentNode = null;
+  }
+  get firstChild() {
+    return this.childNodes[0] || null;
+  }
+  append(...nodes) {
+    for (const n of nodes) {
+      const node = n instanceof FakeNode ? n : new FakeText(String(n));
+      node.parentNode = this;
+      this.childNodes.push(node);
+    }
+  }
+  appendChild(n) {
+    this.append(n);
+    return n;
+  }
+  removeChild(n) {
+    this.childNodes = this.childNodes.filter((c) => c !== n);
+    n.parentNode = null;
+    return n;
+  }
+  get textContent() {
+    return this.childNodes.map((c) => c.textContent).join('');
+  }
+  set textContent(v) {
+    this.childNodes = [];
+    if (v !== '') this.append(String(v));
+  }
+}
+
+class FakeText extends FakeNode {
+  constructor(text) {
+    super();
+    this.data = text;
+  }
+  get textContent() {
+    return this.data;
+  }
+  set textContent(v) {
+    this.data = String(v);
+  }
+}
+
+class FakeElement extends FakeNode {
+  constructor(tag) {
+    super();
+    this.tagName = tag.toUpperCase();
+    this.localName = tag.toLowerCase();
+    this.attributes = new Map();
+    this.dataset = {};
+    this.listeners = {};
+    const classes = new Set();
+    this.classList = {
+      add: (...c) => c.forEach((x) => classes.add(x)),
+      remove: (...c) => c.forEach((x) => classes.delete(x)),
+      contains: (c) => classes.has(c),
+      toString: () => [...classes].join(' '),
+      [Symbol.iterator]: () => classes.values(),
+    };
+    if (['input', 'select', 'textarea', 'option'].includes(this.localName)) this.value = '';
+  }
+  setAttribute(k, v) {
+    this.attributes.set(k, String(v));
+  }
+  getAttribute(k) {
+    if (k === 'class') return this.classList.toString() || null;
+    return this.attributes.has(k) ? this.attributes.get(k) : null;
+  }
+  hasAttribute(k) {
+    return this.getAttribute(k) !== null;
+  }
+  get id() {
+    return this.getAttribute('id') || '';
+  }
+  addEventListener(type, f) {
+    (this.listeners[type] ||= []).push(f);
+  }
+  /** Every element under this one (depth first), this one first. */
+  *walk() {
+    yield this;
+    for (const c of this.childNodes) if (c instanceof FakeElement) yield* c.walk();
+  }
+  /** Elements matching `tag`, `.class` or `tag.class` (enough for the tests). */
+  all(sel) {
+    const [tag, cls] = sel.split('.');
+    return [...this.walk()].filter((e) => (!tag || e.localName === tag) && (!cls || e.classList.contains(cls)));
+  }
+  get options() {
+    return this.childNodes.filter((c) => c.localName === 'option');
+  }
+}
+
+/** Installs the fake as globalThis.document/Node (once). */
+export function installFakeDom() {
+  if (globalThis.document && globalThis.document.fake) return globalThis.document;
+  const documentElement = new FakeElement('html');
+  globalThis.Node = FakeNode;
+  globalThis.document = {
+    fake: true,
+    documentElement,
+    createElement: (tag) => new FakeElement(tag),
+    createTextNode: (text) => new FakeText(String(text)),
+    getElementById: () => null,
+  };
+  return globalThis.document;
+}
