@@ -3,6 +3,7 @@
 // preview.html?state=login            start in a named state (see states.js)
 //             &instrument=examples     use a real render model (render-fixtures.sh)
 //             &lang=en                 (the UI's own toggle is the real switch)
+//             &page=2                  the exam opens on that page (view.page)
 //             &flow=1                  interactive flow: login 1234567 / demo,
 //                                      invigilator PIN 1234
 // window.__mock.emit(view)             push a kiosk-view event
@@ -31,6 +32,8 @@
     }
   }
   let view = clone(states[params.get('state') || 'boot'] || states.boot);
+  // &page=N: the exam opens on page N (as after a resume: view.page).
+  if (params.get('page') && view.phase === 'in_exam') view.page = Number(params.get('page'));
   const listeners = [];
   const calls = [];
   const saved = [];

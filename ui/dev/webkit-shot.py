@@ -5,6 +5,8 @@ shows the real engine's rendering.
 
     xvfb-run -a -s "-screen 0 1366x768x24" /usr/bin/python3 ui/dev/webkit-shot.py \
         --out /tmp/ui-shots-webkit login exam locked submitted
+    # a real render model (render-fixtures.sh), its third page:
+    ... webkit-shot.py 'exam&instrument=fidelity&page=2'
 
 Needs apt packages python3-gi gir1.2-webkit2-4.1 xvfb; the preview served
 on http://127.0.0.1:8765 (python3 -m http.server 8765 --bind 127.0.0.1 --directory ui).
@@ -12,6 +14,7 @@ on http://127.0.0.1:8765 (python3 -m http.server 8765 --bind 127.0.0.1 --directo
 
 import argparse
 import os
+import re
 import sys
 
 import gi
@@ -47,7 +50,7 @@ def main():
         def done(v, res):
             try:
                 surface = v.get_snapshot_finish(res)
-                path = os.path.join(args.out, f"{name}.png")
+                path = os.path.join(args.out, "{}.png".format(re.sub(r"[^\w.-]+", "_", name)))
                 surface.write_to_png(path)
                 print(f"shot {path}")
             except GLib.Error as e:  # pragma: no cover - reported below
