@@ -193,6 +193,13 @@ async fn a_stalled_hub_never_delays_a_lock_while_the_room_code_is_checked() {
     let login = tokio::spawn(async move { logger.login(&student.number, &student.code, Some(&right)).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!login.is_finished(), "the room code's check waits on the stalled hub");
+    // A second press meanwhile is refused at once: one check at a time (the
+    // verifier of used codes is out of the state while the hub is asked; a
+    // second check would have found it empty and taken a used code).
+    let student = &stack.students[0];
+    let (right, _) = byod::room_codes_now(&policy);
+    let again = tokio::time::timeout(Duration::from_secs(1), kiosk.login(&student.number, &student.code, Some(&right))).await.expect("a second login waited on the first");
+    assert!(again.expect_err("one login at a time").message.contains("loopt al"));
     let asked = Instant::now();
     let locked = tokio::time::timeout(Duration::from_secs(5), kiosk.lock("Proces beëindigd: test")).await.expect("the lock waited on the stalled hub (room code)");
     let lock_took = asked.elapsed();

@@ -5,6 +5,12 @@ use super::*;
 impl Kiosk {
     /// Logs the student in at the hub.
     pub async fn login(&self, student_number: &str, access_code: &str, room_code: Option<&str>) -> Result<KioskView, UserError> {
+        // One login at a time, the room code's check included (it takes the
+        // room-code verifier out of the state while the hub is asked: a
+        // second check at once would find it empty and take a used code).
+        let Ok(_logging_in) = self.starting.try_lock() else {
+            return Err(user("Even geduld: het inloggen loopt al."));
+        };
         let awaits_room_code = {
             let inner = self.inner.lock().await;
             inner.phase() == Some(Phase::LocationCheck) && inner.room_code_pending
@@ -34,11 +40,8 @@ impl Kiosk {
             self.changed(&inner);
             return Err(user(message));
         }
-        // The hub is asked without the state lock (issue 16): one login at a
-        // time, on a copy of the client that is adopted after a re-check.
-        let Ok(_logging_in) = self.starting.try_lock() else {
-            return Err(user("Even geduld: het inloggen loopt al."));
-        };
+        // The hub is asked without the state lock (issue 16), on a copy of
+        // the client that is adopted after a re-check.
         let mut hub = inner.started()?.hub.clone();
         drop(inner);
         let answer = hub.login(student_number.trim(), access_code.trim()).await;

@@ -231,7 +231,8 @@ impl Kiosk {
             let ready = inner.started()?;
             let (policy, hub) = (ready.policy.clone(), ready.hub.clone());
             let (device_id, policy_dir) = (inner.device_id(), inner.policy_path.parent().map(Path::to_path_buf));
-            // Taken, so two tries at once cannot both use one code; given back below.
+            // Taken out while the hub is asked and given back below; the
+            // login lets one check run at a time (`Kiosk::starting`).
             (policy, hub, device_id, policy_dir, std::mem::take(&mut inner.room_codes))
         };
         let echo = hub_echo(&hub).await;
