@@ -5,8 +5,9 @@
 //! Phases (all kiosks at once in each): enrolment (setup, reported but not
 //! part of the goal), then the exam start — login, assignment, download of
 //! the whole package, content key — then the journal upload (every kiosk
-//! uploads the same 500-event journal as its own device: the hub verifies
-//! every record of every device), then answers and heartbeats.
+//! uploads a 500-event journal of its own, signed under its own enrolled
+//! device key: the hub checks that key and verifies every record of every
+//! device), then answers and heartbeats.
 #![allow(missing_docs)]
 
 use anyhow::{bail, Context as _};
@@ -106,6 +107,27 @@ struct Kiosk {
     client: reqwest::Client,
     student: String,
     code: String,
+    /// Its own journal, in upload batches.
+    journal: Vec<JournalBatch>,
+}
+
+/// A real journal of `events` events under `device_key` (the key the kiosk
+/// enrolled with: the hub refuses an epoch certificate of another device),
+/// in the kiosk's upload batches.
+fn own_journal(device_key: exam_journal::SigningKey, events: usize) -> anyhow::Result<Vec<JournalBatch>> {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir()?;
+    let mut journal = exam_journal::Journal::open(dir.path(), device_key, exam_journal::JournalConfig::default())?;
+    let events: Vec<_> = (0..events)
+        .map(|i| exam_journal::Event::new("bench.event", &serde_json::json!({ "i": i, "item": i % 40, "what": "answer.saved" })))
+        .collect::<Result<_, _>>()?;
+    journal.append_batch(&events)?;
+    journal.close()?;
+    let frames: Vec<Vec<u8>> = exam_journal::read_records(dir.path())?.into_iter().map(|(_, r)| r.frame).collect();
+    Ok(frames
+        .chunks(BATCH)
+        .map(|c| JournalBatch { records: c.iter().map(|f| base64::engine::general_purpose::STANDARD.encode(f)).collect() })
+        .collect())
 }
 
 async fn check<T: serde::de::DeserializeOwned>(resp: reqwest::Result<reqwest::Response>) -> anyhow::Result<T> {
@@ -197,7 +219,8 @@ async fn run(
     let db = exam_hub::db::Db::connect(&url).await?;
     let rss_idle = rss_kib(pid, "VmRSS:");
 
-    // Setup: enrolment (each kiosk its own key and certificate).
+    // Setup: enrolment (each kiosk its own key and certificate) and each
+    // kiosk's own journal under its device key.
     let t = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     let anonymous = client(&ca, None)?;
@@ -207,6 +230,7 @@ async fn run(
         let (anonymous, base, ca, sem) = (anonymous.clone(), base.to_string(), ca.clone(), sem.clone());
         let student = (100_000 + i).to_string();
         let code = codes.get(&student).cloned().context("code missing")?;
+        let events = args.events;
         tasks.spawn(async move {
             let _permit = sem.acquire().await?;
             let key = rcgen::KeyPair::generate()?;
@@ -227,7 +251,8 @@ async fn run(
             };
             let enrolled: EnrolResponse = check(anonymous.post(format!("{base}{}", paths::ENROL)).json(&req).send().await).await?;
             let client = client(&ca, Some((&enrolled.client_certificate_pem, &key.serialize_pem())))?;
-            anyhow::Ok(Kiosk { client, student, code })
+            let journal = tokio::task::spawn_blocking(move || own_journal(device_key, events)).await??;
+            anyhow::Ok(Kiosk { client, student, code, journal })
         });
     }
     let mut kiosks = Vec::new();
@@ -236,25 +261,7 @@ async fn run(
     }
     let enrol_time = t.elapsed();
 
-    // One real journal with `events` events; every kiosk uploads it as its own.
-    let jdir = tempfile::tempdir()?;
-    let (key, _) = exam_journal::SigningKey::generate()?;
-    let mut journal = exam_journal::Journal::open(jdir.path(), key, exam_journal::JournalConfig::default())?;
-    let events: Vec<_> = (0..args.events)
-        .map(|i| exam_journal::Event::new("bench.event", &serde_json::json!({ "i": i, "item": i % 40, "what": "answer.saved" })))
-        .collect::<Result<_, _>>()?;
-    journal.append_batch(&events)?;
-    journal.close()?;
-    let frames: Vec<Vec<u8>> = exam_journal::read_records(jdir.path())?.into_iter().map(|(_, r)| r.frame).collect();
-    // Kiosks sync continuously, in batches of BATCH records.
-    let batches: Arc<Vec<JournalBatch>> = Arc::new({
-        use base64::Engine as _;
-        frames
-            .chunks(BATCH)
-            .map(|c| JournalBatch { records: c.iter().map(|f| base64::engine::general_purpose::STANDARD.encode(f)).collect() })
-            .collect()
-    });
-    let records_per_kiosk = frames.len();
+    let records_per_kiosk: usize = kiosks.first().map_or(0, |k| k.journal.iter().map(|b| b.records.len()).sum());
 
     let kiosks: Vec<Arc<Kiosk>> = kiosks.into_iter().map(Arc::new).collect();
     let base = Arc::new(base.to_string());
@@ -311,9 +318,9 @@ async fn run(
     let t = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for k in &kiosks {
-        let (k, base, batches) = (k.clone(), base.clone(), batches.clone());
+        let (k, base) = (k.clone(), base.clone());
         tasks.spawn(async move {
-            for batch in batches.iter() {
+            for batch in k.journal.iter() {
                 let r: JournalReceipt = check(k.client.post(format!("{base}{}", paths::JOURNAL)).json(batch).send().await).await?;
                 if r.stored as usize != batch.records.len() {
                     bail!("stored {} of {}", r.stored, batch.records.len());
@@ -362,7 +369,7 @@ async fn run(
     println!("== exam-hub bench: backend {}, {} kiosks (each its own mTLS connection), {} MB package, {} journal records per kiosk in batches of {BATCH}",
         args.backend, kiosks.len(), args.package_mb, records_per_kiosk);
     println!("machine: {} cores, {}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
-    println!("enrolment (setup):            {:>8.2} s", enrol_time.as_secs_f64());
+    println!("enrolment + journals (setup): {:>8.2} s", enrol_time.as_secs_f64());
     println!("phase 1 login+assignment+download+key: {:>6.2} s  (login p50 {:.0} ms, p99 {:.0} ms; whole start p50 {:.0} ms, p99 {:.0} ms)",
         phase1.as_secs_f64(),
         percentile(&login_times, 0.5).as_secs_f64() * 1e3,
