@@ -699,9 +699,12 @@ fn create_segment(dir: &Path, index: u64) -> Result<OpenSegment, JournalError> {
     Ok(OpenSegment { index, file, path, len: header.len() as u64 })
 }
 
-/// Makes a directory's entries (new or renamed files) durable.
+/// Makes a directory's entries (new or renamed files) durable, where a
+/// directory can be synced (`exam_secure::sync_dir`: on Windows a directory
+/// handle cannot be flushed — `FlushFileBuffers` on it is "Access denied",
+/// which made every `Journal::open` fail there; NTFS journals its metadata).
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), JournalError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    exam_secure::sync_dir(dir).map_err(io(dir))
 }
 
 fn to_json(value: &impl Serialize) -> Result<Vec<u8>, JournalError> {

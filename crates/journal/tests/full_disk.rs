@@ -1,6 +1,8 @@
 //! A full disk: appends fail with a clear error, nothing acknowledged is
 //! lost, the journal still verifies, and writing resumes once there is room.
-//! Uses a tiny tmpfs mounted for the test (root only).
+//! Uses a tiny tmpfs mounted for the test (root only), so Linux only: under
+//! Wine (`cargo xtask test-windows`) there is no mount (docs/platforms.md).
+#![cfg(target_os = "linux")]
 
 use exam_journal::{read_records, verify_journal, Event, Journal, JournalConfig, JournalError, SigningKey, VerifyOptions};
 use std::process::Command;
