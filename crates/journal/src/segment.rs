@@ -11,6 +11,47 @@ pub const LOCK_FILE: &str = "LOCK";
 /// Directory where torn tails are set aside.
 pub const QUARANTINE_DIR: &str = "quarantine";
 
+/// Windows' reserved device names: `CON`, `NUL`, `COM1`, ... name a device
+/// in every directory (also with an extension, `nul.txt`), so a journal
+/// directory called so gave errors that said nothing of the cause
+/// ("Invalid handle", "File already exists", "NUL\LOCK: Path not found").
+#[cfg(windows)]
+const RESERVED_NAMES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+    "COM¹", "COM²", "COM³", "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT¹",
+    "LPT²", "LPT³", "CONIN$", "CONOUT$",
+];
+
+/// Refuses, on Windows, a journal path with a reserved device name in it
+/// (a `\\?\` path is taken literally by Windows and is not checked).
+pub(crate) fn check_dir_name(dir: &Path) -> Result<(), JournalError> {
+    #[cfg(windows)]
+    {
+        use std::path::{Component, Prefix};
+        if let Some(Component::Prefix(prefix)) = dir.components().next() {
+            if matches!(prefix.kind(), Prefix::Verbatim(_) | Prefix::VerbatimDisk(_) | Prefix::VerbatimUNC(..)) {
+                return Ok(());
+            }
+        }
+        for component in dir.components() {
+            let Component::Normal(name) = component else { continue };
+            let name = name.to_string_lossy();
+            // Windows ignores an extension and trailing dots and spaces.
+            let stem = name.split('.').next().unwrap_or_default().trim_end_matches([' ', '.']);
+            if let Some(reserved) = RESERVED_NAMES.iter().find(|r| r.eq_ignore_ascii_case(stem)) {
+                return Err(JournalError::NotAJournal {
+                    path: dir.to_owned(),
+                    reason: format!(
+                        "{name:?} is the reserved Windows device name {reserved}, not a directory; choose another name"
+                    ),
+                });
+            }
+        }
+    }
+    let _ = dir;
+    Ok(())
+}
+
 /// File name of segment `index` (from 1): `seg-00000001.journal`.
 pub fn segment_name(index: u64) -> String {
     format!("seg-{index:08}.journal")
@@ -61,6 +102,7 @@ pub fn segment_gap(segments: &[Segment]) -> Option<String> {
 /// Lists the segment files of the journal at `dir`, in index order, without
 /// checking that their numbers run without gaps (see [`segment_gap`]).
 pub fn segment_files(dir: &Path) -> Result<Vec<Segment>, JournalError> {
+    check_dir_name(dir)?;
     let entries = std::fs::read_dir(dir).map_err(io(dir))?;
     let mut segments = Vec::new();
     for entry in entries {

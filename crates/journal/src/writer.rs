@@ -146,6 +146,7 @@ impl Journal {
     /// left by a crash (recording that as an event), starts a new session and
     /// epoch, and writes the epoch certificate durably.
     pub fn open(dir: &Path, device_key: SigningKey, config: JournalConfig) -> Result<Self, JournalError> {
+        segment::check_dir_name(dir)?;
         if !dir.exists() {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
             // A relative one-component path (`journal`) has the empty path as

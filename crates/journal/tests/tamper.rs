@@ -328,6 +328,26 @@ fn not_a_journal_and_missing_dirs_are_clear_errors() {
     assert!(missing.contains("nope"), "{missing}");
 }
 
+/// Issue 21: on Windows `CON`, `NUL`, `aux`, `COM1.txt` name devices in
+/// every directory. As a journal directory they gave "Invalid handle",
+/// "File already exists" or "NUL\LOCK: Path not found"; now the error
+/// names the reserved name, and nothing is created. (Runs under Wine in
+/// `cargo xtask test-windows`.)
+#[cfg(windows)]
+#[test]
+fn reserved_windows_device_names_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inside = tmp.path().join("NUL");
+    let in_a_dir = tmp.path().join("com1.journal").join("j");
+    for dir in [std::path::Path::new("CON"), std::path::Path::new("aux"), &inside, &in_a_dir] {
+        let err = Journal::open(dir, key(), JournalConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("reserved Windows device name"), "{}: {err}", dir.display());
+        let message = must_fail(dir, &VerifyOptions::default());
+        assert!(message.contains("reserved Windows device name"), "{}: {message}", dir.display());
+    }
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing was created");
+}
+
 #[test]
 fn second_writer_is_refused_and_foreign_device_key_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
