@@ -23,7 +23,9 @@
 //! on a student's own device the student controls `PATH`, and a program the
 //! kiosk starts itself is exempt from the guard's rules.
 
+#[cfg(not(windows))]
 use std::path::Path;
+#[cfg(not(windows))]
 use std::process::{Command, Stdio};
 
 /// The X11 clipboard tool (Debian/Ubuntu package `xsel`).
@@ -33,6 +35,7 @@ pub const WL_COPY: &str = "/usr/bin/wl-copy";
 
 /// What `wl-copy --primary` says when the compositor offers Wayland
 /// clients no primary selection protocol.
+#[cfg(not(windows))]
 const NO_PRIMARY_SELECTION: &str = "does not seem to support primary selection";
 
 /// Why the clipboard could not be cleared.
@@ -41,6 +44,9 @@ pub enum ClipboardError {
     /// No display server to talk to.
     #[error("no display session (neither WAYLAND_DISPLAY nor DISPLAY is set)")]
     NoSession,
+    /// The Windows clipboard could not be opened or emptied.
+    #[error("the Windows clipboard: {0}")]
+    Windows(std::io::Error),
     /// The helper tool is missing or failed.
     #[error("{tool}: {reason}")]
     Tool {
@@ -51,8 +57,20 @@ pub enum ClipboardError {
     },
 }
 
-/// Clears the clipboard of the current graphical session.
+/// Clears the clipboard of the current graphical session: on Windows
+/// through Win32 (`lockdown::windows::clear_clipboard`), elsewhere with the
+/// tools above.
 pub fn clear() -> Result<(), ClipboardError> {
+    #[cfg(windows)]
+    {
+        crate::lockdown::windows::clear_clipboard().map_err(ClipboardError::Windows)
+    }
+    #[cfg(not(windows))]
+    clear_with_tools()
+}
+
+#[cfg(not(windows))]
+fn clear_with_tools() -> Result<(), ClipboardError> {
     if std::env::var_os("WAYLAND_DISPLAY").is_some() {
         run(WL_COPY, "wl-clipboard", &["--clear"])?;
         match run(WL_COPY, "wl-clipboard", &["--primary", "--clear"]) {
@@ -71,6 +89,7 @@ pub fn clear() -> Result<(), ClipboardError> {
 }
 
 /// Runs `tool` (an absolute path; `package` installs it) with `args`.
+#[cfg(not(windows))]
 fn run(tool: &'static str, package: &str, args: &[&str]) -> Result<(), ClipboardError> {
     debug_assert!(Path::new(tool).is_absolute());
     if !Path::new(tool).is_file() {
@@ -91,7 +110,8 @@ fn run(tool: &'static str, package: &str, args: &[&str]) -> Result<(), Clipboard
     }
 }
 
-#[cfg(test)]
+// The tests are about the Linux tools; Windows has its own in lockdown::windows.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
@@ -146,6 +166,9 @@ mod tests {
         }
     }
 
+    /// The Linux tools' paths (`/usr/bin/xsel`) are not absolute on Windows,
+    /// where the clipboard is not cleared with tools.
+    #[cfg(unix)]
     #[test]
     fn a_missing_tool_is_named_with_its_package() {
         match run("/nonexistent/exam-kiosk/xsel", "xsel", &["--clear"]) {

@@ -8,6 +8,8 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(not(target_os = "linux"))]
+mod portable;
 
 use exam_policy::{Action, EnvironmentRules};
 use serde::Serialize;
@@ -178,7 +180,7 @@ pub fn gather() -> EnvironmentFacts {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        EnvironmentFacts::default()
+        portable::gather()
     }
 }
 

@@ -13,6 +13,8 @@
 //!   so the kiosk locks.
 //! * [`exclude_from_capture`] sets `WDA_EXCLUDEFROMCAPTURE` on the kiosk's
 //!   window: screenshots, recorders and remote viewers see black.
+//! * [`clear_clipboard`] empties the clipboard at the exam's start and end
+//!   (`crate::clipboard::clear`).
 
 use super::keys::{blocked, Modifiers};
 use super::{LockdownError, LockdownEvent};
@@ -198,5 +200,80 @@ impl Engaged {
 impl Drop for Engaged {
     fn drop(&mut self) {
         self.stop_inner();
+    }
+}
+
+/// Empties the Windows clipboard (every format). Another program may hold
+/// it open for a moment (a clipboard manager reading it), so opening is
+/// retried for up to a second before that is an error.
+pub fn clear_clipboard() -> std::io::Result<()> {
+    use windows_sys::Win32::System::DataExchange::{CloseClipboard, EmptyClipboard, OpenClipboard};
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    // SAFETY: OpenClipboard takes an optional window (none: the clipboard is
+    // opened for this thread) and no pointers.
+    while unsafe { OpenClipboard(std::ptr::null_mut()) } == 0 {
+        if std::time::Instant::now() > deadline {
+            return Err(std::io::Error::last_os_error());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: this thread has the clipboard open (above).
+    let emptied = unsafe { EmptyClipboard() } != 0;
+    let error = std::io::Error::last_os_error();
+    // SAFETY: closes the clipboard this thread opened.
+    unsafe { CloseClipboard() };
+    if emptied {
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use windows_sys::Win32::System::DataExchange::{
+        CloseClipboard, CountClipboardFormats, OpenClipboard, SetClipboardData,
+    };
+    use windows_sys::Win32::System::Memory::{GlobalAlloc, GlobalLock, GlobalUnlock, GMEM_MOVEABLE};
+
+    /// CF_UNICODETEXT (winuser.h).
+    const CF_UNICODETEXT: u32 = 13;
+
+    /// Puts `text` on the clipboard the way another program would.
+    fn put_text(text: &str) {
+        let wide: Vec<u16> = text.encode_utf16().chain([0]).collect();
+        // SAFETY: a fresh movable block of exactly `wide`'s size; it is
+        // locked, filled within its size and unlocked before the clipboard
+        // takes it over (SetClipboardData owns it on success).
+        unsafe {
+            assert_ne!(OpenClipboard(std::ptr::null_mut()), 0, "{}", std::io::Error::last_os_error());
+            let block = GlobalAlloc(GMEM_MOVEABLE, wide.len() * 2);
+            assert!(!block.is_null());
+            let target = GlobalLock(block).cast::<u16>();
+            assert!(!target.is_null());
+            std::ptr::copy_nonoverlapping(wide.as_ptr(), target, wide.len());
+            GlobalUnlock(block);
+            assert!(!SetClipboardData(CF_UNICODETEXT, block).is_null(), "{}", std::io::Error::last_os_error());
+            CloseClipboard();
+        }
+    }
+
+    /// How many formats the clipboard holds.
+    fn formats() -> i32 {
+        // SAFETY: no arguments; reads the clipboard's format count.
+        unsafe { CountClipboardFormats() }
+    }
+
+    /// Issue 21: `clipboard::clear` knew only the Linux tools, so on Windows
+    /// it said "no display session" and the exam could not start
+    /// (`afscherming toegepast`); now text another program put there is gone.
+    #[test]
+    fn clearing_removes_another_programs_text() {
+        put_text("antwoord van buiten het examen");
+        assert!(formats() > 0, "the text is on the clipboard");
+        crate::clipboard::clear().unwrap();
+        assert_eq!(formats(), 0, "the clipboard is empty");
+        // Clearing an empty clipboard is fine too.
+        crate::clipboard::clear().unwrap();
     }
 }
