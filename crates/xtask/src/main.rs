@@ -14,10 +14,12 @@
 //! * `cargo xtask package [--debug]` — release binaries and the `.deb` in target/dist/.
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
 //! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
+//! * `cargo xtask test-windows` — the Windows build's tests and `kioskctl.exe` scenarios under Wine.
 
 mod cage;
 mod package;
 mod platforms;
+mod windows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -69,8 +71,9 @@ fn main() -> ExitCode {
         Some("package") => package::package_command(&args[1..]),
         Some("test-deb") => package::test_deb(&args[1..]),
         Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
+        Some("test-windows") => windows::test_windows(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--debug] | test-deb | check-platforms>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--debug] | test-deb | check-platforms | test-windows>");
             return ExitCode::from(2);
         }
     };

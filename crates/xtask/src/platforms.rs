@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 /// Windows: the GNU target's C compiler (ring) and `windres` (Tauri's
 /// resource step), from Debian's mingw-w64 packages.
-const WINDOWS_APT: &[&str] = &["gcc-mingw-w64-x86-64", "binutils-mingw-w64-x86-64"];
+pub(crate) const WINDOWS_APT: &[&str] = &["gcc-mingw-w64-x86-64", "binutils-mingw-w64-x86-64"];
 /// macOS: clang cross-compiles ring's C; llvm-ar archives it.
 const MACOS_APT: &[&str] = &["clang", "llvm"];
 
@@ -54,21 +54,16 @@ const CHECKS: &[Check] = &[
 
 /// Runs every check; fails when a check that could run failed.
 pub fn check_platforms(_args: &[String]) -> Result {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     let mut failures = Vec::new();
     for check in CHECKS {
         let target = check.target;
-        if !installed.lines().any(|l| l.trim() == target) {
-            eprintln!("xtask: rustup target add {target}");
-            let added = Command::new("rustup").args(["target", "add", target]).status();
-            if !matches!(added, Ok(s) if s.success()) {
-                println!("SKIPPED: {target}: rustup could not install the target (offline?); not checked");
-                continue;
-            }
+        if let Err(why) = rustup_target(target) {
+            println!("SKIPPED: {target}: {why}; not checked");
+            continue;
         }
         let mut command = cargo();
         command.args(["check", "--target", target]).args(check.cargo_args);
-        let ready = if target.contains("windows") { windows_tools(check) } else { macos_tools(check, &mut command) };
+        let ready = if target.contains("windows") { windows_tools(check.apt) } else { macos_tools(check, &mut command) };
         if let Err(why) = ready {
             println!("SKIPPED: {target}: {why}; not checked");
             continue;
@@ -86,13 +81,26 @@ pub fn check_platforms(_args: &[String]) -> Result {
     }
 }
 
-fn present(tool: &str) -> bool {
+/// Adds `target` with rustup unless it is installed.
+pub(crate) fn rustup_target(target: &str) -> Result {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == target) {
+        return Ok(());
+    }
+    eprintln!("xtask: rustup target add {target}");
+    match Command::new("rustup").args(["target", "add", target]).status() {
+        Ok(s) if s.success() => Ok(()),
+        _ => Err("rustup could not install the target (offline?)".into()),
+    }
+}
+
+pub(crate) fn present(tool: &str) -> bool {
     Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 /// Installs `packages` with apt when root on Debian (quietly; the caller
 /// checks for the tools afterwards).
-fn apt_install(packages: &[&str]) {
+pub(crate) fn apt_install(packages: &[&str]) {
     if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
         return;
     }
@@ -105,13 +113,14 @@ fn apt_install(packages: &[&str]) {
         .status();
 }
 
-fn windows_tools(check: &Check) -> Result {
+/// The mingw-w64 C compiler and `windres`, installed with apt (`apt`) when missing.
+pub(crate) fn windows_tools(apt: &[&str]) -> Result {
     let tools = ["x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-windres"];
     if !tools.iter().all(|t| present(t)) {
-        apt_install(check.apt);
+        apt_install(apt);
     }
     match tools.iter().find(|t| !present(t)) {
-        Some(missing) => Err(format!("no {missing} (apt {})", check.apt.join(" "))),
+        Some(missing) => Err(format!("no {missing} (apt {})", apt.join(" "))),
         None => Ok(()),
     }
 }

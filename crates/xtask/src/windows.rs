@@ -1,0 +1,336 @@
+//! `cargo xtask test-windows`: the Windows build runs, under Wine, here.
+//!
+//! Cross-builds for `x86_64-pc-windows-gnu` (mingw-w64) and runs, with Wine
+//! as cargo's target runner, the unit and integration tests of exam-journal,
+//! exam-policy, exam-protocol and exam-secure and kiosk-core's lib tests;
+//! then `kioskctl.exe` scenarios with real files, the Credential Manager and
+//! the Linux `kioskctl` on the same journal (see [`scenarios`]).
+//!
+//! Wine is not Windows: what passes here passed under Wine. Every test that
+//! cannot be meaningful under Wine is skipped by name in
+//! [`SKIPPED_ON_WINDOWS`], with its reason, and listed in docs/platforms.md.
+//! Wine runs in a private prefix under the target directory
+//! (`<target>/wine-prefix`, created once with `wineboot -i`), headless, and
+//! its wineserver is ended when the command ends.
+
+use crate::platforms::{apt_install, present, rustup_target, windows_tools, WINDOWS_APT};
+use crate::{cargo, workspace_root, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod scenarios;
+
+const TARGET: &str = "x86_64-pc-windows-gnu";
+/// Debian's 64-bit Wine (its loader is /usr/lib/wine/wine64; the `wine`
+/// wrapper package is not needed for 64-bit programs).
+const WINE_APT: &[&str] = &["wine64"];
+/// Crates whose unit and integration tests run under Wine.
+const TESTED: &[&str] = &["exam-journal", "exam-policy", "exam-protocol", "exam-secure"];
+
+/// Tests that are skipped here: (crate, exact test name, why). Each is
+/// printed when skipped and listed in docs/platforms.md with what runs
+/// instead; the reason says whether Wine differs from Windows or the
+/// Windows code does not exist yet.
+pub(crate) const SKIPPED_ON_WINDOWS: &[(&str, &str, &str)] = &[(
+    "kiosk-core",
+    "location::tests::demo_policy_on_this_machine",
+    "not a Wine difference: interface collection is not implemented on Windows yet \
+     (location::platform::other refuses every interface check with that reason; issue 21)",
+)];
+
+/// Runs the Windows tests and scenarios under Wine; fails (after a
+/// `SKIPPED:` line) when Wine or the cross toolchain cannot be set up.
+pub fn test_windows(_args: &[String]) -> Result {
+    let started = Instant::now();
+    let wine = match setup() {
+        Ok(wine) => wine,
+        Err(why) => {
+            println!("SKIPPED: test-windows: {why}; nothing ran under Wine");
+            return Err(format!("test-windows could not set up: {why}"));
+        }
+    };
+    // Both parts run; both verdicts are reported.
+    let tests = if std::env::var_os("XTASK_WINDOWS_SCENARIOS_ONLY").is_some() { Ok(()) } else { unit_tests(&wine) };
+    let scenarios = scenarios::run(&wine);
+    drop(wine);
+    eprintln!("xtask: test-windows took {:.0} s", started.elapsed().as_secs_f64());
+    match (tests, scenarios) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+        (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+    }
+}
+
+/// Installs the target and the tools, and makes the Wine prefix.
+fn setup() -> Result<Wine> {
+    rustup_target(TARGET)?;
+    windows_tools(WINDOWS_APT)?;
+    let (mut loader, mut server) = find_wine();
+    if loader.is_none() || server.is_none() {
+        apt_install(WINE_APT);
+        (loader, server) = find_wine();
+    }
+    let (Some(loader), Some(server)) = (loader, server) else {
+        return Err(format!("no Wine (apt {})", WINE_APT.join(" ")));
+    };
+    let wine = Wine { loader, server, prefix: target_dir().join("wine-prefix") };
+    if !wine.prefix.join("system.reg").exists() {
+        eprintln!("xtask: creating the Wine prefix {}", wine.prefix.display());
+        std::fs::create_dir_all(&wine.prefix).map_err(|e| format!("{}: {e}", wine.prefix.display()))?;
+        let status = wine.command("wineboot").arg("-i").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        // wineboot returns before the server has written the registry.
+        wine.wait_server();
+        if !matches!(status, Ok(s) if s.success()) || !wine.prefix.join("system.reg").exists() {
+            return Err(format!("wineboot -i could not create the prefix {}", wine.prefix.display()));
+        }
+    }
+    install_process_prng(&wine)?;
+    wine.start_server()?;
+    Ok(wine)
+}
+
+/// Rust's standard library (1.78 and later) takes its random bytes from
+/// `ProcessPrng` in `bcryptprimitives.dll`, which every Windows 10 and 11
+/// has but Wine 8 (Debian 12) does not: without it no Rust program starts
+/// ("bcryptprimitives.dll not found"). When the prefix has none, a
+/// ten-line one built here with mingw-w64 stands in: `ProcessPrng` through
+/// `RtlGenRandom` (advapi32's `SystemFunction036`), which Wine implements
+/// with the host's random source. docs/platforms.md lists this difference.
+const PROCESS_PRNG_C: &str = r#"#include <windows.h>
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
+    while (length > 0) {
+        ULONG chunk = length > 0x10000000 ? 0x10000000 : (ULONG)length;
+        if (!SystemFunction036(data, chunk)) return FALSE;
+        data += chunk;
+        length -= chunk;
+    }
+    return TRUE;
+}
+"#;
+
+fn install_process_prng(wine: &Wine) -> Result {
+    let installed = wine.prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
+    if installed.exists() {
+        return Ok(());
+    }
+    let dir = target_dir().join("wine-shims");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"));
+    write("process_prng.c", PROCESS_PRNG_C)?;
+    write("bcryptprimitives.def", "LIBRARY bcryptprimitives.dll\nEXPORTS\n    ProcessPrng\n")?;
+    let built = dir.join("bcryptprimitives.dll");
+    crate::run(
+        Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-O2", "-shared", "-o"])
+            .arg(&built)
+            .arg(dir.join("process_prng.c"))
+            .arg(dir.join("bcryptprimitives.def"))
+            .arg("-ladvapi32"),
+    )?;
+    std::fs::copy(&built, &installed).map_err(|e| format!("{}: {e}", installed.display()))?;
+    eprintln!("xtask: Wine has no bcryptprimitives.dll: installed a ProcessPrng shim in the prefix (docs/platforms.md)");
+    Ok(())
+}
+
+/// Wine's loader and server: on PATH (the `wine` package), else Debian's
+/// `wine64` package's own directory.
+fn find_wine() -> (Option<PathBuf>, Option<PathBuf>) {
+    let find = |names: &[&str], fallback: &str| {
+        names
+            .iter()
+            .map(PathBuf::from)
+            .find(|n| present(&n.to_string_lossy()))
+            .or_else(|| Some(PathBuf::from(fallback)).filter(|p| p.exists()))
+    };
+    (find(&["wine64", "wine"], "/usr/lib/wine/wine64"), find(&["wineserver"], "/usr/lib/wine/wineserver"))
+}
+
+/// The cargo target directory (`CARGO_TARGET_DIR`, default `target/`).
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+/// Wine in its private prefix; ending it ends the prefix's wineserver (and
+/// with it any Windows process of this prefix still running).
+pub(crate) struct Wine {
+    loader: PathBuf,
+    server: PathBuf,
+    prefix: PathBuf,
+}
+
+impl Wine {
+    /// Sets the environment every Wine process of ours gets: our prefix,
+    /// no debug output, no Mono/Gecko installers, no display (console
+    /// programs only; Wine must not open windows on a developer's desktop).
+    fn env(&self, cmd: &mut Command) {
+        cmd.env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            // Wine turns the Unix argv into Windows' UTF-16 by the locale:
+            // non-ASCII paths need a UTF-8 one.
+            .env("LC_ALL", "C.UTF-8")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+    }
+
+    /// `program` (a Windows executable: a path, or a name like `wineboot`) under Wine.
+    pub(crate) fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(&self.loader);
+        cmd.arg(program);
+        self.env(&mut cmd);
+        cmd
+    }
+
+    /// cargo for the Windows target with Wine as its runner.
+    fn cargo(&self) -> Command {
+        let mut cmd = cargo();
+        self.env(&mut cmd);
+        cmd.env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", &self.loader)
+            // No debug info in the cross build: it only costs link time and
+            // disk here (nobody debugs these binaries on this machine).
+            .env("CARGO_PROFILE_DEV_DEBUG", "false")
+            .env("CARGO_INCREMENTAL", "0");
+        cmd
+    }
+
+    /// Waits until the prefix's wineserver has ended (it lingers a few
+    /// seconds after its last process, then writes the registry out).
+    pub(crate) fn wait_server(&self) {
+        let mut cmd = Command::new(&self.server);
+        self.env(&mut cmd);
+        let _ = cmd.arg("-w").status();
+    }
+
+    /// Starts the prefix's wineserver, persistent until [`Wine::end_server`],
+    /// and Wine's own background processes (services.exe, winedevice.exe,
+    /// ...) with no stdout: started by a program whose output is piped they
+    /// would inherit the pipe and hold it open long after that program ended.
+    pub(crate) fn start_server(&self) -> Result {
+        let mut cmd = Command::new(&self.server);
+        self.env(&mut cmd);
+        let server = cmd.arg("-p").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let boot = self.command("wineboot").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        match (server, boot) {
+            (Ok(s), Ok(b)) if s.success() && b.success() => Ok(()),
+            other => Err(format!("wineserver -p and wineboot could not start: {other:?}")),
+        }
+    }
+
+    /// Ends the prefix's wineserver now (it saves the registry first).
+    pub(crate) fn end_server(&self) {
+        let mut cmd = Command::new(&self.server);
+        self.env(&mut cmd);
+        let _ = cmd.arg("-k").stderr(Stdio::null()).status();
+        self.wait_server();
+    }
+
+    /// The Windows path of a Linux path: Wine's `Z:` drive is `/`.
+    pub(crate) fn windows_path(path: &Path) -> String {
+        format!("Z:{}", path.to_string_lossy().replace('/', "\\"))
+    }
+
+    /// The prefix's `drive_c` etc.
+    pub(crate) fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+}
+
+impl Drop for Wine {
+    fn drop(&mut self) {
+        self.end_server();
+    }
+}
+
+/// `cargo test` under Wine: the crates in [`TESTED`] whole, kiosk-core's
+/// lib tests; every test in [`SKIPPED_ON_WINDOWS`] skipped by exact name.
+fn unit_tests(wine: &Wine) -> Result {
+    let mut failures = Vec::new();
+    let mut all: Vec<&str> = TESTED.to_vec();
+    all.push("kiosk-core");
+    for (krate, name, why) in SKIPPED_ON_WINDOWS {
+        assert!(all.contains(krate), "{krate} is not tested under Wine");
+        println!("xtask: windows: {krate}: SKIPPED {name}: {why} (docs/platforms.md)");
+    }
+    let runs: [(Vec<&str>, &[&str]); 2] = [(TESTED.to_vec(), &[]), (vec!["kiosk-core"], &["--lib"])];
+    for (crates, extra) in runs {
+        let mut cmd = wine.cargo();
+        cmd.args(["test", "--no-fail-fast", "--target", TARGET]);
+        for krate in &crates {
+            cmd.args(["-p", krate]);
+        }
+        // exam-journal's keyring test then uses Wine's Credential Manager.
+        cmd.env("EXAM_KIOSK_KEYRING_TESTS", "1").args(extra).arg("--");
+        let skips: Vec<&str> = SKIPPED_ON_WINDOWS.iter().filter(|(k, _, _)| crates.contains(k)).map(|(_, n, _)| *n).collect();
+        if !skips.is_empty() {
+            cmd.arg("--exact");
+            for name in skips {
+                cmd.args(["--skip", name]);
+            }
+        }
+        println!("xtask: windows: cargo test --target {TARGET} -p {} {} (under Wine)", crates.join(" -p "), extra.join(" "));
+        match cmd.status() {
+            Ok(s) if s.success() => {}
+            _ => failures.push(crates.join(", ")),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("tests failed under Wine: {}", failures.join("; ")))
+    }
+}
+
+/// The output of a program that ran to its end (or was ended after `limit`).
+pub(crate) struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` to its end, ending it (the process we started, by its id) when
+/// it takes longer than `limit`: a hang is a failure, not a stuck CI run.
+pub(crate) fn run_limited(cmd: &mut Command, limit: Duration) -> Result<Output> {
+    use std::io::Read as _;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break status,
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{cmd:?} did not end within {} s (ended it)", limit.as_secs()));
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).replace("\r\n", "\n");
+    Ok(Output {
+        code: status.code(),
+        stdout: text(out_reader.join().unwrap_or_default()),
+        stderr: text(err_reader.join().unwrap_or_default()),
+    })
+}
