@@ -54,19 +54,18 @@ pub use writer::{Event, Journal, Receipt, SUMMARY_PREFIX_CHARS};
 /// [`Journal::segments_from`] lists them), in order, at most `max`; hashes
 /// are checked, signatures are not. Reads only those files. A record being
 /// written while this reads (a torn end of the last segment) ends the read
-/// there: it comes with the next one. Damage anywhere else is an error.
+/// there: it comes with the next one. Damage anywhere else, or of another
+/// kind (a wrong hash, a bad length before complete records), is an error.
 pub fn read_frames_from(segments: &[std::path::PathBuf], from: u64, max: usize) -> Result<Vec<Vec<u8>>, JournalError> {
     let mut frames = Vec::new();
     for (position, path) in segments.iter().enumerate() {
-        let scan = segment::scan_segment(path)?;
-        for record in scan.records.into_iter().filter(|r| r.body.seq >= from) {
-            if frames.len() == max {
-                return Ok(frames);
-            }
-            frames.push(record.frame);
+        if frames.len() == max {
+            break;
         }
+        let scan = segment::scan_segment(path)?;
+        frames.extend(scan.records.into_iter().filter(|r| r.body.seq >= from).take(max - frames.len()).map(|r| r.frame));
         if let Some(stop) = scan.stop {
-            if position + 1 == segments.len() {
+            if stop.torn && position + 1 == segments.len() {
                 break;
             }
             return Err(JournalError::Damaged { file: path.clone(), offset: stop.offset, reason: stop.reason });

@@ -404,4 +404,11 @@ fn a_torn_end_of_the_last_segment_ends_the_read() {
     bytes.extend_from_slice(&whole.last().unwrap()[..40]);
     std::fs::write(last, bytes).unwrap();
     assert_eq!(exam_journal::read_frames_from(&segments, 0, 500).unwrap(), whole);
+    // Damage that is not a torn tail (a flipped byte in a complete record)
+    // is an error, not the end of what there is to send.
+    let mut bytes = std::fs::read(last).unwrap();
+    let at = bytes.len() - 40 - 120; // in the body of the last complete record
+    bytes[at] ^= 0xff;
+    std::fs::write(last, bytes).unwrap();
+    assert!(exam_journal::read_frames_from(&segments, 0, 500).is_err(), "a damaged record is not a torn tail");
 }

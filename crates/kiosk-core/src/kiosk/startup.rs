@@ -34,10 +34,10 @@ impl StartContext {
     /// leaving its part is a fault of the checklist, shown as a failed start.
     fn ready(self, mut applied: Applied) -> Startup {
         let StartContext { policy, journal, session, guard, location, hub, environment_lock, .. } = self;
+        let test_automation = policy.as_ref().is_some_and(|p| p.environment.test_automation);
         let (Some(policy), Some(journal), Some(mut session), Some(guard), Some(location), Some(hub)) =
             (policy, journal, session, guard, location.clone(), hub)
         else {
-            let test_automation = false;
             let reverted = applied.unwind();
             let reason = "a startup step applied without leaving what it builds".to_owned();
             let failure = StartupFailure { step: "opstartcontrole".into(), reason, reverted };
@@ -129,7 +129,7 @@ impl Kiosk {
                 StepEvent::Reverted { .. } => {}
             }
         });
-        let room_code_pending = result.is_ok() && context.room_code_pending;
+        let room_code_pending = context.room_code_pending;
         let started = match result {
             Ok(applied) => context.ready(applied),
             Err(failure) => {
@@ -139,6 +139,8 @@ impl Kiosk {
         };
         let web = crate::instrument::web_start::WebSlot::default();
         let media = crate::instrument::media::MediaSlot::default();
+        // Only a kiosk that started waits for a room code.
+        let room_code_pending = room_code_pending && matches!(started, Startup::Ready(_));
         let inner = Inner {
             started,
             startup: statuses,
@@ -227,17 +229,21 @@ impl Kiosk {
             .ok_or_else(|| user("Vul de lokaalcode in die de surveillant laat zien."))?
             .to_owned();
         let (policy, hub, device_id, policy_dir, mut verifier) = {
-            let mut inner = self.inner.lock().await;
+            let inner = self.inner.lock().await;
+            if inner.phase() != Some(Phase::LocationCheck) || !inner.room_code_pending {
+                return Err(user("De lokaalcode kan nu niet worden gecontroleerd."));
+            }
             let ready = inner.started()?;
             let (policy, hub) = (ready.policy.clone(), ready.hub.clone());
             let (device_id, policy_dir) = (inner.device_id(), inner.policy_path.parent().map(Path::to_path_buf));
-            // Taken out while the hub is asked and given back below; the
-            // login lets one check run at a time (`Kiosk::starting`).
-            (policy, hub, device_id, policy_dir, std::mem::take(&mut inner.room_codes))
+            // A copy: the state keeps its verifier (used codes, failed tries)
+            // whatever happens to this check; the login lets one check run
+            // at a time (`Kiosk::starting`), so the copy comes back whole.
+            (policy, hub, device_id, policy_dir, inner.room_codes.clone())
         };
         let echo = hub_echo(&hub).await;
         // Gathering may challenge beacons (blocking UDP with timeouts): off the async threads.
-        let gathered = tokio::task::spawn_blocking(move || {
+        let (decision, entered, verifier) = tokio::task::spawn_blocking(move || {
             let input = ProbeInput {
                 device_id,
                 room_code: Some(code),
@@ -249,16 +255,14 @@ impl Kiosk {
             let evidence = location::gather(&policy, location::platform::native().as_ref(), input);
             (location::decide(&policy, &evidence), evidence.room_code, verifier)
         })
-        .await;
+        .await
+        .map_err(user)?;
         let mut inner = self.inner.lock().await;
-        let (decision, entered, verifier) = match gathered {
-            Ok(gathered) => gathered,
-            Err(e) => {
-                // The verifier went down with the task: the saved one is read again.
-                inner.room_codes = RoomCodeVerifier::load(&inner.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default();
-                return Err(user(e));
-            }
-        };
+        // Locked (or moved on) while the location was checked: nothing of
+        // the check is adopted — the code is not spent, no decision journalled.
+        if inner.phase() != Some(Phase::LocationCheck) || !inner.room_code_pending {
+            return Err(user("De pc werd vergrendeld terwijl de lokaalcode werd gecontroleerd. Probeer het opnieuw zodra de surveillant de pc heeft vrijgegeven."));
+        }
         inner.room_codes = verifier;
         if let Err(e) = inner.room_codes.save(&inner.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)) {
             inner.journal_event(&KioskEvent::LocationRoomCodeStateNotSaved(ev::Reason::new(e.to_string())));
@@ -284,11 +288,6 @@ impl Kiosk {
                 _ => "De lokaalcode klopt niet of is verlopen. Kijk op het scherm van de surveillant en probeer het opnieuw.".to_owned(),
             }));
         };
-        // Locked (or moved on) while the location was checked: the code
-        // counted, but the session is not moved on from another phase.
-        if inner.phase() != Some(Phase::LocationCheck) || !inner.room_code_pending {
-            return Err(user("De pc werd vergrendeld terwijl de lokaalcode werd gecontroleerd. Probeer het opnieuw zodra de surveillant de pc heeft vrijgegeven."));
-        }
         inner.room_code_pending = false;
         inner.session_apply(Trigger::LocationApproved { location })?;
         Ok(())

@@ -162,10 +162,13 @@ impl Kiosk {
     /// Stops the guard and undoes every startup step, in reverse order.
     pub async fn shutdown(&self) {
         let mut inner = self.inner.lock().await;
-        if let Startup::Ready(ready) = std::mem::replace(&mut inner.started, Startup::ShutDown) {
-            let Ready { mut guard, mut applied, .. } = *ready;
-            guard.stop();
-            applied.unwind();
+        // A failed start stays as it is (its screen says why); nothing to undo.
+        if matches!(inner.started, Startup::Ready(_)) {
+            if let Startup::Ready(ready) = std::mem::replace(&mut inner.started, Startup::ShutDown) {
+                let Ready { mut guard, mut applied, .. } = *ready;
+                guard.stop();
+                applied.unwind();
+            }
         }
     }
 }
