@@ -90,6 +90,8 @@ pub(super) fn gather() -> EnvironmentFacts {
         process_names,
         grab_command_lines,
         connected_displays,
+        // Every check's facts are gathered here.
+        not_gathered: Vec::new(),
     }
 }
 

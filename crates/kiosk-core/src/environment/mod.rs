@@ -61,6 +61,10 @@ pub struct EnvironmentFacts {
     pub grab_command_lines: Vec<String>,
     /// Connected displays, when the platform can tell.
     pub connected_displays: Option<u32>,
+    /// The checks whose facts this platform does not gather (Windows and
+    /// macOS: the virtual-machine and display checks). Each is reported as
+    /// not checked, never as passed.
+    pub not_gathered: Vec<Check>,
 }
 
 /// One environment check.
@@ -87,7 +91,12 @@ pub struct Finding {
     /// What was seen (empty when nothing).
     pub evidence: Vec<String>,
     /// The action the policy gives when it fires; `allow` when it did not.
+    /// A check this platform cannot make is `warn` when the policy would
+    /// act on it: journalled and reported, not silently passed.
     pub action: Action,
+    /// False when this platform gathers no facts for the check: it could
+    /// neither fire nor pass (the evidence says so).
+    pub checked: bool,
 }
 
 /// All findings and the strongest action among them.
@@ -163,9 +172,14 @@ pub fn evaluate(facts: &EnvironmentFacts, rules: &EnvironmentRules) -> Environme
     ]
     .into_iter()
     .map(|(check, mut evidence, action)| {
+        if facts.not_gathered.contains(&check) {
+            let evidence = vec![format!("not checked: this platform ({}) does not gather the facts for this check", std::env::consts::OS)];
+            let action = if action == Action::Allow { Action::Allow } else { Action::Warn };
+            return Finding { check, detected: false, evidence, action, checked: false };
+        }
         evidence.dedup();
         let detected = !evidence.is_empty();
-        Finding { check, detected, evidence, action: if detected { action } else { Action::Allow } }
+        Finding { check, detected, evidence, action: if detected { action } else { Action::Allow }, checked: true }
     })
     .collect();
     let action = findings.iter().map(|f| f.action).max_by_key(|a| severity(*a)).unwrap_or(Action::Allow);
@@ -192,6 +206,29 @@ mod tests {
         EnvironmentRules::default()
     }
 
+    /// Issue 16 point 5: a check the platform cannot make (the VM and
+    /// display checks on Windows and macOS gather nothing) is reported as
+    /// not checked with a warning, never passed silently.
+    #[test]
+    fn a_check_this_platform_cannot_make_is_a_warning_not_a_pass() {
+        let facts = EnvironmentFacts {
+            process_names: vec!["exam-kiosk".into()],
+            not_gathered: vec![Check::VirtualMachine, Check::Displays],
+            ..EnvironmentFacts::default()
+        };
+        let report = evaluate(&facts, &rules());
+        let vm = report.findings.iter().find(|f| f.check == Check::VirtualMachine).unwrap();
+        assert!(!vm.checked && !vm.detected, "{vm:?}");
+        assert_eq!(vm.action, Action::Warn, "the default policy acts on a VM, so not checking it warns");
+        assert!(vm.evidence[0].starts_with("not checked"), "{vm:?}");
+        let capture = report.findings.iter().find(|f| f.check == Check::ScreenCapture).unwrap();
+        assert!(capture.checked && capture.action == Action::Allow, "{capture:?}");
+        assert_eq!(report.action, Action::Warn);
+        // A policy that allows VMs and any number of displays has nothing to warn about.
+        let lenient = EnvironmentRules { vm: Action::Allow, displays: Action::Allow, ..rules() };
+        assert_eq!(evaluate(&facts, &lenient).action, Action::Allow);
+    }
+
     #[test]
     fn a_clean_pc_fires_nothing() {
         let facts = EnvironmentFacts {
@@ -216,6 +253,7 @@ mod tests {
             process_names: vec!["x11vnc".into(), "OBS".into(), "ShareX.exe".into()],
             grab_command_lines: vec!["ffmpeg -f x11grab -i :0".into()],
             connected_displays: Some(2),
+            not_gathered: vec![],
         };
         let mut rules = rules();
         rules.vm = Action::Warn;

@@ -32,5 +32,11 @@ pub(super) fn gather() -> EnvironmentFacts {
             }
         }
     }
-    EnvironmentFacts { remote_session_signs, process_names, grab_command_lines, ..EnvironmentFacts::default() }
+    EnvironmentFacts {
+        remote_session_signs,
+        process_names,
+        grab_command_lines,
+        not_gathered: vec![super::Check::VirtualMachine, super::Check::Displays],
+        ..EnvironmentFacts::default()
+    }
 }
