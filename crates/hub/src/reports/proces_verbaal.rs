@@ -578,16 +578,26 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
         E::SessionUnlockFailed(_) => ("ontgrendeling mislukt", "onjuiste surveillant-pincode ingevoerd".into()),
         E::SessionLoginFailed(_) => return None,
         E::EnvironmentChecked(p) => {
+            // What fired, and what the kiosk's platform could not check
+            // (`checked: false`): the exam board sees both, never a silent pass.
             let fired: Vec<String> = p
                 .get("findings")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter(|f| f.get("detected").and_then(Value::as_bool) == Some(true))
-                .map(|f| {
+                .filter_map(|f| {
+                    let unchecked = f.get("checked").and_then(Value::as_bool) == Some(false);
+                    if !unchecked && f.get("detected").and_then(Value::as_bool) != Some(true) {
+                        return None;
+                    }
                     let evidence: Vec<String> =
                         f.get("evidence").and_then(Value::as_array).into_iter().flatten().filter_map(|e| e.as_str().map(str::to_owned)).collect();
-                    format!("{} ({}; actie {})", text(f, "check"), evidence.join(", "), text(f, "action"))
+                    let check = text(f, "check");
+                    Some(if unchecked {
+                        format!("{check} niet gecontroleerd: dit platform kan het niet nagaan ({}; actie {})", evidence.join(", "), text(f, "action"))
+                    } else {
+                        format!("{check} ({}; actie {})", evidence.join(", "), text(f, "action"))
+                    })
                 })
                 .collect();
             if fired.is_empty() {
@@ -1150,6 +1160,30 @@ mod tests {
         let cert = params.self_signed(&key).unwrap();
         assert_eq!(school_from_ca(&cert.pem()).as_deref(), Some("ROC de Eilanden"));
         assert_eq!(school_from_ca("geen certificaat"), None);
+    }
+
+    /// A check the kiosk's platform could not make is in the document, as
+    /// not checked; one that ran and found nothing is not.
+    #[test]
+    fn an_environment_check_the_pc_could_not_make_is_named() {
+        let event = JournalEvent {
+            device_id: "d".into(),
+            seq: 1,
+            kind: "environment.checked".into(),
+            time_ms: 0,
+            payload: serde_json::json!({"action": "warn", "findings": [
+                {"check": "virtual-machine", "detected": false, "checked": false, "evidence": ["not checked: this platform (windows) does not gather the facts for this check"], "action": "warn"},
+                {"check": "screen-capture", "detected": false, "checked": true, "evidence": [], "action": "allow"},
+            ]}),
+        };
+        let (kind, text) = journal_entry(&event).expect("an unchecked check is reported");
+        assert_eq!(kind, "omgevingsbevinding");
+        assert!(text.starts_with("virtual-machine niet gecontroleerd"), "{text}");
+        assert!(!text.contains("screen-capture"), "{text}");
+        // Older kiosks wrote no `checked`: what they found, as before.
+        let mut older = event;
+        older.payload = serde_json::json!({"findings": [{"check": "screen-capture", "detected": false, "evidence": [], "action": "allow"}]});
+        assert_eq!(journal_entry(&older), None);
     }
 
     #[test]
