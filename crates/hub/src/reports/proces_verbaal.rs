@@ -393,22 +393,11 @@ fn sqlite_data_dir(db: &Db) -> Option<PathBuf> {
     dir.join(crate::pki::files::CONFIG).is_file().then_some(dir)
 }
 
+/// The database path from its URL (the `percent-encoding` crate: the
+/// hand-written decoder before it read `%+F` as a byte, as `from_str_radix`
+/// takes a sign; an escape that is not two hex digits stays as written).
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// The names of the PCs in the document: the host name the kiosk reported
@@ -1190,5 +1179,6 @@ mod tests {
     fn percent_encoded_paths_are_decoded() {
         assert_eq!(percent_decode("/tmp/een%20map/hub.db"), "/tmp/een map/hub.db");
         assert_eq!(percent_decode("/tmp/100%/x%4"), "/tmp/100%/x%4");
+        assert_eq!(percent_decode("/tmp/a%+Fb"), "/tmp/a%+Fb", "a sign is not a hex digit");
     }
 }
