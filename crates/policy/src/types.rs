@@ -177,7 +177,8 @@ impl FromStr for MacAddr {
         }
         let mut out = [0u8; 6];
         for (slot, part) in out.iter_mut().zip(parts) {
-            if part.len() != 2 {
+            // Two hex digits: `from_str_radix` alone also takes a sign ("+f").
+            if part.len() != 2 || !part.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("`{s}` is not a MAC address (expected aa:bb:cc:dd:ee:ff)"));
             }
             *slot = u8::from_str_radix(part, 16)
@@ -472,6 +473,7 @@ mod tests {
         assert!("aa:bb:cc:00:11".parse::<MacAddr>().is_err());
         assert!("aa:bb:cc:00:11:2g".parse::<MacAddr>().is_err());
         assert!("aaa:b:cc:00:11:22".parse::<MacAddr>().is_err());
+        assert!("+f:bb:cc:00:11:22".parse::<MacAddr>().is_err(), "a sign is not a hex digit");
         assert!("zz".parse::<PublicKeyHex>().is_err());
         assert!("00".repeat(31).parse::<PublicKeyHex>().is_err());
         assert!("0g".repeat(32).parse::<PublicKeyHex>().is_err());
