@@ -10,6 +10,12 @@
 mod linux;
 #[cfg(not(target_os = "linux"))]
 mod portable;
+#[cfg(any(windows, test))]
+mod smbios;
+// Firmware table and system metrics: `unsafe` at the Win32 boundary only.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+mod windows;
 
 use exam_policy::{Action, EnvironmentRules};
 use serde::Serialize;
@@ -192,9 +198,32 @@ pub fn gather() -> EnvironmentFacts {
     {
         linux::gather()
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    {
+        windows::gather()
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         portable::gather()
+    }
+}
+
+/// Whether the CPU says it runs under a hypervisor (CPUID leaf 1, ECX bit
+/// 31), asked of the CPU itself: the same bit Linux shows as the
+/// `hypervisor` flag in `/proc/cpuinfo`. `None` off x86.
+#[allow(dead_code, reason = "Linux reads the kernel's flag; the test compares both")]
+#[allow(unsafe_code, reason = "the CPUID instruction")]
+pub(crate) fn cpu_hypervisor_flag() -> Option<bool> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[allow(unused_unsafe, reason = "newer Rust declares __cpuid safe")]
+        // SAFETY: CPUID leaf 1 exists on every x86_64 CPU.
+        let leaf = unsafe { std::arch::x86_64::__cpuid(1) };
+        Some(leaf.ecx & (1 << 31) != 0)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        None
     }
 }
 
@@ -278,6 +307,33 @@ mod tests {
         let report = evaluate(&facts, &rules);
         assert!(report.findings[0].detected);
         assert_eq!(report.action, Action::Allow);
+    }
+
+    /// The hypervisor bit the Windows build reads from CPUID is the one the
+    /// Linux kernel reports in /proc/cpuinfo (issue 21: the Windows VM check
+    /// is made, and made the same way the Linux one sees it).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[test]
+    fn the_cpuid_hypervisor_bit_is_the_kernels_flag() {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+        assert_eq!(cpu_hypervisor_flag(), Some(linux::cpuinfo_has_hypervisor(&cpuinfo)));
+    }
+
+    /// On Windows every check's facts are gathered (issue 21: none of them
+    /// passes because it is unimplemented); under Wine the CPU is the Linux
+    /// host's, so the hypervisor bit is that of CPUID.
+    #[cfg(windows)]
+    #[test]
+    fn windows_gathers_every_check() {
+        let facts = gather();
+        assert!(facts.not_gathered.is_empty() || facts.not_gathered == [Check::Displays], "{facts:?}");
+        assert_eq!(facts.cpu_hypervisor_flag, cpu_hypervisor_flag().unwrap());
+        let report = evaluate(&facts, &rules());
+        let vm = report.findings.iter().find(|f| f.check == Check::VirtualMachine).unwrap();
+        assert!(vm.checked, "{vm:?}");
+        if facts.cpu_hypervisor_flag {
+            assert!(vm.detected && vm.evidence.iter().any(|e| e.contains("hypervisor flag")), "{vm:?}");
+        }
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! Windows and macOS: the facts that can be gathered without platform FFI.
 //! Process names and command lines come from the guard's process table
 //! (`sysinfo`), so the remote-access and screen-capture checks by process
-//! name work there; on Windows `SESSIONNAME` tells a Remote Desktop session
-//! (`RDP-Tcp#N`). DMI, the hypervisor flag, MAC addresses and the number of
-//! displays are not gathered yet: the VM and display checks see nothing on
-//! these systems (docs/platforms.md, issue 21).
+//! name work there. On macOS, DMI, the hypervisor flag, MAC addresses and
+//! the number of displays are not gathered yet: the VM and display checks
+//! are reported as not checked (docs/platforms.md). Windows gathers them in
+//! [`super::windows`].
 
-use super::{EnvironmentFacts, SCREEN_GRAB_ARGUMENTS};
+#[cfg(not(windows))]
+use super::EnvironmentFacts;
+use super::SCREEN_GRAB_ARGUMENTS;
 use crate::guard::platform::{NativePlatform, ProcessPlatform as _};
 
-pub(super) fn gather() -> EnvironmentFacts {
+/// The names of running processes (sorted, once each) and the command lines
+/// that grab the screen.
+pub(super) fn processes() -> (Vec<String>, Vec<String>) {
     let mut process_names = Vec::new();
     let mut grab_command_lines = Vec::new();
     if let Ok(mut platform) = NativePlatform::new() {
@@ -24,16 +28,13 @@ pub(super) fn gather() -> EnvironmentFacts {
     }
     process_names.sort();
     process_names.dedup();
-    let mut remote_session_signs = Vec::new();
-    if cfg!(windows) {
-        if let Ok(session) = std::env::var("SESSIONNAME") {
-            if session.to_ascii_uppercase().starts_with("RDP-") {
-                remote_session_signs.push(format!("SESSIONNAME is {session}: this program runs in a Remote Desktop session"));
-            }
-        }
-    }
+    (process_names, grab_command_lines)
+}
+
+#[cfg(not(windows))]
+pub(super) fn gather() -> EnvironmentFacts {
+    let (process_names, grab_command_lines) = processes();
     EnvironmentFacts {
-        remote_session_signs,
         process_names,
         grab_command_lines,
         not_gathered: vec![super::Check::VirtualMachine, super::Check::Displays],

@@ -354,3 +354,77 @@ mod tests {
         assert!(iw_link(include_str!("fixtures/iw-link-none.txt"), "wlp2s0").is_none());
     }
 }
+
+/// The address in a Windows `SOCKADDR` (`SOCKADDR_IN` or `SOCKADDR_IN6`), as
+/// its raw bytes: the family (little-endian `u16`, 2 = IPv4, 23 = IPv6 on
+/// Windows) then the port, then the address. `None` for another family or a
+/// buffer too short for it. Pure, so it is tested on every platform; the
+/// Windows collectors copy the bytes out of the API's structures.
+pub fn windows_sockaddr(bytes: &[u8]) -> Option<IpAddr> {
+    const AF_INET: u16 = 2;
+    const AF_INET6: u16 = 23;
+    let family = u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?);
+    match family {
+        AF_INET => {
+            let octets: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
+            Some(IpAddr::V4(Ipv4Addr::from(octets)))
+        }
+        AF_INET6 => {
+            let octets: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
+            Some(IpAddr::V6(Ipv6Addr::from(octets)))
+        }
+        _ => None,
+    }
+}
+
+/// A link-layer address of exactly six bytes as a MAC; anything else (a
+/// tunnel's empty or 20-byte address, a 64-bit EUI) is not one.
+pub fn mac_from_bytes(bytes: &[u8]) -> Option<MacAddr> {
+    let six: [u8; 6] = bytes.try_into().ok()?;
+    (six != [0; 6]).then_some(MacAddr(six))
+}
+
+/// The SSID bytes of a Wi-Fi network as text (lossy: an SSID is 0–32 bytes,
+/// not necessarily UTF-8), from a length the API reports.
+pub fn ssid_text(bytes: &[u8], len: u32) -> String {
+    let len = (len as usize).min(bytes.len());
+    String::from_utf8_lossy(&bytes[..len]).into_owned()
+}
+
+#[cfg(test)]
+mod windows_tests {
+    use super::*;
+
+    #[test]
+    fn windows_socket_addresses_are_read_by_family() {
+        // SOCKADDR_IN: family 2, port 0x1234 (network order), 192.168.1.254, zero padding.
+        let v4 = [2, 0, 0x12, 0x34, 192, 168, 1, 254, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(windows_sockaddr(&v4), Some("192.168.1.254".parse().unwrap()));
+        // SOCKADDR_IN6: family 23, port, flow info, fe80::1, scope id.
+        let mut v6 = vec![23, 0, 0, 0, 0, 0, 0, 0];
+        v6.extend_from_slice(&"fe80::1".parse::<Ipv6Addr>().unwrap().octets());
+        v6.extend_from_slice(&[4, 0, 0, 0]);
+        assert_eq!(windows_sockaddr(&v6), Some("fe80::1".parse().unwrap()));
+        // Linux's AF_INET6 is 10: not a Windows IPv6 address.
+        v6[0] = 10;
+        assert_eq!(windows_sockaddr(&v6), None);
+        assert_eq!(windows_sockaddr(&v4[..6]), None, "too short for the address");
+        assert_eq!(windows_sockaddr(&[]), None);
+    }
+
+    #[test]
+    fn only_six_nonzero_bytes_are_a_mac() {
+        assert_eq!(mac_from_bytes(&[0x52, 0x54, 0, 0x12, 0x34, 0x56]).unwrap().to_string(), "52:54:00:12:34:56");
+        assert_eq!(mac_from_bytes(&[0; 6]), None);
+        assert_eq!(mac_from_bytes(&[1, 2, 3, 4, 5, 6, 7, 8]), None);
+        assert_eq!(mac_from_bytes(&[]), None);
+    }
+
+    #[test]
+    fn an_ssid_is_its_reported_length() {
+        let mut raw = [0u8; 32];
+        raw[..9].copy_from_slice(b"School-WL");
+        assert_eq!(ssid_text(&raw, 9), "School-WL");
+        assert_eq!(ssid_text(&raw, 99), format!("School-WL{}", "\0".repeat(23)), "a length past the buffer is cut");
+    }
+}

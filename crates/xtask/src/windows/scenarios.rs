@@ -377,17 +377,45 @@ fn bad_input(ctx: &Ctx) -> Result {
     refused
 }
 
-/// `location probe` with the demo policy (loopback only): interface
-/// collection does not exist on Windows yet, so the probe must refuse and
-/// say so (exit 1), never approve without having looked.
+/// `location probe` with the demo policy (loopback only): the Windows
+/// collectors (IP Helper API) run under Wine, see loopback and approve; the
+/// IPv4 addresses and the gateways they report are the ones the Linux
+/// `kioskctl` reads from the same machine (Wine shows the host's network).
 fn location_probe(ctx: &Ctx) -> Result {
     let policy = crate::workspace_root().join("policies/demo.toml");
-    let out = ctx.win(&["location", "probe", "--policy", &w(&policy)])?;
-    let said = format!("{}{}", out.stdout, out.stderr);
+    let win = ctx.win(&["location", "probe", "--policy", &w(&policy)])?;
+    let said = format!("{}{}", win.stdout, win.stderr);
     check(
-        out.code == Some(1) && said.contains("interface collection is not implemented on this OS yet"),
-        format!("expected a refusal naming the missing collector, got exit {:?}: {said}", out.code),
+        win.code == Some(0) && said.contains("APPROVED: location") && said.contains("127.0.0.1/8"),
+        format!("expected the loopback-only demo policy to be approved, got exit {:?}: {said}", win.code),
     )?;
-    println!("xtask: windows:   refused: interface collection is not implemented on Windows yet (exit 1)");
+    let linux = ctx.linux(&["location", "probe", "--policy", &s(&policy)])?;
+    check(linux.code == Some(0), format!("the Linux kioskctl's probe failed: {}{}", linux.stdout, linux.stderr))?;
+    let (win_v4, linux_v4) = (ipv4_of(&win.stdout), ipv4_of(&linux.stdout));
+    check(win_v4 == linux_v4, format!("IPv4 addresses differ: kioskctl.exe {win_v4:?}, Linux {linux_v4:?}"))?;
+    let (win_gw, linux_gw) = (gateways_of(&win.stdout), gateways_of(&linux.stdout));
+    check(win_gw == linux_gw, format!("gateways differ: kioskctl.exe {win_gw:?}, Linux {linux_gw:?}"))?;
+    println!("xtask: windows:   approved; IPv4 {win_v4:?} and gateways {win_gw:?}, the same as the Linux kioskctl's");
     Ok(())
+}
+
+/// The `a.b.c.d/n` addresses on a probe's `interfaces:` line, sorted.
+fn ipv4_of(report: &str) -> Vec<String> {
+    let line = report.lines().find_map(|l| l.strip_prefix("interfaces:")).unwrap_or("");
+    let mut out: Vec<String> = line
+        .split([',', ' '])
+        .filter(|t| t.contains('/') && t.split('/').next().is_some_and(|a| a.parse::<std::net::Ipv4Addr>().is_ok()))
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out
+}
+
+/// The gateway addresses on a probe's `gateways:` line, sorted.
+fn gateways_of(report: &str) -> Vec<String> {
+    let line = report.lines().find_map(|l| l.strip_prefix("gateways:")).unwrap_or("");
+    let mut out: Vec<String> =
+        line.split(", ").filter_map(|g| g.split_whitespace().next()).filter(|g| g.parse::<std::net::IpAddr>().is_ok()).map(str::to_owned).collect();
+    out.sort();
+    out
 }

@@ -4,8 +4,13 @@ use super::{Gateway, InterfaceAddr, WifiObservation};
 
 #[cfg(target_os = "linux")]
 pub mod linux;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub mod other;
+// The Windows collectors call the IP Helper and WLAN APIs: `unsafe` at that
+// C boundary only, every block with its `// SAFETY:`.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+pub mod windows;
 
 /// The OS-specific collectors. Errors are strings fit for the journal.
 pub trait NetworkPlatform: Send + Sync {
@@ -26,7 +31,11 @@ pub fn native() -> Box<dyn NetworkPlatform> {
     {
         Box::new(linux::Linux::default())
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    {
+        Box::new(windows::Windows)
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         Box::new(other::Unsupported)
     }

@@ -1,4 +1,4 @@
-//! Placeholder for Windows and macOS: every collector reports that it is not
+//! Placeholder for macOS: every collector reports that it is not
 //! implemented, so locations that need them are refused with that reason.
 
 use super::NetworkPlatform;
