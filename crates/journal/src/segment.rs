@@ -52,6 +52,33 @@ pub(crate) fn check_dir_name(dir: &Path) -> Result<(), JournalError> {
     Ok(())
 }
 
+/// Refuses, on Windows, to write a journal on a network share (a UNC path,
+/// `\\server\share\...` or `\\?\UNC\server\share\...`): the journal
+/// must keep recording while the network is down, and a share can also hang
+/// every write for the SMB timeout. Reading one (an IT person verifying a
+/// copy on a share) is allowed. A drive letter mapped to a share is not
+/// recognised here (docs/platforms.md).
+pub(crate) fn check_local_for_writing(dir: &Path) -> Result<(), JournalError> {
+    #[cfg(windows)]
+    {
+        use std::path::{Component, Prefix};
+        if let Some(Component::Prefix(prefix)) = dir.components().next() {
+            if let Prefix::UNC(server, share) | Prefix::VerbatimUNC(server, share) = prefix.kind() {
+                return Err(JournalError::NotAJournal {
+                    path: dir.to_owned(),
+                    reason: format!(
+                        "it is on the network share \\\\{}\\{}: a journal is written on a local disk, so that it keeps recording while the network is down",
+                        server.to_string_lossy(),
+                        share.to_string_lossy()
+                    ),
+                });
+            }
+        }
+    }
+    let _ = dir;
+    Ok(())
+}
+
 /// File name of segment `index` (from 1): `seg-00000001.journal`.
 pub fn segment_name(index: u64) -> String {
     format!("seg-{index:08}.journal")

@@ -147,6 +147,7 @@ impl Journal {
     /// epoch, and writes the epoch certificate durably.
     pub fn open(dir: &Path, device_key: SigningKey, config: JournalConfig) -> Result<Self, JournalError> {
         segment::check_dir_name(dir)?;
+        segment::check_local_for_writing(dir)?;
         if !dir.exists() {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
             // A relative one-component path (`journal`) has the empty path as

@@ -348,6 +348,17 @@ fn reserved_windows_device_names_are_clear_errors() {
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing was created");
 }
 
+/// Issue 21: a journal is not written on a network share (UNC path), in
+/// any of its spellings; the refusal names the share. Nothing is created.
+#[cfg(windows)]
+#[test]
+fn a_journal_on_a_network_share_is_refused_for_writing() {
+    for dir in [r"\\examserver\journaal\pc-12", r"\\?\UNC\examserver\journaal\pc-12", "//examserver/journaal/pc-12"] {
+        let err = Journal::open(std::path::Path::new(dir), key(), JournalConfig::default()).unwrap_err().to_string();
+        assert!(err.contains(r"network share \\examserver\journaal") && err.contains("local disk"), "{dir}: {err}");
+    }
+}
+
 #[test]
 fn second_writer_is_refused_and_foreign_device_key_is_refused() {
     let tmp = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 //! Credential Manager key store, a file store on a path with spaces and
 //! non-ASCII names, a journal written on "Windows" and verified again by the
 //! Linux `kioskctl` (same bytes, same verdict), and Windows bad input
-//! (drive letters, `\\?\` paths, reserved names, read-only files).
+//! (drive letters, UNC and `\\?\` paths, reserved names, read-only files).
 
 use super::{run_limited, target_dir, Output, Wine, TARGET};
 use crate::{cargo, Result};
@@ -65,7 +65,7 @@ pub(super) fn run(wine: &Wine) -> Result {
         ("device key in the Windows Credential Manager", credential_manager),
         ("device key file on a path with spaces and non-ASCII names", file_store),
         ("journal by kioskctl.exe, verified again by the Linux kioskctl", journal_both_ways),
-        ("Windows bad input: drive letters, \\\\?\\ paths, reserved names, read-only files", bad_input),
+        ("Windows bad input: drive letters, UNC and \\\\?\\ paths, reserved names, read-only files", bad_input),
         ("location probe with the loopback-only demo policy", location_probe),
     ];
     let mut failures = Vec::new();
@@ -333,6 +333,14 @@ fn bad_input(ctx: &Ctx) -> Result {
     // Verbatim paths are not normalised: `/` is not a separator there.
     let slashed = format!("\\\\?\\{}", w(&ctx.root).replace('\\', "/")) + "/slash";
     clear_error(&append(&slashed)?, "append to a \\\\?\\ path with / separators", "slash")?;
+
+    // UNC paths (network shares), in each spelling: writing is refused
+    // naming the share; reading a share that is not there is a clear error.
+    for unc in ["\\\\examserver\\journaal\\pc-12", "\\\\?\\UNC\\examserver\\journaal\\pc-12", "//examserver/journaal/pc-12"] {
+        let out = append(unc)?;
+        clear_error(&out, &format!("append to the network share {unc}"), "network share \\\\examserver\\journaal")?;
+        clear_error(&ctx.win(&["journal", "verify", unc])?, &format!("verify {unc}"), unc)?;
+    }
 
     // Reserved device names as the journal directory.
     let reserved_in_dir = format!("{}\\NUL", w(&ctx.root));
