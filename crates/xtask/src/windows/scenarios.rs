@@ -135,8 +135,10 @@ fn unique() -> u128 {
 /// after the wineserver saved the registry and restarted, reads the same
 /// key back; a second `init` refuses to overwrite it.
 fn credential_manager(ctx: &Ctx) -> Result {
-    // A new entry every run (the prefix is kept between runs).
-    let entry = format!("exam-kiosk-wine-test-{}", unique());
+    // A new entry every run (the prefix is kept between runs), named with
+    // non-ASCII letters as a Windows user's name may be (UTF-16 in CredWrite).
+    let id = unique();
+    let entry = format!("exam-kiosk-wine-test-Zoë-Çelik-{id}");
     let store = format!("keyring:{entry}");
     let missing = ctx.win(&["device", "show", "--store", &store])?;
     clear_error(&missing, "device show before init", "no device key")?;
@@ -152,7 +154,8 @@ fn credential_manager(ctx: &Ctx) -> Result {
     // it ends; a new server reads it back.
     ctx.wine.end_server();
     let user_reg = std::fs::read_to_string(ctx.wine.prefix().join("user.reg")).unwrap_or_default();
-    check(user_reg.contains(&entry), format!("the prefix's user.reg holds no credential named {entry}"))?;
+    // (user.reg writes non-ASCII letters as escapes; the number is ASCII.)
+    check(user_reg.contains(&id.to_string()), format!("the prefix's user.reg holds no credential named {entry}"))?;
     ctx.wine.start_server()?;
     let after = ctx.win(&["device", "show", "--store", &store])?;
     success(&after, "device show after a wineserver restart")?;
