@@ -105,9 +105,25 @@ fn current_uid() -> u32 {
     0
 }
 
+/// The scan's scope without `--scope`: the current user's processes.
+#[cfg(unix)]
+fn default_scope() -> anyhow::Result<Scope> {
+    Ok(Scope::User(current_uid()))
+}
+
+/// Windows processes carry no user id here, so a user scope holds none of
+/// them: a scan over it would find nothing and say all is well.
+#[cfg(not(unix))]
+fn default_scope() -> anyhow::Result<Scope> {
+    bail!("give --scope tree:PID: on this OS the guard knows no user ids, so a user scope would hold no process")
+}
+
 fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: bool) -> anyhow::Result<Outcome> {
     let policy = load(policy, &accommodations)?;
-    let scope = scope.unwrap_or(Scope::User(current_uid()));
+    let scope = match scope {
+        Some(scope) => scope,
+        None => default_scope()?,
+    };
     let config = GuardConfig::from_policy(&policy, scope, Enforcement::ReportOnly, accommodations);
     let mut guard = Guard::new(policy, config, NativePlatform::new()?);
     let findings = guard.scan();
@@ -130,8 +146,7 @@ fn environment(policy: &Path, json: bool) -> anyhow::Result<Outcome> {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for finding in &report.findings {
-            let state = if finding.detected { format!("{:?}", finding.action).to_lowercase() } else { "ok".into() };
-            outln!("{:<16} {state}", format!("{:?}", finding.check));
+            outln!("{:<16} {}", format!("{:?}", finding.check), state(finding));
             for evidence in &finding.evidence {
                 outln!("    {evidence}");
             }
@@ -141,6 +156,19 @@ fn environment(policy: &Path, json: bool) -> anyhow::Result<Outcome> {
         Action::Allow | Action::Warn => Outcome::Ok,
         Action::Lock | Action::RefuseStart => Outcome::Failed,
     })
+}
+
+/// What a finding says in the text report: its action when it fired, `ok`
+/// when it was checked and found nothing, and `not checked` (with the
+/// action that stands in for it) when this platform gathers no facts for it
+/// — never `ok` for a check that was not made.
+fn state(finding: &kiosk_core::environment::Finding) -> String {
+    let action = format!("{:?}", finding.action).to_lowercase();
+    match (finding.checked, finding.detected) {
+        (false, _) => format!("not checked ({action})"),
+        (true, true) => action,
+        (true, false) => "ok".into(),
+    }
 }
 
 fn watch(
@@ -224,4 +252,25 @@ fn watch(
         if summary.event_driven { "event-driven" } else { "sweeps only" }
     );
     Ok(Outcome::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exam_policy::Action;
+    use kiosk_core::environment::{Check, Finding};
+
+    fn finding(checked: bool, detected: bool, action: Action) -> Finding {
+        Finding { check: Check::VirtualMachine, detected, evidence: Vec::new(), action, checked }
+    }
+
+    /// A check the platform could not make (Windows: the VM and display
+    /// checks) printed `ok` before, like a check that found nothing.
+    #[test]
+    fn a_check_not_made_is_not_printed_as_ok() {
+        assert_eq!(state(&finding(false, false, Action::Warn)), "not checked (warn)");
+        assert_eq!(state(&finding(false, false, Action::Allow)), "not checked (allow)");
+        assert_eq!(state(&finding(true, false, Action::Allow)), "ok");
+        assert_eq!(state(&finding(true, true, Action::Lock)), "lock");
+    }
 }

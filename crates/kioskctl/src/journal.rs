@@ -63,6 +63,22 @@ pub enum JournalCommand {
         /// The journal directory.
         dir: PathBuf,
     },
+    /// Send the records the hub does not hold yet to the hub this device is
+    /// enrolled with (mutual TLS with the enrolment's client certificate),
+    /// and keep the hub's signed receipt in the journal's sync cursor (what
+    /// `verify --hub-key` checks). The kiosk must not be running.
+    Sync {
+        /// The journal directory.
+        #[arg(long)]
+        journal: PathBuf,
+        /// Where the device key lives: `keyring`, `keyring:ENTRY` or `file:PATH`
+        /// (the key the device was enrolled with).
+        #[arg(long)]
+        store: KeyStore,
+        /// The enrolment directory of `kioskctl enrol --data`.
+        #[arg(long)]
+        enrolment: PathBuf,
+    },
 }
 
 /// Runs a journal command.
@@ -75,6 +91,7 @@ pub fn run(cmd: JournalCommand) -> Outcome {
         }
         JournalCommand::Show { dir, json } => show(&dir, json),
         JournalCommand::Checkpoint { dir } => checkpoint(&dir),
+        JournalCommand::Sync { journal, store, enrolment } => sync(&journal, &store, &enrolment),
     };
     match result {
         Ok(()) => Outcome::Ok,
@@ -266,5 +283,52 @@ fn show(dir: &Path, json: bool) -> anyhow::Result<()> {
 fn checkpoint(dir: &Path) -> anyhow::Result<()> {
     let checkpoint = latest_checkpoint(dir)?.context("the journal has no checkpoint yet")?;
     outln!("{}", serde_json::to_string_pretty(&checkpoint)?);
+    Ok(())
+}
+
+/// Most records sent in one request (the kiosk's own sync sends as many).
+const SYNC_BATCH: usize = 500;
+
+fn sync(dir: &Path, store: &KeyStore, enrolment: &Path) -> anyhow::Result<()> {
+    use kiosk_core::hub::{self, HubClient};
+    let client = HubClient::from_dir(enrolment).with_context(|| format!("cannot load the enrolment in {}", enrolment.display()))?;
+    let mut journal = Journal::open(dir, store.load()?, JournalConfig::default())?;
+    let mut sent = 0usize;
+    let mut last_receipt = None;
+    loop {
+        let from = journal.sync_cursor().map_or(0, |c| c.acked_seq + 1);
+        let frames = exam_journal::read_frames_from(&journal.segments_from(from), from, SYNC_BATCH)?;
+        if frames.is_empty() {
+            break;
+        }
+        // upload_journal checks the receipt's signature with the hub key of the enrolment.
+        let receipt = hub::block_on(client.upload_journal(&frames))?
+            .with_context(|| format!("the hub at {} did not take the journal", client.identity.hub_url))?;
+        if receipt.device_id != client.identity.device_id {
+            anyhow::bail!("the hub's receipt is for device {}, not {}", receipt.device_id, client.identity.device_id);
+        }
+        let last = receipt.next_seq.checked_sub(1).context("the hub's receipt acknowledges no record")?;
+        let hash: [u8; 32] = hex::decode(&receipt.last_hash)
+            .ok()
+            .and_then(|h| h.try_into().ok())
+            .context("the hub's receipt has no valid last_hash")?;
+        if last + 1 < from + frames.len() as u64 {
+            anyhow::bail!("the hub acknowledged records up to {last} of the {} sent from {from}", frames.len());
+        }
+        journal.acknowledge_with_receipt(last, &hash, Some(serde_json::to_value(&receipt)?))?;
+        sent += frames.len();
+        last_receipt = Some(receipt);
+    }
+    // Closing writes a checkpoint after what was sent: it goes with the next sync.
+    journal.close()?;
+    match last_receipt {
+        Some(receipt) => outln!(
+            "sent {sent} records to {}: the hub holds records 0..={} of device {} (its signed receipt is kept in sync-cursor.json)",
+            client.identity.hub_url,
+            receipt.next_seq - 1,
+            receipt.device_id
+        ),
+        None => outln!("nothing to send"),
+    }
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! Cross-builds for `x86_64-pc-windows-gnu` (mingw-w64) and runs, with Wine
 //! as cargo's target runner, the unit and integration tests of exam-journal,
 //! exam-policy, exam-protocol and exam-secure and kiosk-core's lib tests;
-//! then `kioskctl.exe` scenarios with real files, the Credential Manager and
-//! the Linux `kioskctl` on the same journal (see [`scenarios`]).
+//! then `kioskctl.exe` scenarios with real files, the Credential Manager,
+//! the Linux `kioskctl` on the same journal, the Linux `exam-hub` over
+//! mutual TLS and the guard against Windows programs (see [`scenarios`]).
 //!
 //! Wine is not Windows: what passes here passed under Wine. Every test that
 //! cannot be meaningful under Wine is skipped by name in

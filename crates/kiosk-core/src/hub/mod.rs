@@ -333,11 +333,17 @@ pub async fn enrol(options: &EnrolOptions, dir: &Path) -> Result<HubIdentity, Hu
 
 /// [`enrol`] on a private single-threaded runtime, for synchronous callers (kioskctl).
 pub fn enrol_blocking(options: &EnrolOptions, dir: &Path) -> Result<HubIdentity, HubError> {
+    block_on(enrol(options, dir))?
+}
+
+/// Runs one hub call to its end on a private single-threaded runtime, for
+/// synchronous callers (kioskctl): `block_on(client.upload_journal(&frames))`.
+pub fn block_on<F: std::future::Future>(call: F) -> Result<F::Output, HubError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| HubError::Unreachable(format!("cannot start the network runtime: {e}")))?;
-    runtime.block_on(enrol(options, dir))
+    Ok(runtime.block_on(call))
 }
 
 /// A client for the kiosk API over mutual TLS.

@@ -1,14 +1,19 @@
 //! `kioskctl.exe` under Wine, each scenario checking real output: the
 //! Credential Manager key store, a file store on a path with spaces and
 //! non-ASCII names, a journal written on "Windows" and verified again by the
-//! Linux `kioskctl` (same bytes, same verdict), and Windows bad input
-//! (drive letters, UNC and `\\?\` paths, reserved names, read-only files).
+//! Linux `kioskctl` (same bytes, same verdict), Windows bad input
+//! (drive letters, UNC and `\\?\` paths, reserved names, read-only files),
+//! enrolment and a journal sync with the Linux `exam-hub` ([`hub`]), and the
+//! guard and environment checks against Windows programs ([`guard`]).
 
 use super::{run_limited, target_dir, Output, Wine, TARGET};
 use crate::{cargo, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
+
+mod guard;
+mod hub;
 
 /// A kioskctl run that takes longer than this hangs.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -21,6 +26,10 @@ struct Ctx<'a> {
     linux: PathBuf,
     /// A fresh directory for this run's files.
     root: PathBuf,
+    /// the Linux exam-hub
+    exam_hub: PathBuf,
+    /// room.exe (built from room.c): sleeps, lists processes, starts programs
+    room: PathBuf,
 }
 
 impl Ctx<'_> {
@@ -47,8 +56,8 @@ fn s(p: &Path) -> String {
 pub(super) fn run(wine: &Wine) -> Result {
     println!("xtask: windows: building kioskctl.exe and the Linux kioskctl");
     crate::run(wine.cargo().args(["build", "--target", TARGET, "-p", "kioskctl"]))?;
-    // The Linux build: the same profile as `cargo xtask test`'s, so CI reuses it.
-    crate::run(cargo().args(["build", "-p", "kioskctl"]))?;
+    // The Linux builds: the same profile as `cargo xtask test`'s, so CI reuses them.
+    crate::run(cargo().args(["build", "-p", "kioskctl", "-p", "exam-hub"]))?;
     let root = target_dir().join("windows-scenarios");
     if root.exists() {
         std::fs::remove_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
@@ -58,15 +67,20 @@ pub(super) fn run(wine: &Wine) -> Result {
         wine,
         exe: target_dir().join(TARGET).join("debug/kioskctl.exe"),
         linux: target_dir().join("debug/kioskctl"),
+        exam_hub: target_dir().join("debug/exam-hub"),
+        room: guard::build_room(&root)?,
         root,
     };
     type Scenario = fn(&Ctx) -> Result;
-    let scenarios: [(&str, Scenario); 5] = [
+    let scenarios: [(&str, Scenario); 8] = [
         ("device key in the Windows Credential Manager", credential_manager),
         ("device key file on a path with spaces and non-ASCII names", file_store),
         ("journal by kioskctl.exe, verified again by the Linux kioskctl", journal_both_ways),
         ("Windows bad input: drive letters, UNC and \\\\?\\ paths, reserved names, read-only files", bad_input),
         ("location probe with the loopback-only demo policy", location_probe),
+        ("enrol with the Linux exam-hub over mutual TLS, then a journal sync with the client certificate", hub::enrol_and_sync),
+        ("guard watch --enforce ends a prohibited Windows program, and only that one", guard::enforce),
+        ("environment checks (guard env): what Wine shows, nothing passed unchecked", guard::environment),
     ];
     let mut failures = Vec::new();
     for (name, scenario) in scenarios {
