@@ -18,7 +18,9 @@ mod other;
 #[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
 pub use other::{uid_of_user, SweepOnlyPlatform as NativePlatform};
 
+// Ends a process with TerminateProcess: `unsafe` at that Win32 call only.
 #[cfg(target_os = "windows")]
+#[allow(unsafe_code)]
 mod windows;
 #[cfg(target_os = "windows")]
 pub use windows::{uid_of_user, WindowsPlatform as NativePlatform};

@@ -1,16 +1,19 @@
-//! Windows: process sweeps and termination through `sysinfo` (Toolhelp
-//! snapshots and `TerminateProcess`), with the operating system's critical
-//! processes never touched. Compiled for `x86_64-pc-windows-gnu`
-//! (`cargo xtask check-platforms`); not yet run on Windows.
+//! Windows: process sweeps through `sysinfo` (Toolhelp snapshots) and
+//! termination with `TerminateProcess` on a handle of our own, with the
+//! operating system's critical processes never touched. Run under Wine in
+//! `cargo xtask test-windows` (docs/platforms.md), not yet on Windows.
+//!
+//! `sysinfo` ends a Windows process by starting `taskkill.exe`; a school PC
+//! where AppLocker or a software restriction policy blocks `taskkill.exe`
+//! (common on exam accounts) would then see every end fail. The guard
+//! therefore opens the process itself (`PROCESS_TERMINATE | SYNCHRONIZE`),
+//! ends it and waits on the handle for its end.
 //!
 //! Windows has no unprivileged exec notification comparable to Linux's
 //! process connector (ETW / WMI `Win32_ProcessStartTrace` need
 //! administrator rights), so the guard sweeps; the policy's sweep interval
-//! applies. The keyboard hook (Alt+Tab, Win, Ctrl+Esc, Alt+Esc) and
-//! `SetWindowDisplayAffinity(WDA_EXCLUDEFROMCAPTURE)` are window-level and
-//! need FFI, which this `unsafe`-free crate does not do: the shell sets
-//! capture exclusion through Tauri's `content_protected(true)`, and the hook
-//! belongs in a small separate crate (see docs/installer.md, "Windows").
+//! applies. The keyboard hook and capture exclusion are window-level and
+//! live in `crate::lockdown::windows`.
 
 use super::other::SweepOnlyPlatform;
 use super::{ExecEvents, ProcessPlatform};
@@ -86,11 +89,55 @@ impl ProcessPlatform for WindowsPlatform {
         if is_critical(process) {
             return Outcome::NotEnded { reason: format!("{} is a critical Windows process", process.name) };
         }
-        // No SIGTERM on Windows: sysinfo refuses it and the forced end follows.
-        self.inner.terminate(process, grace, confirm)
+        // No polite end on Windows for a program without a window of ours
+        // to close: the forced end right away, confirmed within both waits.
+        terminate(process.pid, grace + confirm)
     }
 
     fn exec_events(&mut self) -> Option<Box<dyn ExecEvents>> {
         None
     }
+}
+
+/// Ends process `pid` with `TerminateProcess` and waits up to `wait` for it
+/// to be gone.
+fn terminate(pid: u32, wait: Duration) -> Outcome {
+    use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER, WAIT_OBJECT_0};
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, TerminateProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
+    };
+    // SAFETY: OpenProcess takes plain values and returns a handle or null.
+    let handle = unsafe { OpenProcess(PROCESS_TERMINATE | PROCESS_SYNCHRONIZE, 0, pid) };
+    if handle.is_null() {
+        // SAFETY: reads the calling thread's last error.
+        return match unsafe { GetLastError() } {
+            // No process with that id any more.
+            ERROR_INVALID_PARAMETER => Outcome::AlreadyGone,
+            ERROR_ACCESS_DENIED => Outcome::NotEnded {
+                reason: "access denied: the program runs elevated or as another user".into(),
+            },
+            code => Outcome::NotEnded { reason: format!("cannot open the process (Windows error {code})") },
+        };
+    }
+    let millis = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX);
+    // SAFETY: `handle` is a process handle we opened with PROCESS_TERMINATE
+    // and SYNCHRONIZE; it is closed once, below.
+    let outcome = unsafe {
+        if TerminateProcess(handle, 1) == 0 {
+            let code = GetLastError();
+            // A process that is ending already refuses with access denied.
+            if WaitForSingleObject(handle, 0) == WAIT_OBJECT_0 {
+                Outcome::AlreadyGone
+            } else {
+                Outcome::NotEnded { reason: format!("TerminateProcess was refused (Windows error {code})") }
+            }
+        } else if WaitForSingleObject(handle, millis) == WAIT_OBJECT_0 {
+            Outcome::Ended { signal: "TerminateProcess".into() }
+        } else {
+            Outcome::NotEnded { reason: "still running after TerminateProcess".into() }
+        }
+    };
+    // SAFETY: opened above, closed once.
+    unsafe { CloseHandle(handle) };
+    outcome
 }

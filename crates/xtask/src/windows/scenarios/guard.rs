@@ -163,6 +163,31 @@ fn named(list: &[(u32, u32, String)], pid: u32, name: &str) -> bool {
     list.iter().any(|p| p.0 == pid && p.2.eq_ignore_ascii_case(name))
 }
 
+/// The prefix's `taskkill.exe` moved aside while this lives (put back on
+/// drop, also when the scenario fails): a Windows program that starts it
+/// then gets "file not found", as under an AppLocker rule.
+struct TaskkillBlocked {
+    path: PathBuf,
+    aside: PathBuf,
+}
+
+impl TaskkillBlocked {
+    fn new(ctx: &Ctx) -> Result<Self> {
+        let path = ctx.wine.prefix().join("drive_c/windows/system32/taskkill.exe");
+        let aside = path.with_extension("exe.blocked");
+        std::fs::rename(&path, &aside).map_err(|e| format!("cannot move {} aside: {e}", path.display()))?;
+        Ok(Self { path, aside })
+    }
+}
+
+impl Drop for TaskkillBlocked {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::rename(&self.aside, &self.path) {
+            eprintln!("xtask: windows: cannot put {} back: {e}", self.path.display());
+        }
+    }
+}
+
 /// `guard scan` names the prohibited program; `guard watch --enforce` ends
 /// it, journals it, and leaves the allowed program, itself and Wine's own
 /// processes running.
@@ -195,6 +220,9 @@ pub(super) fn enforce(ctx: &Ctx) -> Result {
         "guard", "watch", "--policy", &policy, "--journal", &journal_arg, "--store", &store, "--scope", &scope, "--enforce",
         "--duration", &duration,
     ];
+    // As on a school PC where AppLocker blocks taskkill.exe: the guard must
+    // end the program itself (sysinfo would start taskkill.exe and fail).
+    let blocked = TaskkillBlocked::new(ctx)?;
     let (watched, during, states) = std::thread::scope(|s| {
         let watch = s.spawn(|| ctx.win(&watch_args));
         // Until the prohibited program has ended (or kioskctl.exe did).
@@ -208,6 +236,7 @@ pub(super) fn enforce(ctx: &Ctx) -> Result {
         let during = processes(ctx);
         (watch.join().unwrap_or_else(|_| Err("the watch thread panicked".into())), during, states)
     });
+    drop(blocked);
     let watched: Output = watched?;
     let during = during?;
     states?;
