@@ -1,5 +1,7 @@
 //! Writing a file atomically and durably: the bytes go to a new temporary
-//! file in the same directory (mode 0600 on Unix when private), are synced,
+//! file in the same directory (when private: mode 0600 on Unix; on Windows
+//! a protected DACL for the current user only, set before any byte is
+//! written, see `acl.rs`), are synced,
 //! and the file is renamed onto its name; then the directory is synced. A
 //! reader sees the old file or the new one, never a part; a crash leaves at
 //! most a stray `.NAME.*.tmp`; a private file is never readable by others,
@@ -22,7 +24,8 @@ pub struct FileWrite {
 }
 
 impl FileWrite {
-    /// Readable by its owner only (0600 on Unix); replaces an existing file.
+    /// Readable by its owner only (0600 on Unix; on Windows a protected DACL
+    /// granting only the current user); replaces an existing file.
     pub const PRIVATE: Self = Self { private: true, create_new: false };
     /// The default mode less the umask; replaces an existing file.
     pub const PUBLIC: Self = Self { private: false, create_new: false };
@@ -67,7 +70,31 @@ impl FileWrite {
         if self.private {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         }
+        // Nobody else may open the file while it still has the DACL it
+        // inherited from its directory (share mode 0) until
+        // [`Self::open_new`] has replaced it.
+        #[cfg(windows)]
+        if self.private {
+            use std::os::windows::fs::OpenOptionsExt as _;
+            options.share_mode(0).access_mode(crate::acl::PRIVATE_ACCESS);
+        }
         options
+    }
+
+    /// Creates `path` (which must not exist) for writing; a private file
+    /// gets its DACL on Windows before anything is written to it. A file
+    /// that cannot be made private is removed again.
+    fn open_new(self, path: &Path) -> io::Result<File> {
+        let file = self.options().open(path)?;
+        #[cfg(windows)]
+        if self.private {
+            if let Err(e) = crate::acl::restrict_to_current_user(&file) {
+                drop(file);
+                let _ = std::fs::remove_file(path);
+                return Err(e);
+            }
+        }
+        Ok(file)
     }
 
     fn create_temp(self, dir: &Path, name: &std::ffi::OsStr) -> io::Result<(PathBuf, File)> {
@@ -80,7 +107,7 @@ impl FileWrite {
             tmp_name.push(name);
             tmp_name.push(format!(".{}.tmp", hex::encode(suffix)));
             let tmp = dir.join(tmp_name);
-            match self.options().open(&tmp) {
+            match self.open_new(&tmp) {
                 Ok(file) => return Ok((tmp, file)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
                 Err(e) => return Err(e),
@@ -98,7 +125,7 @@ impl FileWrite {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
             Err(_) => {
-                let mut file = self.options().open(path)?;
+                let mut file = self.open_new(path)?;
                 file.write_all(bytes).and_then(|()| file.sync_all())
             }
         }
@@ -163,6 +190,48 @@ mod tests {
         assert_eq!(mode(&path), 0o600, "the old file's mode does not carry over");
         FileWrite::PUBLIC.write(&dir.path().join("cert"), b"public").unwrap();
         assert_ne!(mode(&dir.path().join("cert")) & 0o044, 0, "public under the usual umask");
+    }
+
+    /// Issue 21: on Windows a private file got no ACL of its own, so it
+    /// inherited its directory's — here one that lets Everyone read and
+    /// write every file in it. Now it has a protected DACL with one entry,
+    /// the current user's; a public file still inherits (which also shows
+    /// the directory's DACL took effect).
+    #[cfg(windows)]
+    #[test]
+    fn a_private_file_gets_a_protected_dacl_for_the_current_user_only() {
+        use crate::acl::inspect::{current_user, dacl, let_everyone_in, EVERYONE};
+        let dir = tempfile::tempdir().unwrap();
+        let_everyone_in(dir.path());
+        let public = dir.path().join("cert");
+        FileWrite::PUBLIC.write(&public, b"public").unwrap();
+        let inherited = dacl(&public);
+        assert!(inherited.entries.iter().any(|e| e.sid == EVERYONE), "the directory's entries reach a public file: {inherited:?}");
+
+        let me = current_user();
+        // A readable file in its place, a new file, and a key that must not be overwritten.
+        let key = dir.path().join("key");
+        std::fs::write(&key, b"old").unwrap();
+        write_private(&key, b"secret").unwrap();
+        let fresh = dir.path().join("token");
+        write_private(&fresh, b"token").unwrap();
+        let signing = dir.path().join("signing.key");
+        FileWrite::PRIVATE.create_new().write(&signing, b"signing").unwrap();
+        for path in [&key, &fresh, &signing] {
+            let found = dacl(path);
+            assert!(found.protected, "{}: inheritance is off: {found:?}", path.display());
+            assert_eq!(found.entries.len(), 1, "{}: one entry only: {found:?}", path.display());
+            let entry = &found.entries[0];
+            assert_eq!((entry.kind, entry.flags, &entry.sid), (0, 0, &me), "{}: allowed, not inherited, the current user", path.display());
+            assert_eq!(entry.mask & 0x001f_01ff, 0x001f_01ff, "{}: full access for the owner: {entry:?}", path.display());
+        }
+        // The owner still reads and replaces them.
+        assert_eq!(std::fs::read(&key).unwrap(), b"secret");
+        assert_eq!(std::fs::read(&signing).unwrap(), b"signing");
+        write_private(&key, b"newer").unwrap();
+        assert_eq!(std::fs::read(&key).unwrap(), b"newer");
+        assert!(dacl(&key).protected);
+        assert_eq!(leftovers(dir.path()), ["cert", "key", "signing.key", "token"]);
     }
 
     #[test]

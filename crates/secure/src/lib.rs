@@ -9,16 +9,23 @@
 //! content keys, and `kiosk-core`, `exam-hub` and `kioskctl` use all of it.
 //! Putting these in `exam-policy` would have made the journal depend on the
 //! policy model (TOML, JSON Schema) for one file helper. Its dependencies
-//! are `ring` (PBKDF2, randomness) and `subtle` (constant time) only.
+//! are `ring` (PBKDF2, randomness) and `subtle` (constant time), and on
+//! Windows `windows-sys` (file ACLs).
 //!
 //! - [`PasswordHash`]: the validated `pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX`
 //!   hash of console passwords and invigilator PINs.
 //! - [`FileWrite`] / [`write_private`]: write a file atomically and durably,
-//!   mode 0600 on Unix.
+//!   mode 0600 on Unix, on Windows a protected DACL granting the current
+//!   user only (the crate's one `unsafe` module, `acl`, through `windows-sys`).
 //! - [`FailureWindow`]: at most N events in a sliding window, with the clock
 //!   passed in (`now_ms`), so tests move time instead of sleeping.
 //! - [`constant_time_eq`]: `subtle`'s comparison of two byte strings.
 
+// The one module of this crate allowed `unsafe`: Windows' security API
+// (every block says why it is sound, `// SAFETY:`).
+#[cfg(windows)]
+#[allow(unsafe_code)]
+mod acl;
 mod file;
 mod password;
 mod window;

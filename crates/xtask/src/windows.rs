@@ -40,7 +40,13 @@ const KIOSK_CORE_TESTS: &[&str] = &["answers_crash", "clipboard", "instrument", 
 /// printed when skipped and listed in docs/platforms.md with what runs
 /// instead; the reason says whether Wine differs from Windows or the
 /// Windows code does not exist yet.
-pub(crate) const SKIPPED_ON_WINDOWS: &[(&str, &str, &str)] = &[];
+pub(crate) const SKIPPED_ON_WINDOWS: &[(&str, &str, &str)] = &[(
+    "exam-secure",
+    "file::tests::a_private_file_gets_a_protected_dacl_for_the_current_user_only",
+    "a Wine difference: Wine 8.0 keeps no DACL on a file (SetSecurityInfo succeeds, but the DACL \
+     read back is made up from the Unix mode bits; no security descriptor is stored); the other \
+     file tests run the private-file path, SetSecurityInfo included",
+)];
 
 /// Runs the Windows tests and scenarios under Wine; fails (after a
 /// `SKIPPED:` line) when Wine or the cross toolchain cannot be set up.

@@ -72,29 +72,28 @@ fn sync_dir(dir: &Path) -> Result<(), AnswerError> {
     Ok(())
 }
 
-#[cfg(target_os = "linux")]
+/// Takes the store's exclusive lock (`File::try_lock`: `flock` on Unix,
+/// `LockFileEx` on Windows), so a second kiosk on the same store is refused
+/// on every platform. On Windows the lock is mandatory: while a kiosk holds
+/// the store, no other program reads or writes the log's bytes either.
 fn lock(file: &File, path: &Path) -> Result<(), AnswerError> {
-    use rustix::fs::{flock, FlockOperation};
     // A process forked by this one holds a copy of the descriptor (and so the
     // lock) until it execs; wait that out before calling the store "in use".
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
-        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        match file.try_lock() {
             Ok(()) => return Ok(()),
-            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(10)),
-            Err(_) => return Err(AnswerError::Locked(path.into())),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(AnswerError::Locked(path.into())),
+            Err(std::fs::TryLockError::Error(source)) => return Err(AnswerError::Io { path: path.into(), source }),
         }
     }
 }
 
 /// How long to wait for another holder of the store's lock.
-#[cfg(target_os = "linux")]
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-#[cfg(not(target_os = "linux"))]
-fn lock(_file: &File, _path: &Path) -> Result<(), AnswerError> {
-    Ok(())
-}
 
 impl Log {
     pub(crate) fn dir(&self) -> &Path {

@@ -610,6 +610,27 @@ mod tests {
         assert!(AnswerStore::open_or_create(&dir, &key(), "S2", "I1").is_err());
     }
 
+    /// Issue 21: the store's lock was a no-op off Linux, so on Windows and
+    /// macOS a second kiosk opened a store another one was writing. Now the
+    /// second is refused on every platform, the first goes on saving, and
+    /// once it is closed the store opens again.
+    #[test]
+    fn a_second_open_of_a_store_in_use_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a");
+        let mut first = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        first.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+        let err = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap_err();
+        assert!(matches!(&err, AnswerError::Locked(path) if *path == dir.join(LOG_FILE)), "{err}");
+        assert!(err.to_string().ends_with("is in use by another process"), "{err}");
+        let err = AnswerStore::restore(&dir, &key(), &first.snapshot()).unwrap_err();
+        assert!(matches!(err, AnswerError::Locked(_)), "{err}");
+        assert_eq!(first.save("ITM-1", "RESPONSE", serde_json::json!("B")).unwrap().seq, 2, "the first kiosk goes on");
+        drop(first);
+        let again = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        assert_eq!(again.response("ITM-1", "RESPONSE").unwrap().value, serde_json::json!("B"));
+    }
+
     #[test]
     fn wrong_key_never_truncates() {
         let tmp = tempfile::tempdir().unwrap();

@@ -338,7 +338,8 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
                 return Ok(None);
             }
             crate::clipboard::clear().map_err(|e| e.to_string())?;
-            // SysRq off through the helper (Linux), keyboard hook (Windows); see crate::lockdown.
+            // SysRq off through the helper (Linux), keyboard hook and
+            // clipboard history off (Windows); see crate::lockdown.
             let journal = c.journal.clone();
             let events = journal.clone();
             let lockdown = crate::lockdown::Lockdown::engage(move |event| {
@@ -347,9 +348,12 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             .map_err(|e| e.to_string())?;
             journal_to(journal.as_ref(), &KioskEvent::LockdownEngaged(ev::LockdownEngaged { applied: lockdown.applied().to_vec() }));
             Ok(Some(Box::new(move || {
+                // Emptied while Windows' clipboard history is still off, so
+                // what is left there never reaches the history.
+                let cleared = crate::clipboard::clear().map_err(|e| e.to_string());
                 let released = lockdown.release().map_err(|e| e.to_string());
                 journal_to(journal.as_ref(), &KioskEvent::LockdownReleased(ev::LockdownReleased { released: serde_json::to_value(&released).unwrap_or_default() }));
-                crate::clipboard::clear().map_err(|e| e.to_string())?;
+                cleared?;
                 released.map(|_| ())
             }) as Revert))
         }))

@@ -4,7 +4,7 @@
 //! | platform | while engaged |
 //! |---|---|
 //! | Linux (school PC, `examkiosk`) | the magic SysRq key off, through the privileged helper (`sysrq_disable`, restored by `sysrq_restore`) |
-//! | Windows | a low-level keyboard hook swallowing Alt+Tab, Win, Ctrl+Esc, Alt+Esc ([`keys`]); a watch for the secure desktop (Ctrl+Alt+Del cannot be blocked: it is detected and reported) |
+//! | Windows | a low-level keyboard hook swallowing Alt+Tab, Win, Ctrl+Esc, Alt+Esc ([`keys`]); a watch for the secure desktop (Ctrl+Alt+Del cannot be blocked: it is detected and reported); the user's clipboard history (Win+V) and cloud clipboard off, their settings restored after |
 //! | macOS | presentation options: no process switching, no Force Quit, no Dock or menu bar, no session termination |
 //!
 //! The window-level part (capture exclusion on Windows, presentation options
@@ -112,7 +112,7 @@ impl Lockdown {
         }
         #[cfg(target_os = "windows")]
         if let Some(engaged) = self.windows.take() {
-            released.extend(engaged.stop());
+            released.extend(engaged.stop()?);
         }
         self.applied.clear();
         Ok(released)

@@ -15,6 +15,9 @@
 //!   window: screenshots, recorders and remote viewers see black.
 //! * [`clear_clipboard`] empties the clipboard at the exam's start and end
 //!   (`crate::clipboard::clear`).
+//! * [`ClipboardHistoryOff`] turns the user's clipboard history (Win+V) and
+//!   cloud clipboard off for the exam (they keep copies that
+//!   `EmptyClipboard` does not remove) and puts the settings back after.
 
 use super::keys::{blocked, Modifiers};
 use super::{LockdownError, LockdownEvent};
@@ -30,6 +33,8 @@ use windows_sys::Win32::System::StationsAndDesktops::{
 };
 use windows_sys::Win32::System::Threading::GetCurrentThreadId;
 use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetAsyncKeyState, VK_CONTROL};
+use winreg::enums::{HKEY_CURRENT_USER, KEY_READ, KEY_WRITE, REG_CREATED_NEW_KEY, REG_DWORD};
+use winreg::{RegKey, RegValue};
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     CallNextHookEx, GetMessageW, PostThreadMessageW, SetWindowDisplayAffinity, SetWindowsHookExW,
     UnhookWindowsHookEx, HC_ACTION, KBDLLHOOKSTRUCT, LLKHF_ALTDOWN, MSG, WDA_EXCLUDEFROMCAPTURE, WH_KEYBOARD_LL,
@@ -107,8 +112,126 @@ pub fn exclude_from_capture(hwnd: isize) -> Result<(), LockdownError> {
     Ok(())
 }
 
-/// The running keyboard hook and secure-desktop watch.
+/// The user's clipboard settings (`HKEY_CURRENT_USER`) that keep copies of
+/// what is copied beyond the clipboard itself.
+pub const CLIPBOARD_KEY: &str = r"Software\Microsoft\Clipboard";
+/// The values under [`CLIPBOARD_KEY`] set to 0 during the exam: the
+/// clipboard history (Win+V; Settings > System > Clipboard), the cloud
+/// clipboard ("sync across your devices") and its automatic upload. These
+/// are the values the Settings app writes; Microsoft documents only the
+/// machine policies (`AllowClipboardHistory`, `AllowCrossDeviceClipboard`,
+/// docs/platforms.md), which a school should set instead.
+pub const CLIPBOARD_SETTINGS: [&str; 3] = ["EnableClipboardHistory", "EnableCloudClipboard", "CloudClipboardAutomaticUpload"];
+
+/// The clipboard history and cloud clipboard switched off for the current
+/// user; [`ClipboardHistoryOff::restore`] (or dropping it) puts back each
+/// value exactly as it was — its type and bytes, or its absence — and
+/// removes [`CLIPBOARD_KEY`] again when the kiosk created it.
+///
+/// What is already in the history is not cleared: that is
+/// `Windows.ApplicationModel.DataTransfer.Clipboard.ClearHistory`, a WinRT
+/// call that `windows-sys` (the Win32 API only) does not reach.
+pub struct ClipboardHistoryOff {
+    path: String,
+    created_key: bool,
+    before: Vec<(&'static str, Option<RegValue<'static>>)>,
+    restored: bool,
+}
+
+impl ClipboardHistoryOff {
+    /// Switches the history and cloud clipboard off for the current user.
+    pub fn apply() -> Result<Self, LockdownError> {
+        Self::apply_at(CLIPBOARD_KEY)
+    }
+
+    /// The same under another key of `HKEY_CURRENT_USER` (tests).
+    fn apply_at(path: &str) -> Result<Self, LockdownError> {
+        let os = |what: &'static str| move |e: std::io::Error| LockdownError::Os { what, reason: format!("HKEY_CURRENT_USER\\{path}: {e}") };
+        let (key, disposition) = RegKey::predef(HKEY_CURRENT_USER).create_subkey(path).map_err(os("RegCreateKeyExW"))?;
+        let mut off = Self { path: path.into(), created_key: disposition == REG_CREATED_NEW_KEY, before: Vec::new(), restored: false };
+        for name in CLIPBOARD_SETTINGS {
+            let before = match key.get_raw_value(name) {
+                Ok(value) => Some(value),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                // Dropping `off` puts back what was changed so far.
+                Err(e) => return Err(os("RegQueryValueExW")(e)),
+            };
+            off.before.push((name, before));
+            key.set_value(name, &0u32).map_err(os("RegSetValueExW"))?;
+        }
+        Ok(off)
+    }
+
+    /// What was switched off, for the journal.
+    pub fn applied(&self) -> String {
+        let before: Vec<String> = self
+            .before
+            .iter()
+            .map(|(name, value)| match value {
+                Some(value) if value.vtype == REG_DWORD => format!("{name} {value}"),
+                Some(_) => format!("{name} (not a number)"),
+                None => format!("{name} not set"),
+            })
+            .collect();
+        format!("clipboard history and cloud clipboard off for this user (before: {})", before.join(", "))
+    }
+
+    /// Puts every value back as it was.
+    pub fn restore(mut self) -> Result<String, LockdownError> {
+        self.restore_inner()?;
+        Ok("clipboard history and cloud clipboard settings restored".into())
+    }
+
+    fn restore_inner(&mut self) -> Result<(), LockdownError> {
+        if self.restored {
+            return Ok(());
+        }
+        self.restored = true;
+        let path = &self.path;
+        let os = |what: &'static str| move |e: std::io::Error| LockdownError::Os { what, reason: format!("HKEY_CURRENT_USER\\{path}: {e}") };
+        let hkcu = RegKey::predef(HKEY_CURRENT_USER);
+        let key = hkcu.open_subkey_with_flags(path, KEY_READ | KEY_WRITE).map_err(os("RegOpenKeyExW"))?;
+        let mut first_error = None;
+        for (name, before) in &self.before {
+            let result = match before {
+                Some(value) => key.set_raw_value(name, value),
+                None => match key.delete_value(name) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    other => other,
+                },
+            };
+            match result {
+                Err(e) if first_error.is_none() => {
+                    first_error = Some(os(if before.is_some() { "RegSetValueExW" } else { "RegDeleteValueW" })(e))
+                }
+                _ => {}
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        // A key the kiosk made is removed again, unless something else was put in it since.
+        if self.created_key {
+            let info = key.query_info().map_err(os("RegQueryInfoKeyW"))?;
+            drop(key);
+            if info.values == 0 && info.sub_keys == 0 {
+                hkcu.delete_subkey(path).map_err(os("RegDeleteKeyW"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ClipboardHistoryOff {
+    fn drop(&mut self) {
+        let _ = self.restore_inner();
+    }
+}
+
+/// The running keyboard hook and secure-desktop watch, and the clipboard
+/// history switched off.
 pub struct Engaged {
+    clipboard: Option<ClipboardHistoryOff>,
     hook_thread: Option<JoinHandle<()>>,
     hook_thread_id: u32,
     watch_stop: Arc<AtomicBool>,
@@ -116,9 +239,11 @@ pub struct Engaged {
 }
 
 impl Engaged {
-    /// Installs the hook (on its own thread with a message loop, as
-    /// low-level hooks require) and starts the desktop watch.
+    /// Switches the clipboard history off, installs the hook (on its own
+    /// thread with a message loop, as low-level hooks require) and starts
+    /// the desktop watch. When a part fails, the parts before it are undone.
     pub fn start(on_event: impl Fn(LockdownEvent) + Send + 'static) -> Result<Self, LockdownError> {
+        let clipboard = ClipboardHistoryOff::apply()?;
         let (tx, rx) = std::sync::mpsc::channel();
         let hook_thread = std::thread::Builder::new()
             .name("keyboard-hook".into())
@@ -166,21 +291,33 @@ impl Engaged {
                 }
             })
             .map_err(|e| LockdownError::Os { what: "spawn secure-desktop watch", reason: e.to_string() })?;
-        Ok(Self { hook_thread: Some(hook_thread), hook_thread_id, watch_stop, watch_thread: Some(watch_thread) })
+        Ok(Self {
+            clipboard: Some(clipboard),
+            hook_thread: Some(hook_thread),
+            hook_thread_id,
+            watch_stop,
+            watch_thread: Some(watch_thread),
+        })
     }
 
     /// What is engaged, for the journal.
     pub fn applied(&self) -> Vec<String> {
-        vec![
+        let mut applied = vec![
             "keyboard hook: Alt+Tab, Windows keys, Ctrl+Esc, Alt+Esc, Alt+F4 swallowed".into(),
             "secure-desktop watch (Ctrl+Alt+Del)".into(),
-        ]
+        ];
+        applied.extend(self.clipboard.as_ref().map(ClipboardHistoryOff::applied));
+        applied
     }
 
-    /// Removes the hook and stops the watch.
-    pub fn stop(mut self) -> Vec<String> {
+    /// Removes the hook, stops the watch and puts the clipboard settings back.
+    pub fn stop(mut self) -> Result<Vec<String>, LockdownError> {
         self.stop_inner();
-        vec![format!("keyboard hook removed ({} key presses swallowed)", SWALLOWED.load(Ordering::Relaxed))]
+        let mut released = vec![format!("keyboard hook removed ({} key presses swallowed)", SWALLOWED.load(Ordering::Relaxed))];
+        if let Some(clipboard) = self.clipboard.take() {
+            released.push(clipboard.restore()?);
+        }
+        Ok(released)
     }
 
     fn stop_inner(&mut self) {
@@ -275,5 +412,52 @@ mod tests {
         assert_eq!(formats(), 0, "the clipboard is empty");
         // Clearing an empty clipboard is fine too.
         crate::clipboard::clear().unwrap();
+    }
+
+    /// Issue 21: Windows' clipboard history (Win+V) and cloud clipboard
+    /// keep copies that `EmptyClipboard` does not remove; the kiosk did not
+    /// touch them. Now they are 0 during the exam, and afterwards every
+    /// value is back as it was: a number, a value of another type, a value
+    /// that was not there, and a key that was not there. (Under a test key
+    /// of HKEY_CURRENT_USER, not the user's own settings.)
+    #[test]
+    fn clipboard_history_is_off_during_the_exam_and_restored_after() {
+        use super::{ClipboardHistoryOff, CLIPBOARD_SETTINGS};
+        use winreg::enums::{HKEY_CURRENT_USER, REG_DWORD, REG_SZ};
+        use winreg::{RegKey, RegValue};
+        let hkcu = RegKey::predef(HKEY_CURRENT_USER);
+        let base = format!(r"Software\exam-kiosk-tests\{}", std::process::id());
+        let [history, cloud, upload] = CLIPBOARD_SETTINGS;
+        let read = |key: &RegKey, name: &str| key.get_raw_value(name).ok().map(|v| (v.vtype, v.bytes.into_owned()));
+
+        // Settings the user made: history on, cloud never set, upload as text.
+        let path = format!(r"{base}\Clipboard");
+        let (key, _) = hkcu.create_subkey(&path).unwrap();
+        key.set_value(history, &1u32).unwrap();
+        key.set_value(upload, &"1").unwrap();
+        let off = ClipboardHistoryOff::apply_at(&path).unwrap();
+        for name in CLIPBOARD_SETTINGS {
+            assert_eq!(key.get_value::<u32, _>(name).unwrap(), 0, "{name} is off during the exam");
+            assert_eq!(read(&key, name).unwrap().0, REG_DWORD);
+        }
+        let applied = off.applied();
+        assert!(applied.contains("EnableClipboardHistory 1") && applied.contains("EnableCloudClipboard not set"), "{applied}");
+        assert_eq!(off.restore().unwrap(), "clipboard history and cloud clipboard settings restored");
+        assert_eq!(read(&key, history), Some((REG_DWORD, 1u32.to_le_bytes().to_vec())));
+        assert_eq!(read(&key, cloud), None, "a value that was not there is removed again");
+        let text: RegValue = key.get_raw_value(upload).unwrap();
+        assert_eq!((text.vtype, key.get_value::<String, _>(upload).unwrap()), (REG_SZ, "1".to_string()), "type and bytes as they were");
+        drop(key);
+
+        // No key at all: made for the exam, gone after (here by dropping, as in a panic).
+        let path = format!(r"{base}\Absent");
+        assert!(hkcu.open_subkey(&path).is_err());
+        let off = ClipboardHistoryOff::apply_at(&path).unwrap();
+        assert_eq!(hkcu.open_subkey(&path).unwrap().get_value::<u32, _>(history).unwrap(), 0);
+        drop(off);
+        let err = hkcu.open_subkey(&path).err().expect("the key the kiosk made is removed");
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+
+        hkcu.delete_subkey_all(&base).unwrap();
     }
 }
