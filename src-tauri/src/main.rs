@@ -5,6 +5,14 @@
 //! whole monitor without decorations, stays on top, refuses to close until
 //! the exam is handed in, allows navigation only within the kiosk's own
 //! pages, and denies new windows.
+//!
+//! On Windows it is a GUI program (subsystem `windows`): started as the
+//! kiosk account's shell it opens no console window behind the exam. Its
+//! messages (`--help`, argument errors) then reach only a redirected
+//! stdout/stderr. (`cargo xtask test-windows` checks the installed
+//! program's PE subsystem.)
+
+#![cfg_attr(windows, windows_subsystem = "windows")]
 
 #[cfg(any(unix, windows))]
 mod single_instance;

@@ -12,9 +12,10 @@
 //! * `cargo xtask bench first-item [--runs N]` — time to first item shown in the release app.
 //! * `cargo xtask bench kiosk [--runs N]` — start to first paint and memory of the release app vs Chromium --kiosk.
 //! * `cargo xtask package [--debug]` — release binaries and the `.deb` in target/dist/.
+//! * `cargo xtask package --target windows [--debug]` — `exam-kiosk.exe`, `kioskctl.exe` and the NSIS installer in target/dist/windows/.
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
 //! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
-//! * `cargo xtask test-windows` — the Windows build's tests and `kioskctl.exe` scenarios under Wine.
+//! * `cargo xtask test-windows` — the Windows build's tests, `kioskctl.exe` scenarios and the installer under Wine.
 
 mod cage;
 mod package;
@@ -73,7 +74,7 @@ fn main() -> ExitCode {
         Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
         Some("test-windows") => windows::test_windows(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--debug] | test-deb | check-platforms | test-windows>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--target linux|windows] [--debug] | test-deb | check-platforms | test-windows>");
             return ExitCode::from(2);
         }
     };

@@ -1,10 +1,13 @@
-//! `cargo xtask package` and `cargo xtask test-deb`.
+//! `cargo xtask package` and `cargo xtask test-deb`; `cargo xtask package
+//! --target windows` is [`windows`].
 //!
 //! The `.deb` is written with `dpkg-deb` from a staged tree (no extra tool).
 //! `package` builds release binaries; the test in `cargo xtask test`
 //! packages the debug binaries that `cargo build --workspace` already built
 //! (stripped of debug info), so CI never pays for a release build of the
 //! Tauri app.
+
+pub(crate) mod windows;
 
 use crate::{cargo, run, workspace_root, Result};
 use std::path::{Path, PathBuf};
@@ -69,9 +72,25 @@ fn dir_size(dir: &Path) -> u64 {
         .sum()
 }
 
-/// `cargo xtask package`: release binaries and the .deb in target/dist/.
+/// `cargo xtask package [--target linux|windows] [--debug]`: release
+/// binaries and the .deb in target/dist/, or the Windows installer
+/// ([`windows`]).
 pub fn package_command(args: &[String]) -> Result {
-    let build = if args.iter().any(|a| a == "--debug") { Build::Debug } else { Build::Release };
+    let mut build = Build::Release;
+    let mut target = "linux";
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--debug" => build = Build::Debug,
+            "--target" => target = args.next().map(String::as_str).ok_or("--target needs linux or windows")?,
+            other => return Err(format!("package: unknown argument {other:?}; usage: package [--target linux|windows] [--debug]")),
+        }
+    }
+    match target {
+        "linux" => {}
+        "windows" => return windows::package_command(build),
+        other => return Err(format!("package: unknown target {other:?}; expected linux or windows")),
+    }
     let deb = package(build)?;
     println!("{}", deb.display());
     Ok(())

@@ -5,7 +5,9 @@
 //! exam-policy, exam-protocol and exam-secure and kiosk-core's lib tests;
 //! then `kioskctl.exe` scenarios with real files, the Credential Manager,
 //! the Linux `kioskctl` on the same journal, the Linux `exam-hub` over
-//! mutual TLS and the guard against Windows programs (see [`scenarios`]).
+//! mutual TLS and the guard against Windows programs (see [`scenarios`]);
+//! finally the NSIS installer, installed, used, upgraded and uninstalled
+//! silently in a prefix of its own (`crate::package::windows::test_installer`).
 //!
 //! Wine is not Windows: what passes here passed under Wine. Every test that
 //! cannot be meaningful under Wine is skipped by name in
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 
 mod scenarios;
 
-const TARGET: &str = "x86_64-pc-windows-gnu";
+pub(crate) const TARGET: &str = "x86_64-pc-windows-gnu";
 /// Debian's 64-bit Wine (its loader is /usr/lib/wine/wine64; the `wine`
 /// wrapper package is not needed for 64-bit programs).
 const WINE_APT: &[&str] = &["wine64"];
@@ -59,15 +61,21 @@ pub fn test_windows(_args: &[String]) -> Result {
             return Err(format!("test-windows could not set up: {why}"));
         }
     };
-    // Both parts run; both verdicts are reported.
-    let tests = if std::env::var_os("XTASK_WINDOWS_SCENARIOS_ONLY").is_some() { Ok(()) } else { unit_tests(&wine) };
-    let scenarios = scenarios::run(&wine);
+    // Every part runs; every verdict is reported. (For working on one part:
+    // XTASK_WINDOWS_SCENARIOS_ONLY, XTASK_WINDOWS_INSTALLER_ONLY.)
+    let only = |part: &str| std::env::var_os(format!("XTASK_WINDOWS_{part}_ONLY")).is_some();
+    let tests = if only("SCENARIOS") || only("INSTALLER") { Ok(()) } else { unit_tests(&wine) };
+    let scenarios = if only("INSTALLER") { Ok(()) } else { scenarios::run(&wine) };
     drop(wine);
+    // In a prefix of its own: an installed program must not change what
+    // the scenarios see, nor the other way round.
+    let installer = if only("SCENARIOS") { Ok(()) } else { crate::package::windows::test_installer() };
     eprintln!("xtask: test-windows took {:.0} s", started.elapsed().as_secs_f64());
-    match (tests, scenarios) {
-        (Ok(()), Ok(())) => Ok(()),
-        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
-        (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+    let failures: Vec<String> = [tests, scenarios, installer].into_iter().filter_map(|r| r.err()).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
     }
 }
 
@@ -75,28 +83,44 @@ pub fn test_windows(_args: &[String]) -> Result {
 fn setup() -> Result<Wine> {
     rustup_target(TARGET)?;
     windows_tools(WINDOWS_APT)?;
-    let (mut loader, mut server) = find_wine();
-    if loader.is_none() || server.is_none() {
-        apt_install(WINE_APT);
-        (loader, server) = find_wine();
-    }
-    let (Some(loader), Some(server)) = (loader, server) else {
-        return Err(format!("no Wine (apt {})", WINE_APT.join(" ")));
-    };
-    let wine = Wine { loader, server, prefix: target_dir().join("wine-prefix") };
-    if !wine.prefix.join("system.reg").exists() {
-        eprintln!("xtask: creating the Wine prefix {}", wine.prefix.display());
-        std::fs::create_dir_all(&wine.prefix).map_err(|e| format!("{}: {e}", wine.prefix.display()))?;
-        let status = wine.command("wineboot").arg("-i").stdout(Stdio::null()).stderr(Stdio::null()).status();
-        // wineboot returns before the server has written the registry.
-        wine.wait_server();
-        if !matches!(status, Ok(s) if s.success()) || !wine.prefix.join("system.reg").exists() {
-            return Err(format!("wineboot -i could not create the prefix {}", wine.prefix.display()));
+    Wine::start(target_dir().join("wine-prefix"))
+}
+
+impl Wine {
+    /// Wine (installed with apt when missing) in `prefix`, made with
+    /// `wineboot -i` when new, with the ProcessPrng stand-in, its server
+    /// started.
+    pub(crate) fn start(prefix: PathBuf) -> Result<Wine> {
+        let (mut loader, mut server) = find_wine();
+        if loader.is_none() || server.is_none() {
+            apt_install(WINE_APT);
+            (loader, server) = find_wine();
         }
+        let (Some(loader), Some(server)) = (loader, server) else {
+            return Err(format!("no Wine (apt {})", WINE_APT.join(" ")));
+        };
+        let wine = Wine { loader, server, prefix };
+        wine.create()?;
+        install_process_prng(&wine)?;
+        wine.start_server()?;
+        Ok(wine)
     }
-    install_process_prng(&wine)?;
-    wine.start_server()?;
-    Ok(wine)
+
+    /// Makes the prefix with `wineboot -i` unless it exists.
+    fn create(&self) -> Result {
+        if self.prefix.join("system.reg").exists() {
+            return Ok(());
+        }
+        eprintln!("xtask: creating the Wine prefix {}", self.prefix.display());
+        std::fs::create_dir_all(&self.prefix).map_err(|e| format!("{}: {e}", self.prefix.display()))?;
+        let status = self.command("wineboot").arg("-i").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        // wineboot returns before the server has written the registry.
+        self.wait_server();
+        if !matches!(status, Ok(s) if s.success()) || !self.prefix.join("system.reg").exists() {
+            return Err(format!("wineboot -i could not create the prefix {}", self.prefix.display()));
+        }
+        Ok(())
+    }
 }
 
 /// Rust's standard library (1.78 and later) takes its random bytes from
@@ -156,6 +180,16 @@ fn find_wine() -> (Option<PathBuf>, Option<PathBuf>) {
     (find(&["wine64", "wine"], "/usr/lib/wine/wine64"), find(&["wineserver"], "/usr/lib/wine/wineserver"))
 }
 
+/// cargo for the Windows build, as every Windows build here is made (the
+/// tests, the scenarios and the installer share its artifacts).
+pub(crate) fn cross_cargo() -> Command {
+    let mut cmd = cargo();
+    // No debug info in the cross build: it only costs link time and
+    // disk here (nobody debugs these binaries on this machine).
+    cmd.env("CARGO_PROFILE_DEV_DEBUG", "false").env("CARGO_INCREMENTAL", "0");
+    cmd
+}
+
 /// The cargo target directory (`CARGO_TARGET_DIR`, default `target/`).
 pub(crate) fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
@@ -198,13 +232,9 @@ impl Wine {
 
     /// cargo for the Windows target with Wine as its runner.
     fn cargo(&self) -> Command {
-        let mut cmd = cargo();
+        let mut cmd = cross_cargo();
         self.env(&mut cmd);
-        cmd.env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", &self.loader)
-            // No debug info in the cross build: it only costs link time and
-            // disk here (nobody debugs these binaries on this machine).
-            .env("CARGO_PROFILE_DEV_DEBUG", "false")
-            .env("CARGO_INCREMENTAL", "0");
+        cmd.env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", &self.loader);
         cmd
     }
 
