@@ -99,23 +99,17 @@ fn current_uid() -> u32 {
     std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0)
 }
 
-/// No uids off Unix; the Windows guard scopes by process tree.
-#[cfg(not(unix))]
+/// Windows: the guard's "user" is the Windows session this runs in.
+#[cfg(windows)]
 fn current_uid() -> u32 {
-    0
+    kiosk_core::guard::platform::current_session().unwrap_or(0)
 }
 
-/// The scan's scope without `--scope`: the current user's processes.
-#[cfg(unix)]
+/// The scan's scope without `--scope`: the current user's processes (on
+/// Windows: this Windows session's).
+#[cfg(any(unix, windows))]
 fn default_scope() -> anyhow::Result<Scope> {
     Ok(Scope::User(current_uid()))
-}
-
-/// Windows processes carry no user id here, so a user scope holds none of
-/// them: a scan over it would find nothing and say all is well.
-#[cfg(not(unix))]
-fn default_scope() -> anyhow::Result<Scope> {
-    bail!("give --scope tree:PID: on this OS the guard knows no user ids, so a user scope would hold no process")
 }
 
 fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: bool) -> anyhow::Result<Outcome> {

@@ -524,8 +524,14 @@ fn current_uid() -> u32 {
     std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0)
 }
 
+/// Windows: the guard's "user" is the Windows session (guard::platform).
+#[cfg(windows)]
+fn current_uid() -> u32 {
+    crate::guard::platform::current_session().unwrap_or(0)
+}
+
 /// Other platforms have no uid; user scopes are not used there.
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 fn current_uid() -> u32 {
     0
 }

@@ -23,7 +23,7 @@ pub use other::{uid_of_user, SweepOnlyPlatform as NativePlatform};
 #[allow(unsafe_code)]
 mod windows;
 #[cfg(target_os = "windows")]
-pub use windows::{uid_of_user, WindowsPlatform as NativePlatform};
+pub use windows::{current_session, uid_of_user, WindowsPlatform as NativePlatform};
 
 #[cfg(target_os = "macos")]
 mod macos;

@@ -42,9 +42,26 @@ pub struct WindowsPlatform {
     inner: SweepOnlyPlatform,
 }
 
-/// User ids are Unix ideas; Windows scopes the guard by process tree.
+/// User ids are Unix ideas: on Windows the guard's "user" is the Windows
+/// session (the Remote Desktop Services session id): a student's logon on
+/// the PC is one session, its desktop and every program started there; the
+/// services run in session 0. A name cannot be turned into a session.
 pub fn uid_of_user(_name: &str) -> Option<u32> {
     None
+}
+
+/// The Windows session `pid` runs in.
+pub fn session_of(pid: u32) -> Option<u32> {
+    use windows_sys::Win32::System::RemoteDesktop::ProcessIdToSessionId;
+    let mut session = 0u32;
+    // SAFETY: an out-pointer to a local.
+    (unsafe { ProcessIdToSessionId(pid, &mut session) } != 0).then_some(session)
+}
+
+/// The Windows session this program runs in: the scope of "this user's
+/// processes" on Windows.
+pub fn current_session() -> Option<u32> {
+    session_of(std::process::id())
 }
 
 /// True for the System Idle Process, System and the critical processes.
@@ -54,6 +71,10 @@ pub fn is_critical(process: &ProcessInfo) -> bool {
 
 fn mark(mut process: ProcessInfo) -> ProcessInfo {
     process.kernel_thread |= is_critical(&process);
+    // The session stands in for the uid (see `uid_of_user`); before, no
+    // Windows process had one, so a user scope held none and the guard
+    // ended nothing, silently.
+    process.uid = session_of(process.pid);
     process
 }
 
@@ -77,8 +98,8 @@ impl ProcessPlatform for WindowsPlatform {
         self.inner.parent_of(pid)
     }
 
-    fn uid_of(&mut self, _pid: u32) -> Option<u32> {
-        None
+    fn uid_of(&mut self, pid: u32) -> Option<u32> {
+        session_of(pid)
     }
 
     fn exe_sha256(&mut self, process: &ProcessInfo) -> Option<[u8; 32]> {
@@ -140,4 +161,22 @@ fn terminate(pid: u32, wait: Duration) -> Outcome {
     // SAFETY: opened above, closed once.
     unsafe { CloseHandle(handle) };
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21: a user scope on Windows is this Windows session and holds
+    /// this program (before, no Windows process had a uid, so the kiosk's
+    /// guard, scoped to its own user, saw no process at all).
+    #[test]
+    fn this_session_scope_holds_this_program() {
+        let session = current_session().expect("ProcessIdToSessionId");
+        let mut platform = WindowsPlatform::new().unwrap();
+        let me = platform.inspect(std::process::id()).expect("this process");
+        assert_eq!(me.uid, Some(session));
+        assert!(crate::guard::Scope::User(session).contains(&me, &mut platform), "{me:?}");
+        assert!(platform.snapshot().iter().any(|p| p.pid == std::process::id() && p.uid == Some(session)));
+    }
 }

@@ -5,7 +5,7 @@
 //! (winvnc.exe), started by a `room.exe start` whose process tree is the
 //! guard's scope.
 
-use super::{check, clear_error, key_file, success, w, Ctx, LIMIT};
+use super::{check, key_file, success, w, Ctx, LIMIT};
 use crate::windows::{run_limited, target_dir, Output};
 use crate::Result;
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -209,9 +209,13 @@ pub(super) fn enforce(ctx: &Ctx) -> Result {
     let would = format!("would end pid {prohibited:>7}  AnyDesk.exe");
     check(scan.stdout.contains(&would), format!("guard scan does not list {would:?}: {}", scan.stdout))?;
     check(!scan.stdout.contains("Rekenmachine"), format!("guard scan lists the allowed program: {}", scan.stdout))?;
-    // Without --scope: Windows processes have no user id, so the old
-    // default (this user's processes) held none and the scan said all is well.
-    clear_error(&ctx.win(&["guard", "scan", "--policy", &policy])?, "guard scan without --scope", "--scope")?;
+    // Without --scope: this user's processes, on Windows this Windows
+    // session's. Before, Windows processes had no user id, so that scope
+    // held none and the scan said all is well with AnyDesk.exe running.
+    let unscoped = ctx.win(&["guard", "scan", "--policy", &policy])?;
+    success(&unscoped, "guard scan without --scope")?;
+    check(unscoped.stdout.contains(&would), format!("guard scan over this session does not list {would:?}: {}", unscoped.stdout))?;
+    check(!unscoped.stdout.contains("Rekenmachine"), format!("guard scan lists the allowed program: {}", unscoped.stdout))?;
 
     let journal = ctx.root.join("guard journaal");
     let (_, store) = key_file(ctx);
