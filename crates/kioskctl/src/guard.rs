@@ -105,11 +105,21 @@ fn current_uid() -> u32 {
     kiosk_core::guard::platform::current_session().unwrap_or(0)
 }
 
-/// The scan's scope without `--scope`: the current user's processes (on
-/// Windows: this Windows session's).
-#[cfg(any(unix, windows))]
+/// The scan's scope without `--scope`: the current user's processes.
+#[cfg(unix)]
 fn default_scope() -> anyhow::Result<Scope> {
     Ok(Scope::User(current_uid()))
+}
+
+/// The scan's scope without `--scope` on Windows: this Windows session's
+/// processes; never session 0 (the services') by default.
+#[cfg(windows)]
+fn default_scope() -> anyhow::Result<Scope> {
+    match kiosk_core::guard::platform::current_session() {
+        Some(session) if session != 0 => Ok(Scope::User(session)),
+        Some(_) => bail!("this runs in session 0 (the services'): give --scope user:N (a student's session) or --scope tree:PID"),
+        None => bail!("this program's Windows session is unknown: give --scope user:N or --scope tree:PID"),
+    }
 }
 
 fn scan(policy: &Path, scope: Option<Scope>, accommodations: Vec<String>, json: bool) -> anyhow::Result<Outcome> {

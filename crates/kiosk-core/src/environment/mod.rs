@@ -208,18 +208,40 @@ pub fn gather() -> EnvironmentFacts {
     }
 }
 
+/// Hyper-V's root partition: the hypervisor vendor (CPUID 0x40000000 EBX,
+/// ECX, EDX) is "Microsoft Hv" and the partition may create partitions
+/// (0x40000003 EBX bit 0), which only the root (the PC itself) may.
+#[allow(dead_code, reason = "used by cpu_hypervisor_flag, which only Windows calls")]
+fn hyper_v_root(vendor: [u32; 3], features_ebx: u32) -> bool {
+    let name: Vec<u8> = vendor.iter().flat_map(|r| r.to_le_bytes()).collect();
+    name == *b"Microsoft Hv" && features_ebx & 1 != 0
+}
+
 /// Whether the CPU says it runs under a hypervisor (CPUID leaf 1, ECX bit
 /// 31), asked of the CPU itself: the same bit Linux shows as the
-/// `hypervisor` flag in `/proc/cpuinfo`. `None` off x86.
+/// `hypervisor` flag in `/proc/cpuinfo` — except on Hyper-V's root
+/// partition (a real Windows PC with virtualisation-based security, WSL 2
+/// or Docker), which is not a virtual machine. `None` off x86.
 #[allow(dead_code, reason = "Linux reads the kernel's flag; the test compares both")]
 #[allow(unsafe_code, reason = "the CPUID instruction")]
 pub(crate) fn cpu_hypervisor_flag() -> Option<bool> {
     #[cfg(target_arch = "x86_64")]
     {
+        use std::arch::x86_64::__cpuid;
         #[allow(unused_unsafe, reason = "newer Rust declares __cpuid safe")]
         // SAFETY: CPUID leaf 1 exists on every x86_64 CPU.
-        let leaf = unsafe { std::arch::x86_64::__cpuid(1) };
-        Some(leaf.ecx & (1 << 31) != 0)
+        let under_hypervisor = unsafe { __cpuid(1) }.ecx & (1 << 31) != 0;
+        if !under_hypervisor {
+            return Some(false);
+        }
+        // Windows 11 with virtualisation-based security (Memory integrity),
+        // WSL 2 or Docker runs itself on Hyper-V: the bit is set on a real
+        // PC. Hyper-V's root partition (the PC itself, not a guest) holds
+        // the CreatePartitions privilege (leaf 0x40000003, EBX bit 0).
+        #[allow(unused_unsafe, reason = "newer Rust declares __cpuid safe")]
+        // SAFETY: the hypervisor leaves exist when the hypervisor bit is set.
+        let (vendor, features) = unsafe { (__cpuid(0x4000_0000), __cpuid(0x4000_0003)) };
+        Some(!hyper_v_root([vendor.ebx, vendor.ecx, vendor.edx], features.ebx))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -317,6 +339,20 @@ mod tests {
     fn the_cpuid_hypervisor_bit_is_the_kernels_flag() {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
         assert_eq!(cpu_hypervisor_flag(), Some(linux::cpuinfo_has_hypervisor(&cpuinfo)));
+    }
+
+    /// A real PC running Windows with virtualisation-based security is
+    /// Hyper-V's root partition: not a VM (reviewer's finding: the bare
+    /// hypervisor bit warned on such laptops). A Hyper-V guest and KVM are.
+    #[test]
+    fn hyper_v_root_partition_is_not_a_virtual_machine() {
+        let regs = |name: &[u8; 12]| {
+            let word = |i: usize| u32::from_le_bytes(name[i..i + 4].try_into().unwrap());
+            [word(0), word(4), word(8)]
+        };
+        assert!(hyper_v_root(regs(b"Microsoft Hv"), 0x2e7f));
+        assert!(!hyper_v_root(regs(b"Microsoft Hv"), 0x2e7e), "a Hyper-V guest lacks CreatePartitions");
+        assert!(!hyper_v_root(regs(b"KVMKVMKVM\0\0\0"), 1));
     }
 
     /// On Windows every check's facts are gathered (issue 21: none of them

@@ -360,7 +360,9 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
         .step(Step::new("procesbewaking gestart", move |c: &mut StartContext| {
             let policy = c.policy.clone().ok_or("no policy")?;
             let journal = c.journal.clone().ok_or("no journal")?;
-            let own_uid = current_uid();
+            // Windows: the kiosk's session. Unknown, a fallback would be
+            // session 0, the services' (reviewer's finding): refused instead.
+            let own_uid = current_uid().ok_or("de Windows-sessie van de kiosk is niet te bepalen")?;
             let scope = scope.unwrap_or(Scope::User(own_uid));
             // Demo mode, or an allow-list aimed at a developer's own session: report only.
             let enforcement = if demo || (policy.process_mode() == ProcessMode::AllowList && matches!(scope, Scope::User(u) if u == own_uid)) {
@@ -520,20 +522,20 @@ fn would_hold_with_room_code(policy: &Policy, evidence: &location::Evidence) -> 
 
 /// The real uid of this process (the guard never enforces an allow-list on it).
 #[cfg(unix)]
-fn current_uid() -> u32 {
-    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0)
+fn current_uid() -> Option<u32> {
+    Some(std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0))
 }
 
 /// Windows: the guard's "user" is the Windows session (guard::platform).
 #[cfg(windows)]
-fn current_uid() -> u32 {
-    crate::guard::platform::current_session().unwrap_or(0)
+fn current_uid() -> Option<u32> {
+    crate::guard::platform::current_session()
 }
 
 /// Other platforms have no uid; user scopes are not used there.
 #[cfg(not(any(unix, windows)))]
-fn current_uid() -> u32 {
-    0
+fn current_uid() -> Option<u32> {
+    Some(0)
 }
 
 /// The answer-store key lives beside the device key: the keyring entry

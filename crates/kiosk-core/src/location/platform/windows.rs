@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use windows_sys::Win32::Foundation::{ERROR_BUFFER_OVERFLOW, ERROR_SUCCESS, HANDLE};
 use windows_sys::Win32::NetworkManagement::IpHelper::{
     FreeMibTable, GetAdaptersAddresses, GetIpNetTable2, GAA_FLAG_INCLUDE_GATEWAYS, GAA_FLAG_SKIP_ANYCAST,
-    GAA_FLAG_SKIP_DNS_SERVER, GAA_FLAG_SKIP_MULTICAST, IP_ADAPTER_ADDRESSES_LH, MIB_IPNET_TABLE2,
+    GAA_FLAG_SKIP_DNS_SERVER, GAA_FLAG_SKIP_MULTICAST, IP_ADAPTER_ADDRESSES_LH, MIB_IPNET_ROW2, MIB_IPNET_TABLE2,
 };
 use windows_sys::Win32::NetworkManagement::WiFi::{
     WlanCloseHandle, WlanEnumInterfaces, WlanFreeMemory, WlanOpenHandle, WlanQueryInterface,
@@ -155,7 +155,8 @@ fn neighbours() -> Result<Vec<(IpAddr, u32, MacAddr)>, String> {
     let mut out = Vec::new();
     // SAFETY: on success `table` holds `NumEntries` rows; it is freed once, below.
     unsafe {
-        let rows = std::slice::from_raw_parts((*table).Table.as_ptr(), (*table).NumEntries as usize);
+        // The rows follow the header; `Table` is declared with one element.
+        let rows = std::slice::from_raw_parts(std::ptr::addr_of!((*table).Table).cast::<MIB_IPNET_ROW2>(), (*table).NumEntries as usize);
         for row in rows {
             let bytes = std::slice::from_raw_parts(
                 std::ptr::addr_of!(row.Address).cast::<u8>(),
@@ -265,8 +266,10 @@ fn wifi_links() -> Result<Vec<WifiLink>, String> {
         Err(format!("no Wi-Fi seen (WlanEnumInterfaces: Windows error {rc})"))
     } else {
         // SAFETY: `list` holds `dwNumberOfItems` entries.
-        let interfaces: &[WLAN_INTERFACE_INFO] =
-            unsafe { std::slice::from_raw_parts((*list).InterfaceInfo.as_ptr(), (*list).dwNumberOfItems as usize) };
+        // The entries follow the header; `InterfaceInfo` is declared with one element.
+        let interfaces: &[WLAN_INTERFACE_INFO] = unsafe {
+            std::slice::from_raw_parts(std::ptr::addr_of!((*list).InterfaceInfo).cast::<WLAN_INTERFACE_INFO>(), (*list).dwNumberOfItems as usize)
+        };
         let mut failure = None;
         for info in interfaces.iter().filter(|i| i.isState == wlan_interface_state_connected) {
             let mut size = 0u32;
@@ -287,7 +290,7 @@ fn wifi_links() -> Result<Vec<WifiLink>, String> {
                 // Windows 11 24H2 and later answer "access denied" here when
                 // location services are off for desktop apps: the network is
                 // there, but we may not see which one. Said, not hidden.
-                failure = Some(format!(
+                failure.get_or_insert(format!(
                     "Wi-Fi adapter {:?} is connected but its network cannot be read (WlanQueryInterface: Windows error {rc}; on Windows 11 location services must be on for this)",
                     fixed_wide(&info.strInterfaceDescription)
                 ));
@@ -295,7 +298,7 @@ fn wifi_links() -> Result<Vec<WifiLink>, String> {
                     // SAFETY: allocated by WlanQueryInterface.
                     unsafe { WlanFreeMemory(data) };
                 }
-                break;
+                continue;
             }
             // SAFETY: checked size above; freed right after.
             let attrs = unsafe { &*data.cast::<WLAN_CONNECTION_ATTRIBUTES>() };
@@ -310,7 +313,12 @@ fn wifi_links() -> Result<Vec<WifiLink>, String> {
         }
         // SAFETY: allocated by WlanEnumInterfaces.
         unsafe { WlanFreeMemory(list.cast()) };
-        failure.map_or(Ok(links), Err)
+        // A network read on one adapter counts even when another could not
+        // be read; with none read, the reason is the answer.
+        match failure {
+            Some(why) if links.is_empty() => Err(why),
+            _ => Ok(links),
+        }
     };
     // SAFETY: opened above, closed once.
     unsafe { WlanCloseHandle(handle, std::ptr::null()) };
