@@ -7,10 +7,6 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// UDP discard port, target of the neighbour-resolution datagram.
-const DISCARD_PORT: u16 = 9;
-/// How long to wait for a gateway's neighbour entry.
-pub const NEIGHBOUR_WAIT: Duration = Duration::from_millis(100);
 
 /// Longest a helper command may run before it is killed.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -124,29 +120,7 @@ impl NetworkPlatform for Linux {
     }
 
     fn gateways(&self, resolve: &[std::net::IpAddr]) -> Result<Vec<Gateway>, String> {
-        let mut gws = self.read_gateways()?;
-        let missing: Vec<std::net::IpAddr> =
-            gws.iter().filter(|g| g.mac.is_none() && resolve.contains(&g.ip)).map(|g| g.ip).collect();
-        if missing.is_empty() {
-            return Ok(gws);
-        }
-        // One empty datagram to the discard port makes the kernel resolve the
-        // gateway's link-layer address; then wait briefly for the entry.
-        for ip in &missing {
-            let bind = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-            if let Ok(sock) = std::net::UdpSocket::bind(bind) {
-                let _ = sock.send_to(&[], (*ip, DISCARD_PORT));
-            }
-        }
-        let start = Instant::now();
-        while start.elapsed() < NEIGHBOUR_WAIT {
-            std::thread::sleep(Duration::from_millis(2));
-            gws = self.read_gateways()?;
-            if gws.iter().all(|g| g.mac.is_some() || !missing.contains(&g.ip)) {
-                break;
-            }
-        }
-        Ok(gws)
+        super::with_resolved_macs(resolve, || self.read_gateways())
     }
 }
 

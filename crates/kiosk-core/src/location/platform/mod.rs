@@ -25,6 +25,44 @@ pub trait NetworkPlatform: Send + Sync {
     fn wifi(&self) -> WifiObservation;
 }
 
+/// UDP discard port, target of the neighbour-resolution datagram.
+const DISCARD_PORT: u16 = 9;
+/// How long to wait for a gateway's neighbour entry.
+pub const NEIGHBOUR_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The gateways `read` gives, after asking the system to resolve the MAC of
+/// those in `resolve` that have none: one empty datagram to the discard
+/// port makes it resolve the gateway's link-layer address (the gateway is
+/// on our own link); then `read` again, briefly, until the entries are there.
+#[allow(dead_code, reason = "the collectors of Linux and Windows use it, not macOS'")]
+fn with_resolved_macs(
+    resolve: &[std::net::IpAddr],
+    mut read: impl FnMut() -> Result<Vec<Gateway>, String>,
+) -> Result<Vec<Gateway>, String> {
+    use std::time::{Duration, Instant};
+    let mut gws = read()?;
+    let missing: Vec<std::net::IpAddr> =
+        gws.iter().filter(|g| g.mac.is_none() && resolve.contains(&g.ip)).map(|g| g.ip).collect();
+    if missing.is_empty() {
+        return Ok(gws);
+    }
+    for ip in &missing {
+        let bind = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+        if let Ok(sock) = std::net::UdpSocket::bind(bind) {
+            let _ = sock.send_to(&[], (*ip, DISCARD_PORT));
+        }
+    }
+    let start = Instant::now();
+    while start.elapsed() < NEIGHBOUR_WAIT {
+        std::thread::sleep(Duration::from_millis(2));
+        gws = read()?;
+        if gws.iter().all(|g| g.mac.is_some() || !missing.contains(&g.ip)) {
+            break;
+        }
+    }
+    Ok(gws)
+}
+
 /// The collectors of the OS this was built for.
 pub fn native() -> Box<dyn NetworkPlatform> {
     #[cfg(target_os = "linux")]

@@ -12,7 +12,6 @@ use super::NetworkPlatform;
 use crate::location::{parse, Gateway, InterfaceAddr, WifiLink, WifiObservation};
 use exam_policy::MacAddr;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
 use windows_sys::Win32::Foundation::{ERROR_BUFFER_OVERFLOW, ERROR_SUCCESS, HANDLE};
 use windows_sys::Win32::NetworkManagement::IpHelper::{
     FreeMibTable, GetAdaptersAddresses, GetIpNetTable2, GAA_FLAG_INCLUDE_GATEWAYS, GAA_FLAG_SKIP_ANYCAST,
@@ -25,10 +24,6 @@ use windows_sys::Win32::NetworkManagement::WiFi::{
 };
 use windows_sys::Win32::Networking::WinSock::{AF_UNSPEC, SOCKET_ADDRESS};
 
-/// UDP discard port, target of the neighbour-resolution datagram.
-const DISCARD_PORT: u16 = 9;
-/// How long to wait for a gateway's neighbour entry.
-const NEIGHBOUR_WAIT: Duration = Duration::from_millis(100);
 
 /// One network adapter as `GetAdaptersAddresses` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,28 +210,7 @@ impl NetworkPlatform for Windows {
     }
 
     fn gateways(&self, resolve: &[IpAddr]) -> Result<Vec<Gateway>, String> {
-        let mut gws = self.read_gateways()?;
-        let missing: Vec<IpAddr> = gws.iter().filter(|g| g.mac.is_none() && resolve.contains(&g.ip)).map(|g| g.ip).collect();
-        if missing.is_empty() {
-            return Ok(gws);
-        }
-        // As on Linux: one empty datagram makes the system resolve the
-        // gateway's link-layer address; then wait briefly for the entry.
-        for ip in &missing {
-            let bind = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-            if let Ok(sock) = std::net::UdpSocket::bind(bind) {
-                let _ = sock.send_to(&[], (*ip, DISCARD_PORT));
-            }
-        }
-        let start = Instant::now();
-        while start.elapsed() < NEIGHBOUR_WAIT {
-            std::thread::sleep(Duration::from_millis(2));
-            gws = self.read_gateways()?;
-            if gws.iter().all(|g| g.mac.is_some() || !missing.contains(&g.ip)) {
-                break;
-            }
-        }
-        Ok(gws)
+        super::with_resolved_macs(resolve, || self.read_gateways())
     }
 
     fn wifi(&self) -> WifiObservation {
