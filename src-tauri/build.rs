@@ -13,6 +13,9 @@ fn main() {
         "ui_ready",
         "exam_position",
         "navigation_refused",
+        // tools (issue 19)
+        "calculate",
+        "read_aloud",
     ]));
     tauri_build::try_build(attributes).expect("tauri build step");
 }

@@ -88,6 +88,18 @@ async fn exam_position(state: tauri::State<'_, AppState>, page: u32) -> CommandR
     state.kiosk.exam_position(page).await.map_err(|e| e.message)
 }
 
+// --- tools (issue 19) ---
+/// The calculator (kiosk-core decides whether this item has one, and which).
+#[tauri::command]
+async fn calculate(
+    state: tauri::State<'_, AppState>,
+    item_id: String,
+    expression: String,
+    angle: kiosk_core::tools::AngleUnit,
+) -> CommandResult<kiosk_core::tools::CalcResult> {
+    state.kiosk.calculate(&item_id, &expression, angle).await.map_err(|e| e.message)
+}
+
 #[tauri::command]
 async fn submit(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
     state.kiosk.submit().await.map_err(|e| e.message)
@@ -100,6 +112,14 @@ async fn submit(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
 async fn navigation_refused(state: tauri::State<'_, AppState>, url: String, directive: String) -> CommandResult<()> {
     web_instrument::refused_by_policy(&state.kiosk, &url, &directive).await;
     Ok(())
+}
+
+/// Read-aloud (issue 19): `text` spoken by the kiosk's engine (espeak-ng) in
+/// `lang` at `rate` words per minute, as a WAV `data:` URL for an `<audio>`;
+/// only for a student with the read-aloud accommodation, during the exam.
+#[tauri::command]
+async fn read_aloud(state: tauri::State<'_, AppState>, text: String, lang: String, rate: u16) -> CommandResult<String> {
+    state.kiosk.read_aloud(&text, &lang, rate).await.map_err(|e| e.message)
 }
 
 #[tauri::command]
@@ -267,7 +287,7 @@ fn main() {
         }
     };
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
-        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, exam_position, navigation_refused, submit, unlock])
+        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, exam_position, navigation_refused, submit, unlock, calculate, read_aloud])
         .setup(move |app| {
             // Signals are caught from here on, before the startup steps run
             // (until then the default action ends the process).

@@ -14,12 +14,22 @@ class FakeNode {
   append(...nodes) {
     for (const n of nodes) {
       const node = n instanceof FakeNode ? n : new FakeText(String(n));
+      // As in the DOM: a node has one parent; appending moves it.
+      if (node.parentNode) node.parentNode.removeChild(node);
       node.parentNode = this;
       this.childNodes.push(node);
     }
   }
   appendChild(n) {
     this.append(n);
+    return n;
+  }
+  insertBefore(n, ref) {
+    if (n.parentNode) n.parentNode.removeChild(n);
+    const i = this.childNodes.indexOf(ref);
+    n.parentNode = this;
+    if (i < 0) this.childNodes.push(n);
+    else this.childNodes.splice(i, 0, n);
     return n;
   }
   removeChild(n) {
@@ -50,13 +60,21 @@ class FakeText extends FakeNode {
 }
 
 class FakeElement extends FakeNode {
-  constructor(tag) {
+  constructor(tag, namespaceURI = 'http://www.w3.org/1999/xhtml') {
     super();
+    this.namespaceURI = namespaceURI;
     this.tagName = tag.toUpperCase();
     this.localName = tag.toLowerCase();
     this.attributes = new Map();
     this.dataset = {};
     this.listeners = {};
+    // Properties as plain fields; custom properties (--x) through setProperty.
+    const custom = new Map();
+    this.style = {
+      setProperty: (k, v) => custom.set(k, String(v)),
+      getPropertyValue: (k) => custom.get(k) ?? '',
+      removeProperty: (k) => custom.delete(k),
+    };
     const classes = new Set();
     this.classList = {
       add: (...c) => c.forEach((x) => classes.add(x)),
@@ -68,7 +86,37 @@ class FakeElement extends FakeNode {
     if (['input', 'select', 'textarea', 'option'].includes(this.localName)) this.value = '';
   }
   setAttribute(k, v) {
+    if (k === 'class') {
+      for (const c of [...this.classList]) this.classList.remove(c);
+      this.classList.add(...String(v).split(/\s+/).filter(Boolean));
+      return;
+    }
     this.attributes.set(k, String(v));
+  }
+  removeAttribute(k) {
+    this.attributes.delete(k);
+  }
+  remove() {
+    if (this.parentNode) this.parentNode.removeChild(this);
+  }
+  contains(other) {
+    for (let n = other; n; n = n.parentNode) if (n === this) return true;
+    return false;
+  }
+  /** The nearest of this element and its ancestors with attribute `[name]` (the only selector the UI uses it with). */
+  closest(sel) {
+    const attr = /^\[([\w-]+)\]$/.exec(sel);
+    for (let n = this; n instanceof FakeElement; n = n.parentNode) if (attr ? n.hasAttribute(attr[1]) : n.localName === sel) return n;
+    return null;
+  }
+  focus() {
+    globalThis.document.activeElement = this;
+  }
+  /** Calls the listeners of `type` with a minimal event (for keyboard and click tests). */
+  fire(type, props = {}) {
+    const e = { type, target: this, defaultPrevented: false, preventDefault() { this.defaultPrevented = true; }, ...props };
+    for (const f of this.listeners[type] || []) f(e);
+    return e;
   }
   getAttribute(k) {
     if (k === 'class') return this.classList.toString() || null;
@@ -107,8 +155,12 @@ export function installFakeDom() {
     fake: true,
     documentElement,
     createElement: (tag) => new FakeElement(tag),
+    createElementNS: (ns, tag) => new FakeElement(tag, ns),
     createTextNode: (text) => new FakeText(String(text)),
     getElementById: () => null,
+    body: new FakeElement('body'),
+    // Tests set what is under the pointer.
+    elementFromPoint: () => null,
   };
   return globalThis.document;
 }

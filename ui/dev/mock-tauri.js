@@ -92,6 +92,43 @@
       }
       return { saved: true, seq };
     },
+    // The calculator (issue 19). A stand-in for pictures and the keyboard
+    // walk only: it computes in binary floats (the kiosk's arithmetic is
+    // kiosk-core's exact decimals) and knows + − × ÷ ( ) only.
+    calculate: ({ itemId, expression }) => {
+      const kind = view.tools && view.tools.calculators && view.tools.calculators[itemId];
+      if (view.phase !== 'in_exam') throw 'De rekenmachine werkt alleen tijdens het examen.';
+      if (!kind) throw 'Bij deze vraag mag je geen rekenmachine gebruiken.';
+      const src = String(expression).replace(/,/g, '.').replace(/×/g, '*').replace(/÷/g, '/').replace(/−/g, '-').replace(/\s+/g, '');
+      let i = 0;
+      const fail = (m) => { throw `${m} (bij teken ${i + 1})`; };
+      const num = () => {
+        if (src[i] === '(') { i += 1; const v = sum(); if (src[i] !== ')') fail('Onvolledige berekening'); i += 1; return v; }
+        if (src[i] === '-') { i += 1; return -num(); }
+        const m = /^\d*\.?\d+|^\d+\.?/.exec(src.slice(i));
+        if (!m) fail('Onvolledige berekening');
+        i += m[0].length;
+        return Number(m[0]);
+      };
+      const product = () => {
+        let v = num();
+        while (src[i] === '*' || src[i] === '/') {
+          const op = src[i]; i += 1; const at = i - 1; const r = num();
+          if (op === '/' && r === 0) { i = at; fail('Delen door nul kan niet'); }
+          v = op === '*' ? v * r : v / r;
+        }
+        return v;
+      };
+      const sum = () => {
+        let v = product();
+        while (src[i] === '+' || src[i] === '-') { const op = src[i]; i += 1; const r = product(); v = op === '+' ? v + r : v - r; }
+        return v;
+      };
+      const v = sum();
+      if (i < src.length) fail('Hier verwachtte de rekenmachine een bewerking (+, −, ×, ÷)');
+      const shown = String(Number(v.toPrecision(12)));
+      return { value: shown, display: shown.replace('.', ',').replace('-', '−') };
+    },
     exam_position: ({ page }) => {
       if (view.phase !== 'in_exam') throw 'Er is geen examen geopend.';
       view.page = page;
@@ -103,6 +140,25 @@
       if (!reason) throw 'Reden ontbreekt.';
       return patch({ phase: 'in_exam', lock_reason: null, unlock_error: null, clock_paused: null });
     },
+  };
+
+  // read_aloud: the kiosk speaks with espeak-ng; the preview plays a short
+  // tone per part (one 440 Hz beep, 8 kHz 16-bit mono WAV) so the controls work.
+  commands.read_aloud = ({ text, rate }) => {
+    if (!text || !text.trim()) throw 'de tekst is leeg';
+    const n = 8000 * Math.min(2, 0.2 + text.length / 200);
+    const bytes = new Uint8Array(44 + n * 2);
+    const dv = new DataView(bytes.buffer);
+    const ascii = (at, s) => [...s].forEach((c, i) => dv.setUint8(at + i, c.charCodeAt(0)));
+    ascii(0, 'RIFF'); dv.setUint32(4, 36 + n * 2, true); ascii(8, 'WAVEfmt ');
+    dv.setUint32(16, 16, true); dv.setUint16(20, 1, true); dv.setUint16(22, 1, true);
+    dv.setUint32(24, 8000, true); dv.setUint32(28, 16000, true); dv.setUint16(32, 2, true); dv.setUint16(34, 16, true);
+    ascii(36, 'data'); dv.setUint32(40, n * 2, true);
+    for (let i = 0; i < n; i += 1) dv.setInt16(44 + i * 2, Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), true);
+    let bin = '';
+    for (const b of bytes) bin += String.fromCharCode(b);
+    calls.push({ name: 'read_aloud.rate', args: rate });
+    return `data:audio/wav;base64,${btoa(bin)}`;
   };
 
   window.__TAURI__ = {

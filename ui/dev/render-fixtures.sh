@@ -10,27 +10,41 @@ out=$root/ui/dev/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
-for pair in examples:tests/fixtures/qti/examples demo:tests/fixtures/instruments/demo kennisnet:tests/fixtures/qti/kennisnet fidelity:tests/fixtures/qti/fidelity; do
+for pair in examples:tests/fixtures/qti/examples demo:tests/fixtures/instruments/demo kennisnet:tests/fixtures/qti/kennisnet fidelity:tests/fixtures/qti/fidelity interactions:tests/fixtures/qti/interactions graphic:tests/fixtures/qti/graphic content:tests/fixtures/qti/content; do
   name=${pair%%:*}
   dir=$root/${pair#*:}
   [ -d "$dir" ] || continue
   "$kioskctl" instrument pack "$dir" --sign "$root/policies/demo-instrument.key" --out "$tmp/$name.exam" >/dev/null
   "$kioskctl" instrument render "$tmp/$name.exam" --trust "$root/policies/demo-instrument.key.pub" --key "$tmp/$name.exam.key" >"$tmp/$name.json"
-  # Add `media`: every image path -> data: URI, as the shell should (docs/ui.md).
+  # Add `media`: every image, audio, video and caption path -> data: URI, as
+  # the shell's exammedia: URLs do in the app (docs/ui.md).
   python3 - "$tmp/$name.json" "$dir" >"$out/$name.json" <<'PY'
 import base64, json, os, sys
 model = json.load(open(sys.argv[1]))
 root = sys.argv[2]
-types = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml", "webp": "image/webp"}
+types = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml", "webp": "image/webp",
+         "mp3": "audio/mpeg", "m4a": "audio/mp4", "ogg": "audio/ogg", "oga": "audio/ogg", "wav": "audio/wav", "mp4": "video/mp4", "m4v": "video/mp4", "webm": "video/webm", "ogv": "video/ogg", "vtt": "text/vtt"}
 media = {}
+def add(src):
+    path = os.path.join(root, src)
+    kind = types.get(src.rsplit(".", 1)[-1].lower())
+    if src not in media and kind and os.path.isfile(path):
+        media[src] = f"data:{kind};base64," + base64.b64encode(open(path, "rb").read()).decode()
 def walk(x):
     if isinstance(x, dict):
-        if x.get("type") == "image" and x.get("src") not in media:
-            path = os.path.join(root, x["src"])
-            if os.path.isfile(path):
-                kind = types.get(x["src"].rsplit(".", 1)[-1].lower())
-                if kind:
-                    media[x["src"]] = f"data:{kind};base64," + base64.b64encode(open(path, "rb").read()).decode()
+        # Images (type image), the graphic interactions' pictures (a bare
+        # src), media interactions' sources and media nodes' sources,
+        # caption tracks and posters.
+        if x.get("type") == "image" or ("type" not in x and isinstance(x.get("src"), str)):
+            add(x["src"])
+        if x.get("type") == "media-interaction":
+            for s in x.get("sources", []):
+                add(s["src"])
+        if x.get("type") == "media":
+            for s in x.get("sources", []) + x.get("tracks", []):
+                add(s["src"])
+            if x.get("poster"):
+                add(x["poster"])
         for v in x.values():
             walk(v)
     elif isinstance(x, list):

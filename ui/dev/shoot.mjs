@@ -37,6 +37,7 @@ const SHOTS = [
   ['assignment', 'assignment'], ['download', 'download'], ['waiting', 'waiting'],
   ['exam', 'exam'], ['exam_answered', 'exam_answered'], ['exam_offline', 'exam_offline'], ['exam_refused', 'exam_refused'],
   ['exam_large', 'exam_large'], ['exam_linear', 'exam_linear'], ['exam_contrast', 'exam_contrast'],
+  ['exam_calculator', 'exam_calculator'], ['exam_contrast_normal', 'exam_contrast_normal'],
   ['locked', 'locked'], ['locked_error', 'locked_error'], ['resume', 'resume'],
   ['handing_in', 'handing_in'], ['handing_in_offline', 'handing_in_offline'], ['submitted', 'submitted'],
 ];
@@ -267,6 +268,203 @@ async function timerAnnouncements(browser) {
   await page.close();
 }
 
+// Issue 18: a gap-match item of the `interactions` fixture by drag and drop —
+// keyboard (Space, arrow, Space) and pointer (press, move, let go over the
+// gap) — saves the same value the gap's select would, and says so.
+async function dragAndDropCheck(browser) {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${base}?state=exam&instrument=interactions`);
+  await page.waitForSelector('#screen-exam');
+  await page.click('[data-review="gapmatch"]');
+  await page.waitForSelector('[data-item-id="gapmatch"] .dnd-source');
+  const last = () => page.evaluate(() => JSON.stringify((window.__mock.saved.at(-1) || {}).value || null));
+  await page.focus('[data-item-id="gapmatch"] .dnd-source >> nth=1');
+  await page.keyboard.press('Space');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('dnd-drop')), 'dnd: Space picks up, focus on the first gap');
+  await page.screenshot({ path: join(out, 'interactions_dnd_holding.png') });
+  await axe(page, 'interactions_dnd_holding');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Space');
+  await expect(last().then((v) => v === '{"RESPONSE":["Y G2"]}'), 'dnd: Space puts it down in gap 2 (saved "Y G2")');
+  await page.waitForFunction(() => /geplaatst bij/.test(document.querySelector('#live-polite').textContent), null, { timeout: 2000 }).catch(() => null);
+  await expect(page.textContent('#live-polite').then((t) => /geel geplaatst bij Open vak 2/.test(t)), 'dnd: announced "geplaatst bij"');
+  const src = await page.locator('[data-item-id="gapmatch"] .dnd-source >> nth=0').boundingBox();
+  const gap = await page.locator('[data-item-id="gapmatch"] select.gap >> nth=0').boundingBox();
+  await page.mouse.move(src.x + src.width / 2, src.y + src.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(src.x + 40, src.y + 40, { steps: 5 });
+  await page.mouse.move(gap.x + gap.width / 2, gap.y + gap.height / 2, { steps: 10 });
+  await page.mouse.up();
+  await expect(last().then((v) => v === '{"RESPONSE":["R G1","Y G2"]}'), 'dnd: a pointer drag onto gap 1 saves "R G1"');
+  for (const e of errors) fail(`dnd: console: ${e}`);
+  await page.close();
+}
+
+// The calculator (issue 19): opened from its item's button, used by keyboard
+// alone, the display announces the result, Escape gives focus back; basic
+// and scientific, and with x-large text and high contrast.
+async function calculatorCheck(browser) {
+  for (const [state, shot] of [['exam_calculator', 'calculator_basic'], ['exam_calculator', 'calculator_scientific'], ['exam_calculator_contrast', 'calculator_contrast']]) {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${base}?state=${state}`);
+    await page.waitForSelector('#screen-exam [data-item-id="item-1"]');
+    if (shot === 'calculator_scientific') {
+      await page.click('#next-item');
+      await page.waitForSelector('[data-item-id="item-2"] .calc-open');
+    }
+    const item = shot === 'calculator_scientific' ? 'item-2' : 'item-1';
+    await page.focus(`[data-item-id="${item}"] .calc-open`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#calculator');
+    await expect(page.evaluate(() => document.activeElement.id === 'calc-input'), `${shot}: opening focuses the calculation field`);
+    await page.keyboard.type('0,1+0,2');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#calc-display').textContent === '= 0,3', null, { timeout: 2000 }).catch(() => null);
+    await expect(page.textContent('#calc-display').then((t) => t === '= 0,3'), `${shot}: Enter computes and the live display shows "= 0,3"`);
+    await page.keyboard.type('×4=');
+    await page.waitForFunction(() => document.querySelector('#calc-display').textContent === '= 1,2', null, { timeout: 2000 }).catch(() => null);
+    await expect(page.textContent('#calc-display').then((t) => t === '= 1,2'), `${shot}: = computes too, from the last result`);
+    await page.click('#calculator details summary');
+    await page.screenshot({ path: join(out, `${shot}.png`) });
+    await axe(page, shot);
+    // In the window, and beside the item, never over it.
+    const fits = await page.evaluate(() => {
+      const r = document.querySelector('#calculator').getBoundingClientRect();
+      const items = document.querySelector('.exam-main').getBoundingClientRect();
+      return r.left >= items.right - 1 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+    });
+    await expect(Promise.resolve(fits), `${shot}: the panel is in the window, beside the item`);
+    await page.keyboard.press('Escape');
+    await expect(page.evaluate((it) => !document.querySelector('#calculator') && document.activeElement === document.querySelector(`[data-item-id="${it}"] .calc-open`), item), `${shot}: Escape closes and focus returns to the button`);
+    if (shot === 'calculator_basic') {
+      // All items on one page: working on another item closes the panel
+      // and leaves the focus there (it stayed open, bound to item 1).
+      await page.click('#layout-toggle');
+      await page.waitForSelector('[data-item-id="item-2"]');
+      await page.focus('[data-item-id="item-1"] .calc-open');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#calculator');
+      await page.focus('[data-item-id="item-3"] input, [data-item-id="item-3"] textarea, [data-item-id="item-3"] select, [data-item-id="item-3"] .item-heading');
+      await expect(page.evaluate(() => !document.querySelector('#calculator') && document.activeElement.closest('[data-item-id]')?.dataset.itemId === 'item-3'), 'calculator: another item on the same page closes it, focus stays there');
+      await page.click('#layout-toggle');
+      await page.click('[data-review="item-3"]');
+      await page.waitForSelector('[data-item-id="item-3"]');
+      await expect(page.evaluate(() => !document.querySelector('.calc-open')), 'calculator: no button on an item that has none');
+    }
+    for (const e of errors) fail(`${shot}: console: ${e}`);
+    await page.close();
+  }
+}
+
+// Leesliniaal and text size (issue 19), for every student: by keyboard alone
+// (Alt+L, Alt+↓, Tab, the A−/A+ buttons), the ruler lets clicks through and
+// follows mouse and focus, the text grows to 250 % and not below the preset,
+// nothing is clipped at the largest step; normal, large, x-large + high
+// contrast and high contrast at the normal size.
+async function viewToolsCheck(browser) {
+  for (const [state, name, presetPx] of [['exam', 'view_normal', 18], ['exam_large', 'view_large', 22], ['exam_contrast', 'view_contrast_xlarge', 26], ['exam_contrast_normal', 'view_contrast', 18], ['exam_calculator', 'view_calculator', 18]]) {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${base}?state=${state}`);
+    await page.waitForSelector('#screen-exam [data-item-id="item-1"]');
+    const band = () => page.evaluate(() => {
+      const b = document.querySelector('.line-focus-band').getBoundingClientRect();
+      return { top: b.top, bottom: b.bottom, shown: !document.querySelector('#line-focus').hidden, pressed: document.querySelector('#line-focus-toggle').getAttribute('aria-pressed') };
+    });
+    const rootPx = () => page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+    const live = async (re) => {
+      await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#live-polite').textContent), re.source, { timeout: 2000 }).catch(() => null);
+      return re.test(await page.textContent('#live-polite'));
+    };
+    // --- the ruler ---
+    await page.focus('[data-item-id="item-1"] .item-heading');
+    await page.keyboard.press('Alt+KeyL');
+    let b = await band();
+    await expect(Promise.resolve(b.shown && b.pressed === 'true'), `${name}: Alt+L turns the ruler on (aria-pressed=true)`);
+    await expect(live(/Leesliniaal aan/), `${name}: "Leesliniaal aan" announced`);
+    const lineHeight = 1.5 * (await rootPx());
+    await expect(Promise.resolve(Math.abs(b.bottom - b.top - 3 * lineHeight) <= 2), `${name}: the band is three lines high (${Math.round(b.bottom - b.top)} px)`);
+    // Keyboard users: the band goes to the focused element.
+    // Tab (past the item's own tools) to the first answer.
+    for (let i = 0; i < 8 && !(await page.evaluate(() => document.activeElement.type === 'radio')); i += 1) await page.keyboard.press('Tab');
+    const focusY = await page.evaluate(() => { const r = document.activeElement.getBoundingClientRect(); return r.top + r.height / 2; });
+    b = await band();
+    await expect(Promise.resolve(focusY >= b.top && focusY <= b.bottom), `${name}: the band follows the focus (Tab)`);
+    const before = b.top;
+    await page.keyboard.press('Alt+ArrowDown');
+    b = await band();
+    await expect(Promise.resolve(Math.abs(b.top - before - lineHeight) <= 1.5 || b.bottom >= 767), `${name}: Alt+↓ moves it one line`);
+    // The mouse: the band follows, and a click under the shade still lands.
+    const choice = page.locator('[data-item-id="item-1"] input[type="radio"] >> nth=3');
+    await choice.scrollIntoViewIfNeeded();
+    const box = await choice.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, 40);
+    b = await band();
+    await expect(Promise.resolve(b.top <= 40 && b.bottom >= 40), `${name}: the band follows the mouse`);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2, 40);
+    await expect(choice.isChecked(), `${name}: a click through the overlay answers (pointer-events: none)`);
+    await page.screenshot({ path: join(out, `${name}_ruler.png`) });
+    await axe(page, `${name}_ruler`);
+    await page.keyboard.press('Alt+KeyL');
+    await expect(band().then((x) => !x.shown && x.pressed === 'false'), `${name}: Alt+L turns it off`);
+    // --- text size ---
+    await page.focus('#text-smaller');
+    await page.keyboard.press('Enter');
+    await expect(rootPx().then((px) => px === presetPx), `${name}: A− does not go below the preset (${presetPx} px)`);
+    await expect(live(/Kleinste tekstgrootte/), `${name}: the lower limit is announced`);
+    await page.focus('#text-bigger');
+    for (let i = 0; i < 6; i += 1) {
+      await page.keyboard.press('Enter');
+      if ((await rootPx()) === 36) await page.screenshot({ path: join(out, `${name}_200.png`) });
+    }
+    await expect(rootPx().then((px) => px === 45), `${name}: A+ steps up to 250 % (45 px)`);
+    await expect(live(/Grootste tekstgrootte: 250 %/), `${name}: the upper limit is announced`);
+    await expect(page.evaluate(() => document.activeElement.id === 'text-bigger' && document.activeElement.getAttribute('aria-disabled') === 'true'), `${name}: at the top A+ keeps the focus, aria-disabled`);
+    // Kept across navigation.
+    await page.click('#next-item');
+    await page.waitForSelector('[data-item-id="item-2"]');
+    await expect(rootPx().then((px) => px === 45), `${name}: the size stays on the next page`);
+    await page.click('[data-review="item-1"]');
+    await page.waitForSelector('[data-item-id="item-1"]');
+    if (state === 'exam_calculator') {
+      // The calculator beside the question at 250 % (the ruler stays off: it dims the panel).
+      await page.click('[data-item-id="item-1"] .calc-open');
+      await page.waitForSelector('#calculator');
+    } else {
+      await page.keyboard.press('Alt+KeyL');
+      await page.mouse.move(300, 330);
+    }
+    await page.screenshot({ path: join(out, `${name}_250.png`) });
+    await axe(page, `${name}_250`);
+    await layoutChecks(page, `${name}_250`, 1366);
+    // Nothing clipped: no sideways scrolling of the page, every control and
+    // the item's text inside the window and not cut off inside itself.
+    const clipped = await page.evaluate(() => {
+      const bad = [];
+      if (document.documentElement.scrollWidth > innerWidth + 1) bad.push(`page ${document.documentElement.scrollWidth}px wide`);
+      const mainCol = document.querySelector('.exam-main').getBoundingClientRect();
+      for (const el of document.querySelectorAll('#app button:not([hidden]), #app select, #app input, .item-body p, .exam-review h2, .review-summary, .timer-value')) {
+        if (!el.offsetParent) continue;
+        const r = el.getBoundingClientRect();
+        // Nothing of the question column runs under the panel or overview beside it.
+        if (el.closest('.exam-main') && r.right > mainCol.right + 1 && !el.closest('.table-scroll')) bad.push(`${el.id || el.className || el.tagName} runs out of the question column`);
+        if (r.left < -1 || r.right > innerWidth + 1) bad.push(`${el.id || el.className || el.tagName} outside the window`);
+        if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto') bad.push(`${el.id || el.className || el.tagName} cut off (${el.scrollWidth} > ${el.clientWidth})`);
+        if (el.localName === 'button' && el.scrollHeight > el.clientHeight + 1) bad.push(`${el.id || el.className} text runs out of the button (${el.scrollHeight} > ${el.clientHeight})`);
+      }
+      return bad;
+    });
+    await expect(Promise.resolve(!clipped.length), `${name}: nothing clipped at 250 %${clipped.length ? `: ${clipped.slice(0, 4).join('; ')}` : ''}`);
+    if (state === 'exam_calculator') await page.keyboard.press('Escape');
+    else await page.keyboard.press('Alt+KeyL');
+    await page.focus('#text-smaller');
+    for (let i = 0; i < 6; i += 1) await page.keyboard.press('Enter');
+    await expect(rootPx().then((px) => px === presetPx), `${name}: back down to the preset`);
+    for (const e of errors) fail(`${name}: console: ${e}`);
+    await page.close();
+  }
+}
+
 const onlyInstrument = opt('--instrument', null);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 try {
@@ -274,11 +472,14 @@ try {
     // One real render model (render-fixtures.sh), wide and narrow.
     await itemShots(browser, onlyInstrument);
     await itemShots(browser, onlyInstrument, 760);
+    if (onlyInstrument === 'interactions') await dragAndDropCheck(browser);
     await browser.close();
     console.log(failures ? `${failures} failure(s)` : 'all good');
     process.exit(failures ? 1 : 0);
   }
   await shots(browser);
+  if (only && only.split(',').includes('calculator')) await calculatorCheck(browser);
+  if (only && only.split(',').includes('view-tools')) await viewToolsCheck(browser);
   if (!only) {
     await itemShots(browser);
     // kiosk-core's real render models, when render-fixtures.sh has made them.
@@ -288,6 +489,8 @@ try {
     }
     await flow(browser);
     await timerAnnouncements(browser);
+    await calculatorCheck(browser);
+    await viewToolsCheck(browser);
   }
 } finally {
   await browser.close();

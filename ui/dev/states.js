@@ -120,9 +120,18 @@
     exam_refused: v(Object.assign({ phase: 'in_exam' }, exam, { sync: { state: 'refused', pending: 2 }, remaining_secs: 290 })),
     exam_disk_full: v(Object.assign({ phase: 'in_exam' }, exam, { notice: 'storage_failing' })),
     exam_close_refused: v(Object.assign({ phase: 'in_exam' }, exam, { notice: 'close_refused' })),
-    exam_large: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'large', contrast: null, tools: ['read_aloud'] } }) })),
+    exam_large: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'large', contrast: null, tools: ['read-aloud'] } }) })),
     exam_contrast: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: 'x-large', contrast: 'high', tools: [] } }) })),
     exam_linear: v(Object.assign({ phase: 'in_exam' }, exam, { instrument: Object.assign({}, instrument, { identifier: 'demo-linear', test_parts: [Object.assign({}, instrument.test_parts[0], { navigation_mode: 'linear' })] }) })),
+    // Calculator (issue 19): kiosk-core's view.tools grants one per item.
+    exam_calculator: v(Object.assign({ phase: 'in_exam' }, exam, { tools: { calculators: { 'item-1': 'basic', 'item-2': 'scientific' } } })),
+    exam_calculator_contrast: v(Object.assign({ phase: 'in_exam' }, exam, {
+      tools: { calculators: { 'item-1': 'scientific' } },
+      assignment: Object.assign({}, assignment, { accommodations: { text_size: 'x-large', contrast: 'high', tools: ['calculator'] } }),
+    })),
+    // Leesliniaal and text size (issue 19) are for every student; high
+    // contrast at the normal size, for the ruler's colours.
+    exam_contrast_normal: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: null, contrast: 'high', tools: [] } }) })),
     locked: v(Object.assign({ phase: 'locked', lock_reason: 'Het programma AnyDesk werd gestart en kon niet worden afgesloten.', clock_paused: 'locked' }, exam)),
     locked_error: v(Object.assign({ phase: 'locked', lock_reason: 'Het examenvenster verloor de focus.', unlock_error: 'Pincode onjuist. Nog 2 pogingen.' }, exam)),
     resume: v(Object.assign({ phase: 'resume' }, exam)),

@@ -267,3 +267,98 @@ test('the exam clipboard: copy, cut and paste never use the session clipboard', 
     clearExamClipboard();
   }
 });
+
+// Read-aloud through the kiosk's engine (ui/js/read-aloud.js).
+import { speechParts, createReader, MAX_PART_CHARS, readAloudKey } from '../js/read-aloud.js';
+
+test('read-aloud parts: sentence ends, at most the request size, nothing blank', () => {
+  assert.deepEqual(speechParts('  '), []);
+  assert.deepEqual(speechParts('Lees goed.  Kies een antwoord!'), ['Lees goed. Kies een antwoord!']);
+  assert.deepEqual(speechParts('Een zin. Nog een zin. Derde zin.', 20), ['Een zin.', 'Nog een zin.', 'Derde zin.']);
+  const long = 'woord '.repeat(400) + 'einde.';
+  const parts = speechParts(long);
+  assert.ok(parts.length > 1);
+  for (const p of parts) assert.ok(p.length > 0 && p.length <= MAX_PART_CHARS, p.length);
+  assert.equal(parts.join(' '), long.trim());
+  assert.deepEqual(speechParts('x'.repeat(25), 10), ['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+});
+
+function fakeAudio(log) {
+  return (url) => {
+    const a = { url, playing: false, onended: null, onerror: null };
+    a.play = async () => { a.playing = true; log.push(`play ${url}`); };
+    a.pause = () => { a.playing = false; log.push(`pause ${url}`); };
+    a.end = () => a.onended && a.onended();
+    log.audios.push(a);
+    return a;
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+test('read-aloud reader: parts in order, pause, resume, stop', async () => {
+  const log = []; log.audios = [];
+  const states = [];
+  const asked = [];
+  const reader = createReader({
+    speak: async (text) => { asked.push(text); return `data:${text}`; },
+    makeAudio: fakeAudio(log),
+    onState: (s) => states.push(s),
+  });
+  reader.start('Een. ' + 'b '.repeat(600) + 'Twee.');
+  await tick();
+  assert.equal(reader.state, 'playing');
+  assert.equal(asked.length, 2, 'the next part is asked for while the first plays');
+  assert.equal(log.audios.length, 1);
+  reader.pause();
+  assert.equal(reader.state, 'paused');
+  assert.equal(log.audios[0].playing, false);
+  reader.resume();
+  assert.equal(log.audios[0].playing, true);
+  for (let i = 0; i < 10 && reader.state === 'playing'; i += 1) {
+    log.audios[log.audios.length - 1].end();
+    await tick(); await tick();
+  }
+  assert.deepEqual(asked, speechParts('Een. ' + 'b '.repeat(600) + 'Twee.'));
+  assert.equal(asked.length, 3);
+  assert.deepEqual(log.audios.map((a) => a.url), asked.map((x) => `data:${x}`), 'each part once, in order');
+  assert.deepEqual(states, ['playing', 'paused', 'playing', 'stopped']);
+  // Stop halfway: the audio stops and a part arriving later is not played.
+  let release;
+  const slow = createReader({
+    speak: () => new Promise((r) => { release = r; }),
+    makeAudio: fakeAudio(log),
+    onState: () => {},
+  });
+  const before = log.audios.length;
+  slow.start('Een zin.');
+  slow.stop();
+  release('data:late');
+  await tick(); await tick();
+  assert.equal(slow.state, 'stopped');
+  assert.equal(log.audios.length, before, 'nothing plays after stop');
+});
+
+test('read-aloud reader: a refusal from the shell is reported, not swallowed', async () => {
+  const log = []; log.audios = [];
+  const states = [];
+  const reader = createReader({
+    speak: async () => { throw new Error('Voorlezen is voor jou niet toegestaan.'); },
+    makeAudio: fakeAudio(log),
+    onState: (s, err) => states.push([s, err && err.message]),
+  });
+  reader.start('Hallo.');
+  await tick(); await tick();
+  assert.deepEqual(states, [['playing', undefined], ['failed', 'Voorlezen is voor jou niet toegestaan.']]);
+  assert.equal(log.audios.length, 0);
+});
+
+test('read-aloud shortcuts: Alt+V and Alt+P by physical key, nothing else', () => {
+  const k = (code, mods = {}) => readAloudKey({ code, altKey: true, ctrlKey: false, metaKey: false, shiftKey: false, ...mods });
+  assert.equal(k('KeyV'), 'toggle');
+  assert.equal(k('KeyP'), 'pause');
+  assert.equal(k('KeyV', { altKey: false }), null, 'plain v is typing');
+  assert.equal(k('KeyV', { ctrlKey: true }), null, 'Ctrl+Alt+V is AltGr on some layouts');
+  assert.equal(k('KeyP', { shiftKey: true }), null);
+  assert.equal(k('KeyX'), null);
+});

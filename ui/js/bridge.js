@@ -49,6 +49,10 @@ export const shell = {
   /** A frame the page's content security policy refused to load (journalled by the shell). */
   navigationRefused: (url, directive) => call('navigation_refused', { url, directive }),
   unlock: (pin, reason) => call('unlock', { pin, reason }),
+  /** The calculator: `{ value, display }`, or a Dutch refusal (kiosk-core decides who has which). */
+  calculate: (itemId, expression, angle) => call('calculate', { itemId, expression, angle }),
+  /** Read-aloud: `text` spoken by the kiosk (espeak-ng) as a WAV data: URL (read-aloud accommodation only). */
+  readAloud: (text, lang, rate) => call('read_aloud', { text, lang, rate }),
   /** Calls `f(view)` with every `kiosk-view` event. */
   onView(f) {
     return tauri().event.listen('kiosk-view', (e) => f(e.payload));

@@ -16,6 +16,9 @@ import { flatten, renderNodes, renderItemBody, withIds, finishIds, answered, pla
 import { confirmDialog } from './dialog.js';
 import { mountWebExam } from './web-instrument.js';
 import { clearExamClipboard } from './lockdown.js';
+import { mountCalculator, resetCalculator } from './tools-calculator.js';
+import { createReader, SPEEDS, SHORTCUTS, readAloudKey } from './read-aloud.js';
+import { mountViewTools, resetViewTools } from './tools-view.js';
 
 const SAVE_RETRY_MS = 2000;
 
@@ -30,6 +33,8 @@ const state = {
   page: 0,
   scroll: false,
   saves: new Map(), // ref -> {timer, inflight, dirty, failed}
+  tools: { calculators: {} }, // view.tools: kiosk-core says which item has which tool
+  calculator: null, // the open calculator panel
   onSaveState: null,
 };
 
@@ -118,7 +123,13 @@ function accommodations(view) {
   const acc = (view.assignment && view.assignment.accommodations) || {};
   const tools = (acc.tools || []).map((x) => String(x).toLowerCase());
   return {
-    readAloud: tools.some((x) => /read|voorlees|speech|tts/.test(x)) && 'speechSynthesis' in window,
+    // In the kiosk: its own engine (espeak-ng, read_aloud), which the shell
+    // grants only for the read-aloud accommodation. Elsewhere (the preview):
+    // the web view's speechSynthesis, as before.
+    // Exactly the accommodation the kiosk grants (the hub maps voorlezen,
+    // voorleessoftware… to it): "screen-reader" once matched /read/ and got a
+    // button the kiosk then refused on every press.
+    readAloud: tools.includes('read-aloud') && (shell.available() || 'speechSynthesis' in window),
     spellcheck: tools.some((x) => /spell/.test(x)),
   };
 }
@@ -153,6 +164,9 @@ export function mountExam(root, view, { onSaveState, render }) {
     for (const s of state.saves.values()) if (s.timer) clearTimeout(s.timer);
     state.saves = new Map();
   }
+  resetCalculator(key);
+  resetViewTools(key);
+  state.tools = view.tools && view.tools.calculators ? view.tools : { calculators: {} };
   // Answers the shell holds (resume) fill in what the UI has not touched.
   for (const [ref, value] of Object.entries(view.answers || {})) {
     if (!state.answers.has(ref) && !state.saves.has(ref)) state.answers.set(ref, value);
@@ -160,10 +174,47 @@ export function mountExam(root, view, { onSaveState, render }) {
 
   const model = state.model;
   const acc = accommodations(view);
+  // Read-aloud by the kiosk's engine: one text at a time for the whole exam.
+  let speed = 'normal';
+  let readingLang = 'nl';
+  let readingBtn = null;
+  let readingPause = null;
+  const reader = acc.readAloud && shell.available()
+    ? createReader({
+      speak: (text) => shell.readAloud(text, readingLang, SPEEDS[speed]),
+      makeAudio: (url) => new Audio(url),
+      onState: (s, err) => {
+        if (readingBtn) setText(readingBtn, s === 'stopped' || s === 'failed' ? t('exam.readaloud') : t('exam.readaloud.stop'));
+        if (readingPause) {
+          readingPause.hidden = s !== 'playing' && s !== 'paused';
+          setText(readingPause, s === 'paused' ? t('exam.readaloud.resume') : t('exam.readaloud.pause'));
+        }
+        if (s === 'failed') announce(t('exam.readaloud.failed', { msg: err && err.message ? err.message : '—' }));
+        if (s === 'stopped' || s === 'failed') { readingBtn = null; readingPause = null; }
+      },
+    })
+    : null;
   const linear = model.navigation === 'linear';
   const total = model.items.length;
 
-  const screen = h('section', { id: 'screen-exam', class: 'screen exam', 'aria-labelledby': 'screen-exam-title' },
+  // Read-aloud shortcuts (Alt+V, Alt+P): the item with the focus, else the
+  // first on the page.
+  const readAloudKeys = (e) => {
+    const action = reader ? readAloudKey(e) : null;
+    if (!action) return;
+    e.preventDefault();
+    if (action === 'pause') {
+      if (reader.state === 'paused') reader.resume();
+      else reader.pause();
+      return;
+    }
+    const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest('article.item') : null;
+    const button = (focused || itemsArea).querySelector('button.read-aloud');
+    if (button) button.click();
+  };
+  // Leesliniaal and text size (every student): Alt+L, Alt+↑/↓ (tools-view.js).
+  const viewTools = mountViewTools({ textSize: ((view.assignment && view.assignment.accommodations) || {}).text_size || null });
+  const screen = h('section', { id: 'screen-exam', class: 'screen exam', 'aria-labelledby': 'screen-exam-title', onkeydown: (e) => { readAloudKeys(e); viewTools.onKeydown(e); }, onfocusin: viewTools.onFocusin },
     h('h1', { id: 'screen-exam-title', class: 'sr-only' }, model.title || t('exam.region')));
   const itemsArea = h('div', { class: 'exam-items', id: 'exam-items' });
   const pageStatus = h('p', { class: 'page-status', id: 'page-status' });
@@ -189,18 +240,26 @@ export function mountExam(root, view, { onSaveState, render }) {
     reviewList,
     h('p', { class: 'review-legend', 'aria-hidden': 'true' }, '✓ ', t('exam.review.answered'), ' · ⚑ ', t('exam.review.flagged')),
     layoutToggle,
+    viewTools.group,
     submitBtn);
   const mainCol = h('div', { class: 'exam-main' }, itemsArea, navBar);
-  screen.append(mainCol, aside);
+  screen.append(mainCol, aside, viewTools.overlay);
   root.append(screen);
+  // The band follows the mouse anywhere in the window (header included).
+  const pointer = (e) => viewTools.onPointermove(e);
+  if (typeof window !== 'undefined' && window.addEventListener) window.addEventListener('pointermove', pointer, { passive: true });
 
   const itemEls = new Map(); // index -> article
 
   // In the one-page layout the current item is the one that has focus.
   itemsArea.addEventListener('focusin', (e) => {
-    if (!state.scroll) return;
     const article = e.target instanceof Element ? e.target.closest('[data-item-id]') : null;
     if (!article) return;
+    // The calculator belongs to its item: working on another item (the
+    // one-page layout, or several items on one page) closes it, leaving the
+    // focus where the student put it.
+    if (state.calculator && state.calculator.itemId !== article.dataset.itemId) state.calculator.close({ refocus: false });
+    if (!state.scroll) return;
     const index = model.items.findIndex((x) => x.ref === article.dataset.itemId);
     const page = pageOf(index);
     if (index >= 0 && page !== state.page) {
@@ -252,8 +311,38 @@ export function mountExam(root, view, { onSaveState, render }) {
     });
     const flagIcon = h('span', { class: 'flag-icon', 'aria-hidden': 'true' }, state.flags.has(ref) ? '⚑' : '⚐');
     flagBtn.append(flagIcon, ' ', t('exam.flag'));
+    // --- calculator (issue 19): only where kiosk-core grants one ---
+    const calcKind = state.tools.calculators[ref];
+    let calcBtn = null;
+    if (calcKind === 'basic' || calcKind === 'scientific') {
+      calcBtn = h('button', {
+        type: 'button', class: 'secondary small calc-open', 'aria-expanded': 'false', 'aria-controls': 'calculator',
+        onclick: () => openCalculator(ref, calcKind, calcBtn),
+      }, t('calc.open'));
+    }
     let readBtn = null;
-    if (acc.readAloud) {
+    let readTools = null;
+    if (reader) {
+      const pauseBtn = h('button', { type: 'button', class: 'secondary small read-aloud-pause', hidden: true, 'aria-keyshortcuts': SHORTCUTS.pause, title: SHORTCUTS.pause, onclick: () => {
+        if (reader.state === 'paused') reader.resume();
+        else reader.pause();
+      } }, t('exam.readaloud.pause'));
+      const speedSel = h('select', { class: 'read-aloud-speed', 'aria-label': t('exam.readaloud.speed'), onchange: (e) => { speed = e.target.value; } },
+        ...[['slow', t('exam.readaloud.slow')], ['normal', t('exam.readaloud.normal')], ['fast', t('exam.readaloud.fast')]]
+          .map(([k, label]) => h('option', { value: k, selected: k === speed }, label)));
+      readBtn = h('button', { type: 'button', class: 'secondary small read-aloud', 'aria-keyshortcuts': SHORTCUTS.toggle, title: SHORTCUTS.toggle, onclick: () => {
+        if (readingBtn === readBtn) {
+          reader.stop();
+          return;
+        }
+        reader.stop();
+        readingLang = item.lang || instrument.lang || document.documentElement.lang || 'nl';
+        readingBtn = readBtn;
+        readingPause = pauseBtn;
+        reader.start(plainText(item.body));
+      } }, t('exam.readaloud'));
+      readTools = h('span', { class: 'read-aloud-tools' }, readBtn, pauseBtn, speedSel);
+    } else if (acc.readAloud) {
       readBtn = h('button', { type: 'button', class: 'secondary small read-aloud', onclick: () => {
         const synth = window.speechSynthesis;
         if (synth.speaking) {
@@ -281,6 +370,10 @@ export function mountExam(root, view, { onSaveState, render }) {
         const r = (item.responses || []).find((x) => x.identifier === rid);
         return r ? r.cardinality : null;
       },
+      baseType: (rid) => {
+        const r = (item.responses || []).find((x) => x.identifier === rid);
+        return r ? r.base_type || null : null;
+      },
       set: (rid, v) => setResponse(ref, rid, v),
     };
     // Section heading and its instructions, on the first item of a section.
@@ -297,11 +390,42 @@ export function mountExam(root, view, { onSaveState, render }) {
       sectionBits.length ? h('div', { class: 'section-intro', lang: instrument.lang || null }, sectionBits) : null,
       h('header', { class: 'item-header' },
         h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
-        h('div', { class: 'item-tools' }, readBtn, linear ? null : flagBtn)),
+        h('div', { class: 'item-tools' }, calcBtn, readTools || readBtn, linear ? null : flagBtn)),
       body);
   }
 
+  /** Opens the calculator of item `ref` beside the items (one at a time); closing gives focus back to `opener`. */
+  function openCalculator(ref, kind, opener) {
+    if (state.calculator) state.calculator.close();
+    opener.setAttribute('aria-expanded', 'true');
+    screen.classList.add('with-calculator');
+    let refocus = true;
+    const panel = mountCalculator(screen, {
+      itemId: ref,
+      kind,
+      calculate: (itemId, expression, angle) => shell.calculate(itemId, expression, angle),
+      onClose: () => {
+        state.calculator = null;
+        screen.classList.remove('with-calculator');
+        opener.setAttribute('aria-expanded', 'false');
+        if (refocus && opener.isConnected !== false) opener.focus();
+      },
+    });
+    state.calculator = {
+      itemId: ref,
+      focus: () => panel.focus(),
+      close: ({ refocus: back = true } = {}) => {
+        refocus = back;
+        panel.close();
+      },
+    };
+    state.calculator.focus();
+  }
+
   function drawItems(focus = false) {
+    // The calculator belongs to an item: another page closes it.
+    if (state.calculator) state.calculator.close();
+    if (reader) reader.stop();
     if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
     clear(itemsArea);
     itemEls.clear();
@@ -413,8 +537,12 @@ export function mountExam(root, view, { onSaveState, render }) {
     },
     unmount() {
       state.active = false;
+      viewTools.unmount();
+      if (typeof window !== 'undefined' && window.removeEventListener) window.removeEventListener('pointermove', pointer);
+      if (state.calculator) state.calculator.close();
       // Leaving the exam screen (lock, hand-in): send what is pending now.
       for (const [ref, s] of state.saves) if (s.timer && !s.failed) flush(ref);
+      if (reader) reader.stop();
       if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
       const dlg = document.getElementById('submit-dialog');
       if (dlg) dlg.remove();

@@ -12,6 +12,7 @@
 //   inline choice            "B"                      identifier
 //   match                    ["S1 T2", "S2 T1"]       directedPair "source target"
 //   gap match                ["W1 G1", "W3 G2"]       directedPair "choice gap"
+//   graphic interactions     see qti-graphic.js (hotspot ids, pairs, points "x y")
 //
 // When the item declares a response's cardinality, it decides the shape:
 // `single` gives the bare value (a match with one pair: "S1 T2"), otherwise
@@ -22,6 +23,10 @@
 
 import { h, nextId, announce } from './dom.js';
 import { t, lang as uiLang } from '../i18n.js';
+import { renderInter } from './qti-inter.js';
+import { dragAndDrop, orderHandle } from './qti-dnd.js';
+import { renderGraphic } from './qti-graphic.js';
+import { renderMath, mathText, renderMedia, companionNote, renderStimuli, topHeading } from './qti-content.js';
 
 // Same set as kiosk-core's ALLOWED_HTML; anything else is rendered as its
 // children only.
@@ -29,7 +34,7 @@ const ALLOWED_TAGS = new Set([
   'p', 'div', 'span', 'br', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'strong', 'em', 'b', 'i', 'u', 'sub', 'sup',
   'small', 'big', 'code', 'pre', 'kbd', 'samp', 'var', 'cite', 'q', 'abbr', 'acronym', 'dfn', 'blockquote', 'address',
   'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'table', 'caption', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'col',
-  'colgroup', 'figure', 'figcaption', 'ruby', 'rt', 'rp', 'bdo', 'bdi', 'mark', 's', 'del', 'ins', 'label', 'section',
+  'colgroup', 'figure', 'figcaption', 'ruby', 'rb', 'rt', 'rtc', 'rp', 'bdo', 'bdi', 'mark', 's', 'del', 'ins', 'label', 'section',
   'article', 'aside', 'header', 'footer',
 ]);
 // Non-qti classes are dropped so content cannot use the kiosk's own styles;
@@ -144,6 +149,7 @@ export function plainText(nodes) {
     else if (n.type === 'image') out += ` ${n.alt || ''} `;
     else if (n.type === 'element') out += (BLOCK.has(n.tag) || n.tag === 'br' || n.tag === 'li' ? ' ' : '') + plainText(n.children);
     else if (n.type === 'gap') out += ' … ';
+    else if (n.type === 'math') out += ` ${mathText(n)} `;
     else if (n.content) out += plainText(n.content);
     if (Array.isArray(n.prompt)) out = plainText(n.prompt) + ' ' + out;
   }
@@ -198,6 +204,10 @@ function renderNode(n, ctx) {
       if (view.length && !view.includes('candidate')) return null;
       return h('div', { class: ['rubric', ...qtiClasses(n.class)], role: 'note', 'aria-label': t('qti.rubric') }, renderNodes(n.content, { ...ctx, phrasing: false }));
     }
+    case 'math':
+      return renderMath(n);
+    case 'media':
+      return renderMedia(n, ctx);
     case 'gap':
       return ctx.gaps ? ctx.gaps(n) : h('span', { class: 'gap-missing' }, '…');
     case 'choice-interaction':
@@ -214,8 +224,15 @@ function renderNode(n, ctx) {
       return inlineChoice(n, ctx);
     case 'gap-match-interaction':
       return gapMatch(n, ctx);
-    default:
+    case 'graphic-interaction':
+    case 'position-object-stage':
+      return renderGraphic(n, ctx, { renderNodes, own, imageSrc, plainText, ordered });
+    default: {
+      // Hottext, associate, slider, upload, drawing, end attempt, media: qti-inter.js.
+      const el = renderInter(n, ctx, { renderNodes, own, ordered, qtiClasses, imageSrc, plainText });
+      if (el !== undefined) return el;
       return h('p', { class: 'qti-unsupported', role: 'alert' }, t('qti.unsupported', { kind: String(n.type) }));
+    }
   }
 }
 
@@ -267,21 +284,6 @@ function tableBox(table, n) {
   return h('div', { class: 'table-scroll', role: 'region', tabindex: '0', 'aria-label': name ? t('qti.table.named', { name }) : t('qti.table') }, table);
 }
 
-/** The highest heading level (1–6) in nodes, or null. */
-function topHeading(nodes) {
-  let top = null;
-  for (const n of nodes || []) {
-    if (!n || typeof n !== 'object') continue;
-    const m = n.type === 'element' && /^h([1-6])$/.exec(String(n.tag || '').toLowerCase());
-    if (m) top = Math.min(top ?? 6, Number(m[1]));
-    for (const k of ['children', 'content', 'prompt']) {
-      const inner = Array.isArray(n[k]) ? topHeading(n[k]) : null;
-      if (inner) top = Math.min(top ?? 6, inner);
-    }
-  }
-  return top;
-}
-
 /**
  * An item's body as a `div.item-body` with the item's language and
  * direction, ids resolved, content headings one level below the item's
@@ -290,7 +292,8 @@ function topHeading(nodes) {
 export function renderItemBody(item, ctx, langFallback = null) {
   idState(ctx);
   ctx.headingTop = topHeading(item.body) || 1;
-  const body = h('div', { class: 'item-body', lang: item.lang || langFallback || null, dir: DIRS.has(item.dir) ? item.dir : null }, renderNodes(item.body, ctx));
+  const body = h('div', { class: 'item-body', lang: item.lang || langFallback || null, dir: DIRS.has(item.dir) ? item.dir : null },
+    companionNote(item), renderStimuli(item, ctx, renderNodes), renderNodes(item.body, ctx));
   finishIds(ctx);
   return body;
 }
@@ -455,6 +458,13 @@ function orderInteraction(n, ctx) {
   const helpId = nextId('help');
   const list = h('ol', { class: 'order-list', 'aria-labelledby': promptId, 'aria-describedby': helpId });
   const labelOf = (id) => plainText(byId.get(id).content) || id;
+  // Drag and drop (qti-dnd.js): the list's held/dragged entry, kept across redraws.
+  const grab = { held: null, drag: null };
+  const moveTo = (from, to) => {
+    const [x] = order.splice(from, 1);
+    order.splice(to, 0, x);
+    ctx.set(rid, order.slice());
+  };
   const draw = (focusId, dir) => {
     while (list.firstChild) list.removeChild(list.firstChild);
     order.forEach((id, i) => {
@@ -473,15 +483,17 @@ function orderInteraction(n, ctx) {
       };
       const up = h('button', { type: 'button', class: 'icon-button', 'aria-label': t('qti.order.up', { label }), disabled: i === 0, onclick: () => move(-1), onkeydown: keys, dataset: { dir: 'up' } }, '▲');
       const down = h('button', { type: 'button', class: 'icon-button', 'aria-label': t('qti.order.down', { label }), disabled: i === order.length - 1, onclick: () => move(1), onkeydown: keys, dataset: { dir: 'down' } }, '▼');
+      const handle = orderHandle(grab, { id, index: i, total: order.length, label, content: renderNodes(byId.get(id).content, { ...ctx, phrasing: true }),
+        moveTo, redraw: (fid) => draw(fid, 'grab'), help: helpId });
       const li = h('li', { class: 'order-item', dataset: { choice: id } },
         h('span', { class: 'order-pos', 'aria-hidden': 'true' }, String(i + 1)),
-        h('span', { class: 'order-content' }, renderNodes(byId.get(id).content, { ...ctx, phrasing: true })),
+        h('span', { class: 'order-content' }, handle),
         h('span', { class: 'order-buttons' }, up, down));
       list.append(li);
       if (id === focusId) {
         // Keep focus on the moved entry; if its button got disabled at an
         // edge, use the other one.
-        let target = dir === 'up' ? up : down;
+        let target = dir === 'grab' ? handle : dir === 'up' ? up : down;
         if (target.disabled) target = dir === 'up' ? down : up;
         queueMicrotask(() => target.focus());
       }
@@ -579,10 +591,29 @@ function matchInteraction(n, ctx) {
   });
   enforce();
   const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : null);
-  return h('div', { class: ['interaction', 'match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
-    prompt, own(h('p', { class: 'hint' }, t('qti.match.help'))),
-    rich ? choiceList(targets, ctx, t('qti.choices')) : null,
-    h('div', { class: 'match-rows' }, rows));
+  // The targets as a bank to drag from (qti-dnd.js) onto the rows; a drop sets the row's select or checkbox.
+  const bank = rich
+    ? choiceList(targets, ctx, t('qti.choices'))
+    : h('ul', { class: 'gap-bank', 'aria-label': t('qti.choices') }, targets.map((tg) => h('li', {}, renderNodes(tg.content, { ...ctx, phrasing: true }))));
+  const root = h('div', { class: ['interaction', 'match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
+    prompt, own(h('p', { class: 'hint' }, t('qti.match.help'))), bank, h('div', { class: 'match-rows' }, rows));
+  const rowTarget = (s) => {
+    const mine = controls.filter((c) => c.source === s.identifier);
+    const sel = mine.length === 1 && mine[0].kind === 'select' ? mine[0].el : null;
+    const box = (id) => (mine.find((c) => c.target === id) || {}).el;
+    return {
+      anchor: sel || mine[0].el.parentNode.parentNode,
+      zone: [sel ? sel.parentNode.parentNode : mine[0].el.parentNode.parentNode.parentNode],
+      label: plainText(s.content) || s.identifier,
+      full: (id) => (sel ? sel.disabled || ![...sel.options].some((o) => o.value === id && !o.disabled) : !box(id) || (box(id).disabled && !box(id).checked)),
+      place: (id) => { if (sel) sel.value = id; else box(id).checked = true; emit(); },
+      focusAfter: (id) => sel || box(id),
+    };
+  };
+  dragAndDrop(root, bank,
+    targets.map((tg, i) => ({ item: bank.childNodes[i], id: tg.identifier, label: plainText(tg.content) || t('qti.choice.n', { n: i + 1 }) })),
+    sources.map(rowTarget), { help: 'qti.dnd.help.match', picked: 'qti.dnd.picked.match' });
+  return root;
 }
 
 function inlineChoice(n, ctx) {
@@ -636,8 +667,14 @@ function gapMatch(n, ctx) {
     : h('ul', { class: 'gap-bank', 'aria-label': t('qti.choices') }, choices.map((c) => h('li', {}, renderNodes(c.content, { ...ctx, phrasing: true }))));
   const content = h('div', { class: 'gap-content' }, renderNodes(n.content, { ...ctx, gaps }));
   enforce();
-  return h('div', { class: ['interaction', 'gap-match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
+  const root = h('div', { class: ['interaction', 'gap-match-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
     prompt, own(h('p', { class: 'hint' }, t('qti.gap.help'))), bank, content);
+  // Drag and drop onto the gaps (qti-dnd.js): it sets a gap's select, so the value is the select's.
+  const full = (sel, id) => sel.disabled || ![...sel.options].some((o) => o.value === id && !o.disabled);
+  dragAndDrop(root, bank,
+    [...bank.childNodes].map((li, i) => ({ item: li, id: choices[i].identifier, label: plainText(choices[i].content) || t('qti.choice.n', { n: i + 1 }) })),
+    selects.map((sel, i) => ({ anchor: sel, zone: [sel], label: t('qti.gap.label', { n: i + 1 }), full: (id) => full(sel, id), place: (id) => { sel.value = id; emit(); } })));
+  return root;
 }
 
 /** Counts inline interactions of an item so their labels can be numbered. */

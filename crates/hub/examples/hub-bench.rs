@@ -346,7 +346,7 @@ async fn run(
             let upload = AnswerUpload { sitting_id: "HALL-1".into(), seq: 1, final_submission: true, answers: serde_json::json!({"q": [1, 2, 3]}), changes: vec![] };
             let _: AnswerReceipt = check(k.client.post(format!("{base}{}", paths::ANSWERS)).bearer_auth(&token).json(&upload).send().await).await?;
             for _ in 0..3 {
-                let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+                let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
                 let _: HeartbeatAck = check(k.client.post(format!("{base}{}", paths::HEARTBEAT)).json(&beat).send().await).await?;
             }
             anyhow::Ok(())

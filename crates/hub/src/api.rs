@@ -456,6 +456,7 @@ async fn login_to_the_end(hub: Arc<Hub>, device: Device, req: LoginRequest) -> R
     let sitting = row.sitting_id.clone();
     // Counted per (student, PC), reserved before the check: see `lockout`.
     let attempt = crate::lockout::reserve(&hub.db, &sitting, &student, &device.id).await?;
+    pause_after_reserve_for_tests().await;
     let expected = &row.code_hmac;
     let given = crate::planning::code_hmac(&hub.keys, &sitting, &student, &req.access_code);
     if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
@@ -494,6 +495,18 @@ async fn login_to_the_end(hub: Arc<Hub>, device: Device, req: LoginRequest) -> R
     hub.poll_now.notify_one();
     let assignment = load_assignment(&hub, &sitting, &student).await?;
     Ok(Json(LoginResponse { session_token: token, expires_at_ms: *end, assignment }))
+}
+
+/// Debug builds only: `EXAM_HUB_TEST_PAUSE_AFTER_RESERVE_MS` holds a login
+/// between reserving its attempt and checking the code, so the lockout
+/// tests can hang up or hold the database at exactly that moment instead of
+/// racing for it (they lost the race half the time). A release build has
+/// no such pause and reads no such variable.
+async fn pause_after_reserve_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("EXAM_HUB_TEST_PAUSE_AFTER_RESERVE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms.min(5_000))).await;
+    }
 }
 
 /// `GET /api/v1/assignment`.
@@ -766,6 +779,18 @@ pub async fn heartbeat(State(hub): HubState, device: Device, ApiJson(beat): ApiJ
                 let detail = format!("the kiosk reports {reported} journal records, but the hub already holds {held} (journal truncated or replaced)");
                 crate::journal::raise_alarm(&hub.db, &device.id, crate::journal::alarm::TRUNCATION, &detail).await;
             }
+        }
+    }
+    if let Some(damage) = &beat.journal_damage {
+        check_len("journal_damage.reason", &damage.reason, 1024)?;
+        // Once per ten minutes, like truncation: the kiosk says so at every beat.
+        let recent = crate::store::journals::recent_alarm(&hub.db.pool, &device.id, crate::journal::alarm::DAMAGED, now - 10 * 60_000).await?;
+        if recent.is_none() {
+            let detail = format!(
+                "the kiosk cannot read its journal from record {} on ({}); the hub holds records up to {held}: what the kiosk recorded after that cannot be checked",
+                damage.from_seq, damage.reason
+            );
+            crate::journal::raise_alarm(&hub.db, &device.id, crate::journal::alarm::DAMAGED, &detail).await;
         }
     }
     let mut pending = hub.pending.borrow().for_device(&device.id).to_vec();

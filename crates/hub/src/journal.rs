@@ -28,6 +28,9 @@ pub mod alarm {
     pub const TRUNCATION: &str = "journal.truncation";
     /// A record failed verification (signature, chain, certificate).
     pub const INVALID: &str = "journal.invalid";
+    /// The kiosk reports that it cannot read its own journal from some
+    /// record on (heartbeat): the records after it never reach the hub.
+    pub const DAMAGED: &str = "journal.damaged";
     /// An already enrolled device id enrolled again (with proof of its device key).
     pub const REENROLMENT: &str = "device.reenrolled";
 }

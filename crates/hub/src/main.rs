@@ -799,6 +799,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if pending > 0 {
                 eprintln!("note: {pending} item(s) wait for a person's score: their scores are provisional (exam-hub score pending)");
             }
+            for row in results.rows.iter().filter(|r| r.test_unscored.is_some()) {
+                eprintln!(
+                    "note: {}: the test's outcome processing could not run ({}): the score is the sum of the items, provisional",
+                    row.student_number,
+                    row.test_unscored.as_deref().unwrap_or_default()
+                );
+            }
             println!("{}: {} candidates", out.display(), results.rows.len());
         }
         Command::Score(ScoreCommand::Pending { data, sitting, student }) => {
@@ -819,6 +826,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
                         |m| format!("at most {}", reports::format_score(m)),
                     );
                     println!("{}  {}  ({max})", row.student_number, item.ref_identifier);
+                    if let Some(why) = &item.unscored {
+                        println!("    why a person scores it: {why}");
+                    }
                     let answer = reports::scoring::answer_text(item);
                     if answer.is_empty() {
                         println!("    (no answer)");
@@ -838,10 +848,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let row = &done.row;
             let total = row.score.map(reports::format_score).unwrap_or_default();
             let max = row.max_score.map(|m| format!(" of {}", reports::format_score(m))).unwrap_or_default();
-            if row.pending.is_empty() {
+            if row.is_final() {
                 println!("score {total}{max}: final, every item is scored");
             } else {
-                println!("score so far {total}{max}: provisional, still to score: {}", row.pending.join(", "));
+                let mut why = Vec::new();
+                if !row.pending.is_empty() {
+                    why.push(format!("still to score: {}", row.pending.join(", ")));
+                }
+                if let Some(reason) = &row.test_unscored {
+                    why.push(format!("the test's outcome processing could not run ({reason}): the sum of the items"));
+                }
+                println!("score so far {total}{max}: provisional, {}", why.join("; "));
             }
         }
         Command::Report(ReportCommand::Remark { data, sitting, author, text }) => {

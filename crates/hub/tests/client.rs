@@ -64,7 +64,7 @@ async fn kiosk_client_flow(backend: Backend) {
     assert_eq!((got.id.as_str(), got.kind), (id.as_str(), InstructionKind::Pause));
     client.acknowledge(&id).await.unwrap();
     let beat = client
-        .heartbeat(&Heartbeat { state: "paused".into(), journal_next_seq: Some(frames.len() as u64), journal_last_hash: None, answers_pending: 0 })
+        .heartbeat(&Heartbeat { state: "paused".into(), journal_next_seq: Some(frames.len() as u64), journal_last_hash: None, answers_pending: 0, journal_damage: None })
         .await
         .unwrap();
     assert_eq!(beat.journal_next_seq, frames.len() as u64);

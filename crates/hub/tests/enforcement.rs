@@ -57,7 +57,7 @@ async fn start(kiosk: &Kiosk) -> reqwest::Response {
 }
 
 async fn heartbeat(kiosk: &Kiosk) -> HeartbeatAck {
-    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
     let resp = kiosk.post(paths::HEARTBEAT, &beat).await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()

@@ -293,13 +293,23 @@ async fn journal_sync_and_tampering(backend: Backend) {
     let (status, body) = error_of(kiosk.post(paths::JOURNAL, &b64(&rewritten[..10])).await).await;
     assert_eq!((status, body.error.as_str()), (409, "history_rewritten"));
     // Truncation: the kiosk reports fewer records than the hub holds.
-    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: Some(3), journal_last_hash: None, answers_pending: 0 };
+    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: Some(3), journal_last_hash: None, answers_pending: 0, journal_damage: None };
     let ack: HeartbeatAck = kiosk.post(paths::HEARTBEAT, &beat).await.json().await.unwrap();
     assert_eq!(ack.journal_next_seq, frames.len() as u64);
+    // Damage: the kiosk cannot read its journal from a record on (it sent
+    // the records before it); said in every beat, one alarm. Before, a
+    // damaged journal was silent: the kiosk sent nothing and the hub never knew.
+    let damage = exam_protocol::JournalDamage { from_seq: frames.len() as u64, reason: "journal segment damaged at offset 4711".into() };
+    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: Some(damage) };
+    for _ in 0..2 {
+        let _: HeartbeatAck = kiosk.post(paths::HEARTBEAT, &beat).await.json().await.unwrap();
+    }
     let alarms = hub.cli_ok(&["alarms"]);
-    for kind in ["journal.rewrite", "journal.truncation", "journal.invalid"] {
+    for kind in ["journal.rewrite", "journal.truncation", "journal.invalid", "journal.damaged"] {
         assert!(alarms.contains(kind), "{kind} missing from:\n{alarms}");
     }
+    assert_eq!(alarms.matches("journal.damaged").count(), 1, "{alarms}");
+    assert!(alarms.contains(&format!("cannot read its journal from record {} on (journal segment damaged at offset 4711)", frames.len())), "{alarms}");
     // Continuing the real journal later keeps working.
     let more = append_journal(&jdir, &kiosk.device_pkcs8, 10);
     let r: JournalReceipt = kiosk.post(paths::JOURNAL, &b64(&more[frames.len()..])).await.json().await.unwrap();
@@ -397,7 +407,7 @@ async fn instructions_until_acknowledged(backend: Backend) {
     let again = read_events(&mut stream, &mut buffer, 1, Duration::from_secs(6)).await;
     assert_eq!(again.first().map(|i| i.id.as_str()), Some(id.as_str()), "re-sent until acknowledged");
     // Also visible in the heartbeat answer.
-    let beat = Heartbeat { state: "locked".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    let beat = Heartbeat { state: "locked".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
     let ack: HeartbeatAck = kiosk.post(paths::HEARTBEAT, &beat).await.json().await.unwrap();
     assert_eq!(ack.pending_instructions.len(), 1);
     // Acknowledge: no more re-sends.
@@ -444,7 +454,7 @@ async fn device_rate_limits(backend: Backend) {
     let login = other.login_ok("1001", &hub.code("S1", "1001")).await;
     assert_eq!(login.assignment.sitting_id, "S1");
     // Other requests of the limited device still pass (separate limit).
-    let beat = Heartbeat { state: "login".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    let beat = Heartbeat { state: "login".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
     assert_eq!(kiosk.post(paths::HEARTBEAT, &beat).await.status(), 200);
     // A runaway device is answered 429 once over its request budget.
     // `other` has made one request so far (its login).

@@ -57,7 +57,7 @@ async fn post_enrol(hub: &TestHub, body: &impl serde::Serialize) -> reqwest::Res
 /// after the first `uploaded`) and its student's session work. Returns the
 /// records uploaded by now.
 async fn victim_still_works(victim: &Kiosk, journal_dir: &std::path::Path, uploaded: usize) -> usize {
-    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    let beat = Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
     let resp = victim.post(paths::HEARTBEAT, &beat).await;
     assert_eq!(resp.status(), 200, "victim heartbeat: {}", resp.text().await.unwrap());
     let frames = victim.make_journal(journal_dir, 3);

@@ -470,6 +470,7 @@ async fn proces_verbaal_and_results(backend: Backend) {
 fn map_response_scoring_read_from_json_keeps_to_its_lower_bound() {
     use exam_protocol::scoring as qti;
     let written = qti::Scoring {
+        test: None,
         items: vec![qti::ItemScoring {
             ref_identifier: "ITM-1".into(),
             identifier: "q1".into(),
@@ -485,7 +486,9 @@ fn map_response_scoring_read_from_json_keeps_to_its_lower_bound() {
                     upper_bound: None,
                     entries: vec![qti::MapEntry { key: "A".into(), value: 1.0, case_sensitive: true }],
                 }),
+                area_mapping: None,
             }],
+            outcomes: Vec::new(),
             processing: qti::Processing::Template { uri: "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml".into() },
         }],
     };
@@ -779,7 +782,7 @@ async fn a_remote_unlock_is_not_a_pin(backend: Backend) {
     );
     upload(&kiosk, &frames).await;
     // The PC's last heartbeat: its state in Dutch (the rehearsal's PDF said "toestand submitted").
-    let beat = exam_protocol::Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+    let beat = exam_protocol::Heartbeat { state: "in_exam".into(), journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
     assert_eq!(kiosk.post(paths::HEARTBEAT, &beat).await.status(), 200);
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
     let statement = &pv.journals.iter().find(|j| j.device_id == kiosk.id()).expect("the PC's journal").statement;
@@ -1021,6 +1024,7 @@ async fn results_the_sis_can_take(backend: Backend) {
     let pending = hub.cli_ok(&["score", "pending", "--sitting", SITTING]);
     assert!(pending.contains("3001  ITM-4  (at most 4)") && pending.contains(ESSAY), "{pending}");
     assert!(pending.contains("3002  ITM-4") && pending.contains("(no answer)"), "{pending}");
+    assert!(pending.contains("3001  ITM-4  (at most 4)\n    why a person scores it: geen responsverwerking\n"), "{pending}");
 
     // Who may score, and what.
     use exam_hub::accounts::{self, Role};
@@ -1074,6 +1078,68 @@ async fn results_the_sis_can_take(backend: Backend) {
     assert!(pv.irregularities.iter().all(|i| !i.description.contains("ITM-4")), "{:?}", pv.irregularities);
 }
 on_both_backends!(results_the_sis_can_take);
+
+/// Issue 18: an item with its own response processing is scored by the
+/// hub; when its rules fail on one student's answer (here a single value
+/// matched against a container: an error in QTI), that item waits for a
+/// person for that student only — never a silent 0 — and the exam office
+/// may score it by hand, which it may not for a student the hub scored.
+async fn rules_that_fail_on_an_answer_leave_it_to_a_person(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let keys = Keys::load(&hub.data()).unwrap();
+    let start = (time::OffsetDateTime::now_utc() - time::Duration::minutes(5)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    let csv = format!(
+        "student_number;student_name;sitting;exam;exam_code;instrument;room;start;duration_minutes\n\
+         3001;Ömer Yılmaz;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n\
+         3002;Eline van der Berg-de Vries;{SITTING};Verkoop niveau 2;VK2-KT1;inst-a;{ROOM};{start};90\n"
+    );
+    let summary = exam_hub::planning::import_planning(&db, &keys, &csv, "vk2.csv", false).await.unwrap();
+    let codes: HashMap<String, String> = summary.codes.into_iter().map(|c| (c.student_number, c.code)).collect();
+    let bv = |t: &str, v: &str| json!({"op": "base-value", "base_type": t, "value": v});
+    let var = json!({"op": "variable", "identifier": "RESPONSE"});
+    // SCORE = 2 when RESPONSE is B; RESPONSE matched against (A) — a container — when it is C.
+    let when = |value: serde_json::Value, then: f64| json!({"when": value, "rules": [{"rule": "set-outcome", "identifier": "SCORE", "value": bv("float", &then.to_string())}]});
+    let rules = json!([{"rule": "condition", "branches": [
+        when(json!({"op": "match", "args": [var, bv("identifier", "B")]}), 2.0),
+        when(json!({"op": "and", "args": [
+            json!({"op": "match", "args": [var, bv("identifier", "C")]}),
+            json!({"op": "match", "args": [var, {"op": "multiple", "args": [bv("identifier", "A")]}]})]}), 1.0)
+    ]}]);
+    let scoring = json!({"items": [{"ref_identifier": "ITM-1", "identifier": "q1", "weights": {},
+        "responses": [{"identifier": "RESPONSE", "cardinality": "single", "base_type": "identifier", "correct": ["B"]}],
+        "outcomes": [{"identifier": "SCORE", "cardinality": "single", "base_type": "float"},
+                     {"identifier": "MAXSCORE", "cardinality": "single", "base_type": "float", "default": ["2"]}],
+        "processing": {"kind": "custom", "rules": rules}}]});
+    let path = hub.path("scoring.json");
+    std::fs::write(&path, scoring.to_string()).unwrap();
+    hub.cli_ok(&["import", "scoring", path.to_str().unwrap(), "--id", "inst-a"]);
+
+    let mut a = hub.enrol(ROOM).await;
+    let mut b = hub.enrol(ROOM).await;
+    a.login_ok("3001", &codes["3001"]).await;
+    b.login_ok("3002", &codes["3002"]).await;
+    hub.cli_ok(&["start", "--sitting", SITTING]);
+    assert_eq!(a.post(paths::ANSWERS, &snapshot(SITTING, 1, true, json!({"ITM-1": {"RESPONSE": "B"}}))).await.status(), 200);
+    assert_eq!(b.post(paths::ANSWERS, &snapshot(SITTING, 1, true, json!({"ITM-1": {"RESPONSE": "C"}}))).await.status(), 200);
+    let rows = results_rows(&hub, "results-1.csv");
+    assert_eq!((rows["3001"][4].as_str(), rows["3001"][6].as_str(), rows["3001"][7].as_str()), ("2", "2", "definitief"), "{:?}", rows["3001"]);
+    assert_eq!((rows["3002"][4].as_str(), rows["3002"][5].as_str(), rows["3002"][8].as_str()), ("", "0", "ITM-1"), "{:?}", rows["3002"]);
+    let pending = hub.cli_ok(&["score", "pending", "--sitting", SITTING]);
+    assert!(pending.contains("3002  ITM-1  (at most 2)\n    why a person scores it: qti-match vergelijkt waarden van verschillende cardinaliteit"), "{pending}");
+    assert!(!pending.contains("3001"), "{pending}");
+
+    use exam_hub::accounts::{self, Role};
+    accounts::add(&db, "bureau", "Mevr. Bakker (examenbureau)", Role::Admin, &[], "examenbureau-wachtwoord-2026").await.unwrap();
+    let set = |student: &str, points: &str| hub.cli(&["score", "set", "--sitting", SITTING, "--student", student, "--item", "ITM-1", "--points", points, "--by", "bureau"]);
+    let refused = set("3001", "1");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("scored by the hub itself"), "{refused:?}");
+    let out = set("3002", "1");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = results_rows(&hub, "results-2.csv");
+    assert_eq!((rows["3002"][4].as_str(), rows["3002"][7].as_str(), rows["3002"][8].as_str()), ("1", "definitief", ""), "{:?}", rows["3002"]);
+}
+on_both_backends!(rules_that_fail_on_an_answer_leave_it_to_a_person);
 
 /// Issue 17: the access codes came as one English list; the exam office
 /// needs one Dutch slip per student, with the accommodations granted. The

@@ -10,6 +10,11 @@ use crate::qti::{AssessmentTest, Node, Section, SectionPart};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
+#[path = "answer_ids_inter.rs"]
+mod inter;
+#[path = "answer_ids_graphic.rs"]
+mod graphic;
+
 /// Why a save does not fit the running instrument (Dutch, for the student,
 /// who never sees these from the kiosk's own pages; the journal keeps them).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +57,10 @@ enum Shape {
     /// Pairs `"first second"` (QTI's pair and directedPair), each pair at
     /// most once, at most `max` of them (0: no limit).
     Pairs { first: HashSet<String>, second: HashSet<String>, max: u32 },
+    /// Other interactions' shapes (hottext's are [`Shape::Choices`]).
+    Inter(inter::InterShape),
+    /// Graphic interactions' points and hotspot pairs (qti_graphic.rs).
+    Graphic(graphic::GraphicShape),
 }
 
 /// Which answers each item of a test can have, computed once when the test
@@ -119,6 +128,7 @@ impl Shape {
                 }
                 within(values.len(), *max)
             }
+            Shape::Inter(shape) => shape.fits(value),
             Shape::Pairs { first, second, max } => {
                 let mut seen = HashSet::new();
                 for v in &values {
@@ -133,6 +143,7 @@ impl Shape {
                 }
                 within(values.len(), *max)
             }
+            Shape::Graphic(shape) => shape.fits(&values, within),
         }
     }
 }
@@ -162,7 +173,10 @@ fn collect(section: &Section, items: &mut HashMap<String, HashMap<String, Shape>
                 // An interaction's shape replaces the declaration's; the
                 // first interaction of a response decides.
                 let mut decided = HashSet::new();
-                for (response, shape) in given {
+                for (response, mut shape) in given {
+                    if let Shape::Inter(inter) = &mut shape {
+                        inter.declared(item.responses.iter().find(|r| r.identifier == response));
+                    }
                     if decided.insert(response.clone()) {
                         known.insert(response, shape);
                     }
@@ -193,7 +207,25 @@ fn gaps(nodes: &[Node], out: &mut HashSet<String>) {
 fn interaction_responses(node: &Node, out: &mut Vec<(String, Shape)>) {
     let all = |nodes: &[Node], out: &mut Vec<(String, Shape)>| nodes.iter().for_each(|n| interaction_responses(n, out));
     match node {
-        Node::Text { .. } | Node::Image { .. } | Node::Gap { .. } => {}
+        Node::Text { .. } | Node::Image { .. } | Node::Gap { .. } | Node::Math(_) | Node::Media(_) => {}
+        Node::HottextInteraction(_)
+        | Node::Hottext(_)
+        | Node::AssociateInteraction(_)
+        | Node::SliderInteraction(_)
+        | Node::UploadInteraction(_)
+        | Node::DrawingInteraction(_)
+        | Node::EndAttemptInteraction(_)
+        | Node::MediaInteraction(_) => inter::responses(node, out),
+        Node::GraphicInteraction(i) => {
+            out.push((i.response_identifier.clone(), graphic::shape(i)));
+            all(&i.prompt, out);
+            i.gap_choices.iter().for_each(|c| all(&c.content, out));
+        }
+        Node::PositionObjectStage(stage) => {
+            for i in &stage.interactions {
+                out.push((i.response_identifier.clone(), graphic::points(&stage.image, i.max_choices)));
+            }
+        }
         Node::Element { children, .. } => all(children, out),
         Node::RubricBlock(block) => all(&block.content, out),
         Node::ChoiceInteraction(i) => {

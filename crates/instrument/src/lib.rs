@@ -42,6 +42,7 @@ mod keys;
 mod package;
 pub mod paths;
 pub mod qti;
+mod qti_scoring;
 mod report;
 mod xml;
 

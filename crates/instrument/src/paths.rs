@@ -41,9 +41,12 @@ pub fn validate(path: &str) -> Result<(), String> {
 }
 
 /// Resolves a reference found in the file `base` (a package path) to a
-/// package path: `../img/a.png` in `items/q1.xml` is `img/a.png`. Refuses
-/// URLs with a scheme (`https:`, `data:`, ...), absolute paths, fragments
-/// and queries, and anything that climbs above the package root.
+/// package path: `../img/a.png` in `items/q1.xml` is `img/a.png`; a leading
+/// `/` means the package root (`/img/a.png` is `img/a.png` from any file:
+/// the practice of QTI players such as Citolab's, where the package root is
+/// the site root). Refuses URLs with a scheme (`https:`, `data:`, ...),
+/// network-path references (`//host/x`), `/` alone, fragments and queries,
+/// and anything that climbs above the package root (`/../x`).
 pub fn resolve(base: &str, reference: &str) -> Result<String, String> {
     if reference.is_empty() {
         return Err("empty reference".into());
@@ -54,15 +57,22 @@ pub fn resolve(base: &str, reference: &str) -> Result<String, String> {
             return Err(format!("external or `{scheme}:` references are not allowed in an exam package"));
         }
     }
-    if reference.starts_with('/') {
-        return Err("absolute reference".into());
+    if reference.starts_with("//") {
+        return Err("a `//host/…` reference names another server; external references are not allowed in an exam package".into());
     }
+    let (reference, from_root) = match reference.strip_prefix('/') {
+        Some("") => return Err("`/` alone names no file".into()),
+        Some(rest) => (rest, true),
+        None => (reference, false),
+    };
     if reference.contains(['?', '#', '\\']) {
         return Err("queries, fragments and backslashes are not allowed in references".into());
     }
     let decoded = percent_decode(reference)?;
-    let mut parts: Vec<&str> = base.split('/').collect();
-    parts.pop(); // the referencing file itself
+    let mut parts: Vec<&str> = if from_root { Vec::new() } else { base.split('/').collect() };
+    if !from_root {
+        parts.pop(); // the referencing file itself
+    }
     for component in decoded.split('/') {
         match component {
             "" | "." => {}
@@ -138,8 +148,30 @@ mod tests {
         }
         assert_eq!(percent_decode("%25%2B%2f"), Ok("%+/".into()));
         assert_eq!(percent_decode("caf%C3%A9"), Ok("café".into()));
-        for bad in ["../../x.png", "../x.png", "https://evil.example/x.png", "data:image/png;base64,AA", "/x", "a.png#f", "file:///etc/passwd"] {
+        for bad in ["../../x.png", "../x.png", "https://evil.example/x.png", "data:image/png;base64,AA", "a.png#f", "file:///etc/passwd"] {
             assert!(resolve("q1.xml", bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Issue 18: a leading `/` is the package root (Citolab's items use
+    /// `/img/…`, `/ref/…`), and stays inside the package.
+    #[test]
+    fn a_leading_slash_is_the_package_root_and_stays_inside() {
+        assert_eq!(resolve("items/deep/q1.xml", "/img/a.png").unwrap(), "img/a.png");
+        assert_eq!(resolve("q1.xml", "/ref/stimulus.xml").unwrap(), "ref/stimulus.xml");
+        assert_eq!(resolve("items/q1.xml", "/img/../media/a%20b.png").unwrap(), "media/a b.png");
+        for (bad, why) in [
+            ("/../x.png", "climbs above the package root"),
+            ("/img/../../x.png", "climbs above the package root"),
+            ("//host/x.png", "names another server"),
+            ("//", "names another server"),
+            ("/", "`/` alone"),
+            ("/a.png?x=1", "queries"),
+            ("/C:/x.png", "forbidden character"),
+            ("/%2e%2e/x.png", "climbs above the package root"),
+        ] {
+            let err = resolve("items/q1.xml", bad).unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
         }
     }
 }

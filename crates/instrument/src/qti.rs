@@ -14,7 +14,26 @@ use super::paths;
 use super::xml::{self, Element, XNode};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
-pub use exam_protocol::scoring::{Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring};
+#[path = "qti_content.rs"]
+mod content;
+pub use content::{sniff, CompanionMaterials, Material, MathElement, MathNode, Media, MediaSource, MediaTrack, Sniffed, Stimulus, Tool, MATHML_ATTRIBUTES, MATHML_ELEMENTS};
+pub use exam_protocol::scoring::{Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring, TestScoring};
+pub use inter::{
+    audio_video_type, AssociateInteraction, DrawingInteraction, EndAttemptInteraction, Hottext, HottextInteraction, MediaInteraction,
+    SliderInteraction, UploadInteraction,
+};
+
+pub(crate) use inter::hottext_ids;
+
+#[path = "qti_inter.rs"]
+mod inter;
+pub use graphic::{GraphicImage, GraphicInteraction, GraphicKind, Hotspot, HotspotShape, PositionObject, PositionObjectStage};
+
+#[path = "qti_graphic.rs"]
+mod graphic;
+#[path = "qti_template.rs"]
+mod template;
+pub use template::{MAX_CONSTRAINT_TRIES, MAX_VALUES as MAX_TEMPLATE_VALUES};
 
 /// Most items in one test.
 pub const MAX_ITEMS: usize = 2_000;
@@ -488,6 +507,21 @@ pub struct Item {
     pub time_limits: Option<TimeLimits>,
     /// Package paths of the item's stylesheets.
     pub stylesheets: Vec<String>,
+    /// `adaptive="true"`: a summative exam gives one attempt, the first
+    /// submission is scored (pack's report says so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adaptive: bool,
+    /// What the student may use with this item (`qti-companion-materials-info`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub companion: Option<CompanionMaterials>,
+    /// Template processing drew random values: the item is one variant,
+    /// fixed at pack time from the item file's content (`qti_template.rs`),
+    /// the same for every student.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub template_variant: bool,
+    /// Shared stimuli (`qti-assessment-stimulus-ref`), shown before the body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stimuli: Vec<Stimulus>,
     /// The item's response variables (shape only; no correct values).
     pub responses: Vec<ResponseInfo>,
     /// The item body.
@@ -556,6 +590,15 @@ pub enum Node {
     InlineChoiceInteraction(InlineChoiceInteraction),
     /// `qti-gap-match-interaction`.
     GapMatchInteraction(GapMatchInteraction),
+    /// A graphic interaction (hotspot, graphic gap match, select point,
+    /// graphic associate, graphic order): see qti_graphic.rs.
+    GraphicInteraction(GraphicInteraction),
+    /// `qti-position-object-stage` with its position-object interactions.
+    PositionObjectStage(PositionObjectStage),
+    /// MathML (presentation), from the `math` element down.
+    Math(MathElement),
+    /// Audio or video from the package.
+    Media(Media),
     /// A gap inside a gap-match interaction's content.
     Gap {
         /// Gap identifier.
@@ -563,6 +606,22 @@ pub enum Node {
         /// Whether it must be filled.
         required: bool,
     },
+    /// `qti-hottext-interaction`.
+    HottextInteraction(HottextInteraction),
+    /// A hottext inside a hottext interaction's content.
+    Hottext(Hottext),
+    /// `qti-associate-interaction`.
+    AssociateInteraction(AssociateInteraction),
+    /// `qti-slider-interaction`.
+    SliderInteraction(SliderInteraction),
+    /// `qti-upload-interaction` (explained, scored by a person).
+    UploadInteraction(UploadInteraction),
+    /// `qti-drawing-interaction` (explained, scored by a person).
+    DrawingInteraction(DrawingInteraction),
+    /// `qti-end-attempt-interaction` (not shown).
+    EndAttemptInteraction(EndAttemptInteraction),
+    /// `qti-media-interaction`.
+    MediaInteraction(MediaInteraction),
 }
 
 /// `qti-rubric-block`.
@@ -756,7 +815,7 @@ pub const ALLOWED_HTML: &[&str] = &[
     "p", "div", "span", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "sub", "sup",
     "small", "big", "code", "pre", "kbd", "samp", "var", "cite", "q", "abbr", "acronym", "dfn", "blockquote", "address",
     "ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "col",
-    "colgroup", "figure", "figcaption", "ruby", "rt", "rp", "bdo", "bdi", "mark", "s", "del", "ins", "label", "section",
+    "colgroup", "figure", "figcaption", "ruby", "rb", "rt", "rtc", "rp", "bdo", "bdi", "mark", "s", "del", "ins", "label", "section",
     "article", "aside", "header", "footer",
 ];
 
@@ -772,24 +831,14 @@ const QUIET_ATTRIBUTES: &[&str] = &["label", "data-qti-suppress-tts"];
 /// Constructs the kiosk refuses, with the reason shown to whoever packs the instrument.
 fn unsupported_reason(name: &str) -> Option<&'static str> {
     Some(match name {
-        "qti-associate-interaction" | "qti-hotspot-interaction" | "qti-graphic-associate-interaction"
-        | "qti-graphic-gap-match-interaction" | "qti-graphic-order-interaction" | "qti-select-point-interaction"
-        | "qti-position-object-interaction" | "qti-position-object-stage" | "qti-slider-interaction"
-        | "qti-hottext-interaction" | "qti-media-interaction" | "qti-upload-interaction"
-        | "qti-drawing-interaction" | "qti-custom-interaction" | "qti-portable-custom-interaction"
-        | "qti-end-attempt-interaction" => "this interaction type is not rendered by the kiosk",
-        "math" => "MathML is not rendered by the kiosk yet; use an image with alt text",
-        "object" | "audio" | "video" | "picture" | "iframe" | "embed" => "embedded media other than images is not supported",
-        "a" => "links are not allowed in an exam",
+        "qti-custom-interaction" | "qti-portable-custom-interaction" => inter::PCI_REASON,
+        "iframe" | "embed" | "applet" => "embedded pages and plug-ins are not allowed in an exam (images, audio and video from the package are)",
         "script" | "style" | "form" | "input" | "button" | "select" | "textarea" => "active content is not allowed",
-        "qti-template-declaration" | "qti-template-processing" | "qti-template-block" | "qti-template-inline"
-        | "qti-printed-variable" | "qti-template-default" => "template (cloned) items are not supported",
-        "qti-assessment-stimulus-ref" | "qti-assessment-section-ref" => "external stimulus/section references are not supported",
+        "qti-template-default" => "template defaults of a test are not supported",
+        "qti-assessment-section-ref" => "external section references are not supported",
         "qti-selection" => "random item selection is not supported (the approved instrument must be fixed)",
         "qti-pre-condition" | "qti-branch-rule" => "adaptive test routing is not supported",
         "qti-context-declaration" | "qti-variable-mapping" => "not supported",
-        "qti-companion-materials-info" => "companion materials (calculators, rulers) are a policy matter, not part of the package",
-        "include" => "XInclude is not supported",
         _ => return None,
     })
 }
@@ -807,6 +856,8 @@ pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
         read,
         notices: Vec::new(),
         scoring: Vec::new(),
+        test_scoring: None,
+        test_processing_seen: false,
         item_count: 0,
         ref_ids: HashSet::new(),
         xml_bytes: (manifest_bytes.len() + test_bytes.len()) as u64,
@@ -824,7 +875,18 @@ pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
             return Err(QtiError::Items { item_count: importer.item_count, problems, stopped: true });
         }
     };
-    Ok(Instrument { test, scoring: Scoring { items: importer.scoring }, warnings: importer.warnings })
+    // Declarations without processing: nothing to run (the sum it is), even
+    // when one of them could not be read.
+    let seen = importer.test_processing_seen;
+    let mut instrument = Instrument { test, scoring: Scoring { items: importer.scoring, test: None }, warnings: importer.warnings };
+    instrument.scoring.test = importer.test_scoring.filter(|_| seen).map(|mut t| {
+        if t.manual.is_some() {
+            t.rules = None;
+        }
+        t.categories = instrument.items().into_iter().filter(|i| !i.categories.is_empty()).map(|i| (i.ref_identifier.clone(), i.categories.clone())).collect();
+        t
+    });
+    Ok(instrument)
 }
 
 /// The test's path, and the line and column of its resource in the manifest.
@@ -890,6 +952,10 @@ struct Importer<'r, 'a> {
     read: Reader<'r, 'a>,
     notices: Vec<Notice>,
     scoring: Vec<ItemScoring>,
+    /// The test's outcome declarations and processing (`None`: it has none).
+    test_scoring: Option<TestScoring>,
+    /// Whether the test has a `qti-outcome-processing` (read or not).
+    test_processing_seen: bool,
     item_count: usize,
     ref_ids: HashSet<String>,
     xml_bytes: u64,
@@ -1011,6 +1077,16 @@ struct ItemCtx<'f> {
     problems: Vec<QtiError>,
     /// Images without alternative text: line, column, package path.
     missing_alt: Vec<(usize, usize, String)>,
+    /// Interactions the kiosk explains and a person scores (upload, drawing): line, column, what.
+    person_scored: Vec<(usize, usize, String)>,
+    /// Template variables, evaluated at pack time (`qti_content.rs`).
+    templates: content::Templates,
+    /// Correct responses set by template processing: (response, values).
+    template_correct: Vec<(String, Vec<String>)>,
+    /// `xi:include`s followed so far.
+    includes: usize,
+    /// The item's identifier, once known (warnings from stimuli and included files name it).
+    item_id: Option<String>,
 }
 
 impl<'f> ItemCtx<'f> {
@@ -1022,6 +1098,11 @@ impl<'f> ItemCtx<'f> {
             dropped_attrs: Vec::new(),
             problems: Vec::new(),
             missing_alt: Vec::new(),
+            person_scored: Vec::new(),
+            templates: Default::default(),
+            template_correct: Vec::new(),
+            includes: 0,
+            item_id: None,
         }
     }
 }
@@ -1049,8 +1130,26 @@ impl<'r, 'a> Importer<'r, 'a> {
         };
         for child in element_children(file, root)? {
             match child.name.as_str() {
-                "qti-outcome-declaration" | "qti-stylesheet" => {}
-                "qti-outcome-processing" => self.notice(file, child, "test outcome processing runs on the hub, not in the kiosk"),
+                "qti-stylesheet" => {}
+                // For the hub (scoring data), never the render model. A
+                // declaration or processing the importer cannot read does not
+                // refuse the test: the hub reports the sum of the item scores
+                // then, and pack says why.
+                "qti-outcome-declaration" => {
+                    let t = self.test_scoring.get_or_insert_with(TestScoring::default);
+                    match super::qti_scoring::outcome_declaration(child) {
+                        Ok(decl) => t.outcomes.push(decl),
+                        Err(reason) => t.manual = t.manual.take().or(Some(reason)),
+                    }
+                }
+                "qti-outcome-processing" => {
+                    self.test_processing_seen = true;
+                    let t = self.test_scoring.get_or_insert_with(TestScoring::default);
+                    match super::qti_scoring::test_processing(child) {
+                        Ok(rules) => t.rules = Some(rules),
+                        Err(reason) => t.manual = t.manual.take().or(Some(reason)),
+                    }
+                }
                 "qti-test-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
                 "qti-time-limits" => test.time_limits = Some(time_limits(file, child)?),
                 "qti-test-part" => {
@@ -1257,6 +1356,9 @@ impl<'r, 'a> Importer<'r, 'a> {
                 message: format!("image {src} has no alternative text (alt is empty or missing): a student using a screen reader gets nothing"),
             });
         }
+        for (line, column, message) in ctx.person_scored.drain(..) {
+            self.warnings.push(Warning { item: item.map(String::from), file: ctx.file.into(), line, column, message });
+        }
     }
 
     /// One item file; problems that do not end the item go to `problems`,
@@ -1292,17 +1394,9 @@ impl<'r, 'a> Importer<'r, 'a> {
         if root.name != "qti-assessment-item" {
             return Err(invalid(file, root, format!("root is {}, expected <qti-assessment-item>", root.tag())));
         }
-        if boolean(file, root, "adaptive", false)? {
-            return Err(QtiError::Unsupported {
-                file: file.into(),
-                line: root.line,
-                column: root.column,
-                construct: "adaptive=\"true\"".into(),
-                reason: "adaptive items are not supported in summative exams".into(),
-            });
-        }
         let identifier = required(file, root, "identifier")?.to_string();
         *identifier_out = Some(identifier.clone());
+        ctx.item_id = Some(identifier.clone());
         let mut item = Item {
             ref_identifier: ref_identifier.clone(),
             identifier: identifier.clone(),
@@ -1316,11 +1410,19 @@ impl<'r, 'a> Importer<'r, 'a> {
             item_session_control: None,
             time_limits: None,
             stylesheets: Vec::new(),
+            adaptive: boolean(file, root, "adaptive", false)?,
+            companion: None,
+            template_variant: false,
+            stimuli: Vec::new(),
             responses: Vec::new(),
             body: Vec::new(),
         };
-        let mut scoring = ItemScoring { ref_identifier, identifier, weights, responses: Vec::new(), processing: Processing::None };
+        (item.stimuli, item.companion) = self.item_prelude(root, ctx)?;
+        item.template_variant = ctx.templates.random();
+        let mut scoring =
+            ItemScoring { ref_identifier, identifier, weights, responses: Vec::new(), outcomes: Vec::new(), processing: Processing::None };
         let mut body = None;
+        let mut unreadable_outcome: Option<String> = None;
         for child in element_children(file, root)? {
             match child.name.as_str() {
                 "qti-response-declaration" => {
@@ -1346,12 +1448,14 @@ impl<'r, 'a> Importer<'r, 'a> {
                     });
                     scoring.responses.push(decl);
                 }
-                "qti-outcome-declaration" => {}
-                "qti-stylesheet" => {
-                    let href = required(file, child, "href")?;
-                    let path = self.resolve_existing(file, child, href)?;
-                    item.stylesheets.push(path);
-                }
+                "qti-outcome-declaration" => match super::qti_scoring::outcome_declaration(child) {
+                    Ok(decl) => scoring.outcomes.push(decl),
+                    // Not a refusal: a person scores the item (below).
+                    Err(reason) => unreadable_outcome = unreadable_outcome.or(Some(reason)),
+                },
+                // Read by `item_prelude` (qti_content.rs).
+                "qti-template-declaration" | "qti-template-processing" | "qti-assessment-stimulus-ref" | "qti-companion-materials-info" => {}
+                "qti-stylesheet" => item.stylesheets.extend(self.stylesheet(file, child, Some(&item.identifier))?),
                 "qti-item-body" => {
                     if body.is_some() {
                         return Err(invalid(file, child, "more than one qti-item-body"));
@@ -1362,7 +1466,7 @@ impl<'r, 'a> Importer<'r, 'a> {
                     scoring.processing = match child.attr("template") {
                         Some(uri) => Processing::Template { uri: uri.to_string() },
                         None if child.elements().next().is_none() => Processing::None,
-                        None => Processing::Custom,
+                        None => super::qti_scoring::custom_processing(child),
                     };
                 }
                 "qti-modal-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
@@ -1371,14 +1475,37 @@ impl<'r, 'a> Importer<'r, 'a> {
                 _ => ctx.problems.push(unexpected(file, child, "qti-assessment-item")),
             }
         }
+        if let (Some(reason), Processing::Template { .. } | Processing::Custom { .. }) = (unreadable_outcome, &scoring.processing) {
+            scoring.processing = Processing::Custom { rules: None, manual: Some(reason) };
+        }
         let body = body.ok_or_else(|| invalid(file, root, "item without qti-item-body"))?;
         item.lang = lang(body).or(item.lang);
         item.dir = direction(body).or(item.dir);
         item.body = self.flow(body, ctx, Mode::Body)?;
+        for constant in ctx.templates.scoring_constants() {
+            if !scoring.outcomes.iter().any(|o| o.identifier == constant.identifier) {
+                scoring.outcomes.push(constant);
+            }
+        }
+        for (id, values) in std::mem::take(&mut ctx.template_correct) {
+            match scoring.responses.iter_mut().find(|d| d.identifier == id) {
+                Some(decl) => decl.correct = values,
+                None => ctx.problems.push(invalid(file, root, format!("template processing sets the correct response of {id}, which is not declared"))),
+            }
+        }
         let mut undeclared: Vec<String> = ctx.used.iter().filter(|id| !ctx.declared.contains(*id)).cloned().collect();
         undeclared.sort();
         for id in undeclared {
             ctx.problems.push(invalid(file, body, format!("interaction uses response {id}, which is not declared")));
+        }
+        if !ctx.person_scored.is_empty() {
+            // Upload and drawing: the kiosk takes no answer for them, so
+            // whatever the item's processing, a person scores it — in pack's
+            // report and at the hub alike.
+            scoring.processing = Processing::Custom {
+                rules: None,
+                manual: Some("de kiosk neemt dit antwoord niet af (bestand of tekening)".into()),
+            };
         }
         self.report_dropped(ctx);
         self.report_missing_alt(ctx, Some(&item.identifier));
@@ -1445,6 +1572,14 @@ impl<'r, 'a> Importer<'r, 'a> {
     fn element(&mut self, e: &Element, ctx: &mut ItemCtx<'_>, mode: Mode) -> Result<Option<Node>, QtiError> {
         let file = ctx.file;
         let name = e.name.as_str();
+        if name == "a" && e.prefix.is_none() {
+            // A link (a photographer's credit, a licence, a source): its
+            // text is content, its target is the web, which an exam has
+            // none of. The text stays, the link goes — with a notice.
+            self.notice(ctx.file, e, "the link is removed, its text is kept (no web in an exam)");
+            let children = self.flow(e, ctx, mode)?;
+            return Ok(Some(Node::Element { tag: "span".to_string(), attrs: BTreeMap::new(), children }));
+        }
         if ALLOWED_HTML.contains(&name) && e.prefix.is_none() {
             let mut attrs = BTreeMap::new();
             for (k, v) in &e.attrs {
@@ -1465,6 +1600,9 @@ impl<'r, 'a> Importer<'r, 'a> {
             }
             let children = self.flow(e, ctx, mode)?;
             return Ok(Some(Node::Element { tag: name.to_string(), attrs, children }));
+        }
+        if let Some(result) = self.content_element(e, ctx, mode) {
+            return result;
         }
         Ok(Some(match name {
             "img" => {
@@ -1550,13 +1688,27 @@ impl<'r, 'a> Importer<'r, 'a> {
                 })
             }
             "qti-gap-match-interaction" => Node::GapMatchInteraction(self.gap_match(e, ctx)?),
+            "qti-hotspot-interaction" | "qti-graphic-gap-match-interaction" | "qti-select-point-interaction"
+            | "qti-graphic-associate-interaction" | "qti-graphic-order-interaction" | "qti-position-object-stage" => {
+                return self.graphic(e, ctx)
+            }
             "qti-gap" if mode == Mode::GapContent => {
                 no_content(file, e)?;
                 Node::Gap { identifier: required(file, e, "identifier")?.to_string(), required: boolean(file, e, "required", false)? }
             }
             "qti-gap" => return Err(invalid(file, e, "<qti-gap> outside a qti-gap-match-interaction")),
+            "qti-hottext-interaction" => Node::HottextInteraction(self.hottext_interaction(e, ctx)?),
+            "qti-hottext" if mode == Mode::Hottext => Node::Hottext(self.hottext(e, ctx)?),
+            "qti-hottext" => return Err(invalid(file, e, "<qti-hottext> outside a qti-hottext-interaction")),
+            "qti-associate-interaction" => Node::AssociateInteraction(self.associate_interaction(e, ctx)?),
+            "qti-slider-interaction" => Node::SliderInteraction(self.slider_interaction(e, ctx)?),
+            "qti-upload-interaction" => Node::UploadInteraction(self.upload_interaction(e, ctx)?),
+            "qti-drawing-interaction" => Node::DrawingInteraction(self.drawing_interaction(e, ctx)?),
+            "qti-end-attempt-interaction" => Node::EndAttemptInteraction(self.end_attempt_interaction(e, ctx)?),
+            "qti-media-interaction" => Node::MediaInteraction(self.media_interaction(e, ctx)?),
             "qti-prompt" | "qti-simple-choice" | "qti-inline-choice" | "qti-gap-text" | "qti-gap-img" | "qti-simple-match-set"
-            | "qti-simple-associable-choice" | "qti-content-body" => {
+            | "qti-simple-associable-choice" | "qti-content-body" | "qti-hotspot-choice" | "qti-associable-hotspot"
+            | "qti-position-object-interaction" => {
                 return Err(invalid(file, e, format!("{} in the wrong place", e.tag())))
             }
             _ => {
@@ -1762,6 +1914,8 @@ fn no_content(file: &str, e: &Element) -> Result<(), QtiError> {
 enum Mode {
     Body,
     GapContent,
+    /// Inside a hottext interaction: `qti-hottext` allowed.
+    Hottext,
 }
 
 fn response_declaration(file: &str, e: &Element) -> Result<ResponseDeclaration, QtiError> {
@@ -1771,6 +1925,7 @@ fn response_declaration(file: &str, e: &Element) -> Result<ResponseDeclaration, 
         base_type: e.attr("base-type").map(String::from),
         correct: Vec::new(),
         mapping: None,
+        area_mapping: None,
     };
     for child in element_children(file, e)? {
         match child.name.as_str() {
@@ -1802,7 +1957,9 @@ fn response_declaration(file: &str, e: &Element) -> Result<ResponseDeclaration, 
                 }
                 decl.mapping = Some(mapping);
             }
-            "qti-area-mapping" => return Err(unsupported(file, child, "area mappings belong to graphic interactions, which are not supported")),
+            "qti-area-mapping" => {
+                decl.area_mapping = Some(super::qti_scoring::area_mapping(child).map_err(|reason| invalid(file, child, reason))?);
+            }
             _ => return Err(unexpected(file, child, "qti-response-declaration")),
         }
     }

@@ -60,8 +60,8 @@ fn a_package_with_31_problems_in_40_items_reports_all_31_once() {
     for n in 0..40 {
         let id = format!("q{n:02}");
         let (xml, problem) = match n % 8 {
-            0 | 1 => (Some(item(&id, MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>")), true),
-            2 => (Some(item(&id, MATCH_CORRECT, "", &format!("<p>x <math><mi>x</mi></math></p>{CHOICE}"))), true),
+            0 | 1 => (Some(item(&id, MATCH_CORRECT, "", "<qti-portable-custom-interaction response-identifier=\"RESPONSE\"/>")), true),
+            2 => (Some(item(&id, MATCH_CORRECT, "", &format!("<p>x <embed>x</embed></p>{CHOICE}"))), true),
             3 => (None, true),                                              // the file is missing
             4 => (Some(format!("<qti-assessment-item identifier=\"{id}\">\n<p>")), true), // not well-formed
             5 => (Some(item(&id, MATCH_CORRECT, "", "<qti-choice-interaction response-identifier=\"RESPONSE\"/>")), true),
@@ -73,7 +73,7 @@ fn a_package_with_31_problems_in_40_items_reports_all_31_once() {
             expected.push(id);
         }
     }
-    // The 31st: an otherwise good item with a stimulus reference.
+    // The 31st: an otherwise good item whose stimulus is not in the package.
     items[7].1 = Some(item("q07", MATCH_CORRECT, "<qti-assessment-stimulus-ref identifier=\"s\" href=\"s.xml\"/>", CHOICE));
     expected.push("q07".into());
     let err = import_files(&package(&items)).unwrap_err();
@@ -93,10 +93,10 @@ fn a_package_with_31_problems_in_40_items_reports_all_31_once() {
         assert_eq!(text.matches(&name).count(), 1, "{name} in\n{text}");
     }
     // Each names the file, line and column.
-    assert!(text.contains("\n  items/q00.xml:5:1: item q00: unsupported QTI construct <qti-hotspot-interaction>"), "{text}");
-    assert!(text.contains("\n  items/q02.xml:5:6: item q02: unsupported QTI construct <math>"), "{text}");
+    assert!(text.contains("\n  items/q00.xml:5:1: item q00: unsupported QTI construct <qti-portable-custom-interaction>"), "{text}");
+    assert!(text.contains("\n  items/q02.xml:5:6: item q02: unsupported QTI construct <embed>"), "{text}");
     assert!(text.contains("\n  items/q05.xml:5:1: item q05: invalid QTI: <qti-choice-interaction> without choices"), "{text}");
-    assert!(text.contains("\n  items/q07.xml:3:1: item q07: unsupported QTI construct <qti-assessment-stimulus-ref>"), "{text}");
+    assert!(text.contains("\n  items/q07.xml:3:1: item q07: references items/s.xml, which is not in the package"), "{text}");
     // The test's own line for a missing item (line 4 is the first item ref).
     assert!(text.contains("\n  test.xml:7:1: item (test reference ref-q03): references items/q03.xml, which is not in the package"), "{text}");
     assert_eq!(text.lines().count(), 32);
@@ -104,7 +104,7 @@ fn a_package_with_31_problems_in_40_items_reports_all_31_once() {
 
 #[test]
 fn every_problem_inside_one_item_is_reported() {
-    let body = format!("<p><math/></p>\n<qti-hotspot-interaction response-identifier=\"R2\"/>\n<p><math/></p>{CHOICE}");
+    let body = format!("<p><embed/></p>\n<qti-portable-custom-interaction response-identifier=\"R2\"/>\n<p><embed/></p>{CHOICE}");
     let items = vec![("a".to_string(), Some(item("a", MATCH_CORRECT, "", &body)))];
     let err = import_files(&package(&items)).unwrap_err();
     let problems = err.problems();
@@ -113,32 +113,33 @@ fn every_problem_inside_one_item_is_reported() {
     assert_eq!(
         lines,
         [
-            "items/a.xml:5:4: item a: unsupported QTI construct <math>: MathML is not rendered by the kiosk yet; use an image with alt text",
-            "items/a.xml:6:1: item a: unsupported QTI construct <qti-hotspot-interaction>: this interaction type is not rendered by the kiosk",
-            "items/a.xml:7:4: item a: unsupported QTI construct <math>: MathML is not rendered by the kiosk yet; use an image with alt text",
+            "items/a.xml:5:4: item a: unsupported QTI construct <embed>: embedded pages and plug-ins are not allowed in an exam (images, audio and video from the package are)",
+            "items/a.xml:6:1: item a: unsupported QTI construct <qti-portable-custom-interaction>: a (portable) custom interaction runs the item's own JavaScript, which the kiosk never runs: its web view allows no item scripts (CSP), and item code must not see the exam, other items or the student's answers (security) — make the item with a standard QTI interaction",
+            "items/a.xml:7:4: item a: unsupported QTI construct <embed>: embedded pages and plug-ins are not allowed in an exam (images, audio and video from the package are)",
         ]
     );
 }
 
 #[test]
 fn problems_outside_the_body_do_not_hide_those_in_it() {
-    // Templates and an area mapping before the body, MathML in it: all three.
-    let decls = "<qti-template-declaration identifier=\"T\" cardinality=\"single\" base-type=\"integer\"/>\n\
-                 <qti-response-declaration identifier=\"R2\" cardinality=\"single\" base-type=\"point\"><qti-area-mapping default-value=\"0\"/></qti-response-declaration>";
-    let body = format!("<p><math/></p>{CHOICE}<qti-text-entry-interaction response-identifier=\"R2\"/>");
+    // Template processing the importer cannot evaluate and a broken area mapping before the body, an embed in it: all three.
+    let decls = "<qti-template-processing><qti-lookup-outcome-value identifier=\"X\"/></qti-template-processing>\n\
+                 <qti-response-declaration identifier=\"R2\" cardinality=\"single\" base-type=\"point\"><qti-area-mapping default-value=\"0\"><qti-area-map-entry shape=\"star\" coords=\"1\" mapped-value=\"1\"/></qti-area-mapping></qti-response-declaration>";
+    let body = format!("<p><embed/></p>{CHOICE}<qti-text-entry-interaction response-identifier=\"R2\"/>");
     let items = vec![("a".to_string(), Some(item("a", MATCH_CORRECT, decls, &body)))];
     let err = import_files(&package(&items)).unwrap_err();
     let lines: Vec<String> = err.problems().iter().map(|(p, _)| p.unwrap().to_string()).collect();
     assert_eq!(lines.len(), 3, "{err}");
-    assert!(lines[0].starts_with("items/a.xml:3:1: item a: unsupported QTI construct <qti-template-declaration>"), "{err}");
-    assert!(lines[1].starts_with("items/a.xml:4:82: item a: unsupported QTI construct <qti-area-mapping>"), "{err}");
-    assert!(lines[2].starts_with("items/a.xml:6:4: item a: unsupported QTI construct <math>"), "{err}");
+    assert!(lines[0].starts_with("items/a.xml:3:26: item a: unsupported QTI construct <qti-lookup-outcome-value>"), "{err}");
+    assert!(lines[1].starts_with("items/a.xml:4:82: item a: "), "{err}");
+    assert!(lines[1].contains("shape \"star\""), "{err}");
+    assert!(lines[2].starts_with("items/a.xml:6:4: item a: unsupported QTI construct <embed>"), "{err}");
 }
 
 #[test]
 fn xml_safety_refusals_stop_at_once_with_what_came_before() {
     let doctype = "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"b\">]>\n<qti-assessment-item identifier=\"b\"/>".to_string();
-    let hot = |id: &str| Some(item(id, MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>"));
+    let hot = |id: &str| Some(item(id, MATCH_CORRECT, "", "<qti-portable-custom-interaction response-identifier=\"RESPONSE\"/>"));
     let items = vec![("a".to_string(), hot("a")), ("b".to_string(), Some(doctype)), ("c".to_string(), hot("c"))];
     let err = import_files(&package(&items)).unwrap_err();
     let QtiError::Items { item_count, problems, stopped } = &err else { panic!("{err}") };
@@ -151,20 +152,20 @@ fn xml_safety_refusals_stop_at_once_with_what_came_before() {
 
 #[test]
 fn a_hard_stop_inside_an_item_keeps_the_problems_found_before_it() {
-    let body = format!("<p><math/></p>\n<p><img src=\"https://tracker.example/x.png\" alt=\"x\"/></p>{CHOICE}");
-    let hot = item("b", MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>");
+    let body = format!("<p><embed/></p>\n<p><img src=\"https://tracker.example/x.png\" alt=\"x\"/></p>{CHOICE}");
+    let hot = item("b", MATCH_CORRECT, "", "<qti-portable-custom-interaction response-identifier=\"RESPONSE\"/>");
     let items = vec![("a".to_string(), Some(item("a", MATCH_CORRECT, "", &body))), ("b".to_string(), Some(hot))];
     let err = import_files(&package(&items)).unwrap_err();
     let QtiError::Items { problems, stopped: true, .. } = &err else { panic!("{err}") };
     let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(lines.len(), 2, "b is never read: {err}");
-    assert!(lines[0].starts_with("items/a.xml:5:4: item a: unsupported QTI construct <math>"), "{err}");
+    assert!(lines[0].starts_with("items/a.xml:5:4: item a: unsupported QTI construct <embed>"), "{err}");
     assert!(lines[1].starts_with("items/a.xml:6:4: item a: refused reference \"https://tracker.example/x.png\""), "{err}");
 }
 
 #[test]
 fn problems_of_the_test_itself_come_with_those_of_the_items() {
-    let hot = item("a", MATCH_CORRECT, "", "<qti-hotspot-interaction response-identifier=\"RESPONSE\"/>");
+    let hot = item("a", MATCH_CORRECT, "", "<qti-portable-custom-interaction response-identifier=\"RESPONSE\"/>");
     let mut files = package(&[("a".to_string(), Some(hot))]);
     let test = String::from_utf8(files["test.xml"].clone()).unwrap();
     // Random selection in the section (test.xml line 4), after the item reference.
@@ -173,14 +174,14 @@ fn problems_of_the_test_itself_come_with_those_of_the_items() {
     let err = import_files(&files).unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("2 problems in 1 of 1 item and in the test itself:"), "{text}");
-    assert!(text.contains("\n  items/a.xml:5:1: item a: unsupported QTI construct <qti-hotspot-interaction>"), "{text}");
+    assert!(text.contains("\n  items/a.xml:5:1: item a: unsupported QTI construct <qti-portable-custom-interaction>"), "{text}");
     assert!(text.contains("\n  test.xml:5:1: unsupported QTI construct <qti-selection>: random item selection"), "{text}");
     // A test-level problem that ends the import still comes with the items' problems.
     let test = String::from_utf8(files["test.xml"].clone()).unwrap().replace("<qti-selection select=\"1\"/>", "<qti-assessment-item-ref identifier=\"ref-a\" href=\"items/b.xml\"/>");
     files.insert("test.xml".into(), test.into_bytes());
     let err = import_files(&files).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("item a: unsupported QTI construct <qti-hotspot-interaction>"), "{text}");
+    assert!(text.contains("item a: unsupported QTI construct <qti-portable-custom-interaction>"), "{text}");
     assert!(text.contains("\n  test.xml:5:1: invalid QTI: item reference identifier ref-a is used twice"), "{text}");
 }
 
@@ -204,17 +205,23 @@ fn the_report_says_how_each_item_is_scored_as_the_hub_does() {
     let template = |name: &str| format!("<qti-response-processing template=\"https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/{name}.xml\"/>");
     let custom = "<qti-response-processing><qti-set-outcome-value identifier=\"SCORE\"><qti-base-value base-type=\"float\">1</qti-base-value></qti-set-outcome-value></qti-response-processing>";
     let mapping = r#"<qti-response-declaration identifier="R2" cardinality="single" base-type="string"><qti-mapping default-value="0"><qti-map-entry map-key="x" mapped-value="1"/></qti-mapping></qti-response-declaration>"#;
-    let essay = r#"<qti-response-declaration identifier="ESSAY" cardinality="single" base-type="string"/>"#;
+    let essay = r#"<qti-response-declaration identifier="ESSAY" cardinality="single" base-type="string"/>
+<qti-outcome-declaration identifier="SCORE" cardinality="single" base-type="float" external-scored="human"/>"#;
+    let maxscore = r#"<qti-outcome-declaration identifier="MAXSCORE" cardinality="single" base-type="float"><qti-default-value><qti-value>2</qti-value></qti-default-value></qti-outcome-declaration>"#;
+    // An operator the importer does not run: not a refusal, not a zero — a person scores it.
+    let random = "<qti-response-processing>\n<qti-set-outcome-value identifier=\"SCORE\"><qti-random><qti-multiple/></qti-random></qti-set-outcome-value></qti-response-processing>";
     let essay_body = r#"<qti-extended-text-interaction response-identifier="ESSAY"/>"#;
     let text_r2 = r#"<p><qti-text-entry-interaction response-identifier="R2"/></p>"#;
     let cases: Vec<(&str, String, &str, String, &str)> = vec![
         ("mc", template("match_correct"), "", CHOICE.into(), "choice — standaard sjabloon (match_correct)"),
-        ("mr-no-map", template("map_response"), "", CHOICE.into(), "sjabloon map_response — niet automatisch gescoord (RESPONSE heeft geen qti-mapping)"),
-        ("cc2", "<qti-response-processing template=\"https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/CC2_match_basic.xml\"/>".into(), "", CHOICE.into(), "sjabloon CC2_match_basic — niet automatisch gescoord (de hub kent alleen match_correct en map_response)"),
-        ("custom", custom.into(), "", CHOICE.into(), "choice — eigen verwerking — niet automatisch gescoord"),
-        ("essay", custom.into(), essay, essay_body.into(), "extended-text — handmatig beoordelen"),
+        ("mr-no-map", template("map_response"), "", CHOICE.into(), "choice — handmatig beoordelen: RESPONSE heeft geen qti-mapping"),
+        ("cc2", template("CC2_match_basic"), "", CHOICE.into(), "choice — handmatig beoordelen: variabele MAXSCORE is niet gedeclareerd"),
+        ("cc2-max", template("CC2_match_basic"), maxscore, CHOICE.into(), "choice — standaard sjabloon (CC2_match_basic)"),
+        ("custom", custom.into(), "", CHOICE.into(), "choice — eigen verwerking (gescoord door de hub)"),
+        ("essay", String::new(), essay, essay_body.into(), "extended-text — handmatig beoordelen"),
+        ("random", random.into(), "", CHOICE.into(), "choice — handmatig beoordelen: toeval (qti-random) geeft geen vaste score (<qti-random> op regel 8)"),
         ("two", template("match_correct"), mapping, format!("{CHOICE}{text_r2}"), "choice, text-entry — standaard sjabloon (match_correct) voor RESPONSE; niet gescoord: R2 (de hub scoort alleen RESPONSE)"),
-        ("none", String::new(), "", CHOICE.into(), "choice — geen responsverwerking — niet automatisch gescoord"),
+        ("none", String::new(), "", CHOICE.into(), "choice — handmatig beoordelen: geen responsverwerking"),
         ("info", String::new(), "", "<p>Lees de tekst.</p>".into(), "no interaction — geen interactie — niets te scoren"),
     ];
     let items: Vec<(String, Option<String>)> =
@@ -229,5 +236,6 @@ fn the_report_says_how_each_item_is_scored_as_the_hub_does() {
         assert!(line.ends_with(expected), "{id}: {line}");
     }
     assert!(matches!(report[0].scoring, HowScored::Template { .. }) && report[0].scoring.automatic());
-    assert_eq!(report[4].scoring, HowScored::Manual);
+    assert_eq!(report[5].scoring, HowScored::Manual { reason: None });
+    assert!(report[4].scoring.automatic() && !report[6].scoring.automatic());
 }

@@ -57,6 +57,29 @@ pub use writer::{Event, Journal, Receipt, SUMMARY_PREFIX_CHARS};
 /// there: it comes with the next one. Damage anywhere else, or of another
 /// kind (a wrong hash, a bad length before complete records), is an error.
 pub fn read_frames_from(segments: &[std::path::PathBuf], from: u64, max: usize) -> Result<Vec<Vec<u8>>, JournalError> {
+    let read = read_frames_until_damage(segments, from, max)?;
+    match read.damage {
+        Some(damage) => Err(damage),
+        None => Ok(read.frames),
+    }
+}
+
+/// What [`read_frames_until_damage`] read: the frames before any damage,
+/// and the damage that ended the read.
+#[derive(Debug)]
+pub struct FramesRead {
+    /// The complete, hash-checked frames from the requested record on, up to
+    /// the damage (or `max`).
+    pub frames: Vec<Vec<u8>>,
+    /// The damage that stopped the read ([`JournalError::Damaged`]), if any:
+    /// the records from there on cannot be read, so cannot be sent.
+    pub damage: Option<JournalError>,
+}
+
+/// As [`read_frames_from`], but damage does not discard what was read
+/// before it: the records before the damaged one are evidence too, and are
+/// still sent (the sync's use). An unreadable file is still an error.
+pub fn read_frames_until_damage(segments: &[std::path::PathBuf], from: u64, max: usize) -> Result<FramesRead, JournalError> {
     let mut frames = Vec::new();
     for (position, path) in segments.iter().enumerate() {
         if frames.len() == max {
@@ -64,14 +87,19 @@ pub fn read_frames_from(segments: &[std::path::PathBuf], from: u64, max: usize) 
         }
         let scan = segment::scan_segment(path)?;
         frames.extend(scan.records.into_iter().filter(|r| r.body.seq >= from).take(max - frames.len()).map(|r| r.frame));
+        if frames.len() == max {
+            // Damage further on is found by the next read, which starts there.
+            break;
+        }
         if let Some(stop) = scan.stop {
             if stop.torn && position + 1 == segments.len() {
                 break;
             }
-            return Err(JournalError::Damaged { file: path.clone(), offset: stop.offset, reason: stop.reason });
+            let damage = JournalError::Damaged { file: path.clone(), offset: stop.offset, reason: stop.reason };
+            return Ok(FramesRead { frames, damage: Some(damage) });
         }
     }
-    Ok(frames)
+    Ok(FramesRead { frames, damage: None })
 }
 
 /// Reads every record of the journal at `dir` in order, checking hashes but

@@ -139,6 +139,29 @@ impl std::fmt::Debug for Journal {
     }
 }
 
+/// How long [`Journal::open`] waits for the writer lock before it says
+/// `Locked`: a lock is an `flock` on the open file, and a process that
+/// forks (any thread starting a program) holds a copy of every open file
+/// until its child execs — so a journal just closed can look locked for a
+/// moment. Another writer holds it for longer and is reported.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn take_lock(lock: &std::fs::File, dir: &Path, lock_path: &Path) -> Result<(), JournalError> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(JournalError::Locked(dir.to_owned())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(lock_path)(e)),
+        }
+    }
+}
+
 impl Journal {
     /// Opens (or creates) the journal at `dir` for appending.
     ///
@@ -157,11 +180,7 @@ impl Journal {
         }
         let lock_path = dir.join(LOCK_FILE);
         let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(JournalError::Locked(dir.to_owned())),
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
-        }
+        take_lock(&lock, dir, &lock_path)?;
 
         let segments = segment::list_segments(dir)?;
         let cursor = SyncCursor::load(dir)?;

@@ -123,3 +123,30 @@ fn torn_segment_header_is_quarantined() {
     drop(journal);
     verify_journal(&dir, &VerifyOptions::default()).unwrap();
 }
+
+/// The writer lock is an `flock`: a process that forks (any thread starting
+/// a program, as the crash test above does) holds a copy of it until its
+/// child execs, so a journal just closed can look locked for a moment.
+/// `open` waits for such a moment; a lock held on is still `Locked`. Before,
+/// `torn_segment_header_is_quarantined` failed now and then with `Locked`
+/// when it reopened its journal while the crash test forked.
+#[test]
+fn a_lock_held_for_a_moment_is_waited_for_and_one_held_on_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("j");
+    let (_, pkcs8) = exam_journal::SigningKey::generate().unwrap();
+    let open = || Journal::open(&dir, exam_journal::SigningKey::from_pkcs8(&pkcs8).unwrap(), JournalConfig::default());
+    drop(open().unwrap());
+    let other = std::fs::OpenOptions::new().write(true).open(dir.join("LOCK")).unwrap();
+    other.try_lock().unwrap();
+    // Held on: reported.
+    assert!(matches!(open(), Err(exam_journal::JournalError::Locked(_))));
+    // Held for a moment (the simulated fork's 200 ms) while `open` starts: it gets the lock.
+    let opening = std::thread::spawn({
+        let dir = dir.clone();
+        move || Journal::open(&dir, exam_journal::SigningKey::from_pkcs8(&pkcs8).unwrap(), JournalConfig::default()).map(drop)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    other.unlock().unwrap();
+    opening.join().unwrap().unwrap();
+}

@@ -411,4 +411,12 @@ fn a_torn_end_of_the_last_segment_ends_the_read() {
     bytes[at] ^= 0xff;
     std::fs::write(last, bytes).unwrap();
     assert!(exam_journal::read_frames_from(&segments, 0, 500).is_err(), "a damaged record is not a torn tail");
+    // The sync's read keeps what comes before the damage (evidence too) and
+    // names the damage; read_frames_from gave only the error, and the
+    // kiosk's sync then sent nothing at all.
+    let read = exam_journal::read_frames_until_damage(&segments, 0, 500).unwrap();
+    assert_eq!(read.frames, whole[..whole.len() - 1], "every record before the damaged one");
+    assert!(matches!(read.damage, Some(JournalError::Damaged { .. })), "{:?}", read.damage);
+    let read = exam_journal::read_frames_until_damage(&segments, 0, 2).unwrap();
+    assert_eq!((read.frames.len(), read.damage.is_none()), (2, true), "at most `max`, and the damage is not reached");
 }

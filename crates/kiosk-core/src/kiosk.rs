@@ -29,14 +29,19 @@ use std::time::Duration;
 mod exam;
 mod hand_in;
 mod login;
+mod read_aloud;
 pub mod remote;
 mod resume;
 mod startup;
+// Exam tools (issue 19).
+mod tools;
+pub use tools::ToolsView;
 mod sync;
 mod view;
 mod watch;
 
 use startup::GuardHandle;
+pub use read_aloud::{read_aloud_granted, READ_ALOUD, READ_ALOUD_MAX_CHARS};
 pub use sync::{ANSWERS_SYNC_EVERY, JOURNAL_SYNC_EVERY};
 pub use view::{AssignmentView, DownloadView, FormError, KioskView, LocationView, StepStatus, StudentView, SyncView};
 
@@ -120,6 +125,10 @@ struct Inner {
     offline: bool,
     /// The last `offline` the journal was told of (`sync.offline`/`sync.online`).
     offline_journalled: bool,
+    /// The journal cannot be read from this record on (found by the sync):
+    /// journalled once (`sync.journal_damaged`) and told to the hub in every
+    /// heartbeat, which raises an alarm.
+    journal_damage: Option<exam_protocol::JournalDamage>,
     /// The hub answered the last answer upload with a refusal (its error
     /// code): not offline — retrying will not help; the invigilator must look.
     answers_refused: Option<String>,
@@ -135,6 +144,8 @@ struct Inner {
     /// reason: journalled again once saving works, in case the journal (on
     /// the same full disk) could not take the failure itself.
     save_failures: Option<(u32, String)>,
+    /// Calculator uses per item in this run (journalled as counts).
+    calculator_uses: std::collections::HashMap<String, u64>,
 }
 
 /// What the startup checklist left the kiosk with. Before, seven `Option`s

@@ -12,3 +12,5 @@ pub mod instrument;
 pub mod answers;
 pub mod kiosk;
 pub mod events;
+// Exam tools (issue 19).
+pub mod tools;

@@ -129,7 +129,7 @@ fn real_qti3_examples_import() {
     assert_eq!(instrument.test.notices.len(), 2);
     assert!(instrument.test.notices.iter().all(|n| n.construct == "<qti-feedback-block>"));
     assert_eq!(instrument.items()[0].stylesheets, ["resources/stylesheet.css"]);
-    assert!(matches!(instrument.scoring.items[0].processing, Processing::Custom));
+    assert!(matches!(&instrument.scoring.items[0].processing, Processing::Custom { rules: Some(rules), manual: None } if rules.len() == 2));
 }
 
 #[test]
@@ -331,4 +331,24 @@ fn content_key_file_is_private() {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     assert_eq!(format!("{key:?}"), "ContentKey(..)");
+}
+
+/// Issue 18: audio, video and their caption tracks travel to the web view
+/// like images (the shell's exammedia: scheme), from the decrypted package;
+/// the package's XML (items, stimuli) and anything else never do.
+#[test]
+fn audio_and_captions_are_served_like_images_and_xml_is_not() {
+    use kiosk_core::instrument::media::{hold, lookup, media_url, media_urls, MediaSlot};
+    let p = packed("qti/content");
+    let contents = SealedPackage::parse(p.bytes.clone()).unwrap().verify(&trust_for(&p.signer)).unwrap().decrypt(&p.key).unwrap();
+    let wav = std::fs::read(fixture("qti/content/media/toon.wav")).unwrap();
+    let urls = media_urls(&contents.import().unwrap().test, &contents);
+    let slot = MediaSlot::default();
+    hold(&slot, contents, urls.into_keys());
+    assert_eq!(lookup(&slot, &media_url("media/toon.wav")), Some((wav, "audio/wav")));
+    assert_eq!(lookup(&slot, &media_url("media/toon.vtt")).map(|(_, t)| t), Some("text/vtt"));
+    assert_eq!(lookup(&slot, &media_url("img/dijk.png")).map(|(_, t)| t), Some("image/png"));
+    for not_served in ["stimuli/dijken.xml", "items/sjabloon.xml", "imsmanifest.xml"] {
+        assert_eq!(lookup(&slot, &media_url(not_served)), None, "{not_served}");
+    }
 }

@@ -154,23 +154,33 @@ fn pack_cmd(
 /// (images without alternative text) and a count per kind of scoring.
 fn print_report(instrument: &kiosk_core::instrument::qti::Instrument) {
     let report = instrument.report();
-    let (mut automatic, mut manual, mut unscored, mut nothing) = (0, 0, 0, 0);
+    let (mut automatic, mut manual, mut nothing) = (0, 0, 0);
     for item in &report {
         let kinds = if item.interactions.is_empty() { "no interaction".to_string() } else { item.interactions.join(", ") };
-        outln!("item {} ({}): {kinds} — {}", item.identifier, item.href, item.scoring);
+        let notes = if item.notes.is_empty() { String::new() } else { format!(" — {}", item.notes.join("; ")) };
+        outln!("item {} ({}): {kinds} — {}{notes}", item.identifier, item.href, item.scoring);
         match item.scoring {
-            HowScored::Template { .. } => automatic += 1,
-            HowScored::Manual => manual += 1,
             HowScored::NothingToScore => nothing += 1,
-            _ => unscored += 1,
+            ref how if how.automatic() => automatic += 1,
+            _ => manual += 1,
         }
     }
     for warning in &instrument.warnings {
         outln!("warning: {warning}");
     }
     outln!(
-        "scoring: {automatic} automatisch (hub), {manual} handmatig beoordelen, {unscored} niet automatisch gescoord, {nothing} zonder interactie"
+        "scoring: {automatic} automatisch (hub), {manual} handmatig beoordelen, {nothing} zonder interactie"
     );
+    // The test score: the test's own outcome processing, or the sum.
+    let test = match &instrument.scoring.test {
+        None => "som van de itemscores".to_string(),
+        Some(t) => match &t.manual {
+            None if t.sets("SCORE") => "eigen verwerking van de toets (door de hub)".to_string(),
+            None => "som van de itemscores (de verwerking van de toets zet geen SCORE; wat zij wel berekent, geeft de hub niet als toetsscore)".to_string(),
+            Some(reason) => format!("verwerking van de toets niet te lezen ({reason}): de hub geeft de som van de itemscores als voorlopige score"),
+        },
+    };
+    outln!("toetsscore: {test}");
 }
 
 fn inspect(file: &Path, json: bool) -> anyhow::Result<Outcome> {

@@ -297,8 +297,15 @@ fn sync(dir: &Path, store: &KeyStore, enrolment: &Path) -> anyhow::Result<()> {
     let mut last_receipt = None;
     loop {
         let from = journal.sync_cursor().map_or(0, |c| c.acked_seq + 1);
-        let frames = exam_journal::read_frames_from(&journal.segments_from(from), from, SYNC_BATCH)?;
+        // The records before a damaged one are sent first (they are evidence
+        // too); then the damage ends the sync with an error naming it.
+        let read = exam_journal::read_frames_until_damage(&journal.segments_from(from), from, SYNC_BATCH)?;
+        let frames = read.frames;
         if frames.is_empty() {
+            if let Some(damage) = read.damage {
+                journal.close()?;
+                anyhow::bail!("the journal cannot be read from record {from} on ({damage}); {sent} records before it were sent to the hub");
+            }
             break;
         }
         // upload_journal checks the receipt's signature with the hub key of the enrolment.

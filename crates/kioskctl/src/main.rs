@@ -15,6 +15,7 @@ mod invigilator;
 mod journal;
 mod location;
 mod policy;
+mod speak;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ enum Command {
     Instrument(instrument::InstrumentCommand),
     /// Enrol this device with the school's exam-hub (client certificate, pinned school CA).
     Enrol(enrol::EnrolArgs),
+    /// Speak a text into a WAV file with the kiosk's read-aloud engine (espeak-ng).
+    Speak(speak::SpeakArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Invigilator(cmd) => invigilator::run(cmd),
         Command::Enrol(args) => enrol::run(args),
         Command::Instrument(cmd) => instrument::run(cmd),
+        Command::Speak(args) => speak::run(args),
     };
     outcome.into()
 }

@@ -66,27 +66,27 @@ fn pack_reports_every_problem_once_naming_item_file_and_line() {
     let s = Setup::new();
     let pk = s.dir.path().join("pk");
     copy_dir(&fixture("qti/examples"), &pk);
-    // Three bad items: an unsupported interaction, MathML, a missing file.
-    std::fs::copy(fixture("qti/unsupported/hotspot.xml"), pk.join("items/hotspot.xml")).unwrap();
+    // Three bad items: an unsupported interaction, an embedded plug-in, a missing file.
+    std::fs::copy(fixture("qti/unsupported/pci.xml"), pk.join("items/pci.xml")).unwrap();
     let test = std::fs::read_to_string(pk.join("assessment.xml")).unwrap();
-    let test = test.replace("items/choice.xml", "items/hotspot.xml").replace("items/order.xml", "items/gone.xml");
+    let test = test.replace("items/choice.xml", "items/pci.xml").replace("items/order.xml", "items/gone.xml");
     std::fs::write(pk.join("assessment.xml"), test).unwrap();
     let item = std::fs::read_to_string(pk.join("items/match.xml")).unwrap();
-    std::fs::write(pk.join("items/match.xml"), item.replacen("<qti-prompt>", "<qti-prompt><math/>", 1)).unwrap();
+    std::fs::write(pk.join("items/match.xml"), item.replacen("<qti-prompt>", "<qti-prompt><embed/>", 1)).unwrap();
     let o = s.pack(&pk.display().to_string(), "x.exam");
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(!stdout(&o).contains("packed"), "{}", stdout(&o));
     assert!(!Path::new(&s.path("x.exam")).exists());
     for (problem, item) in [
-        ("items/hotspot.xml:16:3: item hotspot: unsupported QTI construct <qti-hotspot-interaction>", "hotspot"),
+        ("items/pci.xml:16:3: item pci: unsupported QTI construct <qti-portable-custom-interaction>", "pci"),
         ("items/match.xml:", "match"),
         ("assessment.xml:", "(test reference ITM-order)"),
     ] {
         assert_eq!(err.matches(problem).count(), 1, "{problem} once in:\n{err}");
         assert_eq!(err.matches(&format!(": item {item}: ")).count(), 1, "item {item} once in:\n{err}");
     }
-    assert!(err.contains("item match: unsupported QTI construct <math>"), "{err}");
+    assert!(err.contains("item match: unsupported QTI construct <embed>"), "{err}");
     assert!(err.contains("item (test reference ITM-order): references items/gone.xml, which is not in the package"), "{err}");
     assert!(err.contains("3 problems in 3 of 8 items"), "{err}");
     assert_eq!(err.lines().count(), 4, "{err}");
@@ -112,12 +112,13 @@ fn pack_says_per_item_how_it_is_scored_and_warns_for_images_without_alt() {
     let o = s.pack(&fixture("qti/kennisnet").display().to_string(), "k.exam");
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{}{out}", stderr(&o));
-    assert!(out.contains("item ITEM002 (ITEM002.xml): match — eigen verwerking — niet automatisch gescoord\n"), "{out}");
+    assert!(out.contains("item ITEM002 (ITEM002.xml): match — eigen verwerking (gescoord door de hub)\n"), "{out}");
     assert!(out.contains("notice: ITEM002.xml:53: item ITEM002: <qti-feedback-block> left out: "), "{out}");
     let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("warning: ")).collect();
     assert_eq!(warnings.len(), 3, "{out}");
     assert!(warnings.iter().all(|w| w.starts_with("warning: ITEM002.xml:") && w.contains(": item ITEM002: image resources/")), "{out}");
-    assert!(out.contains("scoring: 0 automatisch (hub), 0 handmatig beoordelen, 1 niet automatisch gescoord"), "{out}");
+    assert!(out.contains("scoring: 1 automatisch (hub), 0 handmatig beoordelen, 0 zonder interactie"), "{out}");
+    assert!(out.contains("toetsscore: som van de itemscores\n"), "the test has no outcome processing: {out}");
 
     let o = s.pack(&fixture("instruments/demo").display().to_string(), "d.exam");
     let out = stdout(&o);

@@ -269,6 +269,30 @@ fn process_judgement() {
     assert!(matches!(byod.judge_process(&facts("Grammarly Desktop"), &[], &deny), ProcessVerdict::Denied { .. }));
 }
 
+/// Issue 19: the kiosk's read-aloud engine (espeak-ng) runs on school-pc
+/// only for a student granted read-aloud, only as the system's program and
+/// only as the kiosk's child; a copy elsewhere or one started from a shell
+/// is ended like any unlisted program.
+#[test]
+fn read_aloud_engine_is_allowed_only_as_the_kiosks_child() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let p = load_policy_file(&policies_dir().join("school-pc.toml")).unwrap();
+    let deny = p.effective_deny_rules();
+    let engine = ProcessFacts { name: "espeak-ng", exe: Some("/usr/bin/espeak-ng"), parent: Some("exam-kiosk"), ..Default::default() };
+    assert!(matches!(p.judge_process(&engine, &["read-aloud"], &deny), ProcessVerdict::Allowed { .. }));
+    let denied = |facts: &ProcessFacts<'_>, granted: &[&str]| {
+        matches!(p.judge_process(facts, granted, &deny), ProcessVerdict::Denied { rule } if rule == "not on the allow list")
+    };
+    assert!(denied(&engine, &[]), "without the accommodation");
+    assert!(denied(&engine, &["screen-reader"]), "with another accommodation");
+    let from_shell = ProcessFacts { parent: Some("bash"), ..engine };
+    assert!(denied(&from_shell, &["read-aloud"]), "started from a shell");
+    let copy = ProcessFacts { exe: Some("/home/leerling/espeak-ng"), ..engine };
+    assert!(denied(&copy, &["read-aloud"]), "a copy in the student's home");
+}
+
 /// Issue 16: a malformed PIN hash in the roster was dropped in silence by
 /// the kiosk (that invigilator's PIN never worked); now the policy does not
 /// load, at the hash's place. Too few iterations and a duplicate id too.

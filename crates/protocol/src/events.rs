@@ -214,6 +214,9 @@ vocabulary! {
     // --- sync ---
     /// The hub refused (part of) the journal.
     SyncJournalRefused(Reason) = "sync.journal_refused" as SYNC_JOURNAL_REFUSED;
+    /// The kiosk cannot read its own journal from some record on (damaged
+    /// on disk): what comes before is sent, what comes after cannot be.
+    SyncJournalDamaged(Reason) = "sync.journal_damaged" as SYNC_JOURNAL_DAMAGED;
     /// The hub became unreachable.
     SyncOffline(Empty) = "sync.offline" as SYNC_OFFLINE;
     /// The hub is reachable again.
@@ -322,8 +325,14 @@ vocabulary! {
     KioskClipboardRetaken(ClipboardRetaken) = "kiosk.clipboard_retaken" as KIOSK_CLIPBOARD_RETAKEN;
     /// The clipboard was isolated (which selections).
     KioskClipboardIsolated(ClipboardIsolated) = "kiosk.clipboard_isolated" as KIOSK_CLIPBOARD_ISOLATED;
+    /// Read-aloud spoke a part of a text (counts only, never the text).
+    KioskReadAloud(ReadAloud) = "kiosk.read_aloud" as KIOSK_READ_ALOUD;
     /// A request or navigation of a web instrument was refused.
     WebInstrumentBlocked(Details) = "web_instrument.blocked" as WEB_INSTRUMENT_BLOCKED;
+
+    // --- tools (issue 19): counts only, never what the student typed ---
+    /// The student used the calculator on an item.
+    ToolsCalculatorUsed(ToolUsed) = "tools.calculator_used" as TOOLS_CALCULATOR_USED;
 }
 
 /// No payload: `{}`.
@@ -451,6 +460,20 @@ pub struct GuardProcess {
     pub handling_us: u64,
     /// Ended only as a trusted display client (does not lock).
     pub trusted_display_client: bool,
+}
+
+/// `tools.calculator_used`: a use of an exam tool on an item, counted; no
+/// expression, result or text (students' rights: the journal keeps events,
+/// not what the student worked out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ToolUsed {
+    /// The item's identifier.
+    pub item: String,
+    /// Which variant of the tool (`basic`, `scientific`).
+    pub kind: String,
+    /// How many times the tool was used on this item in this kiosk run, this one included.
+    pub count: u64,
 }
 
 /// `guard.accommodations_granted`.
@@ -756,6 +779,21 @@ pub struct ClipboardRetaken {
 pub struct ClipboardIsolated {
     /// Which selections were isolated.
     pub selections: Value,
+}
+
+/// `kiosk.read_aloud`: what read-aloud spoke, in counts; the text itself is
+/// exam content and never journalled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReadAloud {
+    /// The length of the audio, milliseconds.
+    pub audio_ms: u64,
+    /// Characters spoken.
+    pub chars: u32,
+    /// The speaking rate, words per minute.
+    pub rate: u16,
+    /// Words spoken.
+    pub words: u32,
 }
 
 #[cfg(test)]

@@ -644,6 +644,21 @@ pub struct Heartbeat {
     /// Answer saves not yet acknowledged by the hub.
     #[serde(default)]
     pub answers_pending: u32,
+    /// The kiosk cannot read its journal from this point on (damaged on
+    /// disk): the records before it were sent, the rest cannot be. The hub
+    /// raises an alarm (`journal.damaged`). Absent when the journal reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_damage: Option<JournalDamage>,
+}
+
+/// Where and why a kiosk's journal cannot be read ([`Heartbeat`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalDamage {
+    /// The first record the kiosk cannot read (the hub holds the ones before, once sent).
+    pub from_seq: u64,
+    /// What is wrong (segment file, offset, reason), for the alarm.
+    pub reason: String,
 }
 
 /// Answer to a heartbeat.

@@ -6,6 +6,17 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod eval;
+mod rules;
+mod templates;
+
+pub use eval::{evaluate, evaluate_test, inside, response_texts, round_to, Base, ItemResult, TestItem, TestResult, Unscorable, Value};
+pub use rules::{
+    Area, AreaMapEntry, AreaMapping, Branch, Expr, ItemSelection, LookupTable, NumberOf, OutcomeDeclaration, RoundingMode, Rule, Shape,
+    ToleranceMode,
+};
+pub use templates::{score, scorable, template_rules, Template};
+
 /// Response cardinality.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -37,6 +48,29 @@ impl Cardinality {
 pub struct Scoring {
     /// Per item, in test order.
     pub items: Vec<ItemScoring>,
+    /// The test's outcome processing, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestScoring>,
+}
+
+/// The test's outcome declarations and `qti-outcome-processing`, which the
+/// hub runs on the items' outcomes ([`evaluate_test`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestScoring {
+    /// The test's `qti-outcome-declaration`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<OutcomeDeclaration>,
+    /// The rules; `None` when they could not be read (`manual` says why):
+    /// the hub then reports the sum of the item scores and says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<Rule>>,
+    /// Why the rules could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
+    /// Each item reference's categories (`category`), for the
+    /// include/exclude selections.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub categories: BTreeMap<String, Vec<String>>,
 }
 
 /// Scoring data of one item.
@@ -51,6 +85,10 @@ pub struct ItemScoring {
     pub weights: BTreeMap<String, f64>,
     /// Response declarations.
     pub responses: Vec<ResponseDeclaration>,
+    /// Outcome declarations (`qti-outcome-declaration`); without them
+    /// `SCORE` is a float starting at 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<OutcomeDeclaration>,
     /// Response processing.
     pub processing: Processing,
 }
@@ -71,6 +109,9 @@ pub struct ResponseDeclaration {
     /// Mapping (`map_response`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<Mapping>,
+    /// Area mapping (`map_response_point`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_mapping: Option<AreaMapping>,
 }
 
 /// `qti-mapping`.
@@ -110,8 +151,33 @@ pub enum Processing {
         /// The template URI.
         uri: String,
     },
-    /// Custom rules (the hub does not run them; such items are not scored).
-    Custom,
+    /// Custom rules, which the hub runs with [`evaluate`]. Scoring data
+    /// from before the rules were kept (`{"kind": "custom"}`) reads as
+    /// custom processing without rules: a person scores such an item.
+    Custom {
+        /// The rules; `None` when they are not known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rules: Option<Vec<Rule>>,
+        /// Why the rules could not be read (an operator the importer does
+        /// not know): a person scores the item (`handmatig beoordelen`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        manual: Option<String>,
+    },
+}
+
+impl TestScoring {
+    /// Whether its processing sets the outcome `identifier` anywhere.
+    pub fn sets(&self, identifier: &str) -> bool {
+        fn any(rules: &[Rule], id: &str) -> bool {
+            rules.iter().any(|r| match r {
+                Rule::SetOutcome { identifier, .. } | Rule::LookupOutcome { identifier, .. } => identifier == id,
+                Rule::Condition { branches, otherwise } => branches.iter().any(|b| any(&b.rules, id)) || any(otherwise, id),
+                Rule::Fragment { rules } => any(rules, id),
+                Rule::Exit => false,
+            })
+        }
+        self.rules.as_deref().is_some_and(|r| any(r, identifier))
+    }
 }
 
 impl Processing {
@@ -122,3 +188,6 @@ impl Processing {
         Some(uri.rsplit('/').next().unwrap_or(uri).trim_end_matches(".xml"))
     }
 }
+
+#[cfg(test)]
+mod tests;

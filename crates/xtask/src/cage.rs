@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 const FIRST_PAINT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Time between capture attempts while waiting for the first paint.
 const CAPTURE_INTERVAL: Duration = Duration::from_secs(2);
+/// Longest a program started in the kiosk's session may live (the
+/// school-pc policy sweeps every 2 s; the helper's exec events are not
+/// there in this test).
+const ENDED_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Who runs the session and where its files go.
 pub struct CageSession<'a> {
@@ -129,6 +133,35 @@ fn as_user(user: &str, uid: u32) -> Command {
     cmd
 }
 
+/// A running test session: Xvfb and cage (with the kiosk inside), both
+/// ended on drop.
+struct Running {
+    session: GroupGuard,
+    _xvfb: GroupGuard,
+    data: PathBuf,
+    log: PathBuf,
+}
+
+/// The policy file and mode the session runs the kiosk with.
+enum Mode<'p> {
+    /// The demo policy in demo mode: the guard only reports.
+    Demo,
+    /// This policy, not in demo mode: the guard enforces (an installed
+    /// school PC), enrolled with a hub first.
+    Exam(&'p Path, &'p Enrolment),
+}
+
+/// What `kioskctl enrol` needs: the hub's URL, a fresh token and the
+/// school CA (readable by the kiosk user).
+pub struct Enrolment {
+    /// `https://127.0.0.1:PORT`.
+    pub hub: String,
+    /// One enrolment token.
+    pub token: String,
+    /// The hub's school CA (PEM).
+    pub ca: PathBuf,
+}
+
 impl CageSession<'_> {
     /// Starts the session, waits for the kiosk's first painted page, saves
     /// it as `cage-session.png` and returns the path and what it shows.
@@ -140,7 +173,9 @@ impl CageSession<'_> {
         result
     }
 
-    fn capture_in(&self, runtime: &Path) -> Result<(PathBuf, CaptureStats)> {
+    /// Starts Xvfb and the installed session (cage, the session script, the
+    /// kiosk) as the kiosk user in `runtime`.
+    fn start(&self, runtime: &Path, mode: Mode<'_>, log_name: &str) -> Result<Running> {
         let (user, uid) = (self.user, self.uid);
         // A scratch runtime and data dir owned by the kiosk user; the real
         // session unit is never started (it would take over tty1).
@@ -150,6 +185,17 @@ impl CageSession<'_> {
         }
         let key_store = format!("file:{}", data.join("device.key").display());
         run(as_user(user, uid).args(["/usr/bin/kioskctl", "device", "init", "--store", &key_store]).stdout(Stdio::null()))?;
+        if let Mode::Exam(_, enrolment) = &mode {
+            // The kiosk stops at "examenserver bereikt" without a hub.
+            run(as_user(user, uid)
+                .args(["/usr/bin/kioskctl", "enrol", "--hub", &enrolment.hub])
+                .arg(format!("--token={}", enrolment.token))
+                .arg("--ca")
+                .arg(&enrolment.ca)
+                .args(["--store", &key_store, "--data"])
+                .arg(data.join("hub"))
+                .stdout(Stdio::null()))?;
+        }
 
         let display = format!(":{}", free_x_display()?);
         let xvfb = as_user(user, uid)
@@ -158,7 +204,7 @@ impl CageSession<'_> {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start Xvfb: {e}"))?;
-        let _xvfb = GroupGuard(xvfb);
+        let xvfb = GroupGuard(xvfb);
         let x_socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
         let deadline = Instant::now() + Duration::from_secs(20);
         while !Path::new(&x_socket).exists() {
@@ -168,26 +214,36 @@ impl CageSession<'_> {
             std::thread::sleep(Duration::from_millis(50));
         }
 
-        let log = self.out_dir.join("cage-session.log");
-        let session = as_user(user, uid)
+        let log = self.out_dir.join(log_name);
+        let mut session = as_user(user, uid);
+        session
             .args(["env", "-i", "PATH=/usr/bin:/bin"])
             .arg(format!("HOME={}", runtime.display()))
             .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
             .arg(format!("DISPLAY={display}"))
             .args(["WLR_BACKENDS=x11", "WLR_RENDERER=pixman", "WLR_LIBINPUT_NO_DEVICES=1", "NO_AT_BRIDGE=1"])
             .arg(format!("EXAM_KIOSK_DATA={}", data.display()))
-            .arg("EXAM_KIOSK_POLICY=/usr/share/exam-kiosk/policies/demo.toml")
-            .arg(format!("EXAM_KIOSK_STORE={key_store}"))
-            .arg(format!("EXAM_KIOSK_GUARD_SCOPE=user:{uid}"))
+            .arg(format!("EXAM_KIOSK_STORE={key_store}"));
+        match mode {
             // Demo: the guard only reports; nothing on this machine is touched.
-            .arg("EXAM_KIOSK_DEMO=1")
+            Mode::Demo => session.arg("EXAM_KIOSK_POLICY=/usr/share/exam-kiosk/policies/demo.toml").arg("EXAM_KIOSK_DEMO=1"),
+            // As kiosk.env ships: no scope set, so the session script's
+            // default (this user) applies.
+            Mode::Exam(policy, _) => session.arg(format!("EXAM_KIOSK_POLICY={}", policy.display())),
+        };
+        let session = session
             .args(["dbus-run-session", "--", "cage", "-d", "--", "/usr/libexec/exam-kiosk/exam-kiosk-session", "--inhibited"])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?)
             .spawn()
             .map_err(|e| format!("cannot start cage: {e}"))?;
-        let mut session = GroupGuard(session);
+        Ok(Running { session: GroupGuard(session), _xvfb: xvfb, data, log })
+    }
 
+    fn capture_in(&self, runtime: &Path) -> Result<(PathBuf, CaptureStats)> {
+        let mut running = self.start(runtime, Mode::Demo, "cage-session.log")?;
+        let log = running.log.clone();
+        let session = &mut running.session;
         let started = Instant::now();
         let ppm = runtime.join("shot.ppm");
         let mut last = None;
@@ -219,6 +275,90 @@ impl CageSession<'_> {
         ))
     }
 
+    /// The installed session with `policy` (an allow-list, not demo): once
+    /// the kiosk's guard runs, two programs are started in the kiosk user's
+    /// session as a break-out would — `sleep`, and a copy of `sleep` named
+    /// `cage` (an allowed name from the wrong file). Returns the guard's
+    /// journal records (kind, name) once both are gone; errors when either
+    /// still runs after `ENDED_TIMEOUT`, or when the session died.
+    pub fn enforcement(&self, policy: &Path, enrolment: &Enrolment) -> Result<Vec<(String, String)>> {
+        let runtime = PathBuf::from(format!("/tmp/exam-kiosk-guard-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&runtime);
+        let result = self.enforcement_in(&runtime, policy, enrolment);
+        let _ = std::fs::remove_dir_all(&runtime);
+        result
+    }
+
+    fn enforcement_in(&self, runtime: &Path, policy: &Path, enrolment: &Enrolment) -> Result<Vec<(String, String)>> {
+        let mut running = self.start(runtime, Mode::Exam(policy, enrolment), "cage-guard.log")?;
+        let journal = running.data.join("journal");
+        let log = running.log.clone();
+        // The guard starts before the environment check is journalled.
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = running.session.0.try_wait() {
+                return Err(format!("cage exited early ({status}); see {}", log.display()));
+            }
+            if guard_records(&journal).iter().any(|(kind, _)| kind == "environment.checked") {
+                break;
+            }
+            if started.elapsed() > FIRST_PAINT_TIMEOUT {
+                let kinds: Vec<String> = guard_records(&journal).into_iter().map(|(kind, _)| kind).collect();
+                return Err(format!(
+                    "the kiosk's guard did not start within {} s (journal: {kinds:?}); see {}",
+                    FIRST_PAINT_TIMEOUT.as_secs(),
+                    log.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let bin = runtime.join("bin");
+        run(Command::new("install").args(["-d", "-m", "0755", "-o", self.user, "-g", self.user]).arg(&bin))?;
+        run(Command::new("install").args(["-m", "0755", "-o", self.user, "-g", self.user, "/usr/bin/sleep"]).arg(bin.join("cage")))?;
+        let spawn = |program: &Path| {
+            as_user(self.user, self.uid)
+                .arg(program)
+                .arg("600")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map(GroupGuard)
+                .map_err(|e| format!("cannot start {}: {e}", program.display()))
+        };
+        let mut intruders = [spawn(Path::new("/usr/bin/sleep"))?, spawn(&bin.join("cage"))?];
+        let deadline = Instant::now() + ENDED_TIMEOUT;
+        while intruders.iter_mut().any(|c| c.0.try_wait().ok().flatten().is_none()) {
+            if Instant::now() > deadline {
+                let left: Vec<u32> =
+                    intruders.iter_mut().filter_map(|c| c.0.try_wait().ok().flatten().is_none().then(|| c.0.id())).collect();
+                let raw = Command::new("/usr/bin/kioskctl").args(["journal", "show", "--json"]).arg(&journal).output();
+                let raw = raw.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+                let guard_lines: Vec<String> = raw
+                    .lines()
+                    .map(|l| if l.contains("\"guard.") { l.to_owned() } else { json_string(l, "kind").unwrap_or_default() })
+                    .collect();
+                return Err(format!(
+                    "programs started in the kiosk user's session still run after {} s (pids {left:?}); the journal (guard records in full):\n{}",
+                    ENDED_TIMEOUT.as_secs(),
+                    guard_lines.join("\n")
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if let Ok(Some(status)) = running.session.0.try_wait() {
+            return Err(format!("the session ended ({status}) instead of only the intruders; see {}", log.display()));
+        }
+        // The ended events are journalled right after the kill is confirmed.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let records = guard_records(&journal);
+            if records.iter().filter(|(k, _)| k == "guard.process_ended").count() >= 2 || Instant::now() > deadline {
+                return Ok(records.into_iter().filter(|(k, _)| k.starts_with("guard.")).collect());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// One capture of cage's output with grim, as the kiosk user.
     fn grim(&self, runtime: &Path, wayland: &str, format: &str, out: &Path) -> bool {
         let _ = std::fs::remove_file(out);
@@ -232,6 +372,35 @@ impl CageSession<'_> {
             .status();
         matches!(status, Ok(s) if s.success()) && out.exists()
     }
+}
+
+/// (kind, process name) of every record in the journal, read with the
+/// installed kioskctl (root reads the kiosk user's files).
+fn guard_records(journal: &Path) -> Vec<(String, String)> {
+    let Ok(out) = Command::new("/usr/bin/kioskctl").args(["journal", "show", "--json"]).arg(journal).stderr(Stdio::null()).output() else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| (json_string(line, "kind").unwrap_or_default(), json_string(line, "name").unwrap_or_default()))
+        .collect()
+}
+
+/// The first string value of `"key":"…"` in one line of kioskctl's JSON
+/// (xtask has no dependencies; kinds and process names need no unescaping
+/// beyond `\"`).
+fn json_string(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut out = String::new();
+    let mut chars = line[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => out.push(chars.next()?),
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 /// The Wayland socket cage created in the runtime dir.
@@ -262,6 +431,15 @@ mod tests {
         assert!(!white.shows_content(), "one colour is not a page");
         let page = ppm_stats(&ppm(40, 30, |i| if i % 7 == 0 { [(i % 64) as u8, 20, 30] } else { [255, 255, 255] })).unwrap();
         assert!(page.shows_content(), "{page:?}");
+    }
+
+    #[test]
+    fn journal_lines_give_their_kind_and_name() {
+        let line = r#"{"epoch":1,"kind":"guard.process_ended","payload":{"name":"a \"b\"","pid":3},"seq":1}"#;
+        assert_eq!(json_string(line, "kind").as_deref(), Some("guard.process_ended"));
+        assert_eq!(json_string(line, "name").as_deref(), Some("a \"b\""));
+        assert_eq!(json_string(line, "missing"), None);
+        assert_eq!(json_string(r#"{"kind":"unterminated"#, "kind"), None);
     }
 
     #[test]

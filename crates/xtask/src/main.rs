@@ -16,10 +16,12 @@
 //! * `cargo xtask test-deb` — install the `.deb` (debug build) here, check, purge (root).
 //! * `cargo xtask check-platforms` (or `cross-check`) — `cargo check` for Windows and macOS.
 //! * `cargo xtask test-windows` — the Windows build's tests, `kioskctl.exe` scenarios and the installer under Wine.
+//! * `cargo xtask qti-coverage DIR...` — pack and render every QTI 3 item under DIR one by one; totals, refusals by construct, in target/qti-coverage/.
 
 mod cage;
 mod package;
 mod platforms;
+mod qti_coverage;
 mod windows;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +54,8 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("faketime", "the kiosk's clock test runs exam-hub with a shifted wall clock"),
     ("chromium-driver", "chromedriver: WebDriver for Chromium (console browser tests, axe-core checks)"),
     ("nodejs", "the kiosk UI's unit tests (node --test ui/dev/: no HTML strings, i18n keys, saving)"),
+    ("espeak-ng", "read-aloud: the kiosk's speech engine (kiosk_core::tools::synthesize, kioskctl speak) and its tests"),
+    ("espeak-ng-data", "read-aloud: espeak-ng's voices, the Dutch one (gmw/nl) among them"),
 ];
 
 /// The WebDriver front for Tauri apps, installed with cargo when missing.
@@ -73,8 +77,9 @@ fn main() -> ExitCode {
         Some("test-deb") => package::test_deb(&args[1..]),
         Some("check-platforms" | "cross-check") => platforms::check_platforms(&args[1..]),
         Some("test-windows") => windows::test_windows(&args[1..]),
+        Some("qti-coverage") => qti_coverage::qti_coverage(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--target linux|windows] [--debug] | test-deb | check-platforms | test-windows>");
+            eprintln!("usage: cargo xtask <test [CARGO TEST ARGS] | e2e | demo | rehearsal | bench [hub | pv | console | first-item | kiosk | CRITERION ARGS] | package [--target linux|windows] [--debug] | test-deb | check-platforms | test-windows | qti-coverage DIR...>");
             return ExitCode::from(2);
         }
     };
@@ -88,6 +93,28 @@ fn main() -> ExitCode {
 }
 
 type Result<T = ()> = std::result::Result<T, String>;
+
+/// The address an `exam-hub serve` started with `--listen 127.0.0.1:0`
+/// prints on its first stdout line (`exam-hub listening on https://…`),
+/// waited for at most 60 s; the rest of its stdout is read and dropped so the
+/// hub never blocks on a full pipe. `Err` says what it printed instead.
+fn hub_listening_url(stdout: std::process::ChildStdout) -> Result<String> {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next());
+        for _ in lines {}
+    });
+    let line = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(Some(Ok(line))) => line,
+        other => return Err(format!("exam-hub serve said nothing within 60 s ({other:?})")),
+    };
+    match line.trim().strip_prefix("exam-hub listening on ") {
+        Some(url) if url.starts_with("https://127.0.0.1:") => Ok(url.to_owned()),
+        _ => Err(format!("exam-hub serve printed {line:?}, not a loopback address")),
+    }
+}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/xtask is two levels down").to_owned()

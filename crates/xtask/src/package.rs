@@ -350,6 +350,7 @@ fn install_and_check(deb: &Path) -> Result {
     installed_helper_serves_only_the_kiosk_user(uid)?;
     refuses_during_an_exam()?;
     cage_screenshot(uid)?;
+    guard_enforced_in_the_installed_session(uid)?;
     Ok(())
 }
 
@@ -461,6 +462,132 @@ fn refuses_during_an_exam() -> Result {
 
 /// The kiosk under cage as examkiosk, on no real display; grim captures its
 /// first painted page to target/dist/debug/cage-session.png (see `cage`).
+/// An `exam-hub serve` on loopback (SQLite in `dir`) for the kiosk to
+/// enrol with and reach; ended and waited for on drop, on every way out.
+struct TestHub {
+    child: std::process::Child,
+    exam_hub: PathBuf,
+    data: PathBuf,
+    url: String,
+}
+
+impl TestHub {
+    fn start(dir: &Path, log_dir: &Path) -> Result<Self> {
+        run(cargo().args(["build", "--quiet", "-p", "exam-hub"]))?;
+        let exam_hub = workspace_root().join("target/debug/exam-hub");
+        let data = dir.join("hub");
+        let init = |args: &[&str]| output(Command::new(&exam_hub).args(args).arg("--data").arg(&data).env_remove("EXAM_HUB_DATABASE"));
+        init(&["init", "--school", "Pakkettest", "--name", "127.0.0.1", "--listen", "127.0.0.1:0"])?;
+        let log = std::fs::File::create(log_dir.join("exam-hub-guard-test.log")).map_err(|e| e.to_string())?;
+        let mut child = Command::new(&exam_hub)
+            .args(["serve", "--data"])
+            .arg(&data)
+            .env("EXAM_HUB_LOG", "warn")
+            .env_remove("EXAM_HUB_DATABASE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start exam-hub serve: {e}"))?;
+        let stdout = child.stdout.take().ok_or("exam-hub serve has no stdout")?;
+        let mut hub = Self { child, exam_hub, data, url: String::new() };
+        // (Dropping `hub` on an error ends the process.)
+        hub.url = crate::hub_listening_url(stdout)?;
+        Ok(hub)
+    }
+
+    /// One enrolment token.
+    fn token(&self) -> Result<String> {
+        output(Command::new(&self.exam_hub).args(["enrol-token", "--room", "B0.01", "--data"]).arg(&self.data).env_remove("EXAM_HUB_DATABASE"))
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        // Our own child, by its handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Allow rules for this test's own programs in the kiosk user's session (a
+/// real PC has a display, not Xvfb, and systemd's session bus, not
+/// dbus-run-session) and this machine's location. Appended to the shipped
+/// school-pc policy.
+const HARNESS_RULES: &str = r#"
+# --- the package test's harness, not part of the shipped policy ---
+[[processes.allow]]
+name = "Xvfb"
+exe = "/usr/bin/Xvfb"
+category = "test-harness"
+
+[[processes.allow]]
+name = "dbus-run-session"
+exe = "/usr/bin/dbus-run-session"
+category = "test-harness"
+
+[[processes.allow]]
+name = "dbus-daemon"
+exe = "/usr/bin/dbus-daemon"
+parent = "dbus-run-session"
+category = "test-harness"
+
+# This machine's location (the kiosk stops, guard included, where the
+# location is refused).
+[[location]]
+name = "package-test"
+description = "loopback: the machine the package test runs on"
+evidence = [{ interface = { cidrs = ["127.0.0.0/8"] } }]
+"#;
+
+/// The installed session with the shipped school-pc policy (allow-list,
+/// not demo, the session script's default scope: the examkiosk user) ends a
+/// program started in that user's session — also one named after an
+/// allowed program — and nothing of the session itself. Before, an
+/// allow-list on the kiosk's own user was report-only: nothing was ended.
+fn guard_enforced_in_the_installed_session(uid: u32) -> Result {
+    for tool in ["cage", "Xvfb", "dbus-run-session"] {
+        if !Path::new("/usr/bin").join(tool).exists() {
+            println!("  SKIPPED: {tool} is not installed (guard in the installed session)");
+            return Ok(());
+        }
+    }
+    let shipped = std::fs::read_to_string("/usr/share/exam-kiosk/policies/school-pc.toml").map_err(|e| format!("school-pc.toml: {e}"))?;
+    // Beside it the files it names (the example CA), as installed.
+    let dir = PathBuf::from(format!("/tmp/exam-kiosk-guard-policy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    run(Command::new("install").args(["-d", "-m", "0755"]).arg(&dir))?;
+    run(Command::new("cp").arg("/usr/share/exam-kiosk/policies/example-school-ca.pem").arg(&dir))?;
+    let policy = dir.join("school-pc.toml");
+    std::fs::write(&policy, format!("{shipped}\n{HARNESS_RULES}")).map_err(|e| format!("{}: {e}", policy.display()))?;
+    run(Command::new("chmod").args(["0644"]).arg(&policy).arg(dir.join("example-school-ca.pem")))?;
+    run(Command::new("/usr/bin/kioskctl").args(["policy", "check"]).arg(&policy).stdout(Stdio::null()))?;
+    let out_dir = workspace_root().join("target/dist/debug");
+    let hub = TestHub::start(&dir, &out_dir)?;
+    let enrolment = crate::cage::Enrolment { hub: hub.url.clone(), token: hub.token()?, ca: dir.join("school-ca.pem") };
+    run(Command::new("install").args(["-m", "0644"]).arg(hub.data.join("school-ca.pem")).arg(&enrolment.ca))?;
+    let session = crate::cage::CageSession { user: KIOSK_USER, uid, out_dir: &out_dir };
+    let records = session.enforcement(&policy, &enrolment);
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Ok(pids) = output(Command::new("pgrep").args(["-u", KIOSK_USER])) {
+        for pid in pids.lines() {
+            let _ = Command::new("kill").args(["-KILL", pid]).status();
+        }
+    }
+    let records = records?;
+    let ended: Vec<&str> = records.iter().filter(|(k, _)| k == "guard.process_ended").map(|(_, n)| n.as_str()).collect();
+    let others: Vec<&(String, String)> = records
+        .iter()
+        .filter(|(k, _)| k.starts_with("guard.process_") && k != "guard.process_ended")
+        .collect();
+    check(
+        ended.len() == 2 && ended.contains(&"sleep") && ended.contains(&"cage"),
+        &format!("the guard in the installed session ended the two programs started in the examkiosk session (sleep, a sleep named cage): {ended:?}"),
+    )?;
+    check(others.is_empty(), &format!("nothing of the session itself was judged (no not-ended or would-end records): {others:?}"))
+}
+
 fn cage_screenshot(uid: u32) -> Result {
     for tool in ["cage", "grim", "Xvfb"] {
         if !Path::new("/usr/bin").join(tool).exists() {

@@ -214,7 +214,7 @@ impl SimKiosk {
 
 async fn heartbeat(client: &HubClient, state: &Mutex<KioskState>) {
     let phase = state.lock().expect("lock").phase.clone();
-    let _ = client.heartbeat(&Heartbeat { state: phase, journal_next_seq: None, journal_last_hash: None, answers_pending: 0 }).await;
+    let _ = client.heartbeat(&Heartbeat { state: phase, journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None }).await;
 }
 
 async fn sync_journal(client: &HubClient, dir: &std::path::Path, uploaded: &Mutex<u64>) {

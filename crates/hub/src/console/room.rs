@@ -492,6 +492,7 @@ fn alarm_text(kind: &str, detail: &str) -> String {
         alarm::REWRITE => "logboek herschreven",
         alarm::TRUNCATION => "logboek ingekort",
         alarm::INVALID => "ongeldig record in het logboek",
+        alarm::DAMAGED => "logboek van de pc beschadigd: wat daarna kwam is niet te controleren",
         crate::journal::alarm::REENROLMENT => "pc opnieuw ingeschreven",
         other => other,
     };

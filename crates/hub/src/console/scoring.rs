@@ -135,12 +135,16 @@ pub async fn view(State(console): State<Arc<Console>>, Path(sitting): Path<Strin
     let mut hand = reports::hand_scores(db, &sitting).await?;
     let mut students = Vec::new();
     for row in &results.rows {
-        let Some(scoring) = scoring.as_ref().filter(|_| row.score.is_some()) else { continue };
+        if scoring.is_none() || row.score.is_none() {
+            continue;
+        }
         let given = hand.remove(&row.student_number).unwrap_or_default();
         let items: Vec<ItemToScore> = row
             .items
             .iter()
-            .filter(|i| scoring.hub_scores(&i.ref_identifier) == Some(false))
+            // What the hub did not score for this answer (an essay; rules
+            // that failed on it): the same test as the hand score's.
+            .filter(|i| i.unscored.is_some())
             .map(|i| {
                 // A score counts only for the answers it was given for.
                 let current = given.get(&i.ref_identifier).filter(|h| Some(h.answers_seq) == row.counted_seq);
@@ -193,10 +197,10 @@ pub async fn score(
     let row = &done.row;
     let total = row.score.map(scoring::dutch_score).unwrap_or_default();
     let max = row.max_score.map(|m| format!(" van {}", scoring::dutch_score(m))).unwrap_or_default();
-    let state = if row.pending.is_empty() {
+    let state = if row.is_final() {
         format!("score {total}{max}: definitief")
     } else {
-        format!("score tot nu toe {total}{max}: voorlopig, nog te beoordelen: {}", row.pending.join(", "))
+        format!("score tot nu toe {total}{max}: voorlopig, {}", row.provisional_because())
     };
     let message = format!("{} {}: {} punten{of} opgeslagen{was}; {state}.", req.student_number, req.item, scoring::dutch_score(points));
     Ok(axum::Json(ScoreResult {

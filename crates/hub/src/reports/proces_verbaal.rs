@@ -597,6 +597,7 @@ fn journal_entry(event: &JournalEvent) -> Option<(&'static str, String)> {
         E::LocationRefused(_) => ("locatie geweigerd", "de pc werd niet als examenlokaal herkend".into()),
         E::InstrumentRefused(r) => ("examen geweigerd", format!("het examenpakket werd geweigerd: {}", r.reason)),
         E::SyncJournalRefused(_) => ("logboek geweigerd", "de hub weigerde een deel van het logboek".into()),
+        E::SyncJournalDamaged(_) => ("logboek beschadigd", "de pc kon een deel van zijn logboek niet lezen; wat daarna kwam kon niet worden gecontroleerd".into()),
         // Only the project's own tests may let a WebDriver drive the window:
         // in a real sitting the exam board must see it.
         E::KioskTestAutomation(t) => (

@@ -66,7 +66,7 @@ impl SittingResults {
             e(&datestamp),
         );
         // A partial sum is no test score: SCORE only once no item waits for a person.
-        outcome(&mut x, "    ", "SCORE", row.score.filter(|_| row.pending.is_empty()));
+        outcome(&mut x, "    ", "SCORE", row.score.filter(|_| row.is_final()));
         outcome(&mut x, "    ", "MAXSCORE", row.max_score);
         x.push_str("  </testResult>\n");
         for (index, item) in row.items.iter().enumerate() {

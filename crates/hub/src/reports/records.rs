@@ -30,6 +30,7 @@ pub(crate) const REPORTED_KINDS: &[&str] = &[
     kinds::SYNC_OFFLINE,
     kinds::SYNC_ONLINE,
     kinds::SYNC_JOURNAL_REFUSED,
+    kinds::SYNC_JOURNAL_DAMAGED,
     kinds::KIOSK_TEST_AUTOMATION,
     kinds::KIOSK_ENVIRONMENT_CLEARED,
     kinds::ANSWERS_UPLOAD_REFUSED,
@@ -55,6 +56,7 @@ pub(crate) fn is_reported(event: &KioskEvent) -> bool {
         | E::SyncOffline(_)
         | E::SyncOnline(_)
         | E::SyncJournalRefused(_)
+        | E::SyncJournalDamaged(_)
         | E::KioskTestAutomation(_)
         | E::KioskEnvironmentCleared(_)
         | E::AnswersUploadRefused(_)
@@ -111,7 +113,9 @@ pub(crate) fn is_reported(event: &KioskEvent) -> bool {
         | E::KioskSignal(_)
         | E::KioskClipboardRetaken(_)
         | E::KioskClipboardIsolated(_)
-        | E::WebInstrumentBlocked(_) => false,
+        | E::WebInstrumentBlocked(_)
+        | E::ToolsCalculatorUsed(_)
+        | E::KioskReadAloud(_) => false,
     }
 }
 

@@ -67,6 +67,9 @@ pub struct ResultRow {
     /// Items that wait for a person's score (item references, in test
     /// order): until then `score` is provisional.
     pub pending: Vec<String>,
+    /// Why the test's own outcome processing could not be run on these
+    /// answers: `score` is then the sum of the item scores, provisional.
+    pub test_unscored: Option<String>,
     /// The save number of the answers that count (what a hand score is for).
     pub counted_seq: Option<i64>,
     /// When the answers that count (the last save or hand-in made in time)
@@ -148,8 +151,18 @@ fn local_date(ms: i64) -> String {
     }
 }
 
-/// The test's maximum: the sum of the items' maxima, when every one is known.
+/// The test's maximum: the test SCORE's `normal-maximum` when its own
+/// outcome processing makes the score (`None` without one: the processing's
+/// scale is not the items'), else the sum of the items' maxima.
 fn test_maximum(scoring: Option<&HubScoring>) -> Option<f64> {
+    if let Some(test) = scoring?.scoring.test.as_ref().filter(|t| t.sets("SCORE")) {
+        return test.outcomes.iter().find(|o| o.identifier == "SCORE").and_then(|o| o.normal_maximum);
+    }
+    items_maximum(scoring)
+}
+
+/// The sum of the items' maxima, when known for every item.
+fn items_maximum(scoring: Option<&HubScoring>) -> Option<f64> {
     let items = scoring?.score(&serde_json::Value::Null);
     if items.is_empty() {
         return None;
@@ -173,6 +186,7 @@ fn row(
             score: None,
             max_score: test_maximum(scoring),
             pending: Vec::new(),
+            test_unscored: None,
             counted_seq: None,
             received_ms: None,
             outside_time: Vec::new(),
@@ -200,13 +214,24 @@ fn row(
     // Answers that cannot be read are never scored as if empty.
     let readable = counted.counted.is_some() && counted_answers.is_some() && !items.is_empty();
     let pending = if readable { items.iter().filter(|i| i.score.is_none()).map(|i| i.ref_identifier.clone()).collect() } else { Vec::new() };
+    // What can be scored is: one essay does not leave the test unscored.
+    let sum: f64 = items.iter().filter_map(|i| i.score).sum();
+    // The test's own outcome processing, when it has one, makes the score;
+    // when it cannot run, the sum stands as provisional, with the reason.
+    let (score, max_score, test_unscored) = match scoring.filter(|_| readable).map(|s| s.test_score(&items)) {
+        Some(Ok(Some((test, max)))) => (Some(test), max, None),
+        // The sum against the items' maxima: the same scale.
+        Some(Err(reason)) => (Some(sum), items_maximum(scoring), Some(reason)),
+        Some(Ok(None)) => (Some(sum), items_maximum(scoring), None),
+        None => (None, test_maximum(scoring), None),
+    };
     ResultRow {
         student_number: student.into(),
         status,
-        // What can be scored is: one essay does not leave the test unscored.
-        score: readable.then(|| items.iter().filter_map(|i| i.score).sum()),
-        max_score: test_maximum(scoring),
+        score,
+        max_score,
         pending,
+        test_unscored,
         counted_seq,
         received_ms: counted.counted.map(|c| c.received_ms),
         outside_time,
@@ -215,12 +240,30 @@ fn row(
 }
 
 impl ResultRow {
+    /// Whether the score is final: no item waits for a person and the
+    /// test's outcome processing (if any) ran.
+    pub fn is_final(&self) -> bool {
+        self.pending.is_empty() && self.test_unscored.is_none()
+    }
+
+    /// Why the score is provisional, in Dutch (empty when it is final).
+    pub fn provisional_because(&self) -> String {
+        let mut why = Vec::new();
+        if !self.pending.is_empty() {
+            why.push(format!("nog te beoordelen: {}", self.pending.join(", ")));
+        }
+        if let Some(reason) = &self.test_unscored {
+            why.push(format!("de verwerking van de toets kon niet worden uitgevoerd ({reason}); de score is de som van de items"));
+        }
+        why.join("; ")
+    }
+
     /// How far the score is: `definitief` (every item scored), `voorlopig`
     /// (items wait for a person), `geen scoregegevens` (answers but no
     /// scoring data on the hub), empty without answers that count.
     pub fn assessment(&self, scored: bool) -> &'static str {
         match (self.score, scored) {
-            (Some(_), _) if !self.pending.is_empty() => "voorlopig",
+            (Some(_), _) if !self.is_final() => "voorlopig",
             (Some(_), _) => "definitief",
             (None, false) if self.counted_seq.is_some() => "geen scoregegevens",
             _ => "",
@@ -285,7 +328,14 @@ pub async fn record_hand_score(db: &Db, sitting_id: &str, student: &str, item: &
         let items = scoring.scoring.items.iter().map(|i| i.ref_identifier.clone()).collect();
         return Err(ScoreRefused::UnknownItem { item: item.to_string(), instrument: before.instrument_id.clone(), items }.into());
     };
-    if scoring.hub_scores(item) == Some(true) {
+    // The hub's own score for this student's answer, when it has one: an
+    // item whose rules failed on this answer (e.g. a value of another
+    // cardinality) waits for a person like an essay, and may be scored by hand.
+    let scored_by_hub = match row.items.iter().find(|i| i.ref_identifier == item) {
+        Some(counted) => counted.unscored.is_none(),
+        None => scoring.hub_scores(item) == Some(true),
+    };
+    if scored_by_hub {
         return Err(ScoreRefused::ScoredByHub(item.to_string()).into());
     }
     let Some(seq) = row.counted_seq.filter(|_| row.score.is_some()) else {
@@ -390,7 +440,7 @@ impl SittingResults {
                 (ResultStatus::Submitted | ResultStatus::NotSubmitted | ResultStatus::HandedInOutsideTime(_), Some(score)) => format_score(score),
                 _ => String::new(),
             };
-            let (score, provisional) = if row.pending.is_empty() { (score, String::new()) } else { (String::new(), score) };
+            let (score, provisional) = if row.is_final() { (score, String::new()) } else { (String::new(), score) };
             let maximum = row.max_score.map(format_score).unwrap_or_default();
             let cells = [
                 &row.student_number,

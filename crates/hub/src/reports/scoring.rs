@@ -1,35 +1,31 @@
-//! Hub-side scoring with the QTI 3 standard response-processing templates
-//! `match_correct` and `map_response`.
+//! Hub-side scoring: every item's response processing — a standard
+//! template (`match_correct`, `map_response`, `map_response_point`, CC2's)
+//! or the item's own rules — run by exam-protocol's evaluator
+//! ([`exam_protocol::scoring::score`]).
 //!
 //! The scoring data is the JSON that `kioskctl instrument render --scoring`
 //! prints (kiosk-core's `qti::Scoring`): the hub never depends on kiosk-core,
 //! so these types read that JSON, and a test checks they read what
-//! kiosk-core writes. Items with other processing (custom rules, none, e.g.
-//! an essay) are left unscored: a person scores them (`exam-hub score`),
-//! and their maximum may be given in the scoring JSON as the item's
-//! `max_score` (the hub's own addition; kioskctl does not write it).
+//! kiosk-core writes. Items the evaluator cannot score (no processing, e.g.
+//! an essay; an operator the importer did not know; SCORE declared
+//! `external-scored`) are left unscored: a person scores them
+//! (`exam-hub score`), and their maximum may be given in the scoring JSON as
+//! the item's `max_score` (the hub's own addition; kioskctl does not write it).
 
 use super::ReportError;
 use crate::db::Db;
+use exam_protocol::scoring::Value as Q;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub use exam_protocol::scoring::{Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring};
+pub use exam_protocol::scoring::{
+    evaluate_test, scorable, Base, Cardinality, ItemScoring, MapEntry, Mapping, Processing, ResponseDeclaration, Scoring, Template, TestItem, Unscorable,
+};
 
-/// The standard templates the hub runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Template {
-    /// `match_correct`: 1 when the response equals the correct response, else 0.
-    MatchCorrect,
-    /// `map_response`: the sum of the mapped values, within the bounds.
-    MapResponse,
-}
-
-/// The standard template of an item's processing, when it is one the hub runs.
+/// The standard template of an item's processing, when it uses one.
 pub fn template(processing: &Processing) -> Option<Template> {
-    match processing.template_name()? {
-        "match_correct" => Some(Template::MatchCorrect),
-        "map_response" => Some(Template::MapResponse),
+    match processing {
+        Processing::Template { uri } => Template::from_uri(uri),
         _ => None,
     }
 }
@@ -47,113 +43,27 @@ pub struct ItemOutcome {
     pub score: Option<f64>,
     /// MAXSCORE, when known.
     pub max_score: Option<f64>,
+    /// Why the hub did not score the item (a person scores it then).
+    pub unscored: Option<String>,
+    /// Every outcome of its response processing (for the test's outcome
+    /// processing); empty when the hub did not score the item.
+    pub outcomes: BTreeMap<String, exam_protocol::scoring::Value>,
 }
 
-/// The values of a response: a bare value is one value; null, "" and [] are none.
-fn values(response: Option<&Value>) -> Vec<String> {
-    match response {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) if s.is_empty() => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            })
-            .collect(),
-        Some(other) => vec![other.to_string()],
-    }
-}
-
-/// Canonical form for comparison: whitespace collapsed; an undirected pair sorted.
-fn canonical(value: &str, base_type: Option<&str>) -> String {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    if base_type == Some("pair") && parts.len() == 2 {
-        let (a, b) = if parts[0] <= parts[1] { (parts[0], parts[1]) } else { (parts[1], parts[0]) };
-        return format!("{a} {b}");
-    }
-    parts.join(" ")
-}
-
-/// `match_correct` for one declaration.
-fn match_correct(decl: &ResponseDeclaration, given: &[String]) -> f64 {
-    let bt = decl.base_type.as_deref();
-    let given: Vec<String> = given.iter().map(|v| canonical(v, bt)).collect();
-    let correct: Vec<String> = decl.correct.iter().map(|v| canonical(v, bt)).collect();
-    let equal = match decl.cardinality {
-        Cardinality::Multiple => {
-            let mut a = given.clone();
-            let mut b = correct.clone();
-            a.sort();
-            a.dedup();
-            b.sort();
-            b.dedup();
-            a == b
-        }
-        _ => given == correct,
-    };
-    if equal && !correct.is_empty() {
-        1.0
-    } else {
-        0.0
-    }
-}
-
-fn map_key_matches(entry: &MapEntry, value: &str, base_type: Option<&str>) -> bool {
-    let key = canonical(&entry.key, base_type);
-    if entry.case_sensitive {
-        key == value
-    } else {
-        key.to_lowercase() == value.to_lowercase()
-    }
-}
-
-/// `map_response` for one declaration: each distinct value counts once.
-fn map_response(decl: &ResponseDeclaration, mapping: &Mapping, given: &[String]) -> f64 {
-    let bt = decl.base_type.as_deref();
-    let mut seen: Vec<String> = Vec::new();
-    let mut sum = 0.0;
-    for value in given.iter().map(|v| canonical(v, bt)) {
-        if seen.contains(&value) {
-            continue;
-        }
-        sum += mapping.entries.iter().find(|e| map_key_matches(e, &value, bt)).map_or(mapping.default_value, |e| e.value);
-        seen.push(value);
-    }
-    if let Some(lower) = mapping.lower_bound {
-        sum = sum.max(lower);
-    }
-    if let Some(upper) = mapping.upper_bound {
-        sum = sum.min(upper);
-    }
-    sum
-}
-
-/// The highest `map_response` can give.
-fn map_max(decl: &ResponseDeclaration, mapping: &Mapping) -> f64 {
-    let positive: f64 = mapping.entries.iter().map(|e| e.value.max(0.0)).sum();
-    let best = mapping.entries.iter().map(|e| e.value).fold(mapping.default_value.max(0.0), f64::max);
-    let max = if decl.cardinality == Cardinality::Single { best } else { positive };
-    mapping.upper_bound.map_or(max, |u| max.min(u))
-}
-
-/// Scores the candidate's responses to one item (`RESPONSE` is the
-/// response the standard templates score).
+/// Scores the candidate's responses to one item: SCORE of its response
+/// processing; the maximum is MAXSCORE when declared or set, else SCORE's
+/// `normal-maximum`, else what the template can give.
 pub fn score_item(item: &ItemScoring, responses: &BTreeMap<String, Value>) -> ItemOutcome {
-    let decl = item.responses.iter().find(|d| d.identifier == "RESPONSE");
-    let given = values(responses.get("RESPONSE"));
-    let (score, max_score) = match (template(&item.processing), decl) {
-        (Some(Template::MatchCorrect), Some(decl)) => (Some(match_correct(decl, &given)), Some(1.0)),
-        (Some(Template::MapResponse), Some(decl)) => match &decl.mapping {
-            Some(mapping) => (Some(map_response(decl, mapping, &given)), Some(map_max(decl, mapping))),
-            None => (None, None),
-        },
-        _ => (None, None),
+    let (score, max_score, unscored, outcomes) = match exam_protocol::scoring::score(item, responses) {
+        Ok(result) => (Some(result.score), result.max_score, None, result.outcomes),
+        // Rules that fail on this answer: a person scores it, against the
+        // maximum the item has without an answer (MAXSCORE, normal-maximum).
+        Err(reason) => {
+            (None, exam_protocol::scoring::score(item, &BTreeMap::new()).ok().and_then(|r| r.max_score), Some(reason.0), BTreeMap::new())
+        }
     };
     let declared = item.responses.iter().map(|d| (d.identifier.clone(), (d.cardinality, d.base_type.clone()))).collect();
-    ItemOutcome { ref_identifier: item.ref_identifier.clone(), responses: responses.clone(), declared, score, max_score }
+    ItemOutcome { ref_identifier: item.ref_identifier.clone(), responses: responses.clone(), declared, score, max_score, unscored, outcomes }
 }
 
 /// Parses the scoring JSON, with the position of the first problem.
@@ -184,11 +94,11 @@ impl HubScoring {
             let Some(max) = max.as_f64().filter(|m| m.is_finite() && *m >= 0.0) else {
                 return Err(ReportError::Invalid(format!("scoring data: item {}: max_score must be a number from 0", item.ref_identifier)));
             };
-            if score_item(item, &BTreeMap::new()).max_score.is_some() {
+            if scorable(item).is_ok() {
+                let how = template(&item.processing).map_or("its own response processing", Template::name);
                 return Err(ReportError::Invalid(format!(
-                    "scoring data: item {} is scored by the hub ({}); max_score is only for items a person scores",
+                    "scoring data: item {} is scored by the hub ({how}); max_score is only for items a person scores",
                     item.ref_identifier,
-                    item.processing.template_name().unwrap_or("template")
                 )));
             }
             hand_max.insert(item.ref_identifier.clone(), max);
@@ -201,15 +111,45 @@ impl HubScoring {
     pub fn score(&self, snapshot: &Value) -> Vec<ItemOutcome> {
         let mut items = score_snapshot(&self.scoring, snapshot);
         for item in items.iter_mut().filter(|i| i.score.is_none()) {
-            item.max_score = self.hand_max.get(&item.ref_identifier).copied();
+            item.max_score = self.hand_max.get(&item.ref_identifier).copied().or(item.max_score);
         }
         items
     }
 
-    /// Whether the hub scores `item` itself (a standard template).
+    /// The test's score and its maximum by its own outcome processing
+    /// (`qti-outcome-processing`), run on the items' outcomes with each
+    /// item's SCORE as it stands (a hand score included, of the item's
+    /// declared type; an item still waiting for a person has none).
+    /// `Ok(None)`: the test has no outcome processing, or it sets no SCORE
+    /// — the score is the sum of the items'. `Err`: why the hub could not
+    /// run it; the sum is then only provisional.
+    pub fn test_score(&self, items: &[ItemOutcome]) -> Result<Option<(f64, Option<f64>)>, String> {
+        let Some(test) = self.scoring.test.as_ref().filter(|t| t.rules.is_none() || t.sets("SCORE")) else { return Ok(None) };
+        let test_items: Vec<TestItem<'_>> = self
+            .scoring
+            .items
+            .iter()
+            .zip(items)
+            .map(|(scoring, outcome)| {
+                let mut outcomes = outcome.outcomes.clone();
+                let integer = scoring.outcomes.iter().any(|o| o.identifier == "SCORE" && o.base_type.as_deref() == Some("integer"));
+                match outcome.score {
+                    Some(points) if integer && points.fract() == 0.0 => outcomes.insert("SCORE".into(), Q::Single(Base::Int(points as i64))),
+                    Some(points) => outcomes.insert("SCORE".into(), Q::Single(Base::Float(points))),
+                    None => outcomes.remove("SCORE"),
+                };
+                TestItem { scoring, responses: &outcome.responses, outcomes }
+            })
+            .collect();
+        let result = evaluate_test(test, &test_items).map_err(|e| e.0)?;
+        Ok(result.score.map(|score| (score, result.max_score)))
+    }
+
+    /// Whether the hub scores `item` itself (its template or rules are
+    /// known and complete: [`scorable`]; no answer changes this).
     pub fn hub_scores(&self, item: &str) -> Option<bool> {
         let found = self.scoring.items.iter().find(|i| i.ref_identifier == item)?;
-        Some(score_item(found, &BTreeMap::new()).score.is_some())
+        Some(scorable(found).is_ok())
     }
 }
 
@@ -285,7 +225,7 @@ pub enum ScoreRefused {
         /// Its items.
         items: Vec<String>,
     },
-    /// The hub scores the item itself (a standard template).
+    /// The hub scores the item itself (a template or its own rules).
     ScoredByHub(String),
     /// Not a number from 0 with at most 3 decimals.
     BadPoints(String),
@@ -317,7 +257,7 @@ impl std::fmt::Display for ScoreRefused {
             Self::NoScoringData(i) => write!(f, "no scoring data for instrument {i} (exam-hub import scoring)"),
             Self::NothingToScore { student, sitting, status } => write!(f, "student {student} has no answers that count in {sitting} ({status}): nothing to score"),
             Self::UnknownItem { item, instrument, items } => write!(f, "instrument {instrument} has no item {item:?} (its items: {})", items.join(", ")),
-            Self::ScoredByHub(item) => write!(f, "item {item} is scored by the hub itself; only items without a standard scoring template are scored by hand"),
+            Self::ScoredByHub(item) => write!(f, "item {item} is scored by the hub itself (its response processing); only items the hub cannot score are scored by hand"),
             Self::BadPoints(p) => write!(f, "points {p}: give a number from 0, with at most 3 decimals (e.g. 2.5)"),
             Self::OverMaximum { item, points, max } => write!(f, "points {}: item {item} has at most {}", super::format_score(*points), super::format_score(*max)),
             Self::MaximumUnknown { item, instrument } => write!(
@@ -338,7 +278,7 @@ impl ScoreRefused {
             Self::NoScoringData(i) => format!("de examenserver heeft geen scoregegevens van {i} (exam-hub import scoring)"),
             Self::NothingToScore { student, sitting, status } => format!("student {student} heeft in zitting {sitting} geen antwoorden die tellen ({status}): er is niets te beoordelen"),
             Self::UnknownItem { item, instrument, .. } => format!("{instrument} heeft geen vraag {item}"),
-            Self::ScoredByHub(item) => format!("vraag {item} scoort de examenserver zelf; alleen open vragen worden met de hand beoordeeld"),
+            Self::ScoredByHub(item) => format!("vraag {item} scoort de examenserver zelf; alleen vragen die de examenserver niet kan scoren worden met de hand beoordeeld"),
             Self::BadPoints(p) => format!("{p} punten: geef een getal vanaf 0, met hoogstens 3 decimalen (bijvoorbeeld 2,5)"),
             Self::OverMaximum { item, points, max } => {
                 format!("{} punten: vraag {item} heeft hoogstens {} punten", dutch_score(*points), dutch_score(*max))
@@ -412,6 +352,7 @@ mod tests {
             base_type: Some("identifier".into()),
             correct: correct.iter().map(|s| (*s).to_string()).collect(),
             mapping,
+            area_mapping: None,
         }
     }
 
@@ -421,6 +362,7 @@ mod tests {
             identifier: "i1".into(),
             weights: BTreeMap::new(),
             responses: vec![d],
+            outcomes: Vec::new(),
             processing: Processing::Template { uri: uri.into() },
         }
     }
@@ -509,8 +451,35 @@ mod tests {
             item(decl("single", &["A"], None), "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/CC2_match_basic.xml"),
             item(decl("single", &["A"], None), "http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"),
             item(other, MC),
-            ItemScoring { processing: Processing::Custom, ..item(decl("single", &["A"], None), MC) },
+            ItemScoring { processing: Processing::Custom { rules: None, manual: None }, ..item(decl("single", &["A"], None), MC) },
+            ItemScoring {
+                processing: Processing::Custom { rules: None, manual: Some("onbekende bewerking (<qti-random> op regel 9)".into()) },
+                ..item(decl("single", &["A"], None), MC)
+            },
             ItemScoring { processing: Processing::None, ..item(decl("single", &["A"], None), MC) },
+            // Scored since the hub runs rules (issue 18): custom rules, CC2_match,
+            // map_response_point with an area mapping.
+            ItemScoring {
+                processing: Processing::Custom { rules: exam_protocol::scoring::template_rules(MC), manual: None },
+                ..item(decl("single", &["A"], None), MC)
+            },
+            item(decl("single", &["A"], None), "https://www.imsglobal.org/question/qti_v3p0/rptemplates/CC2_match.xml"),
+            item(
+                ResponseDeclaration {
+                    area_mapping: Some(exam_protocol::scoring::AreaMapping {
+                        default_value: 0.0,
+                        lower_bound: None,
+                        upper_bound: None,
+                        entries: vec![exam_protocol::scoring::AreaMapEntry {
+                            area: exam_protocol::scoring::Area { shape: exam_protocol::scoring::Shape::Circle, coords: vec![5.0, 5.0, 3.0] },
+                            value: 2.0,
+                        }],
+                    }),
+                    base_type: Some("point".into()),
+                    ..decl("single", &[], None)
+                },
+                "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml",
+            ),
         ];
         let interactions = [("choice", "RESPONSE".to_string())];
         let mut scored = 0;
@@ -520,6 +489,6 @@ mod tests {
             assert_eq!(hub, report.automatic(), "{:?}: the report says {report}", it.processing);
             scored += usize::from(hub);
         }
-        assert_eq!(scored, 3);
+        assert_eq!(scored, 6);
     }
 }

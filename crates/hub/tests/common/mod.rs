@@ -186,8 +186,25 @@ impl TestHub {
         HubNode { child, base }
     }
 
+    /// Stops the hub and starts it again with an extra environment
+    /// variable (e.g. a debug build's `EXAM_HUB_TEST_PAUSE_AFTER_RESERVE_MS`).
+    pub fn relaunch_with_env(&mut self, key: &str, value: &str) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let (child, base) = self.serve_with(&[(key, value)]);
+        self.base = base;
+        self.child = Some(child);
+    }
+
     fn serve(&self) -> (Child, String) {
+        self.serve_with(&[])
+    }
+
+    fn serve_with(&self, env: &[(&str, &str)]) -> (Child, String) {
         let mut cmd = Command::new(exe());
+        cmd.envs(env.iter().copied());
         cmd.args(["serve", "--data"]).arg(self.data()).args(["--listen", "127.0.0.1:0"]);
         if let Some(db) = &self.database {
             cmd.args(["--database", db]);

@@ -1,4 +1,4 @@
-//! Images of the running QTI instrument for the web view, by URL instead of
+//! Images, audio and video of the running QTI instrument for the web view, by URL instead of
 //! inside the render model: the decrypted package stays in a [`MediaSlot`]
 //! and the shell's `exammedia:` URI scheme serves its images from there. The
 //! render model's `media` map then holds short `exammedia://localhost/PATH`
@@ -7,13 +7,22 @@
 
 use super::{media_type, PackageContents};
 use super::paths::percent_decode;
+use super::qti::AssessmentTest;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 
 /// The URI scheme the shell registers for instrument images.
 pub const MEDIA_SCHEME: &str = "exammedia";
 
-/// The decrypted package of the running exam, if any.
-pub type MediaSlot = Arc<RwLock<Option<Arc<PackageContents>>>>;
+/// The decrypted package of the running exam with the files the web view
+/// may load from it, if any.
+pub type MediaSlot = Arc<RwLock<Option<Arc<Held>>>>;
+
+/// A package held for the shell: its contents and the paths it serves.
+pub struct Held {
+    contents: PackageContents,
+    served: BTreeSet<String>,
+}
 
 /// Characters kept as they are in a media URL's path; all others are %-encoded.
 fn keep(b: u8) -> bool {
@@ -38,22 +47,84 @@ pub fn is_image(path: &str) -> bool {
     media_type(path).starts_with("image/")
 }
 
+/// Whether a package file is served to the web view: images, and (issue
+/// 18) audio, video and their WebVTT caption tracks — never XML, CSS or
+/// anything else of the package.
+pub fn is_media(path: &str) -> bool {
+    let kind = media_type(path);
+    kind.starts_with("image/") || kind.starts_with("audio/") || kind.starts_with("video/") || kind == "text/vtt"
+}
+
+/// The media files the render model of `test` uses (images, audio, video,
+/// caption tracks, posters — any string of the render model that names a
+/// media file of the package), with their `exammedia:` URLs. Only these are
+/// served (issue 18): an image only a scorer's rubric block, a feedback
+/// block or another removed part shows (often the worked answer) is in the
+/// package but never reaches the web view.
+pub fn media_urls(test: &AssessmentTest, contents: &PackageContents) -> BTreeMap<String, String> {
+    fn strings<'v>(value: &'v serde_json::Value, out: &mut BTreeSet<&'v str>) {
+        match value {
+            serde_json::Value::String(s) => {
+                out.insert(s);
+            }
+            serde_json::Value::Array(values) => values.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    // The render model serialises infallibly (plain data); an error would leave nothing served.
+    let model = serde_json::to_value(test).unwrap_or_default();
+    let mut used = BTreeSet::new();
+    strings(&model, &mut used);
+    contents
+        .paths()
+        .filter(|p| is_media(p) && used.contains(p) && contents.file(p).is_some_and(|bytes| content_fits(p, bytes)))
+        .map(|p| (p.to_owned(), media_url(p)))
+        .collect()
+}
+
+/// Whether a file's content is what its name says (the web view gets the
+/// media type of the name): an item's XML named `.vtt` or `.png` is not
+/// served, whatever the render model says.
+fn content_fits(path: &str, bytes: &[u8]) -> bool {
+    use super::qti::{sniff, Sniffed};
+    let named = media_type(path);
+    match sniff(bytes) {
+        Sniffed::Image(_) => named.starts_with("image/"),
+        // An .ogv or .webm may hold audio only, an .ogg video.
+        Sniffed::Audio(_) | Sniffed::Video(_) => named.starts_with("audio/") || named.starts_with("video/"),
+        Sniffed::Other("WebVTT") => named == "text/vtt",
+        // An SVG may start with a comment or a doctype before <svg>.
+        Sniffed::Other(_) if named == "image/svg+xml" => {
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
+            head.trim_start_matches('\u{feff}').trim_start().starts_with('<') && head.contains("<svg") && !head.contains("<qti-")
+        }
+        Sniffed::Other(_) => false,
+    }
+}
+
 /// The image behind a `exammedia://localhost/PATH` URL of the running
 /// instrument, with its media type; `None` for anything else (no instrument,
-/// another host, not an image, not in the package).
+/// another host, not media, not used by the render model).
 pub fn lookup(slot: &MediaSlot, url: &str) -> Option<(Vec<u8>, &'static str)> {
     let rest = url.strip_prefix(MEDIA_SCHEME)?.strip_prefix("://localhost/")?;
     let path = percent_decode(rest.split(['?', '#']).next()?).ok()?;
-    if !is_image(&path) {
+    if !is_media(&path) {
         return None;
     }
-    let contents = slot.read().unwrap_or_else(|p| p.into_inner()).clone()?;
-    contents.media(&path).map(|(bytes, mime)| (bytes.to_vec(), mime))
+    let held = slot.read().unwrap_or_else(|p| p.into_inner()).clone()?;
+    if !held.served.contains(&path) {
+        return None;
+    }
+    held.contents.media(&path).map(|(bytes, mime)| (bytes.to_vec(), mime))
 }
 
-/// Keeps `contents` for the shell (at the start of the exam).
-pub fn hold(slot: &MediaSlot, contents: PackageContents) {
-    *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(contents));
+/// Keeps `contents` for the shell (at the start of the exam), serving only
+/// the media files in `served` (the paths of [`media_urls`]) whose content
+/// is what their name says.
+pub fn hold(slot: &MediaSlot, contents: PackageContents, served: impl IntoIterator<Item = String>) {
+    let served = served.into_iter().filter(|p| is_media(p) && contents.file(p).is_some_and(|bytes| content_fits(p, bytes))).collect();
+    *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Held { contents, served }));
 }
 
 /// Forgets the package (after hand-in).
@@ -66,11 +137,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_round_trip_and_only_images_are_served() {
+    fn urls_round_trip_and_only_media_are_served() {
         let url = media_url("media/schap 1 (ø).png");
         assert_eq!(url, "exammedia://localhost/media/schap%201%20%28%C3%B8%29.png");
         assert_eq!(percent_decode(url.strip_prefix("exammedia://localhost/").unwrap()).as_deref(), Ok("media/schap 1 (ø).png"));
         assert!(is_image("a/b.JPG") && is_image("x.svg") && !is_image("items/i1.xml") && !is_image("imsmanifest.xml"));
+        assert!(is_media("a/b.JPG") && is_media("media/boom.mp3") && is_media("v/film.webm") && !is_media("items/i1.xml") && !is_image("media/boom.mp3"));
+        assert!(is_media("m/a.mp3") && is_media("m/film.MP4") && is_media("m/film.vtt") && is_media("a.png"));
+        assert!(!is_media("items/i1.xml") && !is_media("style.css") && !is_media("page.html") && !is_media("x.pdf"));
         let empty = MediaSlot::default();
         assert_eq!(lookup(&empty, &media_url("media/a.png")), None);
         assert_eq!(lookup(&empty, "https://localhost/media/a.png"), None);

@@ -276,10 +276,12 @@ pub(super) fn open_instrument(
         return Ok(OpenedInstrument::Web(web));
     }
     let instrument = contents.import().map_err(|e| e.to_string())?;
-    // Images are served by the shell's exammedia: scheme from the package in
-    // memory; the render model maps each package path to its URL.
-    use crate::instrument::media::{hold, is_image, media_url};
-    let urls = contents.paths().filter(|p| is_image(p)).map(|p| (p.to_owned(), media_url(p))).collect();
-    hold(media, contents);
+    // Images (and media interactions' audio and video) are served by the
+    // shell's exammedia: scheme from the package in memory; the render model
+    // maps each package path to its URL — only the files the render model
+    // uses (not an image only a scorer's rubric block shows).
+    use crate::instrument::media::{hold, media_urls};
+    let urls = media_urls(&instrument.test, &contents);
+    hold(media, contents, urls.keys().cloned());
     Ok(OpenedInstrument::Qti(RunningInstrument::qti(instrument.test, urls)))
 }

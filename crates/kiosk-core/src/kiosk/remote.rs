@@ -287,6 +287,7 @@ fn heartbeat_of(inner: &Inner) -> Heartbeat {
         journal_next_seq: last.as_ref().map(|r| r.seq + 1),
         journal_last_hash: last.map(|r| hex::encode(r.hash)),
         answers_pending,
+        journal_damage: inner.journal_damage.clone(),
     }
 }
 

@@ -10,7 +10,6 @@ use crate::session::skew::{ClockComparison, MAX_CLOCK_SKEW};
 use crate::session::unlock::UnlockGate;
 use crate::session::LockTime;
 use exam_journal::{JournalConfig, SigningKey};
-use exam_policy::ProcessMode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the steps build up while the kiosk starts.
@@ -153,6 +152,7 @@ impl Kiosk {
             policy_hash: crate::instrument::web_start::policy_hash(&options.policy),
             offline: false,
             offline_journalled: false,
+            journal_damage: None,
             answers_refused: None,
             demo: options.demo,
             room_codes: RoomCodeVerifier::load(&options.data_dir.join(dirs::STATE).join(ROOM_CODE_STATE_FILE)).unwrap_or_default(),
@@ -161,6 +161,7 @@ impl Kiosk {
             notice: None,
             room_code_pending,
             save_failures: None,
+            calculator_uses: Default::default(),
         };
         Self {
             inner: tokio::sync::Mutex::new(inner),
@@ -364,8 +365,7 @@ fn checklist(options: &KioskOptions) -> Checklist<StartContext> {
             // session 0, the services' (reviewer's finding): refused instead.
             let own_uid = current_uid().ok_or("de Windows-sessie van de kiosk is niet te bepalen")?;
             let scope = scope.unwrap_or(Scope::User(own_uid));
-            // Demo mode, or an allow-list aimed at a developer's own session: report only.
-            let enforcement = if demo || (policy.process_mode() == ProcessMode::AllowList && matches!(scope, Scope::User(u) if u == own_uid)) {
+            let enforcement = if demo || windows_allow_list_on_own_session(&policy, &scope, own_uid) {
                 Enforcement::ReportOnly
             } else {
                 Enforcement::Enforce
@@ -520,7 +520,25 @@ fn would_hold_with_room_code(policy: &Policy, evidence: &location::Evidence) -> 
     })
 }
 
-/// The real uid of this process (the guard never enforces an allow-list on it).
+/// Outside demo mode the guard enforces, also an allow-list on the kiosk's
+/// own account: that is what an installed school PC runs (the dedicated
+/// `examkiosk` user under cage, `installer/linux/bin/exam-kiosk-session`).
+/// Before, an allow-list on the kiosk's own uid was report-only (meant for a
+/// developer's desktop), so a program started in the kiosk's session was
+/// journalled as `guard.process_would_end` and never ended. A developer
+/// uses demo mode or a `tree:PID` scope.
+///
+/// Windows keeps the old rule, because no Windows policy template exists
+/// yet: the shipped school-pc allow-list names the Linux programs, and
+/// enforced in the kiosk's Windows session it would end WebView2 and the
+/// session's own processes (docs/platforms.md, "Not yet").
+fn windows_allow_list_on_own_session(policy: &exam_policy::Policy, scope: &Scope, own_uid: u32) -> bool {
+    cfg!(windows)
+        && policy.process_mode() == exam_policy::ProcessMode::AllowList
+        && matches!(scope, Scope::User(u) if *u == own_uid)
+}
+
+/// The real uid of this process: the guard's default scope is this user.
 #[cfg(unix)]
 fn current_uid() -> Option<u32> {
     Some(std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap_or(0))

@@ -107,6 +107,7 @@ impl Kiosk {
         let _one_at_a_time = self.journal_uploading.lock().await;
         let mut journal_offline = None;
         let mut refused = None;
+        let mut damage = None;
         if let Some(journal) = journal {
             // Only the segments holding what the hub has not acknowledged are
             // read (before, the whole journal, every few seconds), and
@@ -116,7 +117,11 @@ impl Kiosk {
                 let from = j.sync_cursor().map_or(0, |c| c.acked_seq + 1);
                 (j.segments_from(from), from)
             };
-            let frames: Vec<Vec<u8>> = exam_journal::read_frames_from(&segments, from, JOURNAL_BATCH).unwrap_or_default();
+            // Damage does not hide what comes before it (evidence too), and
+            // is never silent: before, a damaged record made the read fail
+            // and the sync sent nothing and said nothing, at every tick.
+            let (frames, found) = read_until_damage(&segments, from);
+            damage = found;
             if !frames.is_empty() {
                 match hub.upload_journal(&frames).await {
                     Ok(receipt) => {
@@ -140,11 +145,31 @@ impl Kiosk {
         if let Some(reason) = refused {
             inner.journal_event(&KioskEvent::SyncJournalRefused(ev::Reason::new(reason)));
         }
+        if let Some(found) = damage {
+            if inner.journal_damage.as_ref() != Some(&found) {
+                inner.journal_event(&KioskEvent::SyncJournalDamaged(ev::Reason::new(format!("from record {}: {}", found.from_seq, found.reason))));
+                inner.journal_damage = Some(found);
+            }
+        }
         if inner.offline != inner.offline_journalled {
             inner.journal_event(&if inner.offline { KioskEvent::SyncOffline(ev::Empty {}) } else { KioskEvent::SyncOnline(ev::Empty {}) });
             inner.offline_journalled = inner.offline;
             self.changed(&inner);
         }
+    }
+}
+
+/// The records to send from `from` on, and where the journal cannot be
+/// read any more (the first record after the frames read), if it cannot.
+/// A file that cannot be opened at all counts as damage at `from`.
+pub(crate) fn read_until_damage(segments: &[std::path::PathBuf], from: u64) -> (Vec<Vec<u8>>, Option<exam_protocol::JournalDamage>) {
+    match exam_journal::read_frames_until_damage(segments, from, JOURNAL_BATCH) {
+        Ok(read) => {
+            let from_seq = from + read.frames.len() as u64;
+            let damage = read.damage.map(|e| exam_protocol::JournalDamage { from_seq, reason: e.to_string() });
+            (read.frames, damage)
+        }
+        Err(e) => (Vec::new(), Some(exam_protocol::JournalDamage { from_seq: from, reason: e.to_string() })),
     }
 }
 
@@ -228,5 +253,44 @@ pub(super) fn upload_refusal(err: &crate::hub::HubError) -> Option<&str> {
             Some(if body.error.is_empty() { "refused" } else { body.error.as_str() })
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_until_damage;
+    use exam_journal::{Event, Journal, JournalConfig, SigningKey};
+
+    /// A damaged record in the journal: the sync sends the records before
+    /// it and knows where reading stops (journalled once and told to the
+    /// hub in heartbeats). Before, the read failed and the sync sent
+    /// nothing and said nothing.
+    #[test]
+    fn a_damaged_record_ends_the_read_without_hiding_what_came_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (key, _) = SigningKey::generate().unwrap();
+        let mut journal = Journal::open(&tmp.path().join("j"), key, JournalConfig::default()).unwrap();
+        for i in 0..6 {
+            journal.append(&Event::new("test.event", &serde_json::json!({ "i": i })).unwrap()).unwrap();
+        }
+        let segments = journal.segments_from(0);
+        let (whole, damage) = read_until_damage(&segments, 0);
+        assert_eq!((whole.len(), damage), (7, None), "the epoch record and six events");
+        // Flip a byte inside the fifth record (seq 4).
+        let last = segments.last().unwrap();
+        let mut bytes = std::fs::read(last).unwrap();
+        let at = bytes.windows(whole[4].len()).position(|w| w == whole[4].as_slice()).expect("the frame is stored as read");
+        let offset = at + whole[4].len() / 2;
+        bytes[offset] ^= 0xff;
+        std::fs::write(last, bytes).unwrap();
+        let (frames, damage) = read_until_damage(&segments, 0);
+        assert_eq!(frames, whole[..4]);
+        let damage = damage.expect("the damage is reported");
+        assert_eq!(damage.from_seq, 4);
+        assert!(damage.reason.contains("damaged"), "{}", damage.reason);
+        // From after the records the hub acknowledged: nothing to send, the damage still named.
+        let (frames, damage) = read_until_damage(&segments, 4);
+        assert!(frames.is_empty());
+        assert_eq!(damage.map(|d| d.from_seq), Some(4));
     }
 }

@@ -120,6 +120,8 @@ pub struct KioskView {
     pub receipt: Option<String>,
     /// Something refused or failing that does not lock the exam (see [`Notice`]).
     pub notice: Option<Notice>,
+    /// The exam tools the student has, per item (issue 19).
+    pub tools: super::ToolsView,
 }
 
 /// Download progress.
@@ -224,6 +226,7 @@ impl Inner {
                 .unwrap_or_default(),
             receipt: session.and_then(|s| s.receipt),
             notice: self.notice,
+            tools: self.tools_view(),
         }
     }
 }

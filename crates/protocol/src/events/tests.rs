@@ -45,6 +45,7 @@ const WIRE: &[(&str, &str)] = &[
     ("guard.started", r#"{"enforcement":"report","policy":"p.toml"}"#),
     ("guard.stopped", r#"{"events":3}"#),
     ("sync.journal_refused", r#"{"reason":"chain broken"}"#),
+    ("sync.journal_damaged", r#"{"reason":"from record 4: damaged"}"#),
     ("sync.offline", r#"{}"#),
     ("sync.online", r#"{}"#),
     ("answers.kept_apart", r#"{"final":false,"seq":4,"sha256":"ab"}"#),
@@ -99,7 +100,9 @@ const WIRE: &[(&str, &str)] = &[
     ("kiosk.signal", r#"{"signal":"SIGTERM"}"#),
     ("kiosk.clipboard_retaken", r#"{"selection":"CLIPBOARD","takes":5}"#),
     ("kiosk.clipboard_isolated", r#"{"selections":["CLIPBOARD","PRIMARY"]}"#),
+    ("kiosk.read_aloud", r#"{"audio_ms":5200,"chars":98,"rate":165,"words":17}"#),
     ("web_instrument.blocked", r#"{"seen_by":"request","url":"https://example.org/"}"#),
+    ("tools.calculator_used", r#"{"item":"q1","kind":"basic","count":3}"#),
 ];
 
 /// The one change in bytes (not in JSON): a guard event's nested open

@@ -51,7 +51,7 @@ async fn main() {
         tokio::spawn(async move {
             loop {
                 let phase = state.lock().map(|s| s.phase.clone()).unwrap_or_default();
-                let beat = exam_protocol::Heartbeat { state: phase, journal_next_seq: None, journal_last_hash: None, answers_pending: 0 };
+                let beat = exam_protocol::Heartbeat { state: phase, journal_next_seq: None, journal_last_hash: None, answers_pending: 0, journal_damage: None };
                 let _ = client.heartbeat(&beat).await;
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }

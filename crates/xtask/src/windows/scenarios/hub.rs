@@ -7,11 +7,8 @@
 use super::{check, clear_error, identity, key_file, success, w, windows_journal, Ctx, LIMIT};
 use crate::windows::run_limited;
 use crate::Result;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 /// The room the tokens are for (a name with a dot, like the schools').
 const ROOM: &str = "B2.14";
@@ -71,19 +68,7 @@ fn serve(ctx: &Ctx, hub: &HubData) -> Result<HubProcess> {
         .map_err(|e| format!("cannot start exam-hub serve: {e}"))?;
     let stdout = child.stdout.take().expect("piped");
     let mut hub = HubProcess { child, url: String::new() };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let _ = tx.send(lines.next());
-        // Keep reading so the hub never blocks on a full pipe.
-        for _ in lines {}
-    });
-    let line = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Some(Ok(line))) => line,
-        other => return Err(format!("exam-hub serve said nothing within 60 s ({other:?}); see exam-hub.log")),
-    };
-    hub.url = line.trim().strip_prefix("exam-hub listening on ").unwrap_or_default().to_owned();
-    check(hub.url.starts_with("https://127.0.0.1:"), format!("exam-hub serve printed {line:?}"))?;
+    hub.url = crate::hub_listening_url(stdout).map_err(|e| format!("{e}; see exam-hub.log"))?;
     println!("xtask: windows:   exam-hub (Linux) serves {}", hub.url);
     Ok(hub)
 }

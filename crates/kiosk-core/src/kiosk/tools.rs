@@ -1,0 +1,61 @@
+//! The exam tools as the kiosk grants them (issue 19): which calculator the
+//! student has on which item ([`ToolsView`], from the instrument and the
+//! accommodations, never from the page) and the calculation itself.
+
+use super::*;
+use crate::tools::{self, AngleUnit, CalcResult, CalculatorKind};
+use std::collections::BTreeMap;
+
+/// The tools the UI may offer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ToolsView {
+    /// The calculator per item (by its reference identifier, as answers are
+    /// saved); items without one are absent.
+    pub calculators: BTreeMap<String, CalculatorKind>,
+}
+
+impl Inner {
+    /// The tools of the running QTI instrument for the assigned student.
+    pub(super) fn tools_view(&self) -> ToolsView {
+        match (self.stage.assignment(), self.stage.instrument().map(|i| &**i)) {
+            (Some(assignment), Some(RunningInstrument::Qti { test, .. })) => {
+                ToolsView { calculators: tools::calculators(test, &assignment.accommodations.tools) }
+            }
+            _ => ToolsView::default(),
+        }
+    }
+
+    /// The calculator the student has on `item`, or why none.
+    fn calculator_on(&self, item: &str) -> Result<CalculatorKind, UserError> {
+        let (Some(assignment), Some(RunningInstrument::Qti { test, .. })) = (self.stage.assignment(), self.stage.instrument().map(|i| &**i)) else {
+            return Err(user("Er is geen examen geopend."));
+        };
+        tools::calculator_on(test, &assignment.accommodations.tools, item).map_err(user)
+    }
+}
+
+impl Kiosk {
+    /// Computes `expression` on the calculator the student has on `item`
+    /// (refused when the item allows none, and a scientific function on a
+    /// basic one). Only during the exam. The journal gets a count per item
+    /// (`tools.calculator_used`), never the expression or its result.
+    pub async fn calculate(&self, item: &str, expression: &str, angle: AngleUnit) -> Result<CalcResult, UserError> {
+        let mut inner = self.inner.lock().await;
+        if inner.phase() != Some(Phase::InExam) {
+            return Err(user("De rekenmachine werkt alleen tijdens het examen."));
+        }
+        let kind = inner.calculator_on(item)?;
+        let result = tools::evaluate(expression, kind, angle).map_err(user)?;
+        let count = {
+            let n = inner.calculator_uses.entry(item.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let kind = match kind {
+            CalculatorKind::Basic => "basic",
+            CalculatorKind::Scientific => "scientific",
+        };
+        inner.journal_event(&KioskEvent::ToolsCalculatorUsed(ev::ToolUsed { item: item.to_owned(), kind: kind.to_owned(), count }));
+        Ok(result)
+    }
+}

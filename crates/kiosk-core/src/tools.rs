@@ -1,0 +1,132 @@
+//! The exam tools of issue 19: pure logic (calculator) and the read-aloud
+//! engine here, the grant in [`crate::kiosk`], the UI in ui/js/tools-*.js
+//! and ui/js/read-aloud.js.
+
+// --- calculator ---
+pub mod calculator;
+pub use calculator::{evaluate, AngleUnit, CalcError, CalcResult, CalculatorKind};
+
+// --- read-aloud (espeak-ng, an external program the guard allows only as
+// the kiosk's child with the read-aloud accommodation) ---
+mod speak;
+pub use speak::{
+    phonemes, synthesize, voice_for, Lang, LangError, Pcm, Rate, RateError, SpeakError, Speech, Voice, WavError, ESPEAK_NG,
+    MAX_SPEAK_CHARS, SPEAK_TIMEOUT,
+};
+
+use exam_instrument::qti::{AssessmentTest, CompanionMaterials, Item, Section, SectionPart};
+use std::collections::BTreeMap;
+
+/// The accommodation ids (planning `tools`) that grant a calculator on
+/// every item: the planning's id and its Dutch word.
+pub const CALCULATOR_ACCOMMODATIONS: &[&str] = &["calculator", "rekenmachine"];
+
+/// Which calculator a student has on an item, decided here and never by the
+/// page: the item's own (`qti-calculator`, the highest kind it names; a kind
+/// the kiosk does not know counts as basic) and the student's accommodation
+/// (a basic calculator on every item); the more capable of the two. `None`:
+/// no calculator on this item.
+pub fn calculator_for(companion: Option<&CompanionMaterials>, accommodations: &[String]) -> Option<CalculatorKind> {
+    let from_item = companion.and_then(|c| c.calculators.iter().map(|t| CalculatorKind::from_qti(&t.kind).unwrap_or(CalculatorKind::Basic)).max());
+    let granted = accommodations.iter().any(|a| CALCULATOR_ACCOMMODATIONS.contains(&a.trim().to_lowercase().as_str())).then_some(CalculatorKind::Basic);
+    from_item.max(granted)
+}
+
+/// The calculator on every item of `test` that has one, by the item's
+/// reference (as the UI and the answer store name it).
+pub fn calculators(test: &AssessmentTest, accommodations: &[String]) -> BTreeMap<String, CalculatorKind> {
+    items(test).into_iter().filter_map(|item| Some((item_ref(item).to_owned(), calculator_for(item.companion.as_ref(), accommodations)?))).collect()
+}
+
+/// The calculator the student has on the item `reference` of `test`, or
+/// why none (in Dutch, for the student).
+pub fn calculator_on(test: &AssessmentTest, accommodations: &[String], reference: &str) -> Result<CalculatorKind, String> {
+    let item = items(test).into_iter().find(|i| item_ref(i) == reference).ok_or_else(|| "Deze vraag hoort niet bij het examen.".to_owned())?;
+    calculator_for(item.companion.as_ref(), accommodations).ok_or_else(|| "Bij deze vraag mag je geen rekenmachine gebruiken.".to_owned())
+}
+
+/// Every item of `test`, in order.
+fn items(test: &AssessmentTest) -> Vec<&Item> {
+    fn walk<'a>(section: &'a Section, out: &mut Vec<&'a Item>) {
+        for part in &section.parts {
+            match part {
+                SectionPart::Item(item) => out.push(item),
+                SectionPart::Section(sub) => walk(sub, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    test.test_parts.iter().flat_map(|p| &p.sections).for_each(|s| walk(s, &mut out));
+    out
+}
+
+/// How the UI and the answer store name an item: the test's
+/// `qti-assessment-item-ref` identifier (the item's own when it has none).
+fn item_ref(item: &Item) -> &str {
+    if item.ref_identifier.is_empty() { &item.identifier } else { &item.ref_identifier }
+}
+
+#[cfg(test)]
+mod grant_tests {
+    use super::*;
+    use exam_instrument::qti::Tool;
+
+    fn item(kinds: &[&str]) -> CompanionMaterials {
+        CompanionMaterials { calculators: kinds.iter().map(|k| Tool { kind: (*k).into(), description: String::new() }).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn the_item_and_the_accommodation_decide() {
+        let none: Vec<String> = vec![];
+        let granted = vec!["read-aloud".to_owned(), "Rekenmachine".to_owned()];
+        let b = Some(CalculatorKind::Basic);
+        let s = Some(CalculatorKind::Scientific);
+        assert_eq!(calculator_for(None, &none), None);
+        assert_eq!(calculator_for(Some(&CompanionMaterials::default()), &none), None);
+        assert_eq!(calculator_for(Some(&item(&["basic"])), &none), b);
+        assert_eq!(calculator_for(Some(&item(&["scientific"])), &none), s);
+        assert_eq!(calculator_for(Some(&item(&["basic", "scientific"])), &none), s);
+        assert_eq!(calculator_for(Some(&item(&["graphing"])), &none), s);
+        assert_eq!(calculator_for(Some(&item(&["financial"])), &none), b);
+        assert_eq!(calculator_for(None, &granted), b);
+        assert_eq!(calculator_for(None, &["calculator".to_owned()]), b);
+        assert_eq!(calculator_for(Some(&item(&["scientific"])), &granted), s);
+        // Other tools grant nothing.
+        assert_eq!(calculator_for(None, &["read-aloud".to_owned(), "spell-check".to_owned()]), None);
+    }
+
+    /// The fixture package tests/fixtures/qti/content: only `hulpmiddelen`
+    /// has a (basic) calculator; the accommodation gives every item one; the
+    /// refusal names why; and a basic calculator refuses a square root.
+    #[test]
+    fn a_real_test_grants_per_item() {
+        use std::collections::BTreeMap as Map;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/qti/content");
+        let mut files: Map<String, Vec<u8>> = Map::new();
+        let mut dirs = vec![root.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.insert(path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        let test = exam_instrument::qti::import(&|p: &str| files.get(p).map(Vec::as_slice)).unwrap().test;
+        let none: Vec<String> = vec![];
+        let b = CalculatorKind::Basic;
+        assert_eq!(calculators(&test, &none), Map::from([("hulpmiddelen".to_owned(), b)]));
+        assert_eq!(calculator_on(&test, &none, "hulpmiddelen"), Ok(b));
+        assert_eq!(calculator_on(&test, &none, "wiskunde").unwrap_err(), "Bij deze vraag mag je geen rekenmachine gebruiken.");
+        assert_eq!(calculator_on(&test, &none, "nergens").unwrap_err(), "Deze vraag hoort niet bij het examen.");
+        let granted = vec!["calculator".to_owned()];
+        let all = calculators(&test, &granted);
+        assert_eq!(all.len(), items(&test).len());
+        assert!(all.values().all(|k| *k == b));
+        assert_eq!(calculator_on(&test, &granted, "wiskunde"), Ok(b));
+        let refused = evaluate("sqrt(16)", calculator_on(&test, &granted, "wiskunde").unwrap(), AngleUnit::Degrees).unwrap_err();
+        assert_eq!(refused.message, "Deze functie zit niet op de basisrekenmachine");
+    }
+}

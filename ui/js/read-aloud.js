@@ -1,0 +1,141 @@
+// Read-aloud through the kiosk's own engine (issue 19; docs/ui.md
+// "Read-aloud"): the shell speaks a text with espeak-ng and returns a WAV
+// data: URL, played by an <audio> element. Texts longer than one request
+// allows are spoken in parts, at sentence ends, one after the other, the
+// next part asked for while the current one plays.
+//
+// DOM-free: `speak(text)` (a promise of a data: URL) and `makeAudio(url)`
+// (an object with play(), pause(), onended, onerror) are given, so the
+// order of parts, pause and stop are unit-tested (ui/dev/unit.test.mjs).
+
+/** Characters per request: the shell's READ_ALOUD_MAX_CHARS. */
+export const MAX_PART_CHARS = 1000;
+
+/** Speeds offered, in words per minute (espeak-ng's rate). */
+export const SPEEDS = { slow: 130, normal: 165, fast: 210 };
+
+/**
+ * Splits `text` into parts of at most `max` characters, at sentence ends
+ * where it can, else at spaces, else hard; no part is blank.
+ */
+export function speechParts(text, max = MAX_PART_CHARS) {
+  const clean = String(text || '').replace(/\s+/g, ' ').trim();
+  if (!clean) return [];
+  const sentences = clean.match(/[^.!?…]+(?:[.!?…]+|$)\s*/g) || [clean];
+  const parts = [];
+  let current = '';
+  const push = () => {
+    if (current.trim()) parts.push(current.trim());
+    current = '';
+  };
+  for (const sentence of sentences) {
+    if ((current + sentence).length <= max) {
+      current += sentence;
+      continue;
+    }
+    push();
+    let rest = sentence;
+    while (rest.length > max) {
+      const cut = rest.lastIndexOf(' ', max);
+      const at = cut > 0 ? cut : max;
+      parts.push(rest.slice(0, at).trim());
+      rest = rest.slice(at);
+    }
+    current = rest;
+  }
+  push();
+  return parts.filter(Boolean);
+}
+
+/**
+ * A reader of one text at a time. `onState(state)` is told 'playing',
+ * 'paused', 'stopped' or 'failed' (with the error as second argument).
+ */
+export function createReader({ speak, makeAudio, onState = () => {} }) {
+  let run = 0; // every start or stop begins a new run; older callbacks are ignored
+  let audio = null;
+  let state = 'stopped';
+  const set = (s, err) => {
+    state = s;
+    onState(s, err);
+  };
+
+  async function play(parts, mine) {
+    let next = parts.length ? speak(parts[0]) : null;
+    for (let i = 0; i < parts.length; i += 1) {
+      let url;
+      try {
+        url = await next;
+      } catch (err) {
+        if (mine === run) set('failed', err);
+        return;
+      }
+      if (mine !== run) return;
+      next = i + 1 < parts.length ? speak(parts[i + 1]) : null;
+      // A later part that fails is reported when its turn comes.
+      if (next) next.catch(() => {});
+      const ended = new Promise((resolve, reject) => {
+        audio = makeAudio(url);
+        audio.onended = resolve;
+        audio.onerror = () => reject(new Error('audio'));
+      });
+      try {
+        await audio.play();
+        await ended;
+      } catch (err) {
+        if (mine === run) set('failed', err);
+        return;
+      }
+      if (mine !== run) return;
+    }
+    audio = null;
+    set('stopped');
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    /** Reads `text` from the start (stopping what was being read). */
+    start(text) {
+      this.stop();
+      const parts = speechParts(text);
+      if (!parts.length) return;
+      run += 1;
+      set('playing');
+      play(parts, run);
+    },
+    pause() {
+      if (state !== 'playing' || !audio) return;
+      audio.pause();
+      set('paused');
+    },
+    resume() {
+      if (state !== 'paused' || !audio) return;
+      audio.play();
+      set('playing');
+    },
+    stop() {
+      run += 1;
+      if (audio) audio.pause();
+      audio = null;
+      if (state !== 'stopped') set('stopped');
+    },
+  };
+}
+
+/** The shortcuts' labels for aria-keyshortcuts and the buttons' titles. */
+export const SHORTCUTS = { toggle: 'Alt+V', pause: 'Alt+P' };
+
+/**
+ * The read-aloud shortcut a key press is, if any: Alt+V reads the item that
+ * has the focus (or the first on the page), or stops; Alt+P pauses and
+ * resumes. By physical key (`code`), so the layout does not matter; with
+ * Ctrl, Meta or Shift it is not a shortcut.
+ */
+export function readAloudKey(e) {
+  if (!e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return null;
+  if (e.code === 'KeyV') return 'toggle';
+  if (e.code === 'KeyP') return 'pause';
+  return null;
+}
