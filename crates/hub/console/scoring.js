@@ -77,8 +77,12 @@ function studentBlock(student) {
   const part = el("section", undefined, { class: "student", "data-student": student.student_number, "aria-labelledby": `student-${student.student_number}` });
   part.append(el("h3", `${student.name} (${student.student_number})`, { id: `student-${student.student_number}` }));
   const max = student.max_score === null ? "" : ` van ${points(student.max_score)}`;
-  const score = student.score === null ? "" : student.pending.length ? ` · score tot nu toe ${points(student.score)}${max} (voorlopig)` : ` · score ${points(student.score)}${max} (definitief)`;
+  // The hub says whether the score is final (nothing waits and the test's own processing ran).
+  const score = student.score === null ? "" : student.definitive ? ` · score ${points(student.score)}${max} (definitief)` : ` · score tot nu toe ${points(student.score)}${max} (voorlopig)`;
   part.append(el("p", `Status: ${student.status}${score}`, { "data-summary": student.student_number }));
+  if (!student.definitive && student.provisional_because) {
+    part.append(el("p", `Voorlopig: ${student.provisional_because}.`, { class: "provisional", "data-provisional": student.student_number }));
+  }
   for (const item of student.items) part.append(itemBlock(student, item));
   return part;
 }
@@ -92,11 +96,15 @@ async function load(focusItem) {
   document.getElementById("results-link").href = `/console/api${base}/results.csv`;
   const waiting = view.students.reduce((n, s) => n + s.pending.length, 0);
   const of = `${view.students.length} ${view.students.length === 1 ? "student" : "studenten"}`;
+  const provisional = view.students.filter((s) => !s.definitive && !s.pending.length).length;
+  const rest = provisional ? ` De score van ${provisional} van ${of} blijft voorlopig om een andere reden (zie bij de student).` : "";
   document.getElementById("scoring-summary").textContent = !view.students.length
     ? ""
     : waiting
-      ? `${waiting} ${waiting === 1 ? "antwoord wacht" : "antwoorden wachten"} op een beoordeling, bij ${view.students.filter((s) => s.pending.length).length} van ${of}.`
-      : `Alles is beoordeeld (${of}).`;
+      ? `${waiting} ${waiting === 1 ? "antwoord wacht" : "antwoorden wachten"} op een beoordeling, bij ${view.students.filter((s) => s.pending.length).length} van ${of}.${rest}`
+      : provisional
+        ? `Alle antwoorden zijn beoordeeld.${rest}`
+        : `Alles is beoordeeld (${of}).`;
   const empty = document.getElementById("scoring-empty");
   empty.hidden = view.students.length > 0;
   empty.textContent = view.scored

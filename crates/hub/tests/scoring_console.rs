@@ -171,6 +171,24 @@ async fn the_exam_office_scores_in_the_console(backend: Backend) {
     let rows = csv_rows(&hub, &office).await;
     assert_eq!(&rows["1001"][4..9], ["6", "", "7", "definitief", ""], "{:?}", rows["1001"]);
 
+    // A score the test's own outcome processing cannot make stays
+    // provisional, and the page says so: before, a student with no item
+    // left to score dropped off the page while the CSV said "voorlopig",
+    // and the page called such a score "definitief".
+    let mut unrunnable: Value = serde_json::from_str(&scoring_json(Some(2.0))).unwrap();
+    unrunnable["test"] = json!({"manual": "de toets selecteert op sectie-identifier"});
+    std::fs::write(&scoring, unrunnable.to_string()).unwrap();
+    hub.cli_ok(&["import", "scoring", scoring.to_str().unwrap(), "--id", "inst-a"]);
+    let view: Value = office.get(&hub, &format!("/console/api/sittings/{SITTING}/scoring")).await.json().await.unwrap();
+    let student = &view["students"][0];
+    assert_eq!((&student["student_number"], &student["definitive"], &student["pending"]), (&json!("1001"), &json!(false), &json!([])), "{view}");
+    assert!(student["provisional_because"].as_str().unwrap().contains("sectie-identifier"), "{view}");
+    assert_eq!(&csv_rows(&hub, &office).await["1001"][4..8], ["", "6", "7", "voorlopig"]);
+    std::fs::write(&scoring, scoring_json(Some(2.0))).unwrap();
+    hub.cli_ok(&["import", "scoring", scoring.to_str().unwrap(), "--id", "inst-a"]);
+    let view: Value = office.get(&hub, &format!("/console/api/sittings/{SITTING}/scoring")).await.json().await.unwrap();
+    assert_eq!((&view["students"][0]["definitive"], &view["students"][0]["provisional_because"]), (&json!(true), &json!("")), "{view}");
+
     // The hub's journal of actions names the signed-in account, every time.
     let db = exam_hub::db::Db::connect(&hub.database.clone().unwrap_or_else(|| exam_hub::db::sqlite_url(&hub.data()))).await.unwrap();
     let journalled = journalled_actions(&db, SITTING, "1001", exam_hub::reports::HAND_SCORE_ACTION).await;

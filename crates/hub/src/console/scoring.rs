@@ -39,8 +39,13 @@ pub struct StudentToScore {
     pub name: String,
     /// The results' status (`ingeleverd`, `niet ingeleverd`, …).
     pub status: &'static str,
-    /// The score so far (final once nothing is pending).
+    /// The score so far (final once `definitive`).
     pub score: Option<f64>,
+    /// Whether the score is final: nothing waits for a person and the
+    /// test's outcome processing ran ([`crate::reports::ResultRow::is_final`]).
+    pub definitive: bool,
+    /// Why it is not, in Dutch (empty when it is).
+    pub provisional_because: String,
     /// The test's maximum, when known.
     pub max_score: Option<f64>,
     /// Items that still wait.
@@ -62,7 +67,9 @@ pub struct ScoringView {
     pub instrument_id: String,
     /// Whether the hub has scoring data for the instrument.
     pub scored: bool,
-    /// Students with items a person scores, by student number.
+    /// Students with items a person scores, or whose score stays
+    /// provisional for another reason (the test's outcome processing could
+    /// not run), by student number.
     pub students: Vec<StudentToScore>,
 }
 
@@ -157,7 +164,9 @@ pub async fn view(State(console): State<Arc<Console>>, Path(sitting): Path<Strin
                 }
             })
             .collect();
-        if items.is_empty() {
+        // A student with nothing to score is listed still when the score
+        // stays provisional all the same: the page must not call it final.
+        if items.is_empty() && row.test_unscored.is_none() {
             continue;
         }
         students.push(StudentToScore {
@@ -165,6 +174,8 @@ pub async fn view(State(console): State<Arc<Console>>, Path(sitting): Path<Strin
             name: names.get(&row.student_number).cloned().unwrap_or_default(),
             status: row.status.label(),
             score: row.score,
+            definitive: row.is_final(),
+            provisional_because: row.provisional_because(),
             max_score: row.max_score,
             pending: row.pending.clone(),
             items,
