@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { installFakeDom } from './fake-dom.mjs';
-import { renderNodes, renderItemBody, plainText } from '../js/qti.js';
+import { renderNodes, renderItemBody, plainText, speechText } from '../js/qti.js';
 import { MATHML_NS } from '../js/qti-content.js';
 import { setLang } from '../i18n.js';
 
@@ -88,4 +88,23 @@ test('the stylesheet never sets display on math (display: block broke the layout
   for (const m of css.matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
     if (/(^|[\s,>])math\b/.test(m[1])) assert.doesNotMatch(m[2], /display\s*:/, `${m[1].trim()} sets display`);
   }
+});
+
+test('data-qti-suppress-tts: not read aloud; hidden from screen readers where nothing inside is worked with', () => {
+  const text = (t) => ({ type: 'text', text: t });
+  const span = (value, ...children) => ({ type: 'element', tag: 'span', attrs: { 'data-qti-suppress-tts': value }, children });
+  const body = [{
+    type: 'element', tag: 'p', attrs: {},
+    children: [text('Bereken '), span('computer-read-aloud', text('(zie ★)')), text(' de oppervlakte'), span('all', text('✱')), text(' '), span('screen-reader', text('en de omtrek'))],
+  }];
+  // Read-aloud skips what is suppressed for it; labels and the rest keep every word.
+  assert.equal(speechText(body), 'Bereken de oppervlakte en de omtrek');
+  assert.equal(plainText(body), 'Bereken (zie ★) de oppervlakte✱ en de omtrek');
+  const [p] = renderNodes(body, ctx());
+  const spans = p.all('span');
+  assert.deepEqual(spans.map((e) => e.getAttribute('aria-hidden')), [null, 'true', 'true'], 'screen-reader and all are hidden from screen readers');
+  assert.ok(spans.every((e) => e.getAttribute('data-qti-suppress-tts') === null), 'the attribute itself is not put on the page');
+  // A gap inside stays reachable: aria-hidden on something a student works with would leave it unnamed.
+  const [q] = renderNodes([span('all', text('Vul in: '), { type: 'gap', identifier: 'G1' })], ctx());
+  assert.equal(q.getAttribute('aria-hidden'), null);
 });

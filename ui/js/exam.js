@@ -12,7 +12,7 @@
 import { h, clear, announce, setText } from './dom.js';
 import { t } from '../i18n.js';
 import { shell } from './bridge.js';
-import { flatten, renderNodes, renderItemBody, withIds, finishIds, answered, plainText, countInline } from './qti.js';
+import { flatten, renderNodes, renderItemBody, withIds, finishIds, answered, plainText, speechText, countInline } from './qti.js';
 import { confirmDialog } from './dialog.js';
 import { mountWebExam } from './web-instrument.js';
 import { clearExamClipboard } from './lockdown.js';
@@ -339,7 +339,7 @@ export function mountExam(root, view, { onSaveState, render }) {
         readingLang = item.lang || instrument.lang || document.documentElement.lang || 'nl';
         readingBtn = readBtn;
         readingPause = pauseBtn;
-        reader.start(plainText(item.body));
+        reader.start(speechText(item.body));
       } }, t('exam.readaloud'));
       readTools = h('span', { class: 'read-aloud-tools' }, readBtn, pauseBtn, speedSel);
     } else if (acc.readAloud) {
@@ -350,7 +350,7 @@ export function mountExam(root, view, { onSaveState, render }) {
           setText(readBtn, t('exam.readaloud'));
           return;
         }
-        const u = new SpeechSynthesisUtterance(plainText(item.body));
+        const u = new SpeechSynthesisUtterance(speechText(item.body));
         u.lang = item.lang || instrument.lang || document.documentElement.lang;
         u.onend = () => setText(readBtn, t('exam.readaloud'));
         synth.speak(u);

@@ -141,19 +141,37 @@ export function answered(value) {
 // Content.
 
 /** Plain text of nodes, for <option>s, read-aloud and labels. */
-export function plainText(nodes) {
+export function plainText(nodes, speech = false) {
   let out = '';
   for (const n of nodes || []) {
     if (!n) continue;
     if (n.type === 'text') out += n.text;
     else if (n.type === 'image') out += ` ${n.alt || ''} `;
-    else if (n.type === 'element') out += (BLOCK.has(n.tag) || n.tag === 'br' || n.tag === 'li' ? ' ' : '') + plainText(n.children);
-    else if (n.type === 'gap') out += ' … ';
+    else if (n.type === 'element') {
+      // What the author marked as not to be read aloud is not sent to the engine.
+      if (speech && SPOKEN_SUPPRESSED.has(n.attrs && n.attrs[SUPPRESS_TTS])) continue;
+      out += (BLOCK.has(n.tag) || n.tag === 'br' || n.tag === 'li' ? ' ' : '') + plainText(n.children, speech);
+    } else if (n.type === 'gap') out += ' … ';
     else if (n.type === 'math') out += ` ${mathText(n)} `;
-    else if (n.content) out += plainText(n.content);
-    if (Array.isArray(n.prompt)) out = plainText(n.prompt) + ' ' + out;
+    else if (n.content) out += plainText(n.content, speech);
+    if (Array.isArray(n.prompt)) out = plainText(n.prompt, speech) + ' ' + out;
   }
   return out.replace(/\s+/g, ' ').trim();
+}
+
+/** The text read aloud: {@link plainText} without what the item marks `data-qti-suppress-tts` for read-aloud. */
+export function speechText(nodes) {
+  return plainText(nodes, true);
+}
+
+// QTI 3's data-qti-suppress-tts (kept by the importer only with these values).
+const SUPPRESS_TTS = 'data-qti-suppress-tts';
+const SPOKEN_SUPPRESSED = new Set(['computer-read-aloud', 'all']);
+const SCREEN_READER_SUPPRESSED = new Set(['screen-reader', 'all']);
+
+/** Whether nodes hold only static content (text, markup, images, formulas): nothing a student works with. */
+function staticContent(nodes) {
+  return (nodes || []).every((n) => !n || n.type === 'text' || n.type === 'image' || n.type === 'math' || (n.type === 'element' && staticContent(n.children)));
 }
 
 function qtiClasses(list) {
@@ -322,6 +340,10 @@ function renderElement(n, ctx) {
       if (refs.length) idState(ctx).refs.push([el, k, refs]);
     } else if (k === 'dir') {
       if (DIRS.has(String(v).toLowerCase())) el.setAttribute('dir', String(v).toLowerCase());
+    } else if (k === SUPPRESS_TTS) {
+      // Hidden from screen readers only where nothing inside can be worked with
+      // (aria-hidden on a focusable control would leave it unnamed).
+      if (SCREEN_READER_SUPPRESSED.has(v) && staticContent(n.children)) el.setAttribute('aria-hidden', 'true');
     } else if (ALLOWED_ATTRS.has(k)) el.setAttribute(k, String(v));
   }
   for (const c of renderNodes(n.children, ctx)) el.append(c);

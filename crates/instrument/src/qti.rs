@@ -826,7 +826,16 @@ pub const ALLOWED_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Attributes dropped without a notice: presentation hints with no meaning for content.
-const QUIET_ATTRIBUTES: &[&str] = &["label", "data-qti-suppress-tts"];
+const QUIET_ATTRIBUTES: &[&str] = &["label"];
+
+/// QTI 3's `data-qti-suppress-tts`: content that text-to-speech must not
+/// read (a decorative character, a formula spelled out elsewhere). Kept on
+/// the element, lowercased, when its value is one of these; the kiosk's
+/// read-aloud skips `computer-read-aloud` and `all`, and the page hides
+/// `screen-reader` and `all` from screen readers. Another value is dropped
+/// with a notice.
+pub const SUPPRESS_TTS: &str = "data-qti-suppress-tts";
+const SUPPRESS_TTS_VALUES: &[&str] = &["computer-read-aloud", "screen-reader", "all"];
 
 /// Constructs the kiosk refuses, with the reason shown to whoever packs the instrument.
 fn unsupported_reason(name: &str) -> Option<&'static str> {
@@ -1594,6 +1603,13 @@ impl<'r, 'a> Importer<'r, 'a> {
                     }
                 } else if ALLOWED_ATTRIBUTES.contains(&key) {
                     attrs.insert(key.to_string(), v.clone());
+                } else if key == SUPPRESS_TTS {
+                    let value = v.trim().to_ascii_lowercase();
+                    if SUPPRESS_TTS_VALUES.contains(&value.as_str()) {
+                        attrs.insert(key.to_string(), value);
+                    } else {
+                        ctx.dropped_attrs.push((e.line, format!("{key}=\"{v}\"")));
+                    }
                 } else if !QUIET_ATTRIBUTES.contains(&key) && !key.starts_with("data-") {
                     ctx.dropped_attrs.push((e.line, key.to_string()));
                 }

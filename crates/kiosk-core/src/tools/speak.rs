@@ -410,10 +410,19 @@ fn run_espeak(args: &[&str], stdin: Option<&str>) -> Result<Vec<u8>, SpeakError>
     run_program(ESPEAK_NG, args, stdin, SPEAK_TIMEOUT)
 }
 
+/// One synthesiser at a time in this process: the exam page asks for the
+/// next part while one plays, and a student who presses "voorlezen" again
+/// and again must not start a program per press on the school PC. Later
+/// requests wait their turn (each at most [`SPEAK_TIMEOUT`] long).
+static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `program` with an empty environment, `stdin` written to it, and
 /// returns its standard output; a program that has not ended after `timeout`
-/// is killed, so a hanging synthesiser never holds the kiosk up.
+/// is killed, so a hanging synthesiser never holds the kiosk up. One at a
+/// time ([`ENGINE`]).
 fn run_program(program: &str, args: &[&str], stdin: Option<&str>, timeout: Duration) -> Result<Vec<u8>, SpeakError> {
+    // A panic elsewhere while holding it leaves nothing to repair.
+    let _one = ENGINE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut child = Command::new(program)
         .args(args)
         .env_clear()
@@ -539,6 +548,21 @@ mod tests {
         let text = "x".repeat(1 << 20);
         assert!(run_program("/bin/sleep", &["30"], Some(&text), Duration::from_millis(300)).is_err());
         assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+
+    /// Requests at the same time run one after the other: three runs of
+    /// 0.2 s cannot end before 0.6 s. Before, each request started its own
+    /// program at once (a student pressing "voorlezen" repeatedly started as
+    /// many synthesisers).
+    #[test]
+    #[cfg(unix)]
+    fn one_engine_runs_at_a_time() {
+        let start = Instant::now();
+        let runs: Vec<_> = (0..3).map(|_| std::thread::spawn(|| run_program("/bin/sleep", &["0.2"], None, Duration::from_secs(10)))).collect();
+        for run in runs {
+            run.join().unwrap().unwrap();
+        }
+        assert!(start.elapsed() >= Duration::from_millis(600), "ran side by side: {:?}", start.elapsed());
     }
 
     #[test]
