@@ -10,7 +10,7 @@ mod eval;
 mod rules;
 mod templates;
 
-pub use eval::{evaluate, evaluate_test, inside, response_texts, round_to, Base, ItemResult, TestItem, TestResult, Unscorable, Value};
+pub use eval::{evaluate, evaluate_test, inside, response_texts, round_to, Base, ItemResult, TestItem, TestResult, Unscorable, Value, MAX_RESPONSE_VALUES};
 pub use rules::{
     Area, AreaMapEntry, AreaMapping, Branch, Expr, ItemSelection, LookupTable, NumberOf, OutcomeDeclaration, RoundingMode, Rule, Shape,
     ToleranceMode,

@@ -63,7 +63,10 @@ impl Base {
                 let (a, b) = two()?;
                 Base::Point(parse_float(&a)?, parse_float(&b)?)
             }
-            _ => Base::Str(text.to_string()),
+            // Text as typed, less the spaces around it: "Amsterdam " is
+            // the answer "Amsterdam" (a trailing space cost a student the
+            // point; spaces inside still count).
+            _ => Base::Str(t.to_string()),
         })
     }
 
@@ -150,7 +153,8 @@ impl Value {
 
     /// Values of `cardinality` from their text.
     fn from_texts(cardinality: Cardinality, base_type: Option<&str>, texts: &[String]) -> Value {
-        let values: Vec<Base> = texts.iter().filter_map(|t| Base::parse(base_type, t)).collect();
+        // An empty text is no value (an identifier "" is not a choice).
+        let values: Vec<Base> = texts.iter().filter_map(|t| Base::parse(base_type, t)).filter(|b| b.text() != Some("")).collect();
         match cardinality {
             Cardinality::Single => values.into_iter().next().map_or(Value::Null, Value::Single),
             Cardinality::Multiple => Value::Multiple(values),
@@ -214,6 +218,10 @@ pub struct ItemResult {
     pub outcomes: BTreeMap<String, Value>,
 }
 
+/// The most values one response can have (a multiple or ordered response
+/// of the largest real interaction has a few dozen): more go to a person.
+pub const MAX_RESPONSE_VALUES: usize = 1_000;
+
 /// Runs `rules` on the candidate's `responses` (response identifier -> the
 /// kiosk's JSON value). A response value that is not of the declared base
 /// type (e.g. "abc" for an integer) is left out, as an engine that refuses
@@ -222,6 +230,11 @@ pub fn evaluate(item: &ItemScoring, rules: &[Rule], responses: &BTreeMap<String,
     let mut env = Env { item, responses: BTreeMap::new(), outcomes: BTreeMap::new(), test: None };
     for decl in &item.responses {
         let texts = response_texts(responses.get(&decl.identifier));
+        // No interaction gives this many values; a sent answer that has them
+        // is not scored as if it were one (nor made to cost the hub seconds).
+        if texts.len() > MAX_RESPONSE_VALUES {
+            return fail(format!("het antwoord {} heeft {} waarden, meer dan een vraag kan geven ({MAX_RESPONSE_VALUES})", decl.identifier, texts.len()));
+        }
         env.responses.insert(decl.identifier.clone(), Value::from_texts(decl.cardinality, decl.base_type.as_deref(), &texts));
     }
     for out in &item.outcomes {
@@ -663,21 +676,35 @@ impl<'a> Env<'a> {
                 let d = self.response_decl(identifier)?;
                 let Some(m) = &d.mapping else { return fail(format!("response {identifier} heeft geen qti-mapping")) };
                 let given = self.responses.get(identifier).cloned().unwrap_or(Value::Null);
-                let mut seen: Vec<&Base> = Vec::new();
+                let keys: Vec<Option<Base>> = m.entries.iter().map(|e| Base::parse(d.base_type.as_deref(), &e.key)).collect();
+                // Each map entry counts once however many values hit it
+                // ("amsterdam" and "Amsterdam" on a case-insensitive entry
+                // too: before, each counted, past the item's maximum); each
+                // distinct value that hits none counts the default once.
+                let mut hit_entries = vec![false; m.entries.len()];
+                let mut missed: Vec<&Base> = Vec::new();
                 let mut sum = 0.0;
                 for v in given.members() {
-                    if seen.iter().any(|s| s.same(v)) {
-                        continue;
-                    }
-                    seen.push(v);
-                    let hit = m.entries.iter().find(|e| {
-                        let Some(key) = Base::parse(d.base_type.as_deref(), &e.key) else { return false };
+                    let hit = m.entries.iter().zip(&keys).position(|(e, key)| {
+                        let Some(key) = key else { return false };
                         match (e.case_sensitive, key.text(), v.text()) {
                             (false, Some(k), Some(t)) => k.to_lowercase() == t.to_lowercase(),
                             _ => key.same(v),
                         }
                     });
-                    sum += hit.map_or(m.default_value, |e| e.value);
+                    match hit {
+                        Some(i) if !hit_entries[i] => {
+                            hit_entries[i] = true;
+                            sum += m.entries[i].value;
+                        }
+                        Some(_) => {}
+                        // At most MAX_RESPONSE_VALUES values: the quadratic look-up stays small.
+                        None if !missed.iter().any(|s| s.same(v)) => {
+                            missed.push(v);
+                            sum += m.default_value;
+                        }
+                        None => {}
+                    }
                 }
                 Value::Single(Base::Float(bounded(sum, m.lower_bound, m.upper_bound)))
             }
@@ -693,15 +720,22 @@ impl<'a> Env<'a> {
                         _ => None,
                     })
                     .collect();
-                // Each area counts once, however many points are in it; a
-                // point in no area gets the default value.
+                // A point counts for the first area it is in (where areas
+                // overlap, those listed first take priority: before, a point
+                // in nested areas got both); each area counts once, however
+                // many points are in it; a point in no area gets the default.
+                let mut hit_areas = vec![false; m.entries.len()];
                 let mut sum = 0.0;
-                for entry in &m.entries {
-                    if points.iter().any(|p| inside(&entry.area, *p)) {
-                        sum += entry.value;
+                for p in &points {
+                    match m.entries.iter().position(|e| inside(&e.area, *p)) {
+                        Some(i) if !hit_areas[i] => {
+                            hit_areas[i] = true;
+                            sum += m.entries[i].value;
+                        }
+                        Some(_) => {}
+                        None => sum += m.default_value,
                     }
                 }
-                sum += m.default_value * points.iter().filter(|p| !m.entries.iter().any(|e| inside(&e.area, **p))).count() as f64;
                 Value::Single(Base::Float(bounded(sum, m.lower_bound, m.upper_bound)))
             }
             Expr::Null => Value::Null,
@@ -759,7 +793,12 @@ impl<'a> Env<'a> {
                         let (lo, hi) = match tolerance_mode {
                             ToleranceMode::Exact => (x, x),
                             ToleranceMode::Absolute => (x - t0, x + t1),
-                            ToleranceMode::Relative => (x * (1.0 - t0 / 100.0), x * (1.0 + t1 / 100.0)),
+                            // For a negative x the first end is the upper one:
+                            // before, nothing matched a negative answer, not even x.
+                            ToleranceMode::Relative => {
+                                let (a, b) = (x * (1.0 - t0 / 100.0), x * (1.0 + t1 / 100.0));
+                                (a.min(b), a.max(b))
+                            }
                         };
                         let above = if *include_lower_bound { y >= lo } else { y > lo };
                         let below = if *include_upper_bound { y <= hi } else { y < hi };
@@ -1035,7 +1074,9 @@ pub fn round_to(x: f64, mode: RoundingMode, figures: i32) -> f64 {
     // The product is taken at its printed precision first, so 0.15 * 10
     // rounds to 2 as a person expects, not to 1 from 1.4999999999999998.
     let scaled: f64 = format!("{:.9}", x * scale).parse().unwrap_or(x * scale);
-    (scaled + 0.5).floor() / scale
+    // Half away from zero, as a person rounds and as QTI's reference engine
+    // does (-2.35 to one decimal is -2.4; floor(x + 0.5) gave -2.3).
+    scaled.round() / scale
 }
 
 /// Whether point `p` is in `area` (HTML image-map shapes; a polygon by the

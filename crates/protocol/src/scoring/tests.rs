@@ -272,6 +272,76 @@ fn map_response_point_counts_each_area_once() {
     assert_eq!(score(&it, &BTreeMap::new()).unwrap().max_score, Some(2.5));
 }
 
+/// A review of the evaluator (session 17) found wrong scores; each case
+/// here scored as the comment says before.
+#[test]
+fn review_findings_score_as_a_person_would() {
+    // (1) Relative tolerance around a negative value: nothing matched, not even -10 itself.
+    let tolerant = |given: &str| {
+        let e = Expr::Equal {
+            tolerance_mode: ToleranceMode::Relative,
+            tolerance: vec![5.0],
+            include_lower_bound: true,
+            include_upper_bound: true,
+            args: vec![float(-10.0), bv("float", given)],
+        };
+        eval(e)
+    };
+    assert_eq!(tolerant("-10"), yes());
+    assert_eq!(tolerant("-10.4"), yes());
+    assert_eq!(tolerant("-9.6"), yes());
+    assert_eq!(tolerant("-11"), no());
+    // (2) A point in nested areas counts for the first one listed only (was 2 + 1 = 3 of 2).
+    let mut d = decl("RESPONSE", Cardinality::Single, "point", &[]);
+    d.area_mapping = Some(AreaMapping {
+        default_value: 0.0,
+        lower_bound: None,
+        upper_bound: None,
+        entries: vec![
+            AreaMapEntry { area: Area { shape: Shape::Circle, coords: vec![50.0, 50.0, 10.0] }, value: 2.0 },
+            AreaMapEntry { area: Area { shape: Shape::Circle, coords: vec![50.0, 50.0, 40.0] }, value: 1.0 },
+            AreaMapEntry { area: Area { shape: Shape::Default, coords: vec![] }, value: -1.0 },
+        ],
+    });
+    let points = ItemScoring {
+        processing: Processing::Template { uri: "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml".into() },
+        ..item(vec![d], vec![], vec![])
+    };
+    let at = |p: &str| score(&points, &answers(json!({ "RESPONSE": p }))).unwrap().score;
+    assert_eq!(at("50 50"), 2.0);
+    assert_eq!(at("80 50"), 1.0);
+    assert_eq!(at("5 5"), -1.0, "the catch-all area only where no other is");
+    // (3) A case-insensitive entry counts once for all its spellings (was 4 of 3).
+    let mut d = decl("RESPONSE", Cardinality::Multiple, "string", &[]);
+    d.mapping = Some(Mapping {
+        default_value: 0.0,
+        lower_bound: None,
+        upper_bound: None,
+        entries: ["Amsterdam", "Parijs", "Berlijn"].iter().map(|k| MapEntry { key: (*k).into(), value: 1.0, case_sensitive: false }).collect(),
+    });
+    let cities = ItemScoring {
+        processing: Processing::Template { uri: "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml".into() },
+        ..item(vec![d], vec![], vec![])
+    };
+    let mapped = |v: serde_json::Value| score(&cities, &answers(json!({ "RESPONSE": v }))).unwrap();
+    assert_eq!(mapped(json!(["amsterdam", "Amsterdam", "AMSTERDAM", "aMsterdam"])).score, 1.0);
+    assert_eq!(mapped(json!(["amsterdam", "PARIJS", "Berlijn"])).score, 3.0);
+    assert_eq!(mapped(json!([])).max_score, Some(3.0));
+    // (6) Spaces around typed text do not cost the point (was 0).
+    assert_eq!(mapped(json!(["Amsterdam ", " parijs"])).score, 2.0);
+    // (5) More values than any interaction gives: a person scores it (was
+    // seconds of work for the hub per response, on every report).
+    let many: Vec<String> = (0..=MAX_RESPONSE_VALUES).map(|i| i.to_string()).collect();
+    assert!(score(&cities, &answers(json!({ "RESPONSE": many }))).unwrap_err().0.contains("meer dan een vraag kan geven"));
+    // (4) Rounding to decimals is half away from zero: -2.35 is -2.4 (was -2.3).
+    assert_eq!(round_to(-2.35, RoundingMode::DecimalPlaces, 1), -2.4);
+    assert_eq!(round_to(2.35, RoundingMode::DecimalPlaces, 1), 2.4);
+    let rounded = |given: &str| eval(Expr::EqualRounded { rounding_mode: RoundingMode::DecimalPlaces, figures: 1, args: vec![float(-2.35), bv("float", given)] });
+    assert_eq!((rounded("-2.4"), rounded("-2.3")), (yes(), no()));
+    // An empty identifier is no choice: unanswered, not a wrong answer.
+    assert_eq!(eval_with(Expr::IsNull { args: vec![var("RESPONSE")] }, json!({"RESPONSE": ["", " "]})).unwrap(), yes());
+}
+
 #[test]
 fn lookup_tables_exit_and_fragments() {
     let mut score_decl = outcome("SCORE", Some("float"), &[]);
