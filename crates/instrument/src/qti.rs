@@ -837,6 +837,58 @@ const QUIET_ATTRIBUTES: &[&str] = &["label"];
 pub const SUPPRESS_TTS: &str = "data-qti-suppress-tts";
 const SUPPRESS_TTS_VALUES: &[&str] = &["computer-read-aloud", "screen-reader", "all"];
 
+/// A choice an interaction may shuffle (`fixed` ones keep their place).
+pub(crate) trait Shufflable {
+    /// Its identifier.
+    fn id(&self) -> &str;
+    /// `fixed="true"`.
+    fn is_fixed(&self) -> bool;
+}
+
+impl Shufflable for Choice {
+    fn id(&self) -> &str {
+        &self.identifier
+    }
+    fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+}
+
+impl Shufflable for AssociableChoice {
+    fn id(&self) -> &str {
+        &self.identifier
+    }
+    fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+}
+
+/// The choices of an interaction that shuffles, in an order that says
+/// nothing of the authored one: the non-fixed choices sorted by a hash of
+/// their identifier, fixed ones in place. The page shuffles per student
+/// from this order. Before, the render model kept the authored order, and
+/// an order interaction written in its correct order (as authors do when
+/// the kiosk shuffles) carried its key to the web view.
+pub(crate) fn unauthored_order<T: Shufflable>(shuffle: bool, response: &str, choices: Vec<T>) -> Vec<T> {
+    if !shuffle {
+        return choices;
+    }
+    let key = |c: &T| ring::digest::digest(&ring::digest::SHA256, format!("{response}\0{}", c.id()).as_bytes()).as_ref().to_vec();
+    let (fixed, mut free): (Vec<(usize, T)>, Vec<(usize, T)>) = choices.into_iter().enumerate().partition(|(_, c)| c.is_fixed());
+    free.sort_by_cached_key(|(_, c)| key(c));
+    let mut fixed = fixed.into_iter().peekable();
+    let mut free = free.into_iter().map(|(_, c)| c);
+    let mut out = Vec::new();
+    let total = fixed.len() + free.len();
+    for at in 0..total {
+        match fixed.next_if(|(i, _)| *i == at) {
+            Some((_, c)) => out.push(c),
+            None => out.extend(free.next()),
+        }
+    }
+    out
+}
+
 /// Constructs the kiosk refuses, with the reason shown to whoever packs the instrument.
 fn unsupported_reason(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -1695,12 +1747,13 @@ impl<'r, 'a> Importer<'r, 'a> {
                 if choices.is_empty() {
                     return Err(invalid(file, e, "inline choice interaction without choices"));
                 }
+                let shuffle = boolean(file, e, "shuffle", false)?;
                 Node::InlineChoiceInteraction(InlineChoiceInteraction {
+                    choices: unauthored_order(shuffle, &response_identifier, choices),
                     response_identifier,
-                    shuffle: boolean(file, e, "shuffle", false)?,
+                    shuffle,
                     required: boolean(file, e, "required", false)?,
                     class: classes(e),
-                    choices,
                 })
             }
             "qti-gap-match-interaction" => Node::GapMatchInteraction(self.gap_match(e, ctx)?),
@@ -1770,9 +1823,11 @@ impl<'r, 'a> Importer<'r, 'a> {
     fn choice(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<ChoiceInteraction, QtiError> {
         let response_identifier = self.use_response(e, ctx)?;
         let (prompt, choices) = self.choices(e, ctx)?;
+        let shuffle = boolean(ctx.file, e, "shuffle", false)?;
+        let choices = unauthored_order(shuffle, &response_identifier, choices);
         Ok(ChoiceInteraction {
             response_identifier,
-            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            shuffle,
             max_choices: number(ctx.file, e, "max-choices")?.unwrap_or(1),
             min_choices: number(ctx.file, e, "min-choices")?.unwrap_or(0),
             orientation: e.attr("orientation").map(String::from),
@@ -1785,9 +1840,11 @@ impl<'r, 'a> Importer<'r, 'a> {
     fn order(&mut self, e: &Element, ctx: &mut ItemCtx<'_>) -> Result<OrderInteraction, QtiError> {
         let response_identifier = self.use_response(e, ctx)?;
         let (prompt, choices) = self.choices(e, ctx)?;
+        let shuffle = boolean(ctx.file, e, "shuffle", false)?;
+        let choices = unauthored_order(shuffle, &response_identifier, choices);
         Ok(OrderInteraction {
             response_identifier,
-            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            shuffle,
             min_choices: number(ctx.file, e, "min-choices")?,
             max_choices: number(ctx.file, e, "max-choices")?,
             orientation: e.attr("orientation").map(String::from),
@@ -1835,11 +1892,12 @@ impl<'r, 'a> Importer<'r, 'a> {
         if sets.len() != 2 || sets.iter().any(Vec::is_empty) {
             return Err(invalid(ctx.file, e, "a match interaction needs exactly two non-empty qti-simple-match-sets"));
         }
-        let target = sets.pop().unwrap_or_default();
-        let source = sets.pop().unwrap_or_default();
+        let shuffle = boolean(ctx.file, e, "shuffle", false)?;
+        let target = unauthored_order(shuffle, &response_identifier, sets.pop().unwrap_or_default());
+        let source = unauthored_order(shuffle, &response_identifier, sets.pop().unwrap_or_default());
         Ok(MatchInteraction {
             response_identifier,
-            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            shuffle,
             max_associations: number(ctx.file, e, "max-associations")?.unwrap_or(1),
             min_associations: number(ctx.file, e, "min-associations")?.unwrap_or(0),
             class: classes(e),
@@ -1893,14 +1951,15 @@ impl<'r, 'a> Importer<'r, 'a> {
                 return Err(invalid(ctx.file, e, format!("identifier {gap} is both a gap and a choice")));
             }
         }
+        let shuffle = boolean(ctx.file, e, "shuffle", false)?;
         Ok(GapMatchInteraction {
+            gap_choices: unauthored_order(shuffle, &response_identifier, gap_choices),
             response_identifier,
-            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            shuffle,
             min_associations: number(ctx.file, e, "min-associations")?.unwrap_or(0),
             max_associations: number(ctx.file, e, "max-associations")?.unwrap_or(0),
             class: classes(e),
             prompt,
-            gap_choices,
             content,
         })
     }

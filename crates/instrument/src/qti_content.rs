@@ -184,11 +184,11 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if starts(b"FWS") || starts(b"CWS") || starts(b"ZWS") {
         return Sniffed::Other("Flash (SWF)");
     }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
-    let head = head.trim_start_matches('\u{feff}').trim_start();
-    if head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg")) {
+    if svg_root(bytes) {
         return Sniffed::Image("image/svg+xml");
     }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
     if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body") {
         return Sniffed::Other("HTML");
     }
@@ -196,6 +196,37 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         return Sniffed::Other("WebVTT");
     }
     Sniffed::Other("an unknown file type")
+}
+
+/// Whether the document element of an XML file is `<svg>` (or `<x:svg>`),
+/// after an XML declaration, comments, processing instructions and a
+/// doctype, within its first 4 KiB. Before, "`<?xml` and `<svg` somewhere in
+/// the first KiB" was an SVG image, so an item's XML with `<svg>` in a
+/// comment, named `.svg`, was served to the page with its keys.
+pub fn svg_root(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+    let mut rest = head.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        let skip_to = |rest: &str, end: &str| rest.find(end).map(|i| i + end.len());
+        let next = if rest.starts_with("<?") {
+            skip_to(rest, "?>")
+        } else if rest.starts_with("<!--") {
+            skip_to(rest, "-->")
+        } else if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case("<!doctype") {
+            // An internal subset ends with "]>".
+            match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(close)) if open < close => skip_to(rest, "]>"),
+                _ => skip_to(rest, ">"),
+            }
+        } else {
+            let Some(tag) = rest.strip_prefix('<') else { return false };
+            let name: String = tag.chars().take_while(|c| !c.is_whitespace() && !matches!(c, '>' | '/')).collect();
+            let local = name.rsplit(':').next().unwrap_or_default();
+            return local.eq_ignore_ascii_case("svg");
+        };
+        let Some(at) = next else { return false };
+        rest = rest[at..].trim_start();
+    }
 }
 
 /// Extensions the kiosk serves audio and video by (`package::media_type`).
@@ -1128,6 +1159,14 @@ mod tests {
         assert_eq!(sniff(b"%PDF-1.4"), Sniffed::Other("PDF"));
         assert_eq!(sniff(b"CWS\x0a"), Sniffed::Other("Flash (SWF)"));
         assert_eq!(sniff(b"WEBVTT\n\n"), Sniffed::Other("WebVTT"));
+        // An SVG is known by its document element, after comments and a doctype.
+        let doctype = b"<?xml version=\"1.0\"?><!-- made by hand --><!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x\" [ <!ENTITY a \"b\"> ]>\n<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"/>";
+        assert_eq!(sniff(doctype), Sniffed::Image("image/svg+xml"));
+        // Review: an item's XML with "<svg" in a comment was an SVG image,
+        // and an item named q.svg was served to the page with its key.
+        let item = b"<?xml version=\"1.0\"?><!-- <svg> --><qti-assessment-item identifier=\"q\"><qti-correct-response><qti-value>Kreekraksluizen</qti-value></qti-correct-response></qti-assessment-item>";
+        assert_eq!(sniff(item), Sniffed::Other("an unknown file type"));
+        assert!(!svg_root(b"<html><svg/></html>"));
     }
 
     #[test]

@@ -236,14 +236,15 @@ impl Importer<'_, '_> {
         if choices.len() < 2 {
             return Err(invalid(ctx.file, e, "an associate interaction needs at least two qti-simple-associable-choices"));
         }
+        let shuffle = boolean(ctx.file, e, "shuffle", false)?;
         Ok(AssociateInteraction {
+            choices: super::unauthored_order(shuffle, &response_identifier, choices),
             response_identifier,
-            shuffle: boolean(ctx.file, e, "shuffle", false)?,
+            shuffle,
             max_associations: number(ctx.file, e, "max-associations")?.unwrap_or(1),
             min_associations: number(ctx.file, e, "min-associations")?.unwrap_or(0),
             class: classes(e),
             prompt,
-            choices,
         })
     }
 

@@ -669,4 +669,50 @@ mod refused {
             assert!(json.contains("Kaart") && !json.contains("Zwolle"), "{body}: {json}");
         }
     }
+
+    /// Review (session 17): the render model kept an interaction's choices
+    /// in their authored order, and an order interaction is written in its
+    /// correct order when the kiosk shuffles it: the model carried the key.
+    /// Now shuffled choices leave the importer in an order of their own
+    /// (fixed ones in place), and the page shuffles per student from it.
+    #[test]
+    fn shuffled_choices_do_not_keep_their_authored_order() {
+        let ids = ["stap1", "stap2", "stap3", "stap4", "stap5", "stap6"];
+        let item = |shuffle: bool| {
+            let choices: String = ids
+                .iter()
+                .map(|id| format!(r#"<qti-simple-choice identifier="{id}"{}>{id}</qti-simple-choice>"#, if *id == "stap6" { r#" fixed="true""# } else { "" }))
+                .collect();
+            format!(
+                r#"<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="x" title="x">
+  <qti-response-declaration identifier="RESPONSE" cardinality="ordered" base-type="identifier"><qti-correct-response>{}</qti-correct-response></qti-response-declaration>
+  <qti-item-body><qti-order-interaction response-identifier="RESPONSE" shuffle="{shuffle}">{choices}</qti-order-interaction></qti-item-body>
+</qti-assessment-item>"#,
+                ids.iter().map(|id| format!("<qti-value>{id}</qti-value>")).collect::<String>()
+            )
+        };
+        let order = |shuffle: bool| {
+            let json: serde_json::Value = serde_json::from_str(&import_item(&item(shuffle), &[]).unwrap().render_json().unwrap()).unwrap();
+            let text = json.to_string();
+            ids.iter().map(|id| (text.find(&format!(r#""identifier":"{id}""#)).unwrap(), *id)).collect::<std::collections::BTreeMap<_, _>>().into_values().collect::<Vec<_>>()
+        };
+        let shuffled = order(true);
+        assert_ne!(shuffled, ids, "the authored (correct) order reached the render model");
+        assert_eq!(shuffled.last(), Some(&"stap6"), "a fixed choice keeps its place");
+        assert_eq!(order(true), shuffled, "the same package gives the same order");
+        assert_eq!(order(false), ids, "not shuffled: the order is the author's, as shown");
+    }
+}
+
+/// Review (session 17): the render model the page gets carried the
+/// importer's notices — file, line and kind of every feedback and scorer's
+/// rubric block left out — so where the one piece of feedback sat could
+/// point at the right choice. They are for whoever packs the instrument.
+#[test]
+fn what_the_importer_left_out_is_not_told_to_the_page() {
+    let contents = open(&fixtures().join("qti/keys"));
+    let instrument = contents.import().unwrap();
+    assert!(instrument.test.notices.iter().any(|n| n.construct.contains("feedback")), "{:?}", instrument.test.notices);
+    let ui = serde_json::to_value(RunningInstrument::qti(instrument.test, BTreeMap::new())).unwrap();
+    assert_eq!(ui["notices"], serde_json::json!([]), "{}", ui["notices"]);
 }

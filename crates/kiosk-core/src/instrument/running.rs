@@ -44,7 +44,12 @@ pub enum RunningInstrument {
 
 impl RunningInstrument {
     /// A QTI test as imported, with the URLs of its images.
-    pub fn qti(test: AssessmentTest, media: BTreeMap<String, String>) -> Self {
+    /// What the importer left out (`notices`: file, line and kind of each
+    /// feedback and scorer's rubric block) is for whoever packs the
+    /// instrument, not for the page: where the one piece of feedback sits
+    /// can point at the right choice.
+    pub fn qti(mut test: AssessmentTest, media: BTreeMap<String, String>) -> Self {
+        test.notices.clear();
         let answers = AnswerIds::of(&test);
         Self::Qti { test, media, answers }
     }
