@@ -487,6 +487,7 @@ fn map_response_scoring_read_from_json_keeps_to_its_lower_bound() {
                     entries: vec![qti::MapEntry { key: "A".into(), value: 1.0, case_sensitive: true }],
                 }),
                 area_mapping: None,
+                max_values: None,
             }],
             outcomes: Vec::new(),
             processing: qti::Processing::Template { uri: "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml".into() },

@@ -290,3 +290,37 @@ fn the_tests_outcome_processing_makes_the_test_score() {
     .collect();
     assert!(exam_instrument::qti::import(&|p: &str| files.get(p).map(|s| s.as_bytes())).unwrap().scoring.test.is_none());
 }
+
+/// Review (session 17), "the server decides": the hub scored whatever
+/// answer arrived. A match interaction scored with `map_response` (default
+/// 0) answered with every pair — which the kiosk's page never sends, but a
+/// changed kiosk could — got every point. The scoring data now carries the
+/// most values each response's interaction gives, and an answer with more
+/// goes to a person, who sees it.
+#[test]
+fn an_answer_with_more_values_than_the_interaction_gives_is_left_to_a_person() {
+    let item = r#"<qti-assessment-item identifier="koppel" title="koppel">
+<qti-response-declaration identifier="RESPONSE" cardinality="multiple" base-type="directedPair">
+  <qti-correct-response><qti-value>A X</qti-value><qti-value>B Y</qti-value><qti-value>C Z</qti-value></qti-correct-response>
+  <qti-mapping default-value="0"><qti-map-entry map-key="A X" mapped-value="1"/><qti-map-entry map-key="B Y" mapped-value="1"/><qti-map-entry map-key="C Z" mapped-value="1"/></qti-mapping>
+</qti-response-declaration>
+<qti-outcome-declaration identifier="SCORE" cardinality="single" base-type="float"/>
+<qti-item-body><qti-match-interaction response-identifier="RESPONSE" max-associations="3">
+  <qti-simple-match-set><qti-simple-associable-choice identifier="A" match-max="1">a</qti-simple-associable-choice><qti-simple-associable-choice identifier="B" match-max="1">b</qti-simple-associable-choice><qti-simple-associable-choice identifier="C" match-max="1">c</qti-simple-associable-choice></qti-simple-match-set>
+  <qti-simple-match-set><qti-simple-associable-choice identifier="X" match-max="1">x</qti-simple-associable-choice><qti-simple-associable-choice identifier="Y" match-max="1">y</qti-simple-associable-choice><qti-simple-associable-choice identifier="Z" match-max="1">z</qti-simple-associable-choice></qti-simple-match-set>
+</qti-match-interaction></qti-item-body>
+<qti-response-processing template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml"/>
+</qti-assessment-item>"#;
+    let test = r#"<qti-assessment-test identifier="T" title="T"><qti-test-part identifier="P" navigation-mode="nonlinear" submission-mode="simultaneous">
+<qti-assessment-section identifier="S" title="S"><qti-assessment-item-ref identifier="koppel" href="koppel.xml"/></qti-assessment-section></qti-test-part></qti-assessment-test>"#;
+    let manifest = r#"<manifest identifier="M"><resources><resource identifier="t" type="imsqti_test_xmlv3p0" href="test.xml"><file href="test.xml"/></resource></resources></manifest>"#;
+    let files: BTreeMap<&str, &str> = [("imsmanifest.xml", manifest), ("test.xml", test), ("koppel.xml", item)].into_iter().collect();
+    let instrument = exam_instrument::qti::import(&|p: &str| files.get(p).map(|s| s.as_bytes())).unwrap();
+    let s = HubScoring::parse(&serde_json::to_string(&instrument.scoring).unwrap()).unwrap();
+    assert_eq!(s.scoring.items[0].responses[0].max_values, Some(3), "max-associations");
+    assert_eq!(points(&s, "koppel", json!({"RESPONSE": ["A X", "B Y", "C Y"]})), 2.0);
+    let every_pair: Vec<String> = ["A", "B", "C"].iter().flat_map(|a| ["X", "Y", "Z"].iter().map(move |b| format!("{a} {b}"))).collect();
+    let forged = score(&s, "koppel", json!({ "RESPONSE": every_pair }));
+    assert_eq!(forged.score, None, "nine pairs scored as {:?}", forged.score);
+    assert!(forged.unscored.as_deref().unwrap_or("").contains("hoogstens 3"), "{:?}", forged.unscored);
+}

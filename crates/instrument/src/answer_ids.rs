@@ -97,9 +97,36 @@ impl AnswerIds {
         }
         Ok(())
     }
+
+    /// The most values `response` of `item` can have (`None`: no limit
+    /// known, e.g. typed text), for the hub's own check
+    /// (`ResponseDeclaration::max_values`).
+    pub fn max_values(&self, item: &str, response: &str) -> Option<usize> {
+        self.items.get(item)?.get(response)?.max_values()
+    }
+}
+
+/// `max` when it limits (not 0), else `all`.
+fn limit(max: u32, all: usize) -> usize {
+    if max == 0 {
+        all
+    } else {
+        usize::try_from(max).unwrap_or(usize::MAX).min(all)
+    }
 }
 
 impl Shape {
+    fn max_values(&self) -> Option<usize> {
+        match self {
+            Shape::Text => None,
+            Shape::Choices { list: false, .. } => Some(1),
+            Shape::Choices { ids, max, .. } => Some(limit(*max, ids.len())),
+            Shape::Pairs { first, second, max } => Some(limit(*max, first.len().saturating_mul(second.len()))),
+            Shape::Inter(shape) => shape.max_values(),
+            Shape::Graphic(shape) => shape.max_values(),
+        }
+    }
+
     fn fits(&self, value: &Value) -> Result<(), String> {
         let values: Vec<&Value> = match value {
             Value::Null => return Ok(()),

@@ -41,6 +41,15 @@ pub(super) fn points(image: &GraphicImage, max: u32) -> Shape {
 }
 
 impl GraphicShape {
+    /// The most values the response can have (`None`: no limit known).
+    pub(super) fn max_values(&self) -> Option<usize> {
+        match self {
+            GraphicShape::Points { max: 0, .. } => None,
+            GraphicShape::Points { max, .. } => usize::try_from(*max).ok(),
+            GraphicShape::HotspotPairs { ids, max } => Some(super::limit(*max, ids.len().saturating_mul(ids.len().saturating_sub(1)) / 2)),
+        }
+    }
+
     pub(super) fn fits(&self, values: &[&Value], within: fn(usize, u32) -> Result<(), String>) -> Result<(), String> {
         match self {
             GraphicShape::Points { width, height, max } => {

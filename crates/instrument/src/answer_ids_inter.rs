@@ -37,6 +37,18 @@ impl InterShape {
         }
     }
 
+    /// The most values the response can have (`None`: no limit known).
+    pub(super) fn max_values(&self) -> Option<usize> {
+        match self {
+            InterShape::Nothing { .. } => Some(0),
+            InterShape::Number { .. } | InterShape::PlayCount { .. } => Some(1),
+            InterShape::Associations { match_max, max } => {
+                let n = match_max.len();
+                Some(super::limit(*max, n.saturating_mul(n.saturating_sub(1)) / 2))
+            }
+        }
+    }
+
     pub(super) fn fits(&self, value: &Value) -> Result<(), String> {
         match self {
             InterShape::Nothing { why } => Err((*why).to_owned()),

@@ -940,6 +940,13 @@ pub fn import<'a>(read: Reader<'_, 'a>) -> Result<Instrument, QtiError> {
     // when one of them could not be read.
     let seen = importer.test_processing_seen;
     let mut instrument = Instrument { test, scoring: Scoring { items: importer.scoring, test: None }, warnings: importer.warnings };
+    // What the kiosk checks of each answer's size, the hub checks again.
+    let answers = super::answer_ids::AnswerIds::of(&instrument.test);
+    for item in &mut instrument.scoring.items {
+        for response in &mut item.responses {
+            response.max_values = answers.max_values(&item.ref_identifier, &response.identifier);
+        }
+    }
     instrument.scoring.test = importer.test_scoring.filter(|_| seen).map(|mut t| {
         if t.manual.is_some() {
             t.rules = None;
@@ -2001,6 +2008,7 @@ fn response_declaration(file: &str, e: &Element) -> Result<ResponseDeclaration, 
         correct: Vec::new(),
         mapping: None,
         area_mapping: None,
+        max_values: None,
     };
     for child in element_children(file, e)? {
         match child.name.as_str() {

@@ -382,6 +382,7 @@ mod tests {
                         correct: Vec::new(),
                         mapping: None,
                         area_mapping: Some(area_mapping(mapping).unwrap()),
+                        max_values: None,
                     });
                 }
                 "qti-outcome-declaration" => item.outcomes.push(outcome_declaration(e).unwrap()),

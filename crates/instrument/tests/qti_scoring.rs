@@ -83,11 +83,12 @@ fn every_template_scores_as_its_written_out_rules() {
     same_scores(&cc2("CC2_match_basic"), CC2_MATCH_BASIC, MULTIPLE, CHOICE, &answers, &[3.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     same_scores(&cc2("CC2_map_response"), &format!("{MAP_RESPONSE}{CC2_FEEDBACK}"), MULTIPLE, CHOICE, &answers, &[2.5, 2.5, 1.5, 0.5, 0.0, 0.0, 0.0]);
     // map_response_point: an area mapping (the interaction is another's; a
-    // text entry carries the point here, only the scoring is compared).
+    // choice interaction of two choices carries up to two points here, only
+    // the scoring is compared).
     let point = r#"<qti-response-declaration identifier="RESPONSE" cardinality="multiple" base-type="point"><qti-area-mapping default-value="0" upper-bound="3">
 <qti-area-map-entry shape="circle" coords="10,10,5" mapped-value="1"/><qti-area-map-entry shape="rect" coords="50,50,60,60" mapped-value="2.5"/></qti-area-mapping></qti-response-declaration>"#;
     let points = [json!(["10 10"]), json!(["10 10", "55 52"]), json!(["90 90"]), json!([])];
-    let body = r#"<qti-choice-interaction response-identifier="RESPONSE" max-choices="0"><qti-simple-choice identifier="A">a</qti-simple-choice></qti-choice-interaction>"#;
+    let body = r#"<qti-choice-interaction response-identifier="RESPONSE" max-choices="0"><qti-simple-choice identifier="A">a</qti-simple-choice><qti-simple-choice identifier="B">b</qti-simple-choice></qti-choice-interaction>"#;
     let (template, _) = pair("https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml", MAP_RESPONSE_POINT, point, body);
     assert!(template.responses[0].area_mapping.is_some());
     same_scores("https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response_point.xml", MAP_RESPONSE_POINT, point, body, &points, &[1.0, 3.0, 0.0, 0.0]);

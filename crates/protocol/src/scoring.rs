@@ -112,6 +112,14 @@ pub struct ResponseDeclaration {
     /// Area mapping (`map_response_point`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area_mapping: Option<AreaMapping>,
+    /// The most values the response's interaction can give (its
+    /// `max-choices`, `max-associations`, the number of its choices or
+    /// pairs); `None`: no limit known (typed text, older scoring data). The
+    /// hub leaves an answer with more values to a person: the kiosk never
+    /// sends one, so it was made some other way — e.g. every pair of a
+    /// match interaction, which `map_response` would give every point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_values: Option<usize>,
 }
 
 /// `qti-mapping`.

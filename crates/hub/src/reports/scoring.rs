@@ -353,6 +353,7 @@ mod tests {
             correct: correct.iter().map(|s| (*s).to_string()).collect(),
             mapping,
             area_mapping: None,
+            max_values: None,
         }
     }
 

@@ -235,6 +235,9 @@ pub fn evaluate(item: &ItemScoring, rules: &[Rule], responses: &BTreeMap<String,
         if texts.len() > MAX_RESPONSE_VALUES {
             return fail(format!("het antwoord {} heeft {} waarden, meer dan een vraag kan geven ({MAX_RESPONSE_VALUES})", decl.identifier, texts.len()));
         }
+        if let Some(max) = decl.max_values.filter(|max| texts.len() > *max) {
+            return fail(format!("het antwoord {} heeft {} waarden; de vraag laat er hoogstens {max} toe", decl.identifier, texts.len()));
+        }
         env.responses.insert(decl.identifier.clone(), Value::from_texts(decl.cardinality, decl.base_type.as_deref(), &texts));
     }
     for out in &item.outcomes {

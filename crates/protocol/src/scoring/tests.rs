@@ -36,6 +36,7 @@ fn decl(identifier: &str, cardinality: Cardinality, base_type: &str, correct: &[
         correct: correct.iter().map(|s| (*s).to_string()).collect(),
         mapping: None,
         area_mapping: None,
+        max_values: None,
     }
 }
 
