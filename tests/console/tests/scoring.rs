@@ -141,6 +141,20 @@ async fn scores_an_essay(hub: ConsoleHub) {
     let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
     let cell = |name: &str| row[header.iter().position(|h| *h == name).expect(name)];
     assert_eq!((cell("score"), cell("score_voorlopig"), cell("beoordeling"), cell("nog_te_beoordelen")), ("4", "", "definitief", ""), "{csv}");
+
+    // A test whose own outcome processing the hub cannot run: nothing is
+    // left to score, and still the page says the score is provisional, and
+    // why (before: "(definitief)", as the CSV said "voorlopig").
+    let mut unrunnable: serde_json::Value = serde_json::from_str(&demo_scoring()).expect("scoring json");
+    unrunnable["test"] = json!({"manual": "de toets selecteert vragen op sectie"});
+    std::fs::write(&scoring, unrunnable.to_string()).expect("write scoring");
+    hub.cli(&["import", "scoring", scoring.to_str().expect("utf-8"), "--id", "rekenen-2f"]);
+    b.open(&format!("/console/scoring.html?sitting={SITTING}")).await;
+    b.wait_until("provisional, with the reason", &format!("document.querySelector('[data-provisional=\"{s1}\"]')?.textContent.includes('selecteert vragen op sectie')")).await;
+    assert!(b.eval(&format!("document.querySelector('[data-summary=\"{s1}\"]').textContent")).await.as_str().unwrap_or("").contains("(voorlopig)"));
+    assert!(b.eval("document.getElementById('scoring-summary').textContent").await.as_str().unwrap_or("").contains("blijft voorlopig"));
+    b.assert_accessible("scoring, provisional").await;
+    b.shoot("scoring-provisional-1366x768").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
