@@ -435,10 +435,10 @@ const COMPARISONS: &[&str] = &[
 ///
 /// `qti-default` passes its variable's (default) value on; `qti-correct`
 /// passes a correct response on, which is the key itself ([`CORRECT`]).
-/// Operators that keep the value, or nearly (a conversion, rounding, a
-/// record's field, a repeat, one operand of a sum, product, maximum or
-/// minimum), pass it on too: printing `A` when the key is `round(A)` shows
-/// the key.
+/// Operators that keep the value, or nearly (a conversion, rounding,
+/// floor, ceiling, absolute value, a record's field, a repeat, one operand
+/// of a sum, product, maximum, minimum, gcd or lcm), pass it on too:
+/// printing `A` when the key is `round(A)` or `floor(A)` shows the key.
 fn passed_through<'e>(e: &'e Element, out: &mut Vec<&'e str>) {
     match e.name.as_str() {
         "qti-variable" | "qti-default" => out.extend(e.attr("identifier")),
@@ -449,7 +449,13 @@ fn passed_through<'e>(e: &'e Element, out: &mut Vec<&'e str>) {
                 passed_through(c, out);
             }
         }
-        "qti-sum" | "qti-product" | "qti-max" | "qti-min" if e.elements().count() == 1 => {
+        // floor, ceil and abs keep the value as nearly as rounding does.
+        "qti-math-operator" if matches!(e.attr("name"), Some("floor" | "ceil" | "abs")) => {
+            for c in e.elements() {
+                passed_through(c, out);
+            }
+        }
+        "qti-sum" | "qti-product" | "qti-max" | "qti-min" | "qti-gcd" | "qti-lcm" if e.elements().count() == 1 => {
             for c in e.elements() {
                 passed_through(c, out);
             }

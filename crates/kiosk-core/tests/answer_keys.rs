@@ -552,6 +552,9 @@ mod refused {
         for rp in [
             format!(r#"<qti-set-outcome-value identifier="T"><qti-variable identifier="A"/></qti-set-outcome-value><qti-response-condition><qti-response-if><qti-match><qti-variable identifier="RESPONSE"/><qti-variable identifier="T"/></qti-match>{hit}</qti-response-if></qti-response-condition>"#),
             format!(r#"<qti-response-condition><qti-response-if><qti-equal tolerance-mode="exact"><qti-variable identifier="RESPONSE"/><qti-integer-to-float><qti-variable identifier="A"/></qti-integer-to-float></qti-equal>{hit}</qti-response-if></qti-response-condition>"#),
+            // Review (session 17): floor and a one-operand gcd keep the value as round does; they were not counted.
+            format!(r#"<qti-response-condition><qti-response-if><qti-equal tolerance-mode="exact"><qti-variable identifier="RESPONSE"/><qti-math-operator name="floor"><qti-variable identifier="A"/></qti-math-operator></qti-equal>{hit}</qti-response-if></qti-response-condition>"#),
+            format!(r#"<qti-response-condition><qti-response-if><qti-equal tolerance-mode="exact"><qti-variable identifier="RESPONSE"/><qti-gcd><qti-variable identifier="A"/></qti-gcd></qti-equal>{hit}</qti-response-if></qti-response-condition>"#),
         ] {
             let err = import_item(&scored(&rp), &[]).unwrap_err();
             assert!(matches!(&err, QtiError::Unsupported { reason, .. } if reason.contains("used by the scoring")), "{rp}: {err}");
