@@ -44,7 +44,7 @@ impl Base {
         };
         Some(match base_type.unwrap_or("string") {
             "identifier" => Base::Identifier(t.to_string()),
-            "integer" => Base::Int(t.parse().ok()?),
+            "integer" => Base::Int(plain_number(t, true)?.parse().ok()?),
             "float" | "duration" => Base::Float(parse_float(t)?),
             "boolean" => Base::Bool(match t {
                 "true" | "1" => true,
@@ -102,18 +102,60 @@ impl Base {
     }
 }
 
-/// A decimal number; a comma is accepted as the decimal sign ("2,5").
+/// A decimal number; a comma is accepted as the decimal sign ("2,5"), and
+/// thousands separators as a Dutch (or English) student types them
+/// ([`plain_number`]).
 fn parse_float(t: &str) -> Option<f64> {
     let t = t.trim();
     let v = match t {
         "INF" => f64::INFINITY,
         "-INF" => f64::NEG_INFINITY,
         _ if t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+' | 'e' | 'E')) && !t.is_empty() => {
-            t.replace(',', ".").parse().ok()?
+            plain_number(t, false)?.parse().ok()?
         }
         _ => return None,
     };
     Some(v)
+}
+
+/// A typed number in Rust's notation: the decimal sign `.`, no thousands
+/// separators. With both `.` and `,` the last one is the decimal sign and
+/// the other separates thousands ("1.234,5" and "1,234.5" are 1234.5); one
+/// kind several times separates thousands ("1.000.000"); one kind once is
+/// the decimal sign ("2,5", "1.5"), except in a whole number, where a group
+/// of three digits after it is thousands ("1.000" for an integer is 1000).
+/// Thousands groups must be whole: "1.23.4" is no number. Before, "1.000"
+/// for an integer response and "1.234,5" were no number at all: a Dutch
+/// student's right answer scored as unanswered.
+fn plain_number(t: &str, integer: bool) -> Option<String> {
+    if t.contains(['e', 'E']) {
+        return Some(t.replace(',', "."));
+    }
+    let (dots, commas) = (t.matches('.').count(), t.matches(',').count());
+    let grouped = |whole: &str, sep: char| {
+        let digits = whole.trim_start_matches(['-', '+']);
+        let mut groups = digits.split(sep);
+        let first = groups.next().unwrap_or_default();
+        (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3)
+    };
+    if dots == 0 && commas == 0 {
+        return Some(t.to_owned());
+    }
+    if dots == 0 || commas == 0 {
+        // One kind of separator.
+        let (sep, count) = if dots > 0 { ('.', dots) } else { (',', commas) };
+        return if count > 1 {
+            grouped(t, sep).then(|| t.replace(sep, ""))
+        } else if integer && grouped(t, sep) {
+            Some(t.replace(sep, ""))
+        } else {
+            Some(t.replace(',', "."))
+        };
+    }
+    let last = t.rfind(['.', ',']).and_then(|i| t[i..].chars().next())?;
+    let (decimal, thousands) = if last == '.' { ('.', ',') } else { (',', '.') };
+    let (whole, fraction) = t.rsplit_once(decimal)?;
+    (grouped(whole, thousands) && !fraction.contains(thousands)).then(|| format!("{}.{fraction}", whole.replace(thousands, "")))
 }
 
 /// A QTI value.

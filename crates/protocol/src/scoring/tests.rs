@@ -343,6 +343,29 @@ fn review_findings_score_as_a_person_would() {
     assert_eq!(eval_with(Expr::IsNull { args: vec![var("RESPONSE")] }, json!({"RESPONSE": ["", " "]})).unwrap(), yes());
 }
 
+/// Numbers as Dutch students type them: "1.000" for a whole number is a
+/// thousand, "1.234,5" is 1234,5. Before, both were no number (scored as no
+/// answer).
+#[test]
+fn typed_numbers_with_thousands_separators() {
+    let n = |base: &str, t: &str| Base::parse(Some(base), t).map(Value::Single).and_then(|v| v.number());
+    assert_eq!(n("integer", "1.000"), Some(1000.0));
+    assert_eq!(n("integer", "1.000.000"), Some(1_000_000.0));
+    assert_eq!(n("integer", "-12.500"), Some(-12500.0));
+    assert_eq!(n("integer", "1,000"), Some(1000.0));
+    assert_eq!(n("integer", "42"), Some(42.0));
+    assert_eq!(n("integer", "1.5"), None, "not a whole number");
+    assert_eq!(n("float", "1.234,5"), Some(1234.5));
+    assert_eq!(n("float", "1,234.5"), Some(1234.5));
+    assert_eq!(n("float", "2,5"), Some(2.5));
+    assert_eq!(n("float", "0.125"), Some(0.125));
+    assert_eq!(n("float", "1.000.000"), Some(1_000_000.0));
+    assert_eq!(n("float", "1,5e3"), Some(1500.0));
+    for bad in ["1.23.4", "1.2345,6", "1,234.5,6", "12.34.567", ".", ","] {
+        assert_eq!(n("float", bad), None, "{bad}");
+    }
+}
+
 #[test]
 fn lookup_tables_exit_and_fragments() {
     let mut score_decl = outcome("SCORE", Some("float"), &[]);
