@@ -666,7 +666,7 @@ pub struct ChoiceInteraction {
     pub class: Vec<String>,
     /// Prompt.
     pub prompt: Vec<Node>,
-    /// Choices in document order.
+    /// Choices in document order; when `shuffle`, in the importer's own order (`unauthored_order`).
     pub choices: Vec<Choice>,
 }
 
@@ -690,7 +690,7 @@ pub struct OrderInteraction {
     pub class: Vec<String>,
     /// Prompt.
     pub prompt: Vec<Node>,
-    /// Choices in document order.
+    /// Choices in document order; when `shuffle`, in the importer's own order (`unauthored_order`).
     pub choices: Vec<Choice>,
 }
 
