@@ -1115,13 +1115,17 @@ pub fn round_to(x: f64, mode: RoundingMode, figures: i32) -> f64 {
         RoundingMode::DecimalPlaces => figures,
         RoundingMode::SignificantFigures => figures - 1 - x.abs().log10().floor() as i32,
     };
-    let scale = 10f64.powi(places);
+    // Only whole powers of ten (exact in binary) scale: dividing by 0.01
+    // instead of multiplying by 100 gave 1199.9999999999998 for 1234 to two
+    // figures on Windows, whose powi(10, -2) is not the nearest 0.01.
+    let factor = 10f64.powi(places.abs());
+    let (scaled, back): (f64, fn(f64, f64) -> f64) = if places >= 0 { (x * factor, |v, f| v / f) } else { (x / factor, |v, f| v * f) };
     // The product is taken at its printed precision first, so 0.15 * 10
     // rounds to 2 as a person expects, not to 1 from 1.4999999999999998.
-    let scaled: f64 = format!("{:.9}", x * scale).parse().unwrap_or(x * scale);
+    let scaled: f64 = format!("{scaled:.9}").parse().unwrap_or(scaled);
     // Half away from zero, as a person rounds and as QTI's reference engine
     // does (-2.35 to one decimal is -2.4; floor(x + 0.5) gave -2.3).
-    scaled.round() / scale
+    back(scaled.round(), factor)
 }
 
 /// Whether point `p` is in `area` (HTML image-map shapes; a polygon by the
