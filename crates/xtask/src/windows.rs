@@ -339,25 +339,32 @@ pub(crate) struct Output {
 /// Runs `cmd` to its end, ending it (the process we started, by its id) when
 /// it takes longer than `limit`: a hang is a failure, not a stuck CI run.
 pub(crate) fn run_limited(cmd: &mut Command, limit: Duration) -> Result<Output> {
-    use std::io::Read as _;
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
+    // Each pipe is read in chunks sent over a channel, so that what the
+    // program wrote is taken once it has ended even if the pipe never closes:
+    // a Wine process started meanwhile (explorer.exe /desktop, started on
+    // demand) can inherit the pipe and hold it open for as long as the
+    // prefix lives. Before, the read waited for that end and test-windows
+    // hung for good after a scenario's kioskctl.exe had exited.
+    fn reader(mut pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<Vec<u8>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                if tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+    let out_reader = reader(child.stdout.take().expect("piped"));
+    let err_reader = reader(child.stderr.take().expect("piped"));
     let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait().map_err(|e| e.to_string())? {
@@ -370,10 +377,15 @@ pub(crate) fn run_limited(cmd: &mut Command, limit: Duration) -> Result<Output> 
             None => std::thread::sleep(Duration::from_millis(50)),
         }
     };
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).replace("\r\n", "\n");
-    Ok(Output {
-        code: status.code(),
-        stdout: text(out_reader.join().unwrap_or_default()),
-        stderr: text(err_reader.join().unwrap_or_default()),
-    })
+    // The program has ended: what it wrote is in the pipe now. Taken until
+    // the pipe closes, or until it stays quiet for a moment (held open by
+    // another process).
+    let drain = |rx: std::sync::mpsc::Receiver<Vec<u8>>| {
+        let mut all = Vec::new();
+        while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(2)) {
+            all.extend_from_slice(&chunk);
+        }
+        String::from_utf8_lossy(&all).replace("\r\n", "\n")
+    };
+    Ok(Output { code: status.code(), stdout: drain(out_reader), stderr: drain(err_reader) })
 }
