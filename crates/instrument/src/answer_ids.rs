@@ -55,8 +55,10 @@ enum Shape {
     /// always fits).
     Choices { ids: HashSet<String>, max: u32, list: bool },
     /// Pairs `"first second"` (QTI's pair and directedPair), each pair at
-    /// most once, at most `max` of them (0: no limit).
-    Pairs { first: HashSet<String>, second: HashSet<String>, max: u32 },
+    /// most once, at most `max` of them (0: no limit). `most`: how many the
+    /// choices' `match-max` allow at all (a gap holds one choice), which
+    /// the hub checks (`max_values`).
+    Pairs { first: HashSet<String>, second: HashSet<String>, max: u32, most: usize },
     /// Other interactions' shapes (hottext's are [`Shape::Choices`]).
     Inter(inter::InterShape),
     /// Graphic interactions' points and hotspot pairs (qti_graphic.rs).
@@ -106,6 +108,12 @@ impl AnswerIds {
     }
 }
 
+/// How many pairs `choices` can be in, each at most its `match-max` times
+/// (0: with every one of the `other` side).
+fn pairs_allowed(choices: &[crate::qti::AssociableChoice], other: usize) -> usize {
+    choices.iter().map(|c| if c.match_max == 0 { other } else { usize::try_from(c.match_max).unwrap_or(usize::MAX).min(other) }).fold(0, usize::saturating_add)
+}
+
 /// `max` when it limits (not 0), else `all`.
 fn limit(max: u32, all: usize) -> usize {
     if max == 0 {
@@ -121,7 +129,7 @@ impl Shape {
             Shape::Text => None,
             Shape::Choices { list: false, .. } => Some(1),
             Shape::Choices { ids, max, .. } => Some(limit(*max, ids.len())),
-            Shape::Pairs { first, second, max } => Some(limit(*max, first.len().saturating_mul(second.len()))),
+            Shape::Pairs { max, most, .. } => Some(limit(*max, *most)),
             Shape::Inter(shape) => shape.max_values(),
             Shape::Graphic(shape) => shape.max_values(),
         }
@@ -156,7 +164,7 @@ impl Shape {
                 within(values.len(), *max)
             }
             Shape::Inter(shape) => shape.fits(value),
-            Shape::Pairs { first, second, max } => {
+            Shape::Pairs { first, second, max, .. } => {
                 let mut seen = HashSet::new();
                 for v in &values {
                     let pair = v.as_str().ok_or("een koppeling is geen tekst")?;
@@ -274,7 +282,8 @@ fn interaction_responses(node: &Node, out: &mut Vec<(String, Shape)>) {
         }
         Node::MatchInteraction(i) => {
             let (first, second) = (ids(i.source.iter().map(|c| &c.identifier)), ids(i.target.iter().map(|c| &c.identifier)));
-            out.push((i.response_identifier.clone(), Shape::Pairs { first, second, max: i.max_associations }));
+            let most = (first.len() * second.len()).min(pairs_allowed(&i.source, second.len())).min(pairs_allowed(&i.target, first.len()));
+            out.push((i.response_identifier.clone(), Shape::Pairs { first, second, max: i.max_associations, most }));
             all(&i.prompt, out);
             i.source.iter().chain(&i.target).for_each(|c| all(&c.content, out));
         }
@@ -287,7 +296,9 @@ fn interaction_responses(node: &Node, out: &mut Vec<(String, Shape)>) {
             let mut second = HashSet::new();
             gaps(&i.content, &mut second);
             let first = ids(i.gap_choices.iter().map(|c| &c.identifier));
-            out.push((i.response_identifier.clone(), Shape::Pairs { first, second, max: i.max_associations }));
+            // Each gap holds one choice.
+            let most = second.len().min(pairs_allowed(&i.gap_choices, second.len()));
+            out.push((i.response_identifier.clone(), Shape::Pairs { first, second, max: i.max_associations, most }));
             all(&i.prompt, out);
             i.gap_choices.iter().for_each(|c| all(&c.content, out));
             all(&i.content, out);
@@ -400,5 +411,18 @@ mod tests {
         }
         let message = fits("ONE", json!("Z")).unwrap_err().to_string();
         assert_eq!(message, "het antwoord 'ONE' van onderdeel 'ITM' past niet bij de vraag (geen keuze 'Z')");
+    }
+
+    /// The most values each response can have, for the hub's own check
+    /// (session 17): a gap holds one choice, so two gaps take two pairs
+    /// even with `max-associations` 0 (was: every choice in every gap).
+    #[test]
+    fn the_most_values_each_interaction_gives() {
+        let ids = AnswerIds::of(&every_interaction());
+        let most = |response: &str| ids.max_values("ITM", response);
+        assert_eq!(
+            [most("ONE"), most("TWO"), most("ORDER"), most("TEXT"), most("MATCH"), most("INLINE"), most("GAPS"), most("SPARE")],
+            [Some(1), Some(2), Some(2), None, Some(2), Some(1), Some(2), None]
+        );
     }
 }

@@ -27,7 +27,9 @@ pub(super) fn shape(i: &GraphicInteraction) -> Shape {
         GraphicKind::Hotspot => Shape::Choices { ids: hotspots, max: i.max_choices, list: true },
         GraphicKind::GraphicOrder => Shape::Choices { ids: hotspots, max: i.max_choices, list: true },
         GraphicKind::GraphicGapMatch => {
-            Shape::Pairs { first: ids(i.gap_choices.iter().map(|c| &c.identifier)), second: hotspots, max: i.max_associations }
+            let first = ids(i.gap_choices.iter().map(|c| &c.identifier));
+            let most = first.len().saturating_mul(hotspots.len());
+            Shape::Pairs { first, second: hotspots, max: i.max_associations, most }
         }
         GraphicKind::GraphicAssociate => Shape::Graphic(GraphicShape::HotspotPairs { ids: hotspots, max: i.max_associations }),
         GraphicKind::SelectPoint => points(&i.image, i.max_choices),
