@@ -8,6 +8,7 @@ fn main() {
         "confirm_assignment",
         "start_exam",
         "save_answer",
+        "save_note",
         "submit",
         "unlock",
         "ui_ready",

@@ -82,6 +82,14 @@ async fn save_answer(state: tauri::State<'_, AppState>, item_id: String, value: 
     Ok(serde_json::json!({ "saved": true, "seq": seq }))
 }
 
+/// The student's scratchpad text or highlights of an item (issue 19): kept
+/// with the answers, never scored.
+#[tauri::command]
+async fn save_note(state: tauri::State<'_, AppState>, item_id: String, note: exam_protocol::NoteKind, value: serde_json::Value) -> CommandResult<serde_json::Value> {
+    let seq = state.kiosk.save_note(&item_id, note, value).await.map_err(|e| e.message)?;
+    Ok(serde_json::json!({ "saved": true, "seq": seq }))
+}
+
 /// The exam page the student turned to (kept for a resume).
 #[tauri::command]
 async fn exam_position(state: tauri::State<'_, AppState>, page: u32) -> CommandResult<()> {
@@ -287,7 +295,8 @@ fn main() {
         }
     };
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
-        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, exam_position, navigation_refused, submit, unlock, calculate, read_aloud])
+        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, save_note,
+            save_note, exam_position, navigation_refused, submit, unlock, calculate, read_aloud])
         .setup(move |app| {
             // Signals are caught from here on, before the startup steps run
             // (until then the default action ends the process).

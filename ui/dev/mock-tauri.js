@@ -92,6 +92,19 @@
       }
       return { saved: true, seq };
     },
+    // Scratchpad and highlights (issue 19): kept like the kiosk keeps them.
+    save_note: ({ itemId, note, value }) => {
+      if (view.phase !== 'in_exam') throw 'Antwoorden kunnen nu niet worden opgeslagen.';
+      seq += 1;
+      const notes = Object.assign({}, view.notes);
+      const ofItem = Object.assign({}, notes[itemId]);
+      if (value === null) delete ofItem[note];
+      else ofItem[note] = clone(value);
+      if (Object.keys(ofItem).length) notes[itemId] = ofItem;
+      else delete notes[itemId];
+      view.notes = notes;
+      return { saved: true, seq };
+    },
     // The calculator (issue 19). A stand-in for pictures and the keyboard
     // walk only: it computes in binary floats (the kiosk's arithmetic is
     // kiosk-core's exact decimals) and knows + − × ÷ ( ) only.

@@ -43,6 +43,8 @@ export const shell = {
   confirmAssignment: () => call('confirm_assignment'),
   startExam: () => call('start_exam'),
   saveAnswer: (itemId, value) => call('save_answer', { itemId, value }),
+  /** The scratchpad text (`note` 'scratchpad') or highlights ('highlights') of an item; `null` clears. Never scored. */
+  saveNote: (itemId, note, value) => call('save_note', { itemId, note, value }),
   /** The exam page shown (kept by the shell, so a resume opens it). */
   examPosition: (page) => call('exam_position', { page }),
   submit: () => call('submit'),

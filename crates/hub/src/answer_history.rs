@@ -152,7 +152,7 @@ pub async fn check_and_store(
     for (i, change) in changes.iter().enumerate() {
         let ids: &[&str] = match change {
             AnswerChange::Save { item, response, .. } => &[item, response],
-            AnswerChange::Flag { item, .. } => &[item],
+            AnswerChange::Flag { item, .. } | AnswerChange::Note { item, .. } => &[item],
             AnswerChange::Final { .. } => &[],
         };
         if !ids.iter().all(|id| exam_protocol::answer_id_ok(id)) {
@@ -162,6 +162,9 @@ pub async fn check_and_store(
             if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_ANSWER_VALUE_BYTES {
                 return Err(invalid(format!("change {}: a value holds at most {MAX_ANSWER_VALUE_BYTES} bytes", change.seq())));
             }
+        }
+        if let AnswerChange::Note { note, value, .. } = change {
+            exam_protocol::note_value_ok(*note, value).map_err(|e| invalid(format!("change {}: {e}", change.seq())))?;
         }
         let is_final = matches!(change, AnswerChange::Final { .. });
         let last = i + 1 == changes.len();

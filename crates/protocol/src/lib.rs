@@ -446,6 +446,18 @@ pub enum AnswerChange {
         /// Flagged or not.
         flagged: bool,
     },
+    /// A student's own aid on an item, never scored: the scratchpad's text
+    /// or the highlighter's marks (`null` clears it).
+    Note {
+        /// Save number.
+        seq: u64,
+        /// Item id.
+        item: String,
+        /// Which aid.
+        note: NoteKind,
+        /// Its value ([`note_value_ok`]).
+        value: serde_json::Value,
+    },
     /// The hand-in mark: nothing changes after it.
     Final {
         /// Save number.
@@ -457,8 +469,65 @@ impl AnswerChange {
     /// Its save number.
     pub fn seq(&self) -> u64 {
         match self {
-            Self::Save { seq, .. } | Self::Flag { seq, .. } | Self::Final { seq } => *seq,
+            Self::Save { seq, .. } | Self::Flag { seq, .. } | Self::Note { seq, .. } | Self::Final { seq } => *seq,
         }
+    }
+}
+
+/// A student's own aid kept with the answers but never part of them
+/// (issue 19): the answers' `notes`, item → kind → value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// The kladblok: the student's text (a string).
+    Scratchpad,
+    /// The markeerstift: `[[start, end], …]`, character offsets into the
+    /// item's text, sorted and not overlapping.
+    Highlights,
+}
+
+impl NoteKind {
+    /// Its name in the answers' `notes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scratchpad => "scratchpad",
+            Self::Highlights => "highlights",
+        }
+    }
+}
+
+/// Longest scratchpad text, in characters.
+pub const MAX_SCRATCHPAD_CHARS: usize = 10_000;
+/// Most highlighted ranges on one item.
+pub const MAX_HIGHLIGHTS: usize = 500;
+
+/// Whether `value` is a value a note of `kind` may hold (kiosk store and hub
+/// alike): `null` (cleared); a scratchpad's text of at most
+/// [`MAX_SCRATCHPAD_CHARS`]; at most [`MAX_HIGHLIGHTS`] `[start, end]`
+/// pairs with `start < end`, each after the one before.
+pub fn note_value_ok(kind: NoteKind, value: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value;
+    match (kind, value) {
+        (_, Value::Null) => Ok(()),
+        (NoteKind::Scratchpad, Value::String(text)) if text.chars().count() <= MAX_SCRATCHPAD_CHARS => Ok(()),
+        (NoteKind::Scratchpad, Value::String(_)) => Err(format!("a scratchpad holds at most {MAX_SCRATCHPAD_CHARS} characters")),
+        (NoteKind::Highlights, Value::Array(ranges)) => {
+            if ranges.len() > MAX_HIGHLIGHTS {
+                return Err(format!("at most {MAX_HIGHLIGHTS} highlights on an item"));
+            }
+            let mut end_before = None;
+            for range in ranges {
+                let pair = range.as_array().filter(|p| p.len() == 2);
+                let bounds = pair.and_then(|p| Some((p[0].as_u64()?, p[1].as_u64()?)));
+                match bounds {
+                    Some((start, end)) if start < end && end_before.map_or(true, |before| before <= start) => end_before = Some(end),
+                    _ => return Err("highlights are [start, end] pairs, start before end, in order and not overlapping".into()),
+                }
+            }
+            Ok(())
+        }
+        (NoteKind::Scratchpad, _) => Err("a scratchpad holds text".into()),
+        (NoteKind::Highlights, _) => Err("highlights are a list of [start, end] pairs".into()),
     }
 }
 
@@ -492,7 +561,7 @@ pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Opti
     let mut final_submission = object.get("final_submission").and_then(Value::as_bool)?;
     let mut flagged: std::collections::BTreeSet<String> =
         object.get("flagged")?.as_array()?.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<_>>()?;
-    let responses = object.get_mut("responses")?.as_object_mut()?;
+    object.get("responses")?.as_object()?;
     for change in changes {
         if final_submission || seq.checked_add(1) != Some(change.seq()) {
             return None;
@@ -500,6 +569,7 @@ pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Opti
         seq = change.seq();
         match change {
             AnswerChange::Save { item, response, value, .. } => {
+                let responses = object.get_mut("responses")?.as_object_mut()?;
                 let entry = responses.entry(item.clone()).or_insert_with(|| Value::Object(serde_json::Map::new()));
                 entry.as_object_mut()?.insert(response.clone(), value.clone());
             }
@@ -509,6 +579,7 @@ pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Opti
             AnswerChange::Flag { item, flagged: false, .. } => {
                 flagged.remove(item);
             }
+            AnswerChange::Note { item, note, value, .. } => set_note(object, item, *note, value)?,
             AnswerChange::Final { .. } => final_submission = true,
         }
     }
@@ -516,6 +587,27 @@ pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Opti
     object.insert("final_submission".into(), final_submission.into());
     object.insert("flagged".into(), flagged.into_iter().map(Value::String).collect());
     Some(out)
+}
+
+/// Sets (or, with `null`, clears) a note in a snapshot's `notes`: the
+/// field, an item's entry and the note are present only while they hold
+/// something, so answers without notes look as they did before notes.
+fn set_note(snapshot: &mut serde_json::Map<String, serde_json::Value>, item: &str, kind: NoteKind, value: &serde_json::Value) -> Option<()> {
+    use serde_json::Value;
+    let notes = snapshot.entry("notes").or_insert_with(|| Value::Object(serde_json::Map::new())).as_object_mut()?;
+    let of_item = notes.entry(item.to_owned()).or_insert_with(|| Value::Object(serde_json::Map::new())).as_object_mut()?;
+    if value.is_null() {
+        of_item.remove(kind.as_str());
+    } else {
+        of_item.insert(kind.as_str().to_owned(), value.clone());
+    }
+    if of_item.is_empty() {
+        notes.remove(item);
+    }
+    if notes.is_empty() {
+        snapshot.remove("notes");
+    }
+    Some(())
 }
 
 /// Domain separator of answer receipts.
@@ -850,5 +942,40 @@ mod tests {
         // Older kiosks' requests without the new fields still parse (the hub then says what is missing).
         let old: EnrolRequest = serde_json::from_str(r#"{"token":"t","csr_pem":"c"}"#).unwrap();
         assert_eq!((old.challenge, old.proof, old.device_public_key), (None, None, None));
+    }
+
+    #[test]
+    fn notes_are_kept_apart_from_the_answers_and_vanish_when_cleared() {
+        let base = serde_json::json!({"format": ANSWERS_FORMAT, "sitting_id": "S1", "instrument_id": "I", "seq": 1,
+            "final_submission": false, "responses": {"A": {"RESPONSE": "x"}}, "flagged": []});
+        let note = |seq, note, value| AnswerChange::Note { seq, item: "A".into(), note, value };
+        let pad = note(2, NoteKind::Scratchpad, serde_json::json!("12 * 4 = 48"));
+        let marks = note(3, NoteKind::Highlights, serde_json::json!([[0, 4], [9, 12]]));
+        let after = answers_after(&base, &[pad.clone(), marks.clone()]).unwrap();
+        assert_eq!(after["notes"], serde_json::json!({"A": {"scratchpad": "12 * 4 = 48", "highlights": [[0, 4], [9, 12]]}}));
+        assert_eq!(after["responses"], base["responses"], "a note is no answer");
+        // Cleared again: the answers look as they did before any note.
+        let cleared = answers_after(&after, &[note(4, NoteKind::Scratchpad, serde_json::Value::Null), note(5, NoteKind::Highlights, serde_json::Value::Null)]).unwrap();
+        let mut expected = base.clone();
+        expected["seq"] = 5.into();
+        assert_eq!(cleared, expected);
+        // The wire form names the kind.
+        assert_eq!(serde_json::to_value(&pad).unwrap()["note"], "scratchpad");
+    }
+
+    #[test]
+    fn a_note_holds_only_what_its_kind_allows() {
+        use serde_json::json;
+        assert!(note_value_ok(NoteKind::Scratchpad, &json!("tekst")).is_ok());
+        assert!(note_value_ok(NoteKind::Scratchpad, &json!(null)).is_ok());
+        assert!(note_value_ok(NoteKind::Scratchpad, &json!("x".repeat(MAX_SCRATCHPAD_CHARS))).is_ok());
+        assert!(note_value_ok(NoteKind::Scratchpad, &json!("x".repeat(MAX_SCRATCHPAD_CHARS + 1))).is_err());
+        assert!(note_value_ok(NoteKind::Scratchpad, &json!({"RESPONSE": "B"})).is_err(), "no answers smuggled in as notes");
+        assert!(note_value_ok(NoteKind::Highlights, &json!([[0, 3], [3, 5]])).is_ok());
+        for bad in [json!([[3, 3]]), json!([[4, 2]]), json!([[0, 5], [3, 8]]), json!([[5, 8], [0, 2]]), json!([[0, -1]]), json!([[0, 1.5]]), json!([[0]]), json!("0-4")] {
+            assert!(note_value_ok(NoteKind::Highlights, &bad).is_err(), "{bad}");
+        }
+        let many: Vec<_> = (0..=MAX_HIGHLIGHTS as u64).map(|i| json!([i * 2, i * 2 + 1])).collect();
+        assert!(note_value_ok(NoteKind::Highlights, &json!(many)).is_err());
     }
 }

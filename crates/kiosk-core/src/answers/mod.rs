@@ -27,7 +27,7 @@ mod transfer;
 pub use transfer::{open_with_hub_copy, MovedIn, TransferError};
 pub use log::{LOG_FILE, LOG_MAGIC, MAX_RECORD_BYTES, RECORD_AAD_DOMAIN};
 
-use exam_protocol::{AnswerChange, AnswerReceipt, AnswerUpload};
+use exam_protocol::{AnswerChange, AnswerReceipt, AnswerUpload, NoteKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -143,6 +143,11 @@ pub struct AnswerSnapshot {
     pub responses: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// Items the student flagged for review.
     pub flagged: BTreeSet<String>,
+    /// The student's own aids per item, never scored: item → `scratchpad` /
+    /// `highlights` → value (absent when there are none, so answers
+    /// without notes look as they did before notes existed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
 }
 
 /// What a save returns: the answer is durable on disk.
@@ -173,6 +178,7 @@ pub(crate) enum Record {
     Open { sitting_id: String, instrument_id: String, time_ms: i64 },
     Save { seq: u64, time_ms: i64, item: String, response: String, value: serde_json::Value },
     Flag { seq: u64, time_ms: i64, item: String, flagged: bool },
+    Note { seq: u64, time_ms: i64, item: String, note: NoteKind, value: serde_json::Value },
     Final { seq: u64, time_ms: i64 },
     Ack { seq: u64, final_submission: bool, receipt_code: String, time_ms: i64 },
     Restored { snapshot: AnswerSnapshot, time_ms: i64 },
@@ -184,6 +190,7 @@ struct State {
     instrument_id: String,
     responses: BTreeMap<String, BTreeMap<String, SavedResponse>>,
     flagged: BTreeSet<String>,
+    notes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     seq: u64,
     acked: u64,
     final_seq: Option<u64>,
@@ -206,6 +213,7 @@ impl AnswerSnapshot {
             final_submission: false,
             responses: BTreeMap::new(),
             flagged: BTreeSet::new(),
+            notes: BTreeMap::new(),
         }
     }
 
@@ -222,8 +230,23 @@ impl AnswerSnapshot {
             AnswerChange::Flag { item, flagged: false, .. } => {
                 self.flagged.remove(item);
             }
+            AnswerChange::Note { item, note, value, .. } => set_note(&mut self.notes, item, *note, value),
             AnswerChange::Final { .. } => self.final_submission = true,
         }
+    }
+}
+
+/// Sets or (`null`) clears a note, keeping no empty entries — as
+/// `exam_protocol::answers_after` does on the hub.
+fn set_note(notes: &mut BTreeMap<String, BTreeMap<String, serde_json::Value>>, item: &str, kind: NoteKind, value: &serde_json::Value) {
+    let of_item = notes.entry(item.to_owned()).or_default();
+    if value.is_null() {
+        of_item.remove(kind.as_str());
+    } else {
+        of_item.insert(kind.as_str().to_owned(), value.clone());
+    }
+    if of_item.is_empty() {
+        notes.remove(item);
     }
 }
 
@@ -269,6 +292,11 @@ impl State {
                     self.flagged.remove(item);
                 }
             }
+            Record::Note { seq, item, note, value, .. } => {
+                self.changed(AnswerChange::Note { seq: *seq, item: item.clone(), note: *note, value: value.clone() });
+                self.seq = self.seq.max(*seq);
+                set_note(&mut self.notes, item, *note, value);
+            }
             Record::Final { seq, .. } => {
                 self.changed(AnswerChange::Final { seq: *seq });
                 self.seq = self.seq.max(*seq);
@@ -294,6 +322,7 @@ impl State {
                     })
                     .collect();
                 self.flagged = snapshot.flagged.clone();
+                self.notes = snapshot.notes.clone();
                 self.base = Some(snapshot.clone());
                 self.unacked.clear();
                 self.seq = snapshot.seq;
@@ -393,6 +422,14 @@ impl AnswerStore {
                 check_id("response", r)?;
             }
         }
+        for (item, notes) in &snapshot.notes {
+            check_id("item", item)?;
+            for (kind, value) in notes {
+                let kind: NoteKind = serde_json::from_value(serde_json::Value::String(kind.clone()))
+                    .map_err(|_| AnswerError::Invalid(format!("note {kind:?}")))?;
+                exam_protocol::note_value_ok(kind, value).map_err(AnswerError::Invalid)?;
+            }
+        }
         let mut store = Self::open_or_create(dir, key, &snapshot.sitting_id, &snapshot.instrument_id)?;
         let diverged = from_elsewhere && snapshot.seq > store.state.acked && !store.state.unacked.is_empty();
         let set_aside = diverged.then(|| (store.state.acked + 1, store.state.seq));
@@ -447,6 +484,23 @@ impl AnswerStore {
         Ok(Saved { seq })
     }
 
+    /// Keeps a note of the student's on `item` (the scratchpad's text or the
+    /// highlights; `null` clears it), never scored. Returns once it is on disk.
+    pub fn note(&mut self, item: &str, note: NoteKind, value: serde_json::Value) -> Result<Saved, AnswerError> {
+        check_id("item", item)?;
+        exam_protocol::note_value_ok(note, &value).map_err(AnswerError::Invalid)?;
+        let seq = self.next_seq()?;
+        let record = Record::Note { seq, time_ms: now_ms(), item: item.into(), note, value };
+        self.log.append(&record)?;
+        self.state.apply(&record);
+        Ok(Saved { seq })
+    }
+
+    /// The student's notes (item → kind → value).
+    pub fn notes(&self) -> &BTreeMap<String, BTreeMap<String, serde_json::Value>> {
+        &self.state.notes
+    }
+
     /// Hands in: no change is accepted afterwards; the next upload is the final submission.
     pub fn submit(&mut self) -> Result<Saved, AnswerError> {
         let seq = self.next_seq()?;
@@ -471,6 +525,7 @@ impl AnswerStore {
                 .map(|(i, rs)| (i.clone(), rs.iter().map(|(r, v)| (r.clone(), v.value.clone())).collect()))
                 .collect(),
             flagged: s.flagged.clone(),
+            notes: s.notes.clone(),
         }
     }
 
@@ -773,5 +828,40 @@ mod tests {
         }
         assert_eq!(uploads, 3, "12 changes of 100 KiB in uploads of at most 512 KiB");
         assert_eq!(base, serde_json::to_value(s.snapshot()).unwrap());
+    }
+
+    /// The scratchpad and the highlights (issue 19): on disk with the
+    /// answers, through a restart and to another PC, rebuilt by the hub as
+    /// sent, never among the responses, and closed by the hand-in.
+    #[test]
+    fn notes_are_kept_with_the_answers_but_apart_from_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a");
+        let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        let empty = serde_json::to_value(s.snapshot()).unwrap();
+        assert!(empty.get("notes").is_none(), "answers without notes look as before: {empty}");
+        s.save("ITM-1", "RESPONSE", serde_json::json!("A")).unwrap();
+        s.note("ITM-1", NoteKind::Scratchpad, serde_json::json!("3 x 17 = 51")).unwrap();
+        s.note("ITM-2", NoteKind::Highlights, serde_json::json!([[4, 9]])).unwrap();
+        assert!(matches!(s.note("ITM-1", NoteKind::Highlights, serde_json::json!([[9, 4]])), Err(AnswerError::Invalid(_))));
+        assert!(matches!(s.note("ITM-1", NoteKind::Scratchpad, serde_json::json!({"RESPONSE": "B"})), Err(AnswerError::Invalid(_))));
+        drop(s);
+        let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
+        let snap = s.snapshot();
+        assert_eq!(snap.notes["ITM-1"]["scratchpad"], "3 x 17 = 51");
+        assert_eq!(snap.notes["ITM-2"]["highlights"], serde_json::json!([[4, 9]]));
+        assert_eq!(snap.responses.keys().collect::<Vec<_>>(), ["ITM-1"], "a note is no answer");
+        let up = s.pending_upload().unwrap();
+        assert_eq!(exam_protocol::answers_after(&empty, &up.changes), Some(up.answers.clone()));
+        // Another PC continues with them.
+        let moved = AnswerStore::restore(&tmp.path().join("b"), &key(), &snap).unwrap();
+        assert_eq!(moved.notes(), &snap.notes);
+        // Cleared, it is gone; after the hand-in nothing changes.
+        s.note("ITM-1", NoteKind::Scratchpad, serde_json::Value::Null).unwrap();
+        assert!(!s.notes().contains_key("ITM-1"));
+        s.submit().unwrap();
+        assert!(matches!(s.note("ITM-2", NoteKind::Scratchpad, serde_json::json!("na inleveren")), Err(AnswerError::Submitted)));
+        let up = s.pending_upload().unwrap();
+        assert_eq!(exam_protocol::answers_after(&empty, &up.changes), Some(up.answers));
     }
 }

@@ -171,22 +171,7 @@ impl Kiosk {
     /// the answers to the hub (acknowledged with a signed receipt).
     pub async fn save_answer(&self, item_id: &str, value: serde_json::Value) -> Result<u64, UserError> {
         let mut inner = self.inner.lock().await;
-        // Also while a lock interrupted the exam: what the student typed just
-        // before the lock must not be lost.
-        let (in_exam, handing_in) = match inner.ready().map(|r| r.session.view()) {
-            Some(v) => {
-                let interrupted = if v.phase == Phase::Locked { v.before_lock } else { Some(v.phase) };
-                (interrupted == Some(Phase::InExam), interrupted == Some(Phase::HandingIn))
-            }
-            None => (false, false),
-        };
-        if handing_in {
-            // Handed in, the upload on its way: not a storage failure.
-            return Err(user("Je examen wordt ingeleverd; dit antwoord wordt niet meer bewaard."));
-        }
-        if !in_exam {
-            return Err(user("Antwoorden kunnen nu niet worden opgeslagen."));
-        }
+        answers_may_change(&inner)?;
         let responses: Vec<(String, serde_json::Value)> = match value {
             serde_json::Value::Object(map) => map.into_iter().collect(),
             other => vec![("RESPONSE".to_owned(), other)],
@@ -241,6 +226,30 @@ impl Kiosk {
         Ok(seq)
     }
 
+    /// Keeps the student's scratchpad text or highlights of `item` (`null`
+    /// clears them) in the encrypted answer store with the answers — on disk
+    /// when this returns, sent to the hub with the answers, never scored
+    /// (issue 19; docs/answers.md). When answers may change, and only for an
+    /// item of the running test.
+    pub async fn save_note(&self, item_id: &str, note: exam_protocol::NoteKind, value: serde_json::Value) -> Result<u64, UserError> {
+        let mut inner = self.inner.lock().await;
+        answers_may_change(&inner)?;
+        if let Some(known) = inner.stage.instrument().and_then(|i| i.answer_ids()) {
+            known.check(item_id, &[]).map_err(|e| user(format!("Deze aantekening hoort niet bij het examen ({e}).")))?;
+        }
+        let store = inner.stage.answers_mut().ok_or_else(|| user("Er is geen examen geopend."))?;
+        if store.status().submitted {
+            return Err(user("Je examen is ingeleverd; je aantekeningen worden niet meer bewaard."));
+        }
+        let saved = store.note(item_id, note, value).map_err(|e| match e {
+            crate::answers::AnswerError::Invalid(why) => user(format!("Deze aantekening kan niet worden bewaard: {why}.")),
+            e => user(format!("Opslaan van je aantekening mislukt: {e}. Roep de surveillant.")),
+        })?;
+        self.sync_wanted.notify_one();
+        self.changed(&inner);
+        Ok(saved.seq)
+    }
+
     /// The student turned to `page` of the exam (the UI tells): kept with
     /// the session, so a resume after a crash opens the same page. Not
     /// journalled (a page turn is not an event the exam board needs).
@@ -249,6 +258,27 @@ impl Kiosk {
         let session = &mut inner.started_mut()?.session;
         session.set_page(page).map_err(|e| user(format!("De pagina kon niet worden bewaard: {e}")))
     }
+}
+
+/// Whether the student's answers (and notes) may change now: in the exam,
+/// also while a lock interrupted it (what the student typed just before the
+/// lock must not be lost); not while handing in.
+fn answers_may_change(inner: &Inner) -> Result<(), UserError> {
+    let (in_exam, handing_in) = match inner.ready().map(|r| r.session.view()) {
+        Some(v) => {
+            let interrupted = if v.phase == Phase::Locked { v.before_lock } else { Some(v.phase) };
+            (interrupted == Some(Phase::InExam), interrupted == Some(Phase::HandingIn))
+        }
+        None => (false, false),
+    };
+    if handing_in {
+        // Handed in, the upload on its way: not a storage failure.
+        return Err(user("Je examen wordt ingeleverd; dit antwoord wordt niet meer bewaard."));
+    }
+    if !in_exam {
+        return Err(user("Antwoorden kunnen nu niet worden opgeslagen."));
+    }
+    Ok(())
 }
 
 /// Verifies a downloaded package against the policy's trusted keys

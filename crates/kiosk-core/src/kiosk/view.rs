@@ -116,6 +116,9 @@ pub struct KioskView {
     pub instrument: Option<Arc<RunningInstrument>>,
     /// The answers so far.
     pub answers: BTreeMap<String, serde_json::Value>,
+    /// The student's scratchpads and highlights so far (item → kind →
+    /// value; issue 19), never scored.
+    pub notes: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The hub's receipt code after hand-in.
     pub receipt: Option<String>,
     /// Something refused or failing that does not lock the exam (see [`Notice`]).
@@ -221,6 +224,7 @@ impl Inner {
                 pending,
             },
             instrument: self.stage.instrument().cloned(),
+            notes: snapshot.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
             answers: snapshot
                 .map(|s| s.responses.into_iter().map(|(item, rs)| (item, serde_json::to_value(rs).unwrap_or_default())).collect())
                 .unwrap_or_default(),
