@@ -9,6 +9,7 @@ fn main() {
         "start_exam",
         "save_answer",
         "save_note",
+        "spell_check",
         "submit",
         "unlock",
         "ui_ready",

@@ -108,6 +108,13 @@ async fn calculate(
     state.kiosk.calculate(&item_id, &expression, angle).await.map_err(|e| e.message)
 }
 
+/// The Dutch spell-check of a typed answer (spell-check accommodation only):
+/// the unknown words with their place and suggestions.
+#[tauri::command]
+async fn spell_check(state: tauri::State<'_, AppState>, item_id: String, text: String) -> CommandResult<Vec<kiosk_core::tools::Misspelling>> {
+    state.kiosk.spell_check(&item_id, &text).await.map_err(|e| e.message)
+}
+
 #[tauri::command]
 async fn submit(state: tauri::State<'_, AppState>) -> CommandResult<KioskView> {
     state.kiosk.submit().await.map_err(|e| e.message)
@@ -295,7 +302,7 @@ fn main() {
         }
     };
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
-        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, save_note,
+        .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, save_note, spell_check,
             save_note, exam_position, navigation_refused, submit, unlock, calculate, read_aloud])
         .setup(move |app| {
             // Signals are caught from here on, before the startup steps run

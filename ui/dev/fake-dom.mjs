@@ -51,6 +51,20 @@ class FakeText extends FakeNode {
     super();
     this.data = text;
   }
+  get nodeType() {
+    return 3;
+  }
+  /** As in the DOM: this node keeps the text before `offset`, a new one after it holds the rest. */
+  splitText(offset) {
+    const rest = new FakeText(this.data.slice(offset));
+    this.data = this.data.slice(0, offset);
+    if (this.parentNode) {
+      const siblings = this.parentNode.childNodes;
+      siblings.splice(siblings.indexOf(this) + 1, 0, rest);
+      rest.parentNode = this.parentNode;
+    }
+    return rest;
+  }
   get textContent() {
     return this.data;
   }
@@ -84,6 +98,9 @@ class FakeElement extends FakeNode {
       [Symbol.iterator]: () => classes.values(),
     };
     if (['input', 'select', 'textarea', 'option'].includes(this.localName)) this.value = '';
+  }
+  get nodeType() {
+    return 1;
   }
   setAttribute(k, v) {
     if (k === 'class') {

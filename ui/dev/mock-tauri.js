@@ -105,6 +105,15 @@
       view.notes = notes;
       return { saved: true, seq };
     },
+    // The Dutch spell-check (issue 19). A stand-in for pictures only: it
+    // knows two misspellings; the kiosk's is hunspell-nl (tools/spell.rs).
+    spell_check: ({ text }) => {
+      if (!(view.tools && view.tools.spell_check)) throw 'Je hebt geen spellingcontrole bij dit examen.';
+      const known = { fietsenstaling: ['fietsenstalling', 'fietsenstaking'], exsamen: ['examen', 'examens'] };
+      const out = [];
+      for (const m of text.matchAll(/\p{L}+/gu)) if (known[m[0]]) out.push({ start: m.index, end: m.index + m[0].length, word: m[0], suggestions: known[m[0]] });
+      return out;
+    },
     // The calculator (issue 19). A stand-in for pictures and the keyboard
     // walk only: it computes in binary floats (the kiosk's arithmetic is
     // kiosk-core's exact decimals) and knows + − × ÷ ( ) only.

@@ -37,7 +37,7 @@ const SHOTS = [
   ['assignment', 'assignment'], ['download', 'download'], ['waiting', 'waiting'],
   ['exam', 'exam'], ['exam_answered', 'exam_answered'], ['exam_offline', 'exam_offline'], ['exam_refused', 'exam_refused'],
   ['exam_large', 'exam_large'], ['exam_linear', 'exam_linear'], ['exam_contrast', 'exam_contrast'],
-  ['exam_calculator', 'exam_calculator'], ['exam_contrast_normal', 'exam_contrast_normal'],
+  ['exam_calculator', 'exam_calculator'], ['exam_contrast_normal', 'exam_contrast_normal'], ['exam_notes', 'exam_notes'],
   ['locked', 'locked'], ['locked_error', 'locked_error'], ['resume', 'resume'],
   ['handing_in', 'handing_in'], ['handing_in_offline', 'handing_in_offline'], ['submitted', 'submitted'],
 ];
@@ -300,6 +300,53 @@ async function dragAndDropCheck(browser) {
   await page.close();
 }
 
+// Kladblok, markeerstift and spell-check (issue 19): the pad by keyboard
+// (typed text saved through save_note, Escape gives focus back), marking a
+// selection with Alt+M (saved as offsets), the spell-check's list on a typed
+// answer; axe on each.
+async function notesCheck(browser) {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${base}?state=exam_notes`);
+  await page.waitForSelector('#screen-exam [data-item-id="item-1"] .scratch-toggle');
+  await expect(page.locator('[data-item-id="item-1"] mark.hl').count().then((n) => n === 2), 'notes: the stored highlights are shown (2 marks)');
+  await page.focus('[data-item-id="item-1"] .scratch-toggle');
+  await page.keyboard.press('Enter');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('scratch-text') && document.activeElement.value === '120 x 2,50 = 300'), 'notes: the pad opens with its saved text and takes the focus');
+  await page.keyboard.type(' dus B');
+  await page.waitForFunction(() => /opgeslagen/.test((document.querySelector('.scratch-status') || {}).textContent || ''), null, { timeout: 3000 }).catch(() => null);
+  await expect(page.textContent('.scratch-status').then((t) => /Kladblok opgeslagen/.test(t || '')), 'notes: typing is saved ("Kladblok opgeslagen")');
+  await page.screenshot({ path: join(out, 'scratchpad.png') });
+  await axe(page, 'scratchpad');
+  await page.keyboard.press('Escape');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('scratch-toggle')), 'notes: Escape closes the pad and gives the focus back to its button');
+  // Select "per stuk" with the mouse and mark it with Alt+M.
+  await page.evaluate(() => {
+    const walk = document.createTreeWalker(document.querySelector('[data-item-id="item-1"] .item-body'), NodeFilter.SHOW_TEXT);
+    let text = null;
+    while (!text && walk.nextNode()) if (/per stuk/.test(walk.currentNode.data)) text = walk.currentNode;
+    const i = text.data.indexOf('per stuk');
+    const r = document.createRange();
+    r.setStart(text, i);
+    r.setEnd(text, i + 'per stuk'.length);
+    getSelection().removeAllRanges();
+    getSelection().addRange(r);
+  });
+  await page.keyboard.press('Alt+KeyM');
+  await expect(page.locator('[data-item-id="item-1"] mark.hl').count().then((n) => n === 3), 'notes: Alt+M marks the selection');
+  await page.screenshot({ path: join(out, 'highlighter.png') });
+  await axe(page, 'highlighter');
+  // The spell-check on the typed answer of item 4.
+  await page.click('[data-review="item-4"]');
+  await page.waitForSelector('[data-item-id="item-4"] .spell-open');
+  await page.click('[data-item-id="item-4"] .spell-open');
+  await page.waitForSelector('[data-item-id="item-4"] .spell-list li', { timeout: 3000 }).catch(() => null);
+  await expect(page.locator('[data-item-id="item-4"] .spell-list li').count().then((n) => n === 2), 'notes: the spell-check lists the two unknown words');
+  await page.screenshot({ path: join(out, 'spellcheck.png') });
+  await axe(page, 'spellcheck');
+  for (const e of errors) fail(`notes: console: ${e}`);
+  await page.close();
+}
+
 // The calculator (issue 19): opened from its item's button, used by keyboard
 // alone, the display announces the result, Escape gives focus back; basic
 // and scientific, and with x-large text and high contrast.
@@ -480,6 +527,7 @@ try {
   await shots(browser);
   if (only && only.split(',').includes('calculator')) await calculatorCheck(browser);
   if (only && only.split(',').includes('view-tools')) await viewToolsCheck(browser);
+  if (only && only.split(',').includes('notes')) await notesCheck(browser);
   if (!only) {
     await itemShots(browser);
     // kiosk-core's real render models, when render-fixtures.sh has made them.
@@ -491,6 +539,7 @@ try {
     await timerAnnouncements(browser);
     await calculatorCheck(browser);
     await viewToolsCheck(browser);
+    await notesCheck(browser);
   }
 } finally {
   await browser.close();

@@ -129,6 +129,14 @@
       tools: { calculators: { 'item-1': 'scientific' } },
       assignment: Object.assign({}, assignment, { accommodations: { text_size: 'x-large', contrast: 'high', tools: ['calculator'] } }),
     })),
+    // Kladblok, markeerstift (every student) and the Dutch spell-check (the
+    // accommodation), with what a resume brings back.
+    exam_notes: v(Object.assign({ phase: 'in_exam' }, exam, {
+      tools: { calculators: {}, spell_check: true },
+      assignment: Object.assign({}, assignment, { accommodations: { text_size: null, contrast: null, tools: ['spell-check'] } }),
+      notes: { 'item-1': { scratchpad: '120 x 2,50 = 300', highlights: [[32, 35], [47, 53]] } },
+      answers: Object.assign({}, exam.answers, { 'item-4': { RESPONSE: 'De verkoop stijgt elk kwartaal. Een mogelijke oorzaak is de nieuwe fietsenstaling bij de winkel en het exsamen.' } }),
+    })),
     // Leesliniaal and text size (issue 19) are for every student; high
     // contrast at the normal size, for the ruler's colours.
     exam_contrast_normal: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: null, contrast: 'high', tools: [] } }) })),

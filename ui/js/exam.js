@@ -19,6 +19,8 @@ import { clearExamClipboard } from './lockdown.js';
 import { mountCalculator, resetCalculator } from './tools-calculator.js';
 import { createReader, SPEEDS, SHORTCUTS, readAloudKey } from './read-aloud.js';
 import { mountViewTools, resetViewTools } from './tools-view.js';
+import { mountHighlighter, highlightKey, selectionRanges } from './tools-highlight.js';
+import { mountScratchpad, resetScratchpads } from './tools-scratchpad.js';
 
 const SAVE_RETRY_MS = 2000;
 
@@ -30,10 +32,11 @@ const state = {
   model: null,
   answers: new Map(), // ref -> {responseId: value}
   flags: new Set(),
+  notes: new Map(), // ref -> {scratchpad, highlights}: the student's own aids, never scored
   page: 0,
   scroll: false,
   saves: new Map(), // ref -> {timer, inflight, dirty, failed}
-  tools: { calculators: {} }, // view.tools: kiosk-core says which item has which tool
+  tools: { calculators: {}, spell_check: false }, // view.tools: kiosk-core says which item has which tool
   calculator: null, // the open calculator panel
   onSaveState: null,
 };
@@ -130,7 +133,6 @@ function accommodations(view) {
     // voorleessoftware… to it): "screen-reader" once matched /read/ and got a
     // button the kiosk then refused on every press.
     readAloud: tools.includes('read-aloud') && (shell.available() || 'speechSynthesis' in window),
-    spellcheck: tools.some((x) => /spell/.test(x)),
   };
 }
 
@@ -158,6 +160,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     state.model = flatten(instrument, seed);
     state.answers = new Map();
     state.flags = new Set();
+    state.notes = new Map(Object.entries(view.notes || {}));
     // After a crash the shell says which page the student was on.
     state.page = Number.isInteger(view.page) && view.page >= 0 && view.page < state.model.pages.length ? view.page : 0;
     state.scroll = false;
@@ -166,7 +169,8 @@ export function mountExam(root, view, { onSaveState, render }) {
   }
   resetCalculator(key);
   resetViewTools(key);
-  state.tools = view.tools && view.tools.calculators ? view.tools : { calculators: {} };
+  resetScratchpads(key);
+  state.tools = view.tools && view.tools.calculators ? view.tools : { calculators: {}, spell_check: false };
   // Answers the shell holds (resume) fill in what the UI has not touched.
   for (const [ref, value] of Object.entries(view.answers || {})) {
     if (!state.answers.has(ref) && !state.saves.has(ref)) state.answers.set(ref, value);
@@ -212,9 +216,25 @@ export function mountExam(root, view, { onSaveState, render }) {
     const button = (focused || itemsArea).querySelector('button.read-aloud');
     if (button) button.click();
   };
+  // Markeerstift: Alt+M marks the selection in the item that holds it, or
+  // (no selection) starts marking by keyboard in the item with the focus.
+  const highlightKeys = (e) => {
+    if (highlightKey(e) !== 'mark') return;
+    e.preventDefault();
+    const sel = typeof document.getSelection === 'function' ? document.getSelection() : null;
+    const range = sel && sel.rangeCount ? sel.getRangeAt(0) : null;
+    const holder = range ? [...highlighters.values()].find((x) => selectionRanges(x.container, range).length) : null;
+    if (holder) {
+      holder.markSelection();
+      return;
+    }
+    const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest('article.item') : null;
+    const entry = highlighters.get((focused || itemsArea.querySelector('article.item') || { dataset: {} }).dataset.itemId);
+    if (entry && entry.keyboard) entry.keyboard();
+  };
   // Leesliniaal and text size (every student): Alt+L, Alt+↑/↓ (tools-view.js).
   const viewTools = mountViewTools({ textSize: ((view.assignment && view.assignment.accommodations) || {}).text_size || null });
-  const screen = h('section', { id: 'screen-exam', class: 'screen exam', 'aria-labelledby': 'screen-exam-title', onkeydown: (e) => { readAloudKeys(e); viewTools.onKeydown(e); }, onfocusin: viewTools.onFocusin },
+  const screen = h('section', { id: 'screen-exam', class: 'screen exam', 'aria-labelledby': 'screen-exam-title', onkeydown: (e) => { readAloudKeys(e); highlightKeys(e); viewTools.onKeydown(e); }, onfocusin: viewTools.onFocusin },
     h('h1', { id: 'screen-exam-title', class: 'sr-only' }, model.title || t('exam.region')));
   const itemsArea = h('div', { class: 'exam-items', id: 'exam-items' });
   const pageStatus = h('p', { class: 'page-status', id: 'page-status' });
@@ -250,6 +270,8 @@ export function mountExam(root, view, { onSaveState, render }) {
   if (typeof window !== 'undefined' && window.addEventListener) window.addEventListener('pointermove', pointer, { passive: true });
 
   const itemEls = new Map(); // index -> article
+  const highlighters = new Map(); // ref -> the markeerstift of an item shown
+  const scratchpads = new Map(); // ref -> the kladblok of an item shown
 
   // In the one-page layout the current item is the one that has focus.
   itemsArea.addEventListener('focusin', (e) => {
@@ -362,7 +384,6 @@ export function mountExam(root, view, { onSaveState, render }) {
       item: entry,
       seed: model.seed,
       media: instrument.media || null,
-      spellcheck: acc.spellcheck,
       headingBase: 2,
       counters,
       get: (rid) => (state.answers.get(ref) || {})[rid],
@@ -386,12 +407,67 @@ export function mountExam(root, view, { onSaveState, render }) {
     }
     finishIds(sectionCtx);
     const body = renderItemBody(item, ctx, instrument.lang);
+    // --- markeerstift and kladblok (issue 19, every student): kept with
+    // the answers through save_note, never scored ---
+    const notes = state.notes.get(ref) || {};
+    const highlighter = mountHighlighter({ container: body, initial: notes.highlights || null, onChange: (list) => saveNote(ref, 'highlights', list.length ? list : null) });
+    highlighter.container = body;
+    highlighters.set(ref, highlighter);
+    const pad = mountScratchpad({ itemId: ref, initial: notes.scratchpad || null, labelId: headingId, onSave: (text) => saveNote(ref, 'scratchpad', text) });
+    scratchpads.set(ref, pad);
+    // --- spell-check (the spell-check accommodation): typed answers only ---
+    let spellBtn = null;
+    let spellPanel = null;
+    if (state.tools.spell_check && (item.responses || []).some((r) => r.base_type === 'string')) {
+      spellPanel = h('div', { class: 'spell-panel', id: `spell-${index}`, hidden: true, role: 'region', 'aria-label': t('spell.region'), 'data-no-highlight': true });
+      spellBtn = h('button', { type: 'button', class: 'secondary small spell-open', 'aria-controls': spellPanel.id, onclick: () => checkSpelling(ref, spellPanel) }, t('spell.check'));
+    }
     return h('article', { class: 'item', dataset: { itemId: ref }, 'aria-labelledby': headingId },
       sectionBits.length ? h('div', { class: 'section-intro', lang: instrument.lang || null }, sectionBits) : null,
       h('header', { class: 'item-header' },
         h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
-        h('div', { class: 'item-tools' }, calcBtn, readTools || readBtn, linear ? null : flagBtn)),
-      body);
+        h('div', { class: 'item-tools' }, calcBtn, readTools || readBtn, highlighter.buttons, pad.toggle, spellBtn, linear ? null : flagBtn)),
+      body, spellPanel, pad.panel);
+  }
+
+  /** Keeps a note of item `ref` (kladblok text or highlights) in the shell; the view's copy follows. */
+  function saveNote(ref, kind, value) {
+    const cur = { ...(state.notes.get(ref) || {}) };
+    if (value === null) delete cur[kind];
+    else cur[kind] = value;
+    state.notes.set(ref, cur);
+    return shell.saveNote(ref, kind, value).catch((err) => {
+      if (kind === 'highlights') announce(t('save.failed', { msg: err.message }), true);
+      throw err;
+    });
+  }
+
+  /** The Dutch spell-check of item `ref`'s typed answers: the unknown words with suggestions in `panel`. */
+  async function checkSpelling(ref, panel) {
+    const texts = Object.values(state.answers.get(ref) || {}).filter((v) => typeof v === 'string' && v.trim());
+    clear(panel);
+    panel.hidden = false;
+    if (!texts.length) {
+      panel.append(h('p', {}, t('spell.nothing')));
+      announce(t('spell.nothing'));
+      return;
+    }
+    try {
+      const found = [];
+      for (const text of texts) found.push(...(await shell.spellCheck(ref, text)));
+      const heading = h('p', { class: 'spell-summary' }, t('spell.found', { n: found.length }));
+      panel.append(heading);
+      if (found.length) {
+        panel.append(h('ul', { class: 'spell-list' }, ...found.map((m) => h('li', {},
+          h('strong', { lang: 'nl' }, m.word),
+          m.suggestions.length ? ` — ${t('spell.suggest')} ${m.suggestions.join(', ')}` : ` — ${t('spell.nosuggest')}`))));
+      }
+      announce(t('spell.found', { n: found.length }));
+      if (panel.scrollIntoView) panel.scrollIntoView({ block: 'nearest' });
+    } catch (err) {
+      panel.append(h('p', { class: 'notice-box' }, err.message));
+      announce(err.message, true);
+    }
   }
 
   /** Opens the calculator of item `ref` beside the items (one at a time); closing gives focus back to `opener`. */
@@ -429,6 +505,9 @@ export function mountExam(root, view, { onSaveState, render }) {
     if (window.speechSynthesis && window.speechSynthesis.speaking) window.speechSynthesis.cancel();
     clear(itemsArea);
     itemEls.clear();
+    highlighters.clear();
+    for (const pad of scratchpads.values()) pad.unmount();
+    scratchpads.clear();
     if (!total) {
       itemsArea.append(h('p', {}, t('exam.empty')));
       return;
@@ -507,18 +586,21 @@ export function mountExam(root, view, { onSaveState, render }) {
   function confirmSubmit() {
     const open = model.items.filter((e) => !answered(state.answers.get(e.ref))).length;
     const flagged = model.items.filter((e) => state.flags.has(e.ref)).length;
+    const withPad = model.items.filter((e) => (state.notes.get(e.ref) || {}).scratchpad).length;
     return confirmDialog({
       id: 'submit-dialog',
       title: t('submit.title'),
       body: [
         h('p', {}, t('submit.open', { n: open })),
         flagged ? h('p', {}, t('submit.flagged', { n: flagged })) : null,
+        withPad ? h('p', {}, t('submit.scratchpad', { n: withPad })) : null,
         h('p', { class: 'strong' }, t('submit.body')),
       ],
       confirm: { id: 'confirm-submit', text: t('submit.confirm') },
       cancel: { id: 'cancel-submit', text: t('submit.cancel') },
       busyText: t('submit.busy'),
       onConfirm: async () => {
+        await Promise.all([...scratchpads.values()].map((pad) => pad.flush()));
         await flushAll();
         const v = await shell.submit();
         if (v && typeof v === 'object' && v.phase) render(v);
@@ -540,6 +622,7 @@ export function mountExam(root, view, { onSaveState, render }) {
       viewTools.unmount();
       if (typeof window !== 'undefined' && window.removeEventListener) window.removeEventListener('pointermove', pointer);
       if (state.calculator) state.calculator.close();
+      for (const pad of scratchpads.values()) pad.unmount();
       // Leaving the exam screen (lock, hand-in): send what is pending now.
       for (const [ref, s] of state.saves) if (s.timer && !s.failed) flush(ref);
       if (reader) reader.stop();
@@ -562,8 +645,10 @@ export function resetExam() {
   state.model = null;
   state.answers = new Map();
   state.flags = new Set();
+  state.notes = new Map();
   state.saves = new Map();
   state.page = 0;
+  resetScratchpads(null);
   // What one student copied never reaches the next student on this PC.
   clearExamClipboard();
 }

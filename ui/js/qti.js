@@ -429,7 +429,9 @@ function textEntry(n, ctx) {
     placeholder: n.placeholder || null,
     autocomplete: 'off',
     autocapitalize: 'off',
-    spellcheck: ctx.spellcheck ? 'true' : 'false',
+    // The web view's own spell-check stays off for everyone; the Dutch one
+    // is the kiosk's (spell_check, the spell-check accommodation).
+    spellcheck: 'false',
     'aria-label': ctx.counters.textTotal > 1 ? `${t('qti.text.label')} ${ctx.counters.text}` : t('qti.text.label'),
     dataset: { response: rid },
     oninput: (e) => ctx.set(rid, e.target.value),
@@ -450,7 +452,7 @@ function extendedText(n, ctx) {
     rows: String(Math.max(4, Math.min(30, Number(n.expected_lines) || 8))),
     class: 'extended-text',
     placeholder: n.placeholder || null,
-    spellcheck: ctx.spellcheck ? 'true' : 'false',
+    spellcheck: 'false',
     autocapitalize: 'off',
     autocomplete: 'off',
     'aria-describedby': n.prompt && n.prompt.length ? `${promptId} ${countId}` : countId,

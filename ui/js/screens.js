@@ -4,7 +4,7 @@
 // kiosk-view event arrives.
 
 import { h, clear, setText, announce } from './dom.js';
-import { t, stepName, bytes, time } from '../i18n.js';
+import { t, has, stepName, bytes, time } from '../i18n.js';
 import { shell } from './bridge.js';
 
 function screen(id, title, ...content) {
@@ -200,7 +200,9 @@ export function login(root, view, app) {
 export function assignment(root, view, app) {
   const a = view.assignment || {};
   const acc = a.accommodations || {};
-  const accText = [acc.text_size ? t(`assignment.acc.${acc.text_size}`) : null, acc.contrast ? t(`assignment.acc.${acc.contrast}`) : null, ...(acc.tools || [])].filter(Boolean);
+  // In the student's language: a tool the UI has no words for keeps its id.
+  const toolText = (id) => (has(`tool.${id}`) ? t(`tool.${id}`) : id);
+  const accText = [acc.text_size ? t(`assignment.acc.${acc.text_size}`) : null, acc.contrast ? t(`assignment.acc.${acc.contrast}`) : null, ...(acc.tools || []).map(toolText)].filter(Boolean);
   const row = (label, value, id) => [h('dt', {}, label), h('dd', { id }, value)];
   const error = h('div', { id: 'assignment-error', class: 'error', role: 'alert' });
   const confirm = h('button', { type: 'button', id: 'confirm-assignment', class: 'primary' }, t('assignment.confirm'));
@@ -214,7 +216,8 @@ export function assignment(root, view, app) {
       row(t('assignment.room'), a.room || '', 'assignment-room'),
       row(t('assignment.duration'), t('assignment.duration.value', { total: a.total_minutes ?? a.duration_minutes, base: a.duration_minutes, extra: a.extra_minutes || 0 }), 'assignment-duration'),
       a.start_ms ? row(t('assignment.start'), time(a.start_ms), 'assignment-start') : null,
-      row(t('assignment.accommodations'), accText.length ? accText.join(', ') : t('assignment.acc.none'), 'assignment-accommodations')),
+      row(t('assignment.accommodations'), accText.length ? accText.join(', ') : t('assignment.acc.none'), 'assignment-accommodations'),
+      row(t('assignment.tools.all'), t('assignment.tools.all.value'), 'assignment-tools-all')),
     h('p', { class: 'hint' }, t('assignment.wrong')),
     error,
     confirm);

@@ -146,6 +146,8 @@ struct Inner {
     save_failures: Option<(u32, String)>,
     /// Calculator uses per item in this run (journalled as counts).
     calculator_uses: std::collections::HashMap<String, u64>,
+    /// Spell-checks per item in this kiosk run (for `tools.spell_check_used`).
+    spell_check_uses: std::collections::HashMap<String, u64>,
 }
 
 /// What the startup checklist left the kiosk with. Before, seven `Option`s

@@ -14,6 +14,10 @@ pub use speak::{
     MAX_SPEAK_CHARS, SPEAK_TIMEOUT,
 };
 
+// --- spell-check (hunspell-nl, read by the kiosk; accommodation only) ---
+mod spell;
+pub use spell::{spell_check_granted, Misspelling, SpellChecker, SpellError, HUNSPELL_DIR, MAX_MISSPELLINGS, MAX_SPELL_CHARS, MAX_SUGGESTIONS, SPELL_CHECK_ACCOMMODATIONS};
+
 use exam_instrument::qti::{AssessmentTest, CompanionMaterials, Item, Section, SectionPart};
 use std::collections::BTreeMap;
 

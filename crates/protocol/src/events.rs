@@ -333,6 +333,9 @@ vocabulary! {
     // --- tools (issue 19): counts only, never what the student typed ---
     /// The student used the calculator on an item.
     ToolsCalculatorUsed(ToolUsed) = "tools.calculator_used" as TOOLS_CALCULATOR_USED;
+    /// The student had a text of an item checked by the Dutch spell-check
+    /// (`kind`: the dictionary's language, `nl`).
+    ToolsSpellCheckUsed(ToolUsed) = "tools.spell_check_used" as TOOLS_SPELL_CHECK_USED;
 }
 
 /// No payload: `{}`.
@@ -462,7 +465,7 @@ pub struct GuardProcess {
     pub trusted_display_client: bool,
 }
 
-/// `tools.calculator_used`: a use of an exam tool on an item, counted; no
+/// `tools.calculator_used`, `tools.spell_check_used`: a use of an exam tool on an item, counted; no
 /// expression, result or text (students' rights: the journal keeps events,
 /// not what the student worked out).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,7 +473,7 @@ pub struct GuardProcess {
 pub struct ToolUsed {
     /// The item's identifier.
     pub item: String,
-    /// Which variant of the tool (`basic`, `scientific`).
+    /// Which variant of the tool (`basic`, `scientific`; the spell-check's language).
     pub kind: String,
     /// How many times the tool was used on this item in this kiosk run, this one included.
     pub count: u64,

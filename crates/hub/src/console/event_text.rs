@@ -122,6 +122,7 @@ pub fn in_dutch(event: &KioskEvent) -> Option<String> {
         | E::KioskUiReady(_)
         | E::KioskClipboardIsolated(_)
         | E::ToolsCalculatorUsed(_)
+        | E::ToolsSpellCheckUsed(_)
         | E::KioskReadAloud(_) => return None,
     })
 }

@@ -115,6 +115,7 @@ pub(crate) fn is_reported(event: &KioskEvent) -> bool {
         | E::KioskClipboardIsolated(_)
         | E::WebInstrumentBlocked(_)
         | E::ToolsCalculatorUsed(_)
+        | E::ToolsSpellCheckUsed(_)
         | E::KioskReadAloud(_) => false,
     }
 }

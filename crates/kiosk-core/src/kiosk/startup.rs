@@ -162,6 +162,7 @@ impl Kiosk {
             room_code_pending,
             save_failures: None,
             calculator_uses: Default::default(),
+            spell_check_uses: Default::default(),
         };
         Self {
             inner: tokio::sync::Mutex::new(inner),

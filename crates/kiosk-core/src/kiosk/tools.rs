@@ -12,6 +12,9 @@ pub struct ToolsView {
     /// The calculator per item (by its reference identifier, as answers are
     /// saved); items without one are absent.
     pub calculators: BTreeMap<String, CalculatorKind>,
+    /// The Dutch spell-check on the student's typed answers (the
+    /// spell-check accommodation).
+    pub spell_check: bool,
 }
 
 impl Inner {
@@ -19,7 +22,10 @@ impl Inner {
     pub(super) fn tools_view(&self) -> ToolsView {
         match (self.stage.assignment(), self.stage.instrument().map(|i| &**i)) {
             (Some(assignment), Some(RunningInstrument::Qti { test, .. })) => {
-                ToolsView { calculators: tools::calculators(test, &assignment.accommodations.tools) }
+                ToolsView {
+                    calculators: tools::calculators(test, &assignment.accommodations.tools),
+                    spell_check: tools::spell_check_granted(&assignment.accommodations.tools),
+                }
             }
             _ => ToolsView::default(),
         }
@@ -57,5 +63,42 @@ impl Kiosk {
         };
         inner.journal_event(&KioskEvent::ToolsCalculatorUsed(ev::ToolUsed { item: item.to_owned(), kind: kind.to_owned(), count }));
         Ok(result)
+    }
+
+    /// The words of `text` (the student's typed answer on `item`) that the
+    /// Dutch dictionary does not know, with suggestions — only for a student
+    /// with the spell-check accommodation, during the exam. The journal gets
+    /// a count per item (`tools.spell_check_used`), never the text. The
+    /// dictionary is read and the text checked outside the state lock.
+    pub async fn spell_check(&self, item: &str, text: &str) -> Result<Vec<tools::Misspelling>, UserError> {
+        {
+            let mut inner = self.inner.lock().await;
+            if inner.phase() != Some(Phase::InExam) {
+                return Err(user("De spellingcontrole werkt alleen tijdens het examen."));
+            }
+            let (Some(assignment), Some(RunningInstrument::Qti { .. })) = (inner.stage.assignment(), inner.stage.instrument().map(|i| &**i)) else {
+                return Err(user("Er is geen examen geopend."));
+            };
+            if !tools::spell_check_granted(&assignment.accommodations.tools) {
+                return Err(user("Je hebt geen spellingcontrole bij dit examen."));
+            }
+            if let Some(known) = inner.stage.instrument().and_then(|i| i.answer_ids()) {
+                known.check(item, &[]).map_err(|_| user("Deze vraag hoort niet bij het examen."))?;
+            }
+            let count = {
+                let n = inner.spell_check_uses.entry(item.to_owned()).or_insert(0);
+                *n += 1;
+                *n
+            };
+            inner.journal_event(&KioskEvent::ToolsSpellCheckUsed(ev::ToolUsed { item: item.to_owned(), kind: "nl".into(), count }));
+        }
+        let text = text.to_owned();
+        let checked = tokio::task::spawn_blocking(move || tools::SpellChecker::dutch().and_then(|nl| nl.misspellings(&text)))
+            .await
+            .map_err(|e| user(format!("De spellingcontrole is vastgelopen: {e}")))?;
+        checked.map_err(|e| match e {
+            tools::SpellError::TooLong(_) => user("Deze tekst is te lang om in één keer te controleren."),
+            e => user(format!("De spellingcontrole werkt niet op deze pc ({e}). Roep de surveillant.")),
+        })
     }
 }
