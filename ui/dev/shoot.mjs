@@ -333,6 +333,20 @@ async function notesCheck(browser) {
   });
   await page.keyboard.press('Alt+KeyM');
   await expect(page.locator('[data-item-id="item-1"] mark.hl').count().then((n) => n === 3), 'notes: Alt+M marks the selection');
+  // By keyboard alone: Alt+M without a selection walks the text blocks.
+  await page.evaluate(() => getSelection().removeAllRanges());
+  await page.focus('[data-item-id="item-1"] .item-heading');
+  const marksBefore = await page.locator('[data-item-id="item-1"] mark.hl').count();
+  await page.keyboard.press('Alt+KeyM');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('hl-kb-focus')), 'notes: Alt+M without a selection puts the focus on the first text block');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Space');
+  await expect(page.locator('[data-item-id="item-1"] mark.hl').count().then((n) => n > 0 && n !== marksBefore), 'notes: Space marks the focused block');
+  await page.screenshot({ path: join(out, 'highlighter_keyboard.png') });
+  await axe(page, 'highlighter_keyboard');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Escape');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('item-heading') && !document.querySelector('.hl-kb-focus, [data-item-id="item-1"] .item-body [tabindex]')), 'notes: Escape ends it, focus back on the heading, nothing left behind');
   await page.screenshot({ path: join(out, 'highlighter.png') });
   await axe(page, 'highlighter');
   // The spell-check on the typed answer of item 4.

@@ -56,6 +56,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("nodejs", "the kiosk UI's unit tests (node --test ui/dev/: no HTML strings, i18n keys, saving)"),
     ("espeak-ng", "read-aloud: the kiosk's speech engine (kiosk_core::tools::synthesize, kioskctl speak) and its tests"),
     ("espeak-ng-data", "read-aloud: espeak-ng's voices, the Dutch one (gmw/nl) among them"),
+    ("hunspell-nl", "spell-check: the Dutch dictionary (OpenTaal) that kiosk_core::tools::SpellChecker reads"),
 ];
 
 /// The WebDriver front for Tauri apps, installed with cargo when missing.
