@@ -935,6 +935,99 @@ async fn test_automation_and_refused_answers_are_in_the_proces_verbaal(backend: 
 }
 on_both_backends!(test_automation_and_refused_answers_are_in_the_proces_verbaal);
 
+/// Issue 19: the proces-verbaal lists per candidate what they used of the
+/// exam tools, next to what was granted, in counts only: the calculator
+/// and read-aloud from the PC's journal, the scratchpad and the highlighter
+/// from the last stored answers. Without a journal it says what it cannot
+/// know; read-aloud without the accommodation (the kiosk refuses it) is
+/// flagged. What the student wrote in the scratchpad is never in it.
+async fn the_tools_each_candidate_used_are_counted(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let codes = plan(&db, &Keys::load(&hub.data()).unwrap()).await;
+    const SCRATCHPAD: &str = "Geheime kladblok-tekst van Zoë: 17 x 3 = 51";
+    let calculated = |item: &str, count: u64| ("tools.calculator_used", json!({"item": item, "kind": "basic", "count": count}));
+    let spoken = ("kiosk.read_aloud", json!({"audio_ms": 5200, "chars": 98, "rate": 165, "words": 17}));
+    // 2001 (read-aloud granted): the calculator 3 times on 2 items, read-aloud twice.
+    // 2002: a journal without tool use. 2003: no journal at all. =2004: read-aloud, not granted.
+    let mut journals: HashMap<&str, Vec<(&str, serde_json::Value)>> = HashMap::new();
+    let spelled = ("tools.spell_check_used", json!({"item": "ITM-3", "kind": "nl", "count": 1}));
+    journals.insert("2001", vec![calculated("ITM-1", 1), spoken.clone(), calculated("ITM-1", 2), spelled, calculated("ITM-2", 1), spoken.clone()]);
+    journals.insert("2002", vec![("session.login", json!({"student": "2002", "sitting": SITTING}))]);
+    journals.insert("=2004", vec![spoken.clone()]);
+    // The last stored answers: 2001 with a scratchpad on 1 item and highlights on 2, 2003 with highlights on 1.
+    let notes: HashMap<&str, serde_json::Value> = [
+        ("2001", json!({"ITM-1": {"scratchpad": SCRATCHPAD, "highlights": [[0, 4]]}, "ITM-3": {"highlights": [[2, 5], [9, 12]]}})),
+        ("2003", json!({"ITM-2": {"highlights": [[1, 3]]}})),
+    ]
+    .into();
+    for (n, student) in ["2001", "2002", "2003", "=2004"].into_iter().enumerate() {
+        let mut pc = enrol_named(&hub, &format!("lokaal-pc-1{n}")).await;
+        pc.login_ok(student, &codes[student]).await;
+        if let Some(events) = journals.get(student) {
+            upload(&pc, &journal(&hub.path(&format!("journal-{n}")), &pc.device_pkcs8, events)).await;
+        }
+        let mut save = snapshot(SITTING, 1, true, json!({"ITM-1": {"RESPONSE": "B"}}));
+        if let Some(notes) = notes.get(student) {
+            save.answers["notes"] = notes.clone();
+        }
+        assert_eq!(pc.post(paths::ANSWERS, &save).await.status(), 200);
+    }
+
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    // Section 3, per candidate: one tool a line, next to what was granted.
+    let html = pv.to_html();
+    for (student, used) in [
+        ("2001", "rekenmachine: 3 keer, bij 2 vragen\nvoorlezen: 2 keer\nspellingcontrole: 1 keer\nkladblok bij 1 vraag\nmarkeerstift bij 2 vragen"),
+        ("2002", "geen hulpmiddelen gebruikt"),
+        ("2003", "markeerstift bij 1 vraag\ngebruik onbekend: geen logboek ontvangen (rekenmachine, voorlezen, spellingcontrole)"),
+        ("=2004", "voorlezen: 1 keer\nvoorlezen gebruikt zonder toekenning"),
+    ] {
+        // The first such row is section 3's; a cell's line breaks are escaped (`&#10;`, kept by `pre-wrap`).
+        let used = used.replace('\n', "&#10;");
+        let start = html.find(&format!("<tr><td class=\"opm\">{student} ")).unwrap_or_else(|| panic!("no row of {student}"));
+        let row = &html[start..start + html[start..].find("</tr>").unwrap()];
+        // The row's cells end: …, granted, used, receipt code.
+        assert!(row.contains(&format!("</td><td class=\"opm\">{used}</td><td class=\"opm\">")), "{student}: {row}");
+    }
+    assert!(html.contains("<th scope=\"col\">Voorzieningen</th><th scope=\"col\">Gebruikt</th>"), "granted and used side by side");
+    // Read-aloud the kiosk should have refused: flagged, and among the candidate's particulars.
+    assert!(html.contains("<p class=\"fout\">Kandidaat =2004 Formule Student: voorlezen gebruikt zonder toekenning."), "the flag above the table");
+    let flagged: Vec<_> = pv.irregularities.iter().filter(|i| i.category == "voorlezen zonder toekenning").collect();
+    assert_eq!(flagged.len(), 1, "only =2004, 2001 has the accommodation: {flagged:?}");
+    assert_eq!((flagged[0].student.as_deref(), flagged[0].pc.as_deref(), flagged[0].source), (Some("=2004"), Some("lokaal-pc-13"), "logboek"));
+    // Counts, never what was written: not in the document nor in its data.
+    assert!(!html.contains("Geheime kladblok") && !serde_json::to_string(&pv).unwrap().contains("Geheime kladblok"));
+
+    // The PDF says the same.
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let pdf_path = shots.join(format!("pv-tools-used-{}.pdf", if hub.database.is_some() { "postgres" } else { "sqlite" }));
+    std::fs::write(&pdf_path, pv.to_pdf().into_bytes()).unwrap();
+    let text = pdf_text(&pdf_path);
+    assert!(!text_without_whitespace(&text).contains(&text_without_whitespace(SCRATCHPAD)) && !text.contains("Geheime"), "{text}");
+    // -raw: a row's cells in order; the rows after the table's header (its
+    // paragraphs come first; on a new page the header comes again), one candidate each.
+    let flat = text_without_whitespace(&text);
+    let section = &flat[flat.find("3.Kandidaten").unwrap()..flat.find("4.Bijzonderheden").unwrap()];
+    const HEADER: &str = "KandidaatStatusPcStartEindeExtratijdVoorzieningenGebruiktBewijscode";
+    let table = section[section.find(HEADER).expect("the table's header")..].replace(HEADER, "");
+    let starts: Vec<usize> = ["2001<script>", "2002Zoë", "2003Chris", "=2004Formule"].iter().map(|s| table.find(s).unwrap_or_else(|| panic!("no row {s}: {table}"))).collect();
+    let row = |i: usize| &table[starts[i]..starts.get(i + 1).copied().unwrap_or(table.len())];
+    for (i, lines) in [
+        (0, &["rekenmachine:3keer,bij2vragen", "voorlezen:2keer", "spellingcontrole:1keer", "kladblokbij1vraag", "markeerstiftbij2vragen"][..]),
+        (1, &["geenhulpmiddelengebruikt"][..]),
+        (2, &["markeerstiftbij1vraag", "gebruikonbekend:geenlogboekontvangen(rekenmachine,voorlezen,spellingcontrole)"][..]),
+        (3, &["voorlezen:1keer", "voorlezengebruiktzondertoekenning"][..]),
+    ] {
+        for line in lines {
+            assert!(row(i).contains(line), "row {i} lacks {line}: {}", row(i));
+        }
+    }
+    assert!(!row(0).contains("zondertoekenning") && !row(1).contains("rekenmachine:") && !row(2).contains("geenhulpmiddelen"));
+}
+on_both_backends!(the_tools_each_candidate_used_are_counted);
+
 /// Scoring data with an item the hub cannot score: ITM-4 is an essay (no
 /// response processing), for which the data gives `max_score` 4.
 fn scoring_with_essay_json() -> String {

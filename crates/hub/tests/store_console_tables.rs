@@ -151,6 +151,9 @@ async fn journals_and_records_read_back_the_same_on_both_engines(backend: Backen
     assert_eq!(evidence.iter().map(|e| (e.seq, e.before_us)).collect::<Vec<_>>(), vec![(0, None), (1, Some(1_000_000_000))]);
     let events = journals::events_of_sitting(pool, "S1", 1_000_500_000, 1_005_000_000, &["session.login", "exam.ended"]).await.unwrap();
     assert_eq!(events.iter().map(|e| e.seq).collect::<std::collections::BTreeSet<_>>(), [1, 3].into());
+    let spans = journals::spans_of_sitting(pool, "S1", 1_000_500_000, 1_002_500_000).await.unwrap();
+    assert_eq!(spans.iter().map(|s| (s.device_id.as_str(), s.first_us, s.last_us)).collect::<Vec<_>>(), vec![("pc-1", 1_001_000_000, 1_002_000_000)]);
+    assert!(journals::spans_of_sitting(pool, "S1", 9_000_000_000, 9_000_000_001).await.unwrap().is_empty(), "no records in the window: no span");
     let checkpoints = journals::checkpoints_of_sitting(pool, "S1").await.unwrap();
     assert_eq!((checkpoints.len(), checkpoints[0].frame.clone()), (1, frame(2)));
     assert_eq!(journals::sizes_of_sitting(pool, "S1").await.unwrap()[0].next_seq, 4);

@@ -21,6 +21,34 @@ pub struct Observed {
     pub screenshots: Vec<String>,
 }
 
+/// axe-core (MPL-2.0), the copy the console tests vendor (tests/console/vendor/axe-core/).
+const AXE: &str = include_str!("../../console/vendor/axe-core/axe.min.js");
+
+/// Runs axe-core in the kiosk's own web view on the screen shown; `Err`
+/// lists the serious and critical violations (issue 19: every tool passes
+/// axe in the kiosk).
+pub async fn axe(session: &Session, screen: &str) -> Result<(), String> {
+    let loaded = session.script(&format!("{AXE}\n;return typeof axe;")).await?;
+    if loaded != serde_json::json!("object") {
+        return Err(format!("axe-core did not load in the kiosk ({loaded})"));
+    }
+    let script = "const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']}).then((r) => done(r.violations), (e) => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));";
+    let violations = session.script_async(script, vec![]).await?;
+    let serious: Vec<String> = violations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v| format!("{} ({}): {} — {}", v["id"], v["impact"], v["help"], v["nodes"].as_array().map(|n| n.iter().map(|n| n["html"].to_string()).collect::<Vec<_>>().join(" | ")).unwrap_or_default()))
+        .collect();
+    if serious.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("axe: {} serious/critical violations on {screen}:\n{}", serious.len(), serious.join("\n")))
+    }
+}
+
 /// Saves a screenshot of the current screen as `out/NN-name.png`.
 pub async fn shot(session: &Session, out: &Path, observed: &mut Observed, name: &str) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;

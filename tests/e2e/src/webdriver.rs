@@ -105,6 +105,12 @@ impl Session {
         self.call(reqwest::Method::POST, &format!("/element/{}/value", el.0), Some(json!({"text": text}))).await.map(|_| ())
     }
 
+    /// Types into an element as it is (no clear first: a clear blurs the
+    /// field, and the kiosk's fields save when they are left).
+    pub async fn type_keys(&self, el: &Element, text: &str) -> Result<(), String> {
+        self.call(reqwest::Method::POST, &format!("/element/{}/value", el.0), Some(json!({"text": text}))).await.map(|_| ())
+    }
+
     /// The visible text of the first element matching `css`.
     pub async fn text_of(&self, css: &str) -> Result<String, String> {
         let el = self.find(css).await?;

@@ -92,6 +92,35 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     let choice = session.wait_for("[data-item-id] input[type=radio]", wait).await.unwrap();
     session.click(&choice).await.unwrap();
     session.wait_for("#sync-status[data-local-pending=\"0\"]", wait).await.unwrap();
+    // Issue 19: the kladblok and the markeerstift of this item, kept with the answers.
+    let mut observed = Default::default();
+    session.click(&session.find("[data-item-id] .scratch-toggle").await.unwrap()).await.unwrap();
+    session.type_keys(&session.wait_for("[data-item-id] .scratch-text", wait).await.unwrap(), "kladblok: eerst optellen").await.unwrap();
+    session.wait_for("[data-item-id] .scratch-status:not(:empty)", wait).await.unwrap();
+    let pad_saved = "return (document.querySelector('[data-item-id] .scratch-status') || {}).textContent === 'Kladblok opgeslagen'";
+    for _ in 0..50 {
+        if session.script(pad_saved).await.unwrap() == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(session.script(pad_saved).await.unwrap(), serde_json::Value::Bool(true), "the kiosk kept the scratchpad");
+    scenario::shot(&session, &out, &mut observed, "scratchpad").await.unwrap();
+    scenario::axe(&session, "kladblok").await.unwrap();
+    // The first text block marked by keyboard (Alt+M, Space, Escape).
+    session.script("document.querySelector('[data-item-id] .item-heading').focus()").await.unwrap();
+    let key = |k: &str, alt: bool| {
+        let init = format!("{{key: '{k}', code: '{}', altKey: {alt}, bubbles: true}}", if k == "m" { "KeyM" } else { k });
+        format!("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {init}))")
+    };
+    session.script(&key("m", true)).await.unwrap();
+    session.script(&key(" ", false)).await.unwrap();
+    scenario::shot(&session, &out, &mut observed, "highlighter").await.unwrap();
+    scenario::axe(&session, "markeerstift").await.unwrap();
+    session.script(&key("Escape", false)).await.unwrap();
+    let marks = "return document.querySelectorAll('[data-item-id] mark.hl').length";
+    assert!(session.script(marks).await.unwrap().as_u64().unwrap_or(0) > 0, "a text block is marked");
+    session.wait_for("#sync-status[data-local-pending=\"0\"]", wait).await.unwrap();
     // On to the next page (issue 15 point 3: a resume opened the first page again).
     session.click(&session.wait_for("#next-item", wait).await.unwrap()).await.unwrap();
     session.wait_for("#screen-exam[data-page-kept=\"1\"]", wait).await.unwrap();
@@ -103,7 +132,6 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     session.close().await; // the driver forgets the dead app
     let session = Session::new(&driver, app.to_str().unwrap()).await.unwrap();
     session.wait_for("#unlock-pin", wait).await.unwrap();
-    let mut observed = Default::default();
     scenario::shot(&session, &out, &mut observed, "resume").await.unwrap();
     session.type_into(&session.find("#unlock-pin").await.unwrap(), DEMO_PIN).await.unwrap();
     session.type_into(&session.find("#unlock-reason").await.unwrap(), "pc herstart na storing").await.unwrap();
@@ -118,6 +146,12 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
         .await
         .unwrap();
     assert_eq!(restored, serde_json::Value::Bool(true), "the answer from before the crash is back");
+    // … and the scratchpad and the marks: they were in the answer store, not in the page.
+    assert!(session.script(marks).await.unwrap().as_u64().unwrap_or(0) > 0, "the marks from before the crash are back");
+    session.click(&session.find("[data-item-id] .scratch-toggle").await.unwrap()).await.unwrap();
+    session.wait_for("[data-item-id] .scratch-text", wait).await.unwrap();
+    let pad = session.script("return document.querySelector('[data-item-id] .scratch-text').value").await.unwrap();
+    assert_eq!(pad, serde_json::json!("kladblok: eerst optellen"), "the scratchpad from before the crash is back");
     scenario::shot(&session, &out, &mut observed, "resumed-exam").await.unwrap();
 
     // The hub goes down mid-exam: work is kept and the student is told.
@@ -139,5 +173,6 @@ async fn a_killed_kiosk_resumes_with_its_answers_and_a_hub_outage_loses_nothing(
     let journal = stack.kiosk_data.join("journal");
     let cursor = std::fs::read_to_string(journal.join("sync-cursor.json"));
     assert!(cursor.is_ok(), "the hub acknowledged journal records");
-    assert!(Command::new(bin("kioskctl")).args(["journal", "verify"]).arg(&journal).status().unwrap().success());
+    let verify = Command::new(bin("kioskctl")).args(["journal", "verify"]).arg(&journal).output().unwrap();
+    assert!(verify.status.success(), "kioskctl journal verify: {}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
 }

@@ -266,8 +266,8 @@ impl ProcesVerbaal {
 
         let mut candidates = Section::new("kandidaten", "3. Kandidaten");
         candidates.table = Some(Table {
-            headers: vec!["Kandidaat", "Status", "Pc", "Start", "Einde", "Extra tijd", "Voorzieningen", "Bewijscode"],
-            widths: vec![20, 14, 12, 7, 7, 10, 17, 13],
+            headers: vec!["Kandidaat", "Status", "Pc", "Start", "Einde", "Extra tijd", "Voorzieningen", "Gebruikt", "Bewijscode"],
+            widths: vec![15, 11, 10, 6, 6, 9, 13, 21, 9],
             rows: self
                 .seats
                 .iter()
@@ -292,6 +292,8 @@ impl ProcesVerbaal {
                         self.opt_hm(s.ended_ms),
                         extra,
                         if s.accommodations.is_empty() { DASH.into() } else { s.accommodations.join(", ") },
+                        // One tool a line: granted and used side by side.
+                        s.tools_used.as_ref().map_or_else(|| DASH.into(), |t| t.lines().join("\n")),
                         s.receipt_code.clone().unwrap_or_else(|| DASH.into()),
                     ]
                 })
@@ -299,8 +301,19 @@ impl ProcesVerbaal {
         });
         candidates.paragraphs.push(para(
             "Start: eerste aanmelding op een pc. Einde: inlevering, of de beëindiging van het examen van de kandidaat. \
-             Bewijscode: de code die de kandidaat bij het inleveren zag.",
+             Gebruikt: wat de kandidaat van de hulpmiddelen van het examen gebruikte, alleen in aantallen (nooit wat er berekend, \
+             voorgelezen of geschreven werd): rekenmachine en voorlezen volgens het logboek van de pc, kladblok en markeerstift \
+             volgens de laatst opgeslagen antwoorden. Bewijscode: de code die de kandidaat bij het inleveren zag.",
         ));
+        for s in self.seats.iter().filter(|s| s.tools_used.as_ref().is_some_and(|t| t.read_aloud_not_granted)) {
+            candidates.paragraphs.push(Paragraph {
+                text: format!(
+                    "Kandidaat {}: voorlezen gebruikt zonder toekenning. De examensoftware weigert dat; zie de bijzonderheden per kandidaat.",
+                    self.student_label(&s.student_number)
+                ),
+                alert: true,
+            });
+        }
         out.push(candidates);
 
         let mut per_student = Section::new("bijzonderheden", "4. Bijzonderheden per kandidaat");

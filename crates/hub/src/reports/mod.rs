@@ -41,7 +41,7 @@ pub use qti_results::{result_file_name, QTI_RESULT_NAMESPACE};
 pub(crate) use proces_verbaal::CLI_NAME;
 /// Dutch local time (Europe/Amsterdam), also for the console's archive of sittings.
 pub(crate) use proces_verbaal::local_time;
-pub use proces_verbaal::{proces_verbaal, DeviceJournal, Irregularity, ProcesVerbaal, SeatStatus, SeatSummary};
+pub use proces_verbaal::{proces_verbaal, DeviceJournal, Irregularity, ProcesVerbaal, SeatStatus, SeatSummary, ToolsUsed};
 pub use remarks::{add_remark, list_remarks, Remark, MAX_REMARK_LEN};
 pub use results::{
     format_score, hand_scores, neutralise_formula, record_hand_score, results, HandScore, HandScored, ResultRow, ResultStatus, SittingResults, CSV_HEADER,

@@ -159,6 +159,9 @@ pub struct SeatSummary {
     pub ended_ms: Option<i64>,
     /// Accommodations granted in the planning, in Dutch (tools, text size, contrast).
     pub accommodations: Vec<String>,
+    /// What the candidate used of the exam tools, in counts; `None` for a
+    /// candidate who never logged in and has no answers.
+    pub tools_used: Option<ToolsUsed>,
     /// First login, unix ms.
     pub first_login_ms: Option<i64>,
     /// Final submission, unix ms.
@@ -173,6 +176,118 @@ pub struct SeatSummary {
     /// everyone), and it was not reopened since: for suspected fraud, for
     /// instance (the reason is among the student's irregularities).
     pub ended_by_invigilator: bool,
+}
+
+/// What a candidate used of the exam tools (issue 19): counts, never what
+/// was calculated, spoken or written. Calculator and read-aloud from the
+/// verified journals of the candidate's PCs (the kiosk journals each use);
+/// scratchpad and highlighter from the last answers the hub stored (their
+/// `notes`). Whether a calculator was allowed on an item is the
+/// instrument's and the planning's business, which the hub cannot tell
+/// apart: its use is listed, not judged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ToolsUsed {
+    /// Calculations on the kiosk's calculator: one `tools.calculator_used` each.
+    pub calculator_uses: u64,
+    /// On how many items (distinct).
+    pub calculator_items: usize,
+    /// Texts spoken by read-aloud: one `kiosk.read_aloud` each.
+    pub read_aloud_uses: u64,
+    /// Read-aloud used without the planning's `read-aloud` accommodation.
+    /// The kiosk refuses that, so this is evidence of a changed PC.
+    pub read_aloud_not_granted: bool,
+    /// Checks by the Dutch spell-check: one `tools.spell_check_used` each.
+    pub spell_check_uses: u64,
+    /// Items with scratchpad (kladblok) text in the last stored answers.
+    pub scratchpad_items: usize,
+    /// Items with highlights (markeerstift) in the last stored answers.
+    pub highlight_items: usize,
+    /// Whether the hub holds the journal of the sitting of at least one of
+    /// the candidate's PCs: without one, calculator and read-aloud are unknown.
+    pub journal_held: bool,
+    /// The candidate's PCs (names in the document) of which the hub holds
+    /// no journal of the sitting: what was used there is unknown.
+    pub pcs_without_journal: Vec<String>,
+}
+
+/// The accommodation that grants read-aloud (the planning's and the
+/// policy's id; the kiosk's `exam_kiosk_core::READ_ALOUD`).
+const READ_ALOUD: &str = "read-aloud";
+
+impl ToolsUsed {
+    /// One line per tool used, in Dutch (`geen hulpmiddelen gebruikt` when
+    /// none was); what the hub could not check is said.
+    pub fn lines(&self) -> Vec<String> {
+        let items = |n: usize| if n == 1 { "1 vraag".to_string() } else { format!("{n} vragen") };
+        let mut out = Vec::new();
+        if self.calculator_uses > 0 {
+            out.push(format!("rekenmachine: {} keer, bij {}", self.calculator_uses, items(self.calculator_items)));
+        }
+        if self.read_aloud_uses > 0 {
+            out.push(format!("voorlezen: {} keer", self.read_aloud_uses));
+        }
+        if self.read_aloud_not_granted {
+            out.push("voorlezen gebruikt zonder toekenning".into());
+        }
+        if self.spell_check_uses > 0 {
+            out.push(format!("spellingcontrole: {} keer", self.spell_check_uses));
+        }
+        if self.scratchpad_items > 0 {
+            out.push(format!("kladblok bij {}", items(self.scratchpad_items)));
+        }
+        if self.highlight_items > 0 {
+            out.push(format!("markeerstift bij {}", items(self.highlight_items)));
+        }
+        if !self.journal_held {
+            out.push("gebruik onbekend: geen logboek ontvangen (rekenmachine, voorlezen, spellingcontrole)".into());
+        } else if !self.pcs_without_journal.is_empty() {
+            out.push(format!(
+                "gebruik op pc {} onbekend: geen logboek ontvangen (rekenmachine, voorlezen, spellingcontrole)",
+                self.pcs_without_journal.join(", ")
+            ));
+        }
+        if out.is_empty() {
+            out.push("geen hulpmiddelen gebruikt".into());
+        }
+        out
+    }
+}
+
+/// Calculator and read-aloud use of one student, as the journals say.
+#[derive(Debug, Default)]
+struct JournalledUse {
+    calculator: u64,
+    items: std::collections::BTreeSet<String>,
+    read_aloud: u64,
+    spell_check: u64,
+    /// The first read-aloud: time and device.
+    first_read_aloud: Option<(i64, String)>,
+}
+
+/// Calculator and read-aloud use per student: each event of the sitting's
+/// journals counted for the student logged in on that PC at the time.
+fn journalled_use(records: &SittingRecords) -> BTreeMap<String, JournalledUse> {
+    let mut out: BTreeMap<String, JournalledUse> = BTreeMap::new();
+    for e in &records.events {
+        let read = e.read();
+        if !matches!(read, Some(KioskEvent::ToolsCalculatorUsed(_) | KioskEvent::KioskReadAloud(_) | KioskEvent::ToolsSpellCheckUsed(_))) {
+            continue;
+        }
+        let Some(student) = student_at(records, &e.device_id, e.time_ms) else { continue };
+        let used = out.entry(student).or_default();
+        match read {
+            Some(KioskEvent::ToolsCalculatorUsed(t)) => {
+                used.calculator += 1;
+                used.items.insert(t.item);
+            }
+            Some(KioskEvent::ToolsSpellCheckUsed(_)) => used.spell_check += 1,
+            _ => {
+                used.read_aloud += 1;
+                used.first_read_aloud.get_or_insert_with(|| (e.time_ms, e.device_id.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// One entry of the course of the sitting.
@@ -919,6 +1034,29 @@ fn build(
             });
         }
     }
+    // Read-aloud without the accommodation: the kiosk refuses it, so a
+    // journal that has it is evidence of a changed PC.
+    let used = journalled_use(&records);
+    for c in &records.candidates {
+        if c.tools.iter().any(|t| t == READ_ALOUD) {
+            continue;
+        }
+        let Some(u) = used.get(&c.student_number) else { continue };
+        let Some((time_ms, device_id)) = u.first_read_aloud.clone() else { continue };
+        entries.push(Irregularity {
+            time_ms,
+            category: "voorlezen zonder toekenning",
+            pc: Some(pc(&device_id)),
+            device_id: Some(device_id),
+            student: Some(c.student_number.clone()),
+            description: format!(
+                "voorlezen gebruikt zonder toekenning ({} keer, voor het eerst op dit tijdstip); de examensoftware weigert voorlezen \
+                 zonder die voorziening in de planning: een aanwijzing dat de software van de pc is gewijzigd",
+                u.read_aloud
+            ),
+            source: "logboek",
+        });
+    }
     for r in &remarks {
         note_person(&r.author);
     }
@@ -966,6 +1104,22 @@ fn build(
             let mut accommodations: Vec<String> = c.tools.iter().map(|t| context.tool(t)).collect();
             accommodations.extend(c.text_size.iter().map(|v| presentation("text_size", v)));
             accommodations.extend(c.contrast.iter().map(|v| presentation("contrast", v)));
+            let tools_used = (!devices.is_empty() || answers.is_some()).then(|| {
+                let journalled = used.get(&c.student_number);
+                let held = |d: &&String| records.journals.get(*d).is_some_and(|j| j.in_sitting);
+                let read_aloud_uses = journalled.map_or(0, |u| u.read_aloud);
+                ToolsUsed {
+                    calculator_uses: journalled.map_or(0, |u| u.calculator),
+                    calculator_items: journalled.map_or(0, |u| u.items.len()),
+                    read_aloud_uses,
+                    read_aloud_not_granted: read_aloud_uses > 0 && !c.tools.iter().any(|t| t == READ_ALOUD),
+                    spell_check_uses: journalled.map_or(0, |u| u.spell_check),
+                    scratchpad_items: answers.map_or(0, |a| a.scratchpad_items),
+                    highlight_items: answers.map_or(0, |a| a.highlight_items),
+                    journal_held: devices.iter().any(|d| held(&d)),
+                    pcs_without_journal: devices.iter().filter(|d| !held(d)).map(|d| pc(d)).collect(),
+                }
+            });
             SeatSummary {
                 student_number: c.student_number.clone(),
                 name: c.name.clone(),
@@ -979,6 +1133,7 @@ fn build(
                     .map(|a| a.received_ms)
                     .or_else(|| records.seat_ended.get(&c.student_number).copied().filter(|_| status != SeatStatus::Absent)),
                 accommodations,
+                tools_used,
                 // The code the student saw, also for a hand-in that does not count.
                 receipt_code: submitted
                     .and_then(|a| a.receipt_code.clone())
@@ -1174,6 +1329,24 @@ mod tests {
         let mut older = event;
         older.payload = serde_json::json!({"findings": [{"check": "screen-capture", "detected": false, "evidence": [], "action": "allow"}]});
         assert_eq!(journal_entry(&older), None);
+    }
+
+    /// The tools used in Dutch: counts in the singular and plural; a PC of
+    /// the student's without a journal is named (after a move), no journal
+    /// at all makes calculator and read-aloud unknown, never "none used".
+    #[test]
+    fn the_tools_used_read_in_dutch() {
+        let none = ToolsUsed { journal_held: true, ..ToolsUsed::default() };
+        assert_eq!(none.lines(), vec!["geen hulpmiddelen gebruikt"]);
+        let once = ToolsUsed { calculator_uses: 1, calculator_items: 1, scratchpad_items: 1, spell_check_uses: 3, ..none.clone() };
+        assert_eq!(once.lines(), vec!["rekenmachine: 1 keer, bij 1 vraag", "spellingcontrole: 3 keer", "kladblok bij 1 vraag"]);
+        let moved = ToolsUsed { read_aloud_uses: 2, pcs_without_journal: vec!["lokaal-pc-03".into()], ..none.clone() };
+        assert_eq!(
+            moved.lines(),
+            vec!["voorlezen: 2 keer", "gebruik op pc lokaal-pc-03 onbekend: geen logboek ontvangen (rekenmachine, voorlezen, spellingcontrole)"]
+        );
+        let unknown = ToolsUsed { highlight_items: 3, journal_held: false, ..ToolsUsed::default() };
+        assert_eq!(unknown.lines(), vec!["markeerstift bij 3 vragen", "gebruik onbekend: geen logboek ontvangen (rekenmachine, voorlezen, spellingcontrole)"]);
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub(crate) const REPORTED_KINDS: &[&str] = &[
     kinds::ANSWERS_KEPT_APART,
 ];
 
+/// Journal event kinds that say what a student used of the exam tools,
+/// counted per candidate (issue 19): never an entry of their own, and
+/// their payloads hold counts, not what was calculated or spoken.
+pub(crate) const TOOL_KINDS: &[&str] = &[kinds::TOOLS_CALCULATOR_USED, kinds::KIOSK_READ_ALOUD, kinds::TOOLS_SPELL_CHECK_USED];
+
 /// Whether the proces-verbaal reports an event of this kind. Every variant
 /// is named (no wildcard): a kind added to the kiosk's vocabulary does not
 /// compile until it is classified here.
@@ -210,6 +215,10 @@ pub(crate) struct JournalState {
     pub checkpoint: Option<(u64, String)>,
     /// Alarms raised for this device: (time, kind, detail).
     pub alarms: Vec<(i64, String, String)>,
+    /// The hub holds records of this device from the sitting's time (its
+    /// part of it, for a PC that also served another sitting): what the
+    /// counts of tool use rest on.
+    pub in_sitting: bool,
 }
 
 /// A candidate's answers as the hub holds them.
@@ -217,6 +226,32 @@ pub(crate) struct JournalState {
 pub(crate) struct LatestAnswers {
     pub final_submission: bool,
     pub receipt_code: Option<String>,
+    /// Items with scratchpad text (the snapshot's `notes`), counted only.
+    pub scratchpad_items: usize,
+    /// Items with highlights (the snapshot's `notes`), counted only.
+    pub highlight_items: usize,
+}
+
+/// How many items of a snapshot have scratchpad text and how many have
+/// highlights (its `notes`: item → `scratchpad` / `highlights` → value,
+/// absent without any). Only counted: the text is not kept.
+fn note_counts(answers: &str) -> (usize, usize) {
+    use exam_protocol::NoteKind;
+    #[derive(serde::Deserialize)]
+    struct Notes {
+        #[serde(default)]
+        notes: serde_json::Value,
+    }
+    let Ok(Notes { notes }) = serde_json::from_str::<Notes>(answers) else { return (0, 0) };
+    let items = notes.as_object().into_iter().flat_map(|n| n.values());
+    let (mut scratchpads, mut highlights) = (0, 0);
+    for item in items {
+        let text = item.get(NoteKind::Scratchpad.as_str()).and_then(serde_json::Value::as_str);
+        scratchpads += usize::from(text.is_some_and(|t| !t.trim().is_empty()));
+        let marks = item.get(NoteKind::Highlights.as_str()).and_then(serde_json::Value::as_array);
+        highlights += usize::from(marks.is_some_and(|m| !m.is_empty()));
+    }
+    (scratchpads, highlights)
 }
 
 /// A console action on the sitting (`console_actions`, written by the console).
@@ -352,11 +387,14 @@ pub(crate) async fn load_latest_answers(db: &Db, sitting_id: &str) -> Result<BTr
     let mut out = BTreeMap::new();
     for r in rows {
         let receipt_code = serde_json::from_str::<exam_protocol::AnswerReceipt>(&r.receipt).ok().map(|r| r.receipt_code);
+        let (scratchpad_items, highlight_items) = note_counts(&r.answers);
         out.insert(
             r.student_number,
             LatestAnswers {
                 final_submission: r.final_submission != 0,
                 receipt_code,
+                scratchpad_items,
+                highlight_items,
             },
         );
     }
@@ -400,7 +438,9 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
         }
     }
     let mut events = Vec::new();
-    for r in crate::store::journals::events_of_sitting(&db.pool, sitting_id, window_ms.0 * 1000, window_ms.1 * 1000, REPORTED_KINDS).await? {
+    // The reported kinds and the tool kinds, in one query.
+    let kinds: Vec<&str> = REPORTED_KINDS.iter().chain(TOOL_KINDS).copied().collect();
+    for r in crate::store::journals::events_of_sitting(&db.pool, sitting_id, window_ms.0 * 1000, window_ms.1 * 1000, &kinds).await? {
         let device_id = r.device_id;
         let time_ms = r.wall_time_us / 1000;
         if other_sittings(&device_id, time_ms) {
@@ -413,7 +453,16 @@ pub(crate) async fn load(db: &Db, sitting_id: &str) -> Result<SittingRecords, Re
             .unwrap_or(serde_json::Value::Null);
         events.push(JournalEvent { device_id, seq: r.seq, kind: r.kind, time_ms, payload });
     }
-    let journals = load_journal_states(db, sitting_id, &devices).await?;
+    let mut journals = load_journal_states(db, sitting_id, &devices).await?;
+    // Which PCs' journals reach into the sitting (this sitting's part of the
+    // window for a PC that served another): without one, what the student
+    // used there cannot be counted.
+    for r in crate::store::journals::spans_of_sitting(&db.pool, sitting_id, window_ms.0 * 1000, window_ms.1 * 1000).await? {
+        let (from, to) = bounds.get(&r.device_id).copied().unwrap_or(window_ms);
+        if r.first_us / 1000 < to && r.last_us / 1000 >= from {
+            journals.entry(r.device_id).or_default().in_sitting = true;
+        }
+    }
     events.sort_by(|a, b| (a.time_ms, &a.device_id, a.seq).cmp(&(b.time_ms, &b.device_id, b.seq)));
 
     let answers = load_latest_answers(db, sitting_id).await?;
@@ -531,6 +580,10 @@ mod tests {
             let read = stored(event.kind(), event.payload_json()).read();
             assert_eq!(read.as_ref(), Some(event), "{} does not read back", event.kind());
             assert_eq!(REPORTED_KINDS.contains(&event.kind()), is_reported(event), "{}: REPORTED_KINDS and is_reported disagree", event.kind());
+        }
+        // The tool kinds are counted per candidate, never entries of their own.
+        for kind in TOOL_KINDS {
+            assert!(KioskEvent::is_known_kind(kind) && !REPORTED_KINDS.contains(kind), "{kind}");
         }
         // The filter's other kinds are the journal's own, never an unknown kiosk kind.
         for kind in REPORTED_KINDS.iter().filter(|k| !KioskEvent::is_known_kind(k)) {

@@ -314,6 +314,33 @@ pub async fn events_of_sitting<'e, E: Executor<'e, Database = Any>>(
     query.fetch_all(ex).await
 }
 
+/// The first and last record of a device within a window.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Span {
+    /// The device.
+    pub device_id: String,
+    /// The kiosk's wall time of its first record in the window (unix µs).
+    pub first_us: i64,
+    /// The kiosk's wall time of its last record in the window (unix µs).
+    pub last_us: i64,
+}
+
+/// Per device the sitting's students logged in on, the first and last
+/// record between `from_us` and `to_us` (kiosk wall time), of any kind; a
+/// device without records there is absent.
+pub async fn spans_of_sitting<'e, E: Executor<'e, Database = Any>>(ex: E, sitting: &str, from_us: i64, to_us: i64) -> Result<Vec<Span>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT device_id, MIN(wall_time_us) AS first_us, MAX(wall_time_us) AS last_us FROM journal_records \
+         WHERE device_id IN (SELECT DISTINCT device_id FROM sessions WHERE sitting_id = $1) \
+         AND wall_time_us >= $2 AND wall_time_us <= $3 GROUP BY device_id",
+    )
+    .bind(sitting)
+    .bind(from_us)
+    .bind(to_us)
+    .fetch_all(ex)
+    .await
+}
+
 /// A device's record frame.
 #[derive(Debug, sqlx::FromRow)]
 pub struct DeviceFrame {
