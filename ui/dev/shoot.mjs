@@ -361,6 +361,27 @@ async function notesCheck(browser) {
   await page.close();
 }
 
+// Naslag (issue 19): the rekenkaart the content fixture's item ships, opened
+// by keyboard, shown as an image, closed with Escape; axe.
+async function referenceCheck(browser) {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${base}?state=exam&instrument=content`);
+  await page.waitForSelector('#screen-exam [data-item-id]');
+  await page.click('[data-review="hulpmiddelen"]');
+  await page.waitForSelector('[data-item-id="hulpmiddelen"] .reference-open');
+  await page.focus('[data-item-id="hulpmiddelen"] .reference-open');
+  await page.keyboard.press('Enter');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('reference-panel')), 'naslag: opening moves the focus to the panel');
+  await page.waitForFunction(() => { const i = document.querySelector('.reference-panel:not([hidden]) img'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 3000 }).catch(() => null);
+  await expect(page.evaluate(() => { const i = document.querySelector('.reference-panel:not([hidden]) img'); return Boolean(i && i.naturalWidth > 0 && i.alt === 'Rekenkaart'); }), 'naslag: the rekenkaart is shown, with its label as alternative text');
+  await page.screenshot({ path: join(out, 'reference.png') });
+  await axe(page, 'reference');
+  await page.keyboard.press('Escape');
+  await expect(page.evaluate(() => document.activeElement.classList.contains('reference-open') && document.querySelector('.reference-panel').hidden), 'naslag: Escape closes it and gives the focus back');
+  for (const e of errors) fail(`naslag: console: ${e}`);
+  await page.close();
+}
+
 // The calculator (issue 19): opened from its item's button, used by keyboard
 // alone, the display announces the result, Escape gives focus back; basic
 // and scientific, and with x-large text and high contrast.
@@ -534,6 +555,7 @@ try {
     await itemShots(browser, onlyInstrument);
     await itemShots(browser, onlyInstrument, 760);
     if (onlyInstrument === 'interactions') await dragAndDropCheck(browser);
+    if (onlyInstrument === 'content') await referenceCheck(browser);
     await browser.close();
     console.log(failures ? `${failures} failure(s)` : 'all good');
     process.exit(failures ? 1 : 0);
@@ -548,6 +570,7 @@ try {
     const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
     if (existsSync(fixtures)) {
       for (const f of readdirSync(fixtures).filter((x) => x.endsWith('.json'))) await itemShots(browser, f.replace(/\.json$/, ''));
+      if (existsSync(join(fixtures, 'content.json'))) await referenceCheck(browser);
     }
     await flow(browser);
     await timerAnnouncements(browser);

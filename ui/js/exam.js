@@ -21,6 +21,7 @@ import { createReader, SPEEDS, SHORTCUTS, readAloudKey } from './read-aloud.js';
 import { mountViewTools, resetViewTools } from './tools-view.js';
 import { mountHighlighter, highlightKey, selectionRanges } from './tools-highlight.js';
 import { mountScratchpad, resetScratchpads } from './tools-scratchpad.js';
+import { mountReferences } from './tools-reference.js';
 
 const SAVE_RETRY_MS = 2000;
 
@@ -415,6 +416,8 @@ export function mountExam(root, view, { onSaveState, render }) {
     highlighters.set(ref, highlighter);
     const pad = mountScratchpad({ itemId: ref, initial: notes.scratchpad || null, labelId: headingId, onSave: (text) => saveNote(ref, 'scratchpad', text) });
     scratchpads.set(ref, pad);
+    // --- naslag: the reference material the item ships (an image) ---
+    const refs = mountReferences({ companion: item.companion, media: instrument.media || null, idBase: `item-${index}` });
     // --- spell-check (the spell-check accommodation): typed answers only ---
     let spellBtn = null;
     let spellPanel = null;
@@ -426,8 +429,8 @@ export function mountExam(root, view, { onSaveState, render }) {
       sectionBits.length ? h('div', { class: 'section-intro', lang: instrument.lang || null }, sectionBits) : null,
       h('header', { class: 'item-header' },
         h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
-        h('div', { class: 'item-tools' }, calcBtn, readTools || readBtn, highlighter.buttons, pad.toggle, spellBtn, linear ? null : flagBtn)),
-      body, spellPanel, pad.panel);
+        h('div', { class: 'item-tools' }, calcBtn, ...refs.buttons, readTools || readBtn, highlighter.buttons, pad.toggle, spellBtn, linear ? null : flagBtn)),
+      ...refs.panels, body, spellPanel, pad.panel);
   }
 
   /** Keeps a note of item `ref` (kladblok text or highlights) in the shell; the view's copy follows. */

@@ -285,7 +285,13 @@ impl CompanionMaterials {
             parts.push("geodriehoek".to_string());
         }
         for m in &self.materials {
-            parts.push(format!("naslag {}", if m.label.is_empty() { &m.src } else { &m.label }));
+            let label = if m.label.is_empty() { &m.src } else { &m.label };
+            if crate::package::media_type(&m.src).starts_with("image/") {
+                parts.push(format!("naslag {label}"));
+            } else {
+                // The kiosk shows reference material as an image only (docs/ui.md, Naslag).
+                parts.push(format!("naslag {label} (geen afbeelding: de kiosk kan dit niet tonen; geef het op papier)"));
+            }
         }
         for p in &self.physical {
             parts.push(p.clone());
