@@ -361,6 +361,24 @@ async function notesCheck(browser) {
   await page.close();
 }
 
+// Read-aloud (issue 19): the part being read is shown under the items with
+// the spoken word marked, and goes away when reading stops; axe.
+async function readAloudCheck(browser) {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${base}?state=exam_large`);
+  await page.waitForSelector('#screen-exam [data-item-id] .read-aloud');
+  await page.click('[data-item-id] .read-aloud');
+  await page.waitForSelector('#read-aloud-caption:not([hidden]) mark.spoken', { timeout: 3000 }).catch(() => null);
+  await expect(page.locator('#read-aloud-caption:not([hidden]) mark.spoken').count().then((n) => n === 1), 'read-aloud: one word of the part being read is marked');
+  await page.screenshot({ path: join(out, 'read_aloud.png') });
+  await axe(page, 'read_aloud');
+  await page.click('[data-item-id] .read-aloud');
+  await page.waitForSelector('#read-aloud-caption[hidden]', { state: 'attached', timeout: 3000 }).catch(() => null);
+  await expect(page.evaluate(() => document.getElementById('read-aloud-caption').hidden), 'read-aloud: the caption goes when reading stops');
+  for (const e of errors) fail(`read-aloud: console: ${e}`);
+  await page.close();
+}
+
 // Naslag (issue 19): the rekenkaart the content fixture's item ships, opened
 // by keyboard, shown as an image, closed with Escape; axe.
 async function referenceCheck(browser) {
@@ -564,6 +582,7 @@ try {
   if (only && only.split(',').includes('calculator')) await calculatorCheck(browser);
   if (only && only.split(',').includes('view-tools')) await viewToolsCheck(browser);
   if (only && only.split(',').includes('notes')) await notesCheck(browser);
+  if (only && only.split(',').includes('read-aloud')) await readAloudCheck(browser);
   if (!only) {
     await itemShots(browser);
     // kiosk-core's real render models, when render-fixtures.sh has made them.
@@ -577,6 +596,7 @@ try {
     await calculatorCheck(browser);
     await viewToolsCheck(browser);
     await notesCheck(browser);
+    await readAloudCheck(browser);
   }
 } finally {
   await browser.close();

@@ -269,7 +269,7 @@ test('the exam clipboard: copy, cut and paste never use the session clipboard', 
 });
 
 // Read-aloud through the kiosk's engine (ui/js/read-aloud.js).
-import { speechParts, createReader, MAX_PART_CHARS, readAloudKey } from '../js/read-aloud.js';
+import { speechParts, createReader, MAX_PART_CHARS, readAloudKey, wordTimes, wordAt } from '../js/read-aloud.js';
 
 test('read-aloud parts: sentence ends, at most the request size, nothing blank', () => {
   assert.deepEqual(speechParts('  '), []);
@@ -337,6 +337,39 @@ test('read-aloud reader: parts in order, pause, resume, stop', async () => {
   await tick(); await tick();
   assert.equal(slow.state, 'stopped');
   assert.equal(log.audios.length, before, 'nothing plays after stop');
+});
+
+test('read-aloud: the spoken word follows the audio, longer words and pauses take longer', async () => {
+  const times = wordTimes('Een fietsenstalling, en dan? Ja.');
+  assert.deepEqual(times.map((w) => w.text), ['Een', 'fietsenstalling,', 'en', 'dan?', 'Ja.']);
+  assert.equal(times[0].start, 0);
+  assert.equal(times[times.length - 1].end, 1);
+  for (let i = 1; i < times.length; i += 1) assert.equal(times[i].start, times[i - 1].end, 'no gaps');
+  const span = (i) => times[i].end - times[i].start;
+  assert.ok(span(1) > 3 * span(0), 'a long word takes longer');
+  assert.ok(span(3) > span(2), 'a question mark adds a pause');
+  assert.equal(wordAt(times, 0), 0);
+  assert.equal(wordAt(times, 0.5), 1);
+  assert.equal(wordAt(times, 0.999), 4);
+  assert.equal(wordAt(times, 7), 4, 'past the end: the last word');
+  assert.equal(wordAt([], 0.5), -1);
+  // The reader tells which word is spoken as the audio plays, and clears at the end.
+  const log = []; log.audios = [];
+  const words = [];
+  const reader = createReader({
+    speak: async (text) => `data:${text}`,
+    makeAudio: fakeAudio(log),
+    onWord: (ts, i) => words.push(i < 0 ? null : ts[i].text),
+  });
+  reader.start('Een twee drie.');
+  await tick(); await tick();
+  const a = log.audios[0];
+  a.duration = 3;
+  a.currentTime = 2.5;
+  await new Promise((r) => setTimeout(r, 150));
+  a.end();
+  await tick(); await tick();
+  assert.deepEqual(words, ['Een', 'drie.', null]);
 });
 
 test('read-aloud reader: a refusal from the shell is reported, not swallowed', async () => {

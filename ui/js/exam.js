@@ -184,8 +184,20 @@ export function mountExam(root, view, { onSaveState, render }) {
   let readingLang = 'nl';
   let readingBtn = null;
   let readingPause = null;
+  // What is being read, shown with the spoken word marked (for the eyes:
+  // a screen reader hears the speech itself, so it is aria-hidden).
+  const caption = h('p', { class: 'read-aloud-caption', id: 'read-aloud-caption', 'aria-hidden': 'true', hidden: true });
+  const showWord = (times, index) => {
+    clear(caption);
+    caption.hidden = index < 0;
+    times.forEach((w, i) => {
+      if (i) caption.append(' ');
+      caption.append(i === index ? h('mark', { class: 'spoken' }, w.text) : w.text);
+    });
+  };
   const reader = acc.readAloud && shell.available()
     ? createReader({
+      onWord: showWord,
       speak: (text) => shell.readAloud(text, readingLang, SPEEDS[speed]),
       makeAudio: (url) => new Audio(url),
       onState: (s, err) => {
@@ -263,7 +275,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     layoutToggle,
     viewTools.group,
     submitBtn);
-  const mainCol = h('div', { class: 'exam-main' }, itemsArea, navBar);
+  const mainCol = h('div', { class: 'exam-main' }, itemsArea, caption, navBar);
   screen.append(mainCol, aside, viewTools.overlay);
   root.append(screen);
   // The band follows the mouse anywhere in the window (header included).
@@ -362,7 +374,9 @@ export function mountExam(root, view, { onSaveState, render }) {
         readingLang = item.lang || instrument.lang || document.documentElement.lang || 'nl';
         readingBtn = readBtn;
         readingPause = pauseBtn;
-        reader.start(speechText(item.body));
+        // The item, its options, and what the student typed themselves.
+        const own = Object.values(state.answers.get(ref) || {}).filter((v) => typeof v === 'string' && v.trim());
+        reader.start([speechText(item.body), ...own.map((v) => `${t('exam.readaloud.own')} ${v}`)].join('\n'));
       } }, t('exam.readaloud'));
       readTools = h('span', { class: 'read-aloud-tools' }, readBtn, pauseBtn, speedSel);
     } else if (acc.readAloud) {

@@ -48,10 +48,40 @@ export function speechParts(text, max = MAX_PART_CHARS) {
 }
 
 /**
+ * The words of a part and when each is spoken, as fractions of the part's
+ * audio: `[{text, start, end}]`. espeak-ng's program gives no word events
+ * (docs/ui.md, Read-aloud), so the time is shared out by what takes time to
+ * say — a word's letters and digits, plus a pause after a comma and a
+ * longer one after a sentence end — which keeps the mark on the word being
+ * spoken, give or take a word in a long sentence.
+ */
+export function wordTimes(part) {
+  const words = String(part || '').split(/\s+/).filter(Boolean);
+  const weight = (w) => Math.max(1, (w.match(/[\p{L}\p{N}]/gu) || []).length) + (/[.!?…:;]$/.test(w) ? 4 : /,$/.test(w) ? 2 : 0) + 1;
+  const total = words.reduce((sum, w) => sum + weight(w), 0);
+  let at = 0;
+  return words.map((text) => {
+    const start = at / total;
+    at += weight(text);
+    return { text, start, end: at / total };
+  });
+}
+
+/** The index of the word spoken at `fraction` (0–1) of a part's audio. */
+export function wordAt(times, fraction) {
+  if (!times.length) return -1;
+  const f = Math.min(Math.max(Number(fraction) || 0, 0), 1);
+  const i = times.findIndex((w) => f < w.end);
+  return i < 0 ? times.length - 1 : i;
+}
+
+/**
  * A reader of one text at a time. `onState(state)` is told 'playing',
  * 'paused', 'stopped' or 'failed' (with the error as second argument).
+ * `onWord(times, index)` is told the part being spoken (its words) and the
+ * word spoken now, as the audio plays (`index` -1: between parts).
  */
-export function createReader({ speak, makeAudio, onState = () => {} }) {
+export function createReader({ speak, makeAudio, onState = () => {}, onWord = () => {} }) {
   let run = 0; // every start or stop begins a new run; older callbacks are ignored
   let audio = null;
   let state = 'stopped';
@@ -74,11 +104,24 @@ export function createReader({ speak, makeAudio, onState = () => {} }) {
       next = i + 1 < parts.length ? speak(parts[i + 1]) : null;
       // A later part that fails is reported when its turn comes.
       if (next) next.catch(() => {});
+      const times = wordTimes(parts[i]);
+      let shown = -2;
       const ended = new Promise((resolve, reject) => {
         audio = makeAudio(url);
         audio.onended = resolve;
         audio.onerror = () => reject(new Error('audio'));
       });
+      // The word spoken now, ten times a second (timeupdate alone comes
+      // about four times a second: too slow to follow the words).
+      const playing = audio;
+      const follow = () => {
+        if (mine !== run || !(playing.duration > 0)) return;
+        const index = wordAt(times, playing.currentTime / playing.duration);
+        if (index !== shown) onWord(times, (shown = index));
+      };
+      onWord(times, (shown = 0));
+      const ticker = setInterval(follow, 100);
+      ended.then(() => clearInterval(ticker), () => clearInterval(ticker));
       try {
         await audio.play();
         await ended;
@@ -89,6 +132,7 @@ export function createReader({ speak, makeAudio, onState = () => {} }) {
       if (mine !== run) return;
     }
     audio = null;
+    onWord([], -1);
     set('stopped');
   }
 
@@ -119,7 +163,10 @@ export function createReader({ speak, makeAudio, onState = () => {} }) {
       run += 1;
       if (audio) audio.pause();
       audio = null;
-      if (state !== 'stopped') set('stopped');
+      if (state !== 'stopped') {
+        onWord([], -1);
+        set('stopped');
+      }
     },
   };
 }
