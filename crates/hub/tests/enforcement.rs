@@ -372,6 +372,38 @@ async fn offline_work_made_before_an_end_counts_when_the_last_save_is_late(backe
 }
 on_both_backends!(offline_work_made_before_an_end_counts_when_the_last_save_is_late);
 
+/// Issue 19: the kladblok and the markeerstift travel as `note` changes; the
+/// hub rebuilds the answers with them as sent and keeps them apart from the
+/// responses, and refuses a note that is not one (no answers smuggled in as
+/// notes, no scratchpad beyond its limit).
+async fn notes_are_taken_with_the_answers_and_checked(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let mut pc = hub.enrol(ROOM).await;
+    pc.login_ok("1001", &hub.code("S1", "1001")).await;
+    save_stored(&pc, "S1", 1, false).await;
+    let held = upload("S1", 1, false).answers;
+    let note = |seq: u64, kind: NoteKind, value: serde_json::Value| AnswerChange::Note { seq, item: "ITM-1".into(), note: kind, value };
+    let changes = vec![note(2, NoteKind::Scratchpad, json!("eerst 8 x 3")), note(3, NoteKind::Highlights, json!([[0, 5]]))];
+    let with_notes = AnswerUpload { sitting_id: "S1".into(), seq: 3, final_submission: false, answers: answers_after(&held, &changes).unwrap(), changes };
+    for (bad, why) in [
+        (note(2, NoteKind::Scratchpad, json!({"RESPONSE": "B"})), "an answer as a note"),
+        (note(2, NoteKind::Highlights, json!([[5, 1]])), "a mark that ends before it starts"),
+        (note(2, NoteKind::Scratchpad, json!("x".repeat(exam_protocol::MAX_SCRATCHPAD_CHARS + 1))), "a scratchpad beyond its limit"),
+    ] {
+        let forged = AnswerUpload { seq: 2, answers: answers_after(&held, std::slice::from_ref(&bad)).unwrap(), changes: vec![bad], ..with_notes.clone() };
+        let (status, body) = error_of(pc.post(paths::ANSWERS, &forged).await).await;
+        assert_eq!((status, body.error.as_str()), (400, "invalid_changes"), "{why}: {}", body.message);
+    }
+    let resp = pc.post(paths::ANSWERS, &with_notes).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let db = open_db(&hub).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&exam_hub::answer_history::answers_at(&mut conn, "S1", "1001", 3).await.unwrap().unwrap()).unwrap();
+    assert_eq!(stored["notes"], json!({"ITM-1": {"scratchpad": "eerst 8 x 3", "highlights": [[0, 5]]}}));
+    assert_eq!(stored["responses"], held["responses"], "a note is no answer");
+}
+on_both_backends!(notes_are_taken_with_the_answers_and_checked);
+
 /// A kiosk clock `SKEW_MS` ahead of the hub's, as its journal says: the hub
 /// reads the journal's times that much earlier. The tests use it to place a
 /// PC's stops more than the hub's answer grace before a save without
