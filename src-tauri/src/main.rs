@@ -303,7 +303,7 @@ fn main() {
     };
     let app = instrument_media::register(web_instrument::register(tauri::Builder::default()))
         .invoke_handler(tauri::generate_handler![view, ui_ready, login, confirm_assignment, start_exam, save_answer, save_note, spell_check,
-            save_note, exam_position, navigation_refused, submit, unlock, calculate, read_aloud])
+            exam_position, navigation_refused, submit, unlock, calculate, read_aloud])
         .setup(move |app| {
             // Signals are caught from here on, before the startup steps run
             // (until then the default action ends the process).

@@ -462,3 +462,28 @@ test('marking by keyboard: the MAX_RANGES limit, and an item without text', asyn
   assert.equal(empty.keyboardActive(), false);
   assert.equal(await announced(), 'Deze vraag heeft geen tekst om te markeren.');
 });
+
+test('the text the marks count in is the same in every language of the kiosk (its own labels are left out)', async () => {
+  const { renderItemBody } = await import('../js/qti.js');
+  const txt = (text) => ({ type: 'text', text });
+  const p = (...children) => ({ type: 'element', tag: 'p', attrs: {}, children });
+  const item = {
+    ref: 'i1', identifier: 'i1', responses: [{ identifier: 'R1', cardinality: 'single', base_type: 'string' }, { identifier: 'R2', cardinality: 'ordered', base_type: 'identifier' }],
+    body: [
+      p(txt('a) Lees de tekst.')),
+      { type: 'extended-text-interaction', response_identifier: 'R1', expected_lines: 3, format: 'plain', class: [], prompt: [] },
+      p(txt('b) Zet in volgorde.')),
+      { type: 'order-interaction', response_identifier: 'R2', shuffle: false, class: [], prompt: [], choices: [{ identifier: 'x', fixed: false, content: [txt('een')] }, { identifier: 'y', fixed: false, content: [txt('twee')] }] },
+      p(txt('c) Klaar.')),
+    ],
+  };
+  const ctx = () => ({ item: { ref: 'i1', item }, seed: 's', counters: {}, media: {}, get: () => undefined, set: () => {}, cardinality: (r) => (r === 'R2' ? 'ordered' : 'single'), baseType: () => null });
+  setLang('nl');
+  const nl = textOf(renderItemBody(item, ctx(), 'nl'));
+  setLang('en');
+  const en = textOf(renderItemBody(item, ctx(), 'nl'));
+  setLang('nl');
+  assert.equal(en, nl, 'a mark stays on its words after a language switch');
+  assert.ok(nl.includes('b) Zet in volgorde.') && nl.includes('c) Klaar.'));
+  assert.ok(!/Jouw antwoord|Volgorde/.test(nl), `no kiosk labels in the counted text: ${nl}`);
+});

@@ -214,7 +214,7 @@ async function flow(browser) {
   await expect(Promise.resolve(last5 && Array.isArray(last5.value.RESPONSE) && last5.value.RESPONSE.length === 4), 'order saved as identifiers');
   await expect(page.evaluate(() => document.activeElement.closest('.order-item') !== null), 'focus stays on the moved entry');
   // Review list reflects answered and flagged.
-  await expect(page.getAttribute('[data-review="item-1"]', 'aria-label').then((l) => /beantwoord/.test(l) && /gemarkeerd/.test(l)), 'review list says answered and flagged');
+  await expect(page.getAttribute('[data-review="item-1"]', 'aria-label').then((l) => /beantwoord/.test(l) && /later bekijken/.test(l)), 'review list says answered and flagged');
   // Blocked shortcuts.
   const prevented = await page.evaluate(() => ['r', 'p', 'f'].map((k) => {
     const e = new KeyboardEvent('keydown', { key: k, ctrlKey: true, bubbles: true, cancelable: true });
@@ -238,7 +238,7 @@ async function flow(browser) {
   await expect(page.evaluate(() => document.querySelector('[data-item-id="item-4"] textarea').value === 'typed just before the lock'), 'after unlock the same item is shown, with the text');
   await page.waitForFunction(() => window.__mock.saved.some((s) => s.itemId === 'item-4' && s.value.RESPONSE === 'typed just before the lock'), null, { timeout: 3000 }).catch(() => null);
   await expect(page.evaluate(() => window.__mock.saved.some((s) => s.itemId === 'item-4' && s.value.RESPONSE === 'typed just before the lock')), 'a save refused during the lock is sent after the unlock');
-  await expect(page.getAttribute('[data-review="item-1"]', 'aria-label').then((l) => /beantwoord/.test(l) && /gemarkeerd/.test(l)), 'answers and flags kept across the lock (instrument sent once)');
+  await expect(page.getAttribute('[data-review="item-1"]', 'aria-label').then((l) => /beantwoord/.test(l) && /later bekijken/.test(l)), 'answers and flags kept across the lock (instrument sent once)');
   // Submit: dialog, Escape closes, then confirm.
   await page.click('#submit-exam');
   await page.waitForSelector('#submit-dialog[open]');

@@ -20,7 +20,7 @@ import { mountCalculator, resetCalculator } from './tools-calculator.js';
 import { createReader, SPEEDS, SHORTCUTS, readAloudKey } from './read-aloud.js';
 import { mountViewTools, resetViewTools } from './tools-view.js';
 import { mountHighlighter, highlightKey, selectionRanges } from './tools-highlight.js';
-import { mountScratchpad, resetScratchpads } from './tools-scratchpad.js';
+import { mountScratchpad, resetScratchpads, flushScratchpads } from './tools-scratchpad.js';
 import { mountReferences } from './tools-reference.js';
 
 const SAVE_RETRY_MS = 2000;
@@ -34,6 +34,7 @@ const state = {
   answers: new Map(), // ref -> {responseId: value}
   flags: new Set(),
   notes: new Map(), // ref -> {scratchpad, highlights}: the student's own aids, never scored
+  marks: new Map(), // ref -> {inflight, pending, failed}: the markeerstift's saves, newest list only, in order
   page: 0,
   scroll: false,
   saves: new Map(), // ref -> {timer, inflight, dirty, failed}
@@ -137,6 +138,12 @@ function accommodations(view) {
   };
 }
 
+/** What the student typed on `item` (responses of base type string), never choice ids. */
+function typedAnswers(item, answer) {
+  const typed = new Set((item.responses || []).filter((r) => r.base_type === 'string').map((r) => r.identifier));
+  return Object.entries(answer || {}).filter(([rid, v]) => typed.has(rid) && typeof v === 'string' && v.trim()).map(([, v]) => v);
+}
+
 /**
  * Mounts the exam screen into `root`. Returns { update(view), unmount() }.
  * `onSaveState(n)` is told the number of local saves pending.
@@ -162,6 +169,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     state.answers = new Map();
     state.flags = new Set();
     state.notes = new Map(Object.entries(view.notes || {}));
+    state.marks = new Map();
     // After a crash the shell says which page the student was on.
     state.page = Number.isInteger(view.page) && view.page >= 0 && view.page < state.model.pages.length ? view.page : 0;
     state.scroll = false;
@@ -178,6 +186,7 @@ export function mountExam(root, view, { onSaveState, render }) {
   }
 
   const model = state.model;
+  const sitting = state.key; // the notes saved from this screen are this sitting's
   const acc = accommodations(view);
   // Read-aloud by the kiosk's engine: one text at a time for the whole exam.
   let speed = 'normal';
@@ -375,7 +384,7 @@ export function mountExam(root, view, { onSaveState, render }) {
         readingBtn = readBtn;
         readingPause = pauseBtn;
         // The item, its options, and what the student typed themselves.
-        const own = Object.values(state.answers.get(ref) || {}).filter((v) => typeof v === 'string' && v.trim());
+        const own = typedAnswers(item, state.answers.get(ref));
         reader.start([speechText(item.body), ...own.map((v) => `${t('exam.readaloud.own')} ${v}`)].join('\n'));
       } }, t('exam.readaloud'));
       readTools = h('span', { class: 'read-aloud-tools' }, readBtn, pauseBtn, speedSel);
@@ -425,7 +434,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     // --- markeerstift and kladblok (issue 19, every student): kept with
     // the answers through save_note, never scored ---
     const notes = state.notes.get(ref) || {};
-    const highlighter = mountHighlighter({ container: body, initial: notes.highlights || null, onChange: (list) => saveNote(ref, 'highlights', list.length ? list : null) });
+    const highlighter = mountHighlighter({ container: body, initial: notes.highlights || null, onChange: (list) => saveMarks(ref, list.length ? list : null) });
     highlighter.container = body;
     highlighters.set(ref, highlighter);
     const pad = mountScratchpad({ itemId: ref, initial: notes.scratchpad || null, labelId: headingId, onSave: (text) => saveNote(ref, 'scratchpad', text) });
@@ -447,21 +456,48 @@ export function mountExam(root, view, { onSaveState, render }) {
       ...refs.panels, body, spellPanel, pad.panel);
   }
 
-  /** Keeps a note of item `ref` (kladblok text or highlights) in the shell; the view's copy follows. */
+  /** Keeps a note of item `ref` (kladblok text or highlights) in the shell,
+   * for this sitting only: a retry after another student's exam opened is
+   * dropped (the pad stops retrying when the new sitting resets it). */
   function saveNote(ref, kind, value) {
+    if (state.key !== sitting) return Promise.reject(new Error(t('phase.unknown')));
     const cur = { ...(state.notes.get(ref) || {}) };
     if (value === null) delete cur[kind];
     else cur[kind] = value;
     state.notes.set(ref, cur);
-    return shell.saveNote(ref, kind, value).catch((err) => {
-      if (kind === 'highlights') announce(t('save.failed', { msg: err.message }), true);
-      throw err;
-    });
+    return shell.saveNote(ref, kind, value);
+  }
+
+  /** The markeerstift's marks of item `ref`: one save in flight, then only
+   * the newest list (so an older list never lands after a newer one), and a
+   * failed save is tried again every 2 s (announced once). */
+  function saveMarks(ref, list) {
+    let chain = state.marks.get(ref);
+    if (!chain) state.marks.set(ref, (chain = { inflight: null, pending: undefined, failed: false }));
+    chain.pending = list;
+    const pump = () => {
+      if (chain.inflight || chain.pending === undefined || state.key !== sitting) return;
+      const value = chain.pending;
+      chain.pending = undefined;
+      chain.inflight = saveNote(ref, 'highlights', value)
+        .then(() => { chain.failed = false; }, (err) => {
+          if (!chain.failed) announce(t('save.failed', { msg: err.message }), true);
+          chain.failed = true;
+          if (chain.pending === undefined) chain.pending = value;
+          return new Promise((resolve) => setTimeout(resolve, SAVE_RETRY_MS));
+        })
+        .finally(() => {
+          chain.inflight = null;
+          pump();
+        });
+    };
+    pump();
   }
 
   /** The Dutch spell-check of item `ref`'s typed answers: the unknown words with suggestions in `panel`. */
   async function checkSpelling(ref, panel) {
-    const texts = Object.values(state.answers.get(ref) || {}).filter((v) => typeof v === 'string' && v.trim());
+    const item = (model.items.find((e) => e.ref === ref) || {}).item || {};
+    const texts = typedAnswers(item, state.answers.get(ref));
     clear(panel);
     panel.hidden = false;
     if (!texts.length) {
@@ -470,8 +506,7 @@ export function mountExam(root, view, { onSaveState, render }) {
       return;
     }
     try {
-      const found = [];
-      for (const text of texts) found.push(...(await shell.spellCheck(ref, text)));
+      const found = await shell.spellCheck(ref, texts.join('\n'));
       const heading = h('p', { class: 'spell-summary' }, t('spell.found', { n: found.length }));
       panel.append(heading);
       if (found.length) {
@@ -617,7 +652,8 @@ export function mountExam(root, view, { onSaveState, render }) {
       cancel: { id: 'cancel-submit', text: t('submit.cancel') },
       busyText: t('submit.busy'),
       onConfirm: async () => {
-        await Promise.all([...scratchpads.values()].map((pad) => pad.flush()));
+        await flushScratchpads();
+        await Promise.allSettled([...state.marks.values()].map((c) => c.inflight).filter(Boolean));
         await flushAll();
         const v = await shell.submit();
         if (v && typeof v === 'object' && v.phase) render(v);
@@ -663,6 +699,7 @@ export function resetExam() {
   state.answers = new Map();
   state.flags = new Set();
   state.notes = new Map();
+  state.marks = new Map();
   state.saves = new Map();
   state.page = 0;
   resetScratchpads(null);

@@ -259,6 +259,9 @@ function renderNode(n, ctx) {
 function own(el) {
   el.setAttribute('dir', 'ltr');
   el.setAttribute('lang', uiLang());
+  // Not item text: it changes with the language, so the markeerstift's
+  // offsets leave it out (tools-highlight.js).
+  el.setAttribute('data-no-highlight', '');
   return el;
 }
 
@@ -524,7 +527,7 @@ function orderInteraction(n, ctx) {
     });
   };
   draw();
-  const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : t('qti.order.list'));
+  const prompt = h('div', { class: 'qti-prompt', id: promptId }, n.prompt && n.prompt.length ? renderNodes(n.prompt, ctx) : own(h('span', {}, t('qti.order.list'))));
   return h('div', { class: ['interaction', 'order-interaction', ...qtiClasses(n.class)], role: 'group', 'aria-labelledby': promptId, dataset: { response: rid } },
     prompt, own(h('p', { class: 'hint', id: helpId }, t('qti.order.help'))), list);
 }

@@ -114,13 +114,18 @@ export function createReader({ speak, makeAudio, onState = () => {}, onWord = ()
       // The word spoken now, ten times a second (timeupdate alone comes
       // about four times a second: too slow to follow the words).
       const playing = audio;
+      let ticker = null;
       const follow = () => {
-        if (mine !== run || !(playing.duration > 0)) return;
+        if (mine !== run) {
+          clearInterval(ticker); // stopped: its end never comes
+          return;
+        }
+        if (!(playing.duration > 0)) return;
         const index = wordAt(times, playing.currentTime / playing.duration);
         if (index !== shown) onWord(times, (shown = index));
       };
       onWord(times, (shown = 0));
-      const ticker = setInterval(follow, 100);
+      ticker = setInterval(follow, 100);
       ended.then(() => clearInterval(ticker), () => clearInterval(ticker));
       try {
         await audio.play();

@@ -504,7 +504,10 @@ export function mountHighlighter({ container, initial = null, onChange = () => {
     unmarkSelection() {
       const range = getSelection();
       if (!range || collapsed(range)) return false;
-      return change(selectionRanges(container, range).reduce(removeRange, list), 'hl.cleared');
+      const sel = selectionRanges(container, range);
+      // A selection elsewhere (another item) is none here: "Wis markering" clears this item.
+      if (!sel.length) return false;
+      return change(sel.reduce(removeRange, list), 'hl.cleared');
     },
     clear() {
       return change([], 'hl.cleared');

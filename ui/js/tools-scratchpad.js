@@ -37,6 +37,12 @@ export function resetScratchpads(key) {
 
 const stored = (text) => (text === '' ? null : text);
 
+/** Sends every pad's unsaved text now, also of items no longer shown (before
+ * the hand-in); rejects when a save fails. */
+export async function flushScratchpads() {
+  await Promise.all([...pads.values()].map((p) => p.flush()));
+}
+
 /**
  * Mounts the kladblok of item `itemId`. `initial`: the stored text (or
  * null); `onSave(text|null)` → Promise; `labelId`: the id of the item's
@@ -154,6 +160,7 @@ export function mountScratchpad({ itemId, initial = null, onSave, labelId = null
   }
 
   const handle = {
+    flush,
     text: () => area.value,
     unsaved: () => stored(area.value) !== saved,
     /** Another pad of the item takes over: no more saves from this one; resolves with what the shell holds when its save in flight is done. */

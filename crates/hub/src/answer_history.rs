@@ -26,6 +26,8 @@ fn empty_like(like: &serde_json::Value) -> Option<serde_json::Value> {
     out.insert("final_submission".into(), false.into());
     out.insert("responses".into(), serde_json::Value::Object(serde_json::Map::new()));
     out.insert("flagged".into(), serde_json::Value::Array(Vec::new()));
+    // No notes before the first save either (they would be taken unchecked).
+    out.remove("notes");
     Some(serde_json::Value::Object(out))
 }
 
@@ -125,6 +127,11 @@ pub async fn check_and_store(
             || upload.answers.get("final_submission").and_then(serde_json::Value::as_bool) != Some(upload.final_submission))
     {
         return Err(ApiError::bad_request("invalid_field", "the answers' seq and final_submission must be the upload's"));
+    }
+    // The student's notes, also in a snapshot without changes: only what a
+    // kiosk can write (never a scored answer, never beyond the limits).
+    if ours {
+        exam_protocol::notes_ok(&upload.answers).map_err(|e| ApiError::bad_request("invalid_field", format!("answers: {e}")))?;
     }
     let changes = &upload.changes;
     let Some(first) = changes.first() else {

@@ -16,7 +16,10 @@ pub use speak::{
 
 // --- spell-check (hunspell-nl, read by the kiosk; accommodation only) ---
 mod spell;
-pub use spell::{spell_check_granted, Misspelling, SpellChecker, SpellError, HUNSPELL_DIR, MAX_MISSPELLINGS, MAX_SPELL_CHARS, MAX_SUGGESTIONS, SPELL_CHECK_ACCOMMODATIONS};
+pub use spell::{
+    spell_check_granted, Misspelling, SpellChecker, SpellError, HUNSPELL_DIR, MAX_MISSPELLINGS, MAX_SPELL_CHARS, MAX_SUGGESTED_WORDS, MAX_SUGGESTIONS,
+    MAX_SUGGEST_CHARS, MAX_WORD_CHARS, SPELL_CHECK_ACCOMMODATIONS,
+};
 
 use exam_instrument::qti::{AssessmentTest, CompanionMaterials, Item, Section, SectionPart};
 use std::collections::BTreeMap;

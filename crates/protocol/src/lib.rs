@@ -500,6 +500,14 @@ impl NoteKind {
 pub const MAX_SCRATCHPAD_CHARS: usize = 10_000;
 /// Most highlighted ranges on one item.
 pub const MAX_HIGHLIGHTS: usize = 500;
+/// Largest note value, in JSON bytes (a scratchpad of control characters
+/// takes six bytes a character).
+pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+/// Highlight offsets stay below this (no item text is a million characters).
+pub const MAX_HIGHLIGHT_OFFSET: u64 = 1 << 20;
+/// All notes of a student together, in JSON bytes: the answers must always
+/// fit in an upload (the hub's body limit) and a record of the answer store.
+pub const MAX_NOTES_BYTES: usize = 256 * 1024;
 
 /// Whether `value` is a value a note of `kind` may hold (kiosk store and hub
 /// alike): `null` (cleared); a scratchpad's text of at most
@@ -507,6 +515,9 @@ pub const MAX_HIGHLIGHTS: usize = 500;
 /// pairs with `start < end`, each after the one before.
 pub fn note_value_ok(kind: NoteKind, value: &serde_json::Value) -> Result<(), String> {
     use serde_json::Value;
+    if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_NOTE_BYTES {
+        return Err(format!("a note holds at most {MAX_NOTE_BYTES} bytes"));
+    }
     match (kind, value) {
         (_, Value::Null) => Ok(()),
         (NoteKind::Scratchpad, Value::String(text)) if text.chars().count() <= MAX_SCRATCHPAD_CHARS => Ok(()),
@@ -520,7 +531,9 @@ pub fn note_value_ok(kind: NoteKind, value: &serde_json::Value) -> Result<(), St
                 let pair = range.as_array().filter(|p| p.len() == 2);
                 let bounds = pair.and_then(|p| Some((p[0].as_u64()?, p[1].as_u64()?)));
                 match bounds {
-                    Some((start, end)) if start < end && end_before.map_or(true, |before| before <= start) => end_before = Some(end),
+                    Some((start, end)) if start < end && end <= MAX_HIGHLIGHT_OFFSET && end_before.map_or(true, |before| before <= start) => {
+                        end_before = Some(end)
+                    }
                     _ => return Err("highlights are [start, end] pairs, start before end, in order and not overlapping".into()),
                 }
             }
@@ -587,6 +600,30 @@ pub fn answers_after(base: &serde_json::Value, changes: &[AnswerChange]) -> Opti
     object.insert("final_submission".into(), final_submission.into());
     object.insert("flagged".into(), flagged.into_iter().map(Value::String).collect());
     Some(out)
+}
+
+/// Whether the `notes` of answers (a snapshot in [`ANSWERS_FORMAT`]; absent
+/// is none) hold only notes [`note_value_ok`] allows, under item ids
+/// [`answer_id_ok`] allows, [`MAX_NOTES_BYTES`] in all.
+pub fn notes_ok(answers: &serde_json::Value) -> Result<(), String> {
+    let Some(notes) = answers.get("notes") else { return Ok(()) };
+    let notes = notes.as_object().ok_or("notes are item → kind → value")?;
+    if serde_json::to_vec(notes).map_or(usize::MAX, |v| v.len()) > MAX_NOTES_BYTES {
+        return Err(format!("the notes hold at most {MAX_NOTES_BYTES} bytes in all"));
+    }
+    for (item, of_item) in notes {
+        if !answer_id_ok(item) {
+            return Err("a note's item id must be 1 to 256 bytes without control characters".into());
+        }
+        for (kind, value) in of_item.as_object().ok_or("notes are item → kind → value")? {
+            let kind: NoteKind = serde_json::from_value(serde_json::Value::String(kind.clone())).map_err(|_| format!("unknown note {kind:?}"))?;
+            if value.is_null() {
+                return Err("a cleared note is absent, not null".into());
+            }
+            note_value_ok(kind, value)?;
+        }
+    }
+    Ok(())
 }
 
 /// Sets (or, with `null`, clears) a note in a snapshot's `notes`: the
@@ -977,5 +1014,16 @@ mod tests {
         }
         let many: Vec<_> = (0..=MAX_HIGHLIGHTS as u64).map(|i| json!([i * 2, i * 2 + 1])).collect();
         assert!(note_value_ok(NoteKind::Highlights, &json!(many)).is_err());
+        // Sizes in bytes, not only characters (an attacker's scratchpad of control characters).
+        assert!(note_value_ok(NoteKind::Scratchpad, &json!("\u{1}".repeat(MAX_SCRATCHPAD_CHARS))).is_err());
+        assert!(note_value_ok(NoteKind::Highlights, &json!([[0, u64::MAX]])).is_err());
+        // The notes of answers as a whole.
+        assert!(notes_ok(&json!({"responses": {}})).is_ok());
+        assert!(notes_ok(&json!({"notes": {"A": {"scratchpad": "x", "highlights": [[0, 1]]}}})).is_ok());
+        for bad in [json!({"notes": {"A": {"scratchpad": {"RESPONSE": "B"}}}}), json!({"notes": {"A": {"antwoord": "B"}}}), json!({"notes": {"": {"scratchpad": "x"}}}), json!({"notes": {"A": {"scratchpad": null}}}), json!({"notes": []})] {
+            assert!(notes_ok(&bad).is_err(), "{bad}");
+        }
+        let big: serde_json::Map<String, serde_json::Value> = (0..40).map(|i| (format!("I{i}"), json!({"scratchpad": "x".repeat(9_000)}))).collect();
+        assert!(notes_ok(&json!({"notes": big})).is_err(), "all notes together are bounded");
     }
 }

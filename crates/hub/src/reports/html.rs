@@ -302,7 +302,7 @@ impl ProcesVerbaal {
         candidates.paragraphs.push(para(
             "Start: eerste aanmelding op een pc. Einde: inlevering, of de beëindiging van het examen van de kandidaat. \
              Gebruikt: wat de kandidaat van de hulpmiddelen van het examen gebruikte, alleen in aantallen (nooit wat er berekend, \
-             voorgelezen of geschreven werd): rekenmachine en voorlezen volgens het logboek van de pc, kladblok en markeerstift \
+             voorgelezen of geschreven werd): rekenmachine, voorlezen en spellingcontrole volgens het logboek van de pc, kladblok en markeerstift \
              volgens de laatst opgeslagen antwoorden. Bewijscode: de code die de kandidaat bij het inleveren zag.",
         ));
         for s in self.seats.iter().filter(|s| s.tools_used.as_ref().is_some_and(|t| t.read_aloud_not_granted)) {

@@ -422,14 +422,8 @@ impl AnswerStore {
                 check_id("response", r)?;
             }
         }
-        for (item, notes) in &snapshot.notes {
-            check_id("item", item)?;
-            for (kind, value) in notes {
-                let kind: NoteKind = serde_json::from_value(serde_json::Value::String(kind.clone()))
-                    .map_err(|_| AnswerError::Invalid(format!("note {kind:?}")))?;
-                exam_protocol::note_value_ok(kind, value).map_err(AnswerError::Invalid)?;
-            }
-        }
+        let as_json = serde_json::to_value(snapshot).map_err(|e| AnswerError::Invalid(e.to_string()))?;
+        exam_protocol::notes_ok(&as_json).map_err(AnswerError::Invalid)?;
         let mut store = Self::open_or_create(dir, key, &snapshot.sitting_id, &snapshot.instrument_id)?;
         let diverged = from_elsewhere && snapshot.seq > store.state.acked && !store.state.unacked.is_empty();
         let set_aside = diverged.then(|| (store.state.acked + 1, store.state.seq));
@@ -489,6 +483,12 @@ impl AnswerStore {
     pub fn note(&mut self, item: &str, note: NoteKind, value: serde_json::Value) -> Result<Saved, AnswerError> {
         check_id("item", item)?;
         exam_protocol::note_value_ok(note, &value).map_err(AnswerError::Invalid)?;
+        // All notes together stay within what an upload and a record can carry.
+        let mut after = self.state.notes.clone();
+        set_note(&mut after, item, note, &value);
+        if serde_json::to_vec(&after).map_or(usize::MAX, |v| v.len()) > exam_protocol::MAX_NOTES_BYTES {
+            return Err(AnswerError::Invalid(format!("the notes hold at most {} bytes in all", exam_protocol::MAX_NOTES_BYTES)));
+        }
         let seq = self.next_seq()?;
         let record = Record::Note { seq, time_ms: now_ms(), item: item.into(), note, value };
         self.log.append(&record)?;
@@ -845,6 +845,18 @@ mod tests {
         s.note("ITM-2", NoteKind::Highlights, serde_json::json!([[4, 9]])).unwrap();
         assert!(matches!(s.note("ITM-1", NoteKind::Highlights, serde_json::json!([[9, 4]])), Err(AnswerError::Invalid(_))));
         assert!(matches!(s.note("ITM-1", NoteKind::Scratchpad, serde_json::json!({"RESPONSE": "B"})), Err(AnswerError::Invalid(_))));
+        // Notes on many items cannot grow the answers past what an upload carries.
+        let mut refused = None;
+        for i in 0..40 {
+            if let Err(e) = s.note(&format!("BIG-{i}"), NoteKind::Scratchpad, serde_json::json!("x".repeat(9_000))) {
+                refused = Some((i, e));
+                break;
+            }
+        }
+        assert!(matches!(refused, Some((i, AnswerError::Invalid(_))) if i > 20), "{refused:?}");
+        for i in 0..40 {
+            let _ = s.note(&format!("BIG-{i}"), NoteKind::Scratchpad, serde_json::Value::Null);
+        }
         drop(s);
         let mut s = AnswerStore::open_or_create(&dir, &key(), "S1", "I1").unwrap();
         let snap = s.snapshot();

@@ -68,11 +68,12 @@ impl Kiosk {
     /// The words of `text` (the student's typed answer on `item`) that the
     /// Dutch dictionary does not know, with suggestions — only for a student
     /// with the spell-check accommodation, during the exam. The journal gets
-    /// a count per item (`tools.spell_check_used`), never the text. The
-    /// dictionary is read and the text checked outside the state lock.
+    /// a count per item for each check made (`tools.spell_check_used`),
+    /// never the text. The dictionary is read and the text checked outside
+    /// the state lock; a check asked for while one runs is refused.
     pub async fn spell_check(&self, item: &str, text: &str) -> Result<Vec<tools::Misspelling>, UserError> {
         {
-            let mut inner = self.inner.lock().await;
+            let inner = self.inner.lock().await;
             if inner.phase() != Some(Phase::InExam) {
                 return Err(user("De spellingcontrole werkt alleen tijdens het examen."));
             }
@@ -85,20 +86,27 @@ impl Kiosk {
             if let Some(known) = inner.stage.instrument().and_then(|i| i.answer_ids()) {
                 known.check(item, &[]).map_err(|_| user("Deze vraag hoort niet bij het examen."))?;
             }
-            let count = {
-                let n = inner.spell_check_uses.entry(item.to_owned()).or_insert(0);
-                *n += 1;
-                *n
-            };
-            inner.journal_event(&KioskEvent::ToolsSpellCheckUsed(ev::ToolUsed { item: item.to_owned(), kind: "nl".into(), count }));
         }
-        let text = text.to_owned();
-        let checked = tokio::task::spawn_blocking(move || tools::SpellChecker::dutch().and_then(|nl| nl.misspellings(&text)))
+        if text.chars().count() > tools::MAX_SPELL_CHARS {
+            return Err(user("Deze tekst is te lang om in één keer te controleren."));
+        }
+        let owned = text.to_owned();
+        let checked = tokio::task::spawn_blocking(move || tools::SpellChecker::dutch().and_then(|nl| nl.misspellings(&owned)))
             .await
             .map_err(|e| user(format!("De spellingcontrole is vastgelopen: {e}")))?;
-        checked.map_err(|e| match e {
+        let found = checked.map_err(|e| match e {
             tools::SpellError::TooLong(_) => user("Deze tekst is te lang om in één keer te controleren."),
+            tools::SpellError::Busy => user("De spellingcontrole is nog bezig. Probeer het zo opnieuw."),
             e => user(format!("De spellingcontrole werkt niet op deze pc ({e}). Roep de surveillant.")),
-        })
+        })?;
+        // Counted once it was made (lock, re-check nothing: a count only).
+        let mut inner = self.inner.lock().await;
+        let count = {
+            let n = inner.spell_check_uses.entry(item.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        inner.journal_event(&KioskEvent::ToolsSpellCheckUsed(ev::ToolUsed { item: item.to_owned(), kind: "nl".into(), count }));
+        Ok(found)
     }
 }

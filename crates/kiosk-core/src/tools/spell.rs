@@ -37,6 +37,9 @@ pub const MAX_SUGGESTIONS: usize = 4;
 pub const MAX_SUGGEST_CHARS: usize = 40;
 /// How many unknown words of one text get suggestions (the first ones).
 pub const MAX_SUGGESTED_WORDS: usize = 25;
+/// Longest word looked up at all; a longer one is unknown (no Dutch word
+/// is this long, and a compound search over it could take long).
+pub const MAX_WORD_CHARS: usize = 64;
 
 /// The accommodation ids (planning `tools`) that grant the spell-check.
 pub const SPELL_CHECK_ACCOMMODATIONS: &[&str] = &["spell-check", "spellingcontrole", "spellingscontrole"];
@@ -58,7 +61,13 @@ pub enum SpellError {
     /// The text is longer than [`MAX_SPELL_CHARS`].
     #[error("the text has {0} characters; at most {MAX_SPELL_CHARS} are checked at once")]
     TooLong(usize),
+    /// Another check is running (one at a time; a request meanwhile is refused, not queued).
+    #[error("another spell-check is running")]
+    Busy,
 }
+
+/// Held while a check runs ([`SpellChecker::misspellings`]).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A word the dictionary does not know.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -117,15 +126,19 @@ impl SpellChecker {
         if chars > MAX_SPELL_CHARS {
             return Err(SpellError::TooLong(chars));
         }
-        // One check at a time, whoever asks (a student pressing again and again).
-        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        // One check at a time, whoever asks: a request meanwhile is refused,
+        // not queued (a page calling in a loop would otherwise pile up threads).
+        let _turn = match ONE_AT_A_TIME.try_lock() {
+            Ok(turn) => turn,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Err(SpellError::Busy),
+        };
         let mut out = Vec::new();
         for word in words(text) {
             if out.len() == MAX_MISSPELLINGS {
                 break;
             }
-            if self.knows(word.text) {
+            if word.text.chars().count() <= MAX_WORD_CHARS && self.knows(word.text) {
                 continue;
             }
             let suggestions = if out.len() < MAX_SUGGESTED_WORDS { self.suggest(word.text) } else { Vec::new() };
@@ -228,6 +241,12 @@ fn words(text: &str) -> Vec<Word<'_>> {
 mod tests {
     use super::*;
 
+    /// The tests that check texts take turns: a check meanwhile is refused.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     #[test]
     fn words_are_letters_joined_by_an_apostrophe_or_hyphen() {
         let text = "De auto's en de zee-egel -- 3e keer, A4-papier 'citaat' 😀café";
@@ -250,6 +269,7 @@ mod tests {
     /// Needs Debian's hunspell-nl (installed by `cargo xtask`).
     #[test]
     fn the_dutch_dictionary_knows_dutch_and_suggests() {
+        let _serial = serial();
         let nl = SpellChecker::dutch().expect("hunspell-nl is installed by cargo xtask");
         let found = nl.misspellings("Ik heb de fietsenstaling gebruikt, het exsamen gemaakt en ben naar huis gelopen.").unwrap();
         let words: Vec<&str> = found.iter().map(|m| m.word.as_str()).collect();
@@ -269,6 +289,7 @@ mod tests {
     /// hanging on the old code.)
     #[test]
     fn typed_garbage_does_not_hold_the_spell_check() {
+        let _serial = serial();
         let nl = SpellChecker::dutch().expect("hunspell-nl is installed by cargo xtask");
         let garbage = format!("{} {} {}", "a".repeat(20), "xqzvbnmwrtplkjhgfdsxq", "ab".repeat(100));
         let found = nl.misspellings(&garbage).unwrap();
@@ -277,6 +298,15 @@ mod tests {
         let many = "qqqx ".repeat(MAX_SUGGESTED_WORDS + 5);
         let found = nl.misspellings(&many).unwrap();
         assert_eq!(found.len(), MAX_SUGGESTED_WORDS + 5);
+        // A word no dictionary holds is unknown without a search.
+        let long = "ab".repeat(MAX_WORD_CHARS);
+        assert_eq!(nl.misspellings(&long).unwrap()[0].word, long);
+        // While a check runs, another is refused at once (a page calling in
+        // a loop piled up a thread per call before).
+        let running = ONE_AT_A_TIME.lock().unwrap();
+        assert!(matches!(nl.misspellings("exsamen"), Err(SpellError::Busy)));
+        drop(running);
+        assert_eq!(nl.misspellings("exsamen").unwrap().len(), 1);
     }
 
     #[test]
