@@ -185,8 +185,15 @@ async function flow(browser) {
   await expect(page.isVisible('#timer'), 'timer visible');
   // Answer item 1 by keyboard.
   const t0 = Date.now();
-  await page.keyboard.press('Tab'); // flag button
-  await page.keyboard.press('Tab'); // first radio
+  // Tab through the item's tools (markeerstift, kladblok, later bekijken) to the first radio.
+  const stops = [];
+  for (let i = 0; i < 10; i += 1) {
+    await page.keyboard.press('Tab');
+    const at = await page.evaluate(() => { const a = document.activeElement; return a.type === 'radio' ? 'radio' : a.closest('.item-tools') ? a.className : `outside: ${a.outerHTML.slice(0, 60)}`; });
+    stops.push(at);
+    if (at === 'radio') break;
+  }
+  await expect(Promise.resolve(stops[stops.length - 1] === 'radio' && stops.slice(0, -1).every((s) => !s.startsWith('outside'))), `Tab goes through the item's tools to its first option (${stops.join(' → ')})`);
   await page.keyboard.press('ArrowDown');
   await page.waitForFunction(() => window.__mock.saved.length > 0, null, { timeout: 1000 });
   await page.waitForSelector('#sync-status[data-local-pending="0"]', { timeout: 1000 });
