@@ -108,3 +108,15 @@ test('data-qti-suppress-tts: not read aloud; hidden from screen readers where no
   const [q] = renderNodes([span('all', text('Vul in: '), { type: 'gap', identifier: 'G1' })], ctx());
   assert.equal(q.getAttribute('aria-hidden'), null);
 });
+
+test('the accessibility catalog: read-aloud says the spoken alternative of what refers to it', () => {
+  const text = (t) => ({ type: 'text', text: t });
+  const body = [{
+    type: 'element', tag: 'p', attrs: {},
+    children: [text('Water is '), { type: 'element', tag: 'span', attrs: { 'data-catalog-idref': 'water' }, children: [text('H'), { type: 'element', tag: 'sub', attrs: {}, children: [text('2')] }, text('O')] }, text('.')],
+  }];
+  assert.equal(speechText(body, { water: 'H twee O' }), 'Water is H twee O .');
+  assert.equal(speechText(body), 'Water is H2O.', 'without a catalog: the text');
+  assert.equal(speechText(body, { other: 'x' }), 'Water is H2O.');
+  assert.equal(plainText(body), 'Water is H2O.', 'labels and the page keep the text');
+});

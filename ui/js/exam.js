@@ -385,7 +385,7 @@ export function mountExam(root, view, { onSaveState, render }) {
         readingPause = pauseBtn;
         // The item, its options, and what the student typed themselves.
         const own = typedAnswers(item, state.answers.get(ref));
-        reader.start([speechText(item.body), ...own.map((v) => `${t('exam.readaloud.own')} ${v}`)].join('\n'));
+        reader.start([speechText(item.body, item.spoken), ...own.map((v) => `${t('exam.readaloud.own')} ${v}`)].join('\n'));
       } }, t('exam.readaloud'));
       readTools = h('span', { class: 'read-aloud-tools' }, readBtn, pauseBtn, speedSel);
     } else if (acc.readAloud) {
@@ -396,7 +396,7 @@ export function mountExam(root, view, { onSaveState, render }) {
           setText(readBtn, t('exam.readaloud'));
           return;
         }
-        const u = new SpeechSynthesisUtterance(speechText(item.body));
+        const u = new SpeechSynthesisUtterance(speechText(item.body, item.spoken));
         u.lang = item.lang || instrument.lang || document.documentElement.lang;
         u.onend = () => setText(readBtn, t('exam.readaloud'));
         synth.speak(u);

@@ -141,7 +141,7 @@ export function answered(value) {
 // Content.
 
 /** Plain text of nodes, for <option>s, read-aloud and labels. */
-export function plainText(nodes, speech = false) {
+export function plainText(nodes, speech = false, spoken = null) {
   let out = '';
   for (const n of nodes || []) {
     if (!n) continue;
@@ -150,19 +150,27 @@ export function plainText(nodes, speech = false) {
     else if (n.type === 'element') {
       // What the author marked as not to be read aloud is not sent to the engine.
       if (speech && SPOKEN_SUPPRESSED.has(n.attrs && n.attrs[SUPPRESS_TTS])) continue;
-      out += (BLOCK.has(n.tag) || n.tag === 'br' || n.tag === 'li' ? ' ' : '') + plainText(n.children, speech);
+      const block = BLOCK.has(n.tag) || n.tag === 'br' || n.tag === 'li' ? ' ' : '';
+      // The accessibility catalog's spoken text for it, when the item has one.
+      const alternative = speech && spoken && n.attrs ? spoken[n.attrs[CATALOG_IDREF]] : undefined;
+      out += block + (typeof alternative === 'string' ? ` ${alternative} ` : plainText(n.children, speech, spoken));
     } else if (n.type === 'gap') out += ' … ';
     else if (n.type === 'math') out += ` ${mathText(n)} `;
-    else if (n.content) out += plainText(n.content, speech);
-    if (Array.isArray(n.prompt)) out = plainText(n.prompt, speech) + ' ' + out;
+    else if (n.content) out += plainText(n.content, speech, spoken);
+    if (Array.isArray(n.prompt)) out = plainText(n.prompt, speech, spoken) + ' ' + out;
   }
   return out.replace(/\s+/g, ' ').trim();
 }
 
-/** The text read aloud: {@link plainText} without what the item marks `data-qti-suppress-tts` for read-aloud. */
-export function speechText(nodes) {
-  return plainText(nodes, true);
+/** The text read aloud: {@link plainText} without what the item marks
+ * `data-qti-suppress-tts` for read-aloud, and with the item's accessibility
+ * catalog's spoken text (`spoken`: id → text) for what refers to it. */
+export function speechText(nodes, spoken = null) {
+  return plainText(nodes, true, spoken);
 }
+
+// QTI 3's link from content to the item's accessibility catalog (kept by the importer).
+const CATALOG_IDREF = 'data-catalog-idref';
 
 // QTI 3's data-qti-suppress-tts (kept by the importer only with these values).
 const SUPPRESS_TTS = 'data-qti-suppress-tts';

@@ -522,6 +522,12 @@ pub struct Item {
     /// Shared stimuli (`qti-assessment-stimulus-ref`), shown before the body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stimuli: Vec<Stimulus>,
+    /// The accessibility catalog's spoken alternatives (`qti-catalog-info`,
+    /// cards with `support="spoken"`): catalog id → the text read-aloud says
+    /// instead of an element marked `data-catalog-idref` (e.g. "H twee O"
+    /// for H₂O). Text only; other supports and audio files are not used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub spoken: BTreeMap<String, String>,
     /// The item's response variables (shape only; no correct values).
     pub responses: Vec<ResponseInfo>,
     /// The item body.
@@ -836,6 +842,65 @@ const QUIET_ATTRIBUTES: &[&str] = &["label"];
 /// with a notice.
 pub const SUPPRESS_TTS: &str = "data-qti-suppress-tts";
 const SUPPRESS_TTS_VALUES: &[&str] = &["computer-read-aloud", "screen-reader", "all"];
+
+/// QTI 3's link from content to the item's accessibility catalog.
+pub const CATALOG_IDREF: &str = "data-catalog-idref";
+/// Longest spoken alternative kept, in characters.
+const MAX_SPOKEN_CHARS: usize = 2_000;
+
+/// The spoken cards of a `qti-catalog-info`: catalog id → text (the entry
+/// in the item's language, else the default one, else the first), and
+/// whether the catalog held anything else (other supports, audio files).
+fn spoken_catalog(info: &Element, lang: Option<&str>) -> (BTreeMap<String, String>, bool) {
+    let mut spoken = BTreeMap::new();
+    let mut unused = false;
+    let plain = |e: &Element| e.text().split_whitespace().collect::<Vec<_>>().join(" ").chars().take(MAX_SPOKEN_CHARS).collect::<String>();
+    let base = |l: &str| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase();
+    for catalog in info.elements().filter(|e| e.name == "qti-catalog") {
+        let Some(id) = catalog.attr("id") else { continue };
+        for card in catalog.elements().filter(|e| e.name == "qti-card") {
+            if card.attr("support") != Some("spoken") {
+                unused = true;
+                continue;
+            }
+            let direct = card.elements().find(|e| e.name == "qti-html-content");
+            let entries: Vec<&Element> = card.elements().filter(|e| e.name == "qti-card-entry").collect();
+            let entry = entries
+                .iter()
+                .find(|e| lang.is_some_and(|l| e.attr("xml:lang").is_some_and(|el| base(el) == base(l))))
+                .or_else(|| entries.iter().find(|e| e.attr("default") == Some("true")))
+                .or_else(|| entries.first());
+            let content = direct.or_else(|| entry.and_then(|e| e.elements().find(|c| c.name == "qti-html-content")));
+            match content.map(plain).filter(|t| !t.is_empty()) {
+                Some(text) => {
+                    spoken.entry(id.to_string()).or_insert(text);
+                }
+                None => unused = true,
+            }
+        }
+    }
+    (spoken, unused)
+}
+
+/// The catalog ids the render model's nodes refer to.
+fn catalog_refs(body: &[Node]) -> std::collections::BTreeSet<String> {
+    fn walk(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(id)) = map.get(CATALOG_IDREF) {
+                    out.insert(id.clone());
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            serde_json::Value::Array(values) => values.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    // Plain data: serialising cannot fail; an error would keep nothing spoken.
+    walk(&serde_json::to_value(body).unwrap_or_default(), &mut out);
+    out
+}
 
 /// A choice an interaction may shuffle (`fixed` ones keep their place).
 pub(crate) trait Shufflable {
@@ -1482,6 +1547,7 @@ impl<'r, 'a> Importer<'r, 'a> {
             companion: None,
             template_variant: false,
             stimuli: Vec::new(),
+            spoken: BTreeMap::new(),
             responses: Vec::new(),
             body: Vec::new(),
         };
@@ -1538,7 +1604,13 @@ impl<'r, 'a> Importer<'r, 'a> {
                     };
                 }
                 "qti-modal-feedback" => self.notice(file, child, "feedback is not shown during a summative exam"),
-                "qti-catalog-info" => self.notice(file, child, "accessibility catalogs are not used; the kiosk applies the student's accommodations itself"),
+                "qti-catalog-info" => {
+                    let (spoken, unused) = spoken_catalog(child, item.lang.as_deref());
+                    item.spoken.extend(spoken);
+                    if unused {
+                        self.notice(file, child, "only the catalog's spoken text is used (for read-aloud); the kiosk applies the student's other accommodations itself");
+                    }
+                }
                 // Collected: the body's problems are reported too.
                 _ => ctx.problems.push(unexpected(file, child, "qti-assessment-item")),
             }
@@ -1550,6 +1622,10 @@ impl<'r, 'a> Importer<'r, 'a> {
         item.lang = lang(body).or(item.lang);
         item.dir = direction(body).or(item.dir);
         item.body = self.flow(body, ctx, Mode::Body)?;
+        // Only what the page shows may be spoken: an entry for content that
+        // was removed (a scorer's rubric block) never reaches the web view.
+        let shown = catalog_refs(&item.body);
+        item.spoken.retain(|id, _| shown.contains(id.as_str()));
         for constant in ctx.templates.scoring_constants() {
             if !scoring.outcomes.iter().any(|o| o.identifier == constant.identifier) {
                 scoring.outcomes.push(constant);
@@ -1666,6 +1742,14 @@ impl<'r, 'a> Importer<'r, 'a> {
                     let value = v.trim().to_ascii_lowercase();
                     if SUPPRESS_TTS_VALUES.contains(&value.as_str()) {
                         attrs.insert(key.to_string(), value);
+                    } else {
+                        ctx.dropped_attrs.push((e.line, format!("{key}=\"{v}\"")));
+                    }
+                } else if key == CATALOG_IDREF {
+                    // A catalog id (the item's own catalog says what it stands for).
+                    let id = v.trim();
+                    if !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+                        attrs.insert(key.to_string(), id.to_string());
                     } else {
                         ctx.dropped_attrs.push((e.line, format!("{key}=\"{v}\"")));
                     }

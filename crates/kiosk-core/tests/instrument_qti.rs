@@ -750,6 +750,34 @@ mod content {
         assert!(matches!(import_item(item_with(&bad, CHOICE, "").as_bytes(), &[]).unwrap_err(), QtiError::BadReference { .. }));
     }
 
+    /// Issue 19: the accessibility catalog's spoken alternatives reach
+    /// read-aloud (in the item's language), only for content the page shows.
+    #[test]
+    fn the_catalogs_spoken_text_is_kept_for_read_aloud() {
+        let decls = r#"<qti-catalog-info>
+            <qti-catalog id="water">
+              <qti-card support="spoken">
+                <qti-card-entry xml:lang="en"><qti-html-content>H two O</qti-html-content></qti-card-entry>
+                <qti-card-entry xml:lang="nl" default="true"><qti-html-content>H twee <b>O</b></qti-html-content></qti-card-entry>
+              </qti-card>
+              <qti-card support="sign-language"><qti-file-href mime-type="video/mp4">gebaar.mp4</qti-file-href></qti-card>
+            </qti-catalog>
+            <qti-catalog id="sleutel"><qti-card support="spoken"><qti-html-content>verbranding</qti-html-content></qti-card></qti-catalog>
+          </qti-catalog-info>"#;
+        let body = format!(
+            r#"<p>Formule: <span data-catalog-idref="water">H<sub>2</sub>O</span></p>
+            <qti-rubric-block view="scorer" use="scoring"><p data-catalog-idref="sleutel">Goed antwoord</p></qti-rubric-block>
+            <p data-catalog-idref="bad id!">x</p>{CHOICE}"#
+        );
+        let i = import_item(item_with(decls, &body, r#"xml:lang="nl-NL""#).as_bytes(), &[]).unwrap();
+        let item = &i.items()[0];
+        assert_eq!(item.spoken.get("water").map(String::as_str), Some("H twee O"), "the Dutch entry, as plain text");
+        assert!(!item.spoken.contains_key("sleutel"), "a removed scorer's block is not spoken: {:?}", item.spoken);
+        let json = i.render_json().unwrap();
+        assert!(json.contains(r#""data-catalog-idref":"water""#) && !json.contains("verbranding") && !json.contains(r#""data-catalog-idref":"bad id!""#), "{json}");
+        assert!(i.test.notices.iter().any(|n| n.construct == "<qti-catalog-info>" && n.reason.contains("only the catalog's spoken text")), "{:?}", i.test.notices);
+    }
+
     #[test]
     fn adaptive_items_are_accepted_and_reported() {
         let i = import_item(item_with("", CHOICE, r#"adaptive="true""#).as_bytes(), &[]).unwrap();
