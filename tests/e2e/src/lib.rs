@@ -143,7 +143,7 @@ impl Stack {
                  1001,Anna de Vries,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,15,read-aloud,large,\n\
                  1002,Bram Jansen,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,,,,\n\
                  1003,Chris Bakker,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,,,,high\n\
-                 1004,Dina Yilmaz,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,,rekenmachine;spellingcontrole,,\n"
+                 1004,Dina Yilmaz,{SITTING},Verkoopmedewerker niveau 2,demo-instrument,{ROOM},{start},60,,rekenmachine;spellingcontrole;voorlezen,,\n"
             ),
         )
         .map_err(|e| e.to_string())?;

@@ -3,8 +3,10 @@
 //! kiosk's own web view, with a screenshot in target/e2e/tools/. The
 //! student (1004) has the calculator and the spell-check from the planning,
 //! typed as an exam office types them (*rekenmachine*, *spellingcontrole*).
-//! Read-aloud needs an audio device, which this harness has not: its word
-//! marking is checked in Chromium (shoot.mjs) and its audio by tests/speak.rs.
+//! Read-aloud (*voorlezen*) is spoken by the kiosk's espeak-ng; whether the
+//! web view can play it depends on an audio device, which this harness may
+//! not have: the test asks the kiosk to speak and checks the controls and
+//! the caption while it reads; the audio itself is checked by tests/speak.rs.
 
 use exam_e2e::webdriver::Session;
 use exam_e2e::{bin, scenario, workspace, Display, Driver, Stack};
@@ -29,7 +31,7 @@ async fn every_tool_works_in_the_kiosk_by_keyboard_and_passes_axe() {
     session.wait_for("#confirm-assignment", wait).await.unwrap();
     // The student is told, in Dutch, which tools she has.
     let granted = session.text_of("#assignment-accommodations").await.unwrap();
-    assert!(granted.contains("rekenmachine") && granted.contains("spellingcontrole"), "{granted}");
+    assert!(granted.contains("rekenmachine") && granted.contains("spellingcontrole") && granted.contains("voorlezen"), "{granted}");
     let everyone = session.text_of("#assignment-tools-all").await.unwrap();
     assert!(everyone.contains("kladblok") && everyone.contains("markeerstift"), "{everyone}");
     scenario::shot(&session, &out, &mut observed, "assignment").await.unwrap();
@@ -56,6 +58,18 @@ async fn every_tool_works_in_the_kiosk_by_keyboard_and_passes_axe() {
     scenario::axe(&session, "rekenmachine").await.unwrap();
     session.script("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))").await.unwrap();
 
+    // Read-aloud: the kiosk speaks the first item (espeak-ng, Dutch); while
+    // it reads, the part is shown with the spoken word marked.
+    session.click(&session.find("[data-item-id] .read-aloud").await.unwrap()).await.unwrap();
+    let reading = session.wait_for("#read-aloud-caption mark.spoken", wait).await;
+    scenario::shot(&session, &out, &mut observed, "read-aloud").await.unwrap();
+    scenario::axe(&session, "voorlezen").await.unwrap();
+    let failed = session.text_of("#live-assertive, #live-polite").await.unwrap_or_default();
+    assert!(reading.is_ok() || failed.contains("Voorlezen"), "the caption shows while reading, or the kiosk says why it could not play: {failed}");
+    if session.script("return !document.getElementById('read-aloud-caption').hidden").await.unwrap() == serde_json::Value::Bool(true) {
+        session.click(&session.find("[data-item-id] .read-aloud").await.unwrap()).await.unwrap();
+    }
+
     // Leesliniaal and larger text (every student).
     session.click(&session.find("#line-focus-toggle").await.unwrap()).await.unwrap();
     session.click(&session.find("#text-bigger").await.unwrap()).await.unwrap();
@@ -81,7 +95,7 @@ async fn every_tool_works_in_the_kiosk_by_keyboard_and_passes_axe() {
     // The journal counts the uses, never what was typed.
     let records = exam_e2e::steps::journal_records(&stack.kiosk_data.join("journal")).unwrap();
     let kinds: Vec<&str> = records.iter().filter_map(|r| r["kind"].as_str()).collect();
-    assert!(kinds.contains(&"tools.calculator_used") && kinds.contains(&"tools.spell_check_used"), "{kinds:?}");
+    assert!(kinds.contains(&"tools.calculator_used") && kinds.contains(&"tools.spell_check_used") && kinds.contains(&"kiosk.read_aloud"), "{kinds:?}");
     let text = serde_json::to_string(&records).unwrap();
     assert!(!text.contains("exsamen") && !text.contains("0,1+0,2"), "the journal holds no typed text");
 }
