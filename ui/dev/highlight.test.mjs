@@ -487,3 +487,13 @@ test('the text the marks count in is the same in every language of the kiosk (it
   assert.ok(nl.includes('b) Zet in volgorde.') && nl.includes('c) Klaar.'));
   assert.ok(!/Jouw antwoord|Volgorde/.test(nl), `no kiosk labels in the counted text: ${nl}`);
 });
+
+test('no tool button has a title: WebKitGTK shows it as a native tooltip window over the exam (e2e window test)', async () => {
+  const { mountViewTools } = await import('../js/tools-view.js');
+  const body = h('div', { class: 'item-body' }, h('p', {}, 'Tekst'));
+  const marker = mountHighlighter({ container: body, getSelection: () => null });
+  const view = mountViewTools({ textSize: null, root: document.createElement('html'), metrics: () => ({ line: 27, height: 768 }) });
+  const titled = [...marker.buttons.walk(), ...view.group.walk()].filter((e) => e.getAttribute && e.getAttribute('title') !== null);
+  assert.deepEqual(titled.map((e) => e.className), []);
+  view.unmount();
+});

@@ -367,14 +367,14 @@ export function mountExam(root, view, { onSaveState, render }) {
     let readBtn = null;
     let readTools = null;
     if (reader) {
-      const pauseBtn = h('button', { type: 'button', class: 'secondary small read-aloud-pause', hidden: true, 'aria-keyshortcuts': SHORTCUTS.pause, title: SHORTCUTS.pause, onclick: () => {
+      const pauseBtn = h('button', { type: 'button', class: 'secondary small read-aloud-pause', hidden: true, 'aria-keyshortcuts': SHORTCUTS.pause, onclick: () => {
         if (reader.state === 'paused') reader.resume();
         else reader.pause();
       } }, t('exam.readaloud.pause'));
       const speedSel = h('select', { class: 'read-aloud-speed', 'aria-label': t('exam.readaloud.speed'), onchange: (e) => { speed = e.target.value; } },
         ...[['slow', t('exam.readaloud.slow')], ['normal', t('exam.readaloud.normal')], ['fast', t('exam.readaloud.fast')]]
           .map(([k, label]) => h('option', { value: k, selected: k === speed }, label)));
-      readBtn = h('button', { type: 'button', class: 'secondary small read-aloud', 'aria-keyshortcuts': SHORTCUTS.toggle, title: SHORTCUTS.toggle, onclick: () => {
+      readBtn = h('button', { type: 'button', class: 'secondary small read-aloud', 'aria-keyshortcuts': SHORTCUTS.toggle, onclick: () => {
         if (readingBtn === readBtn) {
           reader.stop();
           return;

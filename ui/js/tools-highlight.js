@@ -528,11 +528,11 @@ export function mountHighlighter({ container, initial = null, onChange = () => {
     if (e && e.detail === 0 && !selected().length) startKeyboard(markButton);
     else api.markSelection();
   };
-  const markButton = h('button', { type: 'button', class: 'secondary small hl-mark', 'aria-keyshortcuts': HIGHLIGHT_SHORTCUT, title: `${t('hl.mark.hint')} (${HIGHLIGHT_SHORTCUT})`,
+  const markButton = h('button', { type: 'button', class: 'secondary small hl-mark', 'aria-keyshortcuts': HIGHLIGHT_SHORTCUT,
     onmousedown: keep, onclick: markClick }, t('hl.mark'));
   const buttons = h('span', { class: 'hl-tools', role: 'group', 'aria-label': t('hl.tools'), 'data-no-highlight': true },
     markButton,
-    h('button', { type: 'button', class: 'secondary small hl-clear', title: t('hl.clear.hint'),
+    h('button', { type: 'button', class: 'secondary small hl-clear',
       onmousedown: keep, onclick: () => api.unmarkSelection() || api.clear() }, t('hl.clear')));
 
   return { buttons, ...api };

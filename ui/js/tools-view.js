@@ -76,11 +76,11 @@ export function mountViewTools({ textSize, root = document.documentElement, metr
 
   // The name says what the button does and, for WCAG 2.5.3 (label in
   // name), ends with what is seen on it.
-  const smaller = h('button', { type: 'button', id: 'text-smaller', class: 'secondary small view-size', 'aria-label': `${t('view.size.smaller')}, A−`, title: t('view.size.smaller'), onclick: () => size.change(-1) }, 'A−');
-  const bigger = h('button', { type: 'button', id: 'text-bigger', class: 'secondary small view-size', 'aria-label': `${t('view.size.bigger')}, A+`, title: t('view.size.bigger'), onclick: () => size.change(1) }, 'A+');
+  const smaller = h('button', { type: 'button', id: 'text-smaller', class: 'secondary small view-size', 'aria-label': `${t('view.size.smaller')}, A−`, onclick: () => size.change(-1) }, 'A−');
+  const bigger = h('button', { type: 'button', id: 'text-bigger', class: 'secondary small view-size', 'aria-label': `${t('view.size.bigger')}, A+`, onclick: () => size.change(1) }, 'A+');
   const rulerBtn = h('button', {
     type: 'button', id: 'line-focus-toggle', class: 'secondary small line-focus-toggle', 'aria-pressed': 'false',
-    'aria-keyshortcuts': VIEW_SHORTCUTS.ruler, title: `${t('view.ruler.hint')} (${VIEW_SHORTCUTS.ruler})`, onclick: () => ruler.toggle(),
+    'aria-keyshortcuts': VIEW_SHORTCUTS.ruler, onclick: () => ruler.toggle(),
   }, t('view.ruler'));
   const group = h('div', { class: 'view-tools', role: 'group', 'aria-label': t('view.tools') },
     h('div', { class: 'view-size-buttons' }, smaller, bigger), rulerBtn);

@@ -138,7 +138,13 @@ fn a_lock_held_for_a_moment_is_waited_for_and_one_held_on_is_reported() {
     let open = || Journal::open(&dir, exam_journal::SigningKey::from_pkcs8(&pkcs8).unwrap(), JournalConfig::default());
     drop(open().unwrap());
     let other = std::fs::OpenOptions::new().write(true).open(dir.join("LOCK")).unwrap();
-    other.try_lock().unwrap();
+    // The crash test beside this one forks: its child may hold a copy of
+    // the journal's lock for a moment (the very case below), so wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while let Err(e) = other.try_lock() {
+        assert!(std::time::Instant::now() < deadline, "the lock stayed taken: {e:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // Held on: reported.
     assert!(matches!(open(), Err(exam_journal::JournalError::Locked(_))));
     // Held for a moment (the simulated fork's 200 ms) while `open` starts: it gets the lock.
