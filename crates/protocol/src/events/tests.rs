@@ -103,6 +103,7 @@ const WIRE: &[(&str, &str)] = &[
     ("kiosk.read_aloud", r#"{"audio_ms":5200,"chars":98,"rate":165,"words":17}"#),
     ("web_instrument.blocked", r#"{"seen_by":"request","url":"https://example.org/"}"#),
     ("tools.calculator_used", r#"{"item":"q1","kind":"basic","count":3}"#),
+    ("tools.spell_check_used", r#"{"item":"q4","kind":"nl","count":2}"#),
 ];
 
 /// The one change in bytes (not in JSON): a guard event's nested open
