@@ -242,7 +242,9 @@ mod tests {
     use super::*;
 
     /// The tests that check texts take turns: a check meanwhile is refused.
+    #[cfg(target_os = "linux")]
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    #[cfg(target_os = "linux")]
     fn serial() -> std::sync::MutexGuard<'static, ()> {
         SERIAL.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -268,6 +270,7 @@ mod tests {
 
     /// Needs Debian's hunspell-nl (installed by `cargo xtask`).
     #[test]
+    #[cfg(target_os = "linux")] // the dictionary is Debian's hunspell-nl; Windows ships none yet
     fn the_dutch_dictionary_knows_dutch_and_suggests() {
         let _serial = serial();
         let nl = SpellChecker::dutch().expect("hunspell-nl is installed by cargo xtask");
@@ -288,6 +291,7 @@ mod tests {
     /// kiosk's stays bounded. (A bound, not a timing: the test fails by
     /// hanging on the old code.)
     #[test]
+    #[cfg(target_os = "linux")] // the dictionary is Debian's hunspell-nl; Windows ships none yet
     fn typed_garbage_does_not_hold_the_spell_check() {
         let _serial = serial();
         let nl = SpellChecker::dutch().expect("hunspell-nl is installed by cargo xtask");
