@@ -386,6 +386,24 @@ async function readAloudCheck(browser) {
   await page.close();
 }
 
+// Tools the instrument gives everyone (issue 19): read-aloud without the
+// accommodation, and the spell-check off on the item that tests spelling,
+// said in words where its button would be; axe.
+async function instrumentToolsCheck(browser) {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${base}?state=exam_instrument_tools`);
+  await page.waitForSelector('#screen-exam [data-item-id]');
+  await expect(page.locator('[data-item-id] .read-aloud').count().then((n) => n > 0), 'instrument tools: read-aloud without the accommodation, as the instrument grants it');
+  await page.click('[data-review="item-4"]');
+  await page.waitForSelector('[data-item-id="item-4"] .spell-off');
+  await expect(page.locator('[data-item-id="item-4"] .spell-open').count().then((n) => n === 0), 'instrument tools: no spell-check button on the item it is off on');
+  await expect(page.textContent('[data-item-id="item-4"] .spell-off').then((t) => /spellingcontrole uit/.test(t || '')), 'instrument tools: the item says the spell-check is off');
+  await page.screenshot({ path: join(out, 'spellcheck_off.png') });
+  await axe(page, 'spellcheck_off');
+  for (const e of errors) fail(`instrument tools: console: ${e}`);
+  await page.close();
+}
+
 // Naslag (issue 19): the rekenkaart the content fixture's item ships, opened
 // by keyboard, shown as an image, closed with Escape; axe.
 async function referenceCheck(browser) {
@@ -590,6 +608,7 @@ try {
   if (only && only.split(',').includes('view-tools')) await viewToolsCheck(browser);
   if (only && only.split(',').includes('notes')) await notesCheck(browser);
   if (only && only.split(',').includes('read-aloud')) await readAloudCheck(browser);
+  if (only && only.split(',').includes('instrument-tools')) await instrumentToolsCheck(browser);
   if (!only) {
     await itemShots(browser);
     // kiosk-core's real render models, when render-fixtures.sh has made them.
@@ -604,6 +623,7 @@ try {
     await viewToolsCheck(browser);
     await notesCheck(browser);
     await readAloudCheck(browser);
+    await instrumentToolsCheck(browser);
   }
 } finally {
   await browser.close();

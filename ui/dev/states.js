@@ -137,6 +137,13 @@
       notes: { 'item-1': { scratchpad: '120 x 2,50 = 300', highlights: [[32, 35], [47, 53]] } },
       answers: Object.assign({}, exam.answers, { 'item-4': { RESPONSE: 'De verkoop stijgt elk kwartaal. Een mogelijke oorzaak is de nieuwe fietsenstaling bij de winkel en het exsamen.' } }),
     })),
+    // The instrument gives everyone read-aloud and the spell-check, and
+    // switches the spell-check off on item 4 (a spelling question); the
+    // student has no accommodation of her own.
+    exam_instrument_tools: v(Object.assign({ phase: 'in_exam' }, exam, {
+      tools: { calculators: {}, spell_check: true, no_spell_check: ['item-4'], read_aloud: true },
+      answers: Object.assign({}, exam.answers, { 'item-4': { RESPONSE: 'Het exsamen.' } }),
+    })),
     // Leesliniaal and text size (issue 19) are for every student; high
     // contrast at the normal size, for the ruler's colours.
     exam_contrast_normal: v(Object.assign({ phase: 'in_exam' }, exam, { assignment: Object.assign({}, assignment, { accommodations: { text_size: null, contrast: 'high', tools: [] } }) })),

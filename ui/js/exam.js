@@ -127,6 +127,10 @@ export async function flushAll() {
 function accommodations(view) {
   const acc = (view.assignment && view.assignment.accommodations) || {};
   const tools = (acc.tools || []).map((x) => String(x).toLowerCase());
+  // The kiosk says whether read-aloud is granted (the accommodation, or the
+  // instrument gives it everyone); the preview has no kiosk and reads the
+  // accommodation.
+  const granted = view.tools && typeof view.tools.read_aloud === 'boolean' ? view.tools.read_aloud : tools.includes('read-aloud');
   return {
     // In the kiosk: its own engine (espeak-ng, read_aloud), which the shell
     // grants only for the read-aloud accommodation. Elsewhere (the preview):
@@ -134,7 +138,7 @@ function accommodations(view) {
     // Exactly the accommodation the kiosk grants (the hub maps voorlezen,
     // voorleessoftware… to it): "screen-reader" once matched /read/ and got a
     // button the kiosk then refused on every press.
-    readAloud: tools.includes('read-aloud') && (shell.available() || 'speechSynthesis' in window),
+    readAloud: granted && (shell.available() || 'speechSynthesis' in window),
   };
 }
 
@@ -441,10 +445,16 @@ export function mountExam(root, view, { onSaveState, render }) {
     scratchpads.set(ref, pad);
     // --- naslag: the reference material the item ships (an image) ---
     const refs = mountReferences({ companion: item.companion, media: instrument.media || null, idBase: `item-${index}` });
-    // --- spell-check (the spell-check accommodation): typed answers only ---
+    // --- spell-check (the accommodation, or the instrument's): typed answers
+    // only, never on an item the instrument switched it off on ---
     let spellBtn = null;
     let spellPanel = null;
-    if (state.tools.spell_check && (item.responses || []).some((r) => r.base_type === 'string')) {
+    let spellOffNote = null;
+    const typedItem = (item.responses || []).some((r) => r.base_type === 'string');
+    const spellOff = (state.tools.no_spell_check || []).includes(ref);
+    if (state.tools.spell_check && typedItem && spellOff) {
+      spellOffNote = h('p', { class: 'hint spell-off', 'data-no-highlight': true }, t('spell.off'));
+    } else if (state.tools.spell_check && typedItem) {
       spellPanel = h('div', { class: 'spell-panel', id: `spell-${index}`, hidden: true, role: 'region', 'aria-label': t('spell.region'), 'data-no-highlight': true });
       spellBtn = h('button', { type: 'button', class: 'secondary small spell-open', 'aria-controls': spellPanel.id, onclick: () => checkSpelling(ref, spellPanel) }, t('spell.check'));
     }
@@ -453,7 +463,7 @@ export function mountExam(root, view, { onSaveState, render }) {
       h('header', { class: 'item-header' },
         h('h2', { id: headingId, tabindex: '-1', class: 'item-heading' }, t('exam.item', { n: index + 1, total })),
         h('div', { class: 'item-tools' }, calcBtn, ...refs.buttons, readTools || readBtn, highlighter.buttons, pad.toggle, spellBtn, linear ? null : flagBtn)),
-      ...refs.panels, body, spellPanel, pad.panel);
+      ...refs.panels, spellOffNote, body, spellPanel, pad.panel);
   }
 
   /** Keeps a note of item `ref` (kladblok text or highlights) in the shell,

@@ -115,8 +115,9 @@ pub fn code_hmac(keys: &Keys, sitting: &str, student: &str, code: &str) -> Strin
 pub mod vocabulary {
     /// `tools`: an id and its Dutch words.
     pub const TOOLS: &[(&str, &[&str])] = &[
-        ("read-aloud", &["voorleessoftware", "voorlezen", "voorleesfunctie"]),
-        ("spell-check", &["spellingcontrole", "spellingscontrole"]),
+        // The two an instrument can also grant (`kioskctl instrument pack --tool`).
+        exam_instrument::READ_ALOUD_WORDS,
+        exam_instrument::SPELL_CHECK_WORDS,
         ("dictionary", &["woordenboek"]),
         ("calculator", &["rekenmachine"]),
         ("screen-reader", &["schermlezer"]),

@@ -33,6 +33,11 @@ async fn open_db(hub: &TestHub) -> Db {
 
 /// Imports the sitting; returns the access codes by student number.
 async fn plan(db: &Db, keys: &Keys) -> HashMap<String, String> {
+    plan_with(db, keys, "inst-a").await
+}
+
+/// [`plan`] with the sitting on `instrument`.
+async fn plan_with(db: &Db, keys: &Keys, instrument: &str) -> HashMap<String, String> {
     let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
     let start = start.format(&time::format_description::well_known::Rfc3339).unwrap();
     let mut csv = csv::Writer::from_writer(Vec::new());
@@ -44,7 +49,7 @@ async fn plan(db: &Db, keys: &Keys) -> HashMap<String, String> {
     for (number, name) in [("2001", SCRIPT_NAME), ("2002", DUTCH_NAME), ("2003", "Chris Afwezig"), ("=2004", "Formule Student")] {
         // 2001 has accommodations (no extra time: the latest end below is 90 + 10 added).
         let (tools, size) = if number == "2001" { ("read-aloud;spell-check", "large") } else { ("", "") };
-        csv.write_record([number, name, SITTING, FORMULA_EXAM, "inst-a", ROOM, start.as_str(), "90", "", tools, size, ""]).unwrap();
+        csv.write_record([number, name, SITTING, FORMULA_EXAM, instrument, ROOM, start.as_str(), "90", "", tools, size, ""]).unwrap();
     }
     let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
     let summary = exam_hub::planning::import_planning(db, keys, &text, "pv.csv", false).await.unwrap();
@@ -1027,6 +1032,52 @@ async fn the_tools_each_candidate_used_are_counted(backend: Backend) {
     assert!(!row(0).contains("zondertoekenning") && !row(1).contains("rekenmachine:") && !row(2).contains("geenhulpmiddelen"));
 }
 on_both_backends!(the_tools_each_candidate_used_are_counted);
+
+/// Issue 19: an instrument packed with `--tool voorlezen` gives everyone
+/// read-aloud: a candidate without the accommodation who used it is not
+/// flagged, and the proces-verbaal says what the instrument grants (and
+/// where it switches the spell-check off), from the package's signed header.
+async fn the_instruments_own_tools_are_in_the_proces_verbaal(backend: Backend) {
+    let Some(hub) = TestHub::start(backend).await else { return };
+    let db = open_db(&hub).await;
+    let mut input = exam_instrument::PackInput {
+        instrument_id: "inst-t".into(),
+        version: "1".into(),
+        files: exam_instrument::PackInput::from_dir(&workspace().join("tests/fixtures/instruments/demo")).unwrap(),
+        ..Default::default()
+    };
+    input.tools.grant(exam_instrument::InstrumentTool::ReadAloud);
+    input.tools.no_spell_check.insert("ITM-v10".into());
+    let signer = exam_policy::SigningKey::load(&workspace().join("policies/demo-instrument.key")).unwrap();
+    let key = exam_instrument::ContentKey::generate().unwrap();
+    let (bytes, _) = exam_instrument::pack(&input, &signer, &key).unwrap();
+    std::fs::write(hub.path("tools.exam"), bytes).unwrap();
+    std::fs::write(hub.path("tools.key"), key.as_bytes()).unwrap();
+    let policy = workspace().join("policies/demo.toml");
+    let (inst, key_file) = (hub.path("tools.exam"), hub.path("tools.key"));
+    hub.cli_ok(&["import", "instrument", inst.to_str().unwrap(), "--id", "inst-t", "--content-key-file", key_file.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    let codes = plan_with(&db, &Keys::load(&hub.data()).unwrap(), "inst-t").await;
+    // =2004 has no accommodation and used read-aloud, which the instrument grants.
+    let mut pc = enrol_named(&hub, "lokaal-pc-20").await;
+    pc.login_ok("=2004", &codes["=2004"]).await;
+    let spoken = ("kiosk.read_aloud", json!({"audio_ms": 5200, "chars": 98, "rate": 165, "words": 17}));
+    upload(&pc, &journal(&hub.path("journal-t"), &pc.device_pkcs8, &[spoken])).await;
+    assert_eq!(pc.post(paths::ANSWERS, &snapshot(SITTING, 1, true, json!({"ITM-v01": {"RESPONSE": "B"}}))).await.status(), 200);
+
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert!(pv.irregularities.iter().all(|i| i.category != "voorlezen zonder toekenning"), "{:?}", pv.irregularities);
+    assert_eq!(pv.instrument_tools.as_deref(), Some("voorlezen voor iedereen; spellingcontrole uit bij ITM-v10"));
+    let html = pv.to_html();
+    assert!(!html.contains("zonder toekenning"), "no flag: the instrument grants it");
+    assert!(html.contains("Hulpmiddelen examen") && html.contains("voorlezen voor iedereen; spellingcontrole uit bij ITM-v10"));
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let pdf_path = shots.join(format!("pv-instrument-tools-{}.pdf", if hub.database.is_some() { "postgres" } else { "sqlite" }));
+    std::fs::write(&pdf_path, pv.to_pdf().into_bytes()).unwrap();
+    let flat = text_without_whitespace(&pdf_text(&pdf_path));
+    assert!(flat.contains("Hulpmiddelenexamen:voorlezenvooriedereen;spellingcontroleuitbijITM-v10"), "{flat}");
+}
+on_both_backends!(the_instruments_own_tools_are_in_the_proces_verbaal);
 
 /// Scoring data with an item the hub cannot score: ITM-4 is an essay (no
 /// response processing), for which the data gives `max_score` 4.

@@ -38,6 +38,7 @@
 
 pub mod answer_ids;
 mod error;
+mod grants;
 mod keys;
 mod package;
 pub mod paths;
@@ -48,6 +49,7 @@ mod xml;
 
 pub use error::PackageError;
 pub use report::{how_scored, interactions, HowScored, ItemReport, SCORED_RESPONSE};
+pub use grants::{InstrumentTool, InstrumentTools, MAX_NO_SPELL_CHECK, READ_ALOUD_WORDS, SPELL_CHECK_WORDS};
 pub use keys::{ContentKey, InstrumentTrust, TrustedSigner};
 pub use package::{
     build_payload, media_type, pack, pack_dir, seal_files, seal_payload, PackInput, PackageContents, PackageHeader, SealedPackage, VerifiedPackage,

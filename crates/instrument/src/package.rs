@@ -4,6 +4,7 @@
 
 use super::keys::{ContentKey, InstrumentTrust, TrustedSigner};
 use super::paths;
+use super::grants::InstrumentTools;
 use super::qti::{self, Instrument};
 use super::PackageError;
 use exam_policy::{SigningKey, Sha256Hex};
@@ -77,6 +78,11 @@ pub struct PackageHeader {
     pub ciphertext_bytes: u64,
     /// SHA-256 of the ciphertext, hex.
     pub ciphertext_sha256: String,
+    /// What the instrument allows everyone (read-aloud, spell-check) and
+    /// where the spell-check is off (issue 19); left out when nothing is
+    /// set, so older packages read as before.
+    #[serde(default, skip_serializing_if = "InstrumentTools::is_empty")]
+    pub tools: InstrumentTools,
 }
 
 impl PackageHeader {
@@ -116,7 +122,7 @@ impl PackageHeader {
         if self.content_bytes > self.payload_bytes {
             return bad("content_bytes exceeds payload_bytes");
         }
-        Ok(())
+        self.tools.check().map_err(PackageError::MalformedHeader)
     }
 
     fn nonce(&self) -> [u8; NONCE_LEN] {
@@ -416,9 +422,12 @@ impl PackageContents {
         self.files.keys().map(String::as_str)
     }
 
-    /// Imports the QTI 3.0 content package.
+    /// Imports the QTI 3.0 content package, with what the signed header
+    /// grants ([`PackageHeader::tools`]) in the test.
     pub fn import(&self) -> Result<Instrument, PackageError> {
-        Ok(qti::import(&|p: &str| self.file(p))?)
+        let mut instrument = qti::import(&|p: &str| self.file(p))?;
+        with_tools(&mut instrument, &self.header.tools, PackageError::MalformedHeader)?;
+        Ok(instrument)
     }
 }
 
@@ -433,6 +442,8 @@ pub struct PackInput {
     pub version: String,
     /// Files (package path, bytes).
     pub files: Vec<(String, Vec<u8>)>,
+    /// What the instrument allows everyone (into the signed header).
+    pub tools: InstrumentTools,
 }
 
 impl PackInput {
@@ -547,13 +558,37 @@ pub fn seal_payload(
     title: &str,
     version: &str,
     created_ms: i64,
-    mut payload: Vec<u8>,
+    payload: Vec<u8>,
     manifest_sha256: [u8; 32],
     file_count: u64,
     content_bytes: u64,
     signing_key: &SigningKey,
     content_key: &ContentKey,
 ) -> Result<Vec<u8>, PackageError> {
+    let contents = Sealing { file_count, content_bytes, tools: InstrumentTools::default() };
+    seal(instrument_id, title, version, created_ms, payload, manifest_sha256, contents, signing_key, content_key)
+}
+
+/// What the header says about the payload besides its identity.
+struct Sealing {
+    file_count: u64,
+    content_bytes: u64,
+    tools: InstrumentTools,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn seal(
+    instrument_id: &str,
+    title: &str,
+    version: &str,
+    created_ms: i64,
+    mut payload: Vec<u8>,
+    manifest_sha256: [u8; 32],
+    Sealing { file_count, content_bytes, tools }: Sealing,
+    signing_key: &SigningKey,
+    content_key: &ContentKey,
+) -> Result<Vec<u8>, PackageError> {
+    tools.check().map_err(PackageError::Pack)?;
     let mut nonce = [0u8; NONCE_LEN];
     SystemRandom::new().fill(&mut nonce).map_err(|_| PackageError::Random)?;
     let payload_bytes = payload.len() as u64;
@@ -580,6 +615,7 @@ pub fn seal_payload(
         payload_bytes,
         ciphertext_bytes: payload.len() as u64,
         ciphertext_sha256: hex::encode(sha256(&payload)),
+        tools,
     };
     let header_bytes = serde_json::to_vec(&header).map_err(|e| PackageError::Pack(e.to_string()))?;
     if header_bytes.len() as u64 > MAX_HEADER_BYTES {
@@ -600,7 +636,8 @@ pub fn seal_payload(
 /// package bytes and the imported instrument (for reports).
 pub fn pack(input: &PackInput, signing_key: &SigningKey, content_key: &ContentKey) -> Result<(Vec<u8>, Instrument), PackageError> {
     let by_path: BTreeMap<&str, &[u8]> = input.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
-    let instrument = qti::import(&|p: &str| by_path.get(p).copied())?;
+    let mut instrument = qti::import(&|p: &str| by_path.get(p).copied())?;
+    with_tools(&mut instrument, &input.tools, PackageError::Pack)?;
     let bytes = seal_files(input, &instrument.test.identifier, &instrument.test.title, signing_key, content_key)?;
     Ok((bytes, instrument))
 }
@@ -619,7 +656,7 @@ pub fn pack_dir(
     let signing_key = SigningKey::load(signing_key_file).map_err(|e| PackageError::Pack(format!("{}: {e}", signing_key_file.display())))?;
     let mut files = PackInput::from_dir(dir)?;
     files.extend(extra);
-    let input = PackInput { instrument_id: id.to_owned(), title: String::new(), version: "1".into(), files };
+    let input = PackInput { instrument_id: id.to_owned(), title: String::new(), version: "1".into(), files, ..Default::default() };
     let content_key = ContentKey::generate()?;
     let (bytes, _) = pack(&input, &signing_key, &content_key)?;
     Ok((bytes, content_key))
@@ -642,18 +679,17 @@ pub fn seal_files(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    seal_payload(
-        id,
-        title,
-        &input.version,
-        created_ms,
-        payload,
-        manifest_hash,
-        input.files.len() as u64,
-        content,
-        signing_key,
-        content_key,
-    )
+    let contents = Sealing { file_count: input.files.len() as u64, content_bytes: content, tools: input.tools.clone() };
+    seal(id, title, &input.version, created_ms, payload, manifest_hash, contents, signing_key, content_key)
+}
+
+/// Puts what the instrument grants into its test, once every item the
+/// spell-check is switched off on is known to be one of the test's.
+fn with_tools(instrument: &mut Instrument, tools: &InstrumentTools, error: fn(String) -> PackageError) -> Result<(), PackageError> {
+    let refs: Vec<String> = instrument.items().into_iter().map(|i| i.ref_identifier.clone()).collect();
+    tools.check_items(refs.iter().map(String::as_str)).map_err(error)?;
+    instrument.test.tools = tools.clone();
+    Ok(())
 }
 
 /// The media type the kiosk serves a package file with (by extension).

@@ -352,6 +352,10 @@ pub struct AssessmentTest {
     pub item_count: usize,
     /// Constructs left out by design.
     pub notices: Vec<Notice>,
+    /// What the instrument allows everyone and where the spell-check is off
+    /// (from the signed package header: [`crate::PackageContents::import`]).
+    #[serde(default, skip_serializing_if = "crate::InstrumentTools::is_empty")]
+    pub tools: crate::InstrumentTools,
 }
 
 /// Linear (one way) or nonlinear (free) navigation.
@@ -1260,6 +1264,7 @@ impl<'r, 'a> Importer<'r, 'a> {
             test_parts: Vec::new(),
             item_count: 0,
             notices: Vec::new(),
+            tools: Default::default(),
         };
         for child in element_children(file, root)? {
             match child.name.as_str() {

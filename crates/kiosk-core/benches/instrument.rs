@@ -23,7 +23,7 @@ fn build() -> (tempfile::TempDir, PathBuf, InstrumentTrust, ContentKey) {
     let files = package::files(ITEMS, MEDIA_BYTES, |buf| rng.fill(buf).expect("rng"));
     let signer = SigningKey::generate().expect("key");
     let key = ContentKey::generate().expect("key");
-    let input = PackInput { instrument_id: "bench".into(), title: "Bench".into(), version: "1".into(), files };
+    let input = PackInput { instrument_id: "bench".into(), title: "Bench".into(), version: "1".into(), files, ..Default::default() };
     let (bytes, _) = pack(&input, &signer, &key).expect("pack");
     let dir = tempfile::tempdir_in(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")).expect("tmp");
     let path = dir.path().join("bench.exam");

@@ -52,6 +52,30 @@ pub fn calculator_on(test: &AssessmentTest, accommodations: &[String], reference
     calculator_for(item.companion.as_ref(), accommodations).ok_or_else(|| "Bij deze vraag mag je geen rekenmachine gebruiken.".to_owned())
 }
 
+/// Whether the student has the Dutch spell-check on the item `reference`
+/// of `test`, or why not (in Dutch, for the student): the spell-check
+/// accommodation or the instrument's grant to everyone, never on an item
+/// the instrument switched it off on.
+pub fn spell_check_on(test: &AssessmentTest, accommodations: &[String], reference: &str) -> Result<(), String> {
+    let accommodation = spell_check_granted(accommodations);
+    if !accommodation && !test.tools.spell_check {
+        return Err("Je hebt geen spellingcontrole bij dit examen.".to_owned());
+    }
+    if !items(test).into_iter().any(|i| item_ref(i) == reference) {
+        return Err("Deze vraag hoort niet bij het examen.".to_owned());
+    }
+    if !test.tools.spell_check_on(reference, accommodation) {
+        return Err("Bij deze vraag staat de spellingcontrole uit.".to_owned());
+    }
+    Ok(())
+}
+
+/// Whether the student has read-aloud: the read-aloud accommodation, or a
+/// QTI instrument that grants it everyone (a web instrument cannot).
+pub fn read_aloud_on(test: Option<&AssessmentTest>, accommodations: &[String]) -> bool {
+    crate::kiosk::read_aloud_granted(accommodations) || test.is_some_and(|t| t.tools.read_aloud)
+}
+
 /// Every item of `test`, in order.
 fn items(test: &AssessmentTest) -> Vec<&Item> {
     fn walk<'a>(section: &'a Section, out: &mut Vec<&'a Item>) {
@@ -135,5 +159,38 @@ mod grant_tests {
         assert_eq!(calculator_on(&test, &granted, "wiskunde"), Ok(b));
         let refused = evaluate("sqrt(16)", calculator_on(&test, &granted, "wiskunde").unwrap(), AngleUnit::Degrees).unwrap_err();
         assert_eq!(refused.message, "Deze functie zit niet op de basisrekenmachine");
+    }
+
+    /// Read-aloud and the spell-check: the accommodation or the instrument
+    /// grants them; the instrument switches the spell-check off per item,
+    /// for everyone.
+    #[test]
+    fn the_instrument_grants_read_aloud_and_the_spell_check_and_switches_it_off_per_item() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/instruments/demo");
+        let files = exam_instrument::PackInput::from_dir(&root).unwrap();
+        let by_path: BTreeMap<&str, &[u8]> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+        let mut test = exam_instrument::qti::import(&|p: &str| by_path.get(p).copied()).unwrap().test;
+        let none: Vec<String> = vec![];
+        let accommodation = vec!["spell-check".to_owned(), "read-aloud".to_owned()];
+        // Nothing from the instrument: the accommodation decides.
+        assert!(!read_aloud_on(Some(&test), &none));
+        assert!(read_aloud_on(Some(&test), &accommodation));
+        assert!(read_aloud_on(None, &accommodation));
+        assert_eq!(spell_check_on(&test, &none, "ITM-v04").unwrap_err(), "Je hebt geen spellingcontrole bij dit examen.");
+        assert_eq!(spell_check_on(&test, &accommodation, "ITM-v04"), Ok(()));
+        assert_eq!(spell_check_on(&test, &accommodation, "ITM-v99").unwrap_err(), "Deze vraag hoort niet bij het examen.");
+        // The instrument gives everyone both and switches the spell-check off on v10.
+        test.tools.read_aloud = true;
+        test.tools.spell_check = true;
+        test.tools.no_spell_check.insert("ITM-v10".into());
+        assert!(read_aloud_on(Some(&test), &none));
+        assert_eq!(spell_check_on(&test, &none, "ITM-v04"), Ok(()));
+        let off = "Bij deze vraag staat de spellingcontrole uit.";
+        assert_eq!(spell_check_on(&test, &none, "ITM-v10").unwrap_err(), off);
+        // Off also for a student with the accommodation.
+        assert_eq!(spell_check_on(&test, &accommodation, "ITM-v10").unwrap_err(), off);
+        test.tools.spell_check = false;
+        assert_eq!(spell_check_on(&test, &accommodation, "ITM-v10").unwrap_err(), off);
+        assert_eq!(spell_check_on(&test, &none, "ITM-v04").unwrap_err(), "Je hebt geen spellingcontrole bij dit examen.");
     }
 }

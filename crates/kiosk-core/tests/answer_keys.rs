@@ -43,7 +43,7 @@ fn open(dir: &Path) -> PackageContents {
 }
 
 fn open_files(files: Vec<(String, Vec<u8>)>, name: &str) -> PackageContents {
-    let input = PackInput { instrument_id: String::new(), title: String::new(), version: "2026.1".into(), files };
+    let input = PackInput { instrument_id: String::new(), title: String::new(), version: "2026.1".into(), files, ..Default::default() };
     let signer = SigningKey::generate().unwrap();
     let key = ContentKey::generate().unwrap();
     let (bytes, _) = pack(&input, &signer, &key).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -344,7 +344,7 @@ fn no_known_answer_reaches_the_web_view_for_any_corpus_package() {
     let (mut imported, mut with_answers, mut total, mut found) = (0, 0, 0, Vec::new());
     for dir in &dirs {
         let Ok(files) = PackInput::from_dir(dir) else { continue };
-        let input = PackInput { instrument_id: String::new(), title: String::new(), version: "2026.1".into(), files };
+        let input = PackInput { instrument_id: String::new(), title: String::new(), version: "2026.1".into(), files, ..Default::default() };
         let signer = SigningKey::generate().unwrap();
         let key = ContentKey::generate().unwrap();
         if pack(&input, &signer, &key).is_err() {

@@ -18,7 +18,7 @@ fn trust_for(key: &SigningKey) -> InstrumentTrust {
 }
 
 fn input(dir: &str) -> PackInput {
-    PackInput { instrument_id: String::new(), title: String::new(), version: "2025.1".into(), files: PackInput::from_dir(&fixture(dir)).unwrap() }
+    PackInput { instrument_id: String::new(), title: String::new(), version: "2025.1".into(), files: PackInput::from_dir(&fixture(dir)).unwrap(), ..Default::default() }
 }
 
 struct Packed {
@@ -177,6 +177,47 @@ fn changed_header_signature_or_content_is_refused() {
     assert!(matches!(open(&p, b), Err(PackageError::Truncated(_))));
     // Not a package at all.
     assert!(matches!(open(&p, b"PK\x03\x04zipzip".to_vec()), Err(PackageError::NotAPackage)));
+}
+
+/// Issue 19: the instrument grants read-aloud and the spell-check to
+/// everyone, and switches the spell-check off on an item, in the signed
+/// header: the kiosk's test carries it; a package without it is as before;
+/// a student cannot switch a grant on by changing the header; an item the
+/// test does not have is refused at pack, naming it.
+#[test]
+fn the_instruments_tools_travel_signed_in_the_header() {
+    use kiosk_core::instrument::{InstrumentTool, InstrumentTools};
+    let signer = SigningKey::generate().unwrap();
+    let key = ContentKey::generate().unwrap();
+    let mut inp = input("instruments/demo");
+    inp.tools.grant("voorlezen".parse::<InstrumentTool>().unwrap());
+    inp.tools.grant(InstrumentTool::SpellCheck);
+    inp.tools.no_spell_check.insert("ITM-v10".into());
+    let (bytes, imported) = pack(&inp, &signer, &key).unwrap();
+    assert_eq!(imported.test.tools, inp.tools);
+    let p = Packed { bytes, signer, key };
+    let sealed = SealedPackage::parse(p.bytes.clone()).unwrap();
+    assert_eq!(sealed.header().tools, inp.tools, "readable without the content key");
+    let opened = open(&p, p.bytes.clone()).unwrap();
+    assert_eq!(opened.test.tools, inp.tools);
+    assert!(opened.render_json().unwrap().contains("\"no_spell_check\":[\"ITM-v10\"]"));
+    // Without tools the header has no such field at all.
+    let plain = packed("instruments/demo");
+    let hl = header_len(&plain.bytes);
+    assert!(!String::from_utf8_lossy(&plain.bytes[12..12 + hl]).contains("tools"));
+    assert_eq!(open(&plain, plain.bytes.clone()).unwrap().test.tools, InstrumentTools::default());
+    // Moving the switched-off item by hand (same length, valid JSON): the signature fails.
+    let hl = header_len(&p.bytes);
+    let mut b = p.bytes.clone();
+    let text = String::from_utf8(b[12..12 + hl].to_vec()).unwrap().replace("\"ITM-v10\"", "\"ITM-v03\"");
+    assert_ne!(text.as_bytes(), &p.bytes[12..12 + hl]);
+    b[12..12 + hl].copy_from_slice(text.as_bytes());
+    assert!(matches!(open(&p, b), Err(PackageError::BadSignature)));
+    // An item the test does not have: refused at pack, with the test's items named.
+    let mut typo = input("instruments/demo");
+    typo.tools.no_spell_check.insert("ITM-v11".into());
+    let err = pack(&typo, &p.signer, &p.key).unwrap_err().to_string();
+    assert!(err.contains("switched off on ITM-v11, which the test does not have") && err.contains("ITM-v10"), "{err}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use exam_policy::{SigningKey, TrustedKeys};
 use kiosk_core::instrument::web_instrument::{pack_web, WEB_INSTRUMENT_FILE};
-use kiosk_core::instrument::{pack, ContentKey, HowScored, InstrumentTrust, PackInput, PackageError, SealedPackage};
+use kiosk_core::instrument::{pack, ContentKey, InstrumentTool, InstrumentTools, HowScored, InstrumentTrust, PackInput, PackageError, SealedPackage};
 use std::path::{Path, PathBuf};
 
 /// Signed, encrypted QTI 3.0 instrument packages (`.exam`).
@@ -34,6 +34,16 @@ pub enum InstrumentCommand {
         /// Approved version label, e.g. `2025.1`.
         #[arg(long, default_value = "1")]
         version: String,
+        /// A tool this instrument gives everyone who sits it, beside each
+        /// student's accommodations: `read-aloud` (voorlezen) or
+        /// `spell-check` (spellingcontrole). Repeat for both.
+        #[arg(long = "tool", value_name = "TOOL")]
+        tools: Vec<InstrumentTool>,
+        /// An item (its identifier in the test) on which the spell-check is
+        /// off for everyone, also for students with the accommodation (a
+        /// question that tests spelling). Repeat for more items.
+        #[arg(long = "no-spell-check", value_name = "ITEM")]
+        no_spell_check: Vec<String>,
     },
     /// Show the signed header (readable without the content key). Not a verification.
     Inspect {
@@ -74,8 +84,10 @@ pub enum InstrumentCommand {
 /// Runs an `instrument` subcommand.
 pub fn run(cmd: InstrumentCommand) -> Outcome {
     let result = match cmd {
-        InstrumentCommand::Pack { dir, sign, out, key_out, id, title, version } => {
-            pack_cmd(&dir, &sign, &out, key_out, id, title, version)
+        InstrumentCommand::Pack { dir, sign, out, key_out, id, title, version, tools, no_spell_check } => {
+            let mut granted = InstrumentTools { no_spell_check: no_spell_check.into_iter().collect(), ..Default::default() };
+            tools.into_iter().for_each(|t| granted.grant(t));
+            pack_cmd(&dir, &sign, &out, key_out, PackInput { instrument_id: id.unwrap_or_default(), title: title.unwrap_or_default(), version, files: Vec::new(), tools: granted })
         }
         InstrumentCommand::Inspect { file, json } => inspect(&file, json),
         InstrumentCommand::Verify { file, trust, key } => return verify(&file, &trust, key.as_deref()),
@@ -90,22 +102,14 @@ fn default_key_path(out: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn pack_cmd(
-    dir: &Path,
-    sign: &Path,
-    out: &Path,
-    key_out: Option<PathBuf>,
-    id: Option<String>,
-    title: Option<String>,
-    version: String,
-) -> anyhow::Result<Outcome> {
+/// `input` without its files: they are read from `dir`.
+fn pack_cmd(dir: &Path, sign: &Path, out: &Path, key_out: Option<PathBuf>, mut input: PackInput) -> anyhow::Result<Outcome> {
     let signing_key = SigningKey::load(sign)?;
     // Content the packer refuses is a "no" (exit 1); only I/O is an error (exit 2).
-    let files = match PackInput::from_dir(dir) {
+    input.files = match PackInput::from_dir(dir) {
         Ok(files) => files,
         Err(e) => return pack_refused(dir, e),
     };
-    let input = PackInput { instrument_id: id.unwrap_or_default(), title: title.unwrap_or_default(), version, files };
     let key_path = key_out.unwrap_or_else(|| default_key_path(out));
     if key_path.exists() {
         bail!("{}: a content key file already exists; refusing to overwrite it", key_path.display());
@@ -135,6 +139,9 @@ fn pack_cmd(
     outln!("packed {} ({items} items, {} files, {} bytes)", out.display(), input.files.len(), header.as_bytes().len());
     outln!("instrument: {} — {} (version {})", header.header().instrument_id, header.header().title, header.header().version);
     outln!("approval key id: {}", header.header().approval_key_id);
+    if !header.header().tools.is_empty() {
+        outln!("tools: {}", header.header().tools.summary());
+    }
     outln!("package sha256: {}", header.file_sha256());
     outln!("content key: {} (give it only to the hub)", key_path.display());
     if let Some(instrument) = &instrument {
@@ -199,6 +206,9 @@ fn inspect(file: &Path, json: bool) -> anyhow::Result<Outcome> {
         outln!("files:           {} ({} bytes)", h.file_count, h.content_bytes);
         outln!("manifest sha256: {}", h.manifest_sha256);
         outln!("cipher:          {} ({} bytes)", h.cipher, h.ciphertext_bytes);
+        if !h.tools.is_empty() {
+            outln!("tools:           {}", h.tools.summary());
+        }
         outln!("package sha256:  {}", sealed.file_sha256());
         outln!("(not verified: use `kioskctl instrument verify --trust KEYS`)");
     }
@@ -295,14 +305,14 @@ mod tests {
         let trust = tmp.path().join("trust");
         std::fs::write(&trust, format!("{}\n", key.public_key())).unwrap();
         let out = tmp.path().join("demo.exam");
-        let packed = pack_cmd(&fixture("instruments/demo"), &key_path, &out, None, None, None, "1".into()).unwrap();
+        let packed = pack_cmd(&fixture("instruments/demo"), &key_path, &out, None, PackInput { version: "1".into(), ..Default::default() }).unwrap();
         assert_eq!(packed, Outcome::Ok);
         let content_key = default_key_path(&out);
         assert!(content_key.exists());
         assert_eq!(verify(&out, &trust, Some(&content_key)), Outcome::Ok);
         assert_eq!(inspect(&out, true).unwrap(), Outcome::Ok);
         // The key file is never overwritten by a second pack.
-        assert!(pack_cmd(&fixture("instruments/demo"), &key_path, &out, None, None, None, "1".into()).is_err());
+        assert!(pack_cmd(&fixture("instruments/demo"), &key_path, &out, None, PackInput { version: "1".into(), ..Default::default() }).is_err());
         // One changed byte: refused (exit 1).
         let mut bytes = std::fs::read(&out).unwrap();
         let n = bytes.len();

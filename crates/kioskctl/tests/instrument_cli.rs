@@ -159,3 +159,36 @@ fn content_refused_at_render_exits_1_and_io_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(stderr(&o).matches("No such file").count(), 1, "{}", stderr(&o));
 }
+
+/// Issue 19: `--tool` and `--no-spell-check` go into the signed header;
+/// pack and inspect print them; an unknown tool is a usage error naming the
+/// two an instrument can grant; an item the test lacks is refused (exit 1)
+/// with the test's items named.
+#[test]
+fn the_instruments_tools_are_set_at_pack_and_shown() {
+    let s = Setup::new();
+    let demo = fixture("instruments/demo").display().to_string();
+    let o = kioskctl(&[
+        "instrument", "pack", &demo, "--sign", &s.key, "--out", &s.path("t.exam"), "--tool", "voorlezen", "--tool", "Spellingcontrole",
+        "--no-spell-check", "ITM-v10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("tools: voorlezen voor iedereen; spellingcontrole voor iedereen; spellingcontrole uit bij ITM-v10"), "{}", stdout(&o));
+    let o = kioskctl(&["instrument", "inspect", &s.path("t.exam")]);
+    assert!(stdout(&o).contains("tools:           voorlezen voor iedereen; spellingcontrole voor iedereen; spellingcontrole uit bij ITM-v10"), "{}", stdout(&o));
+    let o = kioskctl(&["instrument", "inspect", &s.path("t.exam"), "--json"]);
+    let header: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(header["tools"], serde_json::json!({"read_aloud": true, "spell_check": true, "no_spell_check": ["ITM-v10"]}));
+    // Without them: no line, no field.
+    assert!(s.pack(&demo, "plain.exam").status.success());
+    let o = kioskctl(&["instrument", "inspect", &s.path("plain.exam"), "--json"]);
+    assert!(!stdout(&o).contains("tools"), "{}", stdout(&o));
+
+    let o = kioskctl(&["instrument", "pack", &demo, "--sign", &s.key, "--out", &s.path("c.exam"), "--tool", "rekenmachine"]);
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    assert!(stderr(&o).contains("unknown tool \"rekenmachine\"") && stderr(&o).contains("read-aloud (voorleessoftware"), "{}", stderr(&o));
+    let o = kioskctl(&["instrument", "pack", &demo, "--sign", &s.key, "--out", &s.path("u.exam"), "--no-spell-check", "ITM-v11"]);
+    assert_eq!(o.status.code(), Some(1), "refused: {}", stderr(&o));
+    assert!(stderr(&o).contains("switched off on ITM-v11, which the test does not have") && stderr(&o).contains("ITM-v10"), "{}", stderr(&o));
+    assert!(!Path::new(&s.path("u.exam")).exists() && !Path::new(&s.path("u.exam.key")).exists(), "nothing written");
+}

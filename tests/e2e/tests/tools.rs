@@ -7,6 +7,8 @@
 //! web view can play it depends on an audio device, which this harness may
 //! not have: the test asks the kiosk to speak and checks the controls and
 //! the caption while it reads; the audio itself is checked by tests/speak.rs.
+//! The instrument switches the spell-check off on item 10 (a spelling
+//! question), for her too.
 
 use exam_e2e::webdriver::Session;
 use exam_e2e::{bin, scenario, workspace, Display, Driver, Stack};
@@ -90,6 +92,23 @@ async fn every_tool_works_in_the_kiosk_by_keyboard_and_passes_axe() {
     assert!(!listed.contains("kijk"), "known words are not listed: {listed}");
     scenario::shot(&session, &out, &mut observed, "spell-check").await.unwrap();
     scenario::axe(&session, "spellingcontrole").await.unwrap();
+    // Item 10: the instrument switched the spell-check off there (the
+    // stack packs it with --no-spell-check ITM-v10), for her too. The item
+    // says so, has no button, and the kiosk refuses a check asked for anyway.
+    session.click(&session.find("[data-review=\"ITM-v10\"]").await.unwrap()).await.unwrap();
+    session.wait_for("[data-item-id=\"ITM-v10\"] .spell-off", wait).await.unwrap();
+    assert!(session.find("[data-item-id=\"ITM-v10\"] .spell-open").await.is_err(), "no spell-check button on item 10");
+    let refused = session
+        .script_async(
+            "const done = arguments[arguments.length - 1]; \
+             window.__TAURI__.core.invoke('spell_check', {itemId: 'ITM-v10', text: 'exsamen'}).then(v => done('checked: ' + JSON.stringify(v)), e => done('refused: ' + e))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused, serde_json::json!("refused: Bij deze vraag staat de spellingcontrole uit."));
+    scenario::shot(&session, &out, &mut observed, "spell-check-off").await.unwrap();
+    scenario::axe(&session, "spellingcontrole uit").await.unwrap();
     session.close().await;
 
     // The journal counts the uses, never what was typed.

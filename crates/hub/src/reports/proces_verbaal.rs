@@ -64,6 +64,9 @@ pub struct ProcesVerbaal {
     pub instrument_version: Option<String>,
     /// SHA-256 of the instrument package the hub served, hex.
     pub instrument_sha256: Option<String>,
+    /// What the instrument grants everyone and where it switches the
+    /// spell-check off (its signed header), in Dutch; `None` when nothing.
+    pub instrument_tools: Option<String>,
     /// Room.
     pub room: String,
     /// Planned start, unix ms.
@@ -213,6 +216,12 @@ pub struct ToolsUsed {
 /// The accommodation that grants read-aloud (the planning's and the
 /// policy's id; the kiosk's `exam_kiosk_core::READ_ALOUD`).
 const READ_ALOUD: &str = "read-aloud";
+
+/// Whether a candidate planned with `tools` had read-aloud: the
+/// accommodation, or the instrument grants it everyone (its signed header).
+fn read_aloud_granted(records: &SittingRecords, tools: &[String]) -> bool {
+    tools.iter().any(|t| t == READ_ALOUD) || records.instrument.as_ref().is_some_and(|i| i.tools.read_aloud)
+}
 
 impl ToolsUsed {
     /// One line per tool used, in Dutch (`geen hulpmiddelen gebruikt` when
@@ -1038,7 +1047,7 @@ fn build(
     // journal that has it is evidence of a changed PC.
     let used = journalled_use(&records);
     for c in &records.candidates {
-        if c.tools.iter().any(|t| t == READ_ALOUD) {
+        if read_aloud_granted(&records, &c.tools) {
             continue;
         }
         let Some(u) = used.get(&c.student_number) else { continue };
@@ -1112,7 +1121,7 @@ fn build(
                     calculator_uses: journalled.map_or(0, |u| u.calculator),
                     calculator_items: journalled.map_or(0, |u| u.items.len()),
                     read_aloud_uses,
-                    read_aloud_not_granted: read_aloud_uses > 0 && !c.tools.iter().any(|t| t == READ_ALOUD),
+                    read_aloud_not_granted: read_aloud_uses > 0 && !read_aloud_granted(&records, &c.tools),
                     spell_check_uses: journalled.map_or(0, |u| u.spell_check),
                     scratchpad_items: answers.map_or(0, |a| a.scratchpad_items),
                     highlight_items: answers.map_or(0, |a| a.highlight_items),
@@ -1204,6 +1213,7 @@ fn build(
         instrument_id: s.instrument_id,
         instrument_title: instrument.as_ref().and_then(|i| i.title.clone()),
         instrument_version: instrument.as_ref().and_then(|i| i.version.clone()),
+        instrument_tools: instrument.as_ref().map(|i| i.tools.summary()).filter(|t| !t.is_empty()),
         instrument_sha256: instrument.map(|i| i.sha256),
         room: s.room,
         planned_start_ms: s.start_ms,

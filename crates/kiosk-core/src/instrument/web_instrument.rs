@@ -195,6 +195,10 @@ pub fn pack_web(input: &PackInput, signing_key: &SigningKey, content_key: &Conte
         .find(|(p, _)| p == WEB_INSTRUMENT_FILE)
         .ok_or_else(|| PackageError::Pack(format!("a web instrument needs {WEB_INSTRUMENT_FILE}")))?;
     let web = WebInstrument::parse(&descriptor.1).map_err(|e| PackageError::Pack(e.to_string()))?;
+    if !input.tools.is_empty() {
+        // The kiosk's tools are for QTI items; a supplier's web page has its own.
+        return Err(PackageError::Pack("a web instrument cannot grant the kiosk's read-aloud or spell-check (--tool, --no-spell-check)".into()));
+    }
     let bytes = seal_files(input, &slug(&web.title), &web.title, signing_key, content_key)?;
     Ok((bytes, web))
 }

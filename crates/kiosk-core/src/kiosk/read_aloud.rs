@@ -5,7 +5,9 @@
 //! `data:`), which gives pause, stop and speed.
 //!
 //! Only for a student whose assignment grants the `read-aloud`
-//! accommodation, and only while the exam runs. Each part spoken is
+//! accommodation or on an instrument that grants it everyone (its signed
+//! header, `kioskctl instrument pack --tool voorlezen`), and only while the
+//! exam runs. Each part spoken is
 //! journalled as `kiosk.read_aloud` with counts only (characters, words,
 //! rate, audio length), never the text.
 
@@ -38,7 +40,11 @@ impl Kiosk {
                 return Err(user("Voorlezen kan alleen tijdens het examen."));
             }
             let tools = inner.stage.assignment().map(|a| a.accommodations.tools.as_slice()).unwrap_or_default();
-            if !read_aloud_granted(tools) {
+            let test = match inner.stage.instrument().map(|i| &**i) {
+                Some(RunningInstrument::Qti { test, .. }) => Some(test),
+                _ => None,
+            };
+            if !crate::tools::read_aloud_on(test, tools) {
                 return Err(user("Voorlezen is voor jou niet toegestaan. Roep de surveillant als dat niet klopt."));
             }
         }

@@ -13,20 +13,27 @@ pub struct ToolsView {
     /// saved); items without one are absent.
     pub calculators: BTreeMap<String, CalculatorKind>,
     /// The Dutch spell-check on the student's typed answers (the
-    /// spell-check accommodation).
+    /// spell-check accommodation, or the instrument grants it everyone)…
     pub spell_check: bool,
+    /// …except on these items, where the instrument switched it off for
+    /// everyone (a question that tests spelling).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub no_spell_check: Vec<String>,
+    /// Read-aloud (the read-aloud accommodation, or the instrument grants
+    /// it everyone).
+    pub read_aloud: bool,
 }
 
 impl Inner {
     /// The tools of the running QTI instrument for the assigned student.
     pub(super) fn tools_view(&self) -> ToolsView {
         match (self.stage.assignment(), self.stage.instrument().map(|i| &**i)) {
-            (Some(assignment), Some(RunningInstrument::Qti { test, .. })) => {
-                ToolsView {
-                    calculators: tools::calculators(test, &assignment.accommodations.tools),
-                    spell_check: tools::spell_check_granted(&assignment.accommodations.tools),
-                }
-            }
+            (Some(assignment), Some(RunningInstrument::Qti { test, .. })) => ToolsView {
+                calculators: tools::calculators(test, &assignment.accommodations.tools),
+                spell_check: test.tools.spell_check || tools::spell_check_granted(&assignment.accommodations.tools),
+                no_spell_check: test.tools.no_spell_check.iter().cloned().collect(),
+                read_aloud: tools::read_aloud_on(Some(test), &assignment.accommodations.tools),
+            },
             _ => ToolsView::default(),
         }
     }
@@ -67,7 +74,9 @@ impl Kiosk {
 
     /// The words of `text` (the student's typed answer on `item`) that the
     /// Dutch dictionary does not know, with suggestions — only for a student
-    /// with the spell-check accommodation, during the exam. The journal gets
+    /// with the spell-check accommodation or on an instrument that grants it
+    /// everyone, never on an item the instrument switched it off on, and
+    /// only during the exam. The journal gets
     /// a count per item for each check made (`tools.spell_check_used`),
     /// never the text. The dictionary is read and the text checked outside
     /// the state lock; a check asked for while one runs is refused.
@@ -77,15 +86,10 @@ impl Kiosk {
             if inner.phase() != Some(Phase::InExam) {
                 return Err(user("De spellingcontrole werkt alleen tijdens het examen."));
             }
-            let (Some(assignment), Some(RunningInstrument::Qti { .. })) = (inner.stage.assignment(), inner.stage.instrument().map(|i| &**i)) else {
+            let (Some(assignment), Some(RunningInstrument::Qti { test, .. })) = (inner.stage.assignment(), inner.stage.instrument().map(|i| &**i)) else {
                 return Err(user("Er is geen examen geopend."));
             };
-            if !tools::spell_check_granted(&assignment.accommodations.tools) {
-                return Err(user("Je hebt geen spellingcontrole bij dit examen."));
-            }
-            if let Some(known) = inner.stage.instrument().and_then(|i| i.answer_ids()) {
-                known.check(item, &[]).map_err(|_| user("Deze vraag hoort niet bij het examen."))?;
-            }
+            tools::spell_check_on(test, &assignment.accommodations.tools, item).map_err(user)?;
         }
         if text.chars().count() > tools::MAX_SPELL_CHARS {
             return Err(user("Deze tekst is te lang om in één keer te controleren."));
