@@ -76,6 +76,25 @@ pub fn read_aloud_on(test: Option<&AssessmentTest>, accommodations: &[String]) -
     crate::kiosk::read_aloud_granted(accommodations) || test.is_some_and(|t| t.tools.read_aloud)
 }
 
+/// What the process guard allows for while `test` runs: the student's
+/// accommodations and what the instrument grants everyone (the policy's
+/// `read-aloud` accommodation allows the kiosk's espeak-ng; without this a
+/// student given read-aloud by the instrument alone would have the engine
+/// ended by the guard and the session locked).
+pub fn guard_tools(accommodations: &[String], test: Option<&AssessmentTest>) -> Vec<String> {
+    let mut out = accommodations.to_vec();
+    let grants = test.map(|t| &t.tools);
+    if grants.is_some_and(|g| g.read_aloud) {
+        out.push(crate::kiosk::READ_ALOUD.to_owned());
+    }
+    if grants.is_some_and(|g| g.spell_check) {
+        out.push(exam_instrument::SPELL_CHECK_WORDS.0.to_owned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Every item of `test`, in order.
 fn items(test: &AssessmentTest) -> Vec<&Item> {
     fn walk<'a>(section: &'a Section, out: &mut Vec<&'a Item>) {
@@ -180,10 +199,15 @@ mod grant_tests {
         assert_eq!(spell_check_on(&test, &accommodation, "ITM-v04"), Ok(()));
         assert_eq!(spell_check_on(&test, &accommodation, "ITM-v99").unwrap_err(), "Deze vraag hoort niet bij het examen.");
         // The instrument gives everyone both and switches the spell-check off on v10.
+        assert_eq!(guard_tools(&["large-print".to_owned()], Some(&test)), vec!["large-print".to_owned()]);
         test.tools.read_aloud = true;
         test.tools.spell_check = true;
         test.tools.no_spell_check.insert("ITM-v10".into());
         assert!(read_aloud_on(Some(&test), &none));
+        // The guard then allows the engine for everyone (the policy's read-aloud accommodation).
+        assert_eq!(guard_tools(&none, Some(&test)), vec!["read-aloud".to_owned(), "spell-check".to_owned()]);
+        assert_eq!(guard_tools(&accommodation, Some(&test)), vec!["read-aloud".to_owned(), "spell-check".to_owned()]);
+        assert_eq!(guard_tools(&accommodation, None), vec!["read-aloud".to_owned(), "spell-check".to_owned()]);
         assert_eq!(spell_check_on(&test, &none, "ITM-v04"), Ok(()));
         let off = "Bij deze vraag staat de spellingcontrole uit.";
         assert_eq!(spell_check_on(&test, &none, "ITM-v10").unwrap_err(), off);

@@ -93,6 +93,38 @@ pub struct Stack {
     pub policy: PathBuf,
 }
 
+/// Packs the demo instrument (a QTI 3.0 test, signed with the demo approval
+/// key) with kioskctl, with `extra` pack arguments, and imports it into the
+/// hub in `hub_data` as `demo-instrument` (an import replaces it).
+fn import_demo_instrument(dir: &Path, hub_data: &Path, extra: &[&str]) -> Result<(), String> {
+    let package = dir.join("demo.exam");
+    let policies = workspace().join("policies");
+    let _ = std::fs::remove_file(&package);
+    let _ = std::fs::remove_file(dir.join("demo.exam.key"));
+    run(Command::new(bin("kioskctl"))
+        .args(["instrument", "pack"])
+        .arg(workspace().join("tests/fixtures/instruments/demo"))
+        .arg("--sign")
+        .arg(policies.join("demo-instrument.key"))
+        .arg("--out")
+        .arg(&package)
+        .args(["--id", "demo-instrument"])
+        // The spell-check is off on item 10 for everyone, as on a spelling
+        // question (issue 19; tests/tools.rs checks it).
+        .args(["--no-spell-check", "ITM-v10"])
+        .args(extra))?;
+    run(Command::new(bin("exam-hub"))
+        .args(["import", "instrument"])
+        .arg(&package)
+        .args(["--id", "demo-instrument", "--content-key-file"])
+        .arg(dir.join("demo.exam.key"))
+        .arg("--policy")
+        .arg(policies.join("demo.toml"))
+        .arg("--data")
+        .arg(hub_data))?;
+    Ok(())
+}
+
 impl Stack {
     /// Sets up a hub (init, instrument, planning, serve) and an enrolled kiosk in `dir`.
     pub fn start(dir: &Path) -> Result<Self, String> {
@@ -111,31 +143,8 @@ impl Stack {
             std::fs::write(&config, format!("{text}\n# The project's end-to-end tests drive their kiosks through WebDriver.\naccept-test-kiosks = true\n"))
                 .map_err(|e| format!("{}: {e}", config.display()))?;
         }
-        // The demo instrument: a QTI 3.0 test, signed with the demo approval key.
-        let package = dir.join("demo.exam");
         let policies = workspace().join("policies");
-        let _ = std::fs::remove_file(&package);
-        let _ = std::fs::remove_file(dir.join("demo.exam.key"));
-        run(Command::new(&kioskctl)
-            .args(["instrument", "pack"])
-            .arg(workspace().join("tests/fixtures/instruments/demo"))
-            .arg("--sign")
-            .arg(policies.join("demo-instrument.key"))
-            .arg("--out")
-            .arg(&package)
-            .args(["--id", "demo-instrument"])
-            // The spell-check is off on item 10 for everyone, as on a spelling
-            // question (issue 19; tests/tools.rs checks it).
-            .args(["--no-spell-check", "ITM-v10"]))?;
-        run(Command::new(&hub)
-            .args(["import", "instrument"])
-            .arg(&package)
-            .args(["--id", "demo-instrument", "--content-key-file"])
-            .arg(dir.join("demo.exam.key"))
-            .arg("--policy")
-            .arg(workspace().join("policies/demo.toml"))
-            .arg("--data")
-            .arg(&hub_data))?;
+        import_demo_instrument(dir, &hub_data, &[])?;
         // The sitting started two minutes ago and lasts an hour.
         let start = unix_rfc3339(std::time::SystemTime::now() - Duration::from_secs(120));
         let planning = dir.join("planning.csv");
@@ -175,6 +184,12 @@ impl Stack {
         }
         let policy = write_policy(dir, &policies, &kiosk_data)?;
         Ok(Self { dir: dir.to_owned(), hub: Some(child), hub_data, hub_url, students, kiosk_data, key_store, policy })
+    }
+
+    /// Packs the sitting's instrument again with `extra` pack arguments
+    /// (e.g. `--tool voorlezen`) and imports it into the hub in its place.
+    pub fn repack_instrument(&self, extra: &[&str]) -> Result<(), String> {
+        import_demo_instrument(&self.dir, &self.hub_data, extra)
     }
 
     /// The environment that configures `exam-kiosk` (see its `--help`).

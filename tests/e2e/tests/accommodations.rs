@@ -113,3 +113,56 @@ async fn a_students_granted_tool_is_allowed_by_the_kiosks_guard() {
     kiosk.shutdown().await;
     drop(root);
 }
+
+/// Issue 19: an instrument packed with `--tool voorlezen` gives everyone
+/// read-aloud. Bram (1002) has no accommodation: once his exam starts, the
+/// guard is granted `read-aloud` too (else it would end the kiosk's speech
+/// engine — here a copy of the tool the policy allows only with that
+/// accommodation — and lock him out), and the kiosk speaks for him.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_instruments_read_aloud_reaches_the_guard_and_the_kiosk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    // The sitting's instrument again, now giving everyone read-aloud.
+    stack.repack_instrument(&["--tool", "voorlezen"]).unwrap();
+
+    let policy = policy_with_tool(&stack);
+    let work = tempfile::tempdir().unwrap();
+    let root = scope_root(work.path());
+    let options = KioskOptions {
+        data_dir: stack.kiosk_data.clone(),
+        policy,
+        key_store: stack.key_store.parse().unwrap(),
+        demo: true,
+        guard_scope: Some(kiosk_core::guard::Scope::Tree(root.0.id())),
+    };
+    let kiosk = std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap();
+    let journal = stack.kiosk_data.join("journal");
+    let bram = stack.students.iter().find(|s| s.number == "1002").expect("1002 is planned").clone();
+    kiosk.login(&bram.number, &bram.code, None).await.unwrap();
+    // Not yet: his assignment grants nothing; the tool is reported.
+    let before = reported_after(&journal, 0, &work.path().join("go1")).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut before = before;
+    while !before.iter().any(|n| n == "voorlees-hulp") {
+        assert!(Instant::now() < deadline, "the tool is denied before the exam's grant: {before:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        before = reported_after(&journal, 0, &work.path().join("go1")).await;
+    }
+    let refused = kiosk.read_aloud("Nog niet.", "nl", 175).await.expect_err("not before the exam");
+    assert!(refused.message.contains("alleen tijdens het examen"), "{}", refused.message);
+    kiosk.confirm_assignment().await.unwrap();
+    let view = kiosk.start_exam().await.unwrap();
+    assert!(view.tools.read_aloud, "the view grants read-aloud from the instrument");
+    let records = steps::journal_records(&journal).unwrap();
+    let grant = records.iter().rev().find(|r| r["kind"] == "guard.accommodations_granted").expect("the instrument's grant is journalled");
+    assert_eq!(grant["payload"]["tools"], serde_json::json!(["read-aloud"]));
+    let from = records.len();
+    let after = reported_after(&journal, from, &work.path().join("go2")).await;
+    assert!(!after.iter().any(|n| n == "voorlees-hulp"), "the instrument grants read-aloud, yet the tool was reported: {after:?}");
+    // And the kiosk speaks for him (espeak-ng, as cargo xtask installs it).
+    let wav = kiosk.read_aloud("De kassa geeft een bon.", "nl", 175).await.unwrap();
+    assert!(wav.starts_with("data:audio/wav;base64,") && wav.len() > 10_000, "{} bytes", wav.len());
+    kiosk.shutdown().await;
+    drop(root);
+}
