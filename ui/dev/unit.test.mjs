@@ -156,6 +156,30 @@ test('a changed answer goes to the shell at once, and the last change is never d
   assert.equal(calls.length, 2);
 });
 
+// Issue 19 review: the header's "saving" count ignored kladblok and
+// markeerstift saves, so it said "Alles opgeslagen" while a note was still
+// on its way (or had failed and waited for its retry).
+test('kladblok and markeerstift saves count as pending until the shell keeps them', async () => {
+  const { trackNoteSave, pendingSaves } = await import('../js/exam.js');
+  const before = pendingSaves();
+  let keep;
+  let refuse;
+  const first = trackNoteSave('item-1', 'scratchpad', () => new Promise((resolve) => { keep = resolve; }));
+  const second = trackNoteSave('item-2', 'highlights', () => new Promise((_, reject) => { refuse = reject; }));
+  assert.equal(pendingSaves(), before + 2, 'both on their way');
+  keep();
+  await first;
+  await Promise.resolve();
+  assert.equal(pendingSaves(), before + 1, 'the kept one no longer counts');
+  refuse(new Error('weg'));
+  await second.catch(() => {});
+  await Promise.resolve();
+  assert.equal(pendingSaves(), before + 1, 'a failed one still counts, until its retry is kept');
+  await trackNoteSave('item-2', 'highlights', () => Promise.resolve());
+  await Promise.resolve();
+  assert.equal(pendingSaves(), before, 'the retry kept it');
+});
+
 // Issue 15 point 6: the exam's own clipboard. Ctrl+V, Shift+Insert and a
 // middle click pasted what other programs had put on the session's
 // clipboard; Ctrl+C put the answer there. Now copy/cut/paste stay in the page.

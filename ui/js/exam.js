@@ -38,6 +38,7 @@ const state = {
   page: 0,
   scroll: false,
   saves: new Map(), // ref -> {timer, inflight, dirty, failed}
+  noteSaves: new Map(), // `${ref}/${kind}` -> 'inflight' | 'failed': kladblok and markeerstift not yet kept by the shell
   tools: { calculators: {}, spell_check: false }, // view.tools: kiosk-core says which item has which tool
   calculator: null, // the open calculator panel
   onSaveState: null,
@@ -49,11 +50,25 @@ function instrumentKey(view, i) {
   return `${s}/${i.identifier || i.title}/${i.item_count ?? (i.items ? i.items.length : '')}`;
 }
 
-/** Local saves not yet acknowledged by the shell. */
+/** Local saves not yet acknowledged by the shell: answers, and kladblok
+ * and markeerstift notes (a failed note counts until its retry is kept). */
 export function pendingSaves() {
-  let n = 0;
+  let n = state.noteSaves.size;
   for (const s of state.saves.values()) if (s.timer || s.inflight || s.dirty || s.failed) n += 1;
   return n;
+}
+
+/** Sends a note through `send()` and counts it in [`pendingSaves`] until the shell keeps it. */
+export function trackNoteSave(ref, kind, send) {
+  const key = `${ref}/${kind}`;
+  state.noteSaves.set(key, 'inflight');
+  saveState();
+  const sent = send();
+  sent.then(
+    () => state.noteSaves.delete(key),
+    () => state.noteSaves.set(key, 'failed'),
+  ).finally(saveState);
+  return sent;
 }
 
 function saveState() {
@@ -179,6 +194,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     state.scroll = false;
     for (const s of state.saves.values()) if (s.timer) clearTimeout(s.timer);
     state.saves = new Map();
+    state.noteSaves = new Map();
   }
   resetCalculator(key);
   resetViewTools(key);
@@ -439,7 +455,6 @@ export function mountExam(root, view, { onSaveState, render }) {
     // the answers through save_note, never scored ---
     const notes = state.notes.get(ref) || {};
     const highlighter = mountHighlighter({ container: body, initial: notes.highlights || null, onChange: (list) => saveMarks(ref, list.length ? list : null) });
-    highlighter.container = body;
     highlighters.set(ref, highlighter);
     const pad = mountScratchpad({ itemId: ref, initial: notes.scratchpad || null, labelId: headingId, onSave: (text) => saveNote(ref, 'scratchpad', text) });
     scratchpads.set(ref, pad);
@@ -470,12 +485,12 @@ export function mountExam(root, view, { onSaveState, render }) {
    * for this sitting only: a retry after another student's exam opened is
    * dropped (the pad stops retrying when the new sitting resets it). */
   function saveNote(ref, kind, value) {
-    if (state.key !== sitting) return Promise.reject(new Error(t('phase.unknown')));
+    if (state.key !== sitting) return Promise.reject(new Error(t('note.stale')));
     const cur = { ...(state.notes.get(ref) || {}) };
     if (value === null) delete cur[kind];
     else cur[kind] = value;
     state.notes.set(ref, cur);
-    return shell.saveNote(ref, kind, value);
+    return trackNoteSave(ref, kind, () => shell.saveNote(ref, kind, value));
   }
 
   /** The markeerstift's marks of item `ref`: one save in flight, then only
@@ -711,6 +726,7 @@ export function resetExam() {
   state.notes = new Map();
   state.marks = new Map();
   state.saves = new Map();
+  state.noteSaves = new Map();
   state.page = 0;
   resetScratchpads(null);
   // What one student copied never reaches the next student on this PC.

@@ -488,6 +488,8 @@ export function mountHighlighter({ container, initial = null, onChange = () => {
   });
 
   const api = {
+    /** The item text this highlighter marks in. */
+    container,
     markSelection() {
       const sel = selected();
       if (!sel.length) {
