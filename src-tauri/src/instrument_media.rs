@@ -11,6 +11,15 @@ use tauri::{Manager as _, Runtime};
 pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.register_uri_scheme_protocol(MEDIA_SCHEME, |ctx, request| {
         let url = request.uri().to_string();
+        // The kiosk's own page reads a PDF's bytes (naslag, pdf.js) with
+        // fetch, which is cross-origin from its own scheme: only its own
+        // origin may read them (Linux and macOS `tauri://localhost`,
+        // Windows `http://tauri.localhost`); images and media need no CORS.
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .filter(|o| matches!(o.to_str(), Ok("tauri://localhost" | "http://tauri.localhost" | "https://tauri.localhost")))
+            .cloned();
         let found = ctx.app_handle().try_state::<crate::AppState>().and_then(|s| s.kiosk.instrument_media(&url));
         let mut response = Response::new(Vec::new());
         match found {
@@ -21,6 +30,9 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 }
                 // Images never run script, even SVG: no scripts, no loads from anywhere.
                 response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
+                if let Some(origin) = origin {
+                    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                }
             }
             None => *response.status_mut() = StatusCode::NOT_FOUND,
         }

@@ -421,6 +421,18 @@ async function referenceCheck(browser) {
   await axe(page, 'reference');
   await page.keyboard.press('Escape');
   await expect(page.evaluate(() => document.activeElement.classList.contains('reference-open') && document.querySelector('.reference-panel').hidden), 'naslag: Escape closes it and gives the focus back');
+  // The formula sheet is a PDF: pdf.js draws its two pages, each named, with its text for a screen reader.
+  const pdfButton = '[data-item-id="hulpmiddelen"] .reference-open:nth-of-type(2)';
+  await expect(page.textContent(pdfButton).then((t) => /Formulekaart/.test(t || '')), 'naslag: a button for the PDF formula sheet');
+  await page.focus(pdfButton);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.reference-pages[data-rendered="true"], .reference-pages[data-rendered="failed"]', { timeout: 15000 }).catch(() => null);
+  await expect(page.evaluate(() => { const c = [...document.querySelectorAll('.reference-panel:not([hidden]) canvas.reference-page')]; return c.length === 2 && c[0].getAttribute('aria-label') === 'Formulekaart, pagina 1 van 2' && c[0].width > 300; }), 'naslag: pdf.js draws both pages of the PDF, each named');
+  await expect(page.evaluate(() => /Oppervlakte rechthoek = lengte x breedte/.test(document.querySelector('.reference-panel:not([hidden]) .reference-page-text').textContent)), 'naslag: the page text is there for a screen reader');
+  await expect(page.evaluate(() => { const c = document.querySelector('.reference-panel:not([hidden]) canvas.reference-page'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 100) dark += 1; return dark > 500; }), 'naslag: the page is drawn (dark text on the canvas)');
+  await page.screenshot({ path: join(out, 'reference_pdf.png') });
+  await axe(page, 'reference_pdf');
+  await page.keyboard.press('Escape');
   for (const e of errors) fail(`naslag: console: ${e}`);
   await page.close();
 }

@@ -711,6 +711,8 @@ pub fn media_type(path: &str) -> &'static str {
         Some("vtt") => "text/vtt",
         Some("css") => "text/css",
         Some("xml") => "application/xml",
+        // Reference material (naslag): the kiosk shows it with pdf.js.
+        Some("pdf") => "application/pdf",
         _ => "application/octet-stream",
     }
 }

@@ -423,6 +423,11 @@ pub struct Section {
 }
 
 impl Section {
+    /// Its items, subsections' included, in order, appended to `out`.
+    pub fn items_into<'a>(&'a self, out: &mut Vec<&'a Item>) {
+        self.collect_items(out);
+    }
+
     fn collect_items<'a>(&'a self, out: &mut Vec<&'a Item>) {
         for p in &self.parts {
             match p {

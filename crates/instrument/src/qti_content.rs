@@ -286,11 +286,11 @@ impl CompanionMaterials {
         }
         for m in &self.materials {
             let label = if m.label.is_empty() { &m.src } else { &m.label };
-            if crate::package::media_type(&m.src).starts_with("image/") {
-                parts.push(format!("naslag {label}"));
-            } else {
-                // The kiosk shows reference material as an image only (docs/ui.md, Naslag).
-                parts.push(format!("naslag {label} (geen afbeelding: de kiosk kan dit niet tonen; geef het op papier)"));
+            match crate::package::media_type(&m.src) {
+                kind if kind.starts_with("image/") => parts.push(format!("naslag {label}")),
+                "application/pdf" => parts.push(format!("naslag {label} (pdf)")),
+                // The kiosk shows reference material as an image or a PDF (docs/ui.md, Naslag).
+                _ => parts.push(format!("naslag {label} (geen afbeelding of pdf: de kiosk kan dit niet tonen; geef het op papier)")),
             }
         }
         for p in &self.physical {

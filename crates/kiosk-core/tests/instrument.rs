@@ -389,6 +389,9 @@ fn audio_and_captions_are_served_like_images_and_xml_is_not() {
     assert_eq!(lookup(&slot, &media_url("media/toon.wav")), Some((wav, "audio/wav")));
     assert_eq!(lookup(&slot, &media_url("media/toon.vtt")).map(|(_, t)| t), Some("text/vtt"));
     assert_eq!(lookup(&slot, &media_url("img/dijk.png")).map(|(_, t)| t), Some("image/png"));
+    // Issue 19: an item's reference material that is a PDF (naslag), for pdf.js.
+    let pdf = std::fs::read(fixture("qti/content/img/formulekaart.pdf")).unwrap();
+    assert_eq!(lookup(&slot, &media_url("img/formulekaart.pdf")), Some((pdf, "application/pdf")));
     for not_served in ["stimuli/dijken.xml", "items/sjabloon.xml", "imsmanifest.xml"] {
         assert_eq!(lookup(&slot, &media_url(not_served)), None, "{not_served}");
     }

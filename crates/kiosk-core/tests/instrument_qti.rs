@@ -741,10 +741,14 @@ mod content {
         assert_eq!((c.materials[0].label.as_str(), c.materials[0].src.as_str()), ("Periodiek systeem", "img/kaart.png"));
         let report = i.report();
         assert!(report[0].notes.iter().any(|n| n == "hulpmiddelen: rekenmachine (basis), liniaal (mm), geodriehoek, naslag Periodiek systeem"), "{:?}", report[0].notes);
-        // A material that is no image is listed, with what that means: the kiosk shows images only.
+        // A PDF is shown too (pdf.js in the kiosk); another kind of file is
+        // listed with what that means.
         let pdf = decls.replace(r#"mime-type="image/png"><qti-file-href>../img/kaart.png"#, r#"mime-type="application/pdf"><qti-file-href>../img/kaart.pdf"#);
         let i = import_item(item_with(&pdf, CHOICE, "").as_bytes(), &[("img/kaart.pdf", b"%PDF-1.4")]).unwrap();
-        assert!(i.report()[0].notes.iter().any(|n| n.contains("naslag Periodiek systeem (geen afbeelding: de kiosk kan dit niet tonen; geef het op papier)")), "{:?}", i.report()[0].notes);
+        assert!(i.report()[0].notes.iter().any(|n| n.contains("naslag Periodiek systeem (pdf)")), "{:?}", i.report()[0].notes);
+        let doc = decls.replace(r#"mime-type="image/png"><qti-file-href>../img/kaart.png"#, r#"><qti-file-href>../img/kaart.docx"#);
+        let i = import_item(item_with(&doc, CHOICE, "").as_bytes(), &[("img/kaart.docx", b"PK\x03\x04")]).unwrap();
+        assert!(i.report()[0].notes.iter().any(|n| n.contains("naslag Periodiek systeem (geen afbeelding of pdf: de kiosk kan dit niet tonen; geef het op papier)")), "{:?}", i.report()[0].notes);
         // A material outside the package is refused like any reference.
         let bad = decls.replace("../img/kaart.png", "../../etc/passwd");
         assert!(matches!(import_item(item_with(&bad, CHOICE, "").as_bytes(), &[]).unwrap_err(), QtiError::BadReference { .. }));

@@ -109,6 +109,31 @@ async fn every_tool_works_in_the_kiosk_by_keyboard_and_passes_axe() {
     assert_eq!(refused, serde_json::json!("refused: Bij deze vraag staat de spellingcontrole uit."));
     scenario::shot(&session, &out, &mut observed, "spell-check-off").await.unwrap();
     scenario::axe(&session, "spellingcontrole uit").await.unwrap();
+
+    // Naslag that is a PDF (item 10's formula sheet): pdf.js draws its two
+    // pages in the kiosk's own web view (its CSP, its frozen prototypes).
+    session.click(&session.find("[data-item-id=\"ITM-v10\"] .reference-open").await.unwrap()).await.unwrap();
+    let state = "return JSON.stringify(Object.assign({}, (document.querySelector('[data-item-id=\"ITM-v10\"] .reference-pages') || {dataset: {}}).dataset))";
+    let mut drawn = serde_json::Value::Null;
+    for _ in 0..150 {
+        drawn = session.script(state).await.ok().and_then(|v| serde_json::from_str(v.as_str()?).ok()).unwrap_or_default();
+        if drawn["rendered"] == "true" || drawn["rendered"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(drawn["rendered"], "true", "pdf.js in the kiosk: {drawn}");
+    let pages = session
+        .script("return [...document.querySelectorAll('[data-item-id=\"ITM-v10\"] canvas.reference-page')].map(c => c.getAttribute('aria-label') + ' ' + c.width)")
+        .await
+        .unwrap();
+    let pages: Vec<String> = serde_json::from_value(pages).unwrap();
+    assert_eq!(pages.len(), 2, "both pages of the PDF are drawn: {pages:?}");
+    assert!(pages[0].starts_with("Formulekaart, pagina 1 van 2 "), "{pages:?}");
+    let text = session.text_of("[data-item-id=\"ITM-v10\"] .reference-status").await.unwrap_or_default();
+    assert!(!text.contains("kan niet worden getoond"), "{text}");
+    scenario::shot(&session, &out, &mut observed, "reference-pdf").await.unwrap();
+    scenario::axe(&session, "naslag pdf").await.unwrap();
     session.close().await;
 
     // The journal counts the uses, never what was typed.

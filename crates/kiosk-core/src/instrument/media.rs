@@ -48,11 +48,26 @@ pub fn is_image(path: &str) -> bool {
 }
 
 /// Whether a package file is served to the web view: images, and (issue
-/// 18) audio, video and their WebVTT caption tracks — never XML, CSS or
-/// anything else of the package.
+/// 18) audio, video and their WebVTT caption tracks, and (issue 19) a PDF
+/// that is an item's reference material — never XML, CSS or anything else
+/// of the package.
 pub fn is_media(path: &str) -> bool {
     let kind = media_type(path);
-    kind.starts_with("image/") || kind.starts_with("audio/") || kind.starts_with("video/") || kind == "text/vtt"
+    kind.starts_with("image/") || kind.starts_with("audio/") || kind.starts_with("video/") || kind == "text/vtt" || kind == PDF
+}
+
+const PDF: &str = "application/pdf";
+
+/// The package paths of every item's reference material (companion
+/// materials): the only PDFs the web view may load.
+fn reference_materials(test: &AssessmentTest) -> BTreeSet<&str> {
+    let mut items = Vec::new();
+    for part in &test.test_parts {
+        for section in &part.sections {
+            section.items_into(&mut items);
+        }
+    }
+    items.iter().filter_map(|i| i.companion.as_ref()).flat_map(|c| &c.materials).map(|m| m.src.as_str()).collect()
 }
 
 /// The media files the render model of `test` uses (images, audio, video,
@@ -76,9 +91,11 @@ pub fn media_urls(test: &AssessmentTest, contents: &PackageContents) -> BTreeMap
     let model = serde_json::to_value(test).unwrap_or_default();
     let mut used = BTreeSet::new();
     strings(&model, &mut used);
+    let references = reference_materials(test);
     contents
         .paths()
-        .filter(|p| is_media(p) && used.contains(p) && contents.file(p).is_some_and(|bytes| content_fits(p, bytes)))
+        .filter(|p| is_media(p) && used.contains(p) && (media_type(p) != PDF || references.contains(p)))
+        .filter(|p| contents.file(p).is_some_and(|bytes| content_fits(p, bytes)))
         .map(|p| (p.to_owned(), media_url(p)))
         .collect()
 }
@@ -94,6 +111,7 @@ fn content_fits(path: &str, bytes: &[u8]) -> bool {
         // An .ogv or .webm may hold audio only, an .ogg video.
         Sniffed::Audio(_) | Sniffed::Video(_) => named.starts_with("audio/") || named.starts_with("video/"),
         Sniffed::Other("WebVTT") => named == "text/vtt",
+        Sniffed::Other("PDF") => named == PDF,
         // `sniff` knows an SVG by its document element (comments and a
         // doctype before it included): anything else named .svg is not one.
         Sniffed::Other(_) => false,
