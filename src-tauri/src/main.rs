@@ -108,11 +108,12 @@ async fn calculate(
     state.kiosk.calculate(&item_id, &expression, angle).await.map_err(|e| e.message)
 }
 
-/// The Dutch spell-check of a typed answer (spell-check accommodation only):
-/// the unknown words with their place and suggestions.
+/// The Dutch spell-check of the student's saved typed answer on the item
+/// (kiosk-core reads it from the answer store; granted per item): the
+/// unknown words with their place and suggestions.
 #[tauri::command]
-async fn spell_check(state: tauri::State<'_, AppState>, item_id: String, text: String) -> CommandResult<Vec<kiosk_core::tools::Misspelling>> {
-    state.kiosk.spell_check(&item_id, &text).await.map_err(|e| e.message)
+async fn spell_check(state: tauri::State<'_, AppState>, item_id: String) -> CommandResult<Vec<kiosk_core::tools::Misspelling>> {
+    state.kiosk.spell_check(&item_id).await.map_err(|e| e.message)
 }
 
 #[tauri::command]

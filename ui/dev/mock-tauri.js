@@ -107,8 +107,11 @@
     },
     // The Dutch spell-check (issue 19). A stand-in for pictures only: it
     // knows two misspellings; the kiosk's is hunspell-nl (tools/spell.rs).
-    spell_check: ({ text }) => {
+    // Like the kiosk, it checks the saved answer of the item, not a text from the page.
+    spell_check: ({ itemId }) => {
       if (!(view.tools && view.tools.spell_check)) throw 'Je hebt geen spellingcontrole bij dit examen.';
+      if ((view.tools.no_spell_check || []).includes(itemId)) throw 'Bij deze vraag staat de spellingcontrole uit.';
+      const text = Object.values((view.answers || {})[itemId] || {}).filter((v) => typeof v === 'string').join('\n');
       const known = { fietsenstaling: ['fietsenstalling', 'fietsenstaking'], exsamen: ['examen', 'examens'] };
       const out = [];
       for (const m of text.matchAll(/\p{L}+/gu)) if (known[m[0]]) out.push({ start: m.index, end: m.index + m[0].length, word: m[0], suggestions: known[m[0]] });

@@ -54,7 +54,8 @@ export const shell = {
   /** The calculator: `{ value, display }`, or a Dutch refusal (kiosk-core decides who has which). */
   calculate: (itemId, expression, angle) => call('calculate', { itemId, expression, angle }),
   /** The Dutch spell-check of a typed answer: `[{start, end, word, suggestions}]` (spell-check accommodation only). */
-  spellCheck: (itemId, text) => call('spell_check', { itemId, text }),
+  // kiosk-core checks the answer it holds for the item, not a text from the page.
+  spellCheck: (itemId) => call('spell_check', { itemId }),
   /** Read-aloud: `text` spoken by the kiosk (espeak-ng) as a WAV data: URL (read-aloud accommodation only). */
   readAloud: (text, lang, rate) => call('read_aloud', { text, lang, rate }),
   /** Calls `f(view)` with every `kiosk-view` event. */

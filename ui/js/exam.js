@@ -127,6 +127,17 @@ export function recordAnswer(ref, answer) {
   schedule(ref);
 }
 
+/** Sends item `ref`'s pending answer now and waits until the shell has it (or it failed). */
+async function settleSave(ref) {
+  flush(ref);
+  for (let i = 0; i < 50; i += 1) {
+    const s = state.saves.get(ref);
+    if (!s || !(s.inflight || s.timer || s.dirty)) return;
+    if (s.inflight) await s.inflight.catch(() => {});
+    else await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Sends every pending answer now and waits for them (before hand-in). */
 export async function flushAll() {
   for (const ref of state.saves.keys()) flush(ref);
@@ -531,7 +542,9 @@ export function mountExam(root, view, { onSaveState, render }) {
       return;
     }
     try {
-      const found = await shell.spellCheck(ref, texts.join('\n'));
+      // The shell checks what it holds: the newest typed text is saved first.
+      await settleSave(ref);
+      const found = await shell.spellCheck(ref);
       const heading = h('p', { class: 'spell-summary' }, t('spell.found', { n: found.length }));
       panel.append(heading);
       if (found.length) {

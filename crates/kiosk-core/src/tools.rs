@@ -70,25 +70,41 @@ pub fn spell_check_on(test: &AssessmentTest, accommodations: &[String], referenc
     Ok(())
 }
 
+/// What the student typed on the item `reference` of `test`: the saved
+/// values of its string responses (`saved`: response id → value), one per
+/// line, in the item's order of responses; choice ids are never included.
+pub fn typed_text(test: &AssessmentTest, reference: &str, saved: &BTreeMap<String, serde_json::Value>) -> String {
+    let Some(item) = items(test).into_iter().find(|i| item_ref(i) == reference) else { return String::new() };
+    item.responses
+        .iter()
+        .filter(|r| r.base_type.as_deref() == Some("string"))
+        .filter_map(|r| saved.get(&r.identifier)?.as_str())
+        .filter(|t| !t.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Whether the student has read-aloud: the read-aloud accommodation, or a
 /// QTI instrument that grants it everyone (a web instrument cannot).
 pub fn read_aloud_on(test: Option<&AssessmentTest>, accommodations: &[String]) -> bool {
     crate::kiosk::read_aloud_granted(accommodations) || test.is_some_and(|t| t.tools.read_aloud)
 }
 
+/// The policy's accommodation id the kiosk grants its guard itself when the
+/// instrument gives read-aloud to everyone: the kiosk's own engine only
+/// (policies/school-pc.toml), never the planning's `read-aloud` set of
+/// third-party readers.
+pub const KIOSK_READ_ALOUD: &str = "kiosk-read-aloud";
+
 /// What the process guard allows for while `test` runs: the student's
-/// accommodations and what the instrument grants everyone (the policy's
-/// `read-aloud` accommodation allows the kiosk's espeak-ng; without this a
-/// student given read-aloud by the instrument alone would have the engine
-/// ended by the guard and the session locked).
+/// accommodations, and [`KIOSK_READ_ALOUD`] when the instrument gives
+/// read-aloud to everyone (without it a student given read-aloud by the
+/// instrument alone would have the engine ended by the guard and the
+/// session locked). The spell-check runs inside the kiosk: no grant.
 pub fn guard_tools(accommodations: &[String], test: Option<&AssessmentTest>) -> Vec<String> {
     let mut out = accommodations.to_vec();
-    let grants = test.map(|t| &t.tools);
-    if grants.is_some_and(|g| g.read_aloud) {
-        out.push(crate::kiosk::READ_ALOUD.to_owned());
-    }
-    if grants.is_some_and(|g| g.spell_check) {
-        out.push(exam_instrument::SPELL_CHECK_WORDS.0.to_owned());
+    if test.is_some_and(|t| t.tools.read_aloud) {
+        out.push(KIOSK_READ_ALOUD.to_owned());
     }
     out.sort();
     out.dedup();
@@ -204,9 +220,10 @@ mod grant_tests {
         test.tools.spell_check = true;
         test.tools.no_spell_check.insert("ITM-v10".into());
         assert!(read_aloud_on(Some(&test), &none));
-        // The guard then allows the engine for everyone (the policy's read-aloud accommodation).
-        assert_eq!(guard_tools(&none, Some(&test)), vec!["read-aloud".to_owned(), "spell-check".to_owned()]);
-        assert_eq!(guard_tools(&accommodation, Some(&test)), vec!["read-aloud".to_owned(), "spell-check".to_owned()]);
+        // The guard then allows the kiosk's own engine for everyone, not the
+        // accommodation's third-party readers; the spell-check needs no program.
+        assert_eq!(guard_tools(&none, Some(&test)), vec![KIOSK_READ_ALOUD.to_owned()]);
+        assert_eq!(guard_tools(&accommodation, Some(&test)), vec![KIOSK_READ_ALOUD.to_owned(), "read-aloud".to_owned(), "spell-check".to_owned()]);
         assert_eq!(guard_tools(&accommodation, None), vec!["read-aloud".to_owned(), "spell-check".to_owned()]);
         assert_eq!(spell_check_on(&test, &none, "ITM-v04"), Ok(()));
         let off = "Bij deze vraag staat de spellingcontrole uit.";
@@ -216,5 +233,10 @@ mod grant_tests {
         test.tools.spell_check = false;
         assert_eq!(spell_check_on(&test, &accommodation, "ITM-v10").unwrap_err(), off);
         assert_eq!(spell_check_on(&test, &none, "ITM-v04").unwrap_err(), "Je hebt geen spellingcontrole bij dit examen.");
+        // What is checked is the saved typed answer of that item, never choice ids.
+        let saved: BTreeMap<String, serde_json::Value> = [("RESPONSE".to_owned(), serde_json::json!("het exsamen"))].into();
+        assert_eq!(typed_text(&test, "ITM-v04", &saved), "het exsamen");
+        assert_eq!(typed_text(&test, "ITM-v01", &[("RESPONSE".to_owned(), serde_json::json!("B"))].into()), "", "a choice");
+        assert_eq!(typed_text(&test, "ITM-v99", &saved), "");
     }
 }

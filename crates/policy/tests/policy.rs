@@ -291,6 +291,17 @@ fn read_aloud_engine_is_allowed_only_as_the_kiosks_child() {
     assert!(denied(&from_shell, &["read-aloud"]), "started from a shell");
     let copy = ProcessFacts { exe: Some("/home/leerling/espeak-ng"), ..engine };
     assert!(denied(&copy, &["read-aloud"]), "a copy in the student's home");
+    // An instrument that gives everyone read-aloud: the kiosk grants
+    // `kiosk-read-aloud`, its own engine and nothing else (the review of
+    // issue 19 found the whole read-aloud set granted: a program named
+    // like a third-party reader, with its own spell-check, then ran).
+    assert!(matches!(p.judge_process(&engine, &["kiosk-read-aloud"], &deny), ProcessVerdict::Allowed { .. }));
+    assert!(denied(&from_shell, &["kiosk-read-aloud"]), "started from a shell");
+    for reader in ["Kurzweil 3000", "ClaroRead", "ReadSpeaker TextAid", "speech-dispatcher"] {
+        let other = ProcessFacts { name: reader, exe: None, parent: Some("bash"), ..Default::default() };
+        assert!(denied(&other, &["kiosk-read-aloud"]), "{reader} with the instrument's grant only");
+        assert!(matches!(p.judge_process(&other, &["read-aloud"], &deny), ProcessVerdict::Allowed { .. }), "{reader} with the accommodation");
+    }
 }
 
 /// Issue 16: a malformed PIN hash in the roster was dropped in silence by

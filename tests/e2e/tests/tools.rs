@@ -107,6 +107,18 @@ async fn every_tool_works_in_the_kiosk_by_keyboard_and_passes_axe() {
         .await
         .unwrap();
     assert_eq!(refused, serde_json::json!("refused: Bij deze vraag staat de spellingcontrole uit."));
+    // Nor through another item: the kiosk checks the answer it holds for
+    // the item named, never a text the page sends (the review found the
+    // word of an item with the spell-check off checked with item 4's id).
+    let smuggled = session
+        .script_async(
+            "const done = arguments[arguments.length - 1]; \
+             window.__TAURI__.core.invoke('spell_check', {itemId: 'ITM-v04', text: 'fietsenstaling'}).then(v => done(v.map(m => m.word)), e => done('refused: ' + e))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(smuggled, serde_json::json!(["kasabon", "exsamen"]), "item 4's own saved answer, not the page's text");
     scenario::shot(&session, &out, &mut observed, "spell-check-off").await.unwrap();
     scenario::axe(&session, "spellingcontrole uit").await.unwrap();
 

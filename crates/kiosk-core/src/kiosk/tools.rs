@@ -72,16 +72,19 @@ impl Kiosk {
         Ok(result)
     }
 
-    /// The words of `text` (the student's typed answer on `item`) that the
-    /// Dutch dictionary does not know, with suggestions — only for a student
-    /// with the spell-check accommodation or on an instrument that grants it
+    /// The words of the student's typed answer on `item` — as the answer
+    /// store holds it, never a text the page sends — that the Dutch
+    /// dictionary does not know, with suggestions: only for a student with
+    /// the spell-check accommodation or on an instrument that grants it
     /// everyone, never on an item the instrument switched it off on, and
-    /// only during the exam. The journal gets
-    /// a count per item for each check made (`tools.spell_check_used`),
-    /// never the text. The dictionary is read and the text checked outside
-    /// the state lock; a check asked for while one runs is refused.
-    pub async fn spell_check(&self, item: &str, text: &str) -> Result<Vec<tools::Misspelling>, UserError> {
-        {
+    /// only during the exam. (Before, the page sent the text: a word of an
+    /// item with the spell-check off could be checked by sending it with
+    /// another item's id.) The journal gets a count per item for each check
+    /// made (`tools.spell_check_used`), never the text. The dictionary is
+    /// read and the text checked outside the state lock; a check asked for
+    /// while one runs is refused.
+    pub async fn spell_check(&self, item: &str) -> Result<Vec<tools::Misspelling>, UserError> {
+        let text = {
             let inner = self.inner.lock().await;
             if inner.phase() != Some(Phase::InExam) {
                 return Err(user("De spellingcontrole werkt alleen tijdens het examen."));
@@ -90,7 +93,9 @@ impl Kiosk {
                 return Err(user("Er is geen examen geopend."));
             };
             tools::spell_check_on(test, &assignment.accommodations.tools, item).map_err(user)?;
-        }
+            let saved = inner.stage.answers().map(|a| a.snapshot().responses.remove(item).unwrap_or_default()).unwrap_or_default();
+            tools::typed_text(test, item, &saved)
+        };
         if text.chars().count() > tools::MAX_SPELL_CHARS {
             return Err(user("Deze tekst is te lang om in één keer te controleren."));
         }
