@@ -697,6 +697,12 @@ pub fn check_instrument_package(
         .decrypt(&ContentKey::from_bytes(key))
         .map_err(|e| bad(format!("the content key does not open it ({e}): the exam could not be started with it")))?;
     let content = if contents.file("web-instrument.json").is_some() {
+        // The kiosk's read-aloud and spell-check are for QTI items; a web
+        // instrument carrying them would have the proces-verbaal say what
+        // the kiosk never gave (kioskctl's pack refuses it too).
+        if !header.tools.is_empty() {
+            return Err(bad(format!("a web instrument cannot carry the kiosk's tools ({})", header.tools.summary())));
+        }
         "a web instrument".to_owned()
     } else {
         let instrument = contents.import().map_err(|e| bad(format!("its content does not import: {e}")))?;

@@ -1057,18 +1057,29 @@ async fn the_instruments_own_tools_are_in_the_proces_verbaal(backend: Backend) {
     let (inst, key_file) = (hub.path("tools.exam"), hub.path("tools.key"));
     hub.cli_ok(&["import", "instrument", inst.to_str().unwrap(), "--id", "inst-t", "--content-key-file", key_file.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
     let codes = plan_with(&db, &Keys::load(&hub.data()).unwrap(), "inst-t").await;
-    // =2004 has no accommodation and used read-aloud, which the instrument grants.
-    let mut pc = enrol_named(&hub, "lokaal-pc-20").await;
-    pc.login_ok("=2004", &codes["=2004"]).await;
+    // =2004 has no accommodation and used read-aloud, which the instrument
+    // grants, and the spell-check, which nothing grants him. 2001 (planned
+    // with the spell-check) checked item 4, and item 10, where the
+    // instrument switched it off. The kiosk refuses the last two: a journal
+    // that has them is evidence of a changed PC.
     let spoken = ("kiosk.read_aloud", json!({"audio_ms": 5200, "chars": 98, "rate": 165, "words": 17}));
-    upload(&pc, &journal(&hub.path("journal-t"), &pc.device_pkcs8, &[spoken])).await;
-    assert_eq!(pc.post(paths::ANSWERS, &snapshot(SITTING, 1, true, json!({"ITM-v01": {"RESPONSE": "B"}}))).await.status(), 200);
+    let spelled = |item: &str, count: u64| ("tools.spell_check_used", json!({"item": item, "kind": "nl", "count": count}));
+    for (n, (student, events)) in [("=2004", vec![spoken, spelled("ITM-v04", 1)]), ("2001", vec![spelled("ITM-v04", 1), spelled("ITM-v10", 1)])].into_iter().enumerate() {
+        let mut pc = enrol_named(&hub, &format!("lokaal-pc-2{n}")).await;
+        pc.login_ok(student, &codes[student]).await;
+        upload(&pc, &journal(&hub.path(&format!("journal-t{n}")), &pc.device_pkcs8, &events)).await;
+        assert_eq!(pc.post(paths::ANSWERS, &snapshot(SITTING, 1, true, json!({"ITM-v01": {"RESPONSE": "B"}}))).await.status(), 200);
+    }
 
     let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
     assert!(pv.irregularities.iter().all(|i| i.category != "voorlezen zonder toekenning"), "{:?}", pv.irregularities);
+    let spelling: Vec<_> = pv.irregularities.iter().filter(|i| i.category == "spellingcontrole zonder toekenning").map(|i| (i.student.clone().unwrap(), i.description.clone())).collect();
+    assert_eq!(spelling.len(), 2, "{spelling:?}");
+    assert!(spelling.iter().any(|(s, d)| s == "=2004" && d.starts_with("spellingcontrole gebruikt zonder toekenning in de planning of het examen (1 keer")), "{spelling:?}");
+    assert!(spelling.iter().any(|(s, d)| s == "2001" && d.starts_with("spellingcontrole gebruikt bij vraag ITM-v10 staat de spellingcontrole uit (het examen) (1 keer")), "{spelling:?}");
     assert_eq!(pv.instrument_tools.as_deref(), Some("voorlezen voor iedereen; spellingcontrole uit bij ITM-v10"));
     let html = pv.to_html();
-    assert!(!html.contains("zonder toekenning"), "no flag: the instrument grants it");
+    assert!(!html.contains("voorlezen gebruikt zonder toekenning"), "no read-aloud flag: the instrument grants it");
     assert!(html.contains("Hulpmiddelen examen") && html.contains("voorlezen voor iedereen; spellingcontrole uit bij ITM-v10"));
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-shots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -1076,6 +1087,17 @@ async fn the_instruments_own_tools_are_in_the_proces_verbaal(backend: Backend) {
     std::fs::write(&pdf_path, pv.to_pdf().into_bytes()).unwrap();
     let flat = text_without_whitespace(&pdf_text(&pdf_path));
     assert!(flat.contains("Hulpmiddelenexamen:voorlezenvooriedereen;spellingcontroleuitbijITM-v10"), "{flat}");
+
+    // The package's header cannot be read (here: damaged in the database):
+    // the document says the grant is unknown and that it could not check
+    // the read-aloud, instead of "geen" and a tampering flag.
+    sqlx::query("UPDATE instruments SET data = $1 WHERE instrument_id = 'inst-t'").bind(b"not a package".to_vec()).execute(&db.pool).await.unwrap();
+    let pv = reports::proces_verbaal(&db, SITTING).await.unwrap();
+    assert_eq!(pv.instrument_tools.as_deref(), Some("niet bekend: de kop van het instrumentpakket is niet te lezen"));
+    let read_aloud: Vec<_> = pv.irregularities.iter().filter(|i| i.category == "voorlezen zonder toekenning").collect();
+    assert_eq!(read_aloud.len(), 1, "{:?}", pv.irregularities);
+    assert!(read_aloud[0].description.contains("niet na te gaan") && !read_aloud[0].description.contains("gewijzigd"), "{}", read_aloud[0].description);
+    assert!(!pv.to_html().contains("<p class=\"fout\">Kandidaat =2004"), "no flag above the table when unknown");
 }
 on_both_backends!(the_instruments_own_tools_are_in_the_proces_verbaal);
 

@@ -205,7 +205,7 @@ impl ProcesVerbaal {
             ("Examen", self.exam.clone()),
             ("Examencode", self.exam_code.clone().unwrap_or_else(|| "niet opgegeven in de planning".into())),
             ("Instrument", instrument),
-            ("Hulpmiddelen examen", self.instrument_tools.clone().unwrap_or_else(|| "geen (alleen de voorzieningen per kandidaat)".into())),
+            ("Hulpmiddelen examen", self.instrument_tools.clone().unwrap_or_else(|| "niet bekend: het instrument staat niet op de examenserver".into())),
             ("Pakket (SHA-256)", self.instrument_sha256.as_deref().map_or_else(|| "niet bekend".into(), grouped)),
             ("Zitting", self.sitting_id.clone()),
             ("Datum", long_date(self.planned_start_ms)),

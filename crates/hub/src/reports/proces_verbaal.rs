@@ -65,7 +65,8 @@ pub struct ProcesVerbaal {
     /// SHA-256 of the instrument package the hub served, hex.
     pub instrument_sha256: Option<String>,
     /// What the instrument grants everyone and where it switches the
-    /// spell-check off (its signed header), in Dutch; `None` when nothing.
+    /// spell-check off (its signed header), in Dutch; `None` when the
+    /// instrument is not on the hub.
     pub instrument_tools: Option<String>,
     /// Room.
     pub room: String,
@@ -217,10 +218,38 @@ pub struct ToolsUsed {
 /// policy's id; the kiosk's `exam_kiosk_core::READ_ALOUD`).
 const READ_ALOUD: &str = "read-aloud";
 
+/// The planning's id for the spell-check.
+const SPELL_CHECK: &str = exam_instrument::SPELL_CHECK_WORDS.0;
+
+/// What the instrument grants everyone (its signed header); `None` when
+/// the hub cannot tell (the package is gone or its header unreadable).
+fn instrument_tools(records: &SittingRecords) -> Option<&exam_instrument::InstrumentTools> {
+    records.instrument.as_ref()?.tools.as_ref()
+}
+
 /// Whether a candidate planned with `tools` had read-aloud: the
-/// accommodation, or the instrument grants it everyone (its signed header).
-fn read_aloud_granted(records: &SittingRecords, tools: &[String]) -> bool {
-    tools.iter().any(|t| t == READ_ALOUD) || records.instrument.as_ref().is_some_and(|i| i.tools.read_aloud)
+/// accommodation, or the instrument gives it everyone; `None` when the
+/// planning does not grant it and the instrument's grant is unknown.
+fn read_aloud_granted(records: &SittingRecords, tools: &[String]) -> Option<bool> {
+    if tools.iter().any(|t| t == READ_ALOUD) {
+        return Some(true);
+    }
+    instrument_tools(records).map(|t| t.read_aloud)
+}
+
+/// Why the kiosk should have refused a spell-check on `item` for a
+/// candidate planned with `tools` (not granted, or switched off on that
+/// item), `Some(None)` when it was allowed, `None` when the hub cannot
+/// tell (the instrument's grant is unknown and the planning grants nothing).
+fn spell_check_refusal(records: &SittingRecords, tools: &[String], item: &str) -> Option<Option<String>> {
+    let planned = tools.iter().any(|t| t == SPELL_CHECK);
+    let Some(granted) = instrument_tools(records) else {
+        return if planned { Some(None) } else { None };
+    };
+    if granted.no_spell_check.contains(item) {
+        return Some(Some(format!("bij vraag {item} staat de spellingcontrole uit (het examen)")));
+    }
+    Some((!planned && !granted.spell_check).then(|| "zonder toekenning in de planning of het examen".to_owned()))
 }
 
 impl ToolsUsed {
@@ -271,6 +300,8 @@ struct JournalledUse {
     spell_check: u64,
     /// The first read-aloud: time and device.
     first_read_aloud: Option<(i64, String)>,
+    /// Each spell-check: time, device and item.
+    spell_checks: Vec<(i64, String, String)>,
 }
 
 /// Calculator and read-aloud use per student: each event of the sitting's
@@ -289,7 +320,10 @@ fn journalled_use(records: &SittingRecords) -> BTreeMap<String, JournalledUse> {
                 used.calculator += 1;
                 used.items.insert(t.item);
             }
-            Some(KioskEvent::ToolsSpellCheckUsed(_)) => used.spell_check += 1,
+            Some(KioskEvent::ToolsSpellCheckUsed(t)) => {
+                used.spell_check += 1;
+                used.spell_checks.push((e.time_ms, e.device_id.clone(), t.item));
+            }
             _ => {
                 used.read_aloud += 1;
                 used.first_read_aloud.get_or_insert_with(|| (e.time_ms, e.device_id.clone()));
@@ -1043,28 +1077,59 @@ fn build(
             });
         }
     }
-    // Read-aloud without the accommodation: the kiosk refuses it, so a
-    // journal that has it is evidence of a changed PC.
+    // Read-aloud and the spell-check where neither the planning nor the
+    // instrument grants them (or on an item the instrument switched the
+    // spell-check off on): the kiosk refuses them, so a journal that has
+    // them is evidence of a changed PC. Where the instrument's grant is
+    // unknown, the document says it could not check.
+    const CHANGED: &str = "een aanwijzing dat de software van de pc is gewijzigd";
+    const UNKNOWN: &str = "of het examen het iedereen gaf, is niet na te gaan: het instrumentpakket staat niet (leesbaar) op de examenserver";
     let used = journalled_use(&records);
     for c in &records.candidates {
-        if read_aloud_granted(&records, &c.tools) {
-            continue;
-        }
         let Some(u) = used.get(&c.student_number) else { continue };
-        let Some((time_ms, device_id)) = u.first_read_aloud.clone() else { continue };
-        entries.push(Irregularity {
-            time_ms,
-            category: "voorlezen zonder toekenning",
-            pc: Some(pc(&device_id)),
-            device_id: Some(device_id),
-            student: Some(c.student_number.clone()),
-            description: format!(
-                "voorlezen gebruikt zonder toekenning ({} keer, voor het eerst op dit tijdstip); de examensoftware weigert voorlezen \
-                 zonder die voorziening in de planning: een aanwijzing dat de software van de pc is gewijzigd",
-                u.read_aloud
-            ),
-            source: "logboek",
+        if let (Some((time_ms, device_id)), granted) = (u.first_read_aloud.clone(), read_aloud_granted(&records, &c.tools)) {
+            if granted != Some(true) {
+                entries.push(Irregularity {
+                    time_ms,
+                    category: "voorlezen zonder toekenning",
+                    pc: Some(pc(&device_id)),
+                    device_id: Some(device_id),
+                    student: Some(c.student_number.clone()),
+                    description: format!(
+                        "voorlezen gebruikt zonder toekenning in de planning ({} keer, voor het eerst op dit tijdstip); {}",
+                        u.read_aloud,
+                        if granted == Some(false) {
+                            format!("het examen geeft het ook niet, en de examensoftware weigert het dan: {CHANGED}")
+                        } else {
+                            UNKNOWN.to_owned()
+                        }
+                    ),
+                    source: "logboek",
+                });
+            }
+        }
+        let mut refused = u.spell_checks.iter().filter_map(|(time_ms, device_id, item)| match spell_check_refusal(&records, &c.tools, item) {
+            Some(None) => None,
+            why => Some((*time_ms, device_id, why.flatten())),
         });
+        if let Some((time_ms, device_id, why)) = refused.next() {
+            let more = refused.count();
+            entries.push(Irregularity {
+                time_ms,
+                category: "spellingcontrole zonder toekenning",
+                pc: Some(pc(device_id)),
+                device_id: Some(device_id.clone()),
+                student: Some(c.student_number.clone()),
+                description: match why {
+                    Some(why) => format!(
+                        "spellingcontrole gebruikt {why} ({} keer, voor het eerst op dit tijdstip); de examensoftware weigert dat: {CHANGED}",
+                        more + 1
+                    ),
+                    None => format!("spellingcontrole gebruikt zonder toekenning in de planning ({} keer, voor het eerst op dit tijdstip); {UNKNOWN}", more + 1),
+                },
+                source: "logboek",
+            });
+        }
     }
     for r in &remarks {
         note_person(&r.author);
@@ -1121,7 +1186,7 @@ fn build(
                     calculator_uses: journalled.map_or(0, |u| u.calculator),
                     calculator_items: journalled.map_or(0, |u| u.items.len()),
                     read_aloud_uses,
-                    read_aloud_not_granted: read_aloud_uses > 0 && !read_aloud_granted(&records, &c.tools),
+                    read_aloud_not_granted: read_aloud_uses > 0 && read_aloud_granted(&records, &c.tools) == Some(false),
                     spell_check_uses: journalled.map_or(0, |u| u.spell_check),
                     scratchpad_items: answers.map_or(0, |a| a.scratchpad_items),
                     highlight_items: answers.map_or(0, |a| a.highlight_items),
@@ -1213,7 +1278,11 @@ fn build(
         instrument_id: s.instrument_id,
         instrument_title: instrument.as_ref().and_then(|i| i.title.clone()),
         instrument_version: instrument.as_ref().and_then(|i| i.version.clone()),
-        instrument_tools: instrument.as_ref().map(|i| i.tools.summary()).filter(|t| !t.is_empty()),
+        instrument_tools: instrument.as_ref().map(|i| match &i.tools {
+            Some(tools) if tools.is_empty() => "geen (alleen de voorzieningen per kandidaat)".to_owned(),
+            Some(tools) => tools.summary(),
+            None => "niet bekend: de kop van het instrumentpakket is niet te lezen".to_owned(),
+        }),
         instrument_sha256: instrument.map(|i| i.sha256),
         room: s.room,
         planned_start_ms: s.start_ms,

@@ -308,8 +308,8 @@ pub(crate) struct Instrument {
     /// The approved version, from the signed header.
     pub version: Option<String>,
     /// What the instrument grants everyone and where the spell-check is
-    /// off, from the signed header (none when it cannot be read).
-    pub tools: exam_instrument::InstrumentTools,
+    /// off, from the signed header; `None` when the header cannot be read.
+    pub tools: Option<exam_instrument::InstrumentTools>,
 }
 
 /// Answers of one student from one PC the hub kept apart after the student
@@ -334,7 +334,7 @@ pub(crate) async fn load_instrument(db: &Db, instrument_id: &str) -> Result<Opti
     Ok(Some(Instrument {
         sha256: r.sha256,
         title: header.as_ref().map(|h| h.title.clone()).filter(|t| !t.trim().is_empty()),
-        tools: header.as_ref().map(|h| h.tools.clone()).unwrap_or_default(),
+        tools: header.as_ref().map(|h| h.tools.clone()),
         version: header.map(|h| h.version),
     }))
 }
