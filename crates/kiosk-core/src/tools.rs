@@ -21,7 +21,7 @@ pub use spell::{
     MAX_SUGGEST_CHARS, MAX_WORD_CHARS, SPELL_CHECK_ACCOMMODATIONS,
 };
 
-use exam_instrument::qti::{AssessmentTest, CompanionMaterials, Item, Section, SectionPart};
+use exam_instrument::qti::{AssessmentTest, CompanionMaterials, Item};
 use std::collections::BTreeMap;
 
 /// The accommodation ids (planning `tools`) that grant a calculator on
@@ -113,16 +113,8 @@ pub fn guard_tools(accommodations: &[String], test: Option<&AssessmentTest>) -> 
 
 /// Every item of `test`, in order.
 fn items(test: &AssessmentTest) -> Vec<&Item> {
-    fn walk<'a>(section: &'a Section, out: &mut Vec<&'a Item>) {
-        for part in &section.parts {
-            match part {
-                SectionPart::Item(item) => out.push(item),
-                SectionPart::Section(sub) => walk(sub, out),
-            }
-        }
-    }
     let mut out = Vec::new();
-    test.test_parts.iter().flat_map(|p| &p.sections).for_each(|s| walk(s, &mut out));
+    test.test_parts.iter().flat_map(|p| &p.sections).for_each(|s| s.items_into(&mut out));
     out
 }
 

@@ -62,11 +62,7 @@ const PDF: &str = "application/pdf";
 /// materials): the only PDFs the web view may load.
 fn reference_materials(test: &AssessmentTest) -> BTreeSet<&str> {
     let mut items = Vec::new();
-    for part in &test.test_parts {
-        for section in &part.sections {
-            section.items_into(&mut items);
-        }
-    }
+    test.test_parts.iter().flat_map(|p| &p.sections).for_each(|s| s.items_into(&mut items));
     items.iter().filter_map(|i| i.companion.as_ref()).flat_map(|c| &c.materials).map(|m| m.src.as_str()).collect()
 }
 

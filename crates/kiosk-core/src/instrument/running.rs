@@ -54,6 +54,14 @@ impl RunningInstrument {
         Self::Qti { test, media, answers }
     }
 
+    /// The QTI test's render model; `None` for a web instrument.
+    pub fn qti_test(&self) -> Option<&AssessmentTest> {
+        match self {
+            Self::Qti { test, .. } => Some(test),
+            Self::Web { .. } => None,
+        }
+    }
+
     /// Which answers a QTI test can have; `None` for a web instrument (its
     /// answers go to its supplier, not to the kiosk's store).
     pub fn answer_ids(&self) -> Option<&AnswerIds> {

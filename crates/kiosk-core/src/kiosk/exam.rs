@@ -153,11 +153,7 @@ impl Kiosk {
         inner.journal_event(&KioskEvent::InstrumentOpened(ev::Instrument { instrument: assignment.instrument.id.clone() }));
         // The guard allows what the instrument grants everyone too (espeak-ng
         // for its read-aloud); the journal records the grant.
-        let test = match &instrument {
-            RunningInstrument::Qti { test, .. } => Some(test),
-            RunningInstrument::Web { .. } => None,
-        };
-        inner.grant_accommodations(&crate::tools::guard_tools(&assignment.accommodations.tools, test));
+        inner.grant_accommodations(&crate::tools::guard_tools(&assignment.accommodations.tools, instrument.qti_test()));
         inner.stage = Stage::Running { assignment: assignment.clone(), instrument: Arc::new(instrument), answers: store };
         let session = &mut inner.started_mut()?.session;
         session.set_clock_remaining(remaining.saturating_sub(answered.elapsed()), clock_source).map_err(user)?;

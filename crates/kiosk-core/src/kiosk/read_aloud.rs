@@ -40,11 +40,7 @@ impl Kiosk {
                 return Err(user("Voorlezen kan alleen tijdens het examen."));
             }
             let tools = inner.stage.assignment().map(|a| a.accommodations.tools.as_slice()).unwrap_or_default();
-            let test = match inner.stage.instrument().map(|i| &**i) {
-                Some(RunningInstrument::Qti { test, .. }) => Some(test),
-                _ => None,
-            };
-            if !crate::tools::read_aloud_on(test, tools) {
+            if !crate::tools::read_aloud_on(inner.stage.instrument().and_then(|i| i.qti_test()), tools) {
                 return Err(user("Voorlezen is voor jou niet toegestaan. Roep de surveillant als dat niet klopt."));
             }
         }

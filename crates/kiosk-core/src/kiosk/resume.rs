@@ -215,11 +215,7 @@ impl Inner {
         // goes on, it is never taken back to the exam.
         let into = if store.status().submitted { Phase::HandingIn } else { Phase::InExam };
         // The guard allows what the instrument grants everyone too (espeak-ng for its read-aloud).
-        let test = match &instrument {
-            RunningInstrument::Qti { test, .. } => Some(test),
-            RunningInstrument::Web { .. } => None,
-        };
-        self.grant_accommodations(&crate::tools::guard_tools(&restored.assignment.accommodations.tools, test));
+        self.grant_accommodations(&crate::tools::guard_tools(&restored.assignment.accommodations.tools, instrument.qti_test()));
         self.stage = Stage::Running { assignment: restored.assignment, instrument: Arc::new(instrument), answers: store };
         into
     }
