@@ -155,7 +155,9 @@ mod tests {
         assert!(is_image("a/b.JPG") && is_image("x.svg") && !is_image("items/i1.xml") && !is_image("imsmanifest.xml"));
         assert!(is_media("a/b.JPG") && is_media("media/boom.mp3") && is_media("v/film.webm") && !is_media("items/i1.xml") && !is_image("media/boom.mp3"));
         assert!(is_media("m/a.mp3") && is_media("m/film.MP4") && is_media("m/film.vtt") && is_media("a.png"));
-        assert!(!is_media("items/i1.xml") && !is_media("style.css") && !is_media("page.html") && !is_media("x.pdf"));
+        assert!(!is_media("items/i1.xml") && !is_media("style.css") && !is_media("page.html") && !is_media("x.docx"));
+        // A PDF is media only as an item's reference material (media_urls checks that).
+        assert!(is_media("img/formulekaart.pdf"));
         let empty = MediaSlot::default();
         assert_eq!(lookup(&empty, &media_url("media/a.png")), None);
         assert_eq!(lookup(&empty, "https://localhost/media/a.png"), None);
