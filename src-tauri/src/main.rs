@@ -131,10 +131,11 @@ async fn navigation_refused(state: tauri::State<'_, AppState>, url: String, dire
 }
 
 /// Read-aloud (issue 19): `text` spoken by the kiosk's engine (espeak-ng) in
-/// `lang` at `rate` words per minute, as a WAV `data:` URL for an `<audio>`;
-/// only for a student with the read-aloud accommodation, during the exam.
+/// `lang` at `rate` words per minute, as a WAV `data:` URL for an `<audio>`
+/// with each word's share of it (the caption's marked word); only where the
+/// accommodation or the instrument grants it, during the exam.
 #[tauri::command]
-async fn read_aloud(state: tauri::State<'_, AppState>, text: String, lang: String, rate: u16) -> CommandResult<String> {
+async fn read_aloud(state: tauri::State<'_, AppState>, text: String, lang: String, rate: u16) -> CommandResult<kiosk_core::kiosk::Spoken> {
     state.kiosk.read_aloud(&text, &lang, rate).await.map_err(|e| e.message)
 }
 

@@ -398,6 +398,33 @@ test('read-aloud: the spoken word follows the audio, longer words and pauses tak
   assert.deepEqual(words, ['Een', 'drie.', null]);
 });
 
+test('read-aloud: the kiosk\'s per-word weights place the mark; a mismatch falls back to letters', async () => {
+  // The kiosk's weights (espeak-ng's phonemes): "ij" is one sound, so "wij" is short though it has three letters.
+  const byKiosk = wordTimes('wij lopen', [3, 6]);
+  assert.equal(byKiosk[0].end, 1 / 3);
+  const byLetters = wordTimes('wij lopen');
+  assert.deepEqual(wordTimes('wij lopen', [3]), byLetters, 'a weight per word or none');
+  assert.deepEqual(wordTimes('wij lopen', [3, -1]), byLetters, 'only positive weights');
+  // The reader uses them when the shell gives {audio, weights}.
+  const log = []; log.audios = [];
+  const words = [];
+  const reader = createReader({
+    speak: async () => ({ audio: 'data:x', weights: [1, 9] }),
+    makeAudio: fakeAudio(log),
+    onWord: (ts, i) => words.push(i < 0 ? null : ts[i].text),
+  });
+  reader.start('kort langgerekt');
+  await tick(); await tick();
+  const a = log.audios[0];
+  assert.equal(a.url, 'data:x', 'the audio of {audio, weights}');
+  a.duration = 10;
+  a.currentTime = 2;
+  await new Promise((r) => setTimeout(r, 150));
+  a.end();
+  await tick(); await tick();
+  assert.deepEqual(words, ['kort', 'langgerekt', null], 'at 20 % of the audio the second word, by the weights (by letters it would be the first)');
+});
+
 test('read-aloud reader: a refusal from the shell is reported, not swallowed', async () => {
   const log = []; log.audios = [];
   const states = [];

@@ -51,18 +51,23 @@ export function speechParts(text, max = MAX_PART_CHARS) {
  * The words of a part and when each is spoken, as fractions of the part's
  * audio: `[{text, start, end}]`. espeak-ng's program gives no word events
  * (docs/ui.md, Read-aloud), so the time is shared out by what takes time to
- * say — a word's letters and digits, plus a pause after a comma and a
- * longer one after a sentence end — which keeps the mark on the word being
- * spoken, give or take a word in a long sentence.
+ * say: the kiosk's `weights` (each word's phonemes as espeak-ng makes them,
+ * plus its pause: right at 87 % of words' middles, never more than one word
+ * off, docs/benchmarks.md), or where there are none, a word's letters and
+ * digits plus a pause after a comma and a longer one after a sentence end
+ * (right at 68 %).
  */
-export function wordTimes(part) {
+export function wordTimes(part, weights = null) {
   const words = String(part || '').split(/\s+/).filter(Boolean);
-  const weight = (w) => Math.max(1, (w.match(/[\p{L}\p{N}]/gu) || []).length) + (/[.!?…:;]$/.test(w) ? 4 : /,$/.test(w) ? 2 : 0) + 1;
-  const total = words.reduce((sum, w) => sum + weight(w), 0);
+  // The kiosk's weights (espeak-ng's phonemes per word) when they fit the
+  // words one to one; else by letters and pauses.
+  const given = Array.isArray(weights) && weights.length === words.length && weights.every((w) => Number.isFinite(w) && w > 0);
+  const weight = (w, i) => (given ? weights[i] : Math.max(1, (w.match(/[\p{L}\p{N}]/gu) || []).length) + (/[.!?…:;]$/.test(w) ? 4 : /,$/.test(w) ? 2 : 0) + 1);
+  const total = words.reduce((sum, w, i) => sum + weight(w, i), 0);
   let at = 0;
-  return words.map((text) => {
+  return words.map((text, i) => {
     const start = at / total;
-    at += weight(text);
+    at += weight(text, i);
     return { text, start, end: at / total };
   });
 }
@@ -94,8 +99,12 @@ export function createReader({ speak, makeAudio, onState = () => {}, onWord = ()
     let next = parts.length ? speak(parts[0]) : null;
     for (let i = 0; i < parts.length; i += 1) {
       let url;
+      let weights = null;
       try {
-        url = await next;
+        // The kiosk gives {audio, weights}; the preview's stand-in a URL.
+        const got = await next;
+        url = typeof got === 'string' ? got : got.audio;
+        weights = typeof got === 'string' ? null : got.weights;
       } catch (err) {
         if (mine === run) set('failed', err);
         return;
@@ -104,7 +113,7 @@ export function createReader({ speak, makeAudio, onState = () => {}, onWord = ()
       next = i + 1 < parts.length ? speak(parts[i + 1]) : null;
       // A later part that fails is reported when its turn comes.
       if (next) next.catch(() => {});
-      const times = wordTimes(parts[i]);
+      const times = wordTimes(parts[i], weights);
       let shown = -2;
       const ended = new Promise((resolve, reject) => {
         audio = makeAudio(url);

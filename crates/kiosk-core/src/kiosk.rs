@@ -41,7 +41,7 @@ mod view;
 mod watch;
 
 use startup::GuardHandle;
-pub use read_aloud::{read_aloud_granted, READ_ALOUD, READ_ALOUD_MAX_CHARS};
+pub use read_aloud::{read_aloud_granted, Spoken, READ_ALOUD, READ_ALOUD_MAX_CHARS};
 pub use sync::{ANSWERS_SYNC_EVERY, JOURNAL_SYNC_EVERY};
 pub use view::{AssignmentView, DownloadView, FormError, KioskView, LocationView, StepStatus, StudentView, SyncView};
 

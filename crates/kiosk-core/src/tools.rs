@@ -10,7 +10,7 @@ pub use calculator::{evaluate, AngleUnit, CalcError, CalcResult, CalculatorKind}
 // the kiosk's child with the read-aloud accommodation) ---
 mod speak;
 pub use speak::{
-    phonemes, synthesize, voice_for, Lang, LangError, Pcm, Rate, RateError, SpeakError, Speech, Voice, WavError, ESPEAK_NG,
+    phonemes, synthesize, voice_for, word_weights, Lang, LangError, Pcm, Rate, RateError, SpeakError, Speech, Voice, WavError, ESPEAK_NG,
     MAX_SPEAK_CHARS, SPEAK_TIMEOUT,
 };
 

@@ -151,3 +151,23 @@ fn speak_in_a_hostile_environment() {
     assert_eq!(speech.voice.name, "Dutch");
     assert!(speech.pcm.rms() > 800.0);
 }
+
+/// The caption's weights (issue 19, "the spoken word highlighted"): one
+/// per word as the page splits it, longer for a word with more sounds and
+/// after a sentence end; none when espeak-ng says nothing for a word (the
+/// page then estimates by letters). How close they come to the audio:
+/// ui/dev/measure-word-times.mjs, docs/benchmarks.md.
+#[test]
+fn each_word_gets_its_share_of_the_audio() {
+    if !espeak_or_skip("each_word_gets_its_share_of_the_audio") {
+        return;
+    }
+    let w = kiosk_core::tools::word_weights("Een klant wil een broek ruilen zonder kassabon.", &nl()).unwrap().expect("a weight per word");
+    assert_eq!(w.len(), 8, "{w:?}");
+    assert!(w[7] > w[2] + 4.0, "kassabon. (eight sounds and a sentence end) against wil: {w:?}");
+    assert!(w.iter().all(|x| *x >= 2.0), "{w:?}");
+    // "ij" is one sound: fewer than its letters.
+    let ij = kiosk_core::tools::word_weights("wij", &nl()).unwrap().unwrap();
+    assert_eq!(ij, vec![3.0], "v, EI: two sounds, plus one");
+    assert_eq!(kiosk_core::tools::word_weights("a — b", &nl()).unwrap(), None, "a word espeak-ng says nothing for");
+}

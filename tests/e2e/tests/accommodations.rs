@@ -168,8 +168,9 @@ async fn the_instruments_read_aloud_reaches_the_guard_and_the_kiosk() {
         after = reported_after(&journal, from, &work.path().join("go2")).await;
     }
     // And the kiosk speaks for him (espeak-ng, as cargo xtask installs it).
-    let wav = kiosk.read_aloud("De kassa geeft een bon.", "nl", 175).await.unwrap();
-    assert!(wav.starts_with("data:audio/wav;base64,") && wav.len() > 10_000, "{} bytes", wav.len());
+    let spoken = kiosk.read_aloud("De kassa geeft een bon.", "nl", 175).await.unwrap();
+    assert!(spoken.audio.starts_with("data:audio/wav;base64,") && spoken.audio.len() > 10_000, "{} bytes", spoken.audio.len());
+    assert_eq!(spoken.weights.map(|w| w.len()), Some(5), "a weight per word for the caption");
     kiosk.shutdown().await;
     drop(root);
 }

@@ -12,7 +12,17 @@
 //! rate, audio length), never the text.
 
 use super::*;
-use crate::tools::{synthesize, Lang, Rate};
+use crate::tools::{synthesize, word_weights, Lang, Rate};
+
+/// A part spoken: the audio for the page's `<audio>`, and how long each of
+/// its words takes relative to the others (`None`: the page estimates).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spoken {
+    /// A `data:audio/wav;base64,…` URL.
+    pub audio: String,
+    /// Per word (the text split at whitespace), for the caption's marked word.
+    pub weights: Option<Vec<f32>>,
+}
 use base64::Engine as _;
 
 /// The accommodation (the policy's and the hub's id) that grants read-aloud.
@@ -33,7 +43,7 @@ impl Kiosk {
     /// QTI writes it: `nl`, `nl-NL`) at `rate` words per minute; the WAV as
     /// a `data:audio/wav;base64,…` URL. The synthesis runs without the
     /// state lock.
-    pub async fn read_aloud(&self, text: &str, lang: &str, rate: u16) -> Result<String, UserError> {
+    pub async fn read_aloud(&self, text: &str, lang: &str, rate: u16) -> Result<Spoken, UserError> {
         {
             let inner = self.inner.lock().await;
             if inner.phase() != Some(Phase::InExam) {
@@ -57,13 +67,16 @@ impl Kiosk {
             words: u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX),
         };
         let text = text.to_owned();
-        let speech = tokio::task::spawn_blocking(move || synthesize(&text, &lang, rate))
-            .await
-            .map_err(|e| user(format!("Voorlezen lukt nu niet: {e}")))?
-            .map_err(|e| user(format!("Voorlezen lukt nu niet: {e}")))?;
+        let (speech, weights) = tokio::task::spawn_blocking(move || {
+            // The caption's estimate is a nicety: without it the page estimates by letters.
+            synthesize(&text, &lang, rate).map(|speech| (speech, word_weights(&text, &lang).ok().flatten()))
+        })
+        .await
+        .map_err(|e| user(format!("Voorlezen lukt nu niet: {e}")))?
+        .map_err(|e| user(format!("Voorlezen lukt nu niet: {e}")))?;
         let audio_ms = u64::try_from(speech.pcm.duration().as_millis()).unwrap_or(u64::MAX);
         self.inner.lock().await.journal_event(&KioskEvent::KioskReadAloud(ev::ReadAloud { audio_ms, ..counts }));
-        Ok(wav_data_url(&speech.pcm.to_wav()))
+        Ok(Spoken { audio: wav_data_url(&speech.pcm.to_wav()), weights })
     }
 }
 
