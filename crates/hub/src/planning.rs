@@ -266,7 +266,7 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         .signed_policy
         .as_deref()
         .and_then(|text| crate::config::read_hub_policy(text).ok())
-        .map(|p| p.processes.accommodations.iter().map(|a| a.id.clone()).collect())
+        .map(|p| p.processes.accommodations.iter().map(|a| a.id.clone()).filter(|id| id != exam_policy::KIOSK_READ_ALOUD).collect())
         .unwrap_or_default();
     let required = ["student_number", "student_name", "sitting", "exam", "instrument", "room", "start", "duration_minutes"];
     let optional = ["exam_code", "extra_minutes", "tools", "text_size", "contrast"];
@@ -352,6 +352,11 @@ pub async fn import_planning(db: &Db, keys: &Keys, csv_text: &str, file_name: &s
         for tool in get("tools").split(';').map(str::trim).filter(|t| !t.is_empty()) {
             match vocabulary::canonical(vocabulary::TOOLS, tool) {
                 Some(id) => tools.push(id.to_string()),
+                // The kiosk grants it itself, for an instrument that gives read-aloud to everyone.
+                None if tool == exam_policy::KIOSK_READ_ALOUD => errors.push(format!(
+                    "line {line}: tools: {tool:?} is not for the planning: the exam software grants it itself when the instrument gives \
+                     read-aloud to everyone; plan read-aloud (voorlezen) for a student who has it"
+                )),
                 None if policy_tools.iter().any(|p| p == tool) => tools.push(tool.to_string()),
                 None => errors.push(format!(
                     "line {line}: tools: unknown accommodation {tool:?} (known: {}{}; separate several with ';')",

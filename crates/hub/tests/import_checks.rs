@@ -162,6 +162,12 @@ fn the_planning_is_checked_against_the_vocabulary_and_what_already_ran() {
     let out = run(&[], "bad.csv", &bad);
     refused(&out, "bad.csv: line 2: tools: unknown accommodation \"groot-scherm\" (known: read-aloud (voorleessoftware");
     refused(&out, "bad.csv: line 3: text_size: unknown value \"reuze\" (known: large (groot, grote letters)");
+    // Issue 19 (review): the kiosk's own grant for an instrument that gives
+    // read-aloud to everyone is no planning value: it would give the student
+    // nothing and the document would say she had something.
+    let kiosk_own = format!("{head}1,Ömer Yılmaz,VK2,Verkoop niveau 2,rekenen-2f,B1.12,{future},90,kiosk-read-aloud,,\n");
+    let out = run(&[], "kiosk-own.csv", &kiosk_own);
+    refused(&out, "kiosk-own.csv: line 2: tools: \"kiosk-read-aloud\" is not for the planning");
     // The Dutch words: imported as the ids the kiosk knows.
     let good = format!(
         "{head}1,Ömer Yılmaz,VK2,Verkoop niveau 2,rekenen-2f,B1.12,{future},90,Voorleessoftware;spellingcontrole,groot,hoog\n\

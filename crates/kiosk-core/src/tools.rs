@@ -90,11 +90,11 @@ pub fn read_aloud_on(test: Option<&AssessmentTest>, accommodations: &[String]) -
     crate::kiosk::read_aloud_granted(accommodations) || test.is_some_and(|t| t.tools.read_aloud)
 }
 
-/// The policy's accommodation id the kiosk grants its guard itself when the
+/// The accommodation id the kiosk grants its guard itself when the
 /// instrument gives read-aloud to everyone: the kiosk's own engine only
-/// (policies/school-pc.toml), never the planning's `read-aloud` set of
+/// (built into the policy crate), never the planning's `read-aloud` set of
 /// third-party readers.
-pub const KIOSK_READ_ALOUD: &str = "kiosk-read-aloud";
+pub use exam_policy::KIOSK_READ_ALOUD;
 
 /// What the process guard allows for while `test` runs: the student's
 /// accommodations, and [`KIOSK_READ_ALOUD`] when the instrument gives

@@ -30,7 +30,7 @@ pub use bundle::{
 };
 pub use load::{load_policy_file, parse_policy, read_text, Diagnostic, PolicyError};
 pub use model::*;
-pub use process::{default_deny_rules, DisplayVerdict, ProcessFacts, ProcessVerdict};
+pub use process::{default_deny_rules, kiosk_read_aloud_rule, DisplayVerdict, ProcessFacts, ProcessVerdict, KIOSK_READ_ALOUD};
 pub use schema::{schema_json, REGENERATE_COMMAND};
 /// An invigilator's PIN hash (`InvigilatorEntry::pin`): the one password-hash type.
 pub use exam_secure::PasswordHash;

@@ -32,6 +32,38 @@ pub fn parse_deny_list(text: &str, origin: &str) -> Result<Vec<ProcessRule>, Pol
         })
 }
 
+/// The accommodation id the kiosk grants its guard itself when an
+/// instrument gives read-aloud to everyone (issue 19): the kiosk's own
+/// speech engine and nothing else. Not a planning value (the hub refuses
+/// it there). A policy may define it; one that does not gets
+/// [`kiosk_read_aloud_rule`], so an older or a school's own allow-list
+/// policy does not end the engine and lock the student out.
+pub const KIOSK_READ_ALOUD: &str = "kiosk-read-aloud";
+
+/// The built-in rule of [`KIOSK_READ_ALOUD`]: `/usr/bin/espeak-ng`, only
+/// as the kiosk's child, on Linux.
+pub fn kiosk_read_aloud_rule() -> &'static ProcessRule {
+    static RULE: std::sync::OnceLock<ProcessRule> = std::sync::OnceLock::new();
+    RULE.get_or_init(|| ProcessRule {
+        name: Some("espeak-ng".into()),
+        exe: Some("/usr/bin/espeak-ng".into()),
+        parent: Some("exam-kiosk".into()),
+        os: vec![Os::Linux],
+        category: Some("assistive".into()),
+        ..Default::default()
+    })
+}
+
+impl Policy {
+    /// The allow rules of the granted `accommodations` (the policy's, and
+    /// the built-in [`KIOSK_READ_ALOUD`] where the policy lacks it).
+    fn granted_rules<'a>(&'a self, accommodations: &'a [&'a str]) -> impl Iterator<Item = &'a ProcessRule> + 'a {
+        let defined = self.processes.accommodations.iter().any(|a| a.id == KIOSK_READ_ALOUD);
+        let builtin = (!defined && accommodations.contains(&KIOSK_READ_ALOUD)).then(kiosk_read_aloud_rule);
+        self.processes.accommodations.iter().filter(move |a| accommodations.contains(&a.id.as_str())).flat_map(|a| a.allow.iter()).chain(builtin)
+    }
+}
+
 /// The built-in default deny list.
 pub fn default_deny_rules() -> Vec<ProcessRule> {
     // The file is compiled in and covered by a test; an error here is a build defect.
@@ -157,13 +189,7 @@ impl Policy {
     /// win over deny rules; in allow-list mode an unlisted process is denied.
     /// (Whether a process belongs to the user session at all is the guard's call.)
     pub fn judge_process(&self, p: &ProcessFacts<'_>, accommodations: &[&str], deny: &[ProcessRule]) -> ProcessVerdict {
-        let extra = self
-            .processes
-            .accommodations
-            .iter()
-            .filter(|a| accommodations.contains(&a.id.as_str()))
-            .flat_map(|a| a.allow.iter());
-        for rule in self.processes.allow.iter().chain(extra) {
+        for rule in self.processes.allow.iter().chain(self.granted_rules(accommodations)) {
             if rule.matches(p) {
                 return ProcessVerdict::Allowed { rule: rule.label() };
             }
@@ -221,15 +247,7 @@ impl Policy {
                 }
             })
             .map(|entry| format!("display:{entry}"))
-            .or_else(|| {
-                let extra = self
-                    .processes
-                    .accommodations
-                    .iter()
-                    .filter(|a| accommodations.contains(&a.id.as_str()))
-                    .flat_map(|a| a.allow.iter());
-                self.processes.allow.iter().chain(extra).find(|r| r.matches(p)).map(|r| format!("allow:{}", r.label()))
-            });
+            .or_else(|| self.processes.allow.iter().chain(self.granted_rules(accommodations)).find(|r| r.matches(p)).map(|r| format!("allow:{}", r.label())));
         match listed {
             None => DisplayVerdict::Denied { why: "not one of the desktop's programs ([processes.display] allow)".into() },
             Some(rule) if !exe_trusted => DisplayVerdict::Denied {
@@ -246,13 +264,7 @@ impl Policy {
     /// The granted accommodation rule that allows `p`, if any (used for a
     /// trusted script run by a trusted interpreter: `p` names the script).
     pub fn accommodation_allows(&self, p: &ProcessFacts<'_>, accommodations: &[&str]) -> Option<String> {
-        self.processes
-            .accommodations
-            .iter()
-            .filter(|a| accommodations.contains(&a.id.as_str()))
-            .flat_map(|a| a.allow.iter())
-            .find(|r| r.matches(p))
-            .map(|r| format!("accommodation:{}", r.label()))
+        self.granted_rules(accommodations).find(|r| r.matches(p)).map(|r| format!("accommodation:{}", r.label()))
     }
 }
 

@@ -302,6 +302,17 @@ fn read_aloud_engine_is_allowed_only_as_the_kiosks_child() {
         assert!(denied(&other, &["kiosk-read-aloud"]), "{reader} with the instrument's grant only");
         assert!(matches!(p.judge_process(&other, &["read-aloud"], &deny), ProcessVerdict::Allowed { .. }), "{reader} with the accommodation");
     }
+    // The grant is built in: school-pc does not list it (nor does a
+    // school's own or an older allow-list policy), and the engine still runs;
+    // a policy that defines the id itself decides.
+    assert!(!p.processes.accommodations.iter().any(|a| a.id == exam_policy::KIOSK_READ_ALOUD));
+    let text = std::fs::read_to_string(policies_dir().join("school-pc.toml")).unwrap()
+        + "\n[[processes.accommodation]]\nid = \"kiosk-read-aloud\"\nallow = [{ name = \"eigen-stem\", category = \"assistive\" }]\n";
+    let own = exam_policy::parse_policy(&text, "eigen.toml", Some(&policies_dir())).unwrap();
+    let deny = own.effective_deny_rules();
+    assert!(matches!(own.judge_process(&engine, &["kiosk-read-aloud"], &deny), ProcessVerdict::Denied { .. }), "the policy's own definition, not the built-in");
+    let voice = ProcessFacts { name: "eigen-stem", ..Default::default() };
+    assert!(matches!(own.judge_process(&voice, &["kiosk-read-aloud"], &deny), ProcessVerdict::Allowed { .. }));
 }
 
 /// Issue 16: a malformed PIN hash in the roster was dropped in silence by
