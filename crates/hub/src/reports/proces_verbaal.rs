@@ -247,9 +247,9 @@ fn spell_check_refusal(records: &SittingRecords, tools: &[String], item: &str) -
         return if planned { Some(None) } else { None };
     };
     if granted.no_spell_check.contains(item) {
-        return Some(Some(format!("bij vraag {item} staat de spellingcontrole uit (het examen)")));
+        return Some(Some(format!("bij vraag {item}, waar het examen de spellingcontrole uitzet")));
     }
-    Some((!planned && !granted.spell_check).then(|| "zonder toekenning in de planning of het examen".to_owned()))
+    Some((!planned && !granted.spell_check).then(|| format!("bij vraag {item} zonder toekenning in de planning of het examen")))
 }
 
 impl ToolsUsed {
@@ -1091,7 +1091,7 @@ fn build(
             if granted != Some(true) {
                 entries.push(Irregularity {
                     time_ms,
-                    category: "voorlezen zonder toekenning",
+                    category: if granted == Some(false) { "voorlezen zonder toekenning" } else { "voorlezen niet na te gaan" },
                     pc: Some(pc(&device_id)),
                     device_id: Some(device_id),
                     student: Some(c.student_number.clone()),
@@ -1108,25 +1108,32 @@ fn build(
                 });
             }
         }
-        let mut refused = u.spell_checks.iter().filter_map(|(time_ms, device_id, item)| match spell_check_refusal(&records, &c.tools, item) {
-            Some(None) => None,
-            why => Some((*time_ms, device_id, why.flatten())),
-        });
-        if let Some((time_ms, device_id, why)) = refused.next() {
-            let more = refused.count();
+        // Per item the kiosk should have refused (or could not be checked): its count.
+        let mut refused: BTreeMap<&str, (i64, &String, Option<String>, u64)> = BTreeMap::new();
+        for (time_ms, device_id, item) in &u.spell_checks {
+            match spell_check_refusal(&records, &c.tools, item) {
+                Some(None) => {}
+                why => refused.entry(item.as_str()).or_insert((*time_ms, device_id, why.flatten(), 0)).3 += 1,
+            }
+        }
+        for (item, (time_ms, device_id, why, times)) in refused {
+            let (category, description) = match why {
+                Some(why) => (
+                    "spellingcontrole zonder toekenning",
+                    format!("spellingcontrole gebruikt {why} ({times} keer, voor het eerst op dit tijdstip); de examensoftware weigert dat: {CHANGED}"),
+                ),
+                None => (
+                    "spellingcontrole niet na te gaan",
+                    format!("spellingcontrole gebruikt bij vraag {item} zonder toekenning in de planning ({times} keer, voor het eerst op dit tijdstip); {UNKNOWN}"),
+                ),
+            };
             entries.push(Irregularity {
                 time_ms,
-                category: "spellingcontrole zonder toekenning",
+                category,
                 pc: Some(pc(device_id)),
                 device_id: Some(device_id.clone()),
                 student: Some(c.student_number.clone()),
-                description: match why {
-                    Some(why) => format!(
-                        "spellingcontrole gebruikt {why} ({} keer, voor het eerst op dit tijdstip); de examensoftware weigert dat: {CHANGED}",
-                        more + 1
-                    ),
-                    None => format!("spellingcontrole gebruikt zonder toekenning in de planning ({} keer, voor het eerst op dit tijdstip); {UNKNOWN}", more + 1),
-                },
+                description,
                 source: "logboek",
             });
         }
