@@ -1,7 +1,8 @@
-//! The `exammedia:` URI scheme: the images of the running QTI instrument,
-//! served from the decrypted package kiosk-core holds in memory
-//! ([`kiosk_core::instrument::media`]). Only images of that package; nothing
-//! before the start or after the hand-in.
+//! The `exammedia:` URI scheme: the images, audio, video, caption tracks
+//! and PDF reference material of the running QTI instrument, served from
+//! the decrypted package kiosk-core holds in memory
+//! ([`kiosk_core::instrument::media`]). Only what its render model uses;
+//! nothing before the start or after the hand-in.
 
 use kiosk_core::instrument::media::MEDIA_SCHEME;
 use tauri::http::{header, Response, StatusCode};
@@ -14,7 +15,8 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         // The kiosk's own page reads a PDF's bytes (naslag, pdf.js) with
         // fetch, which is cross-origin from its own scheme: only its own
         // origin may read them (Linux and macOS `tauri://localhost`,
-        // Windows `http://tauri.localhost`); images and media need no CORS.
+        // Windows `http://tauri.localhost`), and only PDFs: images and
+        // media need no CORS.
         let origin = request
             .headers()
             .get(header::ORIGIN)
@@ -30,8 +32,9 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 }
                 // Images never run script, even SVG: no scripts, no loads from anywhere.
                 response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
-                if let Some(origin) = origin {
+                if let Some(origin) = origin.filter(|_| mime == "application/pdf") {
                     response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                    response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Origin"));
                 }
             }
             None => *response.status_mut() = StatusCode::NOT_FOUND,

@@ -127,15 +127,16 @@ export function recordAnswer(ref, answer) {
   schedule(ref);
 }
 
-/** Sends item `ref`'s pending answer now and waits until the shell has it (or it failed). */
+/** Sends item `ref`'s pending answer now and waits until the shell has it; false when it is not kept (yet). */
 async function settleSave(ref) {
   flush(ref);
   for (let i = 0; i < 50; i += 1) {
     const s = state.saves.get(ref);
-    if (!s || !(s.inflight || s.timer || s.dirty)) return;
+    if (!s || !(s.inflight || s.timer || s.dirty)) return !(s && s.failed);
     if (s.inflight) await s.inflight.catch(() => {});
     else await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  return false;
 }
 
 /** Sends every pending answer now and waits for them (before hand-in). */
@@ -470,7 +471,7 @@ export function mountExam(root, view, { onSaveState, render }) {
     const pad = mountScratchpad({ itemId: ref, initial: notes.scratchpad || null, labelId: headingId, onSave: (text) => saveNote(ref, 'scratchpad', text) });
     scratchpads.set(ref, pad);
     // --- naslag: the reference material the item ships (an image) ---
-    const refs = mountReferences({ companion: item.companion, media: instrument.media || null, idBase: `item-${index}` });
+    const refs = mountReferences({ companion: item.companion, media: instrument.media || null, idBase: `item-${index}`, lang: item.lang || instrument.lang || null });
     // --- spell-check (the accommodation, or the instrument's): typed answers
     // only, never on an item the instrument switched it off on ---
     let spellBtn = null;
@@ -542,8 +543,9 @@ export function mountExam(root, view, { onSaveState, render }) {
       return;
     }
     try {
-      // The shell checks what it holds: the newest typed text is saved first.
-      await settleSave(ref);
+      // The shell checks what it holds: the newest typed text is saved
+      // first; an answer not kept (yet) is said, not checked in an older form.
+      if (!(await settleSave(ref))) throw new Error(t('spell.unsaved'));
       const found = await shell.spellCheck(ref);
       const heading = h('p', { class: 'spell-summary' }, t('spell.found', { n: found.length }));
       panel.append(heading);

@@ -40,35 +40,49 @@ async function loadPdfjs() {
   return pdfjs;
 }
 
+/** Most pixels of one drawn page (pdf.js's own viewer uses the same bound): an odd page size cannot ask for a gigabyte canvas. */
+const MAX_PAGE_PIXELS = 2 ** 24;
+
 /**
  * Draws the PDF at `url` into `into`: per page a canvas (role img, named
- * by its page number) and the page's text for a screen reader. `status`
- * says what happens ("laden", a failure) for everyone.
+ * by its page number) and the page's text for a screen reader, in the
+ * instrument's language `lang`. `status` says what happens ("laden", how
+ * many pages, a failure) for everyone. The document (and its worker) is
+ * let go once drawn.
  */
-export async function renderPdf(url, label, into, status) {
+export async function renderPdf(url, label, into, status, lang = null) {
   status.textContent = t('ref.pdf.loading');
+  let task = null;
   try {
     const lib = await loadPdfjs();
     const data = new Uint8Array(await (await fetch(url)).arrayBuffer());
-    const doc = await lib.getDocument({ data, isEvalSupported: false, enableXfa: false }).promise;
-    const total = Math.min(doc.numPages, MAX_PDF_PAGES);
+    task = lib.getDocument({ data, maxImageSize: MAX_PAGE_PIXELS, canvasMaxAreaInBytes: 4 * MAX_PAGE_PIXELS, enableXfa: false });
+    const doc = await task.promise;
+    const total = doc.numPages;
+    const shown = Math.min(total, MAX_PDF_PAGES);
     const width = Math.max(320, Math.min(into.clientWidth || 700, 900));
-    for (let n = 1; n <= total; n += 1) {
+    for (let n = 1; n <= shown; n += 1) {
       const page = await doc.getPage(n);
       const base = page.getViewport({ scale: 1 });
       const ratio = window.devicePixelRatio || 1;
-      const viewport = page.getViewport({ scale: (width / base.width) * ratio });
+      const fit = (width / base.width) * ratio;
+      const scale = Math.min(fit, Math.sqrt(MAX_PAGE_PIXELS / (base.width * base.height)));
+      const viewport = page.getViewport({ scale });
       const canvas = h('canvas', { class: 'reference-page', width: Math.floor(viewport.width), height: Math.floor(viewport.height), role: 'img', 'aria-label': t('ref.pdf.page', { n, total, label }) });
       await page.render({ canvas, canvasContext: canvas.getContext('2d'), viewport }).promise;
       const text = (await page.getTextContent()).items.map((i) => i.str).join(' ').replace(/\s+/g, ' ').trim();
-      into.append(canvas, h('p', { class: 'sr-only reference-page-text' }, text));
+      into.append(canvas, h('p', { class: 'sr-only reference-page-text', lang }, text));
+      page.cleanup();
     }
-    status.textContent = doc.numPages > total ? t('ref.pdf.more', { shown: total, total: doc.numPages }) : '';
+    status.textContent = total > shown ? t('ref.pdf.more', { shown, total }) : t('ref.pdf.shown', { n: shown });
     into.dataset.rendered = 'true';
   } catch (err) {
     status.textContent = t('ref.pdf.failed', { label });
     into.dataset.rendered = 'failed';
     into.dataset.error = String((err && err.message) || err); // for IT and the tests, not shown
+  } finally {
+    // Lets the document and its worker go: reopening draws nothing again (the canvases stay).
+    if (task) task.destroy();
   }
 }
 
@@ -77,7 +91,7 @@ export async function renderPdf(url, label, into, status) {
  * buttons go in the item's tool bar, the panels after the item's body.
  * `idBase` makes the ids unique on the page.
  */
-export function mountReferences({ companion, media, idBase }) {
+export function mountReferences({ companion, media, idBase, lang = null }) {
   const buttons = [];
   const panels = [];
   showableMaterials(companion, media).forEach((m, i) => {
@@ -114,9 +128,11 @@ export function mountReferences({ companion, media, idBase }) {
         panel.hidden = false;
         button.setAttribute('aria-expanded', 'true');
         panel.focus();
-        if (pages && !pages.dataset.rendered) {
+        // Drawn the first time; a failure is tried again when reopened.
+        if (pages && (!pages.dataset.rendered || pages.dataset.rendered === 'failed')) {
+          pages.replaceChildren();
           pages.dataset.rendered = 'loading';
-          renderPdf(m.url, m.label, pages, status);
+          renderPdf(m.url, m.label, pages, status, lang);
         }
       } }, t('ref.open', { label: m.label }));
     buttons.push(button);

@@ -240,6 +240,39 @@ fn extension(path: &str) -> String {
 // ---------------------------------------------------------------------------
 // Companion materials
 
+/// Most pages of a PDF the kiosk draws (ui/js/tools-reference.js, `MAX_PDF_PAGES`).
+pub const MAX_PDF_PAGES: usize = 20;
+
+/// What pack should say about a PDF reference material the kiosk shows
+/// with pdf.js: not a PDF at all (never served), more pages than the kiosk
+/// draws, or images in formats the kiosk's pdf.js may leave blank (JPEG 2000
+/// and JBIG2, typical of scans: their decoders are not shipped).
+fn pdf_warnings(path: &str, bytes: &[u8]) -> Vec<String> {
+    if !bytes.starts_with(b"%PDF") {
+        return vec![format!("reference material {path} is named .pdf but is no PDF: the kiosk will not show it")];
+    }
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let mut out = Vec::new();
+    // The page tree's /Count is the number of pages (the largest is the root's).
+    let pages = bytes
+        .windows(6)
+        .enumerate()
+        .filter(|(_, w)| *w == b"/Count")
+        .filter_map(|(i, _)| {
+            let rest = &bytes[i + 6..bytes.len().min(i + 20)];
+            let digits: String = rest.iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).map(|b| char::from(*b)).collect();
+            digits.parse::<usize>().ok()
+        })
+        .max();
+    if let Some(n) = pages.filter(|n| *n > MAX_PDF_PAGES) {
+        out.push(format!("reference material {path} has {n} pages; the kiosk shows the first {MAX_PDF_PAGES} (and says so): split it or give it on paper"));
+    }
+    if has(b"/JPXDecode") || has(b"/JBIG2Decode") {
+        out.push(format!("reference material {path} has JPEG 2000 or JBIG2 images (a scan?): the kiosk may show them blank; save it with JPEG or PNG images"));
+    }
+    out
+}
+
 /// `qti-companion-materials-info`: what the student may use with this item.
 /// The kiosk shows it (in Dutch) and the tools themselves are the kiosk's
 /// own (issue 19); nothing here is refused for being a tool.
@@ -741,6 +774,12 @@ impl<'r, 'a> Importer<'r, 'a> {
                     let href_el = child.elements().find(|c| c.name == "qti-file-href").ok_or_else(|| invalid(file, child, format!("{} needs qti-file-href", child.tag())))?;
                     let src = self.resolve_existing(file, href_el, href_el.text().trim())?;
                     let label = child.attr("label").map(String::from).unwrap_or_else(|| src.rsplit('/').next().unwrap_or(&src).to_string());
+                    if crate::package::media_type(&src) == "application/pdf" {
+                        let bytes = (self.read)(&src).unwrap_or_default();
+                        for message in pdf_warnings(&src, bytes) {
+                            self.warnings.push(super::Warning { item: ctx.item_id.clone(), file: file.into(), line: child.line, column: child.column, message });
+                        }
+                    }
                     out.materials.push(Material { label, src, mime_type: child.attr("mime-type").map(String::from) });
                 }
                 "qti-physical-material" => {

@@ -746,6 +746,15 @@ mod content {
         let pdf = decls.replace(r#"mime-type="image/png"><qti-file-href>../img/kaart.png"#, r#"mime-type="application/pdf"><qti-file-href>../img/kaart.pdf"#);
         let i = import_item(item_with(&pdf, CHOICE, "").as_bytes(), &[("img/kaart.pdf", b"%PDF-1.4")]).unwrap();
         assert!(i.report()[0].notes.iter().any(|n| n.contains("naslag Periodiek systeem (pdf)")), "{:?}", i.report()[0].notes);
+        assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+        // Pack says what the kiosk's pdf.js will not show as the committee sees it.
+        let long_scan: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Pages /Kids [] /Count 25 >> endobj 2 0 obj << /Filter /JPXDecode >> endobj";
+        let i = import_item(item_with(&pdf, CHOICE, "").as_bytes(), &[("img/kaart.pdf", long_scan)]).unwrap();
+        let said: Vec<String> = i.warnings.iter().map(ToString::to_string).collect();
+        assert!(said.iter().any(|w| w.contains("img/kaart.pdf has 25 pages; the kiosk shows the first 20")), "{said:?}");
+        assert!(said.iter().any(|w| w.contains("JPEG 2000 or JBIG2 images")), "{said:?}");
+        let i = import_item(item_with(&pdf, CHOICE, "").as_bytes(), &[("img/kaart.pdf", b"PK\x03\x04")]).unwrap();
+        assert!(i.warnings.iter().any(|w| w.to_string().contains("is named .pdf but is no PDF")), "{:?}", i.warnings);
         let doc = decls.replace(r#"mime-type="image/png"><qti-file-href>../img/kaart.png"#, r#"><qti-file-href>../img/kaart.docx"#);
         let i = import_item(item_with(&doc, CHOICE, "").as_bytes(), &[("img/kaart.docx", b"PK\x03\x04")]).unwrap();
         assert!(i.report()[0].notes.iter().any(|n| n.contains("naslag Periodiek systeem (geen afbeelding of pdf: de kiosk kan dit niet tonen; geef het op papier)")), "{:?}", i.report()[0].notes);

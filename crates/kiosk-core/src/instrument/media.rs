@@ -114,9 +114,10 @@ fn content_fits(path: &str, bytes: &[u8]) -> bool {
     }
 }
 
-/// The image behind a `exammedia://localhost/PATH` URL of the running
-/// instrument, with its media type; `None` for anything else (no instrument,
-/// another host, not media, not used by the render model).
+/// The media file (image, audio, video, caption track, PDF reference
+/// material) behind a `exammedia://localhost/PATH` URL of the running
+/// instrument, with its media type; `None` for anything else (no
+/// instrument, another host, not media, not used by the render model).
 pub fn lookup(slot: &MediaSlot, url: &str) -> Option<(Vec<u8>, &'static str)> {
     let rest = url.strip_prefix(MEDIA_SCHEME)?.strip_prefix("://localhost/")?;
     let path = percent_decode(rest.split(['?', '#']).next()?).ok()?;
