@@ -20,7 +20,8 @@ pub const READ_ALOUD_WORDS: (&str, &[&str]) = ("read-aloud", &["voorleessoftware
 /// The planning's id for the Dutch spell-check and its Dutch words.
 pub const SPELL_CHECK_WORDS: (&str, &[&str]) = ("spell-check", &["spellingcontrole", "spellingscontrole"]);
 
-/// Most items an instrument can switch the spell-check off on.
+/// Most items an instrument can switch the spell-check off on (the signed
+/// header's own limit of 64 KiB may come first with long identifiers).
 pub const MAX_NO_SPELL_CHECK: usize = 1_000;
 
 /// A tool an instrument can grant everyone.
@@ -93,7 +94,7 @@ impl InstrumentTools {
         if self.no_spell_check.len() > MAX_NO_SPELL_CHECK {
             return Err(format!("tools.no_spell_check names {} items; at most {MAX_NO_SPELL_CHECK}", self.no_spell_check.len()));
         }
-        if let Some(bad) = self.no_spell_check.iter().find(|i| i.is_empty() || i.len() > 128 || i.chars().any(char::is_control)) {
+        if let Some(bad) = self.no_spell_check.iter().find(|i| i.is_empty() || i.chars().count() > 128 || i.chars().any(char::is_control)) {
             return Err(format!("tools.no_spell_check: item {bad:?} must be 1..128 characters without control characters"));
         }
         Ok(())
