@@ -93,8 +93,9 @@ impl Kiosk {
                 return Err(user("Er is geen examen geopend."));
             };
             tools::spell_check_on(test, &assignment.accommodations.tools, item).map_err(user)?;
-            let saved = inner.stage.answers().map(|a| a.snapshot().responses.remove(item).unwrap_or_default()).unwrap_or_default();
-            tools::typed_text(test, item, &saved)
+            // Only this item's saved responses, not a copy of the whole store.
+            let store = inner.stage.answers();
+            tools::typed_text(test, item, |response| store.and_then(|a| a.response(item, response)).map(|r| &r.value))
         };
         if text.chars().count() > tools::MAX_SPELL_CHARS {
             return Err(user("Deze tekst is te lang om in één keer te controleren."));
