@@ -72,34 +72,47 @@ async fn reported_after(journal: &Path, from: usize, go: &Path) -> Vec<String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_students_granted_tool_is_allowed_by_the_kiosks_guard() {
-    let tmp = tempfile::tempdir().unwrap();
-    let stack = Stack::start(tmp.path()).unwrap();
-    let policy = policy_with_tool(&stack);
-    let work = tempfile::tempdir().unwrap();
-    let root = scope_root(work.path());
+/// The kiosk core (DEMO mode) on `stack` with [`policy_with_tool`], its
+/// guard watching only `root`'s process tree; startup must succeed.
+fn start_kiosk(stack: &Stack, root: &Group) -> Kiosk {
     let options = KioskOptions {
         data_dir: stack.kiosk_data.clone(),
-        policy,
+        policy: policy_with_tool(stack),
         key_store: stack.key_store.parse().unwrap(),
         demo: true,
         guard_scope: Some(kiosk_core::guard::Scope::Tree(root.0.id())),
     };
-    let kiosk = std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap();
+    std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap()
+}
+
+/// Waits (30 s at most) until the tool `voorlees-hulp` is among what the
+/// guard reported from record `from` on, `go` starting the programs again
+/// as long as it is not; fails saying `why` otherwise.
+async fn tool_reported(journal: &Path, from: usize, go: &Path, why: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reported = reported_after(journal, from, go).await;
+        if reported.iter().any(|n| n == "voorlees-hulp") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{why}: {reported:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_students_granted_tool_is_allowed_by_the_kiosks_guard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = Stack::start(tmp.path()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let root = scope_root(work.path());
+    let kiosk = start_kiosk(&stack, &root);
     let view = kiosk.view().await;
     assert!(view.startup_failure.is_none(), "{:?}", view.startup_failure);
     let journal = stack.kiosk_data.join("journal");
 
     // Before the login: the tool is denied like the other program.
-    let before = reported_after(&journal, 0, &work.path().join("go1")).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut before = before;
-    while !before.iter().any(|n| n == "voorlees-hulp") {
-        assert!(Instant::now() < deadline, "the tool is denied for a student not (yet) granted it: {before:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        before = reported_after(&journal, 0, &work.path().join("go1")).await;
-    }
+    tool_reported(&journal, 0, &work.path().join("go1"), "the tool is denied for a student not (yet) granted it").await;
 
     // Anna logs in (granted read-aloud): her tool may run.
     let anna = stack.students[0].clone();
@@ -128,29 +141,14 @@ async fn the_instruments_read_aloud_reaches_the_guard_and_the_kiosk() {
     // The sitting's instrument again, now giving everyone read-aloud.
     stack.repack_instrument(&["--tool", "voorlezen"]).unwrap();
 
-    let policy = policy_with_tool(&stack);
     let work = tempfile::tempdir().unwrap();
     let root = scope_root(work.path());
-    let options = KioskOptions {
-        data_dir: stack.kiosk_data.clone(),
-        policy,
-        key_store: stack.key_store.parse().unwrap(),
-        demo: true,
-        guard_scope: Some(kiosk_core::guard::Scope::Tree(root.0.id())),
-    };
-    let kiosk = std::thread::spawn(move || Kiosk::start(options, Box::new(|_| {}))).join().unwrap();
+    let kiosk = start_kiosk(&stack, &root);
     let journal = stack.kiosk_data.join("journal");
     let bram = stack.students.iter().find(|s| s.number == "1002").expect("1002 is planned").clone();
     kiosk.login(&bram.number, &bram.code, None).await.unwrap();
     // Not yet: his assignment grants nothing; the tool is reported.
-    let before = reported_after(&journal, 0, &work.path().join("go1")).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut before = before;
-    while !before.iter().any(|n| n == "voorlees-hulp") {
-        assert!(Instant::now() < deadline, "the tool is denied before the exam's grant: {before:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        before = reported_after(&journal, 0, &work.path().join("go1")).await;
-    }
+    tool_reported(&journal, 0, &work.path().join("go1"), "the tool is denied before the exam's grant").await;
     let refused = kiosk.read_aloud("Nog niet.", "nl", 175).await.expect_err("not before the exam");
     assert!(refused.message.contains("alleen tijdens het examen"), "{}", refused.message);
     kiosk.confirm_assignment().await.unwrap();
@@ -160,13 +158,7 @@ async fn the_instruments_read_aloud_reaches_the_guard_and_the_kiosk() {
     let grant = records.iter().rev().find(|r| r["kind"] == "guard.accommodations_granted").expect("the instrument's grant is journalled");
     assert_eq!(grant["payload"]["tools"], serde_json::json!(["kiosk-read-aloud"]));
     let from = records.len();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut after = reported_after(&journal, from, &work.path().join("go2")).await;
-    while !after.iter().any(|n| n == "voorlees-hulp") {
-        assert!(Instant::now() < deadline, "the accommodation's reader is still denied with only the instrument's grant: {after:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        after = reported_after(&journal, from, &work.path().join("go2")).await;
-    }
+    tool_reported(&journal, from, &work.path().join("go2"), "the accommodation's reader is still denied with only the instrument's grant").await;
     // And the kiosk speaks for him (espeak-ng, as cargo xtask installs it).
     let spoken = kiosk.read_aloud("De kassa geeft een bon.", "nl", 175).await.unwrap();
     assert!(spoken.audio.starts_with("data:audio/wav;base64,") && spoken.audio.len() > 10_000, "{} bytes", spoken.audio.len());
