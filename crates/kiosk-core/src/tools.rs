@@ -18,7 +18,7 @@ pub use speak::{
 mod spell;
 pub use spell::{
     spell_check_granted, Misspelling, SpellChecker, SpellError, HUNSPELL_DIR, MAX_MISSPELLINGS, MAX_SPELL_CHARS, MAX_SUGGESTED_WORDS, MAX_SUGGESTIONS,
-    MAX_SUGGEST_CHARS, MAX_WORD_CHARS, SPELL_CHECK_ACCOMMODATIONS,
+    MAX_SUGGEST_CHARS, MAX_WORD_CHARS,
 };
 
 use exam_instrument::qti::{AssessmentTest, CompanionMaterials, Item};

@@ -41,12 +41,11 @@ pub const MAX_SUGGESTED_WORDS: usize = 25;
 /// is this long, and a compound search over it could take long).
 pub const MAX_WORD_CHARS: usize = 64;
 
-/// The accommodation ids (planning `tools`) that grant the spell-check.
-pub const SPELL_CHECK_ACCOMMODATIONS: &[&str] = &["spell-check", "spellingcontrole", "spellingscontrole"];
-
-/// Whether the accommodations grant the spell-check.
+/// Whether the accommodations (planning `tools`) grant the spell-check:
+/// its id or one of its Dutch words, as `exam_instrument::SPELL_CHECK_WORDS`
+/// has them (the hub's planning vocabulary and `pack --tool` use the same).
 pub fn spell_check_granted(accommodations: &[String]) -> bool {
-    accommodations.iter().any(|a| SPELL_CHECK_ACCOMMODATIONS.contains(&a.trim().to_lowercase().as_str()))
+    accommodations.iter().any(|a| a.parse::<exam_instrument::InstrumentTool>() == Ok(exam_instrument::InstrumentTool::SpellCheck))
 }
 
 /// Why the spell-check cannot run.
